@@ -1,0 +1,359 @@
+package session
+
+import (
+	"crypto/hmac"
+	"crypto/md5"
+	"encoding/base64"
+	"encoding/hex"
+	"errors"
+	"fmt"
+	"strings"
+)
+
+// Errors of the AUTH exchange. None of them, nor any error of this file,
+// carries a user's secret.
+var (
+	ErrUnsupportedMechanism = errors.New("session: unsupported SASL mechanism")
+	ErrUnexpectedChallenge  = errors.New("session: unexpected AUTH challenge")
+	ErrBadChallenge         = errors.New("session: AUTH challenge is not base64")
+	ErrTooManyRounds        = errors.New("session: too many AUTH rounds")
+	ErrAuthState            = errors.New("session: AUTH exchange not in progress")
+)
+
+// MaxAuthRounds is how many 334 challenges an AuthFlow answers (SAFETY.md).
+const MaxAuthRounds = 5
+
+// Mechanism is the client side of one SASL mechanism (RFC 4422), as pure
+// steps: it never touches a connection. A Mechanism serves one exchange.
+type Mechanism interface {
+	// Name is the mechanism's registered name, e.g. "PLAIN".
+	Name() string
+	// Start returns the initial response, nil if the mechanism has none.
+	Start() (ir []byte, err error)
+	// Next answers a server challenge, already base64-decoded.
+	Next(challenge []byte) (resp []byte, err error)
+}
+
+// Plain returns the PLAIN mechanism (RFC 4616): one initial response,
+// identity NUL user NUL password. identity is usually "".
+func Plain(identity, user, password string) Mechanism {
+	return &plain{identity: identity, user: user, password: password}
+}
+
+type plain struct{ identity, user, password string }
+
+func (*plain) Name() string { return "PLAIN" }
+
+func (m *plain) Start() ([]byte, error) {
+	// RFC 4616 section 2: authzid, authcid and passwd contain no NUL.
+	if strings.ContainsRune(m.identity+m.user+m.password, 0) {
+		return nil, errors.New("session: PLAIN: identity, user or password contains NUL")
+	}
+	return []byte(m.identity + "\x00" + m.user + "\x00" + m.password), nil
+}
+
+func (*plain) Next([]byte) ([]byte, error) {
+	return nil, fmt.Errorf("%w: PLAIN has sent everything", ErrUnexpectedChallenge)
+}
+
+// Login returns the LOGIN mechanism (draft-murchison-sasl-login): the user
+// name answers the first challenge and the password the second, whatever
+// their text ("Username:", "Password:" or anything else). A third
+// challenge is an error: each secret is sent once.
+func Login(user, password string) Mechanism { return &login{user: user, password: password} }
+
+type login struct {
+	user, password string
+	round          int
+}
+
+func (*login) Name() string { return "LOGIN" }
+
+func (*login) Start() ([]byte, error) { return nil, nil }
+
+func (m *login) Next([]byte) ([]byte, error) {
+	m.round++
+	switch m.round {
+	case 1:
+		return []byte(m.user), nil
+	case 2:
+		return []byte(m.password), nil
+	}
+	return nil, fmt.Errorf("%w: LOGIN has sent user and password", ErrUnexpectedChallenge)
+}
+
+// CramMD5 returns the CRAM-MD5 mechanism (RFC 2195): it answers the one
+// challenge with the user name, a space and the hex HMAC-MD5 of the
+// challenge keyed with secret.
+func CramMD5(user, secret string) Mechanism { return &cramMD5{user: user, secret: secret} }
+
+type cramMD5 struct {
+	user, secret string
+	done         bool
+}
+
+func (*cramMD5) Name() string { return "CRAM-MD5" }
+
+func (*cramMD5) Start() ([]byte, error) { return nil, nil }
+
+func (m *cramMD5) Next(challenge []byte) ([]byte, error) {
+	if m.done {
+		return nil, fmt.Errorf("%w: CRAM-MD5 has answered", ErrUnexpectedChallenge)
+	}
+	m.done = true
+	mac := hmac.New(md5.New, []byte(m.secret))
+	mac.Write(challenge)
+	return []byte(m.user + " " + hex.EncodeToString(mac.Sum(nil))), nil
+}
+
+// XOAuth2 returns Google's XOAUTH2 mechanism: the initial response is
+// "user=U^Aauth=Bearer T^A^A". A challenge carries the server's JSON error;
+// it is answered once with an empty response so that the server sends its
+// final reply.
+func XOAuth2(user, token string) Mechanism { return &xoauth2{user: user, token: token} }
+
+type xoauth2 struct {
+	user, token string
+	answered    bool
+}
+
+func (*xoauth2) Name() string { return "XOAUTH2" }
+
+func (m *xoauth2) Start() ([]byte, error) {
+	if strings.ContainsRune(m.user+m.token, 1) {
+		return nil, errors.New("session: XOAUTH2: user or token contains ^A")
+	}
+	return []byte("user=" + m.user + "\x01auth=Bearer " + m.token + "\x01\x01"), nil
+}
+
+func (m *xoauth2) Next([]byte) ([]byte, error) {
+	if m.answered {
+		return nil, fmt.Errorf("%w: XOAUTH2 has answered the error", ErrUnexpectedChallenge)
+	}
+	m.answered = true
+	return []byte{}, nil
+}
+
+// NewMechanism returns the mechanism for an advertised name, ignoring case:
+// PLAIN, LOGIN, CRAM-MD5 or XOAUTH2 (password is then the bearer token).
+func NewMechanism(name, user, password string) (Mechanism, error) {
+	switch strings.ToUpper(name) {
+	case "PLAIN":
+		return Plain("", user, password), nil
+	case "LOGIN":
+		return Login(user, password), nil
+	case "CRAM-MD5":
+		return CramMD5(user, password), nil
+	case "XOAUTH2":
+		return XOAuth2(user, password), nil
+	}
+	return nil, fmt.Errorf("%w: %s", ErrUnsupportedMechanism, SanitizeString(clip(name, 40)))
+}
+
+// PreferredMechanism returns the strongest advertised mechanism this package
+// implements, CRAM-MD5 before PLAIN before LOGIN, or "" if there is none.
+// XOAUTH2 needs a token, not a password, so it is never chosen here.
+func PreferredMechanism(advertised []string) string {
+	for _, want := range []string{"CRAM-MD5", "PLAIN", "LOGIN"} {
+		for _, m := range advertised {
+			if strings.EqualFold(m, want) {
+				return want
+			}
+		}
+	}
+	return ""
+}
+
+// AuthError is a final AUTH reply other than 235 (RFC 4954 section 6).
+type AuthError struct {
+	Reply Reply
+}
+
+// Error reports the reply, sanitized; it never holds what the client sent.
+func (e *AuthError) Error() string {
+	return "session: AUTH failed: " + summary(e.Reply)
+}
+
+// summary renders a reply on one sanitized line for error messages.
+func summary(r Reply) string {
+	s := fmt.Sprintf("%03d", r.Code)
+	if !r.Enhanced.IsZero() {
+		s += " " + r.Enhanced.String()
+	}
+	if text := strings.Join(r.Lines, " "); text != "" {
+		s += " " + SanitizeString(clip(text, 200))
+	}
+	return s
+}
+
+// AuthFlow drives one AUTH exchange (RFC 4954 section 4): it makes the lines
+// to send and, for each, the redacted form to show. Every line from the
+// AUTH command until the final reply is secret; only the shown forms may
+// reach the screen, history or files.
+type AuthFlow struct {
+	mech       Mechanism
+	user       string
+	held       []byte // initial response too long for the AUTH line
+	rounds     int
+	challenges []string
+	started    bool
+	cancelled  bool
+	done       bool
+}
+
+// NewAuthFlow prepares an exchange with m. user is used only for display.
+func NewAuthFlow(m Mechanism, user string) *AuthFlow {
+	return &AuthFlow{mech: m, user: user}
+}
+
+// Start returns the AUTH command, e.g. "AUTH PLAIN AGFsaWNl...", and its
+// shown form `AUTH PLAIN <redacted user="alice">`. A mechanism without
+// initial response gives "AUTH LOGIN". An empty initial response is sent as
+// "=" (RFC 4954 section 4). When the initial response would make the line
+// longer than MaxCommandLine, it is held back and sent in answer to the
+// first (empty) challenge instead, as RFC 4954 section 4 requires.
+func (f *AuthFlow) Start() (line, shown string, err error) {
+	if f.started {
+		return "", "", fmt.Errorf("%w: Start called twice", ErrAuthState)
+	}
+	f.started = true
+	ir, err := f.mech.Start()
+	if err != nil {
+		f.done = true
+		return "", "", err
+	}
+	name := strings.ToUpper(f.mech.Name())
+	line = "AUTH " + name
+	if ir != nil {
+		arg := base64.StdEncoding.EncodeToString(ir)
+		if arg == "" {
+			arg = "="
+		}
+		if len(line)+1+len(arg) <= MaxCommandLine {
+			line += " " + arg
+		} else {
+			f.held = ir
+		}
+	}
+	if err := ValidateLine(line); err != nil {
+		f.done = true
+		return "", "", err
+	}
+	return line, RedactedAuth(name, f.user), nil
+}
+
+// Next applies the server's reply to the exchange.
+//
+//   - 334: the challenge is base64-decoded and answered; line is the base64
+//     response and shown is "<redacted>".
+//   - 235: done, nil error.
+//   - any other code: done, with an *AuthError holding the reply.
+//
+// When the challenge is not base64, the mechanism fails, or a sixth 334
+// arrives (MaxAuthRounds), Next cancels the exchange: it returns line "*"
+// and shown "*" with the error and done false. Send the "*" (RFC 4954
+// section 4) and pass the server's reply, normally 501, to Next, which then
+// reports done.
+func (f *AuthFlow) Next(r Reply) (line, shown string, done bool, err error) {
+	switch {
+	case !f.started || f.done:
+		return "", "", f.done, ErrAuthState
+	case r.Code == 334 && f.cancelled:
+		f.done = true
+		return "", "", true, fmt.Errorf("%w after cancel", ErrUnexpectedChallenge)
+	case r.Code == 334:
+		return f.answer(r)
+	case r.Code == 235:
+		f.done = true
+		return "", "", true, nil
+	}
+	f.done = true
+	return "", "", true, &AuthError{Reply: r}
+}
+
+// answer handles one 334 challenge.
+func (f *AuthFlow) answer(r Reply) (line, shown string, done bool, err error) {
+	f.rounds++
+	if f.rounds > MaxAuthRounds {
+		return f.cancel(fmt.Errorf("%w: more than %d challenges", ErrTooManyRounds, MaxAuthRounds))
+	}
+	challenge, ok := decodeBase64(challengeText(r))
+	if !ok {
+		return f.cancel(ErrBadChallenge)
+	}
+	f.challenges = append(f.challenges, Sanitize(challenge))
+	resp := f.held
+	if resp != nil {
+		f.held = nil
+	} else if resp, err = f.mech.Next(challenge); err != nil {
+		return f.cancel(err)
+	}
+	return base64.StdEncoding.EncodeToString(resp), "<redacted>", false, nil
+}
+
+func (f *AuthFlow) cancel(err error) (line, shown string, done bool, _ error) {
+	f.cancelled = true
+	return "*", "*", false, err
+}
+
+// Challenges returns the decoded challenges so far, sanitized for display.
+func (f *AuthFlow) Challenges() []string {
+	return append([]string(nil), f.challenges...)
+}
+
+// challengeText is the base64 text of a 334 reply.
+func challengeText(r Reply) string {
+	var sb strings.Builder
+	for _, l := range r.Lines {
+		sb.WriteString(strings.TrimSpace(l))
+	}
+	return sb.String()
+}
+
+// DecodeChallenge decodes the base64 text of a 334 reply for display:
+// "VXNlcm5hbWU6" gives "Username:". The result is sanitized. ok is false
+// when text is not base64 (padded or not).
+func DecodeChallenge(text string) (string, bool) {
+	b, ok := decodeBase64(strings.TrimSpace(text))
+	if !ok {
+		return "", false
+	}
+	return Sanitize(b), true
+}
+
+func decodeBase64(s string) ([]byte, bool) {
+	if b, err := base64.StdEncoding.DecodeString(s); err == nil {
+		return b, true
+	}
+	b, err := base64.RawStdEncoding.DecodeString(s) // some servers drop the padding
+	return b, err == nil
+}
+
+// RedactedAuth is the shown form of an AUTH command, for the screen,
+// history and files:
+//
+//	AUTH PLAIN <redacted user="alice">
+//	AUTH PLAIN <redacted>               (user "")
+//
+// mech and user are sanitized, and a double quote in user is shown as `\x22`.
+func RedactedAuth(mech, user string) string {
+	return redacted(SanitizeString(strings.ToUpper(mech)), displayUser(user))
+}
+
+// redacted builds the shown form from already sanitized parts.
+func redacted(mech, user string) string {
+	s := "AUTH"
+	if mech != "" {
+		s += " " + mech
+	}
+	if user == "" {
+		return s + " <redacted>"
+	}
+	return s + ` <redacted user="` + user + `">`
+}
+
+// displayUser sanitizes a user name for the shown form; `\x22` for the
+// quote keeps it lossless under Unescape.
+func displayUser(user string) string {
+	return strings.ReplaceAll(SanitizeString(user), `"`, `\x22`)
+}

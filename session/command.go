@@ -1,0 +1,112 @@
+package session
+
+import (
+	"errors"
+	"fmt"
+	"strings"
+)
+
+// ErrBadCommand reports a command line that must not be sent. Its messages
+// name the offending octet and offset, never the line: it may hold secrets.
+var ErrBadCommand = errors.New("session: bad command line")
+
+// MaxCommandLine is the longest command line in octets, CRLF excluded
+// (RFC 5321 section 4.5.3.1.4: 512 octets including CRLF).
+const MaxCommandLine = 510
+
+// ValidateLine refuses a command line, given without its CRLF, that holds
+// CR, LF or NUL (so no argument can inject a second command, RFC 5321
+// section 2.3.8) or is longer than MaxCommandLine octets. Every builder in
+// this file goes through it.
+func ValidateLine(line string) error {
+	if i := strings.IndexAny(line, "\r\n\x00"); i >= 0 {
+		return fmt.Errorf("%w: %s at offset %d", ErrBadCommand, octetName(line[i]), i)
+	}
+	if len(line) > MaxCommandLine {
+		return fmt.Errorf("%w: %d octets, limit %d before CRLF", ErrBadCommand, len(line), MaxCommandLine)
+	}
+	return nil
+}
+
+func octetName(c byte) string {
+	switch c {
+	case '\r':
+		return "CR"
+	case '\n':
+		return "LF"
+	}
+	return "NUL"
+}
+
+// Command joins verb and args with SP into a validated command line without
+// CRLF. The verb must be a single non-empty word and no argument may be empty.
+func Command(verb string, args ...string) (string, error) {
+	if verb == "" || strings.ContainsAny(verb, " \t") {
+		return "", fmt.Errorf("%w: verb must be one word", ErrBadCommand)
+	}
+	for i, a := range args {
+		if a == "" {
+			return "", fmt.Errorf("%w: argument %d is empty", ErrBadCommand, i+1)
+		}
+	}
+	line := strings.Join(append([]string{verb}, args...), " ")
+	if err := ValidateLine(line); err != nil {
+		return "", err
+	}
+	return line, nil
+}
+
+// Ehlo builds "EHLO domain" (RFC 5321 section 4.1.1.1). domain is a name or
+// an address literal such as "[192.0.2.1]"; it may not contain spaces.
+func Ehlo(domain string) (string, error) { return hello("EHLO", domain) }
+
+// Helo builds "HELO domain" (RFC 5321 section 4.1.1.1).
+func Helo(domain string) (string, error) { return hello("HELO", domain) }
+
+func hello(verb, domain string) (string, error) {
+	if domain == "" || strings.ContainsAny(domain, " \t") {
+		return "", fmt.Errorf("%w: %s needs one domain or address literal", ErrBadCommand, verb)
+	}
+	return Command(verb, domain)
+}
+
+// MailFrom builds "MAIL FROM:<addr> PARAM..." (RFC 5321 section 4.1.1.2),
+// e.g. MailFrom("a@example.org", "SIZE=123"). An empty addr is the null
+// reverse-path "<>"; addr may come with or without its angle brackets.
+func MailFrom(addr string, params ...string) (string, error) {
+	return envelope("MAIL", "FROM:", addr, true, params)
+}
+
+// RcptTo builds "RCPT TO:<addr> PARAM..." (RFC 5321 section 4.1.1.3).
+// addr may not be empty.
+func RcptTo(addr string, params ...string) (string, error) {
+	return envelope("RCPT", "TO:", addr, false, params)
+}
+
+func envelope(verb, key, addr string, nullOK bool, params []string) (string, error) {
+	if len(addr) >= 2 && addr[0] == '<' && addr[len(addr)-1] == '>' {
+		addr = addr[1 : len(addr)-1]
+	}
+	if strings.ContainsAny(addr, "<>") {
+		return "", fmt.Errorf("%w: %s address holds an angle bracket", ErrBadCommand, verb)
+	}
+	if addr == "" && !nullOK {
+		return "", fmt.Errorf("%w: %s needs an address", ErrBadCommand, verb)
+	}
+	for i, p := range params {
+		if strings.ContainsAny(p, " \t") {
+			return "", fmt.Errorf("%w: parameter %d holds a space", ErrBadCommand, i+1)
+		}
+	}
+	return Command(verb, append([]string{key + "<" + addr + ">"}, params...)...)
+}
+
+// Verb returns the upper-cased first word of a command line:
+// "mail from:<x>" gives "MAIL". It returns "" for a blank line.
+func Verb(line string) string {
+	line = strings.TrimLeft(line, " \t")
+	if i := strings.IndexAny(line, " \t"); i >= 0 {
+		line = line[:i]
+	}
+	return strings.ToUpper(line)
+}
