@@ -1,0 +1,211 @@
+package lab
+
+import (
+	"context"
+	"crypto/x509"
+	"errors"
+	"fmt"
+	"net"
+	"slices"
+	"strconv"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/emersion/go-smtp"
+)
+
+// The lab's test account and mail domain.
+const (
+	User     = "alice"
+	Password = "wonderland"
+	Domain   = "lab.test"
+)
+
+// Limits every endpoint applies.
+const (
+	maxMessageBytes = 35882577        // SIZE (RFC 1870), Gmail's value
+	maxRecipients   = 100             // RFC 5321 section 4.5.3.1.8's minimum
+	timeout         = 5 * time.Minute // RFC 5321 section 4.5.3.2.7 server timeout
+)
+
+// Config configures Start. OnMessage and Logf are called from the servers'
+// goroutines, possibly at the same time; Close waits for OnMessage calls in
+// progress.
+type Config struct {
+	Host      string                           // listen host: a loopback IP or "localhost"; "" means 127.0.0.1
+	Ports     Ports                            // 0 picks a free port
+	OnMessage func(Message)                    // called for each accepted message; may be nil; must return quickly
+	Logf      func(format string, args ...any) // optional debug log
+}
+
+// Lab is a running sandbox: four endpoints, a mailbox and a CA.
+type Lab struct {
+	onMessage func(Message)
+	logf      func(format string, args ...any)
+	auth      *authority
+	box       mailbox
+
+	endpoints []Endpoint
+	servers   []*smtp.Server
+	listeners []*listener
+	serving   sync.WaitGroup // one per Serve loop
+
+	closeOnce sync.Once
+	closeErr  error
+}
+
+// Start generates the CA and certificate, listens on all four endpoints and
+// serves them. If any listener fails, it closes those already open.
+func Start(cfg Config) (*Lab, error) {
+	host, err := loopbackHost(cfg.Host)
+	if err != nil {
+		return nil, err
+	}
+	auth, err := newAuthority(time.Now())
+	if err != nil {
+		return nil, err
+	}
+	l := &Lab{onMessage: cfg.OnMessage, logf: cfg.Logf, auth: auth}
+	if l.logf == nil {
+		l.logf = func(string, ...any) {}
+	}
+	for _, p := range policies() {
+		if err := l.listen(host, cfg.Ports.port(p.name), p); err != nil {
+			for _, ln := range l.listeners {
+				ln.Close()
+			}
+			return nil, err
+		}
+	}
+	for i, srv := range l.servers {
+		l.serving.Go(func() { srv.Serve(l.listeners[i]) })
+	}
+	return l, nil
+}
+
+// loopbackHost checks the listen host: an IP literal that is loopback, or
+// "localhost". Anything else could expose the lab's open relay-alikes.
+func loopbackHost(host string) (string, error) {
+	host = strings.TrimSuffix(strings.TrimPrefix(host, "["), "]")
+	switch ip := net.ParseIP(host); {
+	case host == "":
+		return "127.0.0.1", nil
+	case strings.EqualFold(host, "localhost"):
+		return "localhost", nil
+	case ip != nil && ip.IsLoopback():
+		return host, nil
+	}
+	return "", fmt.Errorf("lab: listen host %q is not loopback", host)
+}
+
+// listen opens the endpoint's socket and prepares its server.
+func (l *Lab) listen(host string, port int, p policy) error {
+	inner, err := net.Listen("tcp", net.JoinHostPort(host, strconv.Itoa(port)))
+	if err != nil {
+		return fmt.Errorf("lab: %s: %w", p.name, err)
+	}
+	implicit := l.auth.serverConfig()
+	if !p.implicitTLS {
+		implicit = nil
+	}
+	ln := newListener(inner, implicit, p.greeting(), timeout)
+	l.listeners = append(l.listeners, ln)
+	l.servers = append(l.servers, l.newServer(p))
+	l.endpoints = append(l.endpoints, Endpoint{
+		Name:        p.name,
+		Addr:        inner.Addr().String(),
+		ImplicitTLS: p.implicitTLS,
+		Summary:     p.summary,
+	})
+	l.logf("lab: %s listening on %s", p.name, inner.Addr())
+	return nil
+}
+
+// newServer configures go-smtp for the endpoint. The EHLO reply lists, in
+// go-smtp's order: PIPELINING (RFC 2920), 8BITMIME (RFC 6152),
+// ENHANCEDSTATUSCODES (RFC 2034), CHUNKING (RFC 3030), STARTTLS (RFC 3207),
+// AUTH (RFC 4954), SMTPUTF8 (RFC 6531), SIZE (RFC 1870), LIMITS (RFC 9422).
+func (l *Lab) newServer(p policy) *smtp.Server {
+	srv := smtp.NewServer(smtp.BackendFunc(func(c *smtp.Conn) (smtp.Session, error) {
+		return newSession(l, p, c), nil
+	}))
+	srv.Domain = p.domain()
+	srv.MaxMessageBytes = maxMessageBytes
+	srv.MaxRecipients = maxRecipients
+	srv.ReadTimeout = timeout
+	srv.WriteTimeout = timeout
+	srv.EnableSMTPUTF8 = true
+	// go-smtp would answer AUTH before TLS with its own 523 5.7.10; the
+	// session decides instead, so it can answer like Gmail (530 5.7.0).
+	srv.AllowInsecureAuth = true
+	srv.ErrorLog = errorLog(l.logf)
+	if p.startTLS {
+		srv.TLSConfig = l.auth.serverConfig()
+	}
+	return srv
+}
+
+// deliver stores m and hands a copy to OnMessage.
+func (l *Lab) deliver(m Message) {
+	l.box.add(m)
+	l.logf("lab: %s: message from <%s> to %d recipient(s), %d bytes", m.Endpoint, m.From, len(m.To), len(m.Data))
+	if l.onMessage != nil {
+		l.onMessage(m.clone())
+	}
+}
+
+// Endpoints returns the endpoints in EndpointNames order.
+func (l *Lab) Endpoints() []Endpoint { return slices.Clone(l.endpoints) }
+
+// Endpoint returns the endpoint called name.
+func (l *Lab) Endpoint(name string) (Endpoint, bool) {
+	for _, e := range l.endpoints {
+		if e.Name == name {
+			return e, true
+		}
+	}
+	return Endpoint{}, false
+}
+
+// CAPEM returns the CA certificate, PEM-encoded.
+func (l *Lab) CAPEM() []byte { return l.auth.pem() }
+
+// CertPool returns a new pool holding the CA, for tls.Config.RootCAs.
+func (l *Lab) CertPool() *x509.CertPool { return l.auth.pool() }
+
+// Messages returns a copy of the mailbox, oldest first.
+func (l *Lab) Messages() []Message { return l.box.list() }
+
+// Close stops the listeners, cuts every connection and waits for the
+// servers' goroutines to finish. Later calls return the first call's result.
+func (l *Lab) Close() error {
+	l.closeOnce.Do(func() {
+		var errs []error
+		for _, ln := range l.listeners {
+			errs = append(errs, ln.Close())
+		}
+		// Once the Serve loops have returned no handler can start, so
+		// Shutdown's wait covers them all; their connections are closed.
+		l.serving.Wait()
+		for _, srv := range l.servers {
+			if err := srv.Shutdown(context.Background()); !errors.Is(err, smtp.ErrServerClosed) {
+				errs = append(errs, err)
+			}
+		}
+		l.closeErr = errors.Join(errs...)
+	})
+	return l.closeErr
+}
+
+// errorLog routes go-smtp's internal errors to Config.Logf instead of stderr,
+// which the TUI owns.
+type errorLog func(format string, args ...any)
+
+// Printf implements smtp.Logger.
+func (f errorLog) Printf(format string, v ...any) { f("lab: smtp: "+format, v...) }
+
+// Println implements smtp.Logger.
+func (f errorLog) Println(v ...any) {
+	f("lab: smtp: %s", strings.TrimSuffix(fmt.Sprintln(v...), "\n"))
+}

@@ -1,0 +1,131 @@
+package lab
+
+import (
+	"bytes"
+	"crypto/tls"
+	"net"
+	"sync"
+	"time"
+)
+
+// listener hands go-smtp its connections. Each one is tracked so that Close
+// can cut it, wrapped in TLS on an implicit-TLS endpoint, and given the
+// endpoint's own greeting.
+type listener struct {
+	net.Listener
+	tls      *tls.Config // non-nil: implicit TLS (RFC 8314)
+	greeting []byte      // the whole 220 line, CRLF included
+	timeout  time.Duration
+
+	mu     sync.Mutex
+	conns  map[net.Conn]struct{}
+	closed bool
+}
+
+// newListener wraps inner; tlsConfig is non-nil for implicit TLS, and
+// timeout bounds the time until go-smtp sets its own deadlines.
+func newListener(inner net.Listener, tlsConfig *tls.Config, greeting string, timeout time.Duration) *listener {
+	return &listener{
+		Listener: inner,
+		tls:      tlsConfig,
+		greeting: []byte(greeting + "\r\n"),
+		timeout:  timeout,
+		conns:    make(map[net.Conn]struct{}),
+	}
+}
+
+// Accept implements net.Listener.
+func (l *listener) Accept() (net.Conn, error) {
+	raw, err := l.Listener.Accept()
+	if err != nil {
+		return nil, err
+	}
+	if !l.track(raw) {
+		raw.Close()
+		return nil, net.ErrClosed
+	}
+	// Bounds an implicit-TLS handshake, which go-smtp does not time;
+	// go-smtp sets fresh deadlines before each of its reads and writes.
+	raw.SetDeadline(time.Now().Add(l.timeout))
+	var c net.Conn = &trackedConn{Conn: raw, l: l}
+	if l.tls != nil {
+		// Wrapped below greetConn, go-smtp sees no *tls.Conn: the session
+		// learns about TLS from the endpoint instead, and the handshake
+		// runs on the first write, the greeting.
+		c = tls.Server(c, l.tls)
+	}
+	return &greetConn{Conn: c, greeting: l.greeting}, nil
+}
+
+// Close stops accepting and closes every connection still open. It may be
+// called more than once.
+func (l *listener) Close() error {
+	l.mu.Lock()
+	if l.closed {
+		l.mu.Unlock()
+		return nil
+	}
+	l.closed = true
+	conns := l.conns
+	l.conns = nil
+	l.mu.Unlock()
+
+	err := l.Listener.Close()
+	for c := range conns {
+		c.Close()
+	}
+	return err
+}
+
+// track records c, or reports false once the listener is closed.
+func (l *listener) track(c net.Conn) bool {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	if l.closed {
+		return false
+	}
+	l.conns[c] = struct{}{}
+	return true
+}
+
+// untrack forgets c.
+func (l *listener) untrack(c net.Conn) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	delete(l.conns, c)
+}
+
+// trackedConn forgets itself when closed.
+type trackedConn struct {
+	net.Conn
+	l *listener
+}
+
+// Close implements net.Conn.
+func (c *trackedConn) Close() error {
+	c.l.untrack(c.Conn)
+	return c.Conn.Close()
+}
+
+// greetConn replaces go-smtp's fixed "220 <domain> ESMTP Service Ready" with
+// the endpoint's greeting; RFC 5321 section 4.3.1 leaves its text free.
+// go-smtp writes the greeting first and in one Write, from the connection's
+// own goroutine, which is the only one that writes.
+type greetConn struct {
+	net.Conn
+	greeting []byte
+	greeted  bool
+}
+
+// Write implements net.Conn.
+func (c *greetConn) Write(p []byte) (int, error) {
+	if c.greeted || !bytes.HasPrefix(p, []byte("220 ")) {
+		c.greeted = true
+		return c.Conn.Write(p)
+	}
+	c.greeted = true
+	if _, err := c.Conn.Write(c.greeting); err != nil {
+		return 0, err
+	}
+	return len(p), nil
+}
