@@ -1,0 +1,77 @@
+package wire
+
+import (
+	"bufio"
+	"context"
+	"errors"
+	"io"
+)
+
+// readBufSize is the size of the reader under the framing: modest, and the
+// most a line may overshoot its limit in memory.
+const readBufSize = 4096
+
+// ReadReply reads one reply under one absolute deadline (RFC 5321 section
+// 4.2): lines up to the first whose code is followed by SP or the end of the
+// line. It does not look at what the codes mean. On error, the Reply holds
+// what was framed before it. After a ProtocolError the next read starts after
+// the bad line; after any other error the connection should be closed.
+func (c *Conn) ReadReply(ctx context.Context) (Reply, error) {
+	o, err := c.begin(ctx, "read reply")
+	if err != nil {
+		return Reply{}, err
+	}
+	defer o.end()
+	r, err := c.readReply()
+	return r, o.fail(err)
+}
+
+// readReply frames lines into a reply within c's limits.
+func (c *Conn) readReply() (Reply, error) {
+	var r Reply
+	lim := c.opts.Limits
+	for {
+		start := len(r.Raw)
+		var err error
+		if r.Raw, err = c.readLine(r.Raw, lim); err != nil {
+			return r, closed(r.Raw, err)
+		}
+		done, err := r.add(r.Raw[start:])
+		if err != nil || done {
+			return r, err
+		}
+		if len(r.Lines) >= lim.MaxLines {
+			return r, &LimitError{What: "lines", Limit: lim.MaxLines}
+		}
+	}
+}
+
+// readLine appends one line, up to and including its LF, to the reply in
+// dst. It accumulates ReadSlice chunks and stops as soon as the line would
+// pass lim.MaxLine or the reply lim.MaxReply, so it never holds more than
+// that: a server cannot make it read an unbounded line.
+func (c *Conn) readLine(dst []byte, lim Limits) ([]byte, error) {
+	start := len(dst)
+	for {
+		chunk, err := c.br.ReadSlice('\n')
+		if len(dst)-start+len(chunk) > lim.MaxLine {
+			return dst, &LimitError{What: "line", Limit: lim.MaxLine}
+		}
+		if len(dst)+len(chunk) > lim.MaxReply {
+			return dst, &LimitError{What: "bytes", Limit: lim.MaxReply}
+		}
+		dst = append(dst, chunk...)
+		if err != bufio.ErrBufferFull {
+			return dst, err
+		}
+	}
+}
+
+// closed turns the end of the stream into a ClosedError holding the partial
+// reply; other errors pass.
+func closed(partial []byte, err error) error {
+	if errors.Is(err, io.EOF) || errors.Is(err, io.ErrUnexpectedEOF) {
+		return &ClosedError{Partial: partial}
+	}
+	return err
+}

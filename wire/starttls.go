@@ -1,0 +1,113 @@
+package wire
+
+import (
+	"bytes"
+	"context"
+	"crypto/tls"
+	"errors"
+	"fmt"
+	"time"
+)
+
+// StartTLS performs the TLS handshake after the caller sent STARTTLS and read
+// a 220 (RFC 3207 section 4); wire does not check the code.
+//
+// STARTTLS is a barrier: if any byte was received after the 220, it may be a
+// response injection (CVE-2011-0411), so StartTLS returns an InjectionError
+// without a handshake and the connection stays plaintext, to be closed. A
+// server that answers the ClientHello in plaintext gives a PlaintextError; a
+// certificate that fails verification gives a VerifyError unless
+// Options.Insecure. After success, everything read and written travels in TLS
+// and the caller must forget what it learnt in plaintext (RFC 3207 section
+// 4.2).
+func (c *Conn) StartTLS(ctx context.Context) (TLSInfo, error) {
+	if _, ok := c.TLS(); ok {
+		return TLSInfo{}, errors.New("wire: starttls: the connection already uses TLS")
+	}
+	if n := c.br.Buffered(); n > 0 {
+		b, _ := c.br.Peek(n)
+		err := &InjectionError{Bytes: bytes.Clone(b)}
+		c.Note(fmt.Sprintf("possible response injection: %d bytes after STARTTLS 220; TLS not started", n))
+		return TLSInfo{}, err
+	}
+	return c.handshake(ctx, "starttls")
+}
+
+// handshake runs the TLS client handshake on the raw connection under one
+// deadline, then switches reading, writing and recording to TLS.
+func (c *Conn) handshake(ctx context.Context, name string) (TLSInfo, error) {
+	o, err := c.begin(ctx, name)
+	if err != nil {
+		return TLSInfo{}, err
+	}
+	defer o.end()
+	c.in.flush()
+	c.out.flush()
+	var verr error
+	cc := &captureConn{Conn: c.raw}
+	tc := tls.Client(cc, c.tlsConfig(&verr))
+	start := time.Now()
+	err = tc.HandshakeContext(ctx)
+	took := time.Since(start)
+	if err != nil {
+		return TLSInfo{}, c.handshakeFailed(o, err, cc.got, took)
+	}
+	info := c.describe(tc.ConnectionState(), verr)
+	info.Handshake = took
+	c.switchTo(tc, info)
+	c.Note(info.summary())
+	return info, nil
+}
+
+// tlsConfig verifies in VerifyConnection rather than letting crypto/tls do it,
+// so that a failure is computed and reported even when Insecure lets the
+// connection go on. The verification error is stored in *verr.
+func (c *Conn) tlsConfig(verr *error) *tls.Config {
+	return &tls.Config{
+		ServerName:         c.name,
+		InsecureSkipVerify: true, // verified below, always
+		VerifyConnection: func(cs tls.ConnectionState) error {
+			*verr = verifyChain(cs.PeerCertificates, c.name, c.opts.RootCAs)
+			if *verr != nil && !c.opts.Insecure {
+				return &VerifyError{Err: *verr, Info: c.describe(cs, *verr)}
+			}
+			return nil
+		},
+		MinVersion: tls.VersionTLS12,
+		// A probe never resumes a session. Without tickets the server sends
+		// none after a TLS 1.3 handshake, and so cannot hold its first reply
+		// behind Nagle's algorithm waiting for our delayed ACK: the 43 ms trap
+		// of shared/PERF-NOTES.md, watched by BenchmarkFirstReplyAfterHandshake.
+		SessionTicketsDisabled: true,
+	}
+}
+
+// handshakeFailed explains a failed handshake and notes it.
+func (c *Conn) handshakeFailed(o *op, err error, got []byte, took time.Duration) error {
+	var rhe tls.RecordHeaderError
+	var ve *VerifyError
+	switch {
+	case errors.As(err, &rhe) && len(got) > 0:
+		err = &PlaintextError{Bytes: got}
+	case errors.As(err, &rhe):
+		err = &PlaintextError{Bytes: bytes.Clone(rhe.RecordHeader[:])}
+	case errors.As(err, &ve):
+		ve.Info.Handshake = took
+	}
+	err = o.fail(err)
+	c.Note(fmt.Sprintf("TLS handshake failed after %v: %v", took.Round(time.Microsecond), err))
+	return err
+}
+
+// switchTo makes tc the stream: the reader is reset onto it and what is
+// recorded from now on is marked TLS, as net/smtp's StartTLS swaps its text
+// connection.
+func (c *Conn) switchTo(tc *tls.Conn, info TLSInfo) {
+	c.in.startTLS()
+	c.out.startTLS()
+	c.br.Reset(tapReader{tc, c.in})
+	c.w = tapWriter{tc, c.out}
+	c.mu.Lock()
+	c.tc, c.info = tc, info
+	c.mu.Unlock()
+}

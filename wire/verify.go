@@ -1,0 +1,97 @@
+package wire
+
+import (
+	"bytes"
+	"crypto/sha256"
+	"crypto/tls"
+	"crypto/x509"
+	"encoding/hex"
+	"errors"
+	"fmt"
+	"time"
+)
+
+// TLSInfo describes a TLS session.
+type TLSInfo struct {
+	Version     string // "TLS 1.3"
+	Cipher      string // tls.CipherSuiteName
+	ServerName  string // the name sent as SNI and verified
+	Verified    bool   // chain and name verified
+	VerifyError error  // why not; nil when verified
+	Insecure    bool   // Options.Insecure was set: a failed verification did not stop the connection
+	Handshake   time.Duration
+	Chain       []CertInfo // as sent by the server, leaf first
+}
+
+// CertInfo describes one certificate of a chain.
+type CertInfo struct {
+	Subject, Issuer     string // pkix.Name String()
+	DNSNames, IPs       []string
+	NotBefore, NotAfter time.Time
+	SHA256              string // lowercase hex of the DER
+	SelfSigned          bool
+}
+
+// verifyChain verifies the leaf against roots (nil: the system roots) with
+// the server's other certificates as intermediates, and its name: DNS names
+// per RFC 6125, or IP SANs when name is an IP literal.
+func verifyChain(certs []*x509.Certificate, name string, roots *x509.CertPool) error {
+	if len(certs) == 0 {
+		return errors.New("the server sent no certificate")
+	}
+	if name == "" {
+		return errors.New("no server name to verify the certificate against")
+	}
+	inter := x509.NewCertPool()
+	for _, cert := range certs[1:] {
+		inter.AddCert(cert)
+	}
+	_, err := certs[0].Verify(x509.VerifyOptions{DNSName: name, Roots: roots, Intermediates: inter})
+	return err
+}
+
+// describe builds the TLSInfo of a connection state and a verification
+// result.
+func (c *Conn) describe(cs tls.ConnectionState, verr error) TLSInfo {
+	info := TLSInfo{
+		Version:     tls.VersionName(cs.Version),
+		Cipher:      tls.CipherSuiteName(cs.CipherSuite),
+		ServerName:  c.name,
+		Verified:    verr == nil,
+		VerifyError: verr,
+		Insecure:    c.opts.Insecure,
+	}
+	for _, cert := range cs.PeerCertificates {
+		info.Chain = append(info.Chain, certInfo(cert))
+	}
+	return info
+}
+
+// certInfo describes one certificate.
+func certInfo(cert *x509.Certificate) CertInfo {
+	sum := sha256.Sum256(cert.Raw)
+	ci := CertInfo{
+		Subject:   cert.Subject.String(),
+		Issuer:    cert.Issuer.String(),
+		DNSNames:  cert.DNSNames,
+		NotBefore: cert.NotBefore,
+		NotAfter:  cert.NotAfter,
+		SHA256:    hex.EncodeToString(sum[:]),
+		SelfSigned: bytes.Equal(cert.RawIssuer, cert.RawSubject) &&
+			cert.CheckSignatureFrom(cert) == nil,
+	}
+	for _, ip := range cert.IPAddresses {
+		ci.IPs = append(ci.IPs, ip.String())
+	}
+	return ci
+}
+
+// summary is the transcript note of a completed handshake.
+func (i TLSInfo) summary() string {
+	verdict := "certificate verified"
+	if !i.Verified {
+		verdict = fmt.Sprintf("certificate NOT verified (%v), continuing because insecure was requested", i.VerifyError)
+	}
+	return fmt.Sprintf("%s handshake with %q in %v: %s; %s",
+		i.Version, i.ServerName, i.Handshake.Round(time.Microsecond), i.Cipher, verdict)
+}

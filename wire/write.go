@@ -1,0 +1,89 @@
+package wire
+
+import (
+	"context"
+	"strings"
+)
+
+// WriteLine sends line followed by CRLF. It refuses, writing nothing, a line
+// that contains CR or LF (ErrBadLine).
+func (c *Conn) WriteLine(ctx context.Context, line string) error {
+	return c.writeLine(ctx, line, false, "")
+}
+
+// WriteSecretLine is WriteLine for a credential (RFC 4954 AUTH, SAFETY.md):
+// the transcript entry has Secret set and shows shown instead of the line.
+func (c *Conn) WriteSecretLine(ctx context.Context, line, shown string) error {
+	return c.writeLine(ctx, line, true, shown)
+}
+
+// WriteRaw sends p exactly as given (DATA bodies, raw mode). It is recorded
+// like everything else, split into line entries.
+func (c *Conn) WriteRaw(ctx context.Context, p []byte) error {
+	o, err := c.begin(ctx, "write")
+	if err != nil {
+		return err
+	}
+	defer o.end()
+	return o.fail(c.send(p, false, ""))
+}
+
+// Exchange sends line and reads the reply to it under one absolute deadline,
+// so the whole exchange takes at most the time given.
+func (c *Conn) Exchange(ctx context.Context, line string) (Reply, error) {
+	return c.exchange(ctx, line, false, "")
+}
+
+// ExchangeSecret is Exchange for a credential, recorded as WriteSecretLine
+// records it.
+func (c *Conn) ExchangeSecret(ctx context.Context, line, shown string) (Reply, error) {
+	return c.exchange(ctx, line, true, shown)
+}
+
+// exchange writes one checked line and reads the reply under one deadline.
+func (c *Conn) exchange(ctx context.Context, line string, secret bool, shown string) (Reply, error) {
+	if err := checkLine(line); err != nil {
+		return Reply{}, err
+	}
+	o, err := c.begin(ctx, "exchange")
+	if err != nil {
+		return Reply{}, err
+	}
+	defer o.end()
+	if err := c.send([]byte(line+"\r\n"), secret, shown); err != nil {
+		return Reply{}, o.fail(err)
+	}
+	r, err := c.readReply()
+	return r, o.fail(err)
+}
+
+// writeLine writes one checked line under its own deadline.
+func (c *Conn) writeLine(ctx context.Context, line string, secret bool, shown string) error {
+	if err := checkLine(line); err != nil {
+		return err
+	}
+	o, err := c.begin(ctx, "write")
+	if err != nil {
+		return err
+	}
+	defer o.end()
+	return o.fail(c.send([]byte(line+"\r\n"), secret, shown))
+}
+
+// send writes p in one call, so a command leaves in one segment.
+func (c *Conn) send(p []byte, secret bool, shown string) error {
+	if secret {
+		c.out.hide(shown)
+		defer c.out.reveal()
+	}
+	_, err := c.w.Write(p)
+	return err
+}
+
+// checkLine refuses CR and LF inside a line (RFC 5321 section 2.3.8).
+func checkLine(line string) error {
+	if strings.ContainsAny(line, "\r\n") {
+		return ErrBadLine
+	}
+	return nil
+}

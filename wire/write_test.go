@@ -1,0 +1,61 @@
+package wire
+
+import (
+	"errors"
+	"testing"
+)
+
+func TestWriteLineRefusesCRLF(t *testing.T) {
+	for _, line := range []string{
+		"MAIL FROM:<a@example.com>\r\nRCPT TO:<b@example.com>",
+		"NOOP\n",
+		"NOOP\r",
+		"\r\n.\r\n",
+	} {
+		c, sc := replyConn("250 ok\r\n", Options{})
+		if err := c.WriteLine(ctx, line); !errors.Is(err, ErrBadLine) {
+			t.Errorf("WriteLine(%q) = %v, want ErrBadLine", line, err)
+		}
+		if err := c.WriteSecretLine(ctx, line, "AUTH PLAIN <redacted>"); !errors.Is(err, ErrBadLine) {
+			t.Errorf("WriteSecretLine(%q) = %v, want ErrBadLine", line, err)
+		}
+		if _, err := c.Exchange(ctx, line); !errors.Is(err, ErrBadLine) {
+			t.Errorf("Exchange(%q) = %v, want ErrBadLine", line, err)
+		}
+		if got := sc.written(); got != "" || c.Transcript().Len() != 0 {
+			t.Errorf("%q: wrote %q and recorded %d entries, want nothing", line, got, c.Transcript().Len())
+		}
+	}
+}
+
+func TestWrites(t *testing.T) {
+	c, sc := replyConn("250 ok\r\n", Options{})
+	if err := c.WriteLine(ctx, "NOOP"); err != nil {
+		t.Fatal(err)
+	}
+	if err := c.WriteSecretLine(ctx, "AUTH PLAIN AGFsaWNlAHNlY3JldA==", "AUTH PLAIN <redacted user=\"alice\">"); err != nil {
+		t.Fatal(err)
+	}
+	if err := c.WriteRaw(ctx, []byte("Subject: x\n\r\nbody\r\n.\r\n")); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := c.Exchange(ctx, "QUIT"); err != nil {
+		t.Fatal(err)
+	}
+	const wantWire = "NOOP\r\nAUTH PLAIN AGFsaWNlAHNlY3JldA==\r\nSubject: x\n\r\nbody\r\n.\r\nQUIT\r\n"
+	if got := sc.written(); got != wantWire {
+		t.Errorf("wrote %q\nwant  %q", got, wantWire)
+	}
+	const want = `C    "NOOP\r\n"
+C  ! "AUTH PLAIN AGFsaWNlAHNlY3JldA==\r\n" shown "AUTH PLAIN <redacted user=\"alice\">"
+C    "Subject: x\n"
+C    "\r\n"
+C    "body\r\n"
+C    ".\r\n"
+C    "QUIT\r\n"
+S    "250 ok\r\n"
+`
+	if got := render(c.Transcript().Entries()); got != want {
+		t.Errorf("transcript:\n%s\nwant:\n%s", got, want)
+	}
+}
