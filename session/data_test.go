@@ -1,0 +1,103 @@
+package session
+
+import (
+	"bytes"
+	"strings"
+	"testing"
+)
+
+func dataOf(t *testing.T, chunks ...string) string {
+	t.Helper()
+	var out bytes.Buffer
+	d := NewDataWriter(&out)
+	for _, c := range chunks {
+		if _, err := d.Write([]byte(c)); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if err := d.Close(); err != nil {
+		t.Fatal(err)
+	}
+	return out.String()
+}
+
+func TestDataWriter(t *testing.T) {
+	tests := []struct {
+		name   string
+		chunks []string
+		want   string
+	}{
+		{"crlf kept", []string{"a\r\nb\r\n"}, "a\r\nb\r\n.\r\n"},
+		{"bare lf", []string{"a\nb\n"}, "a\r\nb\r\n.\r\n"},
+		{"bare cr", []string{"a\rb"}, "a\r\nb\r\n.\r\n"},
+		{"no final newline", []string{"a"}, "a\r\n.\r\n"},
+		{"empty", nil, ".\r\n"},
+		{"dot stuffed", []string{".\n..x\n.a"}, "..\r\n...x\r\n..a\r\n.\r\n"},
+		{"dot mid line", []string{"a.b\n"}, "a.b\r\n.\r\n"},
+		{"crlf split across writes", []string{"a\r", "\nb"}, "a\r\nb\r\n.\r\n"},
+		{"smuggling attempt", []string{"x\n.\r\nMAIL FROM:<e>\r\n"}, "x\r\n..\r\nMAIL FROM:<e>\r\n.\r\n"},
+		{"cr lf lf", []string{"a\r\n\n"}, "a\r\n\r\n.\r\n"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			if got := dataOf(t, tt.chunks...); got != tt.want {
+				t.Errorf("got %q, want %q", got, tt.want)
+			}
+		})
+	}
+}
+
+// unstuff is what a server does with DATA (RFC 5321 4.5.2): split at CRLF,
+// stop at the lone ".", drop one leading dot.
+func unstuff(wire string) (body string, rest string, ok bool) {
+	var lines []string
+	for {
+		i := strings.Index(wire, "\r\n")
+		if i < 0 {
+			return "", wire, false
+		}
+		line := wire[:i]
+		wire = wire[i+2:]
+		if line == "." {
+			return strings.Join(lines, "\r\n"), wire, true
+		}
+		lines = append(lines, strings.TrimPrefix(line, "."))
+	}
+}
+
+func normalise(s string) string {
+	s = strings.ReplaceAll(s, "\r\n", "\n")
+	s = strings.ReplaceAll(s, "\r", "\n")
+	s = strings.TrimSuffix(s, "\n")
+	return strings.ReplaceAll(s, "\n", "\r\n")
+}
+
+func FuzzDataWriter(f *testing.F) {
+	for _, s := range []string{"", ".", "a\n.\nb", "x\r\n.\r\nMAIL FROM:<e>\r\n", "\r\r\n\n", "..\r\n.", "a\rb\n\rc"} {
+		f.Add(s, 3)
+	}
+	f.Fuzz(func(t *testing.T, body string, split int) {
+		var out bytes.Buffer
+		d := NewDataWriter(&out)
+		if split <= 0 {
+			split = 1
+		}
+		for rest := body; rest != ""; {
+			n := min(split, len(rest))
+			d.Write([]byte(rest[:n]))
+			rest = rest[n:]
+		}
+		d.Close()
+		w := out.String()
+		if strings.Contains(strings.ReplaceAll(w, "\r\n", ""), "\r") || strings.Contains(strings.ReplaceAll(w, "\r\n", ""), "\n") {
+			t.Fatalf("bare CR or LF in %q", w)
+		}
+		got, rest, ok := unstuff(w)
+		if !ok || rest != "" {
+			t.Fatalf("end of data not exactly at the end of %q (rest %q)", w, rest)
+		}
+		if want := normalise(body); got != want {
+			t.Fatalf("server decodes %q, want %q", got, want)
+		}
+	})
+}
