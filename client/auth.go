@@ -1,0 +1,93 @@
+package client
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+
+	"github.com/ehlo-sh/ehlo/session"
+)
+
+// Auth runs one AUTH exchange (RFC 4954) with m. Every client line of it is
+// written as a secret, so the transcript holds only the redacted form. A
+// refusal comes back as the reply and a *session.AuthError.
+func (c *Client) Auth(ctx context.Context, m session.Mechanism, user string) (session.Reply, error) {
+	flow := session.NewAuthFlow(m, user)
+	line, shown, err := flow.Start()
+	if err != nil {
+		return session.Reply{}, err
+	}
+	c.state = c.state.Sent(shown)
+	var cancel error // why we sent "*" (RFC 4954 4), if we did
+	for {
+		r, err := c.secret(ctx, line, shown)
+		if err != nil {
+			return r, &StepError{Step: StepAuth, Err: err}
+		}
+		var done bool
+		line, shown, done, err = flow.Next(r)
+		switch {
+		case done:
+			c.state = c.state.Received(r)
+			if cancel != nil {
+				err = cancel
+			}
+			return r, err
+		case err != nil && line == "":
+			return r, err
+		case err != nil:
+			cancel = err
+		}
+	}
+}
+
+func (c *Client) secret(ctx context.Context, line, shown string) (session.Reply, error) {
+	if err := c.conn.WriteSecretLine(ctx, line, shown); err != nil {
+		return session.Reply{}, err
+	}
+	return c.read(ctx)
+}
+
+// Data sends DATA and, on 354, the message from body, normalised to CRLF
+// and dot-stuffed by session.DataWriter, then reads the final reply. The
+// reply to the final "." may take long (RFC 5321 4.5.3.2.6 allows 10
+// minutes); ctx bounds it.
+func (c *Client) Data(ctx context.Context, body io.Reader) (session.Reply, error) {
+	r, err := c.Do(ctx, "DATA")
+	if err != nil || r.Code != 354 {
+		return r, err
+	}
+	dw := session.NewDataWriter(rawWriter{ctx: ctx, c: c})
+	if _, err := io.Copy(dw, body); err != nil {
+		return r, fmt.Errorf("DATA: %w", err)
+	}
+	if err := dw.Close(); err != nil {
+		return r, fmt.Errorf("DATA: %w", err)
+	}
+	c.state = c.state.DataEnded()
+	r, err = c.read(ctx)
+	if err != nil {
+		return r, &StepError{Step: StepDataEnd, Err: err}
+	}
+	c.state = c.state.Received(r)
+	return r, nil
+}
+
+type rawWriter struct {
+	ctx context.Context
+	c   *Client
+}
+
+func (w rawWriter) Write(p []byte) (int, error) {
+	if err := w.c.conn.WriteRaw(w.ctx, p); err != nil {
+		return 0, err
+	}
+	return len(p), nil
+}
+
+// IsAuthRefused reports whether err is the server refusing credentials.
+func IsAuthRefused(err error) bool {
+	var a *session.AuthError
+	return errors.As(err, &a)
+}

@@ -1,0 +1,203 @@
+// Package client drives SMTP sessions for the non-interactive commands
+// (probe, and later doctor and send): it pairs a wire connection, which
+// moves bytes, with package session, which knows what they mean.
+//
+// The TUI does not use Client: it keeps session.State in its model and runs
+// each exchange as a command, so that state changes only in Update.
+package client
+
+import (
+	"context"
+	"crypto/x509"
+	"errors"
+	"fmt"
+	"os"
+	"time"
+
+	"github.com/ehlo-sh/ehlo/session"
+	"github.com/ehlo-sh/ehlo/wire"
+)
+
+// DefaultHelo is the name sent in EHLO when none is given.
+const DefaultHelo = "ehlo.localhost"
+
+// Options are the connection settings shared by every command.
+type Options struct {
+	ImplicitTLS bool           // speak TLS at once (port 465 implies it)
+	Plain       bool           // never implicit TLS, even on port 465
+	NoStartTLS  bool           // do not upgrade with STARTTLS
+	Insecure    bool           // go on when the certificate does not verify
+	RootCAs     *x509.CertPool // nil: the system roots
+	ServerName  string         // SNI and the name to verify; "" means the target's host
+	Helo        string         // EHLO argument; "" means DefaultHelo
+	Timeout     time.Duration  // per exchange; 0 means wire's default
+}
+
+// LoadCA reads a PEM file of CA certificates into a pool.
+func LoadCA(file string) (*x509.CertPool, error) {
+	pem, err := os.ReadFile(file)
+	if err != nil {
+		return nil, fmt.Errorf("read CA file: %w", err)
+	}
+	pool := x509.NewCertPool()
+	if !pool.AppendCertsFromPEM(pem) {
+		return nil, fmt.Errorf("%s holds no PEM certificate", file)
+	}
+	return pool, nil
+}
+
+func (o Options) helo() string {
+	if o.Helo == "" {
+		return DefaultHelo
+	}
+	return o.Helo
+}
+
+// Wire turns the options into wire's, recording into t.
+func (o Options) Wire(t *wire.Transcript) wire.Options {
+	mode := wire.ModeAuto
+	switch {
+	case o.ImplicitTLS:
+		mode = wire.ModeImplicitTLS
+	case o.Plain:
+		mode = wire.ModePlain
+	}
+	return wire.Options{
+		Mode:       mode,
+		Timeout:    o.Timeout,
+		ServerName: o.ServerName,
+		RootCAs:    o.RootCAs,
+		Insecure:   o.Insecure,
+		Transcript: t,
+	}
+}
+
+// Steps of a session, named in a StepError.
+const (
+	StepConnect  = "connect"
+	StepGreeting = "greeting"
+	StepHello    = "EHLO"
+	StepStartTLS = "STARTTLS"
+	StepAuth     = "AUTH"
+	StepDataEnd  = "end of data"
+)
+
+// StepError says which step of a session failed.
+type StepError struct {
+	Step string
+	Err  error
+}
+
+func (e *StepError) Error() string { return e.Step + ": " + e.Err.Error() }
+func (e *StepError) Unwrap() error { return e.Err }
+
+// Client is one SMTP session: a connection and the state it has reached.
+type Client struct {
+	conn  *wire.Conn
+	state session.State
+	opts  Options
+}
+
+// Dial connects to target and returns a client that has not yet read the
+// greeting.
+func Dial(ctx context.Context, target string, opts Options, t *wire.Transcript) (*Client, error) {
+	conn, err := wire.Dial(ctx, target, opts.Wire(t))
+	if err != nil {
+		return nil, err
+	}
+	return &Client{conn: conn, opts: opts}, nil
+}
+
+// Conn is the underlying connection.
+func (c *Client) Conn() *wire.Conn { return c.conn }
+
+// State is the session state reached so far.
+func (c *Client) State() session.State { return c.state }
+
+// Close closes the connection without QUIT.
+func (c *Client) Close() error { return c.conn.Close() }
+
+func (c *Client) read(ctx context.Context) (session.Reply, error) {
+	raw, err := c.conn.ReadReply(ctx)
+	if err != nil {
+		return session.Reply{}, err
+	}
+	return session.ParseReply(raw.Lines)
+}
+
+// Greeting reads the server's opening reply (RFC 5321 3.1).
+func (c *Client) Greeting(ctx context.Context) (session.Reply, error) {
+	r, err := c.read(ctx)
+	if err != nil {
+		return r, err
+	}
+	c.state = c.state.Greeting(r)
+	return r, nil
+}
+
+// Do sends one command line and reads its reply. A negative reply is not an
+// error: it is returned for the caller to show.
+func (c *Client) Do(ctx context.Context, line string) (session.Reply, error) {
+	if err := session.ValidateLine(line); err != nil {
+		return session.Reply{}, err
+	}
+	c.state = c.state.Sent(line)
+	raw, err := c.conn.Exchange(ctx, line)
+	if err != nil {
+		return session.Reply{}, fmt.Errorf("%s: %w", session.Verb(line), err)
+	}
+	r, err := session.ParseReply(raw.Lines)
+	if err != nil {
+		return r, fmt.Errorf("%s: %w", session.Verb(line), err)
+	}
+	c.state = c.state.Received(r)
+	return r, nil
+}
+
+// Hello sends EHLO, and HELO when the server does not know EHLO
+// (RFC 5321 3.2). helo reports which was accepted.
+func (c *Client) Hello(ctx context.Context) (r session.Reply, helo bool, err error) {
+	line, err := session.Ehlo(c.opts.helo())
+	if err != nil {
+		return r, false, err
+	}
+	r, err = c.Do(ctx, line)
+	if err != nil || r.Class() != session.ClassPermanent {
+		return r, false, err
+	}
+	line, err = session.Helo(c.opts.helo())
+	if err != nil {
+		return r, false, err
+	}
+	r, err = c.Do(ctx, line)
+	return r, true, err
+}
+
+// ErrNoUpgrade reports a STARTTLS that the server declined.
+var ErrNoUpgrade = errors.New("the server declined STARTTLS")
+
+// StartTLS sends STARTTLS and, on 220, upgrades the connection. Any other
+// reply upgrades nothing and returns ErrNoUpgrade with the reply
+// (SAFETY.md: a 454, 502 or nonsense 3xx leaves the link in plaintext).
+func (c *Client) StartTLS(ctx context.Context) (session.Reply, wire.TLSInfo, error) {
+	r, err := c.Do(ctx, "STARTTLS")
+	if err != nil {
+		return r, wire.TLSInfo{}, err
+	}
+	if r.Code != 220 {
+		return r, wire.TLSInfo{}, fmt.Errorf("%w: %d %s", ErrNoUpgrade, r.Code, session.SanitizeString(r.Text()))
+	}
+	info, err := c.conn.StartTLS(ctx)
+	if err != nil {
+		return r, info, fmt.Errorf("STARTTLS: %w", err)
+	}
+	c.state = c.state.TLSStarted()
+	return r, info, nil
+}
+
+// Quit sends QUIT and closes the connection; errors are ignored because
+// the session's work is already done.
+func (c *Client) Quit(ctx context.Context) {
+	_, _ = c.Do(ctx, "QUIT")
+	_ = c.conn.Close()
+}

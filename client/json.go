@@ -1,0 +1,167 @@
+package client
+
+import (
+	"time"
+
+	"github.com/ehlo-sh/ehlo/session"
+	"github.com/ehlo-sh/ehlo/wire"
+)
+
+// ProbeJSON is the machine-readable form of a probe, as `probe --json`
+// prints it. Server text is sanitized; keywords are upper case.
+type ProbeJSON struct {
+	Target      string      `json:"target"`
+	Address     string      `json:"address"`
+	ImplicitTLS bool        `json:"implicit_tls"`
+	Greeting    *ReplyJSON  `json:"greeting"`
+	EHLO        []HelloJSON `json:"ehlo"`
+	TLS         *TLSJSON    `json:"tls"`
+	Diff        *DiffJSON   `json:"diff,omitempty"`
+	Error       string      `json:"error"`
+	Transcript  []EntryJSON `json:"transcript,omitempty"`
+}
+
+// ReplyJSON is a reply's code and first line of text.
+type ReplyJSON struct {
+	Code     int    `json:"code"`
+	Enhanced string `json:"enhanced,omitempty"`
+	Text     string `json:"text"`
+}
+
+// HelloJSON is one EHLO exchange.
+type HelloJSON struct {
+	TLS        bool              `json:"tls"`
+	HELO       bool              `json:"helo,omitempty"`
+	Code       int               `json:"code"`
+	Domain     string            `json:"domain"`
+	Extensions map[string]string `json:"extensions"`
+	Order      []string          `json:"order"`
+}
+
+// DiffJSON is what changed between the EHLO before and after STARTTLS.
+type DiffJSON struct {
+	Added   []string `json:"added"`
+	Removed []string `json:"removed"`
+	Changed []string `json:"changed"`
+}
+
+// TLSJSON holds the TLS facts.
+type TLSJSON struct {
+	Version      string     `json:"version"`
+	Cipher       string     `json:"cipher"`
+	ServerName   string     `json:"server_name"`
+	Verified     bool       `json:"verified"`
+	VerifyError  string     `json:"verify_error"`
+	Insecure     bool       `json:"insecure"`
+	Certificates []CertJSON `json:"certificates"`
+}
+
+// CertJSON is one certificate of the chain, leaf first.
+type CertJSON struct {
+	Subject   string   `json:"subject"`
+	Issuer    string   `json:"issuer"`
+	DNSNames  []string `json:"dns_names"`
+	IPs       []string `json:"ip_addresses,omitempty"`
+	NotBefore string   `json:"not_before"`
+	NotAfter  string   `json:"not_after"`
+	SHA256    string   `json:"sha256"`
+}
+
+// EntryJSON is one transcript entry; secrets show their redacted form.
+type EntryJSON struct {
+	Time    string `json:"time"`
+	Dir     string `json:"dir"`
+	TLS     bool   `json:"tls"`
+	Text    string `json:"text"`
+	Partial bool   `json:"partial,omitempty"`
+}
+
+// JSON converts a probe result; withTranscript adds the exchange.
+func (r ProbeResult) JSON(withTranscript bool) ProbeJSON {
+	out := ProbeJSON{Target: clean(r.Target), Address: r.Address, ImplicitTLS: r.ImplicitTLS, EHLO: []HelloJSON{}}
+	if r.Greeting != nil {
+		out.Greeting = replyJSON(*r.Greeting)
+	}
+	for _, h := range r.Hellos {
+		out.EHLO = append(out.EHLO, helloJSON(h))
+	}
+	if r.TLS != nil {
+		out.TLS = tlsJSON(*r.TLS)
+	}
+	if d, ok := r.Diff(); ok {
+		out.Diff = diffJSON(d)
+	}
+	if r.Err != nil {
+		out.Error = Explain(r.Err)
+	}
+	if withTranscript && r.Transcript != nil {
+		for _, e := range r.Transcript.Entries() {
+			out.Transcript = append(out.Transcript, entryJSON(e))
+		}
+	}
+	return out
+}
+
+func replyJSON(r session.Reply) *ReplyJSON {
+	return &ReplyJSON{Code: r.Code, Enhanced: r.Enhanced.String(), Text: clean(firstLine(r))}
+}
+
+func helloJSON(h Hello) HelloJSON {
+	out := HelloJSON{TLS: h.TLS, HELO: h.HELO, Code: h.Reply.Code, Domain: clean(h.Caps.Domain),
+		Extensions: map[string]string{}, Order: []string{}}
+	for _, c := range h.Caps.List {
+		key := clean(c.Keyword)
+		if c.Legacy {
+			key += "="
+		}
+		if _, dup := out.Extensions[key]; !dup {
+			out.Order = append(out.Order, key)
+		}
+		out.Extensions[key] = clean(c.Params)
+	}
+	return out
+}
+
+func diffJSON(d session.CapDiff) *DiffJSON {
+	out := &DiffJSON{Added: []string{}, Removed: []string{}, Changed: []string{}}
+	for _, c := range d.Added {
+		out.Added = append(out.Added, clean(c.Keyword))
+	}
+	for _, c := range d.Removed {
+		out.Removed = append(out.Removed, clean(c.Keyword))
+	}
+	for _, c := range d.Changed {
+		out.Changed = append(out.Changed, clean(c.Keyword))
+	}
+	return out
+}
+
+func tlsJSON(t wire.TLSInfo) *TLSJSON {
+	out := &TLSJSON{Version: t.Version, Cipher: t.Cipher, ServerName: clean(t.ServerName), Verified: t.Verified,
+		Insecure: t.Insecure, Certificates: []CertJSON{}}
+	if t.VerifyError != nil {
+		out.VerifyError = ExplainVerify(t.VerifyError)
+	}
+	for _, c := range t.Chain {
+		out.Certificates = append(out.Certificates, CertJSON{
+			Subject: clean(c.Subject), Issuer: clean(c.Issuer),
+			DNSNames: cleanAll(c.DNSNames), IPs: c.IPs,
+			NotBefore: c.NotBefore.UTC().Format(time.RFC3339), NotAfter: c.NotAfter.UTC().Format(time.RFC3339),
+			SHA256: c.SHA256,
+		})
+	}
+	return out
+}
+
+func cleanAll(ss []string) []string {
+	out := make([]string, 0, len(ss))
+	for _, s := range ss {
+		out = append(out, clean(s))
+	}
+	return out
+}
+
+func entryJSON(e wire.Entry) EntryJSON {
+	return EntryJSON{Time: e.Time.UTC().Format(time.RFC3339Nano), Dir: e.Dir.String(), TLS: e.TLS,
+		Text: EntryText(e, false), Partial: e.Partial}
+}

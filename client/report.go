@@ -1,0 +1,279 @@
+package client
+
+import (
+	"crypto/x509"
+	"errors"
+	"fmt"
+	"io"
+	"strings"
+	"time"
+
+	"github.com/ehlo-sh/ehlo/session"
+	"github.com/ehlo-sh/ehlo/wire"
+)
+
+// WriteProbe prints a probe result for people. All server text goes
+// through session's sanitizer.
+func WriteProbe(w io.Writer, r ProbeResult) {
+	p := &printer{w: w}
+	p.header(r)
+	if r.Greeting != nil {
+		p.linef("  greeting  %d %s%s", r.Greeting.Code, clean(firstLine(*r.Greeting)), took(r.GreetTook))
+	}
+	plain, secure := r.Plain(), r.Secure()
+	if plain != nil {
+		p.blank()
+		title := "EHLO before TLS"
+		if r.TLS == nil && !plain.Caps.Has("STARTTLS") {
+			title = "EHLO (plaintext, no STARTTLS offered)"
+		}
+		p.hello(title, *plain, nil)
+		if !plain.Caps.Has("AUTH") && plain.Reply.OK() && !plain.HELO {
+			p.linef("    (no AUTH here: this server offers no login in plaintext)")
+		}
+	}
+	if r.TLS != nil {
+		p.blank()
+		p.tls(*r.TLS)
+	}
+	if secure != nil {
+		p.blank()
+		title := "EHLO after STARTTLS"
+		if r.ImplicitTLS {
+			title = "EHLO inside TLS"
+		}
+		var diff *session.CapDiff
+		if d, ok := r.Diff(); ok {
+			diff = &d
+		}
+		p.hello(title, *secure, diff)
+	}
+	p.verdict(r)
+	if r.Err != nil {
+		p.blank()
+		p.linef("  error: %s", Explain(r.Err))
+	}
+}
+
+type printer struct{ w io.Writer }
+
+func (p *printer) linef(format string, args ...any) { fmt.Fprintf(p.w, format+"\n", args...) }
+func (p *printer) blank()                           { fmt.Fprintln(p.w) }
+
+func (p *printer) header(r ProbeResult) {
+	mode := "plaintext"
+	switch {
+	case r.ImplicitTLS:
+		mode = "implicit TLS"
+	case r.TLS != nil && r.StartTLS != nil:
+		mode = "plaintext, then STARTTLS"
+	}
+	addr := r.Address
+	if addr == "" {
+		addr = "not connected"
+	}
+	p.linef("%s  (%s, %s)%s", clean(r.Target), addr, mode, took(r.Connect))
+}
+
+func (p *printer) hello(title string, h Hello, diff *session.CapDiff) {
+	verb := "EHLO"
+	if h.HELO {
+		verb = "HELO (EHLO refused)"
+	}
+	p.linef("  %s: %s %d %s%s", title, verb, h.Reply.Code, clean(firstLine(h.Reply)), took(h.Took))
+	added := map[string]bool{}
+	if diff != nil {
+		for _, c := range diff.Added {
+			added[c.Keyword] = true
+		}
+	}
+	for _, c := range h.Caps.List {
+		p.capability(c, added[c.Keyword])
+	}
+	if diff == nil {
+		return
+	}
+	for _, c := range diff.Removed {
+		p.linef("  - %-30s gone after STARTTLS", clean(capText(c)))
+	}
+	for _, ch := range diff.Changed {
+		p.linef("  ~ %-30s was %q", clean(ch.Keyword+" "+ch.After), clean(ch.Before))
+	}
+}
+
+func (p *printer) capability(c session.Capability, added bool) {
+	mark := " "
+	if added {
+		mark = "+"
+	}
+	star := " "
+	if c.Keyword == "STARTTLS" || c.Keyword == "AUTH" {
+		star = "*"
+	}
+	p.linef("  %s %s %-28s %s", mark, star, clean(capText(c)), capMeaning(c, added))
+}
+
+func capText(c session.Capability) string {
+	sep := " "
+	if c.Legacy {
+		sep = "="
+	}
+	return strings.TrimSpace(c.Keyword + sep + c.Params)
+}
+
+func capMeaning(c session.Capability, added bool) string {
+	meaning := ""
+	if ext, ok := session.LookupExtension(c.Keyword); ok {
+		meaning = ext.Name
+	}
+	if c.Keyword == "SIZE" {
+		if n, ok := (session.Capabilities{List: []session.Capability{c}}).MaxSize(); ok && n > 0 {
+			meaning = "messages up to " + session.HumanSize(n)
+		} else {
+			meaning = "no fixed size limit"
+		}
+	}
+	if c.Keyword == "AUTH" && added {
+		meaning = "appeared only after STARTTLS"
+	}
+	return meaning
+}
+
+func (p *printer) tls(t wire.TLSInfo) {
+	verdict := "verified for " + clean(t.ServerName)
+	switch {
+	case t.VerifyError != nil && t.Insecure:
+		verdict = "UNVERIFIED (--insecure): " + ExplainVerify(t.VerifyError)
+	case t.VerifyError != nil:
+		verdict = "NOT verified: " + ExplainVerify(t.VerifyError)
+	}
+	p.linef("  TLS  %s  %s  %s%s", t.Version, t.Cipher, verdict, took(t.Handshake))
+	if len(t.Chain) == 0 {
+		return
+	}
+	leaf := t.Chain[0]
+	p.linef("    subject  %s", clean(leaf.Subject))
+	p.linef("    issuer   %s", clean(leaf.Issuer))
+	p.linef("    names    %s", clean(strings.Join(append(append([]string{}, leaf.DNSNames...), leaf.IPs...), " ")))
+	p.linef("    valid    %s to %s (%s)", leaf.NotBefore.UTC().Format(time.DateTime), leaf.NotAfter.UTC().Format(time.DateTime+" MST"), untilText(leaf.NotAfter))
+	p.linef("    sha256   %s", leaf.SHA256)
+}
+
+func (p *printer) verdict(r ProbeResult) {
+	if h := r.Plain(); h != nil && h.Caps.Has("AUTH") && !h.Caps.Has("STARTTLS") && r.TLS == nil {
+		p.blank()
+		p.linef("  => AUTH is offered in plaintext and STARTTLS is not: credentials would travel in clear")
+		p.linef("     (or something on the path strips STARTTLS). Use implicit TLS (port 465) if the server has it.")
+	}
+	d, ok := r.Diff()
+	if !ok {
+		return
+	}
+	for _, c := range d.Added {
+		if c.Keyword == "AUTH" {
+			p.blank()
+			p.linef("  => AUTH is offered only after STARTTLS. A client must send EHLO, STARTTLS, EHLO again,")
+			p.linef("     then AUTH; Python's smtplib: ehlo(), starttls(), ehlo(), login().")
+			return
+		}
+	}
+}
+
+func untilText(t time.Time) string {
+	d := time.Until(t)
+	if d < 0 {
+		return "EXPIRED " + (-d).Round(time.Hour).String() + " ago"
+	}
+	if d > 48*time.Hour {
+		return fmt.Sprintf("%d days left", int(d.Hours()/24))
+	}
+	return fmt.Sprintf("%dh%02dm left", int(d.Hours()), int(d.Minutes())%60)
+}
+
+func took(d time.Duration) string {
+	if d <= 0 {
+		return ""
+	}
+	return "  [" + Millis(d) + "]"
+}
+
+// Millis formats a duration for people: "0.4ms", "12ms", "1.3s".
+func Millis(d time.Duration) string {
+	switch {
+	case d < 10*time.Millisecond:
+		return fmt.Sprintf("%.1fms", float64(d)/float64(time.Millisecond))
+	case d < time.Second:
+		return fmt.Sprintf("%dms", d.Milliseconds())
+	}
+	return fmt.Sprintf("%.1fs", d.Seconds())
+}
+
+func firstLine(r session.Reply) string {
+	if len(r.Lines) == 0 {
+		return ""
+	}
+	return r.Lines[0]
+}
+
+func clean(s string) string { return session.SanitizeString(s) }
+
+// Explain turns an error of a session into one line a user can act on.
+func Explain(err error) string {
+	var (
+		inj   *wire.InjectionError
+		plain *wire.PlaintextError
+		ver   *wire.VerifyError
+		to    *wire.TimeoutError
+	)
+	switch {
+	case errors.As(err, &inj):
+		return fmt.Sprintf("possible STARTTLS response injection: the server sent %d bytes after its 220 and before the TLS handshake (%s); the session was aborted",
+			len(inj.Bytes), session.Sanitize(inj.Bytes))
+	case errors.As(err, &plain):
+		return "the server answered in plaintext where TLS was expected: this port speaks STARTTLS or plain SMTP, not implicit TLS (drop --tls, or use port 465 for implicit TLS)"
+	case errors.As(err, &ver):
+		return "the certificate did not verify: " + ExplainVerify(ver.Err) + " (use --ca FILE to trust a private CA, or --insecure to look anyway)"
+	case errors.As(err, &to) && isStep(err, StepGreeting):
+		return fmt.Sprintf("%s: no greeting; this port may expect implicit TLS, as 465 does (try --tls)", err)
+	}
+	return err.Error()
+}
+
+func isStep(err error, step string) bool {
+	var s *StepError
+	return errors.As(err, &s) && s.Step == step
+}
+
+// ExplainVerify says why a certificate did not verify.
+func ExplainVerify(err error) string {
+	var (
+		ua  x509.UnknownAuthorityError
+		hn  x509.HostnameError
+		inv x509.CertificateInvalidError
+	)
+	switch {
+	case errors.As(err, &ua):
+		return "signed by an unknown authority (self-signed, or a private CA)"
+	case errors.As(err, &hn):
+		return fmt.Sprintf("name mismatch: the certificate covers %s, not %s", clean(strings.Join(certNames(hn.Certificate), ", ")), clean(hn.Host))
+	case errors.As(err, &inv) && inv.Reason == x509.Expired:
+		return "expired or not yet valid: valid " + inv.Cert.NotBefore.UTC().Format(time.DateOnly) + " to " + inv.Cert.NotAfter.UTC().Format(time.DateOnly)
+	case err == nil:
+		return ""
+	}
+	return clean(err.Error())
+}
+
+func certNames(c *x509.Certificate) []string {
+	if c == nil {
+		return nil
+	}
+	names := append([]string{}, c.DNSNames...)
+	for _, ip := range c.IPAddresses {
+		names = append(names, ip.String())
+	}
+	if len(names) == 0 && c.Subject.CommonName != "" {
+		names = append(names, c.Subject.CommonName)
+	}
+	return names
+}
