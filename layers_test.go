@@ -1,0 +1,110 @@
+package main
+
+import (
+	"go/parser"
+	"go/token"
+	"os"
+	"path/filepath"
+	"strconv"
+	"strings"
+	"testing"
+)
+
+const module = "github.com/ehlo-sh/ehlo/"
+
+// rule says which imports a package may not have. tests says whether its
+// _test.go files are held to the rule too.
+type rule struct {
+	dir    string
+	forbid func(path string) bool
+	tests  bool
+	why    string
+}
+
+func stdlibOnly(p string) bool { return strings.Contains(strings.SplitN(p, "/", 2)[0], ".") }
+
+func anyOf(prefixes ...string) func(string) bool {
+	return func(p string) bool {
+		for _, f := range prefixes {
+			if p == f || strings.HasPrefix(p, f+"/") {
+				return true
+			}
+		}
+		return false
+	}
+}
+
+var layerRules = []rule{
+	{"wire", stdlibOnly, true, "wire is bytes on a socket: standard library only"},
+	{"session", anyOf("net", "crypto/tls", module+"wire", module+"ui", module+"themes", module+"client",
+		module+"lab", "charm.land", "github.com/charmbracelet"), true,
+		"session is pure: no sockets, no TLS, no transport, no UI"},
+	{"ui", anyOf("net", "crypto/tls"), false, "ui never touches the network: I/O goes through commands"},
+	{"themes", anyOf("net", "crypto/tls", module+"ui", module+"wire", module+"client", module+"session", module+"lab"), true,
+		"themes is styles from a palette, injected into ui"},
+	{"lab", anyOf(module+"wire", module+"session", module+"ui", module+"client", module+"themes"), false,
+		"the lab is a standalone server"},
+	{"client", anyOf(module+"ui", module+"themes", "charm.land"), false, "client is below the UI"},
+}
+
+// imports lists the import paths of the Go files in dir.
+func imports(t *testing.T, dir string, withTests bool) map[string][]string {
+	t.Helper()
+	files, err := filepath.Glob(filepath.Join(dir, "*.go"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	found := map[string][]string{}
+	fset := token.NewFileSet()
+	for _, f := range files {
+		if !withTests && strings.HasSuffix(f, "_test.go") {
+			continue
+		}
+		af, err := parser.ParseFile(fset, f, nil, parser.ImportsOnly)
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, spec := range af.Imports {
+			p, _ := strconv.Unquote(spec.Path.Value)
+			found[p] = append(found[p], filepath.Base(f))
+		}
+	}
+	return found
+}
+
+func TestLayers(t *testing.T) {
+	for _, r := range layerRules {
+		if _, err := os.Stat(r.dir); err != nil {
+			continue // a layer that does not exist yet breaks no rule
+		}
+		found := imports(t, r.dir, r.tests)
+		if len(found) == 0 {
+			t.Errorf("%s: no imports found; is the rule reading the right files?", r.dir)
+		}
+		for p, files := range found {
+			if r.forbid(p) {
+				t.Errorf("%s imports %q in %s: %s", r.dir, p, strings.Join(files, ", "), r.why)
+			}
+		}
+	}
+}
+
+// TestLayerRulesBite makes sure each rule rejects what it is meant to.
+func TestLayerRulesBite(t *testing.T) {
+	bad := map[string]string{
+		"wire":    "github.com/ehlo-sh/ehlo/session",
+		"session": "net",
+		"ui":      "crypto/tls",
+		"themes":  "github.com/ehlo-sh/ehlo/ui",
+		"lab":     "github.com/ehlo-sh/ehlo/wire",
+		"client":  "charm.land/bubbletea/v2",
+	}
+	for _, r := range layerRules {
+		if !r.forbid(bad[r.dir]) {
+			t.Errorf("rule for %s lets %s through", r.dir, bad[r.dir])
+		}
+		if r.forbid("fmt") {
+			t.Errorf("rule for %s forbids fmt", r.dir)
+		}
+	}
+}

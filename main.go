@@ -1,0 +1,287 @@
+// Command ehlo is an interactive terminal SMTP session explorer. This file
+// holds flags and wiring only; the work is done in the packages.
+package main
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"os"
+	"os/signal"
+	"path/filepath"
+	"strings"
+	"time"
+
+	"charm.land/fang/v2"
+	"github.com/spf13/cobra"
+
+	"github.com/ehlo-sh/ehlo/client"
+	"github.com/ehlo-sh/ehlo/lab"
+)
+
+// Exit codes shared by the commands.
+const (
+	exitFailed = 1 // the command ran and something failed
+	exitUsage  = 2 // the command line was wrong
+)
+
+// exitError carries an exit code; quiet ones were already reported.
+type exitError struct {
+	code  int
+	err   error
+	quiet bool
+}
+
+func (e *exitError) Error() string { return e.err.Error() }
+func (e *exitError) Unwrap() error { return e.err }
+
+func usageErr(err error) error { return &exitError{code: exitUsage, err: err} }
+
+func main() {
+	root := newRoot()
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt)
+	defer stop()
+	err := fang.Execute(ctx, root, fang.WithErrorHandler(handleError))
+	if err != nil {
+		os.Exit(exitCode(err))
+	}
+}
+
+func exitCode(err error) int {
+	var e *exitError
+	if errors.As(err, &e) {
+		return e.code
+	}
+	if strings.HasPrefix(err.Error(), "unknown command") || strings.HasPrefix(err.Error(), "unknown flag") {
+		return exitUsage
+	}
+	return exitFailed
+}
+
+func handleError(w io.Writer, styles fang.Styles, err error) {
+	var e *exitError
+	if errors.As(err, &e) && e.quiet {
+		return
+	}
+	fang.DefaultErrorHandler(w, styles, err)
+}
+
+func newRoot() *cobra.Command {
+	root := &cobra.Command{
+		Use:   "ehlo",
+		Short: "Explore SMTP sessions: every command, every reply, explained",
+		Long: "ehlo opens a raw connection to an SMTP server and shows every command sent and every reply\n" +
+			"received, with what the server advertises before and after STARTTLS.",
+		Example: "  ehlo probe --lab\n  ehlo probe smtp.gmail.com:587\n  ehlo lab --ca-out /tmp/lab-ca.pem",
+		Args:    cobra.NoArgs,
+	}
+	root.SetFlagErrorFunc(func(_ *cobra.Command, err error) error { return usageErr(err) })
+	root.AddCommand(newProbe(), newLab())
+	return root
+}
+
+// connFlags are the connection flags shared by the commands that dial.
+type connFlags struct {
+	tls, insecure, noStartTLS bool
+	ca, serverName, helo      string
+	timeout                   time.Duration
+}
+
+func (f *connFlags) register(cmd *cobra.Command) {
+	fl := cmd.Flags()
+	fl.BoolVar(&f.tls, "tls", false, "implicit TLS from the first byte (the default on port 465)")
+	fl.BoolVar(&f.insecure, "insecure", false, "go on when the certificate does not verify (shown as UNVERIFIED)")
+	fl.BoolVar(&f.noStartTLS, "no-starttls", false, "do not upgrade with STARTTLS")
+	fl.StringVar(&f.ca, "ca", "", "trust the CA certificates in this PEM `file`")
+	fl.StringVar(&f.serverName, "servername", "", "TLS server `name` to send (SNI) and verify; default: the target's host")
+	fl.StringVar(&f.helo, "helo", client.DefaultHelo, "`name` to send with EHLO/HELO")
+	fl.DurationVar(&f.timeout, "timeout", 30*time.Second, "deadline for each exchange")
+}
+
+func (f *connFlags) options() (client.Options, error) {
+	opts := client.Options{ImplicitTLS: f.tls, NoStartTLS: f.noStartTLS, Insecure: f.insecure,
+		ServerName: f.serverName, Helo: f.helo, Timeout: f.timeout}
+	if f.ca != "" {
+		pool, err := client.LoadCA(f.ca)
+		if err != nil {
+			return opts, usageErr(err)
+		}
+		opts.RootCAs = pool
+	}
+	return opts, nil
+}
+
+func newProbe() *cobra.Command {
+	var (
+		conn                      connFlags
+		asJSON, transcript, inLab bool
+		parallel                  int
+	)
+	cmd := &cobra.Command{
+		Use:   "probe [flags] TARGET...",
+		Short: "Show what servers advertise before and after STARTTLS",
+		Long: "probe connects, reads the greeting, sends EHLO (HELO if refused), upgrades with STARTTLS when\n" +
+			"offered, sends EHLO again and quits. It prints the capabilities before and after TLS, what\n" +
+			"appeared or vanished, and the certificate. TARGET is host, host:port, [v6]:port or a bare IPv6\n" +
+			"address; the port defaults to 25, and 465 means implicit TLS.",
+		Example: "  ehlo probe --lab\n  ehlo probe --lab --json mx submission smtps legacy\n" +
+			"  ehlo probe smtp.gmail.com:587 --transcript\n  ehlo probe 127.0.0.1:1587 --ca /tmp/lab-ca.pem",
+		RunE: func(cmd *cobra.Command, args []string) error {
+			opts, err := conn.options()
+			if err != nil {
+				return err
+			}
+			jobs := make([]client.Job, 0, len(args))
+			for _, t := range args {
+				jobs = append(jobs, client.Job{Target: t, Options: opts})
+			}
+			if inLab {
+				l, err := lab.Start(lab.Config{})
+				if err != nil {
+					return err
+				}
+				defer l.Close()
+				opts.RootCAs = l.CertPool()
+				if jobs, err = labJobs(l, args, opts); err != nil {
+					return usageErr(err)
+				}
+			}
+			if len(jobs) == 0 {
+				return usageErr(errors.New("probe needs at least one TARGET (or --lab)"))
+			}
+			results := client.ProbeAll(cmd.Context(), jobs, parallel)
+			return printProbes(cmd.OutOrStdout(), cmd.ErrOrStderr(), results, asJSON, transcript)
+		},
+	}
+	conn.register(cmd)
+	cmd.Flags().BoolVar(&asJSON, "json", false, "print JSON: one object per target, an array for several")
+	cmd.Flags().BoolVar(&transcript, "transcript", false, "print the exchange as C:/S: lines (credentials redacted)")
+	cmd.Flags().BoolVar(&inLab, "lab", false, "probe the built-in lab (TARGETs may name its endpoints: mx, submission, smtps, legacy)")
+	cmd.Flags().IntVar(&parallel, "parallel", 8, "probe at most `n` targets at once")
+	return cmd
+}
+
+// labJobs maps endpoint names to the in-process lab's addresses; no name
+// means the submission endpoint.
+func labJobs(l *lab.Lab, names []string, opts client.Options) ([]client.Job, error) {
+	if len(names) == 0 {
+		names = []string{"submission"}
+	}
+	var jobs []client.Job
+	for _, n := range names {
+		ep, ok := l.Endpoint(n)
+		if !ok {
+			return nil, fmt.Errorf("the lab has no endpoint %q (it has %s)", n, strings.Join(lab.EndpointNames, ", "))
+		}
+		o := opts
+		o.ImplicitTLS = o.ImplicitTLS || ep.ImplicitTLS
+		jobs = append(jobs, client.Job{Target: ep.Addr, Options: o})
+	}
+	return jobs, nil
+}
+
+func printProbes(out, errOut io.Writer, results []client.ProbeResult, asJSON, transcript bool) error {
+	failed := 0
+	for _, r := range results {
+		if r.Err != nil {
+			failed++
+			fmt.Fprintf(errOut, "ehlo: %s: %s\n", r.Target, client.Explain(r.Err))
+		}
+	}
+	if asJSON {
+		if err := writeJSON(out, results, transcript); err != nil {
+			return err
+		}
+	} else {
+		for i, r := range results {
+			if i > 0 {
+				fmt.Fprintln(out)
+			}
+			client.WriteProbe(out, r)
+			if transcript {
+				fmt.Fprintln(out)
+				_ = client.WriteTranscript(out, r.Transcript.Entries(), client.TranscriptFormat{})
+			}
+		}
+	}
+	if failed > 0 {
+		return &exitError{code: exitFailed, err: fmt.Errorf("%d of %d probes failed", failed, len(results)), quiet: true}
+	}
+	return nil
+}
+
+func writeJSON(w io.Writer, results []client.ProbeResult, transcript bool) error {
+	enc := json.NewEncoder(w)
+	enc.SetIndent("", "  ")
+	if len(results) == 1 {
+		return enc.Encode(results[0].JSON(transcript))
+	}
+	all := make([]client.ProbeJSON, 0, len(results))
+	for _, r := range results {
+		all = append(all, r.JSON(transcript))
+	}
+	return enc.Encode(all)
+}
+
+func newLab() *cobra.Command {
+	var (
+		cfg   lab.Config
+		caOut string
+	)
+	cfg.Ports = lab.DefaultPorts
+	cmd := &cobra.Command{
+		Use:   "lab",
+		Short: "Run the built-in sandbox SMTP server in the foreground",
+		Long: "lab runs four loopback SMTP endpoints that reproduce real-world cases: mx (STARTTLS, no AUTH,\n" +
+			"relay denied), submission (like Gmail's 587: AUTH only after STARTTLS), smtps (implicit TLS) and\n" +
+			"legacy (AUTH in the clear). Its CA is made fresh at start. Port 0 picks a free port.",
+		Example: "  ehlo lab --ca-out /tmp/lab-ca.pem\n  ehlo probe 127.0.0.1:1587 --ca /tmp/lab-ca.pem",
+		Args:    cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			return runLab(cmd.Context(), cmd.OutOrStdout(), cfg, caOut)
+		},
+	}
+	fl := cmd.Flags()
+	fl.StringVar(&cfg.Host, "host", "127.0.0.1", "loopback `address` to listen on")
+	fl.IntVar(&cfg.Ports.MX, "mx", cfg.Ports.MX, "`port` of the mx endpoint")
+	fl.IntVar(&cfg.Ports.Submission, "submission", cfg.Ports.Submission, "`port` of the submission endpoint")
+	fl.IntVar(&cfg.Ports.SMTPS, "smtps", cfg.Ports.SMTPS, "`port` of the smtps endpoint")
+	fl.IntVar(&cfg.Ports.Legacy, "legacy", cfg.Ports.Legacy, "`port` of the legacy endpoint")
+	fl.StringVar(&caOut, "ca-out", "", "write the CA certificate (PEM) to this `file`; default: a temporary file")
+	return cmd
+}
+
+func runLab(ctx context.Context, out io.Writer, cfg lab.Config, caOut string) error {
+	cfg.OnMessage = func(m lab.Message) {
+		fmt.Fprintf(out, "%s  %-10s from <%s> to %s, %d bytes, subject %q\n", m.Received.Format(time.TimeOnly),
+			m.Endpoint, m.From, "<"+strings.Join(m.To, ">, <")+">", len(m.Data), m.Subject())
+	}
+	l, err := lab.Start(cfg)
+	if err != nil {
+		return err
+	}
+	defer l.Close()
+	if caOut == "" {
+		caOut = filepath.Join(os.TempDir(), fmt.Sprintf("ehlo-lab-ca-%d.pem", os.Getpid()))
+		defer os.Remove(caOut)
+	}
+	if err := os.WriteFile(caOut, l.CAPEM(), 0o644); err != nil {
+		return err
+	}
+	fmt.Fprintln(out, "ehlo lab: sandbox SMTP server (Ctrl-C to stop)")
+	for _, ep := range l.Endpoints() {
+		fmt.Fprintf(out, "  %-11s %-16s %s\n", ep.Name, ep.Addr, ep.Summary)
+	}
+	fmt.Fprintf(out, "  CA          %s\n  user        %s / %s\n", caOut, lab.User, lab.Password)
+	fmt.Fprintf(out, "try: ehlo probe %s --ca %s\n", mustEndpoint(l, "submission"), caOut)
+	<-ctx.Done()
+	fmt.Fprintln(out, "ehlo lab: stopped")
+	return nil
+}
+
+func mustEndpoint(l *lab.Lab, name string) string {
+	ep, _ := l.Endpoint(name)
+	return ep.Addr
+}

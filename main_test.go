@@ -1,0 +1,85 @@
+package main
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"strings"
+	"testing"
+)
+
+// run executes the CLI as a user would and returns its exit code.
+func run(t *testing.T, args ...string) (code int, stdout, stderr string) {
+	t.Helper()
+	root := newRoot()
+	var out, errOut bytes.Buffer
+	root.SetOut(&out)
+	root.SetErr(&errOut)
+	root.SetArgs(args)
+	if err := root.ExecuteContext(context.Background()); err != nil {
+		return exitCode(err), out.String(), errOut.String() + err.Error()
+	}
+	return 0, out.String(), errOut.String()
+}
+
+func TestProbeLabJSON(t *testing.T) {
+	code, out, errOut := run(t, "probe", "--lab", "--json")
+	if code != 0 {
+		t.Fatalf("exit %d: %s", code, errOut)
+	}
+	var got struct {
+		EHLO []struct {
+			TLS        bool              `json:"tls"`
+			Extensions map[string]string `json:"extensions"`
+		} `json:"ehlo"`
+	}
+	if err := json.Unmarshal([]byte(out), &got); err != nil {
+		t.Fatalf("%v in %s", err, out)
+	}
+	if len(got.EHLO) != 2 {
+		t.Fatalf("ehlo: %+v", got.EHLO)
+	}
+	if _, ok := got.EHLO[0].Extensions["AUTH"]; ok {
+		t.Error("AUTH before TLS")
+	}
+	if got.EHLO[1].Extensions["AUTH"] != "PLAIN LOGIN CRAM-MD5" {
+		t.Errorf("AUTH after TLS: %q", got.EHLO[1].Extensions["AUTH"])
+	}
+}
+
+func TestProbeLabSeveralEndpointsIsAnArray(t *testing.T) {
+	code, out, errOut := run(t, "probe", "--lab", "--json", "mx", "smtps", "legacy")
+	if code != 0 {
+		t.Fatalf("exit %d: %s", code, errOut)
+	}
+	var got []struct {
+		ImplicitTLS bool   `json:"implicit_tls"`
+		Error       string `json:"error"`
+	}
+	if err := json.Unmarshal([]byte(out), &got); err != nil {
+		t.Fatal(err)
+	}
+	if len(got) != 3 || !got[1].ImplicitTLS || got[0].ImplicitTLS {
+		t.Errorf("results: %+v", got)
+	}
+}
+
+func TestExitCodes(t *testing.T) {
+	tests := []struct {
+		args []string
+		code int
+		err  string
+	}{
+		{[]string{"probe"}, exitUsage, "needs at least one TARGET"},
+		{[]string{"probe", "--no-such-flag", "x"}, exitUsage, "unknown flag"},
+		{[]string{"probe", "--lab", "nowhere"}, exitUsage, "no endpoint"},
+		{[]string{"probe", "--ca", "/does/not/exist", "x"}, exitUsage, "CA file"},
+		{[]string{"probe", "--timeout", "2s", "127.0.0.1:1"}, exitFailed, "127.0.0.1:1: connect"},
+	}
+	for _, tt := range tests {
+		code, _, errOut := run(t, tt.args...)
+		if code != tt.code || !strings.Contains(errOut, tt.err) {
+			t.Errorf("%v: exit %d, stderr %q; want %d and %q", tt.args, code, errOut, tt.code, tt.err)
+		}
+	}
+}
