@@ -1,0 +1,239 @@
+package main
+
+// The Postfix interop suite. It runs against a real Postfix brought up by
+// scripts/postfix-lab.sh, whose env file names the endpoints:
+//
+//	bash scripts/postfix-lab.sh up && set -a && . /run/ehlo-postfix-lab/env && set +a
+//	go test -run Postfix -v .
+//
+// Without those variables every test here is skipped with that message.
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"fmt"
+	"net/mail"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/ehlo-sh/ehlo/client"
+	"github.com/ehlo-sh/ehlo/session"
+	"github.com/ehlo-sh/ehlo/wire"
+)
+
+type postfix struct {
+	mx, submission, smtps, ca, user, password, maildir string
+}
+
+func needPostfix(t *testing.T) postfix {
+	t.Helper()
+	p := postfix{
+		mx: os.Getenv("EHLO_POSTFIX_MX"), submission: os.Getenv("EHLO_POSTFIX_SUBMISSION"),
+		smtps: os.Getenv("EHLO_POSTFIX_SMTPS"), ca: os.Getenv("EHLO_POSTFIX_CA"),
+		user: os.Getenv("EHLO_POSTFIX_USER"), password: os.Getenv("EHLO_POSTFIX_PASSWORD"),
+		maildir: os.Getenv("EHLO_POSTFIX_MAILDIR"),
+	}
+	if p.submission == "" || p.ca == "" {
+		t.Skip("Postfix interop suite skipped: EHLO_POSTFIX_* not set " +
+			"(run `bash scripts/postfix-lab.sh up` and load its env file; see README, Development)")
+	}
+	return p
+}
+
+type probeOut struct {
+	ImplicitTLS bool `json:"implicit_tls"`
+	EHLO        []struct {
+		TLS        bool              `json:"tls"`
+		Extensions map[string]string `json:"extensions"`
+	} `json:"ehlo"`
+	TLS struct {
+		Verified bool `json:"verified"`
+	} `json:"tls"`
+	Diff struct {
+		Added []string `json:"added"`
+	} `json:"diff"`
+}
+
+func probeJSON(t *testing.T, args ...string) probeOut {
+	t.Helper()
+	code, out, errOut := run(t, append([]string{"probe", "--json", "--timeout", "10s"}, args...)...)
+	if code != 0 {
+		t.Fatalf("probe %v: exit %d: %s", args, code, errOut)
+	}
+	var p probeOut
+	if err := json.Unmarshal([]byte(out), &p); err != nil {
+		t.Fatalf("%v: %s", err, out)
+	}
+	return p
+}
+
+func TestPostfixSubmissionAuthOnlyAfterStartTLS(t *testing.T) {
+	pf := needPostfix(t)
+	p := probeJSON(t, pf.submission, "--ca", pf.ca, "--servername", "localhost")
+	if len(p.EHLO) != 2 {
+		t.Fatalf("want EHLO before and after STARTTLS, got %d", len(p.EHLO))
+	}
+	if _, ok := p.EHLO[0].Extensions["STARTTLS"]; !ok {
+		t.Error("no STARTTLS before TLS")
+	}
+	if auth, ok := p.EHLO[0].Extensions["AUTH"]; ok {
+		t.Errorf("AUTH %q before TLS on a smtpd_tls_auth_only port", auth)
+	}
+	auth := p.EHLO[1].Extensions["AUTH"]
+	if !strings.Contains(auth, "PLAIN") || !strings.Contains(auth, "LOGIN") {
+		t.Errorf("AUTH after TLS = %q", auth)
+	}
+	if !p.TLS.Verified || !strings.Contains(strings.Join(p.Diff.Added, " "), "AUTH") {
+		t.Errorf("verified=%v added=%v", p.TLS.Verified, p.Diff.Added)
+	}
+}
+
+func TestPostfixMXNeverOffersAuth(t *testing.T) {
+	pf := needPostfix(t)
+	p := probeJSON(t, pf.mx, "--ca", pf.ca, "--servername", "localhost")
+	if len(p.EHLO) != 2 {
+		t.Fatalf("ehlo: %d", len(p.EHLO))
+	}
+	for _, e := range p.EHLO {
+		if _, ok := e.Extensions["AUTH"]; ok {
+			t.Errorf("AUTH offered (tls=%v)", e.TLS)
+		}
+	}
+}
+
+func TestPostfixImplicitTLS(t *testing.T) {
+	pf := needPostfix(t)
+	p := probeJSON(t, pf.smtps, "--tls", "--ca", pf.ca, "--servername", "localhost")
+	if !p.ImplicitTLS || len(p.EHLO) != 1 || !p.EHLO[0].TLS || p.EHLO[0].Extensions["AUTH"] == "" {
+		t.Errorf("smtps: %+v", p)
+	}
+}
+
+// TestPostfixDelivery submits a message after STARTTLS and AUTH, then finds
+// it in the maildir and compares its bytes.
+func TestPostfixDelivery(t *testing.T) {
+	pf := needPostfix(t)
+	if pf.maildir == "" || pf.user == "" {
+		t.Skip("EHLO_POSTFIX_MAILDIR or EHLO_POSTFIX_USER not set")
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+	defer cancel()
+	pool, err := client.LoadCA(pf.ca)
+	if err != nil {
+		t.Fatal(err)
+	}
+	opts := client.Options{RootCAs: pool, ServerName: "localhost", Timeout: 10 * time.Second}
+	tr := wire.NewTranscript()
+	c, err := client.Dial(ctx, pf.submission, opts, tr)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer c.Close()
+	steps := func() error {
+		if _, err := c.Greeting(ctx); err != nil {
+			return err
+		}
+		if _, _, err := c.Hello(ctx); err != nil {
+			return err
+		}
+		if _, _, err := c.StartTLS(ctx); err != nil {
+			return err
+		}
+		r, _, err := c.Hello(ctx)
+		if err != nil {
+			return err
+		}
+		mech := session.PreferredMechanism(session.ParseEHLO(r).AuthMechanisms())
+		m, err := session.NewMechanism(mech, pf.user, pf.password)
+		if err != nil {
+			return fmt.Errorf("mechanism %q: %w", mech, err)
+		}
+		if _, err := c.Auth(ctx, m, pf.user); err != nil {
+			return err
+		}
+		return nil
+	}
+	if err := steps(); err != nil {
+		t.Fatal(err)
+	}
+	id := fmt.Sprintf("<%d.interop@ehlo.test>", time.Now().UnixNano())
+	body := "From: <" + pf.user + "@localhost>\r\nTo: <" + pf.user + "@localhost>\r\nSubject: interop\r\n" +
+		"Message-ID: " + id + "\r\nDate: " + time.Now().Format(time.RFC1123Z) + "\r\n\r\nHello from ehlo.\r\n.a line that starts with a dot\r\n"
+	for _, line := range []string{"MAIL FROM:<" + pf.user + "@localhost>", "RCPT TO:<" + pf.user + "@localhost>"} {
+		if r, err := c.Do(ctx, line); err != nil || !r.OK() {
+			t.Fatalf("%s: %d %v", line, r.Code, err)
+		}
+	}
+	if r, err := c.Data(ctx, strings.NewReader(body)); err != nil || r.Code != 250 {
+		t.Fatalf("DATA: %d %v", r.Code, err)
+	}
+	c.Quit(ctx)
+	assertNoPassword(t, tr, pf.password)
+
+	got := waitForMaildir(t, pf.maildir, id)
+	i := bytes.Index(got, []byte("From: <"))
+	if i < 0 || !bytes.Equal(got[i:], []byte(strings.ReplaceAll(body, "\r\n", "\n"))) {
+		t.Errorf("delivered message differs from what was sent (after Postfix's headers):\n%s", got)
+	}
+}
+
+func assertNoPassword(t *testing.T, tr *wire.Transcript, password string) {
+	t.Helper()
+	var out bytes.Buffer
+	client.WriteTranscript(&out, tr.Entries(), client.TranscriptFormat{Times: true})
+	if strings.Contains(out.String(), password) {
+		t.Error("the transcript shows the password")
+	}
+}
+
+func waitForMaildir(t *testing.T, maildir, id string) []byte {
+	t.Helper()
+	return waitForMaildirHeader(t, maildir, "Message-ID", id)
+}
+
+// waitForMaildirHeader polls the maildir until a message whose header key
+// is value arrives, for at most 20 seconds: Postfix delivers
+// asynchronously.
+func waitForMaildirHeader(t *testing.T, maildir, key, value string) []byte {
+	t.Helper()
+	deadline := time.Now().Add(20 * time.Second)
+	for time.Now().Before(deadline) {
+		files, _ := filepath.Glob(filepath.Join(maildir, "new", "*"))
+		for _, f := range files {
+			b, err := os.ReadFile(f)
+			if err != nil {
+				continue
+			}
+			if m, err := mail.ReadMessage(bytes.NewReader(b)); err == nil && m.Header.Get(key) == value {
+				return b
+			}
+		}
+		time.Sleep(100 * time.Millisecond)
+	}
+	t.Fatalf("no message with %s %q reached %s", key, value, maildir)
+	return nil
+}
+
+// TestPostfixTUI runs the explorer's newcomer flow against Postfix in tmux
+// and finds the message in the maildir.
+func TestPostfixTUI(t *testing.T) {
+	pf := needPostfix(t)
+	bin := ehloBinary(t)
+	tm := newTerm(t, 120, 40, []string{"NO_COLOR=1"}, bin, pf.submission, "--ca", pf.ca, "--servername", "localhost")
+	subject := fmt.Sprintf("tui interop %d", time.Now().UnixNano())
+	rcpt := pf.user + "@localhost"
+	saved := explore(t, tm, pf.user, pf.password, rcpt, rcpt, subject)
+	got := waitForMaildirHeader(t, pf.maildir, "Subject", subject)
+	if !bytes.Contains(got, []byte("\n\nHello from the explorer.\n.a line with a leading dot\n")) {
+		t.Errorf("delivered body differs:\n%s", got)
+	}
+	b, err := os.ReadFile(saved)
+	if err != nil {
+		t.Fatal(err)
+	}
+	assertClean(t, saved, string(b), secrets(pf.user, pf.password))
+}
