@@ -1,0 +1,660 @@
+package ui
+
+import (
+	"bytes"
+	"fmt"
+	"strings"
+	"time"
+	"unicode/utf8"
+
+	"charm.land/bubbles/v2/key"
+	tea "charm.land/bubbletea/v2"
+	"charm.land/lipgloss/v2"
+	"github.com/charmbracelet/x/ansi"
+
+	"github.com/ehlo-sh/ehlo/client"
+	"github.com/ehlo-sh/ehlo/session"
+	"github.com/ehlo-sh/ehlo/themes"
+	"github.com/ehlo-sh/ehlo/wire"
+)
+
+// Transcript is the transcript pane: one row per wire.Entry, newest at the
+// bottom. It keeps the raw entries and styles only the rows on screen, in
+// View, so appending costs O(1), drawing costs O(height) whatever the
+// length of the session, and a theme change restyles everything
+// (shared/TUI-NOTES.md §3.4). Long lines are cut at the pane's edge with
+// "…"; the hex view shows the bytes of the selected entry.
+//
+// Every byte that came from the wire reaches the screen through
+// session.Escape, and nothing else: the only escape sequences in View are
+// the SGR sequences of our own styles (shared/SAFETY.md).
+type Transcript struct {
+	KeyMap TranscriptKeyMap
+
+	chunks     [][]trRow // trChunk rows each: appending never copies old rows
+	n          int
+	lastClient time.Time // time of the latest client entry, for latencies
+	sawClient  bool
+
+	pens *trPenSet // shared by copies, replaced (never changed) by SetStyles
+
+	width, height int
+	offset        int // first row on screen
+	cursor        int // selected row; -1 while empty
+	follow        bool
+	focused       bool
+	raw, hex      bool
+	reveal        bool
+}
+
+// trRow is one stored entry and what View needs beyond it.
+type trRow struct {
+	e       wire.Entry
+	latency time.Duration // since the latest client entry, on a reply's last line; -1 for none
+}
+
+const trChunk = 1024
+
+// TranscriptKeyMap is the transcript's keys, as data for the help view.
+type TranscriptKeyMap struct {
+	Up, Down, PageUp, PageDown, Top, Bottom key.Binding
+}
+
+// DefaultTranscriptKeyMap returns the default keys: arrows and vi keys,
+// page keys, home/g and end/G. There are no ctrl chords (TUI-NOTES §4.1).
+func DefaultTranscriptKeyMap() TranscriptKeyMap {
+	return TranscriptKeyMap{
+		Up:       key.NewBinding(key.WithKeys("up", "k"), key.WithHelp("↑/k", "up")),
+		Down:     key.NewBinding(key.WithKeys("down", "j"), key.WithHelp("↓/j", "down")),
+		PageUp:   key.NewBinding(key.WithKeys("pgup"), key.WithHelp("pgup", "page up")),
+		PageDown: key.NewBinding(key.WithKeys("pgdown"), key.WithHelp("pgdn", "page down")),
+		Top:      key.NewBinding(key.WithKeys("home", "g"), key.WithHelp("g/home", "first line")),
+		Bottom:   key.NewBinding(key.WithKeys("end", "G"), key.WithHelp("G/end", "last line, follow")),
+	}
+}
+
+// ShortHelp implements help.KeyMap.
+func (k TranscriptKeyMap) ShortHelp() []key.Binding {
+	return []key.Binding{k.Up, k.Down, k.Bottom}
+}
+
+// FullHelp implements help.KeyMap.
+func (k TranscriptKeyMap) FullHelp() [][]key.Binding {
+	return [][]key.Binding{{k.Up, k.Down, k.PageUp, k.PageDown}, {k.Top, k.Bottom}}
+}
+
+// NewTranscript returns an empty transcript pane that follows the tail.
+func NewTranscript(st themes.Styles) Transcript {
+	v := Transcript{KeyMap: DefaultTranscriptKeyMap(), cursor: -1, follow: true}
+	v.SetStyles(st)
+	return v
+}
+
+// Append adds entries at the bottom. While following, the view and the
+// selection move to the new last row; otherwise nothing on screen moves.
+func (v *Transcript) Append(entries ...wire.Entry) {
+	for _, e := range entries {
+		v.push(trRow{e: e, latency: v.latency(e)})
+		if e.Dir == wire.Client {
+			v.lastClient, v.sawClient = e.Time, true
+		}
+	}
+	switch {
+	case v.n == 0:
+	case v.follow:
+		v.cursor, v.offset = v.n-1, v.maxOffset()
+	case v.cursor < 0:
+		v.cursor = 0
+	}
+}
+
+func (v *Transcript) push(r trRow) {
+	if v.n%trChunk == 0 {
+		v.chunks = append(v.chunks, make([]trRow, 0, trChunk))
+	}
+	last := &v.chunks[len(v.chunks)-1]
+	*last = append(*last, r)
+	v.n++
+}
+
+func (v *Transcript) row(i int) *trRow { return &v.chunks[i/trChunk][i%trChunk] }
+
+// latency is the time from the latest client entry to e, when e is the
+// last line of a reply (RFC 5321 section 4.2: a code followed by SP or
+// nothing); -1 otherwise.
+func (v *Transcript) latency(e wire.Entry) time.Duration {
+	if e.Dir != wire.Server || !v.sawClient || !trFinalLine(e.Data) {
+		return -1
+	}
+	return max(e.Time.Sub(v.lastClient), 0)
+}
+
+func trFinalLine(b []byte) bool {
+	if len(b) < 3 || !trDigit(b[0]) || !trDigit(b[1]) || !trDigit(b[2]) {
+		return false
+	}
+	return len(b) == 3 || b[3] == ' ' || b[3] == '\r' || b[3] == '\n'
+}
+
+func trDigit(c byte) bool { return '0' <= c && c <= '9' }
+
+// SetSize sets the pane's size in cells.
+func (v *Transcript) SetSize(w, h int) {
+	v.width, v.height = max(w, 0), max(h, 0)
+	v.clamp()
+}
+
+// SetStyles changes the theme; the next View uses it for every row.
+func (v *Transcript) SetStyles(st themes.Styles) {
+	v.pens = trNewPenSet(st)
+}
+
+// SetFocused says whether the pane has the keyboard; only then does it take
+// keys and show the selection.
+func (v *Transcript) SetFocused(f bool) { v.focused = f }
+
+// SetReveal shows secret lines' real bytes instead of their redacted form.
+// The reveal is for this session's screen only.
+func (v *Transcript) SetReveal(r bool) { v.reveal = r }
+
+// ToggleRaw switches the display of line endings (CRLF, bare LF, none) and
+// reports the new state.
+func (v *Transcript) ToggleRaw() bool {
+	v.raw = !v.raw
+	return v.raw
+}
+
+// ToggleHex switches the hex dump of the selected entry, drawn in the lower
+// third of the pane, and reports the new state.
+func (v *Transcript) ToggleHex() bool {
+	v.hex = !v.hex
+	v.clamp()
+	if v.cursor >= 0 {
+		v.show(v.cursor)
+	}
+	return v.hex
+}
+
+// Selected returns the selected entry.
+func (v Transcript) Selected() (wire.Entry, bool) {
+	if v.cursor < 0 || v.cursor >= v.n {
+		return wire.Entry{}, false
+	}
+	return v.row(v.cursor).e, true
+}
+
+// Len returns the number of entries.
+func (v Transcript) Len() int { return v.n }
+
+// Following reports whether new entries scroll into view.
+func (v Transcript) Following() bool { return v.follow }
+
+// Update moves the selection with the keymap when the pane is focused, and
+// scrolls three rows per mouse wheel step whatever the focus (the root
+// decides which pane the wheel is over).
+func (v Transcript) Update(msg tea.Msg) (Transcript, tea.Cmd) {
+	switch msg := msg.(type) {
+	case tea.MouseWheelMsg:
+		switch msg.Button {
+		case tea.MouseWheelUp:
+			v.scroll(-3)
+		case tea.MouseWheelDown:
+			v.scroll(3)
+		}
+	case tea.KeyPressMsg:
+		if v.focused {
+			v.key(msg)
+		}
+	}
+	return v, nil
+}
+
+func (v *Transcript) key(msg tea.KeyPressMsg) {
+	page := max(v.listHeight(), 1)
+	switch {
+	case key.Matches(msg, v.KeyMap.Up):
+		v.moveTo(v.cursor - 1)
+	case key.Matches(msg, v.KeyMap.Down):
+		v.moveTo(v.cursor + 1)
+	case key.Matches(msg, v.KeyMap.PageUp):
+		v.moveTo(v.cursor - page)
+	case key.Matches(msg, v.KeyMap.PageDown):
+		v.moveTo(v.cursor + page)
+	case key.Matches(msg, v.KeyMap.Top):
+		v.moveTo(0)
+	case key.Matches(msg, v.KeyMap.Bottom):
+		v.moveTo(v.n - 1)
+	}
+}
+
+// moveTo selects row i and scrolls it into view. Selecting the last row
+// follows the tail again.
+func (v *Transcript) moveTo(i int) {
+	if v.n == 0 {
+		return
+	}
+	v.cursor = min(max(i, 0), v.n-1)
+	v.follow = v.cursor == v.n-1
+	v.show(v.cursor)
+}
+
+// show scrolls the least that puts row i on screen.
+func (v *Transcript) show(i int) {
+	h := v.listHeight()
+	switch {
+	case i < v.offset:
+		v.offset = i
+	case h > 0 && i >= v.offset+h:
+		v.offset = i - h + 1
+	}
+	v.clamp()
+}
+
+// scroll moves the view by d rows, leaving the selection where it is.
+// Reaching the bottom follows the tail again.
+func (v *Transcript) scroll(d int) {
+	before := v.offset
+	v.offset = min(max(v.offset+d, 0), v.maxOffset())
+	if v.offset != before {
+		v.follow = v.offset == v.maxOffset()
+	}
+}
+
+func (v *Transcript) clamp() {
+	if v.follow {
+		v.offset = v.maxOffset()
+		return
+	}
+	v.offset = min(max(v.offset, 0), v.maxOffset())
+}
+
+func (v *Transcript) maxOffset() int { return max(v.n-v.listHeight(), 0) }
+
+// listHeight is the number of rows above the hex dump.
+func (v *Transcript) listHeight() int { return v.height - v.hexHeight() }
+
+// hexHeight is the height of the hex dump: a third of the pane, when that
+// leaves room for a title and a line of bytes.
+func (v *Transcript) hexHeight() int {
+	if !v.hex || v.height/3 < 2 {
+		return 0
+	}
+	return v.height / 3
+}
+
+// View draws exactly height lines of exactly width cells.
+func (v Transcript) View() string {
+	if v.width <= 0 || v.height <= 0 {
+		return ""
+	}
+	var b strings.Builder
+	b.Grow(v.width * v.height * 2)
+	spans := make([]trSpan, 0, 32)
+	for i := range v.listHeight() {
+		if i > 0 {
+			b.WriteByte('\n')
+		}
+		spans = v.writeRow(&b, v.offset+i, spans[:0])
+	}
+	if h := v.hexHeight(); h > 0 {
+		b.WriteByte('\n')
+		v.writeHex(&b, h, spans[:0])
+	}
+	return b.String()
+}
+
+// writeRow draws row i, or a blank line past the end.
+func (v *Transcript) writeRow(b *strings.Builder, i int, spans []trSpan) []trSpan {
+	if i >= v.n {
+		trPen{}.repeat(b, " ", v.width)
+		return spans
+	}
+	r := v.row(i)
+	p := &v.pens.normal
+	if v.focused && i == v.cursor {
+		p = &v.pens.selected
+	}
+	if v.width >= 100 {
+		spans = append(spans, trSpan{text: r.e.Time.Format("15:04:05.000") + " ", pen: p.timestamp})
+	}
+	if r.e.TLS {
+		spans = append(spans, trSpan{text: "▌", pen: p.tlsMark}, trSpan{text: " ", pen: p.plain})
+	} else {
+		spans = append(spans, trSpan{text: "  ", pen: p.plain})
+	}
+	if trIsRule(r.e) {
+		spans = append(spans, trSpan{text: "── ", pen: p.tlsRule})
+		spans = v.clip(spans, r.e.Data, p.tlsRule, p)
+		spans = append(spans, trSpan{text: " ", pen: p.tlsRule})
+		trCompose(b, spans, trSpan{}, v.width, p.tlsRule, "─")
+		return spans
+	}
+	spans = v.entrySpans(spans, r.e, p)
+	var right trSpan
+	if r.latency >= 0 {
+		right = trSpan{text: trLatency(r.latency), pen: p.latency}
+	}
+	trCompose(b, spans, right, v.width, p.plain, " ")
+	return spans
+}
+
+// trIsRule reports whether e is the note that TLS has begun: the handshake
+// summary, recorded inside TLS. A failed handshake's note is not a rule.
+func trIsRule(e wire.Entry) bool {
+	return e.Dir == wire.Note && e.TLS && bytes.HasPrefix(e.Data, []byte("TLS"))
+}
+
+// entrySpans appends the direction marker, the content and, in raw mode,
+// the line ending of e.
+func (v *Transcript) entrySpans(spans []trSpan, e wire.Entry, p *trPens) []trSpan {
+	if e.Dir == wire.Note {
+		spans = append(spans, trSpan{text: "*  ", pen: p.note})
+		return v.clip(spans, e.Data, p.note, p)
+	}
+	text, marker := p.server, "S: "
+	if e.Dir == wire.Client {
+		text, marker = p.client, "C: "
+	}
+	spans = append(spans, trSpan{text: marker, pen: text})
+	content, partial := client.SplitEnding(e.Data)
+	bareLF := !partial && bytes.HasSuffix(content, []byte("\n"))
+	if v.raw && bareLF {
+		content = content[:len(content)-1]
+	}
+	switch {
+	case e.Secret && !v.reveal:
+		spans = v.clip(spans, []byte(e.Shown), p.secret, p)
+	case e.Secret:
+		spans = v.clip(spans, content, p.secret, p)
+	case e.Dir == wire.Server && trHasCode(content):
+		spans = trEscape(spans, content[:3], p.code[content[0]-'2'], p.escape)
+		spans = v.clip(spans, content[3:], text, p)
+	default:
+		spans = v.clip(spans, content, text, p)
+	}
+	if !v.raw {
+		return spans
+	}
+	switch {
+	case partial:
+		return append(spans, trSpan{text: " (no line ending)", pen: p.warning})
+	case bareLF:
+		return append(spans, trSpan{text: `\n`, pen: p.warning})
+	}
+	return append(spans, trSpan{text: "␍␊", pen: p.dim})
+}
+
+// trHasCode reports whether a server line starts with a 2xx to 5xx code.
+func trHasCode(b []byte) bool {
+	return len(b) >= 3 && '2' <= b[0] && b[0] <= '5' && trDigit(b[1]) && trDigit(b[2])
+}
+
+// clip escapes at most what the row can show: 8 bytes per cell is room for
+// any grapheme the sanitizer lets through bar pathological stacks of
+// combining marks, so a 4 KiB line costs no more than a short one. A cut
+// line ends in "…".
+func (v *Transcript) clip(spans []trSpan, b []byte, pen trPen, p *trPens) []trSpan {
+	limit := 8*v.width + 16
+	if len(b) <= limit {
+		return trEscape(spans, b, pen, p.escape)
+	}
+	for k := 0; k < utf8.UTFMax-1 && !utf8.RuneStart(b[limit]); k++ {
+		limit--
+	}
+	spans = trEscape(spans, b[:limit], pen, p.escape)
+	return append(spans, trSpan{text: "…", pen: pen})
+}
+
+// trEscape appends b as sanitized spans: plain runs in pen, escape tokens
+// such as \x1b in esc. This is the only way wire bytes reach the screen.
+func trEscape(spans []trSpan, b []byte, pen, esc trPen) []trSpan {
+	session.Escape(b, func(text string, escaped bool) {
+		if escaped {
+			spans = append(spans, trSpan{text: text, pen: esc})
+		} else {
+			spans = append(spans, trSpan{text: text, pen: pen})
+		}
+	})
+	return spans
+}
+
+// trLatency formats a reply's latency for the right edge: 412µs, 12ms, 1.3s.
+func trLatency(d time.Duration) string {
+	switch {
+	case d < time.Millisecond:
+		return fmt.Sprintf("%dµs", d.Microseconds())
+	case d < time.Second:
+		return fmt.Sprintf("%dms", d.Milliseconds())
+	case d < 10*time.Second:
+		return fmt.Sprintf("%.1fs", d.Seconds())
+	case d < time.Minute:
+		return fmt.Sprintf("%ds", int(d.Seconds()))
+	}
+	return fmt.Sprintf("%dm%02ds", int(d.Minutes()), int(d.Seconds())%60)
+}
+
+// writeHex draws the hex dump of the selected entry in h lines: a title,
+// then offset, hex and ASCII columns. A secret stays hidden unless revealed.
+func (v *Transcript) writeHex(b *strings.Builder, h int, spans []trSpan) {
+	p := &v.pens.normal
+	e, ok := v.Selected()
+	hidden := ok && e.Secret && !v.reveal
+	title := "nothing selected"
+	switch {
+	case hidden:
+		title = fmt.Sprintf("#%d %s: secret, %d bytes hidden (reveal to show)", e.Seq, e.Dir, len(e.Data))
+	case ok:
+		title = fmt.Sprintf("#%d %s: %d bytes", e.Seq, e.Dir, len(e.Data))
+	}
+	spans = append(spans, trSpan{text: "── hex " + title + " ", pen: p.dim})
+	trCompose(b, spans, trSpan{}, v.width, p.dim, "─")
+	data := e.Data
+	if hidden {
+		data = nil
+	}
+	per := trHexWidth(v.width)
+	lines := (len(data) + per - 1) / per
+	for i := range h - 1 {
+		b.WriteByte('\n')
+		spans = spans[:0]
+		switch {
+		case i == h-2 && lines > h-1:
+			more := len(data) - i*per
+			spans = append(spans, trSpan{text: fmt.Sprintf("… %d more bytes", more), pen: p.dim})
+		case i < lines:
+			chunk := data[i*per : min((i+1)*per, len(data))]
+			spans = trHexLine(spans, i*per, chunk, per, p)
+		}
+		trCompose(b, spans, trSpan{}, v.width, trPen{}, " ")
+	}
+}
+
+// trHexWidth is the number of bytes per hex line that fits w cells.
+func trHexWidth(w int) int {
+	per := 16
+	for per > 4 && 6+per*4+2 > w {
+		per /= 2
+	}
+	return per
+}
+
+// trHexLine formats one line of the dump. Its text is our own: hex digits,
+// and for the ASCII column the printable ASCII bytes themselves and "." for
+// every other byte, so no wire byte can act on the terminal here either.
+func trHexLine(spans []trSpan, off int, chunk []byte, per int, p *trPens) []trSpan {
+	const digits = "0123456789abcdef"
+	hex := make([]byte, 0, per*3+2)
+	ascii := make([]byte, 0, per)
+	for j := range per {
+		if j == 8 {
+			hex = append(hex, ' ')
+		}
+		if j >= len(chunk) {
+			hex = append(hex, "   "...)
+			continue
+		}
+		c := chunk[j]
+		hex = append(hex, digits[c>>4], digits[c&0xf], ' ')
+		if ' ' <= c && c < 0x7f {
+			ascii = append(ascii, c)
+		} else {
+			ascii = append(ascii, '.')
+		}
+	}
+	return append(spans,
+		trSpan{text: fmt.Sprintf("%04x  ", off), pen: p.timestamp},
+		trSpan{text: string(hex) + " ", pen: p.plain},
+		trSpan{text: string(ascii), pen: p.dim})
+}
+
+// Text returns the whole transcript as sanitized C:/S: lines, the format of
+// client.WriteTranscript, for copying. Secrets stay redacted unless reveal.
+func (v Transcript) Text(reveal bool) string {
+	var b strings.Builder
+	for i := range v.n {
+		e := v.row(i).e
+		b.WriteString(client.Marker(e))
+		b.WriteByte(' ')
+		b.WriteString(client.EntryText(e, reveal))
+		if e.Partial && e.Dir != wire.Note {
+			b.WriteString("  (no line ending)")
+		}
+		b.WriteByte('\n')
+	}
+	return b.String()
+}
+
+// trSpan is a piece of a row: text (sanitized or our own) and its pen.
+type trSpan struct {
+	text string
+	pen  trPen
+	w    int // width in cells, set by trFit
+}
+
+// trCompose writes left, then fill, then right, in exactly w cells; left
+// is cut with "…" when it does not fit. right is dropped on narrow panes.
+func trCompose(b *strings.Builder, left []trSpan, right trSpan, w int, fill trPen, with string) {
+	rw := 0
+	if right.text != "" {
+		rw = trWidth(right.text) + 1
+		if rw > w/3 {
+			rw = 0
+		}
+	}
+	used := trFit(b, left, w-rw)
+	fill.repeat(b, with, w-rw-used)
+	if rw > 0 {
+		fill.repeat(b, " ", 1)
+		right.pen.write(b, right.text)
+	}
+}
+
+// trFit writes spans within budget cells, cutting the last one that does not
+// fit and ending with "…", and returns the cells used.
+func trFit(b *strings.Builder, spans []trSpan, budget int) int {
+	total := 0
+	for i := range spans {
+		spans[i].w = trWidth(spans[i].text)
+		total += spans[i].w
+	}
+	if total <= budget {
+		for _, s := range spans {
+			s.pen.write(b, s.text)
+		}
+		return total
+	}
+	if budget <= 0 {
+		return 0
+	}
+	used, room := 0, budget-1
+	for _, s := range spans {
+		if used+s.w <= room {
+			s.pen.write(b, s.text)
+			used += s.w
+			continue
+		}
+		cut := ansi.Truncate(s.text, room-used, "")
+		s.pen.write(b, cut+"…")
+		return used + ansi.StringWidth(cut) + 1
+	}
+	return used
+}
+
+// trWidth is ansi.StringWidth with a fast path for printable ASCII, which
+// is most of what the sanitizer lets through.
+func trWidth(s string) int {
+	for i := 0; i < len(s); i++ {
+		if s[i] < ' ' || s[i] > '~' {
+			return ansi.StringWidth(s)
+		}
+	}
+	return len(s)
+}
+
+// trPen is a style reduced to the SGR sequences around its text, computed
+// once per theme so drawing a row never calls lipgloss.Style.Render.
+type trPen struct{ on, off string }
+
+func (p trPen) write(b *strings.Builder, s string) {
+	if s == "" {
+		return
+	}
+	b.WriteString(p.on)
+	b.WriteString(s)
+	b.WriteString(p.off)
+}
+
+func (p trPen) repeat(b *strings.Builder, s string, n int) {
+	if n <= 0 {
+		return
+	}
+	b.WriteString(p.on)
+	for range n {
+		b.WriteString(s)
+	}
+	b.WriteString(p.off)
+}
+
+// trNewPen renders a marker in st and keeps what comes before and after it.
+// Only the text attributes count: size, padding and borders are dropped. A
+// style that does not reduce to a prefix and a suffix draws plain.
+func trNewPen(st lipgloss.Style) trPen {
+	const mark = "\x00"
+	out := st.Inline(true).UnsetWidth().UnsetHeight().UnsetMaxWidth().UnsetMaxHeight().
+		UnsetTransform().UnsetPadding().UnsetMargins().Render(mark)
+	on, off, ok := strings.Cut(out, mark)
+	if !ok || strings.Contains(off, mark) || ansi.Strip(on+off) != "" {
+		return trPen{}
+	}
+	return trPen{on: on, off: off}
+}
+
+// trPens holds a pen for each part of a row.
+type trPens struct {
+	plain, client, server, note, secret, escape trPen
+	code                                        [4]trPen // 2xx, 3xx, 4xx, 5xx
+	tlsMark, tlsRule, latency, timestamp, dim   trPen
+	warning                                     trPen
+}
+
+// trPenSet is the pens for ordinary rows and for the selected row, which is
+// drawn in Selected throughout except for escape tokens: they stay distinct.
+type trPenSet struct{ normal, selected trPens }
+
+func trNewPenSet(st themes.Styles) *trPenSet {
+	normal := trPens{
+		client: trNewPen(st.Client), server: trNewPen(st.Server), note: trNewPen(st.Note),
+		secret: trNewPen(st.Secret), escape: trNewPen(st.Escape),
+		code:    [4]trPen{trNewPen(st.Code2xx), trNewPen(st.Code3xx), trNewPen(st.Code4xx), trNewPen(st.Code5xx)},
+		tlsMark: trNewPen(st.TLSMark), tlsRule: trNewPen(st.TLSRule), latency: trNewPen(st.Latency),
+		timestamp: trNewPen(st.Timestamp), dim: trNewPen(st.Dim), warning: trNewPen(st.Warning),
+	}
+	sel := trNewPen(st.Selected)
+	selected := trPens{
+		plain: sel, client: sel, server: sel, note: sel, secret: sel,
+		escape:  trNewPen(st.Escape.Inherit(st.Selected)),
+		code:    [4]trPen{sel, sel, sel, sel},
+		tlsMark: sel, tlsRule: sel, latency: sel, timestamp: sel, dim: sel, warning: sel,
+	}
+	return &trPenSet{normal: normal, selected: selected}
+}
