@@ -1,0 +1,200 @@
+package ui
+
+import (
+	"errors"
+	"fmt"
+	"strings"
+
+	tea "charm.land/bubbletea/v2"
+
+	"github.com/ehlo-sh/ehlo/session"
+	"github.com/ehlo-sh/ehlo/wire"
+)
+
+// authPrompt collects what :auth needs before the exchange starts: consent
+// to send credentials in clear, the user, the password.
+type authPrompt struct {
+	active    bool
+	mech      string
+	user      string
+	confirmed bool
+}
+
+// authRun is an :auth exchange in progress, driven by session.AuthFlow so
+// only redacted forms reach the transcript, the history and files.
+type authRun struct {
+	flow *session.AuthFlow
+	mech string
+	user string
+}
+
+// cmdAuth starts ":auth MECH [USER]" (RFC 4954).
+func (m Model) cmdAuth(arg string) (Model, tea.Cmd) {
+	f := strings.Fields(arg)
+	if len(f) == 0 {
+		m.flash = errorFlash("usage: :auth MECH [USER]" + m.mechHint())
+		return m, nil
+	}
+	mech := strings.ToUpper(f[0])
+	if _, err := session.NewMechanism(mech, "", ""); err != nil {
+		m.flash = errorFlash(fmt.Sprintf("ehlo speaks PLAIN, LOGIN, CRAM-MD5 and XOAUTH2, not %s", session.SanitizeString(mech)))
+		return m, nil
+	}
+	switch {
+	case m.conn.phase != phaseOpen:
+		m.flash = errorFlash("not connected: :reconnect first")
+		return m, nil
+	case m.auth != nil || m.inAuth():
+		m.flash = errorFlash("an AUTH exchange is already under way")
+		return m, nil
+	}
+	m.prompt = authPrompt{active: true, mech: mech}
+	if len(f) > 1 {
+		m.prompt.user = f[1]
+	}
+	return m.nextPrompt(), nil
+}
+
+// mechHint names the advertised mechanisms, if any.
+func (m Model) mechHint() string {
+	mechs := m.effective().Caps.AuthMechanisms()
+	if len(mechs) == 0 {
+		return ""
+	}
+	return "; this server offers " + strings.Join(mechs, " ")
+}
+
+// nextPrompt asks for what is still missing.
+func (m Model) nextPrompt() Model {
+	p := m.prompt
+	switch {
+	case !p.confirmed && m.needsConsent(p.mech):
+		m.input = m.input.setMode(modeConfirm)
+		m.flash = warnFlash(fmt.Sprintf("%s over an unencrypted connection to %s sends your password in clear (base64 is not encryption). Send anyway? y/n",
+			p.mech, session.SanitizeString(m.conn.target)))
+	case p.user == "":
+		m.input = m.input.setMode(modeUser)
+		m.flash = infoFlash("user name for " + p.mech + " (esc cancels)")
+	default:
+		m.input = m.input.setMode(modePassword)
+		what := "password"
+		if p.mech == "XOAUTH2" {
+			what = "OAuth 2 bearer token"
+		}
+		m.flash = infoFlash(fmt.Sprintf("%s for %s, masked; sent once, shown redacted (esc cancels)", what, session.SanitizeString(p.user)))
+	}
+	return m
+}
+
+// needsConsent: PLAIN, LOGIN and XOAUTH2 hand over the secret itself, so
+// before sending them in clear to a host that is not this machine, ask
+// (SAFETY.md).
+func (m Model) needsConsent(mech string) bool {
+	switch mech {
+	case "PLAIN", "LOGIN", "XOAUTH2":
+	default:
+		return false
+	}
+	return !m.sess.TLS && !loopback(m.conn.target)
+}
+
+// loopback reports whether target names this machine: localhost,
+// 127.0.0.0/8 or ::1. It reads the text only (ui opens no sockets).
+func loopback(target string) bool {
+	host, _, err := wire.ParseTarget(target)
+	if err != nil {
+		return false
+	}
+	host = strings.ToLower(host)
+	return host == "localhost" || strings.HasSuffix(host, ".localhost") || loopbackV4(host) ||
+		host == "::1" || host == "0:0:0:0:0:0:0:1"
+}
+
+// loopbackV4 reports a dotted-quad literal in 127.0.0.0/8.
+func loopbackV4(host string) bool {
+	parts := strings.Split(host, ".")
+	if len(parts) != 4 || parts[0] != "127" {
+		return false
+	}
+	for _, p := range parts {
+		if p == "" || len(p) > 3 || strings.Trim(p, "0123456789") != "" {
+			return false
+		}
+	}
+	return true
+}
+
+// promptAnswer takes the line typed in a prompt mode.
+func (m Model) promptAnswer(text string) (Model, tea.Cmd) {
+	switch m.input.mode {
+	case modeConfirm:
+		if a := strings.ToLower(strings.TrimSpace(text)); a != "y" && a != "yes" {
+			return m.cancelPrompt(), nil
+		}
+		m.prompt.confirmed = true
+		return m.nextPrompt(), nil
+	case modeUser:
+		if strings.TrimSpace(text) == "" {
+			return m.cancelPrompt(), nil
+		}
+		m.prompt.user = strings.TrimSpace(text)
+		return m.nextPrompt(), nil
+	}
+	return m.startAuth(text)
+}
+
+// cancelPrompt abandons :auth before anything was sent.
+func (m Model) cancelPrompt() Model {
+	m.prompt = authPrompt{}
+	m.input = m.input.setMode(modeCommand)
+	m.flash = infoFlash("AUTH cancelled; nothing was sent")
+	return m
+}
+
+// startAuth builds the mechanism and queues the AUTH command. The password
+// lives only in the mechanism, for this one exchange.
+func (m Model) startAuth(password string) (Model, tea.Cmd) {
+	p := m.prompt
+	m.prompt = authPrompt{}
+	m.input = m.input.setMode(modeCommand)
+	mech, err := session.NewMechanism(p.mech, p.user, password)
+	if err != nil {
+		m.flash = errorFlash(err.Error())
+		return m, nil
+	}
+	flow := session.NewAuthFlow(mech, p.user)
+	line, shown, err := flow.Start()
+	if err != nil {
+		m.flash = errorFlash(strings.TrimPrefix(err.Error(), "session: "))
+		return m, nil
+	}
+	m.auth = &authRun{flow: flow, mech: p.mech, user: p.user}
+	m.flash = infoFlash("authenticating as " + session.SanitizeString(p.user) + "…")
+	return m.enqueue(outItem{line: line, shown: shown, secret: true, fromAuth: true})
+}
+
+// authStep feeds a reply to the :auth exchange and queues the next line,
+// first in line: nothing else may interleave (RFC 4954 section 4).
+func (m Model) authStep(r session.Reply) Model {
+	line, shown, done, err := m.auth.flow.Next(r)
+	user := m.auth.user
+	if done {
+		m.auth = nil
+		var aerr *session.AuthError
+		switch {
+		case err == nil:
+			m.flash = okFlash(fmt.Sprintf("authenticated as %s (%d)", session.SanitizeString(user), r.Code))
+		case errors.As(err, &aerr):
+			m.flash = errorFlash(fmt.Sprintf("AUTH refused (%d): %s", r.Code, session.SanitizeString(r.Text())))
+		default:
+			m.flash = errorFlash(strings.TrimPrefix(err.Error(), "session: "))
+		}
+		return m
+	}
+	if err != nil {
+		m.flash = warnFlash("cancelling AUTH with \"*\": " + strings.TrimPrefix(err.Error(), "session: "))
+	}
+	next := outItem{line: line, shown: shown, secret: true, fromAuth: true}
+	m.outbox = append([]outItem{next}, m.outbox...)
+	return m
+}

@@ -1,0 +1,242 @@
+package ui
+
+import (
+	"encoding/base64"
+	"fmt"
+	"slices"
+	"strings"
+
+	tea "charm.land/bubbletea/v2"
+
+	"github.com/ehlo-sh/ehlo/client"
+	"github.com/ehlo-sh/ehlo/session"
+	"github.com/ehlo-sh/ehlo/themes"
+	"github.com/ehlo-sh/ehlo/wire"
+)
+
+// localCmd is one command of the explorer itself. They start with ":" so
+// they never collide with SMTP, whose verbs are letters (RFC 5321 4.1.1).
+type localCmd struct {
+	name  string
+	usage string
+	help  string
+	lab   bool // only when running on the in-process lab
+	run   func(m Model, arg string) (Model, tea.Cmd)
+}
+
+// commandTable lists the local commands, in help order.
+func commandTable() []localCmd {
+	return []localCmd{
+		{name: "help", usage: ":help", help: "keys and commands", run: Model.cmdHelp},
+		{name: "auth", usage: ":auth MECH [USER]", help: "AUTH step by step; asks the password, masked", run: Model.cmdAuth},
+		{name: "compose", usage: ":compose", help: "write a whole message in an editor (after 354)", run: Model.cmdCompose},
+		{name: "save", usage: ":save [FILE]", help: "write the transcript (.txt or .jsonl), redacted, mode 0600", run: Model.cmdSave},
+		{name: "copy", usage: ":copy", help: "copy the selected line, or the transcript (OSC 52)", run: Model.cmdCopy},
+		{name: "reconnect", usage: ":reconnect", help: "connect again to the same target", run: Model.cmdReconnect},
+		{name: "connect", usage: ":connect HOST:PORT", help: "connect to another server", run: Model.cmdConnect},
+		{name: "lab", usage: ":lab ENDPOINT", help: "switch lab endpoint: mx submission smtps legacy", lab: true, run: Model.cmdLab},
+		{name: "b64", usage: ":b64 TEXT", help: `base64 of TEXT (\0 is NUL, \\ a backslash)`, run: Model.cmdB64},
+		{name: "unb64", usage: ":unb64 TEXT", help: "decode base64, shown sanitized", run: Model.cmdUnB64},
+		{name: "raw", usage: ":raw", help: "show line endings", run: Model.cmdRaw},
+		{name: "hex", usage: ":hex", help: "hex dump of the selected line", run: Model.cmdHex},
+		{name: "reveal", usage: ":reveal", help: "show secrets on screen, this session only", run: Model.cmdReveal},
+		{name: "mouse", usage: ":mouse", help: "mouse on/off (off: select text natively)", run: Model.cmdMouse},
+		{name: "theme", usage: ":theme NAME", help: "switch theme: " + strings.Join(themes.Names(), " "), run: Model.cmdTheme},
+		{name: "quit", usage: ":quit", help: "leave (ctrl+c too)", run: Model.cmdQuit},
+	}
+}
+
+// commandList is the table as available here.
+func (m Model) commandList() []localCmd {
+	all := commandTable()
+	return slices.DeleteFunc(all, func(c localCmd) bool { return c.lab && m.cfg.Lab == nil })
+}
+
+// lookupCommand finds the command a line names: ":name args".
+func (m Model) lookupCommand(text string) (localCmd, string, bool) {
+	rest, ok := strings.CutPrefix(text, ":")
+	if !ok {
+		return localCmd{}, "", false
+	}
+	name, arg, _ := strings.Cut(strings.TrimSpace(rest), " ")
+	for _, c := range m.commandList() {
+		if c.name == strings.ToLower(name) {
+			return c, strings.TrimSpace(arg), true
+		}
+	}
+	return localCmd{}, "", false
+}
+
+// runLocal runs a ":" line.
+func (m Model) runLocal(text string) (Model, tea.Cmd) {
+	c, arg, ok := m.lookupCommand(text)
+	if !ok {
+		m.flash = errorFlash(fmt.Sprintf("unknown command %s — :help lists them", session.SanitizeString(strings.Fields(text + " x")[0])))
+		return m, nil
+	}
+	return c.run(m, arg)
+}
+
+// commandCompletions completes ":" lines: names, then arguments that have
+// a known set of values.
+func (m Model) commandCompletions(v string) []string {
+	name, arg, spaced := strings.Cut(strings.TrimPrefix(v, ":"), " ")
+	if !spaced {
+		var out []string
+		for _, c := range m.commandList() {
+			if strings.HasPrefix(c.name, strings.ToLower(name)) {
+				out = append(out, ":"+c.name+" ")
+			}
+		}
+		return out
+	}
+	var values []string
+	switch strings.ToLower(name) {
+	case "lab":
+		if m.cfg.Lab != nil {
+			for _, e := range m.cfg.Lab.Endpoints() {
+				values = append(values, e.Name)
+			}
+		}
+	case "theme":
+		values = themes.Names()
+	case "auth":
+		values = m.effective().Caps.AuthMechanisms()
+	}
+	var out []string
+	for _, val := range values {
+		if strings.HasPrefix(strings.ToLower(val), strings.ToLower(strings.TrimLeft(arg, " "))) {
+			out = append(out, ":"+strings.ToLower(name)+" "+val)
+		}
+	}
+	return out
+}
+
+func (m Model) cmdHelp(string) (Model, tea.Cmd) {
+	m.showHelp = true
+	return m, nil
+}
+
+func (m Model) cmdQuit(string) (Model, tea.Cmd) {
+	return m, tea.Sequence(closeCmd(m.conn.link), tea.Quit)
+}
+
+func (m Model) cmdReconnect(string) (Model, tea.Cmd) {
+	if m.conn.target == "" {
+		m.flash = errorFlash("no target to reconnect to: :connect HOST:PORT")
+		return m, nil
+	}
+	return m.connect(m.conn.target)
+}
+
+func (m Model) cmdConnect(arg string) (Model, tea.Cmd) {
+	if _, _, err := wire.ParseTarget(arg); arg == "" || err != nil {
+		m.flash = errorFlash("usage: :connect HOST[:PORT] (port 25 by default)")
+		return m, nil
+	}
+	m.endpoint, m.opts = "", m.cfg.Options // the user's flags: --tls, --ca, ...; not the lab's
+	return m.connect(arg)
+}
+
+func (m Model) cmdLab(arg string) (Model, tea.Cmd) {
+	ep, ok := m.cfg.Lab.Endpoint(strings.ToLower(arg))
+	if !ok {
+		m.flash = errorFlash("usage: :lab mx|submission|smtps|legacy")
+		return m, nil
+	}
+	m.endpoint, m.opts = ep.Name, labOptions(m.cfg, ep)
+	m.flash = infoFlash("lab " + ep.Name + ": " + ep.Summary)
+	return m.connect(ep.Addr)
+}
+
+func (m Model) cmdTheme(arg string) (Model, tea.Cmd) {
+	if err := m.applyTheme(arg); err != nil {
+		m.flash = errorFlash("themes: " + strings.Join(themes.Names(), ", "))
+		return m, nil
+	}
+	m.flash = infoFlash("theme " + m.themeName)
+	return m, nil
+}
+
+func (m Model) cmdRaw(string) (Model, tea.Cmd) {
+	on := m.transcript.ToggleRaw()
+	m.flash = infoFlash(onOff("raw line endings", on))
+	return m, nil
+}
+
+func (m Model) cmdHex(string) (Model, tea.Cmd) {
+	on := m.transcript.ToggleHex()
+	m.flash = infoFlash(onOff("hex view of the selected line (tab to the transcript to select)", on))
+	return m, nil
+}
+
+func (m Model) cmdReveal(string) (Model, tea.Cmd) {
+	m.reveal = !m.reveal
+	m.transcript.SetReveal(m.reveal)
+	if m.reveal {
+		m.flash = warnFlash("secrets shown on this screen for this session; saved and copied text stays redacted")
+	} else {
+		m.flash = infoFlash("secrets hidden")
+	}
+	return m, nil
+}
+
+func (m Model) cmdMouse(string) (Model, tea.Cmd) {
+	m.mouse = !m.mouse
+	if m.mouse {
+		m.flash = infoFlash("mouse on: the wheel scrolls the transcript")
+	} else {
+		m.flash = infoFlash("mouse off: select text with the terminal as usual")
+	}
+	return m, nil
+}
+
+// cmdCopy copies the selected line when the transcript has the focus, or
+// the whole transcript, through OSC 52 (tea.SetClipboard), always redacted.
+func (m Model) cmdCopy(string) (Model, tea.Cmd) {
+	if e, ok := m.transcript.Selected(); ok && m.focus == focusTranscript {
+		m.flash = okFlash("copied the selected line (OSC 52)")
+		return m, tea.SetClipboard(client.Marker(e) + " " + client.EntryText(e, false))
+	}
+	text := m.transcript.Text(false)
+	m.flash = okFlash(fmt.Sprintf("copied the transcript, %d lines, redacted (OSC 52)", m.transcript.Len()))
+	return m, tea.SetClipboard(text)
+}
+
+// cmdB64 encodes TEXT, where \0 stands for NUL (to build PLAIN's
+// "\0user\0password" by hand, RFC 4616) and \\ for a backslash.
+func (m Model) cmdB64(arg string) (Model, tea.Cmd) {
+	raw := strings.NewReplacer(`\\`, `\`, `\0`, "\x00").Replace(arg)
+	m.flash = infoFlash("base64: " + base64.StdEncoding.EncodeToString([]byte(raw)))
+	return m, nil
+}
+
+// cmdUnB64 decodes base64 (padded or not) and shows it sanitized.
+func (m Model) cmdUnB64(arg string) (Model, tea.Cmd) {
+	b, err := base64.StdEncoding.DecodeString(arg)
+	if err != nil {
+		b, err = base64.RawStdEncoding.DecodeString(arg)
+	}
+	if err != nil {
+		m.flash = errorFlash("not base64")
+		return m, nil
+	}
+	m.flash = infoFlash("decoded: " + session.Sanitize(b))
+	return m, nil
+}
+
+func (m Model) cmdCompose(string) (Model, tea.Cmd) {
+	if !m.inData() {
+		m.flash = errorFlash(":compose works in DATA mode: MAIL FROM, RCPT TO, then DATA, and wait for 354")
+		return m, nil
+	}
+	m.compose = m.compose.start(m.sess, m.helo(), m.now())
+	return m, nil
+}
+
+func onOff(what string, on bool) string {
+	if on {
+		return what + ": on"
+	}
+	return what + ": off"
+}

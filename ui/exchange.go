@@ -1,0 +1,533 @@
+package ui
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"os"
+	"slices"
+	"strings"
+	"time"
+
+	tea "charm.land/bubbletea/v2"
+
+	"github.com/ehlo-sh/ehlo/client"
+	"github.com/ehlo-sh/ehlo/session"
+	"github.com/ehlo-sh/ehlo/wire"
+)
+
+// This file schedules the exchange with the server. Lines the user sends go
+// to an outbox; one operation runs on the connection at a time (wire.Conn
+// allows no more); every command that expects a reply joins the in-flight
+// queue, whose replies are read in order. session.State is kept as the
+// "settled" state of the replies received so far, and each reply applies
+// Sent and Received for its own command, so pipelined commands (RFC 2920)
+// keep their order.
+
+// dataEndTimeout is how long the final "." may take to be answered
+// (RFC 5321 section 4.5.3.2.6), unless Options.Timeout is longer.
+const dataEndTimeout = 10 * time.Minute
+
+// defaultTimeout is used when Options.Timeout is zero.
+const defaultTimeout = 30 * time.Second
+
+// phase is where the connection itself stands.
+type phase int
+
+const (
+	phaseIdle    phase = iota // never connected
+	phaseDialing              // dial under way
+	phaseOpen                 // connected
+	phaseClosed               // closed, by either side or by a failure
+)
+
+// opKind is the operation running on the connection.
+type opKind int
+
+const (
+	opNone opKind = iota
+	opDial
+	opWrite
+	opRead
+	opTLS
+)
+
+// conn is the explorer's side of one connection.
+type conn struct {
+	gen        int // stamps every message of this connection
+	link       link
+	phase      phase
+	target     string
+	addr       string
+	tls        *wire.TLSInfo // TLS facts once up, or the chain of a failed verification
+	unverified bool          // TLS runs without a verified certificate (--insecure)
+	reason     string        // why it closed
+}
+
+// pendingKind says what a reply answers.
+type pendingKind int
+
+const (
+	kindCommand  pendingKind = iota
+	kindGreeting             // the server's opening 220 (RFC 5321 section 3.1)
+	kindDataEnd              // the final "." of a message (RFC 5321 section 4.1.1.4)
+)
+
+// pending is a command awaiting its reply.
+type pending struct {
+	kind    pendingKind
+	line    string // the command as sent, for State.Sent (AUTH lines are redacted by State)
+	auth    bool   // sent by the :auth helper
+	secret  bool   // a credential: never shown, not even its verb
+	barrier bool   // nothing more may be written until it is answered
+	sent    time.Time
+	timeout time.Duration
+}
+
+// outItem is a line (or compose's raw message) waiting for its turn.
+type outItem struct {
+	line      string
+	shown     string // redacted form when secret
+	secret    bool
+	raw       []byte // compose: a whole message, already CRLF and dot-stuffed
+	fromAuth  bool
+	pipelined bool // pasted: may go before earlier replies arrive (RFC 2920)
+}
+
+// barrierVerbs end a pipelined group (RFC 2920 section 3.1), or must be
+// sent alone (STARTTLS, RFC 3207 section 4; AUTH, RFC 4954 section 4).
+var barrierVerbs = []string{"EHLO", "HELO", "DATA", "VRFY", "EXPN", "TURN", "QUIT", "NOOP", "STARTTLS", "AUTH", "BDAT"}
+
+// timeout is the deadline of one exchange.
+func (m Model) timeout() time.Duration {
+	if m.opts.Timeout > 0 {
+		return m.opts.Timeout
+	}
+	return defaultTimeout
+}
+
+// effective is the session as it will be once every in-flight command is
+// answered as sent: what the prompt, warnings and completions look at.
+func (m Model) effective() session.State {
+	s := m.sess
+	for _, p := range m.inflight {
+		switch p.kind {
+		case kindCommand:
+			s = s.Sent(p.line)
+		case kindDataEnd:
+			s = s.DataEnded()
+		}
+	}
+	return s
+}
+
+// inData reports whether lines are message content now: 354 received and
+// the final "." not yet sent.
+func (m Model) inData() bool {
+	return m.sess.Phase == session.PhaseData && len(m.inflight) == 0
+}
+
+// authUnderWay reports whether an AUTH command was sent and its final
+// reply has not come: from then on every client line is secret (SAFETY.md).
+func (m Model) authUnderWay() bool {
+	return strings.HasPrefix(m.effective().Pending, "AUTH")
+}
+
+// inAuth is authUnderWay, or an AUTH command waiting in the outbox: a line
+// typed now is then masked and kept out of the history.
+func (m Model) inAuth() bool {
+	return m.authUnderWay() || slices.ContainsFunc(m.outbox, func(o outItem) bool { return session.Verb(o.line) == "AUTH" })
+}
+
+// held reports whether the next outbox item must wait for the replies in
+// flight: a typed line waits for all of them (one command, one reply); a
+// pasted one only for a command that ends a pipelined group.
+func (m Model) held(item outItem) bool {
+	if !item.pipelined && len(m.inflight) > 0 {
+		return true
+	}
+	return slices.ContainsFunc(m.inflight, func(p pending) bool { return p.barrier })
+}
+
+// enqueue adds a line to the outbox and runs what can run.
+func (m Model) enqueue(items ...outItem) (Model, tea.Cmd) {
+	m.outbox = append(m.outbox, items...)
+	return m.pump()
+}
+
+// pump starts the next operation if the connection is free: a write when
+// the outbox may go, else a read when replies are due.
+func (m Model) pump() (Model, tea.Cmd) {
+	if m.op != opNone || m.conn.link == nil || m.conn.phase != phaseOpen {
+		return m, nil
+	}
+	if len(m.outbox) > 0 && !m.held(m.outbox[0]) {
+		item := m.outbox[0]
+		m.outbox = m.outbox[1:]
+		return m.send(item)
+	}
+	if len(m.inflight) > 0 {
+		return m.read()
+	}
+	return m, nil
+}
+
+// send turns an outbox item into a write: message content in DATA, else a
+// command whose reply joins the in-flight queue.
+func (m Model) send(item outItem) (Model, tea.Cmd) {
+	switch {
+	case item.raw != nil && !m.inData():
+		m.flash = errorFlash("the composed message was not sent: the server must answer DATA with 354 first")
+		return m.pump()
+	case item.raw != nil:
+		m = m.expect(pending{kind: kindDataEnd, line: ".", barrier: true, timeout: max(dataEndTimeout, m.timeout())})
+		return m.write(writeReq{raw: item.raw}, true)
+	case m.inData():
+		return m.sendData(item.line)
+	}
+	req := writeReq{line: item.line, secret: item.secret, shown: item.shown}
+	if !req.secret {
+		req.secret, req.shown = secretForm(item.line, m.authUnderWay())
+	}
+	m = m.expect(pending{kind: kindCommand, line: item.line, auth: item.fromAuth, secret: req.secret, timeout: m.timeout(),
+		barrier: req.secret || item.fromAuth || slices.Contains(barrierVerbs, session.Verb(item.line))})
+	return m.write(req, true)
+}
+
+// secretForm decides whether a typed command line is a credential: an AUTH
+// command with an initial response, or any line of an AUTH exchange.
+func secretForm(line string, inAuth bool) (secret bool, shown string) {
+	switch {
+	case inAuth:
+		return true, "<redacted>"
+	case session.Verb(line) == "AUTH" && len(strings.Fields(line)) > 2:
+		return true, session.State{}.Sent(line).Pending
+	}
+	return false, ""
+}
+
+// sendData sends one line of message content, dot-stuffed
+// (RFC 5321 section 4.5.2); a lone "." ends the message.
+func (m Model) sendData(line string) (Model, tea.Cmd) {
+	if line == "." {
+		m = m.expect(pending{kind: kindDataEnd, line: ".", barrier: true, timeout: max(dataEndTimeout, m.timeout())})
+		return m.write(writeReq{line: "."}, true)
+	}
+	if strings.HasPrefix(line, ".") {
+		line = "." + line
+		m.flash = infoFlash("a leading dot was doubled on the wire (RFC 5321 4.5.2): the server removes it again")
+	}
+	return m.write(writeReq{line: line}, false)
+}
+
+// expect adds a command to the in-flight queue.
+func (m Model) expect(p pending) Model {
+	p.sent = m.now()
+	m.inflight = append(slices.Clip(m.inflight), p)
+	return m
+}
+
+// write starts one write; expects says it added an in-flight command,
+// to be withdrawn if the line is refused.
+func (m Model) write(req writeReq, expects bool) (Model, tea.Cmd) {
+	ctx := m.beginOp(opWrite, m.timeout())
+	m.writeExpects, m.writing = expects, req
+	return m, writeCmd(ctx, m.conn.gen, m.conn.link, req)
+}
+
+// read starts reading the reply to the oldest command in flight, under
+// that command's absolute deadline.
+func (m Model) read() (Model, tea.Cmd) {
+	p := m.inflight[0]
+	ctx := m.beginOpUntil(opRead, p.sent.Add(p.timeout))
+	return m, tea.Batch(readCmd(ctx, m.conn.gen, m.conn.link), m.startTick())
+}
+
+// beginOp marks the connection busy; the context ends after timeout or on Esc.
+func (m *Model) beginOp(op opKind, timeout time.Duration) context.Context {
+	return m.beginOpUntil(op, m.now().Add(timeout))
+}
+
+// beginOpUntil is beginOp with an absolute deadline on m's clock.
+func (m *Model) beginOpUntil(op opKind, deadline time.Time) context.Context {
+	ctx, cancel := context.WithTimeout(context.Background(), deadline.Sub(m.now()))
+	m.op, m.cancelOp, m.opStart = op, cancel, m.now()
+	return ctx
+}
+
+// endOp releases the finished operation.
+func (m *Model) endOp() {
+	if m.cancelOp != nil {
+		m.cancelOp()
+	}
+	m.op, m.cancelOp, m.writeExpects = opNone, nil, false
+}
+
+// waiting reports whether the user is waiting on the network.
+func (m Model) waiting() bool {
+	return m.op == opRead || m.op == opDial || m.op == opTLS
+}
+
+// connect dials target as a new connection, leaving any old one.
+func (m Model) connect(target string) (Model, tea.Cmd) {
+	old := m.conn.link
+	m.endOp()
+	m.conn = conn{gen: m.conn.gen + 1, phase: phaseDialing, target: target}
+	m.sess, m.outbox, m.inflight, m.auth = session.State{}, nil, nil, nil
+	m = m.dropPrompt()
+	ctx := m.beginOp(opDial, m.timeout())
+	dial := dialCmd(ctx, m.conn.gen, m.dial, target, m.opts.Wire(m.tr))
+	return m, tea.Batch(closeCmd(old), dial, m.startTick())
+}
+
+// dialed handles the end of a dial.
+func (m Model) dialed(msg dialedMsg) (Model, tea.Cmd) {
+	if msg.gen != m.conn.gen {
+		return m, closeCmd(msg.link)
+	}
+	m.endOp()
+	if msg.err != nil {
+		m.keepChain(msg.err)
+		m.conn.phase, m.conn.reason = phaseClosed, client.Explain(msg.err)
+		if errors.Is(msg.err, context.Canceled) {
+			m.conn.reason = "connection attempt cancelled (Esc)"
+		}
+		m.flash = errorFlash(m.conn.reason)
+		m.note("could not connect: " + m.conn.reason)
+		return m, nil
+	}
+	m.conn.link, m.conn.phase, m.conn.addr = msg.link, phaseOpen, msg.link.Addr()
+	if info, ok := msg.link.TLS(); ok { // implicit TLS (RFC 8314)
+		m.conn.tls, m.conn.unverified = &info, !info.Verified
+		m.sess.TLS = true
+	}
+	m = m.expect(pending{kind: kindGreeting, timeout: m.timeout()})
+	return m.pump()
+}
+
+// wrote handles the end of a write.
+func (m Model) wrote(msg wroteMsg) (Model, tea.Cmd) {
+	if msg.gen != m.conn.gen || m.op != opWrite {
+		return m, nil
+	}
+	expected := m.writeExpects
+	m.endOp()
+	switch {
+	case msg.err == nil:
+	case errors.Is(msg.err, wire.ErrBadLine):
+		if expected {
+			m.inflight = m.inflight[:len(m.inflight)-1]
+		}
+		m.flash = errorFlash("not sent: " + msg.err.Error())
+	default:
+		return m.lost("write failed: " + client.Explain(msg.err))
+	}
+	return m.pump()
+}
+
+// replied handles one reply, or the failure to get one.
+func (m Model) replied(msg replyMsg) (Model, tea.Cmd) {
+	if msg.gen != m.conn.gen || m.op != opRead || len(m.inflight) == 0 {
+		return m, nil
+	}
+	m.endOp()
+	p := m.inflight[0]
+	if msg.err != nil {
+		return m.readFailed(p, msg.err)
+	}
+	m.inflight = m.inflight[1:]
+	r, err := session.ParseReply(msg.reply.Lines)
+	if err != nil {
+		m.flash = errorFlash("unreadable reply: " + session.SanitizeString(err.Error()))
+		return m.pump()
+	}
+	m.lastLatency = msg.at.Sub(p.sent)
+	m.sess = apply(m.sess, p, r)
+	return m.afterReply(p, r)
+}
+
+// apply moves the settled session state past one reply.
+func apply(s session.State, p pending, r session.Reply) session.State {
+	switch p.kind {
+	case kindGreeting:
+		return s.Greeting(r)
+	case kindDataEnd:
+		return s.DataEnded().Received(r)
+	}
+	return s.Sent(p.line).Received(r)
+}
+
+// afterReply reacts to a reply: TLS upgrade, AUTH steps, DATA mode, close.
+func (m Model) afterReply(p pending, r session.Reply) (Model, tea.Cmd) {
+	if r.Code == 334 {
+		m.noteChallenge(r)
+	}
+	switch {
+	case m.sess.Phase == session.PhaseClosed:
+		return m.lost(closedReason(p, r))
+	case p.kind == kindCommand && session.Verb(p.line) == "STARTTLS" && r.Code == 220:
+		return m.startTLS()
+	case p.auth && m.auth != nil:
+		m = m.authStep(r)
+	case p.kind == kindDataEnd:
+		m.flash = dataEndFlash(r)
+	case r.Code == 354:
+		m.flash = infoFlash("DATA mode: each Enter sends one line; a lone . ends the message; :compose opens an editor")
+	}
+	return m.pump()
+}
+
+// closedReason says why the session ended after reply r.
+func closedReason(p pending, r session.Reply) string {
+	switch {
+	case r.Code == 221:
+		return "the server said goodbye (221) and closed the session"
+	case r.Code == 421:
+		return "the server is closing the connection (421): " + session.SanitizeString(r.Text())
+	case p.kind == kindGreeting:
+		return fmt.Sprintf("the server refused the session in its greeting (%d)", r.Code)
+	}
+	return fmt.Sprintf("the session ended (%d)", r.Code)
+}
+
+// dataEndFlash reports the fate of a message.
+func dataEndFlash(r session.Reply) flash {
+	text := session.SanitizeString(r.Text())
+	if r.OK() {
+		return okFlash(fmt.Sprintf("message accepted (%d): %s", r.Code, text))
+	}
+	return errorFlash(fmt.Sprintf("message refused (%d): %s", r.Code, text))
+}
+
+// noteChallenge shows a 334 challenge decoded, inline in the transcript
+// (RFC 4954 section 4).
+func (m *Model) noteChallenge(r session.Reply) {
+	if text, ok := session.DecodeChallenge(strings.Join(r.Lines, "")); ok {
+		m.note(fmt.Sprintf("334 challenge decoded: %q", text))
+	}
+}
+
+// readFailed handles a read that ended without a reply. Only a framing
+// error leaves the connection usable; otherwise the client no longer knows
+// where the server stands, and closes (RFC 5321 section 4.5.3.2).
+func (m Model) readFailed(p pending, err error) (Model, tea.Cmd) {
+	var perr *wire.ProtocolError
+	if errors.As(err, &perr) {
+		m.inflight = m.inflight[1:]
+		m.flash = errorFlash("bad reply framing: " + session.SanitizeString(err.Error()))
+		return m.pump()
+	}
+	reason := readFailure(p, err)
+	if p.kind == kindDataEnd && !isClosed(err) {
+		reason += "; the message may still be delivered, so sending it again may duplicate it"
+	}
+	return m.lost(reason)
+}
+
+// readFailure describes a failed wait.
+func readFailure(p pending, err error) string {
+	switch {
+	case errors.Is(err, context.Canceled):
+		return "stopped waiting for the reply to " + describe(p) + " (Esc)"
+	case errors.Is(err, os.ErrDeadlineExceeded), errors.Is(err, context.DeadlineExceeded):
+		return fmt.Sprintf("no reply to %s within %v", describe(p), p.timeout)
+	case isClosed(err):
+		return "the server closed the connection"
+	}
+	return client.Explain(err)
+}
+
+func isClosed(err error) bool {
+	var ce *wire.ClosedError
+	return errors.As(err, &ce)
+}
+
+// describe names a pending command for messages, never quoting a secret.
+func describe(p pending) string {
+	switch {
+	case p.kind == kindGreeting:
+		return "the greeting"
+	case p.kind == kindDataEnd:
+		return `the final "."`
+	case p.secret && session.Verb(p.line) != "AUTH":
+		return "the AUTH response"
+	}
+	return session.SanitizeString(session.Verb(p.line))
+}
+
+// lost closes the connection after a failure or the end of the session.
+func (m Model) lost(reason string) (Model, tea.Cmd) {
+	l := m.conn.link
+	m.endOp()
+	m.conn.link, m.conn.phase, m.conn.reason = nil, phaseClosed, reason
+	m.sess.Phase = session.PhaseClosed
+	m.outbox, m.inflight, m.auth = nil, nil, nil
+	m = m.dropPrompt()
+	m.flash = errorFlash(reason + " — :reconnect to start again")
+	m.note("connection closed: " + reason)
+	return m, closeCmd(l)
+}
+
+// dropPrompt abandons an :auth prompt, keeping a command being typed.
+func (m Model) dropPrompt() Model {
+	m.prompt = authPrompt{}
+	if m.input.mode != modeCommand {
+		m.input = m.input.setMode(modeCommand)
+	}
+	return m
+}
+
+// startTLS runs the handshake after STARTTLS's 220.
+func (m Model) startTLS() (Model, tea.Cmd) {
+	ctx := m.beginOp(opTLS, m.timeout())
+	return m, tea.Batch(startTLSCmd(ctx, m.conn.gen, m.conn.link), m.startTick())
+}
+
+// tlsDone handles the end of a STARTTLS handshake.
+func (m Model) tlsDone(msg tlsMsg) (Model, tea.Cmd) {
+	if msg.gen != m.conn.gen || m.op != opTLS {
+		return m, nil
+	}
+	m.endOp()
+	if msg.err != nil {
+		m.keepChain(msg.err)
+		return m.lost(tlsFailure(msg.err))
+	}
+	m.conn.tls, m.conn.unverified = &msg.info, !msg.info.Verified
+	m.sess = m.sess.TLSStarted()
+	verdict := "certificate verified"
+	if !msg.info.Verified {
+		verdict = "certificate NOT verified"
+	}
+	m.flash = okFlash(fmt.Sprintf("%s is on, %s. The server forgot the plaintext session: send EHLO again", msg.info.Version, verdict))
+	return m.pump()
+}
+
+// tlsFailure explains a failed upgrade in one line a user can act on.
+func tlsFailure(err error) string {
+	var inj *wire.InjectionError
+	if errors.As(err, &inj) {
+		return client.Explain(err)
+	}
+	return "TLS failed: " + client.Explain(err)
+}
+
+// keepChain keeps the certificate chain of a failed verification, so the
+// side panel can show what the server presented.
+func (m *Model) keepChain(err error) {
+	var ve *wire.VerifyError
+	if errors.As(err, &ve) {
+		info := ve.Info
+		m.conn.tls = &info
+	}
+}
+
+// cancelWait stops the wait under way (Esc).
+func (m Model) cancelWait() (Model, tea.Cmd) {
+	if !m.waiting() || m.cancelOp == nil {
+		return m, nil
+	}
+	m.cancelOp()
+	m.flash = infoFlash("cancelling the wait…")
+	return m, nil
+}

@@ -1,0 +1,163 @@
+package ui
+
+import (
+	"context"
+	"time"
+
+	tea "charm.land/bubbletea/v2"
+
+	"github.com/ehlo-sh/ehlo/wire"
+)
+
+// This file holds every command that touches the connection. Each one
+// performs a single operation on values it was given when Update built it,
+// and returns a message stamped with the connection's generation; Update
+// drops the messages of a connection it has since left. wire.Conn allows
+// one operation at a time, so Update runs at most one of these at once.
+
+// link is the part of *wire.Conn the explorer drives. Tests put a scripted
+// fake in its place.
+type link interface {
+	WriteLine(ctx context.Context, line string) error
+	WriteSecretLine(ctx context.Context, line, shown string) error
+	WriteRaw(ctx context.Context, p []byte) error
+	ReadReply(ctx context.Context) (wire.Reply, error)
+	StartTLS(ctx context.Context) (wire.TLSInfo, error)
+	TLS() (wire.TLSInfo, bool)
+	Addr() string
+	Note(text string)
+	Close() error
+}
+
+// dialFunc opens a link; wireDial is the real one.
+type dialFunc func(ctx context.Context, target string, opts wire.Options) (link, error)
+
+func wireDial(ctx context.Context, target string, opts wire.Options) (link, error) {
+	c, err := wire.Dial(ctx, target, opts)
+	if err != nil {
+		return nil, err // not a typed nil inside the interface
+	}
+	return c, nil
+}
+
+// dialedMsg reports a finished dial (and, for implicit TLS, handshake).
+type dialedMsg struct {
+	gen  int
+	link link
+	err  error
+}
+
+// wroteMsg reports a finished write.
+type wroteMsg struct {
+	gen int
+	err error
+}
+
+// replyMsg carries one reply, or why none came.
+type replyMsg struct {
+	gen   int
+	reply wire.Reply
+	err   error
+	at    time.Time // when the reply was complete
+}
+
+// tlsMsg reports the end of a STARTTLS handshake.
+type tlsMsg struct {
+	gen  int
+	info wire.TLSInfo
+	err  error
+}
+
+// entriesMsg carries the transcript entries recorded since the last batch:
+// one message per wake-up of the watcher, however many lines arrived.
+type entriesMsg struct {
+	entries []wire.Entry
+}
+
+// tickMsg refreshes the spinner and the elapsed time of a wait.
+type tickMsg struct{}
+
+// writeReq is what one write puts on the wire.
+type writeReq struct {
+	line   string // a line, sent with CRLF
+	shown  string // for a secret line: what the transcript shows instead
+	secret bool
+	raw    []byte // when set, exact bytes instead of line (compose)
+}
+
+// dialCmd connects to target; ctx carries the deadline and Esc's cancel.
+func dialCmd(ctx context.Context, gen int, dial dialFunc, target string, opts wire.Options) tea.Cmd {
+	return func() tea.Msg {
+		l, err := dial(ctx, target, opts)
+		return dialedMsg{gen: gen, link: l, err: err}
+	}
+}
+
+// writeCmd performs one write; ctx carries its absolute deadline.
+func writeCmd(ctx context.Context, gen int, l link, req writeReq) tea.Cmd {
+	return func() tea.Msg {
+		var err error
+		switch {
+		case req.raw != nil:
+			err = l.WriteRaw(ctx, req.raw)
+		case req.secret:
+			err = l.WriteSecretLine(ctx, req.line, req.shown)
+		default:
+			err = l.WriteLine(ctx, req.line)
+		}
+		return wroteMsg{gen: gen, err: err}
+	}
+}
+
+// readCmd reads one reply; ctx carries the wait's absolute deadline and
+// the cancel that Esc calls.
+func readCmd(ctx context.Context, gen int, l link) tea.Cmd {
+	return func() tea.Msg {
+		r, err := l.ReadReply(ctx)
+		return replyMsg{gen: gen, reply: r, err: err, at: time.Now()}
+	}
+}
+
+// startTLSCmd runs the handshake after a 220 to STARTTLS (RFC 3207 section 4).
+func startTLSCmd(ctx context.Context, gen int, l link) tea.Cmd {
+	return func() tea.Msg {
+		info, err := l.StartTLS(ctx)
+		return tlsMsg{gen: gen, info: info, err: err}
+	}
+}
+
+// closeCmd closes a link; nothing waits for the answer.
+func closeCmd(l link) tea.Cmd {
+	if l == nil {
+		return nil
+	}
+	return func() tea.Msg {
+		_ = l.Close()
+		return nil
+	}
+}
+
+// noteCmd records the explorer's own remarks in the transcript, in order:
+// through the link when there is one, so a note inside TLS is marked so.
+func noteCmd(note func(string), notes []string) tea.Cmd {
+	return func() tea.Msg {
+		for _, n := range notes {
+			note(n)
+		}
+		return nil
+	}
+}
+
+// watchCmd waits for the transcript to change and returns everything from
+// seq on, so a burst of lines costs one message.
+func watchCmd(changed <-chan struct{}, t *wire.Transcript, seq int) tea.Cmd {
+	return func() tea.Msg {
+		<-changed
+		return entriesMsg{entries: t.Since(seq)}
+	}
+}
+
+// tickCmd schedules the next spinner frame.
+func tickCmd() tea.Cmd {
+	return tea.Tick(100*time.Millisecond, func(time.Time) tea.Msg { return tickMsg{} })
+}

@@ -1,0 +1,77 @@
+package ui
+
+import (
+	"charm.land/bubbles/v2/key"
+)
+
+// keyMap is every key of the explorer, as data: the help footer and the
+// full help are generated from it. It binds no bare ctrl chord that
+// terminals or tmux take (ctrl+a/b/h/j/k/l/s): toggles live on F-keys with
+// alt- twins, and every action is also a ":" command (TUI-NOTES §4.1).
+type keyMap struct {
+	Send     key.Binding
+	Complete key.Binding
+	PrevPane key.Binding
+	History  key.Binding // help entry for ↑/↓ in the input
+	Prev     key.Binding
+	Next     key.Binding
+	Scroll   key.Binding // pgup/pgdown scroll the transcript from the input
+	Cancel   key.Binding
+	Help     key.Binding
+	Quit     key.Binding
+
+	Mouse  key.Binding
+	Raw    key.Binding
+	Hex    key.Binding
+	Reveal key.Binding
+	Copy   key.Binding
+	Save   key.Binding
+
+	Submit key.Binding // compose: send the message
+	Abort  key.Binding // compose: close the editor, nothing sent
+}
+
+// newKeyMap returns the default keys.
+func newKeyMap() keyMap {
+	return keyMap{
+		Send:     key.NewBinding(key.WithKeys("enter"), key.WithHelp("enter", "send line")),
+		Complete: key.NewBinding(key.WithKeys("tab"), key.WithHelp("tab", "complete / next pane")),
+		PrevPane: key.NewBinding(key.WithKeys("shift+tab"), key.WithHelp("shift+tab", "previous pane")),
+		History:  key.NewBinding(key.WithKeys("up", "down"), key.WithHelp("↑/↓", "history")),
+		Prev:     key.NewBinding(key.WithKeys("up")),
+		Next:     key.NewBinding(key.WithKeys("down")),
+		Scroll:   key.NewBinding(key.WithKeys("pgup", "pgdown"), key.WithHelp("pgup/pgdn", "scroll transcript")),
+		Cancel:   key.NewBinding(key.WithKeys("esc"), key.WithHelp("esc", "cancel wait")),
+		Help:     key.NewBinding(key.WithKeys("?", "f1"), key.WithHelp("?/F1", "help")),
+		Quit:     key.NewBinding(key.WithKeys("ctrl+c"), key.WithHelp("ctrl+c", "quit")),
+
+		Mouse:  key.NewBinding(key.WithKeys("f2", "alt+m"), key.WithHelp("F2/alt+m", "mouse on/off")),
+		Raw:    key.NewBinding(key.WithKeys("f3", "alt+r"), key.WithHelp("F3/alt+r", "raw line endings")),
+		Hex:    key.NewBinding(key.WithKeys("f4", "alt+x"), key.WithHelp("F4/alt+x", "hex of selected line")),
+		Reveal: key.NewBinding(key.WithKeys("f5", "alt+v"), key.WithHelp("F5/alt+v", "reveal secrets")),
+		Copy:   key.NewBinding(key.WithKeys("f6", "alt+c"), key.WithHelp("F6/alt+c", "copy (OSC 52)")),
+		Save:   key.NewBinding(key.WithKeys("f7", "alt+s"), key.WithHelp("F7/alt+s", "save transcript")),
+
+		Submit: key.NewBinding(key.WithKeys("f10", "alt+enter"), key.WithHelp("F10/alt+enter", "send message")),
+		Abort:  key.NewBinding(key.WithKeys("esc"), key.WithHelp("esc", "close editor")),
+	}
+}
+
+// ShortHelp is the footer: the keys a newcomer needs first.
+func (k keyMap) ShortHelp() []key.Binding {
+	return []key.Binding{k.Send, k.Complete, k.History, k.Cancel, k.Help, k.Quit}
+}
+
+// FullHelp is the `?` screen, one column per group.
+func (k keyMap) FullHelp() [][]key.Binding {
+	return [][]key.Binding{
+		{k.Send, k.Complete, k.PrevPane, k.History, k.Scroll},
+		{k.Cancel, k.Help, k.Quit, k.Mouse, k.Raw},
+		{k.Hex, k.Reveal, k.Copy, k.Save},
+	}
+}
+
+// composeHelp is the footer while the message editor is open.
+func (k keyMap) composeHelp() []key.Binding {
+	return []key.Binding{k.Submit, k.Abort, k.Quit}
+}

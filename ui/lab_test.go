@@ -1,0 +1,246 @@
+package ui
+
+import (
+	"encoding/base64"
+	"os"
+	"path/filepath"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	tea "charm.land/bubbletea/v2"
+	"github.com/charmbracelet/colorprofile"
+	"github.com/charmbracelet/x/ansi"
+	"github.com/charmbracelet/x/exp/teatest/v2"
+
+	"github.com/ehlo-sh/ehlo/client"
+	"github.com/ehlo-sh/ehlo/lab"
+	"github.com/ehlo-sh/ehlo/session"
+)
+
+// snapshot is what a test can see of the model after an Update, taken on
+// the program's goroutine.
+type snapshot struct {
+	sess     session.State
+	idle     bool // nothing on the wire, nothing waiting
+	conn     phase
+	mode     inputMode
+	flash    string
+	text     string // the transcript, as :copy would give it
+	screen   string // the view, without styles
+	dataMode bool
+}
+
+// observer collects snapshots so a test can wait for a state instead of
+// sleeping (TUI-NOTES §2.1: the output stream is no screen to match on).
+type observer struct {
+	mu      sync.Mutex
+	last    snapshot
+	changed chan struct{}
+}
+
+func newObserver() *observer { return &observer{changed: make(chan struct{}, 1)} }
+
+// see is Model.observe.
+func (o *observer) see(m Model) {
+	s := snapshot{
+		sess: m.sess, idle: m.op == opNone && len(m.inflight) == 0 && len(m.outbox) == 0,
+		conn: m.conn.phase, mode: m.input.mode, flash: m.flash.text, dataMode: m.inData(),
+	}
+	if s.idle && m.input.Value() == "" { // the moments tests look at; rendering each keystroke is slow under -race
+		s.text, s.screen = m.transcript.Text(false), ansi.Strip(m.View().Content)
+	}
+	o.mu.Lock()
+	o.last = s
+	o.mu.Unlock()
+	select {
+	case o.changed <- struct{}{}:
+	default:
+	}
+}
+
+// wait returns the first snapshot for which ok holds.
+func (o *observer) wait(t *testing.T, what string, ok func(snapshot) bool) snapshot {
+	t.Helper()
+	deadline := time.After(10 * time.Second)
+	for {
+		o.mu.Lock()
+		s := o.last
+		o.mu.Unlock()
+		if ok(s) {
+			return s
+		}
+		select {
+		case <-o.changed:
+		case <-deadline:
+			t.Fatalf("timed out waiting for %s; flash %q; transcript:\n%s", what, s.flash, s.text)
+		}
+	}
+}
+
+// TestLabSession runs a whole session against the in-process lab's
+// submission endpoint: EHLO without AUTH, STARTTLS, EHLO with AUTH,
+// :auth PLAIN, a message, QUIT, and :save.
+func TestLabSession(t *testing.T) {
+	l, err := lab.Start(lab.Config{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer l.Close()
+	m, err := New(Config{Lab: l, Theme: "mono", Mouse: true,
+		Options: client.Options{RootCAs: l.CertPool(), Timeout: 10 * time.Second}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	obs := newObserver()
+	m.observe = obs.see
+	tm := teatest.NewTestModel(t, m, teatest.WithInitialTermSize(120, 40),
+		teatest.WithProgramOptions(tea.WithColorProfile(colorprofile.Ascii)))
+	idle := func(s snapshot) bool { return s.idle && s.conn == phaseOpen }
+	send := func(line string) {
+		tm.Type(line)
+		tm.Send(tea.KeyPressMsg{Code: tea.KeyEnter})
+	}
+	obs.wait(t, "the greeting", func(s snapshot) bool { return idle(s) && s.sess.Phase == session.PhaseGreeted })
+
+	send("EHLO test.example")
+	s := obs.wait(t, "the plaintext EHLO", func(s snapshot) bool { return idle(s) && s.sess.ESMTP })
+	if s.sess.Caps.Has("AUTH") || !s.sess.Caps.Has("STARTTLS") {
+		t.Fatalf("plaintext caps: want STARTTLS and no AUTH, got %+v", s.sess.Caps.List)
+	}
+	if !strings.Contains(s.screen, "no AUTH before STARTTLS") || !strings.Contains(s.screen, "*STARTTLS") {
+		t.Errorf("the side panel does not point at STARTTLS:\n%s", s.screen)
+	}
+
+	send("STARTTLS")
+	obs.wait(t, "TLS", func(s snapshot) bool { return idle(s) && s.sess.TLS })
+	send("EHLO test.example")
+	s = obs.wait(t, "the EHLO inside TLS", func(s snapshot) bool { return idle(s) && s.sess.TLS && s.sess.ESMTP })
+	if !s.sess.Caps.Has("AUTH") {
+		t.Fatalf("AUTH missing after STARTTLS: %+v", s.sess.Caps.List)
+	}
+	if !strings.Contains(s.screen, "AUTH appeared after STARTTLS") {
+		t.Errorf("no AUTH headline:\n%s", s.screen)
+	}
+
+	send(":auth PLAIN " + lab.User)
+	obs.wait(t, "the password prompt", func(s snapshot) bool { return s.mode == modePassword })
+	send(lab.Password)
+	s = obs.wait(t, "235", func(s snapshot) bool { return idle(s) && s.sess.Authenticated })
+	if strings.Contains(s.screen, lab.Password) {
+		t.Errorf("the password is on screen:\n%s", s.screen)
+	}
+
+	send("MAIL FROM:<" + lab.User + "@" + lab.Domain + ">")
+	send("RCPT TO:<bob@" + lab.Domain + ">")
+	obs.wait(t, "the envelope", func(s snapshot) bool { return idle(s) && len(s.sess.Rcpts) == 1 })
+	send("DATA")
+	obs.wait(t, "354", func(s snapshot) bool { return idle(s) && s.dataMode })
+	for _, line := range []string{"Subject: hello from ehlo", "", "Hi Bob,", ".. a line that starts with a dot", "."} {
+		send(line)
+	}
+	s = obs.wait(t, "the message accepted", func(s snapshot) bool {
+		return idle(s) && s.sess.Phase == session.PhaseReady && strings.Contains(s.flash, "accepted")
+	})
+	msgs := l.Messages()
+	if len(msgs) != 1 || msgs[0].From != lab.User+"@"+lab.Domain || msgs[0].User != lab.User {
+		t.Fatalf("mailbox: %+v", msgs)
+	}
+	if !strings.Contains(string(msgs[0].Data), "\r\n.. a line that starts with a dot\r\n") {
+		t.Errorf("dot-stuffing lost: %q", msgs[0].Data)
+	}
+
+	send("QUIT")
+	obs.wait(t, "221", func(s snapshot) bool { return s.conn == phaseClosed })
+
+	path := filepath.Join(t.TempDir(), "session.txt")
+	send(":save " + path)
+	obs.wait(t, "the saved file", func(s snapshot) bool { return strings.HasPrefix(s.flash, "saved") })
+	checkSaved(t, path)
+
+	tm.Send(tea.KeyPressMsg{Code: 'c', Mod: tea.ModCtrl})
+	fm := tm.FinalModel(t, teatest.WithFinalTimeout(5*time.Second)).(Model)
+	if fm.input.history == nil || strings.Contains(strings.Join(fm.input.history, "\n"), lab.Password) {
+		t.Errorf("history: %q", fm.input.history)
+	}
+}
+
+// checkSaved asserts a saved transcript is private and holds no password,
+// in clear or in any base64 form that carries it.
+func checkSaved(t *testing.T, path string) {
+	t.Helper()
+	fi, err := os.Stat(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if fi.Mode().Perm() != 0o600 {
+		t.Errorf("mode %v, want 0600", fi.Mode().Perm())
+	}
+	b, err := os.ReadFile(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	plain := base64.StdEncoding.EncodeToString([]byte("\x00" + lab.User + "\x00" + lab.Password))
+	for _, bad := range []string{lab.Password, plain, base64.StdEncoding.EncodeToString([]byte(lab.Password))} {
+		if strings.Contains(string(b), bad) {
+			t.Errorf("%s holds %q:\n%s", path, bad, b)
+		}
+	}
+	if !strings.Contains(string(b), `AUTH PLAIN <redacted user="alice">`) {
+		t.Errorf("%s lacks the redacted AUTH line:\n%s", path, b)
+	}
+}
+
+// TestLabEndpoints switches endpoints with :lab: smtps speaks TLS from the
+// first byte (RFC 8314) and offers AUTH at once; legacy offers AUTH in the
+// clear, and on loopback :auth asks no consent.
+func TestLabEndpoints(t *testing.T) {
+	l, err := lab.Start(lab.Config{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer l.Close()
+	m, err := New(Config{Lab: l, Endpoint: "mx", Theme: "dark", Options: client.Options{Timeout: 10 * time.Second}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	obs := newObserver()
+	m.observe = obs.see
+	tm := teatest.NewTestModel(t, m, teatest.WithInitialTermSize(100, 30))
+	send := func(line string) {
+		tm.Type(line)
+		tm.Send(tea.KeyPressMsg{Code: tea.KeyEnter})
+	}
+	ready := func(s snapshot) bool { return s.idle && s.conn == phaseOpen && s.sess.Phase == session.PhaseGreeted }
+	obs.wait(t, "the mx greeting", ready)
+
+	send(":lab smtps")
+	s := obs.wait(t, "the smtps greeting", func(s snapshot) bool { return ready(s) && s.sess.TLS })
+	if !strings.Contains(s.screen, " TLS ") || !strings.Contains(s.screen, "lab smtps") {
+		t.Errorf("smtps screen:\n%s", s.screen)
+	}
+	send("EHLO test.example")
+	s = obs.wait(t, "EHLO on smtps", func(s snapshot) bool { return s.idle && s.sess.ESMTP })
+	if !s.sess.Caps.Has("AUTH") {
+		t.Errorf("smtps caps: %+v", s.sess.Caps.List)
+	}
+	send(":auth LOGIN alice")
+	obs.wait(t, "the password prompt", func(s snapshot) bool { return s.mode == modePassword })
+	send(lab.Password)
+	obs.wait(t, "235 over implicit TLS", func(s snapshot) bool { return s.idle && s.sess.Authenticated })
+
+	send(":lab legacy")
+	obs.wait(t, "the legacy greeting", func(s snapshot) bool { return ready(s) && !s.sess.TLS })
+	send("EHLO test.example")
+	s = obs.wait(t, "EHLO on legacy", func(s snapshot) bool { return s.idle && s.sess.ESMTP })
+	if !s.sess.Caps.Has("AUTH") || s.sess.Caps.Has("STARTTLS") {
+		t.Errorf("legacy caps: %+v", s.sess.Caps.List)
+	}
+	send(":auth PLAIN alice")
+	obs.wait(t, "no consent on loopback", func(s snapshot) bool { return s.mode == modePassword })
+	send(lab.Password)
+	obs.wait(t, "235 in the clear", func(s snapshot) bool { return s.idle && s.sess.Authenticated })
+	tm.Send(tea.KeyPressMsg{Code: 'c', Mod: tea.ModCtrl})
+	tm.WaitFinished(t, teatest.WithFinalTimeout(5*time.Second))
+}

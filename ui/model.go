@@ -1,0 +1,394 @@
+// Package ui is ehlo's explorer: a terminal UI, built on Bubble Tea v2, in
+// which the user types SMTP commands by hand and watches every byte of the
+// session, the server's capabilities and the TLS facts side by side.
+//
+// The root Model owns the session state; each pane is a value sub-model
+// with its own file (transcript.go, side.go, input.go, compose.go,
+// status.go). All I/O runs in the commands of io.go, one operation at a
+// time, each stamped with the connection's generation; state changes only
+// in Update. ui imports neither net nor crypto/tls.
+package ui
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"slices"
+	"strings"
+	"time"
+
+	"charm.land/bubbles/v2/help"
+	tea "charm.land/bubbletea/v2"
+
+	"github.com/ehlo-sh/ehlo/client"
+	"github.com/ehlo-sh/ehlo/lab"
+	"github.com/ehlo-sh/ehlo/session"
+	"github.com/ehlo-sh/ehlo/themes"
+	"github.com/ehlo-sh/ehlo/wire"
+)
+
+// Config is what main passes to the explorer.
+type Config struct {
+	Target     string         // "host:port"; "" with Lab set means the lab's Endpoint
+	Options    client.Options // connection flags (--tls --insecure --ca --servername --helo --timeout)
+	Lab        *lab.Lab       // the in-process lab when running on it (its CA in Options.RootCAs); nil for real servers
+	Endpoint   string         // lab endpoint name when on the lab ("submission" by default)
+	Theme      string         // theme name as picked by themes.Pick
+	Mouse      bool           // mouse on (false with --no-mouse)
+	Transcript string         // --transcript FILE: append the transcript as it happens (redacted, 0600)
+}
+
+// focus is the pane that takes navigation keys.
+type focus int
+
+const (
+	focusInput focus = iota
+	focusTranscript
+	focusCaps
+	focusCount
+)
+
+// The layout's fixed rows under the panes: input, hint, status, help.
+const footerRows = 4
+
+// Model is the explorer's root model.
+type Model struct {
+	cfg      Config
+	opts     client.Options
+	endpoint string
+	dial     dialFunc
+	now      func() time.Time // the clock; tests freeze it
+
+	themeName string
+	isDark    bool
+	st        themes.Styles
+	keys      keyMap
+	help      help.Model
+
+	width, height int
+	paneW, sideW  int
+	mainH         int
+	focus         focus
+	showHelp      bool
+	helpTop       int // first line of the help screen
+	mouse         bool
+	reveal        bool
+
+	transcript Transcript
+	side       sidePanel
+	input      inputBox
+	compose    composer
+
+	tr      *wire.Transcript // the record of every connection of this run
+	changed <-chan struct{}
+	unwatch func()
+	seq     int // next transcript entry to show
+	sink    *fileSink
+	unsink  func()
+
+	conn         conn
+	sess         session.State // as of the replies received so far
+	outbox       []outItem
+	inflight     []pending
+	op           opKind
+	cancelOp     context.CancelFunc
+	opStart      time.Time
+	writeExpects bool
+	writing      writeReq // the write under way
+	ticking      bool
+
+	auth   *authRun
+	prompt authPrompt
+
+	flash       flash
+	warnings    []session.Warning
+	choices     []string // Tab candidates on show
+	lastLatency time.Duration
+	notes       []string // remarks for the transcript, recorded before this Update's commands run
+
+	observe func(Model) // tests: called after every Update
+}
+
+// connectMsg starts the first connection.
+type connectMsg struct{ target string }
+
+// New builds the explorer for cfg. It opens the --transcript file, but no
+// connection: Init starts that.
+func New(cfg Config) (Model, error) {
+	target, endpoint, opts, err := resolve(cfg)
+	if err != nil {
+		return Model{}, err
+	}
+	if cfg.Theme == "" {
+		cfg.Theme = "auto"
+	}
+	st, err := themes.New(cfg.Theme, true)
+	if err != nil {
+		return Model{}, err
+	}
+	m := Model{
+		cfg: cfg, opts: opts, endpoint: endpoint, dial: wireDial, now: time.Now,
+		themeName: cfg.Theme, isDark: true, st: st, keys: newKeyMap(), help: help.New(),
+		mouse: cfg.Mouse, tr: wire.NewTranscript(),
+		transcript: NewTranscript(st), side: newSide(st), input: newInput(st), compose: newComposer(st),
+	}
+	m.help.Styles = helpStyles(st)
+	m.conn.target = target
+	m.changed, m.unwatch = m.tr.Watch()
+	if cfg.Transcript != "" {
+		if m.sink, err = openSink(cfg.Transcript); err != nil {
+			return Model{}, err
+		}
+		m.unsink = m.tr.Subscribe(m.sink.write)
+	}
+	return m, nil
+}
+
+// resolve finds the target, the lab endpoint's name when running on the
+// lab without a target, and the connection options.
+func resolve(cfg Config) (target, endpoint string, opts client.Options, err error) {
+	opts = cfg.Options
+	if cfg.Target != "" || cfg.Lab == nil {
+		if cfg.Target == "" {
+			return "", "", opts, errors.New("ui: no target")
+		}
+		return cfg.Target, "", opts, nil
+	}
+	name := cfg.Endpoint
+	if name == "" {
+		name = "submission"
+	}
+	ep, ok := cfg.Lab.Endpoint(name)
+	if !ok {
+		return "", "", opts, fmt.Errorf("ui: no lab endpoint %q (want one of %s)", name, strings.Join(lab.EndpointNames, ", "))
+	}
+	return ep.Addr, ep.Name, labOptions(cfg, ep), nil
+}
+
+// labOptions are the connection options for a lab endpoint: its TLS mode,
+// and its CA unless the user gave one.
+func labOptions(cfg Config, ep lab.Endpoint) client.Options {
+	opts := cfg.Options
+	if opts.RootCAs == nil {
+		opts.RootCAs = cfg.Lab.CertPool()
+	}
+	opts.ImplicitTLS = ep.ImplicitTLS
+	return opts
+}
+
+// Run runs the explorer until the user quits or ctx ends. opts go to
+// tea.NewProgram after ehlo's own: main passes
+// tea.WithColorProfile(colorprofile.Ascii) under NO_COLOR, for instance.
+func Run(ctx context.Context, cfg Config, opts ...tea.ProgramOption) error {
+	m, err := New(cfg)
+	if err != nil {
+		return err
+	}
+	final, err := tea.NewProgram(m, append([]tea.ProgramOption{tea.WithContext(ctx)}, opts...)...).Run()
+	if fm, ok := final.(Model); ok {
+		m = fm
+	}
+	m.Close()
+	if errors.Is(err, tea.ErrProgramKilled) && ctx.Err() != nil {
+		return nil // the caller ended it
+	}
+	return err
+}
+
+// Close releases what New and the session opened: the connection, the
+// transcript watchers and the --transcript file.
+func (m Model) Close() error {
+	if m.conn.link != nil {
+		_ = m.conn.link.Close()
+	}
+	if m.unwatch != nil {
+		m.unwatch()
+	}
+	if m.unsink != nil {
+		m.unsink()
+	}
+	if m.sink != nil {
+		return m.sink.Close()
+	}
+	return nil
+}
+
+// Init asks for the terminal's background, starts the transcript watcher
+// and the first connection.
+func (m Model) Init() tea.Cmd {
+	target := m.conn.target
+	return tea.Batch(
+		tea.RequestBackgroundColor,
+		watchCmd(m.changed, m.tr, m.seq),
+		func() tea.Msg { return connectMsg{target: target} },
+	)
+}
+
+// Update applies one message. Notes made while handling it are recorded in
+// the transcript before any command it starts.
+func (m Model) Update(msg tea.Msg) (tea.Model, tea.Cmd) {
+	m, cmd := m.update(msg)
+	m = m.refresh()
+	if len(m.notes) > 0 {
+		cmd = tea.Sequence(noteCmd(m.noteFunc(), m.notes), cmd)
+		m.notes = nil
+	}
+	if m.observe != nil {
+		m.observe(m)
+	}
+	return m, cmd
+}
+
+func (m Model) update(msg tea.Msg) (Model, tea.Cmd) {
+	switch msg := msg.(type) {
+	case tea.WindowSizeMsg:
+		return m.resize(msg.Width, msg.Height), nil
+	case tea.BackgroundColorMsg:
+		m.isDark = msg.IsDark()
+		_ = m.applyTheme(m.themeName)
+		return m, nil
+	case tea.KeyPressMsg:
+		return m.key(msg)
+	case tea.PasteMsg:
+		return m.paste(msg.Content)
+	case tea.MouseWheelMsg:
+		return m.wheel(msg), nil
+	case connectMsg:
+		return m.connect(msg.target)
+	case dialedMsg:
+		return m.dialed(msg)
+	case wroteMsg:
+		return m.wrote(msg)
+	case replyMsg:
+		return m.replied(msg)
+	case tlsMsg:
+		return m.tlsDone(msg)
+	case entriesMsg:
+		return m.entries(msg)
+	case tickMsg:
+		return m.tick()
+	case savedMsg:
+		return m.saved(msg)
+	}
+	return m.forward(msg)
+}
+
+// forward gives other messages (cursor and textarea internals) to the
+// component that has the keyboard.
+func (m Model) forward(msg tea.Msg) (Model, tea.Cmd) {
+	var cmd tea.Cmd
+	if m.compose.open {
+		m.compose, cmd = m.compose.Update(msg)
+		return m, cmd
+	}
+	m.input, cmd = m.input.Update(msg)
+	return m, cmd
+}
+
+// entries shows a batch of transcript entries and waits for the next.
+func (m Model) entries(msg entriesMsg) (Model, tea.Cmd) {
+	if n := len(msg.entries); n > 0 {
+		m.transcript.Append(msg.entries...)
+		m.seq = msg.entries[n-1].Seq + 1
+	}
+	return m, watchCmd(m.changed, m.tr, m.seq)
+}
+
+// tick keeps the spinner moving while a wait lasts.
+func (m Model) tick() (Model, tea.Cmd) {
+	if !m.waiting() {
+		m.ticking = false
+		return m, nil
+	}
+	return m, tickCmd()
+}
+
+// startTick starts the spinner's clock unless it already runs.
+func (m *Model) startTick() tea.Cmd {
+	if m.ticking {
+		return nil
+	}
+	m.ticking = true
+	return tickCmd()
+}
+
+// noteFunc records a note through the connection when there is one, so a
+// note inside TLS is marked as such.
+func (m Model) noteFunc() func(string) {
+	if m.conn.link != nil {
+		return m.conn.link.Note
+	}
+	return m.tr.Note
+}
+
+// note queues a remark for the transcript.
+func (m *Model) note(text string) { m.notes = append(m.notes, text) }
+
+// helo is the name to offer in EHLO.
+func (m Model) helo() string {
+	if m.opts.Helo != "" {
+		return m.opts.Helo
+	}
+	return client.DefaultHelo
+}
+
+// applyTheme switches to the named theme; styles apply at the next render.
+func (m *Model) applyTheme(name string) error {
+	st, err := themes.New(name, m.isDark)
+	if err != nil {
+		return err
+	}
+	m.themeName, m.st = strings.ToLower(strings.TrimSpace(name)), st
+	m.transcript.SetStyles(st)
+	m.side.st = st
+	m.input = m.input.setStyles(st)
+	m.compose = m.compose.setStyles(st)
+	m.help.Styles = helpStyles(st)
+	return nil
+}
+
+// resize recomputes the layout, only here (on tea.WindowSizeMsg): the
+// transcript takes about 65% of the width, the side panel the rest, and
+// the footer four rows. Below 60 columns the side panel goes.
+func (m Model) resize(w, h int) Model {
+	m.width, m.height = w, h
+	m.mainH = max(h-footerRows, 3)
+	m.sideW = min(max(w*35/100, 26), 48)
+	if w < 60 {
+		m.sideW = 0
+	}
+	m.paneW = max(w-m.sideW, 4)
+	m.transcript.SetSize(m.paneW-2, m.mainH-2)
+	m.side.SetSize(m.sideW, m.mainH)
+	m.compose.SetSize(m.paneW, m.mainH)
+	return m
+}
+
+// refresh recomputes what depends on the typed line and the session after
+// every message: masking, warnings, focus flags.
+func (m Model) refresh() Model {
+	secret := m.input.mode == modePassword || (m.input.mode == modeCommand && m.inAuth())
+	m.input = m.input.setSecret(secret)
+	m.transcript.SetFocused(m.focus == focusTranscript)
+	m.side.focused = m.focus == focusCaps
+	rows := capRows(m.sess)
+	m.side = m.side.follow(rows)
+	m.side, _ = m.side.Update(nil, len(rows))
+	m.warnings = m.checkLine()
+	return m
+}
+
+// checkLine is State.Check on the line being typed: the warning shows
+// before Enter, and never blocks it.
+func (m Model) checkLine() []session.Warning {
+	v := m.input.Value()
+	if m.input.mode != modeCommand || v == "" || strings.HasPrefix(v, ":") || m.inData() || m.inAuth() {
+		return nil
+	}
+	// A typed line waits for the replies in flight (the greeting too), so
+	// it is never pipelined nor sent before the greeting: those warnings
+	// would not apply.
+	return slices.DeleteFunc(m.effective().Check(v), func(w session.Warning) bool {
+		return w.Code == "pipelining" || w.Code == "before-greeting"
+	})
+}

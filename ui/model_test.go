@@ -1,0 +1,840 @@
+package ui
+
+import (
+	"context"
+	"encoding/base64"
+	"encoding/json"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+
+	tea "charm.land/bubbletea/v2"
+
+	"github.com/ehlo-sh/ehlo/session"
+	"github.com/ehlo-sh/ehlo/wire"
+)
+
+func b64(s string) string { return base64.StdEncoding.EncodeToString([]byte(s)) }
+
+// secrets are the forms of alice's password a leak would take.
+var secrets = []string{"wonderland", b64("\x00alice\x00wonderland"), b64("wonderland")}
+
+func holdsSecret(s string) bool {
+	for _, x := range secrets {
+		if strings.Contains(s, x) {
+			return true
+		}
+	}
+	return false
+}
+
+// TestHistoryNeverHoldsSecrets types AUTH by hand, with an initial response
+// and as responses to 334, and checks that the history keeps only redacted
+// forms, that every such line went out as a secret, and that the screen
+// never showed the typed base64.
+func TestHistoryNeverHoldsSecrets(t *testing.T) {
+	s := newSim(t, "dark", 120, 40)
+	gmailTLS(s)
+
+	s.enter("AUTH PLAIN " + b64("\x00alice\x00wonderland"))
+	if w := s.link.last(); !w.secret || w.shown != `AUTH PLAIN <redacted user="alice">` {
+		t.Errorf("AUTH PLAIN with initial response sent as %+v", w)
+	}
+	s.reply("535 5.7.8 Username and Password not accepted")
+
+	s.enter("AUTH PLAIN")
+	s.reply("334 ")
+	s.typ(b64("\x00alice\x00wonderland"))
+	if strings.Contains(s.screen(), b64("\x00alice\x00wonderland")) {
+		t.Error("the response typed after 334 is on screen unmasked")
+	}
+	s.press(tea.KeyEnter)
+	s.flush()
+	if w := s.link.last(); !w.secret || w.shown != "<redacted>" {
+		t.Errorf("response after 334 sent as %+v", w)
+	}
+	if sc := s.screen(); holdsSecret(sc) || !strings.Contains(sc, "waiting for the AUTH response") {
+		t.Errorf("the wait for the response shows:\n%s", sc)
+	}
+	s.reply("235 2.7.0 Accepted")
+
+	s.enter("AUTH LOGIN") // refused (already authenticated) but recorded
+	s.reply("503 5.5.1 Already authenticated")
+
+	for _, h := range s.m.input.history {
+		if holdsSecret(h) {
+			t.Errorf("history holds a secret: %q", h)
+		}
+	}
+	want := []string{"EHLO client.example", "STARTTLS", "EHLO client.example", `AUTH PLAIN <redacted user="alice">`, "AUTH PLAIN", "AUTH LOGIN"}
+	if got := s.m.input.history; strings.Join(got, "|") != strings.Join(want, "|") {
+		t.Errorf("history %q, want %q", got, want)
+	}
+	if !s.m.sess.Authenticated || s.m.sess.AuthUser != "" {
+		t.Errorf("state after 235: %+v", s.m.sess)
+	}
+	if holdsSecret(s.screen()) {
+		t.Errorf("screen shows a secret:\n%s", s.screen())
+	}
+}
+
+// TestHistoryBrowsing walks the history with ↑/↓ and restores the draft.
+func TestHistoryBrowsing(t *testing.T) {
+	s := newSim(t, "dark", 80, 24)
+	gmailPlain(s)
+	s.enter("NOOP")
+	s.reply("250 OK")
+	s.typ("HE")
+	s.press(tea.KeyUp)
+	if v := s.m.input.Value(); v != "NOOP" {
+		t.Fatalf("↑ gave %q", v)
+	}
+	s.press(tea.KeyUp)
+	s.press(tea.KeyUp)
+	if v := s.m.input.Value(); v != "EHLO client.example" {
+		t.Fatalf("↑↑↑ gave %q", v)
+	}
+	s.press(tea.KeyDown)
+	s.press(tea.KeyDown)
+	if v := s.m.input.Value(); v != "HE" {
+		t.Fatalf("back down gave %q, want the draft", v)
+	}
+}
+
+// TestWarningsBeforeSending checks that State.Check speaks while the line
+// is typed, and that Enter sends it anyway.
+func TestWarningsBeforeSending(t *testing.T) {
+	cases := []struct {
+		name, line, warning string
+		setup               func(*sim)
+	}{
+		{"auth before starttls", "AUTH PLAIN", "only after STARTTLS", gmailPlain},
+		{"mail before ehlo", "MAIL FROM:<a@example.org>", "no EHLO", func(s *sim) {
+			s.connect()
+			s.reply("220 mx.example ESMTP")
+		}},
+		{"data before rcpt", "DATA", "no recipient", gmailPlain},
+	}
+	for _, c := range cases {
+		t.Run(c.name, func(t *testing.T) {
+			s := newSim(t, "mono", 200, 40)
+			c.setup(s)
+			s.typ(c.line)
+			if !strings.Contains(s.screen(), c.warning) {
+				t.Fatalf("no warning %q while typing %q:\n%s", c.warning, c.line, s.screen())
+			}
+			s.press(tea.KeyEnter)
+			s.flush()
+			if !s.link.wrote(c.line) {
+				t.Fatalf("%q was not sent: %q", c.line, s.link.lines())
+			}
+			if strings.Contains(s.screen(), c.warning) {
+				t.Errorf("the warning outlived the line")
+			}
+		})
+	}
+}
+
+// TestDataModeDotStuffing: after 354 each Enter is one line, a leading
+// dot is doubled (RFC 5321 4.5.2) and the user is told, a lone "." ends.
+func TestDataModeDotStuffing(t *testing.T) {
+	s := dataSim(t)
+	s.enter("Subject: dots")
+	s.enter("")
+	s.enter(".hidden")
+	if !strings.Contains(s.m.flash.text, "leading dot was doubled") {
+		t.Errorf("user not told about dot-stuffing: %q", s.m.flash.text)
+	}
+	s.enter(":not a command, so data")
+	s.enter("::quit") // a known command's name, escaped
+	s.enter(".")
+	want := []string{"Subject: dots", "", "..hidden", ":not a command, so data", ":quit", "."}
+	if got := s.link.lines(); strings.Join(got, "|") != strings.Join(want, "|") {
+		t.Fatalf("wrote %q\nwant  %q", got, want)
+	}
+	if len(s.m.inflight) != 1 || s.m.inflight[0].kind != kindDataEnd || s.m.inflight[0].timeout != dataEndTimeout {
+		t.Fatalf("the final . is not awaited with 10 minutes: %+v", s.m.inflight)
+	}
+	s.reply("250 2.0.0 OK queued")
+	if s.m.sess.Phase != session.PhaseReady || !strings.Contains(s.m.flash.text, "accepted") {
+		t.Errorf("after 250: phase %v flash %q", s.m.sess.Phase, s.m.flash.text)
+	}
+	for _, h := range s.m.input.history {
+		if strings.Contains(h, "hidden") {
+			t.Errorf("message content in history: %q", h)
+		}
+	}
+}
+
+// dataSim returns a sim that got 354 to DATA, its writes forgotten.
+func dataSim(t *testing.T) *sim {
+	s := newSim(t, "dark", 120, 40)
+	gmailTLS(s)
+	s.enter("MAIL FROM:<alice@example.org>")
+	s.reply("250 OK")
+	s.enter("RCPT TO:<bob@example.org>")
+	s.reply("250 OK")
+	s.enter("DATA")
+	s.reply("354 Go ahead")
+	s.link.reset()
+	return s
+}
+
+// TestPasteInData sends a multi-line paste as lines, shown as they go.
+func TestPasteInData(t *testing.T) {
+	s := dataSim(t)
+	s.send(tea.PasteMsg{Content: "Subject: pasted\r\n\r\n.one\nlast line\n.\n"})
+	s.flush()
+	want := []string{"Subject: pasted", "", "..one", "last line", "."}
+	if got := s.link.lines(); strings.Join(got, "|") != strings.Join(want, "|") {
+		t.Fatalf("wrote %q, want %q", got, want)
+	}
+}
+
+// TestPipelinedPaste: pasted commands are written back to back, and their
+// replies are matched to them in order (RFC 2920).
+func TestPipelinedPaste(t *testing.T) {
+	s := newSim(t, "dark", 120, 40)
+	gmailPlain(s)
+	s.link.reset()
+	s.send(tea.PasteMsg{Content: "MAIL FROM:<a@example.org>\nRCPT TO:<b@example.org>\nRCPT TO:<c@example.org>\nDATA\nnot yet\n"})
+	s.flush()
+	if got := s.link.lines(); len(got) != 4 || got[3] != "DATA" {
+		t.Fatalf("wrote %q: want the group up to DATA, and the rest held", got)
+	}
+	s.reply("250 OK")
+	s.reply("250 OK")
+	s.reply("550 no such user")
+	if s.m.sess.Phase != session.PhaseRcpt || len(s.m.sess.Rcpts) != 1 {
+		t.Fatalf("state: %+v", s.m.sess)
+	}
+	s.reply("354 go ahead")
+	s.flush()
+	if got := s.link.last(); got.line != "not yet" || !s.m.inData() {
+		t.Fatalf("the held line went out as %+v, in data %v", got, s.m.inData())
+	}
+}
+
+// TestComposeNormalisation: bare LF, bare CR and a lone "." become CRLF
+// lines, dot-stuffed, ending with exactly one CRLF.CRLF, sent raw.
+func TestComposeNormalisation(t *testing.T) {
+	body := "Subject: compose\n\nbare LF\nbare CR\rCRLF\r\n.\n..two\nend"
+	want := "Subject: compose\r\n\r\nbare LF\r\nbare CR\r\nCRLF\r\n..\r\n...two\r\nend\r\n.\r\n"
+	if got := string(normalizeMessage(body)); got != want {
+		t.Fatalf("normalizeMessage:\n got %q\nwant %q", got, want)
+	}
+	if got := string(normalizeMessage(body + "\n")); got != want {
+		t.Fatalf("a trailing newline adds a line: %q", got)
+	}
+	if got := string(normalizeMessage("")); got != ".\r\n" {
+		t.Fatalf("empty message: %q", got)
+	}
+
+	s := dataSim(t)
+	s.enter(":compose")
+	if !s.m.compose.open || !strings.Contains(s.m.compose.Value(), "To: <bob@example.org>") {
+		t.Fatalf("compose did not open with the envelope: %q", s.m.compose.Value())
+	}
+	s.typ("compose")
+	s.press(tea.KeyEnter)
+	s.press(tea.KeyEnter)
+	s.send(tea.PasteMsg{Content: "bare LF\nbare CR\rCRLF\r\n.\n..two\nend"})
+	s.press(tea.KeyF10)
+	s.flush()
+	raw := string(s.link.last().raw)
+	if !strings.HasSuffix(raw, "\r\nbare LF\r\nbare CR\r\nCRLF\r\n..\r\n...two\r\nend\r\n.\r\n") {
+		t.Fatalf("sent %q", raw)
+	}
+	if strings.Count("\r\n"+raw, "\r\n.\r\n") != 1 {
+		t.Errorf("more than one end of data in %q", raw)
+	}
+	if strings.Count(raw, "\r") != strings.Count(raw, "\n") || strings.Count(raw, "\r\n") != strings.Count(raw, "\n") {
+		t.Errorf("bare CR or LF on the wire: %q", raw)
+	}
+	if len(s.m.inflight) != 1 || s.m.inflight[0].kind != kindDataEnd {
+		t.Errorf("the composed message's end is not awaited: %+v", s.m.inflight)
+	}
+}
+
+// TestComposeOnlyInData refuses :compose before 354.
+func TestComposeOnlyInData(t *testing.T) {
+	s := newSim(t, "dark", 120, 40)
+	gmailPlain(s)
+	s.enter(":compose")
+	if s.m.compose.open || !strings.Contains(s.m.flash.text, "354") {
+		t.Fatalf("compose before 354: open %v, flash %q", s.m.compose.open, s.m.flash.text)
+	}
+}
+
+// TestSaveRedacted writes .txt and .jsonl files: mode 0600, no password or
+// its base64, the AUTH line redacted.
+func TestSaveRedacted(t *testing.T) {
+	entries := []wire.Entry{
+		{Seq: 0, Time: epoch, Dir: wire.Server, Data: []byte("220 mx ESMTP\r\n")},
+		{Seq: 1, Time: epoch, Dir: wire.Client, Data: []byte("AUTH PLAIN " + b64("\x00alice\x00wonderland") + "\r\n"),
+			Secret: true, Shown: `AUTH PLAIN <redacted user="alice">`},
+		{Seq: 2, Time: epoch, Dir: wire.Client, Data: []byte(b64("wonderland") + "\r\n"), Secret: true, Shown: "<redacted>"},
+		{Seq: 3, Time: epoch, Dir: wire.Server, Data: []byte("235 ok\x1b[2J\r\n")},
+	}
+	dir := t.TempDir()
+	for _, name := range []string{"s.txt", "s.jsonl"} {
+		path := filepath.Join(dir, name)
+		if err := os.WriteFile(path, []byte("old"), 0o644); err != nil {
+			t.Fatal(err)
+		}
+		if err := saveTranscript(path, entries); err != nil {
+			t.Fatal(err)
+		}
+		fi, _ := os.Stat(path)
+		b, _ := os.ReadFile(path)
+		if fi.Mode().Perm() != 0o600 {
+			t.Errorf("%s: mode %v", name, fi.Mode().Perm())
+		}
+		if holdsSecret(string(b)) || strings.Contains(string(b), "\x1b") {
+			t.Errorf("%s leaks:\n%s", name, b)
+		}
+		if !strings.Contains(string(b), `AUTH PLAIN <redacted user=\"alice\">`) && !strings.Contains(string(b), `AUTH PLAIN <redacted user="alice">`) {
+			t.Errorf("%s lacks the redacted AUTH line:\n%s", name, b)
+		}
+	}
+	b, _ := os.ReadFile(filepath.Join(dir, "s.jsonl"))
+	lines := strings.Split(strings.TrimSpace(string(b)), "\n")
+	var first struct{ Time, Dir, Text string }
+	if err := json.Unmarshal([]byte(lines[0]), &first); err != nil || len(lines) != 4 {
+		t.Fatalf("jsonl: %v, %d lines", err, len(lines))
+	}
+	if first.Dir != "S" || first.Text != "220 mx ESMTP" || first.Time != "2025-03-14T09:26:53Z" {
+		t.Errorf("first entry %+v", first)
+	}
+}
+
+// TestSaveCommand runs :save through the model.
+func TestSaveCommand(t *testing.T) {
+	s := newSim(t, "dark", 80, 24)
+	path := filepath.Join(t.TempDir(), "x.jsonl")
+	s.typ(":save " + path)
+	next, cmd := s.m.Update(tea.KeyPressMsg{Code: tea.KeyEnter})
+	s.m = next.(Model)
+	msg := cmd()
+	s.send(msg)
+	if _, err := os.Stat(path); err != nil || !strings.HasPrefix(s.m.flash.text, "saved 0 lines") {
+		t.Fatalf("save: %v, flash %q", err, s.m.flash.text)
+	}
+}
+
+// TestTranscriptFile: --transcript appends each entry as it is recorded.
+func TestTranscriptFile(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "live.txt")
+	m, err := New(Config{Target: "mx.example:25", Theme: "mono", Transcript: path})
+	if err != nil {
+		t.Fatal(err)
+	}
+	m.tr.Note("first")
+	m.tr.Note("second")
+	b, _ := os.ReadFile(path)
+	if !strings.Contains(string(b), "*  first\n") || !strings.Contains(string(b), "*  second\n") {
+		t.Fatalf("file holds %q", b)
+	}
+	if fi, _ := os.Stat(path); fi.Mode().Perm() != 0o600 {
+		t.Errorf("mode %v", fi.Mode().Perm())
+	}
+	if err := m.Close(); err != nil {
+		t.Fatal(err)
+	}
+}
+
+// TestStaleMessagesDropped: messages of a connection the model has left
+// change nothing, and a late dial's link is closed.
+func TestStaleMessagesDropped(t *testing.T) {
+	s := newSim(t, "dark", 120, 40)
+	gmailPlain(s)
+	old := s.m.conn.gen
+	s.enter(":reconnect")
+	if s.m.conn.gen == old || s.m.op != opDial {
+		t.Fatalf("reconnect: gen %d op %d", s.m.conn.gen, s.m.op)
+	}
+	before := s.m
+	s.send(
+		replyMsg{gen: old, reply: wire.Reply{Lines: []string{"250 OK"}}},
+		wroteMsg{gen: old},
+		tlsMsg{gen: old, info: wire.TLSInfo{Version: "TLS 1.3"}},
+	)
+	if s.m.op != before.op || s.m.sess.Phase != before.sess.Phase || len(s.m.inflight) != len(before.inflight) || s.m.conn.tls != nil {
+		t.Fatalf("a stale message changed the model")
+	}
+	late := &fakeLink{addr: "192.0.2.99:25"}
+	next, cmd := s.m.Update(dialedMsg{gen: old, link: late})
+	s.m = next.(Model)
+	if cmd == nil {
+		t.Fatal("a late dial's link is not closed")
+	}
+	cmd()
+	if !late.closed || s.m.conn.link == late {
+		t.Fatalf("late link: closed %v, adopted %v", late.closed, s.m.conn.link == late)
+	}
+}
+
+// TestEscCancelsWait: Esc cancels the wait's context; the model says so
+// and closes, and for the final "." warns that a resend may duplicate.
+func TestEscCancelsWait(t *testing.T) {
+	s := dataSim(t)
+	s.enter(".")
+	if !s.m.waiting() {
+		t.Fatal("not waiting for the reply to .")
+	}
+	s.press(tea.KeyEscape)
+	s.send(replyMsg{gen: s.m.conn.gen, err: context.Canceled})
+	if s.m.conn.phase != phaseClosed || !strings.Contains(s.m.flash.text, "may still be delivered") ||
+		!strings.Contains(s.m.flash.text, "Esc") {
+		t.Fatalf("after Esc: phase %v flash %q", s.m.conn.phase, s.m.flash.text)
+	}
+}
+
+// TestEscStopsContext checks that Esc really cancels the context the read
+// runs under.
+func TestEscStopsContext(t *testing.T) {
+	s := newSim(t, "dark", 80, 24)
+	var ctxErr error
+	s.m.dial = func(ctx context.Context, _ string, _ wire.Options) (link, error) {
+		<-ctx.Done()
+		ctxErr = ctx.Err()
+		return nil, ctx.Err()
+	}
+	next, cmd := s.m.connect(s.m.conn.target)
+	s.m = next
+	s.press(tea.KeyEscape)
+	runUntil(t, cmd, func(msg tea.Msg) bool { _, ok := msg.(dialedMsg); return ok })
+	if ctxErr != context.Canceled {
+		t.Fatalf("dial context: %v", ctxErr)
+	}
+}
+
+// runUntil runs the commands of cmd (batches included) on goroutines and
+// returns when one yields a message for which ok holds.
+func runUntil(t *testing.T, cmd tea.Cmd, ok func(tea.Msg) bool) tea.Msg {
+	t.Helper()
+	found := make(chan tea.Msg, 16)
+	var run func(tea.Cmd)
+	run = func(c tea.Cmd) {
+		if c == nil {
+			return
+		}
+		go func() {
+			msg := c()
+			if b, isBatch := msg.(tea.BatchMsg); isBatch {
+				for _, c := range b {
+					run(c)
+				}
+				return
+			}
+			if ok(msg) {
+				found <- msg
+			}
+		}()
+	}
+	run(cmd)
+	select {
+	case msg := <-found:
+		return msg
+	case <-time.After(5 * time.Second):
+		t.Fatal("no such message")
+		return nil
+	}
+}
+
+// TestTimeoutOnFinalDot warns about duplicates when "." times out.
+func TestTimeoutOnFinalDot(t *testing.T) {
+	s := dataSim(t)
+	s.enter(".")
+	s.send(replyMsg{gen: s.m.conn.gen, err: &wire.TimeoutError{Op: "read reply", After: 10 * time.Minute}})
+	if !strings.Contains(s.m.flash.text, `no reply to the final "." within 10m0s`) {
+		t.Errorf("flash %q", s.m.flash.text)
+	}
+	if !strings.Contains(s.m.flash.text, "may still be delivered") {
+		t.Errorf("no duplicate warning: %q", s.m.flash.text)
+	}
+}
+
+// TestPeerClose: EOF and 421 close the session clearly; :reconnect works.
+func TestPeerClose(t *testing.T) {
+	s := newSim(t, "dark", 120, 40)
+	gmailPlain(s)
+	s.enter("NOOP")
+	s.send(replyMsg{gen: s.m.conn.gen, err: &wire.ClosedError{}})
+	if s.m.conn.phase != phaseClosed || !strings.Contains(s.m.flash.text, "server closed the connection") {
+		t.Fatalf("EOF: %v %q", s.m.conn.phase, s.m.flash.text)
+	}
+	if !strings.Contains(s.screen(), "closed") {
+		t.Error("the screen does not say closed")
+	}
+	s.enter(":reconnect")
+	s.send(dialedMsg{gen: s.m.conn.gen, link: s.link})
+	s.reply("220 back")
+	s.enter("NOOP")
+	s.reply("421 4.7.0 Try again later, closing connection")
+	if s.m.conn.phase != phaseClosed || !strings.Contains(s.m.flash.text, "421") {
+		t.Fatalf("421: %v %q", s.m.conn.phase, s.m.flash.text)
+	}
+}
+
+// TestStartTLSOutcomes: a non-220 upgrades nothing; an injection closes and
+// says how many bytes; a bad certificate says why and how to go on; an
+// insecure session is marked TLS UNVERIFIED.
+func TestStartTLSOutcomes(t *testing.T) {
+	t.Run("454", func(t *testing.T) {
+		s := newSim(t, "dark", 120, 40)
+		gmailPlain(s)
+		s.enter("starttls")
+		s.reply("454 4.7.0 TLS not available")
+		if s.m.op == opTLS || s.m.sess.TLS {
+			t.Fatal("a 454 started TLS")
+		}
+	})
+	t.Run("injection", func(t *testing.T) {
+		s := newSim(t, "dark", 120, 40)
+		gmailPlain(s)
+		s.enter("STARTTLS")
+		s.reply("220 go ahead")
+		s.send(tlsMsg{gen: s.m.conn.gen, err: &wire.InjectionError{Bytes: []byte("250 fake\r\n")}})
+		if s.m.conn.phase != phaseClosed || !strings.Contains(s.m.flash.text, "10 bytes") ||
+			!strings.Contains(s.m.flash.text, "injection") {
+			t.Fatalf("injection: %v %q", s.m.conn.phase, s.m.flash.text)
+		}
+	})
+	t.Run("verify", func(t *testing.T) {
+		s := newSim(t, "dark", 120, 40)
+		gmailPlain(s)
+		s.enter("STARTTLS")
+		s.reply("220 go ahead")
+		info := gmailCert()
+		info.Verified, info.VerifyError = false, context.DeadlineExceeded
+		s.send(tlsMsg{gen: s.m.conn.gen, err: &wire.VerifyError{Err: info.VerifyError, Info: info}})
+		if !strings.Contains(s.m.flash.text, "--insecure") || !strings.Contains(s.m.flash.text, "--ca") {
+			t.Fatalf("verify failure: %q", s.m.flash.text)
+		}
+		if !strings.Contains(s.screen(), "NOT verified") || !strings.Contains(s.screen(), "CN=smtp.gmail.example") {
+			t.Errorf("the chain is not shown:\n%s", s.screen())
+		}
+	})
+	t.Run("insecure", func(t *testing.T) {
+		s := newSim(t, "dark", 120, 40)
+		gmailPlain(s)
+		s.enter("STARTTLS")
+		s.reply("220 go ahead")
+		info := gmailCert()
+		info.Verified, info.Insecure, info.VerifyError = false, true, context.DeadlineExceeded
+		s.starttls(info)
+		if !strings.Contains(s.screen(), "TLS UNVERIFIED") {
+			t.Fatalf("no TLS UNVERIFIED badge:\n%s", s.screen())
+		}
+		if s.m.effective().Expect() != "EHLO" || !strings.Contains(s.screen(), "EHLO client.example") {
+			t.Errorf("EHLO not suggested after STARTTLS")
+		}
+	})
+}
+
+// TestAuthCommand runs :auth with consent over plaintext to a remote host,
+// the masked password, and LOGIN's challenges.
+func TestAuthCommand(t *testing.T) {
+	s := newSim(t, "dark", 120, 40)
+	gmailPlain(s)
+	s.link.reset()
+	s.enter(":auth plain alice")
+	if s.m.input.mode != modeConfirm {
+		t.Fatalf("no consent asked over plaintext to a remote host: mode %d", s.m.input.mode)
+	}
+	s.enter("n")
+	if s.m.input.mode != modeCommand || s.link.count() != 0 {
+		t.Fatal("declining still sent something")
+	}
+	s.enter(":auth PLAIN alice")
+	s.enter("y")
+	if s.m.input.mode != modePassword {
+		t.Fatalf("no password prompt: mode %d", s.m.input.mode)
+	}
+	s.typ("wonderland")
+	if strings.Contains(s.screen(), "wonderland") || !strings.Contains(s.screen(), "**********") {
+		t.Fatalf("password not masked:\n%s", s.screen())
+	}
+	s.press(tea.KeyEnter)
+	s.flush()
+	w := s.link.last()
+	if !w.secret || w.line != "AUTH PLAIN "+b64("\x00alice\x00wonderland") || w.shown != `AUTH PLAIN <redacted user="alice">` {
+		t.Fatalf("sent %+v", w)
+	}
+	s.reply("235 2.7.0 Accepted")
+	if !s.m.sess.Authenticated || s.m.sess.AuthUser != "alice" || !strings.Contains(s.m.flash.text, "authenticated as alice") {
+		t.Fatalf("after 235: %+v, %q", s.m.sess, s.m.flash.text)
+	}
+	for _, h := range s.m.input.history {
+		if holdsSecret(h) {
+			t.Errorf("history: %q", h)
+		}
+	}
+}
+
+func TestAuthLoginChallenges(t *testing.T) {
+	s := newSim(t, "dark", 120, 40)
+	gmailTLS(s)
+	s.link.reset()
+	s.enter(":auth LOGIN")
+	if s.m.input.mode != modeUser {
+		t.Fatalf("no user prompt (TLS is on, so no consent): mode %d", s.m.input.mode)
+	}
+	s.enter("alice")
+	s.enter("wonderland")
+	s.reply("334 VXNlcm5hbWU6")
+	s.flush()
+	if len(s.m.notes) != 0 {
+		t.Error("notes left unflushed")
+	}
+	s.reply("334 UGFzc3dvcmQ6")
+	s.flush()
+	s.reply("235 2.7.0 Accepted")
+	got := s.link.writes
+	if len(got) != 3 || got[0].line != "AUTH LOGIN" || got[1].line != b64("alice") || got[2].line != b64("wonderland") {
+		t.Fatalf("wrote %+v", got)
+	}
+	for _, w := range got {
+		if !w.secret {
+			t.Errorf("%q not sent as a secret", w.line)
+		}
+	}
+	if !s.m.sess.Authenticated {
+		t.Error("not authenticated")
+	}
+}
+
+// TestChallengeNote: a 334 is shown decoded, as a note recorded before the
+// next command runs.
+func TestChallengeNote(t *testing.T) {
+	s := newSim(t, "dark", 120, 40)
+	gmailTLS(s)
+	s.enter("AUTH LOGIN")
+	s.advance(time.Millisecond)
+	next, cmd := s.m.Update(replyMsg{gen: s.m.conn.gen, reply: wire.Reply{Lines: []string{"334 VXNlcm5hbWU6"}}, at: s.clock})
+	s.m = next.(Model)
+	if cmd == nil {
+		t.Fatal("no command recorded the note")
+	}
+	var noted []string
+	s.m.conn.link = nil
+	noteCmd(func(n string) { noted = append(noted, n) }, []string{`334 challenge decoded: "Username:"`})()
+	if len(noted) != 1 {
+		t.Fatal(noted)
+	}
+	if s.m.effective().Expect() != "AUTH response" || !s.m.input.secret {
+		t.Errorf("after 334 the input is not masked for the response")
+	}
+}
+
+// TestTabCompletion completes verbs, mechanisms and local commands.
+func TestTabCompletion(t *testing.T) {
+	s := newSim(t, "dark", 120, 40)
+	gmailTLS(s)
+	s.typ("ma")
+	s.press(tea.KeyTab)
+	if v := s.m.input.Value(); v != "MAIL FROM:<" {
+		t.Fatalf("ma<tab> gave %q", v)
+	}
+	s.press(tea.KeyEscape)
+	s.typ("AUTH X")
+	s.press(tea.KeyTab)
+	if v := s.m.input.Value(); v != "AUTH XOAUTH" || !strings.Contains(s.screen(), "AUTH XOAUTH2") {
+		t.Fatalf("AUTH X<tab> gave %q:\n%s", v, s.screen())
+	}
+	s.press(tea.KeyEscape)
+	s.typ(":th")
+	s.press(tea.KeyTab)
+	s.typ("m")
+	s.press(tea.KeyTab)
+	if v := s.m.input.Value(); v != ":theme mono" {
+		t.Fatalf(":th<tab>m<tab> gave %q", v)
+	}
+	if s.m.focus != focusInput {
+		t.Error("tab with text moved the focus")
+	}
+}
+
+// TestFocusAndKeys: tab cycles the panes on an empty line; typing goes to
+// the input whatever has the focus; ? opens help only on an empty line.
+func TestFocusAndKeys(t *testing.T) {
+	s := newSim(t, "dark", 120, 40)
+	gmailTLS(s)
+	s.press(tea.KeyTab)
+	if s.m.focus != focusTranscript {
+		t.Fatalf("focus %d", s.m.focus)
+	}
+	s.typ("k") // a transcript key: moves the selection
+	if e, ok := s.m.transcript.Selected(); !ok || e.Seq == s.seq-1 {
+		t.Error("k did not move the transcript selection")
+	}
+	s.press(tea.KeyTab)
+	if s.m.focus != focusCaps {
+		t.Fatalf("focus %d", s.m.focus)
+	}
+	s.typ("N")
+	if s.m.focus != focusInput || s.m.input.Value() != "N" {
+		t.Fatalf("typing with the caps focused: focus %d value %q", s.m.focus, s.m.input.Value())
+	}
+	s.typ("?")
+	if s.m.showHelp || s.m.input.Value() != "N?" {
+		t.Fatal("? with text opened help")
+	}
+	s.press(tea.KeyEscape)
+	s.typ("?")
+	if !s.m.showHelp {
+		t.Fatal("? on an empty line did not open help")
+	}
+	s.press(tea.KeyEscape)
+	if s.m.showHelp {
+		t.Fatal("esc did not close help")
+	}
+}
+
+// TestLocalCommands covers the small ones.
+func TestLocalCommands(t *testing.T) {
+	s := newSim(t, "dark", 120, 40)
+	gmailPlain(s)
+	s.enter(`:b64 \0alice\0wonderland`)
+	if !strings.Contains(s.m.flash.text, b64("\x00alice\x00wonderland")) {
+		t.Errorf(":b64 gave %q", s.m.flash.text)
+	}
+	if strings.Contains(strings.Join(s.m.input.history, "\n"), "wonderland") {
+		t.Error(":b64 arguments kept in history")
+	}
+	s.enter(":unb64 " + b64("\x1b[2Jhi"))
+	if s.m.flash.text != `decoded: \x1b[2Jhi` {
+		t.Errorf(":unb64 gave %q", s.m.flash.text)
+	}
+	s.enter(":theme nope")
+	if !strings.Contains(s.m.flash.text, "mono") {
+		t.Errorf(":theme nope: %q", s.m.flash.text)
+	}
+	s.enter(":theme mono")
+	if s.m.themeName != "mono" {
+		t.Errorf("theme %q", s.m.themeName)
+	}
+	s.enter(":raw")
+	s.enter(":hex")
+	s.enter(":reveal")
+	if !s.m.reveal || !strings.Contains(s.screen(), "SECRETS SHOWN") {
+		t.Error(":reveal")
+	}
+	s.enter(":lab mx")
+	if !strings.Contains(s.m.flash.text, "unknown command") {
+		t.Errorf(":lab without a lab: %q", s.m.flash.text)
+	}
+	s.enter(":connect")
+	if !strings.Contains(s.m.flash.text, "usage") {
+		t.Errorf(":connect without target: %q", s.m.flash.text)
+	}
+	s.typ(":copy")
+	next, cmd := s.m.Update(tea.KeyPressMsg{Code: tea.KeyEnter})
+	s.m = next.(Model)
+	if cmd == nil || !strings.Contains(s.m.flash.text, "copied the transcript") {
+		t.Errorf(":copy: %q", s.m.flash.text)
+	}
+	next, cmd = s.m.Update(tea.KeyPressMsg{Code: 'c', Mod: tea.ModCtrl})
+	s.m = next.(Model)
+	if cmd == nil {
+		t.Fatal("ctrl+c does not quit")
+	}
+}
+
+// TestBackgroundColor: auto follows the terminal's background.
+func TestBackgroundColor(t *testing.T) {
+	s := newSim(t, "auto", 80, 24)
+	if !s.m.isDark || s.m.st.Palette.Name != "dark" {
+		t.Fatalf("auto starts as %q", s.m.st.Palette.Name)
+	}
+	s.send(tea.BackgroundColorMsg{Color: white{}})
+	if s.m.isDark || s.m.st.Palette.Name != "light" {
+		t.Fatalf("auto on a light terminal is %q", s.m.st.Palette.Name)
+	}
+}
+
+type white struct{}
+
+func (white) RGBA() (r, g, b, a uint32) { return 0xffff, 0xffff, 0xffff, 0xffff }
+
+func TestLoopback(t *testing.T) {
+	for target, want := range map[string]bool{
+		"127.0.0.1:25": true, "localhost:587": true, "[::1]:25": true, "127.8.9.1": true,
+		"smtp.gmail.com:587": false, "10.0.0.1:25": false, "127.example.com:25": false,
+	} {
+		if got := loopback(target); got != want {
+			t.Errorf("loopback(%q) = %v", target, got)
+		}
+	}
+}
+
+// TestQueuedAuthKeepsEarlierLinesPlain: an AUTH waiting in the outbox makes
+// secret only the lines of its own exchange.
+func TestQueuedAuthKeepsEarlierLinesPlain(t *testing.T) {
+	s := newSim(t, "dark", 120, 40)
+	gmailTLS(s)
+	s.link.reset()
+	s.send(tea.PasteMsg{Content: "NOOP\nAUTH PLAIN " + b64("\x00alice\x00wonderland") + "\n"})
+	s.flush()
+	if w := s.link.last(); w.line != "NOOP" || w.secret {
+		t.Fatalf("NOOP went out as %+v", w)
+	}
+	s.reply("250 OK")
+	s.flush()
+	if w := s.link.last(); !w.secret || w.shown != `AUTH PLAIN <redacted user="alice">` {
+		t.Fatalf("AUTH went out as %+v", w)
+	}
+	for _, h := range s.m.input.history {
+		if holdsSecret(h) {
+			t.Errorf("history: %q", h)
+		}
+	}
+}
+
+// TestPastedAuthStaysOutOfHistory: base64 pasted after an AUTH line is a
+// response, kept out of the history.
+func TestPastedAuthStaysOutOfHistory(t *testing.T) {
+	s := newSim(t, "dark", 120, 40)
+	gmailTLS(s)
+	s.send(tea.PasteMsg{Content: "AUTH LOGIN\n" + b64("alice") + "\n" + b64("wonderland") + "\n"})
+	s.flush()
+	s.reply("334 VXNlcm5hbWU6")
+	s.flush()
+	s.reply("334 UGFzc3dvcmQ6")
+	s.flush()
+	s.reply("235 2.7.0 Accepted")
+	for _, h := range s.m.input.history {
+		if holdsSecret(h) || h == b64("alice") {
+			t.Errorf("history holds %q", h)
+		}
+	}
+	for _, w := range s.link.writes[len(s.link.writes)-2:] {
+		if !w.secret {
+			t.Errorf("%q not sent as a secret", w.line)
+		}
+	}
+	if !s.m.sess.Authenticated {
+		t.Error("not authenticated")
+	}
+}
+
+// TestTypedLineWaits: a line typed while a reply is due waits for it, and
+// the status says so; then it goes out.
+func TestTypedLineWaits(t *testing.T) {
+	s := newSim(t, "dark", 120, 40)
+	gmailPlain(s)
+	s.enter("MAIL FROM:<a@example.org>")
+	s.link.reset()
+	s.enter("RCPT TO:<b@example.org>")
+	if s.link.count() != 0 || !strings.Contains(s.screen(), "1 queued") || !strings.Contains(s.m.flash.text, "queued until the reply to MAIL") {
+		t.Fatalf("RCPT went out early (%q) or the user was not told:\n%s", s.link.lines(), s.screen())
+	}
+	s.reply("250 OK")
+	s.flush()
+	if got := s.link.lines(); len(got) != 1 || got[0] != "RCPT TO:<b@example.org>" {
+		t.Fatalf("wrote %q", got)
+	}
+}

@@ -1,0 +1,283 @@
+package ui
+
+import (
+	"fmt"
+	"strings"
+
+	"charm.land/bubbles/v2/key"
+	tea "charm.land/bubbletea/v2"
+
+	"github.com/ehlo-sh/ehlo/session"
+)
+
+// This file routes the keyboard, the mouse and pastes: to the focused
+// pane, to the global toggles, or to the command line and what it sends.
+
+// key routes a key press.
+func (m Model) key(msg tea.KeyPressMsg) (Model, tea.Cmd) {
+	switch {
+	case key.Matches(msg, m.keys.Quit):
+		return m.cmdQuit("")
+	case m.compose.open:
+		return m.composeKey(msg)
+	case m.showHelp:
+		return m.helpKey(msg), nil
+	case key.Matches(msg, m.keys.Cancel):
+		return m.escape()
+	}
+	if model, cmd, ok := m.globalKey(msg); ok {
+		return model, cmd
+	}
+	switch m.focus {
+	case focusTranscript:
+		if key.Matches(msg, m.transcriptBindings()...) {
+			var cmd tea.Cmd
+			m.transcript, cmd = m.transcript.Update(msg)
+			return m, cmd
+		}
+	case focusCaps:
+		if key.Matches(msg, m.side.bindings()...) {
+			var cmd tea.Cmd
+			m.side, cmd = m.side.Update(msg, len(capRows(m.sess)))
+			return m, cmd
+		}
+	}
+	if m.focus != focusInput && msg.Text == "" && !key.Matches(msg, m.keys.Send) {
+		return m, nil
+	}
+	m.focus = focusInput // typing always goes to the input
+	return m.inputKey(msg)
+}
+
+// globalKey handles the keys that work whatever has the focus.
+func (m Model) globalKey(msg tea.KeyPressMsg) (Model, tea.Cmd, bool) {
+	var run func(Model, string) (Model, tea.Cmd)
+	switch {
+	case key.Matches(msg, m.keys.Complete):
+		if m.focus == focusInput && m.input.Value() != "" && m.input.mode == modeCommand {
+			return m.complete(), nil, true
+		}
+		m.focus = (m.focus + 1) % focusCount
+		return m, nil, true
+	case key.Matches(msg, m.keys.PrevPane):
+		m.focus = (m.focus + focusCount - 1) % focusCount
+		return m, nil, true
+	case key.Matches(msg, m.keys.Help) && (m.focus != focusInput || m.input.Value() == "" && m.input.mode == modeCommand):
+		m.showHelp = true
+		return m, nil, true
+	case key.Matches(msg, m.keys.Scroll):
+		focused := m.transcript
+		focused.SetFocused(true)
+		m.transcript, _ = focused.Update(msg)
+		return m, nil, true
+	case key.Matches(msg, m.keys.Mouse):
+		run = Model.cmdMouse
+	case key.Matches(msg, m.keys.Raw):
+		run = Model.cmdRaw
+	case key.Matches(msg, m.keys.Hex):
+		run = Model.cmdHex
+	case key.Matches(msg, m.keys.Reveal):
+		run = Model.cmdReveal
+	case key.Matches(msg, m.keys.Copy):
+		run = Model.cmdCopy
+	case key.Matches(msg, m.keys.Save):
+		run = Model.cmdSave
+	default:
+		return m, nil, false
+	}
+	m, cmd := run(m, "")
+	return m, cmd, true
+}
+
+// transcriptBindings are the keys the transcript pane takes when focused.
+func (m Model) transcriptBindings() []key.Binding {
+	k := m.transcript.KeyMap
+	return []key.Binding{k.Up, k.Down, k.PageUp, k.PageDown, k.Top, k.Bottom}
+}
+
+// escape cancels, in order: a wait, a prompt, a pane focus, the typed line.
+func (m Model) escape() (Model, tea.Cmd) {
+	switch {
+	case m.waiting():
+		return m.cancelWait()
+	case m.input.mode != modeCommand:
+		return m.cancelPrompt(), nil
+	case m.focus != focusInput:
+		m.focus = focusInput
+	case m.input.Value() != "":
+		m.input = m.input.clear()
+	default:
+		m.flash, m.choices = flash{}, nil
+	}
+	return m, nil
+}
+
+// inputKey edits the command line, browses history, or sends.
+func (m Model) inputKey(msg tea.KeyPressMsg) (Model, tea.Cmd) {
+	switch {
+	case key.Matches(msg, m.keys.Send):
+		text := m.input.Value()
+		m.input, m.choices = m.input.clear(), nil
+		return m.submit(text)
+	case key.Matches(msg, m.keys.Prev):
+		m.input = m.input.older()
+		return m, nil
+	case key.Matches(msg, m.keys.Next):
+		m.input = m.input.newer()
+		return m, nil
+	}
+	var cmd tea.Cmd
+	m.input, cmd = m.input.Update(msg)
+	m.choices = nil
+	return m, cmd
+}
+
+// submit handles one entered line: a prompt answer, a local command,
+// message content in DATA, or an SMTP command.
+func (m Model) submit(text string) (Model, tea.Cmd) {
+	if m.input.mode != modeCommand {
+		return m.promptAnswer(text)
+	}
+	data := m.sess.Phase == session.PhaseData
+	if c, _, ok := m.lookupCommand(text); ok {
+		if c.name != "b64" && c.name != "unb64" { // their argument may be a credential
+			m.input = m.input.remember(text)
+		}
+		return m.runLocal(text)
+	}
+	switch {
+	case data:
+		if rest, ok := strings.CutPrefix(text, "::"); ok {
+			text = ":" + rest // "::x" sends a line that starts with ":x"
+		}
+		return m.sendLines(false, text)
+	case strings.HasPrefix(text, ":"):
+		return m.runLocal(text)
+	case text == "":
+		return m, nil
+	}
+	m.input = m.input.remember(m.historyForm(text))
+	m.flash = flash{}
+	return m.sendLines(false, text)
+}
+
+// historyForm is what the history keeps of a command: AUTH lines in their
+// redacted form, AUTH responses not at all (SAFETY.md).
+func (m Model) historyForm(line string) string {
+	if m.inAuth() {
+		return ""
+	}
+	if secret, shown := secretForm(line, false); secret {
+		return shown
+	}
+	return line
+}
+
+// sendLines queues lines for the server, after checking the connection.
+// Pasted lines are pipelined (RFC 2920); a typed one waits for the replies
+// in flight, and the user is told.
+func (m Model) sendLines(pasted bool, lines ...string) (Model, tea.Cmd) {
+	if m.conn.phase != phaseOpen {
+		m.flash = errorFlash("not connected — :reconnect, or :connect HOST:PORT")
+		return m, nil
+	}
+	items := make([]outItem, len(lines))
+	for i, l := range lines {
+		items[i] = outItem{line: l, pipelined: pasted}
+	}
+	if !pasted && len(m.inflight) > 0 {
+		m.flash = infoFlash("queued until the reply to " + describe(m.inflight[0]) + " arrives (paste several lines to pipeline them)")
+	}
+	return m.enqueue(items...)
+}
+
+// paste takes a bracketed paste: one line is typed in; several lines are
+// shown in the transcript as they are sent, one line each, and an
+// unfinished last line stays in the input.
+func (m Model) paste(text string) (Model, tea.Cmd) {
+	if m.compose.open {
+		var cmd tea.Cmd
+		m.compose, cmd = m.compose.Update(tea.PasteMsg{Content: text})
+		return m, cmd
+	}
+	text = strings.ReplaceAll(strings.ReplaceAll(text, "\r\n", "\n"), "\r", "\n")
+	lines := strings.Split(text, "\n")
+	if len(lines) == 1 || m.input.mode != modeCommand {
+		var cmd tea.Cmd
+		m.input, cmd = m.input.Update(tea.PasteMsg{Content: strings.Join(lines, " ")})
+		return m, cmd
+	}
+	last := lines[len(lines)-1]
+	lines = lines[:len(lines)-1]
+	lines[0] = m.input.Value() + lines[0]
+	m.input = m.input.clear().setValue(last)
+	m.focus = focusInput
+	m.flash = infoFlash(fmt.Sprintf("pasted %d lines: sending them one by one", len(lines)))
+	if m.sess.Phase != session.PhaseData {
+		m.input = m.input.rememberPasted(lines, m.inAuth())
+	}
+	return m.sendLines(true, lines...)
+}
+
+// complete is Tab in the input: State.Completions for SMTP, the command
+// table for ":" lines; several candidates extend to their common prefix
+// and are listed.
+func (m Model) complete() Model {
+	v := m.input.Value()
+	var cands []string
+	if strings.HasPrefix(v, ":") {
+		cands = m.commandCompletions(v)
+	} else {
+		cands = m.effective().Completions(v)
+	}
+	switch len(cands) {
+	case 0:
+		m.choices = nil
+	case 1:
+		m.input, m.choices = m.input.setValue(cands[0]), nil
+	default:
+		if p := commonPrefix(cands); len(p) > len(v) {
+			m.input = m.input.setValue(p)
+		}
+		m.choices = cands
+	}
+	return m
+}
+
+func commonPrefix(ss []string) string {
+	p := ss[0]
+	for _, s := range ss[1:] {
+		for !strings.HasPrefix(strings.ToUpper(s), strings.ToUpper(p)) {
+			p = p[:len(p)-1]
+		}
+	}
+	return p
+}
+
+// composeKey drives the message editor.
+func (m Model) composeKey(msg tea.KeyPressMsg) (Model, tea.Cmd) {
+	switch {
+	case key.Matches(msg, m.keys.Submit):
+		raw := normalizeMessage(m.compose.Value())
+		m.compose.open = false
+		m.flash = infoFlash(fmt.Sprintf("sending the message: %d bytes, CRLF line endings, dot-stuffed, ending CRLF.CRLF", len(raw)))
+		return m.enqueue(outItem{raw: raw})
+	case key.Matches(msg, m.keys.Abort):
+		m.compose.open = false
+		m.flash = infoFlash("editor closed, nothing sent: still in DATA mode (a lone . ends the message)")
+		return m, nil
+	}
+	var cmd tea.Cmd
+	m.compose, cmd = m.compose.Update(msg)
+	return m, cmd
+}
+
+// wheel scrolls the pane under the mouse.
+func (m Model) wheel(msg tea.MouseWheelMsg) Model {
+	if msg.Mouse().X >= m.paneW && msg.Mouse().Y < m.mainH {
+		m.side, _ = m.side.Update(msg, len(capRows(m.sess)))
+		return m
+	}
+	m.transcript, _ = m.transcript.Update(msg)
+	return m
+}

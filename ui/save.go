@@ -1,0 +1,140 @@
+package ui
+
+import (
+	"encoding/json"
+	"fmt"
+	"io"
+	"os"
+	"path/filepath"
+	"strings"
+	"sync"
+	"time"
+
+	tea "charm.land/bubbletea/v2"
+
+	"github.com/ehlo-sh/ehlo/client"
+	"github.com/ehlo-sh/ehlo/wire"
+)
+
+// savedMsg reports a finished :save.
+type savedMsg struct {
+	path string
+	n    int
+	err  error
+}
+
+// cmdSave writes the transcript to FILE, or ehlo-YYYYMMDD-HHMMSS.txt.
+func (m Model) cmdSave(arg string) (Model, tea.Cmd) {
+	path := arg
+	if path == "" {
+		path = "ehlo-" + m.now().Format("20060102-150405") + ".txt"
+	}
+	m.flash = infoFlash("saving " + path + "…")
+	return m, saveCmd(m.tr, path)
+}
+
+// saveCmd writes every entry recorded so far.
+func saveCmd(t *wire.Transcript, path string) tea.Cmd {
+	return func() tea.Msg {
+		entries := t.Entries()
+		return savedMsg{path: path, n: len(entries), err: saveTranscript(path, entries)}
+	}
+}
+
+// saveTranscript writes entries to path, created (or truncated) with mode
+// 0600 (SAFETY.md: transcript files). A .jsonl path gets one JSON object per
+// entry; anything else the text format of client.WriteTranscript with
+// times. Both are sanitized and redacted: a secret entry carries only its
+// shown form.
+func saveTranscript(path string, entries []wire.Entry) error {
+	f, err := os.OpenFile(path, os.O_WRONLY|os.O_CREATE|os.O_TRUNC, 0o600)
+	if err != nil {
+		return err
+	}
+	if err := f.Chmod(0o600); err != nil { // an existing file keeps its mode otherwise
+		f.Close()
+		return err
+	}
+	if strings.EqualFold(filepath.Ext(path), ".jsonl") {
+		err = writeJSONL(f, entries)
+	} else {
+		err = client.WriteTranscript(f, entries, client.TranscriptFormat{Times: true})
+	}
+	if cerr := f.Close(); err == nil {
+		err = cerr
+	}
+	return err
+}
+
+// writeJSONL writes one client.EntryJSON per line: time (RFC 3339, UTC,
+// nanoseconds), dir ("C", "S" or "*" for ehlo's notes), tls, and text. The
+// text is the sanitized form (SAFETY.md: lossless, so every byte that
+// crossed the wire can be recovered with session.Unescape) without the
+// CRLF; a line that did not end in CRLF keeps its visible \n, and "partial"
+// marks one with no ending at all. Secrets carry their redacted form only.
+func writeJSONL(w io.Writer, entries []wire.Entry) error {
+	enc := json.NewEncoder(w)
+	enc.SetEscapeHTML(false) // "<redacted>" stays readable
+	for _, e := range entries {
+		if err := enc.Encode(client.EntryJSON{
+			Time: e.Time.UTC().Format(time.RFC3339Nano), Dir: e.Dir.String(), TLS: e.TLS,
+			Text: client.EntryText(e, false), Partial: e.Partial,
+		}); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// saved reports the end of a :save.
+func (m Model) saved(msg savedMsg) (Model, tea.Cmd) {
+	if msg.err != nil {
+		m.flash = errorFlash("save failed: " + msg.err.Error())
+		return m, nil
+	}
+	m.flash = okFlash(fmt.Sprintf("saved %d lines to %s (mode 0600, credentials redacted)", msg.n, msg.path))
+	return m, nil
+}
+
+// fileSink appends each transcript entry to the --transcript file as it is
+// recorded, so nothing is lost if the terminal dies. It runs on the
+// goroutine that records the entry (a command's), never in Update.
+type fileSink struct {
+	mu  sync.Mutex
+	f   *os.File
+	err error
+}
+
+// openSink opens path for appending, creating it with mode 0600.
+func openSink(path string) (*fileSink, error) {
+	f, err := os.OpenFile(path, os.O_WRONLY|os.O_CREATE|os.O_APPEND, 0o600)
+	if err != nil {
+		return nil, fmt.Errorf("transcript file: %w", err)
+	}
+	if err := f.Chmod(0o600); err != nil {
+		f.Close()
+		return nil, fmt.Errorf("transcript file: %w", err)
+	}
+	return &fileSink{f: f}, nil
+}
+
+// write appends one entry, redacted, in client's text format with times.
+func (s *fileSink) write(e wire.Entry) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.err == nil && s.f != nil {
+		s.err = client.WriteTranscript(s.f, []wire.Entry{e}, client.TranscriptFormat{Times: true})
+	}
+}
+
+// Close closes the file.
+func (s *fileSink) Close() error {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.f == nil {
+		return s.err
+	}
+	err := s.f.Close()
+	s.f = nil
+	return err
+}

@@ -1,0 +1,578 @@
+package ui
+
+import (
+	"fmt"
+	"strings"
+	"time"
+
+	"charm.land/bubbles/v2/key"
+	tea "charm.land/bubbletea/v2"
+	"charm.land/lipgloss/v2"
+
+	"github.com/ehlo-sh/ehlo/client"
+	"github.com/ehlo-sh/ehlo/session"
+	"github.com/ehlo-sh/ehlo/themes"
+	"github.com/ehlo-sh/ehlo/wire"
+)
+
+// sidePanel is the right-hand pane: the connection, the session state and
+// envelope, the capabilities of the latest EHLO (selectable, each with its
+// meaning), their diff against the plaintext EHLO after STARTTLS, and the
+// TLS facts. Everything the server sent goes through the sanitizer.
+type sidePanel struct {
+	st            themes.Styles
+	keys          sideKeys
+	width, height int
+	focused       bool
+	cursor        int    // selected capability row
+	shown         string // the capability list the cursor belongs to
+}
+
+// sideKeys move the selection in the capability list.
+type sideKeys struct {
+	Up, Down, Top, Bottom key.Binding
+}
+
+// sideInfo is what the panel shows, gathered by the root from its state.
+type sideInfo struct {
+	target, endpoint, addr string
+	phase                  phase
+	sess                   session.State
+	tls                    *wire.TLSInfo
+	unverified             bool
+	now                    time.Time
+}
+
+// capRow is one line of the capability list.
+type capRow struct {
+	c      session.Capability
+	mark   string // " ", "+" added, "-" removed, "~" changed after STARTTLS
+	before string // the parameters before STARTTLS, for "~"
+}
+
+func newSide(st themes.Styles) sidePanel {
+	return sidePanel{st: st, keys: sideKeys{
+		Up:     key.NewBinding(key.WithKeys("up", "k"), key.WithHelp("↑/k", "previous capability")),
+		Down:   key.NewBinding(key.WithKeys("down", "j"), key.WithHelp("↓/j", "next capability")),
+		Top:    key.NewBinding(key.WithKeys("home", "g")),
+		Bottom: key.NewBinding(key.WithKeys("end", "G")),
+	}}
+}
+
+// SetSize sets the outer size, border included.
+func (s *sidePanel) SetSize(w, h int) { s.width, s.height = w, h }
+
+// bindings are the keys the panel takes when focused.
+func (s sidePanel) bindings() []key.Binding {
+	return []key.Binding{s.keys.Up, s.keys.Down, s.keys.Top, s.keys.Bottom}
+}
+
+// Update moves the selection among n rows.
+func (s sidePanel) Update(msg tea.Msg, n int) (sidePanel, tea.Cmd) {
+	switch msg := msg.(type) {
+	case tea.KeyPressMsg:
+		switch {
+		case key.Matches(msg, s.keys.Up):
+			s.cursor--
+		case key.Matches(msg, s.keys.Down):
+			s.cursor++
+		case key.Matches(msg, s.keys.Top):
+			s.cursor = 0
+		case key.Matches(msg, s.keys.Bottom):
+			s.cursor = n - 1
+		}
+	case tea.MouseWheelMsg:
+		switch msg.Button {
+		case tea.MouseWheelUp:
+			s.cursor--
+		case tea.MouseWheelDown:
+			s.cursor++
+		}
+	}
+	s.cursor = min(max(s.cursor, 0), max(n-1, 0))
+	return s, nil
+}
+
+// capRows lists the capabilities of the latest EHLO and, after STARTTLS,
+// those it no longer advertises, with their diff markers.
+func capRows(s session.State) []capRow {
+	diff, ok := s.CapsDiff()
+	rows := make([]capRow, 0, len(s.Caps.List)+len(diff.Removed))
+	for _, c := range s.Caps.List {
+		r := capRow{c: c, mark: " "}
+		if ok {
+			r.mark, r.before = diffMark(diff, c)
+		}
+		rows = append(rows, r)
+	}
+	for _, c := range diff.Removed {
+		rows = append(rows, capRow{c: c, mark: "-"})
+	}
+	return rows
+}
+
+// diffMark finds c in the diff.
+func diffMark(d session.CapDiff, c session.Capability) (mark, before string) {
+	for _, a := range d.Added {
+		if a.Keyword == c.Keyword && a.Legacy == c.Legacy && a.Params == c.Params {
+			return "+", ""
+		}
+	}
+	for _, ch := range d.Changed {
+		if ch.Keyword == capName(c) && ch.After == c.Params {
+			return "~", ch.Before
+		}
+	}
+	return " ", ""
+}
+
+// capName is the keyword as the knowledge table keys it: "AUTH=" for the
+// legacy form.
+func capName(c session.Capability) string {
+	if c.Legacy {
+		return c.Keyword + "="
+	}
+	return c.Keyword
+}
+
+// hot reports the capabilities a newcomer must notice (RFC 3207, RFC 4954).
+func hot(c session.Capability) bool { return c.Keyword == "STARTTLS" || c.Keyword == "AUTH" }
+
+// View draws the panel in exactly width x height cells, border included,
+// one string per line.
+func (s sidePanel) View(info sideInfo) []string {
+	if s.width < 4 || s.height < 3 {
+		return blockOf(nil, max(s.width, 0), max(s.height, 0))
+	}
+	iw, ih := s.width-4, s.height-2
+	rows := capRows(info.sess)
+	cursor := min(max(s.cursor, 0), max(len(rows)-1, 0))
+	conn, sess := s.connection(info, iw), s.sessionLines(info.sess, iw)
+	capsHead := s.capsHeader(info.sess, rows, iw)
+	meaning := s.meaning(rows, cursor, iw)
+	tls := s.tlsLines(info, iw)
+	want := min(len(rows), 8)
+	if s.focused { // browsing: the meaning matters, the TLS details wait
+		want, tls = min(len(rows), 4), nil
+	}
+	room, meaning, tls := budget(ih-len(conn)-len(sess)-len(capsHead), want, meaning, tls)
+	caps := append(append(capsHead, s.capList(rows, cursor, room, iw)...), meaning...)
+	lines := stack(ih, conn, sess, caps, tls)
+	style := s.st.Pane
+	if s.focused {
+		style = s.st.PaneFocused
+	}
+	return frame(style, blockOf(indent(lines), iw+2, ih), s.width)
+}
+
+// budget shares h rows: the capability list gets what the meaning and the
+// TLS details leave, and they shrink in turn until want capabilities show.
+func budget(h, want int, meaning, tls []string) (int, []string, []string) {
+	cuts := []struct {
+		part *[]string
+		keep int
+	}{{&meaning, 3}, {&tls, 3}, {&tls, 2}, {&meaning, 2}, {&meaning, 1}, {&tls, 1}, {&meaning, 0}, {&tls, 0}}
+	for _, c := range cuts {
+		if h-len(meaning)-len(tls) >= want {
+			break
+		}
+		*c.part = (*c.part)[:min(len(*c.part), c.keep)]
+	}
+	return max(h-len(meaning)-len(tls), 0), meaning, tls
+}
+
+// stack joins the sections, with a blank line between them when the
+// height allows.
+func stack(h int, sections ...[]string) []string {
+	var n, parts int
+	for _, sec := range sections {
+		if len(sec) > 0 {
+			n += len(sec)
+			parts++
+		}
+	}
+	gap := n+parts-1 <= h
+	var lines []string
+	for _, sec := range sections {
+		if len(sec) == 0 {
+			continue
+		}
+		if gap && len(lines) > 0 {
+			lines = append(lines, "")
+		}
+		lines = append(lines, sec...)
+	}
+	return lines
+}
+
+// follow puts the cursor on the first STARTTLS or AUTH line whenever a new
+// EHLO changes the list, so the meaning shown is the one that matters.
+func (s sidePanel) follow(rows []capRow) sidePanel {
+	var sig strings.Builder
+	for _, r := range rows {
+		sig.WriteString(r.mark + capName(r.c) + "\x00")
+	}
+	if sig.String() == s.shown {
+		return s
+	}
+	s.shown, s.cursor = sig.String(), 0
+	for i, r := range rows {
+		if hot(r.c) && r.mark != "-" {
+			s.cursor = i
+			break
+		}
+	}
+	return s
+}
+
+// connection is the target, its address and the transport badge.
+func (s sidePanel) connection(info sideInfo, w int) []string {
+	state := map[phase]string{phaseIdle: "not connected", phaseDialing: "connecting…",
+		phaseOpen: "connected", phaseClosed: "closed"}[info.phase]
+	lines := []string{fitLine(s.badge(info)+" "+s.st.Label.Render(state), w)}
+	if info.endpoint != "" {
+		lines = append(lines, fitLine(s.st.Label.Render("lab ")+s.st.Value.Render(info.endpoint), w))
+	}
+	lines = append(lines, fitLine(s.st.Value.Render(session.SanitizeString(info.target)), w))
+	if info.addr != "" && info.addr != info.target {
+		lines = append(lines, fitLine(s.st.Label.Render("→ ")+s.st.Value.Render(info.addr), w))
+	}
+	return lines
+}
+
+// badge is the transport: PLAINTEXT, TLS, or TLS UNVERIFIED for the rest of
+// a session whose certificate did not verify (--insecure).
+func (s sidePanel) badge(info sideInfo) string {
+	switch {
+	case info.sess.TLS && info.unverified:
+		return s.st.BadgeUnverified.Render(" TLS UNVERIFIED ")
+	case info.sess.TLS:
+		return s.st.BadgeTLS.Render(" TLS ")
+	}
+	return s.st.BadgePlain.Render(" PLAINTEXT ")
+}
+
+// sessionLines shows the state machine and the envelope so far.
+func (s sidePanel) sessionLines(st session.State, w int) []string {
+	flag := func(on bool, word string) string {
+		if on {
+			return s.st.OK.Render("✓") + " " + s.st.Value.Render(word)
+		}
+		return s.st.Dim.Render("· " + word)
+	}
+	authWord := "auth"
+	if st.AuthUser != "" {
+		authWord = "auth " + st.AuthUser
+	}
+	tokens := []string{
+		flag(st.Phase >= session.PhaseGreeted && st.Phase != session.PhaseClosed || st.ESMTP, "greeted"),
+		flag(st.Phase >= session.PhaseReady && st.Phase != session.PhaseClosed, "EHLO"),
+		flag(st.TLS, "TLS"),
+		flag(st.Authenticated, authWord),
+		flag(st.Phase == session.PhaseMail || st.Phase == session.PhaseRcpt, "in transaction"),
+		flag(st.Phase == session.PhaseData, "in data"),
+	}
+	lines := flow(tokens, w)
+	if st.From != "" || st.Phase == session.PhaseMail {
+		lines = append(lines, fitLine(s.st.Label.Render("from ")+s.st.Value.Render("<"+session.SanitizeString(st.From)+">"), w))
+	}
+	for i, r := range st.Rcpts {
+		if i == 2 {
+			lines = append(lines, fitLine(s.st.Label.Render(fmt.Sprintf("   … %d more", len(st.Rcpts)-2)), w))
+			break
+		}
+		lines = append(lines, fitLine(s.st.Label.Render("to   ")+s.st.Value.Render("<"+session.SanitizeString(r)+">"), w))
+	}
+	return lines
+}
+
+// capsHeader titles the list and states its headline: AUTH appearing after
+// STARTTLS is the lesson of submission servers (RFC 3207 section 4.2).
+func (s sidePanel) capsHeader(st session.State, rows []capRow, w int) []string {
+	title := s.st.Title.Render(fmt.Sprintf("Capabilities (%d)", len(st.Caps.List)))
+	lines := []string{fitLine(title, w)}
+	text, style := s.headline(st)
+	for _, l := range wrap(text, w) {
+		lines = append(lines, fitLine(style.Render(l), w))
+	}
+	return lines
+}
+
+// headline is the one thing to notice about the list.
+func (s sidePanel) headline(st session.State) (string, lipgloss.Style) {
+	diff, ok := st.CapsDiff()
+	switch {
+	case ok && authAdded(diff):
+		return "AUTH appeared after STARTTLS", s.st.CapHot
+	case ok && diff.Empty():
+		return "same as before STARTTLS", s.st.Dim
+	case ok:
+		return fmt.Sprintf("after STARTTLS: +%d -%d ~%d", len(diff.Added), len(diff.Removed), len(diff.Changed)), s.st.Label
+	case !st.ESMTP && st.Phase != session.PhaseClosed:
+		return "send EHLO to list them", s.st.Dim
+	case !st.TLS && st.Caps.Has("STARTTLS") && !st.Caps.Has("AUTH"):
+		return "no AUTH before STARTTLS", s.st.Warning
+	}
+	return "", s.st.Dim
+}
+
+func authAdded(d session.CapDiff) bool {
+	for _, c := range d.Added {
+		if c.Keyword == "AUTH" {
+			return true
+		}
+	}
+	return false
+}
+
+// capList draws a window of n rows that keeps the selection visible.
+func (s sidePanel) capList(rows []capRow, cursor, n, w int) []string {
+	if n <= 0 || len(rows) == 0 {
+		return nil
+	}
+	start := 0
+	if cursor >= n {
+		start = cursor - n + 1
+	}
+	end := min(start+n, len(rows))
+	lines := make([]string, 0, n)
+	for i := start; i < end; i++ {
+		lines = append(lines, s.capLine(rows[i], i == cursor, w))
+	}
+	return lines
+}
+
+// capLine is one capability: selection, diff and hot markers, then the
+// keyword and its parameters (SIZE in human units, RFC 1870).
+func (s sidePanel) capLine(r capRow, selected bool, w int) string {
+	sel := " "
+	if selected && s.focused {
+		sel = "›"
+	}
+	hotMark := " "
+	kw := s.st.Cap
+	switch {
+	case r.mark == "-":
+		kw = s.st.CapRemoved
+	case hot(r.c):
+		kw, hotMark = s.st.CapHot, "*"
+	case r.mark == "+":
+		kw = s.st.CapAdded
+	}
+	markStyle := s.st.Dim
+	switch r.mark {
+	case "+":
+		markStyle = s.st.CapAdded
+	case "-":
+		markStyle = s.st.CapRemoved
+	case "~":
+		markStyle = s.st.Warning
+	}
+	text := kw.Render(session.SanitizeString(capName(r.c)))
+	if p := capParams(r.c); p != "" {
+		text += " " + s.st.Cap.Render(p)
+	}
+	line := fitLine(sel+markStyle.Render(r.mark)+s.st.CapHot.Render(hotMark)+text, w)
+	if selected && s.focused {
+		return s.st.Selected.Render(line)
+	}
+	return line
+}
+
+// capParams shows the parameters, sanitized; SIZE in human units.
+func capParams(c session.Capability) string {
+	if c.Keyword == "SIZE" {
+		caps := session.Capabilities{List: []session.Capability{c}}
+		switch n, ok := caps.MaxSize(); {
+		case ok && n == 0:
+			return "no limit"
+		case ok:
+			return session.HumanSize(n)
+		}
+	}
+	return session.SanitizeString(c.Params)
+}
+
+// meaning explains the selected capability from the knowledge table.
+func (s sidePanel) meaning(rows []capRow, cursor, w int) []string {
+	if len(rows) == 0 {
+		return nil
+	}
+	r := rows[cursor]
+	ext, ok := session.LookupExtension(capName(r.c))
+	if !ok {
+		ext, ok = session.LookupExtension(r.c.Keyword)
+	}
+	title := session.SanitizeString(capName(r.c)) + ": unknown extension"
+	text := "Not in ehlo's table: a private or vendor extension."
+	if ok {
+		title, text = ext.Name, ext.Meaning
+		if ext.RFC != "" {
+			title += " (" + ext.RFC + ")"
+		}
+	}
+	switch r.mark {
+	case "+":
+		text = "New after STARTTLS. " + text
+	case "-":
+		text = "Gone after STARTTLS. " + text
+	case "~":
+		text = "Before STARTTLS: " + session.SanitizeString(r.before) + ". " + text
+	}
+	lines := []string{fitLine(s.st.Label.Render(title), w)}
+	body := wrap(text, w)
+	if len(body) > maxMeaning {
+		body = append(body[:maxMeaning-1], "…")
+	}
+	for _, l := range body {
+		lines = append(lines, fitLine(s.st.Meaning.Render(l), w))
+	}
+	return lines
+}
+
+// maxMeaning bounds the lines of explanation under the list.
+const maxMeaning = 6
+
+// tlsLines are the TLS facts: version, cipher, verification and the leaf.
+func (s sidePanel) tlsLines(info sideInfo, w int) []string {
+	t := info.tls
+	if t == nil {
+		return nil
+	}
+	lines := []string{
+		fitLine(s.st.Title.Render(orDefault(t.Version, "TLS"))+" "+s.st.Label.Render(t.Cipher), w),
+		fitLine(s.verdict(*t), w),
+	}
+	if len(t.Chain) == 0 {
+		return lines
+	}
+	leaf := t.Chain[0]
+	names := append(append([]string{}, leaf.DNSNames...), leaf.IPs...)
+	row := func(label, value string) string {
+		return fitLine(s.st.Label.Render(label)+s.st.Value.Render(session.SanitizeString(value)), w)
+	}
+	lines = append(lines,
+		row("subject ", leaf.Subject),
+		row("names   ", strings.Join(names, ", ")),
+		row("issuer  ", leaf.Issuer),
+		fitLine(s.st.Label.Render("expires ")+s.expiry(leaf.NotAfter, info.now), w),
+	)
+	for i, part := range chunk(leaf.SHA256, max(w-8, 8)) {
+		label := "sha256  "
+		if i > 0 {
+			label = "        "
+		}
+		lines = append(lines, fitLine(s.st.Label.Render(label)+s.st.Dim.Render(part), w))
+	}
+	return lines
+}
+
+// verdict says whether the certificate verified, and why not
+// (client.ExplainVerify).
+func (s sidePanel) verdict(t wire.TLSInfo) string {
+	if t.Verified {
+		return s.st.OK.Render("✓ certificate verified") + s.st.Label.Render(" for "+session.SanitizeString(t.ServerName))
+	}
+	why := client.ExplainVerify(t.VerifyError)
+	if why == "" {
+		why = "not verified"
+	}
+	return s.st.Error.Render("✗ NOT verified: ") + s.st.Value.Render(why)
+}
+
+// expiry is the leaf's end date and how far away it is.
+func (s sidePanel) expiry(t, now time.Time) string {
+	date := t.UTC().Format(time.DateOnly)
+	left := t.Sub(now)
+	switch {
+	case now.IsZero():
+		return s.st.Value.Render(date)
+	case left < 0:
+		return s.st.Error.Render(date + " (expired)")
+	case left < 48*time.Hour:
+		return s.st.Warning.Render(fmt.Sprintf("%s (in %d hours)", date, int(left.Hours())))
+	case left < 14*24*time.Hour:
+		return s.st.Warning.Render(fmt.Sprintf("%s (in %d days)", date, int(left.Hours()/24)))
+	}
+	return s.st.Value.Render(fmt.Sprintf("%s (in %d days)", date, int(left.Hours()/24)))
+}
+
+// flow packs tokens into lines of at most w cells, two spaces apart.
+func flow(tokens []string, w int) []string {
+	var lines []string
+	cur := ""
+	for _, t := range tokens {
+		switch {
+		case cur == "":
+			cur = t
+		case lipgloss.Width(cur)+2+lipgloss.Width(t) <= w:
+			cur += "  " + t
+		default:
+			lines = append(lines, fitLine(cur, w))
+			cur = t
+		}
+	}
+	if cur != "" {
+		lines = append(lines, fitLine(cur, w))
+	}
+	return lines
+}
+
+// wrap breaks plain text into lines of at most w cells at spaces.
+func wrap(text string, w int) []string {
+	if w <= 0 {
+		return nil
+	}
+	var lines []string
+	cur := ""
+	for _, word := range strings.Fields(text) {
+		switch {
+		case cur == "":
+			cur = word
+		case lipgloss.Width(cur)+1+lipgloss.Width(word) <= w:
+			cur += " " + word
+		default:
+			lines = append(lines, cur)
+			cur = word
+		}
+	}
+	if cur != "" {
+		lines = append(lines, cur)
+	}
+	return lines
+}
+
+// chunk splits s into pieces of n bytes (s is ASCII hex).
+func chunk(s string, n int) []string {
+	var out []string
+	for len(s) > n {
+		out = append(out, s[:n])
+		s = s[n:]
+	}
+	if s != "" {
+		out = append(out, s)
+	}
+	return out
+}
+
+// indent puts one space before each line (the panel's inner padding).
+func indent(lines []string) []string {
+	out := make([]string, len(lines))
+	for i, l := range lines {
+		out[i] = " " + l
+	}
+	return out
+}
+
+// blockOf fits lines into exactly w x h cells.
+func blockOf(lines []string, w, h int) []string {
+	out := make([]string, h)
+	for i := range out {
+		if i < len(lines) {
+			out[i] = fitLine(lines[i], w)
+		} else {
+			out[i] = strings.Repeat(" ", w)
+		}
+	}
+	return out
+}

@@ -1,0 +1,249 @@
+package ui
+
+import (
+	"fmt"
+	"strings"
+	"time"
+	"unicode"
+	"unicode/utf8"
+
+	"charm.land/bubbles/v2/help"
+	"charm.land/bubbles/v2/key"
+	"charm.land/bubbles/v2/spinner"
+	tea "charm.land/bubbletea/v2"
+	"github.com/charmbracelet/x/ansi"
+
+	"github.com/ehlo-sh/ehlo/session"
+	"github.com/ehlo-sh/ehlo/themes"
+)
+
+// flashKind is the tone of a one-line message to the user.
+type flashKind int
+
+const (
+	flashInfo flashKind = iota
+	flashOK
+	flashWarn
+	flashError
+)
+
+// flash is a message shown on the line under the input until replaced.
+type flash struct {
+	kind flashKind
+	text string
+}
+
+func infoFlash(text string) flash  { return flash{flashInfo, text} }
+func okFlash(text string) flash    { return flash{flashOK, text} }
+func warnFlash(text string) flash  { return flash{flashWarn, text} }
+func errorFlash(text string) flash { return flash{flashError, text} }
+
+// render styles the message. Server text in it was sanitized where it was
+// quoted; safeText is a second guard for texts built from errors.
+func (f flash) render(st themes.Styles) string {
+	text := safeText(f.text)
+	switch f.kind {
+	case flashOK:
+		return st.OK.Render(text)
+	case flashWarn:
+		return st.Warning.Render("! " + text)
+	case flashError:
+		return st.Error.Render("✗ " + text)
+	}
+	return st.Note.Render(text)
+}
+
+// safeText escapes, with the sanitizer's tokens, the runes that could act
+// on a terminal (controls, C1, format characters such as bidi overrides),
+// and leaves everything else, backslashes included, as it is: for our own
+// messages, which may quote text that is already sanitized.
+func safeText(s string) string {
+	if !strings.ContainsFunc(s, risky) {
+		return s
+	}
+	var b strings.Builder
+	for _, r := range s {
+		if risky(r) {
+			b.WriteString(session.SanitizeString(string(r)))
+		} else {
+			b.WriteRune(r)
+		}
+	}
+	return b.String()
+}
+
+func risky(r rune) bool {
+	return unicode.IsControl(r) || unicode.Is(unicode.Cf, r) || r == utf8.RuneError
+}
+
+// spinnerFrames animate a pending wait; the frame is computed from the
+// elapsed time, so a frozen clock gives a stable view.
+var spinnerFrames = spinner.MiniDot.Frames
+
+// statusLine is the bar under the hint line: the connection, the wait in
+// progress with its spinner and elapsed time, queued commands, and the
+// latency of the last reply.
+func (m Model) statusLine(w int) string {
+	st := m.st
+	left := st.StatusKey.Render(m.connWord()) + st.StatusBar.Render(" "+session.SanitizeString(m.conn.target))
+	if m.waiting() {
+		elapsed := m.now().Sub(m.opStart)
+		frame := spinnerFrames[int(elapsed/(100*time.Millisecond))%len(spinnerFrames)]
+		left += "  " + st.Spinner.Render(frame) + st.StatusBar.Render(" "+m.waitWord()+" "+seconds(elapsed)+" (esc cancels)")
+	}
+	if n := len(m.inflight); n > 1 || (n == 1 && !m.waiting()) {
+		left += st.StatusBar.Render(fmt.Sprintf("  %d pending", n))
+	}
+	if n := len(m.outbox); n > 0 {
+		left += st.StatusBar.Render(fmt.Sprintf("  %d queued", n))
+	}
+	if m.conn.phase == phaseClosed && m.conn.reason != "" {
+		left += st.Dim.Render(" — " + safeText(m.conn.reason))
+	}
+	right := ""
+	if m.lastLatency > 0 {
+		right = st.StatusBar.Render("last reply " + latency(m.lastLatency))
+	}
+	if m.reveal {
+		right = st.Warning.Render("SECRETS SHOWN") + " " + right
+	}
+	return spread(left, right, w)
+}
+
+// connWord is the connection's state in one word.
+func (m Model) connWord() string {
+	switch m.conn.phase {
+	case phaseDialing:
+		return "connecting"
+	case phaseOpen:
+		return "connected"
+	case phaseClosed:
+		return "closed"
+	}
+	return "idle"
+}
+
+// waitWord says what the wait is for.
+func (m Model) waitWord() string {
+	switch m.op {
+	case opDial:
+		return "dialing"
+	case opTLS:
+		return "TLS handshake"
+	}
+	if len(m.inflight) > 0 {
+		return "waiting for " + describe(m.inflight[0])
+	}
+	return "waiting"
+}
+
+// helpLine is the key-hint footer, generated from the keymap.
+func (m Model) helpLine(w int) string {
+	h := m.help
+	h.SetWidth(w)
+	k := m.keys
+	k.Cancel.SetEnabled(m.waiting())
+	bindings := k.ShortHelp()
+	if m.compose.open {
+		bindings = k.composeHelp()
+	}
+	return fitLine(h.ShortHelpView(bindings), w)
+}
+
+// helpStyles are the help bubble's styles from the theme.
+func helpStyles(st themes.Styles) help.Styles {
+	return help.Styles{
+		Ellipsis: st.Dim, ShortKey: st.HelpKey, ShortDesc: st.HelpDesc, ShortSeparator: st.Dim,
+		FullKey: st.HelpKey, FullDesc: st.HelpDesc, FullSeparator: st.Dim,
+	}
+}
+
+// fullHelp is the `?` screen: every key from the keymap, then every local
+// command from the command table, scrolled by m.helpTop.
+func (m Model) fullHelp(w, h int) []string {
+	lines := m.helpLines(w - 4)
+	body := h - 3
+	top := min(max(m.helpTop, 0), max(len(lines)-body, 0))
+	end := min(top+body, len(lines))
+	footer := "esc or ? closes this help"
+	if len(lines) > body {
+		footer += fmt.Sprintf(" · ↑/↓ pgup/pgdn scroll (%d-%d of %d)", top+1, end, len(lines))
+	}
+	shown := append(append([]string{}, lines[top:end]...), m.st.Dim.Render(footer))
+	return frame(m.st.PaneFocused, blockOf(indent(shown), w-2, h-2), w)
+}
+
+// helpLines is the help text, generated from the keymaps and the command
+// table, for w cells.
+func (m Model) helpLines(w int) []string {
+	hm := m.help
+	hm.SetWidth(w)
+	groups := m.keys.FullHelp()
+	if w < 100 { // two columns fit 80 cells; three do not
+		var all []key.Binding
+		for _, g := range groups {
+			all = append(all, g...)
+		}
+		half := (len(all) + 1) / 2
+		groups = [][]key.Binding{all[:half], all[half:]}
+	}
+	lines := []string{m.st.Title.Render("Keys")}
+	lines = append(lines, splitLines(hm.FullHelpView(groups))...)
+	lines = append(lines, "", m.st.Title.Render("Transcript pane (tab to focus it)"))
+	lines = append(lines, splitLines(hm.FullHelpView(m.transcript.KeyMap.FullHelp()))...)
+	lines = append(lines, "", m.st.Title.Render("Local commands (type them in the input)"))
+	for _, c := range m.commandList() {
+		lines = append(lines, m.st.HelpKey.Render(fmt.Sprintf("%-18s", c.usage))+" "+m.st.HelpDesc.Render(c.help))
+	}
+	return lines
+}
+
+// helpKey scrolls the help screen or closes it.
+func (m Model) helpKey(msg tea.KeyPressMsg) Model {
+	page := max(m.mainH-5, 1)
+	switch msg.String() {
+	case "up", "k":
+		m.helpTop--
+	case "down", "j":
+		m.helpTop++
+	case "pgup":
+		m.helpTop -= page
+	case "pgdown", "space":
+		m.helpTop += page
+	case "home", "g":
+		m.helpTop = 0
+	case "esc", "?", "f1", "q":
+		m.showHelp, m.helpTop = false, 0
+	}
+	n := len(m.helpLines(m.width - 4))
+	m.helpTop = min(max(m.helpTop, 0), max(n-(m.mainH-3), 0))
+	return m
+}
+
+// spread puts left and right at the two ends of w cells.
+func spread(left, right string, w int) string {
+	lw, rw := ansi.StringWidth(left), ansi.StringWidth(right)
+	if right == "" || lw+1+rw > w {
+		return fitLine(left, w)
+	}
+	return left + fmt.Sprintf("%*s", w-lw-rw, "") + right
+}
+
+// seconds formats an elapsed wait: 0.4s, 12.0s, 2m03s.
+func seconds(d time.Duration) string {
+	if d < time.Minute {
+		return fmt.Sprintf("%.1fs", d.Seconds())
+	}
+	return fmt.Sprintf("%dm%02ds", int(d.Minutes()), int(d.Seconds())%60)
+}
+
+// latency formats a reply time: 412µs, 12ms, 1.3s.
+func latency(d time.Duration) string {
+	switch {
+	case d < time.Millisecond:
+		return fmt.Sprintf("%dµs", d.Microseconds())
+	case d < time.Second:
+		return fmt.Sprintf("%dms", d.Milliseconds())
+	}
+	return fmt.Sprintf("%.1fs", d.Seconds())
+}

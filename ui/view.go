@@ -1,0 +1,122 @@
+package ui
+
+import (
+	"strings"
+
+	tea "charm.land/bubbletea/v2"
+
+	"github.com/ehlo-sh/ehlo/session"
+)
+
+// This file draws the root screen from the panes: the transcript and the
+// side panel above, the input, hint, status and help lines below.
+
+// View draws the whole screen in exactly width x height cells.
+func (m Model) View() tea.View {
+	v := tea.NewView(m.render())
+	v.AltScreen = true
+	if m.mouse {
+		v.MouseMode = tea.MouseModeCellMotion
+	}
+	v.WindowTitle = "ehlo — " + session.SanitizeString(m.conn.target)
+	return v
+}
+
+func (m Model) render() string {
+	if m.width <= 0 || m.height <= 0 {
+		return ""
+	}
+	var main []string
+	switch {
+	case m.showHelp:
+		main = m.fullHelp(m.width, m.mainH)
+	case m.compose.open:
+		main = beside(m.compose.View(m.paneW, m.mainH), m.side.View(m.sideInfo()))
+	default:
+		main = beside(m.transcriptView(), m.side.View(m.sideInfo()))
+	}
+	lines := append(main, m.inputLine(m.width), m.hintLine(m.width), m.statusLine(m.width), m.helpLine(m.width))
+	return strings.Join(lines, "\n")
+}
+
+// transcriptView frames the transcript pane.
+func (m Model) transcriptView() []string {
+	style := m.st.Pane
+	if m.focus == focusTranscript {
+		style = m.st.PaneFocused
+	}
+	return frame(style, splitLines(m.transcript.View()), m.paneW)
+}
+
+// sideInfo gathers what the side panel shows.
+func (m Model) sideInfo() sideInfo {
+	return sideInfo{
+		target: m.conn.target, endpoint: m.endpoint, addr: m.conn.addr, phase: m.conn.phase,
+		sess: m.sess, tls: m.conn.tls, unverified: m.conn.unverified, now: m.now(),
+	}
+}
+
+// inputLine is the prompt, which says what the session expects next, and
+// the line being typed.
+func (m Model) inputLine(w int) string {
+	prompt := promptFor(m.input.mode, m.effective(), m.inData(), m.prompt.mech)
+	return m.input.View(prompt, m.placeholder(), w)
+}
+
+// placeholder suggests the next command on an empty line.
+func (m Model) placeholder() string {
+	if m.input.mode != modeCommand {
+		return ""
+	}
+	switch m.effective().Expect() {
+	case "EHLO":
+		return "EHLO " + m.helo()
+	case "STARTTLS":
+		return "STARTTLS"
+	case "AUTH":
+		return ":auth " + orDefault(session.PreferredMechanism(m.effective().Caps.AuthMechanisms()), "PLAIN") + " USER"
+	case "MAIL FROM":
+		return "MAIL FROM:<you@example.org>"
+	case "RCPT TO":
+		return "RCPT TO:<someone@example.org>"
+	case "DATA or more RCPT TO":
+		return "DATA"
+	case "message lines, then .":
+		if m.inData() {
+			return "Subject: hello   (a lone . ends; :compose for an editor)"
+		}
+	case "QUIT":
+		return "QUIT"
+	case "":
+		return ":reconnect"
+	}
+	return ""
+}
+
+func orDefault(s, d string) string {
+	if s == "" {
+		return d
+	}
+	return s
+}
+
+// hintLine shows, in order of priority: warnings about the line being
+// typed, Tab candidates, the last message.
+func (m Model) hintLine(w int) string {
+	switch {
+	case len(m.warnings) > 0:
+		texts := make([]string, len(m.warnings))
+		for i, wr := range m.warnings {
+			texts[i] = wr.Text
+		}
+		return fitLine(m.st.Warning.Render("! "+strings.Join(texts, " · "))+m.st.Dim.Render("  (enter sends anyway)"), w)
+	case len(m.choices) > 0:
+		return fitLine(m.st.Dim.Render("tab: ")+m.st.Value.Render(session.SanitizeString(strings.Join(m.choices, "  "))), w)
+	case m.flash.text != "":
+		return fitLine(m.flash.render(m.st), w)
+	}
+	if c, _, ok := m.lookupCommand(m.input.Value()); ok {
+		return fitLine(m.st.HelpKey.Render(c.usage)+" "+m.st.HelpDesc.Render(c.help), w)
+	}
+	return fitLine(m.st.Dim.Render("type SMTP commands as in telnet; tab completes; :help lists ehlo's own commands"), w)
+}
