@@ -14,11 +14,15 @@ import (
 	"strings"
 	"time"
 
+	tea "charm.land/bubbletea/v2"
 	"charm.land/fang/v2"
+	"github.com/charmbracelet/colorprofile"
 	"github.com/spf13/cobra"
 
 	"github.com/ehlo-sh/ehlo/client"
 	"github.com/ehlo-sh/ehlo/lab"
+	"github.com/ehlo-sh/ehlo/themes"
+	"github.com/ehlo-sh/ehlo/ui"
 )
 
 // Exit codes shared by the commands.
@@ -69,17 +73,85 @@ func handleError(w io.Writer, styles fang.Styles, err error) {
 }
 
 func newRoot() *cobra.Command {
+	var (
+		conn       connFlags
+		tui        tuiFlags
+		onEndpoint string
+	)
 	root := &cobra.Command{
-		Use:   "ehlo",
+		Use:   "ehlo [TARGET]",
 		Short: "Explore SMTP sessions: every command, every reply, explained",
-		Long: "ehlo opens a raw connection to an SMTP server and shows every command sent and every reply\n" +
-			"received, with what the server advertises before and after STARTTLS.",
-		Example: "  ehlo probe --lab\n  ehlo probe smtp.gmail.com:587\n  ehlo lab --ca-out /tmp/lab-ca.pem",
-		Args:    cobra.NoArgs,
+		Long: "ehlo opens a raw connection to an SMTP server and shows, live, every command you type and every\n" +
+			"reply the server gives, what it advertises before and after STARTTLS, and its certificate.\n" +
+			"With no TARGET it opens on the built-in sandbox server (no network needed).",
+		Example: "  ehlo                        # the built-in lab, like Gmail's 587\n" +
+			"  ehlo --lab legacy           # another lab endpoint: mx, submission, smtps, legacy\n" +
+			"  ehlo smtp.gmail.com:587\n  ehlo probe --lab\n  ehlo lab --ca-out /tmp/lab-ca.pem",
+		Args: cobra.MaximumNArgs(1),
+		RunE: func(cmd *cobra.Command, args []string) error {
+			opts, err := conn.options()
+			if err != nil {
+				return err
+			}
+			cfg, progOpts := tui.config(opts)
+			if len(args) == 1 && !cmd.Flags().Changed("lab") {
+				cfg.Target = args[0]
+				return ui.Run(cmd.Context(), cfg, progOpts...)
+			}
+			if len(args) == 1 {
+				return usageErr(errors.New("give a TARGET or --lab, not both"))
+			}
+			l, err := lab.Start(lab.Config{})
+			if err != nil {
+				return err
+			}
+			defer l.Close()
+			cfg.Lab, cfg.Endpoint = l, onEndpoint
+			return ui.Run(cmd.Context(), cfg, progOpts...)
+		},
 	}
 	root.SetFlagErrorFunc(func(_ *cobra.Command, err error) error { return usageErr(err) })
+	root.Args = func(cmd *cobra.Command, args []string) error {
+		if err := cobra.MaximumNArgs(1)(cmd, args); err != nil {
+			return usageErr(err)
+		}
+		return nil
+	}
+	conn.register(root)
+	tui.register(root)
+	root.Flags().StringVar(&onEndpoint, "lab", "submission", "open on this built-in lab `endpoint`: mx, submission, smtps, legacy")
 	root.AddCommand(newProbe(), newLab())
 	return root
+}
+
+// tuiFlags are the explorer's own flags.
+type tuiFlags struct {
+	theme, transcript string
+	noMouse           bool
+}
+
+func (f *tuiFlags) register(cmd *cobra.Command) {
+	fl := cmd.Flags()
+	fl.StringVar(&f.theme, "theme", "", "colour theme: "+strings.Join(themes.Names(), ", ")+" (default $EHLO_THEME, else auto; NO_COLOR forces mono)")
+	fl.StringVar(&f.transcript, "transcript", "", "append the transcript to this `file` as it happens (credentials redacted)")
+	fl.BoolVar(&f.noMouse, "no-mouse", false, "leave the mouse to the terminal, for native text selection")
+}
+
+// config builds the explorer's settings. NO_COLOR with any non-empty value
+// means no colour (no-color.org); colorprofile alone accepts only values
+// that parse as true, so the profile is forced here.
+func (f *tuiFlags) config(opts client.Options) (ui.Config, []tea.ProgramOption) {
+	noColor := os.Getenv("NO_COLOR") != ""
+	cfg := ui.Config{
+		Options:    opts,
+		Theme:      themes.Pick(f.theme, os.Getenv("EHLO_THEME"), noColor),
+		Mouse:      !f.noMouse,
+		Transcript: f.transcript,
+	}
+	if noColor {
+		return cfg, []tea.ProgramOption{tea.WithColorProfile(colorprofile.Ascii)}
+	}
+	return cfg, nil
 }
 
 // connFlags are the connection flags shared by the commands that dial.
