@@ -237,3 +237,47 @@ func TestPostfixTUI(t *testing.T) {
 	}
 	assertClean(t, saved, string(b), secrets(pf.user, pf.password))
 }
+
+// TestPostfixDoctor runs ehlo doctor against Postfix: the smtpd_tls_auth_only
+// submission port must give the smtplib story first, credentials must sign
+// in (and a wrong password be named, never shown), the MX must refuse to
+// relay, and the ports spoken in the wrong mode must be recognised.
+func TestPostfixDoctor(t *testing.T) {
+	pf := needPostfix(t)
+	tlsArgs := []string{"--ca", pf.ca, "--servername", "localhost", "--timeout", "10s"}
+	first := func(wantCode int, want string, args ...string) doctorOut {
+		t.Helper()
+		d := doctorJSON(t, wantCode, append(args, tlsArgs...)...)
+		if ids := d.ids(); ids[0] != want {
+			t.Errorf("doctor %v: findings %q, want %s first", args, ids, want)
+		}
+		return d
+	}
+	d := first(0, "auth-after-starttls", pf.submission)
+	if !strings.Contains(strings.Join(d.ids(), " "), "tls-ok") {
+		t.Errorf("submission: %q", d.ids())
+	}
+	if pf.user != "" {
+		t.Setenv("EHLO_PASSWORD", pf.password)
+		d = first(0, "auth-after-starttls", pf.submission, "--user", pf.user)
+		if !strings.Contains(strings.Join(d.ids(), " "), "auth-ok") {
+			t.Errorf("with credentials: %q", d.ids())
+		}
+		const wrong = "not-the-postfix-password"
+		t.Setenv("EHLO_PASSWORD", wrong)
+		code, out, errOut := run(t, append([]string{"doctor", pf.submission, "--user", pf.user}, tlsArgs...)...)
+		if code != exitFailed || !strings.Contains(out, "1. [error] The server refused the user name or password (535)") {
+			t.Errorf("wrong password: exit %d\n%s", code, out)
+		}
+		if strings.Contains(out+errOut, wrong) || strings.Contains(out+errOut, pf.password) {
+			t.Error("doctor output shows a password")
+		}
+	}
+	if pf.mx != "" {
+		first(exitFailed, "relay-denied", pf.mx, "--from", "a@example.com", "--to", "someone@example.org")
+	}
+	if pf.smtps != "" {
+		first(exitFailed, "port-expects-implicit-tls", pf.smtps, "--greeting-wait", "300ms")
+	}
+	first(exitFailed, "port-expects-plaintext", pf.submission, "--tls")
+}

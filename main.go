@@ -120,7 +120,7 @@ func newRoot() *cobra.Command {
 	conn.register(root)
 	tui.register(root)
 	root.Flags().StringVar(&onEndpoint, "lab", "submission", "open on this built-in lab `endpoint`: mx, submission, smtps, legacy")
-	root.AddCommand(newProbe(), newLab())
+	root.AddCommand(newProbe(), newLab(), newDoctor())
 	return root
 }
 
@@ -356,4 +356,118 @@ func runLab(ctx context.Context, out io.Writer, cfg lab.Config, caOut string) er
 func mustEndpoint(l *lab.Lab, name string) string {
 	ep, _ := l.Endpoint(name)
 	return ep.Addr
+}
+
+// doctorFlags are doctor's own flags.
+type doctorFlags struct {
+	conn                                      connFlags
+	user, from                                string
+	to                                        []string
+	passwordStdin, send, asJSON, trace, inLab bool
+	greetingWait                              time.Duration
+}
+
+func newDoctor() *cobra.Command {
+	var f doctorFlags
+	cmd := &cobra.Command{
+		Use:   "doctor [flags] TARGET",
+		Short: "Diagnose a server: what fails, why, and the fix",
+		Long: "doctor runs what a mail administrator would check: connect (and notice a port that wants implicit\n" +
+			"TLS, or plaintext), greeting, EHLO, STARTTLS, the certificate, EHLO again, AUTH with --user, MAIL and\n" +
+			"RCPT with --from/--to (then RSET, or a small test message with --send), QUIT. It prints numbered\n" +
+			"findings, the root cause of what fails first, each with its evidence and fix, and a timing\n" +
+			"waterfall. Finding IDs are stable (see --json). The password is read from --password-stdin or\n" +
+			"EHLO_PASSWORD and never printed. Exit status: 0 when no finding is an error, 1 otherwise, 2 for usage.",
+		Example: "  ehlo doctor smtp.gmail.com:587\n  ehlo doctor --lab submission\n" +
+			"  printf '%s\\n' \"$PW\" | ehlo doctor smtp.example.com:587 --user me@example.com --password-stdin\n" +
+			"  ehlo doctor mx.example.org --from me@example.com --to postmaster@example.org --json",
+		RunE: func(cmd *cobra.Command, args []string) error {
+			return f.run(cmd, args)
+		},
+	}
+	f.conn.register(cmd)
+	fl := cmd.Flags()
+	fl.StringVar(&f.user, "user", "", "sign in as this `user` (password from --password-stdin or $EHLO_PASSWORD)")
+	fl.BoolVar(&f.passwordStdin, "password-stdin", false, "read the password from the first line of standard input")
+	fl.StringVar(&f.from, "from", "", "MAIL FROM `address` to test")
+	fl.StringSliceVar(&f.to, "to", nil, "RCPT TO `address` to test (repeat for several)")
+	fl.BoolVar(&f.send, "send", false, "send a small test message (Subject: ehlo doctor test) instead of RSET after RCPT")
+	fl.BoolVar(&f.asJSON, "json", false, "print JSON: target, findings, timing, transcript")
+	fl.BoolVar(&f.trace, "transcript", false, "also print the exchange as C:/S: lines (credentials redacted)")
+	fl.BoolVar(&f.inLab, "lab", false, "diagnose the built-in lab (TARGET may name its endpoint: mx, submission, smtps, legacy)")
+	fl.DurationVar(&f.greetingWait, "greeting-wait", client.DefaultGreetingWait, "silence in plaintext after which implicit TLS is tried too")
+	return cmd
+}
+
+func (f *doctorFlags) run(cmd *cobra.Command, args []string) error {
+	if len(args) > 1 || (len(args) == 0 && !f.inLab) {
+		return usageErr(errors.New("doctor needs one TARGET (or --lab [ENDPOINT])"))
+	}
+	cfg, err := f.config(cmd)
+	if err != nil {
+		return err
+	}
+	if f.inLab {
+		l, err := lab.Start(lab.Config{})
+		if err != nil {
+			return err
+		}
+		defer l.Close()
+		cfg.Options.RootCAs = l.CertPool()
+		jobs, err := labJobs(l, args, cfg.Options)
+		if err != nil {
+			return usageErr(err)
+		}
+		cfg.Target, cfg.Options = jobs[0].Target, jobs[0].Options
+	} else {
+		cfg.Target = args[0]
+	}
+	if err := cfg.Check(); err != nil {
+		return usageErr(err)
+	}
+	cmd.SilenceUsage = true // from here on, a failure is a finding, not a usage error
+	res := client.Doctor(cmd.Context(), cfg)
+	if err := f.print(cmd.OutOrStdout(), res); err != nil {
+		return err
+	}
+	if res.Failed() {
+		return &exitError{code: exitFailed, err: errors.New("doctor found errors"), quiet: true}
+	}
+	return nil
+}
+
+// config builds the doctor's configuration from the flags, reading the
+// password from stdin or the environment.
+func (f *doctorFlags) config(cmd *cobra.Command) (client.DoctorConfig, error) {
+	opts, err := f.conn.options()
+	if err != nil {
+		return client.DoctorConfig{}, err
+	}
+	cfg := client.DoctorConfig{Options: opts, User: f.user, From: f.from, To: f.to, Send: f.send,
+		GreetingWait: f.greetingWait, Progress: func(s string) { fmt.Fprintln(cmd.ErrOrStderr(), "ehlo doctor: "+s) }}
+	switch {
+	case f.passwordStdin && f.user == "":
+		return cfg, usageErr(errors.New("--password-stdin needs --user"))
+	case f.passwordStdin:
+		if cfg.Password, err = client.ReadSecretLine(cmd.InOrStdin()); err != nil {
+			return cfg, usageErr(fmt.Errorf("--password-stdin: %w", err))
+		}
+	case f.user != "":
+		cfg.Password = os.Getenv("EHLO_PASSWORD")
+	}
+	return cfg, nil
+}
+
+func (f *doctorFlags) print(w io.Writer, res client.DoctorResult) error {
+	if f.asJSON {
+		enc := json.NewEncoder(w)
+		enc.SetIndent("", "  ")
+		return enc.Encode(res.JSON())
+	}
+	client.WriteDoctor(w, res, client.WaterfallOptions{ASCII: !client.UTF8Locale()})
+	if f.trace {
+		fmt.Fprintln(w)
+		return client.WriteTranscript(w, res.Entries, client.TranscriptFormat{})
+	}
+	return nil
 }

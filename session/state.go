@@ -303,6 +303,8 @@ func (s State) Expect() string {
 
 // Warning is advice given before sending a command that will likely fail or
 // leak something. Code is a stable identifier, Text a sentence for people.
+// Warning.Rule (rules.go) gives the Rule about the same problem, with the
+// fix that doctor and the guided cards show.
 type Warning struct {
 	Code string
 	Text string
@@ -409,7 +411,7 @@ func (s State) checkAuth(line string) []Warning {
 	case s.Phase == PhaseMail || s.Phase == PhaseRcpt:
 		return []Warning{{"auth-in-transaction", "AUTH is not allowed during a mail transaction (RFC 4954 section 4): RSET first"}}
 	case !s.TLS && s.ESMTP && !s.Caps.Has("AUTH") && s.Caps.Has("STARTTLS"):
-		return []Warning{{"auth-before-starttls-needed", "credentials would travel in clear, and this server advertises AUTH only after STARTTLS"}}
+		return []Warning{warning("auth-before-starttls-needed")}
 	case !s.ESMTP:
 		return []Warning{{"auth-not-advertised", "AUTH is not advertised: send EHLO first"}}
 	case !s.Caps.Has("AUTH"):
@@ -433,10 +435,12 @@ func plaintextAuthWarning(mech string, starttls bool) Warning {
 	if starttls {
 		advice = "; send STARTTLS first"
 	}
+	w := warning("auth-plaintext")
 	if mech == "CRAM-MD5" {
-		return Warning{"auth-cram-plaintext", "the connection is not encrypted: an eavesdropper could guess the password offline from CRAM-MD5" + advice}
+		w = warning("auth-cram-plaintext")
 	}
-	return Warning{"auth-plaintext", "credentials would travel in clear: the connection is not encrypted" + advice}
+	w.Text += advice
+	return w
 }
 
 func (s State) checkMail(line string) []Warning {

@@ -1,0 +1,707 @@
+package client
+
+import (
+	"context"
+	"crypto/rand"
+	"crypto/x509"
+	"encoding/hex"
+	"errors"
+	"fmt"
+	"io"
+	"net"
+	"strings"
+	"time"
+
+	"github.com/ehlo-sh/ehlo/session"
+	"github.com/ehlo-sh/ehlo/wire"
+)
+
+// DefaultGreetingWait is how long ehlo doctor waits for a greeting in
+// plaintext before it also tries implicit TLS on a second connection.
+const DefaultGreetingWait = 5 * time.Second
+
+// DoctorConfig says what ehlo doctor checks and how.
+type DoctorConfig struct {
+	Target string
+	// Options are the connection settings. Verification is always
+	// computed; a failure is reported as a finding and the diagnosis goes on,
+	// but credentials are sent over an unverified link, or in clear to a
+	// host that is not loopback, only when Options.Insecure is set.
+	Options  Options
+	User     string   // sign in as this user; "" skips AUTH
+	Password string   // never printed, never kept in the result
+	From     string   // MAIL FROM address; "" skips the transaction
+	To       []string // RCPT TO addresses; they need From
+	Send     bool     // send a small test message after RCPT, instead of RSET
+	// GreetingWait is the silence in plaintext after which implicit TLS is
+	// tried as well; 0 means DefaultGreetingWait.
+	GreetingWait time.Duration
+	// Progress, when set, is told in a line for people what the doctor is
+	// waiting for, such as a greeting that does not come. It may be called
+	// from another goroutine, never twice at once.
+	Progress func(string)
+}
+
+// Check rejects a configuration that cannot run: a bad target, addresses
+// that cannot be sent, a password without a user, RCPT without MAIL.
+func (cfg DoctorConfig) Check() error {
+	if _, _, err := wire.ParseTarget(cfg.Target); err != nil {
+		return err
+	}
+	switch {
+	case cfg.User != "" && cfg.Password == "":
+		return errors.New("--user needs a password: --password-stdin or EHLO_PASSWORD")
+	case len(cfg.To) > 0 && cfg.From == "":
+		return errors.New("--to needs --from")
+	case cfg.Send && (cfg.From == "" || len(cfg.To) == 0):
+		return errors.New("--send needs --from and --to")
+	}
+	if cfg.From != "" {
+		if _, err := session.MailFrom(cfg.From); err != nil {
+			return fmt.Errorf("--from: %w", err)
+		}
+	}
+	for _, to := range cfg.To {
+		if _, err := session.RcptTo(to); err != nil {
+			return fmt.Errorf("--to: %w", err)
+		}
+	}
+	return nil
+}
+
+// DoctorResult is what a doctor run found.
+type DoctorResult struct {
+	Target   string
+	Address  string            // "ip:port" of the connection the facts describe
+	Facts    session.Facts     // what the session observed
+	Findings []session.Finding // session.Diagnose(Facts)
+	Timeline []Span            // the session's steps, from the first dial
+	Entries  []wire.Entry      // the transcript of every attempt, in order; secrets in their shown form
+}
+
+// Failed reports whether any finding is an error.
+func (r DoctorResult) Failed() bool {
+	for _, f := range r.Findings {
+		if f.Severity == session.SeverityError {
+			return true
+		}
+	}
+	return false
+}
+
+// Doctor runs what a mail administrator checks, one step after the other,
+// and diagnoses it: connect (implicit TLS on 465 or with Options.ImplicitTLS;
+// if a plaintext port stays silent for GreetingWait, implicit TLS is tried
+// on a second connection meanwhile; if an implicit-TLS handshake gets a
+// plaintext answer, plaintext is tried), greeting, EHLO (HELO fallback),
+// STARTTLS when offered, the certificate, EHLO again, AUTH with the
+// strongest advertised mechanism when credentials are given, MAIL and RCPT
+// when addresses are given, then RSET, or DATA with a small test message
+// when cfg.Send, and QUIT. It never fails: what went wrong is in the
+// findings.
+func Doctor(ctx context.Context, cfg DoctorConfig) DoctorResult {
+	d := &doctor{cfg: cfg, t: wire.NewTranscript(), start: time.Now()}
+	d.facts = session.Facts{Target: cfg.Target, Now: d.start}
+	d.run(ctx)
+	entries := append(d.earlier, d.t.Entries()...)
+	return DoctorResult{
+		Target:   cfg.Target,
+		Address:  d.address,
+		Facts:    d.facts,
+		Findings: session.Diagnose(d.facts),
+		Timeline: Timeline(entries, d.start),
+		Entries:  entries,
+	}
+}
+
+// doctor is one run's state.
+type doctor struct {
+	cfg     DoctorConfig
+	facts   session.Facts
+	c       *Client
+	t       *wire.Transcript // the transcript of the current attempt
+	earlier []wire.Entry     // entries of an attempt given up on
+	address string
+	start   time.Time
+	failed  bool // a problem broke the session: no QUIT
+}
+
+// fail records what broke the session.
+func (d *doctor) fail(p session.Problem) {
+	d.facts.Problems = append(d.facts.Problems, p)
+	d.failed = true
+}
+
+func (d *doctor) run(ctx context.Context) {
+	if !d.connect(ctx) {
+		return
+	}
+	defer d.c.Close()
+	if !d.hello(ctx) || !d.upgrade(ctx) {
+		return
+	}
+	if d.authenticate(ctx) {
+		d.transaction(ctx)
+	}
+	if !d.failed {
+		d.quit(ctx)
+	}
+}
+
+// ---- connecting, with the port/mode checks ----
+
+// connect dials in the mode the target and options call for and reads the
+// greeting, switching modes when the first attempt shows a mismatch.
+func (d *doctor) connect(ctx context.Context) bool {
+	_, port, _ := wire.ParseTarget(d.cfg.Target)
+	implicit := d.cfg.Options.ImplicitTLS || (!d.cfg.Options.Plain && port == "465")
+	if implicit {
+		return d.connectTLS(ctx)
+	}
+	return d.connectPlain(ctx)
+}
+
+// attempt is one connection and its greeting.
+type attempt struct {
+	c     *Client
+	g     session.Reply
+	took  time.Duration // connected (or handshake done) to greeting
+	dial  time.Duration
+	err   error
+	step  string
+	t     *wire.Transcript
+	inTLS bool
+}
+
+// dialGreet dials in one mode and reads the greeting.
+func (d *doctor) dialGreet(ctx context.Context, implicit bool, t *wire.Transcript) attempt {
+	a := attempt{t: t, inTLS: implicit, step: StepConnect}
+	start := time.Now()
+	a.c, a.err = Dial(ctx, d.cfg.Target, d.options(implicit), t)
+	a.dial = time.Since(start)
+	if a.err != nil {
+		return a
+	}
+	return d.greet(ctx, a)
+}
+
+// greet reads the greeting of a's connection.
+func (d *doctor) greet(ctx context.Context, a attempt) attempt {
+	a.step = StepGreeting
+	start := time.Now()
+	a.g, a.err = a.c.Greeting(ctx)
+	a.took = time.Since(start)
+	if a.err != nil {
+		a.c.Close()
+	}
+	return a
+}
+
+// options are the connection options of an attempt: verification is
+// always computed, never fatal (Insecure), so that the doctor can look
+// further and report it.
+func (d *doctor) options(implicit bool) Options {
+	o := d.cfg.Options
+	o.ImplicitTLS, o.Plain, o.Insecure = implicit, !implicit, true
+	return o
+}
+
+// connectTLS: implicit TLS, and plaintext again if the server answers the
+// ClientHello in plaintext.
+func (d *doctor) connectTLS(ctx context.Context) bool {
+	hint := time.AfterFunc(d.greetingWait(), func() {
+		d.progress(fmt.Sprintf("no greeting yet after %s; still waiting (--timeout %s)", Millis(d.greetingWait()), Millis(d.timeout())))
+	})
+	a := d.dialGreet(ctx, true, d.t)
+	hint.Stop()
+	var plain *wire.PlaintextError
+	if !errors.As(a.err, &plain) {
+		return d.use(a)
+	}
+	d.facts.Problems = append(d.facts.Problems, session.Problem{Kind: session.ProblemPlaintextAnswer, Step: StepConnect,
+		TLS: true, Detail: detail(a.err), Bytes: plain.Bytes})
+	d.t.Note("ehlo doctor: the server answered the TLS ClientHello in plaintext; retrying in plaintext on a new connection")
+	b := d.dialGreet(ctx, false, d.t)
+	d.facts.Retry = &session.Retry{ImplicitTLS: false, Worked: b.err == nil}
+	if b.err != nil {
+		d.facts.Retry.Detail = detail(b.err)
+		return false
+	}
+	return d.use(b)
+}
+
+// connectPlain: plaintext; when no greeting comes within GreetingWait,
+// implicit TLS is tried on a second connection while the first keeps
+// waiting, and whichever greets first is used.
+func (d *doctor) connectPlain(ctx context.Context) bool {
+	start := time.Now()
+	c, err := Dial(ctx, d.cfg.Target, d.options(false), d.t)
+	if err != nil {
+		return d.use(attempt{err: err, step: StepConnect, dial: time.Since(start)})
+	}
+	first := attempt{c: c, t: d.t, dial: time.Since(start)}
+	pctx, stopPlain := context.WithCancel(ctx)
+	defer stopPlain()
+	plainCh := make(chan attempt, 1)
+	go func() { plainCh <- d.greet(pctx, first) }()
+	wait := d.greetingWait()
+	timer := time.NewTimer(wait)
+	select {
+	case a := <-plainCh:
+		timer.Stop()
+		return d.use(a)
+	case <-timer.C:
+	}
+	msg := fmt.Sprintf("no greeting within %s in plaintext; trying implicit TLS on a second connection meanwhile", Millis(wait))
+	d.t.Note("ehlo doctor: " + msg)
+	d.progress(msg)
+	return d.race(ctx, first, plainCh, stopPlain, wait)
+}
+
+// race waits for the plaintext greeting and the implicit-TLS attempt;
+// the first to greet is used.
+func (d *doctor) race(ctx context.Context, first attempt, plainCh chan attempt, stopPlain context.CancelFunc, wait time.Duration) bool {
+	tctx, stopTLS := context.WithCancel(ctx)
+	defer stopTLS()
+	tlsCh := make(chan attempt, 1)
+	go func() { tlsCh <- d.dialGreet(tctx, true, wire.NewTranscript()) }()
+	var plain attempt
+	var tlsErr error
+	for plainCh != nil || tlsCh != nil {
+		select {
+		case a := <-plainCh:
+			plainCh, plain = nil, a
+			if a.err == nil {
+				stopTLS()
+				d.dropTLS(tlsCh)
+				return d.use(a) // a slow greeting: a finding of its own
+			}
+		case b := <-tlsCh:
+			tlsCh = nil
+			if b.err == nil {
+				stopPlain()
+				if plainCh != nil {
+					<-plainCh
+				}
+				first.c.Close()
+				return d.switchToTLS(b, wait)
+			}
+			tlsErr = b.err
+			d.t.Note("ehlo doctor: implicit TLS did not work either (" + detail(b.err) + ")")
+		}
+	}
+	return d.noGreeting(plain, tlsErr)
+}
+
+// dropTLS closes the implicit-TLS attempt once the plaintext one won.
+func (d *doctor) dropTLS(tlsCh chan attempt) {
+	if tlsCh == nil {
+		return
+	}
+	if b := <-tlsCh; b.c != nil {
+		b.c.Close()
+	}
+}
+
+// noGreeting records that neither mode got a greeting.
+func (d *doctor) noGreeting(plain attempt, tlsErr error) bool {
+	p := problemOf(plain.err, StepGreeting, false)
+	if p.Kind == session.ProblemTimeout {
+		p.Kind, p.After = session.ProblemNoGreeting, plain.took
+	}
+	d.fail(p)
+	d.facts.Retry = &session.Retry{ImplicitTLS: true, Detail: detail(tlsErr)}
+	return false
+}
+
+// switchToTLS continues on the implicit-TLS connection: the port expects
+// implicit TLS. The plaintext attempt's entries stay in the transcript.
+func (d *doctor) switchToTLS(b attempt, wait time.Duration) bool {
+	d.facts.Problems = append(d.facts.Problems, session.Problem{Kind: session.ProblemNoGreeting, Step: StepGreeting, After: wait})
+	d.facts.Retry = &session.Retry{ImplicitTLS: true, Worked: true}
+	d.t.Note("ehlo doctor: implicit TLS greeted; continuing on that connection")
+	d.earlier = d.t.Entries()
+	d.t = b.t
+	return d.use(b)
+}
+
+// use takes an attempt as the session: its facts, or its problem.
+func (d *doctor) use(a attempt) bool {
+	d.facts.Connect = a.dial
+	if a.err != nil && a.c == nil && a.step == StepConnect {
+		d.fail(problemOf(a.err, StepConnect, a.inTLS))
+		return false
+	}
+	d.c, d.address = a.c, a.c.Conn().Addr()
+	info, inTLS := a.c.Conn().TLS()
+	d.facts.ImplicitTLS = inTLS
+	if inTLS {
+		d.facts.TLS = tlsFactsOf(info, d.start)
+		d.noteUnverified(info)
+	}
+	if a.err != nil {
+		p := problemOf(a.err, StepGreeting, inTLS)
+		if p.Kind == session.ProblemTimeout {
+			p.Kind = session.ProblemNoGreeting
+		}
+		d.fail(p)
+		return false
+	}
+	d.facts.Add(session.Exchange{TLS: inTLS, Reply: a.g, Took: a.took})
+	if a.g.Code != 220 {
+		a.c.Close()
+		return false
+	}
+	return true
+}
+
+func (d *doctor) greetingWait() time.Duration {
+	if d.cfg.GreetingWait > 0 {
+		return d.cfg.GreetingWait
+	}
+	return DefaultGreetingWait
+}
+
+// timeout is the deadline of one exchange, as wire applies it.
+func (d *doctor) timeout() time.Duration {
+	if d.cfg.Options.Timeout > 0 {
+		return d.cfg.Options.Timeout
+	}
+	return 5 * time.Minute
+}
+
+func (d *doctor) progress(msg string) {
+	if d.cfg.Progress != nil {
+		d.cfg.Progress(msg)
+	}
+}
+
+// ---- EHLO and STARTTLS ----
+
+// do sends one command and files the exchange; a broken exchange becomes a
+// problem and false.
+func (d *doctor) do(ctx context.Context, line string) (session.Reply, bool) {
+	_, inTLS := d.c.Conn().TLS()
+	start := time.Now()
+	r, err := d.c.Do(ctx, line)
+	took := time.Since(start)
+	if err != nil {
+		d.fail(problemOf(err, session.Verb(line), inTLS))
+		return r, false
+	}
+	d.facts.Add(session.Exchange{Command: line, TLS: inTLS, Reply: r, Took: took})
+	return r, true
+}
+
+// hello sends EHLO, and HELO when EHLO is refused (RFC 5321 3.2).
+func (d *doctor) hello(ctx context.Context) bool {
+	helo := d.cfg.Options.helo()
+	r, ok := d.do(ctx, "EHLO "+helo)
+	if ok && r.Class() == session.ClassPermanent {
+		r, ok = d.do(ctx, "HELO "+helo)
+	}
+	return ok && r.OK()
+}
+
+// upgrade sends STARTTLS when offered on a plaintext link, handshakes and
+// says EHLO again. A refused STARTTLS leaves the link in plaintext: the
+// diagnosis goes on without TLS.
+func (d *doctor) upgrade(ctx context.Context) bool {
+	if _, inTLS := d.c.Conn().TLS(); inTLS || d.cfg.Options.NoStartTLS || !d.c.State().Caps.Has("STARTTLS") {
+		return true
+	}
+	start := time.Now()
+	r, info, err := d.c.StartTLS(ctx)
+	if r.Code != 0 {
+		d.facts.Add(session.Exchange{Command: "STARTTLS", Reply: r, Took: time.Since(start) - info.Handshake})
+	}
+	switch {
+	case errors.Is(err, ErrNoUpgrade):
+		return true
+	case err != nil:
+		d.fail(problemOf(err, StepStartTLS, false))
+		return false
+	}
+	d.facts.TLS = tlsFactsOf(info, d.start)
+	d.noteUnverified(info)
+	return d.hello(ctx)
+}
+
+// noteUnverified says in the transcript why the session goes on over a
+// link whose certificate did not verify.
+func (d *doctor) noteUnverified(info wire.TLSInfo) {
+	if !info.Verified {
+		d.c.Conn().Note("ehlo doctor: the certificate did not verify; going on only to diagnose")
+	}
+}
+
+// ---- AUTH ----
+
+// authenticate signs in when credentials were given and it is safe to
+// send them. It reports whether the transaction may follow: not after a
+// refused AUTH.
+func (d *doctor) authenticate(ctx context.Context) bool {
+	if d.cfg.User == "" {
+		return true
+	}
+	d.facts.Auth = &session.AuthFacts{User: d.cfg.User}
+	caps := d.c.State().Caps
+	if !caps.Has("AUTH") {
+		return true
+	}
+	if reason := d.holdBack(); reason != "" {
+		d.facts.Auth.Skipped = reason
+		return true
+	}
+	mech := session.PreferredMechanism(caps.AuthMechanisms())
+	if mech == "" {
+		d.facts.Auth.Skipped = "no mechanism ehlo implements is offered (" + strings.Join(caps.AuthMechanisms(), " ") + ")"
+		return true
+	}
+	m, err := session.NewMechanism(mech, d.cfg.User, d.cfg.Password)
+	if err != nil {
+		d.facts.Auth.Skipped = err.Error()
+		return true
+	}
+	return d.auth(ctx, m)
+}
+
+func (d *doctor) auth(ctx context.Context, m session.Mechanism) bool {
+	_, inTLS := d.c.Conn().TLS()
+	start := time.Now()
+	r, err := d.c.Auth(ctx, m, d.cfg.User)
+	took := time.Since(start)
+	if r.Code != 0 {
+		d.facts.Add(session.Exchange{Command: session.RedactedAuth(m.Name(), d.cfg.User), TLS: inTLS, Reply: r, Took: took})
+	}
+	if err != nil && !IsAuthRefused(err) && r.Code == 0 {
+		d.fail(problemOf(err, StepAuth, inTLS))
+	}
+	return r.Code == 235
+}
+
+// holdBack says why credentials must not be sent now, or "" (SAFETY.md:
+// never over an unverified link, never in clear to a remote host, unless
+// the user said --insecure).
+func (d *doctor) holdBack() string {
+	if d.cfg.Options.Insecure {
+		return ""
+	}
+	info, inTLS := d.c.Conn().TLS()
+	switch {
+	case inTLS && !info.Verified:
+		return "the certificate did not verify (pass --insecure to send them anyway)"
+	case !inTLS && !loopback(d.cfg.Target):
+		return "the connection is not encrypted and the server is not on this machine (pass --insecure to send them anyway)"
+	}
+	return ""
+}
+
+// loopback reports whether the target's host is this machine.
+func loopback(target string) bool {
+	host, _, err := wire.ParseTarget(target)
+	if err != nil {
+		return false
+	}
+	if strings.EqualFold(host, "localhost") {
+		return true
+	}
+	ip := net.ParseIP(host)
+	return ip != nil && ip.IsLoopback()
+}
+
+// ---- MAIL, RCPT, DATA ----
+
+// transaction sends MAIL and RCPT, then RSET, or the test message.
+func (d *doctor) transaction(ctx context.Context) {
+	if d.cfg.From == "" {
+		return
+	}
+	message := d.testMessage()
+	var params []string
+	if d.cfg.Send && d.c.State().Caps.Has("SIZE") {
+		params = append(params, fmt.Sprintf("SIZE=%d", len(message))) // RFC 1870 6
+	}
+	line, _ := session.MailFrom(d.cfg.From, params...)
+	if r, ok := d.do(ctx, line); !ok || !r.OK() {
+		return
+	}
+	accepted := 0
+	for _, to := range d.cfg.To {
+		line, _ := session.RcptTo(to)
+		r, ok := d.do(ctx, line)
+		if !ok {
+			return
+		}
+		if r.Code == 250 || r.Code == 251 {
+			accepted++
+		}
+	}
+	if d.cfg.Send && accepted > 0 {
+		d.data(ctx, message)
+		return
+	}
+	d.do(ctx, "RSET")
+}
+
+// data sends DATA and the message, dot-stuffed by session.DataWriter.
+func (d *doctor) data(ctx context.Context, message string) {
+	if r, ok := d.do(ctx, "DATA"); !ok || r.Code != 354 {
+		return
+	}
+	_, inTLS := d.c.Conn().TLS()
+	start := time.Now()
+	dw := session.NewDataWriter(rawWriter{ctx: ctx, c: d.c})
+	_, err := io.Copy(dw, strings.NewReader(message))
+	if err == nil {
+		err = dw.Close()
+	}
+	if err != nil {
+		d.fail(problemOf(err, "DATA", inTLS))
+		return
+	}
+	d.c.state = d.c.state.DataEnded()
+	r, err := d.c.read(ctx)
+	if err != nil {
+		d.fail(problemOf(err, StepDataEnd, inTLS))
+		return
+	}
+	d.c.state = d.c.state.Received(r)
+	d.facts.Add(session.Exchange{Command: ".", TLS: inTLS, Reply: r, Took: time.Since(start)})
+}
+
+// testMessage is the small message --send delivers (RFC 5322: Date and
+// From are required; Message-ID is expected).
+func (d *doctor) testMessage() string {
+	var id [12]byte
+	_, _ = rand.Read(id[:])
+	domain := d.cfg.Options.helo()
+	var b strings.Builder
+	fmt.Fprintf(&b, "Date: %s\r\n", d.start.Format(time.RFC1123Z))
+	fmt.Fprintf(&b, "From: <%s>\r\n", d.cfg.From)
+	fmt.Fprintf(&b, "To: <%s>\r\n", strings.Join(d.cfg.To, ">, <"))
+	fmt.Fprintf(&b, "Message-ID: <%s@%s>\r\n", hex.EncodeToString(id[:]), domain)
+	b.WriteString("Subject: ehlo doctor test\r\nMIME-Version: 1.0\r\nContent-Type: text/plain; charset=us-ascii\r\n\r\n")
+	b.WriteString("This message was sent by `ehlo doctor --send` to check that this server accepts mail.\r\n")
+	return b.String()
+}
+
+// quit ends the session politely; its reply is filed like the others, so a
+// slow QUIT shows in the timing, but its failure is no problem.
+func (d *doctor) quit(ctx context.Context) {
+	_, inTLS := d.c.Conn().TLS()
+	start := time.Now()
+	if r, err := d.c.Do(ctx, "QUIT"); err == nil {
+		d.facts.Add(session.Exchange{Command: "QUIT", TLS: inTLS, Reply: r, Took: time.Since(start)})
+	}
+}
+
+// ---- from errors and wire facts to session facts ----
+
+// problemOf classifies an error of a step.
+func problemOf(err error, step string, inTLS bool) session.Problem {
+	p := session.Problem{Kind: session.ProblemOther, Step: step, TLS: inTLS, Detail: detail(err)}
+	var (
+		inj    *wire.InjectionError
+		plain  *wire.PlaintextError
+		to     *wire.TimeoutError
+		closed *wire.ClosedError
+		proto  *wire.ProtocolError
+		limit  *wire.LimitError
+		op     *net.OpError
+	)
+	switch {
+	case errors.As(err, &inj):
+		p.Kind, p.Bytes = session.ProblemInjection, inj.Bytes
+	case errors.As(err, &plain):
+		p.Kind, p.Bytes = session.ProblemPlaintextAnswer, plain.Bytes
+	case errors.As(err, &to):
+		p.Kind, p.After = session.ProblemTimeout, to.After
+	case errors.As(err, &closed):
+		p.Kind = session.ProblemClosed
+	case errors.As(err, &proto), errors.As(err, &limit), errors.Is(err, session.ErrMalformedReply):
+		p.Kind = session.ProblemProtocol
+	case errors.As(err, &op) && op.Op == "dial":
+		p.Kind = session.ProblemConnect
+	case step == StepConnect && inTLS, step == StepStartTLS:
+		p.Kind = session.ProblemTLS
+	case step == StepConnect:
+		p.Kind = session.ProblemConnect
+	}
+	return p
+}
+
+// detail is an error in words for a finding: Explain's sentence, with any
+// control character escaped.
+func detail(err error) string {
+	return strings.ReplaceAll(session.SanitizeString(Explain(err)), `\\`, `\`)
+}
+
+// TLSFacts turns wire's TLS facts into the session's, naming the
+// certificate problem. now tells an expired certificate from one not yet
+// valid.
+func TLSFacts(info wire.TLSInfo, now time.Time) session.TLSFacts {
+	t := session.TLSFacts{Version: info.Version, Cipher: info.Cipher, ServerName: info.ServerName,
+		Verified: info.Verified, Handshake: info.Handshake}
+	for _, c := range info.Chain {
+		t.Chain = append(t.Chain, session.Cert{Subject: c.Subject, Issuer: c.Issuer,
+			Names: append(append([]string{}, c.DNSNames...), c.IPs...), NotBefore: c.NotBefore, NotAfter: c.NotAfter,
+			SHA256: c.SHA256, SelfSigned: c.SelfSigned})
+	}
+	if !info.Verified {
+		t.Problem, t.Detail = certProblem(info.VerifyError, now), ExplainVerify(info.VerifyError)
+	}
+	return t
+}
+
+func tlsFactsOf(info wire.TLSInfo, now time.Time) *session.TLSFacts {
+	t := TLSFacts(info, now)
+	return &t
+}
+
+// certProblem names why a chain did not verify (crypto/x509's errors).
+func certProblem(err error, now time.Time) session.CertProblem {
+	var (
+		ua  x509.UnknownAuthorityError
+		hn  x509.HostnameError
+		inv x509.CertificateInvalidError
+	)
+	switch {
+	case errors.As(err, &ua):
+		return session.CertUnknownAuthority
+	case errors.As(err, &hn):
+		return session.CertNameMismatch
+	case errors.As(err, &inv) && inv.Reason == x509.Expired && inv.Cert != nil && now.Before(inv.Cert.NotBefore):
+		return session.CertNotYetValid
+	case errors.As(err, &inv) && inv.Reason == x509.Expired:
+		return session.CertExpired
+	}
+	return session.CertOther
+}
+
+// ReadSecretLine reads one line, such as a password given on standard
+// input, without its line ending. It reads byte by byte so that nothing
+// after the line is consumed, and refuses lines over 4096 bytes.
+func ReadSecretLine(r io.Reader) (string, error) {
+	var b []byte
+	one := make([]byte, 1)
+	for {
+		n, err := r.Read(one)
+		if n == 1 && one[0] == '\n' {
+			break
+		}
+		if n == 1 {
+			b = append(b, one[0])
+		}
+		if len(b) > 4096 {
+			return "", errors.New("the line is longer than 4096 bytes")
+		}
+		if errors.Is(err, io.EOF) {
+			break
+		}
+		if err != nil {
+			return "", err
+		}
+	}
+	return strings.TrimSuffix(string(b), "\r"), nil
+}

@@ -1,0 +1,130 @@
+package client
+
+import (
+	"fmt"
+	"io"
+	"strings"
+
+	"github.com/ehlo-sh/ehlo/session"
+)
+
+// WriteDoctor prints a doctor result for people: a header, the numbered
+// findings with their evidence and fix, the timing waterfall and a count.
+// All server text was sanitized by session.Diagnose; the password is in
+// none of it.
+func WriteDoctor(w io.Writer, r DoctorResult, o WaterfallOptions) {
+	p := &printer{w: w}
+	p.linef("ehlo doctor %s  (%s)", clean(r.Target), doctorMode(r))
+	for i, f := range r.Findings {
+		p.blank()
+		writeFinding(p, i+1, f)
+	}
+	if len(r.Findings) == 0 {
+		p.blank()
+		p.linef("no findings")
+	}
+	if len(r.Timeline) > 0 {
+		p.blank()
+		p.linef("timing")
+		WriteWaterfall(w, r.Timeline, o)
+	}
+	p.blank()
+	p.linef("%s", doctorSummary(r.Findings))
+}
+
+// writeFinding prints "1. [error] Title", the evidence indented, then the
+// fix with its continuation lines aligned under it.
+func writeFinding(p *printer, n int, f session.Finding) {
+	p.linef("%d. [%s] %s", n, f.Severity, f.Title)
+	for _, e := range f.Evidence {
+		p.linef("     %s", e)
+	}
+	if f.Fix == "" {
+		return
+	}
+	for i, line := range strings.Split(f.Fix, "\n") {
+		if i == 0 {
+			p.linef("   fix: %s", line)
+			continue
+		}
+		p.linef("        %s", line)
+	}
+}
+
+// doctorMode says how the session the findings describe was spoken.
+func doctorMode(r DoctorResult) string {
+	f := r.Facts
+	addr := r.Address + ", "
+	switch r.Address {
+	case "":
+		addr = "not connected, "
+	case r.Target:
+		addr = ""
+	}
+	mode := "plaintext"
+	switch {
+	case f.ImplicitTLS:
+		mode = "implicit TLS"
+	case f.TLS != nil:
+		mode = "plaintext, then STARTTLS"
+	}
+	return addr + mode
+}
+
+// doctorSummary counts the findings by severity.
+func doctorSummary(fs []session.Finding) string {
+	var n [3]int
+	for _, f := range fs {
+		if int(f.Severity) < len(n) {
+			n[f.Severity]++
+		}
+	}
+	verdict := "no errors"
+	if n[session.SeverityError] > 0 {
+		verdict = "FAILED"
+	}
+	return fmt.Sprintf("%s: %d error%s, %d warning%s, %d info", verdict,
+		n[0], plural(n[0]), n[1], plural(n[1]), n[2])
+}
+
+func plural(n int) string {
+	if n == 1 {
+		return ""
+	}
+	return "s"
+}
+
+// DoctorJSON is the machine-readable form of a doctor run, as
+// `doctor --json` prints it. Finding IDs are the stable IDs of
+// session.Rules; the transcript's secrets show their redacted form.
+type DoctorJSON struct {
+	Target     string        `json:"target"`
+	Address    string        `json:"address"`
+	OK         bool          `json:"ok"` // no finding is an error
+	Findings   []FindingJSON `json:"findings"`
+	Timing     []SpanJSON    `json:"timing"`
+	Transcript []EntryJSON   `json:"transcript"`
+}
+
+// FindingJSON is one finding.
+type FindingJSON struct {
+	ID       string   `json:"id"`
+	Severity string   `json:"severity"`
+	Title    string   `json:"title"`
+	Evidence []string `json:"evidence"`
+	Fix      string   `json:"fix"`
+}
+
+// JSON converts a doctor result.
+func (r DoctorResult) JSON() DoctorJSON {
+	out := DoctorJSON{Target: clean(r.Target), Address: r.Address, OK: !r.Failed(),
+		Findings: []FindingJSON{}, Timing: SpansJSON(r.Timeline), Transcript: []EntryJSON{}}
+	for _, f := range r.Findings {
+		out.Findings = append(out.Findings, FindingJSON{ID: f.ID, Severity: f.Severity.String(), Title: f.Title,
+			Evidence: append([]string{}, f.Evidence...), Fix: f.Fix})
+	}
+	for _, e := range r.Entries {
+		out.Transcript = append(out.Transcript, entryJSON(e))
+	}
+	return out
+}

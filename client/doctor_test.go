@@ -1,0 +1,459 @@
+package client
+
+import (
+	"bufio"
+	"bytes"
+	"context"
+	"encoding/json"
+	"net"
+	"slices"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/ehlo-sh/ehlo/lab"
+	"github.com/ehlo-sh/ehlo/session"
+	"github.com/ehlo-sh/ehlo/wire"
+)
+
+// doctorLab runs the doctor on a lab endpoint. Implicit TLS follows the
+// endpoint unless change says otherwise.
+func doctorLab(t *testing.T, l *lab.Lab, name string, change func(*DoctorConfig)) DoctorResult {
+	t.Helper()
+	j := labJob(t, l, name)
+	cfg := DoctorConfig{Target: j.Target, Options: j.Options, GreetingWait: 200 * time.Millisecond}
+	if change != nil {
+		change(&cfg)
+	}
+	if err := cfg.Check(); err != nil {
+		t.Fatal(err)
+	}
+	return Doctor(context.Background(), cfg)
+}
+
+func ids(r DoctorResult) []string {
+	var out []string
+	for _, f := range r.Findings {
+		out = append(out, f.ID)
+	}
+	return out
+}
+
+func wantFirst(t *testing.T, r DoctorResult, first string, also ...string) {
+	t.Helper()
+	got := ids(r)
+	if len(got) == 0 || got[0] != first {
+		t.Fatalf("findings %q, want %s first", got, first)
+	}
+	for _, id := range also {
+		if !slices.Contains(got, id) {
+			t.Errorf("findings %q, want %s among them", got, id)
+		}
+	}
+}
+
+func TestDoctorLabEndpoints(t *testing.T) {
+	l := startLab(t)
+	plain := func(c *DoctorConfig) { c.Options.ImplicitTLS = false }
+	relay := func(c *DoctorConfig) { c.From, c.To = "a@x.example", []string{"b@example.org"} }
+	tests := []struct {
+		endpoint string
+		change   func(*DoctorConfig)
+		first    string
+		also     []string
+		failed   bool
+	}{
+		{"submission", nil, "auth-after-starttls", []string{"tls-ok", "size-limit", "pipelining", "8bitmime", "smtputf8", "enhancedstatuscodes", "chunking"}, false},
+		{"legacy", nil, "auth-plaintext", []string{"no-starttls"}, true},
+		{"smtps", plain, "port-expects-implicit-tls", []string{"tls-ok", "auth-offered"}, true},
+		{"smtps", nil, "tls-ok", []string{"auth-offered"}, false},
+		{"mx", nil, "auth-missing", []string{"tls-ok"}, false},
+		{"mx", relay, "relay-denied", []string{"auth-missing", "mail-accepted"}, true},
+	}
+	for _, tt := range tests {
+		r := doctorLab(t, l, tt.endpoint, tt.change)
+		t.Run(tt.endpoint+"/"+tt.first, func(t *testing.T) {
+			wantFirst(t, r, tt.first, tt.also...)
+			if r.Failed() != tt.failed {
+				t.Errorf("Failed() = %v, want %v", r.Failed(), tt.failed)
+			}
+		})
+	}
+}
+
+func TestDoctorImplicitTLSRetry(t *testing.T) {
+	l := startLab(t)
+	var progress []string
+	r := doctorLab(t, l, "smtps", func(c *DoctorConfig) {
+		c.Options.ImplicitTLS = false
+		c.Progress = func(s string) { progress = append(progress, s) }
+	})
+	f := r.Facts
+	if !f.ImplicitTLS || f.Retry == nil || !f.Retry.ImplicitTLS || !f.Retry.Worked || f.Greeting == nil || !f.Greeting.TLS {
+		t.Fatalf("facts: implicit %v retry %+v greeting %+v", f.ImplicitTLS, f.Retry, f.Greeting)
+	}
+	if len(progress) != 1 || !strings.Contains(progress[0], "trying implicit TLS") {
+		t.Errorf("progress = %q", progress)
+	}
+	if !strings.Contains(r.Findings[0].Title, "with TLS it greeted") {
+		t.Errorf("title %q", r.Findings[0].Title)
+	}
+	// The transcript keeps both attempts; the timeline shows the wait.
+	if n := countNotes(r, "connected to"); n != 2 {
+		t.Errorf("%d connections in the transcript, want 2", n)
+	}
+	if !slices.ContainsFunc(r.Timeline, func(s Span) bool { return s.Label == "no greeting" && s.Took >= 200*time.Millisecond }) {
+		t.Errorf("timeline %+v has no wait", r.Timeline)
+	}
+}
+
+func TestDoctorPlaintextRetry(t *testing.T) {
+	r := doctorLab(t, startLab(t), "submission", func(c *DoctorConfig) { c.Options.ImplicitTLS = true })
+	wantFirst(t, r, "port-expects-plaintext", "auth-after-starttls", "tls-ok")
+	if r.Facts.Retry == nil || r.Facts.Retry.ImplicitTLS || !r.Facts.Retry.Worked || r.Facts.ImplicitTLS {
+		t.Errorf("retry %+v implicit %v", r.Facts.Retry, r.Facts.ImplicitTLS)
+	}
+	if ev := strings.Join(r.Findings[0].Evidence, "\n"); !strings.Contains(ev, "S: 220 submission.lab.test") {
+		t.Errorf("evidence %s", ev)
+	}
+}
+
+func countNotes(r DoctorResult, prefix string) int {
+	n := 0
+	for _, e := range r.Entries {
+		if e.Dir == wire.Note && strings.HasPrefix(string(e.Data), prefix) {
+			n++
+		}
+	}
+	return n
+}
+
+// everything renders a result every way a user may see it.
+func everything(t *testing.T, r DoctorResult) string {
+	t.Helper()
+	var out bytes.Buffer
+	WriteDoctor(&out, r, WaterfallOptions{})
+	if err := json.NewEncoder(&out).Encode(r.JSON()); err != nil {
+		t.Fatal(err)
+	}
+	_ = WriteTranscript(&out, r.Entries, TranscriptFormat{Times: true})
+	return out.String()
+}
+
+func TestDoctorCredentials(t *testing.T) {
+	l := startLab(t)
+	withUser := func(password string) func(*DoctorConfig) {
+		return func(c *DoctorConfig) { c.User, c.Password = lab.User, password }
+	}
+	ok := doctorLab(t, l, "submission", withUser(lab.Password))
+	wantFirst(t, ok, "auth-after-starttls", "auth-ok")
+	if ok.Failed() || ok.Facts.Auth.Mechanism != "CRAM-MD5" {
+		t.Errorf("failed %v, mechanism %q", ok.Failed(), ok.Facts.Auth.Mechanism)
+	}
+
+	const wrong = "not-the-password-4f9c"
+	bad := doctorLab(t, l, "submission", withUser(wrong))
+	wantFirst(t, bad, "auth-bad-credentials", "auth-after-starttls")
+	if !bad.Failed() || !strings.Contains(bad.Findings[0].Fix, "app password") {
+		t.Errorf("failed %v, fix %q", bad.Failed(), bad.Findings[0].Fix)
+	}
+	for _, r := range []DoctorResult{ok, bad} {
+		text := everything(t, r)
+		for _, secret := range []string{wrong, lab.Password} {
+			if strings.Contains(text, secret) {
+				t.Errorf("output shows the password %q", secret)
+			}
+		}
+		if !strings.Contains(text, `AUTH CRAM-MD5 <redacted user=\"alice\">`) && !strings.Contains(text, `AUTH CRAM-MD5 <redacted user="alice">`) {
+			t.Errorf("no redacted AUTH line in\n%s", text)
+		}
+	}
+}
+
+func TestDoctorSend(t *testing.T) {
+	l := startLab(t)
+	r := doctorLab(t, l, "submission", func(c *DoctorConfig) {
+		c.User, c.Password, c.From, c.To, c.Send = lab.User, lab.Password, "alice@lab.test", []string{"bob@lab.test"}, true
+	})
+	wantFirst(t, r, "auth-after-starttls", "auth-ok", "mail-accepted", "rcpt-accepted", "message-accepted")
+	msgs := l.Messages()
+	if len(msgs) != 1 || msgs[0].Subject() != "ehlo doctor test" || !bytes.Contains(msgs[0].Data, []byte("Message-ID: <")) {
+		t.Fatalf("mailbox: %+v", msgs)
+	}
+	if !slices.ContainsFunc(r.Timeline, func(s Span) bool { return s.Label == "message" }) {
+		t.Errorf("timeline %+v has no message", r.Timeline)
+	}
+}
+
+func TestDoctorRsetWithoutSend(t *testing.T) {
+	l := startLab(t)
+	r := doctorLab(t, l, "submission", func(c *DoctorConfig) {
+		c.User, c.Password, c.From, c.To = lab.User, lab.Password, "alice@lab.test", []string{"bob@lab.test"}
+	})
+	wantFirst(t, r, "auth-after-starttls", "rcpt-accepted")
+	if len(l.Messages()) != 0 || !slices.ContainsFunc(r.Facts.Others, func(x session.Exchange) bool { return x.Command == "RSET" }) {
+		t.Errorf("messages %d, others %+v", len(l.Messages()), r.Facts.Others)
+	}
+}
+
+// TestDoctorUnverifiedKeepsCredentials: the system roots do not know the
+// lab's CA. The diagnosis goes on, but the password is not sent.
+func TestDoctorUnverifiedKeepsCredentials(t *testing.T) {
+	l := startLab(t)
+	r := doctorLab(t, l, "submission", func(c *DoctorConfig) {
+		c.Options.RootCAs = nil
+		c.User, c.Password = lab.User, lab.Password
+	})
+	wantFirst(t, r, "tls-unknown-authority", "auth-after-starttls", "auth-not-tried")
+	if r.Facts.Auth.Exchange != nil || slices.ContainsFunc(r.Entries, func(e wire.Entry) bool {
+		return e.Dir == wire.Client && session.Verb(EntryText(e, false)) == "AUTH"
+	}) {
+		t.Errorf("AUTH was sent over an unverified link")
+	}
+	insecure := doctorLab(t, l, "submission", func(c *DoctorConfig) {
+		c.Options.RootCAs, c.Options.Insecure = nil, true
+		c.User, c.Password = lab.User, lab.Password
+	})
+	wantFirst(t, insecure, "tls-unknown-authority", "auth-ok")
+}
+
+func TestDoctorNameMismatch(t *testing.T) {
+	r := doctorLab(t, startLab(t), "submission", func(c *DoctorConfig) { c.Options.ServerName = "wrong.example" })
+	wantFirst(t, r, "tls-name-mismatch")
+	if !strings.Contains(r.Findings[0].Title, "not wrong.example") {
+		t.Errorf("title %q", r.Findings[0].Title)
+	}
+}
+
+func TestDoctorConnectFailed(t *testing.T) {
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	addr := ln.Addr().String()
+	ln.Close()
+	r := Doctor(context.Background(), DoctorConfig{Target: addr, Options: Options{Timeout: time.Second}})
+	wantFirst(t, r, "connect-failed")
+	if !r.Failed() || len(r.Findings) != 1 {
+		t.Errorf("findings %q", ids(r))
+	}
+}
+
+func TestDoctorCheck(t *testing.T) {
+	bad := []DoctorConfig{
+		{Target: "bad target"},
+		{Target: "x", User: "u"},
+		{Target: "x", To: []string{"b@x"}},
+		{Target: "x", From: "a@x", Send: true},
+		{Target: "x", From: "a@x>\r\nRCPT TO:<evil@x"},
+		{Target: "x", From: "a@x", To: []string{"<b@x"}},
+	}
+	for _, cfg := range bad {
+		if cfg.Check() == nil {
+			t.Errorf("Check(%+v) passed", cfg)
+		}
+	}
+	if err := (DoctorConfig{Target: "x:587", User: "u", Password: "p", From: "a@x", To: []string{"b@x"}, Send: true}).Check(); err != nil {
+		t.Error(err)
+	}
+}
+
+// fakeServer serves each connection with script, given its index, on
+// loopback until the test ends.
+func fakeServer(t *testing.T, script func(n int, c net.Conn, r *bufio.Reader)) string {
+	t.Helper()
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	var wg sync.WaitGroup
+	t.Cleanup(func() { ln.Close(); wg.Wait() })
+	wg.Go(func() {
+		for n := 0; ; n++ {
+			c, err := ln.Accept()
+			if err != nil {
+				return
+			}
+			wg.Go(func() {
+				defer c.Close()
+				script(n, c, bufio.NewReader(c))
+			})
+		}
+	})
+	return ln.Addr().String()
+}
+
+// serve answers each command line with the reply mapped to its verb, until
+// QUIT or a command it has no answer for.
+func serve(c net.Conn, r *bufio.Reader, replies map[string]string) {
+	for {
+		line, err := r.ReadString('\n')
+		if err != nil {
+			return
+		}
+		verb := session.Verb(strings.TrimRight(line, "\r\n"))
+		reply, ok := replies[verb]
+		if !ok {
+			return
+		}
+		c.Write([]byte(reply))
+		if verb == "QUIT" {
+			return
+		}
+	}
+}
+
+func TestDoctorStartTLSInjection(t *testing.T) {
+	addr := fakeServer(t, func(_ int, c net.Conn, r *bufio.Reader) {
+		c.Write([]byte("220 fake ESMTP\r\n"))
+		serve(c, r, map[string]string{
+			"EHLO":     "250-fake\r\n250 STARTTLS\r\n",
+			"STARTTLS": "220 go ahead\r\n250-injected\x1b[2J\r\n",
+		})
+	})
+	r := Doctor(context.Background(), DoctorConfig{Target: addr, Options: Options{Timeout: 2 * time.Second}})
+	wantFirst(t, r, "starttls-injection")
+	if ev := strings.Join(r.Findings[0].Evidence, "\n"); !strings.Contains(ev, `S: 250-injected\x1b[2J`) {
+		t.Errorf("evidence %s", ev)
+	}
+}
+
+func TestDoctorStartTLSRefused(t *testing.T) {
+	addr := fakeServer(t, func(_ int, c net.Conn, r *bufio.Reader) {
+		c.Write([]byte("220 fake ESMTP\r\n"))
+		serve(c, r, map[string]string{
+			"EHLO":     "250-fake\r\n250-STARTTLS\r\n250 AUTH PLAIN\r\n",
+			"STARTTLS": "454 4.7.0 TLS not available due to local problem\r\n",
+			"QUIT":     "221 bye\r\n",
+		})
+	})
+	r := Doctor(context.Background(), DoctorConfig{Target: addr, Options: Options{Timeout: 2 * time.Second}})
+	wantFirst(t, r, "starttls-refused", "auth-offered-in-clear")
+	if !slices.ContainsFunc(r.Facts.Others, func(x session.Exchange) bool { return x.Command == "QUIT" }) {
+		t.Error("the session did not go on to QUIT after a refused STARTTLS")
+	}
+}
+
+// TestDoctorNoGreetingAnywhere: silent in plaintext, and the implicit-TLS
+// attempt is answered in plaintext after the first connection is let go.
+func TestDoctorNoGreetingAnywhere(t *testing.T) {
+	second := make(chan struct{})
+	addr := fakeServer(t, func(n int, c net.Conn, r *bufio.Reader) {
+		if n == 0 {
+			<-second // silent until the TLS attempt came and went
+			r.ReadByte()
+			return
+		}
+		r.ReadByte() // the ClientHello
+		c.Write([]byte("500 what?\r\n"))
+		close(second)
+	})
+	r := Doctor(context.Background(), DoctorConfig{Target: addr, GreetingWait: 20 * time.Millisecond,
+		Options: Options{Timeout: 500 * time.Millisecond}})
+	wantFirst(t, r, "no-greeting")
+	if ev := strings.Join(r.Findings[0].Evidence, "\n"); !strings.Contains(ev, "retried with implicit TLS") {
+		t.Errorf("evidence %s", ev)
+	}
+}
+
+// TestDoctorLateGreetingWins: the plaintext greeting comes once the
+// implicit-TLS attempt has failed; the session goes on in plaintext.
+func TestDoctorLateGreetingWins(t *testing.T) {
+	tlsTried := make(chan struct{})
+	addr := fakeServer(t, func(n int, c net.Conn, r *bufio.Reader) {
+		if n == 1 {
+			r.ReadByte()
+			c.Write([]byte("220 too early\r\n"))
+			close(tlsTried)
+			return
+		}
+		<-tlsTried
+		c.Write([]byte("220 slow ESMTP\r\n"))
+		serve(c, r, map[string]string{"EHLO": "250-slow\r\n250 8BITMIME\r\n", "QUIT": "221 bye\r\n"})
+	})
+	r := Doctor(context.Background(), DoctorConfig{Target: addr, GreetingWait: 20 * time.Millisecond,
+		Options: Options{Timeout: 2 * time.Second}})
+	if slices.ContainsFunc(ids(r), func(id string) bool { return strings.HasPrefix(id, "port-") }) || r.Facts.ImplicitTLS {
+		t.Fatalf("findings %q", ids(r))
+	}
+	if r.Facts.Greeting == nil || len(r.Facts.Hellos) != 1 || r.Facts.Greeting.Took < 20*time.Millisecond {
+		t.Errorf("greeting %+v, hellos %d", r.Facts.Greeting, len(r.Facts.Hellos))
+	}
+	wantFirst(t, r, "auth-missing", "no-starttls")
+}
+
+func TestDoctorHeloFallbackAndGreetingRefused(t *testing.T) {
+	helo := fakeServer(t, func(_ int, c net.Conn, r *bufio.Reader) {
+		c.Write([]byte("220 old\r\n"))
+		serve(c, r, map[string]string{"EHLO": "502 5.5.2 Error: command not recognized\r\n", "HELO": "250 old\r\n", "QUIT": "221 bye\r\n"})
+	})
+	wantFirst(t, Doctor(context.Background(), DoctorConfig{Target: helo, Options: Options{Timeout: 2 * time.Second}}), "ehlo-refused")
+
+	refused := fakeServer(t, func(_ int, c net.Conn, _ *bufio.Reader) {
+		c.Write([]byte("554 5.7.1 Your address is listed\r\n"))
+	})
+	wantFirst(t, Doctor(context.Background(), DoctorConfig{Target: refused, Options: Options{Timeout: 2 * time.Second}}), "greeting-refused")
+}
+
+func TestDoctorJSON(t *testing.T) {
+	r := doctorLab(t, startLab(t), "submission", nil)
+	var got struct {
+		Target   string `json:"target"`
+		OK       bool   `json:"ok"`
+		Findings []struct {
+			ID, Severity, Title, Fix string
+			Evidence                 []string
+		} `json:"findings"`
+		Timing []struct {
+			Label  string  `json:"label"`
+			TookMS float64 `json:"took_ms"`
+		} `json:"timing"`
+		Transcript []EntryJSON `json:"transcript"`
+	}
+	b, err := json.Marshal(r.JSON())
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := json.Unmarshal(b, &got); err != nil {
+		t.Fatal(err)
+	}
+	if !got.OK || got.Target != r.Target || len(got.Findings) == 0 || got.Findings[0].ID != "auth-after-starttls" ||
+		got.Findings[0].Severity != "warning" || len(got.Findings[0].Evidence) == 0 || got.Findings[0].Fix == "" {
+		t.Errorf("findings %+v", got.Findings)
+	}
+	labels := []string{}
+	for _, s := range got.Timing {
+		labels = append(labels, s.Label)
+	}
+	want := []string{"connect", "greeting", "EHLO", "STARTTLS", "TLS handshake", "EHLO", "QUIT"}
+	if !slices.Equal(labels, want) {
+		t.Errorf("timing %q, want %q", labels, want)
+	}
+	if len(got.Transcript) == 0 || got.Transcript[0].Dir != "*" {
+		t.Errorf("transcript %+v", got.Transcript)
+	}
+}
+
+func TestWriteDoctor(t *testing.T) {
+	r := doctorLab(t, startLab(t), "submission", nil)
+	var out bytes.Buffer
+	WriteDoctor(&out, r, WaterfallOptions{ASCII: true, Width: 20})
+	text := out.String()
+	for _, want := range []string{
+		"\n1. [warning] AUTH is offered only after STARTTLS",
+		"\n     S: 250-STARTTLS\n",
+		"\n   fix: Upgrade before logging in",
+		"\n        Python smtplib: s = smtplib.SMTP(host, 587); s.ehlo(); s.starttls(",
+		"\ntiming\n  connect ",
+		"\n  TLS handshake ",
+		"\nno errors: 0 errors, ",
+	} {
+		if !strings.Contains(text, want) {
+			t.Errorf("output lacks %q:\n%s", want, text)
+		}
+	}
+	if strings.ContainsAny(text, "\x1b█") {
+		t.Errorf("escape or block character in ASCII output:\n%s", text)
+	}
+}

@@ -1,0 +1,635 @@
+package session
+
+import (
+	"fmt"
+	"slices"
+	"strings"
+	"time"
+)
+
+// Finding is one thing Diagnose has to say about a session. ID is the ID of
+// the Rule it applies (see Rules): stable, documented, and what scripts and
+// the TUI key on. Title and Fix start from the rule's and may carry the
+// session's specifics; Evidence holds sanitized transcript lines in ehlo's
+// markers ("C: EHLO x", "S: 250-AUTH PLAIN", "S~ ..." inside TLS) and
+// notes of ehlo's own ("* no greeting within 5s").
+type Finding struct {
+	ID       string
+	Severity Severity
+	Title    string
+	Evidence []string
+	Fix      string
+}
+
+// Timing thresholds of the slow-greeting, tarpit and tls-expiring-soon
+// findings.
+const (
+	SlowGreeting     = 3 * time.Second     // a greeting later than this is slow
+	SlowReply        = 3 * time.Second     // a command reply later than this is a tarpit sign
+	CertExpiringSoon = 14 * 24 * time.Hour // a verified certificate closer to its end than this (or a third of its lifetime) gets a warning
+)
+
+// Diagnose judges the facts of one session and returns its findings,
+// ordered: errors, then warnings, then information; within a severity in
+// the order the session meets them (the order of Rules), so the first
+// finding is the root cause of what fails first. It is pure: the same facts
+// give the same findings.
+func Diagnose(f Facts) []Finding {
+	var out []Finding
+	for _, check := range checks {
+		out = append(out, check(f)...)
+	}
+	slices.SortStableFunc(out, func(a, b Finding) int {
+		if a.Severity != b.Severity {
+			return int(a.Severity) - int(b.Severity)
+		}
+		return rulePriority(a.ID) - rulePriority(b.ID)
+	})
+	return out
+}
+
+// checks each look at one part of the facts.
+var checks = []func(Facts) []Finding{
+	checkProblems, checkGreeting, checkHello, checkStartTLS, checkCert,
+	checkAuthOffer, checkAuthResult, checkTransaction, checkTiming, checkExtensions,
+}
+
+// newFinding starts a finding from its rule.
+func newFinding(id string, evidence ...string) Finding {
+	r := mustRule(id)
+	return Finding{ID: id, Severity: r.Severity, Title: r.Title, Evidence: evidence, Fix: r.Fix}
+}
+
+// note is an evidence line of ehlo's own, sanitized.
+func note(format string, args ...any) string {
+	return "* " + SanitizeString(fmt.Sprintf(format, args...))
+}
+
+// ---- problems: what broke the session ----
+
+func checkProblems(f Facts) []Finding {
+	var out []Finding
+	for _, p := range f.Problems {
+		out = append(out, problemFinding(f, p))
+	}
+	return out
+}
+
+func problemFinding(f Facts, p Problem) Finding {
+	switch p.Kind {
+	case ProblemConnect:
+		return newFinding("connect-failed", note("%s", p.Detail))
+	case ProblemNoGreeting:
+		return noGreeting(f, p)
+	case ProblemPlaintextAnswer:
+		return plaintextAnswer(f, p)
+	case ProblemInjection:
+		return injection(f, p)
+	case ProblemTLS:
+		return newFinding("tls-failed", note("%s", p.Detail))
+	case ProblemTimeout:
+		x := newFinding("timeout", note("%s", p.Detail))
+		x.Title = fmt.Sprintf("The server stopped answering at %s (no reply within %s)", p.Step, seconds(p.After))
+		return x
+	case ProblemClosed:
+		x := newFinding("connection-closed", note("%s", p.Detail))
+		x.Title = "The server closed the connection at " + p.Step
+		return x
+	case ProblemProtocol:
+		return newFinding("protocol-error", note("%s", p.Detail))
+	}
+	return newFinding("session-error", note("%s: %s", p.Step, p.Detail))
+}
+
+// noGreeting: silence in plaintext is the classic sign of an implicit-TLS
+// port (RFC 8314 3.3); silence inside TLS, or when TLS failed too, is not.
+func noGreeting(f Facts, p Problem) Finding {
+	waited := note("connected in %s; no greeting within %s", mode(p.TLS), seconds(p.After))
+	r := f.Retry
+	if p.TLS || (r != nil && !(r.ImplicitTLS && r.Worked)) {
+		x := newFinding("no-greeting", waited)
+		if r != nil && !r.Worked {
+			x.Evidence = append(x.Evidence, note("retried with %s: %s", mode(r.ImplicitTLS), r.Detail))
+		}
+		return x
+	}
+	x := newFinding("port-expects-implicit-tls", waited)
+	x.Title = fmt.Sprintf("%s expects implicit TLS: no greeting in plaintext within %s", portOf(f.Target), seconds(p.After))
+	if r != nil && r.Worked {
+		x.Title += "; with TLS it greeted"
+		x.Evidence = append(x.Evidence, note("retried with implicit TLS on a new connection:"))
+		x.Evidence = append(x.Evidence, greetingLines(f)...)
+	}
+	return x
+}
+
+// plaintextAnswer: the reply to a ClientHello was SMTP, not TLS.
+func plaintextAnswer(f Facts, p Problem) Finding {
+	x := newFinding("port-expects-plaintext", note("sent a TLS ClientHello; the server answered in plaintext:"))
+	x.Evidence = append(x.Evidence, rawLines("S: ", p.Bytes)...)
+	x.Title = portOf(f.Target) + " speaks plaintext first: it answered the TLS ClientHello in plaintext"
+	if r := f.Retry; r != nil && !r.ImplicitTLS && r.Worked {
+		x.Title += "; in plaintext it works"
+		x.Evidence = append(x.Evidence, note("retried in plaintext on a new connection:"))
+		x.Evidence = append(x.Evidence, greetingLines(f)...)
+	}
+	return x
+}
+
+func injection(f Facts, p Problem) Finding {
+	var ev []string
+	if f.StartTLS != nil {
+		ev = f.StartTLS.Lines()
+	}
+	ev = append(ev, note("then, before the TLS handshake, %d more bytes:", len(p.Bytes)))
+	ev = append(ev, rawLines("S: ", p.Bytes)...)
+	return newFinding("starttls-injection", ev...)
+}
+
+// rawLines shows server bytes as sanitized lines, one per line received.
+func rawLines(prefix string, b []byte) []string {
+	var out []string
+	for _, line := range strings.SplitAfter(string(b), "\n") {
+		if line == "" {
+			continue
+		}
+		line = strings.TrimSuffix(line, "\r\n")
+		out = append(out, prefix+SanitizeString(line))
+	}
+	return out
+}
+
+func greetingLines(f Facts) []string {
+	if f.Greeting == nil {
+		return nil
+	}
+	return f.Greeting.Lines()
+}
+
+// ---- the greeting and EHLO ----
+
+func checkGreeting(f Facts) []Finding {
+	g := f.Greeting
+	if g == nil || g.Reply.Code == 220 {
+		return nil
+	}
+	x := newFinding("greeting-refused", g.Lines()...)
+	x.Title = fmt.Sprintf("The server refused the session in its greeting (%d)", g.Reply.Code)
+	return addKnown(x, g.Reply, "")
+}
+
+func checkHello(f Facts) []Finding {
+	if len(f.Hellos) == 0 || Verb(f.Hellos[0].Command) != "EHLO" || f.Hellos[0].Reply.Class() != ClassPermanent {
+		return nil
+	}
+	var ev []string
+	for _, x := range f.Hellos {
+		ev = append(ev, x.Lines()...)
+	}
+	x := newFinding("ehlo-refused", ev...)
+	if last := f.Hellos[len(f.Hellos)-1]; !last.Reply.OK() {
+		x.Severity, x.Title = SeverityError, "The server refused both EHLO and HELO"
+	}
+	return []Finding{x}
+}
+
+// ---- STARTTLS and the certificate ----
+
+func checkStartTLS(f Facts) []Finding {
+	if x := f.StartTLS; x != nil && x.Reply.Code != 220 {
+		return []Finding{newFinding("starttls-refused", x.Lines()...)}
+	}
+	plain, ok := f.PlainCaps()
+	if !ok || f.ImplicitTLS || plain.Has("STARTTLS") {
+		return nil
+	}
+	ev := append(f.hello(false).Lines(), note("no STARTTLS in the list"))
+	return []Finding{newFinding("no-starttls", ev...)}
+}
+
+func checkCert(f Facts) []Finding {
+	t := f.TLS
+	if t == nil {
+		return nil
+	}
+	if t.Verified {
+		return certOK(f, t)
+	}
+	ev := certLines(t)
+	switch t.Problem {
+	case CertUnknownAuthority:
+		x := newFinding("tls-unknown-authority", ev...)
+		if len(t.Chain) > 0 && t.Chain[0].SelfSigned {
+			x.Title = "The certificate is self-signed: no trusted authority vouches for it"
+		}
+		return []Finding{x}
+	case CertNameMismatch:
+		x := newFinding("tls-name-mismatch", ev...)
+		x.Title = fmt.Sprintf("The certificate is for %s, not %s", covered(t), SanitizeString(t.ServerName))
+		return []Finding{x}
+	case CertExpired:
+		x := newFinding("tls-expired", ev...)
+		if len(t.Chain) > 0 {
+			x.Title = "The certificate expired on " + day(t.Chain[0].NotAfter) + ago(f.Now, t.Chain[0].NotAfter)
+		}
+		return []Finding{x}
+	case CertNotYetValid:
+		x := newFinding("tls-not-yet-valid", ev...)
+		if len(t.Chain) > 0 {
+			x.Title = "The certificate is valid only from " + day(t.Chain[0].NotBefore)
+		}
+		return []Finding{x}
+	}
+	x := newFinding("tls-failed", append([]string{note("%s", t.Detail)}, ev...)...)
+	x.Title = "The certificate did not verify"
+	return []Finding{x}
+}
+
+func certOK(f Facts, t *TLSFacts) []Finding {
+	x := newFinding("tls-ok", note("%s, %s, certificate verified for %s", t.Version, t.Cipher, t.ServerName))
+	x.Title = fmt.Sprintf("%s; the certificate verified for %s", SanitizeString(t.Version), SanitizeString(t.ServerName))
+	if len(t.Chain) == 0 {
+		return []Finding{x}
+	}
+	leaf := t.Chain[0]
+	x.Title += ", valid until " + day(leaf.NotAfter)
+	out := []Finding{x}
+	if !f.Now.IsZero() && leaf.NotAfter.Sub(f.Now) < expiringSoon(leaf) {
+		w := newFinding("tls-expiring-soon", certLines(t)...)
+		w.Title = fmt.Sprintf("The certificate expires on %s, in %s", day(leaf.NotAfter), days(leaf.NotAfter.Sub(f.Now)))
+		out = append(out, w)
+	}
+	return out
+}
+
+// expiringSoon is how close to its end a certificate gets a warning:
+// CertExpiringSoon, or a third of its lifetime for short-lived ones (a
+// 6-day certificate is renewed every few days, not two weeks ahead).
+func expiringSoon(c Cert) time.Duration {
+	return min(CertExpiringSoon, c.NotAfter.Sub(c.NotBefore)/3)
+}
+
+// certLines shows the chain: the leaf in full, the others by name, each
+// with its SHA-256 fingerprint.
+func certLines(t *TLSFacts) []string {
+	var out []string
+	for i, c := range t.Chain {
+		out = append(out, note("certificate %d: %s (issuer: %s)%s", i+1, c.Subject, c.Issuer, selfSigned(c)))
+		if i == 0 {
+			out = append(out, note("  covers %s; valid %s to %s", strings.Join(c.Names, ", "), day(c.NotBefore), day(c.NotAfter)))
+		}
+		out = append(out, note("  sha256 %s", c.SHA256))
+	}
+	if len(out) == 0 {
+		out = append(out, note("the server sent no certificate"))
+	}
+	return out
+}
+
+func selfSigned(c Cert) string {
+	if c.SelfSigned {
+		return ", self-signed"
+	}
+	return ""
+}
+
+func covered(t *TLSFacts) string {
+	if len(t.Chain) == 0 || len(t.Chain[0].Names) == 0 {
+		return "no name"
+	}
+	return SanitizeString(strings.Join(t.Chain[0].Names, ", "))
+}
+
+// ---- AUTH ----
+
+// checkAuthOffer tells where AUTH is offered: only after STARTTLS (the
+// smtplib story), never (not a submission server), or in clear.
+func checkAuthOffer(f Facts) []Finding {
+	plain, hasPlain := f.PlainCaps()
+	secure, hasSecure := f.SecureCaps()
+	switch {
+	case hasPlain && !f.ImplicitTLS && plain.Has("AUTH") && !plain.Has("STARTTLS"):
+		return []Finding{authPlaintext(f)}
+	case hasPlain && plain.Has("AUTH"):
+		return []Finding{authInClear(f)}
+	case hasPlain && hasSecure && plain.Has("STARTTLS") && secure.Has("AUTH"):
+		return []Finding{authAfterStartTLS(f)}
+	case hasSecure && !secure.Has("AUTH"):
+		return []Finding{authMissing(f, f.hello(true))}
+	case hasPlain && !hasSecure && !plain.Has("STARTTLS"):
+		return []Finding{authMissing(f, f.hello(false))}
+	case hasSecure && f.Auth == nil:
+		return []Finding{authOffered(f)}
+	}
+	return nil
+}
+
+func authPlaintext(f Facts) Finding {
+	x := f.hello(false)
+	line, _ := x.capLine("AUTH")
+	return newFinding("auth-plaintext", x.commandLine(), line, note("no STARTTLS in the list"))
+}
+
+func authInClear(f Facts) Finding {
+	x := f.hello(false)
+	auth, _ := x.capLine("AUTH")
+	starttls, _ := x.capLine("STARTTLS")
+	return newFinding("auth-offered-in-clear", x.commandLine(), auth, starttls)
+}
+
+// authAfterStartTLS tells the story in the transcript's own lines: the
+// first EHLO without AUTH, STARTTLS, and AUTH in the second.
+func authAfterStartTLS(f Facts) Finding {
+	ev := f.hello(false).Lines()
+	ev = append(ev, note("no AUTH before STARTTLS"))
+	if f.StartTLS != nil {
+		ev = append(ev, f.StartTLS.Lines()...)
+	}
+	secure := f.hello(true)
+	line, _ := secure.capLine("AUTH")
+	ev = append(ev, secure.commandLine(), line)
+	return newFinding("auth-after-starttls", ev...)
+}
+
+// authMissing is a warning, or an error when the user has credentials to
+// use.
+func authMissing(f Facts, x *Exchange) Finding {
+	ev := append(x.Lines(), note("no AUTH in the list"))
+	out := newFinding("auth-missing", ev...)
+	if !x.TLS && !f.ImplicitTLS {
+		out.Title = "No AUTH, and no STARTTLS to look further: this is not a submission server"
+	}
+	if f.Auth != nil {
+		out.Severity = SeverityError
+		out.Title = "No AUTH: the server offers no way to sign in, so the credentials cannot be used"
+	}
+	return out
+}
+
+func authOffered(f Facts) Finding {
+	secure, _ := f.SecureCaps()
+	line, _ := f.hello(true).capLine("AUTH")
+	x := newFinding("auth-offered", line)
+	x.Title = "AUTH is offered: " + SanitizeString(strings.Join(secure.AuthMechanisms(), " "))
+	return x
+}
+
+// checkAuthResult explains the AUTH attempt with the same rules as Explain.
+func checkAuthResult(f Facts) []Finding {
+	a := f.Auth
+	if a == nil {
+		return nil
+	}
+	if a.Exchange == nil {
+		caps, _ := f.Caps()
+		if a.Skipped == "" || !caps.Has("AUTH") {
+			return nil
+		}
+		x := newFinding("auth-not-tried", note("%s", a.Skipped))
+		x.Title = "Credentials were not sent: " + a.Skipped
+		return []Finding{x}
+	}
+	caps, _ := f.Caps()
+	ctx := ExplainContext{Command: a.Exchange.Command, TLS: a.Exchange.TLS, Caps: caps}
+	x := replyFinding(*a.Exchange, ctx)
+	if x.ID == "auth-ok" {
+		x.Title = fmt.Sprintf("Signed in as %s with %s (235)", SanitizeString(a.User), SanitizeString(a.Mechanism))
+	}
+	if x.ID == "" {
+		return nil
+	}
+	return []Finding{x}
+}
+
+// replyFinding is the finding Explain's rule gives for an exchange, with a
+// well-known reply's note leading the fix.
+func replyFinding(x Exchange, ctx ExplainContext) Finding {
+	e := Explain(x.Reply, ctx)
+	if e.Rule == "" {
+		return Finding{}
+	}
+	out := newFinding(e.Rule, x.Lines()...)
+	return addKnownNote(out, e.Known)
+}
+
+// addKnown adds a well-known reply's note to a finding about r.
+func addKnown(x Finding, r Reply, verb string) []Finding {
+	if k, ok := MatchKnownReply(r, verb); ok {
+		x = addKnownNote(x, &k)
+	}
+	return []Finding{x}
+}
+
+func addKnownNote(x Finding, k *KnownReply) Finding {
+	if k == nil || k.Note == "" {
+		return x
+	}
+	x.Evidence = append(x.Evidence, note("recognised: %s", k.Name))
+	x.Fix = k.Note + "\n" + x.Fix
+	return x
+}
+
+// ---- MAIL, RCPT and DATA ----
+
+func checkTransaction(f Facts) []Finding {
+	caps, _ := f.Caps()
+	ctx := ExplainContext{Authenticated: f.authenticated(), Caps: caps}
+	var out []Finding
+	for _, x := range f.transaction() {
+		ctx.Command, ctx.TLS = x.Command, x.TLS
+		if fd := replyFinding(x, ctx); fd.ID != "" {
+			out = mergeFinding(out, fd, x)
+		}
+	}
+	return out
+}
+
+// transaction lists MAIL, each RCPT, DATA and the end of data.
+func (f Facts) transaction() []Exchange {
+	var xs []Exchange
+	if f.Mail != nil {
+		xs = append(xs, *f.Mail)
+	}
+	xs = append(xs, f.Rcpts...)
+	if f.Data != nil && f.Data.Reply.Code != 354 {
+		xs = append(xs, *f.Data)
+	}
+	if f.DataEnd != nil {
+		xs = append(xs, *f.DataEnd)
+	}
+	return xs
+}
+
+// mergeFinding folds a second finding with the same ID (two refused
+// recipients) into the first, adding its evidence.
+func mergeFinding(out []Finding, fd Finding, x Exchange) []Finding {
+	for i := range out {
+		if out[i].ID == fd.ID {
+			out[i].Evidence = append(out[i].Evidence, x.Lines()...)
+			return out
+		}
+	}
+	if title, ok := recipientTitles[fd.ID]; ok && Verb(x.Command) == "RCPT" {
+		fd.Title = fmt.Sprintf(title, SanitizeString(pathArg(x.Command)))
+	}
+	return append(out, fd)
+}
+
+// recipientTitles name the recipient in the titles of RCPT findings.
+var recipientTitles = map[string]string{
+	"rcpt-accepted": "The recipient <%s> was accepted",
+	"relay-denied":  "Relay access denied for <%s>: the server will not pass this mail on",
+	"unknown-user":  "The recipient <%s> does not exist here",
+	"rcpt-refused":  "The server refused the recipient <%s>",
+	"greylisted":    "Greylisted at <%s>: the server asks to retry later",
+}
+
+// ---- timing ----
+
+func checkTiming(f Facts) []Finding {
+	var out []Finding
+	if g := f.Greeting; g != nil && g.Took >= SlowGreeting {
+		x := newFinding("slow-greeting", append([]string{note("connected; the greeting came after %s", seconds(g.Took))}, g.Lines()...)...)
+		x.Title = "The greeting took " + seconds(g.Took)
+		out = append(out, x)
+	}
+	var slow []string
+	var worst Exchange
+	for _, x := range f.commands() {
+		if x.Took >= SlowReply {
+			slow = append(slow, note("%s answered after %s", x.Command, seconds(x.Took)))
+			if x.Took > worst.Took {
+				worst = x
+			}
+		}
+	}
+	if len(slow) > 0 {
+		x := newFinding("tarpit", slow...)
+		x.Title = fmt.Sprintf("The server answers commands slowly: %d repl%s took %s or more (slowest: %s, %s)",
+			len(slow), plural(len(slow), "y", "ies"), seconds(SlowReply), SanitizeString(Verb(worst.Command)), seconds(worst.Took))
+		out = append(out, x)
+	}
+	return out
+}
+
+// commands lists every exchange with a command, except the end of data,
+// whose reply may take long for content checks (RFC 5321 4.5.3.2.6).
+func (f Facts) commands() []Exchange {
+	xs := slices.Clone(f.Hellos)
+	for _, x := range []*Exchange{f.StartTLS, f.Mail, f.Data} {
+		if x != nil {
+			xs = append(xs, *x)
+		}
+	}
+	if f.Auth != nil && f.Auth.Exchange != nil {
+		xs = append(xs, *f.Auth.Exchange)
+	}
+	xs = append(xs, f.Rcpts...)
+	return append(xs, f.Others...)
+}
+
+// ---- extensions ----
+
+// extensionRules are the EHLO keywords that get an info finding.
+var extensionRules = []struct{ keyword, rule string }{
+	{"PIPELINING", "pipelining"},
+	{"8BITMIME", "8bitmime"},
+	{"SMTPUTF8", "smtputf8"},
+	{"ENHANCEDSTATUSCODES", "enhancedstatuscodes"},
+	{"CHUNKING", "chunking"},
+}
+
+func checkExtensions(f Facts) []Finding {
+	caps, ok := f.Caps()
+	if !ok {
+		return nil
+	}
+	x := f.hello(true)
+	if _, secure := f.SecureCaps(); !secure {
+		x = f.hello(false)
+	}
+	var out []Finding
+	if line, ok := x.capLine("SIZE"); ok {
+		out = append(out, sizeFinding(caps, line))
+	}
+	for _, e := range extensionRules {
+		if line, ok := x.capLine(e.keyword); ok {
+			out = append(out, newFinding(e.rule, line))
+		}
+	}
+	return out
+}
+
+func sizeFinding(caps Capabilities, line string) Finding {
+	x := newFinding("size-limit", line)
+	n, ok := caps.MaxSize()
+	switch {
+	case ok && n > 0:
+		x.Title = fmt.Sprintf("Messages up to %s (SIZE %d)", HumanSize(n), n)
+	case ok:
+		x.Title = "SIZE is advertised without a fixed limit"
+	default:
+		x.Title = "SIZE is advertised with a parameter that is not a number"
+	}
+	return x
+}
+
+// ---- formatting ----
+
+func mode(tls bool) string {
+	if tls {
+		return "implicit TLS"
+	}
+	return "plaintext"
+}
+
+// portOf names the target's port for titles: "Port 465" for
+// "host:465" or "[v6]:465", "This port" when the target has none.
+func portOf(target string) string {
+	port := ""
+	switch {
+	case strings.HasPrefix(target, "["):
+		_, port, _ = strings.Cut(target, "]:")
+	case strings.Count(target, ":") == 1:
+		_, port, _ = strings.Cut(target, ":")
+	}
+	if port == "" {
+		return "This port"
+	}
+	return "Port " + SanitizeString(port)
+}
+
+// seconds formats a duration for people: "0.4ms", "120ms", "5.0s".
+func seconds(d time.Duration) string {
+	switch {
+	case d < 10*time.Millisecond:
+		return fmt.Sprintf("%.1fms", float64(d)/float64(time.Millisecond))
+	case d < time.Second:
+		return fmt.Sprintf("%dms", d.Milliseconds())
+	}
+	return fmt.Sprintf("%.1fs", d.Seconds())
+}
+
+func day(t time.Time) string { return t.UTC().Format(time.DateOnly) }
+
+func days(d time.Duration) string {
+	n := int(d.Hours() / 24)
+	if n < 1 {
+		return "less than a day"
+	}
+	return fmt.Sprintf("%d day%s", n, plural(n, "", "s"))
+}
+
+func ago(now, t time.Time) string {
+	if now.IsZero() || now.Before(t) {
+		return ""
+	}
+	return " (" + days(now.Sub(t)) + " ago)"
+}
+
+func plural(n int, one, many string) string {
+	if n == 1 {
+		return one
+	}
+	return many
+}

@@ -1,0 +1,355 @@
+package session
+
+import (
+	"slices"
+	"strings"
+	"testing"
+	"time"
+	"unicode"
+)
+
+// xch builds an exchange; reply lines are separated by "\n".
+func xch(t *testing.T, command string, inTLS bool, reply string) Exchange {
+	t.Helper()
+	return Exchange{Command: command, TLS: inTLS, Reply: mustReply(t, reply)}
+}
+
+var (
+	testNow   = time.Date(2025, 3, 14, 9, 26, 53, 0, time.UTC)
+	validCert = Cert{Subject: "CN=smtp.example.com", Issuer: "CN=Example CA", Names: []string{"smtp.example.com"},
+		NotBefore: testNow.AddDate(0, -1, 0), NotAfter: testNow.AddDate(0, 2, 0), SHA256: "ab12cd"}
+)
+
+// builder assembles Facts step by step, the way doctor does.
+type builder struct {
+	t *testing.T
+	f Facts
+}
+
+func scenario(t *testing.T, target string) *builder {
+	b := &builder{t: t, f: Facts{Target: target, Now: testNow}}
+	b.f.Add(xch(t, "", false, "220 smtp.example.com ESMTP"))
+	return b
+}
+
+func (b *builder) ehlo(inTLS bool, reply string) *builder {
+	b.f.Add(xch(b.t, "EHLO ehlo.localhost", inTLS, reply))
+	return b
+}
+
+func (b *builder) starttls(cert Cert) *builder {
+	b.f.Add(xch(b.t, "STARTTLS", false, "220 2.0.0 Ready to start TLS"))
+	b.f.TLS = &TLSFacts{Version: "TLS 1.3", Cipher: "TLS_AES_128_GCM_SHA256", ServerName: "smtp.example.com", Verified: true, Chain: []Cert{cert}}
+	return b
+}
+
+func (b *builder) auth(reply string) *builder {
+	b.f.Add(xch(b.t, `AUTH PLAIN <redacted user="alice">`, true, reply))
+	b.f.Auth.User = "alice"
+	return b
+}
+
+func (b *builder) add(command string, inTLS bool, reply string) *builder {
+	b.f.Add(xch(b.t, command, inTLS, reply))
+	return b
+}
+
+func (b *builder) with(change func(*Facts)) *builder {
+	change(&b.f)
+	return b
+}
+
+const (
+	plainNoAuth = "250-smtp.example.com\n250-PIPELINING\n250-SIZE 10240000\n250-STARTTLS\n250-ENHANCEDSTATUSCODES\n250 8BITMIME"
+	tlsAuth     = "250-smtp.example.com\n250-PIPELINING\n250-SIZE 10240000\n250-AUTH PLAIN LOGIN\n250-ENHANCEDSTATUSCODES\n250 8BITMIME"
+	tlsNoAuth   = "250-mx.example.com\n250-PIPELINING\n250-SIZE 10240000\n250 8BITMIME"
+	legacyEHLO  = "250-old.example.com\n250-AUTH PLAIN LOGIN\n250 SIZE 1000000"
+)
+
+// submission is a healthy 587: AUTH appears after STARTTLS.
+func submission(t *testing.T) *builder {
+	return scenario(t, "smtp.example.com:587").ehlo(false, plainNoAuth).starttls(validCert).ehlo(true, tlsAuth)
+}
+
+func mx(t *testing.T) *builder {
+	return scenario(t, "mx.example.com:25").ehlo(false, plainNoAuth).starttls(validCert).ehlo(true, tlsNoAuth)
+}
+
+func withProblem(p Problem) func(*Facts) {
+	return func(f *Facts) { f.Problems = append(f.Problems, p) }
+}
+
+func withCert(verified bool, problem CertProblem, cert Cert) func(*Facts) {
+	return func(f *Facts) {
+		f.TLS.Verified, f.TLS.Problem, f.TLS.Chain = verified, problem, []Cert{cert}
+	}
+}
+
+func TestDiagnoseScenarios(t *testing.T) {
+	selfSigned := validCert
+	selfSigned.Issuer, selfSigned.SelfSigned = selfSigned.Subject, true
+	expired := validCert
+	expired.NotBefore, expired.NotAfter = testNow.AddDate(-1, 0, 0), testNow.AddDate(0, 0, -3)
+	future := validCert
+	future.NotBefore = testNow.AddDate(0, 0, 2)
+	soon := validCert
+	soon.NotAfter = testNow.AddDate(0, 0, 5)
+	other := validCert
+	other.Names = []string{"mail.other.example", "other.example"}
+
+	tests := []struct {
+		name     string
+		facts    Facts
+		first    string   // the first finding's ID
+		want     []string // IDs that must be there
+		severity string   // of the finding named first; "" not checked
+		title    string   // a fragment of the first finding's title
+		evidence string   // a fragment of one of the first finding's evidence lines
+		fix      string   // a fragment of the first finding's fix
+	}{
+		{name: "submission without credentials: the smtplib story",
+			facts: submission(t).f, first: "auth-after-starttls", severity: "warning",
+			want:     []string{"tls-ok", "size-limit", "pipelining", "8bitmime", "enhancedstatuscodes"},
+			title:    "SMTP AUTH extension not supported by server",
+			evidence: "S~ 250-AUTH PLAIN LOGIN", fix: "s.ehlo(); s.starttls("},
+		{name: "gmail fixtures",
+			facts: scenario(t, "smtp.gmail.com:587").add("EHLO [127.0.1.1]", false, fixtureText(t, "gmail-ehlo-plain")).starttls(validCert).
+				add("EHLO [127.0.1.1]", true, fixtureText(t, "gmail-ehlo-tls")).f,
+			first: "auth-after-starttls", severity: "warning",
+			want: []string{"smtputf8", "chunking", "size-limit"}, evidence: "S: 250 SMTPUTF8"},
+		{name: "signed in", facts: submission(t).auth("235 2.7.0 Authentication successful").f,
+			first: "auth-after-starttls", want: []string{"auth-ok"}},
+		{name: "bad credentials at Gmail", facts: submission(t).auth(fixtureText(t, "gmail-535")).f,
+			first: "auth-bad-credentials", severity: "error", want: []string{"auth-after-starttls"},
+			evidence: `C~ AUTH PLAIN <redacted user="alice">`, fix: "app password"},
+		{name: "app password", facts: submission(t).auth(fixtureText(t, "gmail-534")).f,
+			first: "auth-app-password", severity: "error", fix: "apppasswords"},
+		{name: "temporary auth failure", facts: submission(t).auth("454 4.7.0 Temporary authentication failure").f,
+			first: "auth-temporary", severity: "error"},
+		{name: "SMTP AUTH disabled (Microsoft 365)", facts: submission(t).auth("535 5.7.139 Authentication unsuccessful, SmtpClientAuthentication is disabled for the Tenant.").f,
+			first: "auth-disabled", fix: "Authenticated SMTP"},
+		{name: "other AUTH refusal", facts: submission(t).auth("504 5.5.4 Unrecognized authentication type").f,
+			first: "auth-failed"},
+		{name: "credentials held back", facts: submission(t).with(func(f *Facts) {
+			f.Auth = &AuthFacts{User: "alice", Skipped: "the certificate did not verify"}
+		}).f, first: "auth-after-starttls", want: []string{"auth-not-tried"}},
+		{name: "mx without credentials", facts: mx(t).f, first: "auth-missing", severity: "warning",
+			evidence: "* no AUTH in the list"},
+		{name: "mx with credentials", facts: mx(t).with(func(f *Facts) { f.Auth = &AuthFacts{User: "alice"} }).f,
+			first: "auth-missing", severity: "error"},
+		{name: "mx relay denied", facts: mx(t).add("MAIL FROM:<a@x.example>", true, "250 2.1.0 Ok").
+			add("RCPT TO:<b@example.org>", true, fixtureText(t, "relay-denied")).add("RSET", true, "250 2.0.0 Ok").f,
+			first: "relay-denied", severity: "error", want: []string{"auth-missing", "mail-accepted"},
+			title: "<b@example.org>", evidence: "Relay access denied", fix: "submission"},
+		{name: "legacy: AUTH in clear", facts: scenario(t, "old.example.com:25").ehlo(false, legacyEHLO).f,
+			first: "auth-plaintext", severity: "error", want: []string{"no-starttls"}, evidence: "S: 250-AUTH PLAIN LOGIN"},
+		{name: "AUTH before STARTTLS too", facts: scenario(t, "qq.example:25").ehlo(false, fixtureText(t, "qq-ehlo")).f,
+			first: "auth-offered-in-clear", severity: "warning"},
+		{name: "no STARTTLS, no AUTH", facts: scenario(t, "mx.example.com:25").ehlo(false, tlsNoAuth).f,
+			first: "auth-missing", want: []string{"no-starttls"}},
+		{name: "implicit TLS with AUTH", facts: scenario(t, "smtp.example.com:465").with(func(f *Facts) {
+			f.ImplicitTLS, f.Greeting.TLS = true, true
+			f.TLS = &TLSFacts{Version: "TLS 1.3", ServerName: "smtp.example.com", Verified: true, Chain: []Cert{validCert}}
+		}).ehlo(true, tlsAuth).f, first: "tls-ok", want: []string{"auth-offered"}},
+		{name: "465 spoken in plaintext, retried with TLS",
+			facts: scenario(t, "smtp.example.com:465").with(func(f *Facts) {
+				f.ImplicitTLS, f.Greeting.TLS = true, true
+				f.Retry = &Retry{ImplicitTLS: true, Worked: true}
+			}).with(withProblem(Problem{Kind: ProblemNoGreeting, Step: "greeting", After: 5 * time.Second})).ehlo(true, tlsAuth).f,
+			first: "port-expects-implicit-tls", severity: "error",
+			title:    "Port 465 expects implicit TLS: no greeting in plaintext within 5.0s; with TLS it greeted",
+			evidence: "S~ 220 smtp.example.com ESMTP", fix: "SMTP_SSL"},
+		{name: "no greeting in plaintext, not retried",
+			facts: Facts{Target: "[2001:db8::1]:1465", Problems: []Problem{{Kind: ProblemNoGreeting, Step: "greeting", After: 5 * time.Second}}},
+			first: "port-expects-implicit-tls", title: "Port 1465 expects"},
+		{name: "no greeting, and TLS did not help",
+			facts: Facts{Target: "x:2525", Retry: &Retry{ImplicitTLS: true, Detail: "the server answered in plaintext"},
+				Problems: []Problem{{Kind: ProblemNoGreeting, Step: "greeting", After: 30 * time.Second}}},
+			first: "no-greeting", evidence: "retried with implicit TLS: the server answered in plaintext"},
+		{name: "TLS spoken to a plaintext port",
+			facts: scenario(t, "smtp.example.com:587").with(func(f *Facts) {
+				f.Retry = &Retry{ImplicitTLS: false, Worked: true}
+			}).with(withProblem(Problem{Kind: ProblemPlaintextAnswer, Step: "connect", TLS: true, Bytes: []byte("220 smtp.example.com ESMTP\r\n")})).
+				ehlo(false, plainNoAuth).f,
+			first: "port-expects-plaintext", title: "Port 587 speaks plaintext first", evidence: "S: 220 smtp.example.com ESMTP", fix: "starttls()"},
+		{name: "could not connect", facts: Facts{Target: "x:25", Problems: []Problem{{Kind: ProblemConnect, Step: "connect", Detail: "connection refused"}}},
+			first: "connect-failed", evidence: "connection refused"},
+		{name: "greeting refused", facts: Facts{Target: "x:25", Greeting: &Exchange{Reply: mustReply(t, "554 5.7.1 Your IP is listed at zen.spamhaus.org")}},
+			first: "greeting-refused", title: "(554)", evidence: "S: 554 5.7.1 Your IP is listed"},
+		{name: "EHLO refused, HELO accepted", facts: scenario(t, "x:25").add("EHLO c", false, "502 5.5.2 Error: command not recognized").add("HELO c", false, "250 x").f,
+			first: "ehlo-refused", severity: "warning", evidence: "C: HELO c"},
+		{name: "STARTTLS refused", facts: scenario(t, "x:587").ehlo(false, plainNoAuth).add("STARTTLS", false, "454 4.7.0 TLS not available due to local problem").f,
+			first: "starttls-refused"},
+		{name: "STARTTLS injection", facts: scenario(t, "x:587").ehlo(false, plainNoAuth).add("STARTTLS", false, "220 ready").
+			with(withProblem(Problem{Kind: ProblemInjection, Step: "STARTTLS", Bytes: []byte("250-PIPELINING\x1b[2J\r\n")})).f,
+			first: "starttls-injection", evidence: `S: 250-PIPELINING\x1b[2J`},
+		{name: "handshake failed", facts: scenario(t, "x:587").ehlo(false, plainNoAuth).add("STARTTLS", false, "220 ready").
+			with(withProblem(Problem{Kind: ProblemTLS, Step: "STARTTLS", Detail: "remote error: tls: protocol version not supported"})).f,
+			first: "tls-failed"},
+		{name: "self-signed", facts: submission(t).with(withCert(false, CertUnknownAuthority, selfSigned)).f,
+			first: "tls-unknown-authority", title: "self-signed", evidence: "sha256 ab12cd", fix: "--ca FILE"},
+		{name: "name mismatch", facts: submission(t).with(withCert(false, CertNameMismatch, other)).f,
+			first: "tls-name-mismatch", title: "for mail.other.example, other.example, not smtp.example.com"},
+		{name: "expired", facts: submission(t).with(withCert(false, CertExpired, expired)).f,
+			first: "tls-expired", title: "expired on 2025-03-11 (3 days ago)"},
+		{name: "not yet valid", facts: submission(t).with(withCert(false, CertNotYetValid, future)).f,
+			first: "tls-not-yet-valid", title: "valid only from 2025-03-16"},
+		{name: "other verification failure", facts: submission(t).with(withCert(false, CertOther, validCert)).with(func(f *Facts) {
+			f.TLS.Detail = "x509: unhandled critical extension"
+		}).f, first: "tls-failed", evidence: "unhandled critical extension"},
+		{name: "expiring soon", facts: submission(t).with(withCert(true, CertOK, soon)).f,
+			first: "auth-after-starttls", want: []string{"tls-expiring-soon", "tls-ok"}},
+		{name: "STARTTLS first (530 to MAIL in plaintext)", facts: scenario(t, "smtp.gmail.com:587").add("EHLO c", false, fixtureText(t, "gmail-ehlo-plain")).
+			add("MAIL FROM:<a@x>", false, fixtureText(t, "gmail-530-starttls")).f,
+			first: "starttls-required", fix: "ehlo(); starttls(); ehlo(); login()"},
+		{name: "authentication required", facts: submission(t).add("MAIL FROM:<a@x>", true, "530 5.7.0 Authentication required").f,
+			first: "auth-required"},
+		{name: "503 out of sequence", facts: submission(t).add("MAIL FROM:<a@x>", true, "503 5.5.1 Error: nested MAIL command").f,
+			first: "bad-sequence"},
+		{name: "sender refused", facts: submission(t).auth("235 ok").add("MAIL FROM:<ceo@bank.example>", true, "553 5.7.1 <ceo@bank.example>: Sender address rejected: not owned by user alice").f,
+			first: "mail-refused"},
+		{name: "unknown user", facts: mx(t).add("MAIL FROM:<a@x>", true, "250 ok").add("RCPT TO:<nobody@example.com>", true, "550 5.1.1 <nobody@example.com>: Recipient address rejected: User unknown in local recipient table").f,
+			first: "unknown-user", title: "<nobody@example.com>"},
+		{name: "greylisted", facts: mx(t).add("MAIL FROM:<a@x>", true, "250 ok").add("RCPT TO:<bob@example.org>", true, fixtureText(t, "greylisted")).f,
+			first: "auth-missing", want: []string{"greylisted"}},
+		{name: "recipient refused otherwise", facts: submission(t).auth("235 ok").add("MAIL FROM:<a@x>", true, "250 ok").add("RCPT TO:<b@x>", true, "452 4.5.3 Too many recipients").f,
+			first: "rcpt-refused"},
+		{name: "sent", facts: submission(t).auth("235 ok").add("MAIL FROM:<a@x>", true, "250 ok").add("RCPT TO:<b@x>", true, "250 2.1.5 ok").
+			add("RCPT TO:<c@x>", true, "250 2.1.5 ok").add("DATA", true, "354 go ahead").add(".", true, "250 2.0.0 queued as 4F2").f,
+			first: "auth-after-starttls", want: []string{"auth-ok", "mail-accepted", "rcpt-accepted", "message-accepted"}},
+		{name: "too big", facts: submission(t).auth("235 ok").add("MAIL FROM:<a@x>", true, "250 ok").add("RCPT TO:<b@x>", true, "250 ok").
+			add("DATA", true, "354 go ahead").add(".", true, fixtureText(t, "size-552")).f,
+			first: "size-exceeded"},
+		{name: "content refused", facts: submission(t).auth("235 ok").add("MAIL FROM:<a@x>", true, "250 ok").add("RCPT TO:<b@x>", true, "250 ok").
+			add("DATA", true, "354 go ahead").add(".", true, "554 5.7.1 Message rejected as spam").f,
+			first: "data-refused"},
+		{name: "closing mid-session", facts: submission(t).add("MAIL FROM:<a@x>", true, fixtureText(t, "closing-421")).f,
+			first: "server-closing"},
+		{name: "slow greeting", facts: submission(t).with(func(f *Facts) { f.Greeting.Took = 6 * time.Second }).f,
+			first: "auth-after-starttls", want: []string{"slow-greeting"}},
+		{name: "tarpit", facts: mx(t).add("MAIL FROM:<a@x>", true, "250 ok").with(func(f *Facts) { f.Mail.Took = 12 * time.Second }).f,
+			first: "auth-missing", want: []string{"tarpit"}},
+		{name: "timeout", facts: submission(t).with(withProblem(Problem{Kind: ProblemTimeout, Step: "RCPT", After: 30 * time.Second, Detail: "no reply"})).f,
+			first: "timeout"},
+		{name: "closed", facts: submission(t).with(withProblem(Problem{Kind: ProblemClosed, Step: "MAIL", Detail: "the server closed the connection"})).f,
+			first: "connection-closed"},
+		{name: "protocol", facts: submission(t).with(withProblem(Problem{Kind: ProblemProtocol, Step: "EHLO", Detail: "reply line does not start with a three-digit code"})).f,
+			first: "protocol-error"},
+		{name: "other", facts: submission(t).with(withProblem(Problem{Step: "DATA", Detail: "broken pipe"})).f,
+			first: "session-error"},
+	}
+	seen := map[string]bool{}
+	for _, tt := range tests {
+		got := Diagnose(tt.facts)
+		ids := findingIDs(got)
+		for _, id := range ids {
+			seen[id] = true
+		}
+		if len(got) == 0 || got[0].ID != tt.first {
+			t.Errorf("%s: findings %q, want %s first", tt.name, ids, tt.first)
+			continue
+		}
+		for _, id := range tt.want {
+			if !slices.Contains(ids, id) {
+				t.Errorf("%s: findings %q, want %s among them", tt.name, ids, id)
+			}
+		}
+		first := got[0]
+		if tt.severity != "" && first.Severity.String() != tt.severity {
+			t.Errorf("%s: severity %v, want %s", tt.name, first.Severity, tt.severity)
+		}
+		if !strings.Contains(first.Title, tt.title) {
+			t.Errorf("%s: title %q, want %q in it", tt.name, first.Title, tt.title)
+		}
+		if tt.evidence != "" && !slices.ContainsFunc(first.Evidence, func(l string) bool { return strings.Contains(l, tt.evidence) }) {
+			t.Errorf("%s: evidence %q, want a line with %q", tt.name, first.Evidence, tt.evidence)
+		}
+		if !strings.Contains(first.Fix, tt.fix) {
+			t.Errorf("%s: fix %q, want %q in it", tt.name, first.Fix, tt.fix)
+		}
+		checkInvariants(t, tt.name, got)
+	}
+	for _, r := range Rules() {
+		if !seen[r.ID] {
+			t.Errorf("no scenario gives finding %s", r.ID)
+		}
+	}
+}
+
+func findingIDs(fs []Finding) []string {
+	var ids []string
+	for _, f := range fs {
+		ids = append(ids, f.ID)
+	}
+	return ids
+}
+
+// checkInvariants: ordered by severity then rule priority, every finding
+// has a known ID, a title and evidence, and nothing carries a raw control
+// character.
+func checkInvariants(t *testing.T, name string, fs []Finding) {
+	t.Helper()
+	for i, f := range fs {
+		if _, ok := LookupRule(f.ID); !ok {
+			t.Errorf("%s: unknown finding ID %q", name, f.ID)
+		}
+		if f.Title == "" || len(f.Evidence) == 0 {
+			t.Errorf("%s: %s has no title or no evidence: %+v", name, f.ID, f)
+		}
+		if f.Severity <= SeverityWarning && f.Fix == "" {
+			t.Errorf("%s: %s is a %v without a fix", name, f.ID, f.Severity)
+		}
+		for _, s := range append([]string{f.Title}, f.Evidence...) {
+			if strings.ContainsFunc(s, func(r rune) bool { return unicode.IsControl(r) || r == '\u202e' }) {
+				t.Errorf("%s: %s carries a control character: %q", name, f.ID, s)
+			}
+		}
+		if i > 0 {
+			prev := fs[i-1]
+			if prev.Severity > f.Severity || prev.Severity == f.Severity && rulePriority(prev.ID) > rulePriority(f.ID) {
+				t.Errorf("%s: %s before %s", name, prev.ID, f.ID)
+			}
+		}
+	}
+}
+
+// TestDiagnoseSanitizes feeds hostile server text everywhere it can go.
+func TestDiagnoseSanitizes(t *testing.T) {
+	evil := "250-x\x1b]0;pwned\x07\n250-AUTH PLAIN\u202e\n250 SIZE 10"
+	f := scenario(t, "x\x1b:25").ehlo(false, evil).with(func(f *Facts) {
+		f.Greeting.Reply.Lines[0] = "x\x9b31m"
+		f.Greeting.Reply.Code = 554
+		f.Problems = []Problem{{Kind: ProblemInjection, Bytes: []byte("\x1b[2J\r\r\n")}}
+	}).f
+	checkInvariants(t, "hostile", Diagnose(f))
+}
+
+func TestDiagnoseEmpty(t *testing.T) {
+	if got := Diagnose(Facts{}); len(got) != 0 {
+		t.Errorf("Diagnose(Facts{}) = %+v", got)
+	}
+}
+
+func TestFactsAdd(t *testing.T) {
+	var f Facts
+	for _, c := range []string{"", "EHLO a", "HELO a", "STARTTLS", "AUTH LOGIN", "MAIL FROM:<a>", "RCPT TO:<b>", "RCPT TO:<c>", "DATA", ".", "RSET", "QUIT"} {
+		f.Add(Exchange{Command: c, Reply: Reply{Code: 250}})
+	}
+	if f.Greeting == nil || len(f.Hellos) != 2 || f.StartTLS == nil || f.Auth == nil || f.Auth.Mechanism != "LOGIN" ||
+		f.Mail == nil || len(f.Rcpts) != 2 || f.Data == nil || f.DataEnd == nil || len(f.Others) != 2 {
+		t.Errorf("Add filed %+v", f)
+	}
+}
+
+func TestExchangeLines(t *testing.T) {
+	got := xch(t, "EHLO c", true, "250-mx\n250 AUTH PLAIN").Lines()
+	want := []string{"C~ EHLO c", "S~ 250-mx", "S~ 250 AUTH PLAIN"}
+	if !slices.Equal(got, want) {
+		t.Errorf("Lines = %q, want %q", got, want)
+	}
+	got = xch(t, "", false, fixtureText(t, "gmail-535")).Lines()
+	want = []string{"S: 535-5.7.8 Username and Password not accepted. Learn more at", "S: 535 5.7.8  https://support.google.com/mail/?p=BadCredentials"}
+	if !slices.Equal(got, want) {
+		t.Errorf("Lines = %q, want %q", got, want)
+	}
+}

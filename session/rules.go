@@ -1,0 +1,488 @@
+package session
+
+import (
+	"slices"
+	"strconv"
+)
+
+// This file holds ehlo's advice: one Rule per thing worth telling a user
+// about a session, with a stable ID, a severity, a title, why it happens and
+// the fix. Doctor's findings (Diagnose), reply explanations (Explain), the
+// TUI's pre-send warnings (State.Check, through Warning.Rule) and guided
+// cards all take their words from here, so they agree. What the codes and
+// extensions mean stays in knowledge.go; this file says what to do.
+
+// Severity ranks a finding: errors first, then warnings, then information.
+type Severity int
+
+// The severities, most serious first.
+const (
+	SeverityError   Severity = iota // something fails, or is unsafe
+	SeverityWarning                 // works, but a trap or a risk
+	SeverityInfo                    // worth knowing
+)
+
+// String returns "error", "warning" or "info".
+func (s Severity) String() string {
+	switch s {
+	case SeverityError:
+		return "error"
+	case SeverityWarning:
+		return "warning"
+	case SeverityInfo:
+		return "info"
+	}
+	return "Severity(" + strconv.Itoa(int(s)) + ")"
+}
+
+// Rule is one piece of advice. Its ID is stable and documented: scripts
+// read it from `ehlo doctor --json`, and the TUI keys cards on it.
+type Rule struct {
+	ID       string   // stable identifier, e.g. "auth-after-starttls"
+	Severity Severity // the usual severity of a finding; Diagnose may lower or raise it with the facts
+	Title    string   // one line: what is the matter
+	Why      string   // what usually causes it, in plain words
+	Fix      string   // what to do; may hold several lines
+	RFC      string   // where the behaviour is defined, e.g. "RFC 3207 4.2"
+}
+
+// knownRules is in priority order: the order in which a session meets the
+// problems, so that sorting findings by severity and then by this order
+// puts the root cause of what fails first. Never written after
+// initialisation.
+var knownRules = []Rule{
+	{
+		ID: "connect-failed", Severity: SeverityError,
+		Title: "Could not connect",
+		Why:   "Nothing accepted the TCP connection: a wrong host or port, a firewall, or an ISP that blocks outgoing port 25.",
+		Fix:   "Check the host name and port. Many networks block port 25 to the outside; submission uses 587 (STARTTLS) or 465 (implicit TLS).",
+		RFC:   "RFC 6409 3.1, RFC 8314 3.3",
+	},
+	{
+		ID: "port-expects-implicit-tls", Severity: SeverityError,
+		Title: "This port expects implicit TLS: it stays silent in plaintext",
+		Why:   "On an implicit-TLS port such as 465 the server waits for the client's TLS ClientHello and sends its greeting only inside TLS. A plaintext client waits for a greeting that never comes, then times out.",
+		Fix: "Speak TLS from the first byte on this port: ehlo --tls; Python smtplib.SMTP_SSL(host, port); nodemailer secure: true; " +
+			"PHPMailer SMTPSecure = 'ssl' (ENCRYPTION_SMTPS); msmtp tls on, tls_starttls off; Go tls.Dial then smtp.NewClient.\n" +
+			"Or use the STARTTLS port (usually 587) with STARTTLS.",
+		RFC: "RFC 8314 3.3",
+	},
+	{
+		ID: "port-expects-plaintext", Severity: SeverityError,
+		Title: "This port speaks plaintext first: it answered the TLS ClientHello in plaintext",
+		Why:   "The client started TLS at once (implicit TLS), but this port begins in plaintext, as 25 and 587 do, and upgrades with STARTTLS. OpenSSL reports it as \"wrong version number\".",
+		Fix: "Connect in plaintext and send STARTTLS after EHLO: drop --tls; Python smtplib.SMTP(host, port) then starttls(); " +
+			"nodemailer secure: false with requireTLS: true; PHPMailer SMTPSecure = 'tls' (ENCRYPTION_STARTTLS); msmtp tls_starttls on.\n" +
+			"Or use the implicit-TLS port (usually 465).",
+		RFC: "RFC 3207, RFC 8314 3.3",
+	},
+	{
+		ID: "no-greeting", Severity: SeverityError,
+		Title: "The server sent no greeting",
+		Why:   "Connected, but the 220 greeting never came: an overloaded or tarpitting server, a firewall that accepts and then drops, or a port that is not SMTP.",
+		Fix:   "Try again with a longer --timeout; check that this port is SMTP; try implicit TLS (--tls) if it is a submissions port.",
+		RFC:   "RFC 5321 3.1, 4.5.3.2.1",
+	},
+	{
+		ID: "greeting-refused", Severity: SeverityError,
+		Title: "The server refused the session in its greeting",
+		Why:   "A 554 greeting means the server will not talk to this client at all, most often because its IP address is on a blocklist or not allowed; 421 means it is busy or limiting connections.",
+		Fix:   "Read the text of the greeting: it often names the blocklist. Send from an address the server accepts (your provider's submission server), or retry later after a 421.",
+		RFC:   "RFC 5321 3.1, 4.2.2",
+	},
+	{
+		ID: "server-closing", Severity: SeverityError,
+		Title: "The server closed the session (421)",
+		Why:   "421 means the server is shutting this connection down: too many connections or errors from this address, overload, or a timeout on its side.",
+		Fix:   "Reconnect later, with fewer connections at once; if it keeps happening, ask the server's administrator.",
+		RFC:   "RFC 5321 3.8, 4.2.2",
+	},
+	{
+		ID: "ehlo-refused", Severity: SeverityWarning,
+		Title: "The server refused EHLO and accepted only HELO",
+		Why:   "A server that knows only HELO speaks SMTP without extensions: no STARTTLS, no AUTH, no SIZE, no 8BITMIME.",
+		Fix:   "Mail to it travels in clear and cannot be authenticated. Use another server for submission.",
+		RFC:   "RFC 5321 3.2",
+	},
+	{
+		ID: "starttls-injection", Severity: SeverityError,
+		Title: "Possible STARTTLS response injection: bytes arrived after 220 and before TLS",
+		Why:   "Something sent data after the server's 220 to STARTTLS and before the TLS handshake. A man in the middle can plant replies this way that a client would read as coming from inside TLS (CVE-2011-0411).",
+		Fix:   "Do not use this path for credentials. Check for a middlebox between you and the server; the server itself may be broken. ehlo aborted the session without parsing those bytes.",
+		RFC:   "RFC 3207 4.2, 5",
+	},
+	{
+		ID: "starttls-refused", Severity: SeverityError,
+		Title: "STARTTLS was advertised but refused",
+		Why:   "The server lists STARTTLS but did not answer it with 220: a 454 means TLS is unavailable for now (often a missing or unreadable certificate on the server).",
+		Fix:   "The session stays in plaintext: send no credentials over it. Retry later, or use implicit TLS on port 465; the server's administrator should check its TLS setup.",
+		RFC:   "RFC 3207 4",
+	},
+	{
+		ID: "tls-failed", Severity: SeverityError,
+		Title: "The TLS handshake failed",
+		Why:   "Client and server could not agree on TLS: no common protocol version or cipher (ehlo requires TLS 1.2 or later), or the server broke off the handshake.",
+		Fix:   "Check the server's TLS configuration, e.g. with openssl s_client -starttls smtp -connect HOST:PORT.",
+		RFC:   "RFC 8446, RFC 3207",
+	},
+	{
+		ID: "tls-unknown-authority", Severity: SeverityError,
+		Title: "The certificate is signed by an unknown authority",
+		Why:   "The chain does not lead to a CA this client trusts: a self-signed certificate, a private CA, or a server that does not send its intermediate certificate.",
+		Fix: "If this is your server, install a certificate from a public CA (e.g. Let's Encrypt) with its full chain. " +
+			"To trust a private CA, pass it with --ca FILE; to look anyway, --insecure, and check the fingerprint against one you got another way.",
+		RFC: "RFC 5280 6, RFC 7817",
+	},
+	{
+		ID: "tls-name-mismatch", Severity: SeverityError,
+		Title: "The certificate is for another name",
+		Why:   "The certificate does not cover the host name the client connected to: the server is reached under an alias, or serves the certificate of another site.",
+		Fix:   "Connect with a name the certificate covers, or give the server a certificate that covers the name clients use (--servername tests a name without changing the address).",
+		RFC:   "RFC 6125 6, RFC 7817 3",
+	},
+	{
+		ID: "tls-expired", Severity: SeverityError,
+		Title: "The certificate has expired",
+		Why:   "Its validity period is over: the renewal did not happen, or the server still serves the old certificate after renewal.",
+		Fix:   "Renew the certificate and reload the mail server (a renewed file is not read until the server reloads).",
+		RFC:   "RFC 5280 4.1.2.5",
+	},
+	{
+		ID: "tls-not-yet-valid", Severity: SeverityError,
+		Title: "The certificate is not valid yet",
+		Why:   "Its validity period has not started: a clock that is wrong, on this machine or on the one that issued the certificate.",
+		Fix:   "Check this machine's clock (and the server's); otherwise wait until the certificate's start date.",
+		RFC:   "RFC 5280 4.1.2.5",
+	},
+	{
+		ID: "auth-plaintext", Severity: SeverityError,
+		Title: "AUTH is offered in plaintext and STARTTLS is not: credentials would travel in clear",
+		Why:   "The server lets clients sign in on an unencrypted connection and offers no way to encrypt it. PLAIN and LOGIN are only base64; anyone on the path can read the password. If the server should offer STARTTLS, something on the path (a firewall's SMTP inspection) may be stripping it.",
+		Fix:   "Use implicit TLS (port 465) if the server has it; otherwise configure TLS on the server. Compare from another network to rule out STARTTLS stripping.",
+		RFC:   "RFC 3207, RFC 8314, RFC 4954 4",
+	},
+	{
+		ID: "auth-after-starttls", Severity: SeverityWarning,
+		Title: "AUTH is offered only after STARTTLS: logging in before STARTTLS fails with \"SMTP AUTH extension not supported by server\"",
+		Why:   "Like Gmail's 587 and Postfix with smtpd_tls_auth_only, this server advertises AUTH only inside TLS. A client that logs in on the first, plaintext EHLO finds no AUTH: Python's smtplib raises SMTPNotSupportedError(\"SMTP AUTH extension not supported by server.\").",
+		Fix: "Upgrade before logging in: EHLO, STARTTLS, EHLO again, then AUTH (RFC 3207 4.2: what was learnt before TLS is void).\n" +
+			"Python smtplib: s = smtplib.SMTP(host, 587); s.ehlo(); s.starttls(context=ssl.create_default_context()); s.ehlo(); s.login(user, password)\n" +
+			"Other clients: nodemailer secure: false, requireTLS: true; PHPMailer SMTPSecure = 'tls' (ENCRYPTION_STARTTLS) with Port = 587; " +
+			"msmtp tls on, tls_starttls on; Go net/smtp: c.StartTLS(cfg) before c.Auth(a) (smtp.SendMail does both).",
+		RFC: "RFC 3207 4.2, RFC 4954",
+	},
+	{
+		ID: "auth-missing", Severity: SeverityWarning,
+		Title: "No AUTH, even inside TLS: this is not a submission server",
+		Why:   "The server offers no login at all, as an inbound MX (port 25) or a relay that trusts clients by IP address does. Clients that need to log in fail (smtplib: \"SMTP AUTH extension not supported by server\"), and mail for other domains is refused as relaying.",
+		Fix:   "To send as a user, use your provider's submission server (port 587 with STARTTLS, or 465) and its credentials. To deliver to this server's own domains, send without logging in.",
+		RFC:   "RFC 6409, RFC 4954",
+	},
+	{
+		ID: "auth-offered-in-clear", Severity: SeverityWarning,
+		Title: "AUTH is offered before STARTTLS",
+		Why:   "The server accepts credentials on the plaintext connection. A client that skips STARTTLS, or a man in the middle that strips it, sends the password in clear.",
+		Fix:   "Clients: always STARTTLS before AUTH. Servers: offer AUTH only after TLS (Postfix smtpd_tls_auth_only = yes).",
+		RFC:   "RFC 3207 4.2, RFC 4954 4",
+	},
+	{
+		ID: "auth-not-tried", Severity: SeverityWarning,
+		Title: "Credentials were not sent",
+		Why:   "ehlo does not send a password where it could leak: over an unverified TLS link, in clear to a host that is not loopback, or when no advertised mechanism is one it implements.",
+		Fix:   "Fix the reason given; pass --insecure to send the credentials anyway.",
+		RFC:   "RFC 4954 4",
+	},
+	{
+		ID: "starttls-required", Severity: SeverityError,
+		Title: "The server wants STARTTLS first (530 5.7.0)",
+		Why:   "\"530 5.7.0 Must issue a STARTTLS command first\": the client sent AUTH or MAIL on a plaintext connection to a server that requires TLS. Some libraries whose \"starttls\" option really means implicit TLS cause it too.",
+		Fix:   "Send STARTTLS after EHLO, then EHLO again, then AUTH and MAIL. In Python: ehlo(); starttls(); ehlo(); login().",
+		RFC:   "RFC 3207 4",
+	},
+	{
+		ID: "auth-bad-credentials", Severity: SeverityError,
+		Title: "The server refused the user name or password (535)",
+		Why:   "535 5.7.8 means the credentials were not accepted. Beyond a typo, providers with two-step verification (Gmail, Outlook.com, iCloud, Yahoo) refuse the normal password for SMTP and want an app password or OAuth.",
+		Fix:   "Check the user name (often the full address) and the password. With two-step verification, create an app password for mail and use it instead.",
+		RFC:   "RFC 4954 6",
+	},
+	{
+		ID: "auth-app-password", Severity: SeverityError,
+		Title: "The account needs an application-specific password (534 5.7.9)",
+		Why:   "The account has two-step verification, and the provider refuses the normal password over SMTP.",
+		Fix:   "Create an app password (Google: myaccount.google.com/apppasswords) and sign in with it, or use OAuth (XOAUTH2).",
+		RFC:   "RFC 4954 6",
+	},
+	{
+		ID: "auth-temporary", Severity: SeverityError,
+		Title: "The server could not check the credentials right now (454)",
+		Why:   "454 4.7.0 is a temporary failure on the server's side, such as an unreachable password database, or a temporary block after too many attempts.",
+		Fix:   "Wait a few minutes and try again; if it persists, the server's administrator should look at its authentication backend.",
+		RFC:   "RFC 4954 6",
+	},
+	{
+		ID: "auth-disabled", Severity: SeverityError,
+		Title: "SMTP sign-in is disabled for this account",
+		Why:   "The password may be right, but the provider does not allow this account to authenticate over SMTP.",
+		Fix:   "Enable SMTP AUTH for the mailbox or the organisation in the provider's admin settings, or send through the provider's API.",
+		RFC:   "RFC 4954 6",
+	},
+	{
+		ID: "auth-failed", Severity: SeverityError,
+		Title: "AUTH failed",
+		Why:   "The server ended the AUTH exchange with a refusal that is neither bad credentials nor a temporary failure, e.g. a mechanism it does not accept for this account.",
+		Fix:   "Read the reply's text and enhanced code; try another mechanism the server advertises.",
+		RFC:   "RFC 4954 6",
+	},
+	{
+		ID: "auth-required", Severity: SeverityError,
+		Title: "The server wants you to sign in before sending (530)",
+		Why:   "MAIL or RCPT came before a successful AUTH on a server that relays only for authenticated users.",
+		Fix:   "Sign in first: run with --user and a password (--password-stdin or EHLO_PASSWORD).",
+		RFC:   "RFC 4954 6",
+	},
+	{
+		ID: "bad-sequence", Severity: SeverityError,
+		Title: "Command out of sequence (503)",
+		Why:   "The command is valid but not now: RCPT before MAIL, DATA before an accepted RCPT, AUTH when already signed in or during a transaction, MAIL before EHLO.",
+		Fix:   "Follow the order EHLO, [STARTTLS, EHLO], [AUTH], MAIL FROM, RCPT TO, DATA; RSET to start a transaction over.",
+		RFC:   "RFC 5321 4.1.4",
+	},
+	{
+		ID: "size-exceeded", Severity: SeverityError,
+		Title: "The message is too big for this server (552)",
+		Why:   "The message, or the size declared with MAIL FROM SIZE=, is over the server's limit (the SIZE in its EHLO reply), or the mailbox is over its quota.",
+		Fix:   "Send it smaller: share a link instead of a large attachment, or split it. Base64 makes attachments about a third larger.",
+		RFC:   "RFC 1870 6, RFC 5321 4.2.2",
+	},
+	{
+		ID: "mail-refused", Severity: SeverityError,
+		Title: "The server refused the sender (MAIL FROM)",
+		Why:   "The sender address was refused: you may not send as it (not your account's address), its domain does not resolve, or policy (SPF, a blocklist).",
+		Fix:   "Send from the address of the account you signed in with; check the reply's text and enhanced code.",
+		RFC:   "RFC 5321 4.1.1.2",
+	},
+	{
+		ID: "relay-denied", Severity: SeverityError,
+		Title: "Relay access denied: the server will not pass this mail on",
+		Why:   "The recipient is not in one of the server's own domains, and this client has not signed in, so forwarding it would make the server an open relay.",
+		Fix:   "To send to anyone, submit through your provider's submission server (587 or 465) and sign in with AUTH. Without signing in, send only to this server's own domains.",
+		RFC:   "RFC 5321 3.6.2, 7.1",
+	},
+	{
+		ID: "unknown-user", Severity: SeverityError,
+		Title: "The recipient does not exist here (550 5.1.1)",
+		Why:   "The server knows the domain but not the mailbox: a typo, or an address that was removed.",
+		Fix:   "Check the spelling of the address before the @.",
+		RFC:   "RFC 3463 3.2 (X.1.1)",
+	},
+	{
+		ID: "greylisted", Severity: SeverityWarning,
+		Title: "Greylisted: the server asks to retry later",
+		Why:   "Greylisting refuses mail from a sender it has not seen before with a temporary error, expecting a real mail server to come back in a few minutes; spam software often does not.",
+		Fix:   "Retry in a few minutes. A real mail server's queue retries by itself; the first message is merely delayed.",
+		RFC:   "RFC 6647",
+	},
+	{
+		ID: "rcpt-refused", Severity: SeverityError,
+		Title: "The server refused the recipient",
+		Why:   "RCPT TO was refused for a reason that is neither relaying nor an unknown user: policy, a full mailbox, too many recipients.",
+		Fix:   "Read the reply's text and enhanced code.",
+		RFC:   "RFC 5321 4.1.1.3",
+	},
+	{
+		ID: "data-refused", Severity: SeverityError,
+		Title: "The server refused the message",
+		Why:   "After DATA or the final \".\", the server refused the content: a spam or virus verdict, a policy such as DMARC, or a malformed message.",
+		Fix:   "Read the reply's text and enhanced code; the X.7.x codes name the policy.",
+		RFC:   "RFC 5321 4.1.1.4",
+	},
+	{
+		ID: "timeout", Severity: SeverityError,
+		Title: "The server stopped answering",
+		Why:   "A reply did not come within the deadline: a very slow or overloaded server, a tarpit, or a middlebox that dropped the connection silently.",
+		Fix:   "Retry with a longer --timeout; if it keeps happening at the same step, that step is where the server or the path stalls.",
+		RFC:   "RFC 5321 4.5.3.2",
+	},
+	{
+		ID: "connection-closed", Severity: SeverityError,
+		Title: "The server closed the connection",
+		Why:   "The server hung up without a reply: it may drop clients it dislikes (rate limits, blocklists), or it crashed.",
+		Fix:   "Retry later; if it happens at once, your address may be blocked.",
+		RFC:   "RFC 5321 3.8",
+	},
+	{
+		ID: "protocol-error", Severity: SeverityError,
+		Title: "The server broke SMTP's reply format",
+		Why:   "A reply line did not start with a three-digit code, or a reply exceeded sane limits: a broken server, or a port that is not SMTP.",
+		Fix:   "Check that this port is SMTP; the transcript shows the exact bytes.",
+		RFC:   "RFC 5321 4.2",
+	},
+	{
+		ID: "session-error", Severity: SeverityError,
+		Title: "The session failed",
+		Why:   "Something went wrong that ehlo has no more specific advice for.",
+		Fix:   "The evidence and the transcript show where it stopped.",
+		RFC:   "RFC 5321",
+	},
+	{
+		ID: "tarpit", Severity: SeverityWarning,
+		Title: "The server answers commands slowly (tarpit)",
+		Why:   "Some servers delay each reply on purpose to slow down spammers, or are overloaded. Clients with short timeouts give up halfway.",
+		Fix:   "Give clients generous timeouts (RFC 5321 allows 5 minutes for MAIL and RCPT); if this is your server, check its load and delay settings.",
+		RFC:   "RFC 5321 4.5.3.2",
+	},
+	{
+		ID: "slow-greeting", Severity: SeverityWarning,
+		Title: "The greeting was slow",
+		Why:   "Some servers wait before greeting on purpose (Postfix postscreen, greet_pause) to catch spam software that talks first; others are overloaded or do slow DNS lookups on the client's address.",
+		Fix:   "Do not talk before the greeting; give clients a greeting timeout of at least 30 seconds (RFC 5321 allows 5 minutes). If this is your server, check its reverse-DNS lookups and load.",
+		RFC:   "RFC 5321 4.5.3.2.1",
+	},
+	{
+		ID: "tls-expiring-soon", Severity: SeverityWarning,
+		Title: "The certificate expires soon",
+		Why:   "When it expires, clients that verify certificates will refuse the connection.",
+		Fix:   "Renew it and reload the mail server; check that automatic renewal works.",
+		RFC:   "RFC 5280 4.1.2.5",
+	},
+	{
+		ID: "no-starttls", Severity: SeverityWarning,
+		Title: "No STARTTLS: mail to this port travels in clear",
+		Why:   "The server does not offer to encrypt the connection, so everything sent, message included, can be read on the path. Something on the path may also be stripping STARTTLS.",
+		Fix:   "If this is your server, configure a certificate and enable STARTTLS; otherwise use a port with implicit TLS (465).",
+		RFC:   "RFC 3207",
+	},
+	{
+		ID: "tls-ok", Severity: SeverityInfo,
+		Title: "TLS is in place and the certificate verified",
+		RFC:   "RFC 3207, RFC 8314",
+	},
+	{
+		ID: "auth-ok", Severity: SeverityInfo,
+		Title: "Signed in (235)",
+		Why:   "The server accepted the credentials.",
+		RFC:   "RFC 4954 6",
+	},
+	{
+		ID: "auth-offered", Severity: SeverityInfo,
+		Title: "AUTH is offered",
+		Why:   "The server lets clients sign in with the listed SASL mechanisms.",
+		Fix:   "Run ehlo doctor with --user (and --password-stdin or EHLO_PASSWORD) to test signing in.",
+		RFC:   "RFC 4954",
+	},
+	{
+		ID: "mail-accepted", Severity: SeverityInfo,
+		Title: "The sender was accepted (MAIL FROM)",
+		RFC:   "RFC 5321 4.1.1.2",
+	},
+	{
+		ID: "rcpt-accepted", Severity: SeverityInfo,
+		Title: "The recipient was accepted (RCPT TO)",
+		RFC:   "RFC 5321 4.1.1.3",
+	},
+	{
+		ID: "message-accepted", Severity: SeverityInfo,
+		Title: "The message was accepted",
+		Why:   "The server took responsibility for delivering it.",
+		RFC:   "RFC 5321 4.1.1.4",
+	},
+	{
+		ID: "size-limit", Severity: SeverityInfo,
+		Title: "Message size limit",
+		Why:   "The server announces its largest accepted message; a client declares the size with MAIL FROM SIZE= and an oversized message is refused before it is sent.",
+		RFC:   "RFC 1870",
+	},
+	{ID: "pipelining", Severity: SeverityInfo, Title: "PIPELINING: commands may be sent in groups", RFC: "RFC 2920"},
+	{ID: "8bitmime", Severity: SeverityInfo, Title: "8BITMIME: 8-bit message bodies are accepted", RFC: "RFC 6152"},
+	{ID: "smtputf8", Severity: SeverityInfo, Title: "SMTPUTF8: internationalized addresses and headers are accepted", RFC: "RFC 6531"},
+	{ID: "enhancedstatuscodes", Severity: SeverityInfo, Title: "ENHANCEDSTATUSCODES: replies carry RFC 3463 codes such as 5.7.8", RFC: "RFC 2034"},
+	{ID: "chunking", Severity: SeverityInfo, Title: "CHUNKING: messages may be sent with BDAT", RFC: "RFC 3030"},
+}
+
+// LookupRule returns the rule with the given ID.
+func LookupRule(id string) (Rule, bool) {
+	i := slices.IndexFunc(knownRules, func(r Rule) bool { return r.ID == id })
+	if i < 0 {
+		return Rule{}, false
+	}
+	return knownRules[i], true
+}
+
+// Rules returns every rule in priority order (see Diagnose). The slice is
+// the caller's to change. The IDs, in that order (TestRuleIDsDocumented
+// keeps this list true):
+//
+//	connect-failed, port-expects-implicit-tls, port-expects-plaintext, no-greeting,
+//	greeting-refused, server-closing, ehlo-refused, starttls-injection, starttls-refused,
+//	tls-failed, tls-unknown-authority, tls-name-mismatch, tls-expired, tls-not-yet-valid,
+//	auth-plaintext, auth-after-starttls, auth-missing, auth-offered-in-clear, auth-not-tried,
+//	starttls-required, auth-bad-credentials, auth-app-password, auth-temporary, auth-disabled,
+//	auth-failed, auth-required, bad-sequence, size-exceeded, mail-refused, relay-denied,
+//	unknown-user, greylisted, rcpt-refused, data-refused, timeout, connection-closed,
+//	protocol-error, session-error, tarpit, slow-greeting, tls-expiring-soon, no-starttls, tls-ok,
+//	auth-ok, auth-offered, mail-accepted, rcpt-accepted, message-accepted, size-limit, pipelining,
+//	8bitmime, smtputf8, enhancedstatuscodes, chunking.
+//
+// Each rule's Severity is the finding's, except that Diagnose makes
+// auth-missing an error when credentials were given, and ehlo-refused an
+// error when HELO was refused too.
+func Rules() []Rule { return slices.Clone(knownRules) }
+
+// rulePriority is the index of id in knownRules, len(knownRules) if absent.
+func rulePriority(id string) int {
+	i := slices.IndexFunc(knownRules, func(r Rule) bool { return r.ID == id })
+	if i < 0 {
+		return len(knownRules)
+	}
+	return i
+}
+
+// mustRule returns the rule with the given ID; the IDs used in this package
+// are checked by TestRuleIDsExist.
+func mustRule(id string) Rule {
+	r, ok := LookupRule(id)
+	if !ok {
+		panic("session: no rule " + strconv.Quote(id))
+	}
+	return r
+}
+
+// knownChecks ties State.Check's warning codes to the rules about the same
+// problem, and holds the text Check shows for those whose text is fixed.
+var knownChecks = []struct{ code, rule, text string }{
+	{"auth-before-starttls-needed", "auth-after-starttls", "credentials would travel in clear, and this server advertises AUTH only after STARTTLS"},
+	{"auth-plaintext", "auth-plaintext", "credentials would travel in clear: the connection is not encrypted"},
+	{"auth-cram-plaintext", "auth-plaintext", "the connection is not encrypted: an eavesdropper could guess the password offline from CRAM-MD5"},
+	{"auth-not-advertised", "auth-missing", ""},
+	{"starttls-not-offered", "no-starttls", ""},
+	{"size-exceeds", "size-exceeded", ""},
+	{"already-authenticated", "bad-sequence", ""},
+	{"auth-in-transaction", "bad-sequence", ""},
+	{"mail-before-ehlo", "bad-sequence", ""},
+	{"mail-in-transaction", "bad-sequence", ""},
+	{"rcpt-before-mail", "bad-sequence", ""},
+	{"data-before-rcpt", "bad-sequence", ""},
+}
+
+// Rule returns the rule that explains the warning, so that a pre-send
+// warning can show the same fix as doctor's finding: "auth-before-starttls-needed"
+// gives "auth-after-starttls". ok is false for warnings no rule covers.
+func (w Warning) Rule() (Rule, bool) {
+	for _, c := range knownChecks {
+		if c.code == w.Code {
+			return LookupRule(c.rule)
+		}
+	}
+	return Rule{}, false
+}
+
+// warning returns the Warning with code and its text from knownChecks.
+func warning(code string) Warning {
+	for _, c := range knownChecks {
+		if c.code == code {
+			return Warning{Code: code, Text: c.text}
+		}
+	}
+	panic("session: no check " + strconv.Quote(code))
+}
