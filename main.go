@@ -3,26 +3,31 @@
 package main
 
 import (
+	"bufio"
 	"context"
 	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
+	"net/mail"
 	"os"
 	"os/signal"
 	"path/filepath"
+	"slices"
 	"strings"
 	"time"
 
 	tea "charm.land/bubbletea/v2"
 	"charm.land/fang/v2"
 	"github.com/charmbracelet/colorprofile"
+	xterm "github.com/charmbracelet/x/term"
 	"github.com/spf13/cobra"
 
 	"github.com/ehlo-sh/ehlo/client"
 	"github.com/ehlo-sh/ehlo/lab"
 	"github.com/ehlo-sh/ehlo/themes"
 	"github.com/ehlo-sh/ehlo/ui"
+	"github.com/ehlo-sh/ehlo/wire"
 )
 
 // Exit codes shared by the commands.
@@ -45,12 +50,24 @@ func usageErr(err error) error { return &exitError{code: exitUsage, err: err} }
 
 func main() {
 	root := newRoot()
-	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt)
-	defer stop()
+	ctx := context.Background()
+	if !defaultInterrupt(root, os.Args[1:]) {
+		var stop context.CancelFunc
+		ctx, stop = signal.NotifyContext(ctx, os.Interrupt)
+		defer stop()
+	}
 	err := fang.Execute(ctx, root, fang.WithErrorHandler(handleError))
 	if err != nil {
 		os.Exit(exitCode(err))
 	}
+}
+
+// defaultInterrupt reports whether the command args name leaves Ctrl-C its
+// default action. A probe holds nothing to clean up, and catching the signal
+// costs it an extra thread, about 0.5 ms of a 9 ms run (BENCHMARKS.md).
+func defaultInterrupt(root *cobra.Command, args []string) bool {
+	cmd, _, err := root.Find(args)
+	return err == nil && cmd.Name() == "probe"
 }
 
 func exitCode(err error) int {
@@ -120,7 +137,7 @@ func newRoot() *cobra.Command {
 	conn.register(root)
 	tui.register(root)
 	root.Flags().StringVar(&onEndpoint, "lab", "submission", "open on this built-in lab `endpoint`: mx, submission, smtps, legacy")
-	root.AddCommand(newProbe(), newLab(), newDoctor())
+	root.AddCommand(newProbe(), newLab(), newDoctor(), newSend(), newRun())
 	return root
 }
 
@@ -128,6 +145,7 @@ func newRoot() *cobra.Command {
 type tuiFlags struct {
 	theme, transcript string
 	noMouse           bool
+	guided            bool
 }
 
 func (f *tuiFlags) register(cmd *cobra.Command) {
@@ -135,6 +153,7 @@ func (f *tuiFlags) register(cmd *cobra.Command) {
 	fl.StringVar(&f.theme, "theme", "", "colour theme: "+strings.Join(themes.Names(), ", ")+" (default $EHLO_THEME, else auto; NO_COLOR forces mono)")
 	fl.StringVar(&f.transcript, "transcript", "", "append the transcript to this `file` as it happens (credentials redacted)")
 	fl.BoolVar(&f.noMouse, "no-mouse", false, "leave the mouse to the terminal, for native text selection")
+	fl.BoolVar(&f.guided, "guided", false, "start in guided mode: a card shows the next step of a session, prefilled (F9 toggles)")
 }
 
 // config builds the explorer's settings. NO_COLOR with any non-empty value
@@ -147,6 +166,7 @@ func (f *tuiFlags) config(opts client.Options) (ui.Config, []tea.ProgramOption) 
 		Theme:      themes.Pick(f.theme, os.Getenv("EHLO_THEME"), noColor),
 		Mouse:      !f.noMouse,
 		Transcript: f.transcript,
+		Guided:     f.guided,
 	}
 	if noColor {
 		return cfg, []tea.ProgramOption{tea.WithColorProfile(colorprofile.Ascii)}
@@ -254,7 +274,9 @@ func labJobs(l *lab.Lab, names []string, opts client.Options) ([]client.Job, err
 	return jobs, nil
 }
 
-func printProbes(out, errOut io.Writer, results []client.ProbeResult, asJSON, transcript bool) error {
+func printProbes(w, errOut io.Writer, results []client.ProbeResult, asJSON, transcript bool) error {
+	out := bufio.NewWriter(w) // one write, not one per line
+	defer out.Flush()
 	failed := 0
 	for _, r := range results {
 		if r.Err != nil {
@@ -468,6 +490,534 @@ func (f *doctorFlags) print(w io.Writer, res client.DoctorResult) error {
 	if f.trace {
 		fmt.Fprintln(w)
 		return client.WriteTranscript(w, res.Entries, client.TranscriptFormat{})
+	}
+	return nil
+}
+
+// Exit codes of ehlo send: one per step of the session, so that a script
+// can tell where it failed (README, "ehlo send"). 1 and 2 keep their
+// meaning: another failure, and a wrong command line.
+const (
+	exitConnect = 3  // no connection
+	exitBanner  = 4  // no greeting, or a refusing one
+	exitHello   = 5  // EHLO and HELO refused
+	exitTLS     = 6  // STARTTLS refused, or required and not offered; TLS handshake or certificate failed
+	exitAuth    = 7  // AUTH refused, not offered, or not allowed in clear
+	exitMail    = 8  // MAIL refused, or the message cannot go: over SIZE, needs SMTPUTF8
+	exitRcpt    = 9  // no recipient accepted
+	exitData    = 10 // DATA refused
+	exitDataEnd = 11 // the message refused after its final ".", or the link broke while it went
+)
+
+var stepExits = map[string]int{
+	client.StepConnect: exitConnect, client.StepGreeting: exitBanner, client.StepHello: exitHello,
+	client.StepStartTLS: exitTLS, client.StepAuth: exitAuth, client.StepMail: exitMail,
+	client.StepRcpt: exitRcpt, client.StepData: exitData, client.StepDataEnd: exitDataEnd,
+}
+
+// sendExit is the exit code of a failed send.
+func sendExit(err error) int {
+	var se *client.StepError
+	if errors.As(err, &se) {
+		if code, ok := stepExits[se.Step]; ok {
+			return code
+		}
+	}
+	return exitFailed
+}
+
+// sendFlags are send's own flags.
+type sendFlags struct {
+	conn                                     connFlags
+	from, subject, body, html                string
+	to, cc, bcc, headers, attach             []string
+	auth, user, starttls, quitAfter          string
+	transcript                               string
+	passwordStdin, pipelining, asJSON, inLab bool
+	labPassword                              string // the lab account's, when --lab signs in as it
+}
+
+func newSend() *cobra.Command {
+	var f sendFlags
+	cmd := &cobra.Command{
+		Use:   "send [flags] TARGET",
+		Short: "Compose and send one message, showing every exchange",
+		Long: "send composes an RFC 5322 / MIME message (text, HTML alternative, attachments streamed from disk)\n" +
+			"and sends it: greeting, EHLO, STARTTLS, EHLO again, AUTH, MAIL (with SIZE, BODY=8BITMIME and\n" +
+			"SMTPUTF8 as needed), RCPT, DATA. It prints the exchange as C:/S: lines, credentials redacted, then\n" +
+			"each recipient's reply. Bcc goes to the envelope only. The exit status says which step failed:\n" +
+			"3 connect, 4 banner, 5 EHLO, 6 STARTTLS/TLS, 7 AUTH, 8 MAIL, 9 RCPT, 10 DATA, 11 after DATA.",
+		Example: "  ehlo send --lab\n" +
+			"  ehlo send --lab --to bob@lab.test --subject 'Grüße' --body @note.txt --attach report.pdf\n" +
+			"  printf '%s\\n' \"$PW\" | ehlo send smtp.example.com:587 --user me@example.com --password-stdin \\\n" +
+			"      --from me@example.com --to you@example.org --html mail.html --attach 'data.csv;type=text/csv'\n" +
+			"  ehlo send mx.example.org --from me@example.com --to postmaster@example.org --quit-after rcpt",
+		RunE: func(cmd *cobra.Command, args []string) error { return f.run(cmd, args) },
+	}
+	f.conn.register(cmd)
+	fl := cmd.Flags()
+	_ = fl.MarkHidden("no-starttls") // --starttls never says it
+	fl.StringVar(&f.from, "from", "", "sender `address`, for From: and MAIL FROM")
+	fl.StringArrayVar(&f.to, "to", nil, "recipient `address` for To: (repeat, or a list)")
+	fl.StringArrayVar(&f.cc, "cc", nil, "recipient `address` for Cc: (repeat, or a list)")
+	fl.StringArrayVar(&f.bcc, "bcc", nil, "recipient `address` for the envelope only, never in the header")
+	fl.StringArrayVar(&f.headers, "header", nil, "add a header field `'Name: value'`; it replaces a generated one of that name")
+	fl.StringVar(&f.subject, "subject", "test from ehlo", "the `subject` (non-ASCII is encoded, RFC 2047)")
+	fl.StringVar(&f.body, "body", "", "the text body: `TEXT`, @FILE, or - for standard input")
+	fl.StringVar(&f.html, "html", "", "an HTML alternative from this `file` (multipart/alternative)")
+	fl.StringArrayVar(&f.attach, "attach", nil, "attach `FILE[;type=TYPE][;name=NAME]` in base64 (repeat for several)")
+	fl.StringVar(&f.auth, "auth", "", "sign in with this `mechanism`: PLAIN, LOGIN, CRAM-MD5, XOAUTH2 or auto; --user alone means auto")
+	fl.StringVar(&f.user, "user", "", "sign in as this `user` (password: --password-stdin, $EHLO_PASSWORD, or asked on a terminal)")
+	fl.BoolVar(&f.passwordStdin, "password-stdin", false, "read the password from the first line of standard input")
+	fl.StringVar(&f.starttls, "starttls", client.StartTLSAuto, "when to upgrade with STARTTLS: auto (when offered), require, never")
+	fl.StringVar(&f.quitAfter, "quit-after", "", "stop after this `step`: "+strings.Join(client.QuitAfter, ", "))
+	fl.BoolVar(&f.pipelining, "pipelining", false, "send MAIL, RCPT and DATA at once when PIPELINING is offered (RFC 2920)")
+	fl.StringVar(&f.transcript, "transcript", "", "also write the exchange to this `file` (mode 0600, credentials redacted)")
+	fl.BoolVar(&f.asJSON, "json", false, "print JSON: replies, recipients, result and transcript")
+	fl.BoolVar(&f.inLab, "lab", false, "send to the built-in lab (TARGET may name its endpoint) and show what it received")
+	return cmd
+}
+
+func (f *sendFlags) run(cmd *cobra.Command, args []string) error {
+	if len(args) > 1 || (len(args) == 0 && !f.inLab) {
+		return usageErr(errors.New("send needs one TARGET (or --lab [ENDPOINT])"))
+	}
+	opts, err := f.conn.options()
+	if err != nil {
+		return err
+	}
+	var l *lab.Lab
+	target := ""
+	if f.inLab {
+		if l, err = lab.Start(lab.Config{}); err != nil {
+			return err
+		}
+		defer l.Close()
+		opts.RootCAs = l.CertPool()
+		jobs, err := labJobs(l, args, opts)
+		if err != nil {
+			return usageErr(err)
+		}
+		target, opts = jobs[0].Target, jobs[0].Options
+		f.labDefaults(args)
+	} else {
+		target = args[0]
+	}
+	cfg, cleanup, err := f.config(cmd, target, opts)
+	defer cleanup()
+	if err != nil {
+		return err
+	}
+	return f.send(cmd, cfg, l)
+}
+
+// labDefaults fill in the lab's test account: From and To alice@lab.test,
+// and AUTH as alice where the endpoint has AUTH.
+func (f *sendFlags) labDefaults(args []string) {
+	if f.from == "" {
+		f.from = lab.User + "@" + lab.Domain
+	}
+	if len(f.to)+len(f.cc)+len(f.bcc) == 0 {
+		f.to = []string{lab.User + "@" + lab.Domain}
+	}
+	if f.user == "" && (len(args) == 0 || args[0] != "mx") {
+		f.user, f.labPassword = lab.User, lab.Password
+	}
+}
+
+// config builds the send from the flags. cleanup removes the spool file
+// of a body read from standard input.
+func (f *sendFlags) config(cmd *cobra.Command, target string, opts client.Options) (client.SendConfig, func(), error) {
+	cleanup := func() {}
+	m, rcpts, err := f.envelope()
+	if err != nil {
+		return client.SendConfig{}, cleanup, usageErr(err)
+	}
+	if m.Text, cleanup, err = f.bodyContent(cmd); err != nil {
+		return client.SendConfig{}, cleanup, usageErr(err)
+	}
+	if f.html != "" {
+		m.HTML = client.Content{File: f.html}
+	}
+	if err := f.parts(m); err != nil {
+		return client.SendConfig{}, cleanup, usageErr(err)
+	}
+	cfg := client.SendConfig{Target: target, Options: opts, Message: m, Rcpts: rcpts, Auth: f.auth, User: f.user,
+		StartTLS: f.starttls, QuitAfter: strings.ToLower(f.quitAfter), Pipelining: f.pipelining}
+	if f.conn.noStartTLS {
+		cfg.StartTLS = client.StartTLSNever
+	}
+	if cfg.User != "" && cfg.Auth == "" {
+		cfg.Auth = "auto"
+	}
+	if cfg.Password, err = f.password(cmd); err != nil {
+		return cfg, cleanup, err
+	}
+	if err := cfg.Check(); err != nil {
+		return cfg, cleanup, usageErr(err)
+	}
+	return cfg, cleanup, nil
+}
+
+// envelope parses the addresses: the header's, and the envelope's (To,
+// Cc and Bcc, each once).
+func (f *sendFlags) envelope() (*client.Message, []string, error) {
+	if f.from == "" {
+		return nil, nil, errors.New("send needs --from")
+	}
+	from, err := mail.ParseAddress(f.from)
+	if err != nil {
+		return nil, nil, fmt.Errorf("--from %q: %w", f.from, err)
+	}
+	m := &client.Message{From: from, Subject: f.subject}
+	var rcpts []string
+	lists := []struct {
+		flag string
+		in   []string
+		out  *[]*mail.Address
+	}{{"--to", f.to, &m.To}, {"--cc", f.cc, &m.Cc}, {"--bcc", f.bcc, nil}}
+	for _, l := range lists {
+		for _, s := range l.in {
+			addrs, err := mail.ParseAddressList(s)
+			if err != nil {
+				return nil, nil, fmt.Errorf("%s %q: %w", l.flag, s, err)
+			}
+			if l.out != nil {
+				*l.out = append(*l.out, addrs...)
+			}
+			for _, a := range addrs {
+				if !slices.Contains(rcpts, a.Address) {
+					rcpts = append(rcpts, a.Address)
+				}
+			}
+		}
+	}
+	return m, rcpts, nil
+}
+
+// bodyContent reads --body: TEXT, @FILE, or - (standard input, spooled to
+// a temporary file so its size is known and it is never all in memory).
+func (f *sendFlags) bodyContent(cmd *cobra.Command) (client.Content, func(), error) {
+	none := func() {}
+	switch {
+	case f.body == "-" && f.passwordStdin:
+		return client.Content{}, none, errors.New("--body - and --password-stdin both want standard input")
+	case f.body == "-":
+		return spoolStdin(cmd.InOrStdin())
+	case strings.HasPrefix(f.body, "@"):
+		return client.Content{File: f.body[1:]}, none, nil
+	case f.body == "" && f.html == "" && len(f.attach) == 0:
+		return client.Content{Text: "This is a test message sent by ehlo.\n"}, none, nil
+	}
+	return client.Content{Text: f.body}, none, nil
+}
+
+func spoolStdin(r io.Reader) (client.Content, func(), error) {
+	tmp, err := os.CreateTemp("", "ehlo-body-*")
+	if err != nil {
+		return client.Content{}, func() {}, err
+	}
+	cleanup := func() { os.Remove(tmp.Name()) }
+	_, err = io.Copy(tmp, r)
+	if cerr := tmp.Close(); err == nil {
+		err = cerr
+	}
+	return client.Content{File: tmp.Name()}, cleanup, err
+}
+
+// parts adds the header fields and attachments, then scans the message.
+func (f *sendFlags) parts(m *client.Message) error {
+	for _, h := range f.headers {
+		field, err := client.ParseHeaderField(h)
+		if err != nil {
+			return err
+		}
+		m.Header = append(m.Header, field)
+	}
+	for _, a := range f.attach {
+		att, err := client.ParseAttachment(a)
+		if err != nil {
+			return err
+		}
+		m.Attachments = append(m.Attachments, att)
+	}
+	return m.Scan()
+}
+
+// password reads it from standard input, the environment or, on a
+// terminal, a masked prompt. It is never printed.
+func (f *sendFlags) password(cmd *cobra.Command) (string, error) {
+	switch {
+	case f.user == "":
+		if f.passwordStdin {
+			return "", usageErr(errors.New("--password-stdin needs --user"))
+		}
+		return "", nil
+	case f.passwordStdin:
+		pw, err := client.ReadSecretLine(cmd.InOrStdin())
+		if err != nil {
+			return "", usageErr(fmt.Errorf("--password-stdin: %w", err))
+		}
+		return pw, nil
+	case f.labPassword != "":
+		return f.labPassword, nil
+	case os.Getenv("EHLO_PASSWORD") != "":
+		return os.Getenv("EHLO_PASSWORD"), nil
+	}
+	return askSecret(cmd, "password for "+f.user)
+}
+
+// askSecret asks on the terminal without echo; without a terminal it is a
+// usage error, for scripts must not hang on a prompt.
+func askSecret(cmd *cobra.Command, what string) (string, error) {
+	in, ok := cmd.InOrStdin().(*os.File)
+	if !ok || !xterm.IsTerminal(in.Fd()) {
+		return "", usageErr(fmt.Errorf("no %s: give it in the environment (see --help), there is no terminal to ask on", what))
+	}
+	fmt.Fprintf(cmd.ErrOrStderr(), "%s (not shown): ", what)
+	b, err := xterm.ReadPassword(in.Fd())
+	fmt.Fprintln(cmd.ErrOrStderr())
+	return string(b), err
+}
+
+// send runs the send, printing the exchange as it happens.
+func (f *sendFlags) send(cmd *cobra.Command, cfg client.SendConfig, l *lab.Lab) error {
+	out, errOut := cmd.OutOrStdout(), cmd.ErrOrStderr()
+	tr := wire.NewTranscript()
+	stop, err := followTranscript(tr, out, f.transcript, !f.asJSON)
+	if err != nil {
+		return usageErr(err)
+	}
+	clearBar := progressBar(errOut, &cfg, f.asJSON)
+	res := client.Send(cmd.Context(), cfg, tr)
+	clearBar()
+	stop()
+	if err := f.report(out, res, l); err != nil {
+		return err
+	}
+	if res.Err != nil {
+		fmt.Fprintf(errOut, "ehlo send: %s\n", client.Explain(res.Err))
+		return &exitError{code: sendExit(res.Err), err: res.Err, quiet: true}
+	}
+	return nil
+}
+
+// followTranscript prints entries as they are recorded, message data cut
+// after 40 lines, to out when show and to the file path when given.
+func followTranscript(tr *wire.Transcript, out io.Writer, path string, show bool) (stop func(), err error) {
+	var cancels []func()
+	stop = func() {
+		for _, c := range cancels {
+			c()
+		}
+	}
+	if show {
+		el := &client.DataElider{Max: 40}
+		cancels = append(cancels, tr.Subscribe(func(e wire.Entry) {
+			_ = client.WriteTranscript(out, el.Filter(e), client.TranscriptFormat{})
+		}))
+	}
+	if path != "" {
+		file, err := os.OpenFile(path, os.O_WRONLY|os.O_CREATE|os.O_TRUNC, 0o600)
+		if err != nil {
+			return stop, fmt.Errorf("transcript file: %w", err)
+		}
+		el := &client.DataElider{Max: 40}
+		cancels = append(cancels, tr.Subscribe(func(e wire.Entry) {
+			_ = client.WriteTranscript(file, el.Filter(e), client.TranscriptFormat{Times: true})
+		}), func() { file.Close() })
+	}
+	return stop, nil
+}
+
+// progressBar shows a bar on standard error for a message over 1 MiB
+// when it is a terminal, after the first half second.
+func progressBar(errOut io.Writer, cfg *client.SendConfig, quiet bool) (clear func()) {
+	fd, ok := errOut.(*os.File)
+	if quiet || !ok || !xterm.IsTerminal(fd.Fd()) {
+		return func() {}
+	}
+	start, shown := time.Now(), false
+	cfg.Progress = func(sent, total int64) {
+		if total >= 1<<20 && time.Since(start) > 500*time.Millisecond {
+			fmt.Fprint(errOut, "\r"+client.ProgressBar(sent, total, time.Since(start)))
+			shown = true
+		}
+	}
+	return func() {
+		if shown {
+			fmt.Fprint(errOut, "\r\x1b[K")
+		}
+	}
+}
+
+// report prints the result: per recipient and what a refusal means, or
+// JSON; with the lab, what it received.
+func (f *sendFlags) report(out io.Writer, res client.SendResult, l *lab.Lab) error {
+	if f.asJSON {
+		v := struct {
+			client.SendJSON
+			Received []labMessageJSON `json:"lab_received,omitempty"`
+		}{SendJSON: res.JSON(40)}
+		if l != nil {
+			for _, m := range l.Messages() {
+				v.Received = append(v.Received, labMessageJSON{Endpoint: m.Endpoint, From: m.From, To: m.To, Size: len(m.Data), User: m.User})
+			}
+		}
+		enc := json.NewEncoder(out)
+		enc.SetIndent("", "  ")
+		return enc.Encode(v)
+	}
+	fmt.Fprintln(out)
+	client.WriteSend(out, res)
+	if l == nil {
+		return nil
+	}
+	for _, m := range l.Messages() {
+		fmt.Fprintf(out, "\nthe lab's %s endpoint received, from <%s> to <%s> (%d bytes):\n", m.Endpoint, m.From,
+			strings.Join(m.To, ">, <"), len(m.Data))
+		if err := client.WriteReceived(out, m.Data); err != nil {
+			fmt.Fprintf(out, "  %v\n", err)
+		}
+	}
+	return nil
+}
+
+// labMessageJSON is what the lab received, for send --lab --json.
+type labMessageJSON struct {
+	Endpoint string   `json:"endpoint"`
+	From     string   `json:"from"`
+	To       []string `json:"to"`
+	Size     int      `json:"size"`
+	User     string   `json:"user,omitempty"`
+}
+
+func newRun() *cobra.Command {
+	var (
+		conn         connFlags
+		inLab        bool
+		transcriptTo string
+	)
+	cmd := &cobra.Command{
+		Use:   "run [flags] FILE [TARGET]",
+		Short: "Replay a session script and check every expect",
+		Long: "run replays a session script: SMTP command lines, ':auth MECH USER', message lines after DATA, and\n" +
+			"'expect CODE [TEXT]' lines that check the reply to the command before them (250, 2xx, 250|251).\n" +
+			"The target comes from TARGET, a '# target: HOST:PORT' line, or '# lab: ENDPOINT' (the built-in\n" +
+			"lab). Placeholders such as {{password}} are read from EHLO_PASSWORD or EHLO_VAR_<NAME>, else\n" +
+			"asked for on the terminal, and never shown. :save --script FILE in the explorer writes one.\n" +
+			"Exit status: 0 every expect met, 1 an expect failed, 2 a bad script or command line, 3 the\n" +
+			"session could not start or broke.",
+		Example: "  ehlo run lesson1.ehlo\n  ehlo run --lab lesson1.ehlo\n" +
+			"  EHLO_PASSWORD=... ehlo run regress.ehlo smtp.example.com:587 --transcript run.log",
+		RunE: func(cmd *cobra.Command, args []string) error {
+			if len(args) < 1 || len(args) > 2 {
+				return usageErr(errors.New("run needs a script FILE, and may take a TARGET"))
+			}
+			opts, err := conn.options()
+			if err != nil {
+				return err
+			}
+			return runScript(cmd, args, opts, inLab, transcriptTo)
+		},
+	}
+	conn.register(cmd)
+	cmd.Flags().BoolVar(&inLab, "lab", false, "run against the built-in lab (the script's '# lab:' endpoint, else submission)")
+	cmd.Flags().StringVar(&transcriptTo, "transcript", "", "also write the exchange to this `file` (mode 0600, credentials redacted)")
+	return cmd
+}
+
+// Exit codes of ehlo run beyond 1 (an expect failed) and 2 (usage).
+const exitRunBroken = 3 // the session could not start or broke
+
+func runScript(cmd *cobra.Command, args []string, opts client.Options, inLab bool, transcriptTo string) error {
+	f, err := os.Open(args[0])
+	if err != nil {
+		return usageErr(err)
+	}
+	s, err := client.ParseScript(args[0], f)
+	f.Close()
+	if err != nil {
+		return usageErr(err)
+	}
+	cfg := client.RunConfig{Options: opts, Vars: map[string]string{}}
+	if s.TLS == "implicit" {
+		cfg.Options.ImplicitTLS = true
+	}
+	switch {
+	case len(args) == 2:
+		cfg.Target = args[1]
+	case inLab || s.Lab != "":
+		l, err := lab.Start(lab.Config{})
+		if err != nil {
+			return err
+		}
+		defer l.Close()
+		if cfg.Target, cfg.Options, err = labTarget(l, s.Lab, cfg.Options); err != nil {
+			return usageErr(err)
+		}
+		cfg.Vars["user"], cfg.Vars["password"] = lab.User, lab.Password
+	case s.Target != "":
+		cfg.Target = s.Target
+	default:
+		return usageErr(fmt.Errorf("%s: no target: give TARGET, or put '# target: HOST:PORT' in the script", args[0]))
+	}
+	if err := scriptVars(cmd, s, cfg.Vars); err != nil {
+		return err
+	}
+	out := cmd.OutOrStdout()
+	tr := wire.NewTranscript()
+	stop, err := followTranscript(tr, out, transcriptTo, true)
+	if err != nil {
+		return usageErr(err)
+	}
+	res := client.RunScript(cmd.Context(), s, cfg, tr)
+	stop()
+	switch {
+	case res.Failure != nil:
+		fmt.Fprintf(cmd.ErrOrStderr(), "ehlo run: %s\n", res.Failure)
+		return &exitError{code: exitFailed, err: res.Failure, quiet: true}
+	case res.Err != nil:
+		fmt.Fprintf(cmd.ErrOrStderr(), "ehlo run: %s\n", client.Explain(res.Err))
+		return &exitError{code: exitRunBroken, err: res.Err, quiet: true}
+	}
+	fmt.Fprintf(out, "ok: %s: %d expectations met\n", args[0], res.Checked)
+	return nil
+}
+
+// labTarget is the address of a lab endpoint ("" means submission).
+func labTarget(l *lab.Lab, name string, opts client.Options) (string, client.Options, error) {
+	var names []string
+	if name != "" {
+		names = []string{name}
+	}
+	opts.RootCAs = l.CertPool()
+	jobs, err := labJobs(l, names, opts)
+	if err != nil {
+		return "", opts, err
+	}
+	return jobs[0].Target, jobs[0].Options, nil
+}
+
+// scriptVars gives each placeholder a value: what is already known (the
+// lab's account), EHLO_VAR_<NAME>, EHLO_PASSWORD for {{password}}, or a
+// masked answer on the terminal.
+func scriptVars(cmd *cobra.Command, s *client.Script, vars map[string]string) error {
+	for _, name := range s.Vars() {
+		env := "EHLO_VAR_" + strings.ToUpper(name)
+		switch {
+		case vars[name] != "": // the lab's account
+		case os.Getenv(env) != "":
+			vars[name] = os.Getenv(env)
+		case name == "password" && os.Getenv("EHLO_PASSWORD") != "":
+			vars[name] = os.Getenv("EHLO_PASSWORD")
+		default:
+			v, err := askSecret(cmd, fmt.Sprintf("{{%s}} (or set %s)", name, env))
+			if err != nil {
+				return err
+			}
+			vars[name] = v
+		}
 	}
 	return nil
 }

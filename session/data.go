@@ -1,6 +1,7 @@
 package session
 
 import (
+	"bytes"
 	"errors"
 	"io"
 )
@@ -28,39 +29,69 @@ func NewDataWriter(w io.Writer) *DataWriter {
 // ErrDataClosed is returned by writes after Close.
 var ErrDataClosed = errors.New("session: data writer is closed")
 
-// Write normalises p; it reports len(p) consumed on success.
+// Write normalises p; it reports len(p) consumed on success. It copies the
+// text between line endings in runs, so a large body costs a copy and two
+// byte searches per line, not a branch per byte.
 func (d *DataWriter) Write(p []byte) (int, error) {
 	if d.closed {
 		return 0, ErrDataClosed
 	}
-	for _, b := range p {
-		d.put(b)
-		if len(d.buf) >= cap(d.buf)-3 {
-			if err := d.flush(); err != nil {
-				return 0, err
-			}
+	n := len(p)
+	for len(p) > 0 {
+		if d.cr && p[0] == '\n' { // the LF of a CRLF already written
+			d.cr = false
+			p = p[1:]
+			continue
 		}
+		d.cr = false
+		if d.bol && p[0] == '.' {
+			d.buf = append(d.buf, '.')
+			d.stuffed++
+		}
+		end := lineEnd(p)
+		if err := d.text(p[:end]); err != nil {
+			return 0, err
+		}
+		if end == len(p) {
+			break
+		}
+		d.buf = append(d.buf, '\r', '\n') // CRLF, a bare LF or a bare CR alike
+		d.bol, d.cr = true, p[end] == '\r'
+		p = p[end+1:]
 	}
-	return len(p), d.flush()
+	return n, d.flush()
 }
 
-func (d *DataWriter) put(b byte) {
-	switch {
-	case b == '\n' && d.cr: // the LF of a CRLF already written
-		d.cr = false
-		return
-	case b == '\r' || b == '\n':
-		d.buf = append(d.buf, '\r', '\n')
-		d.bol, d.cr = true, b == '\r'
-		return
+// lineEnd returns the index of the first CR or LF in p, or len(p).
+func lineEnd(p []byte) int {
+	i := bytes.IndexByte(p, '\n')
+	if i < 0 {
+		i = len(p)
 	}
-	d.cr = false
-	if d.bol && b == '.' {
-		d.buf = append(d.buf, '.')
-		d.stuffed++
+	if j := bytes.IndexByte(p[:i], '\r'); j >= 0 {
+		return j
 	}
-	d.buf = append(d.buf, b)
+	return i
+}
+
+// text buffers a run of bytes without line endings, flushing as needed,
+// and keeps room for the CRLF that may follow.
+func (d *DataWriter) text(run []byte) error {
+	if len(run) == 0 {
+		return nil
+	}
 	d.bol = false
+	for len(run) > 0 {
+		if len(d.buf) >= cap(d.buf)-3 {
+			if err := d.flush(); err != nil {
+				return err
+			}
+		}
+		k := min(len(run), cap(d.buf)-3-len(d.buf))
+		d.buf = append(d.buf, run[:k]...)
+		run = run[k:]
+	}
+	return nil
 }
 
 func (d *DataWriter) flush() error {

@@ -25,6 +25,9 @@ type savedMsg struct {
 
 // cmdSave writes the transcript to FILE, or ehlo-YYYYMMDD-HHMMSS.txt.
 func (m Model) cmdSave(arg string) (Model, tea.Cmd) {
+	if rest, ok := strings.CutPrefix(arg, "--script"); ok {
+		return m.cmdSaveScript(rest) // script.go
+	}
 	path := arg
 	if path == "" {
 		path = "ehlo-" + m.now().Format("20060102-150405") + ".txt"

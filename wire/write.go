@@ -28,6 +28,20 @@ func (c *Conn) WriteRaw(ctx context.Context, p []byte) error {
 	return o.fail(c.send(p, false, ""))
 }
 
+// WriteUnrecorded sends p exactly as given, like WriteRaw, but keeps it out
+// of the transcript: the bulk of a large message's data, which the caller
+// summarizes with a Note, so that memory stays bounded whatever the message
+// weighs. Whatever was recorded before should end with a complete line.
+func (c *Conn) WriteUnrecorded(ctx context.Context, p []byte) error {
+	o, err := c.begin(ctx, "write")
+	if err != nil {
+		return err
+	}
+	defer o.end()
+	_, err = c.w.w.Write(p)
+	return o.fail(err)
+}
+
 // Exchange sends line and reads the reply to it under one absolute deadline,
 // so the whole exchange takes at most the time given.
 func (c *Conn) Exchange(ctx context.Context, line string) (Reply, error) {

@@ -1,0 +1,263 @@
+package main
+
+import (
+	"bytes"
+	"context"
+	"encoding/base64"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"mime"
+	"mime/multipart"
+	"net/mail"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	"github.com/ehlo-sh/ehlo/client"
+	"github.com/ehlo-sh/ehlo/lab"
+)
+
+// sendRunIn is run with standard input.
+func sendRunIn(t *testing.T, stdin string, args ...string) (code int, stdout, stderr string) {
+	t.Helper()
+	root := newRoot()
+	var out, errOut bytes.Buffer
+	root.SetIn(strings.NewReader(stdin))
+	root.SetOut(&out)
+	root.SetErr(&errOut)
+	root.SetArgs(args)
+	if err := root.ExecuteContext(context.Background()); err != nil {
+		return exitCode(err), out.String(), errOut.String() + err.Error()
+	}
+	return 0, out.String(), errOut.String()
+}
+
+func sendTempFile(t *testing.T, name, content string) string {
+	t.Helper()
+	path := filepath.Join(t.TempDir(), name)
+	if err := os.WriteFile(path, []byte(content), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	return path
+}
+
+func TestSendLab(t *testing.T) {
+	att := sendTempFile(t, "notes.txt", "attached text\n")
+	code, out, errOut := run(t, "send", "--lab", "--to", "Bob <bob@lab.test>", "--bcc", "hidden@lab.test",
+		"--subject", "Grüße", "--body", "Hello.", "--attach", att, "--pipelining")
+	if code != 0 {
+		t.Fatalf("exit %d: %s", code, errOut)
+	}
+	for _, want := range []string{
+		"C~ AUTH CRAM-MD5 <redacted user=\"alice\">",
+		"accepted  <hidden@lab.test>",
+		"result    delivered: 250 2.0.0 OK: queued",
+		"received, from <alice@lab.test> to <bob@lab.test>, <hidden@lab.test>",
+		"(Subject decoded: Grüße)",
+		"text/plain; charset=utf-8 (base64), file notes.txt, 14 bytes",
+	} {
+		if !strings.Contains(out, want) {
+			t.Errorf("output lacks %q:\n%s", want, out)
+		}
+	}
+	header, _, _ := strings.Cut(out[strings.Index(out, "received, from"):], "\n\n")
+	if strings.Contains(header, "hidden@lab.test>\n") || strings.Contains(strings.ToLower(header), "bcc:") {
+		t.Errorf("Bcc in the received header:\n%s", header)
+	}
+	if strings.Contains(out, lab.Password) {
+		t.Error("the output shows the password")
+	}
+}
+
+func TestSendExitCodes(t *testing.T) {
+	sparse := filepath.Join(t.TempDir(), "big.bin")
+	os.WriteFile(sparse, nil, 0o600)
+	os.Truncate(sparse, 30<<20)
+	tests := []struct {
+		args []string
+		code int
+		err  string
+	}{
+		{[]string{"send", "--lab", "--quit-after", "rcpt"}, 0, ""},
+		{[]string{"send", "--timeout", "2s", "127.0.0.1:1", "--from", "a@example.org", "--to", "b@example.org"}, exitConnect, "connect"},
+		{[]string{"send", "--lab", "legacy", "--starttls", "require"}, exitTLS, "does not offer STARTTLS"},
+		{[]string{"send", "--lab", "--starttls", "never"}, exitAuth, "does not offer AUTH in plaintext"},
+		{[]string{"send", "--lab", "--attach", sparse}, exitMail, "SIZE 35882577"},
+		{[]string{"send", "--lab", "mx", "--to", "eve@example.org"}, exitRcpt, "every recipient refused: 554 5.7.1"},
+		{[]string{"send"}, exitUsage, "needs one TARGET"},
+		{[]string{"send", "x.example:25", "--to", "b@example.org"}, exitUsage, "needs --from"},
+		{[]string{"send", "--lab", "--quit-after", "data"}, exitUsage, "--quit-after"},
+		{[]string{"send", "--lab", "--attach", "/does/not/exist"}, exitUsage, "attachment"},
+		{[]string{"send", "--lab", "--auth", "GSSAPI"}, exitUsage, "--auth"},
+		{[]string{"send", "--lab", "--header", "X-A: b\r\nBcc: c@example.org"}, exitUsage, "CR, LF or NUL"},
+		{[]string{"send", "--lab", "--body", "-", "--password-stdin"}, exitUsage, "standard input"},
+	}
+	for _, tt := range tests {
+		code, _, errOut := run(t, tt.args...)
+		if code != tt.code || !strings.Contains(errOut, tt.err) {
+			t.Errorf("%v: exit %d, stderr %q; want %d and %q", tt.args, code, errOut, tt.code, tt.err)
+		}
+	}
+}
+
+func TestSendExitCodePerStep(t *testing.T) {
+	want := map[string]int{client.StepConnect: 3, client.StepGreeting: 4, client.StepHello: 5, client.StepStartTLS: 6,
+		client.StepAuth: 7, client.StepMail: 8, client.StepRcpt: 9, client.StepData: 10, client.StepDataEnd: 11}
+	for step, code := range want {
+		err := fmt.Errorf("wrapped: %w", &client.StepError{Step: step, Err: errors.New("x")})
+		if got := sendExit(err); got != code {
+			t.Errorf("%s: exit %d, want %d", step, got, code)
+		}
+	}
+	if sendExit(errors.New("other")) != exitFailed {
+		t.Error("an error without a step should exit 1")
+	}
+}
+
+func TestSendPasswordFromStdinNeverShown(t *testing.T) {
+	transcript := filepath.Join(t.TempDir(), "t.log")
+	code, out, errOut := sendRunIn(t, lab.Password+"\n", "send", "--lab", "--user", lab.User, "--auth", "PLAIN",
+		"--password-stdin", "--json", "--transcript", transcript)
+	if code != 0 {
+		t.Fatalf("exit %d: %s", code, errOut)
+	}
+	var got struct {
+		Auth struct {
+			Mechanism string `json:"mechanism"`
+			Code      int    `json:"code"`
+		} `json:"auth"`
+		Delivered bool `json:"delivered"`
+		Received  []struct {
+			User string `json:"user"`
+		} `json:"lab_received"`
+	}
+	if err := json.Unmarshal([]byte(out), &got); err != nil {
+		t.Fatalf("%v: %s", err, out)
+	}
+	if got.Auth.Mechanism != "PLAIN" || got.Auth.Code != 235 || !got.Delivered || len(got.Received) != 1 || got.Received[0].User != lab.User {
+		t.Errorf("%+v", got)
+	}
+	file, err := os.ReadFile(transcript)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if st, _ := os.Stat(transcript); st.Mode().Perm() != 0o600 {
+		t.Errorf("transcript mode %v", st.Mode().Perm())
+	}
+	if !bytes.Contains(file, []byte(`C~ AUTH PLAIN <redacted user="alice">`)) {
+		t.Errorf("transcript file:\n%s", file)
+	}
+	for _, text := range []string{out, errOut, string(file)} {
+		if strings.Contains(text, lab.Password) || strings.Contains(text, "AGFsaWNlAHdvbmRlcmxhbmQ") {
+			t.Error("the password shows")
+		}
+	}
+
+	t.Setenv("EHLO_PASSWORD", "wrong")
+	if code, _, errOut := run(t, "send", "--lab", "--user", lab.User); code != exitAuth || strings.Contains(errOut, "wrong") {
+		t.Errorf("wrong password: exit %d, %s", code, errOut)
+	}
+}
+
+const runScriptText = `# lab: submission
+expect 220
+EHLO me.test
+expect 250
+STARTTLS
+expect 220
+EHLO me.test
+expect 250
+:auth LOGIN alice
+expect 235
+MAIL FROM:<alice@lab.test>
+expect 250
+RCPT TO:<bob@lab.test>
+expect 250
+DATA
+expect 354
+Subject: run
+
+hello
+.
+expect 250
+QUIT
+expect 221
+`
+
+func TestRunScriptCLI(t *testing.T) {
+	ok := sendTempFile(t, "ok.ehlo", runScriptText)
+	code, out, errOut := run(t, "run", ok)
+	if code != 0 || !strings.Contains(out, "ok: "+ok+": 10 expectations met") || !strings.Contains(out, `C~ AUTH LOGIN <redacted user="alice">`) {
+		t.Fatalf("exit %d: %s\n%s", code, errOut, out)
+	}
+
+	broken := sendTempFile(t, "broken.ehlo", strings.Replace(runScriptText, "EHLO me.test\nexpect 250\n:auth", "EHLO me.test\nexpect 250\nMAIL FROM:<alice@lab.test>\nexpect 250\n:auth", 1))
+	code, out, errOut = run(t, "run", broken)
+	if code != exitFailed || !strings.Contains(errOut, broken+":10: expect 250: the reply to MAIL FROM:<alice@lab.test> (line 9) was 530") {
+		t.Errorf("broken: exit %d: %s", code, errOut)
+	}
+	if !strings.Contains(out, "C~ MAIL FROM:<alice@lab.test>") || !strings.Contains(out, "expectation not met") {
+		t.Errorf("broken: the transcript is not printed:\n%s", out)
+	}
+
+	tests := []struct {
+		script string
+		code   int
+		err    string
+	}{
+		{"EHLO x\n:nope\n", exitUsage, ":2: unknown local command"},
+		{"EHLO x\nexpect 250\n", exitUsage, "no target"},
+		{"# target: 127.0.0.1:1\nEHLO x\nAUTH PLAIN {{ir}}\n", exitUsage, "{{ir}}"},
+		{"# target: 127.0.0.1:1\nEHLO x\n", exitRunBroken, "connect"},
+	}
+	for _, tt := range tests {
+		code, _, errOut := run(t, "run", "--timeout", "2s", sendTempFile(t, "s.ehlo", tt.script))
+		if code != tt.code || !strings.Contains(errOut, tt.err) {
+			t.Errorf("%q: exit %d, %q; want %d and %q", tt.script, code, errOut, tt.code, tt.err)
+		}
+	}
+}
+
+func TestRunScriptVarsFromEnvironment(t *testing.T) {
+	script := sendTempFile(t, "v.ehlo", "# lab: legacy\nEHLO x\nexpect 250\nAUTH PLAIN {{ir}}\nexpect 235\nQUIT\n")
+	t.Setenv("EHLO_VAR_IR", "AGFsaWNlAHdvbmRlcmxhbmQ=")
+	code, out, errOut := run(t, "run", script)
+	if code != 0 || !strings.Contains(out, "C: AUTH PLAIN {{ir}}") || strings.Contains(out, "AGFsaWNl") {
+		t.Errorf("exit %d: %s\n%s", code, errOut, out)
+	}
+}
+
+// mimeAttachment parses a message (net/mail, mime/multipart) and returns
+// the decoded content of the attachment called filename.
+func mimeAttachment(t *testing.T, data []byte, filename string) []byte {
+	t.Helper()
+	msg, err := mail.ReadMessage(bytes.NewReader(data))
+	if err != nil {
+		t.Fatal(err)
+	}
+	mt, params, err := mime.ParseMediaType(msg.Header.Get("Content-Type"))
+	if err != nil || mt != "multipart/mixed" {
+		t.Fatalf("Content-Type %q: %v", msg.Header.Get("Content-Type"), err)
+	}
+	mr := multipart.NewReader(msg.Body, params["boundary"])
+	for {
+		p, err := mr.NextPart()
+		if err != nil {
+			t.Fatalf("no attachment %s: %v", filename, err)
+		}
+		if p.FileName() != filename {
+			continue
+		}
+		if p.Header.Get("Content-Transfer-Encoding") != "base64" {
+			t.Fatalf("%s: %s", filename, p.Header.Get("Content-Transfer-Encoding"))
+		}
+		b, err := io.ReadAll(base64.NewDecoder(base64.StdEncoding, p))
+		if err != nil {
+			t.Fatal(err)
+		}
+		return b
+	}
+}

@@ -1,0 +1,151 @@
+package client
+
+import (
+	"bufio"
+	"net"
+	"strings"
+	"sync"
+	"testing"
+)
+
+// sinkServer is a minimal SMTP server for tests: it advertises caps after
+// EHLO, accepts every MAIL and RCPT, and counts message data without
+// keeping it, so it weighs nothing in a memory measurement.
+type sinkServer struct {
+	addr string
+	caps []string
+	// refuse maps a verb, or "." for the end of data, to the reply that
+	// refuses it instead of accepting.
+	refuse map[string]string
+
+	mu       sync.Mutex
+	received []int64  // message sizes, dot-stuffing undone
+	lines    []string // every command line received
+}
+
+func startSink(t testing.TB, caps ...string) *sinkServer {
+	t.Helper()
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { ln.Close() })
+	s := &sinkServer{addr: ln.Addr().String(), caps: caps}
+	go func() {
+		for {
+			c, err := ln.Accept()
+			if err != nil {
+				return
+			}
+			go s.serve(c)
+		}
+	}()
+	return s
+}
+
+func (s *sinkServer) serve(c net.Conn) {
+	defer c.Close()
+	r := bufio.NewReaderSize(c, 64<<10)
+	w := bufio.NewWriter(c)
+	reply := func(lines ...string) {
+		for _, l := range lines {
+			w.WriteString(l + "\r\n")
+		}
+		w.Flush()
+	}
+	reply("220 sink.test ESMTP")
+	for {
+		line, err := r.ReadString('\n')
+		if err != nil {
+			return
+		}
+		line = strings.TrimRight(line, "\r\n")
+		s.mu.Lock()
+		s.lines = append(s.lines, line)
+		s.mu.Unlock()
+		verb := strings.ToUpper(strings.Fields(line + " x")[0])
+		if r, ok := s.refusal(verb); ok {
+			reply(r)
+			continue
+		}
+		switch verb {
+		case "EHLO":
+			out := []string{"250-sink.test"}
+			for _, c := range s.caps {
+				out = append(out, "250-"+c)
+			}
+			out[len(out)-1] = "250 " + strings.TrimPrefix(out[len(out)-1], "250-")
+			if len(s.caps) == 0 {
+				out = []string{"250 sink.test"}
+			}
+			reply(out...)
+		case "DATA":
+			reply("354 go on")
+			n, err := s.readData(r)
+			if err != nil {
+				return
+			}
+			s.mu.Lock()
+			s.received = append(s.received, n)
+			s.mu.Unlock()
+			if r, ok := s.refusal("."); ok {
+				reply(r)
+				continue
+			}
+			reply("250 2.0.0 taken")
+		case "QUIT":
+			reply("221 bye")
+			return
+		default:
+			reply("250 2.0.0 ok")
+		}
+	}
+}
+
+// readData reads message lines up to "." and returns their size with
+// CRLF, dot-stuffing undone, as RFC 1870 counts it.
+func (s *sinkServer) readData(r *bufio.Reader) (int64, error) {
+	var n int64
+	for {
+		line, err := r.ReadSlice('\n')
+		for err == bufio.ErrBufferFull {
+			n += int64(len(line))
+			line, err = r.ReadSlice('\n')
+		}
+		if err != nil {
+			return n, err
+		}
+		if string(line) == ".\r\n" {
+			return n, nil
+		}
+		if line[0] == '.' {
+			line = line[1:]
+		}
+		n += int64(len(line))
+	}
+}
+
+func (s *sinkServer) setRefuse(m map[string]string) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.refuse = m
+}
+
+func (s *sinkServer) refusal(verb string) (string, bool) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	r, ok := s.refuse[verb]
+	return r, ok
+}
+
+func (s *sinkServer) sizes() []int64 {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return append([]int64(nil), s.received...)
+}
+
+func (s *sinkServer) commands() []string {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return append([]string(nil), s.lines...)
+}

@@ -1,0 +1,264 @@
+package client
+
+import (
+	"bufio"
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"slices"
+	"strings"
+
+	"github.com/ehlo-sh/ehlo/session"
+	"github.com/ehlo-sh/ehlo/wire"
+)
+
+// RunConfig says where a script runs and with which values.
+type RunConfig struct {
+	Target  string
+	Options Options           // Insecure also lets secrets go in clear to a host that is not loopback
+	Vars    map[string]string // placeholder values; never printed
+}
+
+// RunResult is what replaying a script did.
+type RunResult struct {
+	Checked    int            // expectations met
+	Failure    *ExpectFailure // the first expectation not met; nil when all were
+	Err        error          // the session could not go on: *OpError, or a connect error
+	Transcript *wire.Transcript
+}
+
+// OK reports whether the script ran to the end with every expectation met.
+func (r RunResult) OK() bool { return r.Failure == nil && r.Err == nil }
+
+// ExpectFailure is an expect line whose reply did not match.
+type ExpectFailure struct {
+	Script  string
+	Expect  ScriptOp
+	Command *ScriptOp // the operation checked; nil for the greeting
+	Got     session.Reply
+}
+
+func (f *ExpectFailure) Error() string {
+	what := "the greeting"
+	if f.Command != nil {
+		what = fmt.Sprintf("%s (line %d)", session.SanitizeString(f.Command.Text), f.Command.Line)
+	}
+	return fmt.Sprintf("%s:%d: %s: the reply to %s was %s", f.Script, f.Expect.Line,
+		session.SanitizeString(f.Expect.Text), what, session.SanitizeString(oneLine(f.Got)))
+}
+
+// OpError is a script operation that could not be carried out.
+type OpError struct {
+	Script string
+	Op     ScriptOp
+	Err    error
+}
+
+func (e *OpError) Error() string {
+	return fmt.Sprintf("%s:%d: %s: %s", e.Script, e.Op.Line, session.SanitizeString(e.Op.Text), Explain(e.Err))
+}
+
+func (e *OpError) Unwrap() error { return e.Err }
+
+// RunScript replays s against cfg.Target, recording into t (a new one when
+// nil). It stops at the first expectation not met. Every placeholder must
+// have a value in cfg.Vars.
+func RunScript(ctx context.Context, s *Script, cfg RunConfig, t *wire.Transcript) RunResult {
+	if t == nil {
+		t = wire.NewTranscript()
+	}
+	res := RunResult{Transcript: t}
+	for _, v := range s.Vars() {
+		if _, ok := cfg.Vars[v]; !ok {
+			res.Err = fmt.Errorf("%s: no value for {{%s}}", s.Name, v)
+			return res
+		}
+	}
+	c, err := Dial(ctx, cfg.Target, cfg.Options, t)
+	if err != nil {
+		res.Err = stepErr(StepConnect, err)
+		return res
+	}
+	r := &runner{s: s, cfg: cfg, c: c, res: &res, replies: map[int]session.Reply{}}
+	r.run(ctx)
+	if r.c.State().Phase == session.PhaseClosed || res.Err != nil {
+		c.Close()
+	} else {
+		c.Quit(ctx)
+	}
+	return res
+}
+
+// runner is one replay's state.
+type runner struct {
+	s       *Script
+	cfg     RunConfig
+	c       *Client
+	res     *RunResult
+	replies map[int]session.Reply // by operation index; -1 is the greeting
+}
+
+func (r *runner) run(ctx context.Context) {
+	g, err := r.c.Greeting(ctx)
+	if err != nil {
+		r.res.Err = &OpError{Script: r.s.Name, Op: ScriptOp{Text: "(greeting)"}, Err: stepErr(StepGreeting, err)}
+		return
+	}
+	r.replies[-1] = g
+	for i, op := range r.s.Ops {
+		if op.Kind == ScriptExpect {
+			if !r.check(op) {
+				return
+			}
+			continue
+		}
+		reply, err := r.do(ctx, i, op)
+		if err != nil {
+			r.res.Err = &OpError{Script: r.s.Name, Op: op, Err: err}
+			return
+		}
+		r.replies[i] = reply
+	}
+}
+
+// check compares the reply an expect points at with its codes and text.
+func (r *runner) check(op ScriptOp) bool {
+	got := r.replies[op.Of]
+	ok := slices.ContainsFunc(op.Codes, func(c string) bool { return codeMatches(c, got.Code) })
+	if ok && op.Match != "" {
+		ok = strings.Contains(strings.ToLower(oneLine(got)), strings.ToLower(op.Match))
+	}
+	if ok {
+		r.res.Checked++
+		return true
+	}
+	f := &ExpectFailure{Script: r.s.Name, Expect: op, Got: got}
+	if op.Of >= 0 {
+		f.Command = &r.s.Ops[op.Of]
+	}
+	r.res.Failure = f
+	r.c.Conn().Note(fmt.Sprintf("%s:%d: expectation not met: %s", r.s.Name, op.Line, session.SanitizeString(op.Text)))
+	return false
+}
+
+// checked reports whether an expect checks the reply to operation i.
+func (r *runner) checked(i int) bool {
+	return slices.ContainsFunc(r.s.Ops, func(op ScriptOp) bool { return op.Kind == ScriptExpect && op.Of == i })
+}
+
+// do carries out one operation and returns its reply. A negative reply is
+// not an error, except where going on would send something wrongly: a
+// STARTTLS without 220 that no expect checks (what follows would travel in
+// clear), or a message after a DATA that was not answered 354.
+func (r *runner) do(ctx context.Context, i int, op ScriptOp) (session.Reply, error) {
+	switch op.Kind {
+	case ScriptAuth:
+		return r.auth(ctx, op)
+	case ScriptMessage:
+		if r.c.State().Phase != session.PhaseData {
+			return session.Reply{}, errors.New("the message cannot be sent: DATA was not answered 354")
+		}
+		return r.c.message(ctx, op.Content)
+	}
+	line, placeholders, err := expand(op.Text, r.cfg.Vars)
+	if err != nil {
+		return session.Reply{}, err
+	}
+	if secret, shown := r.secretForm(line, op.Text, placeholders); secret {
+		return r.secret(ctx, line, shown)
+	}
+	switch {
+	case session.Verb(line) == "STARTTLS" && strings.EqualFold(strings.TrimSpace(line), "STARTTLS"):
+		reply, _, err := r.c.StartTLS(ctx)
+		if errors.Is(err, ErrNoUpgrade) && r.checked(i) {
+			return reply, nil
+		}
+		return reply, err
+	}
+	return r.c.Do(ctx, line)
+}
+
+// secretForm decides, as the explorer does, whether a line is a
+// credential: one holding a placeholder's value (shown as written), any
+// line inside an AUTH exchange, or AUTH with an initial response (shown
+// redacted). SAFETY.md: from AUTH to the first reply other than 334, every
+// client line is secret.
+func (r *runner) secretForm(line, written string, placeholders bool) (bool, string) {
+	switch {
+	case placeholders:
+		return true, written
+	case r.c.State().Expect() == "AUTH response":
+		return true, "<redacted>"
+	case session.Verb(line) == "AUTH" && len(strings.Fields(line)) > 2:
+		return true, session.State{}.Sent(line).Pending
+	}
+	return false, ""
+}
+
+// auth runs ":auth MECH USER" with the password placeholder.
+func (r *runner) auth(ctx context.Context, op ScriptOp) (session.Reply, error) {
+	user, _, err := expand(op.User, r.cfg.Vars)
+	if err != nil {
+		return session.Reply{}, err
+	}
+	if err := r.clear(op.Mech); err != nil {
+		return session.Reply{}, err
+	}
+	m, err := session.NewMechanism(op.Mech, user, r.cfg.Vars["password"])
+	if err != nil {
+		return session.Reply{}, err
+	}
+	reply, err := r.c.Auth(ctx, m, user)
+	if IsAuthRefused(err) {
+		return reply, nil // a refusal is the reply, for an expect to judge
+	}
+	return reply, err
+}
+
+// secret sends a line that holds a placeholder's value; the transcript
+// shows the line as written in the script.
+func (r *runner) secret(ctx context.Context, line, shown string) (session.Reply, error) {
+	if err := session.ValidateLine(line); err != nil {
+		return session.Reply{}, err
+	}
+	if err := r.clear("PLAIN"); err != nil {
+		return session.Reply{}, err
+	}
+	r.c.state = r.c.state.Sent(shown)
+	reply, err := r.c.secret(ctx, line, shown)
+	if err != nil {
+		return reply, err
+	}
+	r.c.state = r.c.state.Received(reply)
+	return reply, nil
+}
+
+// clear refuses to send a plaintext secret in clear to a host that is not
+// this machine, unless Options.Insecure (SAFETY.md).
+func (r *runner) clear(mech string) error {
+	if _, inTLS := r.c.Conn().TLS(); !inClear(mech, r.cfg.Target, inTLS, r.cfg.Options.Insecure) {
+		return nil
+	}
+	return errors.New("this would send a secret in clear: the connection is not encrypted and the server is not on this machine (add STARTTLS to the script, or pass --insecure)")
+}
+
+// message sends message lines after a 354 and reads the final reply.
+func (c *Client) message(ctx context.Context, lines []string) (session.Reply, error) {
+	err := c.writeData(ctx, func(w io.Writer) error {
+		bw := bufio.NewWriter(w)
+		for _, l := range lines {
+			bw.WriteString(l + "\r\n")
+		}
+		return bw.Flush()
+	})
+	if err != nil {
+		return session.Reply{}, err
+	}
+	reply, err := c.read(ctx)
+	if err != nil {
+		return reply, &StepError{Step: StepDataEnd, Err: &UnansweredError{Err: err}}
+	}
+	c.state = c.state.Received(reply)
+	return reply, nil
+}

@@ -1,0 +1,341 @@
+package client
+
+import (
+	"bufio"
+	"fmt"
+	"io"
+	"regexp"
+	"slices"
+	"strings"
+	"sync"
+
+	"github.com/ehlo-sh/ehlo/session"
+)
+
+// A session script is a text file that `ehlo run` replays, one line at a
+// time:
+//
+//	# target: smtp.example.org:587    directives: target, lab (an endpoint), tls (implicit)
+//	expect 220                        checks the greeting
+//	EHLO me.example.org               an SMTP command, sent as is
+//	expect 250
+//	STARTTLS                          a 220 upgrades the connection, as in the explorer
+//	expect 220
+//	EHLO me.example.org
+//	:auth PLAIN alice                 AUTH with the password {{password}}
+//	expect 235
+//	MAIL FROM:<alice@example.org>
+//	expect 250
+//	RCPT TO:<bob@example.org>
+//	expect 2xx                        a class, or several codes: expect 250|251
+//	DATA
+//	expect 354
+//	Subject: hello                    after DATA, message lines up to a lone "."
+//
+//	Hello Bob.
+//	.
+//	expect 250 queued                 text after the code must appear in the reply
+//	QUIT
+//
+// An expect checks the reply to the command before it; several expects in
+// a row check the replies of as many commands before them, in order. A
+// {{name}} in a command line is a placeholder, asked for on the terminal
+// or read from EHLO_VAR_NAME (EHLO_PASSWORD for {{password}}); a line that
+// holds one is sent as a secret and shown with the placeholder. Message
+// lines are sent as written (dot-stuffed), never expanded. Blank lines
+// and lines starting with # are ignored outside a message.
+
+// Script is a parsed session script.
+type Script struct {
+	Name   string // file name, for messages
+	Target string // "# target: HOST:PORT"
+	Lab    string // "# lab: ENDPOINT": written for the built-in lab
+	TLS    string // "# tls: implicit": TLS from the first byte
+	Ops    []ScriptOp
+}
+
+// ScriptKind is what a script line does.
+type ScriptKind int
+
+// The kinds of script operations.
+const (
+	ScriptCommand ScriptKind = iota // an SMTP command line
+	ScriptAuth                      // :auth MECH USER
+	ScriptMessage                   // message lines after DATA, sent when the "." is reached
+	ScriptExpect                    // expect CODE [TEXT]
+)
+
+// ScriptOp is one operation of a script.
+type ScriptOp struct {
+	Kind ScriptKind
+	Line int    // line number in the file, from 1; for a message, the line of its "."
+	Text string // the line as written (for a message, ".")
+
+	Mech, User string   // ScriptAuth
+	Content    []string // ScriptMessage: the lines between the 354 and the "."
+
+	Codes []string // ScriptExpect: "250", "2xx"
+	Match string   // ScriptExpect: text the reply must contain, "" for any
+	Of    int      // ScriptExpect: the index of the operation checked; -1 is the greeting
+}
+
+// ScriptError is a script that does not parse, at a line.
+type ScriptError struct {
+	Name string
+	Line int
+	Msg  string
+}
+
+func (e *ScriptError) Error() string { return fmt.Sprintf("%s:%d: %s", e.Name, e.Line, e.Msg) }
+
+// placeholder is compiled on first use, not at start-up, where every
+// command would pay for it (0.1 ms): only scripts use it.
+var placeholder = sync.OnceValue(func() *regexp.Regexp {
+	return regexp.MustCompile(`\{\{\s*([A-Za-z_][A-Za-z0-9_]*)\s*\}\}`)
+})
+
+// ParseScript reads a script. name is used in messages.
+func ParseScript(name string, r io.Reader) (*Script, error) {
+	p := &scriptParser{s: &Script{Name: name}, greeting: true}
+	sc := bufio.NewScanner(r)
+	sc.Buffer(make([]byte, 0, 4096), 1<<20)
+	for sc.Scan() {
+		p.n++
+		if err := p.line(strings.TrimSuffix(sc.Text(), "\r")); err != nil {
+			return nil, err
+		}
+	}
+	if err := sc.Err(); err != nil {
+		return nil, err
+	}
+	if p.content != nil {
+		return nil, p.errorf(p.dataLine, "the message after DATA has no end: add a line holding only \".\"")
+	}
+	if err := p.bind(); err != nil {
+		return nil, err
+	}
+	return p.s, nil
+}
+
+// scriptParser reads a script line by line.
+type scriptParser struct {
+	s         *Script
+	n         int   // current line number
+	run       []int // commands since the last group of expects
+	group     []int // the expects of the current group
+	greeting  bool  // no command yet: an expect checks the greeting
+	afterData int   // 1 + the index of a DATA whose message may follow
+	content   []string
+	dataLine  int
+}
+
+func (p *scriptParser) errorf(line int, format string, args ...any) error {
+	return &ScriptError{Name: p.s.Name, Line: line, Msg: fmt.Sprintf(format, args...)}
+}
+
+func (p *scriptParser) line(raw string) error {
+	if p.content != nil {
+		return p.messageLine(raw)
+	}
+	text := strings.TrimSpace(raw)
+	if isExpect(text) {
+		return p.expect(text)
+	}
+	if p.afterData > 0 {
+		if err := p.bind(); err != nil {
+			return err
+		}
+		if p.messageFollows() {
+			p.content, p.dataLine = []string{}, p.n
+			return p.messageLine(raw)
+		}
+	}
+	if text == "" {
+		return nil
+	}
+	if strings.HasPrefix(text, "#") {
+		p.directive(text)
+		return nil
+	}
+	if err := p.bind(); err != nil {
+		return err
+	}
+	if strings.HasPrefix(text, ":") {
+		return p.local(text)
+	}
+	p.add(ScriptOp{Kind: ScriptCommand, Text: text})
+	if session.Verb(text) == "DATA" {
+		p.afterData = len(p.s.Ops)
+	}
+	return nil
+}
+
+// messageFollows: after DATA, message lines follow unless the expects of
+// the DATA say it will be refused (expect 503, say).
+func (p *scriptParser) messageFollows() bool {
+	data := p.afterData - 1
+	p.afterData = 0
+	for _, op := range p.s.Ops {
+		if op.Kind == ScriptExpect && op.Of == data && !slices.ContainsFunc(op.Codes, func(c string) bool { return codeMatches(c, 354) }) {
+			return false
+		}
+	}
+	return true
+}
+
+func (p *scriptParser) messageLine(raw string) error {
+	if raw == "." {
+		p.add(ScriptOp{Kind: ScriptMessage, Text: ".", Content: p.content})
+		p.content = nil
+		return nil
+	}
+	p.content = append(p.content, raw)
+	return nil
+}
+
+func (p *scriptParser) add(op ScriptOp) {
+	op.Line = p.n
+	p.s.Ops = append(p.s.Ops, op)
+	p.run = append(p.run, len(p.s.Ops)-1)
+	p.greeting = false
+}
+
+func (p *scriptParser) directive(text string) {
+	key, value, ok := strings.Cut(strings.TrimSpace(strings.TrimPrefix(text, "#")), ":")
+	if !ok {
+		return
+	}
+	value = strings.TrimSpace(value)
+	switch strings.ToLower(strings.TrimSpace(key)) {
+	case "target":
+		p.s.Target = value
+	case "lab":
+		p.s.Lab = value
+	case "tls":
+		p.s.TLS = strings.ToLower(value)
+	}
+}
+
+// local parses a ":" command; only :auth exists.
+func (p *scriptParser) local(text string) error {
+	f := strings.Fields(text)
+	if strings.ToLower(f[0]) != ":auth" {
+		return p.errorf(p.n, "unknown local command %s (scripts know :auth MECH USER)", session.SanitizeString(f[0]))
+	}
+	if len(f) != 3 {
+		return p.errorf(p.n, "usage: :auth MECH USER (the password is the placeholder {{password}})")
+	}
+	mech := strings.ToUpper(f[1])
+	if _, err := session.NewMechanism(mech, "", ""); err != nil {
+		return p.errorf(p.n, ":auth: ehlo speaks PLAIN, LOGIN, CRAM-MD5 and XOAUTH2, not %s", session.SanitizeString(mech))
+	}
+	p.add(ScriptOp{Kind: ScriptAuth, Text: text, Mech: mech, User: f[2]})
+	return nil
+}
+
+func isExpect(text string) bool {
+	f := strings.Fields(text)
+	return len(f) > 0 && strings.EqualFold(f[0], "expect")
+}
+
+// expect parses "expect CODE[|CODE...] [TEXT]".
+func (p *scriptParser) expect(text string) error {
+	f := strings.Fields(text)
+	if len(f) < 2 {
+		return p.errorf(p.n, "usage: expect CODE [TEXT], e.g. expect 250, expect 2xx, expect 250|251")
+	}
+	codes := strings.Split(f[1], "|")
+	for _, c := range codes {
+		if !validCode(c) {
+			return p.errorf(p.n, "expect: %q is not a reply code (three digits, x for any: 250, 2xx)", session.SanitizeString(c))
+		}
+	}
+	_, rest, _ := strings.Cut(strings.TrimSpace(text[len(f[0]):]), f[1])
+	match := strings.Trim(strings.TrimSpace(rest), `"`)
+	p.s.Ops = append(p.s.Ops, ScriptOp{Kind: ScriptExpect, Line: p.n, Text: text, Codes: codes, Match: match})
+	p.group = append(p.group, len(p.s.Ops)-1)
+	return nil
+}
+
+func validCode(c string) bool {
+	if len(c) != 3 || c[0] < '2' || c[0] > '5' {
+		return false
+	}
+	for _, b := range []byte(c[1:]) {
+		if !('0' <= b && b <= '9') && b != 'x' && b != 'X' {
+			return false
+		}
+	}
+	return true
+}
+
+// bind ties the current group of expects to the last commands before it.
+func (p *scriptParser) bind() error {
+	k := len(p.group)
+	if k == 0 {
+		return nil
+	}
+	defer func() { p.group, p.run = nil, nil }()
+	if len(p.run) == 0 && p.greeting {
+		p.run = []int{-1} // the greeting
+	}
+	if k > len(p.run) {
+		extra := p.s.Ops[p.group[len(p.run)]]
+		return p.errorf(extra.Line, "expect without a command to check: %d expects in a row, after %d commands", k, len(p.run))
+	}
+	for j, i := range p.group {
+		p.s.Ops[i].Of = p.run[len(p.run)-k+j]
+	}
+	return nil
+}
+
+// codeMatches reports whether pattern ("250", "2xx") matches code.
+func codeMatches(pattern string, code int) bool {
+	got := fmt.Sprintf("%03d", code)
+	for i := range 3 {
+		if pattern[i] != 'x' && pattern[i] != 'X' && pattern[i] != got[i] {
+			return false
+		}
+	}
+	return true
+}
+
+// Vars lists the placeholders the script needs, in order of appearance:
+// "password" for every :auth, and each {{name}}.
+func (s *Script) Vars() []string {
+	var names []string
+	add := func(n string) {
+		if !slices.Contains(names, n) {
+			names = append(names, n)
+		}
+	}
+	for _, op := range s.Ops {
+		switch op.Kind {
+		case ScriptAuth:
+			for _, m := range placeholder().FindAllStringSubmatch(op.User, -1) {
+				add(m[1])
+			}
+			add("password")
+		case ScriptCommand:
+			for _, m := range placeholder().FindAllStringSubmatch(op.Text, -1) {
+				add(m[1])
+			}
+		}
+	}
+	return names
+}
+
+// expand replaces the placeholders of text; secret reports whether it had
+// any.
+func expand(text string, vars map[string]string) (out string, secret bool, err error) {
+	out = placeholder().ReplaceAllStringFunc(text, func(m string) string {
+		name := placeholder().FindStringSubmatch(m)[1]
+		v, ok := vars[name]
+		if !ok && err == nil {
+			err = fmt.Errorf("no value for {{%s}}", name)
+		}
+		secret = true
+		return v
+	})
+	return out, secret, err
+}

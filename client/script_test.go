@@ -1,0 +1,283 @@
+package client
+
+import (
+	"bytes"
+	"context"
+	"errors"
+	"strings"
+	"testing"
+
+	"github.com/ehlo-sh/ehlo/lab"
+	"github.com/ehlo-sh/ehlo/session"
+	"github.com/ehlo-sh/ehlo/wire"
+)
+
+func parse(t *testing.T, text string) *Script {
+	t.Helper()
+	s, err := ParseScript("t.ehlo", strings.NewReader(text))
+	if err != nil {
+		t.Fatal(err)
+	}
+	return s
+}
+
+const labScript = `# a lesson: AUTH only after STARTTLS
+# lab: submission
+expect 220
+EHLO me.test
+expect 250
+STARTTLS
+expect 220
+EHLO me.test
+expect 250 AUTH
+:auth PLAIN alice
+expect 235
+MAIL FROM:<alice@lab.test>
+RCPT TO:<bob@lab.test>
+expect 250
+expect 2xx
+DATA
+expect 354
+Subject: from a script
+
+# not a comment: a message line
+..two dots stay two: the wire has three
+.
+expect 250|251 queued
+QUIT
+expect 221
+`
+
+func TestParseScriptBindsExpects(t *testing.T) {
+	s := parse(t, labScript)
+	if s.Lab != "submission" {
+		t.Errorf("lab %q", s.Lab)
+	}
+	of := map[int]string{} // expect line -> checked text
+	var msg *ScriptOp
+	for _, op := range s.Ops {
+		switch {
+		case op.Kind == ScriptExpect && op.Of < 0:
+			of[op.Line] = "greeting"
+		case op.Kind == ScriptExpect:
+			of[op.Line] = s.Ops[op.Of].Text
+		case op.Kind == ScriptMessage:
+			msg = &op
+		}
+	}
+	want := map[int]string{3: "greeting", 5: "EHLO me.test", 7: "STARTTLS", 9: "EHLO me.test", 11: ":auth PLAIN alice",
+		14: "MAIL FROM:<alice@lab.test>", 15: "RCPT TO:<bob@lab.test>", 17: "DATA", 23: ".", 25: "QUIT"}
+	for line, text := range want {
+		if of[line] != text {
+			t.Errorf("line %d checks %q, want %q", line, of[line], text)
+		}
+	}
+	if msg == nil || len(msg.Content) != 4 || msg.Content[2] != "# not a comment: a message line" || msg.Line != 22 {
+		t.Errorf("message %+v", msg)
+	}
+	if got := s.Vars(); len(got) != 1 || got[0] != "password" {
+		t.Errorf("vars %v", got)
+	}
+}
+
+func TestParseScriptErrors(t *testing.T) {
+	tests := []struct{ text, want string }{
+		{"EHLO x\n:compose\n", "t.ehlo:2: unknown local command"},
+		{"EHLO x\nexpect 250\nexpect 250\n", "t.ehlo:3: expect without a command"},
+		{"expect 220\nexpect 250\n", "t.ehlo:2: expect without a command"},
+		{"DATA\nexpect 354\nSubject: x\n", "t.ehlo:3: the message after DATA has no end"},
+		{"EHLO x\nexpect 2500\n", "t.ehlo:2: expect: \"2500\" is not a reply code"},
+		{"EHLO x\nexpect\n", "t.ehlo:2: usage: expect CODE"},
+		{":auth PLAIN\n", "t.ehlo:1: usage: :auth MECH USER"},
+		{":auth GSSAPI bob\n", "not GSSAPI"},
+	}
+	for _, tt := range tests {
+		_, err := ParseScript("t.ehlo", strings.NewReader(tt.text))
+		if err == nil || !strings.Contains(err.Error(), tt.want) {
+			t.Errorf("%q: err %v, want %q", tt.text, err, tt.want)
+		}
+	}
+}
+
+func TestParseScriptDataRefused(t *testing.T) {
+	s := parse(t, "MAIL FROM:<a@x>\nexpect 250\nDATA\nexpect 503\nQUIT\nexpect 221\n")
+	if got := s.Ops[len(s.Ops)-2]; got.Kind != ScriptCommand || got.Text != "QUIT" {
+		t.Errorf("after a DATA expected to fail, QUIT is a command: %+v", got)
+	}
+}
+
+func runLab(t *testing.T, l *lab.Lab, s *Script, vars map[string]string) RunResult {
+	t.Helper()
+	j := labJob(t, l, s.Lab)
+	return RunScript(context.Background(), s, RunConfig{Target: j.Target, Options: j.Options, Vars: vars}, nil)
+}
+
+func TestRunScriptPasses(t *testing.T) {
+	l := startLab(t)
+	res := runLab(t, l, parse(t, labScript), map[string]string{"password": lab.Password})
+	if !res.OK() {
+		t.Fatalf("failure %v, err %v", res.Failure, res.Err)
+	}
+	if res.Checked != 10 {
+		t.Errorf("checked %d", res.Checked)
+	}
+	got := l.Messages()
+	if len(got) != 1 || !bytes.Contains(got[0].Data, []byte("\r\n..two dots stay two: the wire has three\r\n")) ||
+		!bytes.Contains(got[0].Data, []byte("# not a comment")) {
+		t.Fatalf("lab got %q", got)
+	}
+	assertNoSecret(t, res.Transcript, lab.Password)
+}
+
+func TestRunScriptFailsAtTheRightLine(t *testing.T) {
+	l := startLab(t)
+	broken := strings.Replace(labScript, "EHLO me.test\nexpect 250 AUTH\n:auth", "EHLO me.test\nexpect 250 AUTH\nMAIL FROM:<alice@lab.test>\nexpect 250\n:auth", 1)
+	res := runLab(t, l, parse(t, broken), map[string]string{"password": lab.Password})
+	if res.Failure == nil || res.Failure.Expect.Line != 11 || res.Failure.Got.Code != 530 {
+		t.Fatalf("failure %+v, err %v", res.Failure, res.Err)
+	}
+	want := "t.ehlo:11: expect 250: the reply to MAIL FROM:<alice@lab.test> (line 10) was 530 5.7.0 Authentication required"
+	if res.Failure.Error() != want {
+		t.Errorf("got  %s\nwant %s", res.Failure, want)
+	}
+
+	res = runLab(t, l, parse(t, labScript), map[string]string{"password": "wrong"})
+	if res.Failure == nil || res.Failure.Expect.Line != 11 || res.Failure.Got.Code != 535 {
+		t.Fatalf("wrong password: failure %+v, err %v", res.Failure, res.Err)
+	}
+}
+
+func TestRunScriptPlaceholderLinesAreSecret(t *testing.T) {
+	l := startLab(t)
+	s := parse(t, "# lab: legacy\nEHLO x\nAUTH LOGIN\nexpect 334\n{{auth1}}\nexpect 334\n{{auth2}}\nexpect 235\nQUIT\n")
+	vars := map[string]string{"auth1": b64(lab.User), "auth2": b64(lab.Password)}
+	res := runLab(t, l, s, vars)
+	if !res.OK() {
+		t.Fatalf("%v %v", res.Failure, res.Err)
+	}
+	var out bytes.Buffer
+	WriteTranscript(&out, res.Transcript.Entries(), TranscriptFormat{})
+	if strings.Contains(out.String(), vars["auth2"]) || !strings.Contains(out.String(), "C: {{auth2}}") {
+		t.Errorf("transcript:\n%s", out.String())
+	}
+}
+
+func TestSecretsInClearRefused(t *testing.T) {
+	tests := []struct {
+		mech, target  string
+		tls, insecure bool
+		refused       bool
+	}{
+		{"PLAIN", "mail.example.org:25", false, false, true},
+		{"LOGIN", "192.0.2.1:587", false, false, true},
+		{"PLAIN", "mail.example.org:25", true, false, false},
+		{"PLAIN", "mail.example.org:25", false, true, false},
+		{"PLAIN", "127.0.0.1:25", false, false, false},
+		{"PLAIN", "localhost:25", false, false, false},
+		{"CRAM-MD5", "mail.example.org:25", false, false, false},
+	}
+	for _, tt := range tests {
+		if got := inClear(tt.mech, tt.target, tt.tls, tt.insecure); got != tt.refused {
+			t.Errorf("%+v: refused %v", tt, got)
+		}
+	}
+}
+
+// TestScriptRoundTrip saves the transcript of a script run as a script and
+// replays that: the saved script passes and holds no secret.
+func TestScriptRoundTrip(t *testing.T) {
+	l := startLab(t)
+	res := runLab(t, l, parse(t, labScript), map[string]string{"password": lab.Password})
+	if !res.OK() {
+		t.Fatal(res.Failure, res.Err)
+	}
+	var saved bytes.Buffer
+	if _, err := WriteScript(&saved, res.Transcript.Entries(), ScriptHeader{Lab: "submission"}); err != nil {
+		t.Fatal(err)
+	}
+	text := saved.String()
+	for _, want := range []string{"# lab: submission\n", "\nexpect 220\nEHLO me.test\nexpect 250\nSTARTTLS\nexpect 220\n",
+		"\n:auth PLAIN alice\nexpect 235\n", "\nDATA\nexpect 354\nSubject: from a script\n\n# not a comment: a message line\n..two dots stay two",
+		"\n.\nexpect 250\nQUIT\nexpect 221\n"} {
+		if !strings.Contains(text, want) {
+			t.Errorf("saved script lacks %q:\n%s", want, text)
+		}
+	}
+	if strings.Contains(text, lab.Password) || strings.Contains(text, b64("\x00alice\x00"+lab.Password)) {
+		t.Error("the saved script holds the password")
+	}
+	again := runLab(t, l, parse(t, text), map[string]string{"password": lab.Password})
+	if !again.OK() || again.Checked != 10 {
+		t.Fatalf("replay: checked %d, %v %v\n%s", again.Checked, again.Failure, again.Err, text)
+	}
+}
+
+func TestWriteScriptHandTypedAuth(t *testing.T) {
+	tr := []wire.Entry{
+		{Dir: wire.Note, Data: []byte("connected to 127.0.0.1:25")},
+		{Dir: wire.Server, Data: []byte("220 hi\r\n")},
+		{Dir: wire.Client, Data: []byte("EHLO x\r\n")},
+		{Dir: wire.Server, Data: []byte("250-hi\r\n")},
+		{Dir: wire.Server, Data: []byte("250 AUTH LOGIN\r\n")},
+		{Dir: wire.Client, Data: []byte("AUTH LOGIN\r\n")},
+		{Dir: wire.Server, Data: []byte("334 VXNlcm5hbWU6\r\n")},
+		{Dir: wire.Client, Data: []byte("YWxpY2U=\r\n"), Secret: true, Shown: "<redacted>"},
+		{Dir: wire.Server, Data: []byte("334 UGFzc3dvcmQ6\r\n")},
+		{Dir: wire.Client, Data: []byte("d29uZGVybGFuZA==\r\n"), Secret: true, Shown: "<redacted>"},
+		{Dir: wire.Server, Data: []byte("235 ok\r\n")},
+		{Dir: wire.Client, Data: []byte("AUTH PLAIN AGFsaWNlAHdvbmRlcmxhbmQ=\r\n"), Secret: true, Shown: session.RedactedAuth("PLAIN", "alice")},
+		{Dir: wire.Server, Data: []byte("503 already\r\n")},
+	}
+	var out bytes.Buffer
+	if _, err := WriteScript(&out, tr, ScriptHeader{Target: "127.0.0.1:25"}); err != nil {
+		t.Fatal(err)
+	}
+	want := "# target: 127.0.0.1:25\n# connected to 127.0.0.1:25\nexpect 220\nEHLO x\nexpect 250\nAUTH LOGIN\nexpect 334\n" +
+		"{{auth1}}\nexpect 334\n{{auth2}}\nexpect 235\n:auth PLAIN alice\nexpect 503\n"
+	if !strings.HasSuffix(out.String(), want) {
+		t.Errorf("got\n%s\nwant suffix\n%s", out.String(), want)
+	}
+	if strings.Contains(out.String(), "d29uZGVybGFuZA") || strings.Contains(out.String(), "YWxpY2U") {
+		t.Error("a secret was saved")
+	}
+	s := parse(t, out.String())
+	if got := strings.Join(s.Vars(), " "); got != "auth1 auth2 password" {
+		t.Errorf("vars %q", got)
+	}
+}
+
+func TestRunScriptMissingVar(t *testing.T) {
+	s := parse(t, "EHLO x\n:auth PLAIN alice\n")
+	res := RunScript(context.Background(), s, RunConfig{Target: "127.0.0.1:1"}, nil)
+	if res.Err == nil || !strings.Contains(res.Err.Error(), "{{password}}") {
+		t.Errorf("err %v", res.Err)
+	}
+	var oe *OpError
+	if errors.As(res.Err, &oe) {
+		t.Error("a missing value must stop before connecting")
+	}
+}
+
+func TestRunScriptLiteralSecretsAreRedacted(t *testing.T) {
+	l := startLab(t)
+	s := parse(t, "# lab: legacy\nEHLO x\nAUTH LOGIN\nexpect 334\n"+b64(lab.User)+"\nexpect 334\n"+b64(lab.Password)+
+		"\nexpect 235\nQUIT\n")
+	res := runLab(t, l, s, nil)
+	if !res.OK() {
+		t.Fatalf("%v %v", res.Failure, res.Err)
+	}
+	assertNoSecret(t, res.Transcript, lab.Password)
+	var out bytes.Buffer
+	WriteTranscript(&out, res.Transcript.Entries(), TranscriptFormat{})
+	if strings.Contains(out.String(), b64(lab.Password)) || strings.Count(out.String(), "C: <redacted>") != 2 {
+		t.Errorf("transcript:\n%s", out.String())
+	}
+
+	s = parse(t, "# lab: legacy\nEHLO x\nAUTH PLAIN "+b64("\x00alice\x00"+lab.Password)+"\nexpect 235\n")
+	res = runLab(t, l, s, nil)
+	out.Reset()
+	WriteTranscript(&out, res.Transcript.Entries(), TranscriptFormat{})
+	if !res.OK() || !strings.Contains(out.String(), `C: AUTH PLAIN <redacted user="alice">`) {
+		t.Errorf("%v %v:\n%s", res.Failure, res.Err, out.String())
+	}
+}

@@ -1,0 +1,51 @@
+package ui
+
+import (
+	"os"
+	"strings"
+
+	tea "charm.land/bubbletea/v2"
+
+	"github.com/ehlo-sh/ehlo/client"
+	"github.com/ehlo-sh/ehlo/wire"
+)
+
+// cmdSaveScript is ":save --script [FILE]": the current session as a
+// script for `ehlo run` (client.WriteScript), secrets as placeholders,
+// written with mode 0600 to FILE or ehlo-YYYYMMDD-HHMMSS.ehlo.
+func (m Model) cmdSaveScript(arg string) (Model, tea.Cmd) {
+	path := strings.TrimSpace(arg)
+	if path == "" {
+		path = "ehlo-" + m.now().Format("20060102-150405") + ".ehlo"
+	}
+	h := client.ScriptHeader{Target: m.conn.target, Saved: m.now()}
+	if m.cfg.Lab != nil {
+		h.Lab = m.endpoint // its ports change at every start: the script names the endpoint
+	}
+	m.flash = infoFlash("saving the session as a script to " + path + "…")
+	return m, saveScriptCmd(m.tr, path, h)
+}
+
+// saveScriptCmd writes the script of the entries recorded so far.
+func saveScriptCmd(t *wire.Transcript, path string, h client.ScriptHeader) tea.Cmd {
+	return func() tea.Msg {
+		n, err := saveScript(path, t.Entries(), h)
+		return savedMsg{path: path, n: n, err: err}
+	}
+}
+
+func saveScript(path string, entries []wire.Entry, h client.ScriptHeader) (int, error) {
+	f, err := os.OpenFile(path, os.O_WRONLY|os.O_CREATE|os.O_TRUNC, 0o600)
+	if err != nil {
+		return 0, err
+	}
+	if err := f.Chmod(0o600); err != nil {
+		f.Close()
+		return 0, err
+	}
+	n, err := client.WriteScript(f, entries, h)
+	if cerr := f.Close(); err == nil {
+		err = cerr
+	}
+	return n, err
+}
