@@ -265,8 +265,8 @@ var knownRules = []Rule{
 	{
 		ID: "relay-denied", Severity: SeverityError,
 		Title: "Relay access denied: the server will not pass this mail on",
-		Why:   "The recipient is not in one of the server's own domains, and this client has not signed in, so forwarding it would make the server an open relay.",
-		Fix:   "To send to anyone, submit through your provider's submission server (587 or 465) and sign in with AUTH. Without signing in, send only to this server's own domains.",
+		Why:   "The recipient is not in one of the server's own domains, and the server does not trust this client to forward mail: it has not signed in, or its account or address may not relay. Forwarding for anyone would make it an open relay.",
+		Fix:   "To send to anyone, submit through your provider's submission server (587 or 465) and sign in with AUTH; if you are signed in, check that the account may send from this MAIL FROM address. Without signing in, send only to this server's own domains.",
 		RFC:   "RFC 5321 3.6.2, 7.1",
 	},
 	{

@@ -185,7 +185,7 @@ func (m Model) authStep(r session.Reply) Model {
 		case err == nil:
 			m.flash = okFlash(fmt.Sprintf("authenticated as %s (%d)", session.SanitizeString(user), r.Code))
 		case errors.As(err, &aerr):
-			m.flash = errorFlash(fmt.Sprintf("AUTH refused (%d): %s", r.Code, session.SanitizeString(r.Text())))
+			m.flash = errorFlash(fmt.Sprintf("AUTH refused (%d): %s", r.Code, session.SanitizeString(strings.Join(r.Lines, " "))))
 		default:
 			m.flash = errorFlash(strings.TrimPrefix(err.Error(), "session: "))
 		}

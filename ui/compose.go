@@ -3,36 +3,68 @@ package ui
 import (
 	"bytes"
 	"crypto/rand"
+	"fmt"
 	"strings"
 	"time"
 
+	"charm.land/bubbles/v2/textarea"
 	tea "charm.land/bubbletea/v2"
+	"charm.land/lipgloss/v2"
 
 	"github.com/ehlo-sh/ehlo/session"
 	"github.com/ehlo-sh/ehlo/themes"
 )
 
-// composer is the :compose editor: a whole message in a multi-line editor (editor.go),
+// composer is the :compose editor: a whole message in a bubbles textarea,
 // its header prefilled from the envelope. It opens only after 354, and
-// what it sends is normalised by normalizeMessage.
+// what it sends is normalised by normalizeMessage. Long lines wrap on
+// screen; the line numbers in the gutter tell a wrapped line from two.
 type composer struct {
 	open bool
-	ed   textEditor
-	st   themes.Styles
+	ta   textarea.Model
+	st   *themes.Styles
+	note string // a remark for the root to show, set by Update (a refused paste)
 }
 
+// composeMaxLines bounds the message's lines (textarea holds 10,000 at
+// most). A longer message is pasted in DATA mode instead, where each line
+// goes straight to the server.
+const composeMaxLines = 9999
+
 func newComposer(st themes.Styles) composer {
-	return composer{ed: newTextEditor(), st: st}
+	ta := textarea.New()
+	ta.Prompt, ta.CharLimit, ta.MaxWidth, ta.MaxHeight = "", 0, 0, composeMaxLines
+	ta.ShowLineNumbers = true
+	ta.KeyMap.Paste.SetEnabled(false)         // xclip: terminal paste instead (TUI-NOTES §1.5)
+	ta.KeyMap.CopySelection.SetEnabled(false) // the clipboard is OSC 52's, from the transcript
+	ta.SetStyles(composeStyles(st))
+	ta.Focus()
+	return composer{ta: ta, st: &st}
+}
+
+// composeStyles are textarea's styles from the theme.
+func composeStyles(st themes.Styles) textarea.Styles {
+	state := textarea.StyleState{
+		Base: lipgloss.NewStyle(), Text: st.Input, CursorLine: st.Input, Placeholder: st.Placeholder,
+		LineNumber: st.Dim, CursorLineNumber: st.Label, EndOfBuffer: st.Dim, Prompt: st.Prompt,
+		Selection: st.Selected,
+	}
+	return textarea.Styles{Focused: state, Blurred: state,
+		Cursor: textarea.CursorStyle{Color: st.Input.GetForeground(), Shape: tea.CursorBlock}}
 }
 
 // setStyles applies the theme.
 func (c composer) setStyles(st themes.Styles) composer {
-	c.st = st
+	c.st = &st
+	c.ta.SetStyles(composeStyles(st))
 	return c
 }
 
 // SetSize sets the editor's outer size, border and title included.
-func (c *composer) SetSize(w, h int) { c.ed.SetSize(w-4, h-3) }
+func (c *composer) SetSize(w, h int) {
+	c.ta.SetWidth(max(w-4, 1))
+	c.ta.SetHeight(max(h-3, 1))
+}
 
 // start opens the editor with a header built from the envelope
 // (RFC 5322 section 3.6): From, To, Date, Message-ID, then Subject, where
@@ -49,8 +81,9 @@ func (c composer) start(s session.State, helo string, now time.Time) composer {
 		"Message-ID: <" + strings.ToLower(rand.Text()) + "@" + domain + ">",
 		"Subject: ",
 	}
-	c.ed = c.ed.SetValue(strings.Join(header, "\n"))
-	c.open = true
+	c.ta.SetValue(strings.Join(header, "\n"))
+	c.ta.MoveToEnd()
+	c.open, c.note = true, ""
 	return c
 }
 
@@ -62,20 +95,47 @@ func angleList(addrs []string) string {
 	return strings.Join(out, ", ")
 }
 
-// Update edits the message.
+// Update edits the message. Text is filtered as the command line filters
+// it, except that line endings (CRLF, bare CR, LF) all become one line
+// break: textarea would make two of a CRLF.
 func (c composer) Update(msg tea.Msg) (composer, tea.Cmd) {
-	c.ed = c.ed.Update(msg)
-	return c, nil
+	c.note = ""
+	switch m := msg.(type) {
+	case tea.KeyPressMsg:
+		m.Text = printable(m.Text)
+		msg = m
+	case tea.PasteMsg:
+		text := composeText(m.Content)
+		if c.ta.LineCount()+strings.Count(text, "\n") > composeMaxLines {
+			c.note = fmt.Sprintf("paste refused: the editor holds %d lines at most; close it (esc) and paste the message in DATA mode, where each line goes to the server", composeMaxLines)
+			return c, nil
+		}
+		msg = tea.PasteMsg{Content: text}
+	}
+	var cmd tea.Cmd
+	c.ta, cmd = c.ta.Update(msg)
+	return c, cmd
+}
+
+// composeText is pasted text with one "\n" per line ending and every other
+// non-printable rune dropped.
+func composeText(s string) string {
+	s = strings.ReplaceAll(strings.ReplaceAll(s, "\r\n", "\n"), "\r", "\n")
+	lines := strings.Split(s, "\n")
+	for i, l := range lines {
+		lines[i] = printable(l)
+	}
+	return strings.Join(lines, "\n")
 }
 
 // Value is the message as typed.
-func (c composer) Value() string { return c.ed.Value() }
+func (c composer) Value() string { return c.ta.Value() }
 
 // View draws the editor in exactly w x h cells, one string per line.
 func (c composer) View(w, h int) []string {
 	title := c.st.Title.Render("Compose") + c.st.Label.Render(
 		" — type the Subject, a blank line, then the body; F10 or alt+enter sends, esc closes")
-	lines := append([]string{fitLine(title, w-4)}, splitLines(c.ed.View(c.st.Input, c.st.Input.Reverse(true)))...)
+	lines := append([]string{fitLine(title, w-4)}, splitLines(c.ta.View())...)
 	return frame(c.st.PaneFocused, blockOf(indent(lines), w-2, h-2), w)
 }
 

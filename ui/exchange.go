@@ -62,6 +62,7 @@ type conn struct {
 	tls        *wire.TLSInfo // TLS facts once up, or the chain of a failed verification
 	unverified bool          // TLS runs without a verified certificate (--insecure)
 	reason     string        // why it closed
+	dialAt     time.Time     // when the dial began, for the timing waterfall
 }
 
 // pendingKind says what a reply answers.
@@ -272,18 +273,19 @@ func (m Model) waiting() bool {
 func (m Model) connect(target string) (Model, tea.Cmd) {
 	old := m.conn.link
 	m.endOp()
-	m.conn = conn{gen: m.conn.gen + 1, phase: phaseDialing, target: target}
+	m.conn = conn{gen: m.conn.gen + 1, phase: phaseDialing, target: target, dialAt: m.now()}
 	m.sess, m.outbox, m.inflight, m.auth = session.State{}, nil, nil, nil
+	m.guide = m.guide.reset()
 	m = m.dropPrompt()
 	ctx := m.beginOp(opDial, m.timeout())
 	dial := dialCmd(ctx, m.conn.gen, m.dial, target, m.opts.Wire(m.tr))
-	return m, tea.Batch(closeCmd(old), dial, m.startTick())
+	return m, tea.Batch(m.retire(old), dial, m.startTick())
 }
 
 // dialed handles the end of a dial.
 func (m Model) dialed(msg dialedMsg) (Model, tea.Cmd) {
 	if msg.gen != m.conn.gen {
-		return m, closeCmd(msg.link)
+		return m, m.retire(msg.link)
 	}
 	m.endOp()
 	if msg.err != nil {
@@ -343,6 +345,7 @@ func (m Model) replied(msg replyMsg) (Model, tea.Cmd) {
 	}
 	m.lastLatency = msg.at.Sub(p.sent)
 	m.sess = apply(m.sess, p, r)
+	m.guide = m.guide.record(p, r)
 	return m.afterReply(p, r)
 }
 
@@ -359,9 +362,6 @@ func apply(s session.State, p pending, r session.Reply) session.State {
 
 // afterReply reacts to a reply: TLS upgrade, AUTH steps, DATA mode, close.
 func (m Model) afterReply(p pending, r session.Reply) (Model, tea.Cmd) {
-	if r.Code == 334 {
-		m.noteChallenge(r)
-	}
 	switch {
 	case m.sess.Phase == session.PhaseClosed:
 		return m.lost(closedReason(p, r))
@@ -399,14 +399,6 @@ func dataEndFlash(r session.Reply) flash {
 	return errorFlash(fmt.Sprintf("message refused (%d): %s", r.Code, text))
 }
 
-// noteChallenge shows a 334 challenge decoded, inline in the transcript
-// (RFC 4954 section 4).
-func (m *Model) noteChallenge(r session.Reply) {
-	if text, ok := session.DecodeChallenge(strings.Join(r.Lines, "")); ok {
-		m.note(fmt.Sprintf("334 challenge decoded: %q", text))
-	}
-}
-
 // readFailed handles a read that ended without a reply. Only a framing
 // error leaves the connection usable; otherwise the client no longer knows
 // where the server stands, and closes (RFC 5321 section 4.5.3.2).
@@ -429,6 +421,8 @@ func readFailure(p pending, err error) string {
 	switch {
 	case errors.Is(err, context.Canceled):
 		return "stopped waiting for the reply to " + describe(p) + " (Esc)"
+	case (errors.Is(err, os.ErrDeadlineExceeded) || errors.Is(err, context.DeadlineExceeded)) && p.kind == kindGreeting:
+		return fmt.Sprintf("no reply to the greeting within %v; this port may expect implicit TLS, as 465 does (--tls)", p.timeout)
 	case errors.Is(err, os.ErrDeadlineExceeded), errors.Is(err, context.DeadlineExceeded):
 		return fmt.Sprintf("no reply to %s within %v", describe(p), p.timeout)
 	case isClosed(err):
@@ -465,7 +459,17 @@ func (m Model) lost(reason string) (Model, tea.Cmd) {
 	m = m.dropPrompt()
 	m.flash = errorFlash(reason + " — :reconnect to start again")
 	m.note("connection closed: " + reason)
-	return m, closeCmd(l)
+	return m, m.retire(l)
+}
+
+// retire closes a link the model no longer uses, in a command, and keeps
+// it until the command reports back (closedMsg).
+func (m *Model) retire(l link) tea.Cmd {
+	if l == nil {
+		return nil
+	}
+	m.closing = append(m.closing, l)
+	return closeCmd(l)
 }
 
 // dropPrompt abandons an :auth prompt, keeping a command being typed.
@@ -491,7 +495,7 @@ func (m Model) tlsDone(msg tlsMsg) (Model, tea.Cmd) {
 	m.endOp()
 	if msg.err != nil {
 		m.keepChain(msg.err)
-		return m.lost(tlsFailure(msg.err))
+		return m.lost(tlsFailure(msg.err, m.timeout()))
 	}
 	m.conn.tls, m.conn.unverified = &msg.info, !msg.info.Verified
 	m.sess = m.sess.TLSStarted()
@@ -503,11 +507,22 @@ func (m Model) tlsDone(msg tlsMsg) (Model, tea.Cmd) {
 	return m.pump()
 }
 
-// tlsFailure explains a failed upgrade in one line a user can act on.
-func tlsFailure(err error) string {
-	var inj *wire.InjectionError
-	if errors.As(err, &inj) {
+// tlsFailure explains a failed upgrade in one line a user can act on. The
+// handshake runs under the model's context, so its deadline and Esc come
+// back as context errors.
+func tlsFailure(err error, timeout time.Duration) string {
+	var (
+		inj *wire.InjectionError
+		ve  *wire.VerifyError
+	)
+	switch {
+	case errors.As(err, &inj):
 		return client.Explain(err)
+	case errors.As(err, &ve):
+	case errors.Is(err, context.DeadlineExceeded), errors.Is(err, os.ErrDeadlineExceeded):
+		return fmt.Sprintf("TLS failed: no TLS handshake within %v after the server's 220: it went silent", timeout)
+	case errors.Is(err, context.Canceled):
+		return "TLS handshake cancelled (Esc)"
 	}
 	return "TLS failed: " + client.Explain(err)
 }

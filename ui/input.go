@@ -2,9 +2,10 @@ package ui
 
 import (
 	"strings"
+	"unicode"
 
+	"charm.land/bubbles/v2/textinput"
 	tea "charm.land/bubbletea/v2"
-	"charm.land/lipgloss/v2"
 	"github.com/charmbracelet/x/ansi"
 
 	"github.com/ehlo-sh/ehlo/session"
@@ -24,34 +25,70 @@ const (
 // maxHistory bounds the command history.
 const maxHistory = 500
 
-// inputBox is the command line: a line editor with a history. The history
-// never holds a secret: the root gives it only what may be kept (AUTH
-// lines in their redacted form, never an AUTH response).
+// inputBox is the command line: a bubbles textinput with a history. The
+// history never holds a secret: the root gives it only what may be kept
+// (AUTH lines in their redacted form, never an AUTH response).
 type inputBox struct {
-	ed      lineEditor
+	ti      textinput.Model
 	mode    inputMode
 	secret  bool // mask what is typed (password, AUTH responses)
 	history []string
 	hist    int    // position while browsing; len(history) when not
 	draft   string // what was typed before browsing began
-	st      themes.Styles
+	st      *themes.Styles
 }
 
-// newInput returns an empty command line.
+// inputLimit is the most runes the line takes: far above RFC 5321's 512
+// octets for a command line (4.5.3.1.4), so the server, not the editor,
+// says a line is too long.
+const inputLimit = 4096
+
+// newInput returns an empty command line. ↑/↓ browse the history and tab
+// completes from State.Completions, so textinput's suggestion keys are
+// unbound; ctrl+v would read the system clipboard through xclip, which
+// fails on headless and SSH hosts: terminal paste (tea.PasteMsg) is the way
+// in (TUI-NOTES §1.5).
 func newInput(st themes.Styles) inputBox {
-	return inputBox{ed: newLineEditor(4096), st: st}
+	ti := textinput.New()
+	ti.Prompt, ti.CharLimit = "", inputLimit
+	ti.KeyMap.AcceptSuggestion.SetEnabled(false)
+	ti.KeyMap.NextSuggestion.SetEnabled(false)
+	ti.KeyMap.PrevSuggestion.SetEnabled(false)
+	ti.KeyMap.Paste.SetEnabled(false)
+	ti.SetStyles(inputStyles(st))
+	ti.Focus()
+	return inputBox{ti: ti, st: &st}
+}
+
+// inputStyles are textinput's styles from the theme; the cursor does not
+// blink, so a frozen clock gives a stable view.
+func inputStyles(st themes.Styles) textinput.Styles {
+	state := textinput.StyleState{Text: st.Input, Placeholder: st.Placeholder, Suggestion: st.Placeholder, Prompt: st.Prompt}
+	return textinput.Styles{Focused: state, Blurred: state,
+		Cursor: textinput.CursorStyle{Color: st.Input.GetForeground(), Shape: tea.CursorBlock}}
 }
 
 // setStyles applies the theme.
 func (in inputBox) setStyles(st themes.Styles) inputBox {
-	in.st = st
+	in.st = &st
+	in.ti.SetStyles(inputStyles(st))
+	return in
+}
+
+// setWidth sets the cells the text may take, the prompt excluded; the
+// cursor takes one more.
+func (in inputBox) setWidth(w int) inputBox {
+	if w = max(w, 1); w != in.ti.Width() {
+		in.ti.SetWidth(w)
+		in.ti.SetCursor(in.ti.Position()) // scroll the text again for the new width
+	}
 	return in
 }
 
 // setMode switches what the line collects and clears it.
 func (in inputBox) setMode(mode inputMode) inputBox {
 	in.mode = mode
-	in.ed = in.ed.SetValue("")
+	in.ti.SetValue("")
 	in.hist, in.draft = len(in.history), ""
 	return in
 }
@@ -59,21 +96,27 @@ func (in inputBox) setMode(mode inputMode) inputBox {
 // setSecret masks the typed text.
 func (in inputBox) setSecret(secret bool) inputBox {
 	in.secret = secret
+	in.ti.EchoMode = textinput.EchoNormal
+	if secret {
+		in.ti.EchoMode = textinput.EchoPassword
+	}
 	return in
 }
 
 // Value is the text typed so far.
-func (in inputBox) Value() string { return in.ed.Value() }
+func (in inputBox) Value() string { return in.ti.Value() }
 
-// setValue replaces the text and puts the cursor at its end.
+// setValue replaces the text, filtered as typing is, and puts the cursor
+// at its end.
 func (in inputBox) setValue(s string) inputBox {
-	in.ed = in.ed.SetValue(s)
+	in.ti.SetValue(printable(s))
+	in.ti.CursorEnd()
 	return in
 }
 
 // clear empties the line after Enter and leaves history browsing.
 func (in inputBox) clear() inputBox {
-	in.ed = in.ed.SetValue("")
+	in.ti.SetValue("")
 	in.hist, in.draft = len(in.history), ""
 	return in
 }
@@ -115,7 +158,7 @@ func (in inputBox) older() inputBox {
 		return in
 	}
 	if in.hist == len(in.history) {
-		in.draft = in.ed.Value()
+		in.draft = in.ti.Value()
 	}
 	in.hist--
 	return in.setValue(in.history[in.hist])
@@ -132,23 +175,50 @@ func (in inputBox) newer() inputBox {
 	return in.setValue(in.history[in.hist])
 }
 
-// Update edits the line.
+// Update edits the line. Typed and pasted text is filtered first: tabs
+// become spaces, and control and format characters (ESC, C1, bidi
+// overrides, zero-width characters) are dropped, so nothing pasted can act
+// on the terminal when the line is drawn. A key with ctrl or alt that
+// textinput does not bind types nothing.
 func (in inputBox) Update(msg tea.Msg) (inputBox, tea.Cmd) {
-	in.ed = in.ed.Update(msg)
-	return in, nil
+	switch m := msg.(type) {
+	case tea.KeyPressMsg:
+		if m.Mod&(tea.ModCtrl|tea.ModAlt) != 0 {
+			m.Text = ""
+		}
+		m.Text = printable(m.Text)
+		msg = m
+	case tea.PasteMsg:
+		msg = tea.PasteMsg{Content: printable(m.Content)}
+	}
+	var cmd tea.Cmd
+	in.ti, cmd = in.ti.Update(msg)
+	return in, cmd
+}
+
+// printable keeps the printable runes of s, a tab becoming a space.
+func printable(s string) string {
+	if !strings.ContainsFunc(s, func(r rune) bool { return r != ' ' && !unicode.IsPrint(r) }) {
+		return s
+	}
+	var b strings.Builder
+	for _, r := range s {
+		switch {
+		case r == '\t':
+			b.WriteByte(' ')
+		case r == ' ' || unicode.IsPrint(r):
+			b.WriteRune(r)
+		}
+	}
+	return b.String()
 }
 
 // View draws the line in exactly width cells: the prompt, then the text,
 // or the placeholder on an empty line.
 func (in inputBox) View(prompt, placeholder string, width int) string {
-	p := in.st.Prompt.Render(prompt)
-	room := max(width-lipgloss.Width(p), 1)
-	cursor := in.st.Input.Reverse(true)
-	if in.ed.Value() == "" && placeholder != "" {
-		ph := []rune(placeholder)
-		return fitLine(p+cursor.Render(string(ph[0]))+in.st.Placeholder.Render(string(ph[1:])), width)
-	}
-	return fitLine(p+in.ed.View(room-1, in.st.Input, cursor, in.secret), width)
+	ti := in.ti
+	ti.Placeholder = placeholder
+	return fitLine(in.st.Prompt.Render(prompt)+ti.View(), width)
 }
 
 // promptFor is the prompt text: what the session expects next, or what

@@ -126,14 +126,19 @@ func startTLSCmd(ctx context.Context, gen int, l link) tea.Cmd {
 	}
 }
 
-// closeCmd closes a link; nothing waits for the answer.
+// closedMsg reports a link that closeCmd closed.
+type closedMsg struct{ link link }
+
+// closeCmd closes a link; nothing waits for the answer. The model keeps
+// the link (Model.retire) until closedMsg, so that Close can still close it
+// if the program quits before the command runs.
 func closeCmd(l link) tea.Cmd {
 	if l == nil {
 		return nil
 	}
 	return func() tea.Msg {
 		_ = l.Close()
-		return nil
+		return closedMsg{link: l}
 	}
 }
 
@@ -149,10 +154,13 @@ func noteCmd(note func(string), notes []string) tea.Cmd {
 }
 
 // watchCmd waits for the transcript to change and returns everything from
-// seq on, so a burst of lines costs one message.
+// seq on, so a burst of lines costs one message. It ends with no message
+// once the watch is cancelled (Model.Close).
 func watchCmd(changed <-chan struct{}, t *wire.Transcript, seq int) tea.Cmd {
 	return func() tea.Msg {
-		<-changed
+		if _, ok := <-changed; !ok {
+			return nil
+		}
 		return entriesMsg{entries: t.Since(seq)}
 	}
 }

@@ -2,6 +2,7 @@ package ui
 
 import (
 	"encoding/base64"
+	"fmt"
 	"os"
 	"path/filepath"
 	"strings"
@@ -30,6 +31,9 @@ type snapshot struct {
 	text     string // the transcript, as :copy would give it
 	screen   string // the view, without styles
 	dataMode bool
+	step     string // guided mode's step
+	input    string // the command line (masked lines never reach it in clear: see TestGuidedLab)
+	compose  bool   // the editor is open
 }
 
 // observer collects snapshots so a test can wait for a state instead of
@@ -47,8 +51,9 @@ func (o *observer) see(m Model) {
 	s := snapshot{
 		sess: m.sess, idle: m.op == opNone && len(m.inflight) == 0 && len(m.outbox) == 0,
 		conn: m.conn.phase, mode: m.input.mode, flash: m.flash.text, dataMode: m.inData(),
+		step: m.guide.step.ID, input: m.input.Value(), compose: m.compose.open,
 	}
-	if s.idle && m.input.Value() == "" { // the moments tests look at; rendering each keystroke is slow under -race
+	if s.idle && (m.input.Value() == "" || m.input.Value() == m.guide.prefill) { // the moments tests look at; rendering each keystroke is slow under -race
 		s.text, s.screen = m.transcript.Text(false), ansi.Strip(m.View().Content)
 	}
 	o.mu.Lock()
@@ -243,4 +248,78 @@ func TestLabEndpoints(t *testing.T) {
 	obs.wait(t, "235 in the clear", func(s snapshot) bool { return s.idle && s.sess.Authenticated })
 	tm.Send(tea.KeyPressMsg{Code: 'c', Mod: tea.ModCtrl})
 	tm.WaitFinished(t, teatest.WithFinalTimeout(5*time.Second))
+}
+
+// TestGuidedLab runs guided mode against the lab's submission endpoint from
+// the greeting to QUIT, pressing only Enter on the prefilled steps, plus
+// the password and the message's text: the message arrives in the lab's
+// mailbox, and neither the screen nor the history shows the password.
+func TestGuidedLab(t *testing.T) {
+	l, err := lab.Start(lab.Config{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer l.Close()
+	m, err := New(Config{Lab: l, Theme: "mono", Guided: true, Options: client.Options{Timeout: 10 * time.Second}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	obs := newObserver()
+	m.observe = obs.see
+	tm := teatest.NewTestModel(t, m, teatest.WithInitialTermSize(120, 40),
+		teatest.WithProgramOptions(tea.WithColorProfile(colorprofile.Ascii)))
+	enter := func() { tm.Send(tea.KeyPressMsg{Code: tea.KeyEnter}) }
+	// at waits until the session is idle on step id with want prefilled,
+	// and presses Enter.
+	at := func(id, want string) snapshot {
+		t.Helper()
+		s := obs.wait(t, "step "+id, func(s snapshot) bool {
+			return s.idle && s.conn == phaseOpen && s.step == id && s.input == want
+		})
+		enter()
+		return s
+	}
+	helo := client.DefaultHelo
+	at("ehlo", "EHLO "+helo)
+	s := at("starttls", "STARTTLS")
+	if !strings.Contains(s.screen, "AUTH is offered only after STARTTLS") || !strings.Contains(s.screen, "no AUTH before STARTTLS") {
+		t.Errorf("the STARTTLS card does not say why:\n%s", s.screen)
+	}
+	at("ehlo-tls", "EHLO "+helo)
+	s = at("auth", ":auth CRAM-MD5 "+lab.User)
+	if !strings.Contains(s.screen, "AUTH appeared after STARTTLS (+AUTH") || !strings.Contains(s.screen, "[CRAM-MD5]") {
+		t.Errorf("the AUTH card lacks the diff or the choices:\n%s", s.screen)
+	}
+	obs.wait(t, "the password prompt", func(s snapshot) bool { return s.mode == modePassword })
+	tm.Type(lab.Password)
+	enter()
+	size := session.GuideMessageSize(lab.User+"@"+lab.Domain, []string{"bob@" + lab.Domain})
+	s = at("mail", fmt.Sprintf("MAIL FROM:<%s@%s> SIZE=%d", lab.User, lab.Domain, size))
+	if !s.sess.Authenticated || strings.Contains(s.screen, lab.Password) {
+		t.Fatalf("after AUTH: authenticated %v, screen:\n%s", s.sess.Authenticated, s.screen)
+	}
+	at("rcpt", "RCPT TO:<bob@"+lab.Domain+">")
+	at("data", "DATA")
+	at("compose", ":compose")
+	obs.wait(t, "the editor", func(s snapshot) bool { return s.compose })
+	tm.Type("guided by ehlo")
+	tm.Send(tea.KeyPressMsg{Code: tea.KeyEnter})
+	tm.Send(tea.KeyPressMsg{Code: tea.KeyEnter})
+	tm.Type("Hello Bob.")
+	tm.Send(tea.KeyPressMsg{Code: tea.KeyF10})
+	s = at("quit", "QUIT")
+	if !strings.Contains(s.flash, "accepted") {
+		t.Errorf("flash after the message: %q", s.flash)
+	}
+	s = obs.wait(t, "the end", func(s snapshot) bool { return s.conn == phaseClosed && s.step == "done" })
+	msgs := l.Messages()
+	if len(msgs) != 1 || msgs[0].User != lab.User || msgs[0].Subject() != "guided by ehlo" ||
+		!strings.Contains(string(msgs[0].Data), "\r\n\r\nHello Bob.\r\n") {
+		t.Fatalf("mailbox: %+v", msgs)
+	}
+	tm.Send(tea.KeyPressMsg{Code: 'c', Mod: tea.ModCtrl})
+	fm := tm.FinalModel(t, teatest.WithFinalTimeout(5*time.Second)).(Model)
+	if h := strings.Join(fm.input.history, "\n"); strings.Contains(h, lab.Password) || !strings.Contains(h, ":auth CRAM-MD5 alice") {
+		t.Errorf("history: %q", fm.input.history)
+	}
 }

@@ -4,7 +4,9 @@
 //
 // The root Model owns the session state; each pane is a value sub-model
 // with its own file (transcript.go, side.go, input.go, compose.go,
-// status.go). All I/O runs in the commands of io.go, one operation at a
+// status.go); guided mode's card (guide.go), the explain panel
+// (explain.go) and the timing waterfall (timing.go) draw what session and
+// client compute. All I/O runs in the commands of io.go, one operation at a
 // time, each stamped with the connection's generation; state changes only
 // in Update. ui imports neither net nor crypto/tls.
 package ui
@@ -19,6 +21,7 @@ import (
 
 	"charm.land/bubbles/v2/help"
 	tea "charm.land/bubbletea/v2"
+	"github.com/charmbracelet/x/ansi"
 
 	"github.com/ehlo-sh/ehlo/client"
 	"github.com/ehlo-sh/ehlo/lab"
@@ -36,6 +39,7 @@ type Config struct {
 	Theme      string         // theme name as picked by themes.Pick
 	Mouse      bool           // mouse on (false with --no-mouse)
 	Transcript string         // --transcript FILE: append the transcript as it happens (redacted, 0600)
+	Guided     bool           // --guided: start in guided mode
 }
 
 // focus is the pane that takes navigation keys.
@@ -61,7 +65,7 @@ type Model struct {
 
 	themeName string
 	isDark    bool
-	st        themes.Styles
+	st        *themes.Styles // shared by the panes; replaced, never changed, by a theme switch
 	keys      keyMap
 	help      help.Model
 
@@ -87,6 +91,7 @@ type Model struct {
 	unsink  func()
 
 	conn         conn
+	closing      []link        // retired links whose closeCmd has not reported: Close closes them
 	sess         session.State // as of the replies received so far
 	outbox       []outItem
 	inflight     []pending
@@ -99,6 +104,10 @@ type Model struct {
 
 	auth   *authRun
 	prompt authPrompt
+
+	guide      guide        // guided mode: the step card
+	explain    explainPanel // the explain overlay
+	showTiming bool         // the timing waterfall in place of the panes
 
 	flash       flash
 	warnings    []session.Warning
@@ -128,12 +137,13 @@ func New(cfg Config) (Model, error) {
 	}
 	m := Model{
 		cfg: cfg, opts: opts, endpoint: endpoint, dial: wireDial, now: time.Now,
-		themeName: cfg.Theme, isDark: true, st: st, keys: newKeyMap(), help: help.New(),
+		themeName: cfg.Theme, isDark: true, st: &st, keys: newKeyMap(), help: help.New(),
 		mouse: cfg.Mouse, tr: wire.NewTranscript(),
 		transcript: NewTranscript(st), side: newSide(st), input: newInput(st), compose: newComposer(st),
 	}
 	m.help.Styles = helpStyles(st)
 	m.conn.target = target
+	m.guide.on = cfg.Guided
 	m.changed, m.unwatch = m.tr.Watch()
 	if cfg.Transcript != "" {
 		if m.sink, err = openSink(cfg.Transcript); err != nil {
@@ -200,6 +210,9 @@ func Run(ctx context.Context, cfg Config, opts ...tea.ProgramOption) error {
 func (m Model) Close() error {
 	if m.conn.link != nil {
 		_ = m.conn.link.Close()
+	}
+	for _, l := range m.closing { // their closeCmd did not run before the program quit
+		_ = l.Close()
 	}
 	if m.unwatch != nil {
 		m.unwatch()
@@ -269,6 +282,9 @@ func (m Model) update(msg tea.Msg) (Model, tea.Cmd) {
 		return m.tick()
 	case savedMsg:
 		return m.saved(msg)
+	case closedMsg:
+		m.closing = slices.DeleteFunc(m.closing, func(l link) bool { return l == msg.link })
+		return m, nil
 	}
 	return m.forward(msg)
 }
@@ -338,21 +354,22 @@ func (m *Model) applyTheme(name string) error {
 	if err != nil {
 		return err
 	}
-	m.themeName, m.st = strings.ToLower(strings.TrimSpace(name)), st
+	m.themeName, m.st = strings.ToLower(strings.TrimSpace(name)), &st
 	m.transcript.SetStyles(st)
-	m.side.st = st
+	m.side.st = m.st
 	m.input = m.input.setStyles(st)
 	m.compose = m.compose.setStyles(st)
 	m.help.Styles = helpStyles(st)
 	return nil
 }
 
-// resize recomputes the layout, only here (on tea.WindowSizeMsg): the
-// transcript takes about 65% of the width, the side panel the rest, and
-// the footer four rows. Below 60 columns the side panel goes.
+// resize recomputes the layout, only here (on tea.WindowSizeMsg, and when
+// guided mode's card comes or goes): the transcript takes about 65% of the
+// width, the side panel the rest, the card (guided mode) and the footer
+// the rows below. Below 60 columns the side panel goes.
 func (m Model) resize(w, h int) Model {
 	m.width, m.height = w, h
-	m.mainH = max(h-footerRows, 3)
+	m.mainH = max(h-footerRows-m.cardHeight(), 3)
 	m.sideW = min(max(w*35/100, 26), 48)
 	if w < 60 {
 		m.sideW = 0
@@ -369,13 +386,17 @@ func (m Model) resize(w, h int) Model {
 func (m Model) refresh() Model {
 	secret := m.input.mode == modePassword || (m.input.mode == modeCommand && m.inAuth())
 	m.input = m.input.setSecret(secret)
+	m.input = m.input.setWidth(m.width - ansi.StringWidth(m.promptText()) - 1)
+	if m.compose.note != "" {
+		m.flash, m.compose.note = warnFlash(m.compose.note), ""
+	}
 	m.transcript.SetFocused(m.focus == focusTranscript)
 	m.side.focused = m.focus == focusCaps
 	rows := capRows(m.sess)
 	m.side = m.side.follow(rows)
 	m.side, _ = m.side.Update(nil, len(rows))
 	m.warnings = m.checkLine()
-	return m
+	return m.updateGuide()
 }
 
 // checkLine is State.Check on the line being typed: the warning shows

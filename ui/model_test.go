@@ -607,23 +607,19 @@ func TestAuthLoginChallenges(t *testing.T) {
 	}
 }
 
-// TestChallengeNote: a 334 is shown decoded, as a note recorded before the
-// next command runs.
-func TestChallengeNote(t *testing.T) {
+// TestChallengeInline: a 334 is shown decoded beside the line, dimmed,
+// with session.DecodeChallenge (what the explain panel says too), and the
+// input is masked for the response.
+func TestChallengeInline(t *testing.T) {
 	s := newSim(t, "dark", 120, 40)
 	gmailTLS(s)
 	s.enter("AUTH LOGIN")
-	s.advance(time.Millisecond)
-	next, cmd := s.m.Update(replyMsg{gen: s.m.conn.gen, reply: wire.Reply{Lines: []string{"334 VXNlcm5hbWU6"}}, at: s.clock})
-	s.m = next.(Model)
-	if cmd == nil {
-		t.Fatal("no command recorded the note")
+	s.reply("334 VXNlcm5hbWU6")
+	if !strings.Contains(s.screen(), "S: 334 VXNlcm5hbWU6  = Username:") {
+		t.Errorf("the challenge is not decoded inline:\n%s", s.screen())
 	}
-	var noted []string
-	s.m.conn.link = nil
-	noteCmd(func(n string) { noted = append(noted, n) }, []string{`334 challenge decoded: "Username:"`})()
-	if len(noted) != 1 {
-		t.Fatal(noted)
+	if len(s.m.notes) != 0 {
+		t.Errorf("a note as well: %q", s.m.notes)
 	}
 	if s.m.effective().Expect() != "AUTH response" || !s.m.input.secret {
 		t.Errorf("after 334 the input is not masked for the response")

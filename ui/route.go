@@ -22,6 +22,11 @@ func (m Model) key(msg tea.KeyPressMsg) (Model, tea.Cmd) {
 		return m.composeKey(msg)
 	case m.showHelp:
 		return m.helpKey(msg), nil
+	case m.explain.open:
+		return m.explainKey(msg)
+	case m.showTiming && key.Matches(msg, m.keys.Close):
+		m.showTiming = false
+		return m, nil
 	case key.Matches(msg, m.keys.Cancel):
 		return m.escape()
 	}
@@ -30,6 +35,11 @@ func (m Model) key(msg tea.KeyPressMsg) (Model, tea.Cmd) {
 	}
 	switch m.focus {
 	case focusTranscript:
+		if key.Matches(msg, m.transcript.KeyMap.Explain) {
+			if next, ok := m.openExplain(max(m.transcript.Cursor(), 0)); ok {
+				return next, nil
+			}
+		}
 		if key.Matches(msg, m.transcriptBindings()...) {
 			var cmd tea.Cmd
 			m.transcript, cmd = m.transcript.Update(msg)
@@ -54,7 +64,7 @@ func (m Model) globalKey(msg tea.KeyPressMsg) (Model, tea.Cmd, bool) {
 	var run func(Model, string) (Model, tea.Cmd)
 	switch {
 	case key.Matches(msg, m.keys.Complete):
-		if m.focus == focusInput && m.input.Value() != "" && m.input.mode == modeCommand {
+		if m.focus == focusInput && m.input.Value() != "" && m.input.mode == modeCommand && !m.guidePrefilled() {
 			return m.complete(), nil, true
 		}
 		m.focus = (m.focus + 1) % focusCount
@@ -62,7 +72,7 @@ func (m Model) globalKey(msg tea.KeyPressMsg) (Model, tea.Cmd, bool) {
 	case key.Matches(msg, m.keys.PrevPane):
 		m.focus = (m.focus + focusCount - 1) % focusCount
 		return m, nil, true
-	case key.Matches(msg, m.keys.Help) && (m.focus != focusInput || m.input.Value() == "" && m.input.mode == modeCommand):
+	case key.Matches(msg, m.keys.Help) && (m.focus != focusInput || (m.input.Value() == "" || m.guidePrefilled()) && m.input.mode == modeCommand):
 		m.showHelp = true
 		return m, nil, true
 	case key.Matches(msg, m.keys.Scroll):
@@ -82,6 +92,20 @@ func (m Model) globalKey(msg tea.KeyPressMsg) (Model, tea.Cmd, bool) {
 		run = Model.cmdCopy
 	case key.Matches(msg, m.keys.Save):
 		run = Model.cmdSave
+	case key.Matches(msg, m.keys.Explain):
+		run = Model.cmdExplain
+	case key.Matches(msg, m.keys.Guided):
+		run = Model.cmdGuided
+	case key.Matches(msg, m.keys.Skip):
+		run = Model.cmdSkip
+	case key.Matches(msg, m.keys.Timing):
+		run = Model.cmdTiming
+	case key.Matches(msg, m.keys.Choose):
+		d := 1
+		if msg.String() == "ctrl+p" {
+			d = -1
+		}
+		return m.chooseNext(d), nil, true
 	default:
 		return m, nil, false
 	}

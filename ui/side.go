@@ -20,7 +20,7 @@ import (
 // meaning), their diff against the plaintext EHLO after STARTTLS, and the
 // TLS facts. Everything the server sent goes through the sanitizer.
 type sidePanel struct {
-	st            themes.Styles
+	st            *themes.Styles // shared, never changed: a theme switch replaces it
 	keys          sideKeys
 	width, height int
 	focused       bool
@@ -51,7 +51,7 @@ type capRow struct {
 }
 
 func newSide(st themes.Styles) sidePanel {
-	return sidePanel{st: st, keys: sideKeys{
+	return sidePanel{st: &st, keys: sideKeys{
 		Up:     key.NewBinding(key.WithKeys("up", "k"), key.WithHelp("↑/k", "previous capability")),
 		Down:   key.NewBinding(key.WithKeys("down", "j"), key.WithHelp("↓/j", "next capability")),
 		Top:    key.NewBinding(key.WithKeys("home", "g")),

@@ -144,8 +144,13 @@ func (m Model) helpLine(w int) string {
 	k := m.keys
 	k.Cancel.SetEnabled(m.waiting())
 	bindings := k.ShortHelp()
-	if m.compose.open {
+	switch {
+	case m.compose.open:
 		bindings = k.composeHelp()
+	case m.explain.open || m.showTiming:
+		bindings = k.panelHelp(m.explain.open)
+	case m.guide.on:
+		bindings = k.guidedHelp(len(m.guide.step.Choices) > 0)
 	}
 	return fitLine(h.ShortHelpView(bindings), w)
 }
@@ -178,14 +183,17 @@ func (m Model) fullHelp(w, h int) []string {
 func (m Model) helpLines(w int) []string {
 	hm := m.help
 	hm.SetWidth(w)
-	groups := m.keys.FullHelp()
+	var all []key.Binding
+	for _, g := range m.keys.FullHelp() {
+		all = append(all, g...)
+	}
+	cols := 3
 	if w < 100 { // two columns fit 80 cells; three do not
-		var all []key.Binding
-		for _, g := range groups {
-			all = append(all, g...)
-		}
-		half := (len(all) + 1) / 2
-		groups = [][]key.Binding{all[:half], all[half:]}
+		cols = 2
+	}
+	var groups [][]key.Binding
+	for per := (len(all) + cols - 1) / cols; len(all) > 0; all = all[min(per, len(all)):] {
+		groups = append(groups, all[:min(per, len(all))])
 	}
 	lines := []string{m.st.Title.Render("Keys")}
 	lines = append(lines, splitLines(hm.FullHelpView(groups))...)

@@ -33,6 +33,7 @@ type Transcript struct {
 
 	chunks     [][]trRow // trChunk rows each: appending never copies old rows
 	n          int
+	connStart  int       // the row of the latest "connected to" note: where the current connection begins
 	lastClient time.Time // time of the latest client entry, for latencies
 	sawClient  bool
 
@@ -58,6 +59,7 @@ const trChunk = 1024
 // TranscriptKeyMap is the transcript's keys, as data for the help view.
 type TranscriptKeyMap struct {
 	Up, Down, PageUp, PageDown, Top, Bottom key.Binding
+	Explain                                 key.Binding // handled by the root: the explain panel
 }
 
 // DefaultTranscriptKeyMap returns the default keys: arrows and vi keys,
@@ -70,6 +72,7 @@ func DefaultTranscriptKeyMap() TranscriptKeyMap {
 		PageDown: key.NewBinding(key.WithKeys("pgdown"), key.WithHelp("pgdn", "page down")),
 		Top:      key.NewBinding(key.WithKeys("home", "g"), key.WithHelp("g/home", "first line")),
 		Bottom:   key.NewBinding(key.WithKeys("end", "G"), key.WithHelp("G/end", "last line, follow")),
+		Explain:  key.NewBinding(key.WithKeys("e", "enter"), key.WithHelp("e/enter", "explain the reply")),
 	}
 }
 
@@ -80,7 +83,7 @@ func (k TranscriptKeyMap) ShortHelp() []key.Binding {
 
 // FullHelp implements help.KeyMap.
 func (k TranscriptKeyMap) FullHelp() [][]key.Binding {
-	return [][]key.Binding{{k.Up, k.Down, k.PageUp, k.PageDown}, {k.Top, k.Bottom}}
+	return [][]key.Binding{{k.Up, k.Down, k.PageUp, k.PageDown}, {k.Top, k.Bottom, k.Explain}}
 }
 
 // NewTranscript returns an empty transcript pane that follows the tail.
@@ -94,6 +97,9 @@ func NewTranscript(st themes.Styles) Transcript {
 // selection move to the new last row; otherwise nothing on screen moves.
 func (v *Transcript) Append(entries ...wire.Entry) {
 	for _, e := range entries {
+		if e.Dir == wire.Note && bytes.HasPrefix(e.Data, []byte("connected to ")) {
+			v.connStart, v.sawClient = v.n, false // a new connection: its greeting answers no command
+		}
 		v.push(trRow{e: e, latency: v.latency(e)})
 		if e.Dir == wire.Client {
 			v.lastClient, v.sawClient = e.Time, true
@@ -181,6 +187,28 @@ func (v Transcript) Selected() (wire.Entry, bool) {
 		return wire.Entry{}, false
 	}
 	return v.row(v.cursor).e, true
+}
+
+// Cursor is the selected row, -1 while empty.
+func (v Transcript) Cursor() int { return v.cursor }
+
+// Entry returns the entry of row i.
+func (v Transcript) Entry(i int) wire.Entry { return v.row(i).e }
+
+// Select selects row i and scrolls it into view.
+func (v *Transcript) Select(i int) { v.moveTo(i) }
+
+// ConnStart is the row where the current connection begins: its
+// "connected to" note, or 0.
+func (v Transcript) ConnStart() int { return v.connStart }
+
+// Entries returns the entries of rows from to the end.
+func (v Transcript) Entries(from int) []wire.Entry {
+	out := make([]wire.Entry, 0, max(v.n-from, 0))
+	for i := max(from, 0); i < v.n; i++ {
+		out = append(out, v.row(i).e)
+	}
+	return out
 }
 
 // Len returns the number of entries.
@@ -369,6 +397,9 @@ func (v *Transcript) entrySpans(spans []trSpan, e wire.Entry, p *trPens) []trSpa
 	case e.Dir == wire.Server && trHasCode(content):
 		spans = trEscape(spans, content[:3], p.code[content[0]-'2'], p.escape)
 		spans = v.clip(spans, content[3:], text, p)
+		if challenge, ok := trChallenge(content); ok {
+			spans = append(spans, trSpan{text: "  = " + challenge, pen: p.dim})
+		}
 	default:
 		spans = v.clip(spans, content, text, p)
 	}
@@ -382,6 +413,18 @@ func (v *Transcript) entrySpans(spans []trSpan, e wire.Entry, p *trPens) []trSpa
 		return append(spans, trSpan{text: `\n`, pen: p.warning})
 	}
 	return append(spans, trSpan{text: "␍␊", pen: p.dim})
+}
+
+// trChallenge decodes the base64 text of a 334 line (RFC 4954 4) with
+// session.DecodeChallenge, the decoder session.Explain uses, so the
+// transcript and the explain panel agree: "334 VXNlcm5hbWU6" shows
+// "Username:" beside it. The decoded text comes out sanitized.
+func trChallenge(content []byte) (string, bool) {
+	if len(content) < 5 || string(content[:4]) != "334 " {
+		return "", false
+	}
+	text, ok := session.DecodeChallenge(string(content[4:]))
+	return text, ok && text != ""
 }
 
 // trHasCode reports whether a server line starts with a 2xx to 5xx code.

@@ -2,6 +2,7 @@ package ui
 
 import (
 	"strings"
+	"time"
 
 	tea "charm.land/bubbletea/v2"
 
@@ -32,10 +33,16 @@ func (m Model) render() string {
 		main = m.fullHelp(m.width, m.mainH)
 	case m.compose.open:
 		main = beside(m.compose.View(m.paneW, m.mainH), m.side.View(m.sideInfo()))
+	case m.showTiming:
+		main = m.timingView(m.width, m.mainH)
 	default:
 		main = beside(m.transcriptView(), m.side.View(m.sideInfo()))
 	}
-	lines := append(main, m.inputLine(m.width), m.hintLine(m.width), m.statusLine(m.width), m.helpLine(m.width))
+	if m.explain.open && !m.showHelp && !m.compose.open {
+		main = m.explainLayer(main)
+	}
+	lines := append(main, m.card(m.width)...)
+	lines = append(lines, m.inputLine(m.width), m.hintLine(m.width), m.statusLine(m.width), m.helpLine(m.width))
 	return strings.Join(lines, "\n")
 }
 
@@ -59,8 +66,12 @@ func (m Model) sideInfo() sideInfo {
 // inputLine is the prompt, which says what the session expects next, and
 // the line being typed.
 func (m Model) inputLine(w int) string {
-	prompt := promptFor(m.input.mode, m.effective(), m.inData(), m.prompt.mech)
-	return m.input.View(prompt, m.placeholder(), w)
+	return m.input.View(m.promptText(), m.placeholder(), w)
+}
+
+// promptText is the prompt before the input.
+func (m Model) promptText() string {
+	return promptFor(m.input.mode, m.effective(), m.inData(), m.prompt.mech)
 }
 
 // placeholder suggests the next command on an empty line.
@@ -112,11 +123,24 @@ func (m Model) hintLine(w int) string {
 		return fitLine(m.st.Warning.Render("! "+strings.Join(texts, " · "))+m.st.Dim.Render("  (enter sends anyway)"), w)
 	case len(m.choices) > 0:
 		return fitLine(m.st.Dim.Render("tab: ")+m.st.Value.Render(session.SanitizeString(strings.Join(m.choices, "  "))), w)
+	case m.greetingLate():
+		return fitLine(m.st.Warning.Render("! no greeting yet: a slow server or a tarpit, or a port that expects TLS from the first byte, as 465 does (--tls)")+
+			m.st.Dim.Render("  esc cancels"), w)
 	case m.flash.text != "":
-		return fitLine(m.flash.render(m.st), w)
+		return fitLine(m.flash.render(*m.st), w)
 	}
 	if c, _, ok := m.lookupCommand(m.input.Value()); ok {
 		return fitLine(m.st.HelpKey.Render(c.usage)+" "+m.st.HelpDesc.Render(c.help), w)
 	}
 	return fitLine(m.st.Dim.Render("type SMTP commands as in telnet; tab completes; :help lists ehlo's own commands"), w)
+}
+
+// greetingHintAfter is how long a silent server is waited for before the
+// hint line says why it may be silent.
+const greetingHintAfter = 3 * time.Second
+
+// greetingLate reports a greeting awaited for longer than greetingHintAfter.
+func (m Model) greetingLate() bool {
+	return m.op == opRead && len(m.inflight) > 0 && m.inflight[0].kind == kindGreeting &&
+		m.now().Sub(m.opStart) >= greetingHintAfter
 }
