@@ -35,7 +35,8 @@ func anyOf(prefixes ...string) func(string) bool {
 }
 
 var layerRules = []rule{
-	{"wire", stdlibOnly, true, "wire is bytes on a socket: standard library only"},
+	{"wire", func(p string) bool { return stdlibOnly(p) && p != module+"internal/hostile" }, true,
+		"wire is bytes on a socket: standard library only (its tests may use the internal/hostile harness)"},
 	{"session", anyOf("net", "crypto/tls", module+"wire", module+"ui", module+"themes", module+"client",
 		module+"lab", "charm.land", "github.com/charmbracelet"), true,
 		"session is pure: no sockets, no TLS, no transport, no UI"},
@@ -45,6 +46,8 @@ var layerRules = []rule{
 	{"lab", anyOf(module+"wire", module+"session", module+"ui", module+"client", module+"themes"), false,
 		"the lab is a standalone server"},
 	{"client", anyOf(module+"ui", module+"themes", "charm.land"), false, "client is below the UI"},
+	{"internal/hostile", anyOf(module+"wire", module+"session", module+"client", module+"ui", module+"themes", module+"lab",
+		"charm.land", "github.com/charmbracelet"), true, "the hostile-server harness stands below every package it tests"},
 }
 
 // imports lists the import paths of the Go files in dir.
@@ -98,6 +101,8 @@ func TestLayerRulesBite(t *testing.T) {
 		"themes":  "github.com/ehlo-sh/ehlo/ui",
 		"lab":     "github.com/ehlo-sh/ehlo/wire",
 		"client":  "charm.land/bubbletea/v2",
+
+		"internal/hostile": "github.com/ehlo-sh/ehlo/wire",
 	}
 	for _, r := range layerRules {
 		if !r.forbid(bad[r.dir]) {

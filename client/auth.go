@@ -68,7 +68,7 @@ func (c *Client) Data(ctx context.Context, body io.Reader) (session.Reply, error
 	c.state = c.state.DataEnded()
 	r, err = c.read(ctx)
 	if err != nil {
-		return r, &StepError{Step: StepDataEnd, Err: err}
+		return r, &StepError{Step: StepDataEnd, Err: &UnansweredError{Err: err}}
 	}
 	c.state = c.state.Received(r)
 	return r, nil

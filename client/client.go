@@ -91,6 +91,21 @@ type StepError struct {
 func (e *StepError) Error() string { return e.Step + ": " + e.Err.Error() }
 func (e *StepError) Unwrap() error { return e.Err }
 
+// UnansweredError reports that a message's final "." went out and no reply
+// came back (a timeout, a cancel, a closed connection): the server may have
+// taken the message all the same (RFC 1047), so sending it again may
+// deliver it twice. Its text says so, wherever it is printed.
+type UnansweredError struct {
+	Err error
+}
+
+func (e *UnansweredError) Error() string {
+	return `no reply to the final ".": ` + e.Err.Error() +
+		"; the message may still be delivered, so sending it again may duplicate it"
+}
+
+func (e *UnansweredError) Unwrap() error { return e.Err }
+
 // Client is one SMTP session: a connection and the state it has reached.
 type Client struct {
 	conn  *wire.Conn

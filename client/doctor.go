@@ -561,9 +561,11 @@ func (d *doctor) data(ctx context.Context, message string) {
 		return
 	}
 	d.c.state = d.c.state.DataEnded()
-	r, err := d.c.read(ctx)
+	rctx, cancel := context.WithTimeout(ctx, max(d.timeout(), 10*time.Minute)) // RFC 5321 4.5.3.2.6
+	defer cancel()
+	r, err := d.c.read(rctx)
 	if err != nil {
-		d.fail(problemOf(err, StepDataEnd, inTLS))
+		d.fail(problemOf(&UnansweredError{Err: err}, StepDataEnd, inTLS))
 		return
 	}
 	d.c.state = d.c.state.Received(r)
@@ -613,6 +615,8 @@ func problemOf(err error, step string, inTLS bool) session.Problem {
 	switch {
 	case errors.As(err, &inj):
 		p.Kind, p.Bytes = session.ProblemInjection, inj.Bytes
+	case errors.As(err, &plain) && plain.STARTTLS: // plaintext after STARTTLS's 220: the injection class
+		p.Kind, p.Bytes = session.ProblemInjection, plain.Bytes
 	case errors.As(err, &plain):
 		p.Kind, p.Bytes = session.ProblemPlaintextAnswer, plain.Bytes
 	case errors.As(err, &to):

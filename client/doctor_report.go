@@ -68,6 +68,9 @@ func doctorMode(r DoctorResult) string {
 	case f.TLS != nil:
 		mode = "plaintext, then STARTTLS"
 	}
+	if f.TLS != nil && !f.TLS.Verified { // SAFETY.md: said for the rest of the session
+		mode += ", TLS UNVERIFIED"
+	}
 	return addr + mode
 }
 

@@ -229,6 +229,9 @@ func Explain(err error) string {
 	case errors.As(err, &inj):
 		return fmt.Sprintf("possible STARTTLS response injection: the server sent %d bytes after its 220 and before the TLS handshake (%s); the session was aborted",
 			len(inj.Bytes), session.Sanitize(inj.Bytes))
+	case errors.As(err, &plain) && plain.STARTTLS:
+		return fmt.Sprintf("after its 220 to STARTTLS the server sent plaintext where the TLS handshake should be (%s): a broken server, or a possible response injection; the session was aborted",
+			session.Sanitize(plain.Bytes))
 	case errors.As(err, &plain):
 		return "the server answered in plaintext where TLS was expected: this port speaks STARTTLS or plain SMTP, not implicit TLS (drop --tls, or use port 465 for implicit TLS)"
 	case errors.As(err, &ver):

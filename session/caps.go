@@ -37,8 +37,11 @@ func ParseEHLO(r Reply) Capabilities {
 		return Capabilities{}
 	}
 	c := Capabilities{Domain: r.Lines[0]}
-	for _, line := range r.Lines[1:] {
+	for i, line := range r.Lines[1:] {
 		if capa, ok := parseCapability(line); ok {
+			if c.List == nil { // one allocation for the whole list
+				c.List = make([]Capability, 0, len(r.Lines)-1-i)
+			}
 			c.List = append(c.List, capa)
 		}
 	}
@@ -52,7 +55,7 @@ func parseCapability(line string) (Capability, bool) {
 	if kw == "" {
 		return Capability{}, false
 	}
-	c := Capability{Keyword: strings.ToUpper(kw), Params: strings.TrimSpace(params)}
+	c := Capability{Keyword: upperASCII(kw), Params: strings.TrimSpace(params)}
 	if strings.HasPrefix(c.Keyword, "AUTH=") {
 		c.Keyword, c.Legacy = "AUTH", true
 		c.Params = strings.TrimSpace(kw[len("AUTH="):] + " " + c.Params)
@@ -60,12 +63,31 @@ func parseCapability(line string) (Capability, bool) {
 	return c, true
 }
 
+// upperASCII upper-cases the ASCII letters of s and leaves every other byte
+// as it is. Keywords and mechanism names are ASCII (RFC 5321 section
+// 4.1.1.1, RFC 4422 section 3.1) and compare without case in the ASCII
+// sense (RFC 5321 section 2.4): Unicode case mapping would read a hostile
+// "ſTARTTLS" (long s) as STARTTLS, and turn invalid UTF-8 into U+FFFD.
+func upperASCII(s string) string {
+	first := strings.IndexFunc(s, func(r rune) bool { return 'a' <= r && r <= 'z' })
+	if first < 0 {
+		return s // the usual case, without allocating
+	}
+	b := []byte(s)
+	for i := first; i < len(b); i++ {
+		if c := b[i]; 'a' <= c && c <= 'z' {
+			b[i] = c - 'a' + 'A'
+		}
+	}
+	return string(b)
+}
+
 // find returns the first capability with the keyword, preferring the
 // standard form over the legacy "AUTH=" form.
 func (c Capabilities) find(keyword string) (Capability, bool) {
 	var legacy *Capability
 	for i, capa := range c.List {
-		if !strings.EqualFold(capa.Keyword, keyword) {
+		if upperASCII(capa.Keyword) != upperASCII(keyword) {
 			continue
 		}
 		if !capa.Legacy {
@@ -105,7 +127,7 @@ func (c Capabilities) AuthMechanisms() []string {
 			continue
 		}
 		for _, m := range strings.Fields(capa.Params) {
-			m = strings.ToUpper(m)
+			m = upperASCII(m)
 			if !seen[m] {
 				seen[m] = true
 				mechs = append(mechs, m)

@@ -212,17 +212,17 @@ func FuzzParseEHLO(f *testing.F) {
 			t.Fatalf("%d capabilities from %d lines", len(c.List), len(r.Lines))
 		}
 		for _, capa := range c.List {
-			if capa.Keyword == "" || capa.Keyword != strings.ToUpper(capa.Keyword) || strings.Contains(capa.Keyword, " ") {
+			if capa.Keyword == "" || capa.Keyword != upperASCII(capa.Keyword) || strings.Contains(capa.Keyword, " ") {
 				t.Fatalf("bad keyword %q", capa.Keyword)
 			}
-			if !c.Has(capa.Keyword) || !c.Has(strings.ToLower(capa.Keyword)) {
+			if !c.Has(capa.Keyword) || !c.Has(lowerASCII(capa.Keyword)) {
 				t.Fatalf("Has(%q) false", capa.Keyword)
 			}
 		}
 		mechs := c.AuthMechanisms()
 		seen := map[string]bool{}
 		for _, m := range mechs {
-			if m == "" || m != strings.ToUpper(m) || seen[m] {
+			if m == "" || m != upperASCII(m) || seen[m] {
 				t.Fatalf("bad mechanism list %q", mechs)
 			}
 			seen[m] = true

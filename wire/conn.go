@@ -5,7 +5,6 @@ import (
 	"context"
 	"crypto/tls"
 	"fmt"
-	"io"
 	"net"
 	"sync"
 )
@@ -15,7 +14,7 @@ import (
 type Conn struct {
 	raw  net.Conn
 	br   *bufio.Reader // reads the current stream through a tapReader
-	w    io.Writer     // writes the current stream through a tapWriter
+	w    tapWriter     // writes the current stream, recording what it writes
 	in   *recorder     // bytes from the server
 	out  *recorder     // bytes to the server
 	t    *Transcript

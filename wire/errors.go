@@ -99,7 +99,8 @@ func (*InjectionError) wire() {}
 // PlaintextError reports a peer that answered a TLS ClientHello with
 // something that is not TLS, typically an SMTP reply.
 type PlaintextError struct {
-	Bytes []byte // what the server sent instead, up to 512 bytes, starting with the would-be record header
+	Bytes    []byte // what the server sent instead, up to 512 bytes, starting with the would-be record header
+	STARTTLS bool   // it came after STARTTLS's 220, where the server's handshake should be, not at the start of implicit TLS
 }
 
 func (e *PlaintextError) Error() string {

@@ -1,7 +1,7 @@
 package wire
 
 import (
-	"bufio"
+	"bytes"
 	"context"
 	"errors"
 	"io"
@@ -47,22 +47,32 @@ func (c *Conn) readReply() (Reply, error) {
 }
 
 // readLine appends one line, up to and including its LF, to the reply in
-// dst. It accumulates ReadSlice chunks and stops as soon as the line would
-// pass lim.MaxLine or the reply lim.MaxReply, so it never holds more than
-// that: a server cannot make it read an unbounded line.
+// dst. It takes what the buffer holds up to the LF and stops as soon as the
+// line would pass lim.MaxLine or the reply lim.MaxReply, so it never holds
+// more than that: a server cannot make it read an unbounded line. On a
+// LimitError dst ends with the bytes that fitted and the rest stays unread,
+// so what was consumed is exactly what dst gained.
 func (c *Conn) readLine(dst []byte, lim Limits) ([]byte, error) {
 	start := len(dst)
 	for {
-		chunk, err := c.br.ReadSlice('\n')
-		if len(dst)-start+len(chunk) > lim.MaxLine {
-			return dst, &LimitError{What: "line", Limit: lim.MaxLine}
+		chunk, err := c.br.Peek(max(c.br.Buffered(), 1))
+		if len(chunk) == 0 {
+			return dst, err
 		}
-		if len(dst)+len(chunk) > lim.MaxReply {
-			return dst, &LimitError{What: "bytes", Limit: lim.MaxReply}
+		if i := bytes.IndexByte(chunk, '\n'); i >= 0 {
+			chunk = chunk[:i+1]
+		}
+		var lerr error
+		if room := lim.MaxLine - (len(dst) - start); len(chunk) > room {
+			chunk, lerr = chunk[:room], &LimitError{What: "line", Limit: lim.MaxLine}
+		}
+		if room := lim.MaxReply - len(dst); len(chunk) > room {
+			chunk, lerr = chunk[:room], &LimitError{What: "bytes", Limit: lim.MaxReply}
 		}
 		dst = append(dst, chunk...)
-		if err != bufio.ErrBufferFull {
-			return dst, err
+		_, _ = c.br.Discard(len(chunk))
+		if lerr != nil || dst[len(dst)-1] == '\n' {
+			return dst, lerr
 		}
 	}
 }

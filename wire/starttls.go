@@ -15,11 +15,11 @@ import (
 // STARTTLS is a barrier: if any byte was received after the 220, it may be a
 // response injection (CVE-2011-0411), so StartTLS returns an InjectionError
 // without a handshake and the connection stays plaintext, to be closed. A
-// server that answers the ClientHello in plaintext gives a PlaintextError; a
-// certificate that fails verification gives a VerifyError unless
-// Options.Insecure. After success, everything read and written travels in TLS
-// and the caller must forget what it learnt in plaintext (RFC 3207 section
-// 4.2).
+// server that answers the ClientHello in plaintext gives a PlaintextError,
+// and what it said is recorded in the transcript; a certificate that fails
+// verification gives a VerifyError unless Options.Insecure. After success,
+// everything read and written travels in TLS and the caller must forget
+// what it learnt in plaintext (RFC 3207 section 4.2).
 func (c *Conn) StartTLS(ctx context.Context) (TLSInfo, error) {
 	if _, ok := c.TLS(); ok {
 		return TLSInfo{}, errors.New("wire: starttls: the connection already uses TLS")
@@ -74,10 +74,11 @@ func (c *Conn) tlsConfig(verr *error) *tls.Config {
 			return nil
 		},
 		MinVersion: tls.VersionTLS12,
-		// A probe never resumes a session. Without tickets the server sends
-		// none after a TLS 1.3 handshake, and so cannot hold its first reply
-		// behind Nagle's algorithm waiting for our delayed ACK: the 43 ms trap
-		// of shared/PERF-NOTES.md, watched by BenchmarkFirstReplyAfterHandshake.
+		// A probe never resumes a session. Without tickets a server that
+		// honours RFC 8446 section 4.2.9 sends none after a TLS 1.3 handshake,
+		// and so cannot hold its first reply behind Nagle's algorithm waiting
+		// for our delayed ACK: the 43 ms trap of shared/PERF-NOTES.md. OpenSSL
+		// servers send tickets anyway; ackConn (ack_linux.go) covers them.
 		SessionTicketsDisabled: true,
 	}
 }
@@ -88,9 +89,13 @@ func (c *Conn) handshakeFailed(o *op, err error, got []byte, took time.Duration)
 	var ve *VerifyError
 	switch {
 	case errors.As(err, &rhe) && len(got) > 0:
-		err = &PlaintextError{Bytes: got}
+		err = &PlaintextError{Bytes: got, STARTTLS: o.name == "starttls"}
+		if got[0] < 0x14 || got[0] > 0x17 { // not a TLS record: what the server said, for the transcript
+			c.in.record(got)
+			c.in.flush()
+		}
 	case errors.As(err, &rhe):
-		err = &PlaintextError{Bytes: bytes.Clone(rhe.RecordHeader[:])}
+		err = &PlaintextError{Bytes: bytes.Clone(rhe.RecordHeader[:]), STARTTLS: o.name == "starttls"}
 	case errors.As(err, &ve):
 		ve.Info.Handshake = took
 	}

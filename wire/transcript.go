@@ -127,16 +127,21 @@ func (t *Transcript) Subscribe(fn func(Entry)) (cancel func()) {
 
 // Watch returns a channel that receives a value, without blocking the
 // recorder, whenever entries were added: notifications coalesce, so a slow
-// reader (a TUI repainting) reads Since from where it stopped.
+// reader (a TUI repainting) reads Since from where it stopped. cancel
+// closes the channel, so a goroutine waiting on it ends.
 func (t *Transcript) Watch() (changed <-chan struct{}, cancel func()) {
 	ch := make(chan struct{}, 1)
 	t.mu.Lock()
 	t.watchers = append(t.watchers, ch)
 	t.mu.Unlock()
+	var once sync.Once
 	return ch, func() {
-		t.mu.Lock()
-		t.watchers = slices.DeleteFunc(t.watchers, func(x chan struct{}) bool { return x == ch })
-		t.mu.Unlock()
+		once.Do(func() {
+			t.mu.Lock()
+			t.watchers = slices.DeleteFunc(t.watchers, func(x chan struct{}) bool { return x == ch })
+			t.mu.Unlock()
+			close(ch) // no sender holds it now: append sends under t.mu
+		})
 	}
 }
 
