@@ -281,3 +281,61 @@ func TestPostfixDoctor(t *testing.T) {
 	}
 	first(exitFailed, "port-expects-plaintext", pf.submission, "--tls")
 }
+
+// TestPostfixSend runs ehlo send against Postfix: STARTTLS, AUTH, MAIL
+// with SIZE, pipelined RCPT and DATA, a text body and an attachment; then
+// finds the message in the maildir and compares the attachment's bytes.
+// A message over Postfix's SIZE is refused before MAIL, with exit 8.
+func TestPostfixSend(t *testing.T) {
+	pf := needPostfix(t)
+	if pf.maildir == "" || pf.user == "" {
+		t.Skip("EHLO_POSTFIX_MAILDIR or EHLO_POSTFIX_USER not set")
+	}
+	dir := t.TempDir()
+	blob := make([]byte, 300<<10)
+	for i := range blob {
+		blob[i] = byte(i*31 + i>>9)
+	}
+	att := filepath.Join(dir, "blob.bin")
+	if err := os.WriteFile(att, blob, 0o600); err != nil {
+		t.Fatal(err)
+	}
+	rcpt := pf.user + "@localhost"
+	subject := fmt.Sprintf("send interop %d", time.Now().UnixNano())
+	t.Setenv("EHLO_PASSWORD", pf.password)
+	base := []string{"send", pf.submission, "--ca", pf.ca, "--servername", "localhost", "--timeout", "10s",
+		"--user", pf.user, "--from", rcpt, "--to", rcpt}
+	code, out, errOut := run(t, append(base, "--subject", subject, "--body", "Hello from ehlo send.\n.a dot line\n",
+		"--attach", att, "--pipelining")...)
+	if code != 0 || !strings.Contains(out, "result    delivered: 250 2.0.0 Ok: queued") {
+		t.Fatalf("exit %d: %s\n%s", code, errOut, out)
+	}
+	if strings.Contains(out+errOut, pf.password) {
+		t.Error("send output shows the password")
+	}
+	got := waitForMaildirHeader(t, pf.maildir, "Subject", subject)
+	if a := mimeAttachment(t, got, "blob.bin"); !bytes.Equal(a, blob) {
+		t.Errorf("the attachment differs: %d bytes delivered, %d sent", len(a), len(blob))
+	}
+	if !bytes.Contains(got, []byte("\nHello from ehlo send.\n.a dot line\n")) {
+		t.Errorf("delivered body:\n%.2000s", got)
+	}
+
+	p := probeJSON(t, pf.submission, "--ca", pf.ca, "--servername", "localhost")
+	var limit int64
+	fmt.Sscan(p.EHLO[len(p.EHLO)-1].Extensions["SIZE"], &limit)
+	if limit <= 0 {
+		t.Fatalf("Postfix advertises no SIZE limit: %+v", p.EHLO)
+	}
+	big := filepath.Join(dir, "big.bin")
+	if err := os.WriteFile(big, nil, 0o600); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.Truncate(big, limit*3/4+1); err != nil { // sparse, never read: base64 makes it 4/3 as big
+		t.Fatal(err)
+	}
+	code, out, errOut = run(t, append(base, "--attach", big)...)
+	if code != exitMail || !strings.Contains(errOut, "RFC 1870") || strings.Contains(out, "C~ MAIL") {
+		t.Errorf("over SIZE: exit %d, %s", code, errOut)
+	}
+}
