@@ -66,6 +66,11 @@
 # packages) serialize on /run/ehlo-postfix-lab.lock; the daemons keep neither
 # the lock nor the caller's stdout/stderr, so `$(postfix-lab.sh up)` returns.
 #
+# Message size: `up` sets message_size_limit from EHLO_POSTFIX_MESSAGE_SIZE_LIMIT
+# (bytes; default 10240000, Postfix's own), so bench/run.sh can send 100 MB:
+#   EHLO_POSTFIX_MESSAGE_SIZE_LIMIT=209715200 scripts/postfix-lab.sh up
+# and a later plain `up` puts the default back.
+#
 # Idempotent: a second `up` rewrites the config only if it changed (then
 # `postfix reload` / SIGHUP dovecot) and otherwise just checks the listeners;
 # `down` on a stopped lab is a no-op. `down` keeps the CA, so its path and
@@ -107,6 +112,9 @@ readonly TEST_HOME=/home/$TEST_USER
 readonly MAILDIR=$TEST_HOME/Maildir
 
 readonly PACKAGES=(postfix dovecot-core openssl)
+
+MESSAGE_SIZE_LIMIT=${EHLO_POSTFIX_MESSAGE_SIZE_LIMIT:-10240000}
+[[ $MESSAGE_SIZE_LIMIT =~ ^[0-9]+$ ]] || { echo "EHLO_POSTFIX_MESSAGE_SIZE_LIMIT must be a number of bytes" >&2; exit 2; }
 
 PF_MASTER_PID=$PF_QUEUE/pid/master.pid
 DC_MASTER_PID=$DC_BASE/master.pid
@@ -348,6 +356,9 @@ home_mailbox = Maildir/
 biff = no
 append_dot_mydomain = no
 recipient_delimiter = +
+message_size_limit = $MESSAGE_SIZE_LIMIT
+# local(8) refuses to start when a mailbox may hold less than one message.
+mailbox_size_limit = 0
 
 # Loopback lab with no outside network: no DNS, and mail relayed off-host by
 # an authenticated client is accepted and then dropped.
