@@ -2,7 +2,6 @@ package main
 
 import (
 	"bytes"
-	"context"
 	"encoding/base64"
 	"encoding/json"
 	"errors"
@@ -19,21 +18,6 @@ import (
 	"github.com/ehlo-sh/ehlo/client"
 	"github.com/ehlo-sh/ehlo/lab"
 )
-
-// sendRunIn is run with standard input.
-func sendRunIn(t *testing.T, stdin string, args ...string) (code int, stdout, stderr string) {
-	t.Helper()
-	root := newRoot()
-	var out, errOut bytes.Buffer
-	root.SetIn(strings.NewReader(stdin))
-	root.SetOut(&out)
-	root.SetErr(&errOut)
-	root.SetArgs(args)
-	if err := root.ExecuteContext(context.Background()); err != nil {
-		return exitCode(err), out.String(), errOut.String() + err.Error()
-	}
-	return 0, out.String(), errOut.String()
-}
 
 func sendTempFile(t *testing.T, name, content string) string {
 	t.Helper()
@@ -119,7 +103,7 @@ func TestSendExitCodePerStep(t *testing.T) {
 
 func TestSendPasswordFromStdinNeverShown(t *testing.T) {
 	transcript := filepath.Join(t.TempDir(), "t.log")
-	code, out, errOut := sendRunIn(t, lab.Password+"\n", "send", "--lab", "--user", lab.User, "--auth", "PLAIN",
+	code, out, errOut := runIn(t, lab.Password+"\n", "send", "--lab", "--user", lab.User, "--auth", "PLAIN",
 		"--password-stdin", "--json", "--transcript", transcript)
 	if code != 0 {
 		t.Fatalf("exit %d: %s", code, errOut)

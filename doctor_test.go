@@ -1,8 +1,6 @@
 package main
 
 import (
-	"bytes"
-	"context"
 	"encoding/json"
 	"os"
 	"path/filepath"
@@ -11,21 +9,6 @@ import (
 
 	"github.com/ehlo-sh/ehlo/lab"
 )
-
-// runIn is run with standard input.
-func runIn(t *testing.T, stdin string, args ...string) (code int, stdout, stderr string) {
-	t.Helper()
-	root := newRoot()
-	var out, errOut bytes.Buffer
-	root.SetIn(strings.NewReader(stdin))
-	root.SetOut(&out)
-	root.SetErr(&errOut)
-	root.SetArgs(args)
-	if err := root.ExecuteContext(context.Background()); err != nil {
-		return exitCode(err), out.String(), errOut.String() + err.Error()
-	}
-	return 0, out.String(), errOut.String()
-}
 
 type doctorOut struct {
 	Target   string `json:"target"`
