@@ -30,6 +30,7 @@ type Conn struct {
 // name TLS verifies; when empty, the host of nc.RemoteAddr.
 func NewConn(nc net.Conn, opts Options) *Conn {
 	opts = opts.withDefaults()
+	nc = withQuickACK(nc) // no delayed-ACK stalls: see ack_linux.go
 	c := &Conn{raw: nc, t: opts.Transcript, opts: opts, name: opts.ServerName}
 	if c.name == "" {
 		c.name = hostOf(nc.RemoteAddr())
