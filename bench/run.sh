@@ -1,0 +1,461 @@
+#!/usr/bin/env bash
+# bench/run.sh — ehlo's benchmarks, side by side with its peers, written to
+# BENCHMARKS.md.
+#
+# usage (as root, on Debian 12; from anywhere in the repository):
+#   bash bench/run.sh            the full run: a few minutes
+#   bash bench/run.sh --quick    a few rounds of everything, for iteration (BENCHMARKS.md
+#                                is then written to bench/out/BENCHMARKS.quick.md)
+#
+# What it does, idempotently:
+#   1. installs the peers if missing (apt-get: swaks, openssl, tmux; Postfix and its
+#      posttls-finger come with scripts/postfix-lab.sh) — python3 is the system's;
+#   2. builds ehlo (CGO_ENABLED=0, as a release build; a cgo build is timed too), the
+#      floors (bench/floor/probe, bench/floor/send) and the timer (bench/measure);
+#   3. starts the Postfix lab (scripts/postfix-lab.sh up) with message_size_limit raised
+#      to 200 MB, and at exit puts the limit back and stops Postfix if it was not running;
+#   4. runs each workload in alternation with its peers, N rounds, timing whole processes
+#      (wall, CPU = user+sys, peak RSS, from wait4) with bench/measure;
+#   5. runs the Go micro-benchmarks (TUI frame, parsing, framing, the 43 ms trap) and the
+#      TUI start-up and idle measurement in tmux (bench/tui.py);
+#   6. writes BENCHMARKS.md: machine facts, medians with min/max, ratios, every target.
+# Raw results stay in bench/out/ (ignored by git). The message files of the send
+# benchmark go to bench/out/ too (about 120 MB) and are kept for the next run.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+export PATH=/usr/local/go/bin:/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin${PATH:+:$PATH}
+export LC_ALL=C
+
+QUICK=
+case ${1:-} in
+--quick) QUICK=1 ;;
+"") ;;
+*) echo "usage: bash bench/run.sh [--quick]" >&2; exit 2 ;;
+esac
+
+OUT=bench/out
+BIN=$OUT/bin
+REPORT=BENCHMARKS.md
+if [[ -n $QUICK ]]; then
+	REPORT=$OUT/BENCHMARKS.quick.md
+	PROBE_ROUNDS=5 TUI_ROUNDS=2 BENCHTIME=0.2s COUNT=1
+	SENDS=("1K 1000 5" "20M 20000000 2")
+else
+	PROBE_ROUNDS=40 TUI_ROUNDS=10 BENCHTIME=1s COUNT=3
+	SENDS=("1K 1000 30" "20M 20000000 30" "100M 100000000 10")
+fi
+SIZE_LIMIT=209715200 # 200 MB: room for 100 MB and what Postfix adds
+SINK=sink@discard.example # relayed after AUTH, then discarded by the lab's Postfix
+PY=/usr/bin/python3       # the system's, not a pyenv shim that would time a shell too
+
+log() { printf 'bench: %s\n' "$*" >&2; }
+die() { printf 'bench: error: %s\n' "$*" >&2; exit 1; }
+[[ $(id -u) -eq 0 ]] || die "run as root: the Postfix lab and apt-get need it"
+mkdir -p "$BIN"
+
+# ------------------------------------------------------------------ peers
+
+install_peers() {
+	local missing=()
+	command -v swaks >/dev/null || missing+=(swaks libnet-ssleay-perl libauthen-sasl-perl)
+	command -v openssl >/dev/null || missing+=(openssl)
+	command -v tmux >/dev/null || missing+=(tmux)
+	[[ -x $PY ]] || missing+=(python3)
+	((${#missing[@]})) || return 0
+	log "installing ${missing[*]}"
+	DEBIAN_FRONTEND=noninteractive apt-get -q -o DPkg::Lock::Timeout=300 update >&2
+	DEBIAN_FRONTEND=noninteractive apt-get -q -o DPkg::Lock::Timeout=300 install -y \
+		--no-install-recommends "${missing[@]}" >&2
+}
+
+# ------------------------------------------------------------------ Postfix
+
+POSTFIX_WAS_UP=
+postfix_up() {
+	if bash scripts/postfix-lab.sh status >/dev/null 2>&1; then POSTFIX_WAS_UP=1; fi
+	trap cleanup EXIT
+	EHLO_POSTFIX_MESSAGE_SIZE_LIMIT=$SIZE_LIMIT bash scripts/postfix-lab.sh up >"$OUT/postfix.env"
+	set -a
+	# shellcheck disable=SC1091
+	. "$OUT/postfix.env"
+	set +a
+	export EHLO_PASSWORD=$EHLO_POSTFIX_PASSWORD
+	[[ -x /usr/sbin/posttls-finger ]] || die "posttls-finger missing (it ships with the postfix package)"
+}
+
+cleanup() {
+	if [[ -n $POSTFIX_WAS_UP ]]; then
+		bash scripts/postfix-lab.sh up >/dev/null 2>&1 || true # the default size limit again
+	else
+		bash scripts/postfix-lab.sh down >/dev/null 2>&1 || true
+	fi
+}
+
+# ------------------------------------------------------------------ builds
+
+build() {
+	log "building ehlo, the floors and the timer"
+	CGO_ENABLED=0 go build -o "$BIN/ehlo" .
+	HAVE_CGO=
+	if command -v gcc >/dev/null; then
+		CGO_ENABLED=1 go build -o "$BIN/ehlo-cgo" . && HAVE_CGO=1
+	fi
+	CGO_ENABLED=0 go build -o "$BIN/floor-probe" ./bench/floor/probe
+	CGO_ENABLED=0 go build -o "$BIN/floor-send" ./bench/floor/send
+	go build -o "$BIN/measure" ./bench/measure
+	HAVE_SEND=
+	if "$BIN/ehlo" send --help >/dev/null 2>&1; then HAVE_SEND=1; fi
+}
+
+# ------------------------------------------------------------------ workloads
+
+# measure_spec NAME ROUNDS FLAGS... < SPEC: times the commands of SPEC and
+# leaves the table and verdicts in $OUT/NAME.md, the samples in $OUT/NAME.json.
+measure_spec() {
+	local name=$1 rounds=$2
+	shift 2
+	cat >"$OUT/$name.spec"
+	log "timing $name: $rounds rounds of $(grep -vc '^#' "$OUT/$name.spec") commands"
+	timeout 900 "$BIN/measure" -rounds "$rounds" -json "$OUT/$name.json" "$@" "$OUT/$name.spec" >"$OUT/$name.md"
+}
+
+probe_workload() {
+	local ca=$EHLO_POSTFIX_CA addr=$EHLO_POSTFIX_SUBMISSION
+	printf 'EHLO bench.localhost\r\nQUIT\r\n' >"$OUT/ehlo-quit.txt"
+	{
+		echo "ehlo $BIN/ehlo probe $addr --ca $ca --servername localhost"
+		echo "floor $BIN/floor-probe -ca $ca -servername localhost $addr"
+		echo "posttls-finger MAIL_CONFIG=/etc/ehlo-postfix-lab/postfix /usr/sbin/posttls-finger -c -l verify -F $ca [${addr%:*}]:${addr##*:} localhost"
+		echo "openssl <$OUT/ehlo-quit.txt /usr/bin/openssl s_client -quiet -starttls smtp -connect $addr -CAfile $ca -verify_return_error -verify_hostname localhost -servername localhost"
+		echo "smtplib $PY bench/smtplib_probe.py ${addr%:*} ${addr##*:} $ca"
+		echo "swaks /usr/bin/swaks --server $addr -tls --quit-after EHLO --tls-verify --tls-ca-path $ca"
+		[[ -z $HAVE_CGO ]] || echo "ehlo-cgo-build $BIN/ehlo-cgo probe $addr --ca $ca --servername localhost"
+		echo "floor-no-quickack $BIN/floor-probe -quickack=false -ca $ca -servername localhost $addr"
+	} | measure_spec probe "$PROBE_ROUNDS" -faster wall+cpu -floor floor -within 1.2
+}
+
+# first_reply: what ehlo probe itself reports for the EHLO after STARTTLS
+# (the 43 ms trap), over many runs; then the wire benchmarks that watch it.
+first_reply() {
+	local i runs=$((PROBE_ROUNDS < 30 ? PROBE_ROUNDS : 30))
+	log "the first reply after the TLS handshake: $runs ehlo probes, then go test -bench FirstReply"
+	for ((i = 0; i < runs; i++)); do
+		"$BIN/ehlo" probe "$EHLO_POSTFIX_SUBMISSION" --ca "$EHLO_POSTFIX_CA" --servername localhost |
+			sed -n 's/.*EHLO after STARTTLS:.*\[\(.*\)\]$/\1/p'
+	done >"$OUT/first-reply.txt"
+	go test -run '^$' -bench 'FirstReply' -benchtime 30x -count 1 ./wire >"$OUT/first-reply-bench.txt"
+}
+
+# make_message SIZE BASE: BASE.body, a text body of SIZE bytes with CRLF line
+# endings, one line in a thousand starting with a dot (to be stuffed), and
+# BASE.eml, the same body under a header: ehlo composes its own header
+# around --body @BASE.body, the others send BASE.eml as it is.
+make_message() {
+	[[ -s $2.eml && -s $2.body && $(stat -c %s "$2.body") -eq $1 ]] && return 0
+	"$PY" - "$1" "$2" <<'EOF'
+import sys
+size, base = int(sys.argv[1]), sys.argv[2]
+line = b"The quick brown fox jumps over the lazy dog; 0123456789 abcdefghijklmnopqr\r\n"
+dot = b".A line that starts with a dot, to be stuffed: 0123456789 abcdefghijklmnop\r\n"
+with open(base + ".body", "wb") as f:
+    n, i = 0, 0
+    while n + len(line) <= size:
+        chunk = dot if i % 1000 == 999 else line
+        f.write(chunk)
+        n, i = n + len(chunk), i + 1
+    if size - n >= 3:
+        f.write(b"x" * (size - n - 2) + b"\r\n")
+head = ("From: <ehlotest@postfix.test>\r\nTo: <sink@discard.example>\r\nSubject: test from ehlo\r\n"
+        "Date: Thu, 01 Jan 2026 00:00:00 +0000\r\nMessage-ID: <bench-%d@postfix.test>\r\n"
+        "MIME-Version: 1.0\r\nContent-Type: text/plain; charset=us-ascii\r\n"
+        "Content-Transfer-Encoding: 7bit\r\n\r\n" % size).encode()
+with open(base + ".eml", "wb") as out, open(base + ".body", "rb") as body:
+    out.write(head)
+    while True:
+        b = body.read(1 << 20)
+        if not b:
+            break
+        out.write(b)
+EOF
+}
+
+send_workloads() {
+	local s label size rounds file ca=$EHLO_POSTFIX_CA addr=$EHLO_POSTFIX_SUBMISSION user=$EHLO_POSTFIX_USER
+	local from=$EHLO_POSTFIX_USER@$EHLO_POSTFIX_DOMAIN
+	for s in "${SENDS[@]}"; do
+		read -r label size rounds <<<"$s"
+		file=$OUT/msg-$label
+		make_message "$size" "$file"
+		{
+			echo "ehlo $BIN/ehlo send $addr --ca $ca --servername localhost --user $user --from $from --to $SINK --body @$file.body"
+			echo "floor $BIN/floor-send -ca $ca -servername localhost -user $user -from $from -to $SINK $addr $file.eml"
+			echo "smtplib $PY bench/smtplib_send.py ${addr%:*} ${addr##*:} $ca $user $from $SINK $file.eml"
+			echo "swaks /usr/bin/swaks --server $addr -tls --tls-verify --tls-ca-path $ca --auth PLAIN --auth-user $user --auth-password $EHLO_PASSWORD --from $from --to $SINK --data @$file.eml --silent 2"
+		} | measure_spec "send-$label" "$rounds" -faster wall -floor floor -within 1.2 -maxrss 40
+	done
+	postqueue -c /etc/ehlo-postfix-lab/postfix -f >/dev/null 2>&1 || true
+}
+
+# ------------------------------------------------------------------ Go benchmarks, TUI
+
+go_benches() {
+	log "go test -bench: TUI frames, parsing, framing"
+	go test -run '^$' -bench 'TranscriptAppendRender|ModelEntriesFrame' -benchmem \
+		-benchtime "$BENCHTIME" -count "$COUNT" -timeout 20m ./ui >"$OUT/bench-ui.txt"
+	go test -run '^$' -bench 'Parse(Reply|EHLO)' -benchmem -benchtime "$BENCHTIME" -count "$COUNT" ./session >"$OUT/bench-session.txt"
+	go test -run '^$' -bench 'ReadReply' -benchmem -benchtime "$BENCHTIME" -count "$COUNT" ./wire >"$OUT/bench-wire.txt"
+}
+
+tui_workload() {
+	log "TUI start-up to the greeting's frame, and CPU while idle (tmux)"
+	"$PY" bench/tui.py "$TUI_ROUNDS" ESMTP -- "$BIN/ehlo" >"$OUT/tui-lab.json"
+	"$PY" bench/tui.py "$TUI_ROUNDS" ESMTP -- "$BIN/ehlo" "$EHLO_POSTFIX_SUBMISSION" \
+		--ca "$EHLO_POSTFIX_CA" --servername localhost >"$OUT/tui-postfix.json"
+}
+
+# ------------------------------------------------------------------ report
+
+# benchtable FILE REGEX: the fastest of the -count runs of each benchmark
+# matching REGEX, as Markdown rows: name, ns/op, B/op, allocs/op, extra metrics.
+benchtable() {
+	awk -v re="$2" '
+	$1 ~ "^Benchmark" && $1 ~ re {
+		name = $1; sub(/-[0-9]+$/, "", name); sub(/^Benchmark/, "", name)
+		ns = ""; extra = ""; bop = ""; aop = ""
+		for (i = 3; i < NF; i += 2) {
+			if ($(i+1) == "ns/op") ns = $i
+			else if ($(i+1) == "B/op") bop = $i
+			else if ($(i+1) == "allocs/op") aop = $i
+			else extra = extra sprintf("%s %s; ", $i, $(i+1))
+		}
+		if (!(name in best) || ns + 0 < best[name] + 0) {
+			best[name] = ns; b[name] = bop; a[name] = aop; x[name] = extra
+			if (!(name in seen)) { order[n++] = name; seen[name] = 1 }
+		}
+	}
+	END {
+		print "| benchmark | ns/op | B/op | allocs/op | other |"
+		print "|---|---:|---:|---:|---|"
+		for (i = 0; i < n; i++) {
+			nm = order[i]; e = x[nm]; sub(/; $/, "", e)
+			printf "| %s | %s | %s | %s | %s |\n", nm, best[nm], b[nm], a[nm], e
+		}
+	}' "$1"
+}
+
+# nsop FILE NAME: the fastest ns/op of benchmark NAME.
+nsop() {
+	awk -v want="Benchmark$2" '{ n = $1; sub(/-[0-9]+$/, "", n) }
+	n == want { for (i = 3; i < NF; i++) if ($(i+1) == "ns/op" && (m == "" || $i + 0 < m + 0)) m = $i }
+	END { print m }' "$1"
+}
+
+verdict() { # verdict OK TEXT
+	if [[ $1 == 1 ]]; then echo "- met: $2"; else echo "- MISSED: $2"; fi
+}
+
+ui_verdicts() {
+	local f=$OUT/bench-ui.txt name small big
+	for name in TranscriptAppendRender/append ModelEntriesFrame; do
+		small=$(nsop "$f" "$name/n=1000") big=$(nsop "$f" "$name/n=1000000")
+		verdict "$(awk -v s="$small" -v b="$big" 'BEGIN { print (b <= 2 * s) ? 1 : 0 }')" \
+			"$name: flat from 1e3 to 1e6 lines ($small ns/op at 1e3, $big ns/op at 1e6; target: at most 2x)"
+		verdict "$(awk -v b="$big" 'BEGIN { print (b < 1e6) ? 1 : 0 }')" \
+			"$name: $(awk -v b="$big" 'BEGIN { printf "%.3f", b / 1e6 }') ms per frame at 1e6 lines, target < 1 ms"
+	done
+}
+
+# tuistats FILE LABEL: a Markdown row from tui.py's JSON.
+tuistats() {
+	"$PY" - "$1" "$2" <<'EOF'
+import json, statistics, sys
+d = json.load(open(sys.argv[1]))
+s = sorted(d["startup_ms"])
+print("| %s | %.1f ms (%.1f–%.1f) | %.2f ms over %.0f s (%.3f%% of a core) |" % (
+    sys.argv[2], statistics.median(s), s[0], s[-1], d["idle_cpu_ms"], d["idle_s"],
+    100 * d["idle_cpu_ms"] / 1000 / d["idle_s"]))
+EOF
+}
+
+idle_verdict() {
+	local ms
+	ms=$("$PY" -c 'import json,sys; print("%.2f" % max(json.load(open(f))["idle_cpu_ms"] for f in sys.argv[1:]))' "$@")
+	verdict "$(awk -v m="$ms" 'BEGIN { print (m < 1) ? 1 : 0 }')" \
+		"TUI idle: at most $ms ms of CPU over 5 s of idleness after the greeting, target ~0 (< 1 ms)"
+}
+
+# first_reply_verdict: the trap is systematic (every run waits 40 ms), so
+# the target is on the median, and no more than one run in ten at 30 ms or
+# more (a busy machine delays some runs without the trap).
+first_reply_verdict() {
+	local stats med worst slow runs
+	stats=$(awk '{ v = $1; if (v ~ /µs$/) { sub(/µs$/, "", v); v /= 1000 } else if (v ~ /ms$/) sub(/ms$/, "", v);
+		else if (v ~ /s$/) { sub(/s$/, "", v); v *= 1000 } print v + 0 }' "$OUT/first-reply.txt" | sort -g |
+		awk '{ v[NR] = $1; if ($1 >= 30) slow++ } END { printf "%s %s %d %d", v[int((NR + 1) / 2)], v[NR], slow, NR }')
+	read -r med worst slow runs <<<"$stats"
+	verdict "$(awk -v m="$med" -v s="$slow" -v n="$runs" 'BEGIN { print (m < 5 && s * 10 <= n) ? 1 : 0 }')" \
+		"the EHLO after STARTTLS, as ehlo probe reports it over $runs runs against Postfix: median $med ms, max $worst ms, $slow run(s) at 30 ms or more (with the trap, every run takes 40 ms); target: median < 5 ms and at most one run in ten at 30 ms or more"
+}
+
+machine_facts() {
+	cat <<EOF
+| fact | value |
+|---|---|
+| CPU | $(lscpu | sed -n 's/^Model name: *//p' | head -1), $(nproc) cores |
+| memory | $(free -h | awk '/^Mem:/ { print $2 }') |
+| kernel | $(uname -sr) |
+| system | $(. /etc/os-release && echo "$PRETTY_NAME") |
+| Go | $(go version | cut -d' ' -f3-) |
+| Postfix (server, and posttls-finger) | $(postconf -c /etc/ehlo-postfix-lab/postfix -h mail_version) |
+| swaks | $(swaks --version 2>&1 | sed -n 's/^swaks version //p') |
+| OpenSSL | $(openssl version) |
+| Python | $("$PY" --version 2>&1) |
+| tmux | $(tmux -V) |
+| load average at start / end | $LOAD_START / $(cut -d' ' -f1-3 /proc/loadavg) |
+| ehlo | commit $(git rev-parse --short HEAD 2>/dev/null || echo unknown)$(git diff --quiet 2>/dev/null || echo ", with uncommitted changes") |
+EOF
+}
+
+write_report() {
+	local tmp
+	tmp=$(mktemp)
+	{
+		echo "# ehlo benchmarks"
+		echo
+		echo "Generated by \`bash bench/run.sh$([[ -z $QUICK ]] || echo ' --quick')\` on $(date -u '+%Y-%m-%d %H:%M UTC'). Do not edit: run the"
+		echo "script again. Whole processes are timed by \`bench/measure\` (wall clock around fork/exec/wait;"
+		echo "CPU = user + sys and peak RSS = ru_maxrss, both from wait4, as \`/usr/bin/time -v\` reports"
+		echo "them), each command in alternation with its peers, round after round. Raw samples:"
+		echo "\`bench/out/*.json\`."
+		echo
+		echo "## Machine"
+		echo
+		machine_facts
+		echo
+		echo "## Targets"
+		echo
+		cat "$OUT"/verdicts.txt
+		echo
+		echo "## Probe: connect, greeting, EHLO, STARTTLS, handshake, EHLO, QUIT against Postfix"
+		echo
+		echo "Against the lab's Postfix submission port ($EHLO_POSTFIX_SUBMISSION). Every client verifies the"
+		echo "certificate against the lab's CA: ehlo and the floor (Go's verifier, name \`localhost\`, session"
+		echo "tickets off), posttls-finger (\`-l verify -F CA\`, name \`localhost\`), \`openssl s_client\`"
+		echo "(\`-verify_return_error -verify_hostname localhost\`), smtplib (\`ssl.create_default_context\`,"
+		echo "name \`127.0.0.1\`, an IP SAN), swaks (\`--tls-verify --tls-ca-path\`: the chain only; this swaks"
+		echo "does not check the name). openssl's own EHLO comes from \`-starttls smtp\`, then EHLO and QUIT on"
+		echo "its stdin. The floor is \`bench/floor/probe\`: net, crypto/tls and bufio, no UI, built like ehlo."
+		echo "\`ehlo-cgo-build\` is ehlo built with cgo (the default where a C compiler is installed): dynamic"
+		echo "linking adds about a millisecond at start-up, so release builds use CGO_ENABLED=0."
+		echo "\`floor-no-quickack\` is the floor reading without TCP_QUICKACK: the 43 ms trap, live."
+		echo
+		cat "$OUT/probe.md"
+		echo
+		echo "### The first reply after the TLS handshake (the 43 ms trap)"
+		echo
+		echo "Postfix's OpenSSL sends two TLS 1.3 session tickets after the handshake even to a client that"
+		echo "offers no \`psk_key_exchange_modes\` (Go's with \`SessionTicketsDisabled\`), so the reply to the first"
+		echo "EHLO is its second small write in a row: Nagle holds it until the tickets are acknowledged, and"
+		echo "Linux delays that ACK by 40 ms. wire sets TCP_QUICKACK after every read (\`wire/ack_linux.go\`)."
+		echo "\`quickack\` is wire as it is; \`delayed\` is the same code reading without it (before the fix):"
+		echo
+		echo '```'
+		grep '^Benchmark' "$OUT/first-reply-bench.txt" || true
+		echo '```'
+		echo
+		echo "\`ehlo probe\`'s own timing of the EHLO after STARTTLS, over $(wc -l <"$OUT/first-reply.txt") runs: $(sort -t' ' -k1 "$OUT/first-reply.txt" | tr '\n' ' ')"
+		echo
+		echo "## Send: AUTH, then one message, against Postfix"
+		echo
+		if [[ -n $HAVE_SEND ]]; then
+			echo "EHLO, STARTTLS (verified as above), EHLO, AUTH PLAIN, MAIL, RCPT to an address the lab relays"
+			echo "and discards, DATA, QUIT. The body is the same prepared file for every client (CRLF lines of 78"
+			echo "octets, one in a thousand starting with a dot): ehlo composes its header around it"
+			echo "(\`ehlo send ... --body @FILE.body\`, so it also scans the body to pick 7bit, 8bit or"
+			echo "quoted-printable and to count SIZE), the others send FILE.eml, the same body under a header of"
+			echo "the same size. The floor, \`bench/floor/send\`, streams the file through a 64 KiB buffer with"
+			echo "dot-stuffing; smtplib and swaks read the whole message into memory first. Under load, every"
+			echo "millisecond of CPU a client spends shows up several times in its wall time: see the load"
+			echo "average above."
+			for s in "${SENDS[@]}"; do
+				read -r label _ _ <<<"$s"
+				echo
+				echo "### $label"
+				echo
+				cat "$OUT/send-$label.md"
+			done
+		else
+			echo "Pending: \`ehlo send\` is not in this build (\`ehlo send --help\` fails), so the send targets"
+			echo "were not measured. The peers and the floor are ready in bench/; the script runs them as soon"
+			echo "as the command exists."
+		fi
+		echo
+		echo "## TUI"
+		echo
+		echo "### A frame: append and render, as the transcript grows"
+		echo
+		echo "\`go test -bench 'TranscriptAppendRender|ModelEntriesFrame' -benchmem ./ui\` (fastest of $COUNT)."
+		echo "TranscriptAppendRender is the transcript pane alone (append one line, or scroll one, then View);"
+		echo "ModelEntriesFrame is the whole explorer at 120x40: the root Model's Update with 8 new entries,"
+		echo "then View (side panel, input, status and help included)."
+		echo
+		benchtable "$OUT/bench-ui.txt" 'TranscriptAppendRender|ModelEntriesFrame'
+		echo
+		echo "### Start-up to the first frame with the greeting, and CPU while idle"
+		echo
+		echo "In a 120x40 tmux pane (\`bench/tui.py\`, $TUI_ROUNDS rounds): from the release of the command to"
+		echo "the terminal receiving a frame that shows the greeting (exec included). Then, in the first round,"
+		echo "the process's CPU time (its threads' run time from /proc) over 5 s of idleness, a second after"
+		echo "the greeting."
+		echo
+		echo "| target | start-up median (min–max) | CPU while idle |"
+		echo "|---|---|---|"
+		tuistats "$OUT/tui-lab.json" "built-in lab (\`ehlo\`)"
+		tuistats "$OUT/tui-postfix.json" "Postfix (\`ehlo $EHLO_POSTFIX_SUBMISSION\`)"
+		echo
+		echo "## Parsing"
+		echo
+		echo "\`go test -bench -benchmem\` (fastest of $COUNT): session.ParseReply and ParseEHLO on Gmail's"
+		echo "8-line EHLO reply (testdata/gmail-ehlo-tls.txt) and a one-line reply; wire's framer"
+		echo "(ReadReply: a 10-line EHLO reply, and a one-line reply, transcript recording included)."
+		echo
+		benchtable "$OUT/bench-session.txt" 'Parse'
+		echo
+		benchtable "$OUT/bench-wire.txt" 'ReadReply'
+		echo
+		if [[ -f bench/history.md ]]; then
+			cat bench/history.md
+		fi
+	} >"$tmp"
+	mv "$tmp" "$REPORT"
+	log "wrote $REPORT"
+}
+
+# ------------------------------------------------------------------ main
+
+LOAD_START=$(cut -d' ' -f1-3 /proc/loadavg)
+install_peers
+build
+postfix_up
+probe_workload
+first_reply
+if [[ -n $HAVE_SEND ]]; then send_workloads; else log "ehlo send is not in this build: send targets pending"; fi
+go_benches
+tui_workload
+{
+	grep -h -e '^- met:' -e '^- MISSED:' "$OUT/probe.md" | sed 's/^- \(met\|MISSED\): /&probe: /'
+	first_reply_verdict
+	if [[ -n $HAVE_SEND ]]; then
+		for s in "${SENDS[@]}"; do
+			read -r label _ _ <<<"$s"
+			grep -h -e '^- met:' -e '^- MISSED:' "$OUT/send-$label.md" | sed "s/^- \(met\|MISSED\): /&send $label: /"
+		done
+	else
+		echo "- PENDING: send (1 KB, 20 MB, 100 MB): \`ehlo send\` has not landed"
+	fi
+	ui_verdicts
+	idle_verdict "$OUT/tui-lab.json" "$OUT/tui-postfix.json"
+} >"$OUT/verdicts.txt"
+write_report
+missed=$(grep -c -e '^- MISSED' -e '^- PENDING' "$OUT/verdicts.txt" || true)
+if ((missed)); then log "$missed target(s) missed or pending: see $REPORT"; else log "every target met"; fi
