@@ -210,14 +210,16 @@ func TestHostileMalformed(t *testing.T) {
 			hostile.CheckLeaks(t)
 			h := dialHostile(t, tt.scenario, Options{})
 			r, err := h.ReadReply(ctx)
+			h.Close()
+			wrote := h.srv.Conn(t).Wait(t).Wrote() // the server's record is complete once it is done
 			var pe *ProtocolError
 			switch {
 			case tt.framed && (err != nil || r.Flags&FlagOddCode == 0):
 				t.Errorf("got %q flags %v err %v, want a reply flagged odd code", r.Lines, r.Flags, err)
 			case !tt.framed && !errors.As(err, &pe):
 				t.Errorf("err = %v, want a ProtocolError", err)
-			case !tt.framed && !bytes.Equal(pe.Bytes, h.srv.Conn(t).Wrote()):
-				t.Errorf("ProtocolError bytes %q, server wrote %q", pe.Bytes, h.srv.Conn(t).Wrote())
+			case !tt.framed && !bytes.Equal(pe.Bytes, wrote):
+				t.Errorf("ProtocolError bytes %q, server wrote %q", pe.Bytes, wrote)
 			}
 			h.checkTranscript(t)
 		})
