@@ -136,7 +136,7 @@ func newRoot() *cobra.Command {
 	}
 	conn.register(root)
 	tui.register(root)
-	root.Flags().StringVar(&onEndpoint, "lab", "submission", "open on this built-in lab `endpoint`: mx, submission, smtps, legacy")
+	root.Flags().StringVar(&onEndpoint, "lab", "submission", "open on this built-in lab endpoint: mx, submission, smtps, legacy")
 	root.AddCommand(newProbe(), newLab(), newDoctor(), newSend(), newRun())
 	return root
 }
@@ -151,7 +151,7 @@ type tuiFlags struct {
 func (f *tuiFlags) register(cmd *cobra.Command) {
 	fl := cmd.Flags()
 	fl.StringVar(&f.theme, "theme", "", "colour theme: "+strings.Join(themes.Names(), ", ")+" (default $EHLO_THEME, else auto; NO_COLOR forces mono)")
-	fl.StringVar(&f.transcript, "transcript", "", "append the transcript to this `file` as it happens (credentials redacted)")
+	fl.StringVar(&f.transcript, "transcript", "", "append the transcript to this file as it happens (credentials redacted)")
 	fl.BoolVar(&f.noMouse, "no-mouse", false, "leave the mouse to the terminal, for native text selection")
 	fl.BoolVar(&f.guided, "guided", false, "start in guided mode: a card shows the next step of a session, prefilled (F9 toggles)")
 }
@@ -186,9 +186,9 @@ func (f *connFlags) register(cmd *cobra.Command) {
 	fl.BoolVar(&f.tls, "tls", false, "implicit TLS from the first byte (the default on port 465)")
 	fl.BoolVar(&f.insecure, "insecure", false, "go on when the certificate does not verify (shown as UNVERIFIED)")
 	fl.BoolVar(&f.noStartTLS, "no-starttls", false, "do not upgrade with STARTTLS")
-	fl.StringVar(&f.ca, "ca", "", "trust the CA certificates in this PEM `file`")
-	fl.StringVar(&f.serverName, "servername", "", "TLS server `name` to send (SNI) and verify; default: the target's host")
-	fl.StringVar(&f.helo, "helo", client.DefaultHelo, "`name` to send with EHLO/HELO")
+	fl.StringVar(&f.ca, "ca", "", "trust the CA certificates in this PEM file")
+	fl.StringVar(&f.serverName, "servername", "", "TLS server name to send (SNI) and verify; default: the target's host")
+	fl.StringVar(&f.helo, "helo", client.DefaultHelo, "name to send with EHLO/HELO")
 	fl.DurationVar(&f.timeout, "timeout", 30*time.Second, "deadline for each exchange")
 }
 
@@ -251,7 +251,7 @@ func newProbe() *cobra.Command {
 	cmd.Flags().BoolVar(&asJSON, "json", false, "print JSON: one object per target, an array for several")
 	cmd.Flags().BoolVar(&transcript, "transcript", false, "print the exchange as C:/S: lines (credentials redacted)")
 	cmd.Flags().BoolVar(&inLab, "lab", false, "probe the built-in lab (TARGETs may name its endpoints: mx, submission, smtps, legacy)")
-	cmd.Flags().IntVar(&parallel, "parallel", 8, "probe at most `n` targets at once")
+	cmd.Flags().IntVar(&parallel, "parallel", 8, "probe at most n targets at once")
 	return cmd
 }
 
@@ -338,12 +338,12 @@ func newLab() *cobra.Command {
 		},
 	}
 	fl := cmd.Flags()
-	fl.StringVar(&cfg.Host, "host", "127.0.0.1", "loopback `address` to listen on")
-	fl.IntVar(&cfg.Ports.MX, "mx", cfg.Ports.MX, "`port` of the mx endpoint")
-	fl.IntVar(&cfg.Ports.Submission, "submission", cfg.Ports.Submission, "`port` of the submission endpoint")
-	fl.IntVar(&cfg.Ports.SMTPS, "smtps", cfg.Ports.SMTPS, "`port` of the smtps endpoint")
-	fl.IntVar(&cfg.Ports.Legacy, "legacy", cfg.Ports.Legacy, "`port` of the legacy endpoint")
-	fl.StringVar(&caOut, "ca-out", "", "write the CA certificate (PEM) to this `file`; default: a temporary file")
+	fl.StringVar(&cfg.Host, "host", "127.0.0.1", "loopback address to listen on")
+	fl.IntVar(&cfg.Ports.MX, "mx", cfg.Ports.MX, "port of the mx endpoint")
+	fl.IntVar(&cfg.Ports.Submission, "submission", cfg.Ports.Submission, "port of the submission endpoint")
+	fl.IntVar(&cfg.Ports.SMTPS, "smtps", cfg.Ports.SMTPS, "port of the smtps endpoint")
+	fl.IntVar(&cfg.Ports.Legacy, "legacy", cfg.Ports.Legacy, "port of the legacy endpoint")
+	fl.StringVar(&caOut, "ca-out", "", "write the CA certificate (PEM) to this file; default: a temporary file")
 	return cmd
 }
 
@@ -409,10 +409,10 @@ func newDoctor() *cobra.Command {
 	}
 	f.conn.register(cmd)
 	fl := cmd.Flags()
-	fl.StringVar(&f.user, "user", "", "sign in as this `user` (password from --password-stdin or $EHLO_PASSWORD)")
+	fl.StringVar(&f.user, "user", "", "sign in as this user (password from --password-stdin or $EHLO_PASSWORD)")
 	fl.BoolVar(&f.passwordStdin, "password-stdin", false, "read the password from the first line of standard input")
-	fl.StringVar(&f.from, "from", "", "MAIL FROM `address` to test")
-	fl.StringSliceVar(&f.to, "to", nil, "RCPT TO `address` to test (repeat for several)")
+	fl.StringVar(&f.from, "from", "", "MAIL FROM address to test")
+	fl.StringSliceVar(&f.to, "to", nil, "RCPT TO address to test (repeat for several)")
 	fl.BoolVar(&f.send, "send", false, "send a small test message (Subject: ehlo doctor test) instead of RSET after RCPT")
 	fl.BoolVar(&f.asJSON, "json", false, "print JSON: target, findings, timing, transcript")
 	fl.BoolVar(&f.trace, "transcript", false, "also print the exchange as C:/S: lines (credentials redacted)")
@@ -557,22 +557,22 @@ func newSend() *cobra.Command {
 	f.conn.register(cmd)
 	fl := cmd.Flags()
 	_ = fl.MarkHidden("no-starttls") // --starttls never says it
-	fl.StringVar(&f.from, "from", "", "sender `address`, for From: and MAIL FROM")
-	fl.StringArrayVar(&f.to, "to", nil, "recipient `address` for To: (repeat, or a list)")
-	fl.StringArrayVar(&f.cc, "cc", nil, "recipient `address` for Cc: (repeat, or a list)")
-	fl.StringArrayVar(&f.bcc, "bcc", nil, "recipient `address` for the envelope only, never in the header")
-	fl.StringArrayVar(&f.headers, "header", nil, "add a header field `'Name: value'`; it replaces a generated one of that name")
-	fl.StringVar(&f.subject, "subject", "test from ehlo", "the `subject` (non-ASCII is encoded, RFC 2047)")
-	fl.StringVar(&f.body, "body", "", "the text body: `TEXT`, @FILE, or - for standard input")
-	fl.StringVar(&f.html, "html", "", "an HTML alternative from this `file` (multipart/alternative)")
-	fl.StringArrayVar(&f.attach, "attach", nil, "attach `FILE[;type=TYPE][;name=NAME]` in base64 (repeat for several)")
-	fl.StringVar(&f.auth, "auth", "", "sign in with this `mechanism`: PLAIN, LOGIN, CRAM-MD5, XOAUTH2 or auto; --user alone means auto")
-	fl.StringVar(&f.user, "user", "", "sign in as this `user` (password: --password-stdin, $EHLO_PASSWORD, or asked on a terminal)")
+	fl.StringVar(&f.from, "from", "", "sender address, for From: and MAIL FROM")
+	fl.StringArrayVar(&f.to, "to", nil, "recipient address for To: (repeat, or a list)")
+	fl.StringArrayVar(&f.cc, "cc", nil, "recipient address for Cc: (repeat, or a list)")
+	fl.StringArrayVar(&f.bcc, "bcc", nil, "recipient address for the envelope only, never in the header")
+	fl.StringArrayVar(&f.headers, "header", nil, "add a header field 'Name: value'; it replaces a generated one of that name")
+	fl.StringVar(&f.subject, "subject", "test from ehlo", "the subject (non-ASCII is encoded, RFC 2047)")
+	fl.StringVar(&f.body, "body", "", "the text body: TEXT, @FILE, or - for standard input")
+	fl.StringVar(&f.html, "html", "", "an HTML alternative from this file (multipart/alternative)")
+	fl.StringArrayVar(&f.attach, "attach", nil, "attach FILE[;type=TYPE][;name=NAME] in base64 (repeat for several)")
+	fl.StringVar(&f.auth, "auth", "", "sign in with this mechanism: PLAIN, LOGIN, CRAM-MD5, XOAUTH2 or auto; --user alone means auto")
+	fl.StringVar(&f.user, "user", "", "sign in as this user (password: --password-stdin, $EHLO_PASSWORD, or asked on a terminal)")
 	fl.BoolVar(&f.passwordStdin, "password-stdin", false, "read the password from the first line of standard input")
 	fl.StringVar(&f.starttls, "starttls", client.StartTLSAuto, "when to upgrade with STARTTLS: auto (when offered), require, never")
-	fl.StringVar(&f.quitAfter, "quit-after", "", "stop after this `step`: "+strings.Join(client.QuitAfter, ", "))
+	fl.StringVar(&f.quitAfter, "quit-after", "", "stop after this step: "+strings.Join(client.QuitAfter, ", "))
 	fl.BoolVar(&f.pipelining, "pipelining", false, "send MAIL, RCPT and DATA at once when PIPELINING is offered (RFC 2920)")
-	fl.StringVar(&f.transcript, "transcript", "", "also write the exchange to this `file` (mode 0600, credentials redacted)")
+	fl.StringVar(&f.transcript, "transcript", "", "also write the exchange to this file (mode 0600, credentials redacted)")
 	fl.BoolVar(&f.asJSON, "json", false, "print JSON: replies, recipients, result and transcript")
 	fl.BoolVar(&f.inLab, "lab", false, "send to the built-in lab (TARGET may name its endpoint) and show what it received")
 	return cmd
@@ -923,7 +923,7 @@ func newRun() *cobra.Command {
 	}
 	conn.register(cmd)
 	cmd.Flags().BoolVar(&inLab, "lab", false, "run against the built-in lab (the script's '# lab:' endpoint, else submission)")
-	cmd.Flags().StringVar(&transcriptTo, "transcript", "", "also write the exchange to this `file` (mode 0600, credentials redacted)")
+	cmd.Flags().StringVar(&transcriptTo, "transcript", "", "also write the exchange to this file (mode 0600, credentials redacted)")
 	return cmd
 }
 

@@ -34,7 +34,7 @@ func commandTable() []localCmd {
 		{name: "skip", usage: ":skip", help: "guided mode: skip the step on the card (alt+n)", run: Model.cmdSkip},
 		{name: "explain", usage: ":explain", help: "explain the selected reply, or the last one (F8, e in the transcript)", run: Model.cmdExplain},
 		{name: "timing", usage: ":timing", help: "timing waterfall of the connection (F11/alt+t)", run: Model.cmdTiming},
-		{name: "save", usage: ":save [FILE]", help: "write the transcript (.txt or .jsonl), redacted, mode 0600", run: Model.cmdSave},
+		{name: "save", usage: ":save [--script] [FILE]", help: "write the transcript (.txt, .jsonl) or a replayable script, redacted, mode 0600", run: Model.cmdSave},
 		{name: "copy", usage: ":copy", help: "copy the selected line, or the transcript (OSC 52)", run: Model.cmdCopy},
 		{name: "reconnect", usage: ":reconnect", help: "connect again to the same target", run: Model.cmdReconnect},
 		{name: "connect", usage: ":connect HOST:PORT", help: "connect to another server", run: Model.cmdConnect},

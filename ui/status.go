@@ -200,8 +200,12 @@ func (m Model) helpLines(w int) []string {
 	lines = append(lines, "", m.st.Title.Render("Transcript pane (tab to focus it)"))
 	lines = append(lines, splitLines(hm.FullHelpView(m.transcript.KeyMap.FullHelp()))...)
 	lines = append(lines, "", m.st.Title.Render("Local commands (type them in the input)"))
-	for _, c := range m.commandList() {
-		lines = append(lines, m.st.HelpKey.Render(fmt.Sprintf("%-18s", c.usage))+" "+m.st.HelpDesc.Render(c.help))
+	cmds, width := m.commandList(), 0
+	for _, c := range cmds {
+		width = max(width, len(c.usage))
+	}
+	for _, c := range cmds {
+		lines = append(lines, m.st.HelpKey.Render(fmt.Sprintf("%-*s", width, c.usage))+" "+m.st.HelpDesc.Render(c.help))
 	}
 	return lines
 }
