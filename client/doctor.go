@@ -210,7 +210,7 @@ func (d *doctor) options(implicit bool) Options {
 // ClientHello in plaintext.
 func (d *doctor) connectTLS(ctx context.Context) bool {
 	hint := time.AfterFunc(d.greetingWait(), func() {
-		d.progress(fmt.Sprintf("no greeting yet after %s; still waiting (--timeout %s)", Millis(d.greetingWait()), Millis(d.timeout())))
+		d.progress(fmt.Sprintf("no greeting yet after %s; still waiting (--timeout %s)", session.Millis(d.greetingWait()), session.Millis(d.timeout())))
 	})
 	a := d.dialGreet(ctx, true, d.t)
 	hint.Stop()
@@ -252,7 +252,7 @@ func (d *doctor) connectPlain(ctx context.Context) bool {
 		return d.use(a)
 	case <-timer.C:
 	}
-	msg := fmt.Sprintf("no greeting within %s in plaintext; trying implicit TLS on a second connection meanwhile", Millis(wait))
+	msg := fmt.Sprintf("no greeting within %s in plaintext; trying implicit TLS on a second connection meanwhile", session.Millis(wait))
 	d.t.Note("ehlo doctor: " + msg)
 	d.progress(msg)
 	return d.race(ctx, first, plainCh, stopPlain, wait)

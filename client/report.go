@@ -194,18 +194,7 @@ func took(d time.Duration) string {
 	if d <= 0 {
 		return ""
 	}
-	return "  [" + Millis(d) + "]"
-}
-
-// Millis formats a duration for people: "0.4ms", "12ms", "1.3s".
-func Millis(d time.Duration) string {
-	switch {
-	case d < 10*time.Millisecond:
-		return fmt.Sprintf("%.1fms", float64(d)/float64(time.Millisecond))
-	case d < time.Second:
-		return fmt.Sprintf("%dms", d.Milliseconds())
-	}
-	return fmt.Sprintf("%.1fs", d.Seconds())
+	return "  [" + session.Millis(d) + "]"
 }
 
 func firstLine(r session.Reply) string {

@@ -7,6 +7,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/ehlo-sh/ehlo/session"
 	"github.com/ehlo-sh/ehlo/wire"
 )
 
@@ -218,12 +219,12 @@ func WriteWaterfall(w io.Writer, spans []Span, o WaterfallOptions) {
 	fmt.Fprintf(w, "  %-14s %s\n", "total", spanTime(total))
 }
 
-// spanTime is Millis, with "<0.1ms" rather than "0.0ms".
+// spanTime is session.Millis, with "<0.1ms" rather than "0.0ms".
 func spanTime(d time.Duration) string {
 	if d < 100*time.Microsecond {
 		return "<0.1ms"
 	}
-	return Millis(d)
+	return session.Millis(d)
 }
 
 // barCells places a span on width cells: where its bar starts and how

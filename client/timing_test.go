@@ -7,6 +7,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/ehlo-sh/ehlo/session"
 	"github.com/ehlo-sh/ehlo/wire"
 )
 
@@ -95,7 +96,7 @@ func TestTimelineImplicitTLSAndRetry(t *testing.T) {
 		s(1, true, "220 mx ESMTP")
 	var got []string
 	for _, sp := range Timeline(s.entries, s.t0) {
-		got = append(got, sp.Label+" "+Millis(sp.Took))
+		got = append(got, sp.Label+" "+session.Millis(sp.Took))
 	}
 	want := []string{"connect 1.0ms", "no greeting 200ms", "connect 1.0ms", "TLS handshake 3.0ms", "greeting 1.0ms"}
 	if !slices.Equal(got, want) {

@@ -89,7 +89,7 @@ func problemFinding(f Facts, p Problem) Finding {
 		return newFinding("tls-failed", note("%s", p.Detail))
 	case ProblemTimeout:
 		x := newFinding("timeout", note("%s", p.Detail))
-		x.Title = fmt.Sprintf("The server stopped answering at %s (no reply within %s)", p.Step, seconds(p.After))
+		x.Title = fmt.Sprintf("The server stopped answering at %s (no reply within %s)", p.Step, Millis(p.After))
 		return x
 	case ProblemClosed:
 		x := newFinding("connection-closed", note("%s", p.Detail))
@@ -104,7 +104,7 @@ func problemFinding(f Facts, p Problem) Finding {
 // noGreeting: silence in plaintext is the classic sign of an implicit-TLS
 // port (RFC 8314 3.3); silence inside TLS, or when TLS failed too, is not.
 func noGreeting(f Facts, p Problem) Finding {
-	waited := note("connected in %s; no greeting within %s", mode(p.TLS), seconds(p.After))
+	waited := note("connected in %s; no greeting within %s", mode(p.TLS), Millis(p.After))
 	r := f.Retry
 	if p.TLS || (r != nil && !(r.ImplicitTLS && r.Worked)) {
 		x := newFinding("no-greeting", waited)
@@ -114,7 +114,7 @@ func noGreeting(f Facts, p Problem) Finding {
 		return x
 	}
 	x := newFinding("port-expects-implicit-tls", waited)
-	x.Title = fmt.Sprintf("%s expects implicit TLS: no greeting in plaintext within %s", portOf(f.Target), seconds(p.After))
+	x.Title = fmt.Sprintf("%s expects implicit TLS: no greeting in plaintext within %s", portOf(f.Target), Millis(p.After))
 	if r != nil && r.Worked {
 		x.Title += "; with TLS it greeted"
 		x.Evidence = append(x.Evidence, note("retried with implicit TLS on a new connection:"))
@@ -489,15 +489,15 @@ var recipientTitles = map[string]string{
 func checkTiming(f Facts) []Finding {
 	var out []Finding
 	if g := f.Greeting; g != nil && g.Took >= SlowGreeting {
-		x := newFinding("slow-greeting", append([]string{note("connected; the greeting came after %s", seconds(g.Took))}, g.Lines()...)...)
-		x.Title = "The greeting took " + seconds(g.Took)
+		x := newFinding("slow-greeting", append([]string{note("connected; the greeting came after %s", Millis(g.Took))}, g.Lines()...)...)
+		x.Title = "The greeting took " + Millis(g.Took)
 		out = append(out, x)
 	}
 	var slow []string
 	var worst Exchange
 	for _, x := range f.commands() {
 		if x.Took >= SlowReply {
-			slow = append(slow, note("%s answered after %s", x.Command, seconds(x.Took)))
+			slow = append(slow, note("%s answered after %s", x.Command, Millis(x.Took)))
 			if x.Took > worst.Took {
 				worst = x
 			}
@@ -506,7 +506,7 @@ func checkTiming(f Facts) []Finding {
 	if len(slow) > 0 {
 		x := newFinding("tarpit", slow...)
 		x.Title = fmt.Sprintf("The server answers commands slowly: %d repl%s took %s or more (slowest: %s, %s)",
-			len(slow), plural(len(slow), "y", "ies"), seconds(SlowReply), SanitizeString(Verb(worst.Command)), seconds(worst.Took))
+			len(slow), plural(len(slow), "y", "ies"), Millis(SlowReply), SanitizeString(Verb(worst.Command)), Millis(worst.Took))
 		out = append(out, x)
 	}
 	return out
@@ -599,8 +599,9 @@ func portOf(target string) string {
 	return "Port " + SanitizeString(port)
 }
 
-// seconds formats a duration for people: "0.4ms", "120ms", "5.0s".
-func seconds(d time.Duration) string {
+// Millis formats a duration for people: "0.4ms", "120ms", "5.0s". Probe,
+// doctor and the timing views all use it.
+func Millis(d time.Duration) string {
 	switch {
 	case d < 10*time.Millisecond:
 		return fmt.Sprintf("%.1fms", float64(d)/float64(time.Millisecond))

@@ -102,7 +102,7 @@ func (m Model) statusLine(w int) string {
 	}
 	right := ""
 	if m.lastLatency > 0 {
-		right = st.StatusBar.Render("last reply " + latency(m.lastLatency))
+		right = st.StatusBar.Render("last reply " + trLatency(m.lastLatency))
 	}
 	if m.reveal {
 		right = st.Warning.Render("SECRETS SHOWN") + " " + right
@@ -247,15 +247,4 @@ func seconds(d time.Duration) string {
 		return fmt.Sprintf("%.1fs", d.Seconds())
 	}
 	return fmt.Sprintf("%dm%02ds", int(d.Minutes()), int(d.Seconds())%60)
-}
-
-// latency formats a reply time: 412µs, 12ms, 1.3s.
-func latency(d time.Duration) string {
-	switch {
-	case d < time.Millisecond:
-		return fmt.Sprintf("%dµs", d.Microseconds())
-	case d < time.Second:
-		return fmt.Sprintf("%dms", d.Milliseconds())
-	}
-	return fmt.Sprintf("%.1fs", d.Seconds())
 }

@@ -90,12 +90,12 @@ func (m Model) timingView(w, h int) []string {
 	}
 	body = append(body,
 		strings.Repeat(" ", labelW)+st.Dim.Render(axis(total, barW)),
-		st.Dim.Render(fmt.Sprintf("a bar runs from a command to the end of its reply; %s or more is slow", client.Millis(session.SlowReply))),
+		st.Dim.Render(fmt.Sprintf("a bar runs from a command to the end of its reply; %s or more is slow", session.Millis(session.SlowReply))),
 	)
 	if idle > 0 {
-		body = append(body, st.Dim.Render("the time between exchanges ("+client.Millis(idle)+", typing) is left out"))
+		body = append(body, st.Dim.Render("the time between exchanges ("+session.Millis(idle)+", typing) is left out"))
 	}
-	title := st.CardTitle.Render("Timing") + st.Label.Render(fmt.Sprintf(" · %s · %s on the wire", session.SanitizeString(m.conn.target), client.Millis(total)))
+	title := st.CardTitle.Render("Timing") + st.Label.Render(fmt.Sprintf(" · %s · %s on the wire", session.SanitizeString(m.conn.target), session.Millis(total)))
 	return titledFrame(st.PaneFocused, title, st.Dim.Render("esc closes"), blockOf(body, w-4, h-2), w)
 }
 
@@ -117,7 +117,7 @@ func (m Model) timingRow(s client.Span, total time.Duration, labelW, barW, timeW
 	}
 	from, n := cells(s, total, barW)
 	bar := strings.Repeat(" ", from) + pen.Render(strings.Repeat("█", n)) + strings.Repeat(" ", max(barW-from-n, 0))
-	took, label := client.Millis(s.Took), s.Label
+	took, label := session.Millis(s.Took), s.Label
 	if slow(s) {
 		took, label = pen.Render(took), label+" (slow)"
 	}
@@ -151,7 +151,7 @@ func cells(s client.Span, total time.Duration, w int) (from, n int) {
 // axis is the time scale under the bars: 0 at the left, the total at the
 // right, the middle between.
 func axis(total time.Duration, w int) string {
-	left, mid, right := "0", client.Millis(total/2), client.Millis(total)
+	left, mid, right := "0", session.Millis(total/2), session.Millis(total)
 	line := []rune(strings.Repeat(" ", w))
 	copy(line, []rune(left))
 	if w > 3*len(right)+4 {
