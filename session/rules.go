@@ -238,7 +238,7 @@ var knownRules = []Rule{
 		ID: "auth-required", Severity: SeverityError,
 		Title: "The server wants you to sign in before sending (530)",
 		Why:   "MAIL or RCPT came before a successful AUTH on a server that relays only for authenticated users.",
-		Fix:   "Sign in first: run with --user and a password (--password-stdin or EHLO_PASSWORD).",
+		Fix:   "Sign in with AUTH before MAIL: in the explorer, :auth MECH USER; with doctor or send, --user and the password from --password-stdin or EHLO_PASSWORD.",
 		RFC:   "RFC 4954 6",
 	},
 	{
