@@ -49,7 +49,7 @@ func (e *exitError) Unwrap() error { return e.err }
 func usageErr(err error) error { return &exitError{code: exitUsage, err: err} }
 
 func main() {
-	root := newRoot()
+	root := newRootFor(os.Args[1:])
 	ctx := context.Background()
 	if !defaultInterrupt(root, os.Args[1:]) {
 		var stop context.CancelFunc
@@ -89,7 +89,21 @@ func handleError(w io.Writer, styles fang.Styles, err error) {
 	fang.DefaultErrorHandler(w, styles, err)
 }
 
-func newRoot() *cobra.Command {
+// subcommands are ehlo's commands, built on demand: see newRootFor.
+var subcommands = []struct {
+	name  string
+	build func() *cobra.Command
+}{{"probe", newProbe}, {"lab", newLab}, {"doctor", newDoctor}, {"send", newSend}, {"run", newRun}}
+
+// newRoot is the whole command tree.
+func newRoot() *cobra.Command { return newRootFor(nil) }
+
+// newRootFor is the command tree for running args: when args start with a
+// subcommand's name, the root holds that subcommand alone, since defining
+// every command's flags is start-up time that a probe or a send would pay
+// for nothing (BENCHMARKS.md); otherwise (the explorer, help, completion,
+// man pages, a typo to suggest a fix for) it holds them all.
+func newRootFor(args []string) *cobra.Command {
 	var (
 		conn       connFlags
 		tui        tuiFlags
@@ -137,7 +151,15 @@ func newRoot() *cobra.Command {
 	conn.register(root)
 	tui.register(root)
 	root.Flags().StringVar(&onEndpoint, "lab", "submission", "open on this built-in lab endpoint: mx, submission, smtps, legacy")
-	root.AddCommand(newProbe(), newLab(), newDoctor(), newSend(), newRun())
+	for _, sub := range subcommands {
+		if len(args) > 0 && args[0] == sub.name {
+			root.AddCommand(sub.build())
+			return root
+		}
+	}
+	for _, sub := range subcommands {
+		root.AddCommand(sub.build())
+	}
 	return root
 }
 

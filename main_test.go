@@ -4,8 +4,12 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
+	"fmt"
 	"strings"
 	"testing"
+
+	"github.com/spf13/cobra"
+	"github.com/spf13/pflag"
 )
 
 // run executes the CLI as a user would and returns its exit code.
@@ -17,7 +21,7 @@ func run(t *testing.T, args ...string) (code int, stdout, stderr string) {
 // runIn is run with standard input.
 func runIn(t *testing.T, stdin string, args ...string) (code int, stdout, stderr string) {
 	t.Helper()
-	root := newRoot()
+	root := newRootFor(args) // as main builds it
 	var out, errOut bytes.Buffer
 	root.SetIn(strings.NewReader(stdin))
 	root.SetOut(&out)
@@ -89,4 +93,38 @@ func TestExitCodes(t *testing.T) {
 			t.Errorf("%v: exit %d, stderr %q; want %d and %q", tt.args, code, errOut, tt.code, tt.err)
 		}
 	}
+}
+
+// TestCommandAloneIsTheWholeTreesCommand: a command line that names a
+// subcommand gets a root with that one alone; it must take the same flags,
+// with the same defaults, as in the whole tree that help and completion see.
+func TestCommandAloneIsTheWholeTreesCommand(t *testing.T) {
+	full := newRoot()
+	for _, sub := range subcommands {
+		want, _, err := full.Find([]string{sub.name})
+		if err != nil {
+			t.Fatal(err)
+		}
+		alone := newRootFor([]string{sub.name, "--help"})
+		if n := len(alone.Commands()); n != 1 {
+			t.Errorf("%s: the root holds %d commands, want it alone", sub.name, n)
+		}
+		got, _, err := alone.Find([]string{sub.name})
+		if err != nil || got.Name() != sub.name {
+			t.Fatalf("%s: found %v, %v", sub.name, got, err)
+		}
+		if g, w := flagSet(got), flagSet(want); g != w {
+			t.Errorf("%s alone takes\n%s\nthe whole tree's takes\n%s", sub.name, g, w)
+		}
+	}
+	if n := len(newRootFor([]string{"help", "probe"}).Commands()); n != len(subcommands) {
+		t.Errorf("help: %d commands, want all %d", n, len(subcommands))
+	}
+}
+
+// flagSet lists a command's flags with their defaults.
+func flagSet(c *cobra.Command) string {
+	var b strings.Builder
+	c.Flags().VisitAll(func(f *pflag.Flag) { fmt.Fprintf(&b, "--%s=%s ", f.Name, f.DefValue) })
+	return b.String()
 }
