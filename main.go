@@ -11,7 +11,6 @@ import (
 	"io"
 	"net/mail"
 	"os"
-	"os/signal"
 	"path/filepath"
 	"slices"
 	"strings"
@@ -49,25 +48,17 @@ func (e *exitError) Unwrap() error { return e.err }
 func usageErr(err error) error { return &exitError{code: exitUsage, err: err} }
 
 func main() {
-	root := newRootFor(os.Args[1:])
-	ctx := context.Background()
-	if !defaultInterrupt(root, os.Args[1:]) {
-		var stop context.CancelFunc
-		ctx, stop = signal.NotifyContext(ctx, os.Interrupt)
-		defer stop()
+	args := os.Args[1:]
+	root := newRootFor(args)
+	ctx, cancel := context.WithCancel(context.Background())
+	if !defaultInterrupt(root, args) {
+		defer catchInterrupt(cancel, interruptAfter, nil)()
 	}
 	err := fang.Execute(ctx, root, fang.WithErrorHandler(handleError))
+	cancel()
 	if err != nil {
 		os.Exit(exitCode(err))
 	}
-}
-
-// defaultInterrupt reports whether the command args name leaves Ctrl-C its
-// default action. A probe holds nothing to clean up, and catching the signal
-// costs it an extra thread, about 0.5 ms of a 9 ms run (BENCHMARKS.md).
-func defaultInterrupt(root *cobra.Command, args []string) bool {
-	cmd, _, err := root.Find(args)
-	return err == nil && cmd.Name() == "probe"
 }
 
 func exitCode(err error) int {
