@@ -1,6 +1,7 @@
 package client
 
 import (
+	"context"
 	"crypto/x509"
 	"errors"
 	"fmt"
@@ -227,8 +228,21 @@ func Explain(err error) string {
 		return "the certificate did not verify: " + ExplainVerify(ver.Err) + " (use --ca FILE to trust a private CA, or --insecure to look anyway)"
 	case errors.As(err, &to) && isStep(err, StepGreeting):
 		return fmt.Sprintf("%s: no greeting; this port may expect implicit TLS, as 465 does (try --tls)", err)
+	case errors.Is(err, context.Canceled) && isStep(err, StepDataEnd):
+		return "interrupted (Ctrl-C) while waiting for the reply to the final \".\": the server may still deliver the message, so check before sending it again"
+	case errors.Is(err, context.Canceled):
+		return "interrupted (Ctrl-C)" + atStep(err) + "; the connection was closed there"
 	}
 	return err.Error()
+}
+
+// atStep names the step err stopped, as " at STEP", or "".
+func atStep(err error) string {
+	var s *StepError
+	if errors.As(err, &s) {
+		return " at " + s.Step
+	}
+	return ""
 }
 
 func isStep(err error, step string) bool {

@@ -7,6 +7,7 @@ import (
 	"encoding/json"
 	"errors"
 	"mime"
+	"net"
 	"net/mail"
 	"os"
 	"path/filepath"
@@ -316,5 +317,44 @@ func TestSendDataRefusals(t *testing.T) {
 				t.Errorf("%v: the session ended with %q, not QUIT", tt.refuse, cmds[len(cmds)-1])
 			}
 		}
+	}
+}
+
+// TestSendInterruptedSaysSo: Ctrl-C (a cancelled context) while the server
+// keeps the session waiting is reported as an interruption at that step, not
+// as a bare "context canceled".
+func TestSendInterruptedSaysSo(t *testing.T) {
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer ln.Close()
+	go func() {
+		c, err := ln.Accept()
+		if err == nil {
+			t.Cleanup(func() { c.Close() }) // and never greet
+		}
+	}()
+	m := &Message{From: addr("a@example.org"), To: []*mail.Address{addr("b@example.org")}, Text: Content{Text: "hi"}}
+	if err := m.Scan(); err != nil {
+		t.Fatal(err)
+	}
+	ctx, cancel := context.WithCancel(t.Context())
+	tr := wire.NewTranscript()
+	tr.Subscribe(func(e wire.Entry) {
+		if e.Dir == wire.Note && strings.HasPrefix(string(e.Data), "connected to") {
+			cancel() // the user presses Ctrl-C while the server says nothing
+		}
+	})
+	res := Send(ctx, SendConfig{Target: ln.Addr().String(), Message: m, Rcpts: []string{"b@example.org"}}, tr)
+	if !errors.Is(res.Err, context.Canceled) {
+		t.Fatalf("err = %v, want a cancellation", res.Err)
+	}
+	if got := Explain(res.Err); !strings.Contains(got, "interrupted (Ctrl-C) at greeting") {
+		t.Errorf("Explain = %q", got)
+	}
+	unanswered := &StepError{Step: StepDataEnd, Err: &UnansweredError{Err: context.Canceled}}
+	if got := Explain(unanswered); !strings.Contains(got, "may still deliver") {
+		t.Errorf("after the final dot: Explain = %q", got)
 	}
 }
