@@ -37,6 +37,13 @@ func TestDataWriter(t *testing.T) {
 		{"crlf split across writes", []string{"a\r", "\nb"}, "a\r\nb\r\n.\r\n"},
 		{"smuggling attempt", []string{"x\n.\r\nMAIL FROM:<e>\r\n"}, "x\r\n..\r\nMAIL FROM:<e>\r\n.\r\n"},
 		{"cr lf lf", []string{"a\r\n\n"}, "a\r\n\r\n.\r\n"},
+		// Runs of CRLF lines go out whole; what ends a run is handled alone.
+		{"run, then a dot line", []string{"a\r\nb\r\n.c\r\nd\r\n"}, "a\r\nb\r\n..c\r\nd\r\n.\r\n"},
+		{"run, then a bare cr inside a line", []string{"a\r\nb\rc\r\nd\r\n"}, "a\r\nb\r\nc\r\nd\r\n.\r\n"},
+		{"run, then a bare lf", []string{"a\r\nb\nc\r\n"}, "a\r\nb\r\nc\r\n.\r\n"},
+		{"a line's tail starting with a dot is no line", []string{"a", ".b\r\n.c\r\n"}, "a.b\r\n..c\r\n.\r\n"},
+		{"a run larger than the buffer", []string{strings.Repeat("0123456789abcde\r\n", 600) + ".x\r\n"},
+			strings.Repeat("0123456789abcde\r\n", 600) + "..x\r\n.\r\n"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
