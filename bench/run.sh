@@ -312,7 +312,7 @@ machine_facts() {
 | Python | $("$PY" --version 2>&1) |
 | tmux | $(tmux -V) |
 | load average at start / end | $LOAD_START / $(cut -d' ' -f1-3 /proc/loadavg) |
-| ehlo | commit $(git rev-parse --short HEAD 2>/dev/null || echo unknown)$(git diff --quiet 2>/dev/null || echo ", with uncommitted changes") |
+| ehlo | commit $(git rev-parse --short HEAD 2>/dev/null || echo unknown)$(git diff --quiet -- . ':!BENCHMARKS.md' 2>/dev/null || echo ", with uncommitted changes") |
 EOF
 }
 
