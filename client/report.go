@@ -210,10 +210,11 @@ func clean(s string) string { return session.SanitizeString(s) }
 // Explain turns an error of a session into one line a user can act on.
 func Explain(err error) string {
 	var (
-		inj   *wire.InjectionError
-		plain *wire.PlaintextError
-		ver   *wire.VerifyError
-		to    *wire.TimeoutError
+		inj        *wire.InjectionError
+		plain      *wire.PlaintextError
+		ver        *wire.VerifyError
+		to         *wire.TimeoutError
+		unanswered *UnansweredError
 	)
 	switch {
 	case errors.As(err, &inj):
@@ -228,8 +229,8 @@ func Explain(err error) string {
 		return "the certificate did not verify: " + ExplainVerify(ver.Err) + " (use --ca FILE to trust a private CA, or --insecure to look anyway)"
 	case errors.As(err, &to) && isStep(err, StepGreeting):
 		return fmt.Sprintf("%s: no greeting; this port may expect implicit TLS, as 465 does (try --tls)", err)
-	case errors.Is(err, context.Canceled) && isStep(err, StepDataEnd):
-		return "interrupted (Ctrl-C) while waiting for the reply to the final \".\": the server may still deliver the message, so check before sending it again"
+	case errors.Is(err, context.Canceled) && errors.As(err, &unanswered):
+		return "interrupted (Ctrl-C) while waiting for the reply to the final \".\": the message may still be delivered, so sending it again may duplicate it"
 	case errors.Is(err, context.Canceled):
 		return "interrupted (Ctrl-C)" + atStep(err) + "; the connection was closed there"
 	}

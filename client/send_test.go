@@ -353,8 +353,10 @@ func TestSendInterruptedSaysSo(t *testing.T) {
 	if got := Explain(res.Err); !strings.Contains(got, "interrupted (Ctrl-C) at greeting") {
 		t.Errorf("Explain = %q", got)
 	}
-	unanswered := &StepError{Step: StepDataEnd, Err: &UnansweredError{Err: context.Canceled}}
-	if got := Explain(unanswered); !strings.Contains(got, "may still deliver") {
-		t.Errorf("after the final dot: Explain = %q", got)
+	for _, unanswered := range []error{&UnansweredError{Err: context.Canceled},
+		&StepError{Step: StepDataEnd, Err: &UnansweredError{Err: context.Canceled}}} {
+		if got := Explain(unanswered); !strings.Contains(got, "interrupted (Ctrl-C)") || !strings.Contains(got, "may duplicate") {
+			t.Errorf("after the final dot: Explain = %q", got)
+		}
 	}
 }

@@ -321,6 +321,8 @@ func (m Model) wrote(msg wroteMsg) (Model, tea.Cmd) {
 			m.inflight = m.inflight[:len(m.inflight)-1]
 		}
 		m.flash = errorFlash("not sent: " + msg.err.Error())
+	case errors.Is(msg.err, context.Canceled):
+		return m.lost("write cancelled (Esc)")
 	default:
 		return m.lost("write failed: " + client.Explain(msg.err))
 	}
