@@ -94,19 +94,17 @@ func cleanLines(p []byte) int {
 // lines writes whole lines that need no change: into the buffer when they
 // fit, else straight through after what the buffer holds.
 func (d *DataWriter) lines(run []byte) error {
-	if len(d.buf)+len(run) <= cap(d.buf)-3 {
-		d.buf = append(d.buf, run...)
-		return nil
+	if room := cap(d.buf) - 3; len(d.buf)+len(run) > room {
+		if err := d.flush(); err != nil {
+			return err
+		}
+		if len(run) > room {
+			_, err := d.w.Write(run)
+			return err
+		}
 	}
-	if err := d.flush(); err != nil {
-		return err
-	}
-	if len(run) <= cap(d.buf)-3 {
-		d.buf = append(d.buf, run...)
-		return nil
-	}
-	_, err := d.w.Write(run)
-	return err
+	d.buf = append(d.buf, run...)
+	return nil
 }
 
 // lineEnd returns the index of the first CR or LF in p, or len(p).

@@ -567,8 +567,8 @@ type Program struct {
 	// there is (ehlo patch: see third_party/README.md).
 	renderWake chan struct{}
 
-	// renderTicking reports whether the render loop's ticker runs (for
-	// tests).
+	// renderTicking reports whether the render loop's ticker runs. Only
+	// the render loop changes it once started.
 	renderTicking atomic.Bool
 
 	// Initial window size. Mainly used for testing.
@@ -1485,7 +1485,7 @@ func (p *Program) startRenderer() {
 	// whole life.)
 	p.renderTicking.Store(true)
 	go func() {
-		ticking, pending := true, true // the first frame
+		pending := true // the first frame
 		for {
 			select {
 			case <-p.rendererDone:
@@ -1494,14 +1494,13 @@ func (p *Program) startRenderer() {
 				return
 
 			case <-p.renderWake:
-				if ticking {
+				if p.renderTicking.Load() {
 					pending = true
 					continue
 				}
 				_ = p.flush()
 				_ = p.renderer.flush(false)
 				p.ticker.Reset(framerate)
-				ticking, pending = true, false
 				p.renderTicking.Store(true)
 
 			case <-p.ticker.C:
@@ -1509,7 +1508,6 @@ func (p *Program) startRenderer() {
 				_ = p.renderer.flush(false)
 				if !pending {
 					p.ticker.Stop()
-					ticking = false
 					p.renderTicking.Store(false)
 				}
 				pending = false
