@@ -9,6 +9,7 @@ import (
 	"net/mail"
 	"os"
 	"path/filepath"
+	"runtime"
 	"strings"
 	"testing"
 	"time"
@@ -33,6 +34,21 @@ func TestBase64LenMatchesTheEncoder(t *testing.T) {
 			}
 		}
 	}
+}
+
+// sized scans m, chooses its encodings as a server offering 8BITMIME or not
+// would have them, and returns its size.
+func sized(t *testing.T, m *Message, eightBit bool) int64 {
+	t.Helper()
+	if err := m.Scan(); err != nil {
+		t.Fatal(err)
+	}
+	m.Use8Bit(eightBit)
+	size, err := m.Size()
+	if err != nil {
+		t.Fatal(err)
+	}
+	return size
 }
 
 // composed writes a scanned message as it goes on the wire (through
@@ -83,14 +99,7 @@ func TestMessageMIME(t *testing.T) {
 		},
 		Date: time.Date(2026, 1, 2, 3, 4, 5, 0, time.UTC),
 	}
-	if err := m.Scan(); err != nil {
-		t.Fatal(err)
-	}
-	m.Use8Bit(false)
-	size, err := m.Size()
-	if err != nil {
-		t.Fatal(err)
-	}
+	size := sized(t, m, false)
 	wireBytes, stored := composed(t, m)
 	if int64(len(stored)) != size {
 		t.Errorf("Size = %d, the server stores %d bytes", size, len(stored))
@@ -272,5 +281,27 @@ func TestMessageSubjectWithNewlineRefused(t *testing.T) {
 	m := &Message{From: &mail.Address{Address: "a@example.org"}, Subject: "hi\r\nBcc: x@example.org"}
 	if err := m.Scan(); err == nil {
 		t.Error("a subject with CRLF was accepted")
+	}
+}
+
+// TestSmallMessageSmallBuffers: scanning and sizing a 1 KB message reads and
+// counts it through buffers its size, not through 32 KiB ones, whose fresh
+// pages a short-lived ehlo send pays for in page faults.
+func TestSmallMessageSmallBuffers(t *testing.T) {
+	body := filepath.Join(t.TempDir(), "body")
+	if err := os.WriteFile(body, bytes.Repeat([]byte("0123456789abcdef0123456789abcdef0123456789abcdef0123456789abcdef012345678901\r\n"), 13), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	var before, after runtime.MemStats
+	runtime.ReadMemStats(&before)
+	m := &Message{From: &mail.Address{Address: "a@example.org"}, To: []*mail.Address{{Address: "b@example.org"}},
+		Subject: "small", Text: Content{File: body}}
+	size := sized(t, m, true)
+	runtime.ReadMemStats(&after)
+	if size < 1000 {
+		t.Fatalf("size %d, want the 1 KB body and a header", size)
+	}
+	if got := after.TotalAlloc - before.TotalAlloc; got > 24<<10 {
+		t.Errorf("scanning and sizing a %d-byte message allocated %d bytes, want under 24 KiB", size, got)
 	}
 }

@@ -245,7 +245,11 @@ func (r *runner) clear(mech string) error {
 
 // message sends message lines after a 354 and reads the final reply.
 func (c *Client) message(ctx context.Context, lines []string) (session.Reply, error) {
-	err := c.writeData(ctx, func(w io.Writer) error {
+	size := 0
+	for _, l := range lines {
+		size += len(l) + 2
+	}
+	err := c.writeData(ctx, int64(size), func(w io.Writer) error {
 		bw := bufio.NewWriter(w)
 		for _, l := range lines {
 			bw.WriteString(l + "\r\n")

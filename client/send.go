@@ -546,7 +546,7 @@ func stepOfLine(lines []string, i int) string {
 
 // endEmpty sends the bare "." that ends a DATA no recipient can receive.
 func (s *sender) endEmpty(ctx context.Context) *Outcome {
-	if s.c.writeData(ctx, func(io.Writer) error { return nil }) != nil {
+	if s.c.writeData(ctx, 0, func(io.Writer) error { return nil }) != nil {
 		return nil
 	}
 	r, err := s.c.read(ctx)
@@ -605,7 +605,7 @@ func (s *sender) data(ctx context.Context) error {
 		return stepErr(StepData, &RefusedError{Command: "DATA", Reply: s.res.Data.Reply})
 	}
 	pw := &progressWriter{total: s.res.Size, report: s.cfg.Progress}
-	err := s.c.writeData(ctx, func(w io.Writer) error {
+	err := s.c.writeData(ctx, s.res.Size, func(w io.Writer) error {
 		pw.w = w
 		_, err := s.cfg.Message.WriteTo(pw)
 		return err
@@ -631,11 +631,11 @@ func (s *sender) data(ctx context.Context) error {
 
 // writeData sends message data after a 354: write writes the message
 // into session.DataWriter (CRLF, dot-stuffing, the final "."), which
-// writes through a 64 KiB buffer onto the wire. Nothing holds more than a
-// buffer of it.
-func (c *Client) writeData(ctx context.Context, write func(io.Writer) error) error {
+// writes through a buffer onto the wire: 64 KiB, or less for a message of
+// fewer bytes than that (size). Nothing holds more than a buffer of it.
+func (c *Client) writeData(ctx context.Context, size int64, write func(io.Writer) error) error {
 	sink := &dataSink{ctx: ctx, conn: c.conn, budget: bodyRecordLimit}
-	out := bufio.NewWriterSize(sink, 64<<10)
+	out := bufio.NewWriterSize(sink, bufSize(size, 64<<10))
 	dw := session.NewDataWriter(out)
 	if err := write(dw); err != nil {
 		return err
