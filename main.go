@@ -57,10 +57,22 @@ func main() {
 		defer cancel()
 		defer catchInterrupt(cancel, interruptAfter, nil)()
 	}
-	err := fang.Execute(ctx, root, fang.WithErrorHandler(handleError))
+	err := fang.Execute(ctx, root, fangOptions(root)...)
 	if err != nil {
 		os.Exit(exitCode(err))
 	}
+}
+
+// fangOptions leave out, for a root that holds one subcommand (newRootFor),
+// what no run of that subcommand can reach: the man page and completion
+// commands and the root's --version, whose build information a probe would
+// read at every start for nothing.
+func fangOptions(root *cobra.Command) []fang.Option {
+	opts := []fang.Option{fang.WithErrorHandler(handleError)}
+	if len(root.Commands()) == 1 {
+		opts = append(opts, fang.WithoutManpage(), fang.WithoutCompletions(), fang.WithoutVersion())
+	}
+	return opts
 }
 
 func exitCode(err error) int {

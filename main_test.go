@@ -8,6 +8,7 @@ import (
 	"strings"
 	"testing"
 
+	"charm.land/fang/v2"
 	"github.com/spf13/cobra"
 	"github.com/spf13/pflag"
 )
@@ -127,4 +128,32 @@ func flagSet(c *cobra.Command) string {
 	var b strings.Builder
 	c.Flags().VisitAll(func(f *pflag.Flag) { fmt.Fprintf(&b, "--%s=%s ", f.Name, f.DefValue) })
 	return b.String()
+}
+
+// TestFangKeepsWhatEachRootReaches runs command lines through fang as main
+// does: the whole tree keeps --version and completion, and a root built for
+// one subcommand still gives that subcommand's help.
+func TestFangKeepsWhatEachRootReaches(t *testing.T) {
+	for _, tc := range []struct {
+		args []string
+		want string
+	}{
+		{[]string{"--version"}, "ehlo version"},
+		{[]string{"completion", "bash"}, "bash completion"},
+		{[]string{"probe", "--help"}, "--parallel"},
+		{[]string{"send", "--help"}, "--body"},
+	} {
+		root := newRootFor(tc.args)
+		var out, errOut bytes.Buffer
+		root.SetOut(&out)
+		root.SetErr(&errOut)
+		root.SetArgs(tc.args)
+		if err := fang.Execute(context.Background(), root, fangOptions(root)...); err != nil {
+			t.Errorf("%v: %v: %s", tc.args, err, errOut.String())
+			continue
+		}
+		if !strings.Contains(out.String(), tc.want) {
+			t.Errorf("%v: the output does not hold %q:\n%s", tc.args, tc.want, out.String())
+		}
+	}
 }
