@@ -113,3 +113,20 @@ func TestLayerRulesBite(t *testing.T) {
 		}
 	}
 }
+
+// TestFloorDepsLinkWhatMainLinks: the benchmark's floor+deps links exactly
+// what main imports, or its row no longer measures what linking ehlo's
+// packages costs (bench/floor/ehlodeps).
+func TestFloorDepsLinkWhatMainLinks(t *testing.T) {
+	mainImports, deps := imports(t, ".", false), imports(t, "bench/floor/ehlodeps", false)
+	for p := range mainImports {
+		if _, ok := deps[p]; !ok {
+			t.Errorf("main imports %s, bench/floor/ehlodeps does not", p)
+		}
+	}
+	for p := range deps {
+		if _, ok := mainImports[p]; !ok {
+			t.Errorf("bench/floor/ehlodeps imports %s, main does not", p)
+		}
+	}
+}

@@ -11,7 +11,8 @@
 #   1. installs the peers if missing (apt-get: swaks, openssl, tmux; Postfix and its
 #      posttls-finger come with scripts/postfix-lab.sh) — python3 is the system's;
 #   2. builds ehlo (CGO_ENABLED=0, as a release build; a cgo build is timed too), the
-#      floors (bench/floor/probe, bench/floor/send) and the timer (bench/measure);
+#      floors (bench/floor/probe, bench/floor/send; each also with -tags ehlodeps, linking
+#      what ehlo links) and the timer (bench/measure);
 #   3. starts the Postfix lab (scripts/postfix-lab.sh up) with message_size_limit raised
 #      to 200 MB, and at exit puts the limit back and stops Postfix if it was not running;
 #   4. runs each workload in alternation with its peers, N rounds, timing whole processes
@@ -41,8 +42,8 @@ if [[ -n $QUICK ]]; then
 	PROBE_ROUNDS=5 TUI_ROUNDS=2 BENCHTIME=0.2s COUNT=1
 	SENDS=("1K 1000 5" "20M 20000000 2")
 else
-	PROBE_ROUNDS=40 TUI_ROUNDS=10 BENCHTIME=1s COUNT=3
-	SENDS=("1K 1000 30" "20M 20000000 30" "100M 100000000 10")
+	PROBE_ROUNDS=60 TUI_ROUNDS=10 BENCHTIME=1s COUNT=3
+	SENDS=("1K 1000 60" "20M 20000000 30" "100M 100000000 10")
 fi
 SIZE_LIMIT=209715200 # 200 MB: room for 100 MB and what Postfix adds
 SINK=sink@discard.example # relayed after AUTH, then discarded by the lab's Postfix
@@ -102,6 +103,8 @@ build() {
 	fi
 	CGO_ENABLED=0 go build -o "$BIN/floor-probe" ./bench/floor/probe
 	CGO_ENABLED=0 go build -o "$BIN/floor-send" ./bench/floor/send
+	CGO_ENABLED=0 go build -tags ehlodeps -o "$BIN/floor-probe-deps" ./bench/floor/probe
+	CGO_ENABLED=0 go build -tags ehlodeps -o "$BIN/floor-send-deps" ./bench/floor/send
 	go build -o "$BIN/measure" ./bench/measure
 	HAVE_SEND=
 	if "$BIN/ehlo" send --help >/dev/null 2>&1; then HAVE_SEND=1; fi
@@ -125,6 +128,7 @@ probe_workload() {
 	{
 		echo "ehlo $BIN/ehlo probe $addr --ca $ca --servername localhost"
 		echo "floor $BIN/floor-probe -ca $ca -servername localhost $addr"
+		echo "floor+deps $BIN/floor-probe-deps -ca $ca -servername localhost $addr"
 		echo "posttls-finger MAIL_CONFIG=/etc/ehlo-postfix-lab/postfix /usr/sbin/posttls-finger -c -l verify -F $ca [${addr%:*}]:${addr##*:} localhost"
 		echo "openssl <$OUT/ehlo-quit.txt /usr/bin/openssl s_client -quiet -starttls smtp -connect $addr -CAfile $ca -verify_return_error -verify_hostname localhost -servername localhost"
 		echo "smtplib $PY bench/smtplib_probe.py ${addr%:*} ${addr##*:} $ca"
@@ -189,6 +193,7 @@ send_workloads() {
 		{
 			echo "ehlo $BIN/ehlo send $addr --ca $ca --servername localhost --user $user --from $from --to $SINK --body @$file.body"
 			echo "floor $BIN/floor-send -ca $ca -servername localhost -user $user -from $from -to $SINK $addr $file.eml"
+			echo "floor+deps $BIN/floor-send-deps -ca $ca -servername localhost -user $user -from $from -to $SINK $addr $file.eml"
 			echo "smtplib $PY bench/smtplib_send.py ${addr%:*} ${addr##*:} $ca $user $from $SINK $file.eml"
 			echo "swaks /usr/bin/swaks --server $addr -tls --tls-verify --tls-ca-path $ca --auth PLAIN --auth-user $user --auth-password $EHLO_PASSWORD --from $from --to $SINK --data @$file.eml --silent 2"
 		} | measure_spec "send-$label" "$rounds" -faster wall -floor floor -within 1.2 -maxrss 40
@@ -297,6 +302,23 @@ first_reply_verdict() {
 		"the EHLO after STARTTLS, as ehlo probe reports it over $runs runs against Postfix: median $med ms, max $worst ms, $slow run(s) at 30 ms or more (with the trap, every run takes 40 ms); target: median < 5 ms and at most one run in ten at 30 ms or more"
 }
 
+# linking FILE: what linking ehlo's packages costs a process (floor+deps
+# against floor) and what ehlo adds to that (ehlo against floor+deps), from
+# the medians of measure's samples.
+linking() {
+	"$PY" - "$1" <<'EOF'
+import json, statistics, sys
+med = {c["label"]: statistics.median(r["wall_ns"] for r in c["runs"]) / 1e6 for c in json.load(open(sys.argv[1]))}
+if "floor+deps" in med:
+    e, f, d = med["ehlo"], med["floor"], med["floor+deps"]
+    print("`floor+deps` is the floor built with `-tags ehlodeps`: it links every package ehlo's main imports")
+    print("(`bench/floor/ehlodeps`), so their package initialisation runs before its main as it does before")
+    print("ehlo's, and it does nothing else with them. Of ehlo's %.2f ms above the floor here, linking takes" % (e - f))
+    print("%.2f ms (floor+deps / floor = %.2fx) and what ehlo does adds %.2f ms (ehlo / floor+deps = %.2fx)." % (
+        d - f, d / f, e - d, e / d))
+EOF
+}
+
 machine_facts() {
 	cat <<EOF
 | fact | value |
@@ -351,6 +373,8 @@ write_report() {
 		echo
 		cat "$OUT/probe.md"
 		echo
+		linking "$OUT/probe.json"
+		echo
 		echo "### The first reply after the TLS handshake (the 43 ms trap)"
 		echo
 		echo "Postfix's OpenSSL sends two TLS 1.3 session tickets after the handshake even to a client that"
@@ -376,13 +400,15 @@ write_report() {
 			echo "the same size. The floor, \`bench/floor/send\`, streams the file through a 64 KiB buffer with"
 			echo "dot-stuffing; smtplib and swaks read the whole message into memory first. Under load, every"
 			echo "millisecond of CPU a client spends shows up several times in its wall time: see the load"
-			echo "average above."
+			echo "average above. \`floor+deps\` is the send floor built with \`-tags ehlodeps\`, as in the probe."
 			for s in "${SENDS[@]}"; do
 				read -r label _ _ <<<"$s"
 				echo
 				echo "### $label"
 				echo
 				cat "$OUT/send-$label.md"
+				echo
+				linking "$OUT/send-$label.json"
 			done
 		else
 			echo "Pending: \`ehlo send\` is not in this build (\`ehlo send --help\` fails), so the send targets"
