@@ -12,7 +12,8 @@
 #      posttls-finger come with scripts/postfix-lab.sh) — python3 is the system's;
 #   2. builds ehlo (CGO_ENABLED=0, as a release build; a cgo build is timed too), the
 #      floors (bench/floor/probe, bench/floor/send; each also with -tags ehlodeps, linking
-#      what ehlo links) and the timer (bench/measure);
+#      what ehlo links), ehlo's probe path alone (bench/floor/ehloprobe, both ways) and the
+#      timer (bench/measure);
 #   3. starts the Postfix lab (scripts/postfix-lab.sh up) with message_size_limit raised
 #      to 200 MB, and at exit puts the limit back and stops Postfix if it was not running;
 #   4. runs each workload in alternation with its peers, N rounds, timing whole processes
@@ -105,6 +106,8 @@ build() {
 	CGO_ENABLED=0 go build -o "$BIN/floor-send" ./bench/floor/send
 	CGO_ENABLED=0 go build -tags ehlodeps -o "$BIN/floor-probe-deps" ./bench/floor/probe
 	CGO_ENABLED=0 go build -tags ehlodeps -o "$BIN/floor-send-deps" ./bench/floor/send
+	CGO_ENABLED=0 go build -o "$BIN/ehlo-path" ./bench/floor/ehloprobe
+	CGO_ENABLED=0 go build -tags ehlodeps -o "$BIN/ehlo-path-deps" ./bench/floor/ehloprobe
 	go build -o "$BIN/measure" ./bench/measure
 	HAVE_SEND=
 	if "$BIN/ehlo" send --help >/dev/null 2>&1; then HAVE_SEND=1; fi
@@ -129,6 +132,8 @@ probe_workload() {
 		echo "ehlo $BIN/ehlo probe $addr --ca $ca --servername localhost"
 		echo "floor $BIN/floor-probe -ca $ca -servername localhost $addr"
 		echo "floor+deps $BIN/floor-probe-deps -ca $ca -servername localhost $addr"
+		echo "ehlo-path $BIN/ehlo-path -ca $ca -servername localhost $addr"
+		echo "ehlo-path+deps $BIN/ehlo-path-deps -ca $ca -servername localhost $addr"
 		echo "posttls-finger MAIL_CONFIG=/etc/ehlo-postfix-lab/postfix /usr/sbin/posttls-finger -c -l verify -F $ca [${addr%:*}]:${addr##*:} localhost"
 		echo "openssl <$OUT/ehlo-quit.txt /usr/bin/openssl s_client -quiet -starttls smtp -connect $addr -CAfile $ca -verify_return_error -verify_hostname localhost -servername localhost"
 		echo "smtplib $PY bench/smtplib_probe.py ${addr%:*} ${addr##*:} $ca"
@@ -304,25 +309,37 @@ first_reply_verdict() {
 
 # linking FILE: what linking ehlo's packages costs a process (floor+deps
 # against floor) and what ehlo adds to that (ehlo against floor+deps), in
-# medians of wall and CPU time. CPU is the steadier of the two: when the
-# machine is busy, waiting stretches every command's wall time alike.
+# medians of wall and CPU time; with the ehlo-path rows, also what ehlo's
+# probe path and its command line each add. CPU is the steadier measure:
+# when the machine is busy, waiting stretches every command's wall time.
 linking() {
 	"$PY" - "$1" <<'EOF'
 import json, statistics, sys
 runs = {c["label"]: c["runs"] for c in json.load(open(sys.argv[1]))}
-def med(label, key):
-    return statistics.median(r[key] for r in runs[label]) / 1e6
-def part(key, what):
-    e, f, d = med("ehlo", key), med("floor", key), med("floor+deps", key)
-    return "%s: ehlo %.2f ms, floor %.2f ms, floor+deps %.2f ms; linking %+.2f ms (floor+deps / floor = %.2fx), what ehlo does %+.2f ms (ehlo / floor+deps = %.2fx)" % (
-        what, e, f, d, d - f, d / f, e - d, e / d)
-if "floor+deps" in runs:
-    print("`floor+deps` is the floor built with `-tags ehlodeps`: it links every package ehlo's main imports")
-    print("(`bench/floor/ehlodeps`), so their package initialisation runs before its main as it does before")
-    print("ehlo's, and it does nothing else with them. Medians:")
-    print()
-    print("- " + part("wall_ns", "wall"))
-    print("- " + part("cpu_ns", "CPU"))
+if "floor+deps" not in runs:
+    sys.exit()
+print("`floor+deps` is the floor built with `-tags ehlodeps`: it links every package ehlo's main imports")
+print("(`bench/floor/ehlodeps`), so their package initialisation runs before its main as it does before")
+print("ehlo's, and it does nothing else with them.", end="")
+path = "ehlo-path" in runs and "ehlo-path+deps" in runs
+if path:
+    print(" `ehlo-path` is `bench/floor/ehloprobe`: ehlo's probe path")
+    print("(`client.ProbeAll`, `client.WriteProbe`) in a bare main, without cobra, fang and main.go;")
+    print("`ehlo-path+deps` is the same linking what ehlo links.", end="")
+print(" Medians, and what each part adds:")
+print()
+for key, what in (("wall_ns", "wall"), ("cpu_ns", "CPU")):
+    m = {k: statistics.median(r[key] for r in v) / 1e6 for k, v in runs.items()}
+    e, f, d = m["ehlo"], m["floor"], m["floor+deps"]
+    line = "- %s: floor %.2f ms, ehlo %.2f ms (%.2fx); linking ehlo's packages %+.2f ms (floor+deps / floor = %.2fx)" % (
+        what, f, e, e / f, d - f, d / f)
+    if path:
+        p, pd = m["ehlo-path"], m["ehlo-path+deps"]
+        line += "; ehlo's probe path %+.2f ms (ehlo-path / floor = %.2fx); the command line %+.2f ms (ehlo / ehlo-path+deps = %.2fx)" % (
+            p - f, p / f, e - pd, e / pd)
+    else:
+        line += "; what ehlo does %+.2f ms (ehlo / floor+deps = %.2fx)" % (e - d, e / d)
+    print(line)
 EOF
 }
 
