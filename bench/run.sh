@@ -308,24 +308,28 @@ first_reply_verdict() {
 }
 
 # linking FILE: what linking ehlo's packages costs a process (floor+deps
-# against floor) and what ehlo adds to that (ehlo against floor+deps), in
+# against floor: their initialisation, and a binary the size of ehlo's) and
+# what ehlo adds to that (ehlo against floor+deps), in
 # medians of wall and CPU time; with the ehlo-path rows, also what ehlo's
 # probe path and its command line each add. CPU is the steadier measure:
 # when the machine is busy, waiting stretches every command's wall time.
 linking() {
 	"$PY" - "$1" <<'EOF'
-import json, statistics, sys
-runs = {c["label"]: c["runs"] for c in json.load(open(sys.argv[1]))}
+import json, os, statistics, sys
+cmds = json.load(open(sys.argv[1]))
+runs = {c["label"]: c["runs"] for c in cmds}
+size = {c["label"]: os.path.getsize(c["argv"][0]) / 1e6 for c in cmds if os.path.exists(c["argv"][0])}
 if "floor+deps" not in runs:
     sys.exit()
-print("`floor+deps` is the floor built with `-tags ehlodeps`: it links every package ehlo's main imports")
-print("(`bench/floor/ehlodeps`), so their package initialisation runs before its main as it does before")
-print("ehlo's, and it does nothing else with them.", end="")
+print("`floor+deps` is the floor built with `-tags ehlodeps` (`bench/floor/ehlodeps`): it imports every")
+print("package ehlo's main imports and keeps the code ehlo's commands reach (the explorer, the lab, the")
+print("reports, cobra, fang) without running it, so its binary is about as big as ehlo's (%.1f MB against" % size["floor+deps"])
+print("%.1f MB; the floor: %.1f MB) and the same packages are initialised before its main." % (size["ehlo"], size["floor"]), end="")
 path = "ehlo-path" in runs and "ehlo-path+deps" in runs
 if path:
     print(" `ehlo-path` is `bench/floor/ehloprobe`: ehlo's probe path")
     print("(`client.ProbeAll`, `client.WriteProbe`) in a bare main, without cobra, fang and main.go;")
-    print("`ehlo-path+deps` is the same linking what ehlo links.", end="")
+    print("`ehlo-path+deps` is the same built like floor+deps.", end="")
 print(" Medians, and what each part adds:")
 print()
 for key, what in (("wall_ns", "wall"), ("cpu_ns", "CPU")):
