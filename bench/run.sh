@@ -398,6 +398,9 @@ write_report() {
 		echo "\`ehlo-cgo-build\` is ehlo built with cgo (the default where a C compiler is installed): dynamic"
 		echo "linking adds about a millisecond at start-up, so release builds use CGO_ENABLED=0."
 		echo "\`floor-no-quickack\` is the floor reading without TCP_QUICKACK: the 43 ms trap, live."
+		echo "The ratio to the floor depends on how busy the machine is: waiting stretches every command"
+		echo "alike, so the busier it is the closer the wall ratios come to 1, while the CPU ratio, given with"
+		echo "each verdict, stays (bench/history.md has the runs of one day, from 1.02x to 1.33x)."
 		echo
 		cat "$OUT/probe.md"
 		echo

@@ -299,7 +299,9 @@ func (t targets) check(w io.Writer, cmds []*command) {
 			fmt.Fprintf(w, "- MISSED: no floor command %q\n", t.floor)
 		} else {
 			r := column(subject, wallMs).med / column(floor, wallMs).med
-			verdict(w, r <= t.within, "%s median wall is %.2fx the floor's (%s), target ≤ %.2fx", subject.Label, r, floor.Label, t.within)
+			cpu := column(subject, cpuMs).med / column(floor, cpuMs).med
+			verdict(w, r <= t.within, "%s median wall is %.2fx the floor's (%s), target ≤ %.2fx (CPU: %.2fx)",
+				subject.Label, r, floor.Label, t.within, cpu)
 		}
 	}
 	if t.maxRSS > 0 {
