@@ -3,7 +3,7 @@
 # BENCHMARKS.md.
 #
 # usage (as root, on Debian 12; from anywhere in the repository):
-#   bash bench/run.sh            the full run: a few minutes
+#   bash bench/run.sh            the full run: under ten minutes
 #   bash bench/run.sh --quick    a few rounds of everything, for iteration (BENCHMARKS.md
 #                                is then written to bench/out/BENCHMARKS.quick.md)
 #
