@@ -233,7 +233,7 @@ func (m Model) expect(p pending) Model {
 func (m Model) write(req writeReq, expects bool) (Model, tea.Cmd) {
 	ctx := m.beginOp(opWrite, m.timeout())
 	m.writeExpects, m.writing = expects, req
-	return m, writeCmd(ctx, m.conn.gen, m.conn.link, req)
+	return m, tea.Batch(writeCmd(ctx, m.conn.gen, m.conn.link, req), m.startTick())
 }
 
 // read starts reading the reply to the oldest command in flight, under
@@ -266,7 +266,7 @@ func (m *Model) endOp() {
 
 // waiting reports whether the user is waiting on the network.
 func (m Model) waiting() bool {
-	return m.op == opRead || m.op == opDial || m.op == opTLS
+	return m.op != opNone
 }
 
 // connect dials target as a new connection, leaving any old one.

@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/base64"
 	"encoding/json"
+	"errors"
 	"os"
 	"path/filepath"
 	"strings"
@@ -389,6 +390,40 @@ func TestEscCancelsWait(t *testing.T) {
 	if s.m.conn.phase != phaseClosed || !strings.Contains(s.m.flash.text, "may still be delivered") ||
 		!strings.Contains(s.m.flash.text, "Esc") {
 		t.Fatalf("after Esc: phase %v flash %q", s.m.conn.phase, s.m.flash.text)
+	}
+}
+
+// stallLink is a connection whose writes cannot finish, as a write to a
+// server that has stopped reading cannot: each blocks until its context ends.
+type stallLink struct{ fakeLink }
+
+func (l *stallLink) WriteLine(ctx context.Context, _ string) error {
+	<-ctx.Done()
+	return errors.Join(errors.New("wire: write"), ctx.Err())
+}
+
+// TestEscCancelsABlockedWrite: Esc ends a write the server does not take,
+// through the context the write runs under; the explorer says the write
+// was cancelled and closes the connection, whose stream is cut mid-line.
+func TestEscCancelsABlockedWrite(t *testing.T) {
+	s := newSim(t, "dark", 80, 24)
+	l := &stallLink{fakeLink{addr: "192.0.2.25:587"}}
+	s.send(connectMsg{target: s.m.conn.target})
+	s.send(dialedMsg{gen: s.m.conn.gen, link: l})
+	s.reply("220 mx.example ESMTP")
+	s.typ("NOOP")
+	next, cmd := s.m.Update(tea.KeyPressMsg{Code: tea.KeyEnter})
+	s.m = next.(Model)
+	if s.m.op != opWrite {
+		t.Fatalf("op %d after Enter, want a write under way", s.m.op)
+	}
+	s.press(tea.KeyEscape)
+	s.send(runUntil(t, cmd, func(msg tea.Msg) bool { _, ok := msg.(wroteMsg); return ok }))
+	if s.m.conn.phase != phaseClosed || !strings.Contains(s.m.flash.text, "write cancelled (Esc)") {
+		t.Fatalf("after Esc: phase %v, flash %q", s.m.conn.phase, s.m.flash.text)
+	}
+	if !strings.Contains(s.screen(), "write cancelled (Esc)") {
+		t.Errorf("the screen does not say the write was cancelled:\n%s", s.screen())
 	}
 }
 

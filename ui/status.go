@@ -130,6 +130,8 @@ func (m Model) waitWord() string {
 		return "dialing"
 	case opTLS:
 		return "TLS handshake"
+	case opWrite:
+		return "sending"
 	}
 	if len(m.inflight) > 0 {
 		return "waiting for " + describe(m.inflight[0])

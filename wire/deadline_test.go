@@ -1,8 +1,11 @@
 package wire
 
 import (
+	"bytes"
 	"context"
 	"errors"
+	"io"
+	"net"
 	"os"
 	"strings"
 	"testing"
@@ -68,15 +71,20 @@ func TestCancelUnblocksRead(t *testing.T) {
 		p.send("250 late\r\n")
 		p.drain()
 	})
-	c := dialTest(t, s, Options{Timeout: time.Minute})
+	const timeout = 10 * time.Second
+	c := dialTest(t, s, Options{Timeout: timeout})
 	cctx, cancel := context.WithCancel(ctx)
 	// Whether the read has started or not when cancel runs, the outcome is
 	// the same; the timer only keeps the test from being trivially early.
 	stop := time.AfterFunc(50*time.Millisecond, cancel)
 	defer stop.Stop()
+	start := time.Now()
 	_, err := c.ReadReply(cctx)
 	if !errors.Is(err, context.Canceled) {
 		t.Fatalf("err = %v, want context.Canceled", err)
+	}
+	if time.Since(start) >= timeout {
+		t.Errorf("the read ended at its deadline, not when it was cancelled")
 	}
 	var te *TimeoutError
 	if errors.As(err, &te) {
@@ -86,6 +94,45 @@ func TestCancelUnblocksRead(t *testing.T) {
 	r, err := c.ReadReply(ctx)
 	if err != nil || r.Lines[0] != "250 late" {
 		t.Errorf("after cancel: %q, %v; want the connection usable", r.Lines, err)
+	}
+}
+
+// TestCancelUnblocksWrite: a write the server does not take (it has stopped
+// reading, and every buffer on the way is full) ends when its context is
+// cancelled, as the explorer's Esc does, and says it was a cancellation.
+func TestCancelUnblocksWrite(t *testing.T) {
+	started, release := make(chan struct{}), make(chan struct{})
+	s := startServer(t, func(p *peer) {
+		_ = p.Conn.(*net.TCPConn).SetReadBuffer(4 << 10)
+		_, _ = io.ReadFull(p.br, make([]byte, 1<<10)) // the write is under way
+		close(started)
+		<-release // and reads nothing more
+	})
+	defer close(release)
+	nc, err := net.Dial("tcp", s.addr)
+	if err != nil {
+		t.Fatal(err)
+	}
+	_ = nc.(*net.TCPConn).SetWriteBuffer(4 << 10)
+	const timeout = 10 * time.Second
+	c := NewConn(nc, Options{Timeout: timeout})
+	defer c.Close()
+	cctx, cancel := context.WithCancel(ctx)
+	go func() {
+		<-started
+		cancel()
+	}()
+	start := time.Now()
+	err = c.WriteRaw(cctx, bytes.Repeat([]byte("x"), 8<<20))
+	if !errors.Is(err, context.Canceled) {
+		t.Fatalf("err = %v, want context.Canceled", err)
+	}
+	if time.Since(start) >= timeout {
+		t.Errorf("the write ended at its deadline, not when it was cancelled")
+	}
+	var te *TimeoutError
+	if errors.As(err, &te) {
+		t.Errorf("err = %v: a cancellation is not a timeout", err)
 	}
 }
 
