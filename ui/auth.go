@@ -195,6 +195,6 @@ func (m Model) authStep(r session.Reply) Model {
 		m.flash = warnFlash("cancelling AUTH with \"*\": " + strings.TrimPrefix(err.Error(), "session: "))
 	}
 	next := outItem{line: line, shown: shown, secret: true, fromAuth: true}
-	m.outbox = append([]outItem{next}, m.outbox...)
+	m.outbox.pushFront(next)
 	return m
 }

@@ -137,7 +137,7 @@ func (m Model) authUnderWay() bool {
 // inAuth is authUnderWay, or an AUTH command waiting in the outbox: a line
 // typed now is then masked and kept out of the history.
 func (m Model) inAuth() bool {
-	return m.authUnderWay() || slices.ContainsFunc(m.outbox, func(o outItem) bool { return session.Verb(o.line) == "AUTH" })
+	return m.authUnderWay() || m.outbox.hasAuth()
 }
 
 // held reports whether the next outbox item must wait for the replies in
@@ -152,7 +152,7 @@ func (m Model) held(item outItem) bool {
 
 // enqueue adds a line to the outbox and runs what can run.
 func (m Model) enqueue(items ...outItem) (Model, tea.Cmd) {
-	m.outbox = append(m.outbox, items...)
+	m.outbox.push(items...)
 	return m.pump()
 }
 
@@ -162,10 +162,8 @@ func (m Model) pump() (Model, tea.Cmd) {
 	if m.op != opNone || m.conn.link == nil || m.conn.phase != phaseOpen {
 		return m, nil
 	}
-	if len(m.outbox) > 0 && !m.held(m.outbox[0]) {
-		item := m.outbox[0]
-		m.outbox = m.outbox[1:]
-		return m.send(item)
+	if m.outbox.len() > 0 && !m.held(m.outbox.front()) {
+		return m.send(m.outbox.pop())
 	}
 	if len(m.inflight) > 0 {
 		return m.read()
@@ -274,7 +272,7 @@ func (m Model) connect(target string) (Model, tea.Cmd) {
 	old := m.conn.link
 	m.endOp()
 	m.conn = conn{gen: m.conn.gen + 1, phase: phaseDialing, target: target, dialAt: m.now()}
-	m.sess, m.outbox, m.inflight, m.auth = session.State{}, nil, nil, nil
+	m.sess, m.outbox, m.inflight, m.auth = session.State{}, outbox{}, nil, nil
 	m.guide = m.guide.reset()
 	m = m.dropPrompt()
 	ctx := m.beginOp(opDial, m.timeout())
@@ -457,7 +455,7 @@ func (m Model) lost(reason string) (Model, tea.Cmd) {
 	m.endOp()
 	m.conn.link, m.conn.phase, m.conn.reason = nil, phaseClosed, reason
 	m.sess.Phase = session.PhaseClosed
-	m.outbox, m.inflight, m.auth = nil, nil, nil
+	m.outbox, m.inflight, m.auth = outbox{}, nil, nil
 	m = m.dropPrompt()
 	m.flash = errorFlash(reason + " — :reconnect to start again")
 	m.note("connection closed: " + reason)

@@ -64,7 +64,7 @@ type hobs struct {
 func (o *hobs) see(m Model) {
 	s := hsnap{
 		phase: m.conn.phase, flash: m.flash.text, sess: m.sess, mode: m.input.mode,
-		idle:    m.conn.phase == phaseOpen && m.op == opNone && len(m.inflight) == 0 && len(m.outbox) == 0,
+		idle:    m.conn.phase == phaseOpen && m.op == opNone && len(m.inflight) == 0 && m.outbox.len() == 0,
 		history: append([]string(nil), m.input.history...),
 	}
 	if m.op == opRead && len(m.inflight) > 0 {

@@ -93,7 +93,7 @@ type Model struct {
 	conn         conn
 	closing      []link        // retired links whose closeCmd has not reported: Close closes them
 	sess         session.State // as of the replies received so far
-	outbox       []outItem
+	outbox       outbox
 	inflight     []pending
 	op           opKind
 	cancelOp     context.CancelFunc

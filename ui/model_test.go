@@ -170,7 +170,7 @@ func TestDataModeDotStuffing(t *testing.T) {
 }
 
 // dataSim returns a sim that got 354 to DATA, its writes forgotten.
-func dataSim(t *testing.T) *sim {
+func dataSim(t testing.TB) *sim {
 	s := newSim(t, "dark", 120, 40)
 	gmailTLS(s)
 	s.enter("MAIL FROM:<alice@example.org>")
@@ -867,5 +867,22 @@ func TestTypedLineWaits(t *testing.T) {
 	s.flush()
 	if got := s.link.lines(); len(got) != 1 || got[0] != "RCPT TO:<b@example.org>" {
 		t.Fatalf("wrote %q", got)
+	}
+}
+
+// TestOutboxCountsQueuedAuth: the outbox knows whether an AUTH command waits
+// in it, whatever the case of the verb, until that command leaves.
+func TestOutboxCountsQueuedAuth(t *testing.T) {
+	var q outbox
+	q.push(outItem{line: "NOOP"}, outItem{line: "auth plain AGFsaWNlAHBhc3M="}, outItem{line: "Subject: AUTH"})
+	q.pushFront(outItem{line: "dGVzdA==", secret: true, fromAuth: true})
+	for i, want := range []bool{true, true, true, false} {
+		if q.hasAuth() != want {
+			t.Fatalf("before pop %d: hasAuth %v, want %v", i, q.hasAuth(), want)
+		}
+		q.pop()
+	}
+	if q.len() != 0 || q.hasAuth() {
+		t.Fatalf("emptied: len %d, hasAuth %v", q.len(), q.hasAuth())
 	}
 }

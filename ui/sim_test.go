@@ -85,7 +85,7 @@ var epoch = time.Date(2025, 3, 14, 9, 26, 53, 0, time.UTC)
 
 // sim is a model under test with its fake connection and clock.
 type sim struct {
-	t     *testing.T
+	t     testing.TB
 	m     Model
 	link  *fakeLink
 	clock time.Time
@@ -94,7 +94,7 @@ type sim struct {
 }
 
 // newSim builds a model for target at w x h with a frozen clock.
-func newSim(t *testing.T, theme string, w, h int) *sim {
+func newSim(t testing.TB, theme string, w, h int) *sim {
 	t.Helper()
 	m, err := New(Config{Target: "smtp.gmail.example:587", Theme: theme, Mouse: true})
 	if err != nil {

@@ -94,7 +94,7 @@ func (m Model) statusLine(w int) string {
 	if n := len(m.inflight); n > 1 || (n == 1 && !m.waiting()) {
 		left += st.StatusBar.Render(fmt.Sprintf("  %d pending", n))
 	}
-	if n := len(m.outbox); n > 0 {
+	if n := m.outbox.len(); n > 0 {
 		left += st.StatusBar.Render(fmt.Sprintf("  %d queued", n))
 	}
 	if m.conn.phase == phaseClosed && m.conn.reason != "" {
