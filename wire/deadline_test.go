@@ -80,16 +80,7 @@ func TestCancelUnblocksRead(t *testing.T) {
 	defer stop.Stop()
 	start := time.Now()
 	_, err := c.ReadReply(cctx)
-	if !errors.Is(err, context.Canceled) {
-		t.Fatalf("err = %v, want context.Canceled", err)
-	}
-	if time.Since(start) >= timeout {
-		t.Errorf("the read ended at its deadline, not when it was cancelled")
-	}
-	var te *TimeoutError
-	if errors.As(err, &te) {
-		t.Errorf("err = %v: a cancellation is not a timeout", err)
-	}
+	wantCancelled(t, "read", err, time.Since(start), timeout)
 	close(late)
 	r, err := c.ReadReply(ctx)
 	if err != nil || r.Lines[0] != "250 late" {
@@ -124,15 +115,23 @@ func TestCancelUnblocksWrite(t *testing.T) {
 	}()
 	start := time.Now()
 	err = c.WriteRaw(cctx, bytes.Repeat([]byte("x"), 8<<20))
+	wantCancelled(t, "write", err, time.Since(start), timeout)
+}
+
+// wantCancelled checks that an operation ended by its context's cancel
+// says so, and ended before its deadline (timeout after it began), which
+// would also have ended it.
+func wantCancelled(t *testing.T, op string, err error, took, timeout time.Duration) {
+	t.Helper()
 	if !errors.Is(err, context.Canceled) {
-		t.Fatalf("err = %v, want context.Canceled", err)
+		t.Fatalf("%s: err = %v, want context.Canceled", op, err)
 	}
-	if time.Since(start) >= timeout {
-		t.Errorf("the write ended at its deadline, not when it was cancelled")
+	if took >= timeout {
+		t.Errorf("the %s ended at its deadline, not when it was cancelled", op)
 	}
 	var te *TimeoutError
 	if errors.As(err, &te) {
-		t.Errorf("err = %v: a cancellation is not a timeout", err)
+		t.Errorf("%s: err = %v: a cancellation is not a timeout", op, err)
 	}
 }
 
