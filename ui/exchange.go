@@ -537,12 +537,22 @@ func (m *Model) keepChain(err error) {
 	}
 }
 
-// cancelWait stops the wait under way (Esc).
+// cancelWait stops the wait under way (Esc). During a write it also drops
+// the lines queued behind it, a paste's rest: Esc stops the sending, not
+// just the one line on its way (which, if it went out whole, stays sent).
 func (m Model) cancelWait() (Model, tea.Cmd) {
 	if !m.waiting() || m.cancelOp == nil {
 		return m, nil
 	}
 	m.cancelOp()
 	m.flash = infoFlash("cancelling the wait…")
+	if n := m.outbox.len(); m.op == opWrite && n > 0 {
+		m.outbox = outbox{}
+		what := "lines"
+		if n == 1 {
+			what = "line"
+		}
+		m.flash = infoFlash(fmt.Sprintf("stopped sending: %d queued %s not sent", n, what))
+	}
 	return m, nil
 }

@@ -886,3 +886,22 @@ func TestOutboxCountsQueuedAuth(t *testing.T) {
 		t.Fatalf("emptied: len %d, hasAuth %v", q.len(), q.hasAuth())
 	}
 }
+
+// TestEscStopsAPasteBeingSent: Esc while a pasted message goes out drops
+// the lines still queued; the line on its way, written whole, stays sent,
+// and nothing more goes after it.
+func TestEscStopsAPasteBeingSent(t *testing.T) {
+	s := dataSim(t)
+	s.send(tea.PasteMsg{Content: strings.Repeat("a line of the message\n", 100)})
+	if s.m.op != opWrite || s.m.outbox.len() != 99 {
+		t.Fatalf("op %d, %d queued; want the first line on its way and 99 queued", s.m.op, s.m.outbox.len())
+	}
+	s.press(tea.KeyEscape)
+	if s.m.outbox.len() != 0 || !strings.Contains(s.m.flash.text, "99 queued lines not sent") {
+		t.Fatalf("after Esc: %d queued, flash %q", s.m.outbox.len(), s.m.flash.text)
+	}
+	s.flush() // the write under way ends as the wire's would have: whole
+	if n := s.link.count(); n != 1 || s.m.conn.phase != phaseOpen {
+		t.Fatalf("%d lines written, phase %v; want the one under way, the session open", n, s.m.conn.phase)
+	}
+}
