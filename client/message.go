@@ -224,8 +224,9 @@ func (m *Message) dataHint() int64 {
 }
 
 // scanText reads a text part once to learn whether it is 7-bit, 8-bit or
-// needs quoted-printable. It reads 32 KiB at a time: a 100 MB body costs a
-// few byte searches per line, not a call per byte.
+// needs quoted-printable. It reads 32 KiB at a time (a smaller text through a
+// buffer its size): a 100 MB body costs a few byte searches per line, not a
+// call per byte.
 func scanText(c Content, mediaType string) (*textPart, error) {
 	p := &textPart{src: c, mediaType: mediaType}
 	r, closeFn, err := c.open()
@@ -233,13 +234,13 @@ func scanText(c Content, mediaType string) (*textPart, error) {
 		return nil, err
 	}
 	defer closeFn()
-	n := int64(len(c.Text))
+	size := int64(len(c.Text))
 	if f, ok := r.(*os.File); ok {
 		if st, err := f.Stat(); err == nil {
-			n = st.Size()
+			size = st.Size()
 		}
 	}
-	buf := make([]byte, bufSize(n, 32<<10))
+	buf := make([]byte, bufSize(size, 32<<10))
 	line := 0
 	for {
 		n, err := r.Read(buf)
