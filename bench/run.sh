@@ -309,10 +309,10 @@ first_reply_verdict() {
 
 # linking FILE: what linking ehlo's packages costs a process (floor+deps
 # against floor: their initialisation, and a binary the size of ehlo's) and
-# what ehlo adds to that (ehlo against floor+deps), in
-# medians of wall and CPU time; with the ehlo-path rows, also what ehlo's
-# probe path and its command line each add. CPU is the steadier measure:
-# when the machine is busy, waiting stretches every command's wall time.
+# what ehlo adds to that (ehlo against floor+deps), in medians of wall and
+# CPU time; with the ehlo-path rows, also what ehlo's probe path and its
+# command line each add. CPU is the steadier measure: when the machine is
+# busy, waiting stretches every command's wall time.
 linking() {
 	"$PY" - "$1" <<'EOF'
 import json, os, statistics, sys
