@@ -663,37 +663,56 @@ func (c *Client) writeData(ctx context.Context, size int64, write func(io.Writer
 // so a 100 MB attachment does not sit in memory as transcript entries.
 const bodyRecordLimit = 64 << 10
 
-// dataSink writes message data to the connection: recorded up to the last
-// line ending within budget, unrecorded after.
+// dataSink writes message data to the connection, recording the first
+// budget bytes of it and then the rest of the line under way, so that the
+// transcript never stops inside a line; past that, it writes unrecorded.
 type dataSink struct {
 	ctx     context.Context
 	conn    *wire.Conn
-	budget  int
+	budget  int   // bytes still to record; 0: finishing the line under way; -1: done
 	record  bool  // record whatever comes now (the final ".")
 	skipped int64 // bytes sent unrecorded
 }
 
 func (d *dataSink) Write(p []byte) (int, error) {
-	if d.record {
-		return d.raw(p)
-	}
-	head := 0
-	if d.budget > 0 {
-		n := min(len(p), d.budget)
-		head = bytes.LastIndexByte(p[:n], '\n') + 1
-		d.budget -= n
-		if head < n {
-			d.budget = 0 // recording ends at a line ending, never inside a line
-		}
+	head := len(p)
+	if !d.record {
+		head = d.recordable(p)
 	}
 	if _, err := d.raw(p[:head]); err != nil {
 		return 0, err
+	}
+	if head == len(p) {
+		return len(p), nil
 	}
 	if err := d.conn.WriteUnrecorded(d.ctx, p[head:]); err != nil {
 		return head, err
 	}
 	d.skipped += int64(len(p) - head)
 	return len(p), nil
+}
+
+// recordable says how much of p, the next data written, goes into the
+// transcript, and spends the budget.
+func (d *dataSink) recordable(p []byte) int {
+	if d.budget < 0 {
+		return 0
+	}
+	n := min(len(p), d.budget)
+	d.budget -= n
+	if d.budget > 0 {
+		return n // all of p, within the budget
+	}
+	if n > 0 && p[n-1] == '\n' {
+		d.budget = -1 // spent at a line ending
+		return n
+	}
+	end := bytes.IndexByte(p[n:], '\n')
+	if end < 0 {
+		return len(p) // the line goes on in the next write
+	}
+	d.budget = -1
+	return n + end + 1
 }
 
 func (d *dataSink) raw(p []byte) (int, error) {

@@ -6,6 +6,7 @@ import (
 	"encoding/base64"
 	"encoding/json"
 	"errors"
+	"fmt"
 	"mime"
 	"net"
 	"net/mail"
@@ -358,5 +359,62 @@ func TestSendInterruptedSaysSo(t *testing.T) {
 		if got := Explain(unanswered); !strings.Contains(got, "interrupted (Ctrl-C)") || !strings.Contains(got, "may duplicate") {
 			t.Errorf("after the final dot: Explain = %q", got)
 		}
+	}
+}
+
+// TestTranscriptKeepsMessageLines: the transcript records message data whole
+// up to 64 KiB, a last line without a line ending included, and past the
+// limit stops at the end of a line, counting in a note exactly what it left
+// out.
+func TestTranscriptKeepsMessageLines(t *testing.T) {
+	line := strings.Repeat("x", 97) + "\n" // 99 bytes on the wire: never a multiple of the limit
+	for _, tc := range []struct {
+		name, body string
+		whole      bool
+	}{
+		{"no final line ending", "Hello plain", true},
+		{"8-bit, no final line ending", "first line\nHéllo", true},
+		{"over the limit", strings.Repeat(line, 2000), false},
+		{"over the limit, no final line ending", strings.Repeat(line, 2000) + "the end", false},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			sink := startSink(t, "8BITMIME")
+			m := &Message{From: addr("a@sink.test"), Text: Content{Text: tc.body}}
+			if err := m.Scan(); err != nil {
+				t.Fatal(err)
+			}
+			res := Send(context.Background(), SendConfig{Target: sink.addr, Message: m, Rcpts: []string{"b@sink.test"}}, nil)
+			if res.Err != nil {
+				t.Fatal(res.Err)
+			}
+			client := res.Transcript.Bytes(wire.Client)
+			_, data, _ := bytes.Cut(client, []byte("DATA\r\n"))
+			end := bytes.Index(data, []byte("\r\n.\r\n"))
+			if end < 0 {
+				t.Fatalf("no end of data in the transcript: %q", client[max(0, len(client)-200):])
+			}
+			data = data[:end+2]
+			var skipped int
+			for _, e := range res.Transcript.Entries() {
+				if e.Dir == wire.Note && bytes.Contains(e.Data, []byte("not recorded")) {
+					if _, err := fmt.Sscanf(string(e.Data), "message data: %d more bytes", &skipped); err != nil {
+						t.Fatalf("note %q: %v", e.Data, err)
+					}
+				}
+			}
+			last := tc.body[strings.LastIndexByte(tc.body, '\n')+1:]
+			if tc.whole {
+				if skipped != 0 || !bytes.HasSuffix(data, []byte(last+"\r\n")) {
+					t.Errorf("a %d-byte message: %d bytes left out of the transcript, which ends %q", len(data), skipped, data[max(0, len(data)-40):])
+				}
+				return
+			}
+			if len(data) < 64<<10 || len(data) > 64<<10+len(line)+1 {
+				t.Errorf("recorded %d bytes of data, want the first 64 KiB to the end of a line", len(data))
+			}
+			if got := sink.sizes(); len(got) != 1 || int64(len(data)+skipped) != got[0] {
+				t.Errorf("recorded %d + left out %d bytes; the server received %v", len(data), skipped, got)
+			}
+		})
 	}
 }
