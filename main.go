@@ -91,6 +91,10 @@ func handleError(w io.Writer, styles fang.Styles, err error) {
 	if errors.As(err, &e) && e.quiet {
 		return
 	}
+	// fang's error style capitalises the first word, turning "--quit-after"
+	// into "--Quit-After" and "lesson.ehlo:9" into "Lesson.ehlo:9": print
+	// messages as written.
+	styles.ErrorText = styles.ErrorText.UnsetTransform()
 	fang.DefaultErrorHandler(w, styles, err)
 }
 
@@ -131,6 +135,9 @@ func newRootFor(args []string) *cobra.Command {
 			}
 			cfg, progOpts := tui.config(opts)
 			if len(args) == 1 && !cmd.Flags().Changed("lab") {
+				if err := checkTarget(args[0]); err != nil {
+					return err
+				}
 				cfg.Target = args[0]
 				return ui.Run(cmd.Context(), cfg, progOpts...)
 			}
@@ -214,7 +221,7 @@ func (f *connFlags) register(cmd *cobra.Command) {
 	fl.BoolVar(&f.insecure, "insecure", false, "go on when the certificate does not verify (shown as UNVERIFIED)")
 	fl.BoolVar(&f.noStartTLS, "no-starttls", false, "do not upgrade with STARTTLS")
 	fl.StringVar(&f.ca, "ca", "", "trust the CA certificates in this PEM file")
-	fl.StringVar(&f.serverName, "servername", "", "TLS server name to send (SNI) and verify; default: the target's host")
+	fl.StringVar(&f.serverName, "servername", "", "server name to send in TLS (SNI) and to verify; default: the target's host")
 	fl.StringVar(&f.helo, "helo", client.DefaultHelo, "name to send with EHLO/HELO")
 	fl.DurationVar(&f.timeout, "timeout", 30*time.Second, "deadline for each exchange")
 }
@@ -222,6 +229,9 @@ func (f *connFlags) register(cmd *cobra.Command) {
 func (f *connFlags) options() (client.Options, error) {
 	opts := client.Options{ImplicitTLS: f.tls, NoStartTLS: f.noStartTLS, Insecure: f.insecure,
 		ServerName: f.serverName, Helo: f.helo, Timeout: f.timeout}
+	if f.timeout <= 0 {
+		return opts, usageErr(fmt.Errorf("--timeout %v: give a duration above zero, such as 30s: every exchange has a deadline", f.timeout))
+	}
 	if f.ca != "" {
 		pool, err := client.LoadCA(f.ca)
 		if err != nil {
@@ -230,6 +240,15 @@ func (f *connFlags) options() (client.Options, error) {
 		opts.RootCAs = pool
 	}
 	return opts, nil
+}
+
+// checkTarget rejects, as a usage error, a TARGET that names no host and
+// port (wire.ParseTarget).
+func checkTarget(target string) error {
+	if _, _, err := wire.ParseTarget(target); err != nil {
+		return usageErr(errors.New(strings.TrimPrefix(err.Error(), "wire: ")))
+	}
+	return nil
 }
 
 func newProbe() *cobra.Command {
@@ -254,6 +273,9 @@ func newProbe() *cobra.Command {
 			}
 			jobs := make([]client.Job, 0, len(args))
 			for _, t := range args {
+				if err := checkTarget(t); err != nil && !inLab {
+					return err
+				}
 				jobs = append(jobs, client.Job{Target: t, Options: opts})
 			}
 			if inLab {
@@ -438,8 +460,8 @@ func newDoctor() *cobra.Command {
 	fl := cmd.Flags()
 	fl.StringVar(&f.user, "user", "", "sign in as this user (password from --password-stdin or $EHLO_PASSWORD)")
 	fl.BoolVar(&f.passwordStdin, "password-stdin", false, "read the password from the first line of standard input")
-	fl.StringVar(&f.from, "from", "", "MAIL FROM address to test")
-	fl.StringSliceVar(&f.to, "to", nil, "RCPT TO address to test (repeat for several)")
+	fl.StringVar(&f.from, "from", "", "sender address to test (MAIL FROM)")
+	fl.StringSliceVar(&f.to, "to", nil, "recipient address to test (RCPT TO; repeat for several)")
 	fl.BoolVar(&f.send, "send", false, "send a small test message (Subject: ehlo doctor test) instead of RSET after RCPT")
 	fl.BoolVar(&f.asJSON, "json", false, "print JSON: target, findings, timing, transcript")
 	fl.BoolVar(&f.trace, "transcript", false, "also print the exchange as C:/S: lines (credentials redacted)")
@@ -973,6 +995,9 @@ func runScript(cmd *cobra.Command, args []string, opts client.Options, inLab boo
 	}
 	switch {
 	case len(args) == 2:
+		if err := checkTarget(args[1]); err != nil {
+			return err
+		}
 		cfg.Target = args[1]
 	case inLab || s.Lab != "":
 		l, err := lab.Start(lab.Config{})

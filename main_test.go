@@ -157,3 +157,26 @@ func TestFangKeepsWhatEachRootReaches(t *testing.T) {
 		}
 	}
 }
+
+// TestErrorsPrintedAsWritten: an error names flags and files as the user
+// typed them; fang's styling must not capitalise them.
+func TestErrorsPrintedAsWritten(t *testing.T) {
+	for _, tc := range []struct {
+		args []string
+		want string
+	}{
+		{[]string{"send", "--lab", "--quit-after", "data"}, `--quit-after "data"`},
+		{[]string{"probe", "--timeout", "0", "127.0.0.1:1"}, "--timeout 0s: give a duration above zero"},
+		{[]string{"probe", "127.0.0.1:99999"}, `bad target "127.0.0.1:99999": bad port "99999"`},
+	} {
+		root := newRootFor(tc.args)
+		var out, errOut bytes.Buffer
+		root.SetOut(&out)
+		root.SetErr(&errOut)
+		root.SetArgs(tc.args)
+		err := fang.Execute(context.Background(), root, fangOptions(root)...)
+		if err == nil || exitCode(err) != exitUsage || !strings.Contains(errOut.String(), tc.want) {
+			t.Errorf("%v: %v, stderr:\n%s\nwant a usage error holding %q", tc.args, err, errOut.String(), tc.want)
+		}
+	}
+}
