@@ -245,6 +245,9 @@ func (d *doctor) connectPlain(ctx context.Context) bool {
 	plainCh := make(chan attempt, 1)
 	go func() { plainCh <- d.greet(pctx, first) }()
 	wait := d.greetingWait()
+	if t := d.timeout() / 2; t < wait {
+		wait = t // leave implicit TLS its try before the plaintext wait ends
+	}
 	timer := time.NewTimer(wait)
 	select {
 	case a := <-plainCh:
@@ -289,6 +292,9 @@ func (d *doctor) race(ctx context.Context, first attempt, plainCh chan attempt, 
 			tlsErr = b.err
 			d.t.Note("ehlo doctor: implicit TLS did not work either (" + detail(b.err) + ")")
 		}
+	}
+	if first.c != nil {
+		d.address = first.c.Conn().Addr()
 	}
 	return d.noGreeting(plain, tlsErr)
 }

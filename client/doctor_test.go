@@ -457,3 +457,20 @@ func TestWriteDoctor(t *testing.T) {
 		t.Errorf("escape or block character in ASCII output:\n%s", text)
 	}
 }
+
+// TestDoctorShortTimeoutStillTriesTLS: with --timeout under the greeting
+// wait, a silent port still gets its implicit-TLS attempt before the
+// verdict, instead of being called an implicit-TLS port on no evidence.
+func TestDoctorShortTimeoutStillTriesTLS(t *testing.T) {
+	addr := fakeServer(t, func(_ int, _ net.Conn, r *bufio.Reader) {
+		r.ReadByte() // silent in plaintext and in TLS, until the client goes
+	})
+	r := Doctor(context.Background(), DoctorConfig{Target: addr, Options: Options{Timeout: 300 * time.Millisecond}})
+	wantFirst(t, r, "no-greeting")
+	if ev := strings.Join(r.Findings[0].Evidence, "\n"); !strings.Contains(ev, "retried with implicit TLS") {
+		t.Errorf("evidence %s", ev)
+	}
+	if r.Address == "" {
+		t.Errorf("no address, though the connection was made")
+	}
+}
