@@ -12,6 +12,7 @@ import (
 	"errors"
 	"fmt"
 	"os"
+	"strings"
 	"time"
 
 	"github.com/ehlo-sh/ehlo/session"
@@ -88,7 +89,13 @@ type StepError struct {
 	Err  error
 }
 
-func (e *StepError) Error() string { return e.Step + ": " + e.Err.Error() }
+func (e *StepError) Error() string {
+	msg := e.Err.Error()
+	if strings.HasPrefix(msg, e.Step+" ") { // "AUTH refused: ...", not "AUTH: AUTH refused: ..."
+		return msg
+	}
+	return e.Step + ": " + msg
+}
 func (e *StepError) Unwrap() error { return e.Err }
 
 // UnansweredError reports that a message's final "." went out and no reply

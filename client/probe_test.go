@@ -5,11 +5,13 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
+	"net"
 	"strings"
 	"testing"
 	"time"
 
 	"github.com/ehlo-sh/ehlo/lab"
+	"github.com/ehlo-sh/ehlo/session"
 	"github.com/ehlo-sh/ehlo/wire"
 )
 
@@ -193,8 +195,46 @@ func TestProbeNameMismatch(t *testing.T) {
 	j := labJob(t, l, "submission")
 	j.Options.ServerName = "smtp.example.org"
 	r := Probe(context.Background(), j.Target, j.Options)
-	if msg := Explain(r.Err); !strings.Contains(msg, "name mismatch") || !strings.Contains(msg, "smtp.example.org") {
-		t.Errorf("explanation: %s", msg)
+	if msg := Explain(r.Err); !strings.Contains(msg, "name mismatch") || !strings.Contains(msg, "smtp.example.org") ||
+		!strings.Contains(msg, "--servername") || strings.Contains(msg, "--ca") {
+		t.Errorf("explanation: %s; want the mismatch and --servername as the fix (--ca cannot fix a name)", msg)
+	}
+}
+
+// TestExplainConnectFailures: why a connection could not be made, in words
+// a user can act on, without the dial's internals.
+func TestExplainConnectFailures(t *testing.T) {
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	closed := ln.Addr().String()
+	ln.Close()
+	refused := Probe(context.Background(), closed, Options{Timeout: 5 * time.Second}).Err
+	noHost := &StepError{Step: StepConnect, Err: &wire.DialError{Target: "nosuchhost.invalid:25",
+		Err: &net.OpError{Op: "dial", Net: "tcp", Err: &net.DNSError{Err: "no such host", Name: "nosuchhost.invalid", IsNotFound: true}}}}
+	for _, tc := range []struct {
+		err  error
+		want string
+	}{
+		{refused, "connect: connection refused: nothing listens on " + closed + " (a wrong port, or the server is down)"},
+		{noHost, `connect: no such host "nosuchhost.invalid"`},
+	} {
+		if got := Explain(tc.err); !strings.HasPrefix(got, tc.want) || strings.Contains(got, "wire:") {
+			t.Errorf("Explain(%v) = %q, want it to start %q", tc.err, got, tc.want)
+		}
+	}
+}
+
+// TestStepErrorSaysTheStepOnce: "AUTH refused: 535 ...", not
+// "AUTH: AUTH refused: 535 ...".
+func TestStepErrorSaysTheStepOnce(t *testing.T) {
+	r := session.Reply{Code: 535, Lines: []string{"authentication failed"}}
+	if got := stepErr(StepAuth, &RefusedError{Command: "AUTH", Reply: r}).Error(); got != "AUTH refused: 535 authentication failed" {
+		t.Errorf("got %q", got)
+	}
+	if got := stepErr(StepGreeting, errors.New("closed")).Error(); got != "greeting: closed" {
+		t.Errorf("got %q", got)
 	}
 }
 

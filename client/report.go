@@ -6,7 +6,10 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"net"
+	"os"
 	"strings"
+	"syscall"
 	"time"
 
 	"github.com/ehlo-sh/ehlo/session"
@@ -226,15 +229,59 @@ func Explain(err error) string {
 	case errors.As(err, &plain):
 		return "the server answered in plaintext where TLS was expected: this port speaks STARTTLS or plain SMTP, not implicit TLS (drop --tls, or use port 465 for implicit TLS)"
 	case errors.As(err, &ver):
-		return "the certificate did not verify: " + ExplainVerify(ver.Err) + " (use --ca FILE to trust a private CA, or --insecure to look anyway)"
+		return "the certificate did not verify: " + ExplainVerify(ver.Err) + verifyHint(ver.Err)
+	case explainDial(err) != "" && isStep(err, StepConnect):
+		return "connect: " + explainDial(err)
+	case explainDial(err) != "":
+		return explainDial(err)
 	case errors.As(err, &to) && isStep(err, StepGreeting):
-		return fmt.Sprintf("%s: no greeting; this port may expect implicit TLS, as 465 does (try --tls)", err)
+		return fmt.Sprintf("greeting: timed out after %v: no greeting; this port may expect implicit TLS, as 465 does (try --tls)", to.After)
 	case errors.Is(err, context.Canceled) && errors.As(err, &unanswered):
 		return "interrupted (Ctrl-C) while waiting for the reply to the final \".\": the message may still be delivered, so sending it again may duplicate it"
 	case errors.Is(err, context.Canceled):
 		return "interrupted (Ctrl-C)" + atStep(err) + "; the connection was closed there"
 	}
 	return err.Error()
+}
+
+// verifyHint says how to get past a verification failure: the flag that
+// fixes its cause, or --insecure to look anyway.
+func verifyHint(err error) string {
+	var hn x509.HostnameError
+	if errors.As(err, &hn) {
+		return " (give the name the certificate covers: the target's host, or --servername NAME; or --insecure to look anyway)"
+	}
+	return " (use --ca FILE to trust a private CA, or --insecure to look anyway)"
+}
+
+// explainDial says in words why a connection could not be made, or ""
+// when the cause is none of the usual ones.
+func explainDial(err error) string {
+	var (
+		dial *wire.DialError
+		dns  *net.DNSError
+		op   *net.OpError
+	)
+	if !errors.As(err, &dial) {
+		return ""
+	}
+	addr := "there"
+	if errors.As(err, &op) && op.Addr != nil {
+		addr = "on " + op.Addr.String()
+	}
+	switch {
+	case errors.As(err, &dns) && dns.IsNotFound:
+		return fmt.Sprintf("no such host %q (check the name)", clean(dns.Name))
+	case errors.As(err, &dns):
+		return fmt.Sprintf("could not look up %q: %s", clean(dns.Name), clean(dns.Err))
+	case errors.Is(err, syscall.ECONNREFUSED):
+		return "connection refused: nothing listens " + addr + " (a wrong port, or the server is down)"
+	case errors.Is(err, syscall.EHOSTUNREACH), errors.Is(err, syscall.ENETUNREACH):
+		return "no route to " + clean(dial.Target) + " (a wrong address, or no network)"
+	case errors.Is(err, os.ErrDeadlineExceeded), errors.Is(err, context.DeadlineExceeded):
+		return "no answer from " + clean(dial.Target) + " in time: the host is down, or a firewall drops the packets (outgoing port 25 is often blocked by ISPs and cloud providers)"
+	}
+	return ""
 }
 
 // atStep names the step err stopped, as " at STEP", or "".

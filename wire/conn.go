@@ -4,7 +4,6 @@ import (
 	"bufio"
 	"context"
 	"crypto/tls"
-	"fmt"
 	"net"
 	"sync"
 )
@@ -58,7 +57,7 @@ func Dial(ctx context.Context, target string, opts Options) (*Conn, error) {
 	d := net.Dialer{Timeout: opts.DialTimeout}
 	nc, err := d.DialContext(ctx, "tcp", net.JoinHostPort(host, port))
 	if err != nil {
-		return nil, fmt.Errorf("wire: dial %s: %w", target, err)
+		return nil, &DialError{Target: target, Err: err}
 	}
 	c := NewConn(nc, opts)
 	c.Note("connected to " + c.Addr())

@@ -25,6 +25,20 @@ type wireError interface {
 	wire()
 }
 
+// DialError reports a connection that could not be made: the resolver's or
+// the dialer's error (an unknown host, a refused connection, no route).
+type DialError struct {
+	Target string
+	Err    error
+}
+
+func (e *DialError) Error() string { return fmt.Sprintf("wire: dial %s: %v", e.Target, e.Err) }
+
+// Unwrap returns the resolver's or the dialer's error.
+func (e *DialError) Unwrap() error { return e.Err }
+
+func (*DialError) wire() {}
+
 // ProtocolError reports a line that breaks reply framing (RFC 5321 section
 // 4.2): it does not start with three digits followed by SP, '-' or the end of
 // the line. The bad line has been consumed, so the next read starts after it.
