@@ -78,6 +78,7 @@ func TestSendExitCodes(t *testing.T) {
 		{[]string{"send", "--lab", "--auth", "GSSAPI"}, exitUsage, "--auth"},
 		{[]string{"send", "--lab", "--header", "X-A: b\r\nBcc: c@example.org"}, exitUsage, "CR, LF or NUL"},
 		{[]string{"send", "--lab", "--body", "-", "--password-stdin"}, exitUsage, "standard input"},
+		{[]string{"send", "--lab", "--user", "u", "--password-stdin"}, exitUsage, "standard input held no password"},
 	}
 	for _, tt := range tests {
 		code, _, errOut := run(t, tt.args...)
@@ -211,6 +212,36 @@ func TestRunScriptVarsFromEnvironment(t *testing.T) {
 	code, out, errOut := run(t, "run", script)
 	if code != 0 || !strings.Contains(out, "C: AUTH PLAIN {{ir}}") || strings.Contains(out, "AGFsaWNl") {
 		t.Errorf("exit %d: %s\n%s", code, errOut, out)
+	}
+}
+
+// TestSendTranscriptFileIsPrivate: --transcript leaves the file readable by
+// its owner alone, also when it existed with a wider mode.
+func TestSendTranscriptFileIsPrivate(t *testing.T) {
+	path := sendTempFile(t, "t.txt", "old")
+	if err := os.Chmod(path, 0o644); err != nil {
+		t.Fatal(err)
+	}
+	if code, _, errOut := run(t, "send", "--lab", "--quit-after", "rcpt", "--transcript", path); code != 0 {
+		t.Fatalf("exit %d: %s", code, errOut)
+	}
+	fi, err := os.Stat(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if fi.Mode().Perm() != 0o600 {
+		t.Errorf("transcript file mode %v, want 0600", fi.Mode().Perm())
+	}
+}
+
+// TestRunNamesTheDocumentedPasswordVariable: a script's {{password}} with
+// nothing to fill it names EHLO_PASSWORD, the variable the help documents.
+func TestRunNamesTheDocumentedPasswordVariable(t *testing.T) {
+	t.Setenv("EHLO_PASSWORD", "")
+	script := sendTempFile(t, "p.ehlo", "# target: 127.0.0.1:1\nEHLO x\nexpect 250\n:auth LOGIN u\n")
+	code, _, errOut := run(t, "run", script)
+	if code != exitUsage || !strings.Contains(errOut, "{{password}} (or set EHLO_PASSWORD)") {
+		t.Errorf("exit %d: %s", code, errOut)
 	}
 }
 

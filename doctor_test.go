@@ -160,6 +160,8 @@ func TestDoctorUsage(t *testing.T) {
 		{[]string{"doctor", "a", "b"}, "needs one TARGET"},
 		{[]string{"doctor", "x", "--user", "u"}, "needs a password"},
 		{[]string{"doctor", "x", "--password-stdin"}, "needs --user"},
+		{[]string{"doctor", "x", "--user", "u", "--password-stdin"}, "standard input held no password"},
+		{[]string{"doctor", "x", "--timeout", "0"}, "--timeout 0s"},
 		{[]string{"doctor", "x", "--to", "b@x"}, "--to needs --from"},
 		{[]string{"doctor", "x", "--from", "a@x", "--send"}, "--send needs"},
 		{[]string{"doctor", "--lab", "nowhere"}, "no endpoint"},

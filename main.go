@@ -520,8 +520,8 @@ func (f *doctorFlags) config(cmd *cobra.Command) (client.DoctorConfig, error) {
 	case f.passwordStdin && f.user == "":
 		return cfg, usageErr(errors.New("--password-stdin needs --user"))
 	case f.passwordStdin:
-		if cfg.Password, err = client.ReadSecretLine(cmd.InOrStdin()); err != nil {
-			return cfg, usageErr(fmt.Errorf("--password-stdin: %w", err))
+		if cfg.Password, err = passwordFromStdin(cmd); err != nil {
+			return cfg, err
 		}
 	case f.user != "":
 		cfg.Password = os.Getenv("EHLO_PASSWORD")
@@ -803,17 +803,26 @@ func (f *sendFlags) password(cmd *cobra.Command) (string, error) {
 		}
 		return "", nil
 	case f.passwordStdin:
-		pw, err := client.ReadSecretLine(cmd.InOrStdin())
-		if err != nil {
-			return "", usageErr(fmt.Errorf("--password-stdin: %w", err))
-		}
-		return pw, nil
+		return passwordFromStdin(cmd)
 	case f.labPassword != "":
 		return f.labPassword, nil
 	case os.Getenv("EHLO_PASSWORD") != "":
 		return os.Getenv("EHLO_PASSWORD"), nil
 	}
 	return askSecret(cmd, "password for "+f.user)
+}
+
+// passwordFromStdin reads the line --password-stdin promises; an empty one
+// is a usage error, not a password.
+func passwordFromStdin(cmd *cobra.Command) (string, error) {
+	pw, err := client.ReadSecretLine(cmd.InOrStdin())
+	switch {
+	case err != nil:
+		return "", usageErr(fmt.Errorf("--password-stdin: %w", err))
+	case pw == "":
+		return "", usageErr(errors.New("--password-stdin: standard input held no password (its first line is empty)"))
+	}
+	return pw, nil
 }
 
 // askSecret asks on the terminal without echo; without a terminal it is a
@@ -869,6 +878,10 @@ func followTranscript(tr *wire.Transcript, out io.Writer, path string, show bool
 	if path != "" {
 		file, err := os.OpenFile(path, os.O_WRONLY|os.O_CREATE|os.O_TRUNC, 0o600)
 		if err != nil {
+			return stop, fmt.Errorf("transcript file: %w", err)
+		}
+		if err := file.Chmod(0o600); err != nil { // an existing file keeps its mode otherwise
+			file.Close()
 			return stop, fmt.Errorf("transcript file: %w", err)
 		}
 		el := &client.DataElider{Max: 40}
@@ -1064,6 +1077,9 @@ func scriptVars(cmd *cobra.Command, s *client.Script, vars map[string]string) er
 		case name == "password" && os.Getenv("EHLO_PASSWORD") != "":
 			vars[name] = os.Getenv("EHLO_PASSWORD")
 		default:
+			if name == "password" {
+				env = "EHLO_PASSWORD" // the documented one; EHLO_VAR_PASSWORD works too
+			}
 			v, err := askSecret(cmd, fmt.Sprintf("{{%s}} (or set %s)", name, env))
 			if err != nil {
 				return err
