@@ -276,3 +276,23 @@ func mimeAttachment(t *testing.T, data []byte, filename string) []byte {
 		return b
 	}
 }
+
+// TestReadmeRunExample: the script in the README's `ehlo run` section runs,
+// every expect met, once its target line points at the lab.
+func TestReadmeRunExample(t *testing.T) {
+	readme, err := os.ReadFile("README.md")
+	if err != nil {
+		t.Fatal(err)
+	}
+	_, section, _ := strings.Cut(string(readme), "### `ehlo run")
+	_, block, _ := strings.Cut(section, "```\n")
+	block, _, ok := strings.Cut(block, "```\n")
+	if !ok || !strings.Contains(block, "# target: smtp.example.org:587\n") {
+		t.Fatalf("no script with a target line in the README's run section:\n%s", block)
+	}
+	script := sendTempFile(t, "readme.ehlo", strings.Replace(block, "# target: smtp.example.org:587\n", "# lab: submission\n", 1))
+	code, out, errOut := run(t, "run", script)
+	if code != 0 || !strings.Contains(out, "10 expectations met") {
+		t.Errorf("exit %d: %s\n%s", code, errOut, out)
+	}
+}
