@@ -138,8 +138,11 @@ func newRootFor(args []string) *cobra.Command {
 				if err := checkTarget(args[0]); err != nil {
 					return err
 				}
+				if err := notACommand(cmd, args[0]); err != nil {
+					return err
+				}
 				cfg.Target = args[0]
-				return ui.Run(cmd.Context(), cfg, progOpts...)
+				return explorerErr(ui.Run(cmd.Context(), cfg, progOpts...))
 			}
 			if len(args) == 1 {
 				return usageErr(errors.New("give a TARGET or --lab, not both"))
@@ -150,9 +153,10 @@ func newRootFor(args []string) *cobra.Command {
 			}
 			defer l.Close()
 			cfg.Lab, cfg.Endpoint = l, onEndpoint
-			return ui.Run(cmd.Context(), cfg, progOpts...)
+			return explorerErr(ui.Run(cmd.Context(), cfg, progOpts...))
 		},
 	}
+	root.SuggestionsMinimumDistance = 2 // for notACommand; cobra sets it only on its own path
 	root.SetFlagErrorFunc(func(_ *cobra.Command, err error) error { return usageErr(err) })
 	root.Args = func(cmd *cobra.Command, args []string) error {
 		if err := cobra.MaximumNArgs(1)(cmd, args); err != nil {
@@ -240,6 +244,28 @@ func (f *connFlags) options() (client.Options, error) {
 		opts.RootCAs = pool
 	}
 	return opts, nil
+}
+
+// notACommand rejects a TARGET that looks like a mistyped command ("prbe"):
+// a bare word close to a command's name. A host of that name can still be
+// explored with its port ("prbe:25").
+func notACommand(root *cobra.Command, target string) error {
+	if strings.ContainsAny(target, ".:[") {
+		return nil
+	}
+	if near := root.SuggestionsFor(target); len(near) > 0 {
+		return usageErr(fmt.Errorf("unknown command %q: did you mean %q? (to explore a host of that name, give its port: %s:25)", target, near[0], target))
+	}
+	return nil
+}
+
+// explorerErr explains the explorer's failure to find a terminal.
+func explorerErr(err error) error {
+	var pe *os.PathError
+	if errors.As(err, &pe) && pe.Path == "/dev/tty" {
+		return usageErr(errors.New("the explorer needs a terminal, and there is none here; from scripts, use ehlo probe, send, doctor or run"))
+	}
+	return err
 }
 
 // checkTarget rejects, as a usage error, a TARGET that names no host and

@@ -4,8 +4,11 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
+	"errors"
 	"fmt"
+	"os"
 	"strings"
+	"syscall"
 	"testing"
 
 	"charm.land/fang/v2"
@@ -87,6 +90,7 @@ func TestExitCodes(t *testing.T) {
 		{[]string{"probe", "--lab", "nowhere"}, exitUsage, "no endpoint"},
 		{[]string{"probe", "--ca", "/does/not/exist", "x"}, exitUsage, "CA file"},
 		{[]string{"probe", "--timeout", "2s", "127.0.0.1:1"}, exitFailed, "127.0.0.1:1: connect"},
+		{[]string{"prbe"}, exitUsage, `unknown command "prbe": did you mean "probe"?`},
 	}
 	for _, tt := range tests {
 		code, _, errOut := run(t, tt.args...)
@@ -178,5 +182,19 @@ func TestErrorsPrintedAsWritten(t *testing.T) {
 		if err == nil || exitCode(err) != exitUsage || !strings.Contains(errOut.String(), tc.want) {
 			t.Errorf("%v: %v, stderr:\n%s\nwant a usage error holding %q", tc.args, err, errOut.String(), tc.want)
 		}
+	}
+}
+
+// TestExplorerWithoutTerminal: with no terminal to draw on, the explorer
+// says so and points at the commands for scripts, instead of Bubble Tea's
+// error about /dev/tty.
+func TestExplorerWithoutTerminal(t *testing.T) {
+	noTTY := fmt.Errorf("bubbletea: error opening TTY: %w", &os.PathError{Op: "open", Path: "/dev/tty", Err: syscall.ENXIO})
+	err := explorerErr(noTTY)
+	if exitCode(err) != exitUsage || !strings.Contains(err.Error(), "the explorer needs a terminal") || !strings.Contains(err.Error(), "ehlo probe") {
+		t.Errorf("got %v", err)
+	}
+	if other := errors.New("boom"); explorerErr(other) != other {
+		t.Errorf("another error was changed")
 	}
 }
