@@ -319,6 +319,15 @@ func newProbe() *cobra.Command {
 				return usageErr(errors.New("probe needs at least one TARGET (or --lab)"))
 			}
 			results := client.ProbeAll(cmd.Context(), jobs, parallel)
+			if inLab { // name each result by the endpoint asked for, not its loopback port
+				names := args
+				if len(names) == 0 {
+					names = []string{"submission"}
+				}
+				for i, name := range names {
+					results[i].Target = "lab " + name
+				}
+			}
 			return printProbes(cmd.OutOrStdout(), cmd.ErrOrStderr(), results, asJSON, transcript)
 		},
 	}

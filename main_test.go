@@ -68,14 +68,26 @@ func TestProbeLabSeveralEndpointsIsAnArray(t *testing.T) {
 		t.Fatalf("exit %d: %s", code, errOut)
 	}
 	var got []struct {
-		ImplicitTLS bool   `json:"implicit_tls"`
-		Error       string `json:"error"`
+		Target      string           `json:"target"`
+		ImplicitTLS bool             `json:"implicit_tls"`
+		Error       string           `json:"error"`
+		Diff        *json.RawMessage `json:"diff"`
 	}
 	if err := json.Unmarshal([]byte(out), &got); err != nil {
 		t.Fatal(err)
 	}
 	if len(got) != 3 || !got[1].ImplicitTLS || got[0].ImplicitTLS {
-		t.Errorf("results: %+v", got)
+		t.Fatalf("results: %+v", got)
+	}
+	for i, name := range []string{"lab mx", "lab smtps", "lab legacy"} {
+		if got[i].Target != name {
+			t.Errorf("result %d is for %q, want %q", i, got[i].Target, name)
+		}
+	}
+	// every key in every result, "diff" as null where there is none (smtps:
+	// implicit TLS; legacy: no STARTTLS), as the README's schema has it
+	if !strings.Contains(out, `"diff": null`) || strings.Count(out, `"diff":`) != 3 {
+		t.Errorf("diff keys:\n%s", out)
 	}
 }
 

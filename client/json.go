@@ -16,7 +16,7 @@ type ProbeJSON struct {
 	Greeting    *ReplyJSON  `json:"greeting"`
 	EHLO        []HelloJSON `json:"ehlo"`
 	TLS         *TLSJSON    `json:"tls"`
-	Diff        *DiffJSON   `json:"diff,omitempty"`
+	Diff        *DiffJSON   `json:"diff"` // null without both EHLOs, or with implicit TLS
 	Error       string      `json:"error"`
 	Transcript  []EntryJSON `json:"transcript,omitempty"`
 }
