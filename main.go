@@ -121,8 +121,8 @@ func newRootFor(args []string) *cobra.Command {
 	root := &cobra.Command{
 		Use:   "ehlo [TARGET]",
 		Short: "Explore SMTP sessions: every command, every reply, explained",
-		Long: "ehlo opens a raw connection to an SMTP server and shows, live, every command you type and every\n" +
-			"reply the server gives, what it advertises before and after STARTTLS, and its certificate.\n" +
+		Long: "ehlo opens a raw connection to an SMTP server and shows, live, every command you type and every " +
+			"reply the server gives, what it advertises before and after STARTTLS, and its certificate. " +
 			"With no TARGET it opens on the built-in sandbox server (no network needed).",
 		Example: "  ehlo                        # the built-in lab, like Gmail's 587\n" +
 			"  ehlo --lab legacy           # another lab endpoint: mx, submission, smtps, legacy\n" +
@@ -286,9 +286,9 @@ func newProbe() *cobra.Command {
 	cmd := &cobra.Command{
 		Use:   "probe [flags] TARGET...",
 		Short: "Show what servers advertise before and after STARTTLS",
-		Long: "probe connects, reads the greeting, sends EHLO (HELO if refused), upgrades with STARTTLS when\n" +
-			"offered, sends EHLO again and quits. It prints the capabilities before and after TLS, what\n" +
-			"appeared or vanished, and the certificate. TARGET is host, host:port, [v6]:port or a bare IPv6\n" +
+		Long: "probe connects, reads the greeting, sends EHLO (HELO if refused), upgrades with STARTTLS when " +
+			"offered, sends EHLO again and quits. It prints the capabilities before and after TLS, what " +
+			"appeared or vanished, and the certificate. TARGET is host, host:port, [v6]:port or a bare IPv6 " +
 			"address; the port defaults to 25, and 465 means implicit TLS.",
 		Example: "  ehlo probe --lab\n  ehlo probe --lab --json mx submission smtps legacy\n" +
 			"  ehlo probe smtp.gmail.com:587 --transcript\n  ehlo probe 127.0.0.1:1587 --ca /tmp/lab-ca.pem",
@@ -412,8 +412,8 @@ func newLab() *cobra.Command {
 	cmd := &cobra.Command{
 		Use:   "lab",
 		Short: "Run the built-in sandbox SMTP server in the foreground",
-		Long: "lab runs four loopback SMTP endpoints that reproduce real-world cases: mx (STARTTLS, no AUTH,\n" +
-			"relay denied), submission (like Gmail's 587: AUTH only after STARTTLS), smtps (implicit TLS) and\n" +
+		Long: "lab runs four loopback SMTP endpoints that reproduce real-world cases: mx (STARTTLS, no AUTH, " +
+			"relay denied), submission (like Gmail's 587: AUTH only after STARTTLS), smtps (implicit TLS) and " +
 			"legacy (AUTH in the clear). Its CA is made fresh at start. Port 0 picks a free port.",
 		Example: "  ehlo lab --ca-out /tmp/lab-ca.pem\n  ehlo probe 127.0.0.1:1587 --ca /tmp/lab-ca.pem",
 		Args:    cobra.NoArgs,
@@ -478,11 +478,11 @@ func newDoctor() *cobra.Command {
 	cmd := &cobra.Command{
 		Use:   "doctor [flags] TARGET",
 		Short: "Diagnose a server: what fails, why, and the fix",
-		Long: "doctor runs what a mail administrator would check: connect (and notice a port that wants implicit\n" +
-			"TLS, or plaintext), greeting, EHLO, STARTTLS, the certificate, EHLO again, AUTH with --user, MAIL and\n" +
-			"RCPT with --from/--to (then RSET, or a small test message with --send), QUIT. It prints numbered\n" +
-			"findings, the root cause of what fails first, each with its evidence and fix, and a timing\n" +
-			"waterfall. Finding IDs are stable (see --json). The password is read from --password-stdin or\n" +
+		Long: "doctor runs what a mail administrator would check: connect (and notice a port that wants implicit " +
+			"TLS, or plaintext), greeting, EHLO, STARTTLS, the certificate, EHLO again, AUTH with --user, MAIL and " +
+			"RCPT with --from/--to (then RSET, or a small test message with --send), QUIT. It prints numbered " +
+			"findings, the root cause of what fails first, each with its evidence and fix, and a timing " +
+			"waterfall. Finding IDs are stable (see --json). The password is read from --password-stdin or " +
 			"EHLO_PASSWORD and never printed. Exit status: 0 when no finding is an error, 1 otherwise, 2 for usage.",
 		Example: "  ehlo doctor smtp.gmail.com:587\n  ehlo doctor --lab submission\n" +
 			"  printf '%s\\n' \"$PW\" | ehlo doctor smtp.example.com:587 --user me@example.com --password-stdin\n" +
@@ -626,10 +626,10 @@ func newSend() *cobra.Command {
 	cmd := &cobra.Command{
 		Use:   "send [flags] TARGET",
 		Short: "Compose and send one message, showing every exchange",
-		Long: "send composes an RFC 5322 / MIME message (text, HTML alternative, attachments streamed from disk)\n" +
-			"and sends it: greeting, EHLO, STARTTLS, EHLO again, AUTH, MAIL (with SIZE, BODY=8BITMIME and\n" +
-			"SMTPUTF8 as needed), RCPT, DATA. It prints the exchange as C:/S: lines, credentials redacted, then\n" +
-			"each recipient's reply. Bcc goes to the envelope only. The exit status says which step failed:\n" +
+		Long: "send composes an RFC 5322 / MIME message (text, HTML alternative, attachments streamed from disk) " +
+			"and sends it: greeting, EHLO, STARTTLS, EHLO again, AUTH, MAIL (with SIZE, BODY=8BITMIME and " +
+			"SMTPUTF8 as needed), RCPT, DATA. It prints the exchange as C:/S: lines, credentials redacted, then " +
+			"each recipient's reply. Bcc goes to the envelope only. The exit status says which step failed: " +
 			"3 connect, 4 banner, 5 EHLO, 6 STARTTLS/TLS, 7 AUTH, 8 MAIL, 9 RCPT, 10 DATA, 11 after DATA.",
 		Example: "  ehlo send --lab\n" +
 			"  ehlo send --lab --to bob@lab.test --subject 'Grüße' --body @note.txt --attach report.pdf\n" +
@@ -998,12 +998,12 @@ func newRun() *cobra.Command {
 	cmd := &cobra.Command{
 		Use:   "run [flags] FILE [TARGET]",
 		Short: "Replay a session script and check every expect",
-		Long: "run replays a session script: SMTP command lines, ':auth MECH USER', message lines after DATA, and\n" +
-			"'expect CODE [TEXT]' lines that check the reply to the command before them (250, 2xx, 250|251).\n" +
-			"The target comes from TARGET, a '# target: HOST:PORT' line, or '# lab: ENDPOINT' (the built-in\n" +
-			"lab). Placeholders such as {{password}} are read from EHLO_PASSWORD or EHLO_VAR_<NAME>, else\n" +
-			"asked for on the terminal, and never shown. :save --script FILE in the explorer writes one.\n" +
-			"Exit status: 0 every expect met, 1 an expect failed, 2 a bad script or command line, 3 the\n" +
+		Long: "run replays a session script: SMTP command lines, ':auth MECH USER', message lines after DATA, and " +
+			"'expect CODE [TEXT]' lines that check the reply to the command before them (250, 2xx, 250|251). " +
+			"The target comes from TARGET, a '# target: HOST:PORT' line, or '# lab: ENDPOINT' (the built-in " +
+			"lab). Placeholders such as {{password}} are read from EHLO_PASSWORD or EHLO_VAR_<NAME>, else " +
+			"asked for on the terminal, and never shown. :save --script FILE in the explorer writes one. " +
+			"Exit status: 0 every expect met, 1 an expect failed, 2 a bad script or command line, 3 the " +
 			"session could not start or broke.",
 		Example: "  ehlo run lesson1.ehlo\n  ehlo run --lab lesson1.ehlo\n" +
 			"  EHLO_PASSWORD=... ehlo run regress.ehlo smtp.example.com:587 --transcript run.log",

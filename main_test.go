@@ -7,6 +7,7 @@ import (
 	"errors"
 	"fmt"
 	"os"
+	"os/exec"
 	"strings"
 	"syscall"
 	"testing"
@@ -208,5 +209,34 @@ func TestExplorerWithoutTerminal(t *testing.T) {
 	}
 	if other := errors.New("boom"); explorerErr(other) != other {
 		t.Errorf("another error was changed")
+	}
+}
+
+// TestHelpWrapsToTheWidth: each command's description is wrapped once, to
+// the width of the output, not broken again where the source broke it.
+func TestHelpWrapsToTheWidth(t *testing.T) {
+	bin := ehloBinary(t)
+	for _, cmd := range [][]string{{"--help"}, {"probe", "--help"}, {"lab", "--help"}, {"doctor", "--help"}, {"send", "--help"}, {"run", "--help"}} {
+		c := exec.Command(bin, cmd...)
+		c.Env = append(os.Environ(), "__FANG_TEST_WIDTH=80") // fang's width when stdout is no terminal
+		out, err := c.Output()
+		if err != nil {
+			t.Fatalf("%v: %v", cmd, err)
+		}
+		var lines []string // the first paragraph
+		for _, l := range strings.Split(string(out), "\n") {
+			if strings.TrimSpace(l) != "" {
+				lines = append(lines, l)
+			} else if len(lines) > 0 {
+				break
+			}
+		}
+		para := strings.Join(lines, "\n")
+		for i, l := range lines[:len(lines)-1] {
+			if n := len(strings.TrimSpace(l)); n < 55 || n > 78 {
+				t.Errorf("%v: description line %d is %d columns wide, want a paragraph filled to 80:\n%s", cmd, i+1, n, para)
+				break
+			}
+		}
 	}
 }
