@@ -68,7 +68,7 @@ func main() {
 // commands and the root's --version, whose build information a probe would
 // read at every start for nothing.
 func fangOptions(root *cobra.Command) []fang.Option {
-	opts := []fang.Option{fang.WithErrorHandler(handleError)}
+	opts := []fang.Option{fang.WithErrorHandler(handleError), fang.WithColorSchemeFunc(themes.HelpColors)}
 	if len(root.Commands()) == 1 {
 		opts = append(opts, fang.WithoutManpage(), fang.WithoutCompletions(), fang.WithoutVersion())
 	}

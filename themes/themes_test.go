@@ -228,3 +228,15 @@ func TestThemePickNoColorEnv(t *testing.T) {
 		}
 	}
 }
+
+// TestHelpColorsNeedNoBackground: the help's colours are chosen without
+// the terminal's background, so fang never has to ask the terminal for it.
+func TestHelpColorsNeedNoBackground(t *testing.T) {
+	cs := HelpColors(func(light, dark color.Color) color.Color {
+		t.Fatal("HelpColors asked for the background")
+		return nil
+	})
+	if cs.Title == nil || cs.Flag == nil || cs.ErrorHeader[1] == nil {
+		t.Errorf("accents missing: %+v", cs)
+	}
+}
