@@ -6,20 +6,11 @@ import (
 	"os/signal"
 	"sync"
 	"time"
-
-	"github.com/spf13/cobra"
 )
 
 // interruptAfter is how long a command runs before Ctrl-C is caught: see
 // catchInterrupt.
 const interruptAfter = 50 * time.Millisecond
-
-// defaultInterrupt reports whether the command args name leaves Ctrl-C its
-// default action throughout. A probe holds nothing to clean up.
-func defaultInterrupt(root *cobra.Command, args []string) bool {
-	cmd, _, err := root.Find(args)
-	return err == nil && cmd.Name() == "probe"
-}
 
 // catchInterrupt turns Ctrl-C into cancel, so that a command ends its
 // session cleanly and reports where it stopped; a second Ctrl-C ends the

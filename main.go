@@ -50,13 +50,9 @@ func usageErr(err error) error { return &exitError{code: exitUsage, err: err} }
 func main() {
 	args := os.Args[1:]
 	root := newRootFor(args)
-	ctx := context.Background() // never done: a probe's waits need no hook for it
-	if !defaultInterrupt(root, args) {
-		var cancel context.CancelFunc
-		ctx, cancel = context.WithCancel(ctx)
-		defer cancel()
-		defer catchInterrupt(cancel, interruptAfter, nil)()
-	}
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	defer catchInterrupt(cancel, interruptAfter, nil)()
 	err := fang.Execute(ctx, root, fangOptions(root)...)
 	if err != nil {
 		os.Exit(exitCode(err))

@@ -1,6 +1,7 @@
 package client
 
 import (
+	"bufio"
 	"bytes"
 	"context"
 	"encoding/json"
@@ -289,5 +290,33 @@ func TestProbeTranscriptOrder(t *testing.T) {
 			t.Fatalf("transcript lacks %q after offset %d:\n%s", w, at, text)
 		}
 		at += i
+	}
+}
+
+// TestProbeInterruptedKeepsWhatItLearnt: Ctrl-C on a probe stuck at a step
+// (here a server that never answers STARTTLS) reports that step and keeps
+// what came before it, for the report to show where the server hung.
+func TestProbeInterruptedKeepsWhatItLearnt(t *testing.T) {
+	ctx, cancel := context.WithCancel(t.Context())
+	defer cancel()
+	addr := fakeServer(t, func(_ int, c net.Conn, r *bufio.Reader) {
+		c.Write([]byte("220 hang.test ESMTP\r\n"))
+		r.ReadString('\n') // EHLO
+		c.Write([]byte("250-hang.test\r\n250 STARTTLS\r\n"))
+		r.ReadString('\n') // STARTTLS, never answered
+		cancel()           // the user gives up
+		r.ReadByte()
+	})
+	r := Probe(ctx, addr, Options{Timeout: time.Minute})
+	if got := Explain(r.Err); !strings.HasPrefix(got, "interrupted (Ctrl-C) at STARTTLS") {
+		t.Errorf("Explain = %q", got)
+	}
+	if r.Greeting == nil || r.Plain() == nil || !r.Plain().Caps.Has("STARTTLS") {
+		t.Fatalf("the greeting and the first EHLO were lost: %+v", r)
+	}
+	var out bytes.Buffer
+	WriteProbe(&out, r)
+	if !strings.Contains(out.String(), "220 hang.test ESMTP") || !strings.Contains(out.String(), "interrupted (Ctrl-C) at STARTTLS") {
+		t.Errorf("report:\n%s", out.String())
 	}
 }
