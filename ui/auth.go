@@ -4,6 +4,7 @@ import (
 	"errors"
 	"fmt"
 	"strings"
+	"unicode"
 
 	tea "charm.land/bubbletea/v2"
 
@@ -196,5 +197,61 @@ func (m Model) authStep(r session.Reply) Model {
 	}
 	next := outItem{line: line, shown: shown, secret: true, fromAuth: true}
 	m.outbox.pushFront(next)
+	return m
+}
+
+// recallForm is what the history keeps of a command line: the line itself,
+// except an AUTH command with an initial response, a credential. That comes
+// back as a line that works when sent again, without the secret:
+// ":auth MECH USER", which asks for the password, when :auth speaks MECH,
+// else "AUTH MECH", whose challenge is answered by hand. Never the redacted
+// form: sent, it would reach the server as a broken response.
+func recallForm(line string) string {
+	secret, shown := secretForm(line, false)
+	if !secret {
+		return line
+	}
+	mech := strings.ToUpper(strings.Fields(line)[1])
+	if _, err := session.NewMechanism(mech, "", ""); err != nil {
+		return "AUTH " + mech
+	}
+	if user := shownUser(shown); user != "" {
+		return ":auth " + mech + " " + user
+	}
+	return ":auth " + mech
+}
+
+// shownUser reads the user back out of a session.RedactedAuth form: "" when
+// there is none, or when it would not survive as one word of an :auth line.
+func shownUser(shown string) string {
+	_, rest, ok := strings.Cut(shown, ` user="`)
+	i := strings.LastIndexByte(rest, '"')
+	if !ok || i < 0 {
+		return ""
+	}
+	raw, err := session.Unescape(rest[:i])
+	if err != nil || strings.ContainsFunc(string(raw), func(r rune) bool { return unicode.IsSpace(r) || !unicode.IsPrint(r) }) {
+		return ""
+	}
+	return string(raw)
+}
+
+// isPlaceholder reports a line holding a redacted form, such as
+// `AUTH PLAIN <redacted user="alice">`: text to show, never to send.
+func isPlaceholder(line string) bool {
+	return strings.Contains(line, "<redacted")
+}
+
+// refusePlaceholder sends nothing and says why; a typed line is replaced
+// by its recallForm, ready to send.
+func (m Model) refusePlaceholder(line string, typed bool) Model {
+	hint := ":auth MECH USER"
+	if r := recallForm(line); r != line && !isPlaceholder(r) {
+		hint = r
+	}
+	if typed {
+		m.input = m.input.setValue(hint)
+	}
+	m.flash = errorFlash("not sent: <redacted …> is a placeholder for a credential, not one; " + hint + " signs in again")
 	return m
 }

@@ -27,7 +27,7 @@ const maxHistory = 500
 
 // inputBox is the command line: a bubbles textinput with a history. The
 // history never holds a secret: the root gives it only what may be kept
-// (AUTH lines in their redacted form, never an AUTH response).
+// (AUTH lines in their recallForm, never an AUTH response).
 type inputBox struct {
 	ti      textinput.Model
 	mode    inputMode
@@ -143,10 +143,7 @@ func (in inputBox) rememberPasted(lines []string, authAhead bool) inputBox {
 		if authAhead {
 			break
 		}
-		if secret, shown := secretForm(l, false); secret {
-			l = shown
-		}
-		in = in.remember(l)
+		in = in.remember(recallForm(l))
 		authAhead = session.Verb(l) == "AUTH"
 	}
 	return in

@@ -69,7 +69,7 @@ func TestHistoryNeverHoldsSecrets(t *testing.T) {
 			t.Errorf("history holds a secret: %q", h)
 		}
 	}
-	want := []string{"EHLO client.example", "STARTTLS", "EHLO client.example", `AUTH PLAIN <redacted user="alice">`, "AUTH PLAIN", "AUTH LOGIN"}
+	want := []string{"EHLO client.example", "STARTTLS", "EHLO client.example", ":auth PLAIN alice", "AUTH PLAIN", "AUTH LOGIN"}
 	if got := s.m.input.history; strings.Join(got, "|") != strings.Join(want, "|") {
 		t.Errorf("history %q, want %q", got, want)
 	}
@@ -78,6 +78,38 @@ func TestHistoryNeverHoldsSecrets(t *testing.T) {
 	}
 	if holdsSecret(s.screen()) {
 		t.Errorf("screen shows a secret:\n%s", s.screen())
+	}
+}
+
+// TestRecalledAuthAsksAgain recalls an AUTH line typed with its initial
+// response: it comes back as :auth, which asks for the password again, and
+// a redacted placeholder, typed or pasted, never goes to the server.
+func TestRecalledAuthAsksAgain(t *testing.T) {
+	s := newSim(t, "dark", 120, 40)
+	gmailTLS(s)
+	s.enter("AUTH PLAIN " + b64("\x00alice\x00wonderland"))
+	s.reply("535 5.7.8 Username and Password not accepted")
+	s.link.reset()
+
+	s.press(tea.KeyUp)
+	if v := s.m.input.Value(); v != ":auth PLAIN alice" {
+		t.Fatalf("↑ recalled %q", v)
+	}
+	s.press(tea.KeyEnter)
+	if s.m.input.mode != modePassword || s.link.count() != 0 {
+		t.Fatalf("the recalled line did not ask for the password: mode %d, wrote %q", s.m.input.mode, s.link.lines())
+	}
+	s.press(tea.KeyEscape)
+
+	s.enter(`AUTH PLAIN <redacted user="alice">`)
+	if s.link.count() != 0 || s.m.input.Value() != ":auth PLAIN alice" || !strings.Contains(s.m.flash.text, "placeholder") {
+		t.Fatalf("typed placeholder: wrote %q, input %q, flash %q", s.link.lines(), s.m.input.Value(), s.m.flash.text)
+	}
+	s.m.input = s.m.input.clear()
+	s.send(tea.PasteMsg{Content: "NOOP\r\nAUTH LOGIN <redacted>\r\n"})
+	s.flush()
+	if s.link.count() != 0 {
+		t.Fatalf("pasted placeholder: wrote %q", s.link.lines())
 	}
 }
 

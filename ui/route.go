@@ -2,6 +2,7 @@ package ui
 
 import (
 	"fmt"
+	"slices"
 	"strings"
 
 	"charm.land/bubbles/v2/key"
@@ -185,16 +186,13 @@ func (m Model) submit(text string) (Model, tea.Cmd) {
 	return m.sendLines(false, text)
 }
 
-// historyForm is what the history keeps of a command: AUTH lines in their
-// redacted form, AUTH responses not at all (SAFETY.md).
+// historyForm is what the history keeps of a command: an AUTH line with
+// a credential in its recallForm, AUTH responses not at all (SAFETY.md).
 func (m Model) historyForm(line string) string {
 	if m.inAuth() {
 		return ""
 	}
-	if secret, shown := secretForm(line, false); secret {
-		return shown
-	}
-	return line
+	return recallForm(line)
 }
 
 // sendLines queues lines for the server, after checking the connection.
@@ -204,6 +202,9 @@ func (m Model) sendLines(pasted bool, lines ...string) (Model, tea.Cmd) {
 	if m.conn.phase != phaseOpen {
 		m.flash = errorFlash("not connected — :reconnect, or :connect HOST:PORT")
 		return m, nil
+	}
+	if i := slices.IndexFunc(lines, isPlaceholder); i >= 0 && m.sess.Phase != session.PhaseData {
+		return m.refusePlaceholder(lines[i], !pasted), nil
 	}
 	items := make([]outItem, len(lines))
 	for i, l := range lines {
