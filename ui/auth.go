@@ -169,6 +169,13 @@ func (m Model) startAuth(password string) (Model, tea.Cmd) {
 		m.flash = errorFlash(strings.TrimPrefix(err.Error(), "session: "))
 		return m, nil
 	}
+	if len(strings.Fields(line)) == 2 {
+		// No initial response (LOGIN, CRAM-MD5, or one too long for the
+		// line): the C: line shows the bytes sent, and a note the user.
+		shown = line
+		m.note(fmt.Sprintf(":auth %s as %s (the user name goes in a response)",
+			p.mech, session.SanitizeString(p.user)))
+	}
 	m.auth = &authRun{flow: flow, mech: p.mech, user: p.user}
 	m.flash = infoFlash("authenticating as " + session.SanitizeString(p.user) + "…")
 	return m.enqueue(outItem{line: line, shown: shown, secret: true, fromAuth: true})

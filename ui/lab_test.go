@@ -234,6 +234,13 @@ func TestLabEndpoints(t *testing.T) {
 	obs.wait(t, "the password prompt", func(s snapshot) bool { return s.mode == modePassword })
 	send(lab.Password)
 	obs.wait(t, "235 over implicit TLS", func(s snapshot) bool { return s.idle && s.sess.Authenticated })
+	saved := filepath.Join(t.TempDir(), "auth.txt")
+	send(":save " + saved)
+	obs.wait(t, "the save", func(s snapshot) bool { return strings.HasPrefix(s.flash, "saved") })
+	if b, err := os.ReadFile(saved); err != nil || !strings.Contains(string(b), "C~ AUTH LOGIN\n") ||
+		strings.Contains(string(b), "AUTH LOGIN <redacted") || !strings.Contains(string(b), ":auth LOGIN as alice (") {
+		t.Errorf("saved AUTH LOGIN (%v):\n%s", err, b)
+	}
 
 	send(":lab legacy")
 	obs.wait(t, "the legacy greeting", func(s snapshot) bool { return ready(s) && !s.sess.TLS })

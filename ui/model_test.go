@@ -652,6 +652,9 @@ func TestAuthLoginChallenges(t *testing.T) {
 	}
 	s.enter("alice")
 	s.enter("wonderland")
+	if sc := s.screen(); !strings.Contains(sc, "C: AUTH LOGIN ") || strings.Contains(sc, "AUTH LOGIN <redacted") {
+		t.Errorf("the C: line does not show what went on the wire (AUTH LOGIN):\n%s", sc)
+	}
 	s.reply("334 VXNlcm5hbWU6")
 	s.flush()
 	if len(s.m.notes) != 0 {
