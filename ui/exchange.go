@@ -364,7 +364,11 @@ func apply(s session.State, p pending, r session.Reply) session.State {
 func (m Model) afterReply(p pending, r session.Reply) (Model, tea.Cmd) {
 	switch {
 	case m.sess.Phase == session.PhaseClosed:
-		return m.lost(closedReason(p, r))
+		m, cmd := m.lost(closedReason(p, r))
+		if r.Code == 221 && p.kind == kindCommand && session.Verb(p.line) == "QUIT" {
+			m.flash.kind = flashOK // the end asked for, not a failure
+		}
+		return m, cmd
 	case p.kind == kindCommand && session.Verb(p.line) == "STARTTLS" && r.Code == 220:
 		return m.startTLS()
 	case p.auth && m.auth != nil:

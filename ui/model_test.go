@@ -113,6 +113,25 @@ func TestRecalledAuthAsksAgain(t *testing.T) {
 	}
 }
 
+// TestQuitIsNoError: the 221 answering QUIT is the end the user asked
+// for, shown without the error mark; a 421 still is an error.
+func TestQuitIsNoError(t *testing.T) {
+	s := newSim(t, "dark", 120, 40)
+	gmailPlain(s)
+	s.enter("QUIT")
+	s.reply("221 2.0.0 closing connection")
+	if sc := s.screen(); s.m.flash.kind != flashOK || strings.Contains(sc, "✗") || !strings.Contains(sc, "said goodbye (221)") {
+		t.Errorf("after QUIT's 221, flash %+v:\n%s", s.m.flash, sc)
+	}
+	s = newSim(t, "dark", 120, 40)
+	gmailPlain(s)
+	s.enter("NOOP")
+	s.reply("421 4.7.0 too busy")
+	if s.m.flash.kind != flashError {
+		t.Errorf("after a 421, flash %+v", s.m.flash)
+	}
+}
+
 // TestHistoryBrowsing walks the history with ↑/↓ and restores the draft.
 func TestHistoryBrowsing(t *testing.T) {
 	s := newSim(t, "dark", 80, 24)
