@@ -355,7 +355,7 @@ func (s sidePanel) capLine(r capRow, selected bool, w int) string {
 	case r.mark == "-":
 		kw = s.st.CapRemoved
 	case hot(r.c):
-		kw, hotMark = s.st.CapHot, "*"
+		kw, hotMark = s.st.CapHot, s.st.CapHot.Render("*")
 	case r.mark == "+":
 		kw = s.st.CapAdded
 	}
@@ -372,7 +372,7 @@ func (s sidePanel) capLine(r capRow, selected bool, w int) string {
 	if p := capParams(r.c); p != "" {
 		text += " " + s.st.Cap.Render(p)
 	}
-	line := fitLine(sel+markStyle.Render(r.mark)+s.st.CapHot.Render(hotMark)+text, w)
+	line := fitLine(sel+markStyle.Render(r.mark)+hotMark+text, w)
 	if selected && s.focused {
 		return s.st.Selected.Render(line)
 	}
