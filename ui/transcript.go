@@ -245,9 +245,9 @@ func (v *Transcript) key(msg tea.KeyPressMsg) {
 	case key.Matches(msg, v.KeyMap.Down):
 		v.moveTo(v.cursor + 1)
 	case key.Matches(msg, v.KeyMap.PageUp):
-		v.moveTo(v.cursor - page)
+		v.page(-page)
 	case key.Matches(msg, v.KeyMap.PageDown):
-		v.moveTo(v.cursor + page)
+		v.page(page)
 	case key.Matches(msg, v.KeyMap.Top):
 		v.moveTo(0)
 	case key.Matches(msg, v.KeyMap.Bottom):
@@ -264,6 +264,16 @@ func (v *Transcript) moveTo(i int) {
 	v.cursor = min(max(i, 0), v.n-1)
 	v.follow = v.cursor == v.n-1
 	v.show(v.cursor)
+}
+
+// page scrolls the view by d rows and moves the selection with it, so
+// every press moves a page, wherever the selection was on screen.
+func (v *Transcript) page(d int) {
+	if v.n == 0 {
+		return
+	}
+	v.offset = min(max(v.offset+d, 0), v.maxOffset())
+	v.moveTo(v.cursor + d)
 }
 
 // show scrolls the least that puts row i on screen.

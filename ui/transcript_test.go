@@ -278,6 +278,29 @@ func TestTranscriptFollow(t *testing.T) {
 	}
 }
 
+// TestTranscriptPageKeys: from the followed tail, every PgUp and PgDn
+// scrolls a whole page, the first press too.
+func TestTranscriptPageKeys(t *testing.T) {
+	es := make([]wire.Entry, 40)
+	for i := range es {
+		es[i] = wire.Entry{Seq: i, Time: trT0, Dir: wire.Server, Data: fmt.Appendf(nil, "250-line %d\r\n", i)}
+	}
+	v := trNew(t, "mono", 60, 5, es...)
+	v.SetFocused(true)
+	top := func() string { l, _, _ := strings.Cut(ansi.Strip(v.View()), "\n"); return strings.TrimSpace(l) }
+	for _, step := range []struct{ key, top string }{
+		{"pgup", "S: 250-line 30"}, {"pgup", "S: 250-line 25"}, {"pgdown", "S: 250-line 30"}, {"pgdown", "S: 250-line 35"},
+	} {
+		v = trKey(v, step.key)
+		if got := top(); !strings.HasPrefix(got, step.top) {
+			t.Fatalf("%s: top row %q, want %q", step.key, got, step.top)
+		}
+	}
+	if !v.Following() {
+		t.Error("paging back to the bottom does not follow again")
+	}
+}
+
 func TestTranscriptSelectionHex(t *testing.T) {
 	v := trNew(t, "mono", 80, 24, trGmail()...)
 	v.SetFocused(true)
