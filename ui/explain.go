@@ -6,6 +6,7 @@ import (
 	"strings"
 
 	tea "charm.land/bubbletea/v2"
+	"github.com/charmbracelet/x/ansi"
 
 	"github.com/ehlo-sh/ehlo/client"
 	"github.com/ehlo-sh/ehlo/session"
@@ -22,6 +23,7 @@ type explainPanel struct {
 	lines       []string // the reply's lines, without line endings, raw
 	answers     string   // the command it answers, shown form; "" for the greeting
 	x           session.Explanation
+	note        []byte // a note's text, shown whole in place of a reply; nil for a reply
 }
 
 // replyRows finds the reply at row i: the server lines from its first
@@ -128,8 +130,15 @@ func replayReply(s session.State, queue, lines []string) (session.State, []strin
 	return s, queue
 }
 
-// openExplain opens the panel on the reply at row i (or after it).
+// openExplain opens the panel on the reply at row i (or after it), or on
+// the note at row i when the pane cuts it: a note such as why a connection
+// failed and what to do then shows whole.
 func (m Model) openExplain(i int) (Model, bool) {
+	if m.cutNote(i) {
+		m.explain = explainPanel{open: true, first: i, last: i, note: m.transcript.Entry(i).Data}
+		m.transcript.Select(i)
+		return m, true
+	}
 	first, last, ok := replyRows(m.transcript, i)
 	if !ok {
 		return m, false
@@ -158,6 +167,9 @@ func (m Model) cmdExplain(string) (Model, tea.Cmd) {
 		return m, nil
 	}
 	row := m.lastReplyRow()
+	if n := m.transcript.Len(); m.conn.phase == phaseClosed && m.cutNote(n-1) {
+		row = n - 1 // why the connection closed, and what to do
+	}
 	if c := m.transcript.Cursor(); c >= 0 && (m.focus == focusTranscript || !m.transcript.Following()) {
 		row = c
 	}
@@ -210,9 +222,21 @@ func (m Model) prevReply(i int) (int, int, bool) {
 	return 0, 0, false
 }
 
+// cutNote reports whether row i is a note too wide for the pane.
+func (m Model) cutNote(i int) bool {
+	if i < 0 || i >= m.transcript.Len() {
+		return false
+	}
+	e := m.transcript.Entry(i)
+	return e.Dir == wire.Note && len("*  ")+ansi.StringWidth(session.Sanitize(e.Data)) > m.transcript.width
+}
+
 // explainBox draws the panel in at most w x h cells.
 func (m Model) explainBox(w, h int) []string {
 	p, st := m.explain, m.st
+	if p.note != nil {
+		return m.noteBox(w, h)
+	}
 	x := p.x
 	code := st.Code2xx
 	switch x.Code / 100 {
@@ -260,6 +284,14 @@ func (m Model) explainBox(w, h int) []string {
 		title += st.Label.Render(" · " + rule.Title)
 	}
 	return titledFrame(st.Card, title, st.Label.Render(x.RFC), body, w)
+}
+
+// noteBox draws a note whole, wrapped, sanitized as the transcript shows it.
+func (m Model) noteBox(w, h int) []string {
+	st := m.st
+	secs := []section{{label: "*", text: session.Sanitize(m.explain.note), style: st.Value, keep: 9}}
+	body := append(fitSections(secs, w-4, max(h-3, 1), 3, st.Label), st.Dim.Render("esc closes · ↑/↓ previous/next reply"))
+	return titledFrame(st.Card, st.CardTitle.Render("Note"), "", body, w)
 }
 
 // explainLayer overlays the panel on the panes.

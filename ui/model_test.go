@@ -132,6 +132,24 @@ func TestQuitIsNoError(t *testing.T) {
 	}
 }
 
+// TestFailureReadable: the cause and fix of a failed connection are longer
+// than the pane; the hint line says F8 reads them, and F8 shows the note
+// whole, fix included.
+func TestFailureReadable(t *testing.T) {
+	s := newSim(t, "dark", 120, 40)
+	s.send(connectMsg{target: s.m.conn.target})
+	s.send(dialedMsg{gen: s.m.conn.gen, err: &wire.PlaintextError{Bytes: []byte("220 smtp.gmail.example ESMTP\r\n")}})
+	s.entry(wire.Note, "could not connect: "+s.m.conn.reason)
+	fix := "(drop --tls, or use port 465 for implicit TLS)"
+	if sc := s.screen(); strings.Contains(sc, fix) || !strings.Contains(sc, "F8 reads it all") {
+		t.Fatalf("before F8, the screen shows the fix whole or no way to read it:\n%s", sc)
+	}
+	s.press(tea.KeyF8)
+	if sc := s.screen(); !s.m.explain.open || !strings.Contains(sc, "(drop --tls, or use port 465") {
+		t.Fatalf("F8 does not show the note whole:\n%s", sc)
+	}
+}
+
 // TestHistoryBrowsing walks the history with ↑/↓ and restores the draft.
 func TestHistoryBrowsing(t *testing.T) {
 	s := newSim(t, "dark", 80, 24)

@@ -5,6 +5,7 @@ import (
 	"time"
 
 	tea "charm.land/bubbletea/v2"
+	"github.com/charmbracelet/x/ansi"
 
 	"github.com/ehlo-sh/ehlo/session"
 )
@@ -127,7 +128,11 @@ func (m Model) hintLine(w int) string {
 		return fitLine(m.st.Warning.Render("! no greeting yet: a slow server or a tarpit, or a port that expects TLS from the first byte, as 465 does (--tls)")+
 			m.st.Dim.Render("  esc cancels"), w)
 	case m.flash.text != "":
-		return fitLine(m.flash.render(*m.st), w)
+		line := m.flash.render(*m.st)
+		if more := m.st.Dim.Render(" (F8 reads it all)"); m.conn.phase == phaseClosed && ansi.StringWidth(line) > w {
+			line = ansi.Truncate(line, max(w-ansi.StringWidth(more), 0), "…") + more
+		}
+		return fitLine(line, w)
 	}
 	if c, _, ok := m.lookupCommand(m.input.Value()); ok {
 		return fitLine(m.st.HelpKey.Render(c.usage)+" "+m.st.HelpDesc.Render(c.help), w)
