@@ -626,11 +626,25 @@ func trFit(b *strings.Builder, spans []trSpan, budget int) int {
 			used += s.w
 			continue
 		}
-		cut := ansi.Truncate(s.text, room-used, "")
+		cut := trNumberCut(ansi.Truncate(s.text, room-used, ""), s.text)
 		s.pen.write(b, cut+"…")
 		return used + ansi.StringWidth(cut) + 1
 	}
 	return used
+}
+
+// trNumberCut drops a word that starts with a digit and that cut, a prefix
+// of text, ends inside: "1.827m" of "1.827ms" reads as minutes, "495" of
+// "4954" as another number.
+func trNumberCut(cut, text string) string {
+	if len(cut) == len(text) || text[len(cut)] == ' ' {
+		return cut
+	}
+	i := strings.LastIndexByte(cut, ' ') + 1
+	if i < len(cut) && trDigit(cut[i]) {
+		return cut[:i]
+	}
+	return cut
 }
 
 // trWidth is ansi.StringWidth with a fast path for printable ASCII, which

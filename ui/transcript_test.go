@@ -301,6 +301,21 @@ func TestTranscriptPageKeys(t *testing.T) {
 	}
 }
 
+// TestTranscriptCutKeepsNumbers: a row cut at the pane's edge never ends
+// inside a number with its unit ("in 1.827m…" reads as minutes).
+func TestTranscriptCutKeepsNumbers(t *testing.T) {
+	e := wire.Entry{Time: trT0, Dir: wire.Note, Data: []byte(`handshake with "127.0.0.1" in 1.827ms: TLS_AES_128_GCM_SHA256`)}
+	for w := 20; w < 60; w++ {
+		v := trNew(t, "mono", w, 1, e)
+		row := ansi.Strip(v.View())
+		for _, bad := range []string{"in 1…", "in 1.…", "1.8…", "1.82…", "1.827…", "1.827m…"} {
+			if strings.Contains(row, bad) {
+				t.Errorf("width %d: %q cuts the duration", w, row)
+			}
+		}
+	}
+}
+
 func TestTranscriptSelectionHex(t *testing.T) {
 	v := trNew(t, "mono", 80, 24, trGmail()...)
 	v.SetFocused(true)
