@@ -480,7 +480,7 @@ func replyNote(r Reply, c ExplainContext, answered string) string {
 	}
 	what := firstSentence(CodeMeaning(r.Code))
 	if rule, ok := LookupRule(Explain(r, c).Rule); ok {
-		what = rule.Title
+		what = strings.TrimSuffix(rule.Title, fmt.Sprintf(" (%d)", r.Code)) // the code is said already
 	}
 	if verb != "" && answered != "." {
 		return fmt.Sprintf("%s answered %s: %s", SanitizeString(verb), code, what)

@@ -59,6 +59,17 @@ func guideAuthed(t *testing.T) *guideSession {
 		do(`AUTH PLAIN <redacted user="alice">`, "235 2.7.0 Accepted")
 }
 
+// TestReplyNoteSaysCodeOnce: the note on a reply names its code once, not
+// again in the rule's title ("AUTH answered 235 2.7.0: Signed in (235)").
+func TestReplyNoteSaysCodeOnce(t *testing.T) {
+	g := guideAuthed(t)
+	opts := guideOpts
+	opts.Answered = g.cmd
+	if st := NextStep(g.s, g.last, opts); st.Note != "AUTH answered 235 2.7.0: Signed in" {
+		t.Errorf("note %q", st.Note)
+	}
+}
+
 func TestNextStep(t *testing.T) {
 	type check struct {
 		id, command string

@@ -423,10 +423,12 @@ func (m Model) readFailed(p pending, err error) (Model, tea.Cmd) {
 // readFailure describes a failed wait.
 func readFailure(p pending, err error) string {
 	switch {
+	case errors.Is(err, context.Canceled) && p.kind == kindGreeting:
+		return "stopped waiting for the greeting (Esc)"
 	case errors.Is(err, context.Canceled):
 		return "stopped waiting for the reply to " + describe(p) + " (Esc)"
 	case (errors.Is(err, os.ErrDeadlineExceeded) || errors.Is(err, context.DeadlineExceeded)) && p.kind == kindGreeting:
-		return fmt.Sprintf("no reply to the greeting within %v; this port may expect implicit TLS, as 465 does (--tls)", p.timeout)
+		return fmt.Sprintf("no greeting within %v; this port may expect implicit TLS, as 465 does (--tls)", p.timeout)
 	case errors.Is(err, os.ErrDeadlineExceeded), errors.Is(err, context.DeadlineExceeded):
 		return fmt.Sprintf("no reply to %s within %v", describe(p), p.timeout)
 	case isClosed(err):

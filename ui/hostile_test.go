@@ -421,13 +421,13 @@ func TestHostileTUINoGreeting(t *testing.T) {
 		wantHas(t, "screen", s.screen, "esc cancels", "465")
 		r.esc()
 		s = r.closed("the cancelled wait")
-		wantHas(t, "flash", s.flash, "stopped waiting for the reply to the greeting (Esc)")
+		wantHas(t, "flash", s.flash, "stopped waiting for the greeting (Esc)")
 	})
 	t.Run("hard timeout", func(t *testing.T) {
 		checkLeaks(t)
 		r := runTUI(t, "no-greeting", Config{Options: client.Options{Timeout: 300 * time.Millisecond}})
 		s := r.closed("the timeout")
-		wantHas(t, "flash", s.flash, "no reply to the greeting within 300ms", "implicit TLS")
+		wantHas(t, "flash", s.flash, "no greeting within 300ms", "implicit TLS")
 	})
 }
 
@@ -439,7 +439,7 @@ func TestHostileTUITrickle(t *testing.T) {
 	if took := time.Since(start); took > 3*time.Second { // 50 bytes at 50 ms would be 2.5 s
 		t.Errorf("the trickled greeting held the session for %v", took)
 	}
-	wantHas(t, "flash", s.flash, "no reply to the greeting within 300ms")
+	wantHas(t, "flash", s.flash, "no greeting within 300ms")
 }
 
 func TestHostileTUILimits(t *testing.T) {
