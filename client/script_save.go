@@ -70,6 +70,29 @@ type scriptWriter struct {
 	implicit bool
 	seen     bool
 	authN    int
+	authUser string // from an AuthUserNote, for the AUTH line after it
+}
+
+// AuthUserNote is the note the explorer writes before an AUTH line that
+// carries no user name (LOGIN and CRAM-MD5 send it in a response), so that
+// the transcript says who signs in and a saved script's :auth names them.
+func AuthUserNote(mech, user string) string {
+	return ":auth " + mech + " as " + user + authUserNoteEnd
+}
+
+const authUserNoteEnd = " (the user name goes in a response)"
+
+// authUserOf reads an AuthUserNote's user name; "" when note is none.
+func authUserOf(note string) string {
+	rest, ok := strings.CutPrefix(note, ":auth ")
+	if !ok {
+		return ""
+	}
+	rest, ok = strings.CutSuffix(rest, authUserNoteEnd)
+	if _, user, found := strings.Cut(rest, " as "); ok && found {
+		return user
+	}
+	return ""
 }
 
 func (sw *scriptWriter) header(h ScriptHeader) []string {
@@ -107,6 +130,9 @@ func (sw *scriptWriter) lines() []string {
 // entry takes one transcript entry, joining the pieces of a long line.
 func (sw *scriptWriter) entry(e wire.Entry) {
 	if e.Dir == wire.Note {
+		if u := authUserOf(string(e.Data)); u != "" {
+			sw.authUser = u
+		}
 		if !sw.inData && !sw.dataPending() {
 			sw.slots = append(sw.slots, &scriptSlot{lines: []string{"# " + session.Sanitize(e.Data)}})
 		}
@@ -158,6 +184,10 @@ func (sw *scriptWriter) client(e wire.Entry, data []byte) {
 // secret turns a secret line into :auth or a placeholder.
 func (sw *scriptWriter) secret(shown string) {
 	mech, user, ok := parseShownAuth(shown)
+	if user == "" {
+		user = sw.authUser // named by the note before the line
+	}
+	sw.authUser = ""
 	if ok {
 		if _, err := session.NewMechanism(mech, "", ""); err == nil {
 			if user == "" || strings.ContainsAny(user, " \t") {

@@ -281,3 +281,28 @@ func TestRunScriptLiteralSecretsAreRedacted(t *testing.T) {
 		t.Errorf("%v %v:\n%s", res.Failure, res.Err, out.String())
 	}
 }
+
+// TestWriteScriptNamesTheLoginUser: an :auth LOGIN in the explorer sends a
+// bare "AUTH LOGIN" after a note naming the user; the script names them.
+func TestWriteScriptNamesTheLoginUser(t *testing.T) {
+	tr := []wire.Entry{
+		{Dir: wire.Note, Data: []byte("connected to 127.0.0.1:25")},
+		{Dir: wire.Server, Data: []byte("220 hi\r\n")},
+		{Dir: wire.Note, Data: []byte(AuthUserNote("LOGIN", "alice"))},
+		{Dir: wire.Client, Data: []byte("AUTH LOGIN\r\n"), Secret: true, Shown: "AUTH LOGIN"},
+		{Dir: wire.Server, Data: []byte("334 VXNlcm5hbWU6\r\n")},
+		{Dir: wire.Client, Data: []byte("YWxpY2U=\r\n"), Secret: true, Shown: "<redacted>"},
+		{Dir: wire.Server, Data: []byte("334 UGFzc3dvcmQ6\r\n")},
+		{Dir: wire.Client, Data: []byte("d29uZGVybGFuZA==\r\n"), Secret: true, Shown: "<redacted>"},
+		{Dir: wire.Server, Data: []byte("235 ok\r\n")},
+		{Dir: wire.Client, Data: []byte("AUTH CRAM-MD5\r\n"), Secret: true, Shown: "AUTH CRAM-MD5"},
+		{Dir: wire.Server, Data: []byte("503 already\r\n")},
+	}
+	var out bytes.Buffer
+	if _, err := WriteScript(&out, tr, ScriptHeader{Target: "127.0.0.1:25"}); err != nil {
+		t.Fatal(err)
+	}
+	if !strings.Contains(out.String(), "\n:auth LOGIN alice\nexpect 235\n") || !strings.Contains(out.String(), "\n:auth CRAM-MD5 {{user}}\nexpect 503\n") {
+		t.Errorf("got\n%s", out.String())
+	}
+}

@@ -8,6 +8,7 @@ import (
 
 	tea "charm.land/bubbletea/v2"
 
+	"github.com/ehlo-sh/ehlo/client"
 	"github.com/ehlo-sh/ehlo/session"
 	"github.com/ehlo-sh/ehlo/wire"
 )
@@ -173,8 +174,7 @@ func (m Model) startAuth(password string) (Model, tea.Cmd) {
 		// No initial response (LOGIN, CRAM-MD5, or one too long for the
 		// line): the C: line shows the bytes sent, and a note the user.
 		shown = line
-		m.note(fmt.Sprintf(":auth %s as %s (the user name goes in a response)",
-			p.mech, session.SanitizeString(p.user)))
+		m.note(client.AuthUserNote(p.mech, session.SanitizeString(p.user)))
 	}
 	m.auth = &authRun{flow: flow, mech: p.mech, user: p.user}
 	m.flash = infoFlash("authenticating as " + session.SanitizeString(p.user) + "…")
