@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"strings"
 
 	"github.com/ehlo-sh/ehlo/session"
 )
@@ -18,7 +19,12 @@ func (c *Client) Auth(ctx context.Context, m session.Mechanism, user string) (se
 	if err != nil {
 		return session.Reply{}, err
 	}
-	c.state = c.state.Sent(shown)
+	mech := strings.ToUpper(m.Name())
+	if shown == line { // LOGIN, CRAM-MD5: the user name goes in a response
+		c.conn.Note(AuthUserNote(session.SanitizeString(mech), session.SanitizeString(user)))
+	}
+	// the state keeps who signs in, whatever the line shows
+	c.state = c.state.Sent(session.RedactedAuth(mech, user))
 	var cancel error // why we sent "*" (RFC 4954 4), if we did
 	for {
 		r, err := c.secret(ctx, line, shown)

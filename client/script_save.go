@@ -77,14 +77,14 @@ type scriptWriter struct {
 // carries no user name (LOGIN and CRAM-MD5 send it in a response), so that
 // the transcript says who signs in and a saved script's :auth names them.
 func AuthUserNote(mech, user string) string {
-	return ":auth " + mech + " as " + user + authUserNoteEnd
+	return "AUTH " + mech + " as " + user + authUserNoteEnd
 }
 
 const authUserNoteEnd = " (the user name goes in a response)"
 
 // authUserOf reads an AuthUserNote's user name; "" when note is none.
 func authUserOf(note string) string {
-	rest, ok := strings.CutPrefix(note, ":auth ")
+	rest, ok := strings.CutPrefix(note, "AUTH ")
 	if !ok {
 		return ""
 	}

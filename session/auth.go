@@ -208,7 +208,8 @@ func NewAuthFlow(m Mechanism, user string) *AuthFlow {
 
 // Start returns the AUTH command, e.g. "AUTH PLAIN AGFsaWNl...", and its
 // shown form `AUTH PLAIN <redacted user="alice">`. A mechanism without
-// initial response gives "AUTH LOGIN". An empty initial response is sent as
+// initial response gives "AUTH LOGIN", shown as it is: nothing secret goes
+// on that line, and the user name goes in a response. An empty initial response is sent as
 // "=" (RFC 4954 section 4). When the initial response would make the line
 // longer than MaxCommandLine, it is held back and sent in answer to the
 // first (empty) challenge instead, as RFC 4954 section 4 requires.
@@ -238,6 +239,9 @@ func (f *AuthFlow) Start() (line, shown string, err error) {
 	if err := ValidateLine(line); err != nil {
 		f.done = true
 		return "", "", err
+	}
+	if line == "AUTH "+name {
+		return line, line, nil // nothing secret on the line: the user name goes in a response
 	}
 	return line, RedactedAuth(name, f.user), nil
 }

@@ -204,7 +204,7 @@ func TestAuthFlowPlainRejected(t *testing.T) {
 
 func TestAuthFlowLogin(t *testing.T) {
 	f := NewAuthFlow(Login("alice", password), "alice")
-	runFlow(t, f, "AUTH LOGIN", `AUTH LOGIN <redacted user="alice">`, []step{
+	runFlow(t, f, "AUTH LOGIN", "AUTH LOGIN", []step{
 		{reply: "334 VXNlcm5hbWU6", line: b64User},
 		{reply: "334 UGFzc3dvcmQ6", line: b64Pass},
 		{reply: "235 2.7.0 Accepted", done: true},
@@ -216,7 +216,7 @@ func TestAuthFlowLogin(t *testing.T) {
 
 func TestAuthFlowLoginThirdChallenge(t *testing.T) {
 	f := NewAuthFlow(Login("alice", password), "alice")
-	runFlow(t, f, "AUTH LOGIN", `AUTH LOGIN <redacted user="alice">`, []step{
+	runFlow(t, f, "AUTH LOGIN", "AUTH LOGIN", []step{
 		{reply: "334 VXNlcm5hbWU6", line: b64User},
 		{reply: "334 UGFzc3dvcmQ6", line: b64Pass},
 		{reply: "334 UGFzc3dvcmQ6", line: "*", err: ErrUnexpectedChallenge}, // the password is not sent twice
@@ -226,7 +226,7 @@ func TestAuthFlowLoginThirdChallenge(t *testing.T) {
 
 func TestAuthFlowCramMD5(t *testing.T) {
 	f := NewAuthFlow(CramMD5("tim", "tanstaaftanstaaf"), "tim")
-	runFlow(t, f, "AUTH CRAM-MD5", `AUTH CRAM-MD5 <redacted user="tim">`, []step{
+	runFlow(t, f, "AUTH CRAM-MD5", "AUTH CRAM-MD5", []step{
 		// RFC 2195 section 2, base64 as in the RFC's example.
 		{reply: "334 PDE4OTYuNjk3MTcwOTUyQHBvc3RvZmZpY2UucmVzdG9uLm1jaS5uZXQ+", line: "dGltIGI5MTNhNjAyYzdlZGE3YTQ5NWI0ZTZlNzMzNGQzODkw"},
 		{reply: "235 Authentication successful", done: true},
@@ -252,7 +252,7 @@ func TestAuthFlowRoundLimit(t *testing.T) {
 	steps = append(steps,
 		step{reply: "334 " + b64("again"), line: "*", err: ErrTooManyRounds},
 		step{reply: "501 5.7.0 cancelled", done: true, err: errAuth})
-	runFlow(t, f, "AUTH X-ECHO", "AUTH X-ECHO <redacted>", steps)
+	runFlow(t, f, "AUTH X-ECHO", "AUTH X-ECHO", steps)
 	if n := len(f.Challenges()); n != MaxAuthRounds {
 		t.Errorf("%d challenges recorded", n)
 	}
@@ -260,7 +260,7 @@ func TestAuthFlowRoundLimit(t *testing.T) {
 
 func TestAuthFlowCancelled(t *testing.T) {
 	f := NewAuthFlow(Login("alice", password), "alice")
-	runFlow(t, f, "AUTH LOGIN", `AUTH LOGIN <redacted user="alice">`, []step{
+	runFlow(t, f, "AUTH LOGIN", "AUTH LOGIN", []step{
 		{reply: "334 not base64!", line: "*", err: ErrBadChallenge},
 		{reply: "334 VXNlcm5hbWU6", done: true, err: ErrUnexpectedChallenge},
 	}, password)
@@ -271,7 +271,7 @@ func TestAuthFlowHeldInitialResponse(t *testing.T) {
 	ir := "user=alice@example.org\x01auth=Bearer " + token + "\x01\x01"
 	f := NewAuthFlow(XOAuth2("alice@example.org", token), "alice@example.org")
 	// RFC 4954 section 4: too long for the AUTH line, sent after "334 ".
-	runFlow(t, f, "AUTH XOAUTH2", `AUTH XOAUTH2 <redacted user="alice@example.org">`, []step{
+	runFlow(t, f, "AUTH XOAUTH2", "AUTH XOAUTH2", []step{
 		{reply: "334 ", line: b64(ir)},
 		{reply: "334 " + b64(`{"status":"401","schemes":"Bearer","scope":"https://mail.google.com/"}`), line: ""},
 		{reply: "535 5.7.8 Username and Password not accepted", done: true, err: errAuth},

@@ -142,7 +142,7 @@ func ExampleAuthFlow() {
 	}
 	fmt.Println(f.Challenges())
 	// Output:
-	// send "AUTH LOGIN", show "AUTH LOGIN <redacted user=\"alice\">"
+	// send "AUTH LOGIN", show "AUTH LOGIN"
 	// send "YWxpY2U=", show "<redacted>", done false, err <nil>
 	// send "d29uZGVybGFuZA==", show "<redacted>", done false, err <nil>
 	// send "", show "", done true, err <nil>

@@ -238,7 +238,7 @@ func TestLabEndpoints(t *testing.T) {
 	send(":save " + saved)
 	obs.wait(t, "the save", func(s snapshot) bool { return strings.HasPrefix(s.flash, "saved") })
 	if b, err := os.ReadFile(saved); err != nil || !strings.Contains(string(b), "C~ AUTH LOGIN\n") ||
-		strings.Contains(string(b), "AUTH LOGIN <redacted") || !strings.Contains(string(b), ":auth LOGIN as alice (") {
+		strings.Contains(string(b), "AUTH LOGIN <redacted") || !strings.Contains(string(b), "AUTH LOGIN as alice (") {
 		t.Errorf("saved AUTH LOGIN (%v):\n%s", err, b)
 	}
 
