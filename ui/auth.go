@@ -178,7 +178,8 @@ func (m Model) startAuth(password string) (Model, tea.Cmd) {
 	}
 	m.auth = &authRun{flow: flow, mech: p.mech, user: p.user}
 	m.flash = infoFlash("authenticating as " + session.SanitizeString(p.user) + "…")
-	return m.enqueue(outItem{line: line, shown: shown, secret: true, fromAuth: true})
+	return m.enqueue(outItem{line: line, shown: shown, secret: true, fromAuth: true,
+		state: session.RedactedAuth(p.mech, p.user)})
 }
 
 // authStep feeds a reply to the :auth exchange and queues the next line,

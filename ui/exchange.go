@@ -1,6 +1,7 @@
 package ui
 
 import (
+	"cmp"
 	"context"
 	"errors"
 	"fmt"
@@ -77,7 +78,7 @@ const (
 // pending is a command awaiting its reply.
 type pending struct {
 	kind    pendingKind
-	line    string // the command as sent, for State.Sent (AUTH lines are redacted by State)
+	line    string // the command for State.Sent (AUTH lines are redacted by State): as sent, or outItem.state
 	auth    bool   // sent by the :auth helper
 	secret  bool   // a credential: never shown, not even its verb
 	barrier bool   // nothing more may be written until it is answered
@@ -92,7 +93,8 @@ type outItem struct {
 	secret    bool
 	raw       []byte // compose: a whole message, already CRLF and dot-stuffed
 	fromAuth  bool
-	pipelined bool // pasted: may go before earlier replies arrive (RFC 2920)
+	pipelined bool   // pasted: may go before earlier replies arrive (RFC 2920)
+	state     string // for State.Sent instead of line: an :auth's redacted form, which names the user
 }
 
 // barrierVerbs end a pipelined group (RFC 2920 section 3.1), or must be
@@ -188,7 +190,7 @@ func (m Model) send(item outItem) (Model, tea.Cmd) {
 	if !req.secret {
 		req.secret, req.shown = secretForm(item.line, m.authUnderWay())
 	}
-	m = m.expect(pending{kind: kindCommand, line: item.line, auth: item.fromAuth, secret: req.secret, timeout: m.timeout(),
+	m = m.expect(pending{kind: kindCommand, line: cmp.Or(item.state, item.line), auth: item.fromAuth, secret: req.secret, timeout: m.timeout(),
 		barrier: req.secret || item.fromAuth || slices.Contains(barrierVerbs, session.Verb(item.line))})
 	return m.write(req, true)
 }

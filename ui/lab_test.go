@@ -233,7 +233,10 @@ func TestLabEndpoints(t *testing.T) {
 	send(":auth LOGIN alice")
 	obs.wait(t, "the password prompt", func(s snapshot) bool { return s.mode == modePassword })
 	send(lab.Password)
-	obs.wait(t, "235 over implicit TLS", func(s snapshot) bool { return s.idle && s.sess.Authenticated })
+	signedIn := obs.wait(t, "235 over implicit TLS", func(s snapshot) bool { return s.idle && s.sess.Authenticated })
+	if signedIn.sess.AuthUser != "alice" { // the side panel's "auth alice"
+		t.Errorf("signed in as %q, want alice", signedIn.sess.AuthUser)
+	}
 	saved := filepath.Join(t.TempDir(), "auth.txt")
 	send(":save " + saved)
 	obs.wait(t, "the save", func(s snapshot) bool { return strings.HasPrefix(s.flash, "saved") })
