@@ -37,7 +37,7 @@ func commandTable() []localCmd {
 		{name: "save", usage: ":save [--script] [FILE]", help: "write the transcript (.txt, .jsonl) or a replayable script, redacted, mode 0600", run: Model.cmdSave},
 		{name: "copy", usage: ":copy", help: "copy the selected line, or the transcript (OSC 52)", run: Model.cmdCopy},
 		{name: "reconnect", usage: ":reconnect", help: "connect again to the same target", run: Model.cmdReconnect},
-		{name: "connect", usage: ":connect HOST:PORT", help: "connect to another server", run: Model.cmdConnect},
+		{name: "connect", usage: ":connect HOST:PORT", help: "connect to another server (--tls, --insecure, --servername NAME)", run: Model.cmdConnect},
 		{name: "lab", usage: ":lab ENDPOINT", help: "switch lab endpoint: mx submission smtps legacy", lab: true, run: Model.cmdLab},
 		{name: "b64", usage: ":b64 TEXT", help: `base64 of TEXT (\0 is NUL, \\ a backslash)`, run: Model.cmdB64},
 		{name: "unb64", usage: ":unb64 TEXT", help: "decode base64, shown sanitized", run: Model.cmdUnB64},
@@ -133,13 +133,37 @@ func (m Model) cmdReconnect(string) (Model, tea.Cmd) {
 	return m.connect(m.conn.target)
 }
 
+// connectUsage is :connect's; its flags are the command line's of the same
+// names, which the explanations of failures name.
+const connectUsage = "usage: :connect HOST[:PORT] [--tls] [--insecure] [--servername NAME] (port 25 by default)"
+
 func (m Model) cmdConnect(arg string) (Model, tea.Cmd) {
-	if _, _, err := wire.ParseTarget(arg); arg == "" || err != nil {
-		m.flash = errorFlash("usage: :connect HOST[:PORT] (port 25 by default)")
+	opts := m.cfg.Options // the user's flags: --tls, --ca, ...; not the lab's
+	f := strings.Fields(arg)
+	for i := 1; i < len(f); i++ {
+		switch {
+		case f[i] == "--tls":
+			opts.ImplicitTLS = true
+		case f[i] == "--insecure":
+			opts.Insecure = true
+		case f[i] == "--servername" && i+1 < len(f):
+			i++
+			opts.ServerName = f[i]
+		default:
+			m.flash = errorFlash(connectUsage)
+			return m, nil
+		}
+	}
+	if len(f) == 0 {
+		m.flash = errorFlash(connectUsage)
 		return m, nil
 	}
-	m.endpoint, m.opts = "", m.cfg.Options // the user's flags: --tls, --ca, ...; not the lab's
-	return m.connect(arg)
+	if _, _, err := wire.ParseTarget(f[0]); err != nil {
+		m.flash = errorFlash(connectUsage)
+		return m, nil
+	}
+	m.endpoint, m.opts = "", opts
+	return m.connect(f[0])
 }
 
 func (m Model) cmdLab(arg string) (Model, tea.Cmd) {

@@ -430,7 +430,7 @@ func readFailure(p pending, err error) string {
 	case errors.Is(err, context.Canceled):
 		return "stopped waiting for the reply to " + describe(p) + " (Esc)"
 	case (errors.Is(err, os.ErrDeadlineExceeded) || errors.Is(err, context.DeadlineExceeded)) && p.kind == kindGreeting:
-		return fmt.Sprintf("no greeting within %v; this port may expect implicit TLS, as 465 does (--tls)", p.timeout)
+		return fmt.Sprintf("no greeting within %v; this port may expect implicit TLS, as 465 does (:connect HOST:PORT --tls)", p.timeout)
 	case errors.Is(err, os.ErrDeadlineExceeded), errors.Is(err, context.DeadlineExceeded):
 		return fmt.Sprintf("no reply to %s within %v", describe(p), p.timeout)
 	case isClosed(err):

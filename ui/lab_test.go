@@ -333,3 +333,37 @@ func TestGuidedLab(t *testing.T) {
 		t.Errorf("history: %q", fm.input.history)
 	}
 }
+
+// TestConnectTakesFlags: the flags that explanations of failures name
+// (--tls, --insecure, --servername) work on :connect too, so the advice can
+// be followed without leaving the explorer.
+func TestConnectTakesFlags(t *testing.T) {
+	l, err := lab.Start(lab.Config{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer l.Close()
+	smtps, _ := l.Endpoint("smtps")
+	m, err := New(Config{Lab: l, Endpoint: "mx", Theme: "dark", Options: client.Options{Timeout: 10 * time.Second}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	obs := newObserver()
+	m.observe = obs.see
+	tm := teatest.NewTestModel(t, m, teatest.WithInitialTermSize(100, 30))
+	send := func(line string) {
+		tm.Type(line)
+		tm.Send(tea.KeyPressMsg{Code: tea.KeyEnter})
+	}
+	ready := func(s snapshot) bool { return s.idle && s.conn == phaseOpen && s.sess.Phase == session.PhaseGreeted }
+	obs.wait(t, "the mx greeting", ready)
+
+	send(":connect " + smtps.Addr + " --bogus")
+	obs.wait(t, "the usage", func(s snapshot) bool { return strings.Contains(s.flash, "usage: :connect") })
+	// the lab's CA is not the user's (no --ca): implicit TLS, unverified
+	send(":connect " + smtps.Addr + " --tls --insecure --servername mail.lab.test")
+	s := obs.wait(t, "the smtps greeting over TLS", func(s snapshot) bool { return ready(s) && s.sess.TLS })
+	if !strings.Contains(s.screen, "UNVERIFIED") {
+		t.Errorf("an --insecure connection not shown as such:\n%s", s.screen)
+	}
+}
