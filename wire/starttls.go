@@ -100,7 +100,14 @@ func (c *Conn) handshakeFailed(o *op, err error, got []byte, took time.Duration)
 		ve.Info.Handshake = took
 	}
 	err = o.fail(err)
-	c.Note(fmt.Sprintf("TLS handshake failed after %v: %v", took.Round(time.Microsecond), err))
+	why := err.Error()
+	var pe *PlaintextError
+	if errors.As(err, &pe) {
+		// the bytes as they came, not %q-escaped: a note is data, escaped
+		// once, where it is shown
+		why = `the server answered in plaintext where TLS was expected: "` + quoteTail(pe.Bytes) + `"`
+	}
+	c.Note(fmt.Sprintf("TLS handshake failed after %v: %s", took.Round(time.Microsecond), why))
 	return err
 }
 

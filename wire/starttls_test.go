@@ -195,7 +195,9 @@ func TestStartTLSPlaintextAnswer(t *testing.T) {
 	if !errors.As(err, &pe) || string(pe.Bytes) != "500 5.5.1 unrecognized command\r\n" {
 		t.Fatalf("err = %v, want a PlaintextError with the server's line", err)
 	}
-	if n := notes(c.Transcript().Entries()); len(n) != 1 || !strings.Contains(n[0], "plaintext where TLS was expected") {
+	// the note holds the bytes as they came, to be escaped once where it is
+	// shown ("500 ...\r\n"), not escaped already (which showed as \\r\\n)
+	if n := notes(c.Transcript().Entries()); len(n) != 1 || !strings.HasSuffix(n[0], `plaintext where TLS was expected: "500 5.5.1 unrecognized command`+"\r\n"+`"`) {
 		t.Errorf("notes = %q", n)
 	}
 }
