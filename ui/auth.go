@@ -244,10 +244,11 @@ func shownUser(shown string) string {
 	return string(raw)
 }
 
-// isPlaceholder reports a line holding a redacted form, such as
-// `AUTH PLAIN <redacted user="alice">`: text to show, never to send.
+// isPlaceholder reports a line holding a redacted form, `<redacted>` or
+// `<redacted user="alice">` (session.RedactedAuth): text to show, never to
+// send. An address such as <redacted@example.org> is no placeholder.
 func isPlaceholder(line string) bool {
-	return strings.Contains(line, "<redacted")
+	return strings.Contains(line, "<redacted>") || strings.Contains(line, `<redacted user="`)
 }
 
 // refusePlaceholder sends nothing and says why; a typed line is replaced

@@ -111,6 +111,10 @@ func TestRecalledAuthAsksAgain(t *testing.T) {
 	if s.link.count() != 0 {
 		t.Fatalf("pasted placeholder: wrote %q", s.link.lines())
 	}
+	s.enter("MAIL FROM:<redacted@example.org>") // an address, not a placeholder
+	if got := s.link.lines(); len(got) != 1 || got[0] != "MAIL FROM:<redacted@example.org>" {
+		t.Errorf("an address that starts with redacted: wrote %q, flash %q", got, s.m.flash.text)
+	}
 }
 
 // TestQuitIsNoError: the 221 answering QUIT is the end the user asked
