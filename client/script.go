@@ -42,8 +42,10 @@ import (
 // {{name}} in a command line is a placeholder, asked for on the terminal
 // or read from EHLO_VAR_NAME (EHLO_PASSWORD for {{password}}); a line that
 // holds one is sent as a secret and shown with the placeholder. Message
-// lines are sent as written (dot-stuffed), never expanded. Blank lines
-// and lines starting with # are ignored outside a message.
+// lines are written as on the wire, never expanded: a line of the message
+// that starts with "." has it doubled ("..x" for ".x", ".." for a lone
+// "."), so that a lone "." always ends the message. Blank lines and lines
+// starting with # are ignored outside a message.
 
 // Script is a parsed session script.
 type Script struct {
@@ -183,11 +185,21 @@ func (p *scriptParser) messageFollows() bool {
 	return true
 }
 
+// messageLine takes a line of a message, written as on the wire (RFC 5321
+// section 4.5.2): a line of the message that starts with "." has it
+// doubled, so that a lone "." can only be the end. Content holds the
+// message's own lines; sending stuffs them again.
 func (p *scriptParser) messageLine(raw string) error {
-	if raw == "." {
+	switch {
+	case raw == ".":
 		p.add(ScriptOp{Kind: ScriptMessage, Text: ".", Content: p.content})
 		p.content = nil
 		return nil
+	case strings.HasPrefix(raw, ".."):
+		raw = raw[1:]
+	case strings.HasPrefix(raw, "."):
+		return p.errorf(p.n, "a message line that starts with \".\" is written with the dot doubled, as on the wire: %q",
+			"."+session.SanitizeString(raw))
 	}
 	p.content = append(p.content, raw)
 	return nil

@@ -166,10 +166,7 @@ func (sw *scriptWriter) client(e wire.Entry, data []byte) {
 		sw.inData = false
 		sw.push(&scriptSlot{lines: append(sw.content, "."), verb: "."})
 		sw.content = nil
-	case sw.inData:
-		if bytes.HasPrefix(text, []byte("..")) {
-			text = text[1:] // undo the dot-stuffing (RFC 5321 4.5.2)
-		}
+	case sw.inData: // as on the wire, dot-stuffed: a script's message lines are (RFC 5321 4.5.2)
 		sw.content = append(sw.content, scriptText(string(text)))
 	case len(sw.pending) > 0 && sw.pending[0].auth:
 		// a response inside an :auth exchange: :auth makes it again

@@ -41,7 +41,9 @@ expect 354
 Subject: from a script
 
 # not a comment: a message line
-..two dots stay two: the wire has three
+...two dots: doubled, as on the wire
+..
+a lone "." above, as content
 .
 expect 250|251 queued
 QUIT
@@ -66,13 +68,14 @@ func TestParseScriptBindsExpects(t *testing.T) {
 		}
 	}
 	want := map[int]string{3: "greeting", 5: "EHLO me.test", 7: "STARTTLS", 9: "EHLO me.test", 11: ":auth PLAIN alice",
-		14: "MAIL FROM:<alice@lab.test>", 15: "RCPT TO:<bob@lab.test>", 17: "DATA", 23: ".", 25: "QUIT"}
+		14: "MAIL FROM:<alice@lab.test>", 15: "RCPT TO:<bob@lab.test>", 17: "DATA", 25: ".", 27: "QUIT"}
 	for line, text := range want {
 		if of[line] != text {
 			t.Errorf("line %d checks %q, want %q", line, of[line], text)
 		}
 	}
-	if msg == nil || len(msg.Content) != 4 || msg.Content[2] != "# not a comment: a message line" || msg.Line != 22 {
+	if msg == nil || len(msg.Content) != 6 || msg.Content[2] != "# not a comment: a message line" || msg.Line != 24 ||
+		msg.Content[3] != "..two dots: doubled, as on the wire" || msg.Content[4] != "." {
 		t.Errorf("message %+v", msg)
 	}
 	if got := s.Vars(); len(got) != 1 || got[0] != "password" {
@@ -122,7 +125,7 @@ func TestRunScriptPasses(t *testing.T) {
 		t.Errorf("checked %d", res.Checked)
 	}
 	got := l.Messages()
-	if len(got) != 1 || !bytes.Contains(got[0].Data, []byte("\r\n..two dots stay two: the wire has three\r\n")) ||
+	if len(got) != 1 || !bytes.Contains(got[0].Data, []byte("\r\n..two dots: doubled, as on the wire\r\n.\r\na lone \".\" above, as content\r\n")) ||
 		!bytes.Contains(got[0].Data, []byte("# not a comment")) {
 		t.Fatalf("lab got %q", got)
 	}
@@ -197,7 +200,7 @@ func TestScriptRoundTrip(t *testing.T) {
 	}
 	text := saved.String()
 	for _, want := range []string{"# lab: submission\n", "\nexpect 220\nEHLO me.test\nexpect 250\nSTARTTLS\nexpect 220\n",
-		"\n:auth PLAIN alice\nexpect 235\n", "\nDATA\nexpect 354\nSubject: from a script\n\n# not a comment: a message line\n..two dots stay two",
+		"\n:auth PLAIN alice\nexpect 235\n", "\nDATA\nexpect 354\nSubject: from a script\n\n# not a comment: a message line\n...two dots: doubled, as on the wire\n..\na lone",
 		"\n.\nexpect 250\nQUIT\nexpect 221\n"} {
 		if !strings.Contains(text, want) {
 			t.Errorf("saved script lacks %q:\n%s", want, text)
@@ -304,5 +307,15 @@ func TestWriteScriptNamesTheLoginUser(t *testing.T) {
 	}
 	if !strings.Contains(out.String(), "\n:auth LOGIN alice\nexpect 235\n") || !strings.Contains(out.String(), "\n:auth CRAM-MD5 {{user}}\nexpect 503\n") {
 		t.Errorf("got\n%s", out.String())
+	}
+}
+
+// TestScriptMessageLinesAreDotStuffed: a message line that starts with a
+// single "." would be ambiguous (content, or the end?) and is refused with
+// the form to write.
+func TestScriptMessageLinesAreDotStuffed(t *testing.T) {
+	_, err := ParseScript("s.ehlo", strings.NewReader("DATA\nexpect 354\n.hidden\n.\n"))
+	if err == nil || !strings.Contains(err.Error(), "s.ehlo:3") || !strings.Contains(err.Error(), `"..hidden"`) {
+		t.Errorf("err = %v", err)
 	}
 }
