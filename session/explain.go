@@ -112,6 +112,10 @@ func replyRule(r Reply, verb string, c ExplainContext, k *KnownReply) string {
 		return k.Rule
 	case r.Code == 421:
 		return "server-closing"
+	case (r.Code == 503 || r.Code == 502) && (verb == "MAIL" || verb == "RCPT" || verb == "DATA"):
+		// every server implements these three: a 502 to one of them means
+		// "not now", as go-smtp's "502 5.5.1 Please introduce yourself first"
+		return "bad-sequence"
 	}
 	switch verb {
 	case "EHLO":

@@ -81,6 +81,14 @@ func TestExplainFixtures(t *testing.T) {
 			"ehlo-refused", "", "", "", ""},
 		{"odd code", mustReply(t, "299 hm"), ExplainContext{Command: "NOOP"},
 			"", "", "Not a standard reply code", "", ""},
+		// a sequence error, whatever the code the server picks for it: not a
+		// refused sender or content
+		{"go-smtp 502 to MAIL before EHLO", mustReply(t, "502 5.5.1 Please introduce yourself first."), ExplainContext{Command: "MAIL FROM:<a@x>"},
+			"bad-sequence", "", "", "", ""},
+		{"go-smtp 502 to DATA without RCPT", mustReply(t, "502 5.5.1 Missing RCPT TO command."), ExplainContext{Command: "DATA"},
+			"bad-sequence", "", "", "", ""},
+		{"postfix 503 to DATA without RCPT", mustReply(t, "503 5.5.1 Error: need RCPT command"), ExplainContext{Command: "DATA"},
+			"bad-sequence", "", "", "", ""},
 	}
 	for _, tt := range tests {
 		x := Explain(tt.reply, tt.ctx)

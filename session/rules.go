@@ -243,7 +243,7 @@ var knownRules = []Rule{
 	},
 	{
 		ID: "bad-sequence", Severity: SeverityError,
-		Title: "Command out of sequence (503)",
+		Title: "Command out of sequence (503; 502 from some servers)",
 		Why:   "The command is valid but not now: RCPT before MAIL, DATA before an accepted RCPT, AUTH when already signed in or during a transaction, MAIL before EHLO.",
 		Fix:   "Follow the order EHLO, [STARTTLS, EHLO], [AUTH], MAIL FROM, RCPT TO, DATA; RSET to start a transaction over.",
 		RFC:   "RFC 5321 4.1.4",
