@@ -112,8 +112,12 @@ func nextStep(s State, last *Reply, failure *Explanation, opts GuideOptions) Ste
 		return greetingStep()
 	case last != nil && last.Code == 220 && Verb(opts.Answered) == "STARTTLS" && !s.TLS:
 		return handshakeStep()
-	case s.Phase == PhaseGreeted && s.TLS:
+	case s.Phase == PhaseGreeted && s.TLS && s.PlainCaps != nil:
 		return ehloStep(opts, true)
+	case s.Phase == PhaseGreeted && s.TLS: // implicit TLS: no plaintext session came before
+		st := ehloStep(opts, false)
+		st.Why += " The connection is inside TLS from its first byte (implicit TLS, RFC 8314), so there is no STARTTLS to come."
+		return st
 	case s.Phase == PhaseGreeted:
 		return ehloStep(opts, false)
 	case s.Phase == PhaseMail:
@@ -365,10 +369,11 @@ func rcptStep(s State, opts GuideOptions) Step {
 	}
 }
 
-// moreRcptStep proposes the next recipient of opts.To, when one is left.
+// moreRcptStep proposes the next recipient of opts.To, when one is left;
+// never the made-up one that stands in for none.
 func moreRcptStep(s State, opts GuideOptions) (Step, bool) {
 	to, ok := nextRecipient(s, opts)
-	if !ok {
+	if !ok || len(opts.To) == 0 {
 		return Step{}, false
 	}
 	st := rcptStep(s, opts)
