@@ -403,6 +403,9 @@ func (m Model) refresh() Model {
 // before Enter, and never blocks it.
 func (m Model) checkLine() []session.Warning {
 	v := m.input.Value()
+	if f := strings.Fields(v); len(f) > 1 && strings.EqualFold(f[0], ":auth") {
+		v = "AUTH " + f[1] // :auth sends that line: the same warnings, before the password is asked for
+	}
 	if m.input.mode != modeCommand || v == "" || strings.HasPrefix(v, ":") || m.inData() || m.inAuth() {
 		return nil
 	}

@@ -981,3 +981,15 @@ func TestEscStopsAPasteBeingSent(t *testing.T) {
 		t.Fatalf("%d lines written, phase %v; want the one under way, the session open", n, s.m.conn.phase)
 	}
 }
+
+// TestAuthCommandWarnsBeforeSTARTTLS: ":auth PLAIN alice" on a server that
+// offers AUTH only after STARTTLS gets the warning a typed AUTH line gets,
+// before the password is asked for.
+func TestAuthCommandWarnsBeforeSTARTTLS(t *testing.T) {
+	s := newSim(t, "dark", 120, 40)
+	gmailPlain(s)
+	s.typ(":auth PLAIN alice")
+	if sc := s.screen(); !strings.Contains(sc, "this server advertises AUTH only after STARTTLS") {
+		t.Errorf("no warning on the hint line:\n%s", sc)
+	}
+}
