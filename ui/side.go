@@ -8,6 +8,7 @@ import (
 	"charm.land/bubbles/v2/key"
 	tea "charm.land/bubbletea/v2"
 	"charm.land/lipgloss/v2"
+	"github.com/charmbracelet/x/ansi"
 
 	"github.com/ehlo-sh/ehlo/client"
 	"github.com/ehlo-sh/ehlo/session"
@@ -150,14 +151,14 @@ func (s sidePanel) View(info sideInfo) []string {
 	conn, sess := s.connection(info, iw), s.sessionLines(info.sess, iw)
 	capsHead := s.capsHeader(info.sess, rows, iw)
 	meaning := s.meaning(rows, cursor, iw)
-	tls := s.tlsLines(info, iw)
-	want := min(len(rows), 8)
+	tls := s.tlsFacts(info, iw)
+	want := min(len(rows), maxCapRows)
 	if s.focused { // browsing: the meaning matters, the TLS details wait
-		want, tls = min(len(rows), 4), nil
+		want, tls = min(len(rows), 4), tlsPart{}
 	}
-	room, meaning, tls := budget(ih-len(conn)-len(sess)-len(capsHead), want, meaning, tls)
+	room, meaning, tlsLines := budget(ih-len(conn)-len(sess)-len(capsHead), want, meaning, tls)
 	caps := append(append(capsHead, s.capList(rows, cursor, room, iw)...), meaning...)
-	lines := stack(ih, conn, sess, caps, tls)
+	lines := stack(ih, conn, sess, caps, tlsLines)
 	style := s.st.Pane
 	if s.focused {
 		style = s.st.PaneFocused
@@ -165,24 +166,33 @@ func (s sidePanel) View(info sideInfo) []string {
 	return frame(style, blockOf(indent(lines), iw+2, ih), s.width)
 }
 
-// budget shares h rows: the capability list gets what the meaning and the
-// TLS details leave, and they shrink in turn until want capabilities show.
-func budget(h, want int, meaning, tls []string) (int, []string, []string) {
-	cuts := []struct {
-		part *[]string
-		keep int
-	}{{&meaning, 3}, {&tls, 3}, {&tls, 2}, {&meaning, 2}, {&meaning, 1}, {&tls, 1}, {&meaning, 0}, {&tls, 0}}
-	for _, c := range cuts {
+// maxCapRows is how many capabilities the list claims before the
+// explanation and the TLS details shrink.
+const maxCapRows = 12
+
+// budget shares h rows: the capability list gets what the explanation and
+// the TLS facts leave, and they shrink, the least important first, until
+// want capabilities show: first the explanation's text, then the
+// certificate's details, its names last; the certificate's verdict stays.
+func budget(h, want int, meaning []string, t tlsPart) (int, []string, []string) {
+	keep := func(n int) func() { return func() { meaning = meaning[:min(len(meaning), n)] } }
+	drop := func(p *[]string) func() { return func() { *p = nil } }
+	cuts := []func(){keep(3), drop(&t.sha256), drop(&t.expires), drop(&t.issuer), drop(&t.subject),
+		keep(1), drop(&t.names), keep(0), drop(&t.head)}
+	tls := t.lines()
+	for _, cut := range cuts {
 		if h-len(meaning)-len(tls) >= want {
 			break
 		}
-		*c.part = (*c.part)[:min(len(*c.part), c.keep)]
+		cut()
+		tls = t.lines()
 	}
 	return max(h-len(meaning)-len(tls), 0), meaning, tls
 }
 
-// stack joins the sections, with a blank line between them when the
-// height allows.
+// stack joins the sections, with a blank line between them as far as the
+// height allows, the last ones first (before the TLS facts, then before
+// the capabilities).
 func stack(h int, sections ...[]string) []string {
 	var n, parts int
 	for _, sec := range sections {
@@ -191,16 +201,18 @@ func stack(h int, sections ...[]string) []string {
 			parts++
 		}
 	}
-	gap := n+parts-1 <= h
+	gaps := min(parts-1, max(h-n, 0))
 	var lines []string
+	part := 0
 	for _, sec := range sections {
 		if len(sec) == 0 {
 			continue
 		}
-		if gap && len(lines) > 0 {
+		if part > 0 && part >= parts-gaps {
 			lines = append(lines, "")
 		}
 		lines = append(lines, sec...)
+		part++
 	}
 	return lines
 }
@@ -325,21 +337,55 @@ func authAdded(d session.CapDiff) bool {
 	return false
 }
 
-// capList draws a window of n rows that keeps the selection visible.
+// capList draws the list in n rows. Focused, it is a window that keeps the
+// selection visible. Otherwise, when the list is longer, the rows a
+// newcomer must notice (STARTTLS, AUTH, the changes after STARTTLS) are
+// kept first, in their order, and the last row (if n > 1) counts those
+// left out.
 func (s sidePanel) capList(rows []capRow, cursor, n, w int) []string {
 	if n <= 0 || len(rows) == 0 {
 		return nil
 	}
-	start := 0
-	if cursor >= n {
-		start = cursor - n + 1
+	if s.focused || len(rows) <= n {
+		start := 0
+		if cursor >= n {
+			start = cursor - n + 1
+		}
+		lines := make([]string, 0, n)
+		for i := start; i < min(start+n, len(rows)); i++ {
+			lines = append(lines, s.capLine(rows[i], i == cursor, w))
+		}
+		return lines
 	}
-	end := min(start+n, len(rows))
+	shown := n - 1 // and the count
+	if n == 1 {
+		shown = 1 // no room for the count
+	}
+	keep := keptRows(rows, shown)
 	lines := make([]string, 0, n)
-	for i := start; i < end; i++ {
-		lines = append(lines, s.capLine(rows[i], i == cursor, w))
+	for i, r := range rows {
+		if keep[i] {
+			lines = append(lines, s.capLine(r, i == cursor, w))
+		}
 	}
-	return lines
+	if n == 1 {
+		return lines
+	}
+	return append(lines, fitLine(s.st.Dim.Render(fmt.Sprintf("   … %d more", len(rows)-len(lines))), w))
+}
+
+// keptRows marks n rows: first those that matter, then the others, each
+// group in the list's order.
+func keptRows(rows []capRow, n int) []bool {
+	keep := make([]bool, len(rows))
+	for _, matters := range []bool{true, false} {
+		for i, r := range rows {
+			if n > 0 && !keep[i] && (!matters || hot(r.c) || r.mark != " ") {
+				keep[i], n = true, n-1
+			}
+		}
+	}
+	return keep
 }
 
 // capLine is one capability: selection, diff and hot markers, then the
@@ -433,38 +479,93 @@ func (s sidePanel) meaning(rows []capRow, cursor, w int) []string {
 // maxMeaning bounds the lines of explanation under the list.
 const maxMeaning = 6
 
-// tlsLines are the TLS facts: version, cipher, verification and the leaf.
-func (s sidePanel) tlsLines(info sideInfo, w int) []string {
+// tlsPart is the TLS section, in parts the budget drops one by one.
+type tlsPart struct {
+	head, verdict, subject, names, issuer, expires, sha256 []string
+}
+
+// lines is the section as shown.
+func (t tlsPart) lines() []string {
+	var out []string
+	for _, p := range [][]string{t.head, t.verdict, t.subject, t.names, t.issuer, t.expires, t.sha256} {
+		out = append(out, p...)
+	}
+	return out
+}
+
+// tlsFacts are the TLS facts: version, cipher, verification and the leaf.
+func (s sidePanel) tlsFacts(info sideInfo, w int) tlsPart {
 	t := info.tls
 	if t == nil {
-		return nil
+		return tlsPart{}
 	}
-	lines := []string{
-		fitLine(s.st.Title.Render(orDefault(t.Version, "TLS"))+" "+s.st.Label.Render(t.Cipher), w),
-		fitLine(s.verdict(*t), w),
+	p := tlsPart{
+		head:    []string{fitLine(s.st.Title.Render(orDefault(t.Version, "TLS"))+" "+s.st.Label.Render(t.Cipher), w)},
+		verdict: []string{fitLine(s.verdict(*t), w)},
 	}
 	if len(t.Chain) == 0 {
-		return lines
+		return p
 	}
 	leaf := t.Chain[0]
 	names := append(append([]string{}, leaf.DNSNames...), leaf.IPs...)
-	row := func(label, value string) string {
-		return fitLine(s.st.Label.Render(label)+s.st.Value.Render(session.SanitizeString(value)), w)
+	for i := range names {
+		names[i] = session.SanitizeString(names[i])
 	}
-	lines = append(lines,
-		row("subject ", leaf.Subject),
-		row("names   ", strings.Join(names, ", ")),
-		row("issuer  ", leaf.Issuer),
-		fitLine(s.st.Label.Render("expires ")+s.expiry(leaf.NotAfter, info.now), w),
-	)
-	for i, part := range chunk(leaf.SHA256, max(w-8, 8)) {
-		label := "sha256  "
+	vw := max(w-8, 8)
+	p.subject = s.certRow("subject ", wrapHard(session.SanitizeString(leaf.Subject), vw, maxCertRows), s.st.Value, w)
+	p.names = s.certRow("names   ", nameRows(names, vw, maxNameRows), s.st.Value, w)
+	p.issuer = s.certRow("issuer  ", wrapHard(session.SanitizeString(leaf.Issuer), vw, maxCertRows), s.st.Value, w)
+	p.expires = []string{fitLine(s.st.Label.Render("expires ")+s.expiry(leaf.NotAfter, info.now), w)}
+	p.sha256 = s.certRow("sha256  ", chunk(leaf.SHA256, vw), s.st.Dim, w)
+	return p
+}
+
+// The most rows a certificate field wraps to: every name matters when a
+// name does not match, so the names get the most.
+const (
+	maxCertRows = 3
+	maxNameRows = 6
+)
+
+// certRow puts label before the first of parts and blanks before the rest,
+// as the sha256 wraps.
+func (s sidePanel) certRow(label string, parts []string, style lipgloss.Style, w int) []string {
+	lines := make([]string, len(parts))
+	for i, part := range parts {
+		lab := label
 		if i > 0 {
-			label = "        "
+			lab = strings.Repeat(" ", len(label))
 		}
-		lines = append(lines, fitLine(s.st.Label.Render(label)+s.st.Dim.Render(part), w))
+		lines[i] = fitLine(s.st.Label.Render(lab)+style.Render(part), w)
 	}
 	return lines
+}
+
+// nameRows wraps the certificate's names, comma-separated, in at most limit
+// rows of w cells; when they do not fit, the last row counts the names
+// left out.
+func nameRows(names []string, w, limit int) []string {
+	rows := wrapHard(strings.Join(names, ", "), w, 0)
+	if len(rows) <= limit {
+		return rows
+	}
+	rows = rows[:limit-1]
+	shown := strings.Count(strings.Join(rows, " "), ",") // each whole name shown but the last is followed by one
+	return append(rows, fmt.Sprintf("… %d more", len(names)-shown))
+}
+
+// wrapHard wraps text at spaces in lines of at most w cells, splitting a
+// word longer than a line, in at most limit lines (0 for no limit), the
+// last of them ending in "…" when cut.
+func wrapHard(text string, w, limit int) []string {
+	var out []string
+	for _, l := range wrap(text, w) {
+		out = append(out, strings.Split(ansi.Hardwrap(l, w, false), "\n")...)
+	}
+	if limit > 0 && len(out) > limit {
+		out = ellipsis(out[:limit], w)
+	}
+	return out
 }
 
 // verdict says whether the certificate verified, and why not

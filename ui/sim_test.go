@@ -240,10 +240,16 @@ func gmailPlain(s *sim) {
 // AUTH appears.
 func gmailTLS(s *sim) {
 	s.t.Helper()
+	gmailTLSWith(s, gmailCert())
+}
+
+// gmailTLSWith is gmailTLS with the server presenting cert.
+func gmailTLSWith(s *sim, cert wire.TLSInfo) {
+	s.t.Helper()
 	gmailPlain(s)
 	s.enter("STARTTLS")
 	s.reply("220 2.0.0 Ready to start TLS")
-	s.starttls(gmailCert())
+	s.starttls(cert)
 	s.enter("EHLO client.example")
 	s.reply(
 		"250-smtp.gmail.example at your service, [192.0.2.7]",
