@@ -273,6 +273,9 @@ func (m Model) waiting() bool {
 func (m Model) connect(target string) (Model, tea.Cmd) {
 	old := m.conn.link
 	m.endOp()
+	if m.conn.phase != phaseIdle { // the previous connection's news and latency
+		m.lastLatency, m.flash = 0, flash{}
+	}
 	m.conn = conn{gen: m.conn.gen + 1, phase: phaseDialing, target: target, dialAt: m.now()}
 	m.sess, m.outbox, m.inflight, m.auth = session.State{}, outbox{}, nil, nil
 	m.guide = m.guide.reset()
@@ -291,6 +294,7 @@ func (m Model) dialed(msg dialedMsg) (Model, tea.Cmd) {
 	if msg.err != nil {
 		m.keepChain(msg.err)
 		m.conn.phase, m.conn.reason = phaseClosed, client.Explain(msg.err)
+		m.sess.Phase = session.PhaseClosed
 		if errors.Is(msg.err, context.Canceled) {
 			m.conn.reason = "connection attempt cancelled (Esc)"
 		}

@@ -136,6 +136,42 @@ func TestQuitIsNoError(t *testing.T) {
 	}
 }
 
+// TestClosedStateTruthful: once the connection is closed the side panel
+// keeps what the session reached (EHLO checked) and says how to start
+// again, not to send EHLO; a new connection starts without the previous
+// server's latency.
+func TestClosedStateTruthful(t *testing.T) {
+	s := newSim(t, "dark", 120, 40)
+	gmailPlain(s)
+	s.enter("QUIT")
+	s.reply("221 2.0.0 closing connection")
+	if sc := s.screen(); !strings.Contains(sc, "✓ EHLO") || strings.Contains(sc, "send EHLO") {
+		t.Errorf("after QUIT, the side panel forgets the EHLO or asks for one:\n%s", sc)
+	}
+
+	s = newSim(t, "dark", 120, 40)
+	s.send(connectMsg{target: s.m.conn.target})
+	s.send(dialedMsg{gen: s.m.conn.gen, err: errors.New("connection refused")})
+	if sc := s.screen(); strings.Contains(sc, "send EHLO") || !strings.Contains(sc, "closed: :reconnect to start again") ||
+		!strings.Contains(sc, "closed › :reconnect") {
+		t.Errorf("after a failed dial, the screen asks for EHLO or offers no :reconnect:\n%s", sc)
+	}
+	s.enter(":reconnect")
+	if sc := s.screen(); strings.Contains(sc, "connection refused") {
+		t.Errorf("the new attempt still shows the last one's failure:\n%s", sc)
+	}
+
+	s = newSim(t, "dark", 120, 40)
+	gmailPlain(s)
+	if !strings.Contains(s.screen(), "last reply 23ms") {
+		t.Fatalf("no latency on the status bar:\n%s", s.screen())
+	}
+	s.enter(":connect mx.other.example:25")
+	if sc := s.screen(); s.m.conn.phase != phaseDialing || strings.Contains(sc, "last reply") {
+		t.Errorf("the new connection shows the previous server's latency:\n%s", sc)
+	}
+}
+
 // TestFailureReadable: the cause and fix of a failed connection are longer
 // than the pane; the hint line says F8 reads them, and F8 shows the note
 // whole, fix included.

@@ -264,7 +264,9 @@ func (s sidePanel) badge(info sideInfo) string {
 	return s.st.BadgePlain.Render(" PLAINTEXT ")
 }
 
-// sessionLines shows the state machine and the envelope so far.
+// sessionLines shows the state machine and the envelope so far; once the
+// session is closed, what it reached (greeted, EHLO, TLS, auth) stays
+// checked.
 func (s sidePanel) sessionLines(st session.State, w int) []string {
 	flag := func(on bool, word string) string {
 		if on {
@@ -278,7 +280,7 @@ func (s sidePanel) sessionLines(st session.State, w int) []string {
 	}
 	tokens := []string{
 		flag(st.Phase >= session.PhaseGreeted && st.Phase != session.PhaseClosed || st.ESMTP, "greeted"),
-		flag(st.Phase >= session.PhaseReady && st.Phase != session.PhaseClosed, "EHLO"),
+		flag(st.Phase >= session.PhaseReady && st.Phase != session.PhaseClosed || st.ESMTP, "EHLO"),
 		flag(st.TLS, "TLS"),
 		flag(st.Authenticated, authWord),
 		flag(st.Phase == session.PhaseMail || st.Phase == session.PhaseRcpt, "in transaction"),
@@ -320,7 +322,9 @@ func (s sidePanel) headline(st session.State) (string, lipgloss.Style) {
 		return "same as before STARTTLS", s.st.Dim
 	case ok:
 		return fmt.Sprintf("after STARTTLS: +%d -%d ~%d", len(diff.Added), len(diff.Removed), len(diff.Changed)), s.st.Label
-	case !st.ESMTP && st.Phase != session.PhaseClosed:
+	case !st.ESMTP && st.Phase == session.PhaseClosed:
+		return "closed: :reconnect to start again", s.st.Dim
+	case !st.ESMTP:
 		return "send EHLO to list them", s.st.Dim
 	case !st.TLS && st.Caps.Has("STARTTLS") && !st.Caps.Has("AUTH"):
 		return "no AUTH before STARTTLS", s.st.Warning
