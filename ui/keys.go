@@ -102,6 +102,24 @@ func (k keyMap) panelHelp(explain bool) []key.Binding {
 	return []key.Binding{k.Close, k.Timing, k.Quit}
 }
 
+// paneHelp is the footer while the transcript or the capability list has
+// the focus: its own keys, then how to leave it. esc cancels a wait first.
+func (k keyMap) paneHelp(f focus, t TranscriptKeyMap, waiting bool) []key.Binding {
+	k.Complete.SetHelp("tab", "next pane")
+	esc := key.NewBinding(key.WithKeys("esc"), key.WithHelp("esc", "leave pane"))
+	if waiting {
+		esc = k.Cancel
+	}
+	if f == focusCaps {
+		return []key.Binding{key.NewBinding(key.WithKeys("up", "down"), key.WithHelp("↑/↓", "select capability")),
+			k.Complete, esc, k.Help, k.Quit}
+	}
+	t.Explain.SetHelp("e/enter", "explain")
+	t.Bottom.SetHelp("G/end", "follow")
+	return []key.Binding{key.NewBinding(key.WithKeys("up", "down"), key.WithHelp("↑/↓", "select line")),
+		t.Explain, t.Bottom, k.Complete, esc, k.Help, k.Quit}
+}
+
 // composeHelp is the footer while the message editor is open.
 func (k keyMap) composeHelp() []key.Binding {
 	return []key.Binding{k.Submit, k.Abort, k.Quit}

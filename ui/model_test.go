@@ -837,6 +837,31 @@ func TestFocusAndKeys(t *testing.T) {
 	}
 }
 
+// TestFooterFollowsFocus: the key hints under the screen are those of the
+// focused pane: the transcript explains and selects lines, the capability
+// list selects capabilities, the input sends and recalls history.
+func TestFooterFollowsFocus(t *testing.T) {
+	s := newSim(t, "dark", 120, 40)
+	gmailTLS(s)
+	footer := func() string {
+		lines := strings.Split(s.screen(), "\n")
+		return lines[len(lines)-1]
+	}
+	steps := []struct {
+		want, not string
+	}{
+		{"↑/↓ select line • e/enter explain", "history"},
+		{"↑/↓ select capability", "enter"},
+		{"enter send line", "select"},
+	}
+	for i, st := range steps {
+		s.press(tea.KeyTab)
+		if f := footer(); !strings.Contains(f, st.want) || strings.Contains(f, st.not) {
+			t.Errorf("after %d tabs the footer reads %q, want %q and no %q", i+1, f, st.want, st.not)
+		}
+	}
+}
+
 // TestLocalCommands covers the small ones.
 func TestLocalCommands(t *testing.T) {
 	s := newSim(t, "dark", 120, 40)

@@ -151,6 +151,8 @@ func (m Model) helpLine(w int) string {
 		bindings = k.composeHelp()
 	case m.explain.open || m.showTiming:
 		bindings = k.panelHelp(m.explain.open)
+	case m.focus != focusInput:
+		bindings = k.paneHelp(m.focus, m.transcript.KeyMap, m.waiting())
 	case m.guide.on:
 		bindings = k.guidedHelp(len(m.guide.step.Choices) > 0)
 	}
