@@ -39,6 +39,16 @@ func Diagnose(f Facts) []Finding {
 	for _, check := range checks {
 		out = append(out, check(f)...)
 	}
+	if a := f.Auth; a != nil && a.Exchange == nil && a.Skipped != "" {
+		// the server wants AUTH and ehlo held the credentials back: the fix
+		// is what made it hold them, not --user, which was given
+		for i := range out {
+			if out[i].ID == "auth-required" {
+				out[i].Fix = "ehlo had credentials but did not send them: " + SanitizeString(a.Skipped) +
+					". Fix that (connect with TLS), or pass --insecure to send them anyway."
+			}
+		}
+	}
 	slices.SortStableFunc(out, func(a, b Finding) int {
 		if a.Severity != b.Severity {
 			return int(a.Severity) - int(b.Severity)

@@ -204,6 +204,10 @@ func TestDiagnoseScenarios(t *testing.T) {
 			first: "starttls-required", fix: "ehlo(); starttls(); ehlo(); login()"},
 		{name: "authentication required", facts: submission(t).add("MAIL FROM:<a@x>", true, "530 5.7.0 Authentication required").f,
 			first: "auth-required"},
+		{name: "authentication required, credentials held back", facts: submission(t).with(func(f *Facts) {
+			f.Auth = &AuthFacts{User: "alice", Skipped: "in clear to a host that is not loopback"}
+		}).add("MAIL FROM:<a@x>", true, "530 5.7.0 Authentication required").f,
+			first: "auth-required", fix: "did not send them: in clear to a host that is not loopback"},
 		{name: "503 out of sequence", facts: submission(t).add("MAIL FROM:<a@x>", true, "503 5.5.1 Error: nested MAIL command").f,
 			first: "bad-sequence"},
 		{name: "sender refused", facts: submission(t).auth("235 ok").add("MAIL FROM:<ceo@bank.example>", true, "553 5.7.1 <ceo@bank.example>: Sender address rejected: not owned by user alice").f,
