@@ -498,7 +498,7 @@ func (d *doctor) holdBack() string {
 	case inTLS && !info.Verified:
 		return "the certificate did not verify (pass --insecure to send them anyway)"
 	case !inTLS && !loopback(d.cfg.Target):
-		return "the connection is not encrypted and the server is not on this machine (pass --insecure to send them anyway)"
+		return "the connection is not encrypted and the server is not on a loopback address (pass --insecure to send them anyway)"
 	}
 	return ""
 }

@@ -240,7 +240,7 @@ func (r *runner) clear(mech string) error {
 	if _, inTLS := r.c.Conn().TLS(); !inClear(mech, r.cfg.Target, inTLS, r.cfg.Options.Insecure) {
 		return nil
 	}
-	return errors.New("this would send a secret in clear: the connection is not encrypted and the server is not on this machine (add STARTTLS to the script, or pass --insecure)")
+	return errors.New("this would send a secret in clear: the connection is not encrypted and the server is not on a loopback address (add STARTTLS to the script, or pass --insecure)")
 }
 
 // message sends message lines after a 354 and reads the final reply.

@@ -423,7 +423,7 @@ func (s *sender) checkClear(mech string) error {
 		s.c.Conn().Note("sending " + mech + " credentials in clear (--insecure)")
 		return nil
 	}
-	return stepErr(StepAuth, policyError("%s would send the password in clear: the connection is not encrypted and the server is not on this machine (use STARTTLS or --tls, or --insecure to send it anyway)", mech))
+	return stepErr(StepAuth, policyError("%s would send the password in clear: the connection is not encrypted and the server is not on a loopback address (use STARTTLS or --tls, or --insecure to send it anyway)", mech))
 }
 
 // inClear reports whether sending mech's secret now would hand a password

@@ -44,8 +44,7 @@ func Diagnose(f Facts) []Finding {
 		// is what made it hold them, not --user, which was given
 		for i := range out {
 			if out[i].ID == "auth-required" {
-				out[i].Fix = "ehlo had credentials but did not send them: " + SanitizeString(a.Skipped) +
-					". Fix that (connect with TLS), or pass --insecure to send them anyway."
+				out[i].Fix = "ehlo had credentials but did not send them: " + SanitizeString(a.Skipped) + "."
 			}
 		}
 	}
