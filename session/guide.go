@@ -248,6 +248,14 @@ func signInStep(s State, opts GuideOptions) Step {
 		st.Choice = max(slices.Index(choices, PreferredMechanism(choices)), 0)
 	}
 	st.Command = strings.TrimSpace(":auth " + choices[st.Choice] + " " + opts.User)
+	switch choices[st.Choice] {
+	case "PLAIN", "XOAUTH2": // the credentials ride on the AUTH line (RFC 4954 4: initial response)
+		st.Expect = "235 2.7.0 Authentication successful, at once: no 334 challenge comes"
+	case "LOGIN":
+		st.Expect = "334 for the user name, 334 for the password (decoded in the transcript), then 235"
+	case "CRAM-MD5":
+		st.Expect = "one 334 challenge (decoded in the transcript), then 235"
+	}
 	if !s.TLS {
 		st.Why = ruleText("auth-offered-in-clear") + " " + st.Why
 	}

@@ -258,3 +258,16 @@ func TestGuideMessageSize(t *testing.T) {
 		t.Errorf("a longer header gives %d, not more than %d", m, n)
 	}
 }
+
+// TestSignInExpectsWhatTheMechanismDoes: PLAIN gets no 334 (its response
+// rides on the AUTH line); LOGIN two; CRAM-MD5 one.
+func TestSignInExpectsWhatTheMechanismDoes(t *testing.T) {
+	g := newGuideSession(t).greet("220 mx.example ESMTP").do("EHLO client.example", guideTLSEHLO...)
+	for mech, want := range map[string]string{"PLAIN": "no 334", "LOGIN": "334 for the user name, 334 for the password", "CRAM-MD5": "one 334 challenge"} {
+		opts := guideOpts
+		opts.Mechanism = mech
+		if st := NextStep(g.s, g.last, opts); st.ID != "auth" || !strings.Contains(st.Expect, want) {
+			t.Errorf("%s: step %q expects %q, want %q in it", mech, st.ID, st.Expect, want)
+		}
+	}
+}
