@@ -106,7 +106,7 @@ func ParseHeaderField(s string) (HeaderField, error) {
 	if strings.ContainsAny(value, "\r\n\x00") {
 		return HeaderField{}, fmt.Errorf("header %s: the value holds CR, LF or NUL", name)
 	}
-	return HeaderField{Name: textproto.CanonicalMIMEHeaderKey(name), Value: value}, nil
+	return HeaderField{Name: name, Value: value}, nil // as given: X-QA stays X-QA
 }
 
 // ParseAttachment reads --attach FILE[;type=TYPE][;name=NAME].
@@ -704,7 +704,7 @@ func encodeField(f HeaderField) string {
 	if isASCII(f.Value) {
 		return f.Value
 	}
-	if addressFields[f.Name] {
+	if addressFields[textproto.CanonicalMIMEHeaderKey(f.Name)] {
 		if list, err := mail.ParseAddressList(f.Value); err == nil {
 			return addressList(list)
 		}

@@ -247,8 +247,11 @@ func TestMessageInternationalAddressNeedsSMTPUTF8(t *testing.T) {
 }
 
 func TestParseHeaderField(t *testing.T) {
-	if f, err := ParseHeaderField("x-mailer:  ehlo "); err != nil || f != (HeaderField{"X-Mailer", "ehlo"}) {
-		t.Errorf("%+v %v", f, err)
+	// the name as given: X-QA is not rewritten X-Qa
+	for in, want := range map[string]HeaderField{"x-mailer:  ehlo ": {"x-mailer", "ehlo"}, "X-QA: MixedCase": {"X-QA", "MixedCase"}} {
+		if f, err := ParseHeaderField(in); err != nil || f != want {
+			t.Errorf("%q: %+v %v, want %+v", in, f, err, want)
+		}
 	}
 	for _, bad := range []string{"no colon", ": empty name", "Bad Name: v", "X-A: one\r\nBcc: evil@example.org"} {
 		if _, err := ParseHeaderField(bad); err == nil {
