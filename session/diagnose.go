@@ -336,7 +336,11 @@ func checkAuthOffer(f Facts) []Finding {
 func authPlaintext(f Facts) Finding {
 	x := f.hello(false)
 	line, _ := x.capLine("AUTH")
-	return newFinding("auth-plaintext", x.commandLine(), line, note("no STARTTLS in the list"))
+	out := newFinding("auth-plaintext", x.commandLine(), line, note("no STARTTLS in the list"))
+	if a := f.Auth; a != nil && a.Exchange != nil && !a.Exchange.TLS {
+		out.Title = "AUTH is offered in plaintext and STARTTLS is not: the credentials travelled in clear"
+	}
+	return out
 }
 
 func authInClear(f Facts) Finding {

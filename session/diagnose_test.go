@@ -142,7 +142,10 @@ func TestDiagnoseScenarios(t *testing.T) {
 			first: "relay-denied", severity: "error", want: []string{"auth-missing", "mail-accepted"},
 			title: "<b@example.org>", evidence: "Relay access denied", fix: "submission"},
 		{name: "legacy: AUTH in clear", facts: scenario(t, "old.example.com:25").ehlo(false, legacyEHLO).f,
-			first: "auth-plaintext", severity: "error", want: []string{"no-starttls"}, evidence: "S: 250-AUTH PLAIN LOGIN"},
+			first: "auth-plaintext", severity: "error", want: []string{"no-starttls"}, evidence: "S: 250-AUTH PLAIN LOGIN", title: "would travel in clear"},
+		{name: "legacy: signed in, in clear", facts: scenario(t, "old.example.com:25").ehlo(false, legacyEHLO).
+			add(`AUTH PLAIN <redacted user="alice">`, false, "235 2.7.0 Authentication successful").f,
+			first: "auth-plaintext", title: "the credentials travelled in clear"},
 		{name: "AUTH before STARTTLS too", facts: scenario(t, "qq.example:25").ehlo(false, fixtureText(t, "qq-ehlo")).f,
 			first: "auth-offered-in-clear", severity: "warning"},
 		{name: "no STARTTLS, no AUTH", facts: scenario(t, "mx.example.com:25").ehlo(false, tlsNoAuth).f,
