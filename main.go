@@ -13,6 +13,7 @@ import (
 	"os"
 	"path/filepath"
 	"slices"
+	"strconv"
 	"strings"
 	"time"
 
@@ -21,6 +22,7 @@ import (
 	"github.com/charmbracelet/colorprofile"
 	xterm "github.com/charmbracelet/x/term"
 	"github.com/spf13/cobra"
+	"github.com/spf13/pflag"
 
 	"github.com/ehlo-sh/ehlo/client"
 	"github.com/ehlo-sh/ehlo/lab"
@@ -264,6 +266,44 @@ func explorerErr(err error) error {
 	return err
 }
 
+// labFlag is the --lab of probe, doctor and send: on alone, and it may
+// also name the endpoint (--lab=mx), as a TARGET naming it does.
+type labFlag struct {
+	on   *bool
+	name string
+}
+
+// labVar defines --lab on fs, turning *on on.
+func labVar(fs *pflag.FlagSet, on *bool, usage string) *labFlag {
+	f := &labFlag{on: on}
+	fs.VarPF(f, "lab", "", usage).NoOptDefVal = "true"
+	return f
+}
+
+func (f *labFlag) String() string   { return strconv.FormatBool(*f.on) }
+func (f *labFlag) Type() string     { return "bool" }
+func (f *labFlag) IsBoolFlag() bool { return true }
+
+func (f *labFlag) Set(s string) error {
+	if b, err := strconv.ParseBool(s); err == nil {
+		*f.on = b
+		return nil
+	}
+	if !slices.Contains(lab.EndpointNames, s) {
+		return fmt.Errorf("the lab has no endpoint %q (it has %s)", s, strings.Join(lab.EndpointNames, ", "))
+	}
+	*f.on, f.name = true, s
+	return nil
+}
+
+// args puts the endpoint named by --lab=NAME before the arguments.
+func (f *labFlag) args(args []string) []string {
+	if f.name == "" {
+		return args
+	}
+	return append([]string{f.name}, args...)
+}
+
 // checkTarget rejects, as a usage error, a TARGET that names no host and
 // port (wire.ParseTarget).
 func checkTarget(target string) error {
@@ -278,6 +318,7 @@ func newProbe() *cobra.Command {
 		conn                      connFlags
 		asJSON, transcript, inLab bool
 		parallel                  int
+		labArg                    *labFlag
 	)
 	cmd := &cobra.Command{
 		Use:   "probe [flags] TARGET...",
@@ -293,6 +334,7 @@ func newProbe() *cobra.Command {
 			if err != nil {
 				return err
 			}
+			args = labArg.args(args)
 			jobs := make([]client.Job, 0, len(args))
 			for _, t := range args {
 				if err := checkTarget(t); err != nil && !inLab {
@@ -330,7 +372,7 @@ func newProbe() *cobra.Command {
 	conn.register(cmd)
 	cmd.Flags().BoolVar(&asJSON, "json", false, "print JSON: one object per target, an array for several")
 	cmd.Flags().BoolVar(&transcript, "transcript", false, "print the exchange as C:/S: lines (credentials redacted)")
-	cmd.Flags().BoolVar(&inLab, "lab", false, "probe the built-in lab (TARGETs may name its endpoints: mx, submission, smtps, legacy)")
+	labArg = labVar(cmd.Flags(), &inLab, "probe the built-in lab (TARGETs may name its endpoints: mx, submission, smtps, legacy)")
 	cmd.Flags().IntVar(&parallel, "parallel", 8, "probe at most n targets at once")
 	return cmd
 }
@@ -462,6 +504,7 @@ func mustEndpoint(l *lab.Lab, name string) string {
 
 // doctorFlags are doctor's own flags.
 type doctorFlags struct {
+	labArg                                    *labFlag
 	conn                                      connFlags
 	user, from                                string
 	to                                        []string
@@ -496,12 +539,13 @@ func newDoctor() *cobra.Command {
 	fl.BoolVar(&f.send, "send", false, "send a small test message (Subject: ehlo doctor test) instead of RSET after RCPT")
 	fl.BoolVar(&f.asJSON, "json", false, "print JSON: target, findings, timing, transcript")
 	fl.BoolVar(&f.trace, "transcript", false, "also print the exchange as C:/S: lines (credentials redacted)")
-	fl.BoolVar(&f.inLab, "lab", false, "diagnose the built-in lab (TARGET may name its endpoint: mx, submission, smtps, legacy)")
+	f.labArg = labVar(fl, &f.inLab, "diagnose the built-in lab (TARGET may name its endpoint: mx, submission, smtps, legacy)")
 	fl.DurationVar(&f.greetingWait, "greeting-wait", client.DefaultGreetingWait, "silence in plaintext after which implicit TLS is tried too")
 	return cmd
 }
 
 func (f *doctorFlags) run(cmd *cobra.Command, args []string) error {
+	args = f.labArg.args(args)
 	if len(args) > 1 || (len(args) == 0 && !f.inLab) {
 		return usageErr(errors.New("doctor needs one TARGET (or --lab [ENDPOINT])"))
 	}
@@ -608,6 +652,7 @@ func sendExit(err error) int {
 
 // sendFlags are send's own flags.
 type sendFlags struct {
+	labArg                                   *labFlag
 	conn                                     connFlags
 	from, subject, body, html                string
 	to, cc, bcc, headers, attach             []string
@@ -654,11 +699,12 @@ func newSend() *cobra.Command {
 	fl.BoolVar(&f.pipelining, "pipelining", false, "send MAIL, RCPT and DATA at once when PIPELINING is offered (RFC 2920)")
 	fl.StringVar(&f.transcript, "transcript", "", "also write the exchange to this file (mode 0600, credentials redacted)")
 	fl.BoolVar(&f.asJSON, "json", false, "print JSON: replies, recipients, result and transcript")
-	fl.BoolVar(&f.inLab, "lab", false, "send to the built-in lab (TARGET may name its endpoint) and show what it received")
+	f.labArg = labVar(fl, &f.inLab, "send to the built-in lab (TARGET may name its endpoint) and show what it received")
 	return cmd
 }
 
 func (f *sendFlags) run(cmd *cobra.Command, args []string) error {
+	args = f.labArg.args(args)
 	if len(args) > 1 || (len(args) == 0 && !f.inLab) {
 		return usageErr(errors.New("send needs one TARGET (or --lab [ENDPOINT])"))
 	}

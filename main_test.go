@@ -240,3 +240,22 @@ func TestHelpWrapsToTheWidth(t *testing.T) {
 		}
 	}
 }
+
+// TestLabFlagNamesTheEndpoint: --lab=NAME is --lab NAME, in probe, doctor
+// and send; an unknown name is a usage error naming the endpoints.
+func TestLabFlagNamesTheEndpoint(t *testing.T) {
+	code, out, errOut := run(t, "probe", "--lab=smtps", "--json")
+	var got struct {
+		Target      string `json:"target"`
+		ImplicitTLS bool   `json:"implicit_tls"`
+	}
+	if err := json.Unmarshal([]byte(out), &got); code != 0 || err != nil || got.Target != "lab smtps" || !got.ImplicitTLS {
+		t.Errorf("probe --lab=smtps: exit %d, %v, %+v: %s", code, err, got, errOut)
+	}
+	if code, out, errOut := run(t, "send", "--lab=legacy", "--quit-after", "ehlo"); code != 0 || !strings.Contains(out, "legacy.lab.test") {
+		t.Errorf("send --lab=legacy: exit %d: %s%s", code, out, errOut)
+	}
+	if code, _, errOut := run(t, "doctor", "--lab=nowhere"); code != exitUsage || !strings.Contains(errOut, `no endpoint "nowhere"`) {
+		t.Errorf("doctor --lab=nowhere: exit %d: %s", code, errOut)
+	}
+}

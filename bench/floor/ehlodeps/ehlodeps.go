@@ -20,6 +20,7 @@ import (
 	_ "os/signal"
 	_ "path/filepath"
 	_ "slices"
+	_ "strconv"
 	_ "strings"
 	_ "sync"
 	_ "time"
@@ -34,6 +35,7 @@ import (
 	"github.com/ehlo-sh/ehlo/ui"
 	"github.com/ehlo-sh/ehlo/wire"
 	"github.com/spf13/cobra"
+	_ "github.com/spf13/pflag"
 )
 
 // reached holds what ehlo's commands call, so that the linker keeps it and
