@@ -368,6 +368,22 @@ func TestComposeNormalisation(t *testing.T) {
 	}
 }
 
+// TestComposeEscKeepsTheDraft: Esc closes the editor unsent, and the next
+// :compose in the same transaction brings the message back as it was left.
+func TestComposeEscKeepsTheDraft(t *testing.T) {
+	s := dataSim(t)
+	s.enter(":compose")
+	s.typ("a draft worth keeping")
+	s.press(tea.KeyEscape)
+	if s.m.compose.open || s.link.count() != 0 {
+		t.Fatalf("Esc: open %v, sent %q", s.m.compose.open, s.link.lines())
+	}
+	s.enter(":compose")
+	if v := s.m.compose.Value(); !s.m.compose.open || !strings.HasSuffix(v, "Subject: a draft worth keeping") || !strings.Contains(v, "To: <bob@example.org>") {
+		t.Errorf("reopened with %q", v)
+	}
+}
+
 // TestComposeOnlyInData refuses :compose before 354.
 func TestComposeOnlyInData(t *testing.T) {
 	s := newSim(t, "dark", 120, 40)
