@@ -132,6 +132,7 @@ func newRootFor(args []string) *cobra.Command {
 				return err
 			}
 			cfg, progOpts := tui.config(opts)
+			cfg.CAFile = conn.ca
 			if len(args) == 1 && !cmd.Flags().Changed("lab") {
 				if err := checkTarget(args[0]); err != nil {
 					return err

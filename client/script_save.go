@@ -17,13 +17,14 @@ import (
 type ScriptHeader struct {
 	Target string // "host:port"
 	Lab    string // the lab endpoint, when the session ran on the built-in lab
+	Flags  string // what ehlo run needs besides FILE to replay it, such as "--ca FILE --servername NAME"
 	Saved  time.Time
 }
 
 // WriteScript writes the last session of a transcript (from its last
 // "connected to" note) as a script for `ehlo run`: each command followed
-// by an expect of the code it got, message lines as sent (dot-stuffing
-// undone), and no secret. An AUTH exchange becomes ":auth MECH USER",
+// by an expect of the code it got, message lines as sent (dot-stuffed, as
+// on the wire), and no secret. An AUTH exchange becomes ":auth MECH USER",
 // which uses the placeholder {{password}}; a line typed by hand during an
 // AUTH exchange becomes a placeholder {{authN}}. Pipelined commands are
 // written one after the other, each with its expect. It returns the number
@@ -101,7 +102,7 @@ func (sw *scriptWriter) header(h ScriptHeader) []string {
 	}
 	out := []string{
 		"# ehlo session script, saved " + h.Saved.Format(time.RFC3339),
-		"# replay with: ehlo run FILE   (placeholders such as {{password}} are asked for on the",
+		"# replay with: ehlo run FILE" + strings.TrimRight(" "+h.Flags, " ") + "   (placeholders such as {{password}} are asked for on the",
 		"# terminal, or read from EHLO_PASSWORD and EHLO_VAR_<NAME>)",
 	}
 	switch {

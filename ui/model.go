@@ -40,6 +40,7 @@ type Config struct {
 	Mouse      bool           // mouse on (false with --no-mouse)
 	Transcript string         // --transcript FILE: append the transcript as it happens (redacted, 0600)
 	Guided     bool           // --guided: start in guided mode
+	CAFile     string         // --ca FILE, as given: a saved script's replay needs it too
 }
 
 // focus is the pane that takes navigation keys.

@@ -13,6 +13,7 @@ import (
 
 	tea "charm.land/bubbletea/v2"
 
+	"github.com/ehlo-sh/ehlo/client"
 	"github.com/ehlo-sh/ehlo/session"
 	"github.com/ehlo-sh/ehlo/wire"
 )
@@ -1068,5 +1069,27 @@ func TestAuthCommandWarnsBeforeSTARTTLS(t *testing.T) {
 	s.typ(":auth PLAIN alice")
 	if sc := s.screen(); !strings.Contains(sc, "this server advertises AUTH only after STARTTLS") {
 		t.Errorf("no warning on the hint line:\n%s", sc)
+	}
+}
+
+// TestSavedScriptSaysHowToReplay: the header of :save --script names the
+// flags the session was started with, so that its replay command works as
+// written; a value that cannot sit in a comment line is left out.
+func TestSavedScriptSaysHowToReplay(t *testing.T) {
+	s := newSim(t, "dark", 120, 40)
+	s.m.cfg.CAFile, s.m.opts.ServerName, s.m.opts.Insecure = "/tmp/my ca.pem", "localhost", true
+	if got := s.m.runFlags(); got != "--ca '/tmp/my ca.pem' --servername localhost --insecure" {
+		t.Errorf("runFlags = %q", got)
+	}
+	s.m.opts.ServerName, s.m.opts.Insecure = "evil\n# target: x", false
+	if got := s.m.runFlags(); got != "--ca '/tmp/my ca.pem'" {
+		t.Errorf("runFlags with a newline = %q", got)
+	}
+	var out strings.Builder
+	if _, err := client.WriteScript(&out, nil, client.ScriptHeader{Target: "127.0.0.1:10587", Flags: "--ca ca.pem --servername localhost"}); err != nil {
+		t.Fatal(err)
+	}
+	if !strings.Contains(out.String(), "# replay with: ehlo run FILE --ca ca.pem --servername localhost   (") {
+		t.Errorf("header:\n%s", out.String())
 	}
 }

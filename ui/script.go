@@ -3,6 +3,7 @@ package ui
 import (
 	"os"
 	"strings"
+	"unicode"
 
 	tea "charm.land/bubbletea/v2"
 
@@ -18,7 +19,7 @@ func (m Model) cmdSaveScript(arg string) (Model, tea.Cmd) {
 	if path == "" {
 		path = "ehlo-" + m.now().Format("20060102-150405") + ".ehlo"
 	}
-	h := client.ScriptHeader{Target: m.conn.target, Saved: m.now()}
+	h := client.ScriptHeader{Target: m.conn.target, Saved: m.now(), Flags: m.runFlags()}
 	if m.cfg.Lab != nil {
 		h.Lab = m.endpoint // its ports change at every start: the script names the endpoint
 	}
@@ -48,4 +49,38 @@ func saveScript(path string, entries []wire.Entry, h client.ScriptHeader) (int, 
 		err = cerr
 	}
 	return n, err
+}
+
+// runFlags are the flags ehlo run needs to replay this session: the CA
+// file, the server name and --insecure as they were given (implicit TLS
+// is the script's "# tls: implicit"). None on a lab endpoint, whose CA run
+// makes itself.
+func (m Model) runFlags() string {
+	if m.cfg.Lab != nil && m.endpoint != "" {
+		return ""
+	}
+	var f []string
+	for _, flag := range [][2]string{{"--ca", m.cfg.CAFile}, {"--servername", m.opts.ServerName}} {
+		if w := shellWord(flag[1]); w != "" {
+			f = append(f, flag[0]+" "+w)
+		}
+	}
+	if m.opts.Insecure {
+		f = append(f, "--insecure")
+	}
+	return strings.Join(f, " ")
+}
+
+// shellWord quotes s for a POSIX shell when it needs it; "" for an empty
+// s or one with a control character, which has no place in a comment line.
+func shellWord(s string) string {
+	switch {
+	case s == "" || strings.ContainsFunc(s, unicode.IsControl):
+		return ""
+	case !strings.ContainsFunc(s, func(r rune) bool {
+		return !(r >= 'a' && r <= 'z' || r >= 'A' && r <= 'Z' || r >= '0' && r <= '9' || strings.ContainsRune("@%+=:,./_-", r))
+	}):
+		return s
+	}
+	return "'" + strings.ReplaceAll(s, "'", `'\''`) + "'"
 }
