@@ -130,7 +130,8 @@ type SendResult struct {
 
 // Outcome is one command and its reply, explained.
 type Outcome struct {
-	Command     string // as shown: the address for a recipient
+	Command     string // the command line as shown
+	Address     string // a recipient's address; "" for MAIL
 	Reply       session.Reply
 	Explanation session.Explanation
 }
@@ -566,7 +567,9 @@ func (s *sender) mailDone(line string, r session.Reply) error {
 }
 
 func (s *sender) rcptDone(addr, line string, r session.Reply) {
-	s.res.Rcpts = append(s.res.Rcpts, *s.outcome(addr, line, r))
+	o := s.outcome(line, line, r)
+	o.Address = addr
+	s.res.Rcpts = append(s.res.Rcpts, *o)
 }
 
 // rcptsDone fails the send when no recipient was accepted, as swaks does;

@@ -82,7 +82,7 @@ func WriteSend(w io.Writer, r SendResult) {
 		if !o.Accepted() {
 			verdict = "REFUSED "
 		}
-		p.linef("  %s  <%s>  %s", verdict, clean(o.Command), clean(oneLine(o.Reply)))
+		p.linef("  %s  <%s>  %s", verdict, clean(o.Address), clean(oneLine(o.Reply)))
 		if !o.Accepted() {
 			p.explain(o.Explanation)
 		}
@@ -185,6 +185,7 @@ type SendAuthJSON struct {
 // OutcomeJSON is one command's reply, explained.
 type OutcomeJSON struct {
 	Command  string `json:"command"`
+	Address  string `json:"address,omitempty"` // a recipient's
 	Accepted bool   `json:"accepted"`
 	ReplyJSON
 	Explanation *ExplanationJSON `json:"explanation,omitempty"`
@@ -249,7 +250,7 @@ func (r SendResult) JSON(maxDataLines int) SendJSON {
 }
 
 func outcomeJSON(o Outcome) OutcomeJSON {
-	out := OutcomeJSON{Command: clean(o.Command), Accepted: o.Accepted(), ReplyJSON: *replyJSON(o.Reply)}
+	out := OutcomeJSON{Command: clean(o.Command), Address: clean(o.Address), Accepted: o.Accepted(), ReplyJSON: *replyJSON(o.Reply)}
 	if !o.Accepted() {
 		out.Explanation = explanationJSON(o.Explanation)
 	}

@@ -267,6 +267,10 @@ func TestSendJSONAndReport(t *testing.T) {
 		js.Recipients[1].Explanation == nil || js.Recipients[1].Explanation.Action == "" || !js.Delivered {
 		t.Errorf("json: %+v", js)
 	}
+	// a recipient's command is the RCPT line, as MAIL's is the MAIL line
+	if r := js.Recipients[1]; r.Command != "RCPT TO:<eve@example.org>" || r.Address != "eve@example.org" {
+		t.Errorf("recipient: command %q, address %q", r.Command, r.Address)
+	}
 }
 
 func TestDataEliderCutsLongMessages(t *testing.T) {
