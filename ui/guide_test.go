@@ -202,6 +202,20 @@ func TestGuidedPrefillKeepsTypedText(t *testing.T) {
 	}
 }
 
+// TestGuidedColonReplacesThePrefill: typing ":" over the step's untouched
+// command starts one of ehlo's commands; other keys still edit it.
+func TestGuidedColonReplacesThePrefill(t *testing.T) {
+	for typed, want := range map[string]string{":help": ":help", " x": "EHLO ehlo.localhost x"} {
+		s := guidedSim(t, 120, 40)
+		s.connect()
+		s.reply("220 mx ESMTP")
+		s.typ(typed)
+		if v := s.m.input.Value(); v != want {
+			t.Errorf("typed %q over the prefill: input %q, want %q", typed, v, want)
+		}
+	}
+}
+
 // TestGuidedSkipAndChoose: alt+n skips STARTTLS (the guide goes on in
 // plaintext, to MAIL since no AUTH is offered); ctrl+n changes the
 // mechanism of the AUTH step; a step the session needs is not skipped.

@@ -151,6 +151,11 @@ func (m Model) inputKey(msg tea.KeyPressMsg) (Model, tea.Cmd) {
 		m.input = m.input.newer()
 		return m, nil
 	}
+	if msg.Text == ":" && m.guidePrefilled() && m.input.mode == modeCommand {
+		// a ":" starts one of ehlo's commands, never an edit of the step's
+		// SMTP line ("STARTTLS:auth PLAIN alice" went to the server)
+		m.input = m.input.clear()
+	}
 	var cmd tea.Cmd
 	m.input, cmd = m.input.Update(msg)
 	m.choices = nil
