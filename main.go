@@ -954,12 +954,8 @@ func followTranscript(tr *wire.Transcript, out io.Writer, path string, show bool
 		}))
 	}
 	if path != "" {
-		file, err := os.OpenFile(path, os.O_WRONLY|os.O_CREATE|os.O_TRUNC, 0o600)
+		file, err := client.OpenPrivate(path, os.O_TRUNC)
 		if err != nil {
-			return stop, fmt.Errorf("transcript file: %w", err)
-		}
-		if err := file.Chmod(0o600); err != nil { // an existing file keeps its mode otherwise
-			file.Close()
 			return stop, fmt.Errorf("transcript file: %w", err)
 		}
 		el := &client.DataElider{Max: 40}

@@ -50,12 +50,8 @@ func saveCmd(t *wire.Transcript, path string) tea.Cmd {
 // times. Both are sanitized and redacted: a secret entry carries only its
 // shown form.
 func saveTranscript(path string, entries []wire.Entry) error {
-	f, err := os.OpenFile(path, os.O_WRONLY|os.O_CREATE|os.O_TRUNC, 0o600)
+	f, err := client.OpenPrivate(path, os.O_TRUNC)
 	if err != nil {
-		return err
-	}
-	if err := f.Chmod(0o600); err != nil { // an existing file keeps its mode otherwise
-		f.Close()
 		return err
 	}
 	if strings.EqualFold(filepath.Ext(path), ".jsonl") {
@@ -110,12 +106,8 @@ type fileSink struct {
 
 // openSink opens path for appending, creating it with mode 0600.
 func openSink(path string) (*fileSink, error) {
-	f, err := os.OpenFile(path, os.O_WRONLY|os.O_CREATE|os.O_APPEND, 0o600)
+	f, err := client.OpenPrivate(path, os.O_APPEND)
 	if err != nil {
-		return nil, fmt.Errorf("transcript file: %w", err)
-	}
-	if err := f.Chmod(0o600); err != nil {
-		f.Close()
 		return nil, fmt.Errorf("transcript file: %w", err)
 	}
 	return &fileSink{f: f}, nil

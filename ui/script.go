@@ -36,12 +36,8 @@ func saveScriptCmd(t *wire.Transcript, path string, h client.ScriptHeader) tea.C
 }
 
 func saveScript(path string, entries []wire.Entry, h client.ScriptHeader) (int, error) {
-	f, err := os.OpenFile(path, os.O_WRONLY|os.O_CREATE|os.O_TRUNC, 0o600)
+	f, err := client.OpenPrivate(path, os.O_TRUNC)
 	if err != nil {
-		return 0, err
-	}
-	if err := f.Chmod(0o600); err != nil {
-		f.Close()
 		return 0, err
 	}
 	n, err := client.WriteScript(f, entries, h)
