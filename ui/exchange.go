@@ -185,6 +185,14 @@ func (m Model) send(item outItem) (Model, tea.Cmd) {
 		return m.write(writeReq{raw: item.raw}, true)
 	case m.inData():
 		return m.sendData(item.line)
+	case isPlaceholder(item.line) && !item.fromAuth:
+		// a command holding <redacted …>, pasted or queued: checked here,
+		// where it is known to be a command and not message text; what was
+		// queued behind it goes too, for it relied on this line
+		n := m.outbox.len()
+		m.outbox = outbox{}
+		m.flash = errorFlash(fmt.Sprintf("not sent: <redacted …> is a placeholder for a credential, not one; %d queued lines dropped", n))
+		return m.pump()
 	}
 	req := writeReq{line: item.line, secret: item.secret, shown: item.shown}
 	if !req.secret {

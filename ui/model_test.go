@@ -7,6 +7,7 @@ import (
 	"errors"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -107,11 +108,13 @@ func TestRecalledAuthAsksAgain(t *testing.T) {
 		t.Fatalf("typed placeholder: wrote %q, input %q, flash %q", s.link.lines(), s.m.input.Value(), s.m.flash.text)
 	}
 	s.m.input = s.m.input.clear()
-	s.send(tea.PasteMsg{Content: "NOOP\r\nAUTH LOGIN <redacted>\r\n"})
+	s.send(tea.PasteMsg{Content: "NOOP\r\nAUTH LOGIN <redacted>\r\nMAIL FROM:<a@example.org>\r\n"})
 	s.flush()
-	if s.link.count() != 0 {
-		t.Fatalf("pasted placeholder: wrote %q", s.link.lines())
+	s.reply("250 2.0.0 OK")
+	if got := s.link.lines(); len(got) != 1 || got[0] != "NOOP" || !strings.Contains(s.m.flash.text, "placeholder") {
+		t.Fatalf("pasted placeholder: wrote %q, flash %q; want NOOP alone, and what followed the placeholder dropped", got, s.m.flash.text)
 	}
+	s.link.reset()
 	s.enter("MAIL FROM:<redacted@example.org>") // an address, not a placeholder
 	if got := s.link.lines(); len(got) != 1 || got[0] != "MAIL FROM:<redacted@example.org>" {
 		t.Errorf("an address that starts with redacted: wrote %q, flash %q", got, s.m.flash.text)
@@ -366,6 +369,24 @@ func TestComposeNormalisation(t *testing.T) {
 	}
 	if len(s.m.inflight) != 1 || s.m.inflight[0].kind != kindDataEnd {
 		t.Errorf("the composed message's end is not awaited: %+v", s.m.inflight)
+	}
+}
+
+// TestPlaceholderCheckedWhereItIsSent: in a paste that ends a message and
+// goes on with commands, a placeholder command after the "." is not sent;
+// the same text inside a message is message text and goes out.
+func TestPlaceholderCheckedWhereItIsSent(t *testing.T) {
+	s := dataSim(t)
+	s.send(tea.PasteMsg{Content: "Subject: the <redacted> token\r\n\r\nbody\r\n.\r\nAUTH PLAIN <redacted user=\"alice\">\r\n"})
+	s.flush()
+	s.reply("250 2.0.0 queued")
+	s.flush()
+	got := s.link.lines()
+	if !slices.Contains(got, "Subject: the <redacted> token") {
+		t.Errorf("message text holding <redacted> was not sent: %q", got)
+	}
+	if slices.ContainsFunc(got, func(l string) bool { return strings.HasPrefix(l, "AUTH") }) {
+		t.Errorf("a placeholder went to the server: %q", got)
 	}
 }
 

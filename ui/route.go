@@ -2,7 +2,6 @@ package ui
 
 import (
 	"fmt"
-	"slices"
 	"strings"
 
 	"charm.land/bubbles/v2/key"
@@ -208,8 +207,8 @@ func (m Model) sendLines(pasted bool, lines ...string) (Model, tea.Cmd) {
 		m.flash = errorFlash("not connected — :reconnect, or :connect HOST:PORT")
 		return m, nil
 	}
-	if i := slices.IndexFunc(lines, isPlaceholder); i >= 0 && m.sess.Phase != session.PhaseData {
-		return m.refusePlaceholder(lines[i], !pasted), nil
+	if !pasted && len(lines) == 1 && isPlaceholder(lines[0]) && m.sess.Phase != session.PhaseData && len(m.inflight) == 0 {
+		return m.refusePlaceholder(lines[0], true), nil // typed: offer the :auth line that works
 	}
 	items := make([]outItem, len(lines))
 	for i, l := range lines {
