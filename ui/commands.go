@@ -173,8 +173,9 @@ func (m Model) cmdLab(arg string) (Model, tea.Cmd) {
 		return m, nil
 	}
 	m.endpoint, m.opts = ep.Name, labOptions(m.cfg, ep)
+	m, cmd := m.connect(ep.Addr) // it clears the last connection's flash: this one comes after
 	m.flash = infoFlash("lab " + ep.Name + ": " + ep.Summary)
-	return m.connect(ep.Addr)
+	return m, cmd
 }
 
 func (m Model) cmdTheme(arg string) (Model, tea.Cmd) {

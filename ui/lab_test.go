@@ -225,6 +225,9 @@ func TestLabEndpoints(t *testing.T) {
 	if !strings.Contains(s.screen, " TLS ") || !strings.Contains(s.screen, "lab smtps") {
 		t.Errorf("smtps screen:\n%s", s.screen)
 	}
+	if !strings.HasPrefix(s.flash, "lab smtps: ") { // what the endpoint is, as :lab says it
+		t.Errorf("flash after :lab smtps: %q", s.flash)
+	}
 	send("EHLO test.example")
 	s = obs.wait(t, "EHLO on smtps", func(s snapshot) bool { return s.idle && s.sess.ESMTP })
 	if !s.sess.Caps.Has("AUTH") {
