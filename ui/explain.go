@@ -6,7 +6,6 @@ import (
 	"strings"
 
 	tea "charm.land/bubbletea/v2"
-	"github.com/charmbracelet/x/ansi"
 
 	"github.com/ehlo-sh/ehlo/client"
 	"github.com/ehlo-sh/ehlo/session"
@@ -223,13 +222,7 @@ func (m Model) prevReply(i int) (int, int, bool) {
 }
 
 // cutNote reports whether row i is a note too wide for the pane.
-func (m Model) cutNote(i int) bool {
-	if i < 0 || i >= m.transcript.Len() {
-		return false
-	}
-	e := m.transcript.Entry(i)
-	return e.Dir == wire.Note && len("*  ")+ansi.StringWidth(session.Sanitize(e.Data)) > m.transcript.width
-}
+func (m Model) cutNote(i int) bool { return m.transcript.NoteCut(i) }
 
 // explainBox draws the panel in at most w x h cells.
 func (m Model) explainBox(w, h int) []string {

@@ -194,6 +194,23 @@ func TestFailureReadable(t *testing.T) {
 	}
 }
 
+// TestNoteCutCountsWhatTheRowShows: on a wide terminal a row also holds a
+// time stamp and the gutter; a note that fits the pane only without them
+// is cut on screen, and F8 must show it whole.
+func TestNoteCutCountsWhatTheRowShows(t *testing.T) {
+	s := newSim(t, "dark", 200, 40)
+	w := s.m.transcript.width
+	if w < 100 {
+		t.Fatalf("pane %d wide: want one that shows time stamps", w)
+	}
+	s.entry(wire.Note, strings.Repeat("n", w-len("*  ")))
+	long := s.m.transcript.Len() - 1
+	s.entry(wire.Note, "short")
+	if !s.m.cutNote(long) || s.m.cutNote(long+1) {
+		t.Errorf("cut: %v for a note of %d cells in a %d-cell pane, %v for a short one", s.m.cutNote(long), w-3, w, s.m.cutNote(long+1))
+	}
+}
+
 // TestHistoryBrowsing walks the history with ↑/↓ and restores the draft.
 func TestHistoryBrowsing(t *testing.T) {
 	s := newSim(t, "dark", 80, 24)

@@ -376,6 +376,23 @@ func (v *Transcript) writeRow(b *strings.Builder, i int, spans []trSpan) []trSpa
 	return spans
 }
 
+// NoteCut reports whether entry i is a note wider than the row that shows
+// it, its time stamp, gutter and marker included (see writeRow).
+func (v *Transcript) NoteCut(i int) bool {
+	if i < 0 || i >= v.n {
+		return false
+	}
+	e := v.Entry(i)
+	if e.Dir != wire.Note {
+		return false
+	}
+	prefix := len("  ") + len("*  ") // the gutter, and the marker ("── " for a rule is as wide)
+	if v.width >= 100 {
+		prefix += len("15:04:05.000 ")
+	}
+	return prefix+ansi.StringWidth(session.Sanitize(e.Data)) > v.width
+}
+
 // trIsRule reports whether e is the note that TLS has begun: the handshake
 // summary, recorded inside TLS. A failed handshake's note is not a rule.
 func trIsRule(e wire.Entry) bool {
