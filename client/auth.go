@@ -21,7 +21,7 @@ func (c *Client) Auth(ctx context.Context, m session.Mechanism, user string) (se
 	}
 	mech := strings.ToUpper(m.Name())
 	if shown == line { // LOGIN, CRAM-MD5: the user name goes in a response
-		c.conn.Note(AuthUserNote(session.SanitizeString(mech), session.SanitizeString(user)))
+		c.conn.Note(AuthUserNote(mech, user)) // a note is data: sanitized where it is shown
 	}
 	// the state keeps who signs in, whatever the line shows
 	c.state = c.state.Sent(session.RedactedAuth(mech, user))

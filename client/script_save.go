@@ -188,8 +188,8 @@ func (sw *scriptWriter) secret(shown string) {
 	sw.authUser = ""
 	if ok {
 		if _, err := session.NewMechanism(mech, "", ""); err == nil {
-			if user == "" || strings.ContainsAny(user, " \t") {
-				user = "{{user}}"
+			if user == "" || strings.ContainsFunc(user, func(r rune) bool { return unicode.IsSpace(r) || unicode.IsControl(r) }) {
+				user = "{{user}}" // a name the script's line could not hold as it is
 			}
 			sw.push(&scriptSlot{lines: []string{":auth " + mech + " " + user}, auth: true, verb: "AUTH"})
 			return

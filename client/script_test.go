@@ -308,6 +308,15 @@ func TestWriteScriptNamesTheLoginUser(t *testing.T) {
 	if !strings.Contains(out.String(), "\n:auth LOGIN alice\nexpect 235\n") || !strings.Contains(out.String(), "\n:auth CRAM-MD5 {{user}}\nexpect 503\n") {
 		t.Errorf("got\n%s", out.String())
 	}
+	// a name that would break the script's line becomes a placeholder
+	tr[2].Data = []byte(AuthUserNote("LOGIN", "eve\nQUIT"))
+	out.Reset()
+	if _, err := WriteScript(&out, tr, ScriptHeader{Target: "127.0.0.1:25"}); err != nil {
+		t.Fatal(err)
+	}
+	if !strings.Contains(out.String(), "\n:auth LOGIN {{user}}\n") || strings.Contains(out.String(), "\nQUIT\n") {
+		t.Errorf("a user name with a line break:\n%s", out.String())
+	}
 }
 
 // TestScriptMessageLinesAreDotStuffed: a message line that starts with a

@@ -174,7 +174,7 @@ func (m Model) startAuth(password string) (Model, tea.Cmd) {
 		// No initial response (LOGIN, CRAM-MD5, or one too long for the
 		// line): the C: line shows the bytes sent, and a note the user.
 		shown = line
-		m.note(client.AuthUserNote(p.mech, session.SanitizeString(p.user)))
+		m.note(client.AuthUserNote(p.mech, p.user)) // a note is data: sanitized where it is shown
 	}
 	m.auth = &authRun{flow: flow, mech: p.mech, user: p.user}
 	m.flash = infoFlash("authenticating as " + session.SanitizeString(p.user) + "…")
