@@ -337,10 +337,17 @@ func authPlaintext(f Facts) Finding {
 	x := f.hello(false)
 	line, _ := x.capLine("AUTH")
 	out := newFinding("auth-plaintext", x.commandLine(), line, note("no STARTTLS in the list"))
-	if a := f.Auth; a != nil && a.Exchange != nil && !a.Exchange.TLS {
+	if a := f.Auth; a != nil && a.Exchange != nil && !a.Exchange.TLS && credentialsSent(*a.Exchange) {
 		out.Title = "AUTH is offered in plaintext and STARTTLS is not: the credentials travelled in clear"
 	}
 	return out
+}
+
+// credentialsSent: the AUTH line carried them (an initial response, shown
+// redacted), or the server judged them (235, 535). A 504 to AUTH LOGIN
+// came before any.
+func credentialsSent(x Exchange) bool {
+	return strings.Contains(x.Command, "<redacted") || x.Reply.Code == 235 || x.Reply.Code == 535
 }
 
 func authInClear(f Facts) Finding {

@@ -146,6 +146,9 @@ func TestDiagnoseScenarios(t *testing.T) {
 		{name: "legacy: signed in, in clear", facts: scenario(t, "old.example.com:25").ehlo(false, legacyEHLO).
 			add(`AUTH PLAIN <redacted user="alice">`, false, "235 2.7.0 Authentication successful").f,
 			first: "auth-plaintext", title: "the credentials travelled in clear"},
+		{name: "legacy: AUTH LOGIN refused before any challenge", facts: scenario(t, "old.example.com:25").ehlo(false, legacyEHLO).
+			add("AUTH LOGIN", false, "504 5.5.4 Unrecognized authentication type").f,
+			first: "auth-plaintext", title: "would travel in clear"},
 		{name: "AUTH before STARTTLS too", facts: scenario(t, "qq.example:25").ehlo(false, fixtureText(t, "qq-ehlo")).f,
 			first: "auth-offered-in-clear", severity: "warning"},
 		{name: "no STARTTLS, no AUTH", facts: scenario(t, "mx.example.com:25").ehlo(false, tlsNoAuth).f,
