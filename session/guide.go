@@ -112,9 +112,9 @@ func nextStep(s State, last *Reply, failure *Explanation, opts GuideOptions) Ste
 		return greetingStep()
 	case last != nil && last.Code == 220 && Verb(opts.Answered) == "STARTTLS" && !s.TLS:
 		return handshakeStep()
-	case s.Phase == PhaseGreeted && s.TLS && s.PlainCaps != nil:
+	case s.Phase == PhaseGreeted && s.TLS && !s.ImplicitTLS:
 		return ehloStep(opts, true)
-	case s.Phase == PhaseGreeted && s.TLS: // implicit TLS: no plaintext session came before
+	case s.Phase == PhaseGreeted && s.TLS: // no plaintext session came before
 		st := ehloStep(opts, false)
 		st.Why += " The connection is inside TLS from its first byte (implicit TLS, RFC 8314), so there is no STARTTLS to come."
 		return st

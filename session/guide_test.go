@@ -104,12 +104,15 @@ func TestNextStep(t *testing.T) {
 		}, check: check{id: "handshake", note: "the TLS handshake starts now"}},
 		{name: "implicit TLS: the first EHLO, no STARTTLS story", play: func(t *testing.T) *guideSession {
 			g := newGuideSession(t)
-			g.s.TLS = true // as a connection to port 465 starts
+			g.s.TLS, g.s.ImplicitTLS = true, true // as a connection to port 465 starts
 			return g.greet("220 mx.example ESMTP")
 		}, check: check{id: "ehlo", command: "EHLO client.example"}},
 		{name: "own recipient accepted, none given: DATA, not a made-up one", play: func(t *testing.T) *guideSession {
 			return guideAuthed(t).do("MAIL FROM:<alice@example.org>", "250 2.1.0 OK").do("RCPT TO:<carl@example.net>", "250 2.1.5 OK")
 		}, opts: func(o GuideOptions) GuideOptions { o.To = nil; return o }, check: check{id: "data", command: "DATA"}},
+		{name: "STARTTLS after HELO: EHLO inside TLS", play: func(t *testing.T) *guideSession {
+			return newGuideSession(t).greet("220 mx.example ESMTP").do("HELO client.example", "250 mx.example").do("STARTTLS", "220 2.0.0 Ready").tls()
+		}, check: check{id: "ehlo-tls", command: "EHLO client.example", note: "TLS is on"}},
 		{name: "TLS on: EHLO again", play: func(t *testing.T) *guideSession {
 			return newGuideSession(t).greet("220 mx.example ESMTP").do("EHLO client.example", guidePlainEHLO...).do("STARTTLS", "220 2.0.0 Ready").tls()
 		}, check: check{id: "ehlo-tls", command: "EHLO client.example", note: "TLS is on"}},

@@ -58,7 +58,8 @@ const (
 type State struct {
 	Phase         Phase
 	ESMTP         bool          // EHLO (not HELO) accepted
-	TLS           bool          // STARTTLS handshake done
+	TLS           bool          // STARTTLS handshake done, or ImplicitTLS
+	ImplicitTLS   bool          // TLS from the first byte (RFC 8314), with no STARTTLS; set by the dialer
 	Authenticated bool          // AUTH answered 235
 	AuthUser      string        // user name of the accepted AUTH, display form; "" if unknown
 	Caps          Capabilities  // latest EHLO

@@ -313,7 +313,7 @@ func (m Model) dialed(msg dialedMsg) (Model, tea.Cmd) {
 	m.conn.link, m.conn.phase, m.conn.addr = msg.link, phaseOpen, msg.link.Addr()
 	if info, ok := msg.link.TLS(); ok { // implicit TLS (RFC 8314)
 		m.conn.tls, m.conn.unverified = &info, !info.Verified
-		m.sess.TLS = true
+		m.sess.TLS, m.sess.ImplicitTLS = true, true
 	}
 	m = m.expect(pending{kind: kindGreeting, timeout: m.timeout()})
 	return m.pump()
