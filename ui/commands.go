@@ -37,7 +37,7 @@ func commandTable() []localCmd {
 		{name: "save", usage: ":save [--script] [FILE]", help: "write the transcript (.txt, .jsonl) or a replayable script, redacted, mode 0600", run: Model.cmdSave},
 		{name: "copy", usage: ":copy", help: "copy the selected line, or the transcript (OSC 52)", run: Model.cmdCopy},
 		{name: "reconnect", usage: ":reconnect", help: "connect again to the same target", run: Model.cmdReconnect},
-		{name: "connect", usage: ":connect HOST:PORT", help: "connect to another server (--tls, --insecure, --servername NAME)", run: Model.cmdConnect},
+		{name: "connect", usage: ":connect HOST[:PORT]", help: "connect to another server (--tls, --insecure, --servername NAME)", run: Model.cmdConnect},
 		{name: "lab", usage: ":lab ENDPOINT", help: "switch lab endpoint: mx submission smtps legacy", lab: true, run: Model.cmdLab},
 		{name: "b64", usage: ":b64 TEXT", help: `base64 of TEXT (\0 is NUL, \\ a backslash)`, run: Model.cmdB64},
 		{name: "unb64", usage: ":unb64 TEXT", help: "decode base64, shown sanitized", run: Model.cmdUnB64},
@@ -127,7 +127,7 @@ func (m Model) cmdQuit(string) (Model, tea.Cmd) {
 
 func (m Model) cmdReconnect(string) (Model, tea.Cmd) {
 	if m.conn.target == "" {
-		m.flash = errorFlash("no target to reconnect to: :connect HOST:PORT")
+		m.flash = errorFlash("no target to reconnect to: :connect HOST[:PORT]")
 		return m, nil
 	}
 	return m.connect(m.conn.target)

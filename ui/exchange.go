@@ -427,7 +427,7 @@ func (m Model) readFailed(p pending, err error) (Model, tea.Cmd) {
 		m.flash = errorFlash("bad reply framing: " + session.SanitizeString(err.Error()))
 		return m.pump()
 	}
-	reason := readFailure(p, err)
+	reason := readFailure(p, err, m.conn.target)
 	if p.kind == kindDataEnd && !isClosed(err) {
 		reason += "; the message may still be delivered, so sending it again may duplicate it"
 	}
@@ -435,14 +435,14 @@ func (m Model) readFailed(p pending, err error) (Model, tea.Cmd) {
 }
 
 // readFailure describes a failed wait.
-func readFailure(p pending, err error) string {
+func readFailure(p pending, err error, target string) string {
 	switch {
 	case errors.Is(err, context.Canceled) && p.kind == kindGreeting:
 		return "stopped waiting for the greeting (Esc)"
 	case errors.Is(err, context.Canceled):
 		return "stopped waiting for the reply to " + describe(p) + " (Esc)"
 	case (errors.Is(err, os.ErrDeadlineExceeded) || errors.Is(err, context.DeadlineExceeded)) && p.kind == kindGreeting:
-		return fmt.Sprintf("no greeting within %v; this port may expect implicit TLS, as 465 does (:connect HOST:PORT --tls)", p.timeout)
+		return fmt.Sprintf("no greeting within %v; this port may expect implicit TLS, as 465 does (:connect %s --tls)", p.timeout, session.SanitizeString(target))
 	case errors.Is(err, os.ErrDeadlineExceeded), errors.Is(err, context.DeadlineExceeded):
 		return fmt.Sprintf("no reply to %s within %v", describe(p), p.timeout)
 	case isClosed(err):

@@ -418,7 +418,7 @@ func TestHostileTUINoGreeting(t *testing.T) {
 		r.wait("the greeting wait", func(s hsnap) bool { return s.greetWait })
 		r.offset.Store(int64(greetingHintAfter + time.Second)) // the clock moves on; the socket's deadline does not
 		s := r.wait("the hint", func(s hsnap) bool { return s.rendered && strings.Contains(s.screen, "no greeting yet") })
-		wantHas(t, "screen", s.screen, "esc cancels", "465")
+		wantHas(t, "screen", s.screen, "esc cancels", "465", ":connect 127.0.0.1:")
 		r.esc()
 		s = r.closed("the cancelled wait")
 		wantHas(t, "flash", s.flash, "stopped waiting for the greeting (Esc)")
@@ -427,7 +427,7 @@ func TestHostileTUINoGreeting(t *testing.T) {
 		checkLeaks(t)
 		r := runTUI(t, "no-greeting", Config{Options: client.Options{Timeout: 300 * time.Millisecond}})
 		s := r.closed("the timeout")
-		wantHas(t, "flash", s.flash, "no greeting within 300ms", "implicit TLS")
+		wantHas(t, "flash", s.flash, "no greeting within 300ms", "implicit TLS", ":connect 127.0.0.1:", " --tls)")
 	})
 }
 

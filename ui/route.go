@@ -204,7 +204,7 @@ func (m Model) historyForm(line string) string {
 // in flight, and the user is told.
 func (m Model) sendLines(pasted bool, lines ...string) (Model, tea.Cmd) {
 	if m.conn.phase != phaseOpen {
-		m.flash = errorFlash("not connected — :reconnect, or :connect HOST:PORT")
+		m.flash = errorFlash("not connected — :reconnect, or :connect HOST[:PORT]")
 		return m, nil
 	}
 	if !pasted && len(lines) == 1 && isPlaceholder(lines[0]) && m.sess.Phase != session.PhaseData && len(m.inflight) == 0 {

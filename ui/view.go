@@ -125,7 +125,7 @@ func (m Model) hintLine(w int) string {
 	case len(m.choices) > 0:
 		return fitLine(m.st.Dim.Render("tab: ")+m.st.Value.Render(session.SanitizeString(strings.Join(m.choices, "  "))), w)
 	case m.greetingLate():
-		return fitLine(m.st.Warning.Render("! no greeting yet: a slow server or a tarpit, or a port that expects TLS from the first byte, as 465 does (--tls)")+
+		return fitLine(m.st.Warning.Render("! no greeting yet: a slow server or a tarpit, or a port that expects TLS from the first byte, as 465 does (:connect "+session.SanitizeString(m.conn.target)+" --tls)")+
 			m.st.Dim.Render("  esc cancels"), w)
 	case m.flash.text != "":
 		line := m.flash.render(*m.st)
