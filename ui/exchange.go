@@ -182,6 +182,7 @@ func (m Model) send(item outItem) (Model, tea.Cmd) {
 		return m.pump()
 	case item.raw != nil:
 		m = m.expect(pending{kind: kindDataEnd, line: ".", barrier: true, timeout: max(dataEndTimeout, m.timeout())})
+		m.compose.draft = "" // the message is over: a draft of it has no use
 		return m.write(writeReq{raw: item.raw}, true)
 	case m.inData():
 		return m.sendData(item.line)
@@ -220,6 +221,7 @@ func secretForm(line string, inAuth bool) (secret bool, shown string) {
 func (m Model) sendData(line string) (Model, tea.Cmd) {
 	if line == "." {
 		m = m.expect(pending{kind: kindDataEnd, line: ".", barrier: true, timeout: max(dataEndTimeout, m.timeout())})
+		m.compose.draft = "" // the message is over: a draft of it has no use
 		return m.write(writeReq{line: "."}, true)
 	}
 	if strings.HasPrefix(line, ".") {
@@ -285,6 +287,7 @@ func (m Model) connect(target string) (Model, tea.Cmd) {
 		m.lastLatency, m.flash = 0, flash{}
 	}
 	m.conn = conn{gen: m.conn.gen + 1, phase: phaseDialing, target: target, dialAt: m.now()}
+	m.compose.draft = ""
 	m.sess, m.outbox, m.inflight, m.auth = session.State{}, outbox{}, nil, nil
 	m.guide = m.guide.reset()
 	m = m.dropPrompt()

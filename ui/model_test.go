@@ -421,6 +421,21 @@ func TestComposeEscKeepsTheDraft(t *testing.T) {
 	if v := s.m.compose.Value(); !s.m.compose.open || !strings.HasSuffix(v, "Subject: a draft worth keeping") || !strings.Contains(v, "To: <bob@example.org>") {
 		t.Errorf("reopened with %q", v)
 	}
+	// the message ended by hand instead: the next transaction, with the
+	// same envelope, starts from a fresh header
+	s.press(tea.KeyEscape)
+	s.enter(".")
+	s.reply("250 2.0.0 queued")
+	s.enter("MAIL FROM:<alice@example.org>")
+	s.reply("250 OK")
+	s.enter("RCPT TO:<bob@example.org>")
+	s.reply("250 OK")
+	s.enter("DATA")
+	s.reply("354 Go ahead")
+	s.enter(":compose")
+	if v := s.m.compose.Value(); strings.Contains(v, "a draft worth keeping") {
+		t.Errorf("an old draft came back in a new transaction: %q", v)
+	}
 }
 
 // TestComposeOnlyInData refuses :compose before 354.
