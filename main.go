@@ -132,7 +132,7 @@ func newRootFor(args []string) *cobra.Command {
 				return err
 			}
 			cfg, progOpts := tui.config(opts)
-			cfg.CAFile = conn.ca
+			cfg.CAFile = absPath(conn.ca) // a saved script's replay line works from any directory
 			if len(args) == 1 && !cmd.Flags().Changed("lab") {
 				if err := checkTarget(args[0]); err != nil {
 					return err
@@ -303,6 +303,14 @@ func (f *labFlag) args(args []string) []string {
 		return args
 	}
 	return append([]string{f.name}, args...)
+}
+
+// absPath is path made absolute, when it can be; "" stays "".
+func absPath(path string) string {
+	if abs, err := filepath.Abs(path); path != "" && err == nil {
+		return abs
+	}
+	return path
 }
 
 // checkTarget rejects, as a usage error, a TARGET that names no host and

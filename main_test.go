@@ -8,6 +8,7 @@ import (
 	"fmt"
 	"os"
 	"os/exec"
+	"path/filepath"
 	"strings"
 	"syscall"
 	"testing"
@@ -257,5 +258,16 @@ func TestLabFlagNamesTheEndpoint(t *testing.T) {
 	}
 	if code, _, errOut := run(t, "doctor", "--lab=nowhere"); code != exitUsage || !strings.Contains(errOut, `no endpoint "nowhere"`) {
 		t.Errorf("doctor --lab=nowhere: exit %d: %s", code, errOut)
+	}
+}
+
+// TestAbsPath: the --ca given to the explorer is kept absolute, for the
+// replay line of a saved script to work from another directory.
+func TestAbsPath(t *testing.T) {
+	wd, _ := os.Getwd()
+	for in, want := range map[string]string{"": "", "ca.pem": filepath.Join(wd, "ca.pem"), "/etc/ca.pem": "/etc/ca.pem"} {
+		if got := absPath(in); got != want {
+			t.Errorf("absPath(%q) = %q, want %q", in, got, want)
+		}
 	}
 }
