@@ -138,6 +138,12 @@ func (m Model) openExplain(i int) (Model, bool) {
 		m.transcript.Select(i)
 		return m, true
 	}
+	return m.openReply(i)
+}
+
+// openReply opens the panel on the reply at row i, or the first after it:
+// what ↑/↓ step through in the panel.
+func (m Model) openReply(i int) (Model, bool) {
 	first, last, ok := replyRows(m.transcript, i)
 	if !ok {
 		return m, false
@@ -199,11 +205,11 @@ func (m Model) explainKey(msg tea.KeyPressMsg) (Model, tea.Cmd) {
 		m.explain.open = false
 	case "up", "k":
 		if first, _, ok := m.prevReply(m.explain.first); ok {
-			m, _ = m.openExplain(first)
+			m, _ = m.openReply(first)
 		}
 	case "down", "j":
 		if m.explain.last+1 < m.transcript.Len() {
-			if next, ok := m.openExplain(m.explain.last + 1); ok {
+			if next, ok := m.openReply(m.explain.last + 1); ok {
 				m = next
 			}
 		}

@@ -1146,3 +1146,19 @@ func TestSavedScriptSaysHowToReplay(t *testing.T) {
 		t.Errorf("header:\n%s", out.String())
 	}
 }
+
+// TestExplainStepsFromReplyToReply: ↓ in the explain panel goes to the next
+// reply, over a long note in between (F8 on that note shows it whole).
+func TestExplainStepsFromReplyToReply(t *testing.T) {
+	s := newSim(t, "dark", 120, 40)
+	gmailPlain(s)
+	s.entry(wire.Note, strings.Repeat("a long note ", 20))
+	s.enter("NOOP")
+	s.reply("250 2.0.0 OK")
+	s.press(tea.KeyF8) // the last reply: NOOP's
+	s.press(tea.KeyUp) // the EHLO reply, before the note
+	s.press(tea.KeyDown)
+	if p := s.m.explain; !p.open || p.note != nil || p.x.Code != 250 || !strings.Contains(strings.Join(p.lines, " "), "2.0.0 OK") {
+		t.Errorf("↓ from the EHLO reply: note %q, lines %q", p.note, p.lines)
+	}
+}
