@@ -4,6 +4,7 @@ package main
 
 import (
 	"bufio"
+	"cmp"
 	"context"
 	"encoding/json"
 	"errors"
@@ -1040,6 +1041,7 @@ func newRun() *cobra.Command {
 	var (
 		conn         connFlags
 		inLab        bool
+		labArg       *labFlag
 		transcriptTo string
 	)
 	cmd := &cobra.Command{
@@ -1062,11 +1064,11 @@ func newRun() *cobra.Command {
 			if err != nil {
 				return err
 			}
-			return runScript(cmd, args, opts, inLab, transcriptTo)
+			return runScript(cmd, args, opts, inLab, labArg.name, transcriptTo)
 		},
 	}
 	conn.register(cmd)
-	cmd.Flags().BoolVar(&inLab, "lab", false, "run against the built-in lab (the script's '# lab:' endpoint, else submission)")
+	labArg = labVar(cmd.Flags(), &inLab, "run against the built-in lab (--lab=NAME names the endpoint; else the script's '# lab:' line, else submission)")
 	cmd.Flags().StringVar(&transcriptTo, "transcript", "", "also write the exchange to this file (mode 0600, credentials redacted)")
 	return cmd
 }
@@ -1074,7 +1076,7 @@ func newRun() *cobra.Command {
 // Exit codes of ehlo run beyond 1 (an expect failed) and 2 (usage).
 const exitRunBroken = 3 // the session could not start or broke
 
-func runScript(cmd *cobra.Command, args []string, opts client.Options, inLab bool, transcriptTo string) error {
+func runScript(cmd *cobra.Command, args []string, opts client.Options, inLab bool, endpoint, transcriptTo string) error {
 	f, err := os.Open(args[0])
 	if err != nil {
 		return usageErr(err)
@@ -1100,7 +1102,7 @@ func runScript(cmd *cobra.Command, args []string, opts client.Options, inLab boo
 			return err
 		}
 		defer l.Close()
-		if cfg.Target, cfg.Options, err = labTarget(l, s.Lab, cfg.Options); err != nil {
+		if cfg.Target, cfg.Options, err = labTarget(l, cmp.Or(endpoint, s.Lab), cfg.Options); err != nil {
 			return usageErr(err)
 		}
 		cfg.Vars["user"], cfg.Vars["password"] = lab.User, lab.Password

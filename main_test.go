@@ -259,6 +259,10 @@ func TestLabFlagNamesTheEndpoint(t *testing.T) {
 	if code, _, errOut := run(t, "doctor", "--lab=nowhere"); code != exitUsage || !strings.Contains(errOut, `no endpoint "nowhere"`) {
 		t.Errorf("doctor --lab=nowhere: exit %d: %s", code, errOut)
 	}
+	script := sendTempFile(t, "s.ehlo", "# lab: submission\nexpect 220 legacy\nQUIT\nexpect 221\n")
+	if code, out, errOut := run(t, "run", "--lab=legacy", script); code != 0 {
+		t.Errorf("run --lab=legacy over the script's # lab: submission: exit %d: %s%s", code, out, errOut)
+	}
 }
 
 // TestAbsPath: the --ca given to the explorer is kept absolute, for the

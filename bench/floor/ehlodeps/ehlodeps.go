@@ -10,6 +10,7 @@ package ehlodeps
 
 import (
 	_ "bufio"
+	_ "cmp"
 	_ "context"
 	"encoding/json"
 	_ "errors"
