@@ -131,6 +131,12 @@ func TestDoctorCredentialsCLI(t *testing.T) {
 		t.Fatalf("exit %d:\n%s\n%s", code, out, errOut)
 	}
 
+	// --lab signs in as the lab's own account without being told its password
+	t.Setenv("EHLO_PASSWORD", "")
+	if code, out, errOut := run(t, "doctor", "--lab", "--user", lab.User); code != 0 || !strings.Contains(out, "Signed in as alice") {
+		t.Fatalf("doctor --lab --user alice: exit %d:\n%s\n%s", code, out, errOut)
+	}
+
 	const wrong = "hunter2-not-it"
 	t.Setenv("EHLO_PASSWORD", wrong)
 	for _, format := range [][]string{nil, {"--json"}, {"--transcript"}} {

@@ -610,6 +610,9 @@ func (f *doctorFlags) config(cmd *cobra.Command) (client.DoctorConfig, error) {
 		}
 	case f.user != "":
 		cfg.Password = os.Getenv("EHLO_PASSWORD")
+		if cfg.Password == "" && f.inLab && f.user == lab.User {
+			cfg.Password = lab.Password // the lab's own account, as send --lab signs in with it
+		}
 	}
 	return cfg, nil
 }
