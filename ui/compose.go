@@ -13,6 +13,7 @@ import (
 
 	"github.com/ehlo-sh/ehlo/session"
 	"github.com/ehlo-sh/ehlo/themes"
+	"github.com/ehlo-sh/ehlo/wire"
 )
 
 // composer is the :compose editor: a whole message in a bubbles textarea,
@@ -24,6 +25,7 @@ type composer struct {
 	ta       textarea.Model
 	st       *themes.Styles
 	note     string // a remark for the root to show, set by Update (a refused paste)
+	warned   bool   // F10 showed composeWarnings once: the next F10 sends anyway
 	draft    string // what Esc closed unsent, for the next :compose
 	draftFor string // the envelope the draft was written for (envelopeKey)
 }
@@ -111,7 +113,7 @@ func angleList(addrs []string) string {
 // it, except that line endings (CRLF, bare CR, LF) all become one line
 // break: textarea would make two of a CRLF.
 func (c composer) Update(msg tea.Msg) (composer, tea.Cmd) {
-	c.note = ""
+	c.note, c.warned = "", false
 	switch m := msg.(type) {
 	case tea.KeyPressMsg:
 		m.Text = printable(m.Text)
@@ -156,6 +158,23 @@ func (c composer) View(w, h int) []string {
 // CR or LF is ever sent (RFC 5321 section 2.3.8; SMTP smuggling, SAFETY.md);
 // a leading dot is doubled (section 4.5.2); and the message ends with
 // exactly one CRLF "." CRLF (section 4.1.1.4), the only one on the wire.
+// composeWarnings says what in raw (a normalised message) a server may
+// refuse or mangle: 8-bit text under a MAIL FROM without BODY=8BITMIME
+// (RFC 6152 3), a line longer than 998 octets (RFC 5322 2.1.1).
+func composeWarnings(raw []byte, mail string) []string {
+	var out []string
+	if bytes.ContainsFunc(raw, func(r rune) bool { return r >= 0x80 }) && !strings.Contains(strings.ToUpper(mail), "BODY=8BITMIME") {
+		out = append(out, "8-bit text, and MAIL FROM had no BODY=8BITMIME (RFC 6152)")
+	}
+	for line := range bytes.SplitSeq(raw, []byte("\r\n")) {
+		if len(line) > 998 {
+			out = append(out, "a line longer than 998 octets (RFC 5322 2.1.1)")
+			break
+		}
+	}
+	return out
+}
+
 func normalizeMessage(text string) []byte {
 	text = strings.ReplaceAll(text, "\r\n", "\n")
 	text = strings.ReplaceAll(text, "\r", "\n")
@@ -176,3 +195,14 @@ func normalizeMessage(text string) []byte {
 
 // splitLines splits a rendered block into its lines.
 func splitLines(s string) []string { return strings.Split(s, "\n") }
+
+// lastSent is the last command line sent with verb, as recorded, "" when
+// none: for F10, the MAIL FROM of the transaction, a few rows back.
+func (m Model) lastSent(verb string) string {
+	for i := m.transcript.Len() - 1; i >= 0; i-- {
+		if e := m.transcript.Entry(i); e.Dir == wire.Client && !e.Secret && session.Verb(string(e.Data)) == verb {
+			return string(e.Data)
+		}
+	}
+	return ""
+}

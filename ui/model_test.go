@@ -438,6 +438,25 @@ func TestComposeEscKeepsTheDraft(t *testing.T) {
 	}
 }
 
+// TestComposeWarnsOnce: 8-bit text under a MAIL FROM without
+// BODY=8BITMIME is not sent on the first F10 but explained; the second F10
+// sends it as it is.
+func TestComposeWarnsOnce(t *testing.T) {
+	s := dataSim(t)
+	s.enter(":compose")
+	s.typ("Grüße")
+	s.press(tea.KeyF10)
+	s.flush()
+	if s.link.count() != 0 || !s.m.compose.open || !strings.Contains(s.m.flash.text, "BODY=8BITMIME") {
+		t.Fatalf("first F10: sent %q, open %v, flash %q", s.link.lines(), s.m.compose.open, s.m.flash.text)
+	}
+	s.press(tea.KeyF10)
+	s.flush()
+	if s.link.count() != 1 || !strings.Contains(string(s.link.last().raw), "Subject: Grüße") {
+		t.Errorf("second F10: sent %q", s.link.lines())
+	}
+}
+
 // TestComposeOnlyInData refuses :compose before 354.
 func TestComposeOnlyInData(t *testing.T) {
 	s := newSim(t, "dark", 120, 40)

@@ -288,7 +288,12 @@ func (m Model) composeKey(msg tea.KeyPressMsg) (Model, tea.Cmd) {
 	switch {
 	case key.Matches(msg, m.keys.Submit):
 		raw := normalizeMessage(m.compose.Value())
-		m.compose.open = false
+		if w := composeWarnings(raw, m.lastSent("MAIL")); len(w) > 0 && !m.compose.warned {
+			m.compose.warned = true
+			m.flash = warnFlash(strings.Join(w, "; ") + ": a server may refuse it. F10 again sends it anyway")
+			return m, nil
+		}
+		m.compose.open, m.compose.warned = false, false
 		m.flash = infoFlash(fmt.Sprintf("sending the message: %d bytes, CRLF line endings, dot-stuffed, ending CRLF.CRLF", len(raw)))
 		return m.enqueue(outItem{raw: raw})
 	case key.Matches(msg, m.keys.Abort):
