@@ -153,11 +153,6 @@ func (c composer) View(w, h int) []string {
 	return frame(c.st.PaneFocused, blockOf(indent(lines), w-2, h-2), w)
 }
 
-// normalizeMessage turns the editor's text into DATA content ready for the
-// wire: every line ending (CRLF, bare LF, bare CR) becomes CRLF, so no bare
-// CR or LF is ever sent (RFC 5321 section 2.3.8; SMTP smuggling, SAFETY.md);
-// a leading dot is doubled (section 4.5.2); and the message ends with
-// exactly one CRLF "." CRLF (section 4.1.1.4), the only one on the wire.
 // composeWarnings says what in raw (a normalised message) a server may
 // refuse or mangle: 8-bit text under a MAIL FROM without BODY=8BITMIME
 // (RFC 6152 3), a line longer than 998 octets (RFC 5322 2.1.1).
@@ -175,6 +170,11 @@ func composeWarnings(raw []byte, mail string) []string {
 	return out
 }
 
+// normalizeMessage turns the editor's text into DATA content ready for the
+// wire: every line ending (CRLF, bare LF, bare CR) becomes CRLF, so no bare
+// CR or LF is ever sent (RFC 5321 section 2.3.8; SMTP smuggling, SAFETY.md);
+// a leading dot is doubled (section 4.5.2); and the message ends with
+// exactly one CRLF "." CRLF (section 4.1.1.4), the only one on the wire.
 func normalizeMessage(text string) []byte {
 	text = strings.ReplaceAll(text, "\r\n", "\n")
 	text = strings.ReplaceAll(text, "\r", "\n")
