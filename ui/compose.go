@@ -21,18 +21,13 @@ import (
 // what it sends is normalised by normalizeMessage. Long lines wrap on
 // screen; the line numbers in the gutter tell a wrapped line from two.
 type composer struct {
-	open     bool
-	ta       textarea.Model
-	st       *themes.Styles
-	note     string // a remark for the root to show, set by Update (a refused paste)
-	warned   bool   // F10 showed composeWarnings once: the next F10 sends anyway
-	draft    string // what Esc closed unsent, for the next :compose
-	draftFor string // the envelope the draft was written for (envelopeKey)
+	open   bool
+	ta     textarea.Model
+	st     *themes.Styles
+	note   string // a remark for the root to show, set by Update (a refused paste)
+	warned bool   // F10 showed composeWarnings once: the next F10 sends anyway
+	draft  string // what Esc closed unsent, for the next :compose of this message (Model.endData drops it)
 }
-
-// envelopeKey names a transaction's envelope: a draft comes back only to
-// the transaction it was written for.
-func envelopeKey(s session.State) string { return s.From + "\x00" + strings.Join(s.Rcpts, "\x00") }
 
 // composeMaxLines bounds the message's lines (textarea holds 10,000 at
 // most). A longer message is pasted in DATA mode instead, where each line
@@ -78,7 +73,7 @@ func (c *composer) SetSize(w, h int) {
 // (RFC 5322 section 3.6): From, To, Date, Message-ID, then Subject, where
 // the cursor waits.
 func (c composer) start(s session.State, helo string, now time.Time) composer {
-	if c.draft != "" && c.draftFor == envelopeKey(s) { // closed with Esc: the message comes back as it was left
+	if c.draft != "" { // closed with Esc: the message comes back as it was left
 		c.ta.SetValue(c.draft)
 		c.ta.MoveToEnd()
 		c.open, c.note, c.draft = true, "", ""

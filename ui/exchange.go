@@ -181,9 +181,7 @@ func (m Model) send(item outItem) (Model, tea.Cmd) {
 		m.flash = errorFlash("the composed message was not sent: the server must answer DATA with 354 first")
 		return m.pump()
 	case item.raw != nil:
-		m = m.expect(pending{kind: kindDataEnd, line: ".", barrier: true, timeout: max(dataEndTimeout, m.timeout())})
-		m.compose.draft = "" // the message is over: a draft of it has no use
-		return m.write(writeReq{raw: item.raw}, true)
+		return m.endData().write(writeReq{raw: item.raw}, true)
 	case m.inData():
 		return m.sendData(item.line)
 	case isPlaceholder(item.line) && !item.fromAuth:
@@ -216,13 +214,19 @@ func secretForm(line string, inAuth bool) (secret bool, shown string) {
 	return false, ""
 }
 
+// endData expects the reply to the end of the message, about to be
+// written; a draft of the message has no use any more.
+func (m Model) endData() Model {
+	m = m.expect(pending{kind: kindDataEnd, line: ".", barrier: true, timeout: max(dataEndTimeout, m.timeout())})
+	m.compose.draft = ""
+	return m
+}
+
 // sendData sends one line of message content, dot-stuffed
 // (RFC 5321 section 4.5.2); a lone "." ends the message.
 func (m Model) sendData(line string) (Model, tea.Cmd) {
 	if line == "." {
-		m = m.expect(pending{kind: kindDataEnd, line: ".", barrier: true, timeout: max(dataEndTimeout, m.timeout())})
-		m.compose.draft = "" // the message is over: a draft of it has no use
-		return m.write(writeReq{line: "."}, true)
+		return m.endData().write(writeReq{line: "."}, true)
 	}
 	if strings.HasPrefix(line, ".") {
 		line = "." + line

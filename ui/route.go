@@ -297,7 +297,7 @@ func (m Model) composeKey(msg tea.KeyPressMsg) (Model, tea.Cmd) {
 		m.flash = infoFlash(fmt.Sprintf("sending the message: %d bytes, CRLF line endings, dot-stuffed, ending CRLF.CRLF", len(raw)))
 		return m.enqueue(outItem{raw: raw})
 	case key.Matches(msg, m.keys.Abort):
-		m.compose.open, m.compose.draft, m.compose.draftFor = false, m.compose.Value(), envelopeKey(m.sess)
+		m.compose.open, m.compose.draft = false, m.compose.Value()
 		m.flash = infoFlash("editor closed, nothing sent; :compose reopens the draft. Still in DATA mode (a lone . ends the message)")
 		return m, nil
 	}
