@@ -170,10 +170,7 @@ func (m Model) startAuth(password string) (Model, tea.Cmd) {
 		m.flash = errorFlash(strings.TrimPrefix(err.Error(), "session: "))
 		return m, nil
 	}
-	if len(strings.Fields(line)) == 2 {
-		// No initial response (LOGIN, CRAM-MD5, or one too long for the
-		// line): the C: line shows the bytes sent, and a note the user.
-		shown = line
+	if shown == line { // no initial response (LOGIN, CRAM-MD5): a note names the user
 		m.note(client.AuthUserNote(p.mech, p.user)) // a note is data: sanitized where it is shown
 	}
 	m.auth = &authRun{flow: flow, mech: p.mech, user: p.user}
