@@ -218,6 +218,7 @@ func Explain(err error) string {
 		ver        *wire.VerifyError
 		to         *wire.TimeoutError
 		unanswered *UnansweredError
+		dial       = explainDial(err)
 	)
 	switch {
 	case errors.As(err, &inj):
@@ -230,10 +231,10 @@ func Explain(err error) string {
 		return "the server answered in plaintext where TLS was expected: this port speaks STARTTLS or plain SMTP, not implicit TLS (drop --tls, or use port 465 for implicit TLS)"
 	case errors.As(err, &ver):
 		return "the certificate did not verify: " + ExplainVerify(ver.Err) + verifyHint(ver.Err)
-	case explainDial(err) != "" && isStep(err, StepConnect):
-		return "connect: " + explainDial(err)
-	case explainDial(err) != "":
-		return explainDial(err)
+	case dial != "" && isStep(err, StepConnect):
+		return "connect: " + dial
+	case dial != "":
+		return dial
 	case errors.As(err, &to) && isStep(err, StepGreeting):
 		return fmt.Sprintf("greeting: timed out after %v: no greeting; this port may expect implicit TLS, as 465 does (try --tls)", to.After)
 	case errors.Is(err, context.Canceled) && errors.As(err, &unanswered):
