@@ -292,7 +292,7 @@ func (f *labFlag) Set(s string) error {
 		return nil
 	}
 	if !slices.Contains(lab.EndpointNames, s) {
-		return fmt.Errorf("the lab has no endpoint %q (it has %s)", s, strings.Join(lab.EndpointNames, ", "))
+		return noEndpoint(s)
 	}
 	*f.on, f.name = true, s
 	return nil
@@ -368,11 +368,7 @@ func newProbe() *cobra.Command {
 			}
 			results := client.ProbeAll(cmd.Context(), jobs, parallel)
 			if inLab { // name each result by the endpoint asked for, not its loopback port
-				names := args
-				if len(names) == 0 {
-					names = []string{"submission"}
-				}
-				for i, name := range names {
+				for i, name := range labNames(args) {
 					results[i].Target = "lab " + name
 				}
 			}
@@ -390,20 +386,30 @@ func newProbe() *cobra.Command {
 // labJobs maps endpoint names to the in-process lab's addresses; no name
 // means the submission endpoint.
 func labJobs(l *lab.Lab, names []string, opts client.Options) ([]client.Job, error) {
-	if len(names) == 0 {
-		names = []string{"submission"}
-	}
 	var jobs []client.Job
-	for _, n := range names {
+	for _, n := range labNames(names) {
 		ep, ok := l.Endpoint(n)
 		if !ok {
-			return nil, fmt.Errorf("the lab has no endpoint %q (it has %s)", n, strings.Join(lab.EndpointNames, ", "))
+			return nil, noEndpoint(n)
 		}
 		o := opts
 		o.ImplicitTLS = o.ImplicitTLS || ep.ImplicitTLS
 		jobs = append(jobs, client.Job{Target: ep.Addr, Options: o})
 	}
 	return jobs, nil
+}
+
+// labNames are the lab endpoints named, the submission endpoint when none.
+func labNames(names []string) []string {
+	if len(names) == 0 {
+		return []string{"submission"}
+	}
+	return names
+}
+
+// noEndpoint is the error for a lab endpoint that does not exist.
+func noEndpoint(name string) error {
+	return fmt.Errorf("the lab has no endpoint %q (it has %s)", name, strings.Join(lab.EndpointNames, ", "))
 }
 
 func printProbes(w, errOut io.Writer, results []client.ProbeResult, asJSON, transcript bool) error {
