@@ -147,6 +147,9 @@ func newRootFor(args []string) *cobra.Command {
 			if len(args) == 1 {
 				return usageErr(errors.New("give a TARGET or --lab, not both"))
 			}
+			if !slices.Contains(lab.EndpointNames, onEndpoint) {
+				return usageErr(noEndpoint(onEndpoint))
+			}
 			l, err := lab.Start(lab.Config{})
 			if err != nil {
 				return err
