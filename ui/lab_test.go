@@ -197,15 +197,15 @@ func checkSaved(t *testing.T, path string) {
 	}
 }
 
-// TestLabEndpoints switches endpoints with :lab: smtps speaks TLS from the
-// first byte (RFC 8314) and offers AUTH at once; legacy offers AUTH in the
-// clear, and on loopback :auth asks no consent.
-func TestLabEndpoints(t *testing.T) {
+// labTUI starts the lab and the explorer on its mx endpoint, 100x30, and
+// waits for the greeting; send types a line and Enter, as a user does.
+func labTUI(t *testing.T) (*lab.Lab, *observer, func(line string), *teatest.TestModel) {
+	t.Helper()
 	l, err := lab.Start(lab.Config{})
 	if err != nil {
 		t.Fatal(err)
 	}
-	defer l.Close()
+	t.Cleanup(func() { l.Close() })
 	m, err := New(Config{Lab: l, Endpoint: "mx", Theme: "dark", Options: client.Options{Timeout: 10 * time.Second}})
 	if err != nil {
 		t.Fatal(err)
@@ -213,12 +213,23 @@ func TestLabEndpoints(t *testing.T) {
 	obs := newObserver()
 	m.observe = obs.see
 	tm := teatest.NewTestModel(t, m, teatest.WithInitialTermSize(100, 30))
-	send := func(line string) {
+	obs.wait(t, "the mx greeting", ready)
+	return l, obs, func(line string) {
 		tm.Type(line)
 		tm.Send(tea.KeyPressMsg{Code: tea.KeyEnter})
-	}
-	ready := func(s snapshot) bool { return s.idle && s.conn == phaseOpen && s.sess.Phase == session.PhaseGreeted }
-	obs.wait(t, "the mx greeting", ready)
+	}, tm
+}
+
+// ready: a session connected, greeted, with nothing awaited.
+func ready(s snapshot) bool {
+	return s.idle && s.conn == phaseOpen && s.sess.Phase == session.PhaseGreeted
+}
+
+// TestLabEndpoints switches endpoints with :lab: smtps speaks TLS from the
+// first byte (RFC 8314) and offers AUTH at once; legacy offers AUTH in the
+// clear, and on loopback :auth asks no consent.
+func TestLabEndpoints(t *testing.T) {
+	_, obs, send, tm := labTUI(t)
 
 	send(":lab smtps")
 	s := obs.wait(t, "the smtps greeting", func(s snapshot) bool { return ready(s) && s.sess.TLS })
@@ -341,25 +352,8 @@ func TestGuidedLab(t *testing.T) {
 // (--tls, --insecure, --servername) work on :connect too, so the advice can
 // be followed without leaving the explorer.
 func TestConnectTakesFlags(t *testing.T) {
-	l, err := lab.Start(lab.Config{})
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer l.Close()
+	l, obs, send, _ := labTUI(t)
 	smtps, _ := l.Endpoint("smtps")
-	m, err := New(Config{Lab: l, Endpoint: "mx", Theme: "dark", Options: client.Options{Timeout: 10 * time.Second}})
-	if err != nil {
-		t.Fatal(err)
-	}
-	obs := newObserver()
-	m.observe = obs.see
-	tm := teatest.NewTestModel(t, m, teatest.WithInitialTermSize(100, 30))
-	send := func(line string) {
-		tm.Type(line)
-		tm.Send(tea.KeyPressMsg{Code: tea.KeyEnter})
-	}
-	ready := func(s snapshot) bool { return s.idle && s.conn == phaseOpen && s.sess.Phase == session.PhaseGreeted }
-	obs.wait(t, "the mx greeting", ready)
 
 	send(":connect " + smtps.Addr + " --bogus")
 	obs.wait(t, "the usage", func(s snapshot) bool { return strings.Contains(s.flash, "usage: :connect") })

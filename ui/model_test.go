@@ -303,14 +303,19 @@ func TestDataModeDotStuffing(t *testing.T) {
 func dataSim(t testing.TB) *sim {
 	s := newSim(t, "dark", 120, 40)
 	gmailTLS(s)
+	s.toData()
+	s.link.reset()
+	return s
+}
+
+// toData sends MAIL FROM alice, RCPT TO bob and DATA, each accepted.
+func (s *sim) toData() {
 	s.enter("MAIL FROM:<alice@example.org>")
 	s.reply("250 OK")
 	s.enter("RCPT TO:<bob@example.org>")
 	s.reply("250 OK")
 	s.enter("DATA")
 	s.reply("354 Go ahead")
-	s.link.reset()
-	return s
 }
 
 // TestPasteInData sends a multi-line paste as lines, shown as they go.
@@ -426,12 +431,7 @@ func TestComposeEscKeepsTheDraft(t *testing.T) {
 	s.press(tea.KeyEscape)
 	s.enter(".")
 	s.reply("250 2.0.0 queued")
-	s.enter("MAIL FROM:<alice@example.org>")
-	s.reply("250 OK")
-	s.enter("RCPT TO:<bob@example.org>")
-	s.reply("250 OK")
-	s.enter("DATA")
-	s.reply("354 Go ahead")
+	s.toData()
 	s.enter(":compose")
 	if v := s.m.compose.Value(); strings.Contains(v, "a draft worth keeping") {
 		t.Errorf("an old draft came back in a new transaction: %q", v)
