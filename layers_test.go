@@ -46,6 +46,8 @@ var layerRules = []rule{
 	{"lab", anyOf(module+"wire", module+"session", module+"ui", module+"client", module+"themes"), false,
 		"the lab is a standalone server"},
 	{"client", anyOf(module+"ui", module+"themes", "charm.land"), false, "client is below the UI"},
+	{"cli", func(p string) bool { return p == "net" || anyOf("crypto/tls", module+"internal/hostile")(p) }, false,
+		"the commands use client, session, lab, ui and themes; sockets and TLS are client's and wire's"},
 	{"internal/hostile", anyOf(module+"wire", module+"session", module+"client", module+"ui", module+"themes", module+"lab",
 		"charm.land", "github.com/charmbracelet"), true, "the hostile-server harness stands below every package it tests"},
 }
@@ -92,6 +94,29 @@ func TestLayers(t *testing.T) {
 	}
 }
 
+// TestNothingImportsCLI: the commands' package is the top; only main (and
+// the benchmark's floor that links what main links) may import it.
+func TestNothingImportsCLI(t *testing.T) {
+	err := filepath.WalkDir(".", func(path string, d os.DirEntry, err error) error {
+		if err != nil || !d.IsDir() {
+			return err
+		}
+		switch {
+		case path == "." || path == "bench/floor/ehlodeps":
+			return nil
+		case strings.HasPrefix(d.Name(), ".") || d.Name() == "third_party" || d.Name() == "testdata":
+			return filepath.SkipDir
+		}
+		if files, ok := imports(t, path, true)[module+"cli"]; ok {
+			t.Errorf("%s imports the commands' package in %s: nothing below it may", path, strings.Join(files, ", "))
+		}
+		return nil
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+}
+
 // TestLayerRulesBite makes sure each rule rejects what it is meant to.
 func TestLayerRulesBite(t *testing.T) {
 	bad := map[string]string{
@@ -101,6 +126,7 @@ func TestLayerRulesBite(t *testing.T) {
 		"themes":  "github.com/ehlo-sh/ehlo/ui",
 		"lab":     "github.com/ehlo-sh/ehlo/wire",
 		"client":  "charm.land/bubbletea/v2",
+		"cli":     "net",
 
 		"internal/hostile": "github.com/ehlo-sh/ehlo/wire",
 	}

@@ -328,7 +328,7 @@ print("%.1f MB; the floor: %.1f MB) and the same packages are initialised before
 path = "ehlo-path" in runs and "ehlo-path+deps" in runs
 if path:
     print(" `ehlo-path` is `bench/floor/ehloprobe`: ehlo's probe path")
-    print("(`client.ProbeAll`, `client.WriteProbe`) in a bare main, without cobra, fang and main.go;")
+    print("(`client.ProbeAll`, `client.WriteProbe`) in a bare main, without cobra, fang and package cli;")
     print("`ehlo-path+deps` is the same built like floor+deps.", end="")
 print(" Medians, and what each part adds:")
 print()

@@ -2,7 +2,7 @@
 // client.ProbeAll and client.WriteProbe that ehlo's probe command runs,
 // called from a bare main with the flag package. Between the floor
 // (bench/floor/probe) and ehlo, it tells what ehlo's probe path costs and
-// what the command line around it (cobra, fang, main.go) does.
+// what the command line around it (cobra, fang, package cli) does.
 //
 //	ehloprobe -ca FILE -servername NAME HOST:PORT
 package main

@@ -1,4 +1,4 @@
-package main
+package cli
 
 // End-to-end tests: build the real binary and drive it in tmux, reading the
 // screen as a user would. They need tmux (CI installs it); without it they
@@ -35,7 +35,7 @@ func ehloBinary(t *testing.T) string {
 			return
 		}
 		binPath = filepath.Join(dir, "ehlo")
-		out, err := exec.Command("go", "build", "-o", binPath, ".").CombinedOutput()
+		out, err := exec.Command("go", "build", "-o", binPath, "..").CombinedOutput()
 		if err != nil {
 			buildErr = fmt.Errorf("go build: %v\n%s", err, out)
 		}

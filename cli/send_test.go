@@ -1,4 +1,4 @@
-package main
+package cli
 
 import (
 	"bytes"
@@ -280,7 +280,7 @@ func mimeAttachment(t *testing.T, data []byte, filename string) []byte {
 // TestReadmeRunExample: the script in the README's `ehlo run` section runs,
 // every expect met, once its target line points at the lab.
 func TestReadmeRunExample(t *testing.T) {
-	readme, err := os.ReadFile("README.md")
+	readme, err := os.ReadFile("../README.md")
 	if err != nil {
 		t.Fatal(err)
 	}

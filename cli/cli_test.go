@@ -1,4 +1,4 @@
-package main
+package cli
 
 import (
 	"bytes"
@@ -167,7 +167,7 @@ func TestFangKeepsWhatEachRootReaches(t *testing.T) {
 		root.SetOut(&out)
 		root.SetErr(&errOut)
 		root.SetArgs(tc.args)
-		if err := fang.Execute(context.Background(), root, fangOptions(root)...); err != nil {
+		if err := fang.Execute(context.Background(), root, fangOptions(root, Build{})...); err != nil {
 			t.Errorf("%v: %v: %s", tc.args, err, errOut.String())
 			continue
 		}
@@ -193,7 +193,7 @@ func TestErrorsPrintedAsWritten(t *testing.T) {
 		root.SetOut(&out)
 		root.SetErr(&errOut)
 		root.SetArgs(tc.args)
-		err := fang.Execute(context.Background(), root, fangOptions(root)...)
+		err := fang.Execute(context.Background(), root, fangOptions(root, Build{})...)
 		if err == nil || exitCode(err) != exitUsage || !strings.Contains(errOut.String(), tc.want) {
 			t.Errorf("%v: %v, stderr:\n%s\nwant a usage error holding %q", tc.args, err, errOut.String(), tc.want)
 		}

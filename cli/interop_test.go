@@ -1,4 +1,4 @@
-package main
+package cli
 
 // The Postfix interop suite. It runs against a real Postfix brought up by
 // scripts/postfix-lab.sh, whose env file names the endpoints:

@@ -1,0 +1,116 @@
+package cli
+
+import (
+	"errors"
+	"fmt"
+	"io"
+	"time"
+
+	"github.com/spf13/cobra"
+
+	"github.com/ehlo-sh/ehlo/client"
+	"github.com/ehlo-sh/ehlo/lab"
+)
+
+// doctorFlags are doctor's flags.
+type doctorFlags struct {
+	conn                     connFlags
+	lab                      labFlags
+	cred                     credFlags
+	from                     string
+	to                       []string
+	send, asJSON, transcript bool
+	greetingWait             time.Duration
+}
+
+func newDoctor() *cobra.Command {
+	var f doctorFlags
+	cmd := &cobra.Command{
+		Use:   "doctor [flags] TARGET",
+		Short: "Diagnose a server: what fails, why, and the fix",
+		Long: "doctor runs what a mail administrator would check: connect (and notice a port that wants implicit " +
+			"TLS, or plaintext), greeting, EHLO, STARTTLS, the certificate, EHLO again, AUTH with --user, MAIL and " +
+			"RCPT with --from/--to (then RSET, or a small test message with --send), QUIT. It prints numbered " +
+			"findings, the root cause of what fails first, each with its evidence and fix, and a timing " +
+			"waterfall. Finding IDs are stable (see --json). The password is read from --password-stdin or " +
+			"EHLO_PASSWORD, or asked for on a terminal, and never printed. Exit status: 0 when no finding is an " +
+			"error, 1 otherwise, 2 for usage.",
+		Example: "  ehlo doctor smtp.gmail.com:587\n  ehlo doctor --lab submission\n" +
+			"  printf '%s\\n' \"$PW\" | ehlo doctor smtp.example.com:587 --user me@example.com --password-stdin\n" +
+			"  ehlo doctor mx.example.org --from me@example.com --to postmaster@example.org --json",
+		RunE: f.run,
+	}
+	f.conn.register(cmd)
+	fl := cmd.Flags()
+	f.cred.register(fl)
+	fl.StringVar(&f.from, "from", "", "sender address to test (MAIL FROM)")
+	fl.StringSliceVar(&f.to, "to", nil, "recipient address to test (RCPT TO; repeat for several)")
+	fl.BoolVar(&f.send, "send", false, "send a small test message (Subject: ehlo doctor test) instead of RSET after RCPT")
+	fl.BoolVar(&f.asJSON, "json", false, "print JSON: target, findings, timing, transcript")
+	fl.BoolVar(&f.transcript, "transcript", false, "also print the exchange as C:/S: lines (credentials redacted)")
+	f.lab.register(fl, "diagnose the built-in lab (TARGET may name its endpoint: mx, submission, smtps, legacy)")
+	fl.DurationVar(&f.greetingWait, "greeting-wait", client.DefaultGreetingWait, "silence in plaintext after which implicit TLS is tried too")
+	return cmd
+}
+
+func (f *doctorFlags) run(cmd *cobra.Command, args []string) error {
+	args = f.lab.args(args)
+	if len(args) > 1 || (len(args) == 0 && !f.lab.on) {
+		return usageErr(errors.New("doctor needs one TARGET (or --lab [ENDPOINT])"))
+	}
+	cfg, err := f.config(cmd)
+	if err != nil {
+		return err
+	}
+	if f.lab.on {
+		l, jobs, err := startLab(args, cfg.Options)
+		if err != nil {
+			return err
+		}
+		defer l.Close()
+		cfg.Target, cfg.Options = jobs[0].Target, jobs[0].Options
+	} else {
+		cfg.Target = args[0]
+	}
+	if err := cfg.Check(); err != nil {
+		return usageErr(err)
+	}
+	cmd.SilenceUsage = true // from here on, a failure is a finding, not a usage error
+	res := client.Doctor(cmd.Context(), cfg)
+	if err := f.print(cmd.OutOrStdout(), res); err != nil {
+		return err
+	}
+	if res.Failed() {
+		return reported(exitFailed, errors.New("doctor found errors"))
+	}
+	return nil
+}
+
+// config builds the doctor's configuration from the flags. The lab's own
+// account signs in without a password, as send --lab does.
+func (f *doctorFlags) config(cmd *cobra.Command) (client.DoctorConfig, error) {
+	opts, err := f.conn.options()
+	if err != nil {
+		return client.DoctorConfig{}, err
+	}
+	cfg := client.DoctorConfig{Options: opts, User: f.cred.user, From: f.from, To: f.to, Send: f.send,
+		GreetingWait: f.greetingWait, Progress: func(s string) { fmt.Fprintln(cmd.ErrOrStderr(), "ehlo doctor: "+s) }}
+	labPassword := ""
+	if f.lab.on && f.cred.user == lab.User {
+		labPassword = lab.Password
+	}
+	cfg.Password, err = f.cred.password(cmd, labPassword, true)
+	return cfg, err
+}
+
+func (f *doctorFlags) print(w io.Writer, res client.DoctorResult) error {
+	if f.asJSON {
+		return writeJSON(w, res.JSON())
+	}
+	client.WriteDoctor(w, res, client.WaterfallOptions{ASCII: !client.UTF8Locale()})
+	if f.transcript {
+		fmt.Fprintln(w)
+		return client.WriteTranscript(w, res.Entries, client.TranscriptFormat{})
+	}
+	return nil
+}

@@ -1,0 +1,130 @@
+package cli
+
+import (
+	"errors"
+	"fmt"
+	"os"
+	"slices"
+	"strings"
+
+	tea "charm.land/bubbletea/v2"
+	"github.com/charmbracelet/colorprofile"
+	"github.com/spf13/cobra"
+
+	"github.com/ehlo-sh/ehlo/client"
+	"github.com/ehlo-sh/ehlo/lab"
+	"github.com/ehlo-sh/ehlo/themes"
+	"github.com/ehlo-sh/ehlo/ui"
+)
+
+// explorerFlags are the root command's: the explorer's.
+type explorerFlags struct {
+	conn              connFlags
+	theme, transcript string
+	noMouse, guided   bool
+	endpoint          string // the lab endpoint to open on when there is no TARGET
+}
+
+// newExplorer is the root command: the explorer, on TARGET or on the
+// built-in lab.
+func newExplorer() *cobra.Command {
+	var f explorerFlags
+	root := &cobra.Command{
+		Use:   "ehlo [TARGET]",
+		Short: "Explore SMTP sessions: every command, every reply, explained",
+		Long: "ehlo opens a raw connection to an SMTP server and shows, live, every command you type and every " +
+			"reply the server gives, what it advertises before and after STARTTLS, and its certificate. " +
+			"With no TARGET it opens on the built-in sandbox server (no network needed).",
+		Example: "  ehlo                        # the built-in lab, like Gmail's 587\n" +
+			"  ehlo --lab legacy           # another lab endpoint: mx, submission, smtps, legacy\n" +
+			"  ehlo smtp.gmail.com:587\n  ehlo probe --lab\n  ehlo lab --ca-out /tmp/lab-ca.pem",
+		RunE: f.run,
+	}
+	root.SuggestionsMinimumDistance = 2 // for notACommand; cobra sets it only on its own path
+	root.SetFlagErrorFunc(func(_ *cobra.Command, err error) error { return usageErr(err) })
+	root.Args = func(cmd *cobra.Command, args []string) error {
+		if err := cobra.MaximumNArgs(1)(cmd, args); err != nil {
+			return usageErr(err)
+		}
+		return nil
+	}
+	f.conn.register(root)
+	fl := root.Flags()
+	fl.StringVar(&f.theme, "theme", "", "colour theme: "+strings.Join(themes.Names(), ", ")+" (default $EHLO_THEME, else auto; NO_COLOR forces mono)")
+	fl.StringVar(&f.transcript, "transcript", "", "append the transcript to this file as it happens (credentials redacted)")
+	fl.BoolVar(&f.noMouse, "no-mouse", false, "leave the mouse to the terminal, for native text selection")
+	fl.BoolVar(&f.guided, "guided", false, "start in guided mode: a card shows the next step of a session, prefilled (F9 toggles)")
+	fl.StringVar(&f.endpoint, "lab", "submission", "open on this built-in lab endpoint: mx, submission, smtps, legacy")
+	return root
+}
+
+func (f *explorerFlags) run(cmd *cobra.Command, args []string) error {
+	opts, err := f.conn.options()
+	if err != nil {
+		return err
+	}
+	cfg, progOpts := f.config(opts)
+	cfg.CAFile = absPath(f.conn.ca) // a saved script's replay line works from any directory
+	switch {
+	case len(args) == 1 && cmd.Flags().Changed("lab"):
+		return usageErr(errors.New("give a TARGET or --lab, not both"))
+	case len(args) == 1:
+		if err := checkTarget(args[0]); err != nil {
+			return err
+		}
+		if err := notACommand(cmd, args[0]); err != nil {
+			return err
+		}
+		cfg.Target = args[0]
+		return explorerErr(ui.Run(cmd.Context(), cfg, progOpts...))
+	case !slices.Contains(lab.EndpointNames, f.endpoint):
+		return usageErr(noEndpoint(f.endpoint))
+	}
+	l, err := lab.Start(lab.Config{})
+	if err != nil {
+		return err
+	}
+	defer l.Close()
+	cfg.Lab, cfg.Endpoint = l, f.endpoint
+	return explorerErr(ui.Run(cmd.Context(), cfg, progOpts...))
+}
+
+// config builds the explorer's settings. NO_COLOR with any non-empty value
+// means no colour (no-color.org); colorprofile alone accepts only values
+// that parse as true, so the profile is forced here.
+func (f *explorerFlags) config(opts client.Options) (ui.Config, []tea.ProgramOption) {
+	noColor := os.Getenv("NO_COLOR") != ""
+	cfg := ui.Config{
+		Options:    opts,
+		Theme:      themes.Pick(f.theme, os.Getenv("EHLO_THEME"), noColor),
+		Mouse:      !f.noMouse,
+		Transcript: f.transcript,
+		Guided:     f.guided,
+	}
+	if noColor {
+		return cfg, []tea.ProgramOption{tea.WithColorProfile(colorprofile.Ascii)}
+	}
+	return cfg, nil
+}
+
+// notACommand rejects a TARGET that looks like a mistyped command ("prbe"):
+// a bare word close to a command's name. A host of that name can still be
+// explored with its port ("prbe:25").
+func notACommand(root *cobra.Command, target string) error {
+	if strings.ContainsAny(target, ".:[") {
+		return nil
+	}
+	if near := root.SuggestionsFor(target); len(near) > 0 {
+		return usageErr(fmt.Errorf("unknown command %q: did you mean %q? (to explore a host of that name, give its port: %s:25)", target, near[0], target))
+	}
+	return nil
+}
+
+// explorerErr explains the explorer's failure to find a terminal.
+func explorerErr(err error) error {
+	var pe *os.PathError
+	if errors.As(err, &pe) && pe.Path == "/dev/tty" {
+		return usageErr(errors.New("the explorer needs a terminal, and there is none here; from scripts, use ehlo probe, send, doctor or run"))
+	}
+	return err
+}

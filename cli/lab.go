@@ -1,0 +1,74 @@
+package cli
+
+import (
+	"context"
+	"fmt"
+	"io"
+	"os"
+	"path/filepath"
+	"strings"
+	"time"
+
+	"github.com/spf13/cobra"
+
+	"github.com/ehlo-sh/ehlo/lab"
+)
+
+func newLab() *cobra.Command {
+	var (
+		cfg   lab.Config
+		caOut string
+	)
+	cfg.Ports = lab.DefaultPorts
+	cmd := &cobra.Command{
+		Use:   "lab",
+		Short: "Run the built-in sandbox SMTP server in the foreground",
+		Long: "lab runs four loopback SMTP endpoints that reproduce real-world cases: mx (STARTTLS, no AUTH, " +
+			"relay denied), submission (like Gmail's 587: AUTH only after STARTTLS), smtps (implicit TLS) and " +
+			"legacy (AUTH in the clear). Its CA is made fresh at start. Port 0 picks a free port.",
+		Example: "  ehlo lab --ca-out /tmp/lab-ca.pem\n  ehlo probe 127.0.0.1:1587 --ca /tmp/lab-ca.pem",
+		Args:    cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			return runLab(cmd.Context(), cmd.OutOrStdout(), cfg, caOut)
+		},
+	}
+	fl := cmd.Flags()
+	fl.StringVar(&cfg.Host, "host", "127.0.0.1", "loopback address to listen on")
+	fl.IntVar(&cfg.Ports.MX, "mx", cfg.Ports.MX, "port of the mx endpoint")
+	fl.IntVar(&cfg.Ports.Submission, "submission", cfg.Ports.Submission, "port of the submission endpoint")
+	fl.IntVar(&cfg.Ports.SMTPS, "smtps", cfg.Ports.SMTPS, "port of the smtps endpoint")
+	fl.IntVar(&cfg.Ports.Legacy, "legacy", cfg.Ports.Legacy, "port of the legacy endpoint")
+	fl.StringVar(&caOut, "ca-out", "", "write the CA certificate (PEM) to this file; default: a temporary file")
+	return cmd
+}
+
+// runLab serves the lab until ctx ends, printing its endpoints and each
+// message it receives.
+func runLab(ctx context.Context, out io.Writer, cfg lab.Config, caOut string) error {
+	cfg.OnMessage = func(m lab.Message) {
+		fmt.Fprintf(out, "%s  %-10s from <%s> to %s, %d bytes, subject %q\n", m.Received.Format(time.TimeOnly),
+			m.Endpoint, m.From, "<"+strings.Join(m.To, ">, <")+">", len(m.Data), m.Subject())
+	}
+	l, err := lab.Start(cfg)
+	if err != nil {
+		return err
+	}
+	defer l.Close()
+	if caOut == "" {
+		caOut = filepath.Join(os.TempDir(), fmt.Sprintf("ehlo-lab-ca-%d.pem", os.Getpid()))
+		defer os.Remove(caOut)
+	}
+	if err := os.WriteFile(caOut, l.CAPEM(), 0o644); err != nil {
+		return err
+	}
+	fmt.Fprintln(out, "ehlo lab: sandbox SMTP server (Ctrl-C to stop)")
+	for _, ep := range l.Endpoints() {
+		fmt.Fprintf(out, "  %-11s %-16s %s\n", ep.Name, ep.Addr, ep.Summary)
+	}
+	fmt.Fprintf(out, "  CA          %s\n  user        %s / %s\n", caOut, lab.User, lab.Password)
+	submission, _ := l.Endpoint("submission")
+	fmt.Fprintf(out, "try: ehlo probe %s --ca %s\n", submission.Addr, caOut)
+	<-ctx.Done()
+	fmt.Fprintln(out, "ehlo lab: stopped")
+	return nil
+}

@@ -1,0 +1,118 @@
+package cli
+
+import (
+	"bufio"
+	"errors"
+	"fmt"
+	"io"
+
+	"github.com/spf13/cobra"
+
+	"github.com/ehlo-sh/ehlo/client"
+)
+
+// probeFlags are probe's flags.
+type probeFlags struct {
+	conn               connFlags
+	lab                labFlags
+	asJSON, transcript bool
+	parallel           int
+}
+
+func newProbe() *cobra.Command {
+	var f probeFlags
+	cmd := &cobra.Command{
+		Use:   "probe [flags] TARGET...",
+		Short: "Show what servers advertise before and after STARTTLS",
+		Long: "probe connects, reads the greeting, sends EHLO (HELO if refused), upgrades with STARTTLS when " +
+			"offered, sends EHLO again and quits. It prints the capabilities before and after TLS, what " +
+			"appeared or vanished, and the certificate. TARGET is host, host:port, [v6]:port or a bare IPv6 " +
+			"address; the port defaults to 25, and 465 means implicit TLS.",
+		Example: "  ehlo probe --lab\n  ehlo probe --lab --json mx submission smtps legacy\n" +
+			"  ehlo probe smtp.gmail.com:587 --transcript\n  ehlo probe 127.0.0.1:1587 --ca /tmp/lab-ca.pem",
+		RunE: f.run,
+	}
+	f.conn.register(cmd)
+	fl := cmd.Flags()
+	fl.BoolVar(&f.asJSON, "json", false, "print JSON: one object per target, an array for several")
+	fl.BoolVar(&f.transcript, "transcript", false, "print the exchange as C:/S: lines (credentials redacted)")
+	f.lab.register(fl, "probe the built-in lab (TARGETs may name its endpoints: mx, submission, smtps, legacy)")
+	fl.IntVar(&f.parallel, "parallel", 8, "probe at most n targets at once")
+	return cmd
+}
+
+func (f *probeFlags) run(cmd *cobra.Command, args []string) error {
+	opts, err := f.conn.options()
+	if err != nil {
+		return err
+	}
+	args = f.lab.args(args)
+	var jobs []client.Job
+	if f.lab.on {
+		l, labJobs, err := startLab(args, opts)
+		if err != nil {
+			return err
+		}
+		defer l.Close()
+		jobs = labJobs
+	} else {
+		for _, t := range args {
+			if err := checkTarget(t); err != nil {
+				return err
+			}
+			jobs = append(jobs, client.Job{Target: t, Options: opts})
+		}
+	}
+	if len(jobs) == 0 {
+		return usageErr(errors.New("probe needs at least one TARGET (or --lab)"))
+	}
+	results := client.ProbeAll(cmd.Context(), jobs, f.parallel)
+	if f.lab.on { // name each result by the endpoint asked for, not its loopback port
+		for i, name := range labNames(args) {
+			results[i].Target = "lab " + name
+		}
+	}
+	return f.print(cmd.OutOrStdout(), cmd.ErrOrStderr(), results)
+}
+
+// print writes the reports, or JSON: one object for one target, an array
+// for several. Failures are told on errOut, each once.
+func (f *probeFlags) print(w, errOut io.Writer, results []client.ProbeResult) error {
+	out := bufio.NewWriter(w) // one write, not one per line
+	defer out.Flush()
+	failed := 0
+	for _, r := range results {
+		if r.Err != nil {
+			failed++
+			fmt.Fprintf(errOut, "ehlo: %s: %s\n", r.Target, client.Explain(r.Err))
+		}
+	}
+	if f.asJSON {
+		all := make([]client.ProbeJSON, 0, len(results))
+		for _, r := range results {
+			all = append(all, r.JSON(f.transcript))
+		}
+		var v any = all
+		if len(all) == 1 {
+			v = all[0]
+		}
+		if err := writeJSON(out, v); err != nil {
+			return err
+		}
+	} else {
+		for i, r := range results {
+			if i > 0 {
+				fmt.Fprintln(out)
+			}
+			client.WriteProbe(out, r)
+			if f.transcript {
+				fmt.Fprintln(out)
+				_ = client.WriteTranscript(out, r.Transcript.Entries(), client.TranscriptFormat{})
+			}
+		}
+	}
+	if failed > 0 {
+		return reported(exitFailed, fmt.Errorf("%d of %d probes failed", failed, len(results)))
+	}
+	return nil
+}
