@@ -16,6 +16,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/ehlo-sh/ehlo/internal/testenv"
 	"github.com/ehlo-sh/ehlo/lab"
 )
 
@@ -55,7 +56,7 @@ type term struct {
 func newTerm(t *testing.T, w, h int, env []string, argv ...string) *term {
 	t.Helper()
 	if _, err := exec.LookPath("tmux"); err != nil {
-		t.Skip("end-to-end TUI test skipped: tmux is not installed (apt-get install tmux)")
+		testenv.Need(t, "tmux", "install it (apt-get install tmux, brew install tmux)")
 	}
 	tm := &term{t: t, socket: fmt.Sprintf("ehlo-e2e-%d-%d", os.Getpid(), time.Now().UnixNano())}
 	shell := strings.Join(append(append([]string{"env", "TERM=xterm-256color"}, env...), quoteAll(argv)...), " ")

@@ -21,6 +21,7 @@ import (
 	"time"
 
 	"github.com/ehlo-sh/ehlo/client"
+	"github.com/ehlo-sh/ehlo/internal/testenv"
 	"github.com/ehlo-sh/ehlo/session"
 	"github.com/ehlo-sh/ehlo/wire"
 )
@@ -38,8 +39,8 @@ func needPostfix(t *testing.T) postfix {
 		maildir: os.Getenv("EHLO_POSTFIX_MAILDIR"),
 	}
 	if p.submission == "" || p.ca == "" {
-		t.Skip("Postfix interop suite skipped: EHLO_POSTFIX_* not set " +
-			"(run `bash scripts/postfix-lab.sh up` and load its env file; see README, Development)")
+		testenv.Need(t, "the Postfix lab", "sudo bash scripts/postfix-lab.sh up, then load its env file: "+
+			"set -a; . /var/lib/ehlo-postfix-lab/env; set +a (README, Development)")
 	}
 	return p
 }
@@ -118,7 +119,7 @@ func TestPostfixImplicitTLS(t *testing.T) {
 func TestPostfixDelivery(t *testing.T) {
 	pf := needPostfix(t)
 	if pf.maildir == "" || pf.user == "" {
-		t.Skip("EHLO_POSTFIX_MAILDIR or EHLO_POSTFIX_USER not set")
+		testenv.Need(t, "the Postfix lab's maildir", "set EHLO_POSTFIX_MAILDIR and EHLO_POSTFIX_USER (scripts/postfix-lab.sh writes them to its env file)")
 	}
 	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
 	defer cancel()
@@ -289,7 +290,7 @@ func TestPostfixDoctor(t *testing.T) {
 func TestPostfixSend(t *testing.T) {
 	pf := needPostfix(t)
 	if pf.maildir == "" || pf.user == "" {
-		t.Skip("EHLO_POSTFIX_MAILDIR or EHLO_POSTFIX_USER not set")
+		testenv.Need(t, "the Postfix lab's maildir", "set EHLO_POSTFIX_MAILDIR and EHLO_POSTFIX_USER (scripts/postfix-lab.sh writes them to its env file)")
 	}
 	dir := t.TempDir()
 	blob := make([]byte, 300<<10)
