@@ -17,6 +17,7 @@ import (
 	"charm.land/fang/v2"
 	"github.com/spf13/cobra"
 
+	"github.com/ehlo-sh/ehlo/client"
 	"github.com/ehlo-sh/ehlo/themes"
 )
 
@@ -85,15 +86,26 @@ func exitCode(err error) int {
 }
 
 func handleError(w io.Writer, styles fang.Styles, err error) {
-	var e *exitError
-	if errors.As(err, &e) && e.quiet {
+	msg, ok := errorWords(err)
+	if !ok {
 		return
 	}
 	// fang's error style capitalises the first word, turning "--quit-after"
 	// into "--Quit-After" and "lesson.ehlo:9" into "Lesson.ehlo:9": print
 	// messages as written.
 	styles.ErrorText = styles.ErrorText.UnsetTransform()
-	fang.DefaultErrorHandler(w, styles, err)
+	fang.DefaultErrorHandler(w, styles, errors.New(msg))
+}
+
+// errorWords is the sentence a person reads for the error a command ended
+// with (client.Explain: no package prefixes, each step said once); not ok
+// when the command reported it already.
+func errorWords(err error) (msg string, ok bool) {
+	var e *exitError
+	if errors.As(err, &e) && e.quiet {
+		return "", false
+	}
+	return client.Explain(err), true
 }
 
 // subcommands are ehlo's commands, built on demand: see newRootFor.

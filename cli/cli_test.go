@@ -27,16 +27,23 @@ func run(t *testing.T, args ...string) (code int, stdout, stderr string) {
 // runIn is run with standard input.
 func runIn(t *testing.T, stdin string, args ...string) (code int, stdout, stderr string) {
 	t.Helper()
-	root := newRootFor(args) // as main builds it
+	root := newRootFor(args)                           // as main builds it
+	root.SilenceUsage, root.SilenceErrors = true, true // as fang.Execute sets them
 	var out, errOut bytes.Buffer
 	root.SetIn(strings.NewReader(stdin))
 	root.SetOut(&out)
 	root.SetErr(&errOut)
 	root.SetArgs(args)
+	code = 0
 	if err := root.ExecuteContext(context.Background()); err != nil {
-		return exitCode(err), out.String(), errOut.String() + err.Error()
+		code = exitCode(err)
+		if msg, ok := errorWords(err); ok { // as handleError prints it
+			errOut.WriteString(msg)
+		}
 	}
-	return 0, out.String(), errOut.String()
+	noPackagePrefix(t, "stdout", out.String())
+	noPackagePrefix(t, "stderr", errOut.String())
+	return code, out.String(), errOut.String()
 }
 
 func TestProbeLabJSON(t *testing.T) {

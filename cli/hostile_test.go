@@ -43,7 +43,9 @@ func runCLI(ctx context.Context, t *testing.T, stdin string, args ...string) cli
 	res := cliResult{files: map[string]string{}}
 	if err := root.ExecuteContext(ctx); err != nil {
 		res.code = exitCode(err)
-		errOut.WriteString(err.Error() + "\n")
+		if msg, ok := errorWords(err); ok { // as handleError prints it
+			errOut.WriteString(msg + "\n")
+		}
 	}
 	res.stdout, res.stderr = out.String(), errOut.String()
 	return res
@@ -62,12 +64,26 @@ func (r cliResult) check(t *testing.T, secrets *hostile.Secrets) {
 			t.Errorf("%s holds ESC: %q", name, s)
 		}
 		hostile.Terminal(t, name, s)
+		noPackagePrefix(t, name, s)
 		if strings.HasPrefix(strings.TrimSpace(s), "{") || strings.HasPrefix(strings.TrimSpace(s), "[") {
 			checkJSONStrings(t, name, s)
 		}
 		if secrets != nil {
 			hostile.NoSecret(t, name, []byte(s), *secrets)
 		}
+	}
+}
+
+// packagePrefix is a Go package's name opening an error's words, as in
+// "wire: starttls: ...": words for the code's author, not for a person.
+var packagePrefix = regexp.MustCompile(`\b(wire|session|client|ui|cli|lab): `)
+
+// noPackagePrefix fails when an output a person reads holds an error's
+// package prefix.
+func noPackagePrefix(t *testing.T, name, s string) {
+	t.Helper()
+	if m := packagePrefix.FindString(s); m != "" {
+		t.Errorf("%s holds the package prefix %q, words for the code, not for a person:\n%s", name, m, s)
 	}
 }
 

@@ -6,6 +6,8 @@ import (
 	"io"
 	"os"
 
+	xterm "github.com/charmbracelet/x/term"
+
 	"github.com/ehlo-sh/ehlo/client"
 	"github.com/ehlo-sh/ehlo/wire"
 )
@@ -15,6 +17,21 @@ func writeJSON(w io.Writer, v any) error {
 	enc := json.NewEncoder(w)
 	enc.SetIndent("", "  ")
 	return enc.Encode(v)
+}
+
+// toldOnScreen says whether a report written to out is already on the
+// screen where errOut would print: both are the same terminal. A command
+// then leaves its one-line error off errOut, which would only repeat the
+// report's; when either is redirected, errOut says it too.
+func toldOnScreen(out, errOut io.Writer) bool {
+	o, ok1 := out.(*os.File)
+	e, ok2 := errOut.(*os.File)
+	if !ok1 || !ok2 || !xterm.IsTerminal(o.Fd()) || !xterm.IsTerminal(e.Fd()) {
+		return false
+	}
+	oi, err1 := o.Stat()
+	ei, err2 := e.Stat()
+	return err1 == nil && err2 == nil && os.SameFile(oi, ei)
 }
 
 // followTranscript prints entries as they are recorded, message data cut

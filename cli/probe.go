@@ -76,14 +76,18 @@ func (f *probeFlags) run(cmd *cobra.Command, args []string) error {
 }
 
 // print writes the reports, or JSON: one object for one target, an array
-// for several. Failures are told on errOut, each once.
+// for several. Each failure is told on errOut too, unless the report on
+// the same terminal said it already.
 func (f *probeFlags) print(w, errOut io.Writer, results []client.ProbeResult) error {
 	out := bufio.NewWriter(w) // one write, not one per line
 	defer out.Flush()
-	failed := 0
+	failed, repeat := 0, f.asJSON || !toldOnScreen(w, errOut)
 	for _, r := range results {
-		if r.Err != nil {
-			failed++
+		if r.Err == nil {
+			continue
+		}
+		failed++
+		if repeat {
 			fmt.Fprintf(errOut, "ehlo: %s: %s\n", r.Target, client.Explain(r.Err))
 		}
 	}

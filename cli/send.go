@@ -291,7 +291,9 @@ func (f *sendFlags) send(cmd *cobra.Command, cfg client.SendConfig, l *lab.Lab) 
 		return err
 	}
 	if res.Err != nil {
-		fmt.Fprintf(errOut, "ehlo send: %s\n", client.Explain(res.Err))
+		if f.asJSON || !toldOnScreen(out, errOut) {
+			fmt.Fprintf(errOut, "ehlo send: %s\n", client.Explain(res.Err))
+		}
 		return reported(sendExit(res.Err), res.Err)
 	}
 	return nil

@@ -242,7 +242,11 @@ func Explain(err error) string {
 	case errors.Is(err, context.Canceled):
 		return "interrupted (Ctrl-C)" + atStep(err) + "; the connection was closed there"
 	}
-	return err.Error()
+	var step *StepError
+	if errors.As(err, &step) {
+		return personal(step.Step + ": " + cause(step.Err))
+	}
+	return cause(err)
 }
 
 // verifyHint says how to get past a verification failure: the flag that

@@ -161,13 +161,13 @@ func (m Model) startAuth(password string) (Model, tea.Cmd) {
 	m.input = m.input.setMode(modeCommand)
 	mech, err := session.NewMechanism(p.mech, p.user, password)
 	if err != nil {
-		m.flash = errorFlash(err.Error())
+		m.flash = errorFlash(client.Explain(err))
 		return m, nil
 	}
 	flow := session.NewAuthFlow(mech, p.user)
 	line, shown, err := flow.Start()
 	if err != nil {
-		m.flash = errorFlash(strings.TrimPrefix(err.Error(), "session: "))
+		m.flash = errorFlash(client.Explain(err))
 		return m, nil
 	}
 	if shown == line { // no initial response (LOGIN, CRAM-MD5): a note names the user
@@ -193,12 +193,12 @@ func (m Model) authStep(r session.Reply) Model {
 		case errors.As(err, &aerr):
 			m.flash = errorFlash(fmt.Sprintf("AUTH refused (%d): %s", r.Code, session.SanitizeString(strings.Join(r.Lines, " "))))
 		default:
-			m.flash = errorFlash(strings.TrimPrefix(err.Error(), "session: "))
+			m.flash = errorFlash(client.Explain(err))
 		}
 		return m
 	}
 	if err != nil {
-		m.flash = warnFlash("cancelling AUTH with \"*\": " + strings.TrimPrefix(err.Error(), "session: "))
+		m.flash = warnFlash("cancelling AUTH with \"*\": " + client.Explain(err))
 	}
 	next := outItem{line: line, shown: shown, secret: true, fromAuth: true}
 	m.outbox.pushFront(next)

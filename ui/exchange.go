@@ -339,7 +339,7 @@ func (m Model) wrote(msg wroteMsg) (Model, tea.Cmd) {
 		if expected {
 			m.inflight = m.inflight[:len(m.inflight)-1]
 		}
-		m.flash = errorFlash("not sent: " + msg.err.Error())
+		m.flash = errorFlash("not sent: " + client.Explain(msg.err))
 	case errors.Is(msg.err, context.Canceled):
 		return m.lost("write cancelled (Esc)")
 	default:
@@ -361,7 +361,7 @@ func (m Model) replied(msg replyMsg) (Model, tea.Cmd) {
 	m.inflight = m.inflight[1:]
 	r, err := session.ParseReply(msg.reply.Lines)
 	if err != nil {
-		m.flash = errorFlash("unreadable reply: " + session.SanitizeString(err.Error()))
+		m.flash = errorFlash("unreadable reply: " + session.SanitizeString(client.Explain(err)))
 		return m.pump()
 	}
 	m.lastLatency = msg.at.Sub(p.sent)
@@ -431,7 +431,7 @@ func (m Model) readFailed(p pending, err error) (Model, tea.Cmd) {
 	var perr *wire.ProtocolError
 	if errors.As(err, &perr) {
 		m.inflight = m.inflight[1:]
-		m.flash = errorFlash("bad reply framing: " + session.SanitizeString(err.Error()))
+		m.flash = errorFlash("bad reply framing: " + session.SanitizeString(client.Explain(err)))
 		return m.pump()
 	}
 	reason := readFailure(p, err, m.conn.target)

@@ -609,7 +609,7 @@ func TestHostileTUIClosing(t *testing.T) {
 	for _, tt := range []struct{ scenario, want string }{
 		{"unsolicited-421", "the server is closing the connection (421)"},
 		{"fin-mid-reply", "the server closed the connection"},
-		{"rst-mid-reply", "connection reset"},
+		{"rst-mid-reply", "the server reset the connection"},
 	} {
 		t.Run(tt.scenario, func(t *testing.T) {
 			checkLeaks(t)

@@ -161,7 +161,7 @@ func resolve(cfg Config) (target, endpoint string, opts client.Options, err erro
 	opts = cfg.Options
 	if cfg.Target != "" || cfg.Lab == nil {
 		if cfg.Target == "" {
-			return "", "", opts, errors.New("ui: no target")
+			return "", "", opts, errors.New("no target")
 		}
 		return cfg.Target, "", opts, nil
 	}
@@ -171,7 +171,7 @@ func resolve(cfg Config) (target, endpoint string, opts client.Options, err erro
 	}
 	ep, ok := cfg.Lab.Endpoint(name)
 	if !ok {
-		return "", "", opts, fmt.Errorf("ui: no lab endpoint %q (want one of %s)", name, strings.Join(lab.EndpointNames, ", "))
+		return "", "", opts, fmt.Errorf("no lab endpoint %q (want one of %s)", name, strings.Join(lab.EndpointNames, ", "))
 	}
 	return ep.Addr, ep.Name, labOptions(cfg, ep), nil
 }

@@ -88,7 +88,7 @@ func writeJSONL(w io.Writer, entries []wire.Entry) error {
 // saved reports the end of a :save.
 func (m Model) saved(msg savedMsg) (Model, tea.Cmd) {
 	if msg.err != nil {
-		m.flash = errorFlash("save failed: " + msg.err.Error())
+		m.flash = errorFlash("save failed: " + client.Explain(msg.err))
 		return m, nil
 	}
 	m.flash = okFlash(fmt.Sprintf("saved %d lines to %s (mode 0600, credentials redacted)", msg.n, msg.path))

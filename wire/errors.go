@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"io"
 	"os"
+	"strings"
 	"time"
 )
 
@@ -18,6 +19,16 @@ var ErrLimit = errors.New("wire: limit exceeded")
 
 // shownBytes is how many bytes of server data an error message quotes.
 const shownBytes = 80
+
+// noteText is err as a transcript note tells it, to a person: without the
+// package's name and the operation that its text opens with for logs.
+func noteText(err error) string {
+	var to *TimeoutError
+	if errors.As(err, &to) {
+		return fmt.Sprintf("timed out after %v", to.After)
+	}
+	return strings.ReplaceAll(err.Error(), "wire: ", "")
+}
 
 // wireError marks the errors of this package, which need no further context.
 type wireError interface {

@@ -100,7 +100,7 @@ func (c *Conn) handshakeFailed(o *op, err error, got []byte, took time.Duration)
 		ve.Info.Handshake = took
 	}
 	err = o.fail(err)
-	why := err.Error()
+	why := noteText(err)
 	var pe *PlaintextError
 	if errors.As(err, &pe) {
 		// the bytes as they came, not %q-escaped: a note is data, escaped

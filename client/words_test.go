@@ -1,0 +1,38 @@
+package client
+
+import (
+	"errors"
+	"fmt"
+	"syscall"
+	"testing"
+	"time"
+
+	"github.com/ehlo-sh/ehlo/wire"
+)
+
+// TestExplainInAPersonsWords: the sentence a person reads names the step
+// and the cause once, without the package names wrapping adds.
+func TestExplainInAPersonsWords(t *testing.T) {
+	step := func(s string, err error) error { return &StepError{Step: s, Err: err} }
+	for _, tc := range []struct {
+		err  error
+		want string
+	}{
+		{step(StepStartTLS, fmt.Errorf("STARTTLS: %w", &wire.TimeoutError{Op: "starttls", After: 300 * time.Millisecond})),
+			"STARTTLS: the TLS handshake did not finish within 300ms (the --timeout deadline)"},
+		{step(StepHello, fmt.Errorf("EHLO: %w", &wire.LimitError{What: "lines", Limit: 256})),
+			"EHLO: reply longer than 256 lines"},
+		{step(StepHello, fmt.Errorf("EHLO: wire: exchange: %w", syscall.ECONNRESET)),
+			"EHLO: the server reset the connection"},
+		{step("BDAT", fmt.Errorf("wire: exchange: %w", syscall.EPIPE)),
+			"BDAT: the server closed the connection while ehlo was still sending"},
+		{step(StepAuth, errors.New("session: unexpected AUTH challenge: PLAIN has sent everything")),
+			"AUTH: unexpected AUTH challenge: PLAIN has sent everything"},
+		{errors.New("wire: bad target \"x y\": bad host \"x y\""), `bad target "x y": bad host "x y"`},
+	} {
+		got := Explain(tc.err)
+		if got != tc.want {
+			t.Errorf("Explain(%q)\n = %q\nwant %q", tc.err, got, tc.want)
+		}
+	}
+}
