@@ -91,9 +91,10 @@ func validReplyLine(l string) bool {
 }
 
 // FuzzParseReplyGrammar checks ParseReply against the grammar: it accepts
-// exactly the line lists whose every line is a Reply-line, takes the code
-// from the first line, and gives each line's text after the code, less an
-// enhanced code of the reply's class that it reports.
+// exactly the line lists whose every line is a Reply-line carrying the same
+// code (RFC 5321 4.2.1; valid lines with differing codes are a
+// MixedCodesError), takes that code, and gives each line's text after the
+// code, less an enhanced code of the reply's class that it reports.
 func FuzzParseReplyGrammar(f *testing.F) {
 	for _, s := range []string{
 		"250 OK", "250", "25 ok", "2500 x", "abc", "999 x", "250ok", "199 x", "600 x",
@@ -104,13 +105,18 @@ func FuzzParseReplyGrammar(f *testing.F) {
 	}
 	f.Fuzz(func(t *testing.T, text string) {
 		lines := strings.Split(text, "\n")
-		valid := true
+		valid, same := true, true
 		for _, l := range lines {
 			valid = valid && validReplyLine(l)
+			same = same && valid && l[:3] == lines[0][:3]
 		}
 		r, err := ParseReply(lines)
-		if (err == nil) != valid {
-			t.Fatalf("ParseReply(%q) error %v, grammar says valid=%v", lines, err, valid)
+		if (err == nil) != (valid && same) {
+			t.Fatalf("ParseReply(%q) error %v, grammar says valid=%v, one code=%v", lines, err, valid, same)
+		}
+		var mixed *MixedCodesError
+		if errors.As(err, &mixed) != (valid && !same) {
+			t.Fatalf("ParseReply(%q) error %v: a MixedCodesError exactly when the lines are valid and their codes differ", lines, err)
 		}
 		if err != nil {
 			if !errors.Is(err, ErrMalformedReply) {

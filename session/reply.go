@@ -3,6 +3,7 @@ package session
 import (
 	"errors"
 	"fmt"
+	"slices"
 	"strings"
 )
 
@@ -46,9 +47,43 @@ func (r Reply) Text() string { return strings.Join(r.Lines, "\n") }
 // OK reports whether the reply is a positive completion (2yz).
 func (r Reply) OK() bool { return r.Class() == ClassPositive }
 
+// MixedCodesError reports a multi-line reply whose lines do not all carry
+// the same code. RFC 5321 section 4.2.1 requires one code on every line of
+// a reply, so such a reply says two things at once ("250-queued" then "554
+// rejected") and answers nothing: it must be shown as a protocol error,
+// never acted on as its first or its last line would have it. It wraps
+// ErrMalformedReply.
+type MixedCodesError struct {
+	Lines []string // the reply's lines as received, codes included, without line endings
+}
+
+func (e *MixedCodesError) Error() string {
+	codes := make([]string, 0, len(e.Lines))
+	for _, c := range e.Codes() {
+		codes = append(codes, fmt.Sprintf("%03d", c))
+	}
+	return fmt.Sprintf("%v: its lines carry different codes (%s); RFC 5321 4.2.1 requires the same code on every line",
+		ErrMalformedReply, strings.Join(codes, ", "))
+}
+
+// Unwrap returns ErrMalformedReply.
+func (e *MixedCodesError) Unwrap() error { return ErrMalformedReply }
+
+// Codes returns the codes of the lines, each once, in the order they come.
+func (e *MixedCodesError) Codes() []int {
+	var codes []int
+	for _, line := range e.Lines {
+		if code, _, err := parseCodeLine(line); err == nil && !slices.Contains(codes, code) {
+			codes = append(codes, code)
+		}
+	}
+	return codes
+}
+
 // ParseReply parses the lines of one reply as framed by package wire, without
-// their line endings. The code of the first line wins: a different code on a
-// later line is tolerated here (wire flags it, RFC 5321 section 4.2.1).
+// their line endings. Lines whose codes differ make a *MixedCodesError
+// (RFC 5321 section 4.2.1), and no Reply: wire frames such a reply to its
+// end, and flags it, but it answers nothing.
 //
 // When the first line's text starts with an enhanced status code of the
 // reply's class (RFC 2034 section 4), it becomes Reply.Enhanced and is removed,
@@ -58,6 +93,7 @@ func ParseReply(lines []string) (Reply, error) {
 		return Reply{}, fmt.Errorf("%w: no lines", ErrMalformedReply)
 	}
 	r := Reply{Lines: make([]string, len(lines))}
+	mixed := false
 	for i, line := range lines {
 		code, text, err := parseCodeLine(line)
 		if err != nil {
@@ -67,7 +103,13 @@ func ParseReply(lines []string) (Reply, error) {
 			r.Code = code
 			r.Enhanced, _, _ = cutEnhanced(text, code/100)
 		}
+		if code != r.Code {
+			mixed = true
+		}
 		r.Lines[i] = stripEnhanced(text, r.Enhanced)
+	}
+	if mixed {
+		return Reply{}, &MixedCodesError{Lines: slices.Clone(lines)}
 	}
 	return r, nil
 }

@@ -5,6 +5,7 @@ import (
 	"os"
 	"path/filepath"
 	"reflect"
+	"slices"
 	"strings"
 	"testing"
 )
@@ -59,9 +60,9 @@ func TestParseReply(t *testing.T) {
 		{[]string{"250 2.0.0OK"}, Reply{Code: 250, Lines: []string{"2.0.0OK"}}},
 		{[]string{"250 2.0.1000 x"}, Reply{Code: 250, Lines: []string{"2.0.1000 x"}}},
 		{[]string{"250 2.100.999 x"}, Reply{Code: 250, Enhanced: EnhancedCode{2, 100, 999}, Lines: []string{"x"}}},
-		// A later line with another code keeps it as text; a mismatched
-		// reply code on a later line is tolerated.
-		{[]string{"550-5.1.1 no such user", "551 5.1.2 bad host"},
+		// A later line with another enhanced code keeps it as text (a
+		// different reply code is a MixedCodesError: TestParseReplyMixedCodes).
+		{[]string{"550-5.1.1 no such user", "550 5.1.2 bad host"},
 			Reply{Code: 550, Enhanced: EnhancedCode{5, 1, 1}, Lines: []string{"no such user", "5.1.2 bad host"}}},
 		// A separator "-" on the last line is tolerated too (wire frames).
 		{[]string{"250-x"}, Reply{Code: 250, Lines: []string{"x"}}},
@@ -102,6 +103,39 @@ func TestParseReplyErrors(t *testing.T) {
 		if strings.ContainsAny(err.Error(), "\x1b\x07") {
 			t.Errorf("error for %q is not sanitized: %q", lines, err)
 		}
+	}
+}
+
+// TestParseReplyMixedCodes: a multi-line reply whose lines carry different
+// codes answers nothing (RFC 5321 4.2.1): whatever the first line says, it
+// is a MixedCodesError, which keeps the lines for display, and never a
+// reply.
+func TestParseReplyMixedCodes(t *testing.T) {
+	for _, lines := range [][]string{
+		{"250-queued as 4F2A", "554 5.7.1 rejected"},
+		{"250-ok", "550 no"},
+		{"250-mx.example.com", "250-SIZE 1000", "550 5.7.1 not you", "250 8BITMIME"},
+		{"550-no", "250 OK"},
+		{"250-a", "251 b"},
+	} {
+		r, err := ParseReply(lines)
+		var mixed *MixedCodesError
+		if !errors.As(err, &mixed) || !errors.Is(err, ErrMalformedReply) {
+			t.Errorf("ParseReply(%q) = %+v, %v; want a MixedCodesError", lines, r, err)
+			continue
+		}
+		if r.Code != 0 || r.Lines != nil {
+			t.Errorf("ParseReply(%q) returned a reply %+v with its error", lines, r)
+		}
+		if !slices.Equal(mixed.Lines, lines) {
+			t.Errorf("MixedCodesError.Lines = %q, want %q", mixed.Lines, lines)
+		}
+	}
+	_, err := ParseReply([]string{"250-a", "550 b", "251 c"})
+	var mixed *MixedCodesError
+	if !errors.As(err, &mixed) || !slices.Equal(mixed.Codes(), []int{250, 550, 251}) ||
+		!strings.Contains(err.Error(), "250, 550, 251") {
+		t.Errorf("error %v: want the codes 250, 550, 251 named", err)
 	}
 }
 
