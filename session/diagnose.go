@@ -1,6 +1,7 @@
 package session
 
 import (
+	"bytes"
 	"fmt"
 	"slices"
 	"strings"
@@ -106,6 +107,10 @@ func problemFinding(f Facts, p Problem) Finding {
 		return x
 	case ProblemProtocol:
 		return newFinding("protocol-error", note("%s", p.Detail))
+	case ProblemMixedCodes:
+		return mixedCodes(p)
+	case ProblemDesync:
+		return desync(p)
 	}
 	return newFinding("session-error", note("%s: %s", p.Step, p.Detail))
 }
@@ -153,6 +158,34 @@ func injection(f Facts, p Problem) Finding {
 	ev = append(ev, note("then, before the TLS handshake, %d more bytes:", len(p.Bytes)))
 	ev = append(ev, rawLines("S: ", p.Bytes)...)
 	return newFinding("starttls-injection", ev...)
+}
+
+// mixedCodes: a reply that says two things at once answers nothing.
+func mixedCodes(p Problem) Finding {
+	ev := append([]string{note("the reply to %s:", p.Step)}, rawLines(serverMark(p.TLS), p.Bytes)...)
+	x := newFinding("mixed-codes", ev...)
+	x.Title = "The reply to " + SanitizeString(p.Step) + " carries different codes on its lines: it answers nothing"
+	return x
+}
+
+// desync: bytes no command asked for; an unsolicited 421 is the server
+// closing (RFC 5321 3.8), which ends the session all the same.
+func desync(p Problem) Finding {
+	ev := append([]string{note("at %s, while no reply was due, the server sent:", p.Step)}, rawLines(serverMark(p.TLS), p.Bytes)...)
+	x := newFinding("desync", ev...)
+	x.Title = "The server is out of step at " + SanitizeString(p.Step) + ": it sent a reply nothing asked for"
+	if bytes.HasPrefix(p.Bytes, []byte("421")) {
+		x.Title = "The server sent 421 unasked at " + SanitizeString(p.Step) + ": it is closing the session"
+	}
+	return x
+}
+
+// serverMark is the evidence prefix of a server line: "S~ " inside TLS.
+func serverMark(inTLS bool) string {
+	if inTLS {
+		return "S~ "
+	}
+	return "S: "
 }
 
 // rawLines shows server bytes as sanitized lines, one per line received.

@@ -247,6 +247,16 @@ func TestDiagnoseScenarios(t *testing.T) {
 			first: "protocol-error"},
 		{name: "other", facts: submission(t).with(withProblem(Problem{Step: "DATA", Detail: "broken pipe"})).f,
 			first: "session-error"},
+		{name: "mixed codes", facts: submission(t).auth("235 ok").add("MAIL FROM:<a@x>", true, "250 ok").add("RCPT TO:<b@x>", true, "250 ok").
+			add("DATA", true, "354 go ahead").with(withProblem(Problem{Kind: ProblemMixedCodes, Step: "end of data", TLS: true,
+			Detail: "its lines carry different codes", Bytes: []byte("250-queued as 4F2\r\n554 5.7.1 rejected\x1b[2J\r\n")})).f,
+			first: "mixed-codes", title: "end of data", evidence: `S~ 554 5.7.1 rejected\x1b[2J`},
+		{name: "desync", facts: scenario(t, "mx.example.com:25").with(withProblem(Problem{Kind: ProblemDesync, Step: "greeting",
+			Detail: "out of step", Bytes: []byte("250-mx.example.com\r\n250 8BITMIME\r\n")})).f,
+			first: "desync", title: "greeting", evidence: "S: 250 8BITMIME"},
+		{name: "unsolicited 421", facts: scenario(t, "mx.example.com:25").with(withProblem(Problem{Kind: ProblemDesync, Step: "greeting",
+			Detail: "out of step", Bytes: []byte("421 4.3.2 Service shutting down\r\n")})).f,
+			first: "desync", title: "421", evidence: "S: 421 4.3.2 Service shutting down"},
 	}
 	seen := map[string]bool{}
 	for _, tt := range tests {

@@ -123,12 +123,16 @@ const (
 	ProblemTimeout                     // no reply in time, after the greeting
 	ProblemClosed                      // the server closed the connection
 	ProblemProtocol                    // a reply broke the framing rules
+	ProblemMixedCodes                  // a reply's lines carried different codes (RFC 5321 4.2.1); Bytes holds the reply
+	ProblemDesync                      // bytes came while no reply was due; Bytes holds them
 )
 
 // String returns "other", "connect", "no-greeting", "plaintext-answer",
-// "injection", "tls", "timeout", "closed" or "protocol".
+// "injection", "tls", "timeout", "closed", "protocol", "mixed-codes" or
+// "desync".
 func (k ProblemKind) String() string {
-	names := [...]string{"other", "connect", "no-greeting", "plaintext-answer", "injection", "tls", "timeout", "closed", "protocol"}
+	names := [...]string{"other", "connect", "no-greeting", "plaintext-answer", "injection", "tls", "timeout", "closed", "protocol",
+		"mixed-codes", "desync"}
 	if k < 0 || int(k) >= len(names) {
 		return "ProblemKind(" + strconv.Itoa(int(k)) + ")"
 	}
@@ -142,7 +146,7 @@ type Problem struct {
 	TLS    bool          // the attempt spoke TLS then (implicit, or after STARTTLS)
 	After  time.Duration // how long was waited, for no-greeting and timeouts
 	Detail string        // in words, already sanitized by the caller
-	Bytes  []byte        // what the server sent instead (injected bytes, a plaintext answer); Diagnose sanitizes it
+	Bytes  []byte        // what the server sent instead (injected bytes, a plaintext answer, a reply with mixed codes, bytes out of step); Diagnose sanitizes it
 }
 
 // Add files one exchange under the field its command belongs to: the

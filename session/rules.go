@@ -312,6 +312,27 @@ var knownRules = []Rule{
 		RFC:   "RFC 5321 3.8",
 	},
 	{
+		ID: "mixed-codes", Severity: SeverityError,
+		Title: "A reply carries different codes on its lines: it answers nothing",
+		Why: "Every line of a multi-line reply must carry the same code. A reply that begins with 250 and ends with 554 says yes and no at once: " +
+			"a client that reads its first line reports a success the server may not have meant, one that reads its last line a refusal. " +
+			"A broken server, or a proxy or filter that splices two replies into one.",
+		Fix: "Take the outcome of that command as unknown (a message may or may not have been taken) and report it to the server's administrator with this evidence; " +
+			"ehlo stopped the session there.",
+		RFC: "RFC 5321 4.2.1",
+	},
+	{
+		ID: "desync", Severity: SeverityError,
+		Title: "The server is out of step: it sent a reply nothing asked for",
+		Why: "Bytes arrived while no command was waiting for its reply: right after the greeting, or more replies than commands. " +
+			"From there every reply is read as the answer to the wrong command: a fake reply to EHLO can hide the real STARTTLS offer, " +
+			"and a client then sends its password in clear. A broken server, a proxy, or something on the path injecting replies. " +
+			"A 421 sent unasked is a server closing the session (RFC 5321 3.8).",
+		Fix: "ehlo stopped the session and sent nothing more, credentials least of all. Look for a middlebox between you and the server " +
+			"(try from another network), and report it to the server's administrator with this evidence.",
+		RFC: "RFC 5321 4.2, 3.8",
+	},
+	{
 		ID: "protocol-error", Severity: SeverityError,
 		Title: "The server broke SMTP's reply format",
 		Why:   "A reply line did not start with a three-digit code, or a reply exceeded sane limits: a broken server, or a port that is not SMTP.",
@@ -420,7 +441,7 @@ func LookupRule(id string) (Rule, bool) {
 //	starttls-required, auth-bad-credentials, auth-app-password, auth-temporary, auth-disabled,
 //	auth-failed, auth-required, bad-sequence, size-exceeded, mail-refused, relay-denied,
 //	unknown-user, greylisted, rcpt-refused, data-refused, timeout, connection-closed,
-//	protocol-error, session-error, tarpit, slow-greeting, tls-expiring-soon, no-starttls, tls-ok,
+//	mixed-codes, desync, protocol-error, session-error, tarpit, slow-greeting, tls-expiring-soon, no-starttls, tls-ok,
 //	auth-ok, auth-offered, mail-accepted, rcpt-accepted, message-accepted, size-limit, pipelining,
 //	8bitmime, smtputf8, enhancedstatuscodes, chunking.
 //

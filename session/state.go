@@ -116,6 +116,19 @@ func (s State) DataEnded() State {
 	return s
 }
 
+// Unanswered applies a reply that answers nothing, such as one whose lines
+// carry different codes (MixedCodesError, RFC 5321 section 4.2.1): the
+// pending command is pending no more, and what it did is unknown, so
+// nothing is learnt from it. After the final "." the message is over all
+// the same, and its transaction with it.
+func (s State) Unanswered() State {
+	if s.Phase == PhaseData && s.Pending == "." {
+		s = s.reset()
+	}
+	s.Pending, s.auth, s.authUser = "", authNone, ""
+	return s
+}
+
 // Received applies a reply to the pending command. 421 closes the session
 // whatever was pending (RFC 5321 section 3.8); before the greeting, a reply
 // with nothing pending is the greeting.

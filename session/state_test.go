@@ -439,3 +439,27 @@ func TestPhaseString(t *testing.T) {
 		t.Errorf("Phase(42).String() = %q", Phase(42).String())
 	}
 }
+
+// TestUnanswered: a reply that answers nothing (mixed codes) ends what was
+// pending without applying anything; after the final "." the message and
+// its transaction are over all the same.
+func TestUnanswered(t *testing.T) {
+	var s State
+	s = s.Greeting(Reply{Code: 220}).Sent("EHLO x").Unanswered()
+	if s.Pending != "" || s.Phase != PhaseGreeted || len(s.Caps.List) != 0 {
+		t.Errorf("after EHLO answered by nothing: %+v", s)
+	}
+	s = s.Sent("EHLO x").Received(Reply{Code: 250, Lines: []string{"x"}}).Sent("MAIL FROM:<a@x>").Received(Reply{Code: 250}).
+		Sent("RCPT TO:<b@x>").Received(Reply{Code: 250}).Sent("DATA").Received(Reply{Code: 354})
+	if s.Phase != PhaseData {
+		t.Fatalf("phase %v, want data", s.Phase)
+	}
+	s = s.Sent(".").Unanswered()
+	if s.Phase != PhaseReady || s.Pending != "" || s.From != "" || len(s.Rcpts) != 0 {
+		t.Errorf("after the final \".\" answered by nothing: %+v", s)
+	}
+	s = s.Sent("AUTH PLAIN AGEAYg==").Unanswered()
+	if s.Pending != "" || s.Expect() == "AUTH response" || s.Authenticated {
+		t.Errorf("after AUTH answered by nothing: %+v, expects %q", s, s.Expect())
+	}
+}
