@@ -35,8 +35,10 @@ func anyOf(prefixes ...string) func(string) bool {
 }
 
 var layerRules = []rule{
-	{"wire", func(p string) bool { return stdlibOnly(p) && p != module+"internal/hostile" }, true,
-		"wire is bytes on a socket: standard library only (its tests may use the internal/hostile harness)"},
+	{"wire", func(p string) bool {
+		return stdlibOnly(p) && p != module+"internal/hostile" && p != module+"internal/testenv"
+	}, true,
+		"wire is bytes on a socket: standard library only (its tests may use the internal/hostile harness and internal/testenv)"},
 	{"session", anyOf("net", "crypto/tls", module+"wire", module+"ui", module+"themes", module+"client",
 		module+"lab", "charm.land", "github.com/charmbracelet"), true,
 		"session is pure: no sockets, no TLS, no transport, no UI"},

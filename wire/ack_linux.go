@@ -23,10 +23,11 @@ type ackConn struct {
 	rc syscall.RawConn
 }
 
-// withQuickACK wraps a TCP connection in an ackConn; other connections
-// (net.Pipe in tests) are returned as they are.
-func withQuickACK(nc net.Conn) net.Conn {
-	tc, ok := nc.(*net.TCPConn)
+// withQuickACK wraps nc, which reads the socket sock, in an ackConn when
+// sock is a TCP connection; otherwise (net.Pipe in tests) nc is returned as
+// it is.
+func withQuickACK(nc, sock net.Conn) net.Conn {
+	tc, ok := sock.(*net.TCPConn)
 	if !ok {
 		return nc
 	}

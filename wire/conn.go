@@ -11,7 +11,8 @@ import (
 // Conn is a connection to an SMTP server. One goroutine at a time may run
 // its operations; Close, Note and the accessors may be called from any.
 type Conn struct {
-	raw  net.Conn
+	raw  net.Conn      // the socket, read through poll and, on Linux, an ackConn
+	poll *pollConn     // can read without waiting (CheckIdle)
 	br   *bufio.Reader // reads the current stream through a tapReader
 	w    tapWriter     // writes the current stream, recording what it writes
 	in   *recorder     // bytes from the server
@@ -29,15 +30,16 @@ type Conn struct {
 // name TLS verifies; when empty, the host of nc.RemoteAddr.
 func NewConn(nc net.Conn, opts Options) *Conn {
 	opts = opts.withDefaults()
-	nc = withQuickACK(nc) // no delayed-ACK stalls: see ack_linux.go
-	c := &Conn{raw: nc, t: opts.Transcript, opts: opts, name: opts.ServerName}
+	poll := newPollConn(nc)
+	raw := withQuickACK(poll, nc) // no delayed-ACK stalls: see ack_linux.go
+	c := &Conn{raw: raw, poll: poll, t: opts.Transcript, opts: opts, name: opts.ServerName}
 	if c.name == "" {
 		c.name = hostOf(nc.RemoteAddr())
 	}
 	c.in = newRecorder(c.t, Server)
 	c.out = newRecorder(c.t, Client)
-	c.br = bufio.NewReaderSize(tapReader{nc, c.in}, readBufSize)
-	c.w = tapWriter{nc, c.out}
+	c.br = bufio.NewReaderSize(tapReader{raw, c.in}, readBufSize)
+	c.w = tapWriter{raw, c.out}
 	return c
 }
 

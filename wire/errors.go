@@ -121,6 +121,23 @@ func (e *InjectionError) Error() string {
 
 func (*InjectionError) wire() {}
 
+// DesyncError reports bytes from the server that arrived while no reply was
+// due: before a command was written (Exchange), or when the caller expected
+// nothing (CheckIdle). The server is out of step with the commands (RFC 5321
+// section 4.2: one reply per command, in order), so every reply read from
+// now on could answer another command than the one it is read for. The
+// bytes are unread; the connection should be closed.
+type DesyncError struct {
+	Bytes []byte // what was waiting, as received: at most what one read took in
+}
+
+func (e *DesyncError) Error() string {
+	return fmt.Sprintf("wire: the server sent %d bytes while no reply was due (out of step with the commands): %q",
+		len(e.Bytes), quoteTail(e.Bytes))
+}
+
+func (*DesyncError) wire() {}
+
 // PlaintextError reports a peer that answered a TLS ClientHello with
 // something that is not TLS, typically an SMTP reply.
 type PlaintextError struct {

@@ -13,9 +13,11 @@ const readBufSize = 4096
 
 // ReadReply reads one reply under one absolute deadline (RFC 5321 section
 // 4.2): lines up to the first whose code is followed by SP or the end of the
-// line. It does not look at what the codes mean. On error, the Reply holds
-// what was framed before it. After a ProtocolError the next read starts after
-// the bad line; after any other error the connection should be closed.
+// line. It does not look at what the codes mean; lines with different codes
+// get FlagMixedCodes and a note in the transcript (RFC 5321 section 4.2.1).
+// On error, the Reply holds what was framed before it. After a
+// ProtocolError the next read starts after the bad line; after any other
+// error the connection should be closed.
 func (c *Conn) ReadReply(ctx context.Context) (Reply, error) {
 	o, err := c.begin(ctx, "read reply")
 	if err != nil {
@@ -37,6 +39,10 @@ func (c *Conn) readReply() (Reply, error) {
 			return r, closed(r.Raw, err)
 		}
 		done, err := r.add(r.Raw[start:])
+		if done && r.Flags&FlagMixedCodes != 0 {
+			c.Note("protocol error: the lines of this reply carry different codes (" + r.codes() +
+				"), which RFC 5321 section 4.2.1 forbids")
+		}
 		if err != nil || done {
 			return r, err
 		}

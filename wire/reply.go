@@ -1,6 +1,9 @@
 package wire
 
-import "strings"
+import (
+	"slices"
+	"strings"
+)
 
 // Reply is one framed reply (RFC 5321 section 4.2). It carries no meaning:
 // session.ParseReply interprets Lines.
@@ -15,7 +18,7 @@ type Flag uint8
 
 const (
 	FlagBareLF     Flag = 1 << iota // a line ended in LF without CR (RFC 5321 section 2.3.8)
-	FlagMixedCodes                  // the code changed inside a multi-line reply (RFC 5321 section 4.2.1)
+	FlagMixedCodes                  // the code changed inside a multi-line reply (RFC 5321 section 4.2.1); noted in the transcript
 	FlagOddCode                     // a code outside 200-599, such as "999 x" or "100 x"
 	FlagLongLine                    // a line longer than 512 octets (RFC 5321 section 4.5.3.1.5)
 )
@@ -54,6 +57,17 @@ func (r *Reply) add(line []byte) (done bool, err error) {
 	}
 	r.Lines = append(r.Lines, string(text))
 	return !more, nil
+}
+
+// codes lists the codes of the lines, each once, as "250, 554".
+func (r *Reply) codes() string {
+	var codes []string
+	for _, l := range r.Lines {
+		if !slices.Contains(codes, l[:3]) {
+			codes = append(codes, l[:3])
+		}
+	}
+	return strings.Join(codes, ", ")
 }
 
 // trimEOL removes the LF and a CR before it, and reports a bare LF.

@@ -61,6 +61,24 @@ func TestReadReplyFraming(t *testing.T) {
 	}
 }
 
+// TestReadReplyMixedCodesNoted: a reply whose lines carry different codes
+// frames, flagged, and the transcript says so after it: the mark every
+// view of the transcript shows.
+func TestReadReplyMixedCodesNoted(t *testing.T) {
+	c, _ := replyConn("250-queued as 4F2A\r\n554 5.7.1 rejected\r\n250 ok\r\n", Options{})
+	r, err := c.ReadReply(ctx)
+	if err != nil || r.Flags != FlagMixedCodes {
+		t.Fatalf("ReadReply = %q flags %q, %v", r.Lines, r.Flags, err)
+	}
+	n := notes(c.Transcript().Entries())
+	if len(n) != 1 || !strings.Contains(n[0], "different codes (250, 554)") || !strings.Contains(n[0], "RFC 5321") {
+		t.Errorf("notes %q, want the mixed codes named", n)
+	}
+	if _, err := c.ReadReply(ctx); err != nil || len(notes(c.Transcript().Entries())) != 1 {
+		t.Errorf("a reply with one code: %v, notes %q", err, notes(c.Transcript().Entries()))
+	}
+}
+
 func TestReadReplyMalformed(t *testing.T) {
 	tests := []struct{ in, bytes string }{
 		{"25 ok\r\n", "25 ok\r\n"},

@@ -43,7 +43,10 @@ func (c *Conn) WriteUnrecorded(ctx context.Context, p []byte) error {
 }
 
 // Exchange sends line and reads the reply to it under one absolute deadline,
-// so the whole exchange takes at most the time given.
+// so the whole exchange takes at most the time given. It is for a command
+// sent when no other awaits its reply: if bytes from the server are already
+// waiting, they would be read as this command's reply, so it writes nothing
+// and returns a *DesyncError (see CheckIdle).
 func (c *Conn) Exchange(ctx context.Context, line string) (Reply, error) {
 	return c.exchange(ctx, line, false, "")
 }
@@ -64,6 +67,9 @@ func (c *Conn) exchange(ctx context.Context, line string, secret bool, shown str
 		return Reply{}, err
 	}
 	defer o.end()
+	if err := c.idle(); err != nil {
+		return Reply{}, o.fail(err)
+	}
 	if err := c.send([]byte(line+"\r\n"), secret, shown); err != nil {
 		return Reply{}, o.fail(err)
 	}
