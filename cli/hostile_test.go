@@ -195,7 +195,7 @@ var probeCLICases = []struct {
 	{"implicit-tls", []string{"--tls"}, []string{"implicit TLS", "EHLO inside TLS"}, true},
 	{"implicit-tls", nil, []string{"this port may expect implicit TLS"}, false},
 	{"plaintext-server", []string{"--tls"}, []string{"answered in plaintext where TLS was expected"}, true},
-	{"unsolicited-421", nil, []string{"421 4.3.2", "while no reply was due"}, true},
+	{"unsolicited-421", nil, []string{"protocol error at greeting", "421 4.3.2", "closing the session"}, true},
 	{"fin-mid-reply", nil, []string{"in the middle of a reply", "250-8BI"}, true},
 	{"rst-mid-reply", nil, []string{"EHLO"}, false},
 	{"junk-before-greeting", nil, []string{"greeting"}, false},

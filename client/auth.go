@@ -48,11 +48,12 @@ func (c *Client) Auth(ctx context.Context, m session.Mechanism, user string) (se
 	}
 }
 
+// secret sends a secret line, shown as shown, and reads its reply: not
+// when the server is out of step (wire.DesyncError), where the secret
+// would answer another question than the one asked.
 func (c *Client) secret(ctx context.Context, line, shown string) (session.Reply, error) {
-	if err := c.conn.WriteSecretLine(ctx, line, shown); err != nil {
-		return session.Reply{}, err
-	}
-	return c.read(ctx)
+	raw, err := c.conn.ExchangeSecret(ctx, line, shown)
+	return c.answer(ctx, raw, err, false)
 }
 
 // Data sends DATA and, on 354, the message from body, normalised to CRLF
@@ -74,9 +75,12 @@ func (c *Client) Data(ctx context.Context, body io.Reader) (session.Reply, error
 	c.state = c.state.DataEnded()
 	r, err = c.read(ctx)
 	if err != nil {
-		return r, &StepError{Step: StepDataEnd, Err: &UnansweredError{Err: err}}
+		return r, &StepError{Step: StepDataEnd, Err: unanswered(err)}
 	}
 	c.state = c.state.Received(r)
+	if err := c.conn.CheckIdle(ctx); err != nil {
+		return r, &StepError{Step: StepDataEnd, Err: err}
+	}
 	return r, nil
 }
 

@@ -113,6 +113,17 @@ func (e *UnansweredError) Error() string {
 
 func (e *UnansweredError) Unwrap() error { return e.Err }
 
+// unanswered is the error of a wait for the reply to the final ".": an
+// UnansweredError, unless a reply came and broke SMTP's rules (a
+// session.MixedCodesError, ErrMalformedReply), which is that protocol
+// error; Explain says then that the message's fate is unknown.
+func unanswered(err error) error {
+	if errors.Is(err, session.ErrMalformedReply) {
+		return err
+	}
+	return &UnansweredError{Err: err}
+}
+
 // Client is one SMTP session: a connection and the state it has reached.
 type Client struct {
 	conn  *wire.Conn
@@ -139,6 +150,9 @@ func (c *Client) State() session.State { return c.state }
 // Close closes the connection without QUIT.
 func (c *Client) Close() error { return c.conn.Close() }
 
+// read reads one reply while others may be due: pipelined replies. A reply
+// whose lines carry different codes is an error (session.MixedCodesError);
+// wire noted it in the transcript.
 func (c *Client) read(ctx context.Context) (session.Reply, error) {
 	raw, err := c.conn.ReadReply(ctx)
 	if err != nil {
@@ -147,9 +161,22 @@ func (c *Client) read(ctx context.Context) (session.Reply, error) {
 	return session.ParseReply(raw.Lines)
 }
 
-// Greeting reads the server's opening reply (RFC 5321 3.1).
-func (c *Client) Greeting(ctx context.Context) (session.Reply, error) {
+// last reads the reply to the only command awaiting one, and checks that
+// nothing came after it (wire.Conn.CheckIdle): a reply then answers nothing
+// the client sent, so the session is out of step. On a desync the reply
+// read is returned with the error, to be shown, never acted on.
+func (c *Client) last(ctx context.Context) (session.Reply, error) {
 	r, err := c.read(ctx)
+	if err != nil {
+		return r, err
+	}
+	return r, c.conn.CheckIdle(ctx)
+}
+
+// Greeting reads the server's opening reply (RFC 5321 3.1). Bytes after it,
+// before any command, are a desync (wire.DesyncError).
+func (c *Client) Greeting(ctx context.Context) (session.Reply, error) {
+	r, err := c.last(ctx)
 	if err != nil {
 		return r, err
 	}
@@ -158,22 +185,36 @@ func (c *Client) Greeting(ctx context.Context) (session.Reply, error) {
 }
 
 // Do sends one command line and reads its reply. A negative reply is not an
-// error: it is returned for the caller to show.
+// error: it is returned for the caller to show. A reply with mixed codes
+// (session.MixedCodesError) is an error, and so are bytes that came before
+// the command went out or after its reply (wire.DesyncError): then the
+// server is out of step and nothing more should be sent. After STARTTLS's
+// 220, wire.Conn.StartTLS makes that check itself, as an injection check.
 func (c *Client) Do(ctx context.Context, line string) (session.Reply, error) {
 	if err := session.ValidateLine(line); err != nil {
 		return session.Reply{}, err
 	}
 	c.state = c.state.Sent(line)
 	raw, err := c.conn.Exchange(ctx, line)
-	if err != nil {
-		return session.Reply{}, fmt.Errorf("%s: %w", session.Verb(line), err)
-	}
-	r, err := session.ParseReply(raw.Lines)
+	r, err := c.answer(ctx, raw, err, session.Verb(line) == "STARTTLS")
 	if err != nil {
 		return r, fmt.Errorf("%s: %w", session.Verb(line), err)
 	}
 	c.state = c.state.Received(r)
 	return r, nil
+}
+
+// answer parses the reply an exchange got and checks that nothing came
+// after it; after STARTTLS's 220 (starttls) wire.Conn.StartTLS checks.
+func (c *Client) answer(ctx context.Context, raw wire.Reply, err error, starttls bool) (session.Reply, error) {
+	if err != nil {
+		return session.Reply{}, err
+	}
+	r, err := session.ParseReply(raw.Lines)
+	if err == nil && !(starttls && r.Code == 220) {
+		err = c.conn.CheckIdle(ctx)
+	}
+	return r, err
 }
 
 // Hello sends EHLO, and HELO when the server does not know EHLO

@@ -346,6 +346,9 @@ func (d *doctor) use(a attempt) bool {
 		d.noteUnverified(info)
 	}
 	if a.err != nil {
+		if a.g.Code != 0 { // a greeting, then bytes out of step: the greeting is evidence
+			d.facts.Add(session.Exchange{TLS: inTLS, Reply: a.g, Took: a.took})
+		}
 		p := problemOf(a.err, StepGreeting, inTLS)
 		if p.Kind == session.ProblemTimeout {
 			p.Kind = session.ProblemNoGreeting
@@ -477,6 +480,10 @@ func (d *doctor) auth(ctx context.Context, m session.Mechanism) bool {
 	start := time.Now()
 	r, err := d.c.Auth(ctx, m, d.cfg.User)
 	took := time.Since(start)
+	if errors.As(err, new(*wire.DesyncError)) { // its reply may answer something else: no evidence of AUTH's outcome
+		d.fail(problemOf(err, StepAuth, inTLS))
+		return false
+	}
 	if r.Code != 0 {
 		d.facts.Add(session.Exchange{Command: session.RedactedAuth(m.Name(), d.cfg.User), TLS: inTLS, Reply: r, Took: took})
 	}
@@ -571,10 +578,14 @@ func (d *doctor) data(ctx context.Context, message string) {
 	defer cancel()
 	r, err := d.c.read(rctx)
 	if err != nil {
-		d.fail(problemOf(&UnansweredError{Err: err}, StepDataEnd, inTLS))
+		d.fail(problemOf(unanswered(err), StepDataEnd, inTLS))
 		return
 	}
 	d.c.state = d.c.state.Received(r)
+	if err := d.c.conn.CheckIdle(ctx); err != nil {
+		d.fail(problemOf(err, StepDataEnd, inTLS))
+		return
+	}
 	d.facts.Add(session.Exchange{Command: ".", TLS: inTLS, Reply: r, Took: time.Since(start)})
 }
 
@@ -617,8 +628,14 @@ func problemOf(err error, step string, inTLS bool) session.Problem {
 		proto  *wire.ProtocolError
 		limit  *wire.LimitError
 		op     *net.OpError
+		mixed  *session.MixedCodesError
+		desync *wire.DesyncError
 	)
 	switch {
+	case errors.As(err, &mixed):
+		p.Kind, p.Bytes = session.ProblemMixedCodes, []byte(strings.Join(mixed.Lines, "\r\n")+"\r\n")
+	case errors.As(err, &desync):
+		p.Kind, p.Bytes = session.ProblemDesync, desync.Bytes
 	case errors.As(err, &inj):
 		p.Kind, p.Bytes = session.ProblemInjection, inj.Bytes
 	case errors.As(err, &plain) && plain.STARTTLS: // plaintext after STARTTLS's 220: the injection class

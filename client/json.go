@@ -1,6 +1,8 @@
 package client
 
 import (
+	"errors"
+	"strings"
 	"time"
 
 	"github.com/ehlo-sh/ehlo/session"
@@ -18,7 +20,10 @@ type ProbeJSON struct {
 	TLS         *TLSJSON    `json:"tls"`
 	Diff        *DiffJSON   `json:"diff"` // null without both EHLOs, or with implicit TLS
 	Error       string      `json:"error"`
-	Transcript  []EntryJSON `json:"transcript,omitempty"`
+	// ProtocolError is the reply that broke SMTP's rules and stopped the
+	// probe, or null.
+	ProtocolError *ProtocolErrorJSON `json:"protocol_error"`
+	Transcript    []EntryJSON        `json:"transcript,omitempty"`
 }
 
 // ReplyJSON is a reply's code and first line of text.
@@ -93,11 +98,51 @@ func (r ProbeResult) JSON(withTranscript bool) ProbeJSON {
 	}
 	if r.Err != nil {
 		out.Error = Explain(r.Err)
+		out.ProtocolError = protocolErrorJSON(r.Err)
 	}
 	if withTranscript && r.Transcript != nil {
 		for _, e := range r.Transcript.Entries() {
 			out.Transcript = append(out.Transcript, entryJSON(e))
 		}
+	}
+	return out
+}
+
+// ProtocolErrorJSON is a reply that broke SMTP's rules, with its lines
+// (sanitized, without line endings): Problem "mixed-codes" for a reply
+// whose lines carry different codes (RFC 5321 4.2.1), "desync" for bytes
+// that came while no reply was due. Step is the step it stopped, as in a
+// StepError.
+type ProtocolErrorJSON struct {
+	Problem string   `json:"problem"`
+	Step    string   `json:"step,omitempty"`
+	Lines   []string `json:"lines"`
+}
+
+// protocolErrorJSON describes err when it is such a protocol error; nil
+// otherwise.
+func protocolErrorJSON(err error) *ProtocolErrorJSON {
+	var (
+		mixed  *session.MixedCodesError
+		desync *wire.DesyncError
+		step   *StepError
+		out    *ProtocolErrorJSON
+	)
+	switch {
+	case errors.As(err, &mixed):
+		out = &ProtocolErrorJSON{Problem: "mixed-codes", Lines: cleanAll(mixed.Lines)}
+	case errors.As(err, &desync):
+		out = &ProtocolErrorJSON{Problem: "desync", Lines: []string{}}
+		for _, l := range strings.SplitAfter(string(desync.Bytes), "\n") {
+			if l != "" {
+				out.Lines = append(out.Lines, clean(strings.TrimSuffix(strings.TrimSuffix(l, "\n"), "\r")))
+			}
+		}
+	default:
+		return nil
+	}
+	if errors.As(err, &step) {
+		out.Step = step.Step
 	}
 	return out
 }

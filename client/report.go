@@ -1,6 +1,7 @@
 package client
 
 import (
+	"bytes"
 	"context"
 	"crypto/x509"
 	"errors"
@@ -218,9 +219,16 @@ func Explain(err error) string {
 		ver        *wire.VerifyError
 		to         *wire.TimeoutError
 		unanswered *UnansweredError
+		mixed      *session.MixedCodesError
+		desync     *wire.DesyncError
 		dial       = explainDial(err)
 	)
 	switch {
+	case errors.As(err, &mixed):
+		return "protocol error" + atStep(err) + ": " + mixedText(mixed) +
+			"; RFC 5321 4.2.1 requires the same code on every line, so it answers nothing" + fate(err)
+	case errors.As(err, &desync):
+		return "protocol error" + atStep(err) + ": " + desyncText(desync) + fate(err)
 	case errors.As(err, &inj):
 		return fmt.Sprintf("possible STARTTLS response injection: the server sent %d bytes after its 220 and before the TLS handshake (%s); the session was aborted",
 			len(inj.Bytes), session.Sanitize(inj.Bytes))
@@ -247,6 +255,45 @@ func Explain(err error) string {
 		return personal(step.Step + ": " + cause(step.Err))
 	}
 	return cause(err)
+}
+
+// fate says, after the final ".", that the message's fate is unknown.
+func fate(err error) string {
+	if fateUnknown(err) {
+		return `; whether the server took the message is unknown, so sending it again may duplicate it`
+	}
+	return ""
+}
+
+// mixedText describes a reply whose lines carry different codes, quoting
+// its lines, sanitized.
+func mixedText(e *session.MixedCodesError) string {
+	codes := make([]string, 0, 2)
+	for _, c := range e.Codes() {
+		codes = append(codes, fmt.Sprintf("%03d", c))
+	}
+	lines := make([]string, len(e.Lines))
+	for i, l := range e.Lines {
+		lines[i] = `"` + clean(l) + `"`
+	}
+	return fmt.Sprintf("the lines of the reply carry different codes (%s): %s", strings.Join(codes, ", "), strings.Join(lines, " "))
+}
+
+// shownDesync is how much of the bytes of a desync a message quotes; the
+// transcript holds them all.
+const shownDesync = 120
+
+// desyncText describes bytes that came while no reply was due, quoting
+// them, sanitized. An unsolicited 421 is a server closing (RFC 5321 3.8).
+func desyncText(e *wire.DesyncError) string {
+	sent := session.Sanitize(e.Bytes[:min(len(e.Bytes), shownDesync)])
+	if len(e.Bytes) > shownDesync {
+		sent += fmt.Sprintf("… (%d bytes in all)", len(e.Bytes))
+	}
+	if bytes.HasPrefix(e.Bytes, []byte("421")) {
+		return fmt.Sprintf(`the server sent "%s" unasked, while no reply was due: it is closing the session (RFC 5321 3.8); ehlo sent nothing more`, sent)
+	}
+	return fmt.Sprintf(`the server is out of step with the commands: it sent "%s" while no reply was due, so every later reply would answer the wrong command; ehlo stopped and sent nothing more`, sent)
 }
 
 // verifyHint says how to get past a verification failure: the flag that

@@ -261,8 +261,11 @@ func (c *Client) message(ctx context.Context, lines []string) (session.Reply, er
 	}
 	reply, err := c.read(ctx)
 	if err != nil {
-		return reply, &StepError{Step: StepDataEnd, Err: &UnansweredError{Err: err}}
+		return reply, &StepError{Step: StepDataEnd, Err: unanswered(err)}
 	}
 	c.state = c.state.Received(reply)
+	if err := c.conn.CheckIdle(ctx); err != nil {
+		return reply, &StepError{Step: StepDataEnd, Err: err}
+	}
 	return reply, nil
 }

@@ -145,8 +145,11 @@ type AuthOutcome struct {
 	Reply           session.Reply
 }
 
-// Delivered reports whether the server took the message.
-func (r SendResult) Delivered() bool { return r.Final != nil && r.Final.Reply.Code == 250 }
+// Delivered reports whether the server took the message: 250 to the final
+// ".", and nothing wrong after it, such as a server out of step.
+func (r SendResult) Delivered() bool {
+	return r.Final != nil && r.Final.Reply.Code == 250 && r.Err == nil
+}
 
 // RefusedError is a negative reply that stopped the send.
 type RefusedError struct {
@@ -550,7 +553,7 @@ func (s *sender) endEmpty(ctx context.Context) *Outcome {
 	if s.c.writeData(ctx, 0, func(io.Writer) error { return nil }) != nil {
 		return nil
 	}
-	r, err := s.c.read(ctx)
+	r, err := s.c.last(ctx)
 	if err != nil {
 		return nil
 	}
@@ -622,10 +625,13 @@ func (s *sender) data(ctx context.Context) error {
 	defer cancel()
 	r, err := s.c.read(rctx)
 	if err != nil {
-		return stepErr(StepDataEnd, &UnansweredError{Err: err})
+		return stepErr(StepDataEnd, unanswered(err))
 	}
 	s.c.state = s.c.state.Received(r)
 	s.res.Final = s.outcome(".", ".", r)
+	if err := s.c.conn.CheckIdle(ctx); err != nil {
+		return stepErr(StepDataEnd, err) // the 250 may answer something else
+	}
 	if r.Code != 250 {
 		return stepErr(StepDataEnd, &RefusedError{Command: "the message", Reply: r})
 	}
@@ -764,6 +770,9 @@ func (c *Client) pipeline(ctx context.Context, lines []string) ([]session.Reply,
 			return nil, err
 		}
 	}
+	if err := c.conn.CheckIdle(ctx); err != nil { // no reply is due before the group goes
+		return nil, fmt.Errorf("%s: %w", session.Verb(lines[0]), err)
+	}
 	for _, line := range lines {
 		if err := c.conn.WriteLine(ctx, line); err != nil {
 			return nil, fmt.Errorf("%s: %w", session.Verb(line), err)
@@ -778,6 +787,9 @@ func (c *Client) pipeline(ctx context.Context, lines []string) ([]session.Reply,
 		}
 		c.state = c.state.Received(r)
 		replies = append(replies, r)
+	}
+	if err := c.conn.CheckIdle(ctx); err != nil { // more replies than commands
+		return replies, fmt.Errorf("%s: %w", session.Verb(lines[len(lines)-1]), err)
 	}
 	return replies, nil
 }

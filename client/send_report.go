@@ -95,7 +95,7 @@ func WriteSend(w io.Writer, r SendResult) {
 		p.linef("  result    delivered: %s", clean(oneLine(r.Final.Reply)))
 	case r.Stopped != "":
 		p.linef("  result    stopped after %s (--quit-after); nothing was sent", r.Stopped)
-	case r.Err != nil && errors.As(r.Err, new(*UnansweredError)):
+	case r.Err != nil && fateUnknown(r.Err):
 		p.linef("  result    UNKNOWN: %s", Explain(r.Err))
 	case r.Err != nil:
 		p.linef("  result    NOT delivered: %s", Explain(r.Err))
@@ -103,6 +103,14 @@ func WriteSend(w io.Writer, r SendResult) {
 			p.explain(x)
 		}
 	}
+}
+
+// fateUnknown reports an error after the final "." that leaves open
+// whether the server took the message: no reply, or one that broke SMTP's
+// rules.
+func fateUnknown(err error) bool {
+	return errors.As(err, new(*UnansweredError)) ||
+		isStep(err, StepDataEnd) && (errors.Is(err, session.ErrMalformedReply) || errors.As(err, new(*wire.DesyncError)))
 }
 
 // refusal is the explanation of the reply that stopped the send, if one did.
@@ -154,25 +162,28 @@ func pathOf(mailLine string) string {
 // SendJSON is the machine-readable form of a send, as `send --json` prints
 // it. Server text is sanitized; it holds no secret.
 type SendJSON struct {
-	Target      string           `json:"target"`
-	Address     string           `json:"address"`
-	ImplicitTLS bool             `json:"implicit_tls"`
-	TLS         *TLSJSON         `json:"tls"`
-	Greeting    *ReplyJSON       `json:"greeting"`
-	EHLO        []HelloJSON      `json:"ehlo"`
-	Auth        *SendAuthJSON    `json:"auth,omitempty"`
-	Mail        *OutcomeJSON     `json:"mail,omitempty"`
-	Recipients  []OutcomeJSON    `json:"recipients"`
-	Data        *ReplyJSON       `json:"data,omitempty"`
-	Final       *ReplyJSON       `json:"final,omitempty"`
-	Size        int64            `json:"size"`
-	Sent        int64            `json:"sent"`
-	Delivered   bool             `json:"delivered"`
-	Stopped     string           `json:"stopped,omitempty"`
-	FailedStep  string           `json:"failed_step,omitempty"`
-	Error       string           `json:"error,omitempty"`
-	Transcript  []EntryJSON      `json:"transcript"`
-	Explanation *ExplanationJSON `json:"explanation,omitempty"`
+	Target      string        `json:"target"`
+	Address     string        `json:"address"`
+	ImplicitTLS bool          `json:"implicit_tls"`
+	TLS         *TLSJSON      `json:"tls"`
+	Greeting    *ReplyJSON    `json:"greeting"`
+	EHLO        []HelloJSON   `json:"ehlo"`
+	Auth        *SendAuthJSON `json:"auth,omitempty"`
+	Mail        *OutcomeJSON  `json:"mail,omitempty"`
+	Recipients  []OutcomeJSON `json:"recipients"`
+	Data        *ReplyJSON    `json:"data,omitempty"`
+	Final       *ReplyJSON    `json:"final,omitempty"`
+	Size        int64         `json:"size"`
+	Sent        int64         `json:"sent"`
+	Delivered   bool          `json:"delivered"`
+	Stopped     string        `json:"stopped,omitempty"`
+	FailedStep  string        `json:"failed_step,omitempty"`
+	Error       string        `json:"error,omitempty"`
+	// ProtocolError is the reply that broke SMTP's rules and stopped the
+	// send, with its lines; absent otherwise.
+	ProtocolError *ProtocolErrorJSON `json:"protocol_error,omitempty"`
+	Transcript    []EntryJSON        `json:"transcript"`
+	Explanation   *ExplanationJSON   `json:"explanation,omitempty"`
 }
 
 // SendAuthJSON is the AUTH exchange, without any secret.
@@ -237,6 +248,7 @@ func (r SendResult) JSON(maxDataLines int) SendJSON {
 	}
 	if r.Err != nil {
 		out.Error = Explain(r.Err)
+		out.ProtocolError = protocolErrorJSON(r.Err)
 		if x, ok := refusal(r); ok {
 			out.Explanation = explanationJSON(x)
 		}
