@@ -243,8 +243,10 @@ func (m Model) expect(p pending) Model {
 }
 
 // write starts one write; expects says it added an in-flight command,
-// to be withdrawn if the line is refused.
+// to be withdrawn if the line is refused. When no other reply is due, the
+// write first checks that the server said nothing meanwhile (writeReq.idle).
 func (m Model) write(req writeReq, expects bool) (Model, tea.Cmd) {
+	req.idle = len(m.inflight) == 0 || expects && len(m.inflight) == 1
 	ctx := m.beginOp(opWrite, m.timeout())
 	m.writeExpects, m.writing = expects, req
 	return m, tea.Batch(writeCmd(ctx, m.conn.gen, m.conn.link, req), m.startTick())
@@ -255,7 +257,10 @@ func (m Model) write(req writeReq, expects bool) (Model, tea.Cmd) {
 func (m Model) read() (Model, tea.Cmd) {
 	p := m.inflight[0]
 	ctx := m.beginOpUntil(opRead, p.sent.Add(p.timeout))
-	return m, tea.Batch(readCmd(ctx, m.conn.gen, m.conn.link), m.startTick())
+	// the last reply due is checked for bytes after it, but not STARTTLS's:
+	// wire.Conn.StartTLS checks those, as a possible injection
+	last := len(m.inflight) == 1 && !(p.kind == kindCommand && session.Verb(p.line) == "STARTTLS")
+	return m, tea.Batch(readCmd(ctx, m.conn.gen, m.conn.link, last), m.startTick())
 }
 
 // beginOp marks the connection busy; the context ends after timeout or on Esc.
@@ -342,10 +347,34 @@ func (m Model) wrote(msg wroteMsg) (Model, tea.Cmd) {
 		m.flash = errorFlash("not sent: " + client.Explain(msg.err))
 	case errors.Is(msg.err, context.Canceled):
 		return m.lost("write cancelled (Esc)")
+	case errors.As(msg.err, new(*wire.DesyncError)):
+		return m.lost(desyncBefore(m.writing, m.inflight, msg.err))
 	default:
 		return m.lost("write failed: " + client.Explain(msg.err))
 	}
 	return m.pump()
+}
+
+// desyncBefore says what a write found waiting: bytes from a server out of
+// step with the commands, before the command (or the message data) req
+// went out, which it did not.
+func desyncBefore(req writeReq, inflight []pending, err error) string {
+	what := "message data"
+	if n := len(inflight); n > 0 && req.raw == nil {
+		what = describe(inflight[n-1])
+	}
+	return client.Explain(&client.StepError{Step: what, Err: err}) + " (" + what + " was not sent)"
+}
+
+// protocolError says what a reply that broke SMTP's rules, or bytes after
+// the last reply due, mean for command p; after the final "." the
+// message's fate is unknown.
+func protocolError(p pending, err error) string {
+	what := client.Explain(&client.StepError{Step: describe(p), Err: err})
+	if p.kind == kindDataEnd {
+		what += `; whether the server took the message is unknown, so sending it again may duplicate it`
+	}
+	return what
 }
 
 // replied handles one reply, or the failure to get one.
@@ -360,7 +389,10 @@ func (m Model) replied(msg replyMsg) (Model, tea.Cmd) {
 	}
 	m.inflight = m.inflight[1:]
 	r, err := session.ParseReply(msg.reply.Lines)
-	if err != nil {
+	switch {
+	case errors.As(err, new(*session.MixedCodesError)):
+		return m.answeredByNothing(p, err)
+	case err != nil:
 		m.flash = errorFlash("unreadable reply: " + session.SanitizeString(client.Explain(err)))
 		return m.pump()
 	}
@@ -368,6 +400,23 @@ func (m Model) replied(msg replyMsg) (Model, tea.Cmd) {
 	m.sess = apply(m.sess, p, r)
 	m.guide = m.guide.record(p, r)
 	return m.afterReply(p, r)
+}
+
+// answeredByNothing handles a reply whose lines carry different codes
+// (RFC 5321 4.2.1): it says two things at once, so it is no reply. Its command is
+// answered by nothing: the state, the side panel and the guide take nothing
+// from it. After the final "." the message is over all the same, with its
+// fate unknown.
+func (m Model) answeredByNothing(p pending, err error) (Model, tea.Cmd) {
+	if p.kind == kindDataEnd {
+		m.sess = m.sess.DataEnded().Unanswered()
+	}
+	if p.auth { // the :auth helper's exchange is over, its outcome unknown
+		m.auth = nil
+		m = m.dropPrompt()
+	}
+	m.flash = errorFlash(protocolError(p, err))
+	return m.pump()
 }
 
 // apply moves the settled session state past one reply.
@@ -428,6 +477,9 @@ func dataEndFlash(r session.Reply) flash {
 // error leaves the connection usable; otherwise the client no longer knows
 // where the server stands, and closes (RFC 5321 section 4.5.3.2).
 func (m Model) readFailed(p pending, err error) (Model, tea.Cmd) {
+	if errors.As(err, new(*wire.DesyncError)) { // a reply, then bytes no command asked for
+		return m.lost(protocolError(p, err))
+	}
 	var perr *wire.ProtocolError
 	if errors.As(err, &perr) {
 		m.inflight = m.inflight[1:]

@@ -2,6 +2,7 @@ package ui
 
 import (
 	"bytes"
+	"errors"
 	"fmt"
 	"strings"
 
@@ -117,6 +118,12 @@ func replayClient(s session.State, queue []string, e wire.Entry) (session.State,
 func replayReply(s session.State, queue, lines []string) (session.State, []string) {
 	r, err := session.ParseReply(lines)
 	switch {
+	case err != nil && len(queue) > 0 && errors.As(err, new(*session.MixedCodesError)):
+		// it answers its command with nothing, as the live session took it
+		if queue[0] == "." && s.Phase == session.PhaseData {
+			s = s.DataEnded().Unanswered()
+		}
+		queue = queue[1:]
 	case err != nil:
 	case len(queue) == 0 && s.Phase == session.PhaseConnected:
 		s = s.Greeting(r)

@@ -22,6 +22,7 @@ type link interface {
 	WriteSecretLine(ctx context.Context, line, shown string) error
 	WriteRaw(ctx context.Context, p []byte) error
 	ReadReply(ctx context.Context) (wire.Reply, error)
+	CheckIdle(ctx context.Context) error
 	StartTLS(ctx context.Context) (wire.TLSInfo, error)
 	TLS() (wire.TLSInfo, bool)
 	Addr() string
@@ -83,6 +84,10 @@ type writeReq struct {
 	shown  string // for a secret line: what the transcript shows instead
 	secret bool
 	raw    []byte // when set, exact bytes instead of line (compose)
+	// idle: no reply is due before this write, so bytes from the server
+	// waiting now answer nothing: wire.Conn.CheckIdle first, and nothing
+	// is written after a desync
+	idle bool
 }
 
 // dialCmd connects to target; ctx carries the deadline and Esc's cancel.
@@ -93,9 +98,15 @@ func dialCmd(ctx context.Context, gen int, dial dialFunc, target string, opts wi
 	}
 }
 
-// writeCmd performs one write; ctx carries its absolute deadline.
+// writeCmd performs one write, after checking, when no reply is due, that
+// the server has said nothing meanwhile; ctx carries its absolute deadline.
 func writeCmd(ctx context.Context, gen int, l link, req writeReq) tea.Cmd {
 	return func() tea.Msg {
+		if req.idle {
+			if err := l.CheckIdle(ctx); err != nil {
+				return wroteMsg{gen: gen, err: err}
+			}
+		}
 		var err error
 		switch {
 		case req.raw != nil:
@@ -110,11 +121,17 @@ func writeCmd(ctx context.Context, gen int, l link, req writeReq) tea.Cmd {
 }
 
 // readCmd reads one reply; ctx carries the wait's absolute deadline and
-// the cancel that Esc calls.
-func readCmd(ctx context.Context, gen int, l link) tea.Cmd {
+// the cancel that Esc calls. When it is the last reply due (last), it then
+// checks that nothing came after it: bytes there answer no command, and
+// the reply comes back with the wire.DesyncError.
+func readCmd(ctx context.Context, gen int, l link, last bool) tea.Cmd {
 	return func() tea.Msg {
 		r, err := l.ReadReply(ctx)
-		return replyMsg{gen: gen, reply: r, err: err, at: time.Now()}
+		at := time.Now()
+		if err == nil && last {
+			err = l.CheckIdle(ctx)
+		}
+		return replyMsg{gen: gen, reply: r, err: err, at: at}
 	}
 }
 

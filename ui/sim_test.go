@@ -23,6 +23,14 @@ type fakeLink struct {
 	tls    *wire.TLSInfo
 	writes []writeReq
 	closed bool
+	desync []byte // what CheckIdle finds waiting, if anything
+}
+
+func (f *fakeLink) CheckIdle(context.Context) error {
+	if f.desync != nil {
+		return &wire.DesyncError{Bytes: f.desync}
+	}
+	return nil
 }
 
 func (f *fakeLink) WriteLine(_ context.Context, line string) error {
