@@ -221,9 +221,12 @@ func Explain(err error) string {
 		unanswered *UnansweredError
 		mixed      *session.MixedCodesError
 		desync     *wire.DesyncError
+		op         *OpError
 		dial       = explainDial(err)
 	)
 	switch {
+	case errors.As(err, &op): // a script's operation: its line, then the explanation of what went wrong
+		return op.Error()
 	case errors.As(err, &mixed):
 		return "protocol error" + atStep(err) + ": " + mixedText(mixed) +
 			"; RFC 5321 4.2.1 requires the same code on every line, so it answers nothing" + fate(err)
