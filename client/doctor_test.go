@@ -12,6 +12,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/ehlo-sh/ehlo/internal/hostile"
 	"github.com/ehlo-sh/ehlo/lab"
 	"github.com/ehlo-sh/ehlo/session"
 	"github.com/ehlo-sh/ehlo/wire"
@@ -53,33 +54,75 @@ func wantFirst(t *testing.T, r DoctorResult, first string, also ...string) {
 	}
 }
 
-func TestDoctorLabEndpoints(t *testing.T) {
+// doctorCases are the doctor test table: a lab endpoint or a hostile
+// scenario (internal/hostile/scenarios), the configuration, and what the
+// first finding must be: the root cause, with its severity and a line of
+// its evidence, quoted from the transcript.
+var doctorCases = []struct {
+	name     string
+	lab      string // a lab endpoint, or
+	scenario string // a hostile scenario
+	change   func(*DoctorConfig)
+	first    string
+	severity string   // of the first finding; "" not checked
+	evidence string   // a line of the first finding's evidence holds it; "" not checked
+	also     []string // among the other findings
+	failed   bool
+}{
+	{name: "submission", lab: "submission", first: "auth-after-starttls",
+		also: []string{"tls-ok", "size-limit", "pipelining", "8bitmime", "smtputf8", "enhancedstatuscodes", "chunking"}},
+	{name: "legacy", lab: "legacy", first: "auth-plaintext", also: []string{"no-starttls"}, failed: true},
+	{name: "smtps in plaintext", lab: "smtps", change: plainFirst, first: "port-expects-implicit-tls",
+		also: []string{"tls-ok", "auth-offered"}, failed: true},
+	{name: "smtps", lab: "smtps", first: "tls-ok", also: []string{"auth-offered"}},
+	{name: "mx", lab: "mx", first: "auth-missing", also: []string{"tls-ok"}},
+	{name: "mx relay", lab: "mx", change: envelope("a@x.example", "b@example.org"), first: "relay-denied",
+		also: []string{"auth-missing", "mail-accepted"}, failed: true},
+}
+
+func plainFirst(c *DoctorConfig) { c.Options.ImplicitTLS = false }
+
+// envelope sets --from and --to.
+func envelope(from string, to ...string) func(*DoctorConfig) {
+	return func(c *DoctorConfig) { c.From, c.To = from, to }
+}
+
+func TestDoctorFirstFinding(t *testing.T) {
 	l := startLab(t)
-	plain := func(c *DoctorConfig) { c.Options.ImplicitTLS = false }
-	relay := func(c *DoctorConfig) { c.From, c.To = "a@x.example", []string{"b@example.org"} }
-	tests := []struct {
-		endpoint string
-		change   func(*DoctorConfig)
-		first    string
-		also     []string
-		failed   bool
-	}{
-		{"submission", nil, "auth-after-starttls", []string{"tls-ok", "size-limit", "pipelining", "8bitmime", "smtputf8", "enhancedstatuscodes", "chunking"}, false},
-		{"legacy", nil, "auth-plaintext", []string{"no-starttls"}, true},
-		{"smtps", plain, "port-expects-implicit-tls", []string{"tls-ok", "auth-offered"}, true},
-		{"smtps", nil, "tls-ok", []string{"auth-offered"}, false},
-		{"mx", nil, "auth-missing", []string{"tls-ok"}, false},
-		{"mx", relay, "relay-denied", []string{"auth-missing", "mail-accepted"}, true},
-	}
-	for _, tt := range tests {
-		r := doctorLab(t, l, tt.endpoint, tt.change)
-		t.Run(tt.endpoint+"/"+tt.first, func(t *testing.T) {
+	for _, tt := range doctorCases {
+		t.Run(tt.name, func(t *testing.T) {
+			r := doctorCase(t, l, tt.lab, tt.scenario, tt.change)
 			wantFirst(t, r, tt.first, tt.also...)
+			first := r.Findings[0]
+			if tt.severity != "" && first.Severity.String() != tt.severity {
+				t.Errorf("severity %v, want %s", first.Severity, tt.severity)
+			}
+			if tt.evidence != "" && !slices.ContainsFunc(first.Evidence, func(l string) bool { return strings.Contains(l, tt.evidence) }) {
+				t.Errorf("evidence %q lacks %q", first.Evidence, tt.evidence)
+			}
 			if r.Failed() != tt.failed {
 				t.Errorf("Failed() = %v, want %v", r.Failed(), tt.failed)
 			}
 		})
 	}
+}
+
+// doctorCase runs the doctor on a lab endpoint or on a hostile scenario.
+func doctorCase(t *testing.T, l *lab.Lab, endpoint, scenario string, change func(*DoctorConfig)) DoctorResult {
+	t.Helper()
+	if endpoint != "" {
+		return doctorLab(t, l, endpoint, change)
+	}
+	srv := hostile.Start(t, hostile.Load(scenario))
+	cfg := DoctorConfig{Target: srv.Addr, Options: Options{Timeout: 3 * time.Second, RootCAs: hostile.Roots()},
+		GreetingWait: 200 * time.Millisecond}
+	if change != nil {
+		change(&cfg)
+	}
+	if err := cfg.Check(); err != nil {
+		t.Fatal(err)
+	}
+	return Doctor(context.Background(), cfg)
 }
 
 func TestDoctorImplicitTLSRetry(t *testing.T) {
