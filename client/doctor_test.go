@@ -78,6 +78,15 @@ var doctorCases = []struct {
 	{name: "mx", lab: "mx", first: "auth-missing", also: []string{"tls-ok"}},
 	{name: "mx relay", lab: "mx", change: envelope("a@x.example", "b@example.org"), first: "relay-denied",
 		also: []string{"auth-missing", "mail-accepted"}, failed: true},
+	// Item 5 of issue 17: evidence is the transcript's own lines, and a
+	// reply whose codes disagree is no acceptance.
+	{name: "mixed codes after the data", scenario: "mixed-codes-dot-bye", change: sendTest("a@client.test", "b@mx.hostile.test"),
+		first: "protocol-error", severity: "error", evidence: "S: 554 5.7.1 actually rejected", failed: true},
+}
+
+// sendTest sets --from, --to and --send.
+func sendTest(from string, to ...string) func(*DoctorConfig) {
+	return func(c *DoctorConfig) { c.From, c.To, c.Send = from, to, true }
 }
 
 func plainFirst(c *DoctorConfig) { c.Options.ImplicitTLS = false }
@@ -103,7 +112,35 @@ func TestDoctorFirstFinding(t *testing.T) {
 			if r.Failed() != tt.failed {
 				t.Errorf("Failed() = %v, want %v", r.Failed(), tt.failed)
 			}
+			checkEvidenceQuoted(t, r)
 		})
+	}
+}
+
+// checkEvidenceQuoted: every S: or S~ line of every finding's evidence is
+// a line the server sent, byte for byte once sanitized (issue 17, item 5).
+func checkEvidenceQuoted(t *testing.T, r DoctorResult) {
+	t.Helper()
+	var all []byte
+	for _, e := range r.Entries {
+		if e.Dir == wire.Server {
+			all = append(all, e.Data...)
+		}
+	}
+	sent := map[string]bool{}
+	for _, line := range strings.Split(string(all), "\n") {
+		sent[session.SanitizeString(strings.TrimSuffix(line, "\r"))] = true
+	}
+	for _, f := range r.Findings {
+		for _, ev := range f.Evidence {
+			line, ok := strings.CutPrefix(ev, "S: ")
+			if !ok {
+				line, ok = strings.CutPrefix(ev, "S~ ")
+			}
+			if ok && !sent[line] {
+				t.Errorf("%s: evidence %q is no line the server sent", f.ID, ev)
+			}
+		}
 	}
 }
 

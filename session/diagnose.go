@@ -455,14 +455,32 @@ func checkAuthResult(f Facts) []Finding {
 }
 
 // replyFinding is the finding Explain's rule gives for an exchange, with a
-// well-known reply's note leading the fix.
+// well-known reply's note leading the fix. A reply whose lines carry
+// different codes is a broken reply, never an acceptance.
 func replyFinding(x Exchange, ctx ExplainContext) Finding {
+	if codes := x.Reply.MixedCodes(); codes != nil {
+		return mixedCodes(x, codes)
+	}
 	e := Explain(x.Reply, ctx)
 	if e.Rule == "" {
 		return Finding{}
 	}
 	out := newFinding(e.Rule, x.Lines()...)
 	return addKnownNote(out, e.Known)
+}
+
+// mixedCodes is the finding for a reply whose lines disagree on the code
+// (RFC 5321 4.2.1): ehlo cannot tell what the server decided.
+func mixedCodes(x Exchange, codes []string) Finding {
+	out := newFinding("protocol-error", x.Lines()...)
+	verb := explainVerb(x.Command)
+	out.Title = fmt.Sprintf("The reply to %s mixes the codes %s: what the server decided is unknown",
+		SanitizeString(verb), strings.Join(codes, " and "))
+	out.Fix = "A reply has one code on all its lines (RFC 5321 4.2.1); the server's administrator should look at what sends these lines."
+	if verb == "." {
+		out.Fix = "The message may have been delivered, or not: check with the recipient before sending it again.\n" + out.Fix
+	}
+	return out
 }
 
 // addKnown adds a well-known reply's note to a finding about r.

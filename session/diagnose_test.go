@@ -230,6 +230,9 @@ func TestDiagnoseScenarios(t *testing.T) {
 		{name: "too big", facts: submission(t).auth("235 ok").add("MAIL FROM:<a@x>", true, "250 ok").add("RCPT TO:<b@x>", true, "250 ok").
 			add("DATA", true, "354 go ahead").add(".", true, fixtureText(t, "size-552")).f,
 			first: "size-exceeded"},
+		{name: "reply codes disagree after the data", facts: submission(t).auth("235 ok").add("MAIL FROM:<a@x>", true, "250 ok").add("RCPT TO:<b@x>", true, "250 ok").
+			add("DATA", true, "354 go ahead").add(".", true, "250-2.0.0 Ok: queued as 4F2\n554 5.7.1 actually rejected").f,
+			first: "protocol-error", severity: "error", title: "250 and 554", evidence: "S~ 554 5.7.1 actually rejected", fix: "may have been delivered"},
 		{name: "content refused", facts: submission(t).auth("235 ok").add("MAIL FROM:<a@x>", true, "250 ok").add("RCPT TO:<b@x>", true, "250 ok").
 			add("DATA", true, "354 go ahead").add(".", true, "554 5.7.1 Message rejected as spam").f,
 			first: "data-refused"},
@@ -337,8 +340,7 @@ func checkInvariants(t *testing.T, name string, fs []Finding) {
 func TestDiagnoseSanitizes(t *testing.T) {
 	evil := "250-x\x1b]0;pwned\x07\n250-AUTH PLAIN\u202e\n250 SIZE 10"
 	f := scenario(t, "x\x1b:25").ehlo(false, evil).with(func(f *Facts) {
-		f.Greeting.Reply.Lines[0] = "x\x9b31m"
-		f.Greeting.Reply.Code = 554
+		f.Greeting.Reply = Reply{Code: 554, Lines: []string{"x\x9b31m"}, Raw: []string{"554 x\x9b31m"}}
 		f.Problems = []Problem{{Kind: ProblemInjection, Bytes: []byte("\x1b[2J\r\r\n")}}
 	}).f
 	checkInvariants(t, "hostile", Diagnose(f))
@@ -364,6 +366,13 @@ func TestFactsAdd(t *testing.T) {
 func TestExchangeLines(t *testing.T) {
 	got := xch(t, "EHLO c", true, "250-mx\n250 AUTH PLAIN").Lines()
 	want := []string{"C~ EHLO c", "S~ 250-mx", "S~ 250 AUTH PLAIN"}
+	if !slices.Equal(got, want) {
+		t.Errorf("Lines = %q, want %q", got, want)
+	}
+	// Quoted as received, never rebuilt from the parsed code, enhanced
+	// code and text (issue 17, item 5).
+	got = xch(t, ".", true, "250-2.0.0 Ok: queued\n554 5.7.1 actually rejected").Lines()
+	want = []string{"C~ .", "S~ 250-2.0.0 Ok: queued", "S~ 554 5.7.1 actually rejected"}
 	if !slices.Equal(got, want) {
 		t.Errorf("Lines = %q, want %q", got, want)
 	}

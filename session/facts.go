@@ -1,6 +1,7 @@
 package session
 
 import (
+	"slices"
 	"strconv"
 	"strings"
 	"time"
@@ -223,7 +224,8 @@ func (f Facts) authenticated() bool {
 
 // Lines renders the exchange as evidence, sanitized: "C: EHLO x" then
 // "S: 250-SIZE 1000", "S: 250 OK", with "C~" and "S~" inside TLS as in
-// ehlo's transcripts. The greeting has no C line.
+// ehlo's transcripts. The server's lines are quoted as received (Reply.Raw),
+// never rebuilt from the parsed code and text. The greeting has no C line.
 func (x Exchange) Lines() []string {
 	var out []string
 	if x.Command != "" {
@@ -238,9 +240,13 @@ func (x Exchange) Lines() []string {
 // commandLine is the C line of the exchange, sanitized.
 func (x Exchange) commandLine() string { return marker("C", x.TLS) + SanitizeString(x.Command) }
 
-// replyLine renders line i of r as "S: 250-text", with the enhanced code
-// put back in front of the text.
+// replyLine renders line i of r as "S: 250-text": the line as received
+// when r has it, else rebuilt with the enhanced code put back in front of
+// the text.
 func replyLine(r Reply, i int, inTLS bool) string {
+	if len(r.Raw) == len(r.Lines) {
+		return marker("S", inTLS) + SanitizeString(r.Raw[i])
+	}
 	sep := "-"
 	if i == len(r.Lines)-1 {
 		sep = " "
@@ -251,6 +257,23 @@ func replyLine(r Reply, i int, inTLS bool) string {
 	}
 	line := strconv.Itoa(r.Code) + sep + text
 	return marker("S", inTLS) + SanitizeString(strings.TrimRight(line, " "))
+}
+
+// MixedCodes returns the codes of a reply whose lines disagree, the first
+// line's code first ("250", "554"), or nil when they agree or the lines as
+// received are unknown. RFC 5321 section 4.2.1 wants one code for all the
+// lines of a reply: what a server meant by two is unknown.
+func (r Reply) MixedCodes() []string {
+	var codes []string
+	for _, line := range r.Raw {
+		if len(line) >= 3 && !slices.Contains(codes, line[:3]) {
+			codes = append(codes, line[:3])
+		}
+	}
+	if len(codes) < 2 {
+		return nil
+	}
+	return codes
 }
 
 // capLine is the evidence line of an EHLO reply that advertises keyword.

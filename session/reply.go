@@ -88,11 +88,12 @@ func (e *MixedCodesError) Codes() []int {
 // When the first line's text starts with an enhanced status code of the
 // reply's class (RFC 2034 section 4), it becomes Reply.Enhanced and is removed,
 // with one separating space, from every line that carries the same code.
+// Reply.Raw keeps lines itself, as received.
 func ParseReply(lines []string) (Reply, error) {
 	if len(lines) == 0 {
 		return Reply{}, fmt.Errorf("%w: no lines", ErrMalformedReply)
 	}
-	r := Reply{Lines: make([]string, len(lines))}
+	r := Reply{Lines: make([]string, len(lines)), Raw: lines}
 	mixed := false
 	for i, line := range lines {
 		code, text, err := parseCodeLine(line)

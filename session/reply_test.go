@@ -74,6 +74,7 @@ func TestParseReply(t *testing.T) {
 			t.Errorf("ParseReply(%q): %v", tt.lines, err)
 			continue
 		}
+		tt.want.Raw = tt.lines // every line as received, for evidence
 		if !reflect.DeepEqual(got, tt.want) {
 			t.Errorf("ParseReply(%q)\n got %#v\nwant %#v", tt.lines, got, tt.want)
 		}

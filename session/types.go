@@ -9,6 +9,10 @@ type Reply struct {
 	// Lines holds the text of each line after the code and its separator,
 	// with a leading enhanced status code removed when it equals Enhanced.
 	Lines []string
+	// Raw holds each line as received, code and all, without its line
+	// ending: what evidence quotes. ParseReply sets it; it is nil in a
+	// Reply built by hand, whose lines are then rebuilt from the parts.
+	Raw []string
 }
 
 // EnhancedCode is an RFC 3463 enhanced status code, class.subject.detail.
