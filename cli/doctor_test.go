@@ -62,7 +62,7 @@ func TestDoctorSubmissionFirstFinding(t *testing.T) {
 	}
 	first := out[strings.Index(out, "\n1. "):strings.Index(out, "\n2. ")]
 	for _, want := range []string{
-		`[warning] AUTH is offered only after STARTTLS: logging in before STARTTLS fails with "SMTP AUTH extension not supported by server"`,
+		`[advice] AUTH is offered only after STARTTLS: logging in before STARTTLS fails with "SMTP AUTH extension not supported by server"`,
 		"S: 250-STARTTLS", "S~ 250-AUTH PLAIN LOGIN CRAM-MD5",
 		"s.ehlo(); s.starttls(context=ssl.create_default_context()); s.ehlo(); s.login(user, password)",
 		"nodemailer", "PHPMailer", "msmtp", "Go net/smtp",

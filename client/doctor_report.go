@@ -76,18 +76,19 @@ func doctorMode(r DoctorResult) string {
 
 // doctorSummary counts the findings by severity.
 func doctorSummary(fs []session.Finding) string {
-	var n [3]int
+	var n [session.SeverityInfo + 1]int
 	for _, f := range fs {
-		if int(f.Severity) < len(n) {
+		if f.Severity >= 0 && int(f.Severity) < len(n) {
 			n[f.Severity]++
 		}
 	}
+	errs, warns := n[session.SeverityError], n[session.SeverityWarning]
 	verdict := "no errors"
-	if n[session.SeverityError] > 0 {
+	if errs > 0 {
 		verdict = "FAILED"
 	}
-	return fmt.Sprintf("%s: %d error%s, %d warning%s, %d info", verdict,
-		n[0], plural(n[0]), n[1], plural(n[1]), n[2])
+	return fmt.Sprintf("%s: %d error%s, %d warning%s, %d advice, %d info", verdict,
+		errs, plural(errs), warns, plural(warns), n[session.SeverityAdvice], n[session.SeverityInfo])
 }
 
 func plural(n int) string {

@@ -82,6 +82,20 @@ var doctorCases = []struct {
 	// reply whose codes disagree is no acceptance.
 	{name: "mixed codes after the data", scenario: "mixed-codes-dot-bye", change: sendTest("a@client.test", "b@mx.hostile.test"),
 		first: "protocol-error", severity: "error", evidence: "S: 554 5.7.1 actually rejected", failed: true},
+	// Item 2: the first finding is the first step the user asked for that
+	// failed; posture and advice follow.
+	{name: "wrong password, AUTH in clear (aiosmtpd)", scenario: "aiosmtpd-wrong-password", change: withUser("alice", "wrong"),
+		first: "auth-bad-credentials", severity: "error", evidence: "S: 535 5.7.8 Authentication credentials invalid",
+		also: []string{"auth-plaintext"}, failed: true},
+	{name: "unknown user, AUTH in clear", scenario: "plaintext-auth-unknown-user", change: envelope("a@client.test", "nobody@mx.hostile.test"),
+		first: "unknown-user", severity: "error", evidence: "User unknown in local recipient table", also: []string{"auth-plaintext"}, failed: true},
+	{name: "greylisted at a port-25 MX", scenario: "greylisting-mx", change: envelope("a@client.test", "bob@mx.hostile.test"),
+		first: "greylisted", evidence: "Greylisted", also: []string{"auth-missing", "mail-accepted"}},
+}
+
+// withUser sets --user and its password.
+func withUser(user, password string) func(*DoctorConfig) {
+	return func(c *DoctorConfig) { c.User, c.Password = user, password }
 }
 
 // sendTest sets --from, --to and --send.
@@ -460,7 +474,7 @@ func TestDoctorLateGreetingWins(t *testing.T) {
 	if r.Facts.Greeting == nil || len(r.Facts.Hellos) != 1 || r.Facts.Greeting.Took < 20*time.Millisecond {
 		t.Errorf("greeting %+v, hellos %d", r.Facts.Greeting, len(r.Facts.Hellos))
 	}
-	wantFirst(t, r, "auth-missing", "no-starttls")
+	wantFirst(t, r, "no-starttls", "auth-missing")
 }
 
 func TestDoctorHeloFallbackAndGreetingRefused(t *testing.T) {
@@ -499,7 +513,7 @@ func TestDoctorJSON(t *testing.T) {
 		t.Fatal(err)
 	}
 	if !got.OK || got.Target != r.Target || len(got.Findings) == 0 || got.Findings[0].ID != "auth-after-starttls" ||
-		got.Findings[0].Severity != "warning" || len(got.Findings[0].Evidence) == 0 || got.Findings[0].Fix == "" {
+		got.Findings[0].Severity != "advice" || len(got.Findings[0].Evidence) == 0 || got.Findings[0].Fix == "" {
 		t.Errorf("findings %+v", got.Findings)
 	}
 	labels := []string{}
@@ -521,7 +535,7 @@ func TestWriteDoctor(t *testing.T) {
 	WriteDoctor(&out, r, WaterfallOptions{ASCII: true, Width: 20})
 	text := out.String()
 	for _, want := range []string{
-		"\n1. [warning] AUTH is offered only after STARTTLS",
+		"\n1. [advice] AUTH is offered only after STARTTLS",
 		"\n     S: 250-STARTTLS\n",
 		"\n   fix: Upgrade before logging in",
 		"\n        Python smtplib: s = smtplib.SMTP(host, 587); s.ehlo(); s.starttls(",

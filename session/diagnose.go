@@ -31,10 +31,13 @@ const (
 )
 
 // Diagnose judges the facts of one session and returns its findings,
-// ordered: errors, then warnings, then information; within a severity in
-// the order the session meets them (the order of Rules), so the first
-// finding is the root cause of what fails first. It is pure: the same facts
-// give the same findings.
+// ordered so that the first is the root cause of what the user asked for:
+// first the steps that failed (connect, greeting, TLS, AUTH, MAIL, RCPT,
+// DATA: Rule.Failure findings that are errors or warnings), in the order
+// the session meets them (the order of Rules); then the rest by severity,
+// and within a severity in that same order. How the server is set up
+// (AUTH in clear, no STARTTLS) and advice follow what failed. It is pure:
+// the same facts give the same findings.
 func Diagnose(f Facts) []Finding {
 	var out []Finding
 	for _, check := range checks {
@@ -49,13 +52,28 @@ func Diagnose(f Facts) []Finding {
 			}
 		}
 	}
-	slices.SortStableFunc(out, func(a, b Finding) int {
-		if a.Severity != b.Severity {
-			return int(a.Severity) - int(b.Severity)
-		}
-		return rulePriority(a.ID) - rulePriority(b.ID)
-	})
+	slices.SortStableFunc(out, compareFindings)
 	return out
+}
+
+// compareFindings orders findings as Diagnose returns them.
+func compareFindings(a, b Finding) int {
+	if fa, fb := failedStep(a), failedStep(b); fa != fb {
+		if fa {
+			return -1
+		}
+		return 1
+	}
+	if !failedStep(a) && a.Severity != b.Severity {
+		return int(a.Severity) - int(b.Severity)
+	}
+	return rulePriority(a.ID) - rulePriority(b.ID)
+}
+
+// failedStep reports whether f says that a step of the session failed.
+func failedStep(f Finding) bool {
+	r, ok := LookupRule(f.ID)
+	return ok && r.Failure && f.Severity <= SeverityWarning
 }
 
 // checks each look at one part of the facts.
@@ -404,8 +422,8 @@ func authAfterStartTLS(f Facts) Finding {
 	return newFinding("auth-after-starttls", ev...)
 }
 
-// authMissing is a warning, or an error when the user has credentials to
-// use.
+// authMissing is advice (use a submission server to submit), or an error
+// when the user has credentials to use.
 func authMissing(f Facts, x *Exchange) Finding {
 	ev := append(x.Lines(), note("no AUTH in the list"))
 	out := newFinding("auth-missing", ev...)
@@ -455,32 +473,16 @@ func checkAuthResult(f Facts) []Finding {
 }
 
 // replyFinding is the finding Explain's rule gives for an exchange, with a
-// well-known reply's note leading the fix. A reply whose lines carry
-// different codes is a broken reply, never an acceptance.
+// well-known reply's note leading the fix. (A reply whose lines carry
+// different codes never gets here: ParseReply refuses it, and the doctor
+// names it with mixedCodes.)
 func replyFinding(x Exchange, ctx ExplainContext) Finding {
-	if codes := x.Reply.MixedCodes(); codes != nil {
-		return mixedCodes(x, codes)
-	}
 	e := Explain(x.Reply, ctx)
 	if e.Rule == "" {
 		return Finding{}
 	}
 	out := newFinding(e.Rule, x.Lines()...)
 	return addKnownNote(out, e.Known)
-}
-
-// mixedCodes is the finding for a reply whose lines disagree on the code
-// (RFC 5321 4.2.1): ehlo cannot tell what the server decided.
-func mixedCodes(x Exchange, codes []string) Finding {
-	out := newFinding("protocol-error", x.Lines()...)
-	verb := explainVerb(x.Command)
-	out.Title = fmt.Sprintf("The reply to %s mixes the codes %s: what the server decided is unknown",
-		SanitizeString(verb), strings.Join(codes, " and "))
-	out.Fix = "A reply has one code on all its lines (RFC 5321 4.2.1); the server's administrator should look at what sends these lines."
-	if verb == "." {
-		out.Fix = "The message may have been delivered, or not: check with the recipient before sending it again.\n" + out.Fix
-	}
-	return out
 }
 
 // addKnown adds a well-known reply's note to a finding about r.

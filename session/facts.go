@@ -1,7 +1,6 @@
 package session
 
 import (
-	"slices"
 	"strconv"
 	"strings"
 	"time"
@@ -257,23 +256,6 @@ func replyLine(r Reply, i int, inTLS bool) string {
 	}
 	line := strconv.Itoa(r.Code) + sep + text
 	return marker("S", inTLS) + SanitizeString(strings.TrimRight(line, " "))
-}
-
-// MixedCodes returns the codes of a reply whose lines disagree, the first
-// line's code first ("250", "554"), or nil when they agree or the lines as
-// received are unknown. RFC 5321 section 4.2.1 wants one code for all the
-// lines of a reply: what a server meant by two is unknown.
-func (r Reply) MixedCodes() []string {
-	var codes []string
-	for _, line := range r.Raw {
-		if len(line) >= 3 && !slices.Contains(codes, line[:3]) {
-			codes = append(codes, line[:3])
-		}
-	}
-	if len(codes) < 2 {
-		return nil
-	}
-	return codes
 }
 
 // capLine is the evidence line of an EHLO reply that advertises keyword.

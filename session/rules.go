@@ -12,23 +12,29 @@ import (
 // cards all take their words from here, so they agree. What the codes and
 // extensions mean stays in knowledge.go; this file says what to do.
 
-// Severity ranks a finding: errors first, then warnings, then information.
+// Severity ranks a finding and says who must act: the server's
+// administrator (or whoever typed the wrong password) for an error or a
+// warning, the client for advice, nobody for information. Correct server
+// behaviour is never a warning.
 type Severity int
 
 // The severities, most serious first.
 const (
 	SeverityError   Severity = iota // something fails, or is unsafe
-	SeverityWarning                 // works, but a trap or a risk
+	SeverityWarning                 // works, but a risk or a fault on the server's side
+	SeverityAdvice                  // the server is right; clients must do it a certain way
 	SeverityInfo                    // worth knowing
 )
 
-// String returns "error", "warning" or "info".
+// String returns "error", "warning", "advice" or "info".
 func (s Severity) String() string {
 	switch s {
 	case SeverityError:
 		return "error"
 	case SeverityWarning:
 		return "warning"
+	case SeverityAdvice:
+		return "advice"
 	case SeverityInfo:
 		return "info"
 	}
@@ -44,6 +50,11 @@ type Rule struct {
 	Why      string   // what usually causes it, in plain words
 	Fix      string   // what to do; may hold several lines
 	RFC      string   // where the behaviour is defined, e.g. "RFC 3207 4.2"
+	// Failure marks a rule whose findings report a step of the session
+	// that failed (connect, greeting, TLS, AUTH, MAIL, RCPT, DATA), as
+	// opposed to how the server is set up, advice and facts. Diagnose puts
+	// a failure that is an error or a warning before everything else.
+	Failure bool
 }
 
 // knownRules is in priority order: the order in which a session meets the
@@ -52,14 +63,14 @@ type Rule struct {
 // initialisation.
 var knownRules = []Rule{
 	{
-		ID: "connect-failed", Severity: SeverityError,
+		ID: "connect-failed", Severity: SeverityError, Failure: true,
 		Title: "Could not connect",
 		Why:   "Nothing accepted the TCP connection: a wrong host or port, a firewall, or an ISP that blocks outgoing port 25.",
 		Fix:   "Check the host name and port. Many networks block port 25 to the outside; submission uses 587 (STARTTLS) or 465 (implicit TLS).",
 		RFC:   "RFC 6409 3.1, RFC 8314 3.3",
 	},
 	{
-		ID: "port-expects-implicit-tls", Severity: SeverityError,
+		ID: "port-expects-implicit-tls", Severity: SeverityError, Failure: true,
 		Title: "This port expects implicit TLS: it stays silent in plaintext",
 		Why:   "On an implicit-TLS port such as 465 the server waits for the client's TLS ClientHello and sends its greeting only inside TLS. A plaintext client waits for a greeting that never comes, then times out.",
 		Fix: "Speak TLS from the first byte on this port: ehlo --tls; Python smtplib.SMTP_SSL(host, port); nodemailer secure: true; " +
@@ -68,7 +79,7 @@ var knownRules = []Rule{
 		RFC: "RFC 8314 3.3",
 	},
 	{
-		ID: "port-expects-plaintext", Severity: SeverityError,
+		ID: "port-expects-plaintext", Severity: SeverityError, Failure: true,
 		Title: "This port speaks plaintext first: it answered the TLS ClientHello in plaintext",
 		Why:   "The client started TLS at once (implicit TLS), but this port begins in plaintext, as 25 and 587 do, and upgrades with STARTTLS. OpenSSL reports it as \"wrong version number\".",
 		Fix: "Connect in plaintext and send STARTTLS after EHLO: drop --tls; Python smtplib.SMTP(host, port) then starttls(); " +
@@ -77,21 +88,21 @@ var knownRules = []Rule{
 		RFC: "RFC 3207, RFC 8314 3.3",
 	},
 	{
-		ID: "no-greeting", Severity: SeverityError,
+		ID: "no-greeting", Severity: SeverityError, Failure: true,
 		Title: "The server sent no greeting",
 		Why:   "Connected, but the 220 greeting never came: an overloaded or tarpitting server, a firewall that accepts and then drops, or a port that is not SMTP.",
 		Fix:   "Try again with a longer --timeout; check that this port is SMTP; try implicit TLS (--tls) if it is a submissions port.",
 		RFC:   "RFC 5321 3.1, 4.5.3.2.1",
 	},
 	{
-		ID: "greeting-refused", Severity: SeverityError,
+		ID: "greeting-refused", Severity: SeverityError, Failure: true,
 		Title: "The server refused the session in its greeting",
 		Why:   "A 554 greeting means the server will not talk to this client at all, most often because its IP address is on a blocklist or not allowed; 421 means it is busy or limiting connections.",
 		Fix:   "Read the text of the greeting: it often names the blocklist. Send from an address the server accepts (your provider's submission server), or retry later after a 421.",
 		RFC:   "RFC 5321 3.1, 4.2.2",
 	},
 	{
-		ID: "server-closing", Severity: SeverityError,
+		ID: "server-closing", Severity: SeverityError, Failure: true,
 		Title: "The server closed the session (421)",
 		Why:   "421 means the server is shutting this connection down: too many connections or errors from this address, overload, or a timeout on its side.",
 		Fix:   "Reconnect later, with fewer connections at once; if it keeps happening, ask the server's administrator.",
@@ -105,28 +116,28 @@ var knownRules = []Rule{
 		RFC:   "RFC 5321 3.2",
 	},
 	{
-		ID: "starttls-injection", Severity: SeverityError,
+		ID: "starttls-injection", Severity: SeverityError, Failure: true,
 		Title: "Possible STARTTLS response injection: bytes arrived after 220 and before TLS",
 		Why:   "Something sent data after the server's 220 to STARTTLS and before the TLS handshake. A man in the middle can plant replies this way that a client would read as coming from inside TLS (CVE-2011-0411).",
 		Fix:   "Do not use this path for credentials. Check for a middlebox between you and the server; the server itself may be broken. ehlo aborted the session without parsing those bytes.",
 		RFC:   "RFC 3207 4.2, 5",
 	},
 	{
-		ID: "starttls-refused", Severity: SeverityError,
+		ID: "starttls-refused", Severity: SeverityError, Failure: true,
 		Title: "STARTTLS was advertised but refused",
 		Why:   "The server lists STARTTLS but did not answer it with 220: a 454 means TLS is unavailable for now (often a missing or unreadable certificate on the server).",
 		Fix:   "The session stays in plaintext: send no credentials over it. Retry later, or use implicit TLS on port 465; the server's administrator should check its TLS setup.",
 		RFC:   "RFC 3207 4",
 	},
 	{
-		ID: "tls-failed", Severity: SeverityError,
+		ID: "tls-failed", Severity: SeverityError, Failure: true,
 		Title: "The TLS handshake failed",
 		Why:   "Client and server could not agree on TLS: no common protocol version or cipher (ehlo requires TLS 1.2 or later), or the server broke off the handshake.",
 		Fix:   "Check the server's TLS configuration, e.g. with openssl s_client -starttls smtp -connect HOST:PORT.",
 		RFC:   "RFC 8446, RFC 3207",
 	},
 	{
-		ID: "tls-unknown-authority", Severity: SeverityError,
+		ID: "tls-unknown-authority", Severity: SeverityError, Failure: true,
 		Title: "The certificate is signed by an unknown authority",
 		Why:   "The chain does not lead to a CA this client trusts: a self-signed certificate, a private CA, or a server that does not send its intermediate certificate.",
 		Fix: "If this is your server, install a certificate from a public CA (e.g. Let's Encrypt) with its full chain. " +
@@ -134,21 +145,21 @@ var knownRules = []Rule{
 		RFC: "RFC 5280 6, RFC 7817",
 	},
 	{
-		ID: "tls-name-mismatch", Severity: SeverityError,
+		ID: "tls-name-mismatch", Severity: SeverityError, Failure: true,
 		Title: "The certificate is for another name",
 		Why:   "The certificate does not cover the host name the client connected to: the server is reached under an alias, or serves the certificate of another site.",
 		Fix:   "Connect with a name the certificate covers, or give the server a certificate that covers the name clients use (--servername tests a name without changing the address).",
 		RFC:   "RFC 6125 6, RFC 7817 3",
 	},
 	{
-		ID: "tls-expired", Severity: SeverityError,
+		ID: "tls-expired", Severity: SeverityError, Failure: true,
 		Title: "The certificate has expired",
 		Why:   "Its validity period is over: the renewal did not happen, or the server still serves the old certificate after renewal.",
 		Fix:   "Renew the certificate and reload the mail server (a renewed file is not read until the server reloads).",
 		RFC:   "RFC 5280 4.1.2.5",
 	},
 	{
-		ID: "tls-not-yet-valid", Severity: SeverityError,
+		ID: "tls-not-yet-valid", Severity: SeverityError, Failure: true,
 		Title: "The certificate is not valid yet",
 		Why:   "Its validity period has not started: a clock that is wrong, on this machine or on the one that issued the certificate.",
 		Fix:   "Check this machine's clock (and the server's); otherwise wait until the certificate's start date.",
@@ -162,7 +173,7 @@ var knownRules = []Rule{
 		RFC:   "RFC 3207, RFC 8314, RFC 4954 4",
 	},
 	{
-		ID: "auth-after-starttls", Severity: SeverityWarning,
+		ID: "auth-after-starttls", Severity: SeverityAdvice,
 		Title: "AUTH is offered only after STARTTLS: logging in before STARTTLS fails with \"SMTP AUTH extension not supported by server\"",
 		Why:   "Like Gmail's 587 and Postfix with smtpd_tls_auth_only, this server advertises AUTH only inside TLS. A client that logs in on the first, plaintext EHLO finds no AUTH: Python's smtplib raises SMTPNotSupportedError(\"SMTP AUTH extension not supported by server.\").",
 		Fix: "Upgrade before logging in: EHLO, STARTTLS, EHLO again, then AUTH (RFC 3207 4.2: what was learnt before TLS is void).\n" +
@@ -172,7 +183,7 @@ var knownRules = []Rule{
 		RFC: "RFC 3207 4.2, RFC 4954",
 	},
 	{
-		ID: "auth-missing", Severity: SeverityWarning,
+		ID: "auth-missing", Severity: SeverityAdvice, Failure: true,
 		Title: "No AUTH, even inside TLS: this is not a submission server",
 		Why:   "The server offers no login at all, as an inbound MX (port 25) or a relay that trusts clients by IP address does. Clients that need to log in fail (smtplib: \"SMTP AUTH extension not supported by server\"), and mail for other domains is refused as relaying.",
 		Fix:   "To send as a user, use your provider's submission server (port 587 with STARTTLS, or 465) and its credentials. To deliver to this server's own domains, send without logging in.",
@@ -186,133 +197,133 @@ var knownRules = []Rule{
 		RFC:   "RFC 3207 4.2, RFC 4954 4",
 	},
 	{
-		ID: "auth-not-tried", Severity: SeverityWarning,
+		ID: "auth-not-tried", Severity: SeverityAdvice,
 		Title: "Credentials were not sent",
 		Why:   "ehlo does not send a password where it could leak: over an unverified TLS link, in clear to a host that is not loopback, or when no advertised mechanism is one it implements.",
 		Fix:   "Fix the reason given; pass --insecure to send the credentials anyway.",
 		RFC:   "RFC 4954 4",
 	},
 	{
-		ID: "starttls-required", Severity: SeverityError,
+		ID: "starttls-required", Severity: SeverityError, Failure: true,
 		Title: "The server wants STARTTLS first (530 5.7.0)",
 		Why:   "\"530 5.7.0 Must issue a STARTTLS command first\": the client sent AUTH or MAIL on a plaintext connection to a server that requires TLS. Some libraries whose \"starttls\" option really means implicit TLS cause it too.",
 		Fix:   "Send STARTTLS after EHLO, then EHLO again, then AUTH and MAIL. In Python: ehlo(); starttls(); ehlo(); login().",
 		RFC:   "RFC 3207 4",
 	},
 	{
-		ID: "auth-bad-credentials", Severity: SeverityError,
+		ID: "auth-bad-credentials", Severity: SeverityError, Failure: true,
 		Title: "The server refused the user name or password (535)",
 		Why:   "535 5.7.8 means the credentials were not accepted. Beyond a typo, providers with two-step verification (Gmail, Outlook.com, iCloud, Yahoo) refuse the normal password for SMTP and want an app password or OAuth.",
 		Fix:   "Check the user name (often the full address) and the password. With two-step verification, create an app password for mail and use it instead.",
 		RFC:   "RFC 4954 6",
 	},
 	{
-		ID: "auth-app-password", Severity: SeverityError,
+		ID: "auth-app-password", Severity: SeverityError, Failure: true,
 		Title: "The account needs an application-specific password (534 5.7.9)",
 		Why:   "The account has two-step verification, and the provider refuses the normal password over SMTP.",
 		Fix:   "Create an app password (Google: myaccount.google.com/apppasswords) and sign in with it, or use OAuth (XOAUTH2).",
 		RFC:   "RFC 4954 6",
 	},
 	{
-		ID: "auth-temporary", Severity: SeverityError,
+		ID: "auth-temporary", Severity: SeverityError, Failure: true,
 		Title: "The server could not check the credentials right now (454)",
 		Why:   "454 4.7.0 is a temporary failure on the server's side, such as an unreachable password database, or a temporary block after too many attempts.",
 		Fix:   "Wait a few minutes and try again; if it persists, the server's administrator should look at its authentication backend.",
 		RFC:   "RFC 4954 6",
 	},
 	{
-		ID: "auth-disabled", Severity: SeverityError,
+		ID: "auth-disabled", Severity: SeverityError, Failure: true,
 		Title: "SMTP sign-in is disabled for this account",
 		Why:   "The password may be right, but the provider does not allow this account to authenticate over SMTP.",
 		Fix:   "Enable SMTP AUTH for the mailbox or the organisation in the provider's admin settings, or send through the provider's API.",
 		RFC:   "RFC 4954 6",
 	},
 	{
-		ID: "auth-failed", Severity: SeverityError,
+		ID: "auth-failed", Severity: SeverityError, Failure: true,
 		Title: "AUTH failed",
 		Why:   "The server ended the AUTH exchange with a refusal that is neither bad credentials nor a temporary failure, e.g. a mechanism it does not accept for this account.",
 		Fix:   "Read the reply's text and enhanced code; try another mechanism the server advertises.",
 		RFC:   "RFC 4954 6",
 	},
 	{
-		ID: "auth-required", Severity: SeverityError,
+		ID: "auth-required", Severity: SeverityError, Failure: true,
 		Title: "The server wants you to sign in before sending (530)",
 		Why:   "MAIL or RCPT came before a successful AUTH on a server that relays only for authenticated users.",
 		Fix:   "Sign in with AUTH before MAIL: in the explorer, :auth MECH USER; with doctor or send, --user and the password from --password-stdin or EHLO_PASSWORD.",
 		RFC:   "RFC 4954 6",
 	},
 	{
-		ID: "bad-sequence", Severity: SeverityError,
+		ID: "bad-sequence", Severity: SeverityError, Failure: true,
 		Title: "Command out of sequence (503; 502 from some servers)",
 		Why:   "The command is valid but not now: RCPT before MAIL, DATA before an accepted RCPT, AUTH when already signed in or during a transaction, MAIL before EHLO.",
 		Fix:   "Follow the order EHLO, [STARTTLS, EHLO], [AUTH], MAIL FROM, RCPT TO, DATA; RSET to start a transaction over.",
 		RFC:   "RFC 5321 4.1.4",
 	},
 	{
-		ID: "size-exceeded", Severity: SeverityError,
+		ID: "size-exceeded", Severity: SeverityError, Failure: true,
 		Title: "The message is too big for this server (552)",
 		Why:   "The message, or the size declared with MAIL FROM SIZE=, is over the server's limit (the SIZE in its EHLO reply), or the mailbox is over its quota.",
 		Fix:   "Send it smaller: share a link instead of a large attachment, or split it. Base64 makes attachments about a third larger.",
 		RFC:   "RFC 1870 6, RFC 5321 4.2.2",
 	},
 	{
-		ID: "mail-refused", Severity: SeverityError,
+		ID: "mail-refused", Severity: SeverityError, Failure: true,
 		Title: "The server refused the sender (MAIL FROM)",
 		Why:   "The sender address was refused: you may not send as it (not your account's address), its domain does not resolve, or policy (SPF, a blocklist).",
 		Fix:   "Send from the address of the account you signed in with; check the reply's text and enhanced code.",
 		RFC:   "RFC 5321 4.1.1.2",
 	},
 	{
-		ID: "relay-denied", Severity: SeverityError,
+		ID: "relay-denied", Severity: SeverityError, Failure: true,
 		Title: "Relay access denied: the server will not pass this mail on",
 		Why:   "The recipient is not in one of the server's own domains, and the server does not trust this client to forward mail: it has not signed in, or its account or address may not relay. Forwarding for anyone would make it an open relay.",
 		Fix:   "To send to anyone, submit through your provider's submission server (587 or 465) and sign in with AUTH; if you are signed in, check that the account may send from this MAIL FROM address. Without signing in, send only to this server's own domains.",
 		RFC:   "RFC 5321 3.6.2, 7.1",
 	},
 	{
-		ID: "unknown-user", Severity: SeverityError,
+		ID: "unknown-user", Severity: SeverityError, Failure: true,
 		Title: "The recipient does not exist here (550 5.1.1)",
 		Why:   "The server knows the domain but not the mailbox: a typo, or an address that was removed.",
 		Fix:   "Check the spelling of the address before the @.",
 		RFC:   "RFC 3463 3.2 (X.1.1)",
 	},
 	{
-		ID: "greylisted", Severity: SeverityWarning,
+		ID: "greylisted", Severity: SeverityWarning, Failure: true,
 		Title: "Greylisted: the server asks to retry later",
 		Why:   "Greylisting refuses mail from a sender it has not seen before with a temporary error, expecting a real mail server to come back in a few minutes; spam software often does not.",
 		Fix:   "Retry in a few minutes. A real mail server's queue retries by itself; the first message is merely delayed.",
 		RFC:   "RFC 6647",
 	},
 	{
-		ID: "rcpt-refused", Severity: SeverityError,
+		ID: "rcpt-refused", Severity: SeverityError, Failure: true,
 		Title: "The server refused the recipient",
 		Why:   "RCPT TO was refused for a reason that is neither relaying nor an unknown user: policy, a full mailbox, too many recipients.",
 		Fix:   "Read the reply's text and enhanced code.",
 		RFC:   "RFC 5321 4.1.1.3",
 	},
 	{
-		ID: "data-refused", Severity: SeverityError,
+		ID: "data-refused", Severity: SeverityError, Failure: true,
 		Title: "The server refused the message",
 		Why:   "After DATA or the final \".\", the server refused the content: a spam or virus verdict, a policy such as DMARC, or a malformed message.",
 		Fix:   "Read the reply's text and enhanced code; the X.7.x codes name the policy.",
 		RFC:   "RFC 5321 4.1.1.4",
 	},
 	{
-		ID: "timeout", Severity: SeverityError,
+		ID: "timeout", Severity: SeverityError, Failure: true,
 		Title: "The server stopped answering",
 		Why:   "A reply did not come within the deadline: a very slow or overloaded server, a tarpit, or a middlebox that dropped the connection silently.",
 		Fix:   "Retry with a longer --timeout; if it keeps happening at the same step, that step is where the server or the path stalls.",
 		RFC:   "RFC 5321 4.5.3.2",
 	},
 	{
-		ID: "connection-closed", Severity: SeverityError,
+		ID: "connection-closed", Severity: SeverityError, Failure: true,
 		Title: "The server closed the connection",
 		Why:   "The server hung up without a reply: it may drop clients it dislikes (rate limits, blocklists), or it crashed.",
 		Fix:   "Retry later; if it happens at once, your address may be blocked.",
 		RFC:   "RFC 5321 3.8",
 	},
 	{
-		ID: "mixed-codes", Severity: SeverityError,
+		ID: "mixed-codes", Severity: SeverityError, Failure: true,
 		Title: "A reply carries different codes on its lines: it answers nothing",
 		Why: "Every line of a multi-line reply must carry the same code. A reply that begins with 250 and ends with 554 says yes and no at once: " +
 			"a client that reads its first line reports a success the server may not have meant, one that reads its last line a refusal. " +
@@ -322,7 +333,7 @@ var knownRules = []Rule{
 		RFC: "RFC 5321 4.2.1",
 	},
 	{
-		ID: "desync", Severity: SeverityError,
+		ID: "desync", Severity: SeverityError, Failure: true,
 		Title: "The server is out of step: it sent a reply nothing asked for",
 		Why: "Bytes arrived while no command was waiting for its reply: right after the greeting, or more replies than commands. " +
 			"From there every reply is read as the answer to the wrong command: a fake reply to EHLO can hide the real STARTTLS offer, " +
@@ -333,14 +344,14 @@ var knownRules = []Rule{
 		RFC: "RFC 5321 4.2, 3.8",
 	},
 	{
-		ID: "protocol-error", Severity: SeverityError,
+		ID: "protocol-error", Severity: SeverityError, Failure: true,
 		Title: "The server broke SMTP's reply format",
 		Why:   "A reply line did not start with a three-digit code, or a reply exceeded sane limits: a broken server, or a port that is not SMTP.",
 		Fix:   "Check that this port is SMTP; the transcript shows the exact bytes.",
 		RFC:   "RFC 5321 4.2",
 	},
 	{
-		ID: "session-error", Severity: SeverityError,
+		ID: "session-error", Severity: SeverityError, Failure: true,
 		Title: "The session failed",
 		Why:   "Something went wrong that ehlo has no more specific advice for.",
 		Fix:   "The evidence and the transcript show where it stopped.",
