@@ -70,7 +70,7 @@ var doctorCases = []struct {
 	failed   bool
 }{
 	{name: "submission", lab: "submission", first: "auth-after-starttls",
-		also: []string{"tls-ok", "size-limit", "pipelining", "8bitmime", "smtputf8", "enhancedstatuscodes", "chunking"}},
+		also: []string{"tls-ok", "extensions"}},
 	{name: "legacy", lab: "legacy", first: "auth-plaintext", also: []string{"no-starttls"}, failed: true},
 	{name: "smtps in plaintext", lab: "smtps", change: plainFirst, first: "port-expects-implicit-tls",
 		also: []string{"tls-ok", "auth-offered"}, failed: true},

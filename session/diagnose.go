@@ -603,15 +603,9 @@ func (f Facts) commands() []Exchange {
 
 // ---- extensions ----
 
-// extensionRules are the EHLO keywords that get an info finding.
-var extensionRules = []struct{ keyword, rule string }{
-	{"PIPELINING", "pipelining"},
-	{"8BITMIME", "8bitmime"},
-	{"SMTPUTF8", "smtputf8"},
-	{"ENHANCEDSTATUSCODES", "enhancedstatuscodes"},
-	{"CHUNKING", "chunking"},
-}
-
+// checkExtensions sums up in one finding the extensions of the latest
+// accepted EHLO, in the server's order, except STARTTLS and AUTH, which
+// have findings of their own.
 func checkExtensions(f Facts) []Finding {
 	caps, ok := f.Caps()
 	if !ok {
@@ -621,30 +615,37 @@ func checkExtensions(f Facts) []Finding {
 	if _, secure := f.SecureCaps(); !secure {
 		x = f.hello(false)
 	}
-	var out []Finding
-	if line, ok := x.capLine("SIZE"); ok {
-		out = append(out, sizeFinding(caps, line))
-	}
-	for _, e := range extensionRules {
-		if line, ok := x.capLine(e.keyword); ok {
-			out = append(out, newFinding(e.rule, line))
+	var names, ev []string
+	for i, line := range x.Reply.Lines {
+		c, ok := parseCapability(line)
+		if i == 0 || !ok || c.Keyword == "STARTTLS" || c.Keyword == "AUTH" {
+			continue
 		}
+		names = append(names, extensionName(caps, c))
+		ev = append(ev, replyLine(x.Reply, i, x.TLS))
 	}
-	return out
+	if len(names) == 0 {
+		return nil
+	}
+	out := newFinding("extensions", ev...)
+	out.Title = "Extensions: " + SanitizeString(strings.Join(names, ", "))
+	return []Finding{out}
 }
 
-func sizeFinding(caps Capabilities, line string) Finding {
-	x := newFinding("size-limit", line)
-	n, ok := caps.MaxSize()
-	switch {
-	case ok && n > 0:
-		x.Title = fmt.Sprintf("Messages up to %s (SIZE %d)", HumanSize(n), n)
-	case ok:
-		x.Title = "SIZE is advertised without a fixed limit"
-	default:
-		x.Title = "SIZE is advertised with a parameter that is not a number"
+// extensionName is an extension as the title names it: SIZE with its
+// limit in words, the others as advertised.
+func extensionName(caps Capabilities, c Capability) string {
+	name := strings.TrimSpace(c.Keyword + " " + c.Params)
+	if c.Keyword != "SIZE" {
+		return name
 	}
-	return x
+	switch n, ok := caps.MaxSize(); {
+	case ok && n > 0:
+		return fmt.Sprintf("%s (messages up to %s)", name, HumanSize(n))
+	case ok:
+		return "SIZE (no fixed limit)"
+	}
+	return name + " (not a number of bytes)"
 }
 
 // ---- formatting ----

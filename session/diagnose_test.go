@@ -109,14 +109,14 @@ func TestDiagnoseScenarios(t *testing.T) {
 	}{
 		{name: "submission without credentials: the smtplib story",
 			facts: submission(t).f, first: "auth-after-starttls", severity: "advice",
-			want:     []string{"tls-ok", "size-limit", "pipelining", "8bitmime", "enhancedstatuscodes"},
+			want:     []string{"tls-ok", "extensions"},
 			title:    "SMTP AUTH extension not supported by server",
 			evidence: "S~ 250-AUTH PLAIN LOGIN", fix: "s.ehlo(); s.starttls("},
 		{name: "gmail fixtures",
 			facts: scenario(t, "smtp.gmail.com:587").add("EHLO [127.0.1.1]", false, fixtureText(t, "gmail-ehlo-plain")).starttls(validCert).
 				add("EHLO [127.0.1.1]", true, fixtureText(t, "gmail-ehlo-tls")).f,
 			first: "auth-after-starttls", severity: "advice",
-			want: []string{"smtputf8", "chunking", "size-limit"}, evidence: "S: 250 SMTPUTF8"},
+			want: []string{"extensions"}, evidence: "S: 250 SMTPUTF8"},
 		{name: "signed in", facts: submission(t).auth("235 2.7.0 Authentication successful").f,
 			first: "auth-after-starttls", want: []string{"auth-ok"}},
 		{name: "bad credentials at Gmail", facts: submission(t).auth(fixtureText(t, "gmail-535")).f,
@@ -341,6 +341,32 @@ func checkInvariants(t *testing.T, name string, fs []Finding) {
 }
 
 // TestDiagnoseSanitizes feeds hostile server text everywhere it can go.
+// TestDiagnoseExtensions: the extensions are one finding, not one each
+// (issue 17, item 3), named in the server's order, without STARTTLS and
+// AUTH, which have findings of their own; each evidence line is quoted.
+func TestDiagnoseExtensions(t *testing.T) {
+	got := Diagnose(submission(t).f)
+	var ext []Finding
+	for _, f := range got {
+		if f.Severity == SeverityInfo && f.ID != "tls-ok" {
+			ext = append(ext, f)
+		}
+	}
+	if len(ext) != 1 || ext[0].ID != "extensions" {
+		t.Fatalf("info findings %q, want one extensions finding", findingIDs(ext))
+	}
+	const title = "Extensions: PIPELINING, SIZE 10240000 (messages up to 9.8 MiB), ENHANCEDSTATUSCODES, 8BITMIME"
+	want := []string{"S~ 250-PIPELINING", "S~ 250-SIZE 10240000", "S~ 250-ENHANCEDSTATUSCODES", "S~ 250 8BITMIME"}
+	if ext[0].Title != title || !slices.Equal(ext[0].Evidence, want) {
+		t.Errorf("extensions %q %q, want %q %q", ext[0].Title, ext[0].Evidence, title, want)
+	}
+	odd := Diagnose(scenario(t, "x:25").ehlo(false, "250-x\n250-SIZE lots\n250 X-VENDOR a b").f)
+	i := slices.IndexFunc(odd, func(f Finding) bool { return f.ID == "extensions" })
+	if i < 0 || odd[i].Title != "Extensions: SIZE lots (not a number of bytes), X-VENDOR a b" {
+		t.Errorf("findings %+v", odd)
+	}
+}
+
 func TestDiagnoseSanitizes(t *testing.T) {
 	evil := "250-x\x1b]0;pwned\x07\n250-AUTH PLAIN\u202e\n250 SIZE 10"
 	f := scenario(t, "x\x1b:25").ehlo(false, evil).with(func(f *Facts) {

@@ -420,16 +420,12 @@ var knownRules = []Rule{
 		RFC:   "RFC 5321 4.1.1.4",
 	},
 	{
-		ID: "size-limit", Severity: SeverityInfo,
-		Title: "Message size limit",
-		Why:   "The server announces its largest accepted message; a client declares the size with MAIL FROM SIZE= and an oversized message is refused before it is sent.",
-		RFC:   "RFC 1870",
+		ID: "extensions", Severity: SeverityInfo,
+		Title: "Extensions the server offers",
+		Why: "The EHLO reply lists the SMTP extensions the server supports, such as SIZE (the largest message, RFC 1870), " +
+			"PIPELINING (RFC 2920), 8BITMIME (RFC 6152), SMTPUTF8 (RFC 6531), ENHANCEDSTATUSCODES (RFC 2034) and CHUNKING (RFC 3030).",
+		RFC: "RFC 5321 4.1.1.1",
 	},
-	{ID: "pipelining", Severity: SeverityInfo, Title: "PIPELINING: commands may be sent in groups", RFC: "RFC 2920"},
-	{ID: "8bitmime", Severity: SeverityInfo, Title: "8BITMIME: 8-bit message bodies are accepted", RFC: "RFC 6152"},
-	{ID: "smtputf8", Severity: SeverityInfo, Title: "SMTPUTF8: internationalized addresses and headers are accepted", RFC: "RFC 6531"},
-	{ID: "enhancedstatuscodes", Severity: SeverityInfo, Title: "ENHANCEDSTATUSCODES: replies carry RFC 3463 codes such as 5.7.8", RFC: "RFC 2034"},
-	{ID: "chunking", Severity: SeverityInfo, Title: "CHUNKING: messages may be sent with BDAT", RFC: "RFC 3030"},
 }
 
 // LookupRule returns the rule with the given ID.
@@ -453,8 +449,7 @@ func LookupRule(id string) (Rule, bool) {
 //	auth-failed, auth-required, bad-sequence, size-exceeded, mail-refused, relay-denied,
 //	unknown-user, greylisted, rcpt-refused, data-refused, timeout, connection-closed,
 //	mixed-codes, desync, protocol-error, session-error, tarpit, slow-greeting, tls-expiring-soon, no-starttls, tls-ok,
-//	auth-ok, auth-offered, mail-accepted, rcpt-accepted, message-accepted, size-limit, pipelining,
-//	8bitmime, smtputf8, enhancedstatuscodes, chunking.
+//	auth-ok, auth-offered, mail-accepted, rcpt-accepted, message-accepted, extensions.
 //
 // Each rule's Severity is the finding's, except that Diagnose makes
 // auth-missing an error when credentials were given, and ehlo-refused an
