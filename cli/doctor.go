@@ -4,6 +4,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"strings"
 	"time"
 
 	"github.com/spf13/cobra"
@@ -48,7 +49,7 @@ func newDoctor() *cobra.Command {
 	fl.BoolVar(&f.send, "send", false, "send a small test message (Subject: ehlo doctor test) instead of RSET after RCPT")
 	fl.BoolVar(&f.asJSON, "json", false, "print JSON: target, findings, timing, transcript")
 	fl.BoolVar(&f.transcript, "transcript", false, "also print the exchange as C:/S: lines (credentials redacted)")
-	f.lab.register(fl, "diagnose the built-in lab (TARGET may name its endpoint: mx, submission, smtps, legacy)")
+	f.lab.register(fl, "diagnose the built-in lab (TARGET may name its endpoint: "+strings.Join(lab.EndpointNames, ", ")+")")
 	fl.DurationVar(&f.greetingWait, "greeting-wait", client.DefaultGreetingWait, "silence in plaintext after which implicit TLS is tried too")
 	return cmd
 }

@@ -36,7 +36,7 @@ func newExplorer() *cobra.Command {
 			"reply the server gives, what it advertises before and after STARTTLS, and its certificate. " +
 			"With no TARGET it opens on the built-in sandbox server (no network needed).",
 		Example: "  ehlo                        # the built-in lab, like Gmail's 587\n" +
-			"  ehlo --lab legacy           # another lab endpoint: mx, submission, smtps, legacy\n" +
+			"  ehlo --lab legacy           # another lab endpoint: " + strings.Join(lab.EndpointNames, ", ") + "\n" +
 			"  ehlo smtp.gmail.com:587\n  ehlo probe --lab\n  ehlo lab --ca-out /tmp/lab-ca.pem",
 		RunE: f.run,
 	}
@@ -54,7 +54,7 @@ func newExplorer() *cobra.Command {
 	fl.StringVar(&f.transcript, "transcript", "", "append the transcript to this file as it happens (credentials redacted)")
 	fl.BoolVar(&f.noMouse, "no-mouse", false, "leave the mouse to the terminal, for native text selection")
 	fl.BoolVar(&f.guided, "guided", false, "start in guided mode: a card shows the next step of a session, prefilled (F9 toggles)")
-	fl.StringVar(&f.endpoint, "lab", "submission", "open on this built-in lab endpoint: mx, submission, smtps, legacy")
+	fl.StringVar(&f.endpoint, "lab", "submission", "open on this built-in lab endpoint: "+strings.Join(lab.EndpointNames, ", "))
 	return root
 }
 

@@ -23,9 +23,11 @@ func newLab() *cobra.Command {
 	cmd := &cobra.Command{
 		Use:   "lab",
 		Short: "Run the built-in sandbox SMTP server in the foreground",
-		Long: "lab runs four loopback SMTP endpoints that reproduce real-world cases: mx (STARTTLS, no AUTH, " +
-			"relay denied), submission (like Gmail's 587: AUTH only after STARTTLS), smtps (implicit TLS) and " +
-			"legacy (AUTH in the clear). Its CA is made fresh at start. Port 0 picks a free port.",
+		Long: "lab runs loopback SMTP endpoints that reproduce real-world cases: mx (STARTTLS, no AUTH, " +
+			"relay denied), submission (like Gmail's 587: AUTH only after STARTTLS), smtps (implicit TLS), " +
+			"legacy (AUTH in the clear), postfix (Postfix's submission port: every RCPT refused until AUTH), " +
+			"exim (Exim's words, no enhanced status codes) and greylist (an MX that greylists). Its CA is made " +
+			"fresh at start. Port 0 picks a free port.",
 		Example: "  ehlo lab --ca-out /tmp/lab-ca.pem\n  ehlo probe 127.0.0.1:1587 --ca /tmp/lab-ca.pem",
 		Args:    cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
@@ -38,6 +40,9 @@ func newLab() *cobra.Command {
 	fl.IntVar(&cfg.Ports.Submission, "submission", cfg.Ports.Submission, "port of the submission endpoint")
 	fl.IntVar(&cfg.Ports.SMTPS, "smtps", cfg.Ports.SMTPS, "port of the smtps endpoint")
 	fl.IntVar(&cfg.Ports.Legacy, "legacy", cfg.Ports.Legacy, "port of the legacy endpoint")
+	fl.IntVar(&cfg.Ports.Postfix, "postfix", cfg.Ports.Postfix, "port of the postfix endpoint")
+	fl.IntVar(&cfg.Ports.Exim, "exim", cfg.Ports.Exim, "port of the exim endpoint")
+	fl.IntVar(&cfg.Ports.Greylist, "greylist", cfg.Ports.Greylist, "port of the greylist endpoint")
 	fl.StringVar(&caOut, "ca-out", "", "write the CA certificate (PEM) to this file; default: a temporary file")
 	return cmd
 }

@@ -5,10 +5,12 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"strings"
 
 	"github.com/spf13/cobra"
 
 	"github.com/ehlo-sh/ehlo/client"
+	"github.com/ehlo-sh/ehlo/lab"
 )
 
 // probeFlags are probe's flags.
@@ -36,7 +38,7 @@ func newProbe() *cobra.Command {
 	fl := cmd.Flags()
 	fl.BoolVar(&f.asJSON, "json", false, "print JSON: one object per target, an array for several")
 	fl.BoolVar(&f.transcript, "transcript", false, "print the exchange as C:/S: lines (credentials redacted)")
-	f.lab.register(fl, "probe the built-in lab (TARGETs may name its endpoints: mx, submission, smtps, legacy)")
+	f.lab.register(fl, "probe the built-in lab (TARGETs may name its endpoints: "+strings.Join(lab.EndpointNames, ", ")+")")
 	fl.IntVar(&f.parallel, "parallel", 8, "probe at most n targets at once")
 	return cmd
 }

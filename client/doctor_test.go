@@ -91,6 +91,9 @@ var doctorCases = []struct {
 		first: "unknown-user", severity: "error", evidence: "User unknown in local recipient table", also: []string{"auth-plaintext"}, failed: true},
 	{name: "greylisted at a port-25 MX", scenario: "greylisting-mx", change: envelope("a@client.test", "bob@mx.hostile.test"),
 		first: "greylisted", evidence: "Greylisted", also: []string{"auth-missing", "mail-accepted"}},
+	{name: "greylisting lab MX", lab: "greylist", change: envelope("a@x.example", "bob@lab.test"),
+		first: "greylisted", severity: "warning", evidence: "S~ 450 4.7.1 <bob@lab.test>: Recipient address rejected: Greylisted",
+		also: []string{"auth-missing", "tls-ok"}},
 }
 
 // withUser sets --user and its password.

@@ -1,4 +1,4 @@
-// Package lab is ehlo's built-in sandbox: four loopback SMTP endpoints that
+// Package lab is ehlo's built-in sandbox: loopback SMTP endpoints that
 // reproduce the cases people meet in the field, an in-memory mailbox and a
 // throwaway certificate authority, all created by Start and gone after Close.
 //
@@ -9,6 +9,16 @@
 //   - smtps: implicit TLS (RFC 8314), AUTH offered at once.
 //   - legacy: no TLS at all, AUTH PLAIN LOGIN in the clear; why the same
 //     client code "works" against one server and not another.
+//   - postfix: like Postfix's submission port. STARTTLS before MAIL, AUTH
+//     after TLS, and every RCPT refused until AUTH with Postfix's
+//     "554 5.7.1 <localhost[127.0.0.1]>: Client host rejected: Access denied".
+//   - exim: like Exim's default configuration without TLS: no
+//     ENHANCEDSTATUSCODES, AUTH PLAIN LOGIN in the clear, "550 relay not
+//     permitted", "550 Unknown user" (only alice, bob and postmaster exist),
+//     "535 Incorrect authentication data".
+//   - greylist: an MX that greylists (RFC 6647): the first RCPT of a sender
+//     and recipient gets "450 4.7.1 ... Greylisted", a retry GreylistDelay
+//     later passes.
 //
 // The test account is User / Password. PLAIN (RFC 4616), LOGIN
 // (draft-murchison-sasl-login) and CRAM-MD5 (RFC 2195) are accepted.

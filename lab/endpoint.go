@@ -2,14 +2,16 @@ package lab
 
 import "fmt"
 
-// Ports are the TCP ports of the four endpoints; 0 picks a free one.
-type Ports struct{ MX, Submission, SMTPS, Legacy int }
+// Ports are the TCP ports of the endpoints; 0 picks a free one.
+type Ports struct{ MX, Submission, SMTPS, Legacy, Postfix, Exim, Greylist int }
 
-// DefaultPorts are unprivileged look-alikes of 25, 587, 465 and an old 25.
-var DefaultPorts = Ports{MX: 1025, Submission: 1587, SMTPS: 1465, Legacy: 1026}
+// DefaultPorts are unprivileged look-alikes of 25, 587, 465 and an old 25,
+// then of a Postfix 587, an Exim 25 and a greylisting 25.
+var DefaultPorts = Ports{MX: 1025, Submission: 1587, SMTPS: 1465, Legacy: 1026, Postfix: 1588, Exim: 1027, Greylist: 1028}
 
 // EndpointNames lists the endpoints in the order Endpoints returns them:
-// "mx", "submission", "smtps", "legacy". Treat it as read-only.
+// "mx", "submission", "smtps", "legacy", "postfix", "exim", "greylist".
+// Treat it as read-only.
 var EndpointNames = endpointNames()
 
 func endpointNames() []string {
@@ -31,6 +33,12 @@ func (p Ports) port(name string) int {
 		return p.SMTPS
 	case "legacy":
 		return p.Legacy
+	case "postfix":
+		return p.Postfix
+	case "exim":
+		return p.Exim
+	case "greylist":
+		return p.Greylist
 	}
 	return 0
 }
@@ -43,6 +51,15 @@ type Endpoint struct {
 	Summary     string // one line on what it reproduces
 }
 
+// gate is what MAIL needs before the endpoint accepts it.
+type gate int
+
+const (
+	gateNone gate = iota // MAIL is accepted at once; RCPT decides
+	gateTLS              // MAIL only after STARTTLS (Postfix's smtpd_tls_security_level = encrypt)
+	gateAuth             // MAIL only after AUTH (Gmail's 587)
+)
+
 // policy is what sets one endpoint apart from the others.
 type policy struct {
 	name, summary string
@@ -50,21 +67,56 @@ type policy struct {
 	startTLS      bool     // offers STARTTLS (RFC 3207)
 	mechs         []string // SASL mechanisms (RFC 4954); none: no AUTH, none needed
 	authNeedsTLS  bool     // AUTH only once TLS is on
-	localOnly     bool     // RCPT only for @lab.test: an MX, not a relay
+	mail          gate     // what MAIL needs
+	rcptNeedsAuth bool     // every RCPT refused until AUTH (Postfix's smtpd_client_restrictions)
+	localOnly     bool     // RCPT only for @lab.test, unless signed in: an MX, not a relay
+	mailboxes     bool     // in lab.test only the lab's mailboxes exist (mailboxNames)
+	greylist      bool     // the first RCPT of a sender and recipient is greylisted (RFC 6647)
+	plainCodes    bool     // no ENHANCEDSTATUSCODES (RFC 2034): the replies carry none; never with TLS
+	words         dialect  // the wording of its refusals
 }
+
+// mailboxNames are the local parts that exist on an endpoint with
+// mailboxes.
+var mailboxNames = []string{User, "bob", "postmaster"}
+
+// dialect is how an endpoint words its refusals, after the server it
+// imitates (replies.go).
+type dialect struct {
+	badCredentials func() error          // a wrong user or password
+	authRefused    func() error          // AUTH before STARTTLS where AUTH needs TLS
+	relayDenied    func(to string) error // a recipient outside lab.test
+	unknownUser    func(to string) error // a local part that is not a mailbox
+}
+
+// The dialects: the lab's own (Gmail's AUTH replies, Postfix's relay
+// refusal), Postfix's, and Exim's.
+var (
+	labWords     = dialect{errBadCredentials, errMustStartTLS, errRelayDenied, nil}
+	postfixWords = dialect{errPostfixBadCredentials, errAuthDisabled, errRelayDenied, nil}
+	eximWords    = dialect{errEximBadCredentials, errEximAuthNotAdvertised,
+		func(string) error { return errEximRelay() }, func(string) error { return errEximUnknownUser() }}
+)
 
 // policies returns the endpoints in their canonical order.
 func policies() []policy {
 	all := []string{mechPlain, mechLogin, mechCRAMMD5}
+	plainLogin := []string{mechPlain, mechLogin}
 	return []policy{
 		{name: "mx", summary: "inbound MX: STARTTLS, never AUTH, relay denied outside @" + Domain,
-			startTLS: true, localOnly: true},
+			startTLS: true, localOnly: true, words: labWords},
 		{name: "submission", summary: "like Gmail's 587: STARTTLS, AUTH only after TLS",
-			startTLS: true, mechs: all, authNeedsTLS: true},
+			startTLS: true, mechs: all, authNeedsTLS: true, mail: gateAuth, words: labWords},
 		{name: "smtps", summary: "like port 465: implicit TLS, AUTH offered at once",
-			implicitTLS: true, mechs: all, authNeedsTLS: true},
+			implicitTLS: true, mechs: all, authNeedsTLS: true, mail: gateAuth, words: labWords},
 		{name: "legacy", summary: "no TLS at all: AUTH PLAIN LOGIN in the clear, like an old port 25",
-			mechs: []string{mechPlain, mechLogin}},
+			mechs: plainLogin, mail: gateAuth, words: labWords},
+		{name: "postfix", summary: "like Postfix's submission port: STARTTLS first, AUTH after it, every RCPT refused until AUTH (554 5.7.1 Client host rejected)",
+			startTLS: true, mechs: plainLogin, authNeedsTLS: true, mail: gateTLS, rcptNeedsAuth: true, words: postfixWords},
+		{name: "exim", summary: "like Exim's default configuration without TLS: no enhanced codes, AUTH in the clear, 550 relay not permitted, 550 Unknown user",
+			mechs: plainLogin, localOnly: true, mailboxes: true, plainCodes: true, words: eximWords},
+		{name: "greylist", summary: "an MX that greylists: the first RCPT of a sender and recipient gets 450 4.7.1 Greylisted, a retry a minute later passes",
+			startTLS: true, localOnly: true, greylist: true, words: labWords},
 	}
 }
 

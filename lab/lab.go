@@ -37,14 +37,16 @@ type Config struct {
 	Ports     Ports                            // 0 picks a free port
 	OnMessage func(Message)                    // called for each accepted message; may be nil; must return quickly
 	Logf      func(format string, args ...any) // optional debug log
+	Now       func() time.Time                 // the greylist endpoint's clock; nil means time.Now
 }
 
-// Lab is a running sandbox: four endpoints, a mailbox and a CA.
+// Lab is a running sandbox: its endpoints, a mailbox and a CA.
 type Lab struct {
 	onMessage func(Message)
 	logf      func(format string, args ...any)
 	auth      *authority
 	box       mailbox
+	grey      *greylist
 
 	endpoints []Endpoint
 	servers   []*smtp.Server
@@ -55,7 +57,7 @@ type Lab struct {
 	closeErr  error
 }
 
-// Start generates the CA and certificate, listens on all four endpoints and
+// Start generates the CA and certificate, listens on every endpoint and
 // serves them. If any listener fails, it closes those already open.
 func Start(cfg Config) (*Lab, error) {
 	host, err := loopbackHost(cfg.Host)
@@ -66,7 +68,7 @@ func Start(cfg Config) (*Lab, error) {
 	if err != nil {
 		return nil, err
 	}
-	l := &Lab{onMessage: cfg.OnMessage, logf: cfg.Logf, auth: auth}
+	l := &Lab{onMessage: cfg.OnMessage, logf: cfg.Logf, auth: auth, grey: newGreylist(cfg.Now)}
 	if l.logf == nil {
 		l.logf = func(string, ...any) {}
 	}
@@ -110,6 +112,7 @@ func (l *Lab) listen(host string, port int, p policy) error {
 		implicit = nil
 	}
 	ln := newListener(inner, implicit, p.greeting(), timeout)
+	ln.plainCodes = p.plainCodes
 	l.listeners = append(l.listeners, ln)
 	l.servers = append(l.servers, l.newServer(p))
 	l.endpoints = append(l.endpoints, Endpoint{

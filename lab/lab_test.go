@@ -455,6 +455,77 @@ func TestMXClear(t *testing.T) {
 	equalReply(t, "DATA end", c.send("a@example.org", []string{"bob@lab.test"}, "Subject: clear\n\n"), "250 2.0.0 OK: queued")
 }
 
+// TestPostfix: a Postfix submission port (smtpd_tls_security_level =
+// encrypt, smtpd_tls_auth_only, smtpd_client_restrictions =
+// permit_sasl_authenticated, reject) refuses MAIL before STARTTLS, AUTH
+// before TLS, and after TLS every RCPT, even a local one, until AUTH.
+func TestPostfix(t *testing.T) {
+	l := start(t, lab.Config{})
+	c := dial(t, addr(t, l, "postfix"))
+	equalReply(t, "greeting", c.reply(), "220 postfix.lab.test ESMTP ehlo lab (postfix)")
+	equalReply(t, "EHLO before TLS", c.cmd("EHLO client.test"), ehloSTARTTLS)
+	equalReply(t, "AUTH before TLS", c.cmd("AUTH PLAIN "+plainGood), "503 5.5.1 Error: authentication not enabled")
+	equalReply(t, "MAIL before TLS", c.cmd("MAIL FROM:<alice@lab.test>"), "530 5.7.0 Must issue a STARTTLS command first.")
+
+	c.startTLS(l.CertPool(), "127.0.0.1")
+	equalReply(t, "EHLO after TLS", c.cmd("EHLO client.test"), strings.Replace(ehloTLSAuth, "AUTH PLAIN LOGIN CRAM-MD5", "AUTH PLAIN LOGIN", 1))
+	c.expect("MAIL FROM:<alice@lab.test>", "250 ")
+	for _, to := range []string{"bob@lab.test", "carol@example.org"} {
+		equalReply(t, "RCPT "+to, c.cmd("RCPT TO:<"+to+">"), "554 5.7.1 <localhost[127.0.0.1]>: Client host rejected: Access denied")
+	}
+	c.expect("RSET", "250 ")
+	equalReply(t, "wrong password", c.cmd("AUTH PLAIN "+plainBad), "535 5.7.8 Error: authentication failed: (reason unavailable)")
+	c.expect("AUTH PLAIN "+plainGood, "235 ")
+	c.send("alice@lab.test", []string{"bob@lab.test", "carol@example.org"}, "Subject: signed in\n\n")
+	if m := l.Messages(); len(m) != 1 || m[0].Endpoint != "postfix" || m[0].User != lab.User {
+		t.Errorf("Messages() = %+v", m)
+	}
+}
+
+// TestExim: Exim's default configuration, without TLS and with AUTH in
+// the clear (Debian's AUTH_SERVER_ALLOW_NOTLS_PASSWORDS): no enhanced
+// status codes anywhere, and Exim's words.
+func TestExim(t *testing.T) {
+	l := start(t, lab.Config{})
+	c := dial(t, addr(t, l, "exim"))
+	equalReply(t, "greeting", c.reply(), "220 exim.lab.test ESMTP ehlo lab (exim)")
+	equalReply(t, "EHLO", c.cmd("EHLO client.test"), strings.Replace(ehloLegacy, "250-ENHANCEDSTATUSCODES\n", "", 1))
+	equalReply(t, "MAIL", c.cmd("MAIL FROM:<someone@example.org>"), "250 Roger, accepting mail from <someone@example.org>")
+	equalReply(t, "foreign RCPT", c.cmd("RCPT TO:<eve@example.org>"), "550 relay not permitted")
+	equalReply(t, "unknown user", c.cmd("RCPT TO:<nobody@lab.test>"), "550 Unknown user")
+	c.expect("RCPT TO:<Bob@lab.test>", "250 I'll make sure <Bob@lab.test> gets this")
+	c.expect("RSET", "250 ")
+	equalReply(t, "wrong password", c.cmd("AUTH PLAIN "+plainBad), "535 Incorrect authentication data")
+	equalReply(t, "AUTH", c.cmd("AUTH PLAIN "+plainGood), "235 Authentication succeeded")
+	equalReply(t, "sent", c.send("alice@lab.test", []string{"carol@example.org"}, "Subject: relayed\n\n"), "250 OK: queued")
+}
+
+// TestGreylist: the first RCPT of a sender and recipient gets postgrey's
+// 450 through Postfix; the same pair passes GreylistDelay later, and not
+// before.
+func TestGreylist(t *testing.T) {
+	var mu sync.Mutex
+	now := time.Date(2025, 3, 14, 9, 0, 0, 0, time.UTC)
+	clock := func() time.Time { mu.Lock(); defer mu.Unlock(); return now }
+	wait := func(d time.Duration) { mu.Lock(); now = now.Add(d); mu.Unlock() }
+	l := start(t, lab.Config{Now: clock})
+	c := dial(t, addr(t, l, "greylist"))
+	c.reply()
+	c.expect("EHLO client.test", "250-")
+	c.expect("MAIL FROM:<a@example.org>", "250 ")
+	const grey = "450 4.7.1 <bob@lab.test>: Recipient address rejected: Greylisted, see http://postgrey.schweikert.ch/help/greylist.lab.test.html"
+	equalReply(t, "first RCPT", c.cmd("RCPT TO:<bob@lab.test>"), grey)
+	equalReply(t, "foreign RCPT", c.cmd("RCPT TO:<eve@example.org>"), "554 5.7.1 <eve@example.org>: Relay access denied")
+	wait(lab.GreylistDelay - time.Second)
+	equalReply(t, "too early", c.cmd("RCPT TO:<bob@lab.test>"), grey)
+	c.expect("RCPT TO:<alice@lab.test>", "450 4.7.1 ")
+	wait(time.Second)
+	c.expect("RCPT TO:<BOB@lab.test>", "250 ")
+	c.expect("RSET", "250 ")
+	c.expect("MAIL FROM:<other@example.org>", "250 ")
+	c.expect("RCPT TO:<bob@lab.test>", "450 4.7.1 ")
+}
+
 func TestSMTPS(t *testing.T) {
 	l := start(t, lab.Config{})
 	for _, name := range []string{"localhost", "127.0.0.1"} {
@@ -680,9 +751,10 @@ func TestMessagesIsACopy(t *testing.T) {
 }
 
 func TestDefaultPorts(t *testing.T) {
-	want := map[string]int{"mx": 1025, "submission": 1587, "smtps": 1465, "legacy": 1026}
+	want := map[string]int{"mx": 1025, "submission": 1587, "smtps": 1465, "legacy": 1026, "postfix": 1588, "exim": 1027, "greylist": 1028}
 	p := lab.DefaultPorts
-	got := map[string]int{"mx": p.MX, "submission": p.Submission, "smtps": p.SMTPS, "legacy": p.Legacy}
+	got := map[string]int{"mx": p.MX, "submission": p.Submission, "smtps": p.SMTPS, "legacy": p.Legacy,
+		"postfix": p.Postfix, "exim": p.Exim, "greylist": p.Greylist}
 	for k, v := range want {
 		if got[k] != v {
 			t.Errorf("DefaultPorts %s = %d, want %d", k, got[k], v)

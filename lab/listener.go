@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"crypto/tls"
 	"net"
+	"regexp"
 	"sync"
 	"time"
 )
@@ -16,6 +17,10 @@ type listener struct {
 	tls      *tls.Config // non-nil: implicit TLS (RFC 8314)
 	greeting []byte      // the whole 220 line, CRLF included
 	timeout  time.Duration
+	// plainCodes takes the enhanced status codes out of every reply and
+	// ENHANCEDSTATUSCODES out of EHLO's, under go-smtp, which always
+	// sends them. It works on plaintext only: STARTTLS would wrap it.
+	plainCodes bool
 
 	mu     sync.Mutex
 	conns  map[net.Conn]struct{}
@@ -53,6 +58,9 @@ func (l *listener) Accept() (net.Conn, error) {
 		// learns about TLS from the endpoint instead, and the handshake
 		// runs on the first write, the greeting.
 		c = tls.Server(c, l.tls)
+	}
+	if l.plainCodes {
+		c = &plainCodesConn{Conn: c}
 	}
 	return &greetConn{Conn: c, greeting: l.greeting}, nil
 }
@@ -128,4 +136,46 @@ func (c *greetConn) Write(p []byte) (int, error) {
 		return 0, err
 	}
 	return len(p), nil
+}
+
+// plainCodesConn makes go-smtp answer like a server without
+// ENHANCEDSTATUSCODES (RFC 2034): it drops that line from the EHLO reply
+// and the enhanced code from the start of every reply line, "250 2.0.0 OK"
+// becoming "250 OK". go-smtp writes whole lines, each from the
+// connection's own goroutine; a line cut between writes waits for its end.
+type plainCodesConn struct {
+	net.Conn
+	partial []byte
+}
+
+// Write implements net.Conn.
+func (c *plainCodesConn) Write(p []byte) (int, error) {
+	c.partial = append(c.partial, p...)
+	var out []byte
+	for {
+		i := bytes.IndexByte(c.partial, '\n')
+		if i < 0 {
+			break
+		}
+		out = append(out, plainLine(c.partial[:i+1])...)
+		c.partial = c.partial[i+1:]
+	}
+	if len(out) > 0 {
+		if _, err := c.Conn.Write(out); err != nil {
+			return 0, err
+		}
+	}
+	return len(p), nil
+}
+
+// enhancedPrefix is a reply code, its separator and an enhanced code.
+var enhancedPrefix = regexp.MustCompile(`^([0-9]{3}[ -])[245]\.[0-9]{1,3}\.[0-9]{1,3} `)
+
+// plainLine is one reply line without its enhanced code, or nothing for
+// EHLO's ENHANCEDSTATUSCODES line.
+func plainLine(line []byte) []byte {
+	if len(line) > 4 && line[3] == '-' && bytes.EqualFold(bytes.TrimRight(line[4:], "\r\n"), []byte("ENHANCEDSTATUSCODES")) {
+		return nil
+	}
+	return enhancedPrefix.ReplaceAll(line, []byte("$1"))
 }

@@ -2,6 +2,7 @@ package lab
 
 import (
 	"io"
+	"net"
 	"slices"
 	"strings"
 	"time"
@@ -14,12 +15,13 @@ import (
 // first EHLO and again after STARTTLS, which discards all earlier state
 // (RFC 3207 section 4.2), so tls never changes during a session's life.
 type session struct {
-	lab  *Lab
-	pol  policy
-	tls  bool
-	user string // set by a successful AUTH
-	from string
-	to   []string
+	lab    *Lab
+	pol    policy
+	tls    bool
+	client string // "localhost[127.0.0.1]", as Postfix names a client
+	user   string // set by a successful AUTH
+	from   string
+	to     []string
 }
 
 var _ smtp.AuthSession = (*session)(nil)
@@ -27,7 +29,19 @@ var _ smtp.AuthSession = (*session)(nil)
 // newSession starts a session on endpoint p for go-smtp's connection c.
 func newSession(l *Lab, p policy, c *smtp.Conn) *session {
 	_, isTLS := c.TLSConnectionState()
-	return &session{lab: l, pol: p, tls: isTLS || p.implicitTLS}
+	return &session{lab: l, pol: p, tls: isTLS || p.implicitTLS, client: clientName(c)}
+}
+
+// clientName names the client as Postfix does in its replies,
+// name[address]; the lab's clients are on loopback, so "localhost".
+func clientName(c *smtp.Conn) string {
+	host := "unknown"
+	if a := c.Conn().RemoteAddr(); a != nil {
+		if h, _, err := net.SplitHostPort(a.String()); err == nil {
+			host = h
+		}
+	}
+	return "localhost[" + host + "]"
 }
 
 // authReady reports whether AUTH may run now: like Gmail's 587, an endpoint
@@ -51,7 +65,7 @@ func (s *session) Auth(mech string) (sasl.Server, error) {
 	case len(s.pol.mechs) == 0:
 		return nil, errAuthDisabled()
 	case !s.authReady():
-		return nil, errMustStartTLS()
+		return nil, s.pol.words.authRefused()
 	case !slices.Contains(s.pol.mechs, mech):
 		return nil, smtp.ErrAuthUnknownMechanism
 	}
@@ -81,7 +95,7 @@ func (s *session) authPlain(identity, user, password string) error {
 func (s *session) login(mech, user string, ok bool) error {
 	s.lab.logf("lab: %s: AUTH %s %q ok=%v", s.pol.name, mech, user, ok)
 	if !ok {
-		return errBadCredentials()
+		return s.pol.words.badCredentials()
 	}
 	s.user = user
 	return nil
@@ -89,10 +103,12 @@ func (s *session) login(mech, user string, ok bool) error {
 
 // Mail implements smtp.Session.
 func (s *session) Mail(from string, _ *smtp.MailOptions) error {
-	if len(s.pol.mechs) > 0 && s.user == "" {
-		if !s.authReady() {
-			return errMustStartTLS()
-		}
+	switch {
+	case s.pol.mail == gateTLS && !s.tls:
+		return errMustStartTLS()
+	case s.pol.mail == gateAuth && s.user == "" && !s.authReady():
+		return errMustStartTLS()
+	case s.pol.mail == gateAuth && s.user == "":
 		return errAuthRequired()
 	}
 	s.from = from
@@ -101,8 +117,15 @@ func (s *session) Mail(from string, _ *smtp.MailOptions) error {
 
 // Rcpt implements smtp.Session.
 func (s *session) Rcpt(to string, _ *smtp.RcptOptions) error {
-	if s.pol.localOnly && !isLocal(to) {
-		return errRelayDenied(to)
+	switch {
+	case s.pol.rcptNeedsAuth && s.user == "":
+		return errClientRejected(s.client)
+	case s.pol.localOnly && s.user == "" && !isLocal(to):
+		return s.pol.words.relayDenied(to)
+	case s.pol.mailboxes && isLocal(to) && !isMailbox(to):
+		return s.pol.words.unknownUser(to)
+	case s.pol.greylist && !s.lab.grey.pass(s.client, s.from, to):
+		return errGreylisted(to, s.pol.domain())
 	}
 	s.to = append(s.to, to)
 	return nil
@@ -141,34 +164,10 @@ func isLocal(addr string) bool {
 	return i >= 0 && strings.EqualFold(addr[i+1:], Domain)
 }
 
-// The replies below are the real-world ones the lab reproduces.
-
-// errMustStartTLS is Gmail's answer to AUTH or MAIL before STARTTLS.
-func errMustStartTLS() error {
-	return &smtp.SMTPError{Code: 530, EnhancedCode: smtp.EnhancedCode{5, 7, 0},
-		Message: "Must issue a STARTTLS command first."}
-}
-
-// errAuthRequired refuses MAIL before AUTH (RFC 4954 section 6).
-func errAuthRequired() error {
-	return &smtp.SMTPError{Code: 530, EnhancedCode: smtp.EnhancedCode{5, 7, 0},
-		Message: "Authentication required"}
-}
-
-// errBadCredentials is Gmail's answer to a wrong user or password.
-func errBadCredentials() error {
-	return &smtp.SMTPError{Code: 535, EnhancedCode: smtp.EnhancedCode{5, 7, 8},
-		Message: "Username and Password not accepted"}
-}
-
-// errAuthDisabled is Postfix's answer to AUTH where SASL is off.
-func errAuthDisabled() error {
-	return &smtp.SMTPError{Code: 503, EnhancedCode: smtp.EnhancedCode{5, 5, 1},
-		Message: "Error: authentication not enabled"}
-}
-
-// errRelayDenied is Postfix's answer to a recipient it will not relay for.
-func errRelayDenied(to string) error {
-	return &smtp.SMTPError{Code: 554, EnhancedCode: smtp.EnhancedCode{5, 7, 1},
-		Message: "<" + to + ">: Relay access denied"}
+// isMailbox reports whether the local part of a local addr is one of the
+// lab's mailboxes. Local parts are compared without case, as most servers
+// do (RFC 5321 section 2.4 allows it).
+func isMailbox(addr string) bool {
+	local := addr[:strings.LastIndexByte(addr, '@')]
+	return slices.ContainsFunc(mailboxNames, func(m string) bool { return strings.EqualFold(m, local) })
 }
