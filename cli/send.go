@@ -142,7 +142,7 @@ func (f *sendFlags) labDefaults(args []string) {
 	if len(f.to)+len(f.cc)+len(f.bcc) == 0 {
 		f.to = []string{lab.User + "@" + lab.Domain}
 	}
-	if f.cred.user == "" && (len(args) == 0 || args[0] != "mx") {
+	if f.cred.user == "" && (len(args) == 0 || lab.OffersAuth(args[0])) {
 		f.cred.user, f.labPassword = lab.User, lab.Password
 	}
 }

@@ -71,6 +71,7 @@ func TestSendExitCodes(t *testing.T) {
 		{[]string{"send", "--lab", "--starttls", "never"}, exitAuth, "does not offer AUTH in plaintext"},
 		{[]string{"send", "--lab", "--attach", sparse}, exitMail, "SIZE 35882577"},
 		{[]string{"send", "--lab", "mx", "--to", "eve@example.org"}, exitRcpt, "every recipient refused: 554 5.7.1"},
+		{[]string{"send", "--lab", "greylist", "--to", "bob@lab.test"}, exitRcpt, "every recipient refused: 450 4.7.1"},
 		{[]string{"send"}, exitUsage, "needs one TARGET"},
 		{[]string{"send", "x.example:25", "--to", "b@example.org"}, exitUsage, "needs --from"},
 		{[]string{"send", "--lab", "--quit-after", "data"}, exitUsage, "--quit-after"},

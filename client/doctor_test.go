@@ -91,6 +91,14 @@ var doctorCases = []struct {
 		first: "unknown-user", severity: "error", evidence: "User unknown in local recipient table", also: []string{"auth-plaintext"}, failed: true},
 	{name: "greylisted at a port-25 MX", scenario: "greylisting-mx", change: envelope("a@client.test", "bob@mx.hostile.test"),
 		first: "greylisted", evidence: "Greylisted", also: []string{"auth-missing", "mail-accepted"}},
+	// Item 1: without login, a submission port refuses every recipient;
+	// the cause is the AUTH that was offered and not used.
+	{name: "Postfix submission without login", lab: "postfix", change: envelope("alice@lab.test", "bob@lab.test"),
+		first: "auth-required", severity: "error",
+		evidence: "S~ 554 5.7.1 <localhost[127.0.0.1]>: Client host rejected: Access denied",
+		also:     []string{"auth-after-starttls", "mail-accepted"}, failed: true},
+	{name: "Exim relay without login", lab: "exim", change: envelope("alice@lab.test", "carol@example.org"),
+		first: "auth-required", severity: "error", evidence: "S: 550 relay not permitted", also: []string{"auth-plaintext"}, failed: true},
 	{name: "greylisting lab MX", lab: "greylist", change: envelope("a@x.example", "bob@lab.test"),
 		first: "greylisted", severity: "warning", evidence: "S~ 450 4.7.1 <bob@lab.test>: Recipient address rejected: Greylisted",
 		also: []string{"auth-missing", "tls-ok"}},

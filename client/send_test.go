@@ -105,6 +105,24 @@ func assertPipelined(t *testing.T, tr *wire.Transcript) {
 	}
 }
 
+// TestSendNamesTheMissingSignIn: a Postfix submission port refuses even a
+// local recipient to a client that did not sign in; send says that the
+// sign-in is missing, not that the recipient is outside the server's
+// domains (issue 17, item 1).
+func TestSendNamesTheMissingSignIn(t *testing.T) {
+	m := &Message{From: addr("alice@lab.test"), To: []*mail.Address{addr("bob@lab.test")}, Text: Content{Text: "hi\n"}}
+	res := labSend(t, startLab(t), "postfix", m, []string{"bob@lab.test"}, func(c *SendConfig) { c.Auth, c.User, c.Password = "", "", "" })
+	if len(res.Rcpts) != 1 || res.Rcpts[0].Accepted() || res.Rcpts[0].Explanation.Rule != "auth-required" {
+		t.Fatalf("recipients %+v", res.Rcpts)
+	}
+	var out bytes.Buffer
+	WriteSend(&out, res)
+	if text := out.String(); !strings.Contains(text, "Client host rejected: Access denied") ||
+		!strings.Contains(text, "before a successful AUTH") || strings.Contains(text, "not in one of the server's own domains") {
+		t.Errorf("report:\n%s", text)
+	}
+}
+
 func TestSendQuitAfter(t *testing.T) {
 	l := startLab(t)
 	wantLast := map[string]string{

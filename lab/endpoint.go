@@ -22,6 +22,17 @@ func endpointNames() []string {
 	return names
 }
 
+// OffersAuth reports whether the named endpoint offers AUTH (RFC 4954), in
+// TLS or in clear: mx and greylist take mail without it.
+func OffersAuth(name string) bool {
+	for _, p := range policies() {
+		if p.name == name {
+			return len(p.mechs) > 0
+		}
+	}
+	return false
+}
+
 // port returns the port configured for the named endpoint.
 func (p Ports) port(name string) int {
 	switch name {

@@ -552,6 +552,7 @@ func mergeFinding(out []Finding, fd Finding, x Exchange) []Finding {
 var recipientTitles = map[string]string{
 	"rcpt-accepted": "The recipient <%s> was accepted",
 	"relay-denied":  "Relay access denied for <%s>: the server will not pass this mail on",
+	"auth-required": "The server refused <%s> because the client did not sign in: it offers AUTH, which was not used",
 	"unknown-user":  "The recipient <%s> does not exist here",
 	"rcpt-refused":  "The server refused the recipient <%s>",
 	"greylisted":    "Greylisted at <%s>: the server asks to retry later",

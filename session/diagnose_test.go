@@ -224,6 +224,13 @@ func TestDiagnoseScenarios(t *testing.T) {
 			first: "bad-sequence"},
 		{name: "sender refused", facts: submission(t).auth("235 ok").add("MAIL FROM:<ceo@bank.example>", true, "553 5.7.1 <ceo@bank.example>: Sender address rejected: not owned by user alice").f,
 			first: "mail-refused"},
+		{name: "Postfix submission without login", facts: submission(t).add("MAIL FROM:<alice@example.com>", true, "250 2.1.0 Ok").
+			add("RCPT TO:<bob@example.com>", true, "554 5.7.1 <localhost[127.0.0.1]>: Client host rejected: Access denied").add("RSET", true, "250 2.0.0 Ok").f,
+			first: "auth-required", severity: "error", title: "<bob@example.com>",
+			evidence: "S~ 554 5.7.1 <localhost[127.0.0.1]>: Client host rejected: Access denied", fix: "--user"},
+		{name: "relay denied at a submission port without login", facts: submission(t).add("MAIL FROM:<alice@example.com>", true, "250 2.1.0 Ok").
+			add("RCPT TO:<b@example.org>", true, fixtureText(t, "relay-denied")).f,
+			first: "auth-required", title: "did not sign in", evidence: "Relay access denied"},
 		{name: "unknown user", facts: mx(t).add("MAIL FROM:<a@x>", true, "250 ok").add("RCPT TO:<nobody@example.com>", true, "550 5.1.1 <nobody@example.com>: Recipient address rejected: User unknown in local recipient table").f,
 			first: "unknown-user", title: "<nobody@example.com>"},
 		{name: "greylisted", facts: mx(t).add("MAIL FROM:<a@x>", true, "250 ok").add("RCPT TO:<bob@example.org>", true, fixtureText(t, "greylisted")).f,

@@ -108,6 +108,8 @@ func replyRule(r Reply, verb string, c ExplainContext, k *KnownReply) string {
 		return greetingRule(r)
 	case verb == "AUTH" && (r.Code == 502 || r.Code == 503) && authAfterTLS(c):
 		return "auth-after-starttls"
+	case verb == "RCPT" && signInWanted(r, c, k):
+		return "auth-required"
 	case k != nil:
 		return k.Rule
 	case r.Code == 421:
@@ -135,6 +137,21 @@ func replyRule(r Reply, verb string, c ExplainContext, k *KnownReply) string {
 		return "bad-sequence"
 	}
 	return ""
+}
+
+// signInWanted: a permanent refusal of a recipient by policy (relaying,
+// access: a refusal signing in lifts, or a bare 5.7.1 or 554) to a client
+// that has not signed in on a server that offers AUTH. The cause is the
+// sign-in that did not happen, whatever the recipient: a submission port
+// refuses its own domains' recipients too (issue 17).
+func signInWanted(r Reply, c ExplainContext, k *KnownReply) bool {
+	if c.Authenticated || !c.Caps.Has("AUTH") || r.Class() != ClassPermanent {
+		return false
+	}
+	if k != nil {
+		return k.SignIn
+	}
+	return r.Enhanced == EnhancedCode{5, 7, 1} || r.Code == 554
 }
 
 // authAfterTLS: plaintext, STARTTLS offered, AUTH not (yet) offered.

@@ -147,7 +147,7 @@ func TestNextStep(t *testing.T) {
 			return newGuideSession(t).greet("220 mx.example ESMTP").do("EHLO client.example", guideTLSEHLO...).
 				do("MAIL FROM:<alice@example.org>", "250 2.1.0 OK").
 				do("RCPT TO:<bob@example.org>", "554 5.7.1 <bob@example.org>: Relay access denied")
-		}, check: check{id: "rset", command: "RSET", rule: "relay-denied"}},
+		}, check: check{id: "rset", command: "RSET", rule: "auth-required"}},
 		{name: "relay denied at an MX: the next recipient", play: func(t *testing.T) *guideSession {
 			return newGuideSession(t).greet("220 mx.example ESMTP").do("EHLO client.example", "250-mx.example", "250 SIZE 1000000").
 				do("MAIL FROM:<alice@example.org>", "250 2.1.0 OK").

@@ -17,6 +17,12 @@ type KnownReply struct {
 	Text     []string // case-insensitive fragments, one of which the text must hold; empty means any
 	Rule     string   // the Rule it is evidence for
 	Note     string   // what it means with this sender, beyond the rule's fix
+	// SignIn marks a refusal that signing in lifts: from a server that
+	// offers AUTH, to a client that has not used it, it means "sign in
+	// first", and Explain's rule is auth-required whatever Rule says.
+	SignIn  bool
+	Source  string // where the text comes from: the server's source file, its documentation, a provider's page
+	Example string // a reply the entry matches, verbatim from Source; lines separated by "\n"
 }
 
 // knownReplies is searched in order: specific patterns before general ones.
@@ -68,11 +74,11 @@ var knownReplies = []KnownReply{
 		ID: "relay-denied", Name: "Relay access denied",
 		Codes: []int{550, 551, 553, 554}, Verbs: []string{"RCPT"},
 		Text: []string{"relay access denied", "relaying denied", "relay not permitted", "unable to relay", "relaying not allowed", "not permitted to relay", "relay denied"},
-		Rule: "relay-denied",
+		Rule: "relay-denied", SignIn: true,
 	},
 	{
 		ID: "relay-denied-code", Name: "Relay refused by policy (5.7.1 to RCPT)",
-		Codes: []int{550, 554}, Enhanced: "5.7.1", Verbs: []string{"RCPT"}, Text: []string{"relay"}, Rule: "relay-denied",
+		Codes: []int{550, 554}, Enhanced: "5.7.1", Verbs: []string{"RCPT"}, Text: []string{"relay"}, Rule: "relay-denied", SignIn: true,
 	},
 	{
 		ID: "greylisting", Name: "Greylisting (postgrey, rspamd and others)",
@@ -110,12 +116,16 @@ var knownReplies = []KnownReply{
 }
 
 // MatchKnownReply finds the first well-known reply r matches, given the verb
-// of the command it answers ("" for the greeting, "." for the end of DATA).
+// of the command it answers ("" for the greeting, "." for the end of DATA):
+// the texts of the major servers and providers (mtaReplies) first, then
+// the general patterns.
 func MatchKnownReply(r Reply, verb string) (KnownReply, bool) {
 	text := strings.ToLower(strings.Join(r.Lines, " "))
-	for _, k := range knownReplies {
-		if k.matches(r, verb, text) {
-			return k, true
+	for _, table := range [][]KnownReply{mtaReplies, knownReplies} {
+		for _, k := range table {
+			if k.matches(r, verb, text) {
+				return k, true
+			}
 		}
 	}
 	return KnownReply{}, false
@@ -123,7 +133,7 @@ func MatchKnownReply(r Reply, verb string) (KnownReply, bool) {
 
 // KnownReplies returns the table of well-known replies, in match order. The
 // slice is the caller's to change.
-func KnownReplies() []KnownReply { return slices.Clone(knownReplies) }
+func KnownReplies() []KnownReply { return slices.Concat(mtaReplies, knownReplies) }
 
 // matches reports whether r, answering verb with lower-cased text, fits k.
 func (k KnownReply) matches(r Reply, verb, text string) bool {

@@ -247,10 +247,12 @@ var knownRules = []Rule{
 	},
 	{
 		ID: "auth-required", Severity: SeverityError, Failure: true,
-		Title: "The server wants you to sign in before sending (530)",
-		Why:   "MAIL or RCPT came before a successful AUTH on a server that relays only for authenticated users.",
-		Fix:   "Sign in with AUTH before MAIL: in the explorer, :auth MECH USER; with doctor or send, --user and the password from --password-stdin or EHLO_PASSWORD.",
-		RFC:   "RFC 4954 6",
+		Title: "The server wants the client to sign in before sending",
+		Why: "MAIL or RCPT came before a successful AUTH on a server that takes mail only from clients that sign in. " +
+			"A submission port refuses every recipient then, its own domains' too (Postfix: \"Client host rejected: Access denied\"), " +
+			"and no server relays for a client that has not signed in.",
+		Fix: "Sign in with AUTH before MAIL: in the explorer, :auth MECH USER; with doctor or send, --user and the password from --password-stdin or EHLO_PASSWORD.",
+		RFC: "RFC 4954 6, RFC 6409 4.3",
 	},
 	{
 		ID: "bad-sequence", Severity: SeverityError, Failure: true,

@@ -287,7 +287,8 @@ func TestGuidedFailures(t *testing.T) {
 	s.press(tea.KeyEscape)
 	s.enter("RCPT TO:<x@elsewhere.example>")
 	s.reply("554 5.7.1 <x@elsewhere.example>: Relay access denied")
-	if st := s.m.guide.step; st.ID != "rset" || st.Failure == nil || st.Failure.Rule != "relay-denied" {
+	// AUTH is offered and was not used: the cause is the missing sign-in.
+	if st := s.m.guide.step; st.ID != "rset" || st.Failure == nil || st.Failure.Rule != "auth-required" {
 		t.Fatalf("after a relay refusal: %+v", st)
 	}
 	s.step("RSET")
