@@ -493,12 +493,16 @@ func addKnown(x Finding, r Reply, verb string) []Finding {
 	return []Finding{x}
 }
 
+// addKnownNote says which well-known reply a finding's reply is, and puts
+// its note, if any, before the fix.
 func addKnownNote(x Finding, k *KnownReply) Finding {
-	if k == nil || k.Note == "" {
+	if k == nil {
 		return x
 	}
 	x.Evidence = append(x.Evidence, note("recognised: %s", k.Name))
-	x.Fix = k.Note + "\n" + x.Fix
+	if k.Note != "" {
+		x.Fix = k.Note + "\n" + x.Fix
+	}
 	return x
 }
 

@@ -27,3 +27,18 @@ func TestMTARepliesMatchTheirExamples(t *testing.T) {
 		}
 	}
 }
+
+// TestMTARepliesExplained: Explain gives each example the entry's rule and
+// the entry as Known, server text without an enhanced code included.
+func TestMTARepliesExplained(t *testing.T) {
+	for _, k := range mtaReplies {
+		command := "MAIL FROM:<a@example.org>"
+		if len(k.Verbs) > 0 {
+			command = map[string]string{"RCPT": "RCPT TO:<b@example.org>", "AUTH": "AUTH PLAIN", ".": ".", "DATA": "DATA", "MAIL": command}[k.Verbs[0]]
+		}
+		x := Explain(mustReply(t, k.Example), ExplainContext{Command: command, TLS: true})
+		if x.Rule != k.Rule || x.Known == nil || x.Known.ID != k.ID {
+			t.Errorf("%s: Explain gives rule %q, known %v", k.ID, x.Rule, x.Known)
+		}
+	}
+}

@@ -242,7 +242,7 @@ var knownRules = []Rule{
 		ID: "auth-failed", Severity: SeverityError, Failure: true,
 		Title: "AUTH failed",
 		Why:   "The server ended the AUTH exchange with a refusal that is neither bad credentials nor a temporary failure, e.g. a mechanism it does not accept for this account.",
-		Fix:   "Read the reply's text and enhanced code; try another mechanism the server advertises.",
+		Fix:   "Read the reply's text (and its enhanced code, when it has one); try another mechanism the server advertises (doctor --auth MECH).",
 		RFC:   "RFC 4954 6",
 	},
 	{
@@ -272,7 +272,7 @@ var knownRules = []Rule{
 		ID: "mail-refused", Severity: SeverityError, Failure: true,
 		Title: "The server refused the sender (MAIL FROM)",
 		Why:   "The sender address was refused: you may not send as it (not your account's address), its domain does not resolve, or policy (SPF, a blocklist).",
-		Fix:   "Send from the address of the account you signed in with; check the reply's text and enhanced code.",
+		Fix:   "Send from the address of the account you signed in with; the reply's text says what it objects to.",
 		RFC:   "RFC 5321 4.1.1.2",
 	},
 	{
@@ -299,15 +299,15 @@ var knownRules = []Rule{
 	{
 		ID: "rcpt-refused", Severity: SeverityError, Failure: true,
 		Title: "The server refused the recipient",
-		Why:   "RCPT TO was refused for a reason that is neither relaying nor an unknown user: policy, a full mailbox, too many recipients.",
-		Fix:   "Read the reply's text and enhanced code.",
+		Why:   "RCPT TO was refused, and neither the reply's code nor its text is one ehlo knows as relaying or an unknown user: a policy, a full mailbox, too many recipients.",
+		Fix:   "Read the reply's text: it says why (an enhanced code such as 5.2.2, when the server sends one, names the kind of refusal).",
 		RFC:   "RFC 5321 4.1.1.3",
 	},
 	{
 		ID: "data-refused", Severity: SeverityError, Failure: true,
 		Title: "The server refused the message",
 		Why:   "After DATA or the final \".\", the server refused the content: a spam or virus verdict, a policy such as DMARC, or a malformed message.",
-		Fix:   "Read the reply's text and enhanced code; the X.7.x codes name the policy.",
+		Fix:   "Read the reply's text: it names the reason (an enhanced code 5.7.x, when the server sends one, names the policy).",
 		RFC:   "RFC 5321 4.1.1.4",
 	},
 	{
