@@ -24,9 +24,10 @@ const DefaultGreetingWait = 5 * time.Second
 type DoctorConfig struct {
 	Target string
 	// Options are the connection settings. Verification is always
-	// computed; a failure is reported as a finding and the diagnosis goes on,
-	// but credentials are sent over an unverified link, or in clear to a
-	// host that is not loopback, only when Options.Insecure is set.
+	// computed and a failure is reported as a finding; the diagnosis goes
+	// on over TLS that did not verify only when Options.Insecure is set,
+	// and credentials go in clear to a host that is not loopback only
+	// then too.
 	Options  Options
 	User     string   // sign in as this user; "" skips AUTH
 	Password string   // never printed, never kept in the result
@@ -97,7 +98,9 @@ func (r DoctorResult) Failed() bool {
 // STARTTLS when offered, the certificate, EHLO again, AUTH with the
 // strongest advertised mechanism when credentials are given, MAIL and RCPT
 // when addresses are given, then RSET, or DATA with a small test message
-// when cfg.Send, and QUIT. It never fails: what went wrong is in the
+// when cfg.Send, and QUIT. When the certificate does not verify it stops
+// after the handshake, unless Options.Insecure, and lists what it did not
+// test (Facts.Withheld). It never fails: what went wrong is in the
 // findings.
 func Doctor(ctx context.Context, cfg DoctorConfig) DoctorResult {
 	d := &doctor{cfg: cfg, t: wire.NewTranscript(), start: time.Now()}
@@ -137,6 +140,10 @@ func (d *doctor) run(ctx context.Context) {
 		return
 	}
 	defer d.c.Close()
+	if d.unverified() { // implicit TLS
+		d.withhold(ctx)
+		return
+	}
 	if !d.hello(ctx) || !d.upgrade(ctx) {
 		return
 	}
@@ -433,15 +440,51 @@ func (d *doctor) upgrade(ctx context.Context) bool {
 	}
 	d.facts.TLS = tlsFactsOf(info, d.start)
 	d.noteUnverified(info)
+	if d.unverified() {
+		d.withhold(ctx)
+		return false
+	}
 	return d.hello(ctx)
 }
 
-// noteUnverified says in the transcript why the session goes on over a
-// link whose certificate did not verify.
+// noteUnverified says in the transcript what the session does over a link
+// whose certificate did not verify.
 func (d *doctor) noteUnverified(info wire.TLSInfo) {
-	if !info.Verified {
-		d.c.Conn().Note("ehlo doctor: the certificate did not verify; going on only to diagnose")
+	switch {
+	case info.Verified:
+	case d.cfg.Options.Insecure:
+		d.c.Conn().Note("ehlo doctor: the certificate did not verify; going on, as --insecure asks")
+	default:
+		d.c.Conn().Note("ehlo doctor: the certificate did not verify; stopping here (--insecure would go on)")
 	}
+}
+
+// unverified reports whether the session is in TLS whose certificate did
+// not verify, and the user did not say --insecure: nothing more is sent
+// over it but QUIT.
+func (d *doctor) unverified() bool {
+	info, inTLS := d.c.Conn().TLS()
+	return inTLS && !info.Verified && !d.cfg.Options.Insecure
+}
+
+// withhold ends a session over TLS that did not verify: it files what the
+// doctor would have tested with --insecure, and says QUIT.
+func (d *doctor) withhold(ctx context.Context) {
+	w := []string{"EHLO inside TLS"}
+	if d.cfg.User != "" {
+		w = append(w, "AUTH as "+d.cfg.User)
+	}
+	if d.cfg.From != "" {
+		w = append(w, "MAIL FROM:<"+d.cfg.From+">")
+	}
+	for _, to := range d.cfg.To {
+		w = append(w, "RCPT TO:<"+to+">")
+	}
+	if d.cfg.Send {
+		w = append(w, "the test message")
+	}
+	d.facts.Withheld = w
+	d.quit(ctx)
 }
 
 // ---- AUTH ----

@@ -68,6 +68,7 @@ var doctorCases = []struct {
 	evidence string   // a line of the first finding's evidence holds it; "" not checked
 	also     []string // among the other findings
 	failed   bool
+	afterTLS []string // when set, the commands sent after the first TLS handshake
 }{
 	{name: "submission", lab: "submission", first: "auth-after-starttls",
 		also: []string{"tls-ok", "extensions"}},
@@ -108,6 +109,17 @@ var doctorCases = []struct {
 		first: "rcpt-refused", severity: "error", evidence: "recognised: Invalid recipient (OpenSMTPD)", failed: true},
 	{name: "Exim: wrong password", lab: "exim", change: withUser(lab.User, "not-the-password"),
 		first: "auth-bad-credentials", severity: "error", evidence: "S: 535 Incorrect authentication data", failed: true},
+	// Item 6: over TLS that did not verify, without --insecure, the doctor
+	// stops after the TLS finding.
+	{name: "expired certificate, nothing sent", scenario: "starttls-expired",
+		change: func(c *DoctorConfig) {
+			withUser("alice", "secret")(c)
+			sendTest("a@client.test", "b@mx.hostile.test")(c)
+		},
+		first: "tls-expired", severity: "error", also: []string{"not-tested"}, failed: true, afterTLS: []string{"QUIT"}},
+	{name: "implicit TLS, unknown authority, nothing sent", lab: "smtps",
+		change: func(c *DoctorConfig) { c.Options.RootCAs = nil; withUser(lab.User, lab.Password)(c) },
+		first:  "tls-unknown-authority", severity: "error", also: []string{"not-tested"}, failed: true, afterTLS: []string{"QUIT"}},
 	{name: "greylisting lab MX", lab: "greylist", change: envelope("a@x.example", "bob@lab.test"),
 		first: "greylisted", severity: "warning", evidence: "S~ 450 4.7.1 <bob@lab.test>: Recipient address rejected: Greylisted",
 		also: []string{"auth-missing", "tls-ok"}},
@@ -147,6 +159,9 @@ func TestDoctorFirstFinding(t *testing.T) {
 				t.Errorf("Failed() = %v, want %v", r.Failed(), tt.failed)
 			}
 			checkEvidenceQuoted(t, r)
+			if tt.afterTLS != nil {
+				sentAfterTLS(t, r, tt.afterTLS...)
+			}
 		})
 	}
 }
@@ -312,24 +327,55 @@ func TestDoctorRsetWithoutSend(t *testing.T) {
 }
 
 // TestDoctorUnverifiedKeepsCredentials: the system roots do not know the
-// lab's CA. The diagnosis goes on, but the password is not sent.
+// lab's CA. Without --insecure the doctor stops after the handshake: no
+// EHLO inside TLS, no AUTH, no MAIL, no message, and it says what
+// --insecure would test (issue 17, item 6). With --insecure it goes on.
 func TestDoctorUnverifiedKeepsCredentials(t *testing.T) {
 	l := startLab(t)
-	r := doctorLab(t, l, "submission", func(c *DoctorConfig) {
+	full := func(c *DoctorConfig) {
 		c.Options.RootCAs = nil
 		c.User, c.Password = lab.User, lab.Password
-	})
-	wantFirst(t, r, "tls-unknown-authority", "auth-after-starttls", "auth-not-tried")
-	if r.Facts.Auth.Exchange != nil || slices.ContainsFunc(r.Entries, func(e wire.Entry) bool {
-		return e.Dir == wire.Client && session.Verb(EntryText(e, false)) == "AUTH"
-	}) {
-		t.Errorf("AUTH was sent over an unverified link")
+		c.From, c.To, c.Send = "alice@lab.test", []string{"bob@lab.test"}, true
 	}
-	insecure := doctorLab(t, l, "submission", func(c *DoctorConfig) {
-		c.Options.RootCAs, c.Options.Insecure = nil, true
-		c.User, c.Password = lab.User, lab.Password
-	})
-	wantFirst(t, insecure, "tls-unknown-authority", "auth-ok")
+	r := doctorLab(t, l, "submission", full)
+	wantFirst(t, r, "tls-unknown-authority", "not-tested")
+	i := slices.IndexFunc(r.Findings, func(f session.Finding) bool { return f.ID == "not-tested" })
+	if i < 0 {
+		t.FailNow()
+	}
+	for _, want := range []string{"EHLO inside TLS", "AUTH as alice", "MAIL FROM:<alice@lab.test>", "RCPT TO:<bob@lab.test>", "the test message", "--insecure"} {
+		if !strings.Contains(r.Findings[i].Title+r.Findings[i].Fix, want) {
+			t.Errorf("not-tested %q / %q lacks %q", r.Findings[i].Title, r.Findings[i].Fix, want)
+		}
+	}
+	sentAfterTLS(t, r, "QUIT")
+	if len(l.Messages()) != 0 {
+		t.Errorf("a message was sent over an unverified link")
+	}
+	insecure := doctorLab(t, l, "submission", func(c *DoctorConfig) { full(c); c.Options.Insecure = true })
+	wantFirst(t, insecure, "tls-unknown-authority", "auth-ok", "message-accepted")
+	if len(l.Messages()) != 1 {
+		t.Errorf("--insecure: %d messages", len(l.Messages()))
+	}
+}
+
+// sentAfterTLS fails unless the commands the doctor sent after the first
+// TLS handshake are want.
+func sentAfterTLS(t *testing.T, r DoctorResult, want ...string) {
+	t.Helper()
+	var got []string
+	inTLS := false
+	for _, e := range r.Entries {
+		if e.Dir == wire.Note && strings.HasPrefix(string(e.Data), "TLS ") {
+			inTLS = true
+		}
+		if inTLS && e.Dir == wire.Client {
+			got = append(got, session.Verb(EntryText(e, false)))
+		}
+	}
+	if !slices.Equal(got, want) {
+		t.Errorf("sent %q after the handshake, want %q", got, want)
+	}
 }
 
 func TestDoctorNameMismatch(t *testing.T) {

@@ -78,7 +78,7 @@ func failedStep(f Finding) bool {
 
 // checks each look at one part of the facts.
 var checks = []func(Facts) []Finding{
-	checkProblems, checkGreeting, checkHello, checkStartTLS, checkCert,
+	checkProblems, checkGreeting, checkHello, checkStartTLS, checkCert, checkWithheld,
 	checkAuthOffer, checkAuthResult, checkTransaction, checkTiming, checkExtensions,
 }
 
@@ -302,6 +302,17 @@ func checkCert(f Facts) []Finding {
 	}
 	x := newFinding("tls-failed", append([]string{note("%s", t.Detail)}, ev...)...)
 	x.Title = "The certificate did not verify"
+	return []Finding{x}
+}
+
+// checkWithheld says what was not tested over TLS that did not verify,
+// and that --insecure tests it.
+func checkWithheld(f Facts) []Finding {
+	if len(f.Withheld) == 0 {
+		return nil
+	}
+	x := newFinding("not-tested", note("the certificate did not verify: the session stopped after the TLS handshake"))
+	x.Title = "Not tested over TLS that did not verify: " + SanitizeString(strings.Join(f.Withheld, ", "))
 	return []Finding{x}
 }
 

@@ -200,6 +200,10 @@ func TestDiagnoseScenarios(t *testing.T) {
 			first: "tls-failed"},
 		{name: "self-signed", facts: submission(t).with(withCert(false, CertUnknownAuthority, selfSigned)).f,
 			first: "tls-unknown-authority", title: "self-signed", evidence: "sha256 ab12cd", fix: "--ca FILE"},
+		{name: "self-signed, the rest withheld", facts: scenario(t, "x:587").ehlo(false, plainNoAuth).starttls(selfSigned).
+			with(withCert(false, CertUnknownAuthority, selfSigned)).with(func(f *Facts) {
+			f.Withheld = []string{"EHLO inside TLS", "AUTH as alice", "MAIL FROM:<a@x>"}
+		}).f, first: "tls-unknown-authority", want: []string{"not-tested"}},
 		{name: "name mismatch", facts: submission(t).with(withCert(false, CertNameMismatch, other)).f,
 			first: "tls-name-mismatch", title: "for mail.other.example, other.example, not smtp.example.com"},
 		{name: "expired", facts: submission(t).with(withCert(false, CertExpired, expired)).f,

@@ -27,6 +27,10 @@ type Facts struct {
 	DataEnd     *Exchange  // the reply to the final "." (Command ".")
 	Others      []Exchange // RSET, NOOP, QUIT and the rest
 	Problems    []Problem  // what broke, in order
+	// Withheld lists what the session did not do because the certificate
+	// did not verify and the user did not allow it (--insecure), in
+	// order: "EHLO inside TLS", "AUTH as alice", "MAIL FROM:<a@x>"...
+	Withheld []string
 }
 
 // Exchange is one command and its reply.

@@ -166,6 +166,14 @@ var knownRules = []Rule{
 		RFC:   "RFC 5280 4.1.2.5",
 	},
 	{
+		ID: "not-tested", Severity: SeverityAdvice,
+		Title: "Not tested: the certificate did not verify",
+		Why:   "Over TLS whose certificate did not verify, ehlo sends nothing more than QUIT unless told to: the other end may not be the server, and whatever it is would see the credentials, the addresses and the message.",
+		Fix: "Fix the certificate (the finding above says what is wrong), or trust its CA with --ca FILE. To test the rest over this connection anyway, " +
+			"run again with --insecure, after checking the certificate's SHA-256 fingerprint against one you got another way; the session is then shown as TLS UNVERIFIED.",
+		RFC: "RFC 3207 5, RFC 7817",
+	},
+	{
 		ID: "auth-plaintext", Severity: SeverityError,
 		Title: "AUTH is offered in plaintext and STARTTLS is not: credentials would travel in clear",
 		Why:   "The server lets clients sign in on an unencrypted connection and offers no way to encrypt it. PLAIN and LOGIN are only base64; anyone on the path can read the password. If the server should offer STARTTLS, something on the path (a firewall's SMTP inspection) may be stripping it.",
@@ -446,7 +454,7 @@ func LookupRule(id string) (Rule, bool) {
 //	connect-failed, port-expects-implicit-tls, port-expects-plaintext, no-greeting,
 //	greeting-refused, server-closing, ehlo-refused, starttls-injection, starttls-refused,
 //	tls-failed, tls-unknown-authority, tls-name-mismatch, tls-expired, tls-not-yet-valid,
-//	auth-plaintext, auth-after-starttls, auth-missing, auth-offered-in-clear, auth-not-tried,
+//	not-tested, auth-plaintext, auth-after-starttls, auth-missing, auth-offered-in-clear, auth-not-tried,
 //	starttls-required, auth-bad-credentials, auth-app-password, auth-temporary, auth-disabled,
 //	auth-failed, auth-required, bad-sequence, size-exceeded, mail-refused, relay-denied,
 //	unknown-user, greylisted, rcpt-refused, data-refused, timeout, connection-closed,
