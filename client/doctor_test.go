@@ -65,6 +65,7 @@ var doctorCases = []struct {
 	change   func(*DoctorConfig)
 	first    string
 	severity string   // of the first finding; "" not checked
+	title    string   // a fragment of the first finding's title; "" not checked
 	evidence string   // a line of the first finding's evidence holds it; "" not checked
 	also     []string // among the other findings
 	failed   bool
@@ -111,7 +112,7 @@ var doctorCases = []struct {
 		first: "auth-bad-credentials", severity: "error", evidence: "S: 535 Incorrect authentication data", failed: true},
 	// Item 6: over TLS that did not verify, without --insecure, the doctor
 	// stops after the TLS finding.
-	{name: "expired certificate, nothing sent", scenario: "starttls-expired",
+	{name: "expired certificate, nothing sent", scenario: "starttls-expired-quit",
 		change: func(c *DoctorConfig) {
 			withUser("alice", "secret")(c)
 			sendTest("a@client.test", "b@mx.hostile.test")(c)
@@ -120,6 +121,13 @@ var doctorCases = []struct {
 	{name: "implicit TLS, unknown authority, nothing sent", lab: "smtps",
 		change: func(c *DoctorConfig) { c.Options.RootCAs = nil; withUser(lab.User, lab.Password)(c) },
 		first:  "tls-unknown-authority", severity: "error", also: []string{"not-tested"}, failed: true, afterTLS: []string{"QUIT"}},
+	// Item 7: a port that refuses MAIL before STARTTLS requires TLS first.
+	{name: "Postfix submission, STARTTLS not used", lab: "postfix",
+		change: func(c *DoctorConfig) { c.Options.NoStartTLS = true; envelope("alice@lab.test", "bob@lab.test")(c) },
+		first:  "starttls-required", severity: "error", title: "requires TLS first: it refused MAIL FROM in plaintext (530 5.7.0)",
+		evidence: "S: 530 5.7.0 Must issue a STARTTLS command first.", failed: true},
+	{name: "STARTTLS stripped on the path", scenario: "starttls-stripped", change: envelope("a@client.test", "b@mx.hostile.test"),
+		first: "starttls-required", title: "offers no STARTTLS", also: []string{"no-starttls"}, failed: true},
 	{name: "greylisting lab MX", lab: "greylist", change: envelope("a@x.example", "bob@lab.test"),
 		first: "greylisted", severity: "warning", evidence: "S~ 450 4.7.1 <bob@lab.test>: Recipient address rejected: Greylisted",
 		also: []string{"auth-missing", "tls-ok"}},
@@ -151,6 +159,9 @@ func TestDoctorFirstFinding(t *testing.T) {
 			first := r.Findings[0]
 			if tt.severity != "" && first.Severity.String() != tt.severity {
 				t.Errorf("severity %v, want %s", first.Severity, tt.severity)
+			}
+			if !strings.Contains(first.Title, tt.title) {
+				t.Errorf("title %q lacks %q", first.Title, tt.title)
 			}
 			if tt.evidence != "" && !slices.ContainsFunc(first.Evidence, func(l string) bool { return strings.Contains(l, tt.evidence) }) {
 				t.Errorf("evidence %q lacks %q", first.Evidence, tt.evidence)

@@ -474,6 +474,9 @@ func checkAuthResult(f Facts) []Finding {
 	caps, _ := f.Caps()
 	ctx := ExplainContext{Command: a.Exchange.Command, TLS: a.Exchange.TLS, Caps: caps}
 	x := replyFinding(*a.Exchange, ctx)
+	if x.ID == "starttls-required" {
+		x = tlsFirst(f, x, *a.Exchange)
+	}
 	if x.ID == "auth-ok" {
 		x.Title = fmt.Sprintf("Signed in as %s with %s (235)", SanitizeString(a.User), SanitizeString(a.Mechanism))
 	}
@@ -525,11 +528,51 @@ func checkTransaction(f Facts) []Finding {
 	var out []Finding
 	for _, x := range f.transaction() {
 		ctx.Command, ctx.TLS = x.Command, x.TLS
-		if fd := replyFinding(x, ctx); fd.ID != "" {
+		fd := replyFinding(x, ctx)
+		if fd.ID == "starttls-required" {
+			fd = tlsFirst(f, fd, x)
+		}
+		if fd.ID != "" {
 			out = mergeFinding(out, fd, x)
 		}
 	}
 	return out
+}
+
+// tlsFirst names a port that refused a command in plaintext until
+// STARTTLS (RFC 3207 4), and what stood in the way: no STARTTLS offered
+// (perhaps stripped on the path), or a STARTTLS that failed.
+func tlsFirst(f Facts, fd Finding, x Exchange) Finding {
+	fd.Title = fmt.Sprintf("%s requires TLS first: it refused %s in plaintext (%s)",
+		portOf(f.Target), commandName(x.Command), codeText(x.Reply))
+	plain, ok := f.PlainCaps()
+	switch {
+	case f.StartTLS != nil && f.StartTLS.Reply.Code != 220:
+		fd.Title += fmt.Sprintf(", and its STARTTLS failed (%d)", f.StartTLS.Reply.Code)
+	case ok && !plain.Has("STARTTLS"):
+		fd.Title += ", and it offers no STARTTLS: something on the path may strip it"
+		fd.Fix = "The EHLO reply lists no STARTTLS although the server wants it: a middlebox (a firewall's SMTP inspection) may be removing it. " +
+			"Compare from another network, or use implicit TLS (port 465, --tls).\n" + fd.Fix
+	}
+	return fd
+}
+
+// commandName is how a title names the command of a line: "MAIL FROM",
+// "RCPT TO", or the verb.
+func commandName(line string) string {
+	switch v := SanitizeString(Verb(line)); v {
+	case "MAIL":
+		return "MAIL FROM"
+	case "RCPT":
+		return "RCPT TO"
+	default:
+		return v
+	}
+}
+
+// codeText is a reply's code and enhanced code: "530 5.7.0", "530".
+func codeText(r Reply) string {
+	return strings.TrimSpace(fmt.Sprintf("%d %s", r.Code, r.Enhanced))
 }
 
 // transaction lists MAIL, each RCPT, DATA and the end of data.

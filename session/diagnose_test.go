@@ -217,7 +217,13 @@ func TestDiagnoseScenarios(t *testing.T) {
 			first: "tls-expiring-soon", want: []string{"auth-after-starttls", "tls-ok"}},
 		{name: "STARTTLS first (530 to MAIL in plaintext)", facts: scenario(t, "smtp.gmail.com:587").add("EHLO c", false, fixtureText(t, "gmail-ehlo-plain")).
 			add("MAIL FROM:<a@x>", false, fixtureText(t, "gmail-530-starttls")).f,
-			first: "starttls-required", fix: "ehlo(); starttls(); ehlo(); login()"},
+			first: "starttls-required", title: "Port 587 requires TLS first: it refused MAIL FROM in plaintext (530 5.7.0)", fix: "ehlo(); starttls(); ehlo(); login()"},
+		{name: "STARTTLS first (530 to AUTH in plaintext)", facts: scenario(t, "x:587").ehlo(false, "250-x\n250-STARTTLS\n250 AUTH PLAIN").
+			add(`AUTH PLAIN <redacted user="alice">`, false, fixtureText(t, "gmail-530-starttls")).f,
+			first: "starttls-required", title: "Port 587 requires TLS first: it refused AUTH in plaintext (530 5.7.0)"},
+		{name: "STARTTLS refused, then 530 to MAIL", facts: scenario(t, "x:587").ehlo(false, plainNoAuth).
+			add("STARTTLS", false, "454 4.7.0 TLS not available due to local problem").add("MAIL FROM:<a@x>", false, fixtureText(t, "gmail-530-starttls")).f,
+			first: "starttls-refused", want: []string{"starttls-required"}},
 		{name: "authentication required", facts: submission(t).add("MAIL FROM:<a@x>", true, "530 5.7.0 Authentication required").f,
 			first: "auth-required"},
 		{name: "authentication required, credentials held back", facts: submission(t).with(func(f *Facts) {
