@@ -18,7 +18,7 @@ type doctorFlags struct {
 	conn                     connFlags
 	lab                      labFlags
 	cred                     credFlags
-	from                     string
+	from, auth               string
 	to                       []string
 	send, asJSON, transcript bool
 	greetingWait             time.Duration
@@ -31,7 +31,8 @@ func newDoctor() *cobra.Command {
 		Short: "Diagnose a server: what fails, why, and the fix",
 		Long: "doctor runs what a mail administrator would check: connect (and notice a port that wants implicit " +
 			"TLS, or plaintext), greeting, EHLO, STARTTLS, the certificate, EHLO again, AUTH with --user, MAIL and " +
-			"RCPT with --from/--to (then RSET, or a small test message with --send), QUIT. It prints numbered " +
+			"RCPT with --from/--to (then RSET, or a small test message with --send), QUIT. Over TLS whose " +
+			"certificate does not verify it stops after the handshake unless --insecure. It prints numbered " +
 			"findings, the root cause of what fails first, each with its evidence and fix, and a timing " +
 			"waterfall. Finding IDs are stable (see --json). The password is read from --password-stdin or " +
 			"EHLO_PASSWORD, or asked for on a terminal, and never printed. Exit status: 0 when no finding is an " +
@@ -44,6 +45,7 @@ func newDoctor() *cobra.Command {
 	f.conn.register(cmd)
 	fl := cmd.Flags()
 	f.cred.register(fl)
+	fl.StringVar(&f.auth, "auth", "auto", "sign in with this mechanism: PLAIN, LOGIN, CRAM-MD5, XOAUTH2, or auto (the strongest offered: CRAM-MD5, PLAIN, LOGIN)")
 	fl.StringVar(&f.from, "from", "", "sender address to test (MAIL FROM)")
 	fl.StringSliceVar(&f.to, "to", nil, "recipient address to test (RCPT TO; repeat for several)")
 	fl.BoolVar(&f.send, "send", false, "send a small test message (Subject: ehlo doctor test) instead of RSET after RCPT")
@@ -94,7 +96,7 @@ func (f *doctorFlags) config(cmd *cobra.Command) (client.DoctorConfig, error) {
 	if err != nil {
 		return client.DoctorConfig{}, err
 	}
-	cfg := client.DoctorConfig{Options: opts, User: f.cred.user, From: f.from, To: f.to, Send: f.send,
+	cfg := client.DoctorConfig{Options: opts, User: f.cred.user, Mechanism: f.auth, From: f.from, To: f.to, Send: f.send,
 		GreetingWait: f.greetingWait, Progress: func(s string) { fmt.Fprintln(cmd.ErrOrStderr(), "ehlo doctor: "+s) }}
 	labPassword := ""
 	if f.lab.on && f.cred.user == lab.User {

@@ -131,6 +131,14 @@ func TestDoctorCredentialsCLI(t *testing.T) {
 		t.Fatalf("exit %d:\n%s\n%s", code, out, errOut)
 	}
 
+	code, out, errOut = runIn(t, lab.Password+"\n", "doctor", "--lab", "--user", lab.User, "--password-stdin", "--auth", "PLAIN")
+	if code != 0 || !strings.Contains(out, "[info] Signed in as alice with PLAIN (235)") {
+		t.Fatalf("--auth PLAIN: exit %d:\n%s\n%s", code, out, errOut)
+	}
+	if code, _, errOut := run(t, "doctor", "--lab", "--auth", "GSSAPI", "--user", lab.User); code != exitUsage || !strings.Contains(errOut, "--auth") {
+		t.Errorf("--auth GSSAPI: exit %d: %s", code, errOut)
+	}
+
 	// --lab signs in as the lab's own account without being told its password
 	t.Setenv("EHLO_PASSWORD", "")
 	if code, out, errOut := run(t, "doctor", "--lab", "--user", lab.User); code != 0 || !strings.Contains(out, "Signed in as alice") {

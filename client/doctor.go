@@ -9,6 +9,7 @@ import (
 	"fmt"
 	"io"
 	"net"
+	"slices"
 	"strings"
 	"time"
 
@@ -29,11 +30,16 @@ type DoctorConfig struct {
 	// and credentials go in clear to a host that is not loopback only
 	// then too.
 	Options  Options
-	User     string   // sign in as this user; "" skips AUTH
-	Password string   // never printed, never kept in the result
-	From     string   // MAIL FROM address; "" skips the transaction
-	To       []string // RCPT TO addresses; they need From
-	Send     bool     // send a small test message after RCPT, instead of RSET
+	User     string // sign in as this user; "" skips AUTH
+	Password string // never printed, never kept in the result
+	// Mechanism is the SASL mechanism to sign in with: PLAIN, LOGIN,
+	// CRAM-MD5 or XOAUTH2 (Password is then the token); "" or "auto"
+	// takes the strongest offered (session.PreferredMechanism). One the
+	// server does not offer is not tried.
+	Mechanism string
+	From      string   // MAIL FROM address; "" skips the transaction
+	To        []string // RCPT TO addresses; they need From
+	Send      bool     // send a small test message after RCPT, instead of RSET
 	// GreetingWait is the silence in plaintext after which implicit TLS is
 	// tried as well; 0 means DefaultGreetingWait.
 	GreetingWait time.Duration
@@ -52,10 +58,17 @@ func (cfg DoctorConfig) Check() error {
 	switch {
 	case cfg.User != "" && cfg.Password == "":
 		return errors.New("--user needs a password: --password-stdin or EHLO_PASSWORD")
+	case cfg.mechanism() != "" && cfg.User == "":
+		return errors.New("--auth needs --user")
 	case len(cfg.To) > 0 && cfg.From == "":
 		return errors.New("--to needs --from")
 	case cfg.Send && (cfg.From == "" || len(cfg.To) == 0):
 		return errors.New("--send needs --from and --to")
+	}
+	if m := cfg.mechanism(); m != "" {
+		if _, err := session.NewMechanism(m, "", ""); err != nil {
+			return fmt.Errorf("--auth: %w (PLAIN, LOGIN, CRAM-MD5, XOAUTH2 or auto)", err)
+		}
 	}
 	if cfg.From != "" {
 		if _, err := session.MailFrom(cfg.From); err != nil {
@@ -68,6 +81,15 @@ func (cfg DoctorConfig) Check() error {
 		}
 	}
 	return nil
+}
+
+// mechanism is the mechanism asked for, upper-case; "" for the strongest
+// offered.
+func (cfg DoctorConfig) mechanism() string {
+	if m := strings.ToUpper(cfg.Mechanism); m != "AUTO" {
+		return m
+	}
+	return ""
 }
 
 // DoctorResult is what a doctor run found.
@@ -96,7 +118,8 @@ func (r DoctorResult) Failed() bool {
 // on a second connection meanwhile; if an implicit-TLS handshake gets a
 // plaintext answer, plaintext is tried), greeting, EHLO (HELO fallback),
 // STARTTLS when offered, the certificate, EHLO again, AUTH with the
-// strongest advertised mechanism when credentials are given, MAIL and RCPT
+// strongest advertised mechanism, or cfg.Mechanism, when credentials are
+// given, MAIL and RCPT
 // when addresses are given, then RSET, or DATA with a small test message
 // when cfg.Send, and QUIT. When the certificate does not verify it stops
 // after the handshake, unless Options.Insecure, and lists what it did not
@@ -505,9 +528,17 @@ func (d *doctor) authenticate(ctx context.Context) bool {
 		d.facts.Auth.Skipped = reason
 		return true
 	}
-	mech := session.PreferredMechanism(caps.AuthMechanisms())
+	offered := caps.AuthMechanisms()
+	mech := session.PreferredMechanism(offered)
+	if want := d.cfg.mechanism(); want != "" {
+		d.facts.Auth.Wanted, mech = want, want
+		if !slices.ContainsFunc(offered, func(m string) bool { return strings.EqualFold(m, want) }) {
+			d.facts.Auth.Skipped = "AUTH " + want + " is not offered (the server offers " + strings.Join(offered, " ") + ")"
+			return true
+		}
+	}
 	if mech == "" {
-		d.facts.Auth.Skipped = "no mechanism ehlo implements is offered (" + strings.Join(caps.AuthMechanisms(), " ") + ")"
+		d.facts.Auth.Skipped = "no mechanism ehlo implements is offered (" + strings.Join(offered, " ") + ")"
 		return true
 	}
 	m, err := session.NewMechanism(mech, d.cfg.User, d.cfg.Password)

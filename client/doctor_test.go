@@ -411,8 +411,35 @@ func TestDoctorConnectFailed(t *testing.T) {
 	}
 }
 
+// TestDoctorAuthMechanism: --auth MECH signs in with that mechanism, not
+// the strongest offered; one the server does not offer is the first
+// finding, and no AUTH is sent (issue 17, item 8).
+func TestDoctorAuthMechanism(t *testing.T) {
+	l := startLab(t)
+	for _, mech := range []string{"PLAIN", "LOGIN", "CRAM-MD5"} {
+		r := doctorLab(t, l, "submission", func(c *DoctorConfig) { withUser(lab.User, lab.Password)(c); c.Mechanism = mech })
+		if r.Failed() || r.Facts.Auth == nil || r.Facts.Auth.Mechanism != mech {
+			t.Errorf("--auth %s: findings %q, auth %+v", mech, ids(r), r.Facts.Auth)
+		}
+	}
+	r := doctorLab(t, l, "legacy", func(c *DoctorConfig) {
+		withUser(lab.User, lab.Password)(c)
+		c.Mechanism = "cram-md5"
+		envelope("alice@lab.test", "carol@example.org")(c)
+	})
+	wantFirst(t, r, "auth-mechanism-not-offered", "auth-plaintext", "auth-required")
+	if f := r.Findings[0]; !strings.Contains(f.Title, "CRAM-MD5") || !strings.Contains(f.Title, "PLAIN LOGIN") {
+		t.Errorf("title %q", f.Title)
+	}
+	if r.Facts.Auth.Exchange != nil {
+		t.Errorf("AUTH was sent: %+v", r.Facts.Auth.Exchange)
+	}
+}
+
 func TestDoctorCheck(t *testing.T) {
 	bad := []DoctorConfig{
+		{Target: "x", Mechanism: "PLAIN"},
+		{Target: "x", User: "u", Password: "p", Mechanism: "GSSAPI"},
 		{Target: "bad target"},
 		{Target: "x", User: "u"},
 		{Target: "x", To: []string{"b@x"}},
@@ -425,7 +452,7 @@ func TestDoctorCheck(t *testing.T) {
 			t.Errorf("Check(%+v) passed", cfg)
 		}
 	}
-	if err := (DoctorConfig{Target: "x:587", User: "u", Password: "p", From: "a@x", To: []string{"b@x"}, Send: true}).Check(); err != nil {
+	if err := (DoctorConfig{Target: "x:587", User: "u", Password: "p", Mechanism: "login", From: "a@x", To: []string{"b@x"}, Send: true}).Check(); err != nil {
 		t.Error(err)
 	}
 }

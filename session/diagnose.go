@@ -467,6 +467,9 @@ func checkAuthResult(f Facts) []Finding {
 		if a.Skipped == "" || !caps.Has("AUTH") {
 			return nil
 		}
+		if a.Wanted != "" && !slices.ContainsFunc(caps.AuthMechanisms(), func(m string) bool { return strings.EqualFold(m, a.Wanted) }) {
+			return []Finding{mechanismNotOffered(f, a.Wanted, caps)}
+		}
 		x := newFinding("auth-not-tried", note("%s", a.Skipped))
 		x.Title = "Credentials were not sent: " + a.Skipped
 		return []Finding{x}
@@ -484,6 +487,20 @@ func checkAuthResult(f Facts) []Finding {
 		return nil
 	}
 	return []Finding{x}
+}
+
+// mechanismNotOffered: the mechanism the user asked for is not among
+// those the latest EHLO lists, so it was not tried.
+func mechanismNotOffered(f Facts, want string, caps Capabilities) Finding {
+	x := f.hello(true)
+	if _, secure := f.SecureCaps(); !secure {
+		x = f.hello(false)
+	}
+	line, _ := x.capLine("AUTH")
+	out := newFinding("auth-mechanism-not-offered", x.commandLine(), line)
+	out.Title = fmt.Sprintf("AUTH %s is not offered: the server offers %s", SanitizeString(want),
+		SanitizeString(strings.Join(caps.AuthMechanisms(), " ")))
+	return out
 }
 
 // replyFinding is the finding Explain's rule gives for an exchange, with a

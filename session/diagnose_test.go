@@ -133,6 +133,10 @@ func TestDiagnoseScenarios(t *testing.T) {
 		{name: "credentials held back", facts: submission(t).with(func(f *Facts) {
 			f.Auth = &AuthFacts{User: "alice", Skipped: "the certificate did not verify"}
 		}).f, first: "auth-after-starttls", want: []string{"auth-not-tried"}},
+		{name: "the mechanism asked for is not offered", facts: submission(t).with(func(f *Facts) {
+			f.Auth = &AuthFacts{User: "alice", Wanted: "CRAM-MD5", Skipped: "AUTH CRAM-MD5 is not offered (the server offers PLAIN LOGIN)"}
+		}).f, first: "auth-mechanism-not-offered", severity: "error", title: "AUTH CRAM-MD5 is not offered: the server offers PLAIN LOGIN",
+			evidence: "S~ 250-AUTH PLAIN LOGIN", fix: "--auth MECH"},
 		{name: "mx without credentials", facts: mx(t).f, first: "auth-missing", severity: "advice",
 			evidence: "* no AUTH in the list"},
 		{name: "mx with credentials", facts: mx(t).with(func(f *Facts) { f.Auth = &AuthFacts{User: "alice"} }).f,

@@ -55,6 +55,7 @@ type Retry struct {
 type AuthFacts struct {
 	User      string    // the user name, display form
 	Mechanism string    // the SASL mechanism used, "" when none was
+	Wanted    string    // the mechanism the user asked for, "" for the strongest offered
 	Skipped   string    // why AUTH was not attempted although AUTH was offered; "" when it was
 	Exchange  *Exchange // the AUTH command (redacted) and the final reply; nil when not attempted
 }

@@ -198,6 +198,13 @@ var knownRules = []Rule{
 		RFC:   "RFC 6409, RFC 4954",
 	},
 	{
+		ID: "auth-mechanism-not-offered", Severity: SeverityError, Failure: true,
+		Title: "The SASL mechanism asked for is not offered",
+		Why:   "The server lists the mechanisms it accepts in the EHLO reply's AUTH line; a client set to another one (\"PLAIN works in my app, not here\") cannot sign in, and ehlo does not send credentials with a mechanism the server did not offer.",
+		Fix:   "Sign in with one of the mechanisms offered (doctor --auth MECH), and configure the client the same way: nodemailer's authMethod, PHPMailer's AuthType, msmtp's auth.",
+		RFC:   "RFC 4954 3",
+	},
+	{
 		ID: "auth-offered-in-clear", Severity: SeverityWarning,
 		Title: "AUTH is offered before STARTTLS",
 		Why:   "The server accepts credentials on the plaintext connection. A client that skips STARTTLS, or a man in the middle that strips it, sends the password in clear.",
@@ -454,9 +461,9 @@ func LookupRule(id string) (Rule, bool) {
 //	connect-failed, port-expects-implicit-tls, port-expects-plaintext, no-greeting,
 //	greeting-refused, server-closing, ehlo-refused, starttls-injection, starttls-refused,
 //	tls-failed, tls-unknown-authority, tls-name-mismatch, tls-expired, tls-not-yet-valid,
-//	not-tested, auth-plaintext, auth-after-starttls, auth-missing, auth-offered-in-clear, auth-not-tried,
-//	starttls-required, auth-bad-credentials, auth-app-password, auth-temporary, auth-disabled,
-//	auth-failed, auth-required, bad-sequence, size-exceeded, mail-refused, relay-denied,
+//	not-tested, auth-plaintext, auth-after-starttls, auth-missing, auth-mechanism-not-offered,
+//	auth-offered-in-clear, auth-not-tried, starttls-required, auth-bad-credentials, auth-app-password,
+//	auth-temporary, auth-disabled, auth-failed, auth-required, bad-sequence, size-exceeded, mail-refused, relay-denied,
 //	unknown-user, greylisted, rcpt-refused, data-refused, timeout, connection-closed,
 //	mixed-codes, desync, protocol-error, session-error, tarpit, slow-greeting, tls-expiring-soon, no-starttls, tls-ok,
 //	auth-ok, auth-offered, mail-accepted, rcpt-accepted, message-accepted, extensions.
