@@ -25,6 +25,7 @@ type doctorOut struct {
 	} `json:"timing"`
 	Transcript []struct {
 		Dir  string `json:"dir"`
+		TLS  bool   `json:"tls"`
 		Text string `json:"text"`
 	} `json:"transcript"`
 }

@@ -258,11 +258,61 @@ func TestPostfixDoctor(t *testing.T) {
 	if !strings.Contains(strings.Join(d.ids(), " "), "tls-ok") {
 		t.Errorf("submission: %q", d.ids())
 	}
+	// A well-configured server gets no warning: AUTH only after STARTTLS is
+	// advice for clients (issue 17, item 3).
+	for _, f := range d.Findings {
+		if f.Severity == "warning" || f.Severity == "error" {
+			t.Errorf("submission: %s is a %s", f.ID, f.Severity)
+		}
+	}
+	// Without login the submission ports refuse even a local recipient:
+	// the cause is the AUTH not used, not relaying (issue 17, item 1).
+	local := "ehlotest@localhost"
+	if pf.user != "" {
+		local = pf.user + "@localhost"
+	}
+	for port, tls := range map[string]string{pf.submission: "--tls=false", pf.smtps: "--tls"} {
+		if port == "" {
+			continue
+		}
+		d = first(exitFailed, "auth-required", port, tls, "--from", "a@example.com", "--to", local)
+		if ev := strings.Join(d.Findings[0].Evidence, "\n"); !strings.Contains(ev, "Client host rejected: Access denied") {
+			t.Errorf("%s without login: evidence %s", port, ev)
+		}
+	}
+	// The certificate unknown (no --ca): only QUIT after the handshake, and
+	// what --insecure would test is named (issue 17, item 6).
+	code, out, _ := run(t, "doctor", pf.submission, "--servername", "localhost", "--timeout", "10s", "--json", "--from", "a@example.com", "--to", local)
+	var unverified doctorOut
+	if err := json.Unmarshal([]byte(out), &unverified); err != nil || code != exitFailed {
+		t.Fatalf("unverified: exit %d, %v: %s", code, err, out)
+	}
+	if ids := strings.Join(unverified.ids(), " "); !strings.HasPrefix(ids, "tls-unknown-authority") || !strings.Contains(ids, "not-tested") {
+		t.Errorf("unverified: %q", ids)
+	}
+	for _, e := range unverified.Transcript {
+		if e.Dir == "C" && e.TLS && strings.TrimSpace(e.Text) != "QUIT" {
+			t.Errorf("unverified: sent %q over TLS that did not verify", e.Text)
+		}
+	}
 	if pf.user != "" {
 		t.Setenv("EHLO_PASSWORD", pf.password)
 		d = first(0, "auth-after-starttls", pf.submission, "--user", pf.user)
 		if !strings.Contains(strings.Join(d.ids(), " "), "auth-ok") {
 			t.Errorf("with credentials: %q", d.ids())
+		}
+		// Before the wrong password: Dovecot's auth penalty slows the
+		// next logins from the same address, which doctor rightly calls a
+		// tarpit.
+		d = first(0, "auth-after-starttls", pf.submission, "--user", pf.user, "--auth", "LOGIN",
+			"--from", local, "--to", local, "--send")
+		if ids := strings.Join(d.ids(), " "); !strings.Contains(ids, "auth-ok") || !strings.Contains(ids, "message-accepted") {
+			t.Errorf("--auth LOGIN --send: %q", ids)
+		}
+		for _, f := range d.Findings {
+			if f.ID == "auth-ok" && !strings.Contains(f.Title, "with LOGIN") {
+				t.Errorf("auth-ok: %q", f.Title)
+			}
 		}
 		const wrong = "not-the-postfix-password"
 		t.Setenv("EHLO_PASSWORD", wrong)

@@ -42,7 +42,9 @@
 # ~/Maildir/ for the system user ehlotest (password ehlo-test-pw, same in the
 # Dovecot passwd-file). Nobody is in mynetworks and no port permits relaying
 # without AUTH, so an unauthenticated RCPT to a foreign domain gets
-# "554 5.7.1 <...>: Relay access denied" on 10025 and 10587 alike. Mail that
+# "554 5.7.1 <...>: Relay access denied" on 10025. The submission ports
+# (10587, 10465) refuse every RCPT before AUTH, local ones too: "554 5.7.1
+# <unknown[127.0.0.1]>: Client host rejected: Access denied". Mail that
 # an authenticated client relays off-host is accepted (250) and then
 # DISCARDED (default_transport = discard): the lab has no outside network and
 # makes no DNS lookups. chroot is off for every service. smtpd_banner is
@@ -56,8 +58,8 @@
 #     at once (auth_failure_delay = 0): "535 5.7.8 Error: authentication
 #     failed: (reason unavailable)".
 #   10025: STARTTLS, never AUTH ("503 5.5.1 Error: authentication not
-#     enabled"). Unauthenticated mail to a local address is accepted on 10025
-#     and 10587; an unknown local user gets "550 5.1.1 ... User unknown in
+#     enabled"). Unauthenticated mail to a local address is accepted on
+#     10025 only; an unknown local user gets "550 5.1.1 ... User unknown in
 #     local recipient table".
 #
 # Handy: queue `postqueue -c /etc/ehlo-postfix-lab/postfix -p`; settings
@@ -396,18 +398,23 @@ EOF
 $HOST:$PORT_MX inet n - n - - smtpd
   -o syslog_name=$LAB/mx
   -o smtpd_sasl_auth_enable=no
-# Submission: STARTTLS offered, AUTH only after STARTTLS, relay only if authenticated.
+# Submission: STARTTLS offered, AUTH only after STARTTLS, and, as Debian's
+# master.cf template and most guides have it, nothing without AUTH: every
+# RCPT from a client that did not sign in gets "554 5.7.1 <...>: Client
+# host rejected: Access denied" (smtpd_delay_reject: at RCPT, not MAIL).
 $HOST:$PORT_SUBMISSION inet n - n - - smtpd
   -o syslog_name=$LAB/submission
   -o smtpd_tls_security_level=may
   -o smtpd_tls_auth_only=yes
   -o smtpd_sasl_auth_enable=yes
+  -o smtpd_client_restrictions=permit_sasl_authenticated,reject
   -o smtpd_relay_restrictions=permit_sasl_authenticated,reject_unauth_destination
-# Implicit TLS ("smtps"/submissions), AUTH offered.
+# Implicit TLS ("smtps"/submissions), AUTH offered; nothing without AUTH.
 $HOST:$PORT_SMTPS inet n - n - - smtpd
   -o syslog_name=$LAB/smtps
   -o smtpd_tls_wrappermode=yes
   -o smtpd_sasl_auth_enable=yes
+  -o smtpd_client_restrictions=permit_sasl_authenticated,reject
   -o smtpd_relay_restrictions=permit_sasl_authenticated,reject_unauth_destination
 pickup    unix  n       -       n       60      1       pickup
 cleanup   unix  n       -       n       -       0       cleanup
