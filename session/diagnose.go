@@ -575,8 +575,11 @@ func tlsFirst(f Facts, fd Finding, x Exchange) Finding {
 }
 
 // commandName is how a title names the command of a line: "MAIL FROM",
-// "RCPT TO", or the verb.
+// "RCPT TO", the final ".", or the verb.
 func commandName(line string) string {
+	if strings.TrimSpace(line) == "." {
+		return `the final "."`
+	}
 	switch v := SanitizeString(Verb(line)); v {
 	case "MAIL":
 		return "MAIL FROM"
