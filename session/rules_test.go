@@ -165,3 +165,19 @@ func TestWarningRule(t *testing.T) {
 		}
 	}
 }
+
+// TestReadmeListsEveryFinding: the README's doctor section names every
+// finding ID, so that its list stays current.
+func TestReadmeListsEveryFinding(t *testing.T) {
+	b, err := os.ReadFile("../README.md")
+	if err != nil {
+		t.Fatal(err)
+	}
+	_, section, _ := strings.Cut(string(b), "### `ehlo doctor")
+	section, _, _ = strings.Cut(section, "\n### ")
+	for _, r := range Rules() {
+		if !strings.Contains(section, "`"+r.ID+"`") {
+			t.Errorf("the README's doctor section does not list %s", r.ID)
+		}
+	}
+}
