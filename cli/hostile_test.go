@@ -275,6 +275,14 @@ var doctorCLICases = []struct {
 	{"plaintext-server", []string{"--tls"}, []string{"plaintext"}},
 	{"implicit-tls", nil, nil},
 	{"flood", nil, nil},
+	// issue 17's bad input
+	{"mixed-codes-dot", []string{"--from", "a@client.test", "--to", "b@mx.hostile.test", "--send"}, []string{"mixes the codes 250 and 554", "S: 554 5.7.1 actually rejected"}},
+	{"plaintext-auth-unknown-user", []string{"--from", "a@client.test", "--to", "nobody@mx.hostile.test"}, []string{"1. [error] The recipient <nobody@mx.hostile.test> does not exist here"}},
+	{"greylisting-mx", []string{"--from", "a@client.test", "--to", "bob@mx.hostile.test"}, []string{"1. [warning] Greylisted"}},
+	{"exim-unrouteable", []string{"--from", "a@client.test", "--to", "b@nowhere.example"}, []string{"recognised: Unrouteable address (Exim)"}},
+	{"opensmtpd-invalid-recipient", []string{"--from", "a@client.test", "--to", "nobody@mx.hostile.test"}, []string{"recognised: Invalid recipient (OpenSMTPD)"}},
+	{"starttls-stripped", []string{"--from", "a@client.test", "--to", "b@mx.hostile.test"}, []string{"requires TLS first", "offers no STARTTLS"}},
+	{"starttls-expired-quit", []string{"--from", "a@client.test", "--to", "b@mx.hostile.test", "--send"}, []string{"1. [error] The certificate expired", "Not tested over TLS that did not verify"}},
 }
 
 func TestHostileCLIDoctor(t *testing.T) {
