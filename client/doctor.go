@@ -67,7 +67,7 @@ func (cfg DoctorConfig) Check() error {
 	}
 	if m := cfg.mechanism(); m != "" {
 		if _, err := session.NewMechanism(m, "", ""); err != nil {
-			return fmt.Errorf("--auth: %w (PLAIN, LOGIN, CRAM-MD5, XOAUTH2 or auto)", err)
+			return fmt.Errorf("--auth: ehlo speaks PLAIN, LOGIN, CRAM-MD5 and XOAUTH2 (or auto): %w", err)
 		}
 	}
 	if cfg.From != "" {
