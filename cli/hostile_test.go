@@ -276,7 +276,7 @@ var doctorCLICases = []struct {
 	{"implicit-tls", nil, nil},
 	{"flood", nil, nil},
 	// issue 17's bad input
-	{"mixed-codes-dot", []string{"--from", "a@client.test", "--to", "b@mx.hostile.test", "--send"}, []string{"mixes the codes 250 and 554", "S: 554 5.7.1 actually rejected"}},
+	{"mixed-codes-dot-bye", []string{"--from", "a@client.test", "--to", "b@mx.hostile.test", "--send"}, []string{"carries different codes on its lines", "S: 554 5.7.1 actually rejected"}},
 	{"plaintext-auth-unknown-user", []string{"--from", "a@client.test", "--to", "nobody@mx.hostile.test"}, []string{"1. [error] The recipient <nobody@mx.hostile.test> does not exist here"}},
 	{"greylisting-mx", []string{"--from", "a@client.test", "--to", "bob@mx.hostile.test"}, []string{"1. [warning] Greylisted"}},
 	{"exim-unrouteable", []string{"--from", "a@client.test", "--to", "b@nowhere.example"}, []string{"recognised: Unrouteable address (Exim)"}},

@@ -83,7 +83,7 @@ var doctorCases = []struct {
 	// Item 5 of issue 17: evidence is the transcript's own lines, and a
 	// reply whose codes disagree is no acceptance.
 	{name: "mixed codes after the data", scenario: "mixed-codes-dot-bye", change: sendTest("a@client.test", "b@mx.hostile.test"),
-		first: "protocol-error", severity: "error", evidence: "S: 554 5.7.1 actually rejected", failed: true},
+		first: "mixed-codes", severity: "error", evidence: "S: 554 5.7.1 actually rejected", failed: true},
 	// Item 2: the first finding is the first step the user asked for that
 	// failed; posture and advice follow.
 	{name: "wrong password, AUTH in clear (aiosmtpd)", scenario: "aiosmtpd-wrong-password", change: withUser("alice", "wrong"),
