@@ -762,8 +762,9 @@ func (p *progressWriter) done() {
 	}
 }
 
-// pipeline writes every line, then reads one reply per line in order
-// (RFC 2920 3.1). It returns the replies read before any error.
+// pipeline writes every line in one write, then reads one reply per line
+// in order (RFC 2920 3.1), each checked by its caller. It returns the
+// replies read before any error.
 func (c *Client) pipeline(ctx context.Context, lines []string) ([]session.Reply, error) {
 	for _, line := range lines {
 		if err := session.ValidateLine(line); err != nil {
@@ -773,10 +774,8 @@ func (c *Client) pipeline(ctx context.Context, lines []string) ([]session.Reply,
 	if err := c.conn.CheckIdle(ctx); err != nil { // no reply is due before the group goes
 		return nil, fmt.Errorf("%s: %w", session.Verb(lines[0]), err)
 	}
-	for _, line := range lines {
-		if err := c.conn.WriteLine(ctx, line); err != nil {
-			return nil, fmt.Errorf("%s: %w", session.Verb(line), err)
-		}
+	if err := c.conn.WriteLines(ctx, lines); err != nil { // one write: the group (RFC 2920 3.1)
+		return nil, fmt.Errorf("%s: %w", session.Verb(lines[0]), err)
 	}
 	var replies []session.Reply
 	for _, line := range lines {

@@ -17,6 +17,31 @@ func (c *Conn) WriteSecretLine(ctx context.Context, line, shown string) error {
 	return c.writeLine(ctx, line, true, shown)
 }
 
+// WriteLines sends lines, each followed by CRLF, in one write: a group of
+// pipelined commands (RFC 2920 section 3.1) leaves as one segment where it
+// fits, so the server finds the whole group in its input at once. It refuses,
+// writing nothing, when any line contains CR or LF (ErrBadLine). Each line is
+// recorded as its own entry.
+func (c *Conn) WriteLines(ctx context.Context, lines []string) error {
+	n := 0
+	for _, line := range lines {
+		if err := checkLine(line); err != nil {
+			return err
+		}
+		n += len(line) + 2
+	}
+	buf := make([]byte, 0, n)
+	for _, line := range lines {
+		buf = append(append(buf, line...), '\r', '\n')
+	}
+	o, err := c.begin(ctx, "write")
+	if err != nil {
+		return err
+	}
+	defer o.end()
+	return o.fail(c.send(buf, false, ""))
+}
+
 // WriteRaw sends p exactly as given (DATA bodies, raw mode). It is recorded
 // like everything else, split into line entries.
 func (c *Conn) WriteRaw(ctx context.Context, p []byte) error {

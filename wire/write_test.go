@@ -2,6 +2,7 @@ package wire
 
 import (
 	"errors"
+	"strings"
 	"testing"
 )
 
@@ -57,5 +58,41 @@ S    "250 ok\r\n"
 `
 	if got := render(c.Transcript().Entries()); got != want {
 		t.Errorf("transcript:\n%s\nwant:\n%s", got, want)
+	}
+}
+
+// countingConn counts the writes that reach the socket.
+type countingConn struct {
+	*scriptConn
+	writes int
+}
+
+func (c *countingConn) Write(p []byte) (int, error) {
+	c.writes++
+	return c.scriptConn.Write(p)
+}
+
+func TestWriteLinesIsOneWrite(t *testing.T) {
+	cc := &countingConn{scriptConn: &scriptConn{r: strings.NewReader("")}}
+	c := NewConn(cc, Options{})
+	group := []string{"MAIL FROM:<a@example.com>", "RCPT TO:<b@example.com>", "RCPT TO:<c@example.com>", "DATA"}
+	if err := c.WriteLines(ctx, group); err != nil {
+		t.Fatal(err)
+	}
+	if cc.writes != 1 {
+		t.Errorf("%d writes for a pipelined group, want 1 (RFC 2920)", cc.writes)
+	}
+	const want = "MAIL FROM:<a@example.com>\r\nRCPT TO:<b@example.com>\r\nRCPT TO:<c@example.com>\r\nDATA\r\n"
+	if got := cc.written(); got != want {
+		t.Errorf("wrote %q, want %q", got, want)
+	}
+	if n := c.Transcript().Len(); n != len(group) {
+		t.Errorf("%d transcript entries, want one per line", n)
+	}
+	if err := c.WriteLines(ctx, []string{"NOOP", "RSET\r\nQUIT"}); !errors.Is(err, ErrBadLine) {
+		t.Errorf("a line with CRLF: %v, want ErrBadLine", err)
+	}
+	if cc.writes != 1 {
+		t.Error("a refused group wrote something")
 	}
 }
