@@ -56,6 +56,7 @@ type sendFlags struct {
 	lab                          labFlags
 	cred                         credFlags
 	from, subject, body, html    string
+	charset                      string
 	to, cc, bcc, headers, attach []string
 	auth, starttls, quitAfter    string
 	transcript                   string
@@ -91,6 +92,7 @@ func newSend() *cobra.Command {
 	fl.StringVar(&f.subject, "subject", "test from ehlo", "the subject (non-ASCII is encoded, RFC 2047)")
 	fl.StringVar(&f.body, "body", "", "the text body: TEXT, @FILE, or - for standard input")
 	fl.StringVar(&f.html, "html", "", "an HTML alternative from this file (multipart/alternative)")
+	fl.StringVar(&f.charset, "charset", "", "the charset of a body that is not ASCII, sent as it is (default utf-8; text that is not UTF-8 needs this)")
 	fl.StringArrayVar(&f.attach, "attach", nil, "attach FILE[;type=TYPE][;name=NAME] in base64 (repeat for several)")
 	fl.StringVar(&f.auth, "auth", "", "sign in with this mechanism: PLAIN, LOGIN, CRAM-MD5, XOAUTH2 or auto; --user alone means auto")
 	f.cred.register(fl)
@@ -191,7 +193,7 @@ func (f *sendFlags) envelope() (*client.Message, []string, error) {
 	if err != nil {
 		return nil, nil, fmt.Errorf("--from %q: %w", f.from, err)
 	}
-	m := &client.Message{From: from, Subject: f.subject}
+	m := &client.Message{From: from, Subject: f.subject, Charset: f.charset}
 	var rcpts []string
 	lists := []struct {
 		flag string

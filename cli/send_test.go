@@ -297,3 +297,17 @@ func TestReadmeRunExample(t *testing.T) {
 		t.Errorf("exit %d: %s\n%s", code, errOut, out)
 	}
 }
+
+// TestSendCharset: a Latin-1 body is refused rather than labelled utf-8,
+// with the way out in the message; --charset sends it under its name.
+func TestSendCharset(t *testing.T) {
+	body := sendTempFile(t, "latin1.txt", "Gr\xfc\xdfe aus K\xf6ln\n")
+	code, out, errOut := run(t, "send", "--lab", "--body", "@"+body)
+	if code != exitUsage || !strings.Contains(errOut, "not valid UTF-8 (byte 2 is 0xfc)") || !strings.Contains(errOut, "--charset") {
+		t.Errorf("a Latin-1 body: exit %d\n%s%s", code, out, errOut)
+	}
+	code, out, errOut = run(t, "send", "--lab", "--body", "@"+body, "--charset", "iso-8859-1")
+	if code != 0 || !strings.Contains(out, "text/plain; charset=iso-8859-1 (8bit), 16 bytes") {
+		t.Errorf("--charset iso-8859-1: exit %d\n%s%s", code, out, errOut)
+	}
+}

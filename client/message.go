@@ -40,6 +40,10 @@ type Message struct {
 	Attachments []Attachment
 	Date        time.Time // zero: the time of Scan
 	MessageID   string    // with its angle brackets; "": made up at Scan
+	// Charset labels text parts that are not ASCII; "" means utf-8, and
+	// Scan refuses text that is not valid UTF-8 rather than label it so.
+	// The bytes are sent as they are: nothing is converted.
+	Charset string
 
 	text, html *textPart
 	files      []filePart
@@ -72,6 +76,15 @@ type textPart struct {
 	nul       bool   // a NUL, which no 7bit or 8bit part may hold (RFC 2045 2.7)
 	longLine  bool   // a line over 998 octets (RFC 5322 2.1.1)
 	cte       string // chosen by Use8Bit
+	csName    string // the charset parameter of a part that is not ASCII, set by label
+
+	// UTF-8 validity, checked as the text is read: the first invalid
+	// byte's offset (-1: none so far), the bytes read, and the start of a
+	// character cut by the end of the last read.
+	badUTF8 int64
+	badByte byte
+	read    int64
+	partial []byte
 
 	// What Size needs of a 7bit or 8bit part, counted by scan: the bytes
 	// that are not line endings, the line endings (CRLF, LF or CR: each
@@ -164,6 +177,9 @@ func (m *Message) Scan() error {
 	for _, a := range append(append([]*mail.Address{}, m.To...), m.Cc...) {
 		m.utf8Addr = m.utf8Addr || !isASCII(a.Address)
 	}
+	if err := m.checkHeaderText(); err != nil {
+		return err
+	}
 	var err error
 	if m.text, err = scanText(m.Text, "text/plain"); err != nil {
 		return err
@@ -173,7 +189,50 @@ func (m *Message) Scan() error {
 			return err
 		}
 	}
+	for _, p := range []*textPart{m.text, m.html} {
+		if err := p.label(m.Charset); err != nil {
+			return err
+		}
+	}
 	return m.scanFiles()
+}
+
+// checkHeaderText refuses a subject or header value that is not UTF-8:
+// it is encoded as utf-8 (RFC 2047), which would be a false label.
+func (m *Message) checkHeaderText() error {
+	if !utf8.ValidString(m.Subject) {
+		return errors.New("the subject is not valid UTF-8: give it in UTF-8")
+	}
+	for _, f := range m.Header {
+		if !utf8.ValidString(f.Value) {
+			return fmt.Errorf("header %s: the value is not valid UTF-8: give it in UTF-8", f.Name)
+		}
+	}
+	return nil
+}
+
+// label sets the charset of a text part that is not ASCII: charset, or
+// utf-8 when charset is "". A part is never labelled with a charset its
+// bytes cannot be in: text that is not valid UTF-8 needs another name,
+// and ASCII (us-ascii) cannot hold 8-bit bytes.
+func (p *textPart) label(charset string) error {
+	if p == nil || !p.eightBit {
+		return nil
+	}
+	name := strings.ToLower(charset)
+	switch {
+	case !validCharsetName(charset):
+		return fmt.Errorf("--charset %q: not a charset name (such as iso-8859-1, windows-1252)", session.SanitizeString(charset))
+	case p.badUTF8 >= 0 && (name == "" || name == "utf-8" || name == "utf8"):
+		return fmt.Errorf("%s is not valid UTF-8 (byte %d is 0x%02x): if it is in another charset, such as ISO-8859-1, name it with --charset, and ehlo sends the bytes as they are under that name; or convert it to UTF-8 (iconv -f latin1 -t utf-8)",
+			p.what(), p.badUTF8, p.badByte)
+	case name == "us-ascii" || name == "ascii":
+		return fmt.Errorf("--charset %s: %s holds bytes above 127, which US-ASCII does not have", charset, p.what())
+	case name == "":
+		name = "utf-8"
+	}
+	p.csName = name
+	return nil
 }
 
 func (m *Message) scanFiles() error {
@@ -228,7 +287,7 @@ func (m *Message) dataHint() int64 {
 // buffer its size): a 100 MB body costs a few byte searches per line, not a
 // call per byte.
 func scanText(c Content, mediaType string) (*textPart, error) {
-	p := &textPart{src: c, mediaType: mediaType}
+	p := &textPart{src: c, mediaType: mediaType, badUTF8: -1}
 	r, closeFn, err := c.open()
 	if err != nil {
 		return nil, err
@@ -246,6 +305,7 @@ func scanText(c Content, mediaType string) (*textPart, error) {
 		n, err := r.Read(buf)
 		line = p.scan(buf[:n], line)
 		if err == io.EOF {
+			p.endUTF8()
 			return p, nil
 		}
 		if err != nil {
@@ -259,6 +319,7 @@ func scanText(c Content, mediaType string) (*textPart, error) {
 func (p *textPart) scan(b []byte, line int) int {
 	eight, nul := classify(b)
 	p.eightBit, p.nul = p.eightBit || eight, p.nul || nul
+	p.checkUTF8(b, eight)
 	for len(b) > 0 {
 		if p.lastCR && b[0] == '\n' { // the LF of a CRLF
 			p.lastCR, b = false, b[1:]
@@ -286,6 +347,52 @@ func (p *textPart) scan(b []byte, line int) int {
 	return line
 }
 
+// checkUTF8 notes the first byte of the text that is not valid UTF-8,
+// reading b, the next bytes, which hold a byte above 127 when eight is
+// set. A character cut by the end of b is kept for the next call, and left
+// over at the end (endUTF8) it is invalid.
+func (p *textPart) checkUTF8(b []byte, eight bool) {
+	start := p.read - int64(len(p.partial))
+	p.read += int64(len(b))
+	if p.badUTF8 >= 0 || (!eight && len(p.partial) == 0) {
+		return
+	}
+	if len(p.partial) > 0 {
+		b = append(p.partial, b...) // rare: a character across two reads
+	}
+	p.partial = nil
+	cut := len(b)
+	for i := len(b) - 1; i >= 0 && i >= len(b)-utf8.UTFMax; i-- {
+		if utf8.RuneStart(b[i]) {
+			if !utf8.FullRune(b[i:]) {
+				cut = i
+			}
+			break
+		}
+	}
+	if utf8.Valid(b[:cut]) {
+		p.partial = append([]byte(nil), b[cut:]...)
+		return
+	}
+	for i := 0; i < cut; {
+		r, n := utf8.DecodeRune(b[i:cut])
+		if r == utf8.RuneError && n <= 1 {
+			p.badUTF8, p.badByte = start+int64(i), b[i]
+			return
+		}
+		i += n
+	}
+}
+
+// endUTF8 ends the check at the end of the text: a character cut short
+// there is invalid.
+func (p *textPart) endUTF8() {
+	if p.badUTF8 < 0 && len(p.partial) > 0 {
+		p.badUTF8, p.badByte = p.read-int64(len(p.partial)), p.partial[0]
+	}
+	p.partial = nil
+}
+
 // size is how many octets a 7bit or 8bit part takes on the wire, without
 // dot-stuffing: every line ending as CRLF, and, when last, the CRLF that
 // session.DataWriter adds to an unterminated last line.
@@ -295,6 +402,26 @@ func (p *textPart) size(last bool) int64 {
 		n += 2
 	}
 	return n
+}
+
+// what names the part in a message: "the body" or "the HTML part".
+func (p *textPart) what() string {
+	if p.mediaType == "text/html" {
+		return "the HTML part"
+	}
+	return "the body"
+}
+
+// validCharsetName reports whether s can be a charset name (RFC 2978 2.3:
+// mime-charset-chars); "" is valid and means utf-8.
+func validCharsetName(s string) bool {
+	for _, c := range []byte(s) {
+		ok := 'a' <= c && c <= 'z' || 'A' <= c && c <= 'Z' || '0' <= c && c <= '9' || strings.IndexByte("!#$%&'+-^_`{}~", c) >= 0
+		if !ok {
+			return false
+		}
+	}
+	return len(s) <= 40
 }
 
 // Eight bytes at a time: a word of each byte, and the bits that mark
@@ -539,7 +666,7 @@ func (p *textPart) contentType() string {
 
 func (p *textPart) charset() string {
 	if p.eightBit {
-		return "utf-8"
+		return p.csName
 	}
 	return "us-ascii"
 }

@@ -308,3 +308,58 @@ func TestSmallMessageSmallBuffers(t *testing.T) {
 		t.Errorf("scanning and sizing a %d-byte message allocated %d bytes, want under 24 KiB", size, got)
 	}
 }
+
+// TestMessageCharset: text that is not valid UTF-8 is never labelled
+// utf-8. Without --charset it is refused, naming the byte; with one it
+// goes as it is, under that name.
+func TestMessageCharset(t *testing.T) {
+	latin1 := "Gr\xfc\xdfe aus K\xf6ln\n"
+	tests := []struct {
+		text, charset string
+		wantErr       string // "" for none
+		wantType      string
+	}{
+		{latin1, "", "byte 2 is 0xfc", ""},
+		{latin1, "UTF-8", "not valid UTF-8", ""},
+		{latin1, "iso-8859-1", "", "text/plain; charset=iso-8859-1"},
+		{latin1, "us-ascii", "US-ASCII", ""},
+		{latin1, "latin 1", "not a charset name", ""},
+		{"Grüße\n", "", "", "text/plain; charset=utf-8"},
+		{"plain\n", "iso-8859-1", "", "text/plain; charset=us-ascii"},
+		{strings.Repeat("x", 40) + "\xe2\x82", "", "byte 40 is 0xe2", ""}, // cut short at the end
+	}
+	for _, tt := range tests {
+		m := &Message{From: &mail.Address{Address: "a@example.org"}, Text: Content{Text: tt.text}, Charset: tt.charset}
+		err := m.Scan()
+		if tt.wantErr != "" {
+			if err == nil || !strings.Contains(err.Error(), tt.wantErr) {
+				t.Errorf("%q --charset %q: %v, want an error with %q", tt.text, tt.charset, err, tt.wantErr)
+			}
+			continue
+		}
+		if err != nil {
+			t.Errorf("%q --charset %q: %v", tt.text, tt.charset, err)
+			continue
+		}
+		m.Use8Bit(true)
+		_, stored := composed(t, m)
+		msg, err := mail.ReadMessage(bytes.NewReader(stored))
+		if err != nil {
+			t.Fatal(err)
+		}
+		if got := msg.Header.Get("Content-Type"); got != tt.wantType {
+			t.Errorf("%q --charset %q: Content-Type %q, want %q", tt.text, tt.charset, got, tt.wantType)
+		}
+		if body, _ := io.ReadAll(msg.Body); !bytes.Equal(body, []byte(strings.ReplaceAll(tt.text, "\n", "\r\n"))) {
+			t.Errorf("%q: the body went as %q, not as it is", tt.text, body)
+		}
+	}
+	for _, m := range []*Message{
+		{From: &mail.Address{Address: "a@example.org"}, Subject: "caf\xe9"},
+		{From: &mail.Address{Address: "a@example.org"}, Header: []HeaderField{{"X-Note", "caf\xe9"}}},
+	} {
+		if err := m.Scan(); err == nil || !strings.Contains(err.Error(), "not valid UTF-8") {
+			t.Errorf("a header that is not UTF-8: %v", err)
+		}
+	}
+}

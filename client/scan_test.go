@@ -4,6 +4,7 @@ import (
 	"net/mail"
 	"strings"
 	"testing"
+	"unicode/utf8"
 
 	"github.com/ehlo-sh/ehlo/session"
 )
@@ -32,7 +33,7 @@ func scanOracle(s string) (eight, nul, long bool) {
 
 func FuzzScanText(f *testing.F) {
 	for _, s := range []string{"", "a\r\nb", "\x00", "é", strings.Repeat("x", maxLine) + "\r\n", strings.Repeat("x", maxLine+1),
-		strings.Repeat("x", 600) + "\r" + strings.Repeat("y", 600), strings.Repeat("abcdefg\x80", 9)} {
+		strings.Repeat("x", 600) + "\r" + strings.Repeat("y", 600), strings.Repeat("abcdefg\x80", 9), "caf\xe9", "\xe2\x82", "\uFFFD\xff"} {
 		f.Add(s)
 	}
 	f.Fuzz(func(t *testing.T, s string) {
@@ -44,7 +45,21 @@ func FuzzScanText(f *testing.F) {
 		if p.eightBit != eight || p.nul != nul || p.longLine != long {
 			t.Errorf("scan of %q: 8bit %v nul %v long %v; want %v %v %v", s, p.eightBit, p.nul, p.longLine, eight, nul, long)
 		}
+		if bad := firstInvalidUTF8(s); p.badUTF8 != bad {
+			t.Errorf("scan of %q: first byte not UTF-8 at %d, want %d", s, p.badUTF8, bad)
+		}
 	})
+}
+
+// firstInvalidUTF8 is the offset of the first byte of s that is not part
+// of a valid UTF-8 character, or -1.
+func firstInvalidUTF8(s string) int64 {
+	for i, r := range s {
+		if r == utf8.RuneError && !strings.HasPrefix(s[i:], "\uFFFD") {
+			return int64(i)
+		}
+	}
+	return -1
 }
 
 // TestScanTextAcrossReads checks a line that spans the 32 KiB reads.
@@ -53,6 +68,9 @@ func TestScanTextAcrossReads(t *testing.T) {
 		strings.Repeat("x", 32<<10-500) + "\r\n" + strings.Repeat("y", 990) + "\r\n",     // short lines
 		strings.Repeat("x", 32<<10-500) + "\r\n" + strings.Repeat("y", 999) + "\r\n",     // 999 across the boundary
 		strings.Repeat("x\n", 16<<10) + "\x00" + strings.Repeat("z", 70000) + "\x80\r\n", // NUL, 8-bit, long
+		strings.Repeat("x", 32<<10-1) + "€ ok",                                           // a character across the reads
+		strings.Repeat("x", 32<<10-2) + "\xe2\x82" + "x",                                 // one cut short there
+		strings.Repeat("é", 20<<10) + "\xe9",                                             // one cut short at the end
 	} {
 		p, err := scanText(Content{Text: s}, "text/plain")
 		if err != nil {
@@ -61,6 +79,9 @@ func TestScanTextAcrossReads(t *testing.T) {
 		eight, nul, long := scanOracle(s)
 		if p.eightBit != eight || p.nul != nul || p.longLine != long {
 			t.Errorf("8bit %v nul %v long %v; want %v %v %v", p.eightBit, p.nul, p.longLine, eight, nul, long)
+		}
+		if bad := firstInvalidUTF8(s); p.badUTF8 != bad {
+			t.Errorf("first byte not UTF-8 at %d, want %d", p.badUTF8, bad)
 		}
 	}
 }
@@ -87,9 +108,9 @@ func FuzzSizeOfText(f *testing.F) {
 	}
 	f.Fuzz(func(t *testing.T, s string, eightBit bool) {
 		m := &Message{From: &mail.Address{Address: "a@example.org"}, To: []*mail.Address{{Address: "b@example.org"}},
-			Subject: "size", Text: Content{Text: s}}
+			Subject: "size", Text: Content{Text: s}, Charset: "iso-8859-1"} // any bytes
 		if err := m.Scan(); err != nil {
-			t.Skip(err)
+			t.Fatal(err)
 		}
 		m.Use8Bit(eightBit)
 		got, err := m.Size()
