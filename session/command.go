@@ -3,6 +3,7 @@ package session
 import (
 	"errors"
 	"fmt"
+	"strconv"
 	"strings"
 )
 
@@ -109,4 +110,40 @@ func Verb(line string) string {
 		line = line[:i]
 	}
 	return strings.ToUpper(line)
+}
+
+// Bdat builds "BDAT size" or, for the last chunk, "BDAT size LAST" (RFC
+// 3030 section 2): size octets of the message follow the line as they are,
+// with no dot-stuffing and no end-of-data line.
+func Bdat(size int64, last bool) string {
+	line := "BDAT " + strconv.FormatInt(size, 10)
+	if last {
+		line += " LAST"
+	}
+	return line
+}
+
+// ParseBdat reads a BDAT command line, "BDAT size [LAST]" in any case
+// (RFC 3030 section 2: chunk-size is 1*DIGIT). It fails for another verb
+// and for a BDAT line of another form, saying what is wrong.
+func ParseBdat(line string) (size int64, last bool, err error) {
+	f := strings.Fields(line)
+	switch {
+	case len(f) == 0 || !strings.EqualFold(f[0], "BDAT"):
+		return 0, false, fmt.Errorf("%w: not a BDAT command", ErrBadCommand)
+	case len(f) < 2:
+		return 0, false, fmt.Errorf("%w: BDAT needs the chunk's size: BDAT n [LAST]", ErrBadCommand)
+	case len(f) > 3 || (len(f) == 3 && !strings.EqualFold(f[2], "LAST")):
+		return 0, false, fmt.Errorf("%w: BDAT takes a size and LAST, nothing else: BDAT n [LAST]", ErrBadCommand)
+	}
+	for _, c := range []byte(f[1]) {
+		if c < '0' || c > '9' {
+			return 0, false, fmt.Errorf("%w: the BDAT size %q is not a number of octets", ErrBadCommand, SanitizeString(clip(f[1], 20)))
+		}
+	}
+	size, err = strconv.ParseInt(f[1], 10, 64)
+	if err != nil {
+		return 0, false, fmt.Errorf("%w: the BDAT size %s is too large", ErrBadCommand, clip(f[1], 20))
+	}
+	return size, len(f) == 3, nil
 }

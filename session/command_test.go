@@ -121,3 +121,41 @@ func TestVerb(t *testing.T) {
 		}
 	}
 }
+
+func TestBdat(t *testing.T) {
+	if got := Bdat(1048576, false); got != "BDAT 1048576" {
+		t.Errorf("Bdat = %q", got)
+	}
+	if got := Bdat(0, true); got != "BDAT 0 LAST" {
+		t.Errorf("Bdat last = %q", got)
+	}
+	tests := []struct {
+		line string
+		size int64
+		last bool
+		err  string
+	}{
+		{"BDAT 86 LAST", 86, true, ""},
+		{"bdat 4096", 4096, false, ""},
+		{"BDAT 0 last", 0, true, ""},
+		{"BDAT", 0, false, "needs the chunk's size"},
+		{"BDAT -1", 0, false, "not a number"},
+		{"BDAT 12k", 0, false, "not a number"},
+		{"BDAT 10 FIRST", 0, false, "nothing else"},
+		{"BDAT 10 LAST x", 0, false, "nothing else"},
+		{"BDAT 99999999999999999999", 0, false, "too large"},
+		{"DATA", 0, false, "not a BDAT"},
+	}
+	for _, tt := range tests {
+		size, last, err := ParseBdat(tt.line)
+		if tt.err != "" {
+			if err == nil || !errors.Is(err, ErrBadCommand) || !strings.Contains(err.Error(), tt.err) {
+				t.Errorf("ParseBdat(%q) = %v, want an error with %q", tt.line, err, tt.err)
+			}
+			continue
+		}
+		if err != nil || size != tt.size || last != tt.last {
+			t.Errorf("ParseBdat(%q) = %d, %v, %v", tt.line, size, last, err)
+		}
+	}
+}

@@ -69,12 +69,21 @@ func Explain(r Reply, c ExplainContext) Explanation {
 	return x
 }
 
-// explainVerb is the verb of a command line; "." stays ".".
+// explainVerb is the verb of a command line; "." stays ".". A BDAT chunk
+// is explained as the data it carries (RFC 3030): the reply to the last
+// one as the reply to ".", the reply to another as a reply to DATA.
 func explainVerb(command string) string {
 	if strings.TrimSpace(command) == "." {
 		return "."
 	}
-	return Verb(command)
+	verb := Verb(command)
+	if verb != "BDAT" {
+		return verb
+	}
+	if _, last, err := ParseBdat(command); err == nil && last {
+		return "."
+	}
+	return "DATA"
 }
 
 // advice fills Cause, Action and RFC from the rule, or from the code alone.

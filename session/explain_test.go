@@ -203,3 +203,22 @@ func ExampleExplain() {
 	// known: Gmail: user name and password not accepted
 	// Permanent failure: Authentication credentials invalid
 }
+
+// TestExplainBdat: a reply to BDAT is explained as one about the data it
+// carries: to the last chunk as the reply to ".", to another as to DATA.
+func TestExplainBdat(t *testing.T) {
+	tests := []struct {
+		command, reply, rule string
+	}{
+		{"BDAT 512 LAST", "250 2.0.0 Ok: queued as 4Xb", "message-accepted"},
+		{"BDAT 512", "250 2.0.0 Ok: 512 bytes", ""},
+		{"BDAT 512", "554 5.7.1 spam", "data-refused"},
+		{"BDAT 512 LAST", "552 5.3.4 Message too big", "size-exceeded"},
+		{"BDAT 512", "503 5.5.1 Error: need RCPT command", "bad-sequence"},
+	}
+	for _, tt := range tests {
+		if x := Explain(mustReply(t, tt.reply), ExplainContext{Command: tt.command}); x.Rule != tt.rule {
+			t.Errorf("%s, %s: rule %q, want %q", tt.command, tt.reply, x.Rule, tt.rule)
+		}
+	}
+}

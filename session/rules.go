@@ -321,7 +321,7 @@ var knownRules = []Rule{
 	{
 		ID: "data-refused", Severity: SeverityError, Failure: true,
 		Title: "The server refused the message",
-		Why:   "After DATA or the final \".\", the server refused the content: a spam or virus verdict, a policy such as DMARC, or a malformed message.",
+		Why:   "After DATA, a BDAT chunk or the final \".\", the server refused the content: a spam or virus verdict, a policy such as DMARC, or a malformed message.",
 		Fix:   "Read the reply's text: it names the reason (an enhanced code 5.7.x, when the server sends one, names the policy).",
 		RFC:   "RFC 5321 4.1.1.4",
 	},

@@ -162,6 +162,13 @@ func (s State) Received(r Reply) State {
 		}
 	case ".":
 		return s.receivedEnd(r)
+	case "BDAT":
+		// the reply to the last chunk is the message's, as the reply to
+		// "." is after DATA (RFC 3030 section 2); one to another chunk
+		// leaves the transaction where it was
+		if _, last, err := ParseBdat(line); err == nil && last {
+			return s.receivedEnd(r)
+		}
 	case "RSET":
 		if r.OK() {
 			s = s.reset()
@@ -367,7 +374,7 @@ func (s State) Check(line string) []Warning {
 		if s.Phase < PhaseMail {
 			ws = append(ws, Warning{"rcpt-before-mail", "no MAIL FROM accepted yet: expect 503"})
 		}
-	case "DATA":
+	case "DATA", "BDAT":
 		if s.Phase < PhaseRcpt {
 			ws = append(ws, Warning{"data-before-rcpt", "no recipient accepted yet: expect 503 or 554"})
 		}

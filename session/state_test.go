@@ -463,3 +463,22 @@ func TestUnanswered(t *testing.T) {
 		t.Errorf("after AUTH answered by nothing: %+v, expects %q", s, s.Expect())
 	}
 }
+
+// TestBdatChunks: a reply to a chunk leaves the transaction open; the
+// reply to the last one ends it, like the reply to "." (RFC 3030).
+func TestBdatChunks(t *testing.T) {
+	s := ready(t, "250 mx.example")
+	s = exchange(t, s, "MAIL FROM:<a@x>", "250 ok")
+	s = exchange(t, s, "RCPT TO:<b@x>", "250 ok")
+	s = exchange(t, s, "BDAT 1000", "250 2.0.0 1000 octets received")
+	if s.Phase != PhaseRcpt || s.From != "a@x" {
+		t.Fatalf("after a chunk: %+v", s)
+	}
+	s = exchange(t, s, "bdat 0 last", "250 2.0.0 queued")
+	if s.Phase != PhaseReady || s.From != "" || s.Rcpts != nil || s.Expect() != "QUIT" {
+		t.Fatalf("after the last chunk: %+v, expect %q", s, s.Expect())
+	}
+	if ws := codes(ready(t, "250 mx").Check("BDAT 10 LAST")); !slices.Equal(ws, []string{"data-before-rcpt"}) {
+		t.Errorf("BDAT before RCPT: %v", ws)
+	}
+}
