@@ -79,6 +79,7 @@ type EntryJSON struct {
 	TLS     bool   `json:"tls"`
 	Text    string `json:"text"`
 	Partial bool   `json:"partial,omitempty"`
+	Payload bool   `json:"payload,omitempty"` // message data after BDAT, not a command line
 }
 
 // JSON converts a probe result; withTranscript adds the exchange.
@@ -208,5 +209,5 @@ func cleanAll(ss []string) []string {
 
 func entryJSON(e wire.Entry) EntryJSON {
 	return EntryJSON{Time: e.Time.UTC().Format(time.RFC3339Nano), Dir: e.Dir.String(), TLS: e.TLS,
-		Text: EntryText(e, false), Partial: e.Partial}
+		Text: EntryText(e, false), Partial: e.Partial, Payload: e.Payload}
 }

@@ -26,6 +26,7 @@ type recorder struct {
 	heldShown  string
 	secret     bool // bytes recorded now are secret
 	shown      string
+	payload    bool // bytes recorded now are message data after BDAT
 }
 
 // newRecorder records the bytes of direction dir into t.
@@ -45,6 +46,20 @@ func (r *recorder) record(p []byte) {
 	}
 	r.mu.Unlock()
 	r.t.deliver()
+}
+
+// recordPayload adds the recorded part of a chunk of message data (RFC
+// 3030 BDAT) as Payload entries, the last cut where the chunk ends, so that
+// the next command is an entry of its own.
+func (r *recorder) recordPayload(p []byte) {
+	r.mu.Lock()
+	r.payload = true
+	r.mu.Unlock()
+	r.record(p)
+	r.flush()
+	r.mu.Lock()
+	r.payload = false
+	r.mu.Unlock()
 }
 
 // take moves the rest of one line from p into the held line, emitting it if
@@ -73,7 +88,7 @@ func (r *recorder) take(p []byte, now time.Time) []byte {
 func (r *recorder) emit(now time.Time, partial bool) {
 	r.t.append(Entry{
 		Time: now, Dir: r.dir, TLS: r.tls, Data: bytes.Clone(r.held),
-		Secret: r.heldSecret, Shown: r.heldShown, Partial: partial,
+		Secret: r.heldSecret, Shown: r.heldShown, Partial: partial, Payload: r.payload,
 	})
 	r.held = r.held[:0]
 	r.heldSecret, r.heldShown = false, ""

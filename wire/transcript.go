@@ -39,7 +39,11 @@ type Entry struct {
 	Data    []byte // exact bytes including the line ending; for a Note, the text
 	Secret  bool   // Data holds a credential: display Shown instead
 	Shown   string // display form of a Secret entry, without line ending
-	Partial bool   // no line ending: the peer closed, the stream switched, or the line was cut at 4096 bytes
+	Partial bool   // no line ending: the peer closed, the stream switched, the line was cut at 4096 bytes, or a chunk of Payload ended
+	// Payload marks message data sent after a BDAT line (RFC 3030,
+	// Conn.WriteChunk): octets the command counted, not a line of the
+	// protocol.
+	Payload bool
 }
 
 // Transcript records every byte of a connection as line entries, in order.

@@ -67,6 +67,34 @@ func (c *Conn) WriteUnrecorded(ctx context.Context, p []byte) error {
 	return o.fail(err)
 }
 
+// WriteChunk sends p in one write: a command line ending in CRLF, the first
+// head octets, then the octets it announces (RFC 3030 BDAT), sent as they
+// are. The line is recorded as a command; of the data after it, the first
+// keep octets are recorded as Payload entries, the last of them cut where
+// the chunk ends, and the rest is sent unrecorded, for the caller to note.
+// It refuses, writing nothing, a head that is not one line ending in CRLF
+// (ErrBadLine).
+func (c *Conn) WriteChunk(ctx context.Context, p []byte, head, keep int) error {
+	if head < 2 || head > len(p) || string(p[head-2:head]) != "\r\n" || checkLine(string(p[:head-2])) != nil {
+		return ErrBadLine
+	}
+	keep = min(max(keep, 0), len(p)-head)
+	o, err := c.begin(ctx, "write")
+	if err != nil {
+		return err
+	}
+	defer o.end()
+	n, err := c.w.w.Write(p)
+	c.out.record(p[:min(n, head)])
+	if n > head {
+		c.out.recordPayload(p[head:min(n, head+keep)])
+	}
+	if err != nil {
+		c.out.flush()
+	}
+	return o.fail(err)
+}
+
 // Exchange sends line and reads the reply to it under one absolute deadline,
 // so the whole exchange takes at most the time given. It is for a command
 // sent when no other awaits its reply: if bytes from the server are already

@@ -2,6 +2,7 @@ package wire
 
 import (
 	"errors"
+	"fmt"
 	"strings"
 	"testing"
 )
@@ -94,5 +95,56 @@ func TestWriteLinesIsOneWrite(t *testing.T) {
 	}
 	if cc.writes != 1 {
 		t.Error("a refused group wrote something")
+	}
+}
+
+// TestWriteChunk: a BDAT line and its octets go in one write; the line is
+// a command entry, the octets Payload entries ending where the chunk ends,
+// so the next command is an entry of its own; past keep, nothing is
+// recorded.
+func TestWriteChunk(t *testing.T) {
+	cc := &countingConn{scriptConn: &scriptConn{r: strings.NewReader("")}}
+	c := NewConn(cc, Options{})
+	if err := c.WriteChunk(ctx, []byte("BDAT 10\r\nab\r\ncdefgh"), 9, 10); err != nil {
+		t.Fatal(err)
+	}
+	if err := c.WriteChunk(ctx, []byte("BDAT 8 LAST\r\nij\r\nklmn"), 13, 5); err != nil {
+		t.Fatal(err)
+	}
+	if err := c.WriteLine(ctx, "QUIT"); err != nil {
+		t.Fatal(err)
+	}
+	if cc.writes != 3 {
+		t.Errorf("%d writes, want one per chunk and one for QUIT", cc.writes)
+	}
+	if got, want := cc.written(), "BDAT 10\r\nab\r\ncdefghBDAT 8 LAST\r\nij\r\nklmnQUIT\r\n"; got != want {
+		t.Errorf("wrote %q, want %q", got, want)
+	}
+	type rec struct {
+		data             string
+		payload, partial bool
+	}
+	want := []rec{
+		{"BDAT 10\r\n", false, false}, {"ab\r\n", true, false}, {"cdefgh", true, true},
+		{"BDAT 8 LAST\r\n", false, false}, {"ij\r\n", true, false}, {"k", true, true},
+		{"QUIT\r\n", false, false},
+	}
+	var got []rec
+	for _, e := range c.Transcript().Entries() {
+		got = append(got, rec{string(e.Data), e.Payload, e.Partial})
+	}
+	if fmt.Sprint(got) != fmt.Sprint(want) {
+		t.Errorf("transcript:\n%+v\nwant\n%+v", got, want)
+	}
+	for _, bad := range []struct {
+		p    string
+		head int
+	}{{"BDAT 3\r\nabc", 6}, {"BDAT\r\n3\r\nabc", 9}, {"BDAT 3\nabc", 7}, {"x", 5}} {
+		if err := c.WriteChunk(ctx, []byte(bad.p), bad.head, 0); !errors.Is(err, ErrBadLine) {
+			t.Errorf("WriteChunk(%q, %d) = %v, want ErrBadLine", bad.p, bad.head, err)
+		}
+	}
+	if cc.writes != 3 {
+		t.Error("a refused chunk was written")
 	}
 }
