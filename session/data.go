@@ -14,6 +14,7 @@ import (
 // broken (SAFETY.md).
 type DataWriter struct {
 	w       io.Writer
+	stuff   bool // dot-stuff, and end with "." (DATA); not for BDAT
 	bol     bool // at the beginning of a line
 	cr      bool // the last byte was a CR, whose LF may follow
 	stuffed int  // lines dot-stuffed so far
@@ -23,6 +24,15 @@ type DataWriter struct {
 
 // NewDataWriter returns a writer that normalises and dot-stuffs into w.
 func NewDataWriter(w io.Writer) *DataWriter {
+	return &DataWriter{w: w, stuff: true, bol: true, buf: make([]byte, 0, 4096)}
+}
+
+// NewCRLFWriter returns a writer that normalises line endings into w as
+// DataWriter does, without dot-stuffing: the octets of a message sent with
+// BDAT, which counts them instead of ending them with "." (RFC 3030
+// section 2). Close ends an unterminated last line with CRLF, and adds
+// nothing else. Each Write hands all it was given to w before returning.
+func NewCRLFWriter(w io.Writer) *DataWriter {
 	return &DataWriter{w: w, bol: true, buf: make([]byte, 0, 4096)}
 }
 
@@ -45,7 +55,7 @@ func (d *DataWriter) Write(p []byte) (int, error) {
 			continue
 		}
 		d.cr = false
-		if d.bol && p[0] == '.' {
+		if d.bol && p[0] == '.' && d.stuff {
 			d.buf = append(d.buf, '.')
 			d.stuffed++
 		}
@@ -151,7 +161,8 @@ func (d *DataWriter) flush() error {
 // Stuffed counts the lines that got an extra leading dot.
 func (d *DataWriter) Stuffed() int { return d.stuffed }
 
-// Close ends the data: a CRLF if the last line had none, then ".\r\n".
+// Close ends the data: a CRLF if the last line had none, then ".\r\n"
+// (but for a NewCRLFWriter).
 func (d *DataWriter) Close() error {
 	if d.closed {
 		return nil
@@ -160,6 +171,8 @@ func (d *DataWriter) Close() error {
 	if !d.bol {
 		d.buf = append(d.buf, '\r', '\n')
 	}
-	d.buf = append(d.buf, '.', '\r', '\n')
+	if d.stuff {
+		d.buf = append(d.buf, '.', '\r', '\n')
+	}
 	return d.flush()
 }

@@ -108,3 +108,37 @@ func FuzzDataWriter(f *testing.F) {
 		}
 	})
 }
+
+// TestCRLFWriter: line endings normalised as for DATA, dots left alone,
+// no end-of-data line: the octets BDAT counts (RFC 3030).
+func TestCRLFWriter(t *testing.T) {
+	tests := []struct {
+		chunks []string
+		want   string
+	}{
+		{[]string{"a\nb\rc\r\n"}, "a\r\nb\r\nc\r\n"},
+		{[]string{".\n..x\n.a"}, ".\r\n..x\r\n.a\r\n"},
+		{[]string{"a\r\nb\r\n.c\r\nd\r\n"}, "a\r\nb\r\n.c\r\nd\r\n"},
+		{[]string{"a\r", "\nb"}, "a\r\nb\r\n"},
+		{nil, ""},
+		{[]string{"x\r\n.\r\n"}, "x\r\n.\r\n"},
+	}
+	for _, tt := range tests {
+		var out bytes.Buffer
+		d := NewCRLFWriter(&out)
+		for _, c := range tt.chunks {
+			if _, err := d.Write([]byte(c)); err != nil {
+				t.Fatal(err)
+			}
+			if out.Len() > 0 && !strings.HasPrefix(tt.want, out.String()) {
+				t.Fatalf("%q: after a write, %q", tt.chunks, out.String())
+			}
+		}
+		if err := d.Close(); err != nil {
+			t.Fatal(err)
+		}
+		if out.String() != tt.want || d.Stuffed() != 0 {
+			t.Errorf("%q: got %q (%d stuffed), want %q", tt.chunks, out.String(), d.Stuffed(), tt.want)
+		}
+	}
+}
