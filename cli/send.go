@@ -59,6 +59,7 @@ type sendFlags struct {
 	charset                      string
 	to, cc, bcc, headers, attach []string
 	auth, starttls, quitAfter    string
+	bodyMode                     string
 	transcript                   string
 	pipelining, asJSON           bool
 	labPassword                  string // the lab account's, when --lab signs in as it
@@ -71,7 +72,7 @@ func newSend() *cobra.Command {
 		Short: "Compose and send one message, showing every exchange",
 		Long: "send composes an RFC 5322 / MIME message (text, HTML alternative, attachments streamed from disk) " +
 			"and sends it: greeting, EHLO, STARTTLS, EHLO again, AUTH, MAIL (with SIZE, BODY=8BITMIME and " +
-			"SMTPUTF8 as needed), RCPT, DATA. It prints the exchange as C:/S: lines, credentials redacted, then " +
+			"SMTPUTF8 as needed), RCPT, DATA or BDAT. It prints the exchange as C:/S: lines, credentials redacted, then " +
 			"each recipient's reply. Bcc goes to the envelope only. The exit status says which step failed: " +
 			"3 connect, 4 banner, 5 EHLO, 6 STARTTLS/TLS, 7 AUTH, 8 MAIL, 9 RCPT, 10 DATA, 11 after DATA.",
 		Example: "  ehlo send --lab\n" +
@@ -99,6 +100,7 @@ func newSend() *cobra.Command {
 	fl.StringVar(&f.starttls, "starttls", client.StartTLSAuto, "when to upgrade with STARTTLS: auto (when offered), require, never")
 	fl.StringVar(&f.quitAfter, "quit-after", "", "stop after this step: "+strings.Join(client.QuitAfter, ", "))
 	fl.BoolVar(&f.pipelining, "pipelining", false, "send MAIL, RCPT and DATA at once when PIPELINING is offered (RFC 2920)")
+	fl.StringVar(&f.bodyMode, "body-mode", client.BodyAuto, "how the message goes: auto (BDAT when it needs BINARYMIME and the server offers it with CHUNKING, else DATA), data, or bdat (RFC 3030 chunks)")
 	fl.StringVar(&f.transcript, "transcript", "", "also write the exchange to this file (mode 0600, credentials redacted)")
 	fl.BoolVar(&f.asJSON, "json", false, "print JSON: replies, recipients, result and transcript")
 	f.lab.register(fl, "send to the built-in lab (TARGET may name its endpoint) and show what it received")
@@ -167,7 +169,8 @@ func (f *sendFlags) config(cmd *cobra.Command, target string, opts client.Option
 		return client.SendConfig{}, cleanup, usageErr(err)
 	}
 	cfg := client.SendConfig{Target: target, Options: opts, Message: m, Rcpts: rcpts, Auth: f.auth, User: f.cred.user,
-		StartTLS: f.starttls, QuitAfter: strings.ToLower(f.quitAfter), Pipelining: f.pipelining}
+		StartTLS: f.starttls, QuitAfter: strings.ToLower(f.quitAfter), Pipelining: f.pipelining,
+		BodyMode: strings.ToLower(f.bodyMode)}
 	if f.conn.noStartTLS {
 		cfg.StartTLS = client.StartTLSNever
 	}

@@ -2,7 +2,11 @@ package client
 
 import (
 	"bufio"
+	"bytes"
+	"fmt"
+	"io"
 	"net"
+	"strconv"
 	"strings"
 	"sync"
 	"testing"
@@ -17,10 +21,22 @@ type sinkServer struct {
 	// refuse maps a verb, or "." for the end of data, to the reply that
 	// refuses it instead of accepting.
 	refuse map[string]string
+	// refuseChunk maps a BDAT chunk's number in its message, from 1, to
+	// the reply that refuses it; the chunks after it are discarded, each
+	// answered 554 (RFC 3030 section 3). hangChunk closes the connection
+	// instead of answering that chunk.
+	refuseChunk map[int]string
+	hangChunk   int
+	keep        bool // keep the messages' octets in data
 
 	mu       sync.Mutex
 	received []int64  // message sizes, dot-stuffing undone
+	data     [][]byte // with keep, the messages as received
 	lines    []string // every command line received
+	msg      []byte   // with keep, the BDAT chunks of the message under way
+	msgLen   int64
+	chunkNo  int
+	failed   bool
 }
 
 func startSink(t testing.TB, caps ...string) *sinkServer {
@@ -93,6 +109,10 @@ func (s *sinkServer) serve(c net.Conn) {
 				continue
 			}
 			reply("250 2.0.0 taken")
+		case "BDAT":
+			if !s.chunk(r, line, reply) {
+				return
+			}
 		case "QUIT":
 			reply("221 bye")
 			return
@@ -148,4 +168,60 @@ func (s *sinkServer) commands() []string {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	return append([]string(nil), s.lines...)
+}
+
+// chunk reads one BDAT chunk (RFC 3030) and answers it; after the last,
+// the message counts as received. It reports whether to go on.
+func (s *sinkServer) chunk(r *bufio.Reader, line string, reply func(...string)) bool {
+	f := strings.Fields(line)
+	n, err := strconv.Atoi(f[1])
+	if err != nil {
+		reply("501 5.5.4 bad size")
+		return true
+	}
+	var kept bytes.Buffer // nothing held unless keep: the sink weighs nothing
+	dst := io.Discard
+	if s.keep {
+		dst = &kept
+	}
+	if _, err := io.CopyN(dst, r, int64(n)); err != nil {
+		return false
+	}
+	last := len(f) > 2 && strings.EqualFold(f[2], "LAST")
+	s.mu.Lock()
+	s.msg = append(s.msg, kept.Bytes()...)
+	s.msgLen += int64(n)
+	s.chunkNo++
+	no, failed := s.chunkNo, s.failed
+	refusal, refused := s.refuseChunk[no]
+	s.failed = s.failed || refused
+	if last {
+		if !s.failed {
+			s.received = append(s.received, s.msgLen)
+			if s.keep {
+				s.data = append(s.data, s.msg)
+			}
+		}
+		s.msg, s.msgLen, s.chunkNo, s.failed = nil, 0, 0, false
+	}
+	s.mu.Unlock()
+	switch {
+	case no == s.hangChunk:
+		return false
+	case refused:
+		reply(refusal)
+	case failed:
+		reply("554 5.5.0 an earlier chunk was refused")
+	case last:
+		reply("250 2.0.0 taken")
+	default:
+		reply(fmt.Sprintf("250 2.0.0 %d octets", n))
+	}
+	return true
+}
+
+func (s *sinkServer) messages() [][]byte {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return append([][]byte(nil), s.data...)
 }

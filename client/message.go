@@ -75,7 +75,8 @@ type textPart struct {
 	eightBit  bool   // a byte above 127 (RFC 6152)
 	nul       bool   // a NUL, which no 7bit or 8bit part may hold (RFC 2045 2.7)
 	longLine  bool   // a line over 998 octets (RFC 5322 2.1.1)
-	cte       string // chosen by Use8Bit
+	cte       string // chosen by Use8Bit, or "binary" by UseBinary
+	canon     bool   // write its line endings as CRLF itself: the message is not normalised as a whole (UseBinary)
 	csName    string // the charset parameter of a part that is not ASCII, set by label
 
 	// UTF-8 validity, checked as the text is read: the first invalid
@@ -92,6 +93,7 @@ type textPart struct {
 	// last whose LF may come next.
 	textBytes, eols int64
 	endsEOL, lastCR bool
+	endings         uint8 // the kinds of line ending seen: eolCRLF, eolLF, eolCR
 }
 
 // filePart is an attachment with its size taken at Scan.
@@ -305,7 +307,7 @@ func scanText(c Content, mediaType string) (*textPart, error) {
 		n, err := r.Read(buf)
 		line = p.scan(buf[:n], line)
 		if err == io.EOF {
-			p.endUTF8()
+			p.end()
 			return p, nil
 		}
 		if err != nil {
@@ -322,8 +324,11 @@ func (p *textPart) scan(b []byte, line int) int {
 	p.checkUTF8(b, eight)
 	for len(b) > 0 {
 		if p.lastCR && b[0] == '\n' { // the LF of a CRLF
-			p.lastCR, b = false, b[1:]
+			p.lastCR, b, p.endings = false, b[1:], p.endings|eolCRLF
 			continue
+		}
+		if p.lastCR {
+			p.endings |= eolCR
 		}
 		i := bytes.IndexByte(b, '\n')
 		if i < 0 {
@@ -342,9 +347,37 @@ func (p *textPart) scan(b []byte, line int) int {
 		}
 		p.eols++
 		p.endsEOL, p.lastCR = true, b[i] == '\r'
+		if !p.lastCR {
+			p.endings |= eolLF
+		}
 		line, b = 0, b[i+1:]
 	}
 	return line
+}
+
+// The kinds of line ending a text holds.
+const (
+	eolCRLF uint8 = 1 << iota
+	eolLF         // a bare LF
+	eolCR         // a bare CR
+)
+
+// end ends the scan at the end of the text.
+func (p *textPart) end() {
+	if p.lastCR {
+		p.endings |= eolCR
+	}
+	p.endUTF8()
+}
+
+// binary reports whether DATA cannot carry the text as it is: a NUL, a
+// line over 998 octets, or line endings of more than one kind, which
+// turning them all into CRLF would lose (a CRLF text with a bare LF or CR).
+// Such a text goes in quoted-printable, or as it is with BINARYMIME
+// (RFC 3030). One kind of ending alone (a Unix text's LF) is a text's line
+// break, which MIME's canonical form writes as CRLF (RFC 2046 4.1.1).
+func (p *textPart) binary() bool {
+	return p.nul || p.longLine || p.endings&(p.endings-1) != 0
 }
 
 // checkUTF8 notes the first byte of the text that is not valid UTF-8,
@@ -397,6 +430,9 @@ func (p *textPart) endUTF8() {
 // dot-stuffing: every line ending as CRLF, and, when last, the CRLF that
 // session.DataWriter adds to an unterminated last line.
 func (p *textPart) size(last bool) int64 {
+	if p.cte == "binary" {
+		return p.read // as it is
+	}
 	n := p.textBytes + 2*p.eols
 	if last && !p.endsEOL && p.textBytes > 0 {
 		n += 2
@@ -481,6 +517,50 @@ func (m *Message) Use8Bit(ok bool) {
 	}
 }
 
+// NeedsBinary reports whether a text part holds what DATA cannot carry as
+// it is (a NUL, a line over 998 octets, line endings of more than one
+// kind): with BINARYMIME it can go as it is (UseBinary); otherwise it goes
+// in quoted-printable.
+func (m *Message) NeedsBinary() bool {
+	for _, p := range []*textPart{m.text, m.html} {
+		if p != nil && p.binary() {
+			return true
+		}
+	}
+	return false
+}
+
+// UseBinary, called after Use8Bit for a server that offers BINARYMIME and
+// CHUNKING (RFC 3030), sends each text part that needs it as it is, with
+// Content-Transfer-Encoding: binary, and MAIL says BODY=BINARYMIME. The
+// message then must go with BDAT, written by WriteTo as it is: the other
+// text parts get their CRLF line endings one by one, so that the binary
+// part's bytes are left alone.
+func (m *Message) UseBinary() {
+	if !m.NeedsBinary() {
+		return
+	}
+	for _, p := range []*textPart{m.text, m.html} {
+		switch {
+		case p == nil:
+		case p.binary():
+			p.cte = "binary"
+		default:
+			p.canon = true
+		}
+	}
+}
+
+// Binary reports whether a part goes as binary (UseBinary).
+func (m *Message) Binary() bool {
+	for _, p := range []*textPart{m.text, m.html} {
+		if p != nil && p.cte == "binary" {
+			return true
+		}
+	}
+	return false
+}
+
 // EightBit reports whether the message goes with 8-bit content: a part in
 // 8bit or an internationalized address; MAIL then says BODY=8BITMIME.
 func (m *Message) EightBit() bool {
@@ -501,6 +581,9 @@ func (m *Message) NeedsSMTPUTF8() bool { return m.utf8Addr }
 // message through session.DataWriter into a counter, skipping the
 // attachments, whose base64 length is arithmetic.
 func (m *Message) Size() (int64, error) {
+	if m.Binary() {
+		return m.binarySize()
+	}
 	var cw counter
 	dw := session.NewDataWriter(&cw)
 	bw := bufio.NewWriterSize(dw, bufSize(m.dataHint(), 32<<10))
@@ -523,8 +606,22 @@ func (m *Message) Size() (int64, error) {
 	return cw.n - int64(dw.Stuffed()) - int64(len(".\r\n")), nil
 }
 
+// binarySize is Size for a message with a binary part, which is written as
+// it is: its octets as WriteTo writes them, the text parts and the
+// attachments counted without reading them.
+func (m *Message) binarySize() (int64, error) {
+	var cw counter
+	err := m.write(&cw, func(n int64) error {
+		cw.n += n
+		return nil
+	})
+	return cw.n, err
+}
+
 // WriteTo writes the message with CRLF line endings; send it through
-// session.DataWriter for the dot-stuffing.
+// session.DataWriter for the dot-stuffing. With a binary part (UseBinary),
+// it writes what BDAT sends: that part as it is, and every other line with
+// CRLF; send it as it is.
 func (m *Message) WriteTo(w io.Writer) (int64, error) {
 	cw := &counter{w: w}
 	err := m.write(cw, nil)
@@ -690,6 +787,9 @@ func (p *textPart) writeContent(w io.Writer) error {
 		return err
 	}
 	defer closeFn()
+	if p.canon { // beside a binary part: CRLF here, not over the whole message
+		w = session.NewCRLFWriter(w)
+	}
 	if p.cte != "quoted-printable" {
 		_, err := io.Copy(w, r)
 		return err

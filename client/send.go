@@ -49,6 +49,8 @@ type SendConfig struct {
 	StartTLS   string // StartTLSAuto when ""
 	QuitAfter  string // "" or one of QuitAfter
 	Pipelining bool   // send MAIL, RCPT and DATA in one go when PIPELINING is offered (RFC 2920)
+	BodyMode   string // BodyAuto when "", BodyData or BodyBDAT
+	ChunkSize  int    // octets per BDAT chunk; 0 means DefaultChunkSize
 
 	// Progress, when set, is called as the message goes out with the bytes
 	// sent so far and the total (Message.Size).
@@ -73,6 +75,9 @@ func (cfg SendConfig) Check() error {
 		return errors.New("no message")
 	case len(cfg.Rcpts) == 0:
 		return errors.New("no recipient: give --to, --cc or --bcc")
+	}
+	if err := checkBodyMode(cfg.BodyMode); err != nil {
+		return err
 	}
 	if cfg.Auth != "" && cfg.Auth != "auto" {
 		if _, err := session.NewMechanism(cfg.Auth, "", ""); err != nil {
@@ -120,7 +125,9 @@ type SendResult struct {
 	Mail        *Outcome
 	Rcpts       []Outcome
 	Data        *Outcome // the reply to DATA
-	Final       *Outcome // the reply to the final "."
+	Final       *Outcome // the reply to the final ".", or to the last BDAT chunk
+	BodyMode    string   // "DATA" or "BDAT", once chosen
+	Chunks      int      // BDAT chunks sent
 	Size        int64    // the message's size (RFC 1870), once computed
 	Sent        int64    // message bytes written
 	Stopped     string   // the --quit-after point where it stopped, if it did
@@ -225,6 +232,9 @@ func (s *sender) run(ctx context.Context) error {
 	}
 	if err := s.envelope(ctx); err != nil || s.res.Stopped != "" {
 		return err
+	}
+	if s.res.BodyMode == "BDAT" {
+		return s.bdat(ctx)
 	}
 	return s.data(ctx)
 }
@@ -356,6 +366,9 @@ func (s *sender) upgrade(ctx context.Context) error {
 func (s *sender) prepare() error {
 	m := s.cfg.Message
 	m.Use8Bit(s.caps.Has("8BITMIME"))
+	if err := s.chooseBody(); err != nil {
+		return err
+	}
 	if s.needsUTF8() && !s.caps.Has("SMTPUTF8") {
 		return stepErr(StepMail, policyError("an address is not ASCII, which needs SMTPUTF8 (RFC 6531), and this server does not offer it"))
 	}
@@ -459,13 +472,17 @@ func (s *sender) envelope(ctx context.Context) error {
 }
 
 // mailLine is MAIL FROM with SIZE (RFC 1870), BODY=8BITMIME (RFC 6152)
-// and SMTPUTF8 (RFC 6531) as the message and the server call for.
+// or BODY=BINARYMIME (RFC 3030), and SMTPUTF8 (RFC 6531) as the message
+// and the server call for.
 func (s *sender) mailLine() (string, error) {
 	var params []string
 	if _, ok := s.caps.MaxSize(); ok && s.res.Size > 0 {
 		params = append(params, fmt.Sprintf("SIZE=%d", s.res.Size))
 	}
-	if s.cfg.Message.EightBit() && s.caps.Has("8BITMIME") {
+	switch {
+	case s.cfg.Message.Binary(): // RFC 3030 section 3: with BDAT alone
+		params = append(params, "BODY=BINARYMIME")
+	case s.cfg.Message.EightBit() && s.caps.Has("8BITMIME"):
 		params = append(params, "BODY=8BITMIME")
 	}
 	if s.needsUTF8() {
@@ -489,7 +506,7 @@ func (s *sender) lockstep(ctx context.Context, mail string, rcpts []string) erro
 		}
 		s.rcptDone(s.cfg.Rcpts[i], line, r)
 	}
-	if err := s.rcptsDone(); err != nil || s.stop("rcpt") {
+	if err := s.rcptsDone(); err != nil || s.stop("rcpt") || s.res.BodyMode == "BDAT" {
 		return err
 	}
 	r, err = s.c.Do(ctx, "DATA")
@@ -504,7 +521,7 @@ func (s *sender) lockstep(ctx context.Context, mail string, rcpts []string) erro
 // order (RFC 2920 3.1). DATA is the last command of the group.
 func (s *sender) pipelined(ctx context.Context, mail string, rcpts []string) error {
 	lines := append([]string{mail}, rcpts...)
-	if !s.cfg.stopsAt("rcpt") {
+	if !s.cfg.stopsAt("rcpt") && s.res.BodyMode != "BDAT" { // the chunks follow the replies
 		lines = append(lines, "DATA")
 	}
 	replies, werr := s.c.pipeline(ctx, lines)

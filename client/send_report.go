@@ -28,10 +28,14 @@ type DataElider struct {
 	hidden int
 	bytes  int64
 	last   wire.Entry
+	chunks chunkElision // BDAT's, elide_bdat.go
 }
 
 // Filter returns what to show for e: nothing, e, or a note and e.
 func (d *DataElider) Filter(e wire.Entry) []wire.Entry {
+	if d.chunking(e) {
+		return d.filterChunk(e)
+	}
 	switch {
 	case e.Dir == wire.Server && !d.inData && is354(e.Data):
 		d.inData, d.shown, d.hidden, d.bytes = true, 0, 0, 0
@@ -88,7 +92,7 @@ func WriteSend(w io.Writer, r SendResult) {
 		}
 	}
 	if r.Size > 0 {
-		p.linef("  message   %s", sizeText(r.Size))
+		p.linef("  message   %s%s", sizeText(r.Size), chunkText(r))
 	}
 	switch {
 	case r.Delivered():
@@ -175,6 +179,8 @@ type SendJSON struct {
 	Final       *ReplyJSON    `json:"final,omitempty"`
 	Size        int64         `json:"size"`
 	Sent        int64         `json:"sent"`
+	BodyMode    string        `json:"body_mode,omitempty"` // "DATA" or "BDAT"
+	Chunks      int           `json:"chunks,omitempty"`    // BDAT chunks sent
 	Delivered   bool          `json:"delivered"`
 	Stopped     string        `json:"stopped,omitempty"`
 	FailedStep  string        `json:"failed_step,omitempty"`
@@ -215,7 +221,8 @@ type ExplanationJSON struct {
 // after maxDataLines lines.
 func (r SendResult) JSON(maxDataLines int) SendJSON {
 	out := SendJSON{Target: clean(r.Target), Address: r.Address, ImplicitTLS: r.ImplicitTLS, EHLO: []HelloJSON{},
-		Recipients: []OutcomeJSON{}, Size: r.Size, Sent: r.Sent, Delivered: r.Delivered(), Stopped: r.Stopped,
+		Recipients: []OutcomeJSON{}, Size: r.Size, Sent: r.Sent, BodyMode: r.BodyMode, Chunks: r.Chunks,
+		Delivered: r.Delivered(), Stopped: r.Stopped,
 		Transcript: []EntryJSON{}}
 	if r.TLS != nil {
 		out.TLS = tlsJSON(*r.TLS)
