@@ -201,7 +201,13 @@ func waitForMaildir(t *testing.T, maildir, id string) []byte {
 // asynchronously.
 func waitForMaildirHeader(t *testing.T, maildir, key, value string) []byte {
 	t.Helper()
-	deadline := time.Now().Add(20 * time.Second)
+	return []byte(waitForMaildirHeaderFor(t, maildir, key, value, 20*time.Second))
+}
+
+// waitForMaildirHeaderFor is waitForMaildirHeader waiting up to wait.
+func waitForMaildirHeaderFor(t *testing.T, maildir, key, value string, wait time.Duration) string {
+	t.Helper()
+	deadline := time.Now().Add(wait)
 	for time.Now().Before(deadline) {
 		files, _ := filepath.Glob(filepath.Join(maildir, "new", "*"))
 		for _, f := range files {
@@ -210,13 +216,13 @@ func waitForMaildirHeader(t *testing.T, maildir, key, value string) []byte {
 				continue
 			}
 			if m, err := mail.ReadMessage(bytes.NewReader(b)); err == nil && m.Header.Get(key) == value {
-				return b
+				return string(b)
 			}
 		}
 		time.Sleep(100 * time.Millisecond)
 	}
 	t.Fatalf("no message with %s %q reached %s", key, value, maildir)
-	return nil
+	return ""
 }
 
 // TestPostfixTUI runs the explorer's newcomer flow against Postfix in tmux
@@ -389,4 +395,90 @@ func TestPostfixSend(t *testing.T) {
 	if code != exitMail || !strings.Contains(errOut, "RFC 1870") || strings.Contains(out, "C~ MAIL") {
 		t.Errorf("over SIZE: exit %d, %s", code, errOut)
 	}
+}
+
+// TestPostfixBDAT sends with --body-mode bdat to Postfix, which offers
+// CHUNKING: a message of text with dot lines and a binary attachment, then
+// the 20 MB body of bench/run.sh's send benchmark (when Postfix's SIZE
+// allows it), each found byte for byte in the maildir (where Postfix
+// writes LF line endings).
+func TestPostfixBDAT(t *testing.T) {
+	pf := needPostfix(t)
+	if pf.maildir == "" || pf.user == "" {
+		testenv.Need(t, "the Postfix lab's maildir", "set EHLO_POSTFIX_MAILDIR and EHLO_POSTFIX_USER (scripts/postfix-lab.sh writes them to its env file)")
+	}
+	dir := t.TempDir()
+	blob := make([]byte, 200<<10)
+	for i := range blob {
+		blob[i] = byte(i*7 + i>>11)
+	}
+	att := filepath.Join(dir, "blob.bin")
+	if err := os.WriteFile(att, blob, 0o600); err != nil {
+		t.Fatal(err)
+	}
+	rcpt := pf.user + "@localhost"
+	t.Setenv("EHLO_PASSWORD", pf.password)
+	send := func(t *testing.T, subject string, args ...string) string {
+		t.Helper()
+		base := []string{"send", pf.submission, "--ca", pf.ca, "--servername", "localhost", "--timeout", "60s",
+			"--user", pf.user, "--from", rcpt, "--to", rcpt, "--body-mode", "bdat", "--subject", subject}
+		code, out, errOut := run(t, append(base, args...)...)
+		if code != 0 || !strings.Contains(out, "result    delivered: 250 2.0.0 Ok: ") || !strings.Contains(out, "with BDAT in") {
+			t.Fatalf("exit %d: %s\n%s", code, errOut, out)
+		}
+		if strings.Contains(out+errOut, pf.password) {
+			t.Error("send output shows the password")
+		}
+		return waitForMaildirHeaderFor(t, pf.maildir, "Subject", subject, time.Minute)
+	}
+
+	t.Run("attachment", func(t *testing.T) {
+		subject := fmt.Sprintf("bdat interop %d", time.Now().UnixNano())
+		got := send(t, subject, "--body", "Hello with BDAT.\n.a dot line\n..two dots\n", "--attach", att, "--pipelining")
+		if a := mimeAttachment(t, []byte(got), "blob.bin"); !bytes.Equal(a, blob) {
+			t.Errorf("the attachment differs: %d bytes delivered, %d sent", len(a), len(blob))
+		}
+		if !strings.Contains(got, "\nHello with BDAT.\n.a dot line\n..two dots\n") {
+			t.Errorf("delivered body:\n%.2000s", got)
+		}
+	})
+	t.Run("20MB", func(t *testing.T) {
+		const size = 20000000 // bench/run.sh's 20M message
+		p := probeJSON(t, pf.submission, "--ca", pf.ca, "--servername", "localhost")
+		var limit int64
+		fmt.Sscan(p.EHLO[len(p.EHLO)-1].Extensions["SIZE"], &limit)
+		if limit != 0 && limit < size+4096 {
+			testenv.Need(t, "a Postfix lab taking 20 MB messages", "EHLO_POSTFIX_MESSAGE_SIZE_LIMIT=209715200 bash scripts/postfix-lab.sh up (its SIZE is "+fmt.Sprint(limit)+")")
+		}
+		body := filepath.Join(dir, "20M.body")
+		if err := os.WriteFile(body, benchBody(size), 0o600); err != nil {
+			t.Fatal(err)
+		}
+		subject := fmt.Sprintf("bdat interop 20M %d", time.Now().UnixNano())
+		got := send(t, subject, "--body", "@"+body)
+		_, delivered, _ := strings.Cut(got, "\n\n")
+		want, _ := os.ReadFile(body)
+		if delivered != strings.ReplaceAll(string(want), "\r\n", "\n") {
+			t.Errorf("the 20 MB body differs: %d bytes delivered, %d sent", len(delivered), len(want))
+		}
+	})
+}
+
+// benchBody is bench/run.sh's make_message body: CRLF lines of 78 octets,
+// one in a thousand starting with a dot, then a line of x to fill size.
+func benchBody(size int) []byte {
+	line := []byte("The quick brown fox jumps over the lazy dog; 0123456789 abcdefghijklmnopqr\r\n")
+	dot := []byte(".A line that starts with a dot, to be stuffed: 0123456789 abcdefghijklmnop\r\n")
+	b := make([]byte, 0, size)
+	for i := 0; len(b)+len(line) <= size; i++ {
+		if i%1000 == 999 {
+			b = append(b, dot...)
+		} else {
+			b = append(b, line...)
+		}
+	}
+	if rest := size - len(b); rest >= 3 {
+		b = append(append(b, bytes.Repeat([]byte("x"), rest-2)...), "\r\n"...)
+	}
+	return b
 }
