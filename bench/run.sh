@@ -6,6 +6,8 @@
 #   bash bench/run.sh            the full run: under ten minutes
 #   bash bench/run.sh --quick    a few rounds of everything, for iteration (BENCHMARKS.md
 #                                is then written to bench/out/BENCHMARKS.quick.md)
+#   bash bench/run.sh --bdat     the BDAT rows alone (20 MB and 100 MB, BDAT against DATA),
+#                                full rounds, printed; BENCHMARKS.md is left alone
 #
 # What it does, idempotently:
 #   1. installs the peers if missing (apt-get: swaks, openssl, tmux; Postfix and its
@@ -28,11 +30,12 @@ cd "$(dirname "$0")/.."
 export PATH=/usr/local/go/bin:/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin${PATH:+:$PATH}
 export LC_ALL=C
 
-QUICK=
+QUICK= BDAT_ONLY=
 case ${1:-} in
 --quick) QUICK=1 ;;
+--bdat) BDAT_ONLY=1 ;;
 "") ;;
-*) echo "usage: bash bench/run.sh [--quick]" >&2; exit 2 ;;
+*) echo "usage: bash bench/run.sh [--quick | --bdat]" >&2; exit 2 ;;
 esac
 
 OUT=bench/out
@@ -202,8 +205,29 @@ send_workloads() {
 			echo "smtplib $PY bench/smtplib_send.py ${addr%:*} ${addr##*:} $ca $user $from $SINK $file.eml"
 			echo "swaks /usr/bin/swaks --server $addr -tls --tls-verify --tls-ca-path $ca --auth PLAIN --auth-user $user --auth-password $EHLO_PASSWORD --from $from --to $SINK --data @$file.eml --silent 2"
 		} | measure_spec "send-$label" "$rounds" -faster wall -floor floor -within 1.2 -maxrss 40
+		((size < 1000000)) || bdat_workload "$label" "$rounds"
 	done
 	postqueue -c /etc/ehlo-postfix-lab/postfix -f >/dev/null 2>&1 || true
+}
+
+# bdat_workload LABEL ROUNDS: the send of message LABEL (made by
+# send_workloads) with --body-mode bdat against the same with DATA.
+bdat_workload() {
+	local label=$1 rounds=$2 file=$OUT/msg-$1 ca=$EHLO_POSTFIX_CA addr=$EHLO_POSTFIX_SUBMISSION user=$EHLO_POSTFIX_USER
+	local send="$BIN/ehlo send $addr --ca $ca --servername localhost --user $user --from $EHLO_POSTFIX_USER@$EHLO_POSTFIX_DOMAIN --to $SINK --body @$file.body"
+	{
+		echo "ehlo-bdat $send --body-mode bdat"
+		echo "ehlo-data $send --body-mode data"
+	} | measure_spec "send-bdat-$label" "$rounds" -floor ehlo-data -within 1.2 -maxrss 40
+}
+
+# bdat_labels: the labels of the sends that also have a BDAT measurement.
+bdat_labels() {
+	local s label size
+	for s in "${SENDS[@]}"; do
+		read -r label size _ <<<"$s"
+		((size < 1000000)) || echo "$label"
+	done
 }
 
 # ------------------------------------------------------------------ Go benchmarks, TUI
@@ -444,6 +468,18 @@ write_report() {
 					linking "$OUT/send-$label.json"
 				fi
 			done
+			echo
+			echo "### BDAT against DATA"
+			echo
+			echo "The same sends with \`--body-mode bdat\` (RFC 3030 chunks of 1 MiB, pipelined: Postfix offers"
+			echo "PIPELINING) and \`--body-mode data\`, in alternation. The target: BDAT within 1.2x of DATA's wall"
+			echo "time, and under 40 MB peak RSS."
+			for label in $(bdat_labels); do
+				echo
+				echo "#### $label"
+				echo
+				cat "$OUT/send-bdat-$label.md"
+			done
 		else
 			echo "Pending: \`ehlo send\` is not in this build (\`ehlo send --help\` fails), so the send targets"
 			echo "were not measured. The peers and the floor are ready in bench/; the script runs them as soon"
@@ -497,6 +533,18 @@ LOAD_START=$(cut -d' ' -f1-3 /proc/loadavg)
 install_peers
 build
 postfix_up
+if [[ -n $BDAT_ONLY ]]; then
+	for s in "${SENDS[@]}"; do
+		read -r label size rounds <<<"$s"
+		((size >= 1000000)) || continue
+		make_message "$size" "$OUT/msg-$label"
+		bdat_workload "$label" "$rounds"
+		printf '\n### %s (load %s at start, %s at end)\n\n' "$label" "$LOAD_START" "$(cut -d' ' -f1-3 /proc/loadavg)"
+		cat "$OUT/send-bdat-$label.md"
+	done
+	postqueue -c /etc/ehlo-postfix-lab/postfix -f >/dev/null 2>&1 || true
+	exit 0
+fi
 probe_workload
 first_reply
 if [[ -n $HAVE_SEND ]]; then send_workloads; else log "ehlo send is not in this build: send targets pending"; fi
@@ -509,6 +557,9 @@ tui_workload
 		for s in "${SENDS[@]}"; do
 			read -r label _ _ <<<"$s"
 			grep -h -e '^- met:' -e '^- MISSED:' "$OUT/send-$label.md" | sed "s/^- \(met\|MISSED\): /&send $label: /"
+		done
+		for label in $(bdat_labels); do
+			grep -h -e '^- met:' -e '^- MISSED:' "$OUT/send-bdat-$label.md" | sed "s/^- \(met\|MISSED\): /&send $label with BDAT: /"
 		done
 	else
 		echo "- PENDING: send (1 KB, 20 MB, 100 MB): \`ehlo send\` has not landed"
