@@ -160,6 +160,8 @@ func (r *runner) do(ctx context.Context, i int, op ScriptOp) (session.Reply, err
 			return session.Reply{}, errors.New("the message cannot be sent: DATA was not answered 354")
 		}
 		return r.c.message(ctx, op.Content)
+	case ScriptChunk:
+		return r.c.chunk(ctx, op.Text, op.Data)
 	}
 	line, placeholders, err := expand(op.Text, r.cfg.Vars)
 	if err != nil {
@@ -268,4 +270,42 @@ func (c *Client) message(ctx context.Context, lines []string) (session.Reply, er
 		return reply, &StepError{Step: StepDataEnd, Err: err}
 	}
 	return reply, nil
+}
+
+// chunk sends a BDAT line and its octets in one write (RFC 3030) and reads
+// the reply. No reply to the last chunk means, as after ".", that the
+// message may have been taken all the same.
+func (c *Client) chunk(ctx context.Context, line string, data []byte) (session.Reply, error) {
+	if err := session.ValidateLine(line); err != nil {
+		return session.Reply{}, err
+	}
+	_, last, err := session.ParseBdat(line)
+	if err != nil {
+		return session.Reply{}, err
+	}
+	buf := make([]byte, 0, len(line)+2+len(data))
+	buf = append(append(append(buf, line...), "\r\n"...), data...)
+	if err := c.conn.WriteChunk(ctx, buf, len(line)+2, bodyRecordLimit); err != nil {
+		return session.Reply{}, fmt.Errorf("BDAT: %w", err)
+	}
+	if len(data) > bodyRecordLimit {
+		c.conn.Note(fmt.Sprintf("message data: %d more bytes sent, not recorded (the transcript keeps the first %s of a chunk)",
+			len(data)-bodyRecordLimit, session.HumanSize(bodyRecordLimit)))
+	}
+	c.state = c.state.Sent(line)
+	reply, err := c.reply(ctx)
+	if err != nil && last {
+		return reply, &StepError{Step: StepDataEnd, Err: &UnansweredError{Err: err}}
+	}
+	return reply, err
+}
+
+// reply reads the reply to the command pending and applies it.
+func (c *Client) reply(ctx context.Context) (session.Reply, error) {
+	r, err := c.read(ctx)
+	if err != nil {
+		return r, err
+	}
+	c.state = c.state.Received(r)
+	return r, nil
 }

@@ -2,6 +2,7 @@ package client
 
 import (
 	"bufio"
+	"bytes"
 	"fmt"
 	"io"
 	"regexp"
@@ -35,6 +36,14 @@ import (
 //	Hello Bob.
 //	.
 //	expect 250 queued                 text after the code must appear in the reply
+//	RSET
+//	MAIL FROM:<alice@example.org>
+//	RCPT TO:<bob@example.org>
+//	BDAT 18 LAST                      a BDAT chunk: exactly 18 octets follow the line,
+//	Subject: hi                       then a line end and its expect (RFC 3030)
+//
+//	Hi.
+//	expect 250
 //	QUIT
 //
 // An expect checks the reply to the command before it; several expects in
@@ -44,8 +53,11 @@ import (
 // holds one is sent as a secret and shown with the placeholder. Message
 // lines are written as on the wire, never expanded: a line of the message
 // that starts with "." has it doubled ("..x" for ".x", ".." for a lone
-// "."), so that a lone "." always ends the message. Blank lines and lines
-// starting with # are ignored outside a message.
+// "."), so that a lone "." always ends the message. A "BDAT n [LAST]" line
+// is followed by exactly n octets of message, sent as they are, then by a
+// line end that is not part of them and the expect of its reply (or the end
+// of the script): a count that does not match the data is refused. Blank
+// lines and lines starting with # are ignored outside a message.
 
 // Script is a parsed session script.
 type Script struct {
@@ -65,6 +77,7 @@ const (
 	ScriptAuth                      // :auth MECH USER
 	ScriptMessage                   // message lines after DATA, sent when the "." is reached
 	ScriptExpect                    // expect CODE [TEXT]
+	ScriptChunk                     // BDAT n [LAST] and its n octets (RFC 3030)
 )
 
 // ScriptOp is one operation of a script.
@@ -75,6 +88,7 @@ type ScriptOp struct {
 
 	Mech, User string   // ScriptAuth
 	Content    []string // ScriptMessage: the lines between the 354 and the "."
+	Data       []byte   // ScriptChunk: the octets after the BDAT line
 
 	Codes []string // ScriptExpect: "250", "2xx"
 	Match string   // ScriptExpect: text the reply must contain, "" for any
@@ -96,19 +110,24 @@ var placeholder = sync.OnceValue(func() *regexp.Regexp {
 	return regexp.MustCompile(`\{\{\s*([A-Za-z_][A-Za-z0-9_]*)\s*\}\}`)
 })
 
+// maxScriptLine is the longest line a script may hold.
+const maxScriptLine = 1 << 20
+
 // ParseScript reads a script. name is used in messages.
 func ParseScript(name string, r io.Reader) (*Script, error) {
-	p := &scriptParser{s: &Script{Name: name}, greeting: true}
-	sc := bufio.NewScanner(r)
-	sc.Buffer(make([]byte, 0, 4096), 1<<20)
-	for sc.Scan() {
-		p.n++
-		if err := p.line(strings.TrimSuffix(sc.Text(), "\r")); err != nil {
+	p := &scriptParser{s: &Script{Name: name}, greeting: true, br: bufio.NewReader(r)}
+	for {
+		line, err := p.readLine()
+		if err == io.EOF {
+			break
+		}
+		if err != nil {
 			return nil, err
 		}
-	}
-	if err := sc.Err(); err != nil {
-		return nil, err
+		p.n++
+		if err := p.line(line); err != nil {
+			return nil, err
+		}
 	}
 	if p.content != nil {
 		return nil, p.errorf(p.dataLine, "the message after DATA has no end: add a line holding only \".\"")
@@ -119,9 +138,11 @@ func ParseScript(name string, r io.Reader) (*Script, error) {
 	return p.s, nil
 }
 
-// scriptParser reads a script line by line.
+// scriptParser reads a script line by line, and a BDAT chunk's octets as
+// they are.
 type scriptParser struct {
 	s         *Script
+	br        *bufio.Reader
 	n         int   // current line number
 	run       []int // commands since the last group of expects
 	group     []int // the expects of the current group
@@ -129,6 +150,29 @@ type scriptParser struct {
 	afterData int   // 1 + the index of a DATA whose message may follow
 	content   []string
 	dataLine  int
+	chunkOp   *ScriptOp // a BDAT chunk just read: the next line must be its expect
+}
+
+// readLine reads the next line without its LF and a CR before it; io.EOF
+// at the end of the script.
+func (p *scriptParser) readLine() (string, error) {
+	var line []byte
+	for {
+		part, err := p.br.ReadSlice('\n')
+		line = append(line, part...)
+		if len(line) > maxScriptLine {
+			return "", p.errorf(p.n+1, "a line longer than %d bytes", maxScriptLine)
+		}
+		switch {
+		case err == bufio.ErrBufferFull:
+			continue
+		case err == io.EOF && len(line) > 0:
+			return string(line), nil // the last line, without a line end
+		case err != nil:
+			return "", err
+		}
+		return strings.TrimSuffix(string(line[:len(line)-1]), "\r"), nil
+	}
 }
 
 func (p *scriptParser) errorf(line int, format string, args ...any) error {
@@ -140,6 +184,11 @@ func (p *scriptParser) line(raw string) error {
 		return p.messageLine(raw)
 	}
 	text := strings.TrimSpace(raw)
+	if c := p.chunkOp; c != nil && !isExpect(text) {
+		return p.errorf(c.Line, "%s: the line after its %d octets is not its expect but %q: the count does not match the data (or the expect is missing)",
+			session.SanitizeString(c.Text), len(c.Data), session.SanitizeString(clipText(raw, 30)))
+	}
+	p.chunkOp = nil
 	if isExpect(text) {
 		return p.expect(text)
 	}
@@ -164,6 +213,9 @@ func (p *scriptParser) line(raw string) error {
 	}
 	if strings.HasPrefix(text, ":") {
 		return p.local(text)
+	}
+	if session.Verb(text) == "BDAT" {
+		return p.chunk(text)
 	}
 	p.add(ScriptOp{Kind: ScriptCommand, Text: text})
 	if session.Verb(text) == "DATA" {
@@ -203,6 +255,58 @@ func (p *scriptParser) messageLine(raw string) error {
 	}
 	p.content = append(p.content, raw)
 	return nil
+}
+
+// chunk reads "BDAT n [LAST]" and the n octets after it, which must be
+// followed by a line end that is not part of them, then by the chunk's
+// expect or the end of the script: that is how a count that does not
+// match the data shows, even one that ends at a line end of the data.
+func (p *scriptParser) chunk(text string) error {
+	size, _, err := session.ParseBdat(text)
+	if err != nil {
+		return p.errorf(p.n, "%s", strings.TrimPrefix(err.Error(), session.ErrBadCommand.Error()+": "))
+	}
+	line := p.n
+	var data bytes.Buffer
+	n, err := io.CopyN(&data, p.br, size)
+	p.n += bytes.Count(data.Bytes(), []byte("\n"))
+	if err == io.EOF {
+		return p.errorf(line, "%s: the script ends %d bytes into the chunk: the count does not match the data that follows", session.SanitizeString(text), n)
+	}
+	if err != nil {
+		return err
+	}
+	if err := p.chunkEnd(text, line, data.Bytes()); err != nil {
+		return err
+	}
+	p.add(ScriptOp{Kind: ScriptChunk, Text: text, Data: data.Bytes()})
+	p.chunkOp = &p.s.Ops[len(p.s.Ops)-1]
+	p.chunkOp.Line = line
+	return nil
+}
+
+// clipText is s cut to n bytes, with "…" when cut.
+func clipText(s string, n int) string {
+	if len(s) <= n {
+		return s
+	}
+	return s[:n] + "…"
+}
+
+// chunkEnd reads the line end after a chunk's octets.
+func (p *scriptParser) chunkEnd(text string, line int, data []byte) error {
+	next, err := p.br.Peek(2)
+	switch {
+	case len(next) == 0 && err == io.EOF:
+		return nil
+	case len(next) > 0 && next[0] == '\n', string(next) == "\r\n":
+		_, _ = p.br.Discard(bytes.IndexByte(next, '\n') + 1)
+		p.n++
+		return nil
+	}
+	tail := data[max(0, len(data)-20):]
+	return p.errorf(line, "%s: the %d bytes after this line (ending %q) are not followed by a line end: the count does not match the data that follows",
+		session.SanitizeString(text), len(data), session.SanitizeString(string(tail)))
 }
 
 func (p *scriptParser) add(op ScriptOp) {

@@ -26,9 +26,11 @@ type ScriptHeader struct {
 // by an expect of the code it got, message lines as sent (dot-stuffed, as
 // on the wire), and no secret. An AUTH exchange becomes ":auth MECH USER",
 // which uses the placeholder {{password}}; a line typed by hand during an
-// AUTH exchange becomes a placeholder {{authN}}. Pipelined commands are
-// written one after the other, each with its expect. It returns the number
-// of lines written.
+// AUTH exchange becomes a placeholder {{authN}}. A BDAT chunk is its line
+// followed by its octets as they are, then a line end (RFC 3030): what
+// ehlo run sends back byte for byte. Pipelined commands are written one
+// after the other, each with its expect. It returns the number of lines
+// written.
 func WriteScript(w io.Writer, entries []wire.Entry, h ScriptHeader) (int, error) {
 	sw := &scriptWriter{}
 	for _, e := range lastSession(entries) {
@@ -58,6 +60,27 @@ type scriptSlot struct {
 	expect string
 	auth   bool // an :auth exchange: its 334s and responses are not written
 	verb   string
+	chunk  *chunkSlot
+}
+
+// chunkSlot is a BDAT chunk's octets, written after its line as they are.
+type chunkSlot struct {
+	size int64
+	data []byte
+}
+
+// text is the slot's lines: a chunk's line, its octets, then the line end
+// the script needs after them. A chunk not recorded whole cannot replay:
+// a comment says so, and ehlo run refuses its count.
+func (s *scriptSlot) text() []string {
+	if s.chunk == nil {
+		return s.lines
+	}
+	var out []string
+	if got := int64(len(s.chunk.data)); got != s.chunk.size {
+		out = append(out, fmt.Sprintf("# only %d of the %d octets of this chunk were recorded: it cannot replay", got, s.chunk.size))
+	}
+	return append(append(out, s.lines...), string(s.chunk.data))
 }
 
 // scriptWriter turns transcript entries into slots.
@@ -68,6 +91,7 @@ type scriptWriter struct {
 	held     [2][]byte     // a line cut into partial entries, per direction
 	inData   bool
 	content  []string
+	chunk    *chunkSlot // the BDAT chunk whose octets come now
 	implicit bool
 	seen     bool
 	authN    int
@@ -120,7 +144,7 @@ func (sw *scriptWriter) header(h ScriptHeader) []string {
 func (sw *scriptWriter) lines() []string {
 	var out []string
 	for _, s := range sw.slots {
-		out = append(out, s.lines...)
+		out = append(out, s.text()...)
 		if s.expect != "" {
 			out = append(out, "expect "+s.expect)
 		}
@@ -142,6 +166,12 @@ func (sw *scriptWriter) entry(e wire.Entry) {
 	if !sw.seen {
 		sw.seen, sw.implicit = true, e.TLS
 	}
+	if e.Dir == wire.Client && e.Payload { // a BDAT chunk's octets, as they are (RFC 3030)
+		if sw.chunk != nil {
+			sw.chunk.data = append(sw.chunk.data, e.Data...)
+		}
+		return
+	}
 	d := 0
 	if e.Dir == wire.Server {
 		d = 1
@@ -162,6 +192,7 @@ func (sw *scriptWriter) entry(e wire.Entry) {
 func (sw *scriptWriter) client(e wire.Entry, data []byte) {
 	text, _ := SplitEnding(data)
 	text = bytes.TrimSuffix(text, []byte("\n"))
+	sw.chunk = nil
 	switch {
 	case sw.inData && string(text) == ".":
 		sw.inData = false
@@ -175,7 +206,12 @@ func (sw *scriptWriter) client(e wire.Entry, data []byte) {
 		sw.secret(e.Shown)
 	default:
 		line := scriptText(string(text))
-		sw.push(&scriptSlot{lines: []string{line}, verb: session.Verb(line)})
+		slot := &scriptSlot{lines: []string{line}, verb: session.Verb(line)}
+		if size, _, err := session.ParseBdat(line); err == nil {
+			sw.chunk = &chunkSlot{size: size}
+			slot.chunk = sw.chunk
+		}
+		sw.push(slot)
 	}
 }
 

@@ -328,3 +328,122 @@ func TestScriptMessageLinesAreDotStuffed(t *testing.T) {
 		t.Errorf("err = %v", err)
 	}
 }
+
+// chunkScript sends a message in two BDAT chunks: the first ends inside a
+// line and holds a NUL and a bare CR, the second has a line that starts
+// with a dot, sent as it is (BDAT counts octets: nothing is stuffed).
+const chunkScript = "# lab: submission\nexpect 220\nEHLO me.test\nexpect 250\nSTARTTLS\nexpect 220\nEHLO me.test\nexpect 250\n" +
+	":auth PLAIN alice\nexpect 235\nMAIL FROM:<alice@lab.test>\nexpect 250\nRCPT TO:<bob@lab.test>\nexpect 250\n" +
+	"BDAT 37\nSubject: chunks\r\n\r\nNUL \x00, bare \r CR, \n" +
+	"expect 250\n" +
+	"bdat 29 last\nand so on\r\n.a dot line\r\nend\r\n\n" +
+	"expect 250\nQUIT\nexpect 221\n"
+
+// chunkMessage is what chunkScript delivers.
+const chunkMessage = "Subject: chunks\r\n\r\nNUL \x00, bare \r CR, and so on\r\n.a dot line\r\nend\r\n"
+
+func TestParseScriptChunks(t *testing.T) {
+	s := parse(t, chunkScript)
+	var chunks []ScriptOp
+	for _, op := range s.Ops {
+		if op.Kind == ScriptChunk {
+			chunks = append(chunks, op)
+		}
+	}
+	if len(chunks) != 2 || string(chunks[0].Data)+string(chunks[1].Data) != chunkMessage ||
+		chunks[0].Line != 15 || chunks[1].Line != 20 || chunks[1].Text != "bdat 29 last" {
+		t.Fatalf("chunks %+v", chunks)
+	}
+	checks := map[int]string{}
+	for _, op := range s.Ops {
+		if op.Kind == ScriptExpect && op.Of >= 0 {
+			checks[op.Line] = s.Ops[op.Of].Text
+		}
+	}
+	if checks[19] != "BDAT 37" || checks[25] != "bdat 29 last" || checks[27] != "QUIT" {
+		t.Errorf("expects by line: %v: the line count is off after the chunks", checks)
+	}
+	if c := parse(t, "BDAT 7 LAST\nHello!\n\nexpect 250\n").Ops[0]; string(c.Data) != "Hello!\n" {
+		t.Errorf("a chunk ending in LF: %q", c.Data)
+	}
+	crlf := parse(t, "BDAT 5 LAST\r\nhello\r\nexpect 250\r\nQUIT\r\n")
+	if op := crlf.Ops[0]; op.Kind != ScriptChunk || string(op.Data) != "hello" || crlf.Ops[1].Of != 0 {
+		t.Errorf("a script with CRLF line ends: %+v", crlf.Ops)
+	}
+	if last := parse(t, "BDAT 2 LAST\nhi").Ops[0]; string(last.Data) != "hi" {
+		t.Errorf("a chunk at the end of the script: %+v", last)
+	}
+}
+
+func TestParseScriptChunkErrors(t *testing.T) {
+	for _, tt := range []struct{ text, want string }{
+		{"EHLO x\nBDAT 3\nhello\nexpect 250\n", `s.ehlo:2: BDAT 3: the 3 bytes after this line (ending "hel") are not followed by a line end`},
+		{"BDAT 50 LAST\nhello\nexpect 250\n", "s.ehlo:1: BDAT 50 LAST: the script ends 17 bytes into the chunk"},
+		{"BDAT 6 LAST\nhello\nexpect 250\n", `(ending "hello\\n") are not followed by a line end`},
+		{"BDAT\nhello\n", "s.ehlo:1: BDAT needs the chunk's size"},
+		{"BDAT 5 FIRST\nhello\n", "s.ehlo:1: BDAT takes a size and LAST"},
+		{"BDAT 1e3\nx\n", "is not a number"},
+		// a count that ends at a line end of the data: the next line is not the expect
+		{"BDAT 6 LAST\nHello!\n\nexpect 250\n", `s.ehlo:1: BDAT 6 LAST: the line after its 6 octets is not its expect but ""`},
+		{"BDAT 2\nab\ncd\n\nexpect 250\n", `the line after its 2 octets is not its expect but "cd"`},
+		{"BDAT 5 LAST\nab\ncd\nef\nexpect 250\n", `is not its expect but "ef"`},
+		{"BDAT 3 LAST\nab\n\nQUIT\n", `is not its expect but "QUIT"`},
+	} {
+		_, err := ParseScript("s.ehlo", strings.NewReader(tt.text))
+		if err == nil || !strings.Contains(err.Error(), tt.want) {
+			t.Errorf("%q: err %v, want %q", tt.text, err, tt.want)
+		}
+	}
+}
+
+// TestRunScriptChunks runs chunkScript on the lab, which gets the message
+// byte for byte; the run saved as a script is the same chunks, which
+// replay to the same message.
+func TestRunScriptChunks(t *testing.T) {
+	l := startLab(t)
+	res := runLab(t, l, parse(t, chunkScript), map[string]string{"password": lab.Password})
+	if !res.OK() || res.Checked != 10 {
+		t.Fatalf("checked %d: %v %v", res.Checked, res.Failure, res.Err)
+	}
+	if got := l.Messages(); len(got) != 1 || string(got[0].Data) != chunkMessage {
+		t.Fatalf("the lab got %q", got)
+	}
+	var saved bytes.Buffer
+	if _, err := WriteScript(&saved, res.Transcript.Entries(), ScriptHeader{Lab: "submission"}); err != nil {
+		t.Fatal(err)
+	}
+	want := "\nBDAT 37\nSubject: chunks\r\n\r\nNUL \x00, bare \r CR, \nexpect 250\nbdat 29 last\nand so on\r\n.a dot line\r\nend\r\n\nexpect 250\nQUIT\n"
+	if !strings.Contains(saved.String(), want) {
+		t.Fatalf("saved script lacks %q:\n%q", want, saved.String())
+	}
+	again := runLab(t, l, parse(t, saved.String()), map[string]string{"password": lab.Password})
+	if !again.OK() || again.Checked != 10 {
+		t.Fatalf("replay: checked %d, %v %v", again.Checked, again.Failure, again.Err)
+	}
+	if got := l.Messages(); len(got) != 2 || string(got[1].Data) != chunkMessage {
+		t.Errorf("the replay delivered %q", got[len(got)-1].Data)
+	}
+}
+
+// TestWriteScriptChunkNotRecorded: a chunk the transcript kept only in
+// part is saved with a comment, and its count refuses it at replay.
+func TestWriteScriptChunkNotRecorded(t *testing.T) {
+	tr := []wire.Entry{
+		{Dir: wire.Note, Data: []byte("connected to 127.0.0.1:25")},
+		{Dir: wire.Server, Data: []byte("220 hi\r\n")},
+		{Dir: wire.Client, Data: []byte("BDAT 10 LAST\r\n")},
+		{Dir: wire.Client, Data: []byte("abc"), Payload: true, Partial: true},
+		{Dir: wire.Note, Data: []byte("message data: 7 more bytes sent, not recorded")},
+		{Dir: wire.Server, Data: []byte("250 ok\r\n")},
+	}
+	var out bytes.Buffer
+	if _, err := WriteScript(&out, tr, ScriptHeader{Target: "127.0.0.1:25"}); err != nil {
+		t.Fatal(err)
+	}
+	if !strings.Contains(out.String(), "# only 3 of the 10 octets of this chunk were recorded: it cannot replay\nBDAT 10 LAST\nabc\nexpect 250\n") {
+		t.Errorf("saved:\n%s", out.String())
+	}
+	if _, err := ParseScript("s.ehlo", &out); err == nil || !strings.Contains(err.Error(), "the count does not match") {
+		t.Errorf("replaying it: %v", err)
+	}
+}
