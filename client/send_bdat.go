@@ -165,12 +165,12 @@ func (q *chunkReplies) readOne(line string) error {
 	if last {
 		q.s.res.Final = o
 	}
-	if !r.OK() && q.refused == nil {
-		what := line
-		if last {
-			what = "the message"
-		}
-		q.refused = &RefusedError{Command: what, Reply: r}
+	switch {
+	case q.refused != nil:
+	case last && r.Code != 250: // delivered means 250, as after "."
+		q.refused = &RefusedError{Command: "the message", Reply: r}
+	case !r.OK():
+		q.refused = &RefusedError{Command: line, Reply: r}
 	}
 	return nil
 }

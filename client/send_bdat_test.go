@@ -207,6 +207,7 @@ func TestSendBDATRefused(t *testing.T) {
 		{"lockstep, second chunk", false, 2, StepData, 2, false},
 		{"first chunk", false, 1, StepData, 1, false},
 		{"last chunk", true, 4, StepDataEnd, 4, true},
+		{"last chunk, 251", false, 4, StepDataEnd, 4, true}, // anything but 250 to the message is no delivery
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -216,12 +217,16 @@ func TestSendBDATRefused(t *testing.T) {
 			}
 			sink := startSink(t, caps...)
 			sink.refuseChunk = map[int]string{tt.refuse: "554 5.7.1 not this one"}
+			want := 554
+			if strings.Contains(tt.name, "251") {
+				sink.refuseChunk[tt.refuse], want = "251 2.1.5 odd", 251
+			}
 			res := sinkSend(t, sink, &Message{From: addr("a@sink.test"), Text: Content{Text: text}},
 				func(c *SendConfig) { c.BodyMode, c.ChunkSize = BodyBDAT, 4096 })
 			var se *StepError
 			var refused *RefusedError
-			if !errors.As(res.Err, &se) || se.Step != tt.step || !errors.As(res.Err, &refused) || refused.Reply.Code != 554 {
-				t.Fatalf("err %v, want a 554 at step %s", res.Err, tt.step)
+			if !errors.As(res.Err, &se) || se.Step != tt.step || !errors.As(res.Err, &refused) || refused.Reply.Code != want {
+				t.Fatalf("err %v, want a %d at step %s", res.Err, want, tt.step)
 			}
 			if res.Delivered() || (res.Final != nil) != tt.final {
 				t.Errorf("delivered %v, final %+v", res.Delivered(), res.Final)
