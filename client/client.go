@@ -98,18 +98,30 @@ func (e *StepError) Error() string {
 }
 func (e *StepError) Unwrap() error { return e.Err }
 
-// UnansweredError reports that a message's final "." went out and no reply
-// came back (a timeout, a cancel, a closed connection): the server may have
-// taken the message all the same (RFC 1047), so sending it again may
-// deliver it twice. Its text says so, wherever it is printed.
+// UnansweredError reports that a message's final "." (or its last BDAT
+// chunk) went out and no reply came back (a timeout, a cancel, a closed
+// connection): the server may have taken the message all the same (RFC
+// 1047), so sending it again may deliver it twice. Its text says so,
+// wherever it is printed.
 type UnansweredError struct {
-	Err error
+	Err  error
+	What string // what went unanswered; "" is the final "."
 }
 
 func (e *UnansweredError) Error() string {
-	return `no reply to the final ".": ` + e.Err.Error() +
+	return "no reply to " + e.what() + ": " + e.Err.Error() +
 		"; the message may still be delivered, so sending it again may duplicate it"
 }
+
+func (e *UnansweredError) what() string {
+	if e.What == "" {
+		return `the final "."`
+	}
+	return e.What
+}
+
+// lastChunk is what an UnansweredError after BDAT says went unanswered.
+const lastChunk = "the last BDAT chunk"
 
 func (e *UnansweredError) Unwrap() error { return e.Err }
 

@@ -249,9 +249,12 @@ func Explain(err error) string {
 	case errors.As(err, &to) && isStep(err, StepGreeting):
 		return fmt.Sprintf("greeting: timed out after %v: no greeting; this port may expect implicit TLS, as 465 does (try --tls)", to.After)
 	case errors.Is(err, context.Canceled) && errors.As(err, &unanswered):
-		return "interrupted (Ctrl-C) while waiting for the reply to the final \".\": the message may still be delivered, so sending it again may duplicate it"
+		return "interrupted (Ctrl-C) while waiting for the reply to " + unanswered.what() + ": the message may still be delivered, so sending it again may duplicate it"
 	case errors.Is(err, context.Canceled):
 		return "interrupted (Ctrl-C)" + atStep(err) + "; the connection was closed there"
+	case errors.As(err, &unanswered):
+		return personal(StepDataEnd + ": no reply to " + unanswered.what() + ": " + cause(unanswered.Err) +
+			"; the message may still be delivered, so sending it again may duplicate it")
 	}
 	var step *StepError
 	if errors.As(err, &step) {

@@ -295,7 +295,7 @@ func (c *Client) chunk(ctx context.Context, line string, data []byte) (session.R
 	c.state = c.state.Sent(line)
 	reply, err := c.reply(ctx)
 	if err != nil && last {
-		return reply, &StepError{Step: StepDataEnd, Err: &UnansweredError{Err: err}}
+		return reply, &StepError{Step: StepDataEnd, Err: &UnansweredError{Err: err, What: lastChunk}}
 	}
 	return reply, err
 }

@@ -188,7 +188,7 @@ func (q *chunkReplies) failure(err error) error {
 	case q.refused != nil:
 		return stepErr(StepDataEnd, q.refused)
 	case q.broken != nil && q.lastSent:
-		return stepErr(StepDataEnd, &UnansweredError{Err: q.broken})
+		return stepErr(StepDataEnd, &UnansweredError{Err: q.broken, What: lastChunk})
 	}
 	return stepErr(StepDataEnd, err)
 }

@@ -260,6 +260,9 @@ func TestSendBDATUnanswered(t *testing.T) {
 	if !errors.As(res.Err, &se) || se.Step != StepDataEnd || !errors.As(res.Err, new(*UnansweredError)) {
 		t.Errorf("err %v, want an unanswered end of data", res.Err)
 	}
+	if got := Explain(res.Err); !strings.Contains(got, "no reply to the last BDAT chunk") || !strings.Contains(got, "may still be delivered") {
+		t.Errorf("explained as %q", got)
+	}
 }
 
 // TestSendBDATNeedsChunking: --body-mode bdat to a server without

@@ -29,6 +29,11 @@ func TestExplainInAPersonsWords(t *testing.T) {
 		{step(StepAuth, errors.New("session: unexpected AUTH challenge: PLAIN has sent everything")),
 			"AUTH: unexpected AUTH challenge: PLAIN has sent everything"},
 		{errors.New("wire: bad target \"x y\": bad host \"x y\""), `bad target "x y": bad host "x y"`},
+		// no reply after the message: it may have been taken, whatever stopped the wait
+		{step(StepDataEnd, &UnansweredError{Err: &wire.TimeoutError{Op: "read reply", After: time.Second}}),
+			`end of data: no reply to the final ".": no reply within 1s (the --timeout deadline); the message may still be delivered, so sending it again may duplicate it`},
+		{step(StepDataEnd, &UnansweredError{Err: fmt.Errorf("BDAT 10 LAST: %w", &wire.ClosedError{}), What: lastChunk}),
+			"end of data: no reply to the last BDAT chunk: the server closed the connection; the message may still be delivered, so sending it again may duplicate it"},
 	} {
 		got := Explain(tc.err)
 		if got != tc.want {
