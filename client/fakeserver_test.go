@@ -181,9 +181,11 @@ func (s *sinkServer) chunk(r *bufio.Reader, line string, reply func(...string)) 
 	}
 	var kept bytes.Buffer // nothing held unless keep: the sink weighs nothing
 	dst := io.Discard
+	s.mu.Lock()
 	if s.keep {
 		dst = &kept
 	}
+	s.mu.Unlock()
 	if _, err := io.CopyN(dst, r, int64(n)); err != nil {
 		return false
 	}
@@ -192,7 +194,7 @@ func (s *sinkServer) chunk(r *bufio.Reader, line string, reply func(...string)) 
 	s.msg = append(s.msg, kept.Bytes()...)
 	s.msgLen += int64(n)
 	s.chunkNo++
-	no, failed := s.chunkNo, s.failed
+	no, failed, hang := s.chunkNo, s.failed, s.hangChunk
 	refusal, refused := s.refuseChunk[no]
 	s.failed = s.failed || refused
 	if last {
@@ -206,7 +208,7 @@ func (s *sinkServer) chunk(r *bufio.Reader, line string, reply func(...string)) 
 	}
 	s.mu.Unlock()
 	switch {
-	case no == s.hangChunk:
+	case no == hang:
 		return false
 	case refused:
 		reply(refusal)
@@ -224,4 +226,12 @@ func (s *sinkServer) messages() [][]byte {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	return append([][]byte(nil), s.data...)
+}
+
+// setChunks sets how the sink answers BDAT: refuse and hang as
+// refuseChunk and hangChunk, keep to keep the messages.
+func (s *sinkServer) setChunks(refuse map[int]string, hang int, keep bool) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.refuseChunk, s.hangChunk, s.keep = refuse, hang, keep
 }

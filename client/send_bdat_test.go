@@ -107,7 +107,7 @@ func TestSendBDATBinary(t *testing.T) {
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			sink := startSink(t, append(tt.caps, "PIPELINING")...)
-			sink.keep = true
+			sink.setChunks(nil, 0, true)
 			res := sinkSend(t, sink, &Message{From: addr("a@sink.test"), Subject: "bin", Text: Content{Text: tt.text}},
 				func(c *SendConfig) { c.BodyMode = tt.mode })
 			if res.Err != nil || !res.Delivered() || res.BodyMode != tt.wantMode {
@@ -216,11 +216,11 @@ func TestSendBDATRefused(t *testing.T) {
 				caps = append(caps, "PIPELINING")
 			}
 			sink := startSink(t, caps...)
-			sink.refuseChunk = map[int]string{tt.refuse: "554 5.7.1 not this one"}
-			want := 554
+			refusal, want := "554 5.7.1 not this one", 554
 			if strings.Contains(tt.name, "251") {
-				sink.refuseChunk[tt.refuse], want = "251 2.1.5 odd", 251
+				refusal, want = "251 2.1.5 odd", 251
 			}
+			sink.setChunks(map[int]string{tt.refuse: refusal}, 0, false)
 			res := sinkSend(t, sink, &Message{From: addr("a@sink.test"), Text: Content{Text: text}},
 				func(c *SendConfig) { c.BodyMode, c.ChunkSize = BodyBDAT, 4096 })
 			var se *StepError
@@ -254,7 +254,7 @@ func TestSendBDATRefused(t *testing.T) {
 // have been taken, as after ".".
 func TestSendBDATUnanswered(t *testing.T) {
 	sink := startSink(t, "CHUNKING", "PIPELINING")
-	sink.hangChunk = 1
+	sink.setChunks(nil, 1, false)
 	res := sinkSend(t, sink, &Message{From: addr("a@sink.test"), Text: Content{Text: "x\n"}}, func(c *SendConfig) { c.BodyMode = BodyBDAT })
 	var se *StepError
 	if !errors.As(res.Err, &se) || se.Step != StepDataEnd || !errors.As(res.Err, new(*UnansweredError)) {
