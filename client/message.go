@@ -16,6 +16,7 @@ import (
 	"net/textproto"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 	"time"
 	"unicode/utf8"
@@ -528,6 +529,28 @@ func (m *Message) NeedsBinary() bool {
 		}
 	}
 	return false
+}
+
+// BinaryReason says what a text part holds that DATA cannot carry as it
+// is, as "a NUL and mixed line endings"; "" when nothing.
+func (m *Message) BinaryReason() string {
+	var why []string
+	add := func(ok bool, what string) {
+		if ok && !slices.Contains(why, what) {
+			why = append(why, what)
+		}
+	}
+	for _, p := range []*textPart{m.text, m.html} {
+		if p != nil {
+			add(p.nul, "a NUL")
+			add(p.longLine, "a line over 998 octets")
+			add(p.endings&(p.endings-1) != 0, "mixed line endings")
+		}
+	}
+	if len(why) > 1 {
+		return strings.Join(why[:len(why)-1], ", ") + " and " + why[len(why)-1]
+	}
+	return strings.Join(why, "")
 }
 
 // UseBinary, called after Use8Bit for a server that offers BINARYMIME and

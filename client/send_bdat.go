@@ -52,9 +52,9 @@ func (s *sender) chooseBody() error {
 	switch {
 	case binary && s.res.BodyMode == "BDAT":
 		m.UseBinary()
-		s.c.Conn().Note("the body holds a NUL, a line over 998 octets or mixed line endings: it goes as it is, with BODY=BINARYMIME and BDAT (RFC 3030)")
+		s.c.Conn().Note("the text holds " + m.BinaryReason() + ": it goes as it is, with BODY=BINARYMIME and BDAT (RFC 3030)")
 	case m.NeedsBinary():
-		s.c.Conn().Note("the body holds a NUL, a line over 998 octets or mixed line endings: it goes as quoted-printable, as the server offers no BINARYMIME with CHUNKING (RFC 3030)")
+		s.c.Conn().Note("the text holds " + m.BinaryReason() + ", which DATA cannot carry as it is: it goes in quoted-printable, as the server does not offer BINARYMIME with CHUNKING (RFC 3030)")
 	}
 	return nil
 }

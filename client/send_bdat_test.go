@@ -113,6 +113,10 @@ func TestSendBDATBinary(t *testing.T) {
 			if res.Err != nil || !res.Delivered() || res.BodyMode != tt.wantMode {
 				t.Fatalf("mode %s: %v", res.BodyMode, res.Err)
 			}
+			if note := notes(res.Transcript); tt.body == "BODY=BINARYMIME" && !strings.Contains(note, "the text holds a NUL, a line over 998 octets and mixed line endings: it goes as it is") ||
+				tt.name == "binary, no BINARYMIME" && !strings.Contains(note, "it goes in quoted-printable") {
+				t.Errorf("notes: %s", note)
+			}
 			mailLine := sink.commands()[1]
 			if tt.body != "" && !strings.HasSuffix(mailLine, " "+tt.body) || tt.body == "" && strings.Contains(mailLine, "BODY=") {
 				t.Errorf("MAIL line %q, want %q", mailLine, tt.body)
@@ -372,4 +376,15 @@ func TestElideBDAT(t *testing.T) {
 	if !slices.Equal(got, want) {
 		t.Errorf("got\n%s\nwant\n%s", strings.Join(got, "\n"), strings.Join(want, "\n"))
 	}
+}
+
+// notes joins the notes of a transcript.
+func notes(tr *wire.Transcript) string {
+	var b strings.Builder
+	for _, e := range tr.Entries() {
+		if e.Dir == wire.Note {
+			b.WriteString(string(e.Data) + "\n")
+		}
+	}
+	return b.String()
 }
