@@ -136,6 +136,14 @@ func unanswered(err error) error {
 	return &UnansweredError{Err: err}
 }
 
+// unansweredChunk is unanswered for the reply to the last BDAT chunk.
+func unansweredChunk(err error) error {
+	if errors.Is(err, session.ErrMalformedReply) {
+		return err
+	}
+	return &UnansweredError{Err: err, What: lastChunk}
+}
+
 // Client is one SMTP session: a connection and the state it has reached.
 type Client struct {
 	conn  *wire.Conn

@@ -283,6 +283,9 @@ func (c *Client) chunk(ctx context.Context, line string, data []byte) (session.R
 	if err != nil {
 		return session.Reply{}, err
 	}
+	if err := c.conn.CheckIdle(ctx); err != nil { // no reply is due before the chunk goes
+		return session.Reply{}, fmt.Errorf("BDAT: %w", err)
+	}
 	buf := make([]byte, 0, len(line)+2+len(data))
 	buf = append(append(append(buf, line...), "\r\n"...), data...)
 	if err := c.conn.WriteChunk(ctx, buf, len(line)+2, bodyRecordLimit); err != nil {
@@ -293,19 +296,16 @@ func (c *Client) chunk(ctx context.Context, line string, data []byte) (session.R
 			len(data)-bodyRecordLimit, session.HumanSize(bodyRecordLimit)))
 	}
 	c.state = c.state.Sent(line)
-	reply, err := c.reply(ctx)
-	if err != nil && last {
-		return reply, &StepError{Step: StepDataEnd, Err: &UnansweredError{Err: err, What: lastChunk}}
+	reply, err := c.read(ctx)
+	switch {
+	case err != nil && last:
+		return reply, &StepError{Step: StepDataEnd, Err: unansweredChunk(err)}
+	case err != nil:
+		return reply, fmt.Errorf("BDAT: %w", err)
 	}
-	return reply, err
-}
-
-// reply reads the reply to the command pending and applies it.
-func (c *Client) reply(ctx context.Context) (session.Reply, error) {
-	r, err := c.read(ctx)
-	if err != nil {
-		return r, err
+	c.state = c.state.Received(reply)
+	if err := c.conn.CheckIdle(ctx); err != nil { // the reply may answer something else
+		return reply, fmt.Errorf("BDAT: %w", err)
 	}
-	c.state = c.state.Received(r)
-	return r, nil
+	return reply, nil
 }

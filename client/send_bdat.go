@@ -67,6 +67,9 @@ func (s *sender) chooseBody() error {
 // already sent are read. The reply to the last chunk is the message's
 // (SendResult.Final), as the reply to "." is after DATA.
 func (s *sender) bdat(ctx context.Context) error {
+	if err := s.c.conn.CheckIdle(ctx); err != nil { // no reply is due before the first chunk
+		return stepErr(StepData, err)
+	}
 	q := &chunkReplies{s: s, ctx: ctx, pipelined: s.caps.Has("PIPELINING")}
 	size := s.cfg.ChunkSize
 	if size <= 0 {
@@ -108,7 +111,9 @@ type chunkReplies struct {
 	pipelined bool
 	pending   []string // BDAT lines sent, whose replies are unread
 	refused   error    // the refusal that stopped the transfer
-	broken    error    // a reply that did not come
+	broken    error    // a reply that did not come, or broke SMTP's rules
+	brokenAt  string   // the BDAT line of that reply
+	desync    error    // bytes that came when no reply was due (wire.DesyncError)
 	lastSent  bool
 }
 
@@ -141,12 +146,18 @@ func (q *chunkReplies) read(n int) error {
 			return err
 		}
 	}
+	if len(q.pending) == 0 { // every reply read: anything more answers nothing (RFC 5321 4.2)
+		if err := q.s.c.conn.CheckIdle(q.ctx); err != nil {
+			q.desync = err
+			return err
+		}
+	}
 	return q.refused
 }
 
 // readOne reads the reply to the chunk sent as line.
 func (q *chunkReplies) readOne(line string) error {
-	_, last, _ := session.ParseBdat(line)
+	last := isLastChunk(line)
 	c := q.s.c
 	ctx := q.ctx
 	if last { // the message's reply, which may take 10 minutes (RFC 5321 4.5.3.2.6)
@@ -157,7 +168,7 @@ func (q *chunkReplies) readOne(line string) error {
 	c.state = c.state.Sent(line)
 	r, err := c.read(ctx)
 	if err != nil {
-		q.broken = fmt.Errorf("%s: %w", line, err)
+		q.broken, q.brokenAt = fmt.Errorf("%s: %w", line, err), line
 		return q.broken
 	}
 	o := q.s.outcome(line, line, r)
@@ -179,16 +190,33 @@ func (q *chunkReplies) readOne(line string) error {
 // refused before the last is DATA's step (exit 10), the reply to the last
 // chunk the end of data's (exit 11), as are a link that broke while the
 // chunks went and a last chunk that got no reply, after which the
-// message may have been taken.
+// message may have been taken. A reply that broke SMTP's rules (mixed
+// codes) is that protocol error, at the step of the chunk it answered;
+// bytes that came when no reply was due come first, as the replies read
+// may answer other chunks than they seem to.
 func (q *chunkReplies) failure(err error) error {
 	var refused *RefusedError
 	switch {
+	case q.desync != nil && q.lastSent:
+		return stepErr(StepDataEnd, q.desync)
+	case q.desync != nil:
+		return stepErr(StepData, q.desync)
 	case errors.As(q.refused, &refused) && refused.Command != "the message":
 		return stepErr(StepData, q.refused)
 	case q.refused != nil:
 		return stepErr(StepDataEnd, q.refused)
+	case errors.Is(q.broken, session.ErrMalformedReply) && !isLastChunk(q.brokenAt):
+		return stepErr(StepData, q.broken)
+	case errors.Is(q.broken, session.ErrMalformedReply):
+		return stepErr(StepDataEnd, q.broken)
 	case q.broken != nil && q.lastSent:
 		return stepErr(StepDataEnd, &UnansweredError{Err: q.broken, What: lastChunk})
 	}
 	return stepErr(StepDataEnd, err)
+}
+
+// isLastChunk reports a "BDAT n LAST" line.
+func isLastChunk(line string) bool {
+	_, last, err := session.ParseBdat(line)
+	return err == nil && last
 }

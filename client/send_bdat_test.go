@@ -388,3 +388,48 @@ func notes(tr *wire.Transcript) string {
 	}
 	return b.String()
 }
+
+// TestSendBDATProtocolErrors: a reply with mixed codes (RFC 5321 4.2.1) to
+// a chunk is a protocol error at that chunk's step, never a delivery nor
+// an unanswered message; a reply more than the chunks sent is a desync,
+// which comes before what the replies seemed to say.
+func TestSendBDATProtocolErrors(t *testing.T) {
+	text := strings.Repeat("0123456789abcdef0123456789abcdef0123456789abcdef0123456789abcdef012345678\r\n", 100) // 7.5 KB: 2 chunks
+	for _, tt := range []struct {
+		name  string
+		chunk int
+		reply string
+		step  string
+		check func(error) bool
+	}{
+		{"mixed codes, first chunk", 1, "250-2.0.0 ok\r\n554 5.7.1 no", StepData, func(err error) bool { return errors.Is(err, session.ErrMalformedReply) }},
+		{"mixed codes, last chunk", 2, "250-2.0.0 queued\r\n554 5.7.1 no", StepDataEnd, func(err error) bool {
+			return errors.Is(err, session.ErrMalformedReply) && !errors.As(err, new(*UnansweredError))
+		}},
+		{"a reply too many after the last", 2, "250 2.0.0 queued\r\n250 2.0.0 and this?", StepDataEnd, func(err error) bool { return errors.As(err, new(*wire.DesyncError)) }},
+		{"a reply too many after a chunk", 1, "250 2.0.0 ok\r\n554 5.0.0 this?", StepData, func(err error) bool { return errors.As(err, new(*wire.DesyncError)) }},
+	} {
+		t.Run(tt.name, func(t *testing.T) {
+			sink := startSink(t, "CHUNKING")
+			sink.setChunks(map[int]string{tt.chunk: tt.reply}, 0, false)
+			res := sinkSend(t, sink, &Message{From: addr("a@sink.test"), Text: Content{Text: text}},
+				func(c *SendConfig) { c.BodyMode, c.ChunkSize = BodyBDAT, 4096 })
+			if !isStep(res.Err, tt.step) || !tt.check(res.Err) || res.Delivered() {
+				t.Errorf("err %v (delivered %v), want the protocol error at %s", res.Err, res.Delivered(), tt.step)
+			}
+		})
+	}
+}
+
+// TestRunChunkDesync: in a script, a reply too many after a chunk's is a
+// desync, as after any command.
+func TestRunChunkDesync(t *testing.T) {
+	c, _ := scriptedClient("250 2.0.0 ok\r\n250 2.0.0 extra\r\n")
+	if _, err := c.chunk(context.Background(), "BDAT 2", []byte("hi")); !errors.As(err, new(*wire.DesyncError)) {
+		t.Errorf("err %v, want a desync", err)
+	}
+	c, _ = scriptedClient("250-2.0.0 ok\r\n554 5.0.0 no\r\n")
+	if _, err := c.chunk(context.Background(), "BDAT 2 LAST", []byte("hi")); !errors.Is(err, session.ErrMalformedReply) || errors.As(err, new(*UnansweredError)) {
+		t.Errorf("mixed codes to the last chunk: %v", err)
+	}
+}

@@ -80,7 +80,7 @@ func explainVerb(command string) string {
 	if verb != "BDAT" {
 		return verb
 	}
-	if _, last, err := ParseBdat(command); err == nil && last {
+	if lastChunk(command) {
 		return "."
 	}
 	return "DATA"

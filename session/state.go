@@ -119,10 +119,10 @@ func (s State) DataEnded() State {
 // Unanswered applies a reply that answers nothing, such as one whose lines
 // carry different codes (MixedCodesError, RFC 5321 section 4.2.1): the
 // pending command is pending no more, and what it did is unknown, so
-// nothing is learnt from it. After the final "." the message is over all
-// the same, and its transaction with it.
+// nothing is learnt from it. After the final "." or the last BDAT chunk
+// the message is over all the same, and its transaction with it.
 func (s State) Unanswered() State {
-	if s.Phase == PhaseData && s.Pending == "." {
+	if s.Phase == PhaseData && s.Pending == "." || lastChunk(s.Pending) {
 		s = s.reset()
 	}
 	s.Pending, s.auth, s.authUser = "", authNone, ""
@@ -166,7 +166,7 @@ func (s State) Received(r Reply) State {
 		// the reply to the last chunk is the message's, as the reply to
 		// "." is after DATA (RFC 3030 section 2); one to another chunk
 		// leaves the transaction where it was
-		if _, last, err := ParseBdat(line); err == nil && last {
+		if lastChunk(line) {
 			return s.receivedEnd(r)
 		}
 	case "RSET":
@@ -620,4 +620,10 @@ func userFromIR(mech, ir string) string {
 		}
 	}
 	return ""
+}
+
+// lastChunk reports a "BDAT n LAST" line (RFC 3030).
+func lastChunk(line string) bool {
+	_, last, err := ParseBdat(line)
+	return err == nil && last
 }

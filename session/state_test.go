@@ -481,4 +481,12 @@ func TestBdatChunks(t *testing.T) {
 	if ws := codes(ready(t, "250 mx").Check("BDAT 10 LAST")); !slices.Equal(ws, []string{"data-before-rcpt"}) {
 		t.Errorf("BDAT before RCPT: %v", ws)
 	}
+	s = exchange(t, s, "MAIL FROM:<a@x>", "250 ok")
+	s = exchange(t, s, "RCPT TO:<b@x>", "250 ok")
+	if u := s.Sent("BDAT 5").Unanswered(); u.Phase != PhaseRcpt || u.From != "a@x" {
+		t.Errorf("a chunk answered by nothing: %+v", u)
+	}
+	if u := s.Sent("BDAT 5 LAST").Unanswered(); u.Phase != PhaseReady || u.From != "" || u.Pending != "" {
+		t.Errorf("the last chunk answered by nothing: %+v", u)
+	}
 }
