@@ -59,3 +59,47 @@ func TestDialErrors(t *testing.T) {
 		t.Errorf("cancelled dial: %v", err)
 	}
 }
+
+// TestWaitRead: WaitRead times out on silence and then leaves the
+// connection usable; once bytes come it returns and consumes none of them,
+// so the reply is read whole, even when its first part came alone.
+func TestWaitRead(t *testing.T) {
+	release := make(chan struct{})
+	s := startServer(t, func(p *peer) {
+		<-release
+		p.send("220-mx")
+		time.Sleep(20 * time.Millisecond) // a reply in two segments
+		p.send(" hi\r\n220 ready\r\n")
+		p.drain()
+	})
+	c := dialTest(t, s, Options{Timeout: 50 * time.Millisecond})
+	err := c.WaitRead(ctx)
+	var te *TimeoutError
+	if !errors.As(err, &te) || te.Op != "wait for data" {
+		t.Fatalf("WaitRead on silence = %v, want a TimeoutError", err)
+	}
+	close(release)
+	wctx, cancel := context.WithTimeout(ctx, testTimeout)
+	defer cancel()
+	if err := c.WaitRead(wctx); err != nil {
+		t.Fatalf("WaitRead = %v", err)
+	}
+	r, err := c.ReadReply(wctx)
+	if err != nil || string(r.Raw) != "220-mx hi\r\n220 ready\r\n" {
+		t.Fatalf("ReadReply = %q, %v; want the whole reply", r.Raw, err)
+	}
+	if got := render(c.Transcript().Entries()); got != "S    \"220-mx hi\\r\\n\"\nS    \"220 ready\\r\\n\"\n" {
+		t.Errorf("transcript:\n%s", got)
+	}
+}
+
+// TestWaitReadClosed: a server that closes without a word gives a
+// ClosedError at once.
+func TestWaitReadClosed(t *testing.T) {
+	s := startServer(t, func(p *peer) {})
+	c := dialTest(t, s, Options{})
+	var ce *ClosedError
+	if err := c.WaitRead(ctx); !errors.As(err, &ce) {
+		t.Fatalf("WaitRead = %v, want a ClosedError", err)
+	}
+}
