@@ -72,7 +72,11 @@ type Options struct {
 	RootCAs     *x509.CertPool // nil means the system roots
 	// Insecure keeps going when verification fails; the failure is still
 	// computed and reported in TLSInfo.
-	Insecure   bool
+	Insecure bool
+	// MinVersion is the lowest TLS version offered (tls.VersionTLS10 to
+	// tls.VersionTLS13); 0 means TLS 1.2. TLS 1.0 and 1.1 are deprecated
+	// (RFC 8996): a session below 1.2 is marked TLSInfo.Weak.
+	MinVersion uint16
 	Limits     Limits      // zero fields mean DefaultLimits
 	Transcript *Transcript // nil means NewTranscript(); pass one to keep it when Dial fails
 }

@@ -73,7 +73,8 @@ func (c *Conn) tlsConfig(verr *error) *tls.Config {
 			}
 			return nil
 		},
-		MinVersion: tls.VersionTLS12,
+		MinVersion:   c.minVersion(),
+		CipherSuites: cipherSuites(c.minVersion()),
 		// A probe never resumes a session. Without tickets a server that
 		// honours RFC 8446 section 4.2.9 sends none after a TLS 1.3 handshake,
 		// and so cannot hold its first reply behind Nagle's algorithm waiting
@@ -98,6 +99,10 @@ func (c *Conn) handshakeFailed(o *op, err error, got []byte, took time.Duration)
 		err = &PlaintextError{Bytes: bytes.Clone(rhe.RecordHeader[:]), STARTTLS: o.name == "starttls"}
 	case errors.As(err, &ve):
 		ve.Info.Handshake = took
+	default:
+		if chosen, ok := refusedVersion(got, c.minVersion()); ok {
+			err = &VersionError{Offered: offered(c.minVersion()), Chosen: versionName(chosen), Err: err}
+		}
 	}
 	err = o.fail(err)
 	why := noteText(err)

@@ -19,6 +19,7 @@ type TLSInfo struct {
 	Verified    bool   // chain and name verified
 	VerifyError error  // why not; nil when verified
 	Insecure    bool   // Options.Insecure was set: a failed verification did not stop the connection
+	Weak        bool   // the version is below TLS 1.2, deprecated (RFC 8996): Options.MinVersion allowed it
 	Handshake   time.Duration
 	Chain       []CertInfo // as sent by the server, leaf first
 }
@@ -60,6 +61,7 @@ func (c *Conn) describe(cs tls.ConnectionState, verr error) TLSInfo {
 		Verified:    verr == nil,
 		VerifyError: verr,
 		Insecure:    c.opts.Insecure,
+		Weak:        cs.Version < tls.VersionTLS12,
 	}
 	for _, cert := range cs.PeerCertificates {
 		info.Chain = append(info.Chain, certInfo(cert))
@@ -95,6 +97,10 @@ func (i TLSInfo) summary() string {
 		// user said --insecure), so this note does not claim it.
 		verdict = fmt.Sprintf("certificate NOT verified (%v); the handshake completed regardless", i.VerifyError)
 	}
+	version := i.Version
+	if i.Weak {
+		version += " (weak: below TLS 1.2, deprecated by RFC 8996)"
+	}
 	return fmt.Sprintf("%s handshake with %q in %v: %s; %s",
-		i.Version, i.ServerName, i.Handshake.Round(time.Microsecond), i.Cipher, verdict)
+		version, i.ServerName, i.Handshake.Round(time.Microsecond), i.Cipher, verdict)
 }
