@@ -21,7 +21,7 @@ func TestFixturesParse(t *testing.T) {
 			t.Errorf("%s: no doc comment or no steps", n)
 		}
 	}
-	for _, bad := range []string{"bogus 1", `send "unterminated`, "trickle x \"a\"", "repeat many \"a\""} {
+	for _, bad := range []string{"bogus 1", `send "unterminated`, "trickle x \"a\"", "repeat many \"a\"", "tls good 0.9"} {
 		if _, err := Parse("bad", bad); err == nil {
 			t.Errorf("Parse(%q) accepted", bad)
 		}

@@ -17,6 +17,7 @@
 //	expect EHLO                 read client lines until one starts with EHLO (any case); * takes any line
 //	sleep 200ms                 pause
 //	tls selfsigned              run the server side of a TLS handshake (good, selfsigned, expired, wrongname)
+//	tls good 1.0                the same, speaking TLS 1.0 at most (1.0, 1.1, 1.2): an old server
 //	hang                        read and discard until the client closes
 //	close                       close (FIN)
 //	reset                       close with RST (SO_LINGER 0)
@@ -26,6 +27,7 @@
 package hostile
 
 import (
+	"crypto/tls"
 	"embed"
 	"fmt"
 	"path"
@@ -59,11 +61,12 @@ var opNames = map[string]Op{
 
 // Step is one directive of a scenario.
 type Step struct {
-	Op    Op
-	Data  []byte        // bytes to send, the pattern to fill, the prefix to expect, the certificate's name
-	Every time.Duration // trickle's pause, sleep's length
-	Count int           // repeat's count, fill's and random's size
-	Seed  int64         // random's seed
+	Op     Op
+	Data   []byte        // bytes to send, the pattern to fill, the prefix to expect, the certificate's name
+	Every  time.Duration // trickle's pause, sleep's length
+	Count  int           // repeat's count, fill's and random's size
+	Seed   int64         // random's seed
+	MaxTLS uint16        // tls's highest version; 0 for crypto/tls's
 }
 
 // Scenario is a parsed fixture.
@@ -154,12 +157,26 @@ func parseStep(line string) (Step, error) {
 		if st.Count, err = size(n); err == nil {
 			st.Seed, err = strconv.ParseInt(strings.TrimSpace(seed), 10, 64)
 		}
-	case OpExpect, OpTLS:
+	case OpExpect:
 		st.Data = []byte(rest)
+	case OpTLS:
+		name, max, _ := strings.Cut(rest, " ")
+		st.Data = []byte(name)
+		st.MaxTLS, err = tlsVersion(max)
 	case OpSleep:
 		st.Every, err = time.ParseDuration(rest)
 	}
 	return st, err
+}
+
+// tlsVersion reads "1.0", "1.1" or "1.2"; "" is 0, crypto/tls's default.
+func tlsVersion(s string) (uint16, error) {
+	versions := map[string]uint16{"": 0, "1.0": tls.VersionTLS10, "1.1": tls.VersionTLS11, "1.2": tls.VersionTLS12}
+	v, ok := versions[strings.TrimSpace(s)]
+	if !ok {
+		return 0, fmt.Errorf("unknown TLS version %q", s)
+	}
+	return v, nil
 }
 
 func unquote(q string) ([]byte, error) {

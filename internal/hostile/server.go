@@ -262,7 +262,7 @@ func (c *Conn) step(st Step) error {
 	case OpSleep:
 		return c.sleep(st.Every)
 	case OpTLS:
-		return c.startTLS(string(st.Data))
+		return c.startTLS(string(st.Data), st.MaxTLS)
 	case OpHang:
 		return c.hang()
 	case OpClose:
@@ -377,14 +377,18 @@ func (c *Conn) sleep(d time.Duration) error {
 	}
 }
 
-// startTLS runs the server side of a handshake with the named certificate
-// and switches the connection onto it.
-func (c *Conn) startTLS(name string) error {
+// startTLS runs the server side of a handshake with the named certificate,
+// up to version max when it is not 0, and switches the connection onto it.
+func (c *Conn) startTLS(name string, max uint16) error {
 	cert, err := Certificate(name)
 	if err != nil {
 		return err
 	}
-	tc := tls.Server(c.raw, &tls.Config{Certificates: []tls.Certificate{cert}})
+	cfg := &tls.Config{Certificates: []tls.Certificate{cert}}
+	if max != 0 {
+		cfg.MinVersion, cfg.MaxVersion = tls.VersionTLS10, max // MinVersion set: the tls10server GODEBUG does not matter
+	}
+	tc := tls.Server(c.raw, cfg)
 	_ = c.raw.SetDeadline(time.Now().Add(waitLimit))
 	err = tc.Handshake()
 	_ = c.raw.SetDeadline(time.Time{})
