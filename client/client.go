@@ -32,6 +32,13 @@ type Options struct {
 	ServerName  string         // SNI and the name to verify; "" means the target's host
 	Helo        string         // EHLO argument; "" means DefaultHelo
 	Timeout     time.Duration  // per exchange; 0 means wire's default
+	// GreetingWait is how long a plaintext connection may stay silent
+	// before implicit TLS is tried too, on a second connection
+	// (GreetOrTLS); 0 means DefaultGreetingWait, below 0 never.
+	GreetingWait time.Duration
+	// MinTLS is the lowest TLS version offered (tls.VersionTLS10 to
+	// tls.VersionTLS13); 0 means TLS 1.2. Below it the session is weak.
+	MinTLS uint16
 }
 
 // LoadCA reads a PEM file of CA certificates into a pool.
@@ -45,6 +52,14 @@ func LoadCA(file string) (*x509.CertPool, error) {
 		return nil, fmt.Errorf("%s holds no PEM certificate", file)
 	}
 	return pool, nil
+}
+
+// timeout is the deadline of one exchange, as wire applies it.
+func (o Options) timeout() time.Duration {
+	if o.Timeout > 0 {
+		return o.Timeout
+	}
+	return 5 * time.Minute
 }
 
 func (o Options) helo() string {
@@ -69,6 +84,7 @@ func (o Options) Wire(t *wire.Transcript) wire.Options {
 		ServerName: o.ServerName,
 		RootCAs:    o.RootCAs,
 		Insecure:   o.Insecure,
+		MinVersion: o.MinTLS,
 		Transcript: t,
 	}
 }
@@ -146,9 +162,10 @@ func unansweredChunk(err error) error {
 
 // Client is one SMTP session: a connection and the state it has reached.
 type Client struct {
-	conn  *wire.Conn
-	state session.State
-	opts  Options
+	conn   *wire.Conn
+	state  session.State
+	opts   Options
+	target string
 }
 
 // Dial connects to target and returns a client that has not yet read the
@@ -158,7 +175,7 @@ func Dial(ctx context.Context, target string, opts Options, t *wire.Transcript) 
 	if err != nil {
 		return nil, err
 	}
-	return &Client{conn: conn, opts: opts}, nil
+	return &Client{conn: conn, opts: opts, target: target}, nil
 }
 
 // Conn is the underlying connection.
@@ -193,15 +210,22 @@ func (c *Client) last(ctx context.Context) (session.Reply, error) {
 	return r, c.conn.CheckIdle(ctx)
 }
 
-// Greeting reads the server's opening reply (RFC 5321 3.1). Bytes after it,
-// before any command, are a desync (wire.DesyncError).
+// Greeting reads the server's opening reply (RFC 5321 3.1). A plaintext
+// connection that stays silent has implicit TLS tried meanwhile
+// (GreetOrTLS): if that answers, the error is a *TLSFirstError; if it does
+// not either, a *TLSTriedError wraps the plaintext failure. Bytes after the
+// greeting, before any command, are a desync (wire.DesyncError).
 func (c *Client) Greeting(ctx context.Context) (session.Reply, error) {
-	r, err := c.last(ctx)
-	if err != nil {
-		return r, err
+	g := c.GreetOrTLS(ctx, false, nil)
+	switch {
+	case g.Err == nil || g.TLS == nil:
+		return g.Reply, g.Err
+	case g.TLS.Greeted():
+		return g.Reply, &TLSFirstError{Silent: g.Silent, Greeting: g.TLS.Greeting, TLS: g.TLS.TLS}
+	case errors.Is(g.Err, context.Canceled):
+		return g.Reply, g.Err
 	}
-	c.state = c.state.Greeting(r)
-	return r, nil
+	return g.Reply, &TLSTriedError{Err: g.Err, TLSErr: g.TLS.Err}
 }
 
 // Do sends one command line and reads its reply. A negative reply is not an

@@ -17,10 +17,6 @@ import (
 	"github.com/ehlo-sh/ehlo/wire"
 )
 
-// DefaultGreetingWait is how long ehlo doctor waits for a greeting in
-// plaintext before it also tries implicit TLS on a second connection.
-const DefaultGreetingWait = 5 * time.Second
-
 // DoctorConfig says what ehlo doctor checks and how.
 type DoctorConfig struct {
 	Target string
@@ -41,7 +37,7 @@ type DoctorConfig struct {
 	To        []string // RCPT TO addresses; they need From
 	Send      bool     // send a small test message after RCPT, instead of RSET
 	// GreetingWait is the silence in plaintext after which implicit TLS is
-	// tried as well; 0 means DefaultGreetingWait.
+	// tried as well; 0 means Options.GreetingWait.
 	GreetingWait time.Duration
 	// Progress, when set, is told in a line for people what the doctor is
 	// waiting for, such as a greeting that does not come. It may be called
@@ -232,7 +228,7 @@ func (d *doctor) greet(ctx context.Context, a attempt) attempt {
 // further and report it.
 func (d *doctor) options(implicit bool) Options {
 	o := d.cfg.Options
-	o.ImplicitTLS, o.Plain, o.Insecure = implicit, !implicit, true
+	o.ImplicitTLS, o.Plain, o.Insecure, o.GreetingWait = implicit, !implicit, true, d.greetingWait()
 	return o
 }
 
@@ -260,83 +256,32 @@ func (d *doctor) connectTLS(ctx context.Context) bool {
 	return d.use(b)
 }
 
-// connectPlain: plaintext; when no greeting comes within GreetingWait,
-// implicit TLS is tried on a second connection while the first keeps
-// waiting, and whichever greets first is used.
+// connectPlain: plaintext; when no greeting comes within the greeting
+// wait, implicit TLS is tried on a second connection while the first keeps
+// waiting (Client.GreetOrTLS), and whichever greets first is used.
 func (d *doctor) connectPlain(ctx context.Context) bool {
 	start := time.Now()
 	c, err := Dial(ctx, d.cfg.Target, d.options(false), d.t)
 	if err != nil {
 		return d.use(attempt{err: err, step: StepConnect, dial: time.Since(start)})
 	}
-	first := attempt{c: c, t: d.t, dial: time.Since(start)}
-	pctx, stopPlain := context.WithCancel(ctx)
-	defer stopPlain()
-	plainCh := make(chan attempt, 1)
-	go func() { plainCh <- d.greet(pctx, first) }()
-	wait := d.greetingWait()
-	if t := d.timeout() / 2; t < wait {
-		wait = t // leave implicit TLS its try before the plaintext wait ends
+	plain := attempt{c: c, t: d.t, dial: time.Since(start), step: StepGreeting}
+	g := c.GreetOrTLS(ctx, true, d.progress)
+	plain.g, plain.err, plain.took = g.Reply, g.Err, g.Took
+	switch {
+	case g.TLS != nil && g.TLS.Greeted() && g.TLS.Client != nil:
+		c.Close()
+		tls := attempt{c: g.TLS.Client, g: g.TLS.Greeting, took: g.TLS.Took, dial: g.TLS.Dial, t: g.TLS.Transcript, inTLS: true}
+		return d.switchToTLS(tls, g.Silent)
+	case g.Err == nil:
+		return d.use(plain) // a slow greeting is a finding of its own
 	}
-	timer := time.NewTimer(wait)
-	select {
-	case a := <-plainCh:
-		timer.Stop()
-		return d.use(a)
-	case <-timer.C:
+	c.Close()
+	if g.TLS == nil {
+		return d.use(plain)
 	}
-	msg := fmt.Sprintf("no greeting within %s in plaintext; trying implicit TLS on a second connection meanwhile", session.Millis(wait))
-	d.t.Note("ehlo doctor: " + msg)
-	d.progress(msg)
-	return d.race(ctx, first, plainCh, stopPlain, wait)
-}
-
-// race waits for the plaintext greeting and the implicit-TLS attempt;
-// the first to greet is used.
-func (d *doctor) race(ctx context.Context, first attempt, plainCh chan attempt, stopPlain context.CancelFunc, wait time.Duration) bool {
-	tctx, stopTLS := context.WithCancel(ctx)
-	defer stopTLS()
-	tlsCh := make(chan attempt, 1)
-	go func() { tlsCh <- d.dialGreet(tctx, true, wire.NewTranscript()) }()
-	var plain attempt
-	var tlsErr error
-	for plainCh != nil || tlsCh != nil {
-		select {
-		case a := <-plainCh:
-			plainCh, plain = nil, a
-			if a.err == nil {
-				stopTLS()
-				d.dropTLS(tlsCh)
-				return d.use(a) // a slow greeting: a finding of its own
-			}
-		case b := <-tlsCh:
-			tlsCh = nil
-			if b.err == nil {
-				stopPlain()
-				if plainCh != nil {
-					<-plainCh
-				}
-				first.c.Close()
-				return d.switchToTLS(b, wait)
-			}
-			tlsErr = b.err
-			d.t.Note("ehlo doctor: implicit TLS did not work either (" + detail(b.err) + ")")
-		}
-	}
-	if first.c != nil {
-		d.address = first.c.Conn().Addr()
-	}
-	return d.noGreeting(plain, tlsErr)
-}
-
-// dropTLS closes the implicit-TLS attempt once the plaintext one won.
-func (d *doctor) dropTLS(tlsCh chan attempt) {
-	if tlsCh == nil {
-		return
-	}
-	if b := <-tlsCh; b.c != nil {
-		b.c.Close()
-	}
+	d.address = c.Conn().Addr()
+	return d.noGreeting(plain, g.TLS.Err)
 }
 
 // noGreeting records that neither mode got a greeting.
@@ -395,8 +340,11 @@ func (d *doctor) use(a attempt) bool {
 }
 
 func (d *doctor) greetingWait() time.Duration {
-	if d.cfg.GreetingWait > 0 {
+	switch {
+	case d.cfg.GreetingWait > 0:
 		return d.cfg.GreetingWait
+	case d.cfg.Options.GreetingWait > 0:
+		return d.cfg.Options.GreetingWait
 	}
 	return DefaultGreetingWait
 }

@@ -3,6 +3,7 @@ package client
 import (
 	"bytes"
 	"context"
+	"crypto/tls"
 	"encoding/json"
 	"errors"
 	"strings"
@@ -124,7 +125,7 @@ var hostileProbeCases = []struct {
 }{
 	{"no-greeting", Options{Timeout: shortTimeout}, true, func(t *testing.T, r ProbeResult, outs map[string]string) {
 		wantTimeout(t, r, StepGreeting)
-		wantIn(t, outs["explain"], "no greeting", "--tls")
+		wantIn(t, outs["explain"], "no greeting", "implicit TLS, tried on a second connection, did not answer either")
 	}},
 	{"trickle-greeting", Options{Timeout: shortTimeout}, false, func(t *testing.T, r ProbeResult, outs map[string]string) {
 		wantTimeout(t, r, StepGreeting)
@@ -197,8 +198,12 @@ var hostileProbeCases = []struct {
 		wantIn(t, outs["report"], "implicit TLS", "EHLO inside TLS")
 	}},
 	{"implicit-tls", Options{Timeout: shortTimeout}, false, func(t *testing.T, r ProbeResult, outs map[string]string) {
-		wantTimeout(t, r, StepGreeting)
-		wantIn(t, outs["explain"], "this port may expect implicit TLS", "try --tls")
+		var first *TLSFirstError
+		if !errors.As(r.Err, &first) || stepOf(r.Err) != StepGreeting {
+			t.Fatalf("err = %v, want a TLSFirstError at the greeting", r.Err)
+		}
+		wantIn(t, outs["explain"], "this port speaks TLS first", `"220 mx.hostile.test ESMTP inside TLS"`, "use --tls")
+		wantIn(t, outs["transcript"], "implicit TLS answered on the second connection")
 	}},
 	{"plaintext-server", Options{ImplicitTLS: true}, true, func(t *testing.T, r ProbeResult, outs map[string]string) {
 		var pe *wire.PlaintextError
@@ -206,6 +211,34 @@ var hostileProbeCases = []struct {
 			t.Fatalf("err = %v, want a PlaintextError at connect", r.Err)
 		}
 		wantIn(t, outs["explain"], "answered in plaintext where TLS was expected", "drop --tls")
+	}},
+	{"old-tls", Options{ImplicitTLS: true}, true, func(t *testing.T, r ProbeResult, outs map[string]string) {
+		var ve *wire.VersionError
+		if !errors.As(r.Err, &ve) || stepOf(r.Err) != StepConnect {
+			t.Fatalf("err = %v, want a VersionError at connect", r.Err)
+		}
+		wantIn(t, outs["explain"], "we offered TLS 1.3, TLS 1.2", "alert protocol_version", "--tls-min 1.0", "RFC 8996")
+	}},
+	{"old-tls", Options{ImplicitTLS: true, MinTLS: tls.VersionTLS10}, true, func(t *testing.T, r ProbeResult, outs map[string]string) {
+		if r.Err != nil || r.TLS == nil || r.TLS.Version != "TLS 1.0" || !r.TLS.Weak {
+			t.Fatalf("err %v, TLS %+v: want a weak TLS 1.0 session", r.Err, r.TLS)
+		}
+		wantIn(t, outs["report"], "TLS  TLS 1.0 (WEAK: below TLS 1.2, allowed by --tls-min)")
+		wantIn(t, outs["json"], `"version": "TLS 1.0"`, `"weak_version": true`)
+		wantIn(t, outs["transcript"], "TLS 1.0 (weak: below TLS 1.2")
+	}},
+	{"starttls-old-tls", Options{}, false, func(t *testing.T, r ProbeResult, outs map[string]string) {
+		var ve *wire.VersionError
+		if !errors.As(r.Err, &ve) || stepOf(r.Err) != StepStartTLS {
+			t.Fatalf("err = %v, want a VersionError at STARTTLS", r.Err)
+		}
+		wantIn(t, outs["report"], "--tls-min 1.0")
+	}},
+	{"starttls-old-tls", Options{MinTLS: tls.VersionTLS10}, true, func(t *testing.T, r ProbeResult, outs map[string]string) {
+		if r.Err != nil || r.TLS == nil || !r.TLS.Weak {
+			t.Fatalf("err %v, TLS %+v: want a weak session", r.Err, r.TLS)
+		}
+		wantIn(t, outs["report"], "plaintext, then STARTTLS", "TLS 1.0 (WEAK")
 	}},
 	{"unsolicited-421", Options{}, true, func(t *testing.T, r ProbeResult, outs map[string]string) {
 		// it came with the greeting, before EHLO: no answer to EHLO (TestProbeDesync)

@@ -53,6 +53,7 @@ type DiffJSON struct {
 // TLSJSON holds the TLS facts.
 type TLSJSON struct {
 	Version      string     `json:"version"`
+	WeakVersion  bool       `json:"weak_version"` // below TLS 1.2 (RFC 8996), allowed by --tls-min
 	Cipher       string     `json:"cipher"`
 	ServerName   string     `json:"server_name"`
 	Verified     bool       `json:"verified"`
@@ -183,7 +184,7 @@ func diffJSON(d session.CapDiff) *DiffJSON {
 }
 
 func tlsJSON(t wire.TLSInfo) *TLSJSON {
-	out := &TLSJSON{Version: t.Version, Cipher: t.Cipher, ServerName: clean(t.ServerName), Verified: t.Verified,
+	out := &TLSJSON{Version: t.Version, WeakVersion: t.Weak, Cipher: t.Cipher, ServerName: clean(t.ServerName), Verified: t.Verified,
 		Insecure: t.Insecure, Certificates: []CertJSON{}}
 	if t.VerifyError != nil {
 		out.VerifyError = ExplainVerify(t.VerifyError)

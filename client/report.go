@@ -152,7 +152,11 @@ func (p *printer) tls(t wire.TLSInfo) {
 	case t.VerifyError != nil:
 		verdict = "NOT verified: " + ExplainVerify(t.VerifyError)
 	}
-	p.linef("  TLS  %s  %s  %s%s", t.Version, t.Cipher, verdict, took(t.Handshake))
+	version := t.Version
+	if t.Weak {
+		version += " (WEAK: below TLS 1.2, allowed by --tls-min)"
+	}
+	p.linef("  TLS  %s  %s  %s%s", version, t.Cipher, verdict, took(t.Handshake))
 	if len(t.Chain) == 0 {
 		return
 	}
@@ -222,6 +226,9 @@ func Explain(err error) string {
 		mixed      *session.MixedCodesError
 		desync     *wire.DesyncError
 		op         *OpError
+		first      *TLSFirstError
+		tried      *TLSTriedError
+		version    *wire.VersionError
 		dial       = explainDial(err)
 	)
 	switch {
@@ -232,6 +239,12 @@ func Explain(err error) string {
 			"; RFC 5321 4.2.1 requires the same code on every line, so it answers nothing" + fate(err)
 	case errors.As(err, &desync):
 		return "protocol error" + atStep(err) + ": " + desyncText(desync) + fate(err)
+	case errors.As(err, &first):
+		return explainTLSFirst(first)
+	case errors.As(err, &tried) && errors.As(err, &to):
+		return fmt.Sprintf("greeting: timed out after %v: no greeting; implicit TLS, tried on a second connection, did not answer either (%s)", to.After, tlsAttemptWords(tried.TLSErr))
+	case errors.As(err, &version):
+		return explainVersion(version)
 	case errors.As(err, &inj):
 		return fmt.Sprintf("possible STARTTLS response injection: the server sent %d bytes after its 220 and before the TLS handshake (%s); the session was aborted",
 			len(inj.Bytes), session.Sanitize(inj.Bytes))
@@ -300,6 +313,45 @@ func desyncText(e *wire.DesyncError) string {
 		return fmt.Sprintf(`the server sent "%s" unasked, while no reply was due: it is closing the session (RFC 5321 3.8); ehlo sent nothing more`, sent)
 	}
 	return fmt.Sprintf(`the server is out of step with the commands: it sent "%s" while no reply was due, so every later reply would answer the wrong command; ehlo stopped and sent nothing more`, sent)
+}
+
+// explainTLSFirst says that a port speaks TLS first, and what worked.
+func explainTLSFirst(e *TLSFirstError) string {
+	fix := "use --tls"
+	if !e.TLS.Verified {
+		fix = "use --tls, with --ca FILE or --insecure for its certificate"
+	}
+	return fmt.Sprintf("this port speaks TLS first (implicit TLS, as 465 does): no greeting in plaintext within %s, but a TLS handshake on a second connection was answered (%s) with the greeting %q (%s)",
+		session.Millis(e.Silent), tlsWords(e.TLS), session.SanitizeString(oneLine(e.Greeting)), fix)
+}
+
+// explainVersion says which TLS versions each side offered, and how to
+// look at an old server anyway.
+func explainVersion(e *wire.VersionError) string {
+	said := "it answered with the alert protocol_version: it supports none of them, only older ones"
+	if e.Chosen != "" {
+		said = "it chose " + e.Chosen
+	}
+	min := TLSMinFor(e)
+	weak := ""
+	if min < "1.2" {
+		weak = "; TLS 1.0 and 1.1 are deprecated (RFC 8996), and the session is then marked weak"
+	}
+	return fmt.Sprintf("the server speaks an older TLS than we accept: we offered %s, and %s (to look anyway, allow it with --tls-min %s%s)",
+		strings.Join(e.Offered, ", "), said, min, weak)
+}
+
+// TLSMinFor is the --tls-min value that lets a session with this server
+// start: the version its ServerHello chose, else the one below the lowest
+// we offered (1.0 below 1.2: servers that old often know 1.0 alone).
+func TLSMinFor(e *wire.VersionError) string {
+	if v, ok := strings.CutPrefix(e.Chosen, "TLS "); ok {
+		return v
+	}
+	if len(e.Offered) > 0 && e.Offered[len(e.Offered)-1] == "TLS 1.3" {
+		return "1.2"
+	}
+	return "1.0"
 }
 
 // verifyHint says how to get past a verification failure: the flag that
