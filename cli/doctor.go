@@ -5,7 +5,6 @@ import (
 	"fmt"
 	"io"
 	"strings"
-	"time"
 
 	"github.com/spf13/cobra"
 
@@ -21,7 +20,6 @@ type doctorFlags struct {
 	from, auth               string
 	to                       []string
 	send, asJSON, transcript bool
-	greetingWait             time.Duration
 }
 
 func newDoctor() *cobra.Command {
@@ -52,7 +50,6 @@ func newDoctor() *cobra.Command {
 	fl.BoolVar(&f.asJSON, "json", false, "print JSON: target, findings, timing, transcript")
 	fl.BoolVar(&f.transcript, "transcript", false, "also print the exchange as C:/S: lines (credentials redacted)")
 	f.lab.register(fl, "diagnose the built-in lab (TARGET may name its endpoint: "+strings.Join(lab.EndpointNames, ", ")+")")
-	fl.DurationVar(&f.greetingWait, "greeting-wait", client.DefaultGreetingWait, "silence in plaintext after which implicit TLS is tried too")
 	return cmd
 }
 
@@ -97,7 +94,7 @@ func (f *doctorFlags) config(cmd *cobra.Command) (client.DoctorConfig, error) {
 		return client.DoctorConfig{}, err
 	}
 	cfg := client.DoctorConfig{Options: opts, User: f.cred.user, Mechanism: f.auth, From: f.from, To: f.to, Send: f.send,
-		GreetingWait: f.greetingWait, Progress: func(s string) { fmt.Fprintln(cmd.ErrOrStderr(), "ehlo doctor: "+s) }}
+		Progress: func(s string) { fmt.Fprintln(cmd.ErrOrStderr(), "ehlo doctor: "+s) }}
 	labPassword := ""
 	if f.lab.on && f.cred.user == lab.User {
 		labPassword = lab.Password

@@ -1,6 +1,7 @@
 package cli
 
 import (
+	"crypto/tls"
 	"errors"
 	"fmt"
 	"os"
@@ -23,26 +24,47 @@ import (
 type connFlags struct {
 	tls, insecure, noStartTLS bool
 	ca, serverName, helo      string
-	timeout                   time.Duration
+	tlsMin                    string
+	timeout, greetingWait     time.Duration
+	fs                        *pflag.FlagSet // to tell --tls=false from no --tls
 }
 
 func (f *connFlags) register(cmd *cobra.Command) {
 	fl := cmd.Flags()
-	fl.BoolVar(&f.tls, "tls", false, "implicit TLS from the first byte (the default on port 465)")
+	f.fs = fl
+	fl.BoolVar(&f.tls, "tls", false, "implicit TLS from the first byte (the default on port 465; --tls=false: plaintext even there)")
 	fl.BoolVar(&f.insecure, "insecure", false, "go on when the certificate does not verify (shown as UNVERIFIED)")
 	fl.BoolVar(&f.noStartTLS, "no-starttls", false, "do not upgrade with STARTTLS")
 	fl.StringVar(&f.ca, "ca", "", "trust the CA certificates in this PEM file")
 	fl.StringVar(&f.serverName, "servername", "", "server name to send in TLS (SNI) and to verify; default: the target's host")
 	fl.StringVar(&f.helo, "helo", client.DefaultHelo, "name to send with EHLO/HELO")
 	fl.DurationVar(&f.timeout, "timeout", 30*time.Second, "deadline for each exchange")
+	fl.DurationVar(&f.greetingWait, "greeting-wait", client.DefaultGreetingWait,
+		"silence in plaintext after which implicit TLS is tried too, on a second connection (0: never)")
+	fl.StringVar(&f.tlsMin, "tls-min", "1.2", "lowest TLS version to accept: 1.0, 1.1, 1.2 or 1.3 (below 1.2 is shown as weak)")
 }
 
+// tlsVersions are the values of --tls-min.
+var tlsVersions = map[string]uint16{"1.0": tls.VersionTLS10, "1.1": tls.VersionTLS11, "1.2": tls.VersionTLS12, "1.3": tls.VersionTLS13}
+
 func (f *connFlags) options() (client.Options, error) {
-	opts := client.Options{ImplicitTLS: f.tls, NoStartTLS: f.noStartTLS, Insecure: f.insecure,
-		ServerName: f.serverName, Helo: f.helo, Timeout: f.timeout}
+	opts := client.Options{ImplicitTLS: f.tls, Plain: f.fs != nil && f.fs.Changed("tls") && !f.tls,
+		NoStartTLS: f.noStartTLS, Insecure: f.insecure, ServerName: f.serverName, Helo: f.helo, Timeout: f.timeout,
+		GreetingWait: f.greetingWait}
 	if f.timeout <= 0 {
 		return opts, usageErr(fmt.Errorf("--timeout %v: give a duration above zero, such as 30s: every exchange has a deadline", f.timeout))
 	}
+	if f.greetingWait < 0 {
+		return opts, usageErr(fmt.Errorf("--greeting-wait %v: give a duration, such as 5s, or 0 never to try implicit TLS", f.greetingWait))
+	}
+	if f.greetingWait == 0 {
+		opts.GreetingWait = -1 // client: never
+	}
+	v, ok := tlsVersions[f.tlsMin]
+	if !ok {
+		return opts, usageErr(fmt.Errorf("--tls-min %q: want 1.0, 1.1, 1.2 or 1.3", f.tlsMin))
+	}
+	opts.MinTLS = v
 	if f.ca != "" {
 		pool, err := client.LoadCA(f.ca)
 		if err != nil {

@@ -482,3 +482,48 @@ func benchBody(size int) []byte {
 	}
 	return b
 }
+
+// TestPostfixModeMismatch: Postfix's implicit-TLS port asked for in
+// plaintext, by probe, send and run, is named as a port that speaks TLS
+// first once the greeting wait passes, long before the timeout, with the
+// command line that works; and --tls to its plaintext ports is named too.
+func TestPostfixModeMismatch(t *testing.T) {
+	pf := needPostfix(t)
+	if pf.smtps == "" {
+		testenv.Need(t, "the Postfix lab's implicit-TLS port", "set EHLO_POSTFIX_SMTPS (scripts/postfix-lab.sh writes it to its env file)")
+	}
+	script := filepath.Join(t.TempDir(), "s.ehlo")
+	if err := os.WriteFile(script, []byte("expect 220\nEHLO me.test\nexpect 250\nQUIT\nexpect 221\n"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	common := []string{"--ca", pf.ca, "--timeout", "30s", "--greeting-wait", "300ms"}
+	send := []string{"send", "--from", pf.user + "@localhost", "--to", pf.user + "@localhost", "--quit-after", "ehlo"}
+	for _, tt := range []struct {
+		args []string
+		code int
+		says string
+	}{
+		{[]string{"probe", pf.smtps}, exitFailed, "this port speaks TLS first"},
+		{append(send, pf.smtps), exitBanner, "this port speaks TLS first"},
+		{[]string{"run", script, pf.smtps}, exitRunBroken, "this port speaks TLS first"},
+		{[]string{"probe", "--tls", pf.submission}, exitFailed, "answered in plaintext where TLS was expected"},
+		{append(send, "--tls", pf.mx), exitTLS, "answered in plaintext where TLS was expected"},
+		{[]string{"run", "--tls", script, pf.submission}, exitRunBroken, "answered in plaintext where TLS was expected"},
+	} {
+		start := time.Now()
+		code, out, errOut := run(t, append(tt.args, common...)...)
+		took := time.Since(start)
+		if code != tt.code || !strings.Contains(errOut, tt.says) || took > 10*time.Second {
+			t.Errorf("%v: exit %d after %v, want %d and %q:\n%s%s", tt.args, code, took, tt.code, tt.says, out, errOut)
+			continue
+		}
+		m := fixLine.FindStringSubmatch(errOut)
+		if m == nil {
+			t.Errorf("%v: no working line:\n%s", tt.args, errOut)
+			continue
+		}
+		if code, out, errOut := run(t, strings.Fields(m[1])...); code != 0 {
+			t.Errorf("the working line %q exits %d:\n%s%s", m[1], code, out, errOut)
+		}
+	}
+}

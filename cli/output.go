@@ -2,9 +2,17 @@ package cli
 
 import (
 	"encoding/json"
+	"errors"
 	"fmt"
 	"io"
+	"maps"
 	"os"
+	"slices"
+	"strconv"
+	"strings"
+
+	"github.com/spf13/cobra"
+	"github.com/spf13/pflag"
 
 	xterm "github.com/charmbracelet/x/term"
 
@@ -60,4 +68,100 @@ func followTranscript(tr *wire.Transcript, out io.Writer, path string, show bool
 		}), func() { file.Close() })
 	}
 	return stop, nil
+}
+
+// workingLine is the command line that works where err shows the target
+// speaking another mode, or an older TLS, than the command asked for: the
+// command as given (target in place of its arguments' when it ran on
+// several) with --tls for a port that speaks TLS first, without it for one
+// that answered TLS in plaintext (--tls=false where implicit TLS would stay
+// on: port 465, or implicitAnyway), with --tls-min for a server that
+// speaks only an old TLS. "" for any other error.
+func workingLine(cmd *cobra.Command, args []string, err error, implicitAnyway bool) string {
+	var (
+		first   *client.TLSFirstError
+		plain   *wire.PlaintextError
+		version *wire.VersionError
+	)
+	set := map[string]string{}
+	switch {
+	case errors.As(err, &first):
+		set["tls"] = "true"
+	case errors.As(err, &plain) && !plain.STARTTLS:
+		set["tls"] = "" // dropped
+		if implicitAnyway || slices.ContainsFunc(args, is465) {
+			set["tls"] = "false"
+		}
+	case errors.As(err, &version):
+		set["tls-min"] = client.TLSMinFor(version)
+	default:
+		return ""
+	}
+	return commandLine(cmd, args, set)
+}
+
+// is465 reports a target on port 465, where implicit TLS is the default.
+func is465(arg string) bool {
+	_, port, err := wire.ParseTarget(arg)
+	return err == nil && port == "465"
+}
+
+// commandLine rebuilds a command line from cmd's parsed flags and args,
+// each flag of set replaced by its value there ("" drops it, "true" is
+// the bare flag), quoted for a POSIX shell.
+func commandLine(cmd *cobra.Command, args []string, set map[string]string) string {
+	words := []string{cmd.CommandPath()}
+	for _, a := range args {
+		words = append(words, shellQuote(a))
+	}
+	cmd.Flags().Visit(func(f *pflag.Flag) {
+		if _, ok := set[f.Name]; !ok {
+			words = append(words, flagWords(f.Name, f.Value)...)
+		}
+	})
+	for _, name := range slices.Sorted(maps.Keys(set)) {
+		switch v := set[name]; v {
+		case "":
+		case "true":
+			words = append(words, "--"+name)
+		case "false":
+			words = append(words, "--"+name+"=false")
+		default:
+			words = append(words, "--"+name, shellQuote(v))
+		}
+	}
+	return strings.Join(words, " ")
+}
+
+// flagWords writes one flag as given: --name for a bool set true,
+// --name=false, each value of a repeated flag, or --name VALUE.
+func flagWords(name string, v pflag.Value) []string {
+	if sv, ok := v.(pflag.SliceValue); ok {
+		var words []string
+		for _, s := range sv.GetSlice() {
+			words = append(words, "--"+name, shellQuote(s))
+		}
+		return words
+	}
+	if v.Type() == "bool" {
+		if v.String() == "true" {
+			return []string{"--" + name}
+		}
+		return []string{"--" + name + "=" + v.String()}
+	}
+	return []string{"--" + name, shellQuote(v.String())}
+}
+
+// shellQuote quotes s for a POSIX shell: as it is when it is plain, in
+// single quotes otherwise, and as $'...' with escapes when it holds a
+// control or format character, so that nothing in it acts on the terminal.
+func shellQuote(s string) string {
+	switch {
+	case s != "" && strings.Trim(s, "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789@%+=:,./_-[]") == "":
+		return s
+	case !strings.ContainsFunc(s, func(r rune) bool { return !strconv.IsPrint(r) }):
+		return "'" + strings.ReplaceAll(s, "'", `'\''`) + "'"
+	}
+	q := strconv.Quote(s)
+	return "$'" + strings.ReplaceAll(q[1:len(q)-1], "'", `\'`) + "'"
 }

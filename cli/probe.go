@@ -69,18 +69,22 @@ func (f *probeFlags) run(cmd *cobra.Command, args []string) error {
 		return usageErr(errors.New("probe needs at least one TARGET (or --lab)"))
 	}
 	results := client.ProbeAll(cmd.Context(), jobs, f.parallel)
-	if f.lab.on { // name each result by the endpoint asked for, not its loopback port
-		for i, name := range labNames(args) {
-			results[i].Target = "lab " + name
+	fixes := make([]string, len(results))
+	for i, r := range results {
+		if f.lab.on { // name each result by the endpoint asked for, not its loopback port
+			results[i].Target = "lab " + labNames(args)[i]
+		} else {
+			fixes[i] = workingLine(cmd, []string{r.Target}, r.Err, false)
 		}
 	}
-	return f.print(cmd.OutOrStdout(), cmd.ErrOrStderr(), results)
+	return f.print(cmd.OutOrStdout(), cmd.ErrOrStderr(), results, fixes)
 }
 
 // print writes the reports, or JSON: one object for one target, an array
 // for several. Each failure is told on errOut too, unless the report on
-// the same terminal said it already.
-func (f *probeFlags) print(w, errOut io.Writer, results []client.ProbeResult) error {
+// the same terminal said it already; then, after the reports, the command
+// line that works when a target speaks another mode (fixes).
+func (f *probeFlags) print(w, errOut io.Writer, results []client.ProbeResult, fixes []string) error {
 	out := bufio.NewWriter(w) // one write, not one per line
 	defer out.Flush()
 	failed, repeat := 0, f.asJSON || !toldOnScreen(w, errOut)
@@ -115,6 +119,14 @@ func (f *probeFlags) print(w, errOut io.Writer, results []client.ProbeResult) er
 				fmt.Fprintln(out)
 				_ = client.WriteTranscript(out, r.Transcript.Entries(), client.TranscriptFormat{})
 			}
+		}
+	}
+	if err := out.Flush(); err != nil {
+		return err
+	}
+	for i, fix := range fixes {
+		if fix != "" {
+			fmt.Fprintf(errOut, "ehlo: %s: run instead: %s\n", results[i].Target, fix)
 		}
 	}
 	if failed > 0 {

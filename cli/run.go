@@ -62,7 +62,7 @@ func (f *runFlags) run(cmd *cobra.Command, args []string) error {
 		return usageErr(err)
 	}
 	cfg := client.RunConfig{Options: opts, Vars: map[string]string{}}
-	if s.TLS == "implicit" {
+	if s.TLS == "implicit" && !opts.Plain { // --tls=false overrides the script
 		cfg.Options.ImplicitTLS = true
 	}
 	switch {
@@ -105,6 +105,9 @@ func (f *runFlags) run(cmd *cobra.Command, args []string) error {
 		return reported(exitFailed, res.Failure)
 	case res.Err != nil:
 		fmt.Fprintf(cmd.ErrOrStderr(), "ehlo run: %s\n", client.Explain(res.Err))
+		if fix := workingLine(cmd, args, res.Err, s.TLS == "implicit" || is465(cfg.Target)); fix != "" && !f.lab.on && s.Lab == "" {
+			fmt.Fprintf(cmd.ErrOrStderr(), "ehlo run: run instead: %s\n", fix)
+		}
 		return reported(exitRunBroken, res.Err)
 	}
 	fmt.Fprintf(out, "ok: %s: %d expectations met\n", args[0], res.Checked)

@@ -299,6 +299,9 @@ func (f *sendFlags) send(cmd *cobra.Command, cfg client.SendConfig, l *lab.Lab) 
 		if f.asJSON || !toldOnScreen(out, errOut) {
 			fmt.Fprintf(errOut, "ehlo send: %s\n", client.Explain(res.Err))
 		}
+		if fix := workingLine(cmd, []string{cfg.Target}, res.Err, false); fix != "" && l == nil {
+			fmt.Fprintf(errOut, "ehlo send: run instead: %s\n", fix)
+		}
 		return reported(sendExit(res.Err), res.Err)
 	}
 	return nil

@@ -37,7 +37,7 @@ type DoctorConfig struct {
 	To        []string // RCPT TO addresses; they need From
 	Send      bool     // send a small test message after RCPT, instead of RSET
 	// GreetingWait is the silence in plaintext after which implicit TLS is
-	// tried as well; 0 means Options.GreetingWait.
+	// tried as well; 0 means Options.GreetingWait, below 0 never.
 	GreetingWait time.Duration
 	// Progress, when set, is told in a line for people what the doctor is
 	// waiting for, such as a greeting that does not come. It may be called
@@ -235,8 +235,12 @@ func (d *doctor) options(implicit bool) Options {
 // connectTLS: implicit TLS, and plaintext again if the server answers the
 // ClientHello in plaintext.
 func (d *doctor) connectTLS(ctx context.Context) bool {
-	hint := time.AfterFunc(d.greetingWait(), func() {
-		d.progress(fmt.Sprintf("no greeting yet after %s; still waiting (--timeout %s)", session.Millis(d.greetingWait()), session.Millis(d.timeout())))
+	after := d.greetingWait()
+	if after <= 0 {
+		after = DefaultGreetingWait
+	}
+	hint := time.AfterFunc(after, func() {
+		d.progress(fmt.Sprintf("no greeting yet after %s; still waiting (--timeout %s)", session.Millis(after), session.Millis(d.timeout())))
 	})
 	a := d.dialGreet(ctx, true, d.t)
 	hint.Stop()
@@ -341,10 +345,10 @@ func (d *doctor) use(a attempt) bool {
 
 func (d *doctor) greetingWait() time.Duration {
 	switch {
-	case d.cfg.GreetingWait > 0:
+	case d.cfg.GreetingWait != 0:
 		return d.cfg.GreetingWait
-	case d.cfg.Options.GreetingWait > 0:
-		return d.cfg.Options.GreetingWait
+	case d.cfg.Options.GreetingWait != 0:
+		return d.cfg.Options.GreetingWait // below 0: never
 	}
 	return DefaultGreetingWait
 }

@@ -25,7 +25,8 @@ type Hello struct {
 type ProbeResult struct {
 	Target      string
 	Address     string // "ip:port" once connected
-	ImplicitTLS bool
+	ImplicitTLS bool   // the session began with TLS
+	AskedTLS    bool   // implicit TLS was asked for (Options.ImplicitTLS, or port 465), whether or not it worked
 	Connect     time.Duration
 	Greeting    *session.Reply
 	GreetTook   time.Duration
@@ -68,6 +69,8 @@ func Probe(ctx context.Context, target string, opts Options) ProbeResult {
 }
 
 func probe(ctx context.Context, target string, opts Options, res *ProbeResult) error {
+	_, port, _ := wire.ParseTarget(target)
+	res.AskedTLS = opts.ImplicitTLS || !opts.Plain && port == "465"
 	start := time.Now()
 	c, err := Dial(ctx, target, opts, res.Transcript)
 	if err != nil {

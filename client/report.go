@@ -68,7 +68,7 @@ func (p *printer) blank()                           { fmt.Fprintln(p.w) }
 func (p *printer) header(r ProbeResult) {
 	mode := "plaintext"
 	switch {
-	case r.ImplicitTLS:
+	case r.ImplicitTLS, r.AskedTLS: // asked for, even if the handshake failed
 		mode = "implicit TLS"
 	case r.TLS != nil && r.StartTLS != nil:
 		mode = "plaintext, then STARTTLS"

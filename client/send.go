@@ -290,10 +290,11 @@ func (s *sender) connect(ctx context.Context) error {
 	c, err := Dial(ctx, s.cfg.Target, s.cfg.Options, s.res.Transcript)
 	if err != nil {
 		var (
-			ver   *wire.VerifyError
-			plain *wire.PlaintextError
+			ver     *wire.VerifyError
+			plain   *wire.PlaintextError
+			version *wire.VersionError
 		)
-		if errors.As(err, &ver) || errors.As(err, &plain) {
+		if errors.As(err, &ver) || errors.As(err, &plain) || errors.As(err, &version) {
 			return stepErr(StepStartTLS, err) // the TLS of a port that speaks it at once
 		}
 		return stepErr(StepConnect, err)
