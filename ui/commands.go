@@ -37,7 +37,7 @@ func commandTable() []localCmd {
 		{name: "save", usage: ":save [--script] [FILE]", help: "write the transcript (.txt, .jsonl) or a replayable script, redacted, mode 0600", run: Model.cmdSave},
 		{name: "copy", usage: ":copy", help: "copy the selected line, or the transcript (OSC 52)", run: Model.cmdCopy},
 		{name: "reconnect", usage: ":reconnect", help: "connect again to the same target", run: Model.cmdReconnect},
-		{name: "connect", usage: ":connect HOST[:PORT]", help: "connect to another server (--tls, --insecure, --servername NAME)", run: Model.cmdConnect},
+		{name: "connect", usage: ":connect HOST[:PORT]", help: "connect to another server (--tls, --tls=false, --insecure, --servername NAME, --tls-min V)", run: Model.cmdConnect},
 		{name: "lab", usage: ":lab ENDPOINT", help: "switch lab endpoint: mx submission smtps legacy", lab: true, run: Model.cmdLab},
 		{name: "b64", usage: ":b64 TEXT", help: `base64 of TEXT (\0 is NUL, \\ a backslash)`, run: Model.cmdB64},
 		{name: "unb64", usage: ":unb64 TEXT", help: "decode base64, shown sanitized", run: Model.cmdUnB64},
@@ -135,7 +135,7 @@ func (m Model) cmdReconnect(string) (Model, tea.Cmd) {
 
 // connectUsage is :connect's; its flags are the command line's of the same
 // names, which the explanations of failures name.
-const connectUsage = "usage: :connect HOST[:PORT] [--tls] [--insecure] [--servername NAME] (port 25 by default)"
+const connectUsage = "usage: :connect HOST[:PORT] [--tls|--tls=false] [--insecure] [--servername NAME] [--tls-min 1.0|1.1|1.2|1.3] (port 25 by default)"
 
 func (m Model) cmdConnect(arg string) (Model, tea.Cmd) {
 	opts := m.cfg.Options // the user's flags: --tls, --ca, ...; not the lab's
@@ -143,7 +143,12 @@ func (m Model) cmdConnect(arg string) (Model, tea.Cmd) {
 	for i := 1; i < len(f); i++ {
 		switch {
 		case f[i] == "--tls":
-			opts.ImplicitTLS = true
+			opts.ImplicitTLS, opts.Plain = true, false
+		case f[i] == "--tls=false":
+			opts.ImplicitTLS, opts.Plain = false, true
+		case f[i] == "--tls-min" && i+1 < len(f) && tlsMinValues[f[i+1]] != 0:
+			i++
+			opts.MinTLS = tlsMinValues[f[i]]
 		case f[i] == "--insecure":
 			opts.Insecure = true
 		case f[i] == "--servername" && i+1 < len(f):

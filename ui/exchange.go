@@ -62,6 +62,7 @@ type conn struct {
 	addr       string
 	tls        *wire.TLSInfo // TLS facts once up, or the chain of a failed verification
 	unverified bool          // TLS runs without a verified certificate (--insecure)
+	tlsTry     tlsTry        // implicit TLS tried meanwhile, for a silent plaintext greeting
 	reason     string        // why it closed
 	dialAt     time.Time     // when the dial began, for the timing waterfall
 }
@@ -292,6 +293,8 @@ func (m Model) waiting() bool {
 func (m Model) connect(target string) (Model, tea.Cmd) {
 	old := m.conn.link
 	m.endOp()
+	m.stopTry()
+	m = m.dropOffer()
 	if m.conn.phase != phaseIdle { // the previous connection's news and latency
 		m.lastLatency, m.flash = 0, flash{}
 	}
@@ -318,7 +321,8 @@ func (m Model) dialed(msg dialedMsg) (Model, tea.Cmd) {
 		if errors.Is(msg.err, context.Canceled) {
 			m.conn.reason = "connection attempt cancelled (Esc)"
 		}
-		m.flash = errorFlash(m.conn.reason)
+		m = m.offerFor(msg.err)
+		m.flash = errorFlash(m.withOffer(m.conn.reason))
 		m.note("could not connect: " + m.conn.reason)
 		return m, nil
 	}
@@ -328,7 +332,12 @@ func (m Model) dialed(msg dialedMsg) (Model, tea.Cmd) {
 		m.sess.TLS, m.sess.ImplicitTLS = true, true
 	}
 	m = m.expect(pending{kind: kindGreeting, timeout: m.timeout()})
-	return m.pump()
+	var wait tea.Cmd
+	if !m.sess.TLS {
+		m, wait = m.awaitGreeting() // a port that speaks TLS first says nothing in plaintext
+	}
+	m, cmd := m.pump()
+	return m, tea.Batch(cmd, wait)
 }
 
 // wrote handles the end of a write.
@@ -397,6 +406,11 @@ func (m Model) replied(msg replyMsg) (Model, tea.Cmd) {
 		return m.pump()
 	}
 	m.lastLatency = msg.at.Sub(p.sent)
+	if p.kind == kindGreeting { // it came: implicit TLS is not needed
+		m.stopTry()
+		m.conn.tlsTry.state = tryNone
+		m = m.dropOffer()
+	}
 	m.sess = apply(m.sess, p, r)
 	m.guide = m.guide.record(p, r)
 	return m.afterReply(p, r)
@@ -487,6 +501,9 @@ func (m Model) readFailed(p pending, err error) (Model, tea.Cmd) {
 		return m.pump()
 	}
 	reason := readFailure(p, err, m.conn.target)
+	if p.kind == kindGreeting && (errors.Is(err, os.ErrDeadlineExceeded) || errors.Is(err, context.DeadlineExceeded)) {
+		reason = m.greetingTimedOut(p)
+	}
 	if p.kind == kindDataEnd && !isClosed(err) {
 		reason += "; the message may still be delivered, so sending it again may duplicate it"
 	}
@@ -532,11 +549,15 @@ func describe(p pending) string {
 func (m Model) lost(reason string) (Model, tea.Cmd) {
 	l := m.conn.link
 	m.endOp()
+	m.stopTry()
 	m.conn.link, m.conn.phase, m.conn.reason = nil, phaseClosed, reason
 	m.sess.Phase = session.PhaseClosed
 	m.outbox, m.inflight, m.auth = outbox{}, nil, nil
 	m = m.dropPrompt()
 	m.flash = errorFlash(reason + " — :reconnect to start again")
+	if m.offer != "" {
+		m.flash = errorFlash(m.withOffer(reason))
+	}
 	m.note("connection closed: " + reason)
 	return m, m.retire(l)
 }
@@ -574,13 +595,16 @@ func (m Model) tlsDone(msg tlsMsg) (Model, tea.Cmd) {
 	m.endOp()
 	if msg.err != nil {
 		m.keepChain(msg.err)
-		return m.lost(tlsFailure(msg.err, m.timeout()))
+		return m.offerFor(msg.err).lost(tlsFailure(msg.err, m.timeout()))
 	}
 	m.conn.tls, m.conn.unverified = &msg.info, !msg.info.Verified
 	m.sess = m.sess.TLSStarted()
 	verdict := "certificate verified"
 	if !msg.info.Verified {
 		verdict = "certificate NOT verified"
+	}
+	if msg.info.Weak {
+		verdict += ", WEAK: below TLS 1.2 (--tls-min)"
 	}
 	m.flash = okFlash(fmt.Sprintf("%s is on, %s. The server forgot the plaintext session: send EHLO again", msg.info.Version, verdict))
 	return m.pump()

@@ -3,6 +3,7 @@ package ui
 import (
 	"bytes"
 	"context"
+	"errors"
 	"fmt"
 	"net"
 	"os"
@@ -47,6 +48,8 @@ type hsnap struct {
 	rendered  bool   // screen and text are fresh
 	screen    string // the view without styling
 	text      string // the transcript as :copy gives it
+	input     string // the line in the input
+	offer     string // the :connect line offered
 }
 
 // hobs watches the model from its own goroutine; the test reads snapshots.
@@ -66,6 +69,7 @@ func (o *hobs) see(m Model) {
 		phase: m.conn.phase, flash: m.flash.text, sess: m.sess, mode: m.input.mode,
 		idle:    m.conn.phase == phaseOpen && m.op == opNone && len(m.inflight) == 0 && m.outbox.len() == 0,
 		history: append([]string(nil), m.input.history...),
+		input:   m.input.Value(), offer: m.offer,
 	}
 	if m.op == opRead && len(m.inflight) > 0 {
 		s.greetWait = m.inflight[0].kind == kindGreeting
@@ -74,8 +78,9 @@ func (o *hobs) see(m Model) {
 	}
 	var problems []string
 	// Rendering each keystroke is slow under -race: only when what is typed
-	// may be a secret (masked, or a prompt), or the line is empty.
-	if m.input.Value() == "" || m.input.mode != modeCommand || m.input.secret {
+	// may be a secret (masked, or a prompt), or the line is empty or holds
+	// the :connect line offered.
+	if m.input.Value() == "" || m.input.Value() == m.offer || m.input.mode != modeCommand || m.input.secret {
 		v := m.View()
 		plain, err := hostile.ViewErr(v.Content)
 		if err != nil {
@@ -150,10 +155,11 @@ type tuiRun struct {
 	dir    string
 	sent   int // key presses sent
 
-	mu   sync.Mutex
-	taps []*hostile.Tap
-	quit sync.Once
-	fm   Model
+	mu    sync.Mutex
+	taps  []*hostile.Tap
+	conns []*hostile.Tap // each connection the explorer made, in order: its tap, nil for implicit TLS
+	quit  sync.Once
+	fm    Model
 }
 
 // runTUI starts the explorer on scenario. cfg.Target defaults to the
@@ -203,6 +209,12 @@ func runTUIWatching(t *testing.T, scenario string, cfg Config, secrets *hostile.
 func (r *tuiRun) dial(ctx context.Context, _ string, opts wire.Options) (link, error) {
 	if opts.Mode == wire.ModeImplicitTLS {
 		c, err := wire.Dial(ctx, r.srv.Addr, opts)
+		var de *wire.DialError
+		if !errors.As(err, &de) {
+			r.mu.Lock()
+			r.conns = append(r.conns, nil)
+			r.mu.Unlock()
+		}
 		if err != nil {
 			return nil, err
 		}
@@ -216,6 +228,7 @@ func (r *tuiRun) dial(ctx context.Context, _ string, opts wire.Options) (link, e
 	tap := hostile.NewTap(nc)
 	r.mu.Lock()
 	r.taps = append(r.taps, tap)
+	r.conns = append(r.conns, tap)
 	r.mu.Unlock()
 	c := wire.NewConn(tap, opts)
 	c.Note("connected to " + c.Addr())
@@ -276,6 +289,9 @@ func (r *tuiRun) checkTranscript(tr *wire.Transcript) {
 }
 
 func (r *tuiRun) transcriptErr(tr *wire.Transcript) error {
+	if err, ok := r.perConnection(tr); ok {
+		return err
+	}
 	var plain, inTLS []byte
 	for _, e := range tr.Entries() {
 		switch {
@@ -304,6 +320,36 @@ func (r *tuiRun) transcriptErr(tr *wire.Transcript) error {
 		}
 	}
 	return nil
+}
+
+// perConnection compares, when the explorer made several connections and
+// the transcript tells them apart ("connected to" notes, one each), each
+// tapped connection's plaintext with what the client read on it.
+func (r *tuiRun) perConnection(tr *wire.Transcript) (err error, ok bool) {
+	r.mu.Lock()
+	conns := r.conns
+	r.mu.Unlock()
+	var segs [][]byte
+	for _, e := range tr.Entries() {
+		switch {
+		case e.Dir == wire.Note && strings.HasPrefix(string(e.Data), "connected to "):
+			segs = append(segs, nil)
+		case e.Dir == wire.Server && !e.TLS && len(segs) > 0:
+			segs[len(segs)-1] = append(segs[len(segs)-1], e.Data...)
+		}
+	}
+	if len(conns) < 2 || len(segs) != len(conns) {
+		return nil, false
+	}
+	for i, tap := range conns {
+		if tap == nil {
+			continue
+		}
+		if read := tap.Bytes(); !bytes.Equal(read, segs[i]) && !(bytes.HasPrefix(read, segs[i]) && read[len(segs[i])] >= 0x14 && read[len(segs[i])] <= 0x17) {
+			return fmt.Errorf("connection %d: transcript %q\nclient read %q", i+1, clip(segs[i]), clip(read)), true
+		}
+	}
+	return nil, true
 }
 
 func clip(b []byte) []byte {
@@ -427,7 +473,16 @@ func TestHostileTUINoGreeting(t *testing.T) {
 		checkLeaks(t)
 		r := runTUI(t, "no-greeting", Config{Options: client.Options{Timeout: 300 * time.Millisecond}})
 		s := r.closed("the timeout")
+		wantHas(t, "flash", s.flash, "no greeting within 300ms", "implicit TLS, tried on a second connection, did not answer")
+	})
+	t.Run("hard timeout, no greeting wait", func(t *testing.T) {
+		checkLeaks(t)
+		r := runTUI(t, "no-greeting", Config{Options: client.Options{Timeout: 300 * time.Millisecond, GreetingWait: -1}})
+		s := r.closed("the timeout")
 		wantHas(t, "flash", s.flash, "no greeting within 300ms", "implicit TLS", ":connect 127.0.0.1:", " --tls)")
+		if n := len(r.srv.Conns()); n != 1 {
+			t.Errorf("%d connections: implicit TLS was tried", n)
+		}
 	})
 }
 

@@ -62,6 +62,7 @@ type Model struct {
 	opts     client.Options
 	endpoint string
 	dial     dialFunc
+	tryTLS   tryTLSFunc       // implicit TLS on a second connection, for a silent greeting
 	now      func() time.Time // the clock; tests freeze it
 
 	themeName string
@@ -111,6 +112,8 @@ type Model struct {
 	showTiming bool         // the timing waterfall in place of the panes
 
 	flash       flash
+	offer       string // the :connect line that works, when the target speaks another mode (tlsfirst.go)
+	offerWhy    string // why, in a few words
 	warnings    []session.Warning
 	choices     []string // Tab candidates on show
 	lastLatency time.Duration
@@ -137,7 +140,7 @@ func New(cfg Config) (Model, error) {
 		return Model{}, err
 	}
 	m := Model{
-		cfg: cfg, opts: opts, endpoint: endpoint, dial: wireDial, now: time.Now,
+		cfg: cfg, opts: opts, endpoint: endpoint, dial: wireDial, tryTLS: tryImplicitTLS, now: time.Now,
 		themeName: cfg.Theme, isDark: true, st: &st, keys: newKeyMap(), help: help.New(),
 		mouse: cfg.Mouse, tr: wire.NewTranscript(),
 		transcript: NewTranscript(st), side: newSide(st), input: newInput(st), compose: newComposer(st),
@@ -209,6 +212,7 @@ func Run(ctx context.Context, cfg Config, opts ...tea.ProgramOption) error {
 // Close releases what New and the session opened: the connection, the
 // transcript watchers and the --transcript file.
 func (m Model) Close() error {
+	m.stopTry()
 	if m.conn.link != nil {
 		_ = m.conn.link.Close()
 	}
@@ -277,6 +281,10 @@ func (m Model) update(msg tea.Msg) (Model, tea.Cmd) {
 		return m.replied(msg)
 	case tlsMsg:
 		return m.tlsDone(msg)
+	case greetWaitMsg:
+		return m.greetWaited(msg)
+	case triedMsg:
+		return m.tried(msg)
 	case entriesMsg:
 		return m.entries(msg)
 	case tickMsg:

@@ -253,11 +253,14 @@ func (s sidePanel) connection(info sideInfo, w int) []string {
 }
 
 // badge is the transport: PLAINTEXT, TLS, or TLS UNVERIFIED for the rest of
-// a session whose certificate did not verify (--insecure).
+// a session whose certificate did not verify (--insecure), or TLS WEAK for
+// one below TLS 1.2 (--tls-min).
 func (s sidePanel) badge(info sideInfo) string {
 	switch {
 	case info.sess.TLS && info.unverified:
 		return s.st.BadgeUnverified.Render(" TLS UNVERIFIED ")
+	case info.sess.TLS && info.tls != nil && info.tls.Weak:
+		return s.st.BadgeUnverified.Render(" TLS WEAK ")
 	case info.sess.TLS:
 		return s.st.BadgeTLS.Render(" TLS ")
 	}
@@ -504,7 +507,7 @@ func (s sidePanel) tlsFacts(info sideInfo, w int) tlsPart {
 		return tlsPart{}
 	}
 	p := tlsPart{
-		head:    []string{fitLine(s.st.Title.Render(orDefault(t.Version, "TLS"))+" "+s.st.Label.Render(t.Cipher), w)},
+		head:    []string{fitLine(s.st.Title.Render(orDefault(t.Version, "TLS"))+s.weak(*t)+" "+s.st.Label.Render(t.Cipher), w)},
 		verdict: []string{fitLine(s.verdict(*t), w)},
 	}
 	if len(t.Chain) == 0 {
@@ -522,6 +525,14 @@ func (s sidePanel) tlsFacts(info sideInfo, w int) tlsPart {
 	p.expires = []string{fitLine(s.st.Label.Render("expires ")+s.expiry(leaf.NotAfter, info.now), w)}
 	p.sha256 = s.certRow("sha256  ", chunk(leaf.SHA256, vw), s.st.Dim, w)
 	return p
+}
+
+// weak marks a version below TLS 1.2, deprecated by RFC 8996.
+func (s sidePanel) weak(t wire.TLSInfo) string {
+	if !t.Weak {
+		return ""
+	}
+	return " " + s.st.Warning.Render("WEAK (below 1.2)")
 }
 
 // The most rows a certificate field wraps to: every name matters when a

@@ -124,6 +124,8 @@ func (m Model) hintLine(w int) string {
 		return fitLine(m.st.Warning.Render("! "+strings.Join(texts, " · "))+m.st.Dim.Render("  (enter sends anyway)"), w)
 	case len(m.choices) > 0:
 		return fitLine(m.st.Dim.Render("tab: ")+m.st.Value.Render(session.SanitizeString(strings.Join(m.choices, "  "))), w)
+	case m.greetingHint() != "":
+		return fitLine(m.st.Warning.Render("! "+safeText(m.greetingHint()))+m.st.Dim.Render("  esc cancels"), w)
 	case m.greetingLate():
 		return fitLine(m.st.Warning.Render("! no greeting yet: a slow server or a tarpit, or a port that expects TLS from the first byte, as 465 does (:connect "+session.SanitizeString(m.conn.target)+" --tls)")+
 			m.st.Dim.Render("  esc cancels"), w)
