@@ -1,7 +1,6 @@
 package cli
 
 import (
-	"crypto/tls"
 	"errors"
 	"fmt"
 	"os"
@@ -44,9 +43,6 @@ func (f *connFlags) register(cmd *cobra.Command) {
 	fl.StringVar(&f.tlsMin, "tls-min", "1.2", "lowest TLS version to accept: 1.0, 1.1, 1.2 or 1.3 (below 1.2 is shown as weak)")
 }
 
-// tlsVersions are the values of --tls-min.
-var tlsVersions = map[string]uint16{"1.0": tls.VersionTLS10, "1.1": tls.VersionTLS11, "1.2": tls.VersionTLS12, "1.3": tls.VersionTLS13}
-
 func (f *connFlags) options() (client.Options, error) {
 	opts := client.Options{ImplicitTLS: f.tls, Plain: f.fs != nil && f.fs.Changed("tls") && !f.tls,
 		NoStartTLS: f.noStartTLS, Insecure: f.insecure, ServerName: f.serverName, Helo: f.helo, Timeout: f.timeout,
@@ -60,7 +56,7 @@ func (f *connFlags) options() (client.Options, error) {
 	if f.greetingWait == 0 {
 		opts.GreetingWait = -1 // client: never
 	}
-	v, ok := tlsVersions[f.tlsMin]
+	v, ok := client.ParseTLSVersion(f.tlsMin)
 	if !ok {
 		return opts, usageErr(fmt.Errorf("--tls-min %q: want 1.0, 1.1, 1.2 or 1.3", f.tlsMin))
 	}

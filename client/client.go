@@ -8,6 +8,7 @@ package client
 
 import (
 	"context"
+	"crypto/tls"
 	"crypto/x509"
 	"errors"
 	"fmt"
@@ -39,6 +40,33 @@ type Options struct {
 	// MinTLS is the lowest TLS version offered (tls.VersionTLS10 to
 	// tls.VersionTLS13); 0 means TLS 1.2. Below it the session is weak.
 	MinTLS uint16
+}
+
+// ParseTLSVersion reads a TLS version as --tls-min gives it, "1.0" to
+// "1.3", into tls.VersionTLS10 to tls.VersionTLS13.
+func ParseTLSVersion(s string) (uint16, bool) {
+	switch s {
+	case "1.0":
+		return tls.VersionTLS10, true
+	case "1.1":
+		return tls.VersionTLS11, true
+	case "1.2":
+		return tls.VersionTLS12, true
+	case "1.3":
+		return tls.VersionTLS13, true
+	}
+	return 0, false
+}
+
+// TLSVersionNumber is ParseTLSVersion's inverse: "1.2" for
+// tls.VersionTLS12, "" for a version it does not read.
+func TLSVersionNumber(v uint16) string {
+	for _, s := range []string{"1.0", "1.1", "1.2", "1.3"} {
+		if w, _ := ParseTLSVersion(s); w == v {
+			return s
+		}
+	}
+	return ""
 }
 
 // LoadCA reads a PEM file of CA certificates into a pool.

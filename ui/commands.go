@@ -146,9 +146,9 @@ func (m Model) cmdConnect(arg string) (Model, tea.Cmd) {
 			opts.ImplicitTLS, opts.Plain = true, false
 		case f[i] == "--tls=false":
 			opts.ImplicitTLS, opts.Plain = false, true
-		case f[i] == "--tls-min" && i+1 < len(f) && tlsMinValues[f[i+1]] != 0:
+		case f[i] == "--tls-min" && i+1 < len(f) && validTLSMin(f[i+1]):
 			i++
-			opts.MinTLS = tlsMinValues[f[i]]
+			opts.MinTLS, _ = client.ParseTLSVersion(f[i])
 		case f[i] == "--insecure":
 			opts.Insecure = true
 		case f[i] == "--servername" && i+1 < len(f):
@@ -169,6 +169,12 @@ func (m Model) cmdConnect(arg string) (Model, tea.Cmd) {
 	}
 	m.endpoint, m.opts = "", opts
 	return m.connect(f[0])
+}
+
+// validTLSMin reports a value --tls-min takes.
+func validTLSMin(s string) bool {
+	_, ok := client.ParseTLSVersion(s)
+	return ok
 }
 
 func (m Model) cmdLab(arg string) (Model, tea.Cmd) {

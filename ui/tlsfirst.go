@@ -222,7 +222,8 @@ func (m Model) offerFor(err error) Model {
 	case errors.As(err, &plain) && !plain.STARTTLS:
 		want.ImplicitTLS, want.Plain, why = false, true, "this port speaks plaintext first, not TLS"
 	case errors.As(err, &version):
-		want.MinTLS, why = tlsMinValues[client.TLSMinFor(version)], "the server speaks only an older TLS"
+		want.MinTLS, _ = client.ParseTLSVersion(client.TLSMinFor(version))
+		why = "the server speaks only an older TLS"
 	default:
 		return m
 	}
@@ -266,19 +267,6 @@ func (m Model) dropOffer() Model {
 	return m
 }
 
-// tlsMinValues are the values of --tls-min.
-var tlsMinValues = map[string]uint16{"1.0": 0x0301, "1.1": 0x0302, "1.2": 0x0303, "1.3": 0x0304}
-
-// tlsMinName is the --tls-min value of a version.
-func tlsMinName(v uint16) string {
-	for name, x := range tlsMinValues {
-		if x == v {
-			return name
-		}
-	}
-	return ""
-}
-
 // connectLine is the :connect line that connects to target with want,
 // naming the flags where want differs from the command line's options
 // (which :connect starts from): the TLS mode (--tls, or --tls=false where
@@ -301,7 +289,7 @@ func (m Model) connectLine(target string, want client.Options) string {
 		words = append(words, "--servername", want.ServerName)
 	}
 	if want.MinTLS != base.MinTLS && want.MinTLS != 0 {
-		words = append(words, "--tls-min", tlsMinName(want.MinTLS))
+		words = append(words, "--tls-min", client.TLSVersionNumber(want.MinTLS))
 	}
 	return strings.Join(words, " ")
 }
