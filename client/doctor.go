@@ -694,7 +694,7 @@ func detail(err error) string {
 // certificate problem. now tells an expired certificate from one not yet
 // valid.
 func TLSFacts(info wire.TLSInfo, now time.Time) session.TLSFacts {
-	t := session.TLSFacts{Version: info.Version, Cipher: info.Cipher, ServerName: info.ServerName,
+	t := session.TLSFacts{Version: info.Version, Weak: info.Weak, Cipher: info.Cipher, ServerName: info.ServerName,
 		Verified: info.Verified, Handshake: info.Handshake}
 	for _, c := range info.Chain {
 		t.Chain = append(t.Chain, session.Cert{Subject: c.Subject, Issuer: c.Issuer,

@@ -4,6 +4,7 @@ import (
 	"bufio"
 	"bytes"
 	"context"
+	"crypto/tls"
 	"encoding/json"
 	"net"
 	"slices"
@@ -670,5 +671,23 @@ func TestDoctorShortTimeoutStillTriesTLS(t *testing.T) {
 	}
 	if r.Address == "" {
 		t.Errorf("no address, though the connection was made")
+	}
+}
+
+// TestDoctorOldTLS: a server of TLS 1.0 alone fails the handshake with the
+// versions named and the flag to allow it; allowed, it is a weak session.
+func TestDoctorOldTLS(t *testing.T) {
+	srv := hostile.Start(t, hostile.Load("old-tls"))
+	opts := Options{ImplicitTLS: true, RootCAs: hostile.Roots(), Timeout: 5 * time.Second}
+	r := Doctor(context.Background(), DoctorConfig{Target: srv.Addr, Options: opts})
+	wantFirst(t, r, "tls-failed")
+	if ev := strings.Join(r.Findings[0].Evidence, "\n"); !strings.Contains(ev, "we offered TLS 1.3, TLS 1.2") || !strings.Contains(ev, "--tls-min 1.0") {
+		t.Errorf("evidence %s", ev)
+	}
+	opts.MinTLS = tls.VersionTLS10
+	r = Doctor(context.Background(), DoctorConfig{Target: srv.Addr, Options: opts})
+	wantFirst(t, r, "tls-weak-version", "tls-ok")
+	if title := r.Findings[0].Title; title != "The server speaks TLS 1.0, deprecated (RFC 8996)" {
+		t.Errorf("title %q", title)
 	}
 }

@@ -272,6 +272,16 @@ func checkCert(f Facts) []Finding {
 	if t == nil {
 		return nil
 	}
+	if t.Weak {
+		x := newFinding("tls-weak-version", note("%s, %s: below TLS 1.2, allowed by --tls-min", t.Version, t.Cipher))
+		x.Title = fmt.Sprintf("The server speaks %s, deprecated (RFC 8996)", SanitizeString(t.Version))
+		return append([]Finding{x}, checkVerified(f, t)...)
+	}
+	return checkVerified(f, t)
+}
+
+// checkVerified is what the certificate's verification found.
+func checkVerified(f Facts, t *TLSFacts) []Finding {
 	if t.Verified {
 		return certOK(f, t)
 	}

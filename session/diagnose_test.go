@@ -219,6 +219,10 @@ func TestDiagnoseScenarios(t *testing.T) {
 		}).f, first: "tls-failed", evidence: "unhandled critical extension"},
 		{name: "expiring soon", facts: submission(t).with(withCert(true, CertOK, soon)).f,
 			first: "tls-expiring-soon", want: []string{"auth-after-starttls", "tls-ok"}},
+		{name: "TLS 1.0, allowed by --tls-min", facts: mx(t).with(func(f *Facts) {
+			f.TLS.Version, f.TLS.Weak, f.TLS.Cipher = "TLS 1.0", true, "TLS_RSA_WITH_AES_128_CBC_SHA"
+		}).f, first: "tls-weak-version", want: []string{"tls-ok"}, severity: "warning", title: "The server speaks TLS 1.0, deprecated (RFC 8996)",
+			evidence: "below TLS 1.2, allowed by --tls-min"},
 		{name: "STARTTLS first (530 to MAIL in plaintext)", facts: scenario(t, "smtp.gmail.com:587").add("EHLO c", false, fixtureText(t, "gmail-ehlo-plain")).
 			add("MAIL FROM:<a@x>", false, fixtureText(t, "gmail-530-starttls")).f,
 			first: "starttls-required", title: "Port 587 requires TLS first: it refused MAIL FROM in plaintext (530 5.7.0)", fix: "ehlo(); starttls(); ehlo(); login()"},

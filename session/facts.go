@@ -63,6 +63,7 @@ type AuthFacts struct {
 // TLSFacts describes the TLS session, also when its certificate failed.
 type TLSFacts struct {
 	Version    string // "TLS 1.3"
+	Weak       bool   // below TLS 1.2 (RFC 8996), allowed by --tls-min
 	Cipher     string
 	ServerName string      // the name sent as SNI and verified
 	Verified   bool        // chain and name verified

@@ -132,7 +132,7 @@ var knownRules = []Rule{
 	{
 		ID: "tls-failed", Severity: SeverityError, Failure: true,
 		Title: "The TLS handshake failed",
-		Why:   "Client and server could not agree on TLS: no common protocol version or cipher (ehlo requires TLS 1.2 or later), or the server broke off the handshake.",
+		Why:   "Client and server could not agree on TLS: no common protocol version or cipher (ehlo requires TLS 1.2 or later unless --tls-min allows 1.0 or 1.1), or the server broke off the handshake.",
 		Fix:   "Check the server's TLS configuration, e.g. with openssl s_client -starttls smtp -connect HOST:PORT.",
 		RFC:   "RFC 8446, RFC 3207",
 	},
@@ -396,6 +396,13 @@ var knownRules = []Rule{
 		RFC:   "RFC 5280 4.1.2.5",
 	},
 	{
+		ID: "tls-weak-version", Severity: SeverityWarning,
+		Title: "The server speaks only an old TLS, deprecated",
+		Why:   "TLS 1.0 and 1.1 are deprecated (RFC 8996): they lack modern ciphers, and clients that require TLS 1.2, as most current mail software and ehlo without --tls-min do, cannot connect at all.",
+		Fix:   "Enable TLS 1.2 and 1.3 on the server, e.g. Postfix smtpd_tls_protocols = >=TLSv1.2 with a current OpenSSL; Exchange: enable TLS 1.2 in SChannel.",
+		RFC:   "RFC 8996",
+	},
+	{
 		ID: "no-starttls", Severity: SeverityWarning,
 		Title: "No STARTTLS: mail to this port travels in clear",
 		Why:   "The server does not offer to encrypt the connection, so everything sent, message included, can be read on the path. Something on the path may also be stripping STARTTLS.",
@@ -465,7 +472,8 @@ func LookupRule(id string) (Rule, bool) {
 //	auth-offered-in-clear, auth-not-tried, starttls-required, auth-bad-credentials, auth-app-password,
 //	auth-temporary, auth-disabled, auth-failed, auth-required, bad-sequence, size-exceeded, mail-refused, relay-denied,
 //	unknown-user, greylisted, rcpt-refused, data-refused, timeout, connection-closed,
-//	mixed-codes, desync, protocol-error, session-error, tarpit, slow-greeting, tls-expiring-soon, no-starttls, tls-ok,
+//	mixed-codes, desync, protocol-error, session-error, tarpit, slow-greeting, tls-expiring-soon, tls-weak-version,
+//	no-starttls, tls-ok,
 //	auth-ok, auth-offered, mail-accepted, rcpt-accepted, message-accepted, extensions.
 //
 // Each rule's Severity is the finding's, except that Diagnose makes
