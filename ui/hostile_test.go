@@ -471,9 +471,11 @@ func TestHostileTUINoGreeting(t *testing.T) {
 	})
 	t.Run("hard timeout", func(t *testing.T) {
 		checkLeaks(t)
-		r := runTUI(t, "no-greeting", Config{Options: client.Options{Timeout: 300 * time.Millisecond}})
+		// the greeting wait well inside the timeout, so that a loaded machine
+		// still starts the TLS try before the greeting's deadline
+		r := runTUI(t, "no-greeting", Config{Options: client.Options{Timeout: 2 * time.Second, GreetingWait: 50 * time.Millisecond}})
 		s := r.closed("the timeout")
-		wantHas(t, "flash", s.flash, "no greeting within 300ms", "implicit TLS, tried on a second connection, did not answer")
+		wantHas(t, "flash", s.flash, "no greeting within 2s", "implicit TLS, tried on a second connection, did not answer")
 	})
 	t.Run("hard timeout, no greeting wait", func(t *testing.T) {
 		checkLeaks(t)
