@@ -170,7 +170,7 @@ var probeCLICases = []struct {
 	want     []string
 	whole    bool
 }{
-	{"no-greeting", nil, []string{"no greeting", "implicit TLS, tried on a second connection, did not answer either"}, true},
+	{"no-greeting", []string{"--greeting-wait", "50ms"}, []string{"no greeting", "implicit TLS, tried on a second connection, did not answer either"}, true},
 	{"trickle-greeting", nil, []string{"timed out"}, false},
 	{"endless-continuation", nil, []string{"longer than 256 lines"}, false},
 	{"long-line", nil, []string{"reply line longer than 2048 bytes"}, false},
@@ -193,7 +193,7 @@ var probeCLICases = []struct {
 	{"starttls-expired", []string{"--insecure"}, []string{"UNVERIFIED (--insecure)", "expired"}, true},
 	{"starttls-wrongname", []string{"--insecure"}, []string{"UNVERIFIED (--insecure)", "name mismatch"}, true},
 	{"implicit-tls", []string{"--tls"}, []string{"implicit TLS", "EHLO inside TLS"}, true},
-	{"implicit-tls", nil, []string{"this port speaks TLS first", "run instead: ehlo probe"}, false},
+	{"implicit-tls", []string{"--greeting-wait", "50ms"}, []string{"this port speaks TLS first", "run instead: ehlo probe"}, false},
 	{"plaintext-server", []string{"--tls"}, []string{"answered in plaintext where TLS was expected"}, true},
 	{"unsolicited-421", nil, []string{"protocol error at greeting", "421 4.3.2", "closing the session"}, true},
 	{"fin-mid-reply", nil, []string{"in the middle of a reply", "250-8BI"}, true},

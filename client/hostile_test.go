@@ -123,7 +123,7 @@ var hostileProbeCases = []struct {
 	whole    bool
 	check    func(t *testing.T, r ProbeResult, outs map[string]string)
 }{
-	{"no-greeting", Options{Timeout: shortTimeout}, true, func(t *testing.T, r ProbeResult, outs map[string]string) {
+	{"no-greeting", Options{Timeout: shortTimeout, GreetingWait: 50 * time.Millisecond}, true, func(t *testing.T, r ProbeResult, outs map[string]string) {
 		wantTimeout(t, r, StepGreeting)
 		wantIn(t, outs["explain"], "no greeting", "implicit TLS, tried on a second connection, did not answer either")
 	}},
@@ -197,7 +197,7 @@ var hostileProbeCases = []struct {
 		}
 		wantIn(t, outs["report"], "implicit TLS", "EHLO inside TLS")
 	}},
-	{"implicit-tls", Options{Timeout: shortTimeout}, false, func(t *testing.T, r ProbeResult, outs map[string]string) {
+	{"implicit-tls", Options{Timeout: shortTimeout, GreetingWait: 50 * time.Millisecond}, false, func(t *testing.T, r ProbeResult, outs map[string]string) {
 		var first *TLSFirstError
 		if !errors.As(r.Err, &first) || stepOf(r.Err) != StepGreeting {
 			t.Fatalf("err = %v, want a TLSFirstError at the greeting", r.Err)
