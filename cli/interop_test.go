@@ -45,6 +45,31 @@ func needPostfix(t *testing.T) postfix {
 	return p
 }
 
+// needMaildir is needPostfix for a test that reads what Postfix delivered.
+func needMaildir(t *testing.T) postfix {
+	t.Helper()
+	pf := needPostfix(t)
+	if pf.maildir == "" || pf.user == "" {
+		testenv.Need(t, "the Postfix lab's maildir", "set EHLO_POSTFIX_MAILDIR and EHLO_POSTFIX_USER (scripts/postfix-lab.sh writes them to its env file)")
+	}
+	return pf
+}
+
+// blobFile writes n bytes that no text encoding leaves alone, made from
+// seed, to dir/blob.bin.
+func blobFile(t *testing.T, dir string, n, seed int) (path string, blob []byte) {
+	t.Helper()
+	blob = make([]byte, n)
+	for i := range blob {
+		blob[i] = byte(i*seed + i>>(seed%8+5))
+	}
+	path = filepath.Join(dir, "blob.bin")
+	if err := os.WriteFile(path, blob, 0o600); err != nil {
+		t.Fatal(err)
+	}
+	return path, blob
+}
+
 type probeOut struct {
 	ImplicitTLS bool `json:"implicit_tls"`
 	EHLO        []struct {
@@ -117,10 +142,7 @@ func TestPostfixImplicitTLS(t *testing.T) {
 // TestPostfixDelivery submits a message after STARTTLS and AUTH, then finds
 // it in the maildir and compares its bytes.
 func TestPostfixDelivery(t *testing.T) {
-	pf := needPostfix(t)
-	if pf.maildir == "" || pf.user == "" {
-		testenv.Need(t, "the Postfix lab's maildir", "set EHLO_POSTFIX_MAILDIR and EHLO_POSTFIX_USER (scripts/postfix-lab.sh writes them to its env file)")
-	}
+	pf := needMaildir(t)
 	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
 	defer cancel()
 	pool, err := client.LoadCA(pf.ca)
@@ -344,19 +366,9 @@ func TestPostfixDoctor(t *testing.T) {
 // finds the message in the maildir and compares the attachment's bytes.
 // A message over Postfix's SIZE is refused before MAIL, with exit 8.
 func TestPostfixSend(t *testing.T) {
-	pf := needPostfix(t)
-	if pf.maildir == "" || pf.user == "" {
-		testenv.Need(t, "the Postfix lab's maildir", "set EHLO_POSTFIX_MAILDIR and EHLO_POSTFIX_USER (scripts/postfix-lab.sh writes them to its env file)")
-	}
+	pf := needMaildir(t)
 	dir := t.TempDir()
-	blob := make([]byte, 300<<10)
-	for i := range blob {
-		blob[i] = byte(i*31 + i>>9)
-	}
-	att := filepath.Join(dir, "blob.bin")
-	if err := os.WriteFile(att, blob, 0o600); err != nil {
-		t.Fatal(err)
-	}
+	att, blob := blobFile(t, dir, 300<<10, 31)
 	rcpt := pf.user + "@localhost"
 	subject := fmt.Sprintf("send interop %d", time.Now().UnixNano())
 	t.Setenv("EHLO_PASSWORD", pf.password)
@@ -403,19 +415,9 @@ func TestPostfixSend(t *testing.T) {
 // allows it), each found byte for byte in the maildir (where Postfix
 // writes LF line endings).
 func TestPostfixBDAT(t *testing.T) {
-	pf := needPostfix(t)
-	if pf.maildir == "" || pf.user == "" {
-		testenv.Need(t, "the Postfix lab's maildir", "set EHLO_POSTFIX_MAILDIR and EHLO_POSTFIX_USER (scripts/postfix-lab.sh writes them to its env file)")
-	}
+	pf := needMaildir(t)
 	dir := t.TempDir()
-	blob := make([]byte, 200<<10)
-	for i := range blob {
-		blob[i] = byte(i*7 + i>>11)
-	}
-	att := filepath.Join(dir, "blob.bin")
-	if err := os.WriteFile(att, blob, 0o600); err != nil {
-		t.Fatal(err)
-	}
+	att, blob := blobFile(t, dir, 200<<10, 7)
 	rcpt := pf.user + "@localhost"
 	t.Setenv("EHLO_PASSWORD", pf.password)
 	send := func(t *testing.T, subject string, args ...string) string {
