@@ -606,3 +606,91 @@ func TestHostileCLIRun(t *testing.T) {
 		})
 	}
 }
+
+// echoCases are the scenarios whose server repeats the credentials it got,
+// in every form, with the mechanism the client signs in with and send's
+// exit status.
+var echoCases = []struct {
+	scenario, mech string
+	sendExit       int
+}{
+	{"auth-echo-plain", "PLAIN", exitAuth},
+	{"auth-echo-login", "LOGIN", exitAuth},
+	{"auth-echo-xoauth2", "XOAUTH2", 0},
+}
+
+// TestHostileCLIEcho plays the servers that echo credentials back against
+// every command and output: probe (which never signs in), doctor and send,
+// text and JSON, their transcripts, and run with its --transcript file.
+// No output holds the password, its base64 or the SASL message around it;
+// the echoing reply is still shown, redacted.
+func TestHostileCLIEcho(t *testing.T) {
+	ca := caFile(t)
+	sec := hostile.SecretsOf(cliUser, cliPassword)
+	dir := t.TempDir()
+	for _, tt := range echoCases {
+		script := filepath.Join(dir, tt.mech+".ehlo")
+		body := "EHLO client.test\nexpect 250\n:auth " + tt.mech + " alice\nQUIT\n"
+		if err := os.WriteFile(script, []byte(body), 0o600); err != nil {
+			t.Fatal(err)
+		}
+		// probe, and doctor with XOAUTH2, which it does not speak, never
+		// sign in: the server waits for AUTH and leaves QUIT unanswered
+		quick := func(name string) string {
+			if strings.HasPrefix(name, "probe") || strings.HasPrefix(name, "doctor") && tt.mech == "XOAUTH2" {
+				return "300ms"
+			}
+			return "3s"
+		}
+		modes := map[string]func(addr, file, to string) []string{
+			"probe": func(addr, _, to string) []string {
+				return []string{"probe", addr, "--timeout", to, "--transcript"}
+			},
+			"probe --json": func(addr, _, to string) []string {
+				return []string{"probe", addr, "--timeout", to, "--json", "--transcript"}
+			},
+			"doctor": func(addr, _, to string) []string {
+				return []string{"doctor", addr, "--timeout", to, "--user", cliUser, "--password-stdin", "--transcript"}
+			},
+			"doctor --json": func(addr, _, to string) []string {
+				return []string{"doctor", addr, "--timeout", to, "--user", cliUser, "--password-stdin", "--json"}
+			},
+			"send": func(addr, file, to string) []string {
+				return append(sendArgs(addr, ca), "--timeout", to, "--auth", tt.mech, "--user", cliUser, "--password-stdin",
+					"--quit-after", "auth", "--transcript", file)
+			},
+			"send --json": func(addr, file, to string) []string {
+				return append(sendArgs(addr, ca), "--timeout", to, "--auth", tt.mech, "--user", cliUser, "--password-stdin",
+					"--quit-after", "auth", "--json", "--transcript", file)
+			},
+			"run": func(addr, file, to string) []string {
+				return []string{"run", script, addr, "--timeout", to, "--transcript", file}
+			},
+		}
+		for name, args := range modes {
+			t.Run(tt.scenario+"/"+name, func(t *testing.T) {
+				hostile.CheckLeaks(t)
+				t.Setenv("EHLO_PASSWORD", cliPassword)
+				srv := hostile.Start(t, hostile.Load(tt.scenario))
+				file := filepath.Join(t.TempDir(), "t.txt")
+				res := runCLI(context.Background(), t, cliPassword+"\n", args(srv.Addr, file, quick(name))...)
+				if b, err := os.ReadFile(file); err == nil {
+					res.files["--transcript file"] = string(b)
+				}
+				res.check(t, &sec)
+				if quick(name) != "3s" {
+					return
+				}
+				if n := timesSent(srv.Conn(t).Wait(t).Got()); n != 1 {
+					t.Errorf("the password went out %d times, want once", n)
+				}
+				if !strings.Contains(res.all(), "<redacted>") && !strings.Contains(res.all(), `\u003credacted\u003e`) {
+					t.Errorf("the echoing reply is not shown redacted:\n%s", res.all())
+				}
+				if name == "send" && res.code != tt.sendExit {
+					t.Errorf("exit %d, want %d:\n%s", res.code, tt.sendExit, res.all())
+				}
+			})
+		}
+	}
+}

@@ -27,7 +27,7 @@ func (c *Client) Auth(ctx context.Context, m session.Mechanism, user string) (se
 	c.state = c.state.Sent(session.RedactedAuth(mech, user))
 	var cancel error // why we sent "*" (RFC 4954 4), if we did
 	for {
-		r, err := c.secret(ctx, line, shown)
+		r, err := c.secret(ctx, line, shown, session.SecretForms(line, user)...)
 		if err != nil {
 			return r, &StepError{Step: StepAuth, Err: err}
 		}
@@ -50,9 +50,11 @@ func (c *Client) Auth(ctx context.Context, m session.Mechanism, user string) (se
 
 // secret sends a secret line, shown as shown, and reads its reply: not
 // when the server is out of step (wire.DesyncError), where the secret
-// would answer another question than the one asked.
-func (c *Client) secret(ctx context.Context, line, shown string) (session.Reply, error) {
-	raw, err := c.conn.ExchangeSecret(ctx, line, shown)
+// would answer another question than the one asked. The line and forms,
+// the credential as the server might echo it, are hidden wherever they
+// appear from now on (wire.Transcript.Hide).
+func (c *Client) secret(ctx context.Context, line, shown string, forms ...string) (session.Reply, error) {
+	raw, err := c.conn.ExchangeSecret(ctx, line, shown, forms...)
 	return c.answer(ctx, raw, err, false)
 }
 

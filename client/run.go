@@ -168,7 +168,7 @@ func (r *runner) do(ctx context.Context, i int, op ScriptOp) (session.Reply, err
 		return session.Reply{}, err
 	}
 	if secret, shown := r.secretForm(line, op.Text, placeholders); secret {
-		return r.secret(ctx, line, shown)
+		return r.secret(ctx, line, shown, r.secretForms(line, op.Text))
 	}
 	switch {
 	case session.Verb(line) == "STARTTLS" && strings.EqualFold(strings.TrimSpace(line), "STARTTLS"):
@@ -218,9 +218,23 @@ func (r *runner) auth(ctx context.Context, op ScriptOp) (session.Reply, error) {
 	return reply, err
 }
 
+// secretForms are what to hide of a secret line, wherever it appears: its
+// credential's forms (session.SecretForms) and the values of the
+// placeholders written in it, except {{user}}'s, which is shown anyway.
+func (r *runner) secretForms(line, written string) []string {
+	user := r.cfg.Vars["user"]
+	forms := session.SecretForms(line, user)
+	for _, m := range placeholder().FindAllStringSubmatch(written, -1) {
+		if v := r.cfg.Vars[m[1]]; v != user {
+			forms = append(forms, v)
+		}
+	}
+	return forms
+}
+
 // secret sends a line that holds a placeholder's value; the transcript
 // shows the line as written in the script.
-func (r *runner) secret(ctx context.Context, line, shown string) (session.Reply, error) {
+func (r *runner) secret(ctx context.Context, line, shown string, forms []string) (session.Reply, error) {
 	if err := session.ValidateLine(line); err != nil {
 		return session.Reply{}, err
 	}
@@ -228,7 +242,7 @@ func (r *runner) secret(ctx context.Context, line, shown string) (session.Reply,
 		return session.Reply{}, err
 	}
 	r.c.state = r.c.state.Sent(shown)
-	reply, err := r.c.secret(ctx, line, shown)
+	reply, err := r.c.secret(ctx, line, shown, forms...)
 	if err != nil {
 		return reply, err
 	}

@@ -159,7 +159,7 @@ func (sw *scriptWriter) entry(e wire.Entry) {
 			sw.authUser = u
 		}
 		if !sw.inData && !sw.dataPending() {
-			sw.slots = append(sw.slots, &scriptSlot{lines: []string{"# " + session.Sanitize(e.Data)}})
+			sw.slots = append(sw.slots, &scriptSlot{lines: []string{"# " + EntryText(e, false)}})
 		}
 		return
 	}

@@ -7,6 +7,7 @@ import (
 	"encoding/hex"
 	"errors"
 	"fmt"
+	"slices"
 	"strings"
 )
 
@@ -360,4 +361,74 @@ func redacted(mech, user string) string {
 // quote keeps it lossless under Unescape.
 func displayUser(user string) string {
 	return strings.ReplaceAll(SanitizeString(user), `"`, `\x22`)
+}
+
+// SecretForms lists the forms in which the credential of line, a secret
+// line of an AUTH exchange (the AUTH command with its initial response, or
+// a response to a 334), might come back in a server's reply, so that they
+// are hidden there too (SAFETY.md): each base64 word, padded and not; its
+// decoding; and the secret inside that: PLAIN's password (RFC 4616: the
+// field after the last NUL), the bearer token of XOAUTH2 or OAUTHBEARER
+// (RFC 7628), CRAM-MD5's digest (RFC 2195), each with its own base64. A
+// line that is not base64 (a placeholder's value) is its own form. user
+// is shown on screen anyway, so it is not a secret: a LOGIN response that
+// decodes to it is left out.
+func SecretForms(line, user string) []string {
+	words := strings.Fields(line)
+	if Verb(line) == "AUTH" {
+		words = words[min(2, len(words)):]
+	} else if s := strings.TrimSpace(line); s != "" {
+		words = []string{s}
+	}
+	var forms []string
+	add := func(s string) {
+		if s != "" && s != user && !slices.Contains(forms, s) {
+			forms = append(forms, s)
+		}
+	}
+	for _, w := range words {
+		add(w)
+		add(strings.TrimRight(w, "="))
+		msg, ok := decodeBase64(w)
+		if !ok {
+			continue
+		}
+		add(string(msg))
+		for _, s := range saslSecrets(msg) {
+			add(s)
+			add(base64.StdEncoding.EncodeToString([]byte(s)))
+			add(base64.RawStdEncoding.EncodeToString([]byte(s)))
+		}
+	}
+	return forms
+}
+
+// saslSecrets picks the secrets out of a decoded SASL response.
+func saslSecrets(msg []byte) []string {
+	s := string(msg)
+	switch {
+	case strings.Contains(s, "\x01"): // XOAUTH2 "user=U^Aauth=Bearer T^A^A", OAUTHBEARER "n,a=U,^Aauth=Bearer T^A^A"
+		var out []string
+		for _, kv := range strings.Split(s, "\x01") {
+			if v, ok := strings.CutPrefix(kv, "auth="); ok {
+				_, tok, _ := strings.Cut(v, " ")
+				out = append(out, v, tok)
+			}
+		}
+		return out
+	case strings.Contains(s, "\x00"): // PLAIN: authzid NUL authcid NUL passwd
+		return []string{s[strings.LastIndexByte(s, 0)+1:]}
+	}
+	if i := strings.LastIndexByte(s, ' '); i >= 0 && isHexDigest(s[i+1:]) { // CRAM-MD5: user SP digest
+		return []string{s[i+1:]}
+	}
+	return []string{s} // LOGIN: the user name or the password itself
+}
+
+func isHexDigest(s string) bool {
+	if len(s) != 32 {
+		return false
+	}
+	_, err := hex.DecodeString(s)
+	return err == nil
 }

@@ -341,3 +341,48 @@ func TestRedactedAuth(t *testing.T) {
 		}
 	}
 }
+
+// TestSecretForms: the lines each mechanism sends yield the password (or
+// token) itself and its base64, and the line's own base64 decoded; never
+// the user name, which the screen shows anyway, nor the verb.
+func TestSecretForms(t *testing.T) {
+	const user, pw = "alice", "s3cret-pw"
+	b64 := func(s string) string { return base64.StdEncoding.EncodeToString([]byte(s)) }
+	login, _ := NewMechanism("LOGIN", user, pw)
+	u, _ := login.Next([]byte("Username:"))
+	p, _ := login.Next([]byte("Password:"))
+	plain, _ := NewMechanism("PLAIN", user, pw)
+	ir, _ := plain.Start()
+	xoauth, _ := NewMechanism("XOAUTH2", user, pw)
+	xir, _ := xoauth.Start()
+	for _, tt := range []struct {
+		name, line string
+		want       []string
+	}{
+		{"PLAIN", "AUTH PLAIN " + b64(string(ir)), []string{pw, b64(pw), string(ir), b64(string(ir))}},
+		{"PLAIN after 334", b64(string(ir)), []string{pw, b64(pw)}},
+		{"LOGIN user", b64(string(u)), nil},
+		{"LOGIN password", b64(string(p)), []string{pw, b64(pw)}},
+		{"XOAUTH2", "AUTH XOAUTH2 " + b64(string(xir)), []string{pw, b64(pw), "Bearer " + pw}},
+		{"OAUTHBEARER", b64("n,a=alice,\x01auth=Bearer " + pw + "\x01\x01"), []string{pw, b64(pw)}},
+		{"CRAM-MD5", b64("alice b913a602c7eda7a495b4e6e7334d3890"), []string{"b913a602c7eda7a495b4e6e7334d3890"}},
+	} {
+		forms := SecretForms(tt.line, user)
+		for _, w := range tt.want {
+			if !slices.Contains(forms, w) {
+				t.Errorf("%s: forms %q lack %q", tt.name, forms, w)
+			}
+		}
+		for _, f := range forms {
+			if f == user || f == "AUTH" || strings.HasPrefix(tt.name, f) {
+				t.Errorf("%s: %q is no secret", tt.name, f)
+			}
+		}
+	}
+	if got := SecretForms(b64("alice"), ""); !slices.Contains(got, "alice") {
+		t.Errorf("a LOGIN response typed by hand, user unknown: %q", got)
+	}
+	if got := SecretForms("MAIL FROM:<x@example.org> SIZE=1", ""); len(got) != 1 || got[0] != "MAIL FROM:<x@example.org> SIZE=1" {
+		t.Errorf("a line that is not base64 is its own form: %q", got)
+	}
+}

@@ -3,6 +3,7 @@ package ui
 import (
 	"cmp"
 	"context"
+	"encoding/base64"
 	"errors"
 	"fmt"
 	"os"
@@ -198,6 +199,9 @@ func (m Model) send(item outItem) (Model, tea.Cmd) {
 	if !req.secret {
 		req.secret, req.shown = secretForm(item.line, m.authUnderWay())
 	}
+	if req.secret {
+		req.forms = session.SecretForms(item.line, m.secretUser(item))
+	}
 	m = m.expect(pending{kind: kindCommand, line: cmp.Or(item.state, item.line), auth: item.fromAuth, secret: req.secret, timeout: m.timeout(),
 		barrier: req.secret || item.fromAuth || slices.Contains(barrierVerbs, session.Verb(item.line))})
 	return m.write(req, true)
@@ -213,6 +217,30 @@ func secretForm(line string, inAuth bool) (secret bool, shown string) {
 		return true, session.State{}.Sent(line).Pending
 	}
 	return false, ""
+}
+
+// secretUser is the user name of the AUTH exchange a secret line belongs
+// to, shown on screen and so left out of what is hidden: the :auth user,
+// or, for a response typed by hand to LOGIN's "Username:" challenge, the
+// response decoded.
+func (m Model) secretUser(item outItem) string {
+	if item.fromAuth && m.auth != nil {
+		return m.auth.user
+	}
+	for i := m.transcript.Len() - 1; i >= 0; i-- {
+		e := m.transcript.Entry(i)
+		if e.Dir != wire.Server {
+			continue
+		}
+		text, ok := strings.CutPrefix(lineOf(e), "334 ")
+		challenge, _ := session.DecodeChallenge(text)
+		if !ok || !strings.HasPrefix(strings.ToLower(challenge), "username") {
+			return ""
+		}
+		user, _ := base64.StdEncoding.DecodeString(strings.TrimSpace(item.line))
+		return string(user)
+	}
+	return ""
 }
 
 // endData expects the reply to the end of the message, about to be

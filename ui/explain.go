@@ -57,8 +57,12 @@ func continues(e wire.Entry) bool {
 	return len(content) >= 4 && content[3] == '-'
 }
 
-// lineOf is an entry's text without its line ending.
+// lineOf is an entry's text without its line ending; for an entry that
+// holds a secret, its redacted form (a reply that echoed a credential).
 func lineOf(e wire.Entry) string {
+	if e.Secret {
+		return strings.TrimSuffix(e.Shown, "\n")
+	}
 	content, _ := client.SplitEnding(e.Data)
 	return strings.TrimSuffix(string(content), "\n")
 }
@@ -105,9 +109,6 @@ func replyContext(v Transcript, first int) (string, session.ExplainContext) {
 // only its final ".".
 func replayClient(s session.State, queue []string, e wire.Entry) (session.State, []string) {
 	line := lineOf(e)
-	if e.Secret {
-		line = e.Shown
-	}
 	if s.Phase == session.PhaseData && len(queue) == 0 && line != "." {
 		return s, queue
 	}
@@ -141,7 +142,7 @@ func replayReply(s session.State, queue, lines []string) (session.State, []strin
 // failed and what to do then shows whole.
 func (m Model) openExplain(i int) (Model, bool) {
 	if m.cutNote(i) {
-		m.explain = explainPanel{open: true, first: i, last: i, note: m.transcript.Entry(i).Data}
+		m.explain = explainPanel{open: true, first: i, last: i, note: []byte(lineOf(m.transcript.Entry(i)))}
 		m.transcript.Select(i)
 		return m, true
 	}

@@ -185,3 +185,69 @@ func TestHostileTUIAuthRounds(t *testing.T) {
 		})
 	}
 }
+
+// TestHostileTUIEcho: servers that repeat the credentials they got, in
+// every form (the base64, its decoding, the password or token alone, the
+// whole AUTH line), in a refusal, in a 235, in the reply to QUIT. :auth,
+// and AUTH LOGIN typed by hand: every view (the explain panel on the
+// echoing reply and the raw and hex views of it included), the history,
+// the --transcript file and :save in each format, the script too, hold no
+// form of the password; the echoing reply shows, redacted.
+func TestHostileTUIEcho(t *testing.T) {
+	b64 := func(s string) string { return base64.StdEncoding.EncodeToString([]byte(s)) }
+	for _, tt := range []struct {
+		name, scenario string
+		typed          []string // lines typed by hand after AUTH LOGIN; else :auth MECH
+		mech, flash    string
+	}{
+		{"PLAIN", "auth-echo-plain", nil, "PLAIN", "AUTH refused (535)"},
+		{"LOGIN", "auth-echo-login", nil, "LOGIN", "AUTH refused (535)"},
+		{"XOAUTH2", "auth-echo-xoauth2", nil, "XOAUTH2", "authenticated as alice"},
+		{"LOGIN typed", "auth-echo-login", []string{b64(authUser), b64(authPassword)}, "", ""},
+	} {
+		t.Run(tt.name, func(t *testing.T) {
+			checkLeaks(t)
+			r, live := runAuthTUI(t, tt.scenario)
+			r.command("EHLO client.test")
+			if tt.typed == nil {
+				r.command(":auth " + tt.mech + " " + authUser)
+				r.wait("the password prompt", func(s hsnap) bool { return s.mode == modePassword })
+				r.typeLine(authPassword)
+				r.wait("AUTH", func(s hsnap) bool { return s.idle && strings.Contains(s.flash, tt.flash) })
+			} else {
+				r.command("AUTH LOGIN")
+				r.wait("the first 334", func(s hsnap) bool { return s.idle && strings.HasPrefix(s.sess.Pending, "AUTH") })
+				r.typeLine(tt.typed[0])
+				r.wait("the second 334", func(s hsnap) bool { return s.idle && strings.Contains(s.text, "334 UGFzc3dvcmQ6") })
+				r.typeLine(tt.typed[1])
+			}
+			s := r.shows(true, "<redacted>")
+			if !strings.Contains(s.text, "S: 2") && !strings.Contains(s.text, "S: 535") {
+				t.Errorf("the echoing reply is not shown:\n%s", s.text)
+			}
+			r.command(":explain")
+			r.wait("the explain panel", func(s hsnap) bool { return s.rendered && strings.Contains(s.screen, "RFC") })
+			r.esc()
+			for _, c := range []string{":raw", ":hex", ":raw", ":hex"} {
+				r.command(c)
+			}
+			files := saveAll(r)
+			script := filepath.Join(r.dir, "saved.ehlo")
+			r.command(":save --script " + script)
+			r.wait("the script", func(s hsnap) bool {
+				return strings.HasPrefix(s.flash, "saved") && strings.Contains(s.flash, "saved.ehlo")
+			})
+			r.command("QUIT")
+			r.closed("QUIT")
+			r.stop()
+			checkSecretFiles(t, append(files, live, script)...)
+			sentOnce(t, r.srv.Conn(t).Wait(t).Got(), 1)
+			sec := hostile.SecretsOf(authUser, authPassword)
+			hostile.NoSecret(t, "final view", []byte(r.fm.View().Content), sec)
+			hostile.NoSecret(t, "final transcript", []byte(r.fm.transcript.Text(false)), sec)
+			if _, hidden := r.fm.tr.Redact([]byte("250 ok " + authUser)); hidden {
+				t.Error("the user name, shown anyway, is hidden as a secret")
+			}
+		})
+	}
+}

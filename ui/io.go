@@ -19,7 +19,7 @@ import (
 // fake in its place.
 type link interface {
 	WriteLine(ctx context.Context, line string) error
-	WriteSecretLine(ctx context.Context, line, shown string) error
+	WriteSecretLine(ctx context.Context, line, shown string, forms ...string) error
 	WriteRaw(ctx context.Context, p []byte) error
 	ReadReply(ctx context.Context) (wire.Reply, error)
 	CheckIdle(ctx context.Context) error
@@ -80,8 +80,9 @@ type tickMsg struct{}
 
 // writeReq is what one write puts on the wire.
 type writeReq struct {
-	line   string // a line, sent with CRLF
-	shown  string // for a secret line: what the transcript shows instead
+	line   string   // a line, sent with CRLF
+	shown  string   // for a secret line: what the transcript shows instead
+	forms  []string // for a secret line: its credential as a server might echo it, hidden too
 	secret bool
 	raw    []byte // when set, exact bytes instead of line (compose)
 	// idle: no reply is due before this write, so bytes from the server
@@ -112,7 +113,7 @@ func writeCmd(ctx context.Context, gen int, l link, req writeReq) tea.Cmd {
 		case req.raw != nil:
 			err = l.WriteRaw(ctx, req.raw)
 		case req.secret:
-			err = l.WriteSecretLine(ctx, req.line, req.shown)
+			err = l.WriteSecretLine(ctx, req.line, req.shown, req.forms...)
 		default:
 			err = l.WriteLine(ctx, req.line)
 		}

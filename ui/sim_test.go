@@ -38,7 +38,7 @@ func (f *fakeLink) WriteLine(_ context.Context, line string) error {
 	return nil
 }
 
-func (f *fakeLink) WriteSecretLine(_ context.Context, line, shown string) error {
+func (f *fakeLink) WriteSecretLine(_ context.Context, line, shown string, _ ...string) error {
 	f.writes = append(f.writes, writeReq{line: line, shown: shown, secret: true})
 	return nil
 }

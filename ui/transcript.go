@@ -390,7 +390,33 @@ func (v *Transcript) NoteCut(i int) bool {
 	if v.width >= 100 {
 		prefix += len("15:04:05.000 ")
 	}
-	return prefix+ansi.StringWidth(session.Sanitize(e.Data)) > v.width
+	return prefix+ansi.StringWidth(session.Sanitize(v.noteText(e))) > v.width
+}
+
+// noteText is what a note shows: its text, or with a secret it holds
+// redacted (wire.Transcript.Hide) unless revealed.
+func (v *Transcript) noteText(e wire.Entry) []byte {
+	if e.Secret && !v.reveal {
+		return []byte(e.Shown)
+	}
+	return e.Data
+}
+
+// clipRedacted clips text whose Redacted marks (wire.Redacted) take the
+// secret pen, the rest pen.
+func (v *Transcript) clipRedacted(spans []trSpan, text string, pen trPen, p *trPens) []trSpan {
+	for text != "" {
+		before, after, found := strings.Cut(text, wire.Redacted)
+		if before != "" {
+			spans = v.clip(spans, []byte(before), pen, p)
+		}
+		if !found {
+			break
+		}
+		spans = v.clip(spans, []byte(wire.Redacted), p.secret, p)
+		text = after
+	}
+	return spans
 }
 
 // trIsRule reports whether e is the note that TLS has begun: the handshake
@@ -404,7 +430,7 @@ func trIsRule(e wire.Entry) bool {
 func (v *Transcript) entrySpans(spans []trSpan, e wire.Entry, p *trPens) []trSpan {
 	if e.Dir == wire.Note {
 		spans = append(spans, trSpan{text: "*  ", pen: p.note})
-		return v.clip(spans, e.Data, p.note, p)
+		return v.clip(spans, v.noteText(e), p.note, p)
 	}
 	text, marker := p.server, "S: "
 	if e.Dir == wire.Client {
@@ -413,12 +439,19 @@ func (v *Transcript) entrySpans(spans []trSpan, e wire.Entry, p *trPens) []trSpa
 	spans = append(spans, trSpan{text: marker, pen: text})
 	content, partial := client.SplitEnding(e.Data)
 	bareLF := !partial && bytes.HasSuffix(content, []byte("\n"))
+	shown := e.Shown
 	if v.raw && bareLF {
 		content = content[:len(content)-1]
+		shown = strings.TrimSuffix(shown, "\n")
 	}
 	switch {
+	case e.Secret && !v.reveal && e.Dir == wire.Server && trHasCode([]byte(shown)):
+		// a reply that echoed a credential: coloured as a reply, the
+		// credential in the secret style
+		spans = trEscape(spans, []byte(shown[:3]), p.code[shown[0]-'2'], p.escape)
+		spans = v.clipRedacted(spans, shown[3:], text, p)
 	case e.Secret && !v.reveal:
-		spans = v.clip(spans, []byte(e.Shown), p.secret, p)
+		spans = v.clip(spans, []byte(shown), p.secret, p)
 	case e.Secret:
 		spans = v.clip(spans, content, p.secret, p)
 	case e.Dir == wire.Server && trHasCode(content):

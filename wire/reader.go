@@ -44,8 +44,15 @@ func (c *Conn) WaitRead(ctx context.Context) error {
 	return o.fail(closed(nil, err))
 }
 
-// readReply frames lines into a reply within c's limits.
+// readReply frames a reply and hides the secrets in what it hands out
+// (Transcript.Hide).
 func (c *Conn) readReply() (Reply, error) {
+	r, err := c.frameReply()
+	return c.t.redactReply(r), c.t.redactErr(err)
+}
+
+// frameReply frames lines into a reply within c's limits.
+func (c *Conn) frameReply() (Reply, error) {
 	var r Reply
 	lim := c.opts.Limits
 	for {

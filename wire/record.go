@@ -74,7 +74,13 @@ func (r *recorder) take(p []byte, now time.Time) []byte {
 	}
 	if room := maxEntry - len(r.held); end > room {
 		r.held = append(r.held, p[:room]...)
+		// what may begin a secret waits for the next entry, so that the
+		// secret is redacted whole there (Transcript.Hide)
+		n := len(r.held) - r.t.secretTail(r.held)
+		carry := bytes.Clone(r.held[n:])
+		r.held = r.held[:n]
 		r.emit(now, true)
+		r.held = append(r.held, carry...)
 		return p[room:]
 	}
 	r.held = append(r.held, p[:end]...)

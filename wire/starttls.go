@@ -26,7 +26,7 @@ func (c *Conn) StartTLS(ctx context.Context) (TLSInfo, error) {
 	}
 	if n := c.br.Buffered(); n > 0 {
 		b, _ := c.br.Peek(n)
-		err := &InjectionError{Bytes: bytes.Clone(b)}
+		err := c.t.redactErr(&InjectionError{Bytes: bytes.Clone(b)})
 		c.Note(fmt.Sprintf("possible response injection: %d bytes after STARTTLS 220; TLS not started", n))
 		return TLSInfo{}, err
 	}
@@ -104,7 +104,7 @@ func (c *Conn) handshakeFailed(o *op, err error, got []byte, took time.Duration)
 			err = &VersionError{Offered: offered(c.minVersion()), Chosen: versionName(chosen), Err: err}
 		}
 	}
-	err = o.fail(err)
+	err = c.t.redactErr(o.fail(err))
 	why := noteText(err)
 	var pe *PlaintextError
 	if errors.As(err, &pe) {

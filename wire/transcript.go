@@ -37,7 +37,7 @@ type Entry struct {
 	Dir     Dir
 	TLS     bool   // the bytes travelled inside TLS (they are recorded as plaintext)
 	Data    []byte // exact bytes including the line ending; for a Note, the text
-	Secret  bool   // Data holds a credential: display Shown instead
+	Secret  bool   // Data holds a credential (sent, or echoed: see Transcript.Hide): display Shown instead
 	Shown   string // display form of a Secret entry, without line ending
 	Partial bool   // no line ending: the peer closed, the stream switched, the line was cut at 4096 bytes, or a chunk of Payload ended
 	// Payload marks message data sent after a BDAT line (RFC 3030,
@@ -53,8 +53,9 @@ type Transcript struct {
 	entries    []Entry
 	subs       []*subscriber
 	watchers   []chan struct{}
-	delivered  int  // entries handed to subscribers
-	delivering bool // a goroutine is handing them out
+	delivered  int      // entries handed to subscribers
+	delivering bool     // a goroutine is handing them out
+	secrets    []string // hidden wherever they appear: see Hide
 }
 
 type subscriber struct {
@@ -149,11 +150,13 @@ func (t *Transcript) Watch() (changed <-chan struct{}, cancel func()) {
 	}
 }
 
-// append adds e, numbering it, and pokes the watchers. Subscribers get it
-// from deliver, which the caller runs once it holds no lock.
+// append adds e, numbering it and redacting it (Hide), and pokes the
+// watchers. Subscribers get it from deliver, which the caller runs once it
+// holds no lock.
 func (t *Transcript) append(e Entry) {
 	t.mu.Lock()
 	defer t.mu.Unlock()
+	t.redactEntry(&e)
 	e.Seq = len(t.entries)
 	t.entries = append(t.entries, e)
 	for _, ch := range t.watchers {

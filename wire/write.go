@@ -13,7 +13,11 @@ func (c *Conn) WriteLine(ctx context.Context, line string) error {
 
 // WriteSecretLine is WriteLine for a credential (RFC 4954 AUTH, SAFETY.md):
 // the transcript entry has Secret set and shows shown instead of the line.
-func (c *Conn) WriteSecretLine(ctx context.Context, line, shown string) error {
+// The line and forms, the credential in the other forms a server might echo
+// (decoded, the password alone: session.SecretForms), are hidden from then
+// on wherever they appear (Transcript.Hide).
+func (c *Conn) WriteSecretLine(ctx context.Context, line, shown string, forms ...string) error {
+	c.t.Hide(append(forms, line)...)
 	return c.writeLine(ctx, line, true, shown)
 }
 
@@ -104,9 +108,10 @@ func (c *Conn) Exchange(ctx context.Context, line string) (Reply, error) {
 	return c.exchange(ctx, line, false, "")
 }
 
-// ExchangeSecret is Exchange for a credential, recorded as WriteSecretLine
-// records it.
-func (c *Conn) ExchangeSecret(ctx context.Context, line, shown string) (Reply, error) {
+// ExchangeSecret is Exchange for a credential, recorded and hidden as
+// WriteSecretLine records and hides it.
+func (c *Conn) ExchangeSecret(ctx context.Context, line, shown string, forms ...string) (Reply, error) {
+	c.t.Hide(append(forms, line)...)
 	return c.exchange(ctx, line, true, shown)
 }
 

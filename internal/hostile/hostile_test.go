@@ -116,3 +116,16 @@ func TestChecks(t *testing.T) {
 		t.Error("Random is not deterministic")
 	}
 }
+
+func TestEcho(t *testing.T) {
+	tmpl := []byte("{b64}|{secret}|{decoded}|{line}")
+	for _, tt := range []struct{ line, want string }{
+		{"AUTH PLAIN AGFsaWNlAHB3", "AGFsaWNlAHB3|pw|\x00alice\x00pw|AUTH PLAIN AGFsaWNlAHB3"},
+		{"cHc=", "cHc=|pw|pw|cHc="}, // a LOGIN response
+		{"AUTH XOAUTH2 dXNlcj1hAWF1dGg9QmVhcmVyIHRvawEB", "dXNlcj1hAWF1dGg9QmVhcmVyIHRvawEB|tok|user=a\x01auth=Bearer tok\x01\x01|AUTH XOAUTH2 dXNlcj1hAWF1dGg9QmVhcmVyIHRvawEB"},
+	} {
+		if got := string(Echo(tmpl, tt.line)); got != tt.want {
+			t.Errorf("Echo(%q) = %q, want %q", tt.line, got, tt.want)
+		}
+	}
+}

@@ -15,6 +15,7 @@
 //	fill 10MiB "x"              write that many bytes of the pattern, no line ending
 //	random 2KiB 7               write that many pseudo-random bytes (seed 7): controls, ESC, CR, LF, NUL
 //	expect EHLO                 read client lines until one starts with EHLO (any case); * takes any line
+//	echo "535 x {secret}\r\n"   send them with the client's last AUTH line, or answer to a 334, put in (see Echo)
 //	sleep 200ms                 pause
 //	tls selfsigned              run the server side of a TLS handshake (good, selfsigned, expired, wrongname)
 //	tls good 1.0                the same, speaking TLS 1.0 at most (1.0, 1.1, 1.2): an old server
@@ -47,6 +48,7 @@ const (
 	OpFill
 	OpRandom
 	OpExpect
+	OpEcho
 	OpSleep
 	OpTLS
 	OpHang
@@ -56,7 +58,7 @@ const (
 
 var opNames = map[string]Op{
 	"send": OpSend, "trickle": OpTrickle, "repeat": OpRepeat, "fill": OpFill, "random": OpRandom,
-	"expect": OpExpect, "sleep": OpSleep, "tls": OpTLS, "hang": OpHang, "close": OpClose, "reset": OpReset,
+	"expect": OpExpect, "echo": OpEcho, "sleep": OpSleep, "tls": OpTLS, "hang": OpHang, "close": OpClose, "reset": OpReset,
 }
 
 // Step is one directive of a scenario.
@@ -140,7 +142,7 @@ func parseStep(line string) (Step, error) {
 	rest = strings.TrimSpace(rest)
 	var err error
 	switch op {
-	case OpSend:
+	case OpSend, OpEcho:
 		st.Data, err = unquote(rest)
 	case OpTrickle:
 		d, q, _ := strings.Cut(rest, " ")

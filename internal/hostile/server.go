@@ -135,6 +135,8 @@ type Conn struct {
 	wroteN int64        // every byte written
 	got    bytes.Buffer
 	gotCh  chan struct{} // poked when got grows
+	cred   string        // the last line of an AUTH exchange the client sent, for echo
+	asked  bool          // the scenario's last write was a 334 challenge
 	err    error         // why the script stopped early, if it did
 }
 
@@ -259,6 +261,8 @@ func (c *Conn) step(st Step) error {
 		return c.write(Random(st.Count, st.Seed))
 	case OpExpect:
 		return c.expect(string(st.Data))
+	case OpEcho:
+		return c.write(Echo(st.Data, c.cred))
 	case OpSleep:
 		return c.sleep(st.Every)
 	case OpTLS:
@@ -278,6 +282,7 @@ func (c *Conn) step(st Step) error {
 
 // write writes p in one call and records what went out.
 func (c *Conn) write(p []byte) error {
+	c.asked = bytes.HasPrefix(p, []byte("334 "))
 	n, err := c.stream.Write(p)
 	c.mu.Lock()
 	c.wrote.Write(p[:min(n, max(maxRecord-c.wrote.Len(), 0))])
@@ -351,6 +356,9 @@ func (c *Conn) expect(prefix string) error {
 func (c *Conn) readLine() (string, error) {
 	line, err := c.br.ReadString('\n')
 	c.gotMore([]byte(line))
+	if c.asked || strings.HasPrefix(strings.ToUpper(line), "AUTH ") {
+		c.cred = strings.TrimRight(line, "\r\n")
+	}
 	return line, err
 }
 
