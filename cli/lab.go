@@ -1,9 +1,12 @@
 package cli
 
 import (
+	"bytes"
 	"context"
+	"encoding/pem"
 	"fmt"
 	"io"
+	"io/fs"
 	"os"
 	"path/filepath"
 	"strings"
@@ -11,6 +14,7 @@ import (
 
 	"github.com/spf13/cobra"
 
+	"github.com/ehlo-sh/ehlo/client"
 	"github.com/ehlo-sh/ehlo/lab"
 )
 
@@ -60,11 +64,12 @@ func runLab(ctx context.Context, out io.Writer, cfg lab.Config, caOut string) er
 	}
 	defer l.Close()
 	if caOut == "" {
-		caOut = filepath.Join(os.TempDir(), fmt.Sprintf("ehlo-lab-ca-%d.pem", os.Getpid()))
+		if caOut, err = writeTempCA(l.CAPEM()); err != nil {
+			return err
+		}
 		defer os.Remove(caOut)
-	}
-	if err := os.WriteFile(caOut, l.CAPEM(), 0o644); err != nil {
-		return err
+	} else if err := writeCA(caOut, l.CAPEM()); err != nil {
+		return fmt.Errorf("--ca-out: %w", err)
 	}
 	fmt.Fprintln(out, "ehlo lab: sandbox SMTP server (Ctrl-C to stop)")
 	for _, ep := range l.Endpoints() {
@@ -76,4 +81,94 @@ func runLab(ctx context.Context, out io.Writer, cfg lab.Config, caOut string) er
 	<-ctx.Done()
 	fmt.Fprintln(out, "ehlo lab: stopped")
 	return nil
+}
+
+// writeTempCA writes the CA certificate to a new temporary file, with a
+// name no one can guess (os.CreateTemp), and returns its name.
+func writeTempCA(cert []byte) (string, error) {
+	f, err := os.CreateTemp("", "ehlo-lab-ca-*.pem")
+	if err != nil {
+		return "", err
+	}
+	if err := writeAll(f, cert); err != nil {
+		os.Remove(f.Name())
+		return "", err
+	}
+	return f.Name(), nil
+}
+
+// writeCA writes the CA certificate to path, which must not be a symbolic
+// link nor hold anything but PEM certificates (a previous run's CA): a
+// mistyped --ca-out never clobbers a file. The certificate is written to a
+// new file beside it, then renamed over it: a rename replaces a name and
+// follows no link, and a reader never sees half a certificate. It is
+// public, so mode 0644.
+func writeCA(path string, cert []byte) error {
+	if err := replaceable(path); err != nil {
+		return err
+	}
+	f, err := os.CreateTemp(filepath.Dir(path), ".ehlo-lab-ca-*")
+	if err != nil {
+		return err
+	}
+	if err := writeAll(f, cert); err != nil {
+		os.Remove(f.Name())
+		return err
+	}
+	if err := os.Rename(f.Name(), path); err != nil {
+		os.Remove(f.Name())
+		return err
+	}
+	return nil
+}
+
+// replaceable reports why path may not be replaced by a CA certificate.
+func replaceable(path string) error {
+	fi, err := os.Lstat(path)
+	switch {
+	case os.IsNotExist(err):
+		return nil
+	case err != nil:
+		return err
+	case fi.Mode()&fs.ModeSymlink != 0:
+		return fmt.Errorf("%s %w", path, client.ErrSymlink)
+	case !fi.Mode().IsRegular():
+		return fmt.Errorf("%s is not a regular file: not replaced", path)
+	}
+	b, err := os.ReadFile(path)
+	if err != nil {
+		return err
+	}
+	if !onlyCertificates(b) {
+		return fmt.Errorf("%s exists and is not a PEM certificate: not overwritten (remove it, or name another file)", path)
+	}
+	return nil
+}
+
+// onlyCertificates reports b holding PEM certificates and nothing else.
+func onlyCertificates(b []byte) bool {
+	n := 0
+	for {
+		var block *pem.Block
+		block, b = pem.Decode(b)
+		if block == nil {
+			return n > 0 && len(bytes.TrimSpace(b)) == 0
+		}
+		if block.Type != "CERTIFICATE" {
+			return false
+		}
+		n++
+	}
+}
+
+// writeAll writes b to f, mode 0644, and closes it.
+func writeAll(f *os.File, b []byte) error {
+	_, err := f.Write(b)
+	if cerr := f.Chmod(0o644); err == nil {
+		err = cerr
+	}
+	if cerr := f.Close(); err == nil {
+		err = cerr
+	}
+	return err
 }

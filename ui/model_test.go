@@ -483,7 +483,7 @@ func TestSaveRedacted(t *testing.T) {
 		if err := os.WriteFile(path, []byte("old"), 0o644); err != nil {
 			t.Fatal(err)
 		}
-		if err := saveTranscript(path, entries); err != nil {
+		if _, err := saveTranscript(saveTarget{path: path}, entries); err != nil {
 			t.Fatal(err)
 		}
 		fi, _ := os.Stat(path)
@@ -520,6 +520,47 @@ func TestSaveCommand(t *testing.T) {
 	s.send(msg)
 	if _, err := os.Stat(path); err != nil || !strings.HasPrefix(s.m.flash.text, "saved 0 lines") {
 		t.Fatalf("save: %v, flash %q", err, s.m.flash.text)
+	}
+}
+
+// TestSaveDefaultNameIsNew: :save and :save --script with no FILE create
+// a new file in the current directory; a link planted at the predictable
+// name is left alone, and the next free name taken. :save FILE refuses a
+// symbolic link and says so.
+func TestSaveDefaultNameIsNew(t *testing.T) {
+	dir := t.TempDir()
+	t.Chdir(dir)
+	s := newSim(t, "dark", 80, 24)
+	target := filepath.Join(dir, "target")
+	for _, name := range []string{"ehlo-20250314-092653.txt", "ehlo-20250314-092653.ehlo"} {
+		if err := os.Symlink(target, name); err != nil {
+			t.Fatal(err)
+		}
+	}
+	for _, tt := range []struct{ cmd, want string }{
+		{":save", "ehlo-20250314-092653-2.txt"},
+		{":save --script", "ehlo-20250314-092653-2.ehlo"},
+	} {
+		s.typ(tt.cmd)
+		next, cmd := s.m.Update(tea.KeyPressMsg{Code: tea.KeyEnter})
+		s.m = next.(Model)
+		s.send(cmd())
+		if !strings.HasPrefix(s.m.flash.text, "saved") || !strings.Contains(s.m.flash.text, tt.want) {
+			t.Errorf("%s: flash %q, want it saved to %s", tt.cmd, s.m.flash.text, tt.want)
+		}
+		if fi, err := os.Lstat(filepath.Join(dir, tt.want)); err != nil || !fi.Mode().IsRegular() || fi.Mode().Perm() != 0o600 {
+			t.Errorf("%s: %v %v", tt.want, fi, err)
+		}
+	}
+	if _, err := os.Lstat(target); !os.IsNotExist(err) {
+		t.Errorf("the planted link's target was created (%v)", err)
+	}
+	s.typ(":save ehlo-20250314-092653.txt")
+	next, cmd := s.m.Update(tea.KeyPressMsg{Code: tea.KeyEnter})
+	s.m = next.(Model)
+	s.send(cmd())
+	if !strings.Contains(s.m.flash.text, "is a symbolic link") {
+		t.Errorf(":save LINK: flash %q, want the refusal", s.m.flash.text)
 	}
 }
 

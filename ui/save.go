@@ -23,36 +23,62 @@ type savedMsg struct {
 	err  error
 }
 
-// cmdSave writes the transcript to FILE, or ehlo-YYYYMMDD-HHMMSS.txt.
+// cmdSave writes the transcript to FILE, or to a new file named
+// ehlo-YYYYMMDD-HHMMSS.txt.
 func (m Model) cmdSave(arg string) (Model, tea.Cmd) {
 	if rest, ok := strings.CutPrefix(arg, "--script"); ok {
 		return m.cmdSaveScript(rest) // script.go
 	}
-	path := arg
-	if path == "" {
-		path = "ehlo-" + m.now().Format("20060102-150405") + ".txt"
+	out := saveTarget{path: arg}
+	if arg == "" {
+		out = m.defaultSave(".txt")
 	}
-	m.flash = infoFlash("saving " + path + "…")
-	return m, saveCmd(m.tr, path)
+	m.flash = infoFlash("saving " + out.path + "…")
+	return m, saveCmd(m.tr, out)
+}
+
+// saveTarget is where :save writes: a file the user named, or a default
+// name, created anew.
+type saveTarget struct {
+	path  string
+	fresh bool // a default name: create a new file, another name if it is taken
+}
+
+// defaultSave is the default file of :save, ehlo-YYYYMMDD-HHMMSS.EXT in the
+// current directory. Anyone can guess that name, so it is never opened if
+// it exists (client.CreatePrivate).
+func (m Model) defaultSave(ext string) saveTarget {
+	return saveTarget{path: "ehlo-" + m.now().Format("20060102-150405") + ext, fresh: true}
+}
+
+// open opens the file, as client.OpenPrivate or, for a default name,
+// client.CreatePrivate, and returns it with its name.
+func (s saveTarget) open() (*os.File, string, error) {
+	if s.fresh {
+		return client.CreatePrivate(s.path)
+	}
+	f, err := client.OpenPrivate(s.path, os.O_TRUNC)
+	return f, s.path, err
 }
 
 // saveCmd writes every entry recorded so far.
-func saveCmd(t *wire.Transcript, path string) tea.Cmd {
+func saveCmd(t *wire.Transcript, out saveTarget) tea.Cmd {
 	return func() tea.Msg {
 		entries := t.Entries()
-		return savedMsg{path: path, n: len(entries), err: saveTranscript(path, entries)}
+		path, err := saveTranscript(out, entries)
+		return savedMsg{path: path, n: len(entries), err: err}
 	}
 }
 
-// saveTranscript writes entries to path, created (or truncated) with mode
-// 0600 (SAFETY.md: transcript files). A .jsonl path gets one JSON object per
-// entry; anything else the text format of client.WriteTranscript with
-// times. Both are sanitized and redacted: a secret entry carries only its
-// shown form.
-func saveTranscript(path string, entries []wire.Entry) error {
-	f, err := client.OpenPrivate(path, os.O_TRUNC)
+// saveTranscript writes entries to a file only the user may read (SAFETY.md:
+// transcript files) and returns its name. A .jsonl path gets one JSON
+// object per entry; anything else the text format of client.WriteTranscript
+// with times. Both are sanitized and redacted: a secret entry carries only
+// its shown form.
+func saveTranscript(out saveTarget, entries []wire.Entry) (string, error) {
+	f, path, err := out.open()
 	if err != nil {
-		return err
+		return path, err
 	}
 	if strings.EqualFold(filepath.Ext(path), ".jsonl") {
 		err = writeJSONL(f, entries)
@@ -62,7 +88,7 @@ func saveTranscript(path string, entries []wire.Entry) error {
 	if cerr := f.Close(); err == nil {
 		err = cerr
 	}
-	return err
+	return path, err
 }
 
 // writeJSONL writes one client.EntryJSON per line: time (RFC 3339, UTC,

@@ -1,7 +1,6 @@
 package ui
 
 import (
-	"os"
 	"strings"
 	"unicode"
 
@@ -15,36 +14,36 @@ import (
 // script for `ehlo run` (client.WriteScript), secrets as placeholders,
 // written with mode 0600 to FILE or ehlo-YYYYMMDD-HHMMSS.ehlo.
 func (m Model) cmdSaveScript(arg string) (Model, tea.Cmd) {
-	path := strings.TrimSpace(arg)
-	if path == "" {
-		path = "ehlo-" + m.now().Format("20060102-150405") + ".ehlo"
+	out := saveTarget{path: strings.TrimSpace(arg)}
+	if out.path == "" {
+		out = m.defaultSave(".ehlo")
 	}
 	h := client.ScriptHeader{Target: m.conn.target, Saved: m.now(), Flags: m.runFlags()}
 	if m.cfg.Lab != nil {
 		h.Lab = m.endpoint // its ports change at every start: the script names the endpoint
 	}
-	m.flash = infoFlash("saving the session as a script to " + path + "…")
-	return m, saveScriptCmd(m.tr, path, h)
+	m.flash = infoFlash("saving the session as a script to " + out.path + "…")
+	return m, saveScriptCmd(m.tr, out, h)
 }
 
 // saveScriptCmd writes the script of the entries recorded so far.
-func saveScriptCmd(t *wire.Transcript, path string, h client.ScriptHeader) tea.Cmd {
+func saveScriptCmd(t *wire.Transcript, out saveTarget, h client.ScriptHeader) tea.Cmd {
 	return func() tea.Msg {
-		n, err := saveScript(path, t.Entries(), h)
+		path, n, err := saveScript(out, t.Entries(), h)
 		return savedMsg{path: path, n: n, err: err}
 	}
 }
 
-func saveScript(path string, entries []wire.Entry, h client.ScriptHeader) (int, error) {
-	f, err := client.OpenPrivate(path, os.O_TRUNC)
+func saveScript(out saveTarget, entries []wire.Entry, h client.ScriptHeader) (string, int, error) {
+	f, path, err := out.open()
 	if err != nil {
-		return 0, err
+		return path, 0, err
 	}
 	n, err := client.WriteScript(f, entries, h)
 	if cerr := f.Close(); err == nil {
 		err = cerr
 	}
-	return n, err
+	return path, n, err
 }
 
 // runFlags are the flags ehlo run needs to replay this session: the CA
