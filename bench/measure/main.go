@@ -1,3 +1,5 @@
+//go:build unix
+
 // Command measure times whole processes the way bench/run.sh needs: several
 // commands run in alternation, round after round, and each run's wall time,
 // CPU time (user+sys) and peak RSS come from the OS (wait4's rusage), as
