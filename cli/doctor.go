@@ -41,6 +41,7 @@ func newDoctor() *cobra.Command {
 		RunE: f.run,
 	}
 	f.conn.register(cmd)
+	f.conn.registerData(cmd)
 	fl := cmd.Flags()
 	f.cred.register(fl)
 	fl.StringVar(&f.auth, "auth", "auto", "sign in with this mechanism: PLAIN, LOGIN, CRAM-MD5, XOAUTH2, or auto (the strongest offered: CRAM-MD5, PLAIN, LOGIN)")

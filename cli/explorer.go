@@ -49,6 +49,7 @@ func newExplorer() *cobra.Command {
 		return nil
 	}
 	f.conn.register(root)
+	f.conn.registerData(root)
 	fl := root.Flags()
 	fl.StringVar(&f.theme, "theme", "", "colour theme: "+strings.Join(themes.Names(), ", ")+" (default $EHLO_THEME, else auto; NO_COLOR forces mono)")
 	fl.StringVar(&f.transcript, "transcript", "", "append the transcript to this file as it happens (credentials redacted)")

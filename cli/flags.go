@@ -25,7 +25,14 @@ type connFlags struct {
 	ca, serverName, helo      string
 	tlsMin                    string
 	timeout, greetingWait     time.Duration
-	fs                        *pflag.FlagSet // to tell --tls=false from no --tls
+	dataTimeout               time.Duration
+	fs                        *pflag.FlagSet // to tell a flag given from its default: --tls=false from no --tls, an explicit --timeout
+}
+
+// registerData adds --data-timeout, for the commands that send a message.
+func (f *connFlags) registerData(cmd *cobra.Command) {
+	cmd.Flags().DurationVar(&f.dataTimeout, "data-timeout", client.DefaultDataTimeout,
+		`wait for the reply to the final "." (RFC 5321: 10 minutes); an explicit --timeout sets it too`)
 }
 
 func (f *connFlags) register(cmd *cobra.Command) {
@@ -61,6 +68,9 @@ func (f *connFlags) options() (client.Options, error) {
 		return opts, usageErr(fmt.Errorf("--tls-min %q: want 1.0, 1.1, 1.2 or 1.3", f.tlsMin))
 	}
 	opts.MinTLS = v
+	if opts.DataTimeout = f.dataWait(); opts.DataTimeout <= 0 {
+		return opts, usageErr(fmt.Errorf("--data-timeout %v: give a duration above zero, such as 10m", opts.DataTimeout))
+	}
 	if f.ca != "" {
 		pool, err := client.LoadCA(f.ca)
 		if err != nil {
@@ -69,6 +79,19 @@ func (f *connFlags) options() (client.Options, error) {
 		opts.RootCAs = pool
 	}
 	return opts, nil
+}
+
+// dataWait is how long the reply to the final "." may take: --data-timeout
+// when given, else --timeout when given (a user who shortens every wait
+// means this one too), else RFC 5321's 10 minutes.
+func (f *connFlags) dataWait() time.Duration {
+	switch {
+	case f.fs.Changed("data-timeout"):
+		return f.dataTimeout
+	case f.fs.Changed("timeout"):
+		return f.timeout
+	}
+	return client.DefaultDataTimeout
 }
 
 // checkTarget rejects, as a usage error, a TARGET that names no host and

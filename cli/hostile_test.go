@@ -370,47 +370,86 @@ func TestHostileCLISend(t *testing.T) {
 	}
 }
 
-// TestHostileCLINoAnswerToDot: the final "." is never answered. The wait
-// is long (10 minutes by default, whatever --timeout says), it ends with
-// Ctrl-C (the context), and the user is told the message may still be
-// delivered, so sending it again may duplicate it.
+// TestHostileCLINoAnswerToDot: the final "." is never answered. By
+// default the wait is RFC 5321's 10 minutes, whatever the --timeout of the
+// other exchanges (it ends here with Ctrl-C, the context); an explicit
+// --timeout bounds it, and --data-timeout sets it alone. Whichever ends
+// it, the user is told the message may still be delivered, so sending it
+// again may duplicate it, and send exits 11.
 func TestHostileCLINoAnswerToDot(t *testing.T) {
 	ca := caFile(t)
-	for _, cmd := range []string{"send", "doctor"} {
-		t.Run(cmd, func(t *testing.T) {
-			hostile.CheckLeaks(t)
-			srv := hostile.Start(t, hostile.Load("no-answer-to-dot"))
-			args := sendArgs(srv.Addr, ca)
-			if cmd == "doctor" {
-				args = []string{"doctor", srv.Addr, "--timeout", "300ms", "--from", "a@client.test", "--to", "b@mx.hostile.test", "--send"}
-			}
-			// Ctrl-C comes 500 ms after the server got the final ".": longer
-			// than --timeout, which the wait for the final reply outlasts.
-			ctx, cancel := context.WithCancel(context.Background())
-			defer cancel()
-			dot := make(chan time.Time, 1)
-			go func() {
-				<-srv.Accepted()
-				if srv.Conns()[0].WaitGot("\r\n.\r\n") {
-					dot <- time.Now()
-					time.AfterFunc(500*time.Millisecond, cancel)
+	for _, tt := range []struct {
+		name  string
+		flags []string      // after the command's own
+		ends  time.Duration // after the final ".": 0 means only Ctrl-C ends it
+	}{
+		{"default", nil, 0},
+		{"--timeout", []string{"--timeout", "300ms"}, 300 * time.Millisecond},
+		{"--data-timeout", []string{"--timeout", "5s", "--data-timeout", "700ms"}, 700 * time.Millisecond},
+	} {
+		for _, cmd := range []string{"send", "doctor", "run"} {
+			t.Run(cmd+"/"+tt.name, func(t *testing.T) {
+				hostile.CheckLeaks(t)
+				srv := hostile.Start(t, hostile.Load("no-answer-to-dot"))
+				var args []string
+				switch cmd {
+				case "send":
+					args = []string{"send", srv.Addr, "--from", "a@client.test", "--to", "b@mx.hostile.test", "--body", "hello", "--ca", ca}
+				case "doctor":
+					args = []string{"doctor", srv.Addr, "--from", "a@client.test", "--to", "b@mx.hostile.test", "--send"}
+				case "run":
+					script := filepath.Join(t.TempDir(), "s.ehlo")
+					body := "EHLO client.test\nMAIL FROM:<a@client.test>\nRCPT TO:<b@mx.hostile.test>\nDATA\nexpect 354\nSubject: x\n\nhello\n.\nexpect 250\n"
+					if err := os.WriteFile(script, []byte(body), 0o600); err != nil {
+						t.Fatal(err)
+					}
+					args = []string{"run", script, srv.Addr}
 				}
-				close(dot)
-			}()
-			res := runCLI(ctx, t, "", args...)
-			if at, ok := <-dot; !ok || time.Since(at) < 450*time.Millisecond {
-				t.Errorf("gave up before Ctrl-C: the final reply must get more than --timeout")
-			}
-			res.check(t, nil)
-			for _, w := range []string{"may still be delivered", "duplicate"} {
-				if !strings.Contains(res.all(), w) {
-					t.Errorf("output lacks %q:\n%s", w, res.all())
+				// Ctrl-C comes 1.5 s after the server got the final ".": later
+				// than each deadline given, which must end the wait first.
+				ctx, cancel := context.WithCancel(context.Background())
+				defer cancel()
+				dot := make(chan time.Time, 1)
+				go func() {
+					select {
+					case <-srv.Accepted():
+					case <-ctx.Done():
+						close(dot)
+						return
+					}
+					if srv.Conns()[0].WaitGot("\r\n.\r\n") {
+						dot <- time.Now()
+						time.AfterFunc(1500*time.Millisecond, cancel)
+					}
+					close(dot)
+				}()
+				res := runCLI(ctx, t, "", append(args, tt.flags...)...)
+				end := time.Now()
+				cancel()
+				at, ok := <-dot
+				switch took := end.Sub(at); {
+				case !ok:
+					t.Fatalf("the final \".\" never came:\n%s", res.all())
+				case tt.ends == 0 && took < 1400*time.Millisecond:
+					t.Errorf("gave up %v after the final \".\", before Ctrl-C: the default wait is 10 minutes", took)
+				case tt.ends > 0 && (took < tt.ends-50*time.Millisecond || took > tt.ends+1000*time.Millisecond):
+					t.Errorf("ended %v after the final \".\", want about %v", took, tt.ends)
 				}
-			}
-			if cmd == "send" && res.code != exitDataEnd {
-				t.Errorf("exit %d, want %d", res.code, exitDataEnd)
-			}
-		})
+				res.check(t, nil)
+				want := []string{"may still be delivered", "duplicate"}
+				if tt.ends > 0 {
+					want = append(want, "no reply to the final \".\" within "+tt.ends.String())
+				}
+				for _, w := range want {
+					if !strings.Contains(res.all(), w) {
+						t.Errorf("output lacks %q:\n%s", w, res.all())
+					}
+				}
+				if want := map[string]int{"send": exitDataEnd, "doctor": exitFailed, "run": exitRunBroken}[cmd]; res.code != want {
+					t.Errorf("exit %d, want %d", res.code, want)
+				}
+			})
+		}
 	}
 }
 

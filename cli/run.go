@@ -44,6 +44,7 @@ func newRun() *cobra.Command {
 		},
 	}
 	f.conn.register(cmd)
+	f.conn.registerData(cmd)
 	f.lab.register(cmd.Flags(), "run against the built-in lab (--lab=NAME names the endpoint; else the script's '# lab:' line, else submission)")
 	cmd.Flags().StringVar(&f.transcript, "transcript", "", "also write the exchange to this file (mode 0600, credentials redacted)")
 	return cmd

@@ -83,6 +83,7 @@ func newSend() *cobra.Command {
 		RunE: f.run,
 	}
 	f.conn.register(cmd)
+	f.conn.registerData(cmd)
 	fl := cmd.Flags()
 	_ = fl.MarkHidden("no-starttls") // --starttls never says it
 	fl.StringVar(&f.from, "from", "", "sender address, for From: and MAIL FROM")

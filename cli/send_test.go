@@ -14,6 +14,9 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
+	"time"
+
+	"github.com/spf13/cobra"
 
 	"github.com/ehlo-sh/ehlo/client"
 	"github.com/ehlo-sh/ehlo/lab"
@@ -309,5 +312,37 @@ func TestSendCharset(t *testing.T) {
 	code, out, errOut = run(t, "send", "--lab", "--body", "@"+body, "--charset", "iso-8859-1")
 	if code != 0 || !strings.Contains(out, "text/plain; charset=iso-8859-1 (8bit), 16 bytes") {
 		t.Errorf("--charset iso-8859-1: exit %d\n%s%s", code, out, errOut)
+	}
+}
+
+// TestDataTimeoutFlag: the wait for the reply to the final "." is RFC
+// 5321's 10 minutes unless --data-timeout, or an explicit --timeout, says
+// otherwise; zero is a usage error.
+func TestDataTimeoutFlag(t *testing.T) {
+	for _, tt := range []struct {
+		args []string
+		want time.Duration
+	}{
+		{nil, 10 * time.Minute},
+		{[]string{"--timeout", "5s"}, 5 * time.Second},
+		{[]string{"--timeout", "20m"}, 20 * time.Minute},
+		{[]string{"--data-timeout", "1m"}, time.Minute},
+		{[]string{"--timeout", "5s", "--data-timeout", "1m"}, time.Minute},
+		{[]string{"--data-timeout", "0"}, 0},
+	} {
+		var f connFlags
+		cmd := &cobra.Command{Use: "x"}
+		f.register(cmd)
+		f.registerData(cmd)
+		if err := cmd.ParseFlags(tt.args); err != nil {
+			t.Fatal(err)
+		}
+		opts, err := f.options()
+		switch {
+		case tt.want == 0 && exitCode(err) != exitUsage:
+			t.Errorf("%q: %v, want a usage error", tt.args, err)
+		case tt.want != 0 && (err != nil || opts.DataTimeout != tt.want):
+			t.Errorf("%q: DataTimeout %v (%v), want %v", tt.args, opts.DataTimeout, err, tt.want)
+		}
 	}
 }

@@ -61,7 +61,7 @@ func (c *Client) secret(ctx context.Context, line, shown string, forms ...string
 // Data sends DATA and, on 354, the message from body, normalised to CRLF
 // and dot-stuffed by session.DataWriter, then reads the final reply. The
 // reply to the final "." may take long (RFC 5321 4.5.3.2.6 allows 10
-// minutes); ctx bounds it.
+// minutes): Options.DataWait bounds it, and ctx.
 func (c *Client) Data(ctx context.Context, body io.Reader) (session.Reply, error) {
 	r, err := c.Do(ctx, "DATA")
 	if err != nil || r.Code != 354 {
@@ -75,9 +75,9 @@ func (c *Client) Data(ctx context.Context, body io.Reader) (session.Reply, error
 		return r, fmt.Errorf("DATA: %w", err)
 	}
 	c.state = c.state.DataEnded()
-	r, err = c.read(ctx)
+	r, err = c.readFinal(ctx)
 	if err != nil {
-		return r, &StepError{Step: StepDataEnd, Err: unanswered(err)}
+		return r, &StepError{Step: StepDataEnd, Err: err}
 	}
 	c.state = c.state.Received(r)
 	if err := c.conn.CheckIdle(ctx); err != nil {

@@ -40,6 +40,9 @@ type Options struct {
 	// MinTLS is the lowest TLS version offered (tls.VersionTLS10 to
 	// tls.VersionTLS13); 0 means TLS 1.2. Below it the session is weak.
 	MinTLS uint16
+	// DataTimeout is the wait for the reply to the final "." (or the last
+	// BDAT chunk); 0 means DefaultDataTimeout.
+	DataTimeout time.Duration
 }
 
 // ParseTLSVersion reads a TLS version as --tls-min gives it, "1.0" to
@@ -67,6 +70,20 @@ func TLSVersionNumber(v uint16) string {
 		}
 	}
 	return ""
+}
+
+// DefaultDataTimeout is how long the reply to a message's final "." may
+// take: RFC 5321 section 4.5.3.2.6 asks a client to wait 10 minutes, for
+// the server may check the message before it answers.
+const DefaultDataTimeout = 10 * time.Minute
+
+// DataWait is how long the reply to the final "." may take: DataTimeout,
+// else DefaultDataTimeout.
+func (o Options) DataWait() time.Duration {
+	if o.DataTimeout > 0 {
+		return o.DataTimeout
+	}
+	return DefaultDataTimeout
 }
 
 // LoadCA reads a PEM file of CA certificates into a pool.
@@ -148,13 +165,17 @@ func (e *StepError) Unwrap() error { return e.Err }
 // 1047), so sending it again may deliver it twice. Its text says so,
 // wherever it is printed.
 type UnansweredError struct {
-	Err  error
-	What string // what went unanswered; "" is the final "."
+	Err    error
+	What   string        // what went unanswered; "" is the final "."
+	Within time.Duration // the wait it was given, when that ran out; 0 for another cause
 }
 
 func (e *UnansweredError) Error() string {
-	return "no reply to " + e.what() + ": " + e.Err.Error() +
-		"; the message may still be delivered, so sending it again may duplicate it"
+	why := "no reply to " + e.what() + ": " + e.Err.Error()
+	if e.Within > 0 {
+		why = fmt.Sprintf("no reply to %s within %v", e.what(), e.Within)
+	}
+	return why + "; the message may still be delivered, so sending it again may duplicate it"
 }
 
 func (e *UnansweredError) what() string {
@@ -236,6 +257,26 @@ func (c *Client) last(ctx context.Context) (session.Reply, error) {
 		return r, err
 	}
 	return r, c.conn.CheckIdle(ctx)
+}
+
+// readFinal reads the reply to a message's final ".", under an absolute
+// deadline of Options.DataWait (RFC 5321 4.5.3.2.6) that ctx may shorten.
+// No reply is an *UnansweredError (see unanswered), which says how long
+// it waited when that deadline ran out.
+func (c *Client) readFinal(ctx context.Context) (session.Reply, error) {
+	wait := c.opts.DataWait()
+	ctx, cancel := context.WithTimeout(ctx, wait)
+	defer cancel()
+	r, err := c.read(ctx)
+	if err == nil {
+		return r, nil
+	}
+	err = unanswered(err)
+	var ue *UnansweredError
+	if errors.As(err, &ue) && (errors.Is(err, context.DeadlineExceeded) || errors.Is(err, os.ErrDeadlineExceeded)) {
+		ue.Within = wait
+	}
+	return r, err
 }
 
 // Greeting reads the server's opening reply (RFC 5321 3.1). A plaintext

@@ -600,11 +600,9 @@ func (d *doctor) data(ctx context.Context, message string) {
 		return
 	}
 	d.c.state = d.c.state.DataEnded()
-	rctx, cancel := context.WithTimeout(ctx, max(d.timeout(), 10*time.Minute)) // RFC 5321 4.5.3.2.6
-	defer cancel()
-	r, err := d.c.read(rctx)
+	r, err := d.c.readFinal(ctx) // RFC 5321 4.5.3.2.6
 	if err != nil {
-		d.fail(problemOf(unanswered(err), StepDataEnd, inTLS))
+		d.fail(problemOf(err, StepDataEnd, inTLS))
 		return
 	}
 	d.c.state = d.c.state.Received(r)

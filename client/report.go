@@ -265,6 +265,9 @@ func Explain(err error) string {
 		return "interrupted (Ctrl-C) while waiting for the reply to " + unanswered.what() + ": the message may still be delivered, so sending it again may duplicate it"
 	case errors.Is(err, context.Canceled):
 		return "interrupted (Ctrl-C)" + atStep(err) + "; the connection was closed there"
+	case errors.As(err, &unanswered) && unanswered.Within > 0: // the wait given (--data-timeout) ran out
+		return personal(fmt.Sprintf("%s: no reply to %s within %v; the message may still be delivered, so sending it again may duplicate it",
+			StepDataEnd, unanswered.what(), unanswered.Within))
 	case errors.As(err, &unanswered):
 		return personal(StepDataEnd + ": no reply to " + unanswered.what() + ": " + cause(unanswered.Err) +
 			"; the message may still be delivered, so sending it again may duplicate it")

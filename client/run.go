@@ -275,9 +275,9 @@ func (c *Client) message(ctx context.Context, lines []string) (session.Reply, er
 	if err != nil {
 		return session.Reply{}, err
 	}
-	reply, err := c.read(ctx)
+	reply, err := c.readFinal(ctx)
 	if err != nil {
-		return reply, &StepError{Step: StepDataEnd, Err: unanswered(err)}
+		return reply, &StepError{Step: StepDataEnd, Err: err}
 	}
 	c.state = c.state.Received(reply)
 	if err := c.conn.CheckIdle(ctx); err != nil {

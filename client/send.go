@@ -620,7 +620,7 @@ func (s *sender) outcome(shown, line string, r session.Reply) *Outcome {
 }
 
 // data sends the message after a 354 and reads the final reply, which
-// may take up to 10 minutes (RFC 5321 4.5.3.2.6).
+// may take up to 10 minutes (RFC 5321 4.5.3.2.6), or Options.DataTimeout.
 func (s *sender) data(ctx context.Context) error {
 	if s.res.Data == nil {
 		return nil
@@ -639,11 +639,9 @@ func (s *sender) data(ctx context.Context) error {
 		return stepErr(StepDataEnd, err)
 	}
 	pw.done()
-	rctx, cancel := context.WithTimeout(ctx, max(s.cfg.Options.Timeout, 10*time.Minute))
-	defer cancel()
-	r, err := s.c.read(rctx)
+	r, err := s.c.readFinal(ctx)
 	if err != nil {
-		return stepErr(StepDataEnd, unanswered(err))
+		return stepErr(StepDataEnd, err)
 	}
 	s.c.state = s.c.state.Received(r)
 	s.res.Final = s.outcome(".", ".", r)

@@ -26,10 +26,6 @@ import (
 // Sent and Received for its own command, so pipelined commands (RFC 2920)
 // keep their order.
 
-// dataEndTimeout is how long the final "." may take to be answered
-// (RFC 5321 section 4.5.3.2.6), unless Options.Timeout is longer.
-const dataEndTimeout = 10 * time.Minute
-
 // defaultTimeout is used when Options.Timeout is zero.
 const defaultTimeout = 30 * time.Second
 
@@ -246,7 +242,7 @@ func (m Model) secretUser(item outItem) string {
 // endData expects the reply to the end of the message, about to be
 // written; a draft of the message has no use any more.
 func (m Model) endData() Model {
-	m = m.expect(pending{kind: kindDataEnd, line: ".", barrier: true, timeout: max(dataEndTimeout, m.timeout())})
+	m = m.expect(pending{kind: kindDataEnd, line: ".", barrier: true, timeout: m.opts.DataWait()}) // RFC 5321 4.5.3.2.6
 	m.compose.draft = ""
 	return m
 }

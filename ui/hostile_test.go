@@ -710,6 +710,22 @@ func TestHostileTUINoAnswerToDot(t *testing.T) {
 	wantHas(t, "flash", s.flash, `stopped waiting for the reply to the final "." (Esc)`, "may still be delivered", "duplicate")
 }
 
+// TestHostileTUINoAnswerToDotDeadline: --data-timeout (or an explicit
+// --timeout, which the command line turns into it) ends the wait for the
+// final reply at the deadline given.
+func TestHostileTUINoAnswerToDotDeadline(t *testing.T) {
+	checkLeaks(t)
+	r := runTUI(t, "no-answer-to-dot", Config{Options: client.Options{Timeout: 5 * time.Second, DataTimeout: 300 * time.Millisecond}})
+	for _, line := range []string{"EHLO client.test", "MAIL FROM:<a@client.test>", "RCPT TO:<b@mx.hostile.test>", "DATA"} {
+		r.command(line)
+	}
+	r.wait("DATA mode", func(s hsnap) bool { return s.idle && s.sess.Phase == session.PhaseData })
+	r.enter("hello")
+	r.enter(".")
+	s := r.closed("the deadline") // the flash names the wait it had
+	wantHas(t, "flash", s.flash, `no reply to the final "." within 300ms`, "may still be delivered", "duplicate")
+}
+
 func TestHostileTUIFlood(t *testing.T) {
 	checkLeaks(t)
 	r := runTUI(t, "flood", Config{})

@@ -285,7 +285,7 @@ func TestDataModeDotStuffing(t *testing.T) {
 	if got := s.link.lines(); strings.Join(got, "|") != strings.Join(want, "|") {
 		t.Fatalf("wrote %q\nwant  %q", got, want)
 	}
-	if len(s.m.inflight) != 1 || s.m.inflight[0].kind != kindDataEnd || s.m.inflight[0].timeout != dataEndTimeout {
+	if len(s.m.inflight) != 1 || s.m.inflight[0].kind != kindDataEnd || s.m.inflight[0].timeout != client.DefaultDataTimeout {
 		t.Fatalf("the final . is not awaited with 10 minutes: %+v", s.m.inflight)
 	}
 	s.reply("250 2.0.0 OK queued")
