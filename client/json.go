@@ -33,12 +33,15 @@ type ReplyJSON struct {
 	Text     string `json:"text"`
 }
 
-// HelloJSON is one EHLO exchange.
+// HelloJSON is one EHLO exchange (or HELO, after EHLO was refused).
+// Domain and Greet split the first line of a 250 (session.SplitHello);
+// both are "" for another reply.
 type HelloJSON struct {
 	TLS        bool              `json:"tls"`
 	HELO       bool              `json:"helo,omitempty"`
 	Code       int               `json:"code"`
 	Domain     string            `json:"domain"`
+	Greet      string            `json:"greet"`
 	Extensions map[string]string `json:"extensions"`
 	Order      []string          `json:"order"`
 }
@@ -154,8 +157,11 @@ func replyJSON(r session.Reply) *ReplyJSON {
 }
 
 func helloJSON(h Hello) HelloJSON {
-	out := HelloJSON{TLS: h.TLS, HELO: h.HELO, Code: h.Reply.Code, Domain: clean(h.Caps.Domain),
-		Extensions: map[string]string{}, Order: []string{}}
+	out := HelloJSON{TLS: h.TLS, HELO: h.HELO, Code: h.Reply.Code, Extensions: map[string]string{}, Order: []string{}}
+	if h.Reply.Code == 250 && len(h.Reply.Lines) > 0 {
+		domain, greet := session.SplitHello(h.Reply.Lines[0])
+		out.Domain, out.Greet = clean(domain), clean(greet)
+	}
 	for _, c := range h.Caps.List {
 		key := clean(c.Keyword)
 		if c.Legacy {

@@ -320,3 +320,35 @@ func TestProbeInterruptedKeepsWhatItLearnt(t *testing.T) {
 		t.Errorf("report:\n%s", out.String())
 	}
 }
+
+// TestHelloJSONDomain: the first line of a 250 to EHLO or HELO is the
+// server's domain, then free text (RFC 5321 4.1.1.1); JSON gives them
+// apart, as Exim and OpenSMTPD fill the text, and after a HELO fallback
+// too.
+func TestHelloJSONDomain(t *testing.T) {
+	for _, tt := range []struct {
+		lines         []string
+		helo          bool
+		domain, greet string
+	}{
+		{[]string{"250-mail.example.org Hello foo [192.0.2.1]", "250 SIZE 52428800"}, false, "mail.example.org", "Hello foo [192.0.2.1]"},                                                  // Exim
+		{[]string{"250-mx.example.org Hello client.test [192.0.2.1], pleased to meet you", "250 8BITMIME"}, false, "mx.example.org", "Hello client.test [192.0.2.1], pleased to meet you"}, // OpenSMTPD
+		{[]string{"250-mx.example.org", "250 PIPELINING"}, false, "mx.example.org", ""},                                                                                                    // Postfix
+		{[]string{"250 mx.example.org Hello client.test"}, true, "mx.example.org", "Hello client.test"},
+		{[]string{"250 mx.example.org"}, true, "mx.example.org", ""},
+		{[]string{"550 5.7.1 go away"}, false, "", ""},
+	} {
+		r, err := session.ParseReply(tt.lines)
+		if err != nil {
+			t.Fatal(err)
+		}
+		h := Hello{HELO: tt.helo, Reply: r}
+		if !tt.helo {
+			h.Caps = session.ParseEHLO(r)
+		}
+		got := helloJSON(h)
+		if got.Domain != tt.domain || got.Greet != tt.greet {
+			t.Errorf("%q: domain %q greet %q, want %q %q", tt.lines, got.Domain, got.Greet, tt.domain, tt.greet)
+		}
+	}
+}

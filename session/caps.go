@@ -24,19 +24,36 @@ func (c Capability) name() string {
 
 // Capabilities is what a 250 reply to EHLO advertises.
 type Capabilities struct {
-	Domain string       // first line's text (server name and greeting text)
+	Domain string       // the server's name: the first word of the first line (see SplitHello)
+	Greet  string       // the rest of the first line, such as "Hello foo [192.0.2.1]"; often empty
 	List   []Capability // in the order advertised
 }
 
+// SplitHello splits the first line's text of a 250 reply to EHLO or HELO
+// into the server's domain and the free text after it (RFC 5321 4.1.1.1:
+// "250" SP Domain [ SP ehlo-greet ]): "mail.example.org Hello foo
+// [192.0.2.1]", as Exim and OpenSMTPD answer, gives "mail.example.org"
+// and "Hello foo [192.0.2.1]".
+func SplitHello(line string) (domain, greet string) {
+	line = strings.TrimSpace(line)
+	i := strings.IndexAny(line, " \t")
+	if i < 0 {
+		return line, ""
+	}
+	return line[:i], strings.TrimSpace(line[i:])
+}
+
 // ParseEHLO reads the capabilities from a reply to EHLO: the first line is
-// the domain, each further line one keyword and its parameters. A reply
+// the domain and a greeting (SplitHello), each further line one keyword and
+// its parameters. A reply
 // other than 250 advertises nothing and yields zero Capabilities. Blank
 // lines are skipped; surrounding whitespace is not part of the parameters.
 func ParseEHLO(r Reply) Capabilities {
 	if r.Code != 250 || len(r.Lines) == 0 {
 		return Capabilities{}
 	}
-	c := Capabilities{Domain: r.Lines[0]}
+	var c Capabilities
+	c.Domain, c.Greet = SplitHello(r.Lines[0])
 	for i, line := range r.Lines[1:] {
 		if capa, ok := parseCapability(line); ok {
 			if c.List == nil { // one allocation for the whole list

@@ -14,7 +14,7 @@ func TestParseEHLO(t *testing.T) {
 		want Capabilities
 	}{
 		{"gmail", fixture(t, "gmail-ehlo-plain"), Capabilities{
-			Domain: "smtp.gmail.com at your service, [160.16.209.99]",
+			Domain: "smtp.gmail.com", Greet: "at your service, [160.16.209.99]",
 			List: []Capability{
 				{Keyword: "SIZE", Params: "35882577"},
 				{Keyword: "8BITMIME"},
@@ -238,4 +238,17 @@ func FuzzParseEHLO(f *testing.F) {
 			t.Fatalf("diff from nothing %#v", d)
 		}
 	})
+}
+
+func TestSplitHello(t *testing.T) {
+	for _, tt := range []struct{ line, domain, greet string }{
+		{"mail.example.org Hello foo [192.0.2.1]", "mail.example.org", "Hello foo [192.0.2.1]"},
+		{"mx.example.org", "mx.example.org", ""},
+		{" mx.example.org\tESMTP  ready ", "mx.example.org", "ESMTP  ready"},
+		{"", "", ""},
+	} {
+		if d, g := SplitHello(tt.line); d != tt.domain || g != tt.greet {
+			t.Errorf("SplitHello(%q) = %q, %q; want %q, %q", tt.line, d, g, tt.domain, tt.greet)
+		}
+	}
 }

@@ -58,12 +58,12 @@ func ExampleParseEHLO() {
 	for _, lines := range [][]string{gmailPlain, gmailTLS} {
 		c := ehlo(lines)
 		size, _ := c.MaxSize()
-		fmt.Printf("%s: STARTTLS %v, AUTH %v %v, SIZE %s\n",
-			c.Domain, c.Has("STARTTLS"), c.Has("AUTH"), c.AuthMechanisms(), session.HumanSize(size))
+		fmt.Printf("%s (%s): STARTTLS %v, AUTH %v %v, SIZE %s\n",
+			c.Domain, c.Greet, c.Has("STARTTLS"), c.Has("AUTH"), c.AuthMechanisms(), session.HumanSize(size))
 	}
 	// Output:
-	// smtp.gmail.com at your service, [160.16.209.99]: STARTTLS true, AUTH false [], SIZE 34.2 MiB
-	// smtp.gmail.com at your service, [160.16.209.99]: STARTTLS false, AUTH true [LOGIN PLAIN XOAUTH2 PLAIN-CLIENTTOKEN OAUTHBEARER XOAUTH], SIZE 34.2 MiB
+	// smtp.gmail.com (at your service, [160.16.209.99]): STARTTLS true, AUTH false [], SIZE 34.2 MiB
+	// smtp.gmail.com (at your service, [160.16.209.99]): STARTTLS false, AUTH true [LOGIN PLAIN XOAUTH2 PLAIN-CLIENTTOKEN OAUTHBEARER XOAUTH], SIZE 34.2 MiB
 }
 
 func ExampleParseEHLO_legacy() {

@@ -199,7 +199,7 @@ func (s State) receivedHELO(r Reply) State {
 	s = s.reset()
 	s.Phase, s.ESMTP, s.Caps = PhaseReady, false, Capabilities{}
 	if len(r.Lines) > 0 {
-		s.Caps.Domain = r.Lines[0]
+		s.Caps.Domain, s.Caps.Greet = SplitHello(r.Lines[0])
 	}
 	return s
 }
