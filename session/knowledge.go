@@ -154,6 +154,12 @@ var knownExtensions = []Extension{
 		RFC:     "RFC 9422",
 	},
 	{
+		Keyword: "MAILCOMPRESS",
+		Name:    "Mail compression (QQ Mail)",
+		Meaning: "A private keyword of Tencent's QQ Mail, documented nowhere public; going by its name, compressed transfer between Tencent's own systems. Other clients ignore it, as they should any keyword they do not know.",
+		RFC:     "none (QQ Mail, undocumented)",
+	},
+	{
 		Keyword: "MT-PRIORITY",
 		Name:    "Message transfer priorities",
 		Meaning: "The client can give a message a priority with MAIL FROM MT-PRIORITY=<n>, from -9 (lowest) to 9 (highest), and servers relay higher priorities first. Used mainly in military and emergency messaging.",
@@ -178,6 +184,12 @@ var knownExtensions = []Extension{
 		Name:    "One transaction only (Sendmail)",
 		Meaning: "A Sendmail extension: with the ONEX command the client promises to send only one message on this connection. Rare today.",
 		RFC:     "none (Sendmail)",
+	},
+	{
+		Keyword: "PIPECONNECT",
+		Name:    "Early pipelining (Exim)",
+		Meaning: "On later connections, a client that kept this EHLO reply may send EHLO right after connecting, without waiting for the greeting, and likewise send the EHLO inside TLS and AUTH without waiting for the replies before them: a round trip saved at each step. It checks the replies when they come, and starts over if the server's answers changed. Exim advertised it as X_PIPE_CONNECT before 4.95.",
+		RFC:     "draft-harris-early-pipe (Exim)",
 	},
 	{
 		Keyword: "PIPELINING",
@@ -271,6 +283,12 @@ var knownExtensions = []Extension{
 		RFC:     "RFC 5321 3.5",
 	},
 	{
+		Keyword: "WELLKNOWN",
+		Name:    "Well-known server information (Exim)",
+		Meaning: "WELLKNOWN <key> asks the server for public information about itself, such as a contact point for mail problems; it answers with a multi-line 250 holding the data, xtext-encoded. It changes nothing in the session.",
+		RFC:     "none (Exim, experimental: doc/doc-txt/id-wellknown.txt)",
+	},
+	{
 		Keyword: "X-ANONYMOUSTLS",
 		Name:    "Anonymous TLS (Microsoft Exchange)",
 		Meaning: "Exchange 2007 and later use it between their own transport servers to encrypt traffic with self-signed certificates. Other clients use STARTTLS instead.",
@@ -310,6 +328,24 @@ var knownExtensions = []Extension{
 		RFC:     "none (Postfix, https://www.postfix.org/XFORWARD_README.html)",
 	},
 	{
+		Keyword: "XRDST",
+		Name:    "Exchange routing (Microsoft Exchange)",
+		Meaning: "Private to Microsoft Exchange 2013 and later, between its own transport services; not documented publicly. Meaningless to other software.",
+		RFC:     "none (Microsoft Exchange)",
+	},
+	{
+		Keyword: "XSHADOW",
+		Name:    "Shadow redundancy (Microsoft Exchange 2010)",
+		Meaning: "Exchange 2010 servers use it to keep a shadow copy of a message until the next hop confirms delivery, so that a message is not lost if a server fails in transit. Only Exchange servers with the right permission use it; meaningless to other software.",
+		RFC:     "none (Microsoft Exchange)",
+	},
+	{
+		Keyword: "XSHADOWREQUEST",
+		Name:    "Shadow redundancy (Microsoft Exchange 2013 and later)",
+		Meaning: "The later form of XSHADOW: an Exchange server asks the one sending to it to hold a shadow copy of the message until delivery is confirmed. Meaningless to other software.",
+		RFC:     "none (Microsoft Exchange)",
+	},
+	{
 		Keyword: "XUSR",
 		Name:    "Exchange user submission (Microsoft Exchange)",
 		Meaning: "Private to Microsoft Exchange 2000 and 2003, for traffic between Microsoft mail components. Meaningless to other software.",
@@ -320,6 +356,12 @@ var knownExtensions = []Extension{
 		Name:    "Variable envelope return path (Postfix)",
 		Meaning: "With MAIL FROM XVERP, each recipient's copy gets its own return address that encodes the recipient, so a mailing list can tell exactly which address bounced.",
 		RFC:     "none (Postfix, https://www.postfix.org/VERP_README.html)",
+	},
+	{
+		Keyword: "X_PIPE_CONNECT",
+		Name:    "Early pipelining (Exim, before 4.95)",
+		Meaning: "The name Exim 4.92 to 4.94 gave PIPECONNECT: on later connections, a client that kept this EHLO reply may send its EHLO (and, after STARTTLS, the next EHLO and AUTH) without waiting for the replies before them.",
+		RFC:     "draft-harris-early-pipe (Exim)",
 	},
 }
 

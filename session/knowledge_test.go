@@ -3,6 +3,7 @@ package session
 import (
 	"cmp"
 	"fmt"
+	"path/filepath"
 	"slices"
 	"strings"
 	"testing"
@@ -40,7 +41,7 @@ func TestKnowledgeLookupExtension(t *testing.T) {
 			}
 		}
 	}
-	for _, unknown := range []string{"", "MAILCOMPRESS", "X-NOSUCH", "=", "SIZE 35882577"} {
+	for _, unknown := range []string{"", "NOSUCHKEYWORD", "X-NOSUCH", "=", "SIZE 35882577"} {
 		if e, ok := LookupExtension(unknown); ok {
 			t.Errorf("LookupExtension(%q) = %q, want not found", unknown, e.Keyword)
 		}
@@ -77,10 +78,16 @@ func TestKnowledgeExtensionsTable(t *testing.T) {
 
 // knowledgeKeywordOK checks RFC 5321's ehlo-keyword = (ALPHA / DIGIT) *(ALPHA /
 // DIGIT / "-"), upper case, allowing the one trailing "=" of the legacy form.
+// knowledgeKeywordOK reports an ehlo-keyword of RFC 5321 4.1.1.1 in upper
+// case, or X_PIPE_CONNECT: Exim advertised that one, underscores and all,
+// before it became PIPECONNECT.
 func knowledgeKeywordOK(k string) bool {
 	k = strings.TrimSuffix(k, "=")
 	if k == "" || k[0] == '-' {
 		return false
+	}
+	if k == "X_PIPE_CONNECT" {
+		return true
 	}
 	for _, c := range []byte(k) {
 		if !('A' <= c && c <= 'Z' || '0' <= c && c <= '9' || c == '-') {
@@ -411,4 +418,26 @@ func ExampleEnhancedMeaning() {
 	// Permanent failure: Authentication credentials invalid. The user name or password was not accepted. For Gmail and others with two-factor sign-in, this usually means an app password is needed.
 	// Temporary failure: Mailbox full. The recipient is over their storage quota. They must make room; a later retry may work.
 	// Permanent failure concerning security or policy: authentication, encryption, filtering or permissions. Detail 99 of subject 7 is not registered.
+}
+
+// TestKnowledgeCoversEHLO: every keyword in the EHLO replies of
+// testdata (the shared fixtures, and Postfix, Exim, OpenSMTPD, aiosmtpd,
+// Outlook and Exchange as they advertise) has an entry in the table, so
+// the side panel and probe never leave one unexplained.
+func TestKnowledgeCoversEHLO(t *testing.T) {
+	files, err := filepath.Glob(filepath.Join("testdata", "*ehlo*.txt"))
+	if err != nil || len(files) < 10 {
+		t.Fatalf("EHLO fixtures: %v, %v", files, err)
+	}
+	for _, f := range files {
+		c := ParseEHLO(fixture(t, strings.TrimSuffix(filepath.Base(f), ".txt")))
+		if len(c.List) == 0 {
+			t.Errorf("%s advertises nothing", f)
+		}
+		for _, capa := range c.List {
+			if _, ok := LookupExtension(capa.name()); !ok {
+				t.Errorf("%s: %s has no entry in the knowledge table", filepath.Base(f), capa.name())
+			}
+		}
+	}
 }
