@@ -656,6 +656,7 @@ var echoCases = []struct {
 	{"auth-echo-plain", "PLAIN", exitAuth},
 	{"auth-echo-login", "LOGIN", exitAuth},
 	{"auth-echo-xoauth2", "XOAUTH2", 0},
+	{"auth-echo-desync", "PLAIN", exitAuth},
 }
 
 // TestHostileCLIEcho plays the servers that echo credentials back against

@@ -251,3 +251,28 @@ func TestHostileTUIEcho(t *testing.T) {
 		})
 	}
 }
+
+// TestHostileTUIEchoDesync: a server that follows its 535 with an unasked
+// reply repeating the password. The explorer finds it out of step and
+// closes; what it quotes of the server, on screen and in the files, shows
+// the password redacted.
+func TestHostileTUIEchoDesync(t *testing.T) {
+	checkLeaks(t)
+	r, live := runAuthTUI(t, "auth-echo-desync")
+	r.command("EHLO client.test")
+	r.command(":auth PLAIN " + authUser)
+	r.wait("the password prompt", func(s hsnap) bool { return s.mode == modePassword })
+	r.typeLine(authPassword)
+	s := r.closed("the desync")
+	wantHas(t, "flash", s.flash, "out of step")
+	path := filepath.Join(r.dir, "saved.txt")
+	r.enter(":save " + path)
+	r.wait("the save", func(s hsnap) bool { return strings.HasPrefix(s.flash, "saved") })
+	r.stop()
+	checkSecretFiles(t, path, live)
+	sec := hostile.SecretsOf(authUser, authPassword)
+	hostile.NoSecret(t, "final view", []byte(r.fm.View().Content), sec)
+	if b, _ := os.ReadFile(path); !strings.Contains(string(b), "<redacted>") {
+		t.Errorf("the unasked reply is not shown redacted:\n%s", b)
+	}
+}

@@ -50,7 +50,7 @@ func (c *Conn) idle() error {
 	}
 	b, _ := c.br.Peek(c.br.Buffered())
 	c.Note(fmt.Sprintf("the server sent %d bytes while no reply was due: it is out of step with the commands", len(b)))
-	return &DesyncError{Bytes: bytes.Clone(b)}
+	return c.t.redactErr(&DesyncError{Bytes: bytes.Clone(b)})
 }
 
 // pollConn is the connection under the reader, in plaintext and under TLS.

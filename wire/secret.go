@@ -23,8 +23,9 @@ const MinSecret = 4
 //     each secret replaced by Redacted; Data keeps every byte;
 //   - a server line's base64 word that decodes to text holding one is
 //     replaced as a whole;
-//   - the Lines of each Reply read, and the bytes that the errors of a read
-//     or a handshake quote, are redacted the same way (Reply.Raw is not).
+//   - the Lines of each Reply read, and the bytes that the errors of a
+//     read, a desync check or a handshake quote, are redacted the same way
+//     (Reply.Raw is not).
 //
 // Secrets shorter than MinSecret are ignored.
 func (t *Transcript) Hide(secrets ...string) {
@@ -93,6 +94,8 @@ func (t *Transcript) redactErr(err error) error {
 	case *ClosedError:
 		e.Partial = t.redacted(e.Partial)
 	case *InjectionError:
+		e.Bytes = t.redacted(e.Bytes)
+	case *DesyncError:
 		e.Bytes = t.redacted(e.Bytes)
 	case *PlaintextError:
 		e.Bytes = t.redacted(e.Bytes)

@@ -125,6 +125,16 @@ func TestHideErrors(t *testing.T) {
 	if !bytes.Contains(c.Transcript().Bytes(Server), []byte("secret123")) {
 		t.Error("the transcript lost the bytes")
 	}
+	c, _ = replyConn("535 no\r\n250 secret123\r\n", Options{})
+	c.Transcript().Hide("secret123")
+	if _, err := c.ReadReply(ctx); err != nil {
+		t.Fatal(err)
+	}
+	err = c.CheckIdle(ctx)
+	var de *DesyncError
+	if !errors.As(err, &de) || strings.Contains(err.Error(), "secret123") || !strings.Contains(err.Error(), Redacted) {
+		t.Errorf("error %v: want a DesyncError quoting the bytes redacted", err)
+	}
 	c, _ = replyConn("secret123\r\n", Options{})
 	c.Transcript().Hide("secret123")
 	_, err = c.ReadReply(ctx)
