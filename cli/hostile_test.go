@@ -453,6 +453,51 @@ func TestHostileCLINoAnswerToDot(t *testing.T) {
 	}
 }
 
+// TestHostileCLINoAnswerToBdat: the last BDAT chunk is never answered.
+// Its reply is the message's, as after "." (RFC 3030): --data-timeout, or
+// an explicit --timeout, bounds the wait, in send and run alike, and the
+// user is told the message may still be delivered.
+func TestHostileCLINoAnswerToBdat(t *testing.T) {
+	script := filepath.Join(t.TempDir(), "s.ehlo")
+	body := "EHLO client.test\nMAIL FROM:<a@client.test>\nRCPT TO:<b@mx.hostile.test>\nBDAT 5 LAST\nhello\nexpect 250\n"
+	if err := os.WriteFile(script, []byte(body), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	for _, tt := range []struct {
+		name string
+		args func(addr string) []string
+		exit int
+		ends time.Duration
+	}{
+		{"send --timeout", func(addr string) []string {
+			return []string{"send", addr, "--from", "a@client.test", "--to", "b@mx.hostile.test", "--body", "hello", "--body-mode", "bdat", "--timeout", "300ms"}
+		}, exitDataEnd, 300 * time.Millisecond},
+		{"send --data-timeout", func(addr string) []string {
+			return []string{"send", addr, "--from", "a@client.test", "--to", "b@mx.hostile.test", "--body", "hello", "--body-mode", "bdat", "--timeout", "5s", "--data-timeout", "700ms"}
+		}, exitDataEnd, 700 * time.Millisecond},
+		{"run --timeout", func(addr string) []string { return []string{"run", script, addr, "--timeout", "300ms"} }, exitRunBroken, 300 * time.Millisecond},
+	} {
+		t.Run(tt.name, func(t *testing.T) {
+			hostile.CheckLeaks(t)
+			srv := hostile.Start(t, hostile.Load("no-answer-to-bdat"))
+			start := time.Now()
+			res := runCLI(context.Background(), t, "", tt.args(srv.Addr)...)
+			if took := time.Since(start); took < tt.ends || took > tt.ends+3*time.Second {
+				t.Errorf("took %v, want a little over %v", took, tt.ends)
+			}
+			res.check(t, nil)
+			for _, w := range []string{"no reply to the last BDAT chunk within " + tt.ends.String(), "may still be delivered"} {
+				if !strings.Contains(res.all(), w) {
+					t.Errorf("output lacks %q:\n%s", w, res.all())
+				}
+			}
+			if res.code != tt.exit {
+				t.Errorf("exit %d, want %d", res.code, tt.exit)
+			}
+		})
+	}
+}
+
 func readFile(t *testing.T, path string) string {
 	t.Helper()
 	b, err := os.ReadFile(path)

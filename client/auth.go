@@ -75,7 +75,7 @@ func (c *Client) Data(ctx context.Context, body io.Reader) (session.Reply, error
 		return r, fmt.Errorf("DATA: %w", err)
 	}
 	c.state = c.state.DataEnded()
-	r, err = c.readFinal(ctx)
+	r, err = c.readFinal(ctx, "")
 	if err != nil {
 		return r, &StepError{Step: StepDataEnd, Err: err}
 	}

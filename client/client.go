@@ -190,23 +190,21 @@ const lastChunk = "the last BDAT chunk"
 
 func (e *UnansweredError) Unwrap() error { return e.Err }
 
-// unanswered is the error of a wait for the reply to the final ".": an
+// unanswered is the error of a wait for the reply to what ended a
+// message, the final "." or (what) the last BDAT chunk: an
 // UnansweredError, unless a reply came and broke SMTP's rules (a
 // session.MixedCodesError, ErrMalformedReply), which is that protocol
-// error; Explain says then that the message's fate is unknown.
-func unanswered(err error) error {
+// error; Explain says then that the message's fate is unknown. wait is the
+// time the wait had, said when it ran out.
+func unanswered(err error, what string, wait time.Duration) error {
 	if errors.Is(err, session.ErrMalformedReply) {
 		return err
 	}
-	return &UnansweredError{Err: err}
-}
-
-// unansweredChunk is unanswered for the reply to the last BDAT chunk.
-func unansweredChunk(err error) error {
-	if errors.Is(err, session.ErrMalformedReply) {
-		return err
+	ue := &UnansweredError{Err: err, What: what}
+	if errors.Is(err, context.DeadlineExceeded) || errors.Is(err, os.ErrDeadlineExceeded) {
+		ue.Within = wait
 	}
-	return &UnansweredError{Err: err, What: lastChunk}
+	return ue
 }
 
 // Client is one SMTP session: a connection and the state it has reached.
@@ -259,24 +257,20 @@ func (c *Client) last(ctx context.Context) (session.Reply, error) {
 	return r, c.conn.CheckIdle(ctx)
 }
 
-// readFinal reads the reply to a message's final ".", under an absolute
-// deadline of Options.DataWait (RFC 5321 4.5.3.2.6) that ctx may shorten.
-// No reply is an *UnansweredError (see unanswered), which says how long
-// it waited when that deadline ran out.
-func (c *Client) readFinal(ctx context.Context) (session.Reply, error) {
+// readFinal reads the reply that says what became of a message, to its
+// final "." or (what) to its last BDAT chunk, under an absolute deadline of
+// Options.DataWait (RFC 5321 4.5.3.2.6) that ctx may shorten. No reply is
+// an *UnansweredError (see unanswered), which says how long it waited when
+// that deadline ran out.
+func (c *Client) readFinal(ctx context.Context, what string) (session.Reply, error) {
 	wait := c.opts.DataWait()
 	ctx, cancel := context.WithTimeout(ctx, wait)
 	defer cancel()
 	r, err := c.read(ctx)
-	if err == nil {
-		return r, nil
+	if err != nil {
+		return r, unanswered(err, what, wait)
 	}
-	err = unanswered(err)
-	var ue *UnansweredError
-	if errors.As(err, &ue) && (errors.Is(err, context.DeadlineExceeded) || errors.Is(err, os.ErrDeadlineExceeded)) {
-		ue.Within = wait
-	}
-	return r, err
+	return r, nil
 }
 
 // Greeting reads the server's opening reply (RFC 5321 3.1). A plaintext

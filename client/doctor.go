@@ -600,7 +600,7 @@ func (d *doctor) data(ctx context.Context, message string) {
 		return
 	}
 	d.c.state = d.c.state.DataEnded()
-	r, err := d.c.readFinal(ctx) // RFC 5321 4.5.3.2.6
+	r, err := d.c.readFinal(ctx, "") // RFC 5321 4.5.3.2.6
 	if err != nil {
 		d.fail(problemOf(err, StepDataEnd, inTLS))
 		return

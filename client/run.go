@@ -275,7 +275,7 @@ func (c *Client) message(ctx context.Context, lines []string) (session.Reply, er
 	if err != nil {
 		return session.Reply{}, err
 	}
-	reply, err := c.readFinal(ctx)
+	reply, err := c.readFinal(ctx, "")
 	if err != nil {
 		return reply, &StepError{Step: StepDataEnd, Err: err}
 	}
@@ -310,10 +310,15 @@ func (c *Client) chunk(ctx context.Context, line string, data []byte) (session.R
 			len(data)-bodyRecordLimit, session.HumanSize(bodyRecordLimit)))
 	}
 	c.state = c.state.Sent(line)
-	reply, err := c.read(ctx)
+	var reply session.Reply
+	if last { // the message's reply, as after "." (RFC 3030 section 2)
+		reply, err = c.readFinal(ctx, lastChunk)
+	} else {
+		reply, err = c.read(ctx)
+	}
 	switch {
 	case err != nil && last:
-		return reply, &StepError{Step: StepDataEnd, Err: unansweredChunk(err)}
+		return reply, &StepError{Step: StepDataEnd, Err: err}
 	case err != nil:
 		return reply, fmt.Errorf("BDAT: %w", err)
 	}

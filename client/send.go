@@ -639,7 +639,7 @@ func (s *sender) data(ctx context.Context) error {
 		return stepErr(StepDataEnd, err)
 	}
 	pw.done()
-	r, err := s.c.readFinal(ctx)
+	r, err := s.c.readFinal(ctx, "")
 	if err != nil {
 		return stepErr(StepDataEnd, err)
 	}

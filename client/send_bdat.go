@@ -160,9 +160,9 @@ func (q *chunkReplies) readOne(line string) error {
 	last := isLastChunk(line)
 	c := q.s.c
 	ctx := q.ctx
-	if last { // the message's reply, which may take 10 minutes (RFC 5321 4.5.3.2.6)
+	if last { // the message's reply, which may take 10 minutes (RFC 5321 4.5.3.2.6), or --data-timeout
 		var cancel context.CancelFunc
-		ctx, cancel = context.WithTimeout(ctx, max(q.s.cfg.Options.Timeout, 10*time.Minute))
+		ctx, cancel = context.WithTimeout(ctx, c.opts.DataWait())
 		defer cancel()
 	}
 	c.state = c.state.Sent(line)
@@ -210,7 +210,11 @@ func (q *chunkReplies) failure(err error) error {
 	case errors.Is(q.broken, session.ErrMalformedReply):
 		return stepErr(StepDataEnd, q.broken)
 	case q.broken != nil && q.lastSent:
-		return stepErr(StepDataEnd, &UnansweredError{Err: q.broken, What: lastChunk})
+		var wait time.Duration // the wait of the last chunk's reply, the one that had --data-timeout
+		if isLastChunk(q.brokenAt) {
+			wait = q.s.c.opts.DataWait()
+		}
+		return stepErr(StepDataEnd, unanswered(q.broken, lastChunk, wait))
 	}
 	return stepErr(StepDataEnd, err)
 }
