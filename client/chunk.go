@@ -7,7 +7,6 @@ import (
 	"fmt"
 
 	"github.com/ehlo-sh/ehlo/session"
-	"github.com/ehlo-sh/ehlo/wire"
 )
 
 // DefaultChunkSize is the size of a BDAT chunk: 1 MiB. Each chunk costs a
@@ -36,14 +35,22 @@ type ChunkOptions struct {
 	Sent func(line string, last bool) error
 }
 
+// ChunkConn is what a ChunkWriter sends its chunks on: a *wire.Conn, or
+// anything that takes a chunk as wire.Conn.WriteChunk does (the explorer
+// keeps each chunk, to send it when its turn comes).
+type ChunkConn interface {
+	WriteChunk(ctx context.Context, p []byte, head, keep int) error
+	Note(text string)
+}
+
 // ChunkWriter cuts a message into BDAT chunks (RFC 3030 CHUNKING) and
-// sends each, its BDAT line and its octets, in one write on a wire.Conn,
+// sends each, its BDAT line and its octets, in one write on a ChunkConn,
 // exactly as written to it: BDAT counts octets, so nothing is dot-stuffed
 // and no "." ends the data. It reads no reply itself (ChunkOptions.Sent
 // does), so the explorer can share it with its own way of reading.
 type ChunkWriter struct {
 	ctx    context.Context
-	conn   *wire.Conn
+	conn   ChunkConn
 	opts   ChunkOptions
 	buf    []byte // chunkHead octets of room, then the chunk being filled
 	n      int    // octets of the chunk in buf
@@ -58,7 +65,7 @@ type ChunkWriter struct {
 
 // NewChunkWriter returns a writer that sends what is written to it as BDAT
 // chunks on conn; Close sends the last chunk with LAST.
-func NewChunkWriter(ctx context.Context, conn *wire.Conn, opts ChunkOptions) *ChunkWriter {
+func NewChunkWriter(ctx context.Context, conn ChunkConn, opts ChunkOptions) *ChunkWriter {
 	if opts.Size <= 0 {
 		opts.Size = DefaultChunkSize
 	}
