@@ -341,7 +341,7 @@ type Warning struct {
 // "auth-mechanism-not-advertised", "auth-plaintext", "auth-cram-plaintext",
 // "already-authenticated", "auth-in-transaction", "mail-before-ehlo",
 // "mail-in-transaction", "size-exceeds", "rcpt-before-mail",
-// "data-before-rcpt".
+// "data-before-rcpt", "bdat-syntax", "chunking-not-offered".
 func (s State) Check(line string) []Warning {
 	if s.Phase == PhaseData || s.auth != authNone {
 		return nil
@@ -374,12 +374,32 @@ func (s State) Check(line string) []Warning {
 		if s.Phase < PhaseMail {
 			ws = append(ws, Warning{"rcpt-before-mail", "no MAIL FROM accepted yet: expect 503"})
 		}
-	case "DATA", "BDAT":
-		if s.Phase < PhaseRcpt {
-			ws = append(ws, Warning{"data-before-rcpt", "no recipient accepted yet: expect 503 or 554"})
-		}
+	case "DATA":
+		ws = append(ws, s.checkData()...)
+	case "BDAT":
+		ws = append(ws, s.checkBdat(line)...)
 	}
 	return ws
+}
+
+func (s State) checkData() []Warning {
+	if s.Phase < PhaseRcpt {
+		return []Warning{{"data-before-rcpt", "no recipient accepted yet: expect 503 or 554"}}
+	}
+	return nil
+}
+
+// checkBdat: a chunk goes with its octets in one write (RFC 3030 section
+// 2), so a server that takes no BDAT reads those octets as commands.
+func (s State) checkBdat(line string) []Warning {
+	var ws []Warning
+	if _, _, err := ParseBdat(line); err != nil {
+		ws = append(ws, Warning{"bdat-syntax", "BDAT takes the chunk's size in octets, then LAST for the last chunk (BDAT n [LAST]): expect 501"})
+	}
+	if !s.Caps.Has("CHUNKING") {
+		ws = append(ws, Warning{"chunking-not-offered", "CHUNKING is not advertised (RFC 3030): expect 500 or 502, and the chunk's bytes read as commands"})
+	}
+	return append(ws, s.checkData()...)
 }
 
 // checkPipelining: a command sent while another awaits its reply needs

@@ -478,8 +478,15 @@ func TestBdatChunks(t *testing.T) {
 	if s.Phase != PhaseReady || s.From != "" || s.Rcpts != nil || s.Expect() != "QUIT" {
 		t.Fatalf("after the last chunk: %+v, expect %q", s, s.Expect())
 	}
-	if ws := codes(ready(t, "250 mx").Check("BDAT 10 LAST")); !slices.Equal(ws, []string{"data-before-rcpt"}) {
+	if ws := codes(ready(t, "250-mx\n250 CHUNKING").Check("BDAT 10 LAST")); !slices.Equal(ws, []string{"data-before-rcpt"}) {
 		t.Errorf("BDAT before RCPT: %v", ws)
+	}
+	if ws := codes(ready(t, "250 mx").Check("BDAT 10 LAST")); !slices.Equal(ws, []string{"chunking-not-offered", "data-before-rcpt"}) {
+		t.Errorf("BDAT without CHUNKING: %v", ws)
+	}
+	if ws := ready(t, "250-mx\n250 CHUNKING").Check("BDAT ten"); len(ws) < 1 || ws[0].Code != "bdat-syntax" ||
+		strings.Contains(ws[0].Text, "ten") {
+		t.Errorf("BDAT ten: %+v", ws)
 	}
 	s = exchange(t, s, "MAIL FROM:<a@x>", "250 ok")
 	s = exchange(t, s, "RCPT TO:<b@x>", "250 ok")
