@@ -93,6 +93,8 @@ type outItem struct {
 	fromAuth  bool
 	pipelined bool   // pasted: may go before earlier replies arrive (RFC 2920)
 	state     string // for State.Sent instead of line: an :auth's redacted form, which names the user
+	chunk     []byte // a BDAT chunk (bdat.go): line, CRLF, then its octets, for one write
+	head      int    // the octets of chunk's line and CRLF
 }
 
 // barrierVerbs end a pipelined group (RFC 2920 section 3.1), or must be
@@ -175,6 +177,8 @@ func (m Model) pump() (Model, tea.Cmd) {
 // command whose reply joins the in-flight queue.
 func (m Model) send(item outItem) (Model, tea.Cmd) {
 	switch {
+	case item.chunk != nil:
+		return m.sendChunk(item)
 	case item.raw != nil && !m.inData():
 		m.flash = errorFlash("the composed message was not sent: the server must answer DATA with 354 first")
 		return m.pump()
@@ -404,7 +408,7 @@ func desyncBefore(req writeReq, inflight []pending, err error) string {
 // message's fate is unknown.
 func protocolError(p pending, err error) string {
 	what := client.Explain(&client.StepError{Step: describe(p), Err: err})
-	if p.kind == kindDataEnd {
+	if endsMessage(p) {
 		what += `; whether the server took the message is unknown, so sending it again may duplicate it`
 	}
 	return what
@@ -446,8 +450,11 @@ func (m Model) replied(msg replyMsg) (Model, tea.Cmd) {
 // from it. After the final "." the message is over all the same, with its
 // fate unknown.
 func (m Model) answeredByNothing(p pending, err error) (Model, tea.Cmd) {
-	if p.kind == kindDataEnd {
+	switch {
+	case p.kind == kindDataEnd:
 		m.sess = m.sess.DataEnded().Unanswered()
+	case endsMessage(p): // the last chunk
+		m.sess = m.sess.Sent(p.line).Unanswered()
 	}
 	if p.auth { // the :auth helper's exchange is over, its outcome unknown
 		m.auth = nil
@@ -483,6 +490,8 @@ func (m Model) afterReply(p pending, r session.Reply) (Model, tea.Cmd) {
 		m = m.authStep(r)
 	case p.kind == kindDataEnd:
 		m.flash = dataEndFlash(r)
+	case isChunk(p):
+		m = m.chunkReplied(p, r)
 	case r.Code == 354:
 		m.flash = infoFlash("DATA mode: each Enter sends one line; a lone . ends the message; :compose opens an editor")
 	}
@@ -528,7 +537,7 @@ func (m Model) readFailed(p pending, err error) (Model, tea.Cmd) {
 	if p.kind == kindGreeting && (errors.Is(err, os.ErrDeadlineExceeded) || errors.Is(err, context.DeadlineExceeded)) {
 		reason = m.greetingTimedOut(p)
 	}
-	if p.kind == kindDataEnd && !isClosed(err) {
+	if endsMessage(p) && !isClosed(err) {
 		reason += "; the message may still be delivered, so sending it again may duplicate it"
 	}
 	return m.lost(reason)
@@ -563,6 +572,8 @@ func describe(p pending) string {
 		return "the greeting"
 	case p.kind == kindDataEnd:
 		return `the final "."`
+	case endsMessage(p):
+		return "the last BDAT chunk"
 	case p.secret && session.Verb(p.line) != "AUTH":
 		return "the AUTH response"
 	}

@@ -85,8 +85,8 @@ func (m Model) updateGuide() Model {
 	if cmd == m.guide.prefill {
 		return m
 	}
-	if m.input.mode == modeCommand && !m.compose.open && (m.input.Value() == "" || m.input.Value() == m.guide.prefill) {
-		m.input = m.input.setValue(cmd)
+	if m.input.mode == modeCommand && !m.compose.open && !m.drafting() && (m.input.Value() == "" || m.input.Value() == m.guide.prefill) {
+		m.input = m.input.setValue(cmd) // never into a BDAT chunk's text
 	}
 	m.guide.prefill = cmd
 	return m

@@ -21,6 +21,7 @@ type link interface {
 	WriteLine(ctx context.Context, line string) error
 	WriteSecretLine(ctx context.Context, line, shown string, forms ...string) error
 	WriteRaw(ctx context.Context, p []byte) error
+	WriteChunk(ctx context.Context, p []byte, head, keep int) error
 	ReadReply(ctx context.Context) (wire.Reply, error)
 	CheckIdle(ctx context.Context) error
 	StartTLS(ctx context.Context) (wire.TLSInfo, error)
@@ -85,6 +86,8 @@ type writeReq struct {
 	forms  []string // for a secret line: its credential as a server might echo it, hidden too
 	secret bool
 	raw    []byte // when set, exact bytes instead of line (compose)
+	chunk  []byte // when set, a BDAT chunk instead of line: its line (head octets with CRLF), then its octets, all recorded
+	head   int
 	// idle: no reply is due before this write, so bytes from the server
 	// waiting now answer nothing: wire.Conn.CheckIdle first, and nothing
 	// is written after a desync
@@ -112,6 +115,8 @@ func writeCmd(ctx context.Context, gen int, l link, req writeReq) tea.Cmd {
 		switch {
 		case req.raw != nil:
 			err = l.WriteRaw(ctx, req.raw)
+		case req.chunk != nil:
+			err = l.WriteChunk(ctx, req.chunk, req.head, len(req.chunk)-req.head) // all of it: a saved script replays it
 		case req.secret:
 			err = l.WriteSecretLine(ctx, req.line, req.shown, req.forms...)
 		default:

@@ -36,6 +36,9 @@ type keyMap struct {
 
 	Submit key.Binding // compose: send the message
 	Abort  key.Binding // compose: close the editor, nothing sent
+
+	AddChunk  key.Binding // a BDAT chunk being typed: enter adds the line and its CRLF
+	DropChunk key.Binding // esc: drop the chunk, nothing sent
 }
 
 // newKeyMap returns the default keys.
@@ -68,6 +71,9 @@ func newKeyMap() keyMap {
 
 		Submit: key.NewBinding(key.WithKeys("f10", "alt+enter"), key.WithHelp("F10/alt+enter", "send message")),
 		Abort:  key.NewBinding(key.WithKeys("esc"), key.WithHelp("esc", "close editor")),
+
+		AddChunk:  key.NewBinding(key.WithKeys("enter"), key.WithHelp("enter", "add line+CRLF to chunk")),
+		DropChunk: key.NewBinding(key.WithKeys("esc"), key.WithHelp("esc", "drop chunk")),
 	}
 }
 
@@ -118,6 +124,19 @@ func (k keyMap) paneHelp(f focus, t TranscriptKeyMap, waiting bool) []key.Bindin
 	t.Bottom.SetHelp("G/end", "follow")
 	return []key.Binding{key.NewBinding(key.WithKeys("up", "down"), key.WithHelp("↑/↓", "select line")),
 		t.Explain, t.Bottom, k.Complete, esc, k.Help, k.Quit}
+}
+
+// chunkHelp is the footer while a BDAT chunk is typed; esc cancels a
+// wait first, then clears a typed line.
+func (k keyMap) chunkHelp(waiting, typed bool) []key.Binding {
+	esc := k.DropChunk
+	switch {
+	case waiting:
+		esc = k.Cancel
+	case typed:
+		esc = key.NewBinding(key.WithKeys("esc"), key.WithHelp("esc", "clear line"))
+	}
+	return []key.Binding{k.AddChunk, esc, k.Help, k.Quit}
 }
 
 // composeHelp is the footer while the message editor is open.

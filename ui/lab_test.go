@@ -34,6 +34,7 @@ type snapshot struct {
 	step     string // guided mode's step
 	input    string // the command line (masked lines never reach it in clear: see TestGuidedLab)
 	compose  bool   // the editor is open
+	status   string // the status line, without styles
 }
 
 // observer collects snapshots so a test can wait for a state instead of
@@ -52,6 +53,7 @@ func (o *observer) see(m Model) {
 		sess: m.sess, idle: m.op == opNone && len(m.inflight) == 0 && m.outbox.len() == 0,
 		conn: m.conn.phase, mode: m.input.mode, flash: m.flash.text, dataMode: m.inData(),
 		step: m.guide.step.ID, input: m.input.Value(), compose: m.compose.open,
+		status: ansi.Strip(m.statusLine(max(m.width, 80))),
 	}
 	if s.idle && (m.input.Value() == "" || m.input.Value() == m.guide.prefill) { // the moments tests look at; rendering each keystroke is slow under -race
 		s.text, s.screen = m.transcript.Text(false), ansi.Strip(m.View().Content)

@@ -106,6 +106,7 @@ type Model struct {
 
 	auth   *authRun
 	prompt authPrompt
+	chunk  handChunk // a BDAT chunk being typed (bdat.go)
 
 	guide      guide        // guided mode: the step card
 	explain    explainPanel // the explain overlay
@@ -415,7 +416,7 @@ func (m Model) checkLine() []session.Warning {
 	if f := strings.Fields(v); len(f) > 1 && strings.EqualFold(f[0], ":auth") {
 		v = "AUTH " + f[1] // :auth sends that line: the same warnings, before the password is asked for
 	}
-	if m.input.mode != modeCommand || v == "" || strings.HasPrefix(v, ":") || m.inData() || m.inAuth() {
+	if m.input.mode != modeCommand || v == "" || strings.HasPrefix(v, ":") || m.inData() || m.inAuth() || m.drafting() {
 		return nil
 	}
 	// A typed line waits for the replies in flight (the greeting too), so

@@ -119,7 +119,8 @@ func (m Model) transcriptBindings() []key.Binding {
 	return []key.Binding{k.Up, k.Down, k.PageUp, k.PageDown, k.Top, k.Bottom}
 }
 
-// escape cancels, in order: a wait, a prompt, a pane focus, the typed line.
+// escape cancels, in order: a wait, a prompt, a pane focus, the typed
+// line, a BDAT chunk being typed.
 func (m Model) escape() (Model, tea.Cmd) {
 	switch {
 	case m.waiting():
@@ -130,6 +131,8 @@ func (m Model) escape() (Model, tea.Cmd) {
 		m.focus = focusInput
 	case m.input.Value() != "":
 		m.input = m.input.clear()
+	case m.drafting(): // once the line is clear (bdat.go)
+		m = m.cancelChunk()
 	default:
 		m.flash, m.choices = flash{}, nil
 	}
@@ -175,7 +178,7 @@ func (m Model) submit(text string) (Model, tea.Cmd) {
 		return m.runLocal(text)
 	}
 	switch {
-	case data:
+	case data || m.drafting(): // message text, or a BDAT chunk's (bdat.go)
 		if rest, ok := strings.CutPrefix(text, "::"); ok {
 			text = ":" + rest // "::x" sends a line that starts with ":x"
 		}
@@ -206,6 +209,9 @@ func (m Model) sendLines(pasted bool, lines ...string) (Model, tea.Cmd) {
 	if m.conn.phase != phaseOpen {
 		m.flash = errorFlash("not connected — :reconnect, or :connect HOST[:PORT]")
 		return m, nil
+	}
+	if m.chunkAhead(lines) {
+		return m.chunkLines(pasted, lines)
 	}
 	if !pasted && len(lines) == 1 && isPlaceholder(lines[0]) && m.sess.Phase != session.PhaseData && len(m.inflight) == 0 {
 		return m.refusePlaceholder(lines[0], true), nil // typed: offer the :auth line that works
@@ -243,7 +249,7 @@ func (m Model) paste(text string) (Model, tea.Cmd) {
 	m.focus = focusInput
 	m.flash = infoFlash(fmt.Sprintf("pasted %d lines: sending them one by one", len(lines)))
 	if m.sess.Phase != session.PhaseData {
-		m.input = m.input.rememberPasted(lines, m.inAuth())
+		m.input = m.input.rememberPasted(m.pastedCommands(lines), m.inAuth())
 	}
 	return m.sendLines(true, lines...)
 }

@@ -48,6 +48,11 @@ func (f *fakeLink) WriteRaw(_ context.Context, p []byte) error {
 	return nil
 }
 
+func (f *fakeLink) WriteChunk(_ context.Context, p []byte, head, _ int) error {
+	f.writes = append(f.writes, writeReq{line: string(p[:head-2]), chunk: p, head: head})
+	return nil
+}
+
 func (f *fakeLink) ReadReply(context.Context) (wire.Reply, error) { select {} }
 
 func (f *fakeLink) StartTLS(context.Context) (wire.TLSInfo, error) { select {} }
@@ -202,6 +207,8 @@ func (s *sim) flush() {
 					s.entry(wire.Client, strings.TrimSuffix(l, "\r\n"))
 				}
 			}
+		case w.chunk != nil:
+			s.chunkEntries(w)
 		case w.secret:
 			s.secretEntry(w.line, w.shown)
 		default:

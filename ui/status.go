@@ -97,6 +97,7 @@ func (m Model) statusLine(w int) string {
 	if n := m.outbox.len(); n > 0 {
 		left += st.StatusBar.Render(fmt.Sprintf("  %d queued", n))
 	}
+	left += m.chunkStatus()
 	if m.conn.phase == phaseClosed && m.conn.reason != "" {
 		left += st.Dim.Render(" — " + safeText(m.conn.reason))
 	}
@@ -153,6 +154,8 @@ func (m Model) helpLine(w int) string {
 		bindings = k.panelHelp(m.explain.open)
 	case m.focus != focusInput:
 		bindings = k.paneHelp(m.focus, m.transcript.KeyMap, m.waiting())
+	case m.drafting():
+		bindings = k.chunkHelp(m.waiting(), m.input.Value() != "")
 	case m.guide.on:
 		bindings = k.guidedHelp(len(m.guide.step.Choices) > 0)
 	}

@@ -72,6 +72,9 @@ func (m Model) inputLine(w int) string {
 
 // promptText is the prompt before the input.
 func (m Model) promptText() string {
+	if m.drafting() && m.input.mode == modeCommand {
+		return m.chunkPrompt()
+	}
 	return promptFor(m.input.mode, m.effective(), m.inData(), m.prompt.mech)
 }
 
@@ -79,6 +82,9 @@ func (m Model) promptText() string {
 func (m Model) placeholder() string {
 	if m.input.mode != modeCommand {
 		return ""
+	}
+	if m.drafting() { // never a command: it would be the chunk's text
+		return chunkPlaceholder
 	}
 	switch m.effective().Expect() {
 	case "EHLO":
