@@ -16,7 +16,8 @@ import (
 // typed (or pasted) "BDAT n [LAST]" waits, unsent, while the next lines
 // fill its n octets, each counted with its CRLF; the line and its octets
 // then leave in one write (wire.Conn.WriteChunk), recorded in full, and
-// one reply is read.
+// one reply is read. :bdat (bdat_compose.go) sends a message written in
+// the editor as chunks, one chunk per reply, the same way.
 
 // handChunk is a BDAT chunk being typed: its line, as the user wrote it,
 // and the octets gathered so far.

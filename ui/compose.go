@@ -27,6 +27,9 @@ type composer struct {
 	note   string // a remark for the root to show, set by Update (a refused paste)
 	warned bool   // F10 showed composeWarnings once: the next F10 sends anyway
 	draft  string // what Esc closed unsent, for the next :compose of this message (Model.endData drops it)
+	// chunkSize: opened by :bdat, F10 sends the message with BDAT in
+	// chunks of this many octets (bdat.go); 0 for DATA
+	chunkSize int
 }
 
 // composeMaxLines bounds the message's lines (textarea holds 10,000 at
@@ -73,6 +76,7 @@ func (c *composer) SetSize(w, h int) {
 // (RFC 5322 section 3.6): From, To, Date, Message-ID, then Subject, where
 // the cursor waits.
 func (c composer) start(s session.State, helo string, now time.Time) composer {
+	c.chunkSize = 0
 	if c.draft != "" { // closed with Esc: the message comes back as it was left
 		c.ta.SetValue(c.draft)
 		c.ta.MoveToEnd()
@@ -144,6 +148,10 @@ func (c composer) Value() string { return c.ta.Value() }
 func (c composer) View(w, h int) []string {
 	title := c.st.Title.Render("Compose") + c.st.Label.Render(
 		" — type the Subject, a blank line, then the body; F10 or alt+enter sends, esc closes")
+	if c.chunkSize > 0 {
+		title = c.st.Title.Render("Compose for BDAT") + c.st.Label.Render(
+			" — type the Subject, a blank line, then the body; F10 or alt+enter sends it in chunks, esc closes")
+	}
 	lines := append([]string{fitLine(title, w-4)}, splitLines(c.ta.View())...)
 	return frame(c.st.PaneFocused, blockOf(indent(lines), w-2, h-2), w)
 }

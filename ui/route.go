@@ -291,6 +291,9 @@ func commonPrefix(ss []string) string {
 
 // composeKey drives the message editor.
 func (m Model) composeKey(msg tea.KeyPressMsg) (Model, tea.Cmd) {
+	if m.compose.chunkSize > 0 && key.Matches(msg, m.keys.Submit, m.keys.Abort) { // opened by :bdat
+		return m.composeChunksKey(key.Matches(msg, m.keys.Submit))
+	}
 	switch {
 	case key.Matches(msg, m.keys.Submit):
 		raw := normalizeMessage(m.compose.Value())
