@@ -292,3 +292,12 @@ func (m Model) chunkStatus() string {
 	}
 	return m.st.StatusBar.Render(text)
 }
+
+// capUse says how to use a capability in the explorer when typing its
+// command is not all: CHUNKING's BDAT, whose octets follow its line.
+func capUse(keyword string) string {
+	if keyword != "CHUNKING" {
+		return ""
+	}
+	return "Here: type BDAT n [LAST], then lines making n bytes (CRLF counted), sent with it in one write; or :bdat"
+}

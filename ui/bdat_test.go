@@ -6,6 +6,7 @@ import (
 	"testing"
 
 	tea "charm.land/bubbletea/v2"
+	"github.com/charmbracelet/x/ansi"
 
 	"github.com/ehlo-sh/ehlo/session"
 	"github.com/ehlo-sh/ehlo/wire"
@@ -220,5 +221,23 @@ func TestBDATInDataIsText(t *testing.T) {
 	s.enter("BDAT 5")
 	if s.m.drafting() || s.link.last().line != "BDAT 5" || s.link.last().chunk != nil {
 		t.Fatalf("drafting %v, last write %+v", s.m.drafting(), s.link.last())
+	}
+}
+
+// TestChunkingExplained: the capability pane says CHUNKING can be used here.
+func TestChunkingExplained(t *testing.T) {
+	s := newSim(t, "mono", 120, 40)
+	gmailTLS(s)
+	rows := capRows(s.m.sess)
+	for i, r := range rows {
+		if r.c.Keyword == "CHUNKING" {
+			s.m.side.cursor = i
+		}
+	}
+	s.m.focus = focusCaps
+	s.send(nil)
+	screen := ansi.Strip(s.m.View().Content)
+	if !strings.Contains(screen, "Chunked message transfer") || !strings.Contains(strings.Join(strings.Fields(screen), " "), "Here: type BDAT n") {
+		t.Errorf("no use of CHUNKING on screen:\n%s", screen)
 	}
 }

@@ -480,6 +480,9 @@ func (s sidePanel) meaning(rows []capRow, cursor, w int) []string {
 	for _, l := range body {
 		lines = append(lines, fitLine(s.st.Meaning.Render(l), w))
 	}
+	for _, l := range wrap(capUse(r.c.Keyword), w) { // how to use it here (bdat.go)
+		lines = append(lines, fitLine(s.st.Label.Render(l), w))
+	}
 	return lines
 }
 
