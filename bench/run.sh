@@ -3,9 +3,11 @@
 # BENCHMARKS.md.
 #
 # usage (as root, on Debian 12; from anywhere in the repository):
-#   bash bench/run.sh            the full run: under ten minutes
-#   bash bench/run.sh --quick    a few rounds of everything, for iteration (BENCHMARKS.md
-#                                is then written to bench/out/BENCHMARKS.quick.md)
+#   bash bench/run.sh            the full run: under ten minutes, then a cold build of
+#                                about a minute (bench/coldstart.sh)
+#   bash bench/run.sh --quick    a few rounds of everything but the cold build, for
+#                                iteration (BENCHMARKS.md is then written to
+#                                bench/out/BENCHMARKS.quick.md)
 #   bash bench/run.sh --bdat     the BDAT rows alone (20 MB and 100 MB, BDAT against DATA),
 #                                full rounds, printed; BENCHMARKS.md is left alone
 #
@@ -22,7 +24,10 @@
 #      (wall, CPU = user+sys, peak RSS, from wait4) with bench/measure;
 #   5. runs the Go micro-benchmarks (TUI frame, parsing, framing, the 43 ms trap) and the
 #      TUI start-up and idle measurement in tmux (bench/tui.py);
-#   6. writes BENCHMARKS.md: machine facts, medians with min/max, ratios, every target.
+#   6. times the first `go run .`: a build with an empty build cache, per package
+#      (bench/coldstart.sh --no-merge, which writes bench/coldstart.md; --quick keeps the
+#      section of the last run, which names its own commit);
+#   7. writes BENCHMARKS.md: machine facts, medians with min/max, ratios, every target.
 # Raw results stay in bench/out/ (ignored by git). The message files of the send
 # benchmark go to bench/out/ too (about 120 MB) and are kept for the next run.
 set -euo pipefail
@@ -519,6 +524,12 @@ write_report() {
 		echo
 		benchtable "$OUT/bench-wire.txt" 'ReadReply'
 		echo
+		if [[ -f bench/coldstart.md ]]; then
+			echo '<!-- bench/coldstart.sh: begin -->'
+			cat bench/coldstart.md
+			echo '<!-- bench/coldstart.sh: end -->'
+			echo
+		fi
 		if [[ -f bench/history.md ]]; then
 			cat bench/history.md
 		fi
@@ -550,6 +561,7 @@ first_reply
 if [[ -n $HAVE_SEND ]]; then send_workloads; else log "ehlo send is not in this build: send targets pending"; fi
 go_benches
 tui_workload
+[[ -n $QUICK ]] || bash bench/coldstart.sh --no-merge
 {
 	grep -h -e '^- met:' -e '^- MISSED:' "$OUT/probe.md" | sed 's/^- \(met\|MISSED\): /&probe: /'
 	first_reply_verdict
