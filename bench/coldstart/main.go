@@ -51,6 +51,9 @@ func run(pkg, floorPkg, out, keep string, top int) error {
 	if keep == "" {
 		keep = dir
 	}
+	if keep, err = filepath.Abs(keep); err != nil { // the tools run in other directories
+		return err
+	}
 	if err := os.MkdirAll(keep, 0o755); err != nil {
 		return err
 	}
