@@ -9,6 +9,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"runtime"
 	"strings"
 	"syscall"
 	"time"
@@ -36,23 +37,16 @@ type graph struct {
 	root string
 }
 
-// listDeps reads `go list -deps -json pkg`, keeping its output in file.
-func listDeps(pkg, file string) (*graph, error) {
-	out, err := exec.Command("go", "list", "-deps", "-json", pkg).Output()
-	if err != nil {
-		return nil, fmt.Errorf("go list %s: %w", pkg, err)
-	}
-	if err := os.WriteFile(file, out, 0o644); err != nil {
-		return nil, err
-	}
+// parseDeps reads the output of `go list -deps -json`.
+func parseDeps(data []byte) (*graph, error) {
 	g := &graph{pkgs: map[string]*pkgInfo{}}
-	dec := json.NewDecoder(bytes.NewReader(out))
+	dec := json.NewDecoder(bytes.NewReader(data))
 	for {
 		p := new(pkgInfo)
 		if err := dec.Decode(p); errors.Is(err, io.EOF) {
 			break
 		} else if err != nil {
-			return nil, fmt.Errorf("go list %s: %w", pkg, err)
+			return nil, err
 		}
 		g.pkgs[p.ImportPath] = p
 		g.root = p.ImportPath // -deps lists the package itself last
@@ -85,40 +79,95 @@ type action struct {
 
 // build is what one cold build cost.
 type build struct {
-	wall, cpu time.Duration // of the go command and all it ran
-	runs      []toolRun
-	actions   []action
+	totals
+	runs    []toolRun
+	actions []action
 }
 
-// coldBuild builds pkg in an empty build cache under dir, leaving the
-// tools' log and the action graph in keep.
-func coldBuild(pkg, dir, keep string) (*build, error) {
+// totals are the go command's times, with all it ran.
+type totals struct {
+	Wall  time.Duration `json:"wall_ns"`
+	CPU   time.Duration `json:"cpu_ns"` // user + sys
+	Cores int           `json:"cores"`  // the machine's
+}
+
+// The files coldBuild leaves in its directory.
+const (
+	depsFile    = "deps.json"    // go list -deps -json
+	toolsFile   = "tools.log"    // toolexec's log
+	actionsFile = "actions.json" // -debug-actiongraph
+	totalsFile  = "totals.json"
+)
+
+// coldBuild builds pkg in an empty build cache under tmp, leaving what it
+// measured in dir.
+func coldBuild(pkg, tmp, dir string) error {
+	if err := os.MkdirAll(dir, 0o755); err != nil {
+		return err
+	}
+	deps, err := exec.Command("go", "list", "-deps", "-json", pkg).Output()
+	if err != nil {
+		return fmt.Errorf("go list %s: %w", pkg, err)
+	}
+	if err := os.WriteFile(filepath.Join(dir, depsFile), deps, 0o644); err != nil {
+		return err
+	}
 	self, err := os.Executable()
 	if err != nil {
-		return nil, err
+		return err
 	}
-	logFile, graphFile := filepath.Join(keep, "tools.log"), filepath.Join(keep, "actions.json")
+	logFile := filepath.Join(dir, toolsFile)
 	os.Remove(logFile) // toolexec appends to it
-	cmd := exec.Command("go", "build", "-o", filepath.Join(dir, "bin"),
-		"-toolexec", self+" "+toolexecFlag+" "+logFile, "-debug-actiongraph="+graphFile, pkg)
-	cmd.Env = append(os.Environ(), "GOCACHE="+filepath.Join(dir, "cache"), "GOPROXY=off")
+	cmd := exec.Command("go", "build", "-o", filepath.Join(tmp, "bin"),
+		"-toolexec", self+" "+toolexecFlag+" "+logFile,
+		"-debug-actiongraph="+filepath.Join(dir, actionsFile), pkg)
+	cmd.Env = append(os.Environ(), "GOCACHE="+filepath.Join(tmp, "cache"), "GOPROXY=off")
 	cmd.Stdout, cmd.Stderr = os.Stderr, os.Stderr
 	start := time.Now()
 	if err := cmd.Run(); err != nil {
-		return nil, fmt.Errorf("go build %s: %w", pkg, err)
+		return fmt.Errorf("go build %s: %w", pkg, err)
 	}
-	b := &build{wall: time.Since(start)}
+	t := totals{Wall: time.Since(start), Cores: runtime.NumCPU()}
 	ru := cmd.ProcessState.SysUsage().(*syscall.Rusage)
-	b.cpu = time.Duration(ru.Utime.Nano() + ru.Stime.Nano())
-	if b.runs, err = readRuns(logFile); err != nil {
-		return nil, err
-	}
-	data, err := os.ReadFile(graphFile)
+	t.CPU = time.Duration(ru.Utime.Nano() + ru.Stime.Nano())
+	data, err := json.Marshal(t)
 	if err != nil {
-		return nil, err
+		return err
 	}
-	if err := json.Unmarshal(data, &b.actions); err != nil {
-		return nil, fmt.Errorf("%s: %w", graphFile, err)
+	return os.WriteFile(filepath.Join(dir, totalsFile), append(data, '\n'), 0o644)
+}
+
+// loadBuild reads what coldBuild left in dir.
+func loadBuild(dir string) (*build, *graph, error) {
+	b := new(build)
+	if err := readJSON(filepath.Join(dir, totalsFile), &b.totals); err != nil {
+		return nil, nil, err
 	}
-	return b, nil
+	if err := readJSON(filepath.Join(dir, actionsFile), &b.actions); err != nil {
+		return nil, nil, err
+	}
+	var err error
+	if b.runs, err = readRuns(filepath.Join(dir, toolsFile)); err != nil {
+		return nil, nil, err
+	}
+	data, err := os.ReadFile(filepath.Join(dir, depsFile))
+	if err != nil {
+		return nil, nil, err
+	}
+	g, err := parseDeps(data)
+	if err != nil {
+		return nil, nil, fmt.Errorf("%s: %w", depsFile, err)
+	}
+	return b, g, nil
+}
+
+func readJSON(file string, v any) error {
+	data, err := os.ReadFile(file)
+	if err != nil {
+		return err
+	}
+	if err := json.Unmarshal(data, v); err != nil {
+		return fmt.Errorf("%s: %w", file, err)
+	}
+	return nil
 }

@@ -17,6 +17,7 @@
 package main
 
 import (
+	"cmp"
 	"flag"
 	"fmt"
 	"os"
@@ -27,60 +28,63 @@ func main() {
 	if len(os.Args) > 1 && os.Args[1] == toolexecFlag {
 		os.Exit(toolexec(os.Args[2:]))
 	}
-	out := flag.String("o", "", "write the report to this `file` (default: standard output)")
-	floor := flag.String("floor", "", "mark the packages this `package` also compiles")
-	top := flag.Int("top", 15, "list this many packages")
-	keep := flag.String("keep", "", "keep the tools' log, the action graph and the package list in this `dir`")
+	var o options
+	flag.StringVar(&o.out, "o", "", "write the report to this `file` (default: standard output)")
+	flag.StringVar(&o.floorPkg, "floor", "", "mark the packages this `package` also compiles")
+	flag.IntVar(&o.top, "top", 15, "list this many packages")
+	flag.StringVar(&o.keep, "keep", "", "keep what was measured (the package list, the tools' log, the action graph, the totals) in this `dir`")
+	flag.StringVar(&o.from, "from", "", "build nothing: report on what -keep kept in this `dir`")
 	flag.Parse()
-	if flag.NArg() != 1 {
-		fmt.Fprintln(os.Stderr, "usage: coldstart [-o FILE] [-floor PKG] [-top N] [-keep DIR] PKG")
+	if flag.NArg() != 1 && o.from == "" {
+		fmt.Fprintln(os.Stderr, "usage: coldstart [-o FILE] [-floor PKG] [-top N] [-keep DIR] PKG\n       coldstart [-o FILE] [-floor PKG] [-top N] -from DIR")
 		os.Exit(2)
 	}
-	if err := run(flag.Arg(0), *floor, *out, *keep, *top); err != nil {
+	o.pkg = flag.Arg(0)
+	if err := run(o); err != nil {
 		fmt.Fprintln(os.Stderr, "coldstart:", err)
 		os.Exit(1)
 	}
 }
 
-func run(pkg, floorPkg, out, keep string, top int) error {
-	dir, err := os.MkdirTemp("", "coldstart")
-	if err != nil {
-		return err
+type options struct {
+	pkg, floorPkg, out, keep, from string
+	top                            int
+}
+
+func run(o options) error {
+	dir := o.from
+	if dir == "" {
+		tmp, err := os.MkdirTemp("", "coldstart")
+		if err != nil {
+			return err
+		}
+		defer os.RemoveAll(tmp)
+		if dir, err = filepath.Abs(cmp.Or(o.keep, tmp)); err != nil { // the tools run in other directories
+			return err
+		}
+		if err := coldBuild(o.pkg, tmp, dir); err != nil {
+			return err
+		}
 	}
-	defer os.RemoveAll(dir)
-	if keep == "" {
-		keep = dir
-	}
-	if keep, err = filepath.Abs(keep); err != nil { // the tools run in other directories
-		return err
-	}
-	if err := os.MkdirAll(keep, 0o755); err != nil {
-		return err
-	}
-	deps, err := listDeps(pkg, filepath.Join(keep, "deps.json"))
+	b, g, err := loadBuild(dir)
 	if err != nil {
 		return err
 	}
 	var floor map[string]bool
-	if floorPkg != "" {
-		if floor, err = listNames(floorPkg); err != nil {
+	if o.floorPkg != "" {
+		if floor, err = listNames(o.floorPkg); err != nil {
 			return err
 		}
 	}
-	b, err := coldBuild(pkg, dir, keep)
-	if err != nil {
-		return err
-	}
 	w := os.Stdout
-	if out != "" {
-		f, err := os.Create(out)
+	if o.out != "" {
+		f, err := os.Create(o.out)
 		if err != nil {
 			return err
 		}
 		defer f.Close()
 		w = f
 	}
-	r := newReport(b, deps, floor, floorPkg)
-	r.write(w, top)
+	newReport(b, g, floor, o.floorPkg).write(w, o.top)
 	return nil
 }

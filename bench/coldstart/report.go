@@ -5,7 +5,6 @@ import (
 	"fmt"
 	"io"
 	"maps"
-	"runtime"
 	"slices"
 	"strings"
 	"time"
@@ -73,20 +72,22 @@ func (r *report) link() toolRun {
 }
 
 func (r *report) writeTotals(w io.Writer) {
-	b, tools, link := r.b, r.byTool(), r.link()
+	b, tools, link := r.b.totals, r.byTool(), r.link()
 	var toolCPU time.Duration
-	for _, s := range tools {
-		toolCPU += s.cpu
+	for _, t := range []string{"compile", "asm", "cgo", "link"} {
+		toolCPU += tools[t].cpu
 	}
 	fmt.Fprintln(w, "| the whole build | time |")
 	fmt.Fprintln(w, "|---|---:|")
-	fmt.Fprintf(w, "| wall, `go build` start to finish | %s |\n", sec(b.wall))
+	fmt.Fprintf(w, "| wall, `go build` start to finish | %s |\n", sec(b.Wall))
 	fmt.Fprintf(w, "| CPU, user+sys of the go command and all it ran | %s (%.2f of %d cores busy on average) |\n",
-		sec(b.cpu), b.cpu.Seconds()/b.wall.Seconds(), runtime.NumCPU())
-	for _, t := range slices.Sorted(maps.Keys(tools)) {
-		fmt.Fprintf(w, "| … %s (%s) | %s |\n", t, plural(tools[t].runs, "run"), sec(tools[t].cpu))
+		sec(b.CPU), b.CPU.Seconds()/b.Wall.Seconds(), b.Cores)
+	for _, t := range []string{"compile", "asm", "cgo", "link"} {
+		if s, ok := tools[t]; ok {
+			fmt.Fprintf(w, "| … %s (%s) | %s |\n", t, plural(s.runs, "run"), sec(s.cpu))
+		}
 	}
-	fmt.Fprintf(w, "| … the go command itself, the C compiler for cgo, and the timer | %s |\n", sec(b.cpu-toolCPU))
+	fmt.Fprintf(w, "| … the rest: the go command itself, the C compiler for cgo, the timer | %s |\n", sec(b.CPU-toolCPU))
 	fmt.Fprintf(w, "| link: wall, peak RSS | %s, %d MB |\n", sec(link.wall), link.rssKiB/1024)
 	fmt.Fprintf(w, "| wall with at most one tool running (runtime's compile at the start, the link at the end, …) | %s |\n",
 		sec(r.serial()))
