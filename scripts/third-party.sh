@@ -51,7 +51,7 @@ diff)
 test)
 	(cd third_party/bubbletea && go test -race -count=1 ./...)
 	(cd third_party/clipboard && go test -race -count=1 -run FirstUse .) # the rest needs a real clipboard
-	(cd third_party/fang && go test -race -count=1 -run ColorschemeAsks .) # the release fails TestSetup/with_command_groups as shipped
+	(cd third_party/fang && go test -race -count=1 -run 'ColorschemeAsks|TitleWord|TitleFirstWord' .) # the release fails TestSetup/with_command_groups as shipped
 	;;
 *)
 	sed -n 2,11p "$0" | sed 's/^# \{0,1\}//' >&2

@@ -15,7 +15,6 @@ require (
 	github.com/spf13/pflag v1.0.6
 	github.com/stretchr/testify v1.10.0
 	golang.org/x/sys v0.42.0
-	golang.org/x/text v0.24.0
 )
 
 require (

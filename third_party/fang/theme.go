@@ -10,8 +10,6 @@ import (
 	"charm.land/lipgloss/v2"
 	"github.com/charmbracelet/x/exp/charmtone"
 	"github.com/charmbracelet/x/term"
-	"golang.org/x/text/cases"
-	"golang.org/x/text/language"
 )
 
 // ColorScheme describes a colorscheme.
@@ -227,6 +225,34 @@ func titleFirstWord(s string) string {
 	}
 
 	// Capitalize the first word and reconstruct the string.
-	firstWord := cases.Title(language.AmericanEnglish).String(string(runes[start:end]))
+	firstWord := titleWord(runes[start:end])
 	return string(runes[:start]) + firstWord + string(runes[end:])
+}
+
+// titleWord title-cases word as golang.org/x/text/cases.Title does for
+// English, without linking golang.org/x/text: in each part of the word, the
+// first cased letter is title-cased and the letters after it lower-cased.
+// Parts are split by punctuation ("e-mail" is "E-Mail"), not by digits, '_'
+// or the mid-word characters of "don't", "a.b" and "a:b". Unlike x/text, a
+// letter whose title case is two letters (ß, the ﬁ ligature) stays as it is.
+func titleWord(word []rune) string {
+	out := make([]rune, len(word))
+	midWord := false
+	for i, r := range word {
+		switch {
+		case unicode.IsUpper(r) || unicode.IsLower(r) || unicode.IsTitle(r):
+			if midWord {
+				out[i] = unicode.ToLower(r)
+			} else {
+				out[i] = unicode.ToTitle(r)
+			}
+			midWord = true
+		case unicode.IsLetter(r) || unicode.IsDigit(r) || unicode.IsMark(r) || strings.ContainsRune("_.:'’·", r):
+			out[i] = r
+		default:
+			out[i] = r
+			midWord = false
+		}
+	}
+	return string(out)
 }
