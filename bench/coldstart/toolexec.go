@@ -24,6 +24,7 @@ type toolRun struct {
 	wall   time.Duration
 	cpu    time.Duration // user + sys, from wait4
 	rssKiB int64         // peak RSS
+	self   time.Duration // the wrapper's own CPU, user + sys
 }
 
 // toolexec runs the tool of args[1:] and appends its cost to the log file
@@ -56,6 +57,10 @@ func toolexec(args []string) int {
 		if ru, ok := cmd.ProcessState.SysUsage().(*syscall.Rusage); ok {
 			run.rssKiB = ru.Maxrss // KiB on Linux
 		}
+		var self syscall.Rusage
+		if syscall.Getrusage(syscall.RUSAGE_SELF, &self) == nil {
+			run.self = time.Duration(self.Utime.Nano() + self.Stime.Nano())
+		}
 		if err := appendLine(logFile, run.String()); err != nil {
 			fmt.Fprintln(os.Stderr, "coldstart:", err)
 			return 1
@@ -66,16 +71,16 @@ func toolexec(args []string) int {
 
 // String is the run's line in the log.
 func (r toolRun) String() string {
-	return fmt.Sprintf("%s\t%s\t%d\t%d\t%d\n", r.tool, r.pkg, r.wall, r.cpu, r.rssKiB)
+	return fmt.Sprintf("%s\t%s\t%d\t%d\t%d\t%d\n", r.tool, r.pkg, r.wall, r.cpu, r.rssKiB, r.self)
 }
 
 // parseRun reads one line of the log.
 func parseRun(line string) (toolRun, error) {
 	f := strings.Split(line, "\t")
-	if len(f) != 5 {
+	if len(f) != 6 {
 		return toolRun{}, fmt.Errorf("tools log: bad line %q", line)
 	}
-	var n [3]int64
+	var n [4]int64
 	for i := range n {
 		v, err := strconv.ParseInt(f[2+i], 10, 64)
 		if err != nil {
@@ -83,7 +88,8 @@ func parseRun(line string) (toolRun, error) {
 		}
 		n[i] = v
 	}
-	return toolRun{tool: f[0], pkg: f[1], wall: time.Duration(n[0]), cpu: time.Duration(n[1]), rssKiB: n[2]}, nil
+	return toolRun{tool: f[0], pkg: f[1], wall: time.Duration(n[0]), cpu: time.Duration(n[1]),
+		rssKiB: n[2], self: time.Duration(n[3])}, nil
 }
 
 func appendLine(file, line string) error {
