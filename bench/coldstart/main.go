@@ -1,3 +1,5 @@
+//go:build unix
+
 // Command coldstart builds a package with an empty build cache and reports
 // where the time goes, for bench/coldstart.sh:
 //
@@ -14,6 +16,9 @@
 // of the build. -floor names a smaller program (a client with net and
 // crypto/tls and nothing else) whose packages are marked: every program like
 // it pays for those.
+//
+// It builds only on Unix, where wait4 and getrusage report CPU time and peak
+// RSS (bench/coldstart.sh runs on Linux).
 package main
 
 import (
