@@ -4,7 +4,8 @@
 # bench/coldstart.md and to its section of BENCHMARKS.md.
 #
 # usage (from anywhere in the repository; no root needed):
-#   bash bench/coldstart.sh              one cold build: about a minute on 2 cores
+#   bash bench/coldstart.sh              one cold build: half a minute on 2 idle cores,
+#                                        minutes on a busy machine
 #   bash bench/coldstart.sh --download   also time downloading the build's modules
 #                                        into an empty module cache first
 #   bash bench/coldstart.sh --no-merge   leave BENCHMARKS.md alone (bench/run.sh
@@ -99,7 +100,7 @@ go list -deps . >/dev/null # the modules are in the module cache
 downloaded=
 [[ -z $DOWNLOAD ]] || downloaded=$(download)
 load_start=$(cut -d' ' -f1-3 /proc/loadavg)
-log "building ehlo with an empty build cache (about a minute on 2 cores)"
+log "building ehlo with an empty build cache (half a minute on 2 idle cores)"
 bench/out/bin/coldstart -floor ./bench/floor/probe -keep "$OUT" -o "$OUT/report.md" .
 section "$load_start" "$(cut -d' ' -f1-3 /proc/loadavg)" "$downloaded" >"$SECTION"
 log "wrote $SECTION"

@@ -4,7 +4,7 @@
 #
 # usage (as root, on Debian 12; from anywhere in the repository):
 #   bash bench/run.sh            the full run: under ten minutes, then a cold build of
-#                                about a minute (bench/coldstart.sh)
+#                                half a minute (bench/coldstart.sh)
 #   bash bench/run.sh --quick    a few rounds of everything but the cold build, for
 #                                iteration (BENCHMARKS.md is then written to
 #                                bench/out/BENCHMARKS.quick.md)
