@@ -21,6 +21,11 @@ type rule struct {
 	why    string
 }
 
+// charm is Charm's libraries: the modules, and the copies of some of them
+// that ehlo builds as its own packages (third_party/README.md), which count
+// as what they replace.
+var charm = []string{"charm.land", "github.com/charmbracelet", module + "third_party"}
+
 func stdlibOnly(p string) bool { return strings.Contains(strings.SplitN(p, "/", 2)[0], ".") }
 
 func anyOf(prefixes ...string) func(string) bool {
@@ -39,19 +44,19 @@ var layerRules = []rule{
 		return stdlibOnly(p) && p != module+"internal/hostile" && p != module+"internal/testenv"
 	}, true,
 		"wire is bytes on a socket: standard library only (its tests may use the internal/hostile harness and internal/testenv)"},
-	{"session", anyOf("net", "crypto/tls", module+"wire", module+"ui", module+"themes", module+"client",
-		module+"lab", "charm.land", "github.com/charmbracelet"), true,
+	{"session", anyOf(append([]string{"net", "crypto/tls", module + "wire", module + "ui", module + "themes", module + "client",
+		module + "lab"}, charm...)...), true,
 		"session is pure: no sockets, no TLS, no transport, no UI"},
 	{"ui", anyOf("net", "crypto/tls"), false, "ui never touches the network: I/O goes through commands"},
 	{"themes", anyOf("net", "crypto/tls", module+"ui", module+"wire", module+"client", module+"session", module+"lab"), true,
 		"themes is styles from a palette, injected into ui"},
 	{"lab", anyOf(module+"wire", module+"session", module+"ui", module+"client", module+"themes"), false,
 		"the lab is a standalone server"},
-	{"client", anyOf(module+"ui", module+"themes", "charm.land"), false, "client is below the UI"},
+	{"client", anyOf(append([]string{module + "ui", module + "themes"}, charm...)...), false, "client is below the UI"},
 	{"cli", func(p string) bool { return p == "net" || anyOf("crypto/tls", module+"internal/hostile")(p) }, false,
 		"the commands use client, session, lab, ui and themes; sockets and TLS are client's and wire's"},
-	{"internal/hostile", anyOf(module+"wire", module+"session", module+"client", module+"ui", module+"themes", module+"lab",
-		"charm.land", "github.com/charmbracelet"), true, "the hostile-server harness stands below every package it tests"},
+	{"internal/hostile", anyOf(append([]string{module + "wire", module + "session", module + "client", module + "ui",
+		module + "themes", module + "lab"}, charm...)...), true, "the hostile-server harness stands below every package it tests"},
 }
 
 // imports lists the import paths of the Go files in dir.
@@ -121,20 +126,22 @@ func TestNothingImportsCLI(t *testing.T) {
 
 // TestLayerRulesBite makes sure each rule rejects what it is meant to.
 func TestLayerRulesBite(t *testing.T) {
-	bad := map[string]string{
-		"wire":    "github.com/ehlo-sh/ehlo/session",
-		"session": "net",
-		"ui":      "crypto/tls",
-		"themes":  "github.com/ehlo-sh/ehlo/ui",
-		"lab":     "github.com/ehlo-sh/ehlo/wire",
-		"client":  "charm.land/bubbletea/v2",
-		"cli":     "net",
+	bad := map[string][]string{
+		"wire":    {"github.com/ehlo-sh/ehlo/session", "github.com/ehlo-sh/ehlo/third_party/bubbletea"},
+		"session": {"net", "charm.land/lipgloss/v2", "github.com/ehlo-sh/ehlo/third_party/bubbletea"},
+		"ui":      {"crypto/tls"},
+		"themes":  {"github.com/ehlo-sh/ehlo/ui"},
+		"lab":     {"github.com/ehlo-sh/ehlo/wire"},
+		"client":  {"charm.land/lipgloss/v2", "github.com/ehlo-sh/ehlo/third_party/bubbletea", "github.com/ehlo-sh/ehlo/third_party/bubbles/key"},
+		"cli":     {"net"},
 
-		"internal/hostile": "github.com/ehlo-sh/ehlo/wire",
+		"internal/hostile": {"github.com/ehlo-sh/ehlo/wire", "github.com/ehlo-sh/ehlo/third_party/bubbletea"},
 	}
 	for _, r := range layerRules {
-		if !r.forbid(bad[r.dir]) {
-			t.Errorf("rule for %s lets %s through", r.dir, bad[r.dir])
+		for _, p := range bad[r.dir] {
+			if !r.forbid(p) {
+				t.Errorf("rule for %s lets %s through", r.dir, p)
+			}
 		}
 		if r.forbid("fmt") {
 			t.Errorf("rule for %s forbids fmt", r.dir)
