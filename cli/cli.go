@@ -14,7 +14,7 @@ import (
 	"runtime/debug"
 	"strings"
 
-	"charm.land/fang/v2"
+	"github.com/ehlo-sh/ehlo/third_party/fang"
 	"github.com/spf13/cobra"
 
 	"github.com/ehlo-sh/ehlo/client"

@@ -13,7 +13,7 @@ import (
 	"syscall"
 	"testing"
 
-	"charm.land/fang/v2"
+	"github.com/ehlo-sh/ehlo/third_party/fang"
 	"github.com/spf13/cobra"
 	"github.com/spf13/pflag"
 )

@@ -7,8 +7,8 @@ import (
 	"slices"
 	"strings"
 
-	tea "charm.land/bubbletea/v2"
 	"github.com/charmbracelet/colorprofile"
+	tea "github.com/ehlo-sh/ehlo/third_party/bubbletea"
 	"github.com/spf13/cobra"
 
 	"github.com/ehlo-sh/ehlo/client"

@@ -3,8 +3,8 @@ package themes
 import (
 	"image/color"
 
-	"charm.land/fang/v2"
 	"charm.land/lipgloss/v2"
+	"github.com/ehlo-sh/ehlo/third_party/fang"
 )
 
 // HelpColors is the colour scheme of the command line's help and error

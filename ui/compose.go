@@ -7,9 +7,9 @@ import (
 	"strings"
 	"time"
 
-	"charm.land/bubbles/v2/textarea"
-	tea "charm.land/bubbletea/v2"
 	"charm.land/lipgloss/v2"
+	"github.com/ehlo-sh/ehlo/third_party/bubbles/textarea"
+	tea "github.com/ehlo-sh/ehlo/third_party/bubbletea"
 
 	"github.com/ehlo-sh/ehlo/session"
 	"github.com/ehlo-sh/ehlo/themes"

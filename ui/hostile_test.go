@@ -14,9 +14,9 @@ import (
 	"time"
 	"unicode/utf8"
 
-	tea "charm.land/bubbletea/v2"
 	"github.com/charmbracelet/colorprofile"
-	"github.com/charmbracelet/x/exp/teatest/v2"
+	tea "github.com/ehlo-sh/ehlo/third_party/bubbletea"
+	"github.com/ehlo-sh/ehlo/third_party/teatest"
 
 	"github.com/ehlo-sh/ehlo/client"
 	"github.com/ehlo-sh/ehlo/internal/hostile"
@@ -445,7 +445,7 @@ func (r *tuiRun) esc() {
 // teatest leaves running on purpose.
 func checkLeaks(t *testing.T) {
 	t.Helper()
-	hostile.CheckLeaks(t, "github.com/charmbracelet/x/exp/teatest/v2.NewTestModel.func2")
+	hostile.CheckLeaks(t, "github.com/ehlo-sh/ehlo/third_party/teatest.NewTestModel.func2")
 }
 
 func wantHas(t *testing.T, what, s string, parts ...string) {

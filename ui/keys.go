@@ -1,7 +1,7 @@
 package ui
 
 import (
-	"charm.land/bubbles/v2/key"
+	"github.com/ehlo-sh/ehlo/third_party/bubbles/key"
 )
 
 // keyMap is every key of the explorer, as data: the help footer and the

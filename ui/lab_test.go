@@ -10,10 +10,10 @@ import (
 	"testing"
 	"time"
 
-	tea "charm.land/bubbletea/v2"
 	"github.com/charmbracelet/colorprofile"
 	"github.com/charmbracelet/x/ansi"
-	"github.com/charmbracelet/x/exp/teatest/v2"
+	tea "github.com/ehlo-sh/ehlo/third_party/bubbletea"
+	"github.com/ehlo-sh/ehlo/third_party/teatest"
 
 	"github.com/ehlo-sh/ehlo/client"
 	"github.com/ehlo-sh/ehlo/lab"

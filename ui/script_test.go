@@ -6,7 +6,7 @@ import (
 	"strings"
 	"testing"
 
-	tea "charm.land/bubbletea/v2"
+	tea "github.com/ehlo-sh/ehlo/third_party/bubbletea"
 )
 
 // TestSaveScriptCommand runs :save --script through the model; what the

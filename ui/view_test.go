@@ -5,9 +5,9 @@ import (
 	"strings"
 	"testing"
 
-	tea "charm.land/bubbletea/v2"
 	"github.com/charmbracelet/x/ansi"
 	"github.com/charmbracelet/x/exp/golden"
+	tea "github.com/ehlo-sh/ehlo/third_party/bubbletea"
 )
 
 // TestViewGolden compares whole screens, styles stripped, after a Gmail-like
