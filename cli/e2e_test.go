@@ -236,14 +236,15 @@ func TestTUIExploresTheLab(t *testing.T) {
 // TestErrorToldOnceOnATerminal: a failed probe or send writes its report to
 // the terminal, and the report says why; standard error, the same
 // terminal, does not say it again. The commands end with "done" so that
-// the screen is read once they have.
+// the screen is read once they have; cat then holds the pane open until
+// the test ends it.
 func TestErrorToldOnceOnATerminal(t *testing.T) {
 	bin := ehloBinary(t)
 	for _, argv := range [][]string{
 		{bin, "probe", "--timeout", "2s", "127.0.0.1:1"},
 		{bin, "send", "--timeout", "2s", "127.0.0.1:1", "--from", "a@example.org", "--to", "b@example.org"},
 	} {
-		tm := newTerm(t, 120, 20, nil, "sh", "-c", strings.Join(quoteAll(argv), " ")+"; echo done $?")
+		tm := newTerm(t, 120, 20, nil, "sh", "-c", strings.Join(quoteAll(argv), " ")+"; echo done $?; exec cat")
 		s := tm.waitFor(`done \d+`)
 		if n := strings.Count(s, "nothing listens on 127.0.0.1:1"); n != 1 {
 			t.Errorf("%s: the cause is on the screen %d times, want once:\n%s", argv[1], n, s)
