@@ -278,7 +278,7 @@ func (m Model) write(req writeReq, expects bool) (Model, tea.Cmd) {
 	req.idle = len(m.inflight) == 0 || expects && len(m.inflight) == 1
 	ctx := m.beginOp(opWrite, m.timeout())
 	m.writeExpects, m.writing = expects, req
-	return m, tea.Batch(writeCmd(ctx, m.conn.gen, m.conn.link, req), m.startTick())
+	return m, tea.Batch(m.recorded(writeCmd(ctx, m.conn.gen, m.conn.link, req)), m.startTick())
 }
 
 // read starts reading the reply to the oldest command in flight, under
@@ -289,7 +289,7 @@ func (m Model) read() (Model, tea.Cmd) {
 	// the last reply due is checked for bytes after it, but not STARTTLS's:
 	// wire.Conn.StartTLS checks those, as a possible injection
 	last := len(m.inflight) == 1 && !(p.kind == kindCommand && session.Verb(p.line) == "STARTTLS")
-	return m, tea.Batch(readCmd(ctx, m.conn.gen, m.conn.link, last), m.startTick())
+	return m, tea.Batch(m.recorded(readCmd(ctx, m.conn.gen, m.conn.link, last)), m.startTick())
 }
 
 // beginOp marks the connection busy; the context ends after timeout or on Esc.
@@ -332,7 +332,7 @@ func (m Model) connect(target string) (Model, tea.Cmd) {
 	m.guide = m.guide.reset()
 	m = m.dropPrompt()
 	ctx := m.beginOp(opDial, m.timeout())
-	dial := dialCmd(ctx, m.conn.gen, m.dial, target, m.opts.Wire(m.tr))
+	dial := m.recorded(dialCmd(ctx, m.conn.gen, m.dial, target, m.opts.Wire(m.tr)))
 	return m, tea.Batch(m.retire(old), dial, m.startTick())
 }
 
@@ -619,7 +619,7 @@ func (m Model) dropPrompt() Model {
 // startTLS runs the handshake after STARTTLS's 220.
 func (m Model) startTLS() (Model, tea.Cmd) {
 	ctx := m.beginOp(opTLS, m.timeout())
-	return m, tea.Batch(startTLSCmd(ctx, m.conn.gen, m.conn.link), m.startTick())
+	return m, tea.Batch(m.recorded(startTLSCmd(ctx, m.conn.gen, m.conn.link)), m.startTick())
 }
 
 // tlsDone handles the end of a STARTTLS handshake.

@@ -13,7 +13,8 @@ import (
 // performs a single operation on values it was given when Update built it,
 // and returns a message stamped with the connection's generation; Update
 // drops the messages of a connection it has since left. wire.Conn allows
-// one operation at a time, so Update runs at most one of these at once.
+// one operation at a time, so Update runs at most one of these at once,
+// wrapped in recordedCmd so the lines it sent and read come with it.
 
 // link is the part of *wire.Conn the explorer drives. Tests put a scripted
 // fake in its place.
@@ -73,6 +74,15 @@ type tlsMsg struct {
 // entriesMsg carries the transcript entries recorded since the last batch:
 // one message per wake-up of the watcher, however many lines arrived.
 type entriesMsg struct {
+	entries []wire.Entry
+}
+
+// linkMsg is the message of a command that drove the link, with the
+// transcript entries recorded by the time it finished. Update shows the
+// entries before it applies msg, so the pane never lags the state that
+// its lines led to: a 235 is on screen when "authenticated" is.
+type linkMsg struct {
+	msg     tea.Msg
 	entries []wire.Entry
 }
 
@@ -185,6 +195,16 @@ func watchCmd(changed <-chan struct{}, t *wire.Transcript, seq int) tea.Cmd {
 			return nil
 		}
 		return entriesMsg{entries: t.Since(seq)}
+	}
+}
+
+// recordedCmd runs cmd, then reads the entries recorded from seq on: the
+// link records what it sends and reads before it returns, so they hold
+// every line of the exchange.
+func recordedCmd(t *wire.Transcript, seq int, cmd tea.Cmd) tea.Cmd {
+	return func() tea.Msg {
+		msg := cmd()
+		return linkMsg{msg: msg, entries: t.Since(seq)}
 	}
 }
 

@@ -288,6 +288,8 @@ func (m Model) update(msg tea.Msg) (Model, tea.Cmd) {
 		return m.tried(msg)
 	case entriesMsg:
 		return m.entries(msg)
+	case linkMsg:
+		return m.show(msg.entries).update(msg.msg)
 	case tickMsg:
 		return m.tick()
 	case savedMsg:
@@ -313,12 +315,26 @@ func (m Model) forward(msg tea.Msg) (Model, tea.Cmd) {
 
 // entries shows a batch of transcript entries and waits for the next.
 func (m Model) entries(msg entriesMsg) (Model, tea.Cmd) {
-	if n := len(msg.entries); n > 0 {
-		m.transcript.Append(msg.entries...)
-		m.seq = msg.entries[n-1].Seq + 1
-	}
+	m = m.show(msg.entries)
 	return m, watchCmd(m.changed, m.tr, m.seq)
 }
+
+// show appends the entries the pane does not have yet: the watcher and a
+// link message (linkMsg) may both bring the same ones.
+func (m Model) show(entries []wire.Entry) Model {
+	for len(entries) > 0 && entries[0].Seq < m.seq {
+		entries = entries[1:]
+	}
+	if n := len(entries); n > 0 {
+		m.transcript.Append(entries...)
+		m.seq = entries[n-1].Seq + 1
+	}
+	return m
+}
+
+// recorded runs a command that drives the link, its message to come with
+// the entries recorded meanwhile (recordedCmd).
+func (m Model) recorded(cmd tea.Cmd) tea.Cmd { return recordedCmd(m.tr, m.seq, cmd) }
 
 // tick keeps the spinner moving while a wait lasts.
 func (m Model) tick() (Model, tea.Cmd) {

@@ -616,6 +616,32 @@ func TestStaleMessagesDropped(t *testing.T) {
 	}
 }
 
+// TestReplyComesWithItsLines: a link command's message brings the entries
+// recorded meanwhile, and Update shows them before the state they lead to,
+// even when the watcher's batch of the same entries is still on its way;
+// that batch, when it comes, adds nothing twice.
+func TestReplyComesWithItsLines(t *testing.T) {
+	tr := wire.NewTranscript()
+	got := recordedCmd(tr, 0, func() tea.Msg { tr.Note("read"); return wroteMsg{} })()
+	if m, ok := got.(linkMsg); !ok || len(m.entries) != 1 || string(m.entries[0].Data) != "read" || m.msg != (wroteMsg{}) {
+		t.Fatalf("recordedCmd gave %+v, want the message and the entry recorded while it ran", got)
+	}
+
+	s := newSim(t, "dark", 120, 40)
+	gmailPlain(s)
+	s.enter("NOOP")
+	rows := s.m.transcript.Len()
+	reply := wire.Entry{Seq: s.seq, Time: s.clock, Dir: wire.Server, Data: []byte("250 2.0.0 OK\r\n")}
+	s.send(linkMsg{msg: replyMsg{gen: s.m.conn.gen, reply: wire.Reply{Lines: []string{"250 2.0.0 OK"}}, at: s.clock}, entries: []wire.Entry{reply}})
+	if s.m.op != opNone || s.m.transcript.Len() != rows+1 || !strings.Contains(s.m.transcript.Text(false), "S: 250 2.0.0 OK") {
+		t.Fatalf("after the reply: op %d, %d rows (want %d):\n%s", s.m.op, s.m.transcript.Len(), rows+1, s.m.transcript.Text(false))
+	}
+	s.send(entriesMsg{entries: []wire.Entry{reply}})
+	if s.m.transcript.Len() != rows+1 {
+		t.Errorf("%d rows after the watcher's late batch, want %d: it showed the reply again", s.m.transcript.Len(), rows+1)
+	}
+}
+
 // TestEscCancelsWait: Esc cancels the wait's context; the model says so
 // and closes, and for the final "." warns that a resend may duplicate.
 func TestEscCancelsWait(t *testing.T) {
@@ -686,7 +712,8 @@ func TestEscStopsContext(t *testing.T) {
 }
 
 // runUntil runs the commands of cmd (batches included) on goroutines and
-// returns when one yields a message for which ok holds.
+// returns when one yields a message for which ok holds; ok sees a link
+// command's own message, out of its linkMsg.
 func runUntil(t *testing.T, cmd tea.Cmd, ok func(tea.Msg) bool) tea.Msg {
 	t.Helper()
 	found := make(chan tea.Msg, 16)
@@ -703,7 +730,11 @@ func runUntil(t *testing.T, cmd tea.Cmd, ok func(tea.Msg) bool) tea.Msg {
 				}
 				return
 			}
-			if ok(msg) {
+			inner := msg
+			if l, isLink := msg.(linkMsg); isLink {
+				inner = l.msg
+			}
+			if ok(inner) {
 				found <- msg
 			}
 		}()
