@@ -27,14 +27,20 @@ type op struct {
 // begin sets the deadline of one operation on the socket: the context's, or
 // now plus Options.Timeout. Until end, cancelling ctx wakes the operation.
 func (c *Conn) begin(ctx context.Context, name string) (*op, error) {
+	return c.beginWithin(ctx, name, c.opts.Timeout)
+}
+
+// beginWithin is begin with the time the operation has when ctx has no
+// deadline; 0 means no deadline: only ctx ends the operation.
+func (c *Conn) beginWithin(ctx context.Context, name string, within time.Duration) (*op, error) {
 	if err := ctx.Err(); err != nil {
 		return nil, fmt.Errorf("wire: %s: %w", name, err)
 	}
 	o := &op{ctx: ctx, name: name}
 	now := time.Now()
 	o.deadline, o.fromCtx = ctx.Deadline()
-	if !o.fromCtx {
-		o.deadline = now.Add(c.opts.Timeout)
+	if !o.fromCtx && within > 0 {
+		o.deadline = now.Add(within)
 	}
 	o.after = o.deadline.Sub(now)
 	_ = c.raw.SetDeadline(o.deadline)

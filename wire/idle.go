@@ -36,21 +36,32 @@ func (c *Conn) CheckIdle(ctx context.Context) error {
 // idle is CheckIdle inside an operation, whose deadline lets the socket be
 // read.
 func (c *Conn) idle() error {
-	if c.br.Buffered() == 0 {
-		c.poll.now.Store(true)
-		_, err := c.br.Peek(1)
-		c.poll.now.Store(false)
-		switch {
-		case err == nil:
-		case errors.Is(err, errNotYet), errors.Is(err, io.EOF), errors.Is(err, io.ErrUnexpectedEOF):
-			return nil
-		default:
-			return err
-		}
+	if waiting, err := c.peekNow(); !waiting {
+		return err
 	}
 	b, _ := c.br.Peek(c.br.Buffered())
 	c.Note(fmt.Sprintf("the server sent %d bytes while no reply was due: it is out of step with the commands", len(b)))
 	return c.t.redactErr(&DesyncError{Bytes: bytes.Clone(b)})
+}
+
+// peekNow reports whether bytes from the server wait in the reader, after
+// taking in, without waiting, what the socket holds. The end of the stream
+// is not bytes: it reports false and no error, and the next read says the
+// server closed.
+func (c *Conn) peekNow() (bool, error) {
+	if c.br.Buffered() > 0 {
+		return true, nil
+	}
+	c.poll.now.Store(true)
+	_, err := c.br.Peek(1)
+	c.poll.now.Store(false)
+	switch {
+	case err == nil:
+		return true, nil
+	case errors.Is(err, errNotYet), errors.Is(err, io.EOF), errors.Is(err, io.ErrUnexpectedEOF):
+		return false, nil
+	}
+	return false, err
 }
 
 // pollConn is the connection under the reader, in plaintext and under TLS.
