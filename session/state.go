@@ -129,14 +129,15 @@ func (s State) Unanswered() State {
 	return s
 }
 
-// Received applies a reply to the pending command. 421 closes the session
-// whatever was pending (RFC 5321 section 3.8); before the greeting, a reply
-// with nothing pending is the greeting.
+// Received applies a reply to the pending command. 421 and 221 close the
+// session whatever was pending (RFC 5321 section 3.8; 221 is "Service
+// closing transmission channel", section 4.2.2, to QUIT or to anything
+// else); before the greeting, a reply with nothing pending is the greeting.
 func (s State) Received(r Reply) State {
 	if s.Phase == PhaseClosed {
 		return s
 	}
-	if r.Code == 421 {
+	if r.Code == 421 || r.Code == 221 {
 		return s.closed()
 	}
 	if s.Phase == PhaseConnected && s.Pending == "" {
@@ -172,10 +173,6 @@ func (s State) Received(r Reply) State {
 	case "RSET":
 		if r.OK() {
 			s = s.reset()
-		}
-	case "QUIT":
-		if r.Code == 221 {
-			return s.closed()
 		}
 	}
 	return s

@@ -183,6 +183,7 @@ func TestReceived(t *testing.T) {
 		}},
 		{"421 anywhere", inRcpt, "RCPT TO:<c@example.org>", "421 4.7.0 Try again later, closing connection.", func(s State) bool { return s.Phase == PhaseClosed && s.Pending == "" }},
 		{"QUIT not 221", base, "QUIT", "500 what", func(s State) bool { return s.Phase == PhaseReady }},
+		{"221 to NOOP", inMail, "NOOP", "221 2.0.0 Bye", func(s State) bool { return s.Phase == PhaseClosed && s.Pending == "" }},
 		{"NOOP", inMail, "NOOP", "250 ok", func(s State) bool { return s.Phase == PhaseMail && s.Pending == "" }},
 		{"STARTTLS 454", base, "STARTTLS", "454 4.7.0 TLS not available", func(s State) bool { return !s.TLS && s.Phase == PhaseReady }},
 		{"AUTH 535", base, "AUTH PLAIN AGFsaWNlAHdvbmRlcmxhbmQ=", "535 5.7.8 no", func(s State) bool { return !s.Authenticated && s.AuthUser == "" && s.Pending == "" }},
