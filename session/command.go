@@ -147,3 +147,29 @@ func ParseBdat(line string) (size int64, last bool, err error) {
 	}
 	return size, len(f) == 3, nil
 }
+
+// EndsGroup reports whether the command line must be the last of a
+// pipelined group (RFC 2920 section 3.1): the client waits for the replies
+// to the group before it sends anything after it.
+func EndsGroup(line string) bool {
+	switch Verb(line) {
+	// RFC 2920 section 3.1: "the commands RSET, MAIL FROM, SEND FROM, SOML
+	// FROM, SAML FROM, and RCPT TO can all appear anywhere in a pipelined
+	// command group."
+	case "RSET", "MAIL", "SEND", "SOML", "SAML", "RCPT":
+		return false
+	// RFC 3030 section 2: a server "MUST be prepared to accept and discard
+	// additional BDAT chunks already in the pipeline after the failed BDAT".
+	case "BDAT":
+		return false
+	}
+	// "The EHLO, DATA, VRFY, EXPN, TURN, QUIT, and NOOP commands can only
+	// appear as the last command in a group since their success or failure
+	// produces a change of state which the client SMTP must accommodate",
+	// and "Additional commands added by other SMTP extensions may only appear
+	// as the last command in a group unless otherwise specified": STARTTLS
+	// (RFC 3207 section 4: "the STARTTLS command must be the last command in
+	// a group"), AUTH, and any verb ehlo does not know. HELO changes the
+	// state as EHLO does (RFC 5321 section 4.1.4).
+	return true
+}

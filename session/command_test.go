@@ -159,3 +159,19 @@ func TestBdat(t *testing.T) {
 		}
 	}
 }
+
+// TestEndsGroup: RFC 2920 section 3.1's commands that may sit anywhere in
+// a pipelined group do not end it; every other command does, unknown ones
+// included.
+func TestEndsGroup(t *testing.T) {
+	for _, line := range []string{"MAIL FROM:<a@x>", "rcpt to:<b@x>", "RSET", "SEND FROM:<a@x>", "SOML FROM:<a@x>", "SAML FROM:<a@x>", "BDAT 10"} {
+		if EndsGroup(line) {
+			t.Errorf("EndsGroup(%q) = true, want false: it may sit anywhere in a group", line)
+		}
+	}
+	for _, line := range []string{"EHLO x", "HELO x", "DATA", "VRFY bob", "EXPN list", "TURN", "QUIT", "NOOP", "STARTTLS", "AUTH PLAIN", "ETRN x", "EHOL x", ""} {
+		if !EndsGroup(line) {
+			t.Errorf("EndsGroup(%q) = false, want true: it ends a group", line)
+		}
+	}
+}
