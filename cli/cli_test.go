@@ -112,7 +112,7 @@ func TestExitCodes(t *testing.T) {
 		{[]string{"probe", "--ca", "/does/not/exist", "x"}, exitUsage, "CA file"},
 		{[]string{"probe", "--timeout", "2s", "127.0.0.1:1"}, exitFailed, "127.0.0.1:1: connect"},
 		{[]string{"prbe"}, exitUsage, `unknown command "prbe": did you mean "probe"?`},
-		{[]string{"--lab", "bogus"}, exitUsage, `the lab has no endpoint "bogus" (it has mx, submission, smtps, legacy, postfix, exim, greylist)`},
+		{[]string{"--lab", "bogus"}, exitUsage, `the lab has no endpoint "bogus" (it has mx, submission, smtps, legacy, postfix, exim, greylist, nopipe)`},
 	}
 	for _, tt := range tests {
 		code, _, errOut := run(t, tt.args...)

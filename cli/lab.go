@@ -30,7 +30,8 @@ func newLab() *cobra.Command {
 		Long: "lab runs loopback SMTP endpoints that reproduce real-world cases: mx (STARTTLS, no AUTH, " +
 			"relay denied), submission (like Gmail's 587: AUTH only after STARTTLS), smtps (implicit TLS), " +
 			"legacy (AUTH in the clear), postfix (Postfix's submission port: every RCPT refused until AUTH), " +
-			"exim (Exim's words, no enhanced status codes) and greylist (an MX that greylists). Its CA is made " +
+			"exim (Exim's words, no enhanced status codes), greylist (an MX that greylists) and nopipe (like " +
+			"aiosmtpd: no PIPELINING; a client that pipelines anyway is refused). Its CA is made " +
 			"fresh at start. Port 0 picks a free port.",
 		Example: "  ehlo lab --ca-out /tmp/lab-ca.pem\n  ehlo probe 127.0.0.1:1587 --ca /tmp/lab-ca.pem",
 		Args:    cobra.NoArgs,
@@ -47,6 +48,7 @@ func newLab() *cobra.Command {
 	fl.IntVar(&cfg.Ports.Postfix, "postfix", cfg.Ports.Postfix, "port of the postfix endpoint")
 	fl.IntVar(&cfg.Ports.Exim, "exim", cfg.Ports.Exim, "port of the exim endpoint")
 	fl.IntVar(&cfg.Ports.Greylist, "greylist", cfg.Ports.Greylist, "port of the greylist endpoint")
+	fl.IntVar(&cfg.Ports.NoPipe, "nopipe", cfg.Ports.NoPipe, "port of the nopipe endpoint")
 	fl.StringVar(&caOut, "ca-out", "", "write the CA certificate (PEM) to this file; default: a temporary file")
 	return cmd
 }

@@ -19,6 +19,11 @@
 //   - greylist: an MX that greylists (RFC 6647): the first RCPT of a sender
 //     and recipient gets "450 4.7.1 ... Greylisted", a retry GreylistDelay
 //     later passes.
+//   - nopipe: like aiosmtpd: no PIPELINING (RFC 2920), no CHUNKING, no
+//     TLS, no AUTH, no enhanced codes, "550 not relaying to that domain"
+//     outside lab.test; a client that sends a command before the reply to
+//     the previous one gets Exim's "554 SMTP synchronization error" and the
+//     connection closes.
 //
 // The test account is User / Password. PLAIN (RFC 4616), LOGIN
 // (draft-murchison-sasl-login) and CRAM-MD5 (RFC 2195) are accepted.

@@ -3,14 +3,15 @@ package lab
 import "fmt"
 
 // Ports are the TCP ports of the endpoints; 0 picks a free one.
-type Ports struct{ MX, Submission, SMTPS, Legacy, Postfix, Exim, Greylist int }
+type Ports struct{ MX, Submission, SMTPS, Legacy, Postfix, Exim, Greylist, NoPipe int }
 
 // DefaultPorts are unprivileged look-alikes of 25, 587, 465 and an old 25,
-// then of a Postfix 587, an Exim 25 and a greylisting 25.
-var DefaultPorts = Ports{MX: 1025, Submission: 1587, SMTPS: 1465, Legacy: 1026, Postfix: 1588, Exim: 1027, Greylist: 1028}
+// then of a Postfix 587, an Exim 25, a greylisting 25 and an aiosmtpd.
+var DefaultPorts = Ports{MX: 1025, Submission: 1587, SMTPS: 1465, Legacy: 1026, Postfix: 1588, Exim: 1027, Greylist: 1028, NoPipe: 1029}
 
 // EndpointNames lists the endpoints in the order Endpoints returns them:
-// "mx", "submission", "smtps", "legacy", "postfix", "exim", "greylist".
+// "mx", "submission", "smtps", "legacy", "postfix", "exim", "greylist",
+// "nopipe".
 // Treat it as read-only.
 var EndpointNames = endpointNames()
 
@@ -50,6 +51,8 @@ func (p Ports) port(name string) int {
 		return p.Exim
 	case "greylist":
 		return p.Greylist
+	case "nopipe":
+		return p.NoPipe
 	}
 	return 0
 }
@@ -84,6 +87,7 @@ type policy struct {
 	mailboxes     bool     // in lab.test only the lab's mailboxes exist (mailboxNames)
 	greylist      bool     // the first RCPT of a sender and recipient is greylisted (RFC 6647)
 	plainCodes    bool     // no ENHANCEDSTATUSCODES (RFC 2034): the replies carry none; never with TLS
+	noPipelining  bool     // no PIPELINING nor CHUNKING, and a client that pipelines anyway is refused; never with TLS
 	words         dialect  // the wording of its refusals
 }
 
@@ -101,12 +105,13 @@ type dialect struct {
 }
 
 // The dialects: the lab's own (Gmail's AUTH replies, Postfix's relay
-// refusal), Postfix's, and Exim's.
+// refusal), Postfix's, Exim's, and aiosmtpd's.
 var (
 	labWords     = dialect{errBadCredentials, errMustStartTLS, errRelayDenied, nil}
 	postfixWords = dialect{errPostfixBadCredentials, errAuthDisabled, errRelayDenied, nil}
 	eximWords    = dialect{errEximBadCredentials, errEximAuthNotAdvertised,
 		func(string) error { return errEximRelay() }, func(string) error { return errEximUnknownUser() }}
+	aiosmtpdWords = dialect{errBadCredentials, errAuthDisabled, func(string) error { return errNotRelaying() }, nil}
 )
 
 // policies returns the endpoints in their canonical order.
@@ -128,6 +133,8 @@ func policies() []policy {
 			mechs: plainLogin, localOnly: true, mailboxes: true, plainCodes: true, words: eximWords},
 		{name: "greylist", summary: "an MX that greylists: the first RCPT of a sender and recipient gets 450 4.7.1 Greylisted, a retry a minute later passes",
 			startTLS: true, localOnly: true, greylist: true, words: labWords},
+		{name: "nopipe", summary: "like aiosmtpd: no PIPELINING, no TLS, no AUTH, no enhanced codes, 550 not relaying outside @" + Domain + "; a client that pipelines anyway gets Exim's 554 SMTP synchronization error",
+			localOnly: true, plainCodes: true, noPipelining: true, words: aiosmtpdWords},
 	}
 }
 

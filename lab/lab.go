@@ -112,7 +112,7 @@ func (l *Lab) listen(host string, port int, p policy) error {
 		implicit = nil
 	}
 	ln := newListener(inner, implicit, p.greeting(), timeout)
-	ln.plainCodes = p.plainCodes
+	ln.plainCodes, ln.noPipelining = p.plainCodes, p.noPipelining
 	l.listeners = append(l.listeners, ln)
 	l.servers = append(l.servers, l.newServer(p))
 	l.endpoints = append(l.endpoints, Endpoint{

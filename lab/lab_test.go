@@ -500,6 +500,47 @@ func TestExim(t *testing.T) {
 	equalReply(t, "sent", c.send("alice@lab.test", []string{"carol@example.org"}, "Subject: relayed\n\n"), "250 OK: queued")
 }
 
+// TestNoPipe: the nopipe endpoint offers no PIPELINING nor CHUNKING and
+// answers one command at a time like any server; a client that sends a
+// command before the reply to the previous one, or message text before
+// DATA's 354, gets Exim's synchronization error and a close.
+func TestNoPipe(t *testing.T) {
+	l := start(t, lab.Config{})
+	c := dial(t, addr(t, l, "nopipe"))
+	equalReply(t, "greeting", c.reply(), "220 nopipe.lab.test ESMTP ehlo lab (nopipe)")
+	equalReply(t, "EHLO", c.cmd("EHLO client.test"), "250-Hello client.test\n250-8BITMIME\n250-SMTPUTF8\n250-SIZE 35882577\n250 LIMITS RCPTMAX=100")
+	c.expect("MAIL FROM:<a@example.org>", "250 ")
+	equalReply(t, "DATA without RCPT", c.cmd("DATA"), "502 Missing RCPT TO command.")
+	c.expect("RSET", "250 ")
+	equalReply(t, "relay", c.cmd("MAIL FROM:<a@example.org>")+"|"+c.cmd("RCPT TO:<eve@example.org>"), "250 Roger, accepting mail from <a@example.org>|550 not relaying to that domain")
+	c.expect("RCPT TO:<bob@lab.test>", "250 ")
+	c.expect("DATA", "354 ")
+	equalReply(t, "sent", c.cmd("Subject: one at a time\r\n\r\nMAIL FROM:<not@a.command>\r\n."), "250 OK: queued")
+	if m := l.Messages(); len(m) != 1 || m[0].Subject() != "one at a time" {
+		t.Fatalf("mailbox %+v", m)
+	}
+
+	for _, tt := range []struct{ name, setup, burst string }{
+		{"pipelined envelope", "", "MAIL FROM:<a@example.org>\r\nRCPT TO:<bob@lab.test>\r\n"},
+		{"text before 354", "MAIL FROM:<a@example.org>\r\nRCPT TO:<bob@lab.test>\r\n", "DATA\r\nSubject: early\r\n"},
+	} {
+		t.Run(tt.name, func(t *testing.T) {
+			c := dial(t, addr(t, l, "nopipe"))
+			c.reply()
+			c.expect("EHLO client.test", "250-")
+			for line := range strings.SplitSeq(strings.TrimSuffix(tt.setup, "\r\n"), "\r\n") {
+				if line != "" {
+					c.expect(line, "250 ")
+				}
+			}
+			equalReply(t, "burst", c.write(tt.burst), "554 SMTP synchronization error")
+			if line, err := c.r.ReadString('\n'); err == nil {
+				t.Errorf("after the synchronization error the server said %q, want a close", line)
+			}
+		})
+	}
+}
+
 // TestGreylist: the first RCPT of a sender and recipient gets postgrey's
 // 450 through Postfix; the same pair passes GreylistDelay later, and not
 // before.
@@ -751,10 +792,10 @@ func TestMessagesIsACopy(t *testing.T) {
 }
 
 func TestDefaultPorts(t *testing.T) {
-	want := map[string]int{"mx": 1025, "submission": 1587, "smtps": 1465, "legacy": 1026, "postfix": 1588, "exim": 1027, "greylist": 1028}
+	want := map[string]int{"mx": 1025, "submission": 1587, "smtps": 1465, "legacy": 1026, "postfix": 1588, "exim": 1027, "greylist": 1028, "nopipe": 1029}
 	p := lab.DefaultPorts
 	got := map[string]int{"mx": p.MX, "submission": p.Submission, "smtps": p.SMTPS, "legacy": p.Legacy,
-		"postfix": p.Postfix, "exim": p.Exim, "greylist": p.Greylist}
+		"postfix": p.Postfix, "exim": p.Exim, "greylist": p.Greylist, "nopipe": p.NoPipe}
 	for k, v := range want {
 		if got[k] != v {
 			t.Errorf("DefaultPorts %s = %d, want %d", k, got[k], v)

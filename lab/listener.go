@@ -21,6 +21,9 @@ type listener struct {
 	// ENHANCEDSTATUSCODES out of EHLO's, under go-smtp, which always
 	// sends them. It works on plaintext only: STARTTLS would wrap it.
 	plainCodes bool
+	// noPipelining takes PIPELINING and CHUNKING out of EHLO's reply and
+	// refuses a client that pipelines anyway (noPipeConn); plaintext only.
+	noPipelining bool
 
 	mu     sync.Mutex
 	conns  map[net.Conn]struct{}
@@ -61,6 +64,9 @@ func (l *listener) Accept() (net.Conn, error) {
 	}
 	if l.plainCodes {
 		c = &plainCodesConn{Conn: c}
+	}
+	if l.noPipelining {
+		c = &noPipeConn{Conn: c}
 	}
 	return &greetConn{Conn: c, greeting: l.greeting}, nil
 }

@@ -95,3 +95,14 @@ func errEximBadCredentials() error {
 func errEximAuthNotAdvertised() error {
 	return &smtp.SMTPError{Code: 503, EnhancedCode: smtp.NoEnhancedCode, Message: "AUTH command used when not advertised"}
 }
+
+// errNotRelaying is the refusal of aiosmtpd's documented handler example
+// (aiosmtpd docs, "handle_RCPT": return '550 not relaying to that domain').
+func errNotRelaying() error {
+	return &smtp.SMTPError{Code: 550, EnhancedCode: smtp.NoEnhancedCode, Message: "not relaying to that domain"}
+}
+
+// syncError is what Exim answers to a client that sends a command before
+// the reply to the previous one where it did not offer PIPELINING
+// (smtp_in.c, smtp_enforce_sync), before it drops the connection.
+const syncError = "554 SMTP synchronization error\r\n"
