@@ -209,7 +209,7 @@ func (m Model) sendChunk(item outItem) (Model, tea.Cmd) {
 		timeout = m.opts.DataWait()
 	}
 	m = m.expect(pending{kind: kindCommand, line: item.line, barrier: true, timeout: timeout})
-	return m.write(writeReq{line: item.line, chunk: item.chunk, head: item.head}, true)
+	return m.write(writeReq{line: item.line, chunk: item.chunk, head: item.head}, 1)
 }
 
 // lastChunk reports a "BDAT n LAST" line.

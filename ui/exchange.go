@@ -97,9 +97,17 @@ type outItem struct {
 	head      int    // the octets of chunk's line and CRLF
 }
 
-// barrierVerbs end a pipelined group (RFC 2920 section 3.1), or must be
-// sent alone (STARTTLS, RFC 3207 section 4; AUTH, RFC 4954 section 4).
-var barrierVerbs = []string{"EHLO", "HELO", "DATA", "VRFY", "EXPN", "TURN", "QUIT", "NOOP", "STARTTLS", "AUTH", "BDAT"}
+// aloneVerbs are sent alone, never in a pipelined group: STARTTLS
+// (SAFETY.md; RFC 3207 section 4), AUTH, whose exchange holds credentials
+// (RFC 4954 section 4), and BDAT, whose chunk follows it.
+var aloneVerbs = []string{"STARTTLS", "AUTH", "BDAT"}
+
+// endsGroup reports whether nothing may be written after line until its
+// reply comes: the end of a pipelined group (session.EndsGroup, RFC 2920
+// section 3.1), or a command sent alone.
+func endsGroup(line string) bool {
+	return session.EndsGroup(line) || slices.Contains(aloneVerbs, session.Verb(line))
+}
 
 // timeout is the deadline of one exchange.
 func (m Model) timeout() time.Duration {
@@ -142,14 +150,40 @@ func (m Model) inAuth() bool {
 	return m.authUnderWay() || m.outbox.hasAuth()
 }
 
+// pipelining reports whether the server offered PIPELINING in the EHLO
+// reply in force: only then may commands go before the replies to those
+// sent earlier (RFC 2920 section 3.1: once "the client SMTP has confirmed
+// that support exists").
+func (m Model) pipelining() bool {
+	return m.sess.ESMTP && m.sess.Caps.Has("PIPELINING")
+}
+
 // held reports whether the next outbox item must wait for the replies in
-// flight: a typed line waits for all of them (one command, one reply); a
-// pasted one only for a command that ends a pipelined group.
+// flight: a typed line waits for all of them (one command, one reply), and
+// so does every line when the server does not offer PIPELINING, and a
+// command sent alone; a pasted one waits only for a command that ends a
+// group.
 func (m Model) held(item outItem) bool {
-	if !item.pipelined && len(m.inflight) > 0 {
+	switch {
+	case len(m.inflight) == 0:
+		return false
+	case !item.pipelined || !m.pipelining() || m.alone(item):
 		return true
 	}
 	return slices.ContainsFunc(m.inflight, func(p pending) bool { return p.barrier })
+}
+
+// alone reports whether an outbox item is sent by itself, never in a
+// group: a message, a line of an AUTH exchange, STARTTLS, AUTH, BDAT.
+func (m Model) alone(item outItem) bool {
+	return item.raw != nil || item.secret || item.fromAuth || m.authUnderWay() ||
+		slices.Contains(aloneVerbs, session.Verb(item.line))
+}
+
+// groupable reports whether the outbox item may join a pipelined group:
+// a pasted command, outside DATA, when the server offers PIPELINING.
+func (m Model) groupable(item outItem) bool {
+	return item.pipelined && m.pipelining() && !m.inData() && !m.alone(item) && !isPlaceholder(item.line)
 }
 
 // enqueue adds a line to the outbox and runs what can run.
@@ -165,6 +199,9 @@ func (m Model) pump() (Model, tea.Cmd) {
 		return m, nil
 	}
 	if m.outbox.len() > 0 && !m.held(m.outbox.front()) {
+		if m.groupable(m.outbox.front()) {
+			return m.sendGroup()
+		}
 		return m.send(m.outbox.pop())
 	}
 	if len(m.inflight) > 0 {
@@ -183,7 +220,7 @@ func (m Model) send(item outItem) (Model, tea.Cmd) {
 		m.flash = errorFlash("the composed message was not sent: the server must answer DATA with 354 first")
 		return m.pump()
 	case item.raw != nil:
-		return m.endData().write(writeReq{raw: item.raw}, true)
+		return m.endData().write(writeReq{raw: item.raw}, 1)
 	case m.inData():
 		return m.sendData(item.line)
 	case isPlaceholder(item.line) && !item.fromAuth:
@@ -203,8 +240,28 @@ func (m Model) send(item outItem) (Model, tea.Cmd) {
 		req.forms = session.SecretForms(item.line, m.secretUser(item))
 	}
 	m = m.expect(pending{kind: kindCommand, line: cmp.Or(item.state, item.line), auth: item.fromAuth, secret: req.secret, timeout: m.timeout(),
-		barrier: req.secret || item.fromAuth || slices.Contains(barrierVerbs, session.Verb(item.line))})
-	return m.write(req, true)
+		barrier: req.secret || item.fromAuth || endsGroup(item.line)})
+	return m.write(req, 1)
+}
+
+// sendGroup writes the pasted commands at the front of the outbox that
+// may go together, up to and including the first that ends a group, in
+// one write (RFC 2920 section 3.1), each joining the in-flight queue.
+func (m Model) sendGroup() (Model, tea.Cmd) {
+	var lines []string
+	for m.outbox.len() > 0 && m.groupable(m.outbox.front()) {
+		line := m.outbox.pop().line
+		lines = append(lines, line)
+		m = m.expect(pending{kind: kindCommand, line: line, timeout: m.timeout(), barrier: endsGroup(line)})
+		if endsGroup(line) {
+			break
+		}
+	}
+	m.group = len(lines)
+	if len(lines) == 1 {
+		return m.write(writeReq{line: lines[0]}, 1)
+	}
+	return m.write(writeReq{lines: lines}, len(lines))
 }
 
 // secretForm decides whether a typed command line is a credential: an AUTH
@@ -255,13 +312,13 @@ func (m Model) endData() Model {
 // (RFC 5321 section 4.5.2); a lone "." ends the message.
 func (m Model) sendData(line string) (Model, tea.Cmd) {
 	if line == "." {
-		return m.endData().write(writeReq{line: "."}, true)
+		return m.endData().write(writeReq{line: "."}, 1)
 	}
 	if strings.HasPrefix(line, ".") {
 		line = "." + line
 		m.flash = infoFlash("a leading dot was doubled on the wire (RFC 5321 4.5.2): the server removes it again")
 	}
-	return m.write(writeReq{line: line}, false)
+	return m.write(writeReq{line: line}, 0)
 }
 
 // expect adds a command to the in-flight queue.
@@ -271,11 +328,12 @@ func (m Model) expect(p pending) Model {
 	return m
 }
 
-// write starts one write; expects says it added an in-flight command,
-// to be withdrawn if the line is refused. When no other reply is due, the
-// write first checks that the server said nothing meanwhile (writeReq.idle).
-func (m Model) write(req writeReq, expects bool) (Model, tea.Cmd) {
-	req.idle = len(m.inflight) == 0 || expects && len(m.inflight) == 1
+// write starts one write; expects is the number of in-flight commands it
+// added, to be withdrawn if the line is refused. When no other reply is
+// due, the write first checks that the server said nothing meanwhile
+// (writeReq.idle).
+func (m Model) write(req writeReq, expects int) (Model, tea.Cmd) {
+	req.idle = len(m.inflight) == expects
 	ctx := m.beginOp(opWrite, m.timeout())
 	m.writeExpects, m.writing = expects, req
 	return m, tea.Batch(m.recorded(writeCmd(ctx, m.conn.gen, m.conn.link, req)), m.startTick())
@@ -309,7 +367,7 @@ func (m *Model) endOp() {
 	if m.cancelOp != nil {
 		m.cancelOp()
 	}
-	m.op, m.cancelOp, m.writeExpects = opNone, nil, false
+	m.op, m.cancelOp, m.writeExpects = opNone, nil, 0
 }
 
 // waiting reports whether the user is waiting on the network.
@@ -378,9 +436,7 @@ func (m Model) wrote(msg wroteMsg) (Model, tea.Cmd) {
 	switch {
 	case msg.err == nil:
 	case errors.Is(msg.err, wire.ErrBadLine):
-		if expected {
-			m.inflight = m.inflight[:len(m.inflight)-1]
-		}
+		m.inflight = m.inflight[:len(m.inflight)-expected]
 		m.flash = errorFlash("not sent: " + client.Explain(msg.err))
 	case errors.Is(msg.err, context.Canceled):
 		return m.lost("write cancelled (Esc)")

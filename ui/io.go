@@ -21,6 +21,7 @@ import (
 type link interface {
 	WriteLine(ctx context.Context, line string) error
 	WriteSecretLine(ctx context.Context, line, shown string, forms ...string) error
+	WriteLines(ctx context.Context, lines []string) error
 	WriteRaw(ctx context.Context, p []byte) error
 	WriteChunk(ctx context.Context, p []byte, head, keep int) error
 	ReadReply(ctx context.Context) (wire.Reply, error)
@@ -92,6 +93,7 @@ type tickMsg struct{}
 // writeReq is what one write puts on the wire.
 type writeReq struct {
 	line   string   // a line, sent with CRLF
+	lines  []string // when set, a pipelined group instead of line: each with CRLF, in one write (RFC 2920)
 	shown  string   // for a secret line: what the transcript shows instead
 	forms  []string // for a secret line: its credential as a server might echo it, hidden too
 	secret bool
@@ -127,6 +129,8 @@ func writeCmd(ctx context.Context, gen int, l link, req writeReq) tea.Cmd {
 			err = l.WriteRaw(ctx, req.raw)
 		case req.chunk != nil:
 			err = l.WriteChunk(ctx, req.chunk, req.head, len(req.chunk)-req.head) // all of it: a saved script replays it
+		case req.lines != nil:
+			err = l.WriteLines(ctx, req.lines)
 		case req.secret:
 			err = l.WriteSecretLine(ctx, req.line, req.shown, req.forms...)
 		default:

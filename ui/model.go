@@ -100,7 +100,8 @@ type Model struct {
 	op           opKind
 	cancelOp     context.CancelFunc
 	opStart      time.Time
-	writeExpects bool
+	writeExpects int      // in-flight commands the write under way added
+	group        int      // commands in the last pipelined group written, for the status line
 	writing      writeReq // the write under way
 	ticking      bool
 

@@ -247,11 +247,25 @@ func (m Model) paste(text string) (Model, tea.Cmd) {
 	lines[0] = m.input.Value() + lines[0]
 	m.input = m.input.clear().setValue(last)
 	m.focus = focusInput
-	m.flash = infoFlash(fmt.Sprintf("pasted %d lines: sending them one by one", len(lines)))
+	m.flash = infoFlash(m.pasteNote(len(lines)))
 	if m.sess.Phase != session.PhaseData {
 		m.input = m.input.rememberPasted(m.pastedCommands(lines), m.inAuth())
 	}
 	return m.sendLines(true, lines...)
+}
+
+// pasteNote says how n pasted lines will go: as message text, in
+// pipelined groups, or one command per reply.
+func (m Model) pasteNote(n int) string {
+	switch {
+	case m.sess.Phase == session.PhaseData:
+		return fmt.Sprintf("pasted %d lines of message text", n)
+	case m.pipelining():
+		return fmt.Sprintf("pasted %d lines: PIPELINING is offered, so commands go in groups as RFC 2920 allows", n)
+	case m.sess.Phase >= session.PhaseReady:
+		return fmt.Sprintf("pasted %d lines: the server does not offer PIPELINING, so each command waits for the reply before it", n)
+	}
+	return fmt.Sprintf("pasted %d lines: each command waits for the reply before it until EHLO shows PIPELINING", n)
 }
 
 // complete is Tab in the input: State.Completions for SMTP, the command

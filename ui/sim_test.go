@@ -43,6 +43,11 @@ func (f *fakeLink) WriteSecretLine(_ context.Context, line, shown string, _ ...s
 	return nil
 }
 
+func (f *fakeLink) WriteLines(_ context.Context, lines []string) error {
+	f.writes = append(f.writes, writeReq{lines: lines})
+	return nil
+}
+
 func (f *fakeLink) WriteRaw(_ context.Context, p []byte) error {
 	f.writes = append(f.writes, writeReq{raw: p})
 	return nil
@@ -73,12 +78,18 @@ func (f *fakeLink) count() int          { return len(f.writes) }
 func (f *fakeLink) reset()              { f.writes = nil }
 func (f *fakeLink) wrote(s string) bool { return contains(f.lines(), s) }
 
+// linesOf lists what the writes sent, a line each, a pipelined group's
+// lines one by one.
 func linesOf(ws []writeReq) []string {
-	out := make([]string, len(ws))
-	for i, w := range ws {
-		out[i] = w.line
-		if w.raw != nil {
-			out[i] = string(w.raw)
+	var out []string
+	for _, w := range ws {
+		switch {
+		case w.raw != nil:
+			out = append(out, string(w.raw))
+		case w.lines != nil:
+			out = append(out, w.lines...)
+		default:
+			out = append(out, w.line)
 		}
 	}
 	return out
@@ -209,6 +220,10 @@ func (s *sim) flush() {
 			}
 		case w.chunk != nil:
 			s.chunkEntries(w)
+		case w.lines != nil:
+			for _, l := range w.lines {
+				s.entry(wire.Client, l)
+			}
 		case w.secret:
 			s.secretEntry(w.line, w.shown)
 		default:

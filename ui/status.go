@@ -86,12 +86,16 @@ var spinnerFrames = spinner.MiniDot.Frames
 func (m Model) statusLine(w int) string {
 	st := m.st
 	left := st.StatusKey.Render(m.connWord()) + st.StatusBar.Render(" "+session.SanitizeString(m.conn.target))
+	sending := m.sendingWord()
+	if sending != "" {
+		left += st.StatusBar.Render("  " + sending)
+	}
 	if m.waiting() {
 		elapsed := m.now().Sub(m.opStart)
 		frame := spinnerFrames[int(elapsed/(100*time.Millisecond))%len(spinnerFrames)]
 		left += "  " + st.Spinner.Render(frame) + st.StatusBar.Render(" "+m.waitWord()+" "+seconds(elapsed)+" (esc cancels)")
 	}
-	if n := len(m.inflight); n > 1 || (n == 1 && !m.waiting()) {
+	if n := len(m.inflight); sending == "" && (n > 1 || (n == 1 && !m.waiting())) {
 		left += st.StatusBar.Render(fmt.Sprintf("  %d pending", n))
 	}
 	if n := m.outbox.len(); n > 0 {
@@ -122,6 +126,23 @@ func (m Model) connWord() string {
 		return "closed"
 	}
 	return "idle"
+}
+
+// sendingWord says how pasted commands go out while some are queued or a
+// group's replies are due: pipelined, or one at a time and why.
+func (m Model) sendingWord() string {
+	pasted := m.outbox.len() > 0 && m.outbox.front().pipelined
+	switch {
+	case m.inData() || m.conn.phase != phaseOpen:
+		return ""
+	case m.pipelining() && m.group > 1 && (pasted || len(m.inflight) > 1):
+		return fmt.Sprintf("pipelining %d commands (PIPELINING offered)", m.group)
+	case !pasted || m.pipelining():
+		return ""
+	case m.sess.Phase >= session.PhaseReady:
+		return "sending one at a time: the server does not offer PIPELINING"
+	}
+	return "sending one at a time until EHLO shows PIPELINING"
 }
 
 // waitWord says what the wait is for.
