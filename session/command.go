@@ -3,6 +3,7 @@ package session
 import (
 	"errors"
 	"fmt"
+	"slices"
 	"strconv"
 	"strings"
 )
@@ -173,3 +174,15 @@ func EndsGroup(line string) bool {
 	// state as EHLO does (RFC 5321 section 4.1.4).
 	return true
 }
+
+// verbs are the commands of RFC 5321 (section 4.1), those it made
+// obsolete (SEND, SOML, SAML, TURN), and the extensions' that ehlo knows:
+// STARTTLS (RFC 3207), AUTH (RFC 4954), BDAT (RFC 3030), ETRN (RFC 1985),
+// ATRN (RFC 2645), Postfix's XCLIENT and XFORWARD.
+var verbs = []string{"ATRN", "AUTH", "BDAT", "DATA", "EHLO", "ETRN", "EXPN", "HELO", "HELP", "MAIL", "NOOP", "QUIT",
+	"RCPT", "RSET", "SAML", "SEND", "SOML", "STARTTLS", "TURN", "VRFY", "XCLIENT", "XFORWARD"}
+
+// IsVerb reports whether verb, in upper case as Verb gives it, names an
+// SMTP command: a line whose first word is none is no command a server
+// knows (message text sent as a command, a typo).
+func IsVerb(verb string) bool { return slices.Contains(verbs, verb) }

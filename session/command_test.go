@@ -175,3 +175,16 @@ func TestEndsGroup(t *testing.T) {
 		}
 	}
 }
+
+func TestIsVerb(t *testing.T) {
+	for _, v := range []string{"EHLO", "MAIL", "STARTTLS", "BDAT", "QUIT", "XCLIENT"} {
+		if !IsVerb(v) {
+			t.Errorf("IsVerb(%q) = false", v)
+		}
+	}
+	for _, v := range []string{"", "SUBJECT:", "HELLO", "EHOL", "mail"} {
+		if IsVerb(v) {
+			t.Errorf("IsVerb(%q) = true", v)
+		}
+	}
+}
