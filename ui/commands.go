@@ -29,6 +29,7 @@ func commandTable() []localCmd {
 	return []localCmd{
 		{name: "help", usage: ":help", help: "keys and commands", run: Model.cmdHelp},
 		{name: "auth", usage: ":auth MECH [USER]", help: "AUTH step by step; asks the password, masked", run: Model.cmdAuth},
+		{name: "queue", usage: ":queue send|edit|drop", help: "the lines held after a refused DATA, AUTH, EHLO... or a close: send (alt+q), edit, drop (esc)", run: Model.cmdQueue},
 		{name: "compose", usage: ":compose", help: "write a whole message in an editor (after 354)", run: Model.cmdCompose},
 		{name: "bdat", usage: ":bdat [SIZE]", help: "send a message from the editor with BDAT, in chunks of SIZE bytes (1 MiB), a reply each", run: Model.cmdBdat},
 		{name: "guided", usage: ":guided", help: "guided mode on/off: a card with the next step, prefilled (F9)", run: Model.cmdGuided},

@@ -30,6 +30,7 @@ type composer struct {
 	// chunkSize: opened by :bdat, F10 sends the message with BDAT in
 	// chunks of this many octets (bdat.go); 0 for DATA
 	chunkSize int
+	queue     bool // editing the held lines (:queue edit), not a message
 }
 
 // composeMaxLines bounds the message's lines (textarea holds 10,000 at
@@ -76,7 +77,7 @@ func (c *composer) SetSize(w, h int) {
 // (RFC 5322 section 3.6): From, To, Date, Message-ID, then Subject, where
 // the cursor waits.
 func (c composer) start(s session.State, helo string, now time.Time) composer {
-	c.chunkSize = 0
+	c.chunkSize, c.queue = 0, false
 	if c.draft != "" { // closed with Esc: the message comes back as it was left
 		c.ta.SetValue(c.draft)
 		c.ta.MoveToEnd()
@@ -97,6 +98,15 @@ func (c composer) start(s session.State, helo string, now time.Time) composer {
 	c.ta.SetValue(strings.Join(header, "\n"))
 	c.ta.MoveToEnd()
 	c.open, c.note = true, ""
+	return c
+}
+
+// startQueue opens the editor on the held lines, one per line; a message
+// draft stays for the next :compose.
+func (c composer) startQueue(text string) composer {
+	c.ta.SetValue(text)
+	c.ta.MoveToBegin()
+	c.open, c.queue, c.note, c.warned, c.chunkSize = true, true, "", false, 0
 	return c
 }
 
@@ -148,6 +158,10 @@ func (c composer) Value() string { return c.ta.Value() }
 func (c composer) View(w, h int) []string {
 	title := c.st.Title.Render("Compose") + c.st.Label.Render(
 		" — type the Subject, a blank line, then the body; F10 or alt+enter sends, esc closes")
+	if c.queue {
+		title = c.st.Title.Render("Held lines") + c.st.Label.Render(
+			" — one command per line; F10 or alt+enter sends them as a paste, esc leaves them held")
+	}
 	if c.chunkSize > 0 {
 		title = c.st.Title.Render("Compose for BDAT") + c.st.Label.Render(
 			" — type the Subject, a blank line, then the body; F10 or alt+enter sends it in chunks, esc closes")

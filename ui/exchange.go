@@ -232,6 +232,9 @@ func (m Model) send(item outItem) (Model, tea.Cmd) {
 		m.flash = errorFlash(fmt.Sprintf("not sent: <redacted …> is a placeholder for a credential, not one; %d queued lines dropped", n))
 		return m.pump()
 	}
+	if transactionVerb(item.line) {
+		m.dataRefused = ""
+	}
 	req := writeReq{line: item.line, secret: item.secret, shown: item.shown}
 	if !req.secret {
 		req.secret, req.shown = secretForm(item.line, m.authUnderWay())
@@ -251,6 +254,9 @@ func (m Model) sendGroup() (Model, tea.Cmd) {
 	var lines []string
 	for m.outbox.len() > 0 && m.groupable(m.outbox.front()) {
 		line := m.outbox.pop().line
+		if transactionVerb(line) {
+			m.dataRefused = ""
+		}
 		lines = append(lines, line)
 		m = m.expect(pending{kind: kindCommand, line: line, timeout: m.timeout(), barrier: endsGroup(line)})
 		if endsGroup(line) {
@@ -262,6 +268,16 @@ func (m Model) sendGroup() (Model, tea.Cmd) {
 		return m.write(writeReq{line: lines[0]}, 1)
 	}
 	return m.write(writeReq{lines: lines}, len(lines))
+}
+
+// transactionVerb reports whether line starts a transaction anew or
+// tries DATA again, after which message text is no longer out of place.
+func transactionVerb(line string) bool {
+	switch session.Verb(line) {
+	case "MAIL", "RSET", "EHLO", "HELO", "DATA", "BDAT":
+		return true
+	}
+	return false
 }
 
 // secretForm decides whether a typed command line is a credential: an AUTH
@@ -531,8 +547,21 @@ func apply(s session.State, p pending, r session.Reply) session.State {
 	return s.Sent(p.line).Received(r)
 }
 
-// afterReply reacts to a reply: TLS upgrade, AUTH steps, DATA mode, close.
+// afterReply reacts to a reply: the lines queued behind a barrier that
+// failed are held, then TLS upgrade, AUTH steps, DATA mode, close.
 func (m Model) afterReply(p pending, r session.Reply) (Model, tea.Cmd) {
+	if isChunk(p) { // a refused chunk drops the chunks queued (chunkReplied), then holds the rest
+		m = m.chunkReplied(p, r)
+	}
+	if why := barrierFailure(p, r); why != "" {
+		if session.Verb(p.line) == "DATA" {
+			m.dataRefused = why
+		}
+		m = m.holdQueue(why, strings.HasPrefix(why, "AUTH"))
+		if len(m.hold.items) > 0 && m.flash.kind == flashInfo { // "pasted 7 lines: …" is over
+			m.flash = flash{}
+		}
+	}
 	switch {
 	case m.sess.Phase == session.PhaseClosed:
 		m, cmd := m.lost(closedReason(p, r))
@@ -546,8 +575,6 @@ func (m Model) afterReply(p pending, r session.Reply) (Model, tea.Cmd) {
 		m = m.authStep(r)
 	case p.kind == kindDataEnd:
 		m.flash = dataEndFlash(r)
-	case isChunk(p):
-		m = m.chunkReplied(p, r)
 	case r.Code == 354:
 		m.flash = infoFlash("DATA mode: each Enter sends one line; a lone . ends the message; :compose opens an editor")
 	}
@@ -643,7 +670,8 @@ func (m Model) lost(reason string) (Model, tea.Cmd) {
 	m.stopTry()
 	m.conn.link, m.conn.phase, m.conn.reason = nil, phaseClosed, reason
 	m.sess.Phase = session.PhaseClosed
-	m.outbox, m.inflight, m.auth = outbox{}, nil, nil
+	m = m.holdQueue("the connection closed", false)
+	m.inflight, m.auth, m.dataRefused = nil, nil, ""
 	m = m.dropPrompt()
 	m.flash = errorFlash(reason + " — :reconnect to start again")
 	if m.offer != "" {

@@ -27,12 +27,13 @@ type keyMap struct {
 	Copy   key.Binding
 	Save   key.Binding
 
-	Explain key.Binding // the explain panel of the selected (or last) reply
-	Guided  key.Binding // guided mode on/off
-	Skip    key.Binding // guided: skip the step
-	Choose  key.Binding // guided: next choice (AUTH mechanism)
-	Timing  key.Binding // the timing waterfall
-	Close   key.Binding // esc: close the panel or view on top
+	Explain  key.Binding // the explain panel of the selected (or last) reply
+	Guided   key.Binding // guided mode on/off
+	Skip     key.Binding // guided: skip the step
+	Choose   key.Binding // guided: next choice (AUTH mechanism)
+	Timing   key.Binding // the timing waterfall
+	SendHeld key.Binding // send the lines held after a refused barrier
+	Close    key.Binding // esc: close the panel or view on top
 
 	Submit key.Binding // compose: send the message
 	Abort  key.Binding // compose: close the editor, nothing sent
@@ -62,12 +63,13 @@ func newKeyMap() keyMap {
 		Copy:   key.NewBinding(key.WithKeys("f6", "alt+c"), key.WithHelp("F6/alt+c", "copy (OSC 52)")),
 		Save:   key.NewBinding(key.WithKeys("f7", "alt+s"), key.WithHelp("F7/alt+s", "save transcript")),
 
-		Explain: key.NewBinding(key.WithKeys("f8", "alt+e"), key.WithHelp("F8/alt+e", "explain a reply")),
-		Guided:  key.NewBinding(key.WithKeys("f9", "alt+g"), key.WithHelp("F9/alt+g", "guided mode")),
-		Skip:    key.NewBinding(key.WithKeys("alt+n"), key.WithHelp("alt+n", "skip step")),
-		Choose:  key.NewBinding(key.WithKeys("ctrl+n", "ctrl+p"), key.WithHelp("ctrl+n/p", "choose")),
-		Timing:  key.NewBinding(key.WithKeys("f11", "alt+t"), key.WithHelp("F11/alt+t", "timing")),
-		Close:   key.NewBinding(key.WithKeys("esc"), key.WithHelp("esc", "close")),
+		Explain:  key.NewBinding(key.WithKeys("f8", "alt+e"), key.WithHelp("F8/alt+e", "explain a reply")),
+		Guided:   key.NewBinding(key.WithKeys("f9", "alt+g"), key.WithHelp("F9/alt+g", "guided mode")),
+		Skip:     key.NewBinding(key.WithKeys("alt+n"), key.WithHelp("alt+n", "skip step")),
+		Choose:   key.NewBinding(key.WithKeys("ctrl+n", "ctrl+p"), key.WithHelp("ctrl+n/p", "choose")),
+		Timing:   key.NewBinding(key.WithKeys("f11", "alt+t"), key.WithHelp("F11/alt+t", "timing")),
+		SendHeld: key.NewBinding(key.WithKeys("alt+q"), key.WithHelp("alt+q", "send held")),
+		Close:    key.NewBinding(key.WithKeys("esc"), key.WithHelp("esc", "close")),
 
 		Submit: key.NewBinding(key.WithKeys("f10", "alt+enter"), key.WithHelp("F10/alt+enter", "send message")),
 		Abort:  key.NewBinding(key.WithKeys("esc"), key.WithHelp("esc", "close editor")),
@@ -79,7 +81,7 @@ func newKeyMap() keyMap {
 
 // ShortHelp is the footer: the keys a newcomer needs first.
 func (k keyMap) ShortHelp() []key.Binding {
-	return []key.Binding{k.Send, k.Complete, k.History, k.Cancel, k.Help, k.Quit}
+	return []key.Binding{k.Send, k.SendHeld, k.Cancel, k.Complete, k.History, k.Help, k.Quit}
 }
 
 // FullHelp is the `?` screen, one column per group.
@@ -88,7 +90,7 @@ func (k keyMap) FullHelp() [][]key.Binding {
 		{k.Send, k.Complete, k.PrevPane, k.History, k.Scroll},
 		{k.Cancel, k.Help, k.Quit, k.Mouse, k.Raw},
 		{k.Hex, k.Reveal, k.Copy, k.Save, k.Explain},
-		{k.Timing, k.Guided, k.Skip, k.Choose},
+		{k.Timing, k.Guided, k.Skip, k.Choose, k.SendHeld},
 	}
 }
 

@@ -96,6 +96,10 @@ type Model struct {
 	closing      []link        // retired links whose closeCmd has not reported: Close closes them
 	sess         session.State // as of the replies received so far
 	outbox       outbox
+	hold         heldQueue // lines stopped at a barrier that failed (queue.go)
+	heldRows     int       // the held box's rows in the layout
+	dataRefused  string    // why DATA was refused, until a new transaction: message text typed then is likely a mistake
+	warnedLine   string    // a line sent once with Enter and warned about: Enter again sends it
 	inflight     []pending
 	op           opKind
 	cancelOp     context.CancelFunc
@@ -249,6 +253,9 @@ func (m Model) Init() tea.Cmd {
 func (m Model) Update(msg tea.Msg) (tea.Model, tea.Cmd) {
 	m, cmd := m.update(msg)
 	m = m.refresh()
+	if m.heldHeight() != m.heldRows && m.width > 0 {
+		m = m.resize(m.width, m.height)
+	}
 	if len(m.notes) > 0 {
 		cmd = tea.Sequence(noteCmd(m.noteFunc(), m.notes), cmd)
 		m.notes = nil
@@ -396,7 +403,8 @@ func (m *Model) applyTheme(name string) error {
 // the rows below. Below 60 columns the side panel goes.
 func (m Model) resize(w, h int) Model {
 	m.width, m.height = w, h
-	m.mainH = max(h-footerRows-m.cardHeight(), 3)
+	m.heldRows = m.heldHeight()
+	m.mainH = max(h-footerRows-m.cardHeight()-m.heldRows, 3)
 	m.sideW = min(max(w*35/100, 26), 48)
 	if w < 60 {
 		m.sideW = 0

@@ -112,3 +112,171 @@ func TestPasteGroupBoundaries(t *testing.T) {
 		t.Error("a group of one is called pipelining")
 	}
 }
+
+// refusedData plays, on a server offering PIPELINING, a pasted envelope to
+// an unknown user, DATA refused, and a message that must not follow.
+func refusedData(t *testing.T) *sim {
+	s := newSim(t, "dark", 120, 40)
+	gmailPlain(s)
+	s.link.reset()
+	s.send(tea.PasteMsg{Content: "MAIL FROM:<a@example.org>\nRCPT TO:<nobody@example.org>\nDATA\nSubject: hi\n\nhello there\n.\n"})
+	s.flush()
+	s.reply("250 2.1.0 OK")
+	s.reply("550 5.1.1 <nobody@example.org>: Recipient address rejected: User unknown")
+	s.reply("554 5.5.1 Error: no valid recipients")
+	s.flush()
+	return s
+}
+
+// TestRefusedDataHoldsTheMessage: after DATA is refused, the message
+// lines pasted behind it are held, not sent as commands; the box above
+// the input says why and what is held.
+func TestRefusedDataHoldsTheMessage(t *testing.T) {
+	s := refusedData(t)
+	wantWrites(t, s, []string{"MAIL FROM:<a@example.org>", "RCPT TO:<nobody@example.org>", "DATA"})
+	if n := len(s.m.hold.items); n != 4 || s.m.outbox.len() != 0 {
+		t.Fatalf("held %d, queued %d: want the 4 message lines held", n, s.m.outbox.len())
+	}
+	wantHas(t, "screen", s.screen(), "held: DATA was answered 554, not 354", "4 lines not sent", "Subject: hi", "(empty line)",
+		"hello there   … and 1 more", "alt+q sends them (:queue send)", ":queue edit", "esc drops them", "alt+q send held", "esc drop held")
+	if strings.Contains(s.screen(), "pasted 7 lines") {
+		t.Error("the paste's message stays after the paste stopped")
+	}
+	s.press(tea.KeyEscape)
+	if len(s.m.hold.items) != 0 || s.link.count() != 1 {
+		t.Fatalf("esc: held %d, writes %d: want the held lines dropped, none sent", len(s.m.hold.items), s.link.count())
+	}
+	wantHas(t, "flash", s.m.flash.text, "dropped the 4 lines held, none sent")
+	if strings.Contains(s.screen(), "held: ") {
+		t.Error("the held box stays after esc")
+	}
+}
+
+// TestHeldLinesSentOnRequest: alt+q (or :queue send) sends the held lines;
+// as the first looks like message text outside DATA, the first asks for
+// a second.
+func TestHeldLinesSentOnRequest(t *testing.T) {
+	s := refusedData(t)
+	s.enter(":queue send")
+	if s.link.count() != 1 || len(s.m.hold.items) != 4 {
+		t.Fatalf("the first :queue send sent %q", s.link.lines())
+	}
+	wantHas(t, "flash", s.m.flash.text, `"Subject: hi"`, "looks like message text", "alt+q again sends anyway")
+	s.press('q', tea.ModAlt)
+	s.flush()
+	if got := s.link.lines(); got[len(got)-1] != "Subject: hi" || len(s.m.hold.items) != 0 {
+		t.Fatalf("alt+q sent %q, held %d", got, len(s.m.hold.items))
+	}
+}
+
+// TestHeldLinesEdited: :queue edit opens the held lines in the editor;
+// esc keeps them held, F10 sends what the editor holds as a paste.
+func TestHeldLinesEdited(t *testing.T) {
+	s := refusedData(t)
+	s.enter(":queue edit")
+	if !s.m.compose.open || !s.m.compose.queue || s.m.compose.Value() != "Subject: hi\n\nhello there\n." {
+		t.Fatalf("editor open %v queue %v holding %q", s.m.compose.open, s.m.compose.queue, s.m.compose.Value())
+	}
+	wantHas(t, "screen", s.screen(), "Held lines", "F10 or alt+enter sends them as a paste")
+	s.press(tea.KeyEscape)
+	if s.m.compose.open || len(s.m.hold.items) != 4 {
+		t.Fatalf("esc: editor open %v, held %d", s.m.compose.open, len(s.m.hold.items))
+	}
+	s.enter(":queue edit")
+	s.m.compose.ta.SetValue("RSET\nMAIL FROM:<a@example.org>\nRCPT TO:<bob@example.org>\nDATA")
+	s.press(tea.KeyF10)
+	s.flush()
+	wantWrites(t, s, []string{"MAIL FROM:<a@example.org>", "RCPT TO:<nobody@example.org>", "DATA"},
+		[]string{"RSET", "MAIL FROM:<a@example.org>", "RCPT TO:<bob@example.org>", "DATA"})
+	if len(s.m.hold.items) != 0 || s.m.compose.open {
+		t.Errorf("after F10: held %d, editor open %v", len(s.m.hold.items), s.m.compose.open)
+	}
+}
+
+// TestTextAfterRefusedDataWarns: a line typed after DATA was refused that
+// looks like message text is not sent at the first Enter but warned
+// about; Enter again sends it. A command goes at once, and after a new
+// MAIL the warning is over.
+func TestTextAfterRefusedDataWarns(t *testing.T) {
+	s := refusedData(t)
+	s.press(tea.KeyEscape) // drop the held lines
+	s.link.reset()
+	s.enter("Subject: typed")
+	if s.link.count() != 0 || s.m.input.Value() != "Subject: typed" {
+		t.Fatalf("wrote %q, input %q: want nothing sent and the line kept", s.link.lines(), s.m.input.Value())
+	}
+	wantHas(t, "flash", s.m.flash.text, "DATA was answered 554", "looks like message text", "Enter again sends it")
+	s.press(tea.KeyEnter)
+	s.flush()
+	wantWrites(t, s, []string{"Subject: typed"})
+	s.reply("500 5.5.2 Error: command not recognized")
+	s.enter("RSET")
+	wantWrites(t, s, []string{"Subject: typed"}, []string{"RSET"})
+	s.reply("250 2.0.0 Ok")
+	s.enter("Hello again")
+	wantWrites(t, s, []string{"Subject: typed"}, []string{"RSET"}, []string{"Hello again"})
+}
+
+// TestPasteAfterRefusedDataHeld: message text pasted after DATA was
+// refused is held at once.
+func TestPasteAfterRefusedDataHeld(t *testing.T) {
+	s := refusedData(t)
+	s.press(tea.KeyEscape)
+	s.link.reset()
+	s.send(tea.PasteMsg{Content: "Subject: again\n\nbody\n"})
+	s.flush()
+	if s.link.count() != 0 || len(s.m.hold.items) != 3 {
+		t.Fatalf("wrote %q, held %d", s.link.lines(), len(s.m.hold.items))
+	}
+	wantHas(t, "screen", s.screen(), "held: DATA was answered 554, not 354, and the paste looks like message text")
+}
+
+// TestBarriersHoldTheQueue: STARTTLS without 220, AUTH without 334 or 235,
+// EHLO refused and a 421 each stop the lines pasted behind them; the
+// responses of an AUTH exchange are dropped, never shown nor held.
+func TestBarriersHoldTheQueue(t *testing.T) {
+	for _, tt := range []struct {
+		name, paste, reply, why string
+		held                    []string
+		closed                  bool
+	}{
+		{"STARTTLS 454", "STARTTLS\nEHLO client.example\nAUTH PLAIN\n", "454 4.7.0 TLS not available due to local problem",
+			"STARTTLS was answered 454, not 220", []string{"EHLO client.example", "AUTH PLAIN"}, false},
+		{"AUTH 504", "AUTH LOGIN\nYWxpY2U=\nd29uZGVybGFuZA==\nMAIL FROM:<alice@example.org>\n", "504 5.5.4 Unrecognized authentication type",
+			"AUTH was answered 504, not 334 or 235", []string{"MAIL FROM:<alice@example.org>"}, false},
+		{"EHLO 502", "EHLO client.example\nMAIL FROM:<a@example.org>\n", "502 5.5.2 Error: command not recognized",
+			"EHLO was answered 502, not 2xx", []string{"MAIL FROM:<a@example.org>"}, false},
+		{"421", "NOOP\nMAIL FROM:<a@example.org>\n", "421 4.3.2 Service shutting down",
+			"the connection closed", []string{"MAIL FROM:<a@example.org>"}, true},
+	} {
+		t.Run(tt.name, func(t *testing.T) {
+			s := newSim(t, "dark", 120, 40)
+			gmailPlain(s)
+			s.link.reset()
+			s.send(tea.PasteMsg{Content: tt.paste})
+			s.flush()
+			s.reply(tt.reply)
+			s.flush()
+			if s.link.count() != 1 {
+				t.Fatalf("wrote %q: want the first line alone", s.link.lines())
+			}
+			var held []string
+			for _, it := range s.m.hold.items {
+				held = append(held, it.line)
+			}
+			if !slices.Equal(held, tt.held) || s.m.hold.why != tt.why {
+				t.Fatalf("held %q because %q, want %q because %q", held, s.m.hold.why, tt.held, tt.why)
+			}
+			screen := s.screen()
+			wantHas(t, "screen", screen, "held: "+tt.why)
+			for _, secret := range []string{"YWxpY2U=", "d29uZGVybGFuZA=="} {
+				if strings.Contains(screen, secret) {
+					t.Errorf("the screen shows %q", secret)
+				}
+			}
+			if (s.m.conn.phase == phaseClosed) != tt.closed {
+				t.Errorf("phase %v", s.m.conn.phase)
+			}
+		})
+	}
+}

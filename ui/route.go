@@ -100,6 +100,8 @@ func (m Model) globalKey(msg tea.KeyPressMsg) (Model, tea.Cmd, bool) {
 		run = Model.cmdSkip
 	case key.Matches(msg, m.keys.Timing):
 		run = Model.cmdTiming
+	case key.Matches(msg, m.keys.SendHeld):
+		run = func(m Model, _ string) (Model, tea.Cmd) { return m.cmdQueue("send") }
 	case key.Matches(msg, m.keys.Choose):
 		d := 1
 		if msg.String() == "ctrl+p" {
@@ -133,6 +135,8 @@ func (m Model) escape() (Model, tea.Cmd) {
 		m.input = m.input.clear()
 	case m.drafting(): // once the line is clear (bdat.go)
 		m = m.cancelChunk()
+	case len(m.hold.items) > 0:
+		m = m.dropHeld()
 	default:
 		m.flash, m.choices = flash{}, nil
 	}
@@ -188,6 +192,12 @@ func (m Model) submit(text string) (Model, tea.Cmd) {
 	case text == "":
 		return m, nil
 	}
+	if m.dataRefused != "" && text != m.warnedLine && looksLikeMessage(text) && !m.inAuth() {
+		m.warnedLine, m.input = text, m.input.setValue(text)
+		m.flash = warnFlash(m.dataRefused + ": this line looks like message text and would go to the server as a command. Enter again sends it")
+		return m, nil
+	}
+	m.warnedLine = ""
 	m.input = m.input.remember(m.historyForm(text))
 	m.flash = flash{}
 	return m.sendLines(false, text)
@@ -251,7 +261,22 @@ func (m Model) paste(text string) (Model, tea.Cmd) {
 	if m.sess.Phase != session.PhaseData {
 		m.input = m.input.rememberPasted(m.pastedCommands(lines), m.inAuth())
 	}
+	if m.dataRefused != "" && m.effective().Phase != session.PhaseData && looksLikeMessage(lines[0]) && !m.inAuth() {
+		return m.holdPaste(lines), nil
+	}
 	return m.sendLines(true, lines...)
+}
+
+// holdPaste holds pasted lines that look like message text while DATA
+// stands refused: sent as they are, they would go as commands.
+func (m Model) holdPaste(lines []string) Model {
+	items := make([]outItem, len(lines))
+	for i, l := range lines {
+		items[i] = outItem{line: l, pipelined: true}
+	}
+	m.hold = heldQueue{items: append(m.hold.items, items...), why: m.dataRefused + ", and the paste looks like message text"}
+	m.flash = warnFlash("pasted lines held: they look like message text, and DATA was refused — alt+q sends them as commands, esc drops them")
+	return m
 }
 
 // pasteNote says how n pasted lines will go: as message text, in
@@ -309,6 +334,12 @@ func (m Model) composeKey(msg tea.KeyPressMsg) (Model, tea.Cmd) {
 		return m.composeChunksKey(key.Matches(msg, m.keys.Submit))
 	}
 	switch {
+	case key.Matches(msg, m.keys.Submit) && m.compose.queue:
+		return m.queueEdited(m.compose.Value())
+	case key.Matches(msg, m.keys.Abort) && m.compose.queue:
+		m.compose.open, m.compose.queue = false, false
+		m.flash = infoFlash("editor closed: the held lines stay held as they were")
+		return m, nil
 	case key.Matches(msg, m.keys.Submit):
 		raw := normalizeMessage(m.compose.Value())
 		if w := composeWarnings(raw, m.lastSent("MAIL")); len(w) > 0 && !m.compose.warned {

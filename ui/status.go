@@ -167,6 +167,12 @@ func (m Model) helpLine(w int) string {
 	h.SetWidth(w)
 	k := m.keys
 	k.Cancel.SetEnabled(m.waiting())
+	held := len(m.hold.items) > 0
+	k.SendHeld.SetEnabled(held)
+	if held && !m.waiting() {
+		k.Cancel.SetEnabled(true)
+		k.Cancel.SetHelp("esc", "drop held")
+	}
 	bindings := k.ShortHelp()
 	switch {
 	case m.compose.open:

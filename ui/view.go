@@ -43,6 +43,7 @@ func (m Model) render() string {
 		main = m.explainLayer(main)
 	}
 	lines := append(main, m.card(m.width)...)
+	lines = append(lines, m.heldBox(m.width)...)
 	lines = append(lines, m.inputLine(m.width), m.hintLine(m.width), m.statusLine(m.width), m.helpLine(m.width))
 	return strings.Join(lines, "\n")
 }
