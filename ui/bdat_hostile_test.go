@@ -22,7 +22,7 @@ func TestHostileTUINoAnswerToBdat(t *testing.T) {
 	r.enter("BDAT 5 LAST")
 	r.enter("abc")
 	s := r.closed("the deadline")
-	wantHas(t, "flash", s.flash, "no reply to the last BDAT chunk within 300ms", "may still be delivered", "duplicate")
+	wantHas(t, "told", s.told, "no reply to the last BDAT chunk within 300ms", "may still be delivered", "duplicate")
 	want := "EHLO client.test\r\nMAIL FROM:<a@client.test>\r\nRCPT TO:<b@mx.hostile.test>\r\nBDAT 5 LAST\r\nabc\r\n"
 	if got := string(r.srv.Conn(t).Got()); got != want {
 		t.Errorf("the server got %q, want %q", got, want)

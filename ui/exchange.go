@@ -48,6 +48,7 @@ const (
 	opWrite
 	opRead
 	opTLS
+	opListen // nothing is due: waiting for the server to speak unasked
 )
 
 // conn is the explorer's side of one connection.
@@ -68,9 +69,10 @@ type conn struct {
 type pendingKind int
 
 const (
-	kindCommand  pendingKind = iota
-	kindGreeting             // the server's opening 220 (RFC 5321 section 3.1)
-	kindDataEnd              // the final "." of a message (RFC 5321 section 4.1.1.4)
+	kindCommand     pendingKind = iota
+	kindGreeting                // the server's opening 220 (RFC 5321 section 3.1)
+	kindDataEnd                 // the final "." of a message (RFC 5321 section 4.1.1.4)
+	kindUnsolicited             // what the server said while nothing was pending
 )
 
 // pending is a command awaiting its reply.
@@ -193,21 +195,70 @@ func (m Model) enqueue(items ...outItem) (Model, tea.Cmd) {
 }
 
 // pump starts the next operation if the connection is free: a write when
-// the outbox may go, else a read when replies are due.
+// the outbox may go, else a read when replies are due, else a wait for
+// the server to speak unasked. A wait under way is cancelled when there is
+// something to write; its end (listened) pumps again.
 func (m Model) pump() (Model, tea.Cmd) {
-	if m.op != opNone || m.conn.link == nil || m.conn.phase != phaseOpen {
+	if m.conn.link == nil || m.conn.phase != phaseOpen {
 		return m, nil
 	}
-	if m.outbox.len() > 0 && !m.held(m.outbox.front()) {
-		if m.groupable(m.outbox.front()) {
-			return m.sendGroup()
-		}
+	ready := m.outbox.len() > 0 && !m.held(m.outbox.front())
+	switch {
+	case m.op == opListen && ready:
+		m.cancelOp()
+		m.stopping = true
+		return m, nil
+	case m.op != opNone:
+		return m, nil
+	case ready && m.groupable(m.outbox.front()):
+		return m.sendGroup()
+	case ready:
 		return m.send(m.outbox.pop())
-	}
-	if len(m.inflight) > 0 {
+	case len(m.inflight) > 0:
 		return m.read()
 	}
-	return m, nil
+	return m.listen()
+}
+
+// listen waits, while no reply is due, for the server to speak unasked: a
+// 421 at its idle timeout shows when it comes, not as the reply to the
+// next command. The wait has no deadline; pump cancels it to write.
+func (m Model) listen() (Model, tea.Cmd) {
+	ctx, cancel := context.WithCancel(context.Background())
+	m.op, m.cancelOp, m.opStart = opListen, cancel, m.now()
+	return m, m.recorded(listenCmd(ctx, m.conn.gen, m.conn.link))
+}
+
+// listened handles the end of a wait on the idle connection: cancelled to
+// write, or the server spoke, or it closed.
+func (m Model) listened(msg listenMsg) (Model, tea.Cmd) {
+	if msg.gen != m.conn.gen || m.op != opListen {
+		return m, nil
+	}
+	m.endOp()
+	switch {
+	case msg.err == nil: // bytes wait: read them as the reply nothing asked for
+		m = m.expect(pending{kind: kindUnsolicited, barrier: true, timeout: m.timeout()})
+		return m.read()
+	case errors.Is(msg.err, context.Canceled):
+		return m.pump()
+	case isClosed(msg.err):
+		return m.lost("the server closed the connection while no command was pending")
+	}
+	return m.lost("the connection failed while idle: " + client.Explain(msg.err))
+}
+
+// unsolicited handles a reply that came while no command was pending:
+// the server is closing (a 421 or 221 unasked, RFC 5321 3.8), or out of
+// step with the commands (wire.DesyncError). Either way nothing more may
+// be sent. The reply is the transcript's line above the note.
+func (m Model) unsolicited(lines []string) (Model, tea.Cmd) {
+	r, err := session.ParseReply(lines)
+	if err == nil && (r.Code == 421 || r.Code == 221) {
+		m.sess = m.sess.Received(r)
+		return m.lost(fmt.Sprintf("unsolicited %d: the server is closing the session unasked, while no command was pending (RFC 5321 3.8)", r.Code))
+	}
+	return m.lost("unsolicited reply: the server spoke while no command was pending, out of step with the commands (RFC 5321 4.2); ehlo sends nothing more")
 }
 
 // send turns an outbox item into a write: message content in DATA, else a
@@ -383,12 +434,13 @@ func (m *Model) endOp() {
 	if m.cancelOp != nil {
 		m.cancelOp()
 	}
-	m.op, m.cancelOp, m.writeExpects = opNone, nil, 0
+	m.op, m.cancelOp, m.writeExpects, m.stopping = opNone, nil, 0, false
 }
 
-// waiting reports whether the user is waiting on the network.
+// waiting reports whether the user is waiting on the network: an
+// operation runs, other than the wait on an idle connection.
 func (m Model) waiting() bool {
-	return m.op != opNone
+	return m.op != opNone && m.op != opListen
 }
 
 // connect dials target as a new connection, leaving any old one.
@@ -424,7 +476,7 @@ func (m Model) dialed(msg dialedMsg) (Model, tea.Cmd) {
 			m.conn.reason = "connection attempt cancelled (Esc)"
 		}
 		m = m.offerFor(msg.err)
-		m.flash = errorFlash(m.withOffer(m.conn.reason))
+		m.flash = m.closedFlash("could not connect")
 		m.note("could not connect: " + m.conn.reason)
 		return m, nil
 	}
@@ -497,6 +549,9 @@ func (m Model) replied(msg replyMsg) (Model, tea.Cmd) {
 		return m.readFailed(p, msg.err)
 	}
 	m.inflight = m.inflight[1:]
+	if p.kind == kindUnsolicited {
+		return m.unsolicited(msg.reply.Lines)
+	}
 	r, err := session.ParseReply(msg.reply.Lines)
 	switch {
 	case errors.As(err, new(*session.MixedCodesError)):
@@ -584,6 +639,8 @@ func (m Model) afterReply(p pending, r session.Reply) (Model, tea.Cmd) {
 // closedReason says why the session ended after reply r.
 func closedReason(p pending, r session.Reply) string {
 	switch {
+	case r.Code == 221 && p.kind == kindCommand && session.Verb(p.line) != "QUIT":
+		return fmt.Sprintf("the server said goodbye (221) in answer to %s, not to QUIT, and closed the session", describe(p))
 	case r.Code == 221:
 		return "the server said goodbye (221) and closed the session"
 	case r.Code == 421:
@@ -657,6 +714,8 @@ func describe(p pending) string {
 		return `the final "."`
 	case endsMessage(p):
 		return "the last BDAT chunk"
+	case p.kind == kindUnsolicited:
+		return "what the server said unasked"
 	case p.secret && session.Verb(p.line) != "AUTH":
 		return "the AUTH response"
 	}
@@ -673,10 +732,7 @@ func (m Model) lost(reason string) (Model, tea.Cmd) {
 	m = m.holdQueue("the connection closed", false)
 	m.inflight, m.auth, m.dataRefused = nil, nil, ""
 	m = m.dropPrompt()
-	m.flash = errorFlash(reason + " — :reconnect to start again")
-	if m.offer != "" {
-		m.flash = errorFlash(m.withOffer(reason))
-	}
+	m.flash = m.closedFlash("connection closed")
 	m.note("connection closed: " + reason)
 	return m, m.retire(l)
 }

@@ -267,7 +267,7 @@ func TestHostileTUIEchoDesync(t *testing.T) {
 	r.wait("the password prompt", func(s hsnap) bool { return s.mode == modePassword })
 	r.typeLine(authPassword)
 	s := r.closed("the desync")
-	wantHas(t, "flash", s.flash, "out of step")
+	wantHas(t, "told", s.told, "out of step")
 	path := filepath.Join(r.dir, "saved.txt")
 	r.enter(":save " + path)
 	r.wait("the save", func(s hsnap) bool { return strings.HasPrefix(s.flash, "saved") })

@@ -26,6 +26,7 @@ type link interface {
 	WriteChunk(ctx context.Context, p []byte, head, keep int) error
 	ReadReply(ctx context.Context) (wire.Reply, error)
 	CheckIdle(ctx context.Context) error
+	WaitReadable(ctx context.Context) error
 	StartTLS(ctx context.Context) (wire.TLSInfo, error)
 	TLS() (wire.TLSInfo, bool)
 	Addr() string
@@ -63,6 +64,13 @@ type replyMsg struct {
 	reply wire.Reply
 	err   error
 	at    time.Time // when the reply was complete
+}
+
+// listenMsg reports the end of a wait on the idle connection: nil when
+// the server spoke, or why it ended.
+type listenMsg struct {
+	gen int
+	err error
 }
 
 // tlsMsg reports the end of a STARTTLS handshake.
@@ -152,6 +160,15 @@ func readCmd(ctx context.Context, gen int, l link, last bool) tea.Cmd {
 			err = l.CheckIdle(ctx)
 		}
 		return replyMsg{gen: gen, reply: r, err: err, at: at}
+	}
+}
+
+// listenCmd waits, while nothing is due, for the server to speak or
+// close; cancelling ctx ends the wait so a command can be written, unless
+// the server spoke first (wire.Conn.WaitReadable).
+func listenCmd(ctx context.Context, gen int, l link) tea.Cmd {
+	return func() tea.Msg {
+		return listenMsg{gen: gen, err: l.WaitReadable(ctx)}
 	}
 }
 

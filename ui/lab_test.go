@@ -50,7 +50,7 @@ func newObserver() *observer { return &observer{changed: make(chan struct{}, 1)}
 // see is Model.observe.
 func (o *observer) see(m Model) {
 	s := snapshot{
-		sess: m.sess, idle: m.op == opNone && len(m.inflight) == 0 && m.outbox.len() == 0,
+		sess: m.sess, idle: !m.waiting() && len(m.inflight) == 0 && m.outbox.len() == 0,
 		conn: m.conn.phase, mode: m.input.mode, flash: m.flash.text, dataMode: m.inData(),
 		step: m.guide.step.ID, input: m.input.Value(), compose: m.compose.open,
 		status: ansi.Strip(m.statusLine(max(m.width, 80))),

@@ -107,6 +107,7 @@ type Model struct {
 	writeExpects int      // in-flight commands the write under way added
 	group        int      // commands in the last pipelined group written, for the status line
 	writing      writeReq // the write under way
+	stopping     bool     // the wait on the idle connection was cancelled to write: its end is due
 	ticking      bool
 
 	auth   *authRun
@@ -125,7 +126,7 @@ type Model struct {
 	lastLatency time.Duration
 	notes       []string // remarks for the transcript, recorded before this Update's commands run
 
-	observe func(Model) // tests: called after every Update
+	observe func(Model) // tests: called after every Update, notes not yet recorded
 }
 
 // connectMsg starts the first connection.
@@ -256,12 +257,12 @@ func (m Model) Update(msg tea.Msg) (tea.Model, tea.Cmd) {
 	if m.heldHeight() != m.heldRows && m.width > 0 {
 		m = m.resize(m.width, m.height)
 	}
+	if m.observe != nil { // with this Update's notes, before they go to the transcript
+		m.observe(m)
+	}
 	if len(m.notes) > 0 {
 		cmd = tea.Sequence(noteCmd(m.noteFunc(), m.notes), cmd)
 		m.notes = nil
-	}
-	if m.observe != nil {
-		m.observe(m)
 	}
 	return m, cmd
 }
@@ -288,6 +289,8 @@ func (m Model) update(msg tea.Msg) (Model, tea.Cmd) {
 		return m.wrote(msg)
 	case replyMsg:
 		return m.replied(msg)
+	case listenMsg:
+		return m.listened(msg)
 	case tlsMsg:
 		return m.tlsDone(msg)
 	case greetWaitMsg:

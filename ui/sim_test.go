@@ -60,6 +60,11 @@ func (f *fakeLink) WriteChunk(_ context.Context, p []byte, head, _ int) error {
 
 func (f *fakeLink) ReadReply(context.Context) (wire.Reply, error) { select {} }
 
+func (f *fakeLink) WaitReadable(ctx context.Context) error {
+	<-ctx.Done()
+	return ctx.Err()
+}
+
 func (f *fakeLink) StartTLS(context.Context) (wire.TLSInfo, error) { select {} }
 
 func (f *fakeLink) TLS() (wire.TLSInfo, bool) {
@@ -104,6 +109,15 @@ func contains(ss []string, s string) bool {
 	return false
 }
 
+// told is what the screen told the user of the last event: the flash,
+// and after a close the reason, which the transcript's note holds.
+func told(m Model) string {
+	if m.flash.closed {
+		return m.flash.text + " | " + m.conn.reason
+	}
+	return m.flash.text
+}
+
 // epoch is the frozen clock of the tests.
 var epoch = time.Date(2025, 3, 14, 9, 26, 53, 0, time.UTC)
 
@@ -115,6 +129,7 @@ type sim struct {
 	clock time.Time
 	seq   int
 	tls   bool
+	noted []string // the model's notes, shown as the wire would record them
 }
 
 // newSim builds a model for target at w x h with a frozen clock.
@@ -126,6 +141,7 @@ func newSim(t testing.TB, theme string, w, h int) *sim {
 	}
 	s := &sim{t: t, clock: epoch, link: &fakeLink{addr: "192.0.2.25:587"}}
 	m.now = func() time.Time { return s.clock }
+	m.observe = func(m Model) { s.noted = append(s.noted, m.notes...) }
 	s.m = m
 	s.send(tea.WindowSizeMsg{Width: w, Height: h})
 	return s
@@ -135,9 +151,26 @@ func newSim(t testing.TB, theme string, w, h int) *sim {
 func (s *sim) send(msgs ...tea.Msg) {
 	s.t.Helper()
 	for _, msg := range msgs {
-		next, _ := s.m.Update(msg)
+		s.update(msg)
+	}
+}
+
+// update applies one message and returns the command of the last Update:
+// when the model cancelled its wait on the idle connection to write, the
+// wait's end follows, as listenCmd would report it.
+func (s *sim) update(msg tea.Msg) tea.Cmd {
+	next, cmd := s.m.Update(msg)
+	s.m = next.(Model)
+	for s.m.op == opListen && s.m.stopping {
+		next, cmd = s.m.Update(listenMsg{gen: s.m.conn.gen, err: context.Canceled})
 		s.m = next.(Model)
 	}
+	notes := s.noted
+	s.noted = nil
+	for _, n := range notes {
+		s.entry(wire.Note, n)
+	}
+	return cmd
 }
 
 // advance moves the clock.

@@ -31,12 +31,27 @@ const (
 type flash struct {
 	kind flashKind
 	text string
+	// closed: the message of a close, whose reason the transcript's last
+	// note says (once: not here, not in the status line)
+	closed bool
 }
 
-func infoFlash(text string) flash  { return flash{flashInfo, text} }
-func okFlash(text string) flash    { return flash{flashOK, text} }
-func warnFlash(text string) flash  { return flash{flashWarn, text} }
-func errorFlash(text string) flash { return flash{flashError, text} }
+func infoFlash(text string) flash  { return flash{kind: flashInfo, text: text} }
+func okFlash(text string) flash    { return flash{kind: flashOK, text: text} }
+func warnFlash(text string) flash  { return flash{kind: flashWarn, text: text} }
+func errorFlash(text string) flash { return flash{kind: flashError, text: text} }
+
+// closedFlash tells what to do after a close: the :connect line that
+// works when there is one (offerFor), else :reconnect. The reason is not
+// repeated: the transcript's note says it, and F8 reads it whole when the
+// pane cuts it.
+func (m Model) closedFlash(what string) flash {
+	text := what + " — :reconnect to start again"
+	if m.offer != "" {
+		text = m.withOffer("")
+	}
+	return flash{kind: flashError, text: text, closed: true}
+}
 
 // render styles the message. Server text in it was sanitized where it was
 // quoted; safeText is a second guard for texts built from errors.
@@ -102,9 +117,6 @@ func (m Model) statusLine(w int) string {
 		left += st.StatusBar.Render(fmt.Sprintf("  %d queued", n))
 	}
 	left += m.chunkStatus()
-	if m.conn.phase == phaseClosed && m.conn.reason != "" {
-		left += st.Dim.Render(" — " + safeText(m.conn.reason))
-	}
 	right := ""
 	if m.lastLatency > 0 {
 		right = st.StatusBar.Render("last reply " + trLatency(m.lastLatency))

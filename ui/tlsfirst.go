@@ -245,7 +245,8 @@ func (m Model) offerLine(line, why string) Model {
 
 // withOffer puts the offer before reason, a failure's explanation:
 // "WHY — enter runs :connect ... (REASON)", so that a line cut at the
-// screen's edge keeps what to do; reason alone without an offer.
+// screen's edge keeps what to do; reason alone without an offer, and the
+// offer alone without a reason (a close's, which the transcript says).
 func (m Model) withOffer(reason string) string {
 	if m.offer == "" {
 		return reason
@@ -253,6 +254,9 @@ func (m Model) withOffer(reason string) string {
 	verb := " — run "
 	if m.input.Value() == m.offer {
 		verb = " — enter runs "
+	}
+	if reason == "" {
+		return m.offerWhy + verb + m.offer
 	}
 	return m.offerWhy + verb + m.offer + " (" + reason + ")"
 }

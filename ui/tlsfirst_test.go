@@ -57,7 +57,7 @@ func TestHostileTUITLSFirstSilentBoth(t *testing.T) {
 	}
 	r.esc()
 	s = r.closed("the cancelled wait")
-	wantHas(t, "flash", s.flash, "stopped waiting for the greeting (Esc)")
+	wantHas(t, "told", s.told, "stopped waiting for the greeting (Esc)")
 }
 
 // TestHostileTUIPlaintextOffer: --tls to a plaintext port: the failure is
@@ -84,7 +84,7 @@ func TestHostileTUIOldTLS(t *testing.T) {
 	r := runTUI(t, "old-tls", Config{Options: client.Options{ImplicitTLS: true}})
 	s := r.closed("the refused handshake")
 	want := ":connect " + r.srv.Addr + " --tls-min 1.0"
-	wantHas(t, "flash", s.flash, "we offered TLS 1.3, TLS 1.2", "alert protocol_version", "enter runs "+want)
+	wantHas(t, "told", s.told, "we offered TLS 1.3, TLS 1.2", "alert protocol_version", "enter runs "+want)
 	if s.input != want {
 		t.Fatalf("input %q, want %q", s.input, want)
 	}

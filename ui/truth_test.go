@@ -91,8 +91,8 @@ func TestDesyncBeforeCommand(t *testing.T) {
 		t.Fatalf("phase %v after a desync, want closed", s.m.conn.phase)
 	}
 	for _, want := range []string{"protocol error at EHLO", "out of step", `250 fake\r\n`, "EHLO was not sent"} {
-		if !strings.Contains(s.m.flash.text, want) {
-			t.Errorf("flash %q lacks %q", s.m.flash.text, want)
+		if !strings.Contains(told(s.m), want) {
+			t.Errorf("flash %q lacks %q", told(s.m), want)
 		}
 	}
 	if strings.Contains(s.screen(), "\r") {
@@ -175,9 +175,9 @@ func TestHostileTUIProtocolErrors(t *testing.T) {
 				r.enter(".")
 			}
 			s := r.wait("the protocol error", func(s hsnap) bool {
-				return s.rendered && strings.Contains(s.flash, tt.flash[0]) && (s.phase == phaseClosed) == tt.closes
+				return s.rendered && strings.Contains(s.told, tt.flash[0]) && (s.phase == phaseClosed) == tt.closes
 			})
-			wantHas(t, "flash", s.flash, tt.flash...)
+			wantHas(t, "told", s.told, tt.flash...)
 			if strings.Contains(s.flash, "accepted") {
 				t.Errorf("flash %q reads as a success", s.flash)
 			}

@@ -4,7 +4,6 @@ import (
 	"strings"
 	"time"
 
-	"github.com/charmbracelet/x/ansi"
 	tea "github.com/ehlo-sh/ehlo/third_party/bubbletea"
 
 	"github.com/ehlo-sh/ehlo/session"
@@ -138,8 +137,8 @@ func (m Model) hintLine(w int) string {
 			m.st.Dim.Render("  esc cancels"), w)
 	case m.flash.text != "":
 		line := m.flash.render(*m.st)
-		if more := m.st.Dim.Render(" (F8 reads it all)"); m.conn.phase == phaseClosed && ansi.StringWidth(line) > w {
-			line = ansi.Truncate(line, max(w-ansi.StringWidth(more), 0), "…") + more
+		if m.flash.closed && m.cutNote(m.transcript.Len()-1) {
+			line += m.st.Dim.Render(" · F8 reads why")
 		}
 		return fitLine(line, w)
 	}
