@@ -2,7 +2,9 @@ package ui
 
 import (
 	"encoding/base64"
+	"errors"
 	"fmt"
+	"io/fs"
 	"slices"
 	"strings"
 
@@ -39,7 +41,7 @@ func commandTable() []localCmd {
 		{name: "save", usage: ":save [--script] [FILE]", help: "write the transcript (.txt, .jsonl) or a replayable script, redacted, mode 0600", run: Model.cmdSave},
 		{name: "copy", usage: ":copy", help: "copy the selected line, or the transcript (OSC 52)", run: Model.cmdCopy},
 		{name: "reconnect", usage: ":reconnect", help: "connect again to the same target", run: Model.cmdReconnect},
-		{name: "connect", usage: ":connect HOST[:PORT]", help: "connect to another server (--tls, --tls=false, --insecure, --servername NAME, --tls-min V)", run: Model.cmdConnect},
+		{name: "connect", usage: ":connect HOST[:PORT]", help: "connect elsewhere (--tls[=false], --insecure, --ca FILE, --servername NAME, --tls-min V)", run: Model.cmdConnect},
 		{name: "lab", usage: ":lab ENDPOINT", help: "switch lab endpoint: mx submission smtps legacy", lab: true, run: Model.cmdLab},
 		{name: "b64", usage: ":b64 TEXT", help: `base64 of TEXT (\0 is NUL, \\ a backslash)`, run: Model.cmdB64},
 		{name: "unb64", usage: ":unb64 TEXT", help: "decode base64, shown sanitized", run: Model.cmdUnB64},
@@ -137,10 +139,11 @@ func (m Model) cmdReconnect(string) (Model, tea.Cmd) {
 
 // connectUsage is :connect's; its flags are the command line's of the same
 // names, which the explanations of failures name.
-const connectUsage = "usage: :connect HOST[:PORT] [--tls|--tls=false] [--insecure] [--servername NAME] [--tls-min 1.0|1.1|1.2|1.3] (port 25 by default)"
+const connectUsage = "usage: :connect HOST[:PORT] [--tls|--tls=false] [--insecure] [--ca FILE] [--servername NAME] [--tls-min 1.0|1.1|1.2|1.3] (port 25 by default)"
 
 func (m Model) cmdConnect(arg string) (Model, tea.Cmd) {
 	opts := m.cfg.Options // the user's flags: --tls, --ca, ...; not the lab's
+	var ca string
 	f := strings.Fields(arg)
 	for i := 1; i < len(f); i++ {
 		switch {
@@ -156,6 +159,11 @@ func (m Model) cmdConnect(arg string) (Model, tea.Cmd) {
 		case f[i] == "--servername" && i+1 < len(f):
 			i++
 			opts.ServerName = f[i]
+		case f[i] == "--ca" && i+1 < len(f):
+			i++
+			ca = f[i]
+		case strings.HasPrefix(f[i], "--ca=") && len(f[i]) > len("--ca="):
+			ca = strings.TrimPrefix(f[i], "--ca=")
 		default:
 			m.flash = errorFlash(connectUsage)
 			return m, nil
@@ -169,7 +177,12 @@ func (m Model) cmdConnect(arg string) (Model, tea.Cmd) {
 		m.flash = errorFlash(connectUsage)
 		return m, nil
 	}
-	m.endpoint, m.opts = "", opts
+	if ca != "" { // read in a command; caLoaded connects
+		m.caLoads++
+		m.flash = infoFlash("reading the CA file " + session.SanitizeString(ca) + "…")
+		return m, loadCACmd(m.caLoads, ca, f[0], opts)
+	}
+	m.endpoint, m.opts, m.caFile = "", opts, m.cfg.CAFile
 	return m.connect(f[0])
 }
 
@@ -177,6 +190,35 @@ func (m Model) cmdConnect(arg string) (Model, tea.Cmd) {
 func validTLSMin(s string) bool {
 	_, ok := client.ParseTLSVersion(s)
 	return ok
+}
+
+// caLoaded connects with the CA file :connect --ca named, or says in
+// words why the file cannot be used, leaving the session as it was.
+func (m Model) caLoaded(msg caLoadedMsg) (Model, tea.Cmd) {
+	if msg.req != m.caLoads {
+		return m, nil // a later :connect took over
+	}
+	if msg.err != nil {
+		m.flash = errorFlash(caError(msg.given, msg.err))
+		return m, nil
+	}
+	m.endpoint, m.opts, m.caFile = "", msg.opts, msg.file
+	return m.connect(msg.target)
+}
+
+// caError says why a CA file cannot be used, in words.
+func caError(file string, err error) string {
+	var pe *fs.PathError
+	what := "--ca " + session.SanitizeString(file) + ": "
+	switch {
+	case errors.Is(err, fs.ErrNotExist):
+		return what + "no such file"
+	case errors.Is(err, fs.ErrPermission):
+		return what + "cannot be read (permission denied)"
+	case errors.As(err, &pe):
+		return what + "cannot be read: " + session.SanitizeString(pe.Err.Error())
+	}
+	return what + "the file holds no PEM certificate (a block that starts -----BEGIN CERTIFICATE-----)"
 }
 
 func (m Model) cmdLab(arg string) (Model, tea.Cmd) {

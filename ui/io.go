@@ -2,10 +2,14 @@ package ui
 
 import (
 	"context"
+	"os"
+	"path/filepath"
+	"strings"
 	"time"
 
 	tea "github.com/ehlo-sh/ehlo/third_party/bubbletea"
 
+	"github.com/ehlo-sh/ehlo/client"
 	"github.com/ehlo-sh/ehlo/wire"
 )
 
@@ -169,6 +173,36 @@ func readCmd(ctx context.Context, gen int, l link, last bool) tea.Cmd {
 func listenCmd(ctx context.Context, gen int, l link) tea.Cmd {
 	return func() tea.Msg {
 		return listenMsg{gen: gen, err: l.WaitReadable(ctx)}
+	}
+}
+
+// caLoadedMsg carries the CA file :connect --ca named, read, with the
+// connection it is for.
+type caLoadedMsg struct {
+	req    int // Model.caLoads when asked: a later :connect makes it stale
+	given  string
+	file   string         // the file as an absolute path, for a script's replay line
+	target string         // where to connect
+	opts   client.Options // the connection's options, the file's pool in RootCAs
+	err    error
+}
+
+// loadCACmd reads a CA file (PEM) for :connect --ca; "~/" is the home
+// directory, as a shell would have it.
+func loadCACmd(req int, given, target string, opts client.Options) tea.Cmd {
+	return func() tea.Msg {
+		file := given
+		if rest, ok := strings.CutPrefix(file, "~/"); ok {
+			if home, err := os.UserHomeDir(); err == nil {
+				file = filepath.Join(home, rest)
+			}
+		}
+		if abs, err := filepath.Abs(file); err == nil {
+			file = abs
+		}
+		pool, err := client.LoadCA(file)
+		opts.RootCAs = pool
+		return caLoadedMsg{req: req, given: given, file: file, target: target, opts: opts, err: err}
 	}
 }
 

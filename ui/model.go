@@ -93,6 +93,8 @@ type Model struct {
 	unsink  func()
 
 	conn         conn
+	caFile       string        // the CA file of the connection's options, for a saved script's replay line
+	caLoads      int           // :connect --ca reads so far: only the latest connects
 	closing      []link        // retired links whose closeCmd has not reported: Close closes them
 	sess         session.State // as of the replies received so far
 	outbox       outbox
@@ -153,7 +155,7 @@ func New(cfg Config) (Model, error) {
 		transcript: NewTranscript(st), side: newSide(st), input: newInput(st), compose: newComposer(st),
 	}
 	m.help.Styles = helpStyles(st)
-	m.conn.target = target
+	m.conn.target, m.caFile = target, cfg.CAFile
 	m.guide.on = cfg.Guided
 	m.changed, m.unwatch = m.tr.Watch()
 	if cfg.Transcript != "" {
@@ -291,6 +293,8 @@ func (m Model) update(msg tea.Msg) (Model, tea.Cmd) {
 		return m.replied(msg)
 	case listenMsg:
 		return m.listened(msg)
+	case caLoadedMsg:
+		return m.caLoaded(msg)
 	case tlsMsg:
 		return m.tlsDone(msg)
 	case greetWaitMsg:

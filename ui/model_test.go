@@ -1221,7 +1221,7 @@ func TestAuthCommandWarnsBeforeSTARTTLS(t *testing.T) {
 // written; a value that cannot sit in a comment line is left out.
 func TestSavedScriptSaysHowToReplay(t *testing.T) {
 	s := newSim(t, "dark", 120, 40)
-	s.m.cfg.CAFile, s.m.opts.ServerName, s.m.opts.Insecure = "/tmp/my ca.pem", "localhost", true
+	s.m.caFile, s.m.opts.ServerName, s.m.opts.Insecure = "/tmp/my ca.pem", "localhost", true
 	if got := s.m.runFlags(); got != "--ca '/tmp/my ca.pem' --servername localhost --insecure" {
 		t.Errorf("runFlags = %q", got)
 	}

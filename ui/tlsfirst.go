@@ -274,7 +274,8 @@ func (m Model) dropOffer() Model {
 // connectLine is the :connect line that connects to target with want,
 // naming the flags where want differs from the command line's options
 // (which :connect starts from): the TLS mode (--tls, or --tls=false where
-// implicit TLS would stay on), --insecure, --servername, --tls-min.
+// implicit TLS would stay on), --insecure, the CA file of a :connect --ca,
+// --servername, --tls-min.
 func (m Model) connectLine(target string, want client.Options) string {
 	base := m.cfg.Options
 	_, port, _ := wire.ParseTarget(target)
@@ -288,6 +289,9 @@ func (m Model) connectLine(target string, want client.Options) string {
 	}
 	if want.Insecure && !base.Insecure {
 		words = append(words, "--insecure")
+	}
+	if m.caFile != m.cfg.CAFile && m.caFile != "" { // a :connect --ca's
+		words = append(words, "--ca", m.caFile)
 	}
 	if want.ServerName != base.ServerName && want.ServerName != "" {
 		words = append(words, "--servername", want.ServerName)
