@@ -17,7 +17,11 @@ type Span struct {
 	Label string        // "connect", "greeting", "TLS handshake", "EHLO", "AUTH PLAIN", "message"...
 	Start time.Duration // since the start of the timeline
 	Took  time.Duration
-	TLS   bool // the step's last bytes travelled inside TLS
+	// Wait is the part of Took in which the server waited for the client:
+	// between a 334 and the answer to it in an AUTH exchange, between the
+	// lines of a message. Typed by hand, it is the user's typing.
+	Wait time.Duration
+	TLS  bool // the step's last bytes travelled inside TLS
 }
 
 // End is when the span ends, since the start of the timeline.
@@ -30,8 +34,9 @@ func (s Span) End() time.Duration { return s.Start + s.Took }
 // commands in order, RFC 2920), an AUTH exchange is one span until its
 // final reply, and the message lines after 354 are one "message" span up to
 // the reply to ".", and a note holding "no greeting" ends a wait for the
-// greeting. start is when the first connection was dialled; zero
-// starts the timeline at the first entry, without a connect span.
+// greeting. A step's Wait is the time inside it when the client had the
+// turn. start is when the first connection was dialled; zero starts the
+// timeline at the first entry, without a connect span.
 func Timeline(entries []wire.Entry, start time.Time) []Span {
 	if len(entries) == 0 {
 		return nil
@@ -56,18 +61,28 @@ type timeline struct {
 	inAuth       bool      // an AUTH exchange is open: client lines are its secret responses
 	inData       bool      // after 354: client lines are the message
 	bodyFrom     time.Time
+	bodyLast     time.Time     // the message's latest line
+	bodyWait     time.Duration // between its lines
+	turn         time.Time     // a 334 of the open AUTH exchange: the client's turn since
 }
 
 type step struct {
 	label string
 	from  time.Time
+	wait  time.Duration // the client's turns inside the step
 }
 
 func (tl *timeline) span(label string, from, to time.Time, inTLS bool) {
+	tl.waited(label, from, to, 0, inTLS)
+}
+
+// waited adds a span of which wait was the client's time.
+func (tl *timeline) waited(label string, from, to time.Time, wait time.Duration, inTLS bool) {
 	if from.IsZero() || to.Before(from) {
 		from = to
 	}
-	tl.spans = append(tl.spans, Span{Label: label, Start: from.Sub(tl.origin), Took: to.Sub(from), TLS: inTLS})
+	took := to.Sub(from)
+	tl.spans = append(tl.spans, Span{Label: label, Start: from.Sub(tl.origin), Took: took, Wait: min(wait, took), TLS: inTLS})
 }
 
 func (tl *timeline) add(e wire.Entry) {
@@ -91,6 +106,7 @@ func (tl *timeline) note(e wire.Entry) {
 			tl.span("connect", tl.mark, e.Time, false)
 		}
 		tl.greetFrom, tl.tlsFrom, tl.pending, tl.inAuth, tl.inData = e.Time, e.Time, nil, false, false
+		tl.turn, tl.bodyFrom, tl.bodyWait = time.Time{}, time.Time{}, 0
 	case strings.HasPrefix(text, "TLS handshake failed"):
 		tl.span("TLS handshake (failed)", tl.tlsFrom, e.Time, false)
 		tl.tlsFrom, tl.greetFrom = time.Time{}, time.Time{}
@@ -113,16 +129,23 @@ func (tl *timeline) client(e wire.Entry) {
 	case tl.inData:
 		if tl.bodyFrom.IsZero() {
 			tl.bodyFrom = e.Time
+		} else {
+			tl.bodyWait += e.Time.Sub(tl.bodyLast)
 		}
+		tl.bodyLast = e.Time
 		if content, _ := SplitEnding(e.Data); string(content) == "." {
-			tl.pending = append(tl.pending, step{"message", tl.bodyFrom})
-			tl.inData, tl.bodyFrom = false, time.Time{}
+			tl.pending = append(tl.pending, step{"message", tl.bodyFrom, tl.bodyWait})
+			tl.inData, tl.bodyFrom, tl.bodyWait = false, time.Time{}, 0
 		}
 	case tl.inAuth:
-		// a secret response of the open AUTH exchange
+		// a response of the open AUTH exchange: the client's turn ends
+		if len(tl.pending) > 0 && !tl.turn.IsZero() {
+			tl.pending[len(tl.pending)-1].wait += e.Time.Sub(tl.turn)
+		}
+		tl.turn = time.Time{}
 	default:
 		label := spanLabel(EntryText(e, false))
-		tl.pending = append(tl.pending, step{label, e.Time})
+		tl.pending = append(tl.pending, step{label: label, from: e.Time})
 		tl.inAuth = strings.HasPrefix(label, "AUTH")
 	}
 }
@@ -149,10 +172,11 @@ func (tl *timeline) server(e wire.Entry) {
 func (tl *timeline) reply(code string, e wire.Entry) {
 	s := tl.pending[0]
 	if strings.HasPrefix(s.label, "AUTH") && code == "334" {
+		tl.turn = e.Time
 		return
 	}
 	tl.pending = tl.pending[1:]
-	tl.span(s.label, s.from, e.Time, e.TLS)
+	tl.waited(s.label, s.from, e.Time, s.wait, e.TLS)
 	switch {
 	case strings.HasPrefix(s.label, "AUTH"):
 		tl.inAuth = false

@@ -87,6 +87,34 @@ func TestTimeline(t *testing.T) {
 	check("QUIT", 6271*ms, 1*ms, true)
 }
 
+// TestTimelineClientWait: the time the server waits for the client inside
+// a step, a user typing the answers of an AUTH exchange or the lines of a
+// message, is the step's Wait, apart from the time the server took.
+func TestTimelineClientWait(t *testing.T) {
+	s := newScript().
+		note(2, "connected to 192.0.2.1:587").
+		s(10, true, "220 mx ESMTP").
+		secret(100, "AUTH LOGIN").s(2, true, "334 VXNlcm5hbWU6").
+		secret(5000, "<redacted>").s(3, true, "334 UGFzc3dvcmQ6").
+		secret(4000, "<redacted>").s(30, true, "235 2.7.0 ok").
+		c(1, true, "MAIL FROM:<a@x>").s(4, true, "250 ok").
+		c(1, true, "RCPT TO:<b@x>").s(4, true, "250 ok").
+		c(1, true, "DATA").s(4, true, "354 go").
+		c(7000, true, "Subject: x").c(3000, true, "").c(6000, true, "hi").c(2000, true, ".").s(9, true, "250 queued")
+	spans := Timeline(s.entries, s.t0)
+	ms := time.Millisecond
+	for _, want := range []Span{
+		{Label: "AUTH LOGIN", Took: 9035 * ms, Wait: 9000 * ms},
+		{Label: "MAIL FROM", Took: 4 * ms},
+		{Label: "message", Took: 11009 * ms, Wait: 11000 * ms},
+	} {
+		i := slices.IndexFunc(spans, func(s Span) bool { return s.Label == want.Label })
+		if i < 0 || spans[i].Took != want.Took || spans[i].Wait != want.Wait {
+			t.Errorf("%s: %+v, want took %v of which the client's %v", want.Label, spans, want.Took, want.Wait)
+		}
+	}
+}
+
 func TestTimelineImplicitTLSAndRetry(t *testing.T) {
 	s := newScript().
 		note(1, "connected to 192.0.2.1:465").
