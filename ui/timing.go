@@ -17,7 +17,8 @@ import (
 // connect, the greeting, the TLS handshake and each exchange as bars, so a
 // slow greeting or a tarpit is seen, not read. The spans come from
 // client.Timeline, the computation doctor's waterfall uses; the time the
-// user spends typing between commands is left out of the axis.
+// user spends typing, between commands and inside DATA and AUTH, is left
+// out of the axis.
 
 // cmdTiming shows or hides the waterfall.
 func (m Model) cmdTiming(string) (Model, tea.Cmd) {
@@ -43,8 +44,11 @@ func (m Model) timingSpans() []client.Span {
 }
 
 // compress removes the idle time between spans, when nothing was on the
-// wire, and returns the spans on that axis, its length and the time left
-// out. Overlapping spans (pipelining) keep their overlap.
+// wire, and inside them, when the server waited for the client (Span.Wait:
+// the user typing an AUTH answer or a message line; nothing else is in
+// flight then), and returns the spans on that axis, their Took the
+// server's time, its length and the time left out. Overlapping spans
+// (pipelining) keep their overlap.
 func compress(spans []client.Span) ([]client.Span, time.Duration, time.Duration) {
 	order := make([]int, len(spans))
 	for i := range order {
@@ -61,7 +65,8 @@ func compress(spans []client.Span) ([]client.Span, time.Duration, time.Duration)
 		if k == 0 {
 			idle = s.Start
 		}
-		out[i].Start = s.Start - idle
+		out[i].Start, out[i].Took, out[i].Wait = s.Start-idle, s.Took-s.Wait, 0
+		idle += s.Wait
 		busyUntil = max(busyUntil, s.End())
 		total = max(total, out[i].End())
 	}
@@ -93,7 +98,8 @@ func (m Model) timingView(w, h int) []string {
 		st.Dim.Render(fmt.Sprintf("a bar runs from a command to the end of its reply; %s or more is slow", session.Millis(session.SlowReply))),
 	)
 	if idle > 0 {
-		body = append(body, st.Dim.Render("the time between exchanges ("+session.Millis(idle)+", typing) is left out"))
+		body = append(body, st.Dim.Render("the time the server waited for you ("+session.Millis(idle)+
+			": between exchanges, typing AUTH answers and message lines) is left out"))
 	}
 	title := st.CardTitle.Render("Timing") + st.Label.Render(fmt.Sprintf(" · %s · %s on the wire", session.SanitizeString(m.conn.target), session.Millis(total)))
 	return titledFrame(st.PaneFocused, title, st.Dim.Render("esc closes"), blockOf(body, w-4, h-2), w)
