@@ -66,7 +66,7 @@ func (l *listener) Accept() (net.Conn, error) {
 		c = &plainCodesConn{Conn: c}
 	}
 	if l.noPipelining {
-		c = &noPipeConn{Conn: c}
+		c = &noPipeConn{Conn: c, sock: raw}
 	}
 	return &greetConn{Conn: c, greeting: l.greeting}, nil
 }

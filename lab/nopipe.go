@@ -12,21 +12,28 @@ import (
 // it refuses a client that pipelines all the same, as Exim does where it
 // does not offer PIPELINING: a command that arrives before the reply to the
 // previous one gets "554 SMTP synchronization error", and the connection
-// closes. go-smtp reads and writes from the connection's own goroutine, so
-// the counts need no lock. It works on plaintext only.
+// closes. Like Exim, it looks for such input twice: in what it reads, and
+// on the socket before it writes a reply. go-smtp reads and writes from
+// the connection's own goroutine, so the counts need no lock. It works on
+// plaintext only.
 type noPipeConn struct {
 	net.Conn
-	written []byte // the reply line being written, until its LF
-	read    []byte // the client line being read, until its LF
-	replies int    // final reply lines written, the greeting included
-	lines   int    // command lines read, each owed one reply
-	inData  bool   // after a 354: message content until "."
-	chunk   int    // BDAT octets still to come, which are no command
+	sock    net.Conn // the accepted socket, looked at without reading
+	broken  bool     // the synchronization error went: nothing more is said or read
+	written []byte   // the reply line being written, until its LF
+	read    []byte   // the client line being read, until its LF
+	replies int      // final reply lines written, the greeting included
+	lines   int      // command lines read, each owed one reply
+	inData  bool     // after a 354: message content until "."
+	chunk   int      // BDAT octets still to come, which are no command
 }
 
 // Write implements net.Conn: it counts the replies and drops the
 // capabilities the endpoint does not offer.
 func (c *noPipeConn) Write(p []byte) (int, error) {
+	if c.broken {
+		return len(p), nil
+	}
 	c.written = append(c.written, p...)
 	var out []byte
 	for {
@@ -37,12 +44,23 @@ func (c *noPipeConn) Write(p []byte) (int, error) {
 		out = c.emit(out, c.written[:i+1])
 		c.written = c.written[i+1:]
 	}
+	if len(out) > 0 && waiting(c.sock) { // the client did not wait for this reply
+		return len(p), c.refuse()
+	}
 	if len(out) > 0 {
 		if _, err := c.Conn.Write(out); err != nil {
 			return 0, err
 		}
 	}
 	return len(p), nil
+}
+
+// refuse sends the synchronization error; from then on the connection
+// reads as closed.
+func (c *noPipeConn) refuse() error {
+	c.broken = true
+	_, err := io.WriteString(c.Conn, syncError)
+	return err
 }
 
 // emit appends one reply line to out, unless it offers what the endpoint
@@ -77,9 +95,12 @@ func (c *noPipeConn) final(line []byte) {
 // Read implements net.Conn: every command line must come after the reply
 // to the one before it (the greeting, for the first).
 func (c *noPipeConn) Read(p []byte) (int, error) {
+	if c.broken {
+		return 0, io.EOF
+	}
 	n, err := c.Conn.Read(p)
 	if c.early(p[:n]) {
-		_, _ = io.WriteString(c.Conn, syncError)
+		_ = c.refuse()
 		return 0, io.EOF
 	}
 	return n, err
