@@ -21,7 +21,7 @@ import (
 // heldQueue is the lines held back, and why.
 type heldQueue struct {
 	items   []outItem
-	why     string // "DATA was answered 554, not 354"
+	why     string // "DATA got 554, not 354"
 	warned  bool   // :queue send warned once that the first line looks like message text
 	dropped int    // lines after a failed AUTH left out, credentials maybe
 }
@@ -50,7 +50,7 @@ func barrierFailure(p pending, r session.Reply) string {
 	default:
 		return ""
 	}
-	return fmt.Sprintf("%s was answered %d, not %s", verb, r.Code, want)
+	return fmt.Sprintf("%s got %d, not %s", verb, r.Code, want)
 }
 
 // holdQueue moves the outbox to the held lines, after those already held.
@@ -116,8 +116,8 @@ func (m Model) sendHeld() (Model, tea.Cmd) {
 	first := m.hold.items[0].line
 	if !m.hold.warned && m.effective().Phase != session.PhaseData && looksLikeMessage(first) {
 		m.hold.warned = true
-		m.flash = warnFlash(fmt.Sprintf("the first held line, %q, looks like message text: the session is not in DATA, so it would go as a command. alt+q again sends anyway",
-			session.SanitizeString(clipText(first, 40))))
+		m.flash = warnFlash(fmt.Sprintf("%q would go as a command, not as message text: alt+q again sends it",
+			session.SanitizeString(clipText(first, 24))))
 		return m, nil
 	}
 	items := m.hold.items

@@ -137,7 +137,7 @@ func TestRefusedDataHoldsTheMessage(t *testing.T) {
 	if n := len(s.m.hold.items); n != 4 || s.m.outbox.len() != 0 {
 		t.Fatalf("held %d, queued %d: want the 4 message lines held", n, s.m.outbox.len())
 	}
-	wantHas(t, "screen", s.screen(), "held: DATA was answered 554, not 354", "4 lines not sent", "Subject: hi", "(empty line)",
+	wantHas(t, "screen", s.screen(), "held: DATA got 554, not 354", "4 lines not sent", "Subject: hi", "(empty line)",
 		"hello there   … and 1 more", "alt+q sends them (:queue send)", ":queue edit", "esc drops them", "alt+q send held", "esc drop held")
 	if strings.Contains(s.screen(), "pasted 7 lines") {
 		t.Error("the paste's message stays after the paste stopped")
@@ -161,7 +161,7 @@ func TestHeldLinesSentOnRequest(t *testing.T) {
 	if s.link.count() != 1 || len(s.m.hold.items) != 4 {
 		t.Fatalf("the first :queue send sent %q", s.link.lines())
 	}
-	wantHas(t, "flash", s.m.flash.text, `"Subject: hi"`, "looks like message text", "alt+q again sends anyway")
+	wantHas(t, "flash", s.m.flash.text, `"Subject: hi"`, "would go as a command", "alt+q again sends it")
 	s.press('q', tea.ModAlt)
 	s.flush()
 	if got := s.link.lines(); got[len(got)-1] != "Subject: hi" || len(s.m.hold.items) != 0 {
@@ -205,7 +205,7 @@ func TestTextAfterRefusedDataWarns(t *testing.T) {
 	if s.link.count() != 0 || s.m.input.Value() != "Subject: typed" {
 		t.Fatalf("wrote %q, input %q: want nothing sent and the line kept", s.link.lines(), s.m.input.Value())
 	}
-	wantHas(t, "flash", s.m.flash.text, "DATA was answered 554", "looks like message text", "Enter again sends it")
+	wantHas(t, "flash", s.m.flash.text, "DATA got 554, not 354", "would go as a command", "Enter again sends it")
 	s.press(tea.KeyEnter)
 	s.flush()
 	wantWrites(t, s, []string{"Subject: typed"})
@@ -228,7 +228,7 @@ func TestPasteAfterRefusedDataHeld(t *testing.T) {
 	if s.link.count() != 0 || len(s.m.hold.items) != 3 {
 		t.Fatalf("wrote %q, held %d", s.link.lines(), len(s.m.hold.items))
 	}
-	wantHas(t, "screen", s.screen(), "held: DATA was answered 554, not 354, and the paste looks like message text")
+	wantHas(t, "screen", s.screen(), "held: DATA got 554, not 354, and the paste looks like message text")
 }
 
 // TestBarriersHoldTheQueue: STARTTLS without 220, AUTH without 334 or 235,
@@ -241,11 +241,11 @@ func TestBarriersHoldTheQueue(t *testing.T) {
 		closed                  bool
 	}{
 		{"STARTTLS 454", "STARTTLS\nEHLO client.example\nAUTH PLAIN\n", "454 4.7.0 TLS not available due to local problem",
-			"STARTTLS was answered 454, not 220", []string{"EHLO client.example", "AUTH PLAIN"}, false},
+			"STARTTLS got 454, not 220", []string{"EHLO client.example", "AUTH PLAIN"}, false},
 		{"AUTH 504", "AUTH LOGIN\nYWxpY2U=\nd29uZGVybGFuZA==\nMAIL FROM:<alice@example.org>\n", "504 5.5.4 Unrecognized authentication type",
-			"AUTH was answered 504, not 334 or 235", []string{"MAIL FROM:<alice@example.org>"}, false},
+			"AUTH got 504, not 334 or 235", []string{"MAIL FROM:<alice@example.org>"}, false},
 		{"EHLO 502", "EHLO client.example\nMAIL FROM:<a@example.org>\n", "502 5.5.2 Error: command not recognized",
-			"EHLO was answered 502, not 2xx", []string{"MAIL FROM:<a@example.org>"}, false},
+			"EHLO got 502, not 2xx", []string{"MAIL FROM:<a@example.org>"}, false},
 		{"421", "NOOP\nMAIL FROM:<a@example.org>\n", "421 4.3.2 Service shutting down",
 			"the connection closed", []string{"MAIL FROM:<a@example.org>"}, true},
 	} {

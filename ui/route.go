@@ -194,7 +194,7 @@ func (m Model) submit(text string) (Model, tea.Cmd) {
 	}
 	if m.dataRefused != "" && text != m.warnedLine && looksLikeMessage(text) && !m.inAuth() {
 		m.warnedLine, m.input = text, m.input.setValue(text)
-		m.flash = warnFlash(m.dataRefused + ": this line looks like message text and would go to the server as a command. Enter again sends it")
+		m.flash = warnFlash(m.dataRefused + ": this text would go as a command. Enter again sends it")
 		return m, nil
 	}
 	m.warnedLine = ""
@@ -275,7 +275,7 @@ func (m Model) holdPaste(lines []string) Model {
 		items[i] = outItem{line: l, pipelined: true}
 	}
 	m.hold = heldQueue{items: append(m.hold.items, items...), why: m.dataRefused + ", and the paste looks like message text"}
-	m.flash = warnFlash("pasted lines held: they look like message text, and DATA was refused — alt+q sends them as commands, esc drops them")
+	m.flash = warnFlash("pasted lines held: message text would go as commands")
 	return m
 }
 
