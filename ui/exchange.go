@@ -226,7 +226,7 @@ func (m Model) pump() (Model, tea.Cmd) {
 func (m Model) listen() (Model, tea.Cmd) {
 	ctx, cancel := context.WithCancel(context.Background())
 	m.op, m.cancelOp, m.opStart = opListen, cancel, m.now()
-	return m, m.recorded(listenCmd(ctx, m.conn.gen, m.conn.link))
+	return m, m.recorded(listenCmd(ctx, m.conn.gen, m.conn.link, m.tr))
 }
 
 // listened handles the end of a wait on the idle connection: cancelled to
@@ -238,6 +238,7 @@ func (m Model) listened(msg listenMsg) (Model, tea.Cmd) {
 	m.endOp()
 	switch {
 	case msg.err == nil: // bytes wait: read them as the reply nothing asked for
+		m.transcript.MarkUnasked(msg.from)
 		m = m.expect(pending{kind: kindUnsolicited, barrier: true, timeout: m.timeout()})
 		return m.read()
 	case errors.Is(msg.err, context.Canceled):

@@ -6,6 +6,7 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
+	"time"
 
 	tea "github.com/ehlo-sh/ehlo/third_party/bubbletea"
 
@@ -25,11 +26,11 @@ func TestUnsolicitedReplyWhileIdle(t *testing.T) {
 	if s.m.op != opListen || s.m.waiting() {
 		t.Fatalf("op %d, waiting %v: want a wait on the idle connection, with no spinner", s.m.op, s.m.waiting())
 	}
-	s.send(listenMsg{gen: s.m.conn.gen})
+	s.send(listenMsg{gen: s.m.conn.gen, from: s.seq})
 	if s.m.op != opRead || len(s.m.inflight) != 1 || s.m.inflight[0].kind != kindUnsolicited {
 		t.Fatalf("op %d, in flight %+v: want the unsolicited reply read", s.m.op, s.m.inflight)
 	}
-	s.advance(23)
+	s.advance(4 * time.Minute)
 	s.entry(wire.Server, "421 4.4.2 smtp.gmail.example Error: timeout exceeded")
 	s.send(replyMsg{gen: s.m.conn.gen, reply: wire.Reply{Lines: []string{"421 4.4.2 smtp.gmail.example Error: timeout exceeded"},
 		Raw: []byte("421 4.4.2 smtp.gmail.example Error: timeout exceeded\r\n")}, at: s.clock})
@@ -45,6 +46,29 @@ func TestUnsolicitedReplyWhileIdle(t *testing.T) {
 	if strings.Contains(sc, "connected smtp") {
 		t.Errorf("the status still says connected:\n%s", sc)
 	}
+	if l, _, _ := strings.Cut(lines(sc, "S: 421"), "││"); !strings.HasSuffix(l, "unasked") || strings.Contains(l, "4m") {
+		t.Errorf("the 421 line is not marked unasked, or shows a latency: %q", l)
+	}
+	if !strings.Contains(lines(sc, "250 SMTPUTF8"), "23ms") {
+		t.Errorf("the reply to EHLO lost its latency:\n%s", sc)
+	}
+	s.enter(":reconnect")
+	s.connect()
+	s.reply("220 smtp.gmail.example ESMTP again")
+	if l, _, _ := strings.Cut(lines(s.screen(), "ESMTP again"), "││"); strings.HasSuffix(l, "unasked") {
+		t.Errorf("the next connection's greeting is marked unasked: %q", l)
+	}
+}
+
+// lines returns the screen's lines that hold s.
+func lines(screen, s string) string {
+	var out []string
+	for l := range strings.SplitSeq(screen, "\n") {
+		if strings.Contains(l, s) {
+			out = append(out, l)
+		}
+	}
+	return strings.Join(out, "\n")
 }
 
 // TestTypingEndsTheIdleWait: a command typed while the explorer waits on
@@ -69,7 +93,7 @@ func TestTypingEndsTheIdleWait(t *testing.T) {
 	s.typ("NOOP")
 	next, _ = s.m.Update(tea.KeyPressMsg{Code: tea.KeyEnter})
 	s.m = next.(Model)
-	s.send(listenMsg{gen: s.m.conn.gen}) // the server spoke before the wait ended
+	s.send(listenMsg{gen: s.m.conn.gen, from: s.seq}) // the server spoke before the wait ended
 	if s.m.op != opRead || s.m.inflight[0].kind != kindUnsolicited || s.link.count() != 1 || s.m.outbox.len() != 1 {
 		t.Fatalf("op %d in flight %+v writes %q: want what the server said read first, NOOP unsent", s.m.op, s.m.inflight, s.link.lines())
 	}

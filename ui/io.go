@@ -73,8 +73,9 @@ type replyMsg struct {
 // listenMsg reports the end of a wait on the idle connection: nil when
 // the server spoke, or why it ended.
 type listenMsg struct {
-	gen int
-	err error
+	gen  int
+	err  error
+	from int // the transcript's length when the wait began: what follows, no command asked for
 }
 
 // tlsMsg reports the end of a STARTTLS handshake.
@@ -170,9 +171,10 @@ func readCmd(ctx context.Context, gen int, l link, last bool) tea.Cmd {
 // listenCmd waits, while nothing is due, for the server to speak or
 // close; cancelling ctx ends the wait so a command can be written, unless
 // the server spoke first (wire.Conn.WaitReadable).
-func listenCmd(ctx context.Context, gen int, l link) tea.Cmd {
+func listenCmd(ctx context.Context, gen int, l link, t *wire.Transcript) tea.Cmd {
 	return func() tea.Msg {
-		return listenMsg{gen: gen, err: l.WaitReadable(ctx)}
+		from := t.Len() // the replies read are all in: what comes now is unasked
+		return listenMsg{gen: gen, err: l.WaitReadable(ctx), from: from}
 	}
 }
 

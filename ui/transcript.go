@@ -46,12 +46,16 @@ type Transcript struct {
 	focused       bool
 	raw, hex      bool
 	reveal        bool
+	// unaskedFrom: server lines from this transcript Seq on, up to the
+	// next client line, came while no command was pending; -1 for none
+	unaskedFrom int
 }
 
 // trRow is one stored entry and what View needs beyond it.
 type trRow struct {
 	e       wire.Entry
 	latency time.Duration // since the latest client entry, on a reply's last line; -1 for none
+	unasked bool          // a server line that came while no command was pending
 }
 
 const trChunk = 1024
@@ -88,7 +92,7 @@ func (k TranscriptKeyMap) FullHelp() [][]key.Binding {
 
 // NewTranscript returns an empty transcript pane that follows the tail.
 func NewTranscript(st themes.Styles) Transcript {
-	v := Transcript{KeyMap: DefaultTranscriptKeyMap(), cursor: -1, follow: true}
+	v := Transcript{KeyMap: DefaultTranscriptKeyMap(), cursor: -1, follow: true, unaskedFrom: -1}
 	v.SetStyles(st)
 	return v
 }
@@ -99,8 +103,16 @@ func (v *Transcript) Append(entries ...wire.Entry) {
 	for _, e := range entries {
 		if e.Dir == wire.Note && bytes.HasPrefix(e.Data, []byte("connected to ")) {
 			v.connStart, v.sawClient = v.n, false // a new connection: its greeting answers no command
+			v.unaskedFrom = -1
 		}
-		v.push(trRow{e: e, latency: v.latency(e)})
+		r := trRow{e: e, latency: v.latency(e)}
+		switch {
+		case e.Dir == wire.Client && v.unaskedFrom >= 0 && e.Seq >= v.unaskedFrom:
+			v.unaskedFrom = -1 // a command: what comes next answers it
+		case e.Dir == wire.Server && v.unaskedFrom >= 0 && e.Seq >= v.unaskedFrom:
+			r.unasked, r.latency = true, -1
+		}
+		v.push(r)
 		if e.Dir == wire.Client {
 			v.lastClient, v.sawClient = e.Time, true
 		}
@@ -124,6 +136,19 @@ func (v *Transcript) push(r trRow) {
 }
 
 func (v *Transcript) row(i int) *trRow { return &v.chunks[i/trChunk][i%trChunk] }
+
+// MarkUnasked says that the server spoke while no command was pending,
+// from the transcript entry seq on: server lines from there to the next
+// client line or connection are marked "unasked", with no latency,
+// whether the pane has them yet or not.
+func (v *Transcript) MarkUnasked(seq int) {
+	v.unaskedFrom = seq
+	for i := v.n - 1; i >= 0 && v.row(i).e.Seq >= seq; i-- {
+		if r := v.row(i); r.e.Dir == wire.Server {
+			r.unasked, r.latency = true, -1
+		}
+	}
+}
 
 // latency is the time from the latest client entry to e, when e is the
 // last line of a reply (RFC 5321 section 4.2: a code followed by SP or
@@ -369,7 +394,10 @@ func (v *Transcript) writeRow(b *strings.Builder, i int, spans []trSpan) []trSpa
 	}
 	spans = v.entrySpans(spans, r.e, p)
 	var right trSpan
-	if r.latency >= 0 {
+	switch {
+	case r.unasked && trFinalLine(r.e.Data):
+		right = trSpan{text: "unasked", pen: p.warning}
+	case r.latency >= 0:
 		right = trSpan{text: trLatency(r.latency), pen: p.latency}
 	}
 	trCompose(b, spans, right, v.width, p.plain, " ")
