@@ -28,22 +28,6 @@ func (c *Conn) ReadReply(ctx context.Context) (Reply, error) {
 	return r, o.fail(err)
 }
 
-// WaitRead waits, under ctx and the connection's timeout, until the server
-// has sent something, and consumes nothing: the next ReadReply gets every
-// byte. A caller can so notice a silent server (no greeting: the sign of a
-// port that speaks TLS first, RFC 8314 section 3.3) without cutting a reply
-// in two; after a timeout the connection is as it was, and a read may
-// follow.
-func (c *Conn) WaitRead(ctx context.Context) error {
-	o, err := c.begin(ctx, "wait for data")
-	if err != nil {
-		return err
-	}
-	defer o.end()
-	_, err = c.br.Peek(1)
-	return o.fail(closed(nil, err))
-}
-
 // readReply frames a reply and hides the secrets in what it hands out
 // (Transcript.Hide).
 func (c *Conn) readReply() (Reply, error) {
