@@ -11,6 +11,7 @@ import (
 	tea "github.com/ehlo-sh/ehlo/third_party/bubbletea"
 
 	"github.com/ehlo-sh/ehlo/client"
+	"github.com/ehlo-sh/ehlo/lab"
 	"github.com/ehlo-sh/ehlo/session"
 	"github.com/ehlo-sh/ehlo/themes"
 	"github.com/ehlo-sh/ehlo/wire"
@@ -42,7 +43,7 @@ func commandTable() []localCmd {
 		{name: "copy", usage: ":copy", help: "copy the selected line, or the transcript (OSC 52)", run: Model.cmdCopy},
 		{name: "reconnect", usage: ":reconnect", help: "connect again to the same target", run: Model.cmdReconnect},
 		{name: "connect", usage: ":connect HOST[:PORT]", help: "connect elsewhere (--tls[=false], --insecure, --ca FILE, --servername NAME, --tls-min V)", run: Model.cmdConnect},
-		{name: "lab", usage: ":lab ENDPOINT", help: "switch lab endpoint: mx submission smtps legacy", lab: true, run: Model.cmdLab},
+		{name: "lab", usage: ":lab ENDPOINT", help: "switch lab endpoint: " + strings.Join(lab.EndpointNames, " "), lab: true, run: Model.cmdLab},
 		{name: "b64", usage: ":b64 TEXT", help: `base64 of TEXT (\0 is NUL, \\ a backslash)`, run: Model.cmdB64},
 		{name: "unb64", usage: ":unb64 TEXT", help: "decode base64, shown sanitized", run: Model.cmdUnB64},
 		{name: "raw", usage: ":raw", help: "show line endings", run: Model.cmdRaw},
@@ -224,7 +225,7 @@ func caError(file string, err error) string {
 func (m Model) cmdLab(arg string) (Model, tea.Cmd) {
 	ep, ok := m.cfg.Lab.Endpoint(strings.ToLower(arg))
 	if !ok {
-		m.flash = errorFlash("usage: :lab mx|submission|smtps|legacy")
+		m.flash = errorFlash("usage: :lab " + strings.Join(lab.EndpointNames, "|"))
 		return m, nil
 	}
 	m.endpoint, m.opts = ep.Name, labOptions(m.cfg, ep)
