@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"slices"
 	"strings"
+	"time"
 )
 
 // This file is the guided mode's engine: from the state of a session and
@@ -57,17 +58,13 @@ type GuideOptions struct {
 const guideMessageAllowance = 1024
 
 // GuideMessageSize estimates the size of the guided session's test message
-// for MAIL FROM's SIZE= (RFC 1870 section 4): a header like the one
-// :compose prefills (From, To, Date, Message-ID, Subject) and room for a
-// short body, rounded up to a whole KiB.
+// for MAIL FROM's SIZE= (RFC 1870 section 4): the header :compose
+// prefills (Draft.Header) and room for a short body, rounded up to a whole
+// KiB.
 func GuideMessageSize(from string, to []string) int64 {
-	header := []string{
-		"From: <" + from + ">",
-		"To: <" + strings.Join(to, ">, <") + ">",
-		"Date: Mon, 02 Jan 2006 15:04:05 -0700",
-		"Message-ID: <" + strings.Repeat("x", 26) + "@" + domainOf(from) + ">",
-		"Subject: ",
-	}
+	d := Draft{From: from, To: to, Date: time.Date(2006, 1, 2, 15, 4, 5, 0, time.FixedZone("", -7*3600)),
+		MessageID: "<" + strings.Repeat("x", 26) + "@" + domainOf(from) + ">", EightBit: true}
+	header := d.Header()
 	n := len(strings.Join(header, "\r\n")) + len("\r\n\r\n") + guideMessageAllowance + len("\r\n.\r\n")
 	return int64((n + 1023) / 1024 * 1024)
 }
@@ -339,6 +336,18 @@ func mailStep(s State, opts GuideOptions) Step {
 		st.RFC += ", RFC 1870"
 		if limit > 0 {
 			st.Why += fmt.Sprintf(" SIZE= declares the message's size, so the server can refuse it now if it exceeds its %s limit.", HumanSize(limit))
+		}
+	}
+	addrs := append([]string{from}, recipients(opts)...)
+	for _, p := range MailParams(s.Caps, DraftEightBit(s.Caps, addrs...), addrs...) {
+		st.Command += " " + p
+		switch p {
+		case "BODY=8BITMIME":
+			st.Why += " BODY=8BITMIME says the text may be 8-bit, such as UTF-8: the editor's header declares it (charset=UTF-8, 8bit)."
+			st.RFC += ", RFC 6152"
+		case "SMTPUTF8":
+			st.Why += " SMTPUTF8 lets an address hold UTF-8."
+			st.RFC += ", RFC 6531"
 		}
 	}
 	return st

@@ -98,7 +98,7 @@ func TestNextStep(t *testing.T) {
 		{name: "STARTTLS skipped, no AUTH: MAIL", play: func(t *testing.T) *guideSession {
 			return newGuideSession(t).greet("220 mx.example ESMTP").do("EHLO client.example", guidePlainEHLO...)
 		}, opts: func(o GuideOptions) GuideOptions { o.Skipped = []string{"starttls"}; return o },
-			check: check{id: "mail", command: "MAIL FROM:<alice@example.org> SIZE=2048"}},
+			check: check{id: "mail", command: "MAIL FROM:<alice@example.org> SIZE=2048 BODY=8BITMIME"}},
 		{name: "220 to STARTTLS: the handshake", play: func(t *testing.T) *guideSession {
 			return newGuideSession(t).greet("220 mx.example ESMTP").do("EHLO client.example", guidePlainEHLO...).do("STARTTLS", "220 2.0.0 Ready")
 		}, check: check{id: "handshake", note: "the TLS handshake starts now"}},
@@ -136,10 +136,17 @@ func TestNextStep(t *testing.T) {
 				do("MAIL FROM:<a@example.org>", "530 5.7.0 Must issue a STARTTLS command first.")
 		}, opts: func(o GuideOptions) GuideOptions { o.Skipped = []string{"starttls"}; return o },
 			check: check{id: "starttls", command: "STARTTLS", rule: "starttls-required", skippable: true}},
-		{name: "signed in: MAIL with SIZE", play: guideAuthed, check: check{id: "mail", command: "MAIL FROM:<alice@example.org> SIZE=2048", note: "Signed in"}},
+		{name: "signed in: MAIL with SIZE and BODY", play: guideAuthed, check: check{id: "mail", command: "MAIL FROM:<alice@example.org> SIZE=2048 BODY=8BITMIME", note: "Signed in"}},
 		{name: "no SIZE advertised: MAIL without it", play: func(t *testing.T) *guideSession {
 			return newGuideSession(t).greet("220 mx.example ESMTP").do("EHLO client.example", "250-mx.example", "250 8BITMIME")
-		}, check: check{id: "mail", command: "MAIL FROM:<alice@example.org>"}},
+		}, check: check{id: "mail", command: "MAIL FROM:<alice@example.org> BODY=8BITMIME"}},
+		{name: "no 8BITMIME: a 7bit draft, no BODY", play: func(t *testing.T) *guideSession {
+			return newGuideSession(t).greet("220 mx.example ESMTP").do("EHLO client.example", "250-mx.example", "250 SIZE 1000000")
+		}, check: check{id: "mail", command: "MAIL FROM:<alice@example.org> SIZE=2048"}},
+		{name: "a UTF-8 address: SMTPUTF8", play: func(t *testing.T) *guideSession {
+			return newGuideSession(t).greet("220 mx.example ESMTP").do("EHLO client.example", "250-mx.example", "250-8BITMIME", "250 SMTPUTF8")
+		}, opts: func(o GuideOptions) GuideOptions { o.From = "jörg@bücher.example"; return o },
+			check: check{id: "mail", command: "MAIL FROM:<jörg@bücher.example> BODY=8BITMIME SMTPUTF8"}},
 		{name: "sender accepted: RCPT", play: func(t *testing.T) *guideSession {
 			return guideAuthed(t).do("MAIL FROM:<alice@example.org>", "250 2.1.0 OK")
 		}, check: check{id: "rcpt", command: "RCPT TO:<bob@example.org>", note: "The sender was accepted"}},
@@ -182,7 +189,7 @@ func TestNextStep(t *testing.T) {
 		}, check: check{id: "quit", command: "QUIT", note: "The message was accepted"}},
 		{name: "552: the size limit", play: func(t *testing.T) *guideSession {
 			return guideAuthed(t).do("MAIL FROM:<alice@example.org> SIZE=99999999", "552 5.3.4 Message size exceeds fixed maximum message size")
-		}, check: check{id: "mail", command: "MAIL FROM:<alice@example.org> SIZE=2048", rule: "size-exceeded"}},
+		}, check: check{id: "mail", command: "MAIL FROM:<alice@example.org> SIZE=2048 BODY=8BITMIME", rule: "size-exceeded"}},
 		{name: "221: done", play: func(t *testing.T) *guideSession { return guideAuthed(t).do("QUIT", "221 2.0.0 Bye") },
 			check: check{id: "done", command: ":reconnect"}},
 		{name: "421: closed", play: func(t *testing.T) *guideSession {

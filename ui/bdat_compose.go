@@ -46,7 +46,7 @@ func (m Model) cmdBdat(arg string) (Model, tea.Cmd) {
 		m.flash = errorFlash("a BDAT chunk is being typed: finish its bytes, or esc drops it")
 		return m, nil
 	}
-	m.compose = m.compose.start(m.sess, m.helo(), m.now())
+	m.compose = m.compose.start(m.sess, m.helo(), m.lastSent("MAIL"), m.now())
 	m.compose.chunkSize = size
 	m.flash = infoFlash(fmt.Sprintf("the message goes with BDAT in chunks of up to %s (F10); no dot-stuffing, no final \".\"", session.HumanSize(int64(size))))
 	if ws := m.effective().Check(session.Bdat(1, true)); len(ws) > 0 {

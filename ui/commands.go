@@ -315,7 +315,7 @@ func (m Model) cmdCompose(string) (Model, tea.Cmd) {
 		m.flash = errorFlash(":compose works in DATA mode: MAIL FROM, RCPT TO, then DATA, and wait for 354")
 		return m, nil
 	}
-	m.compose = m.compose.start(m.sess, m.helo(), m.now())
+	m.compose = m.compose.start(m.sess, m.helo(), m.lastSent("MAIL"), m.now())
 	return m, nil
 }
 

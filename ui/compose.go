@@ -31,6 +31,9 @@ type composer struct {
 	// chunks of this many octets (bdat.go); 0 for DATA
 	chunkSize int
 	queue     bool // editing the held lines (:queue edit), not a message
+	// template is the header start put in the editor: text beyond it is
+	// the user's, which Ctrl+C asks before losing
+	template string
 }
 
 // composeMaxLines bounds the message's lines (textarea holds 10,000 at
@@ -73,10 +76,11 @@ func (c *composer) SetSize(w, h int) {
 	c.ta.SetHeight(max(h-3, 1))
 }
 
-// start opens the editor with a header built from the envelope
-// (RFC 5322 section 3.6): From, To, Date, Message-ID, then Subject, where
-// the cursor waits.
-func (c composer) start(s session.State, helo string, now time.Time) composer {
+// start opens the editor with the header of session.Draft, built from the
+// envelope (RFC 5322 section 3.6) and the transaction's MAIL FROM line:
+// UTF-8 as 8bit when it declared an 8-bit body (RFC 6152), US-ASCII as
+// 7bit otherwise (RFC 2045). The cursor waits after "Subject: ".
+func (c composer) start(s session.State, helo, mail string, now time.Time) composer {
 	c.chunkSize, c.queue = 0, false
 	if c.draft != "" { // closed with Esc: the message comes back as it was left
 		c.ta.SetValue(c.draft)
@@ -88,14 +92,13 @@ func (c composer) start(s session.State, helo string, now time.Time) composer {
 	if _, d, ok := strings.Cut(s.From, "@"); ok && d != "" {
 		domain = d
 	}
-	header := []string{
-		"From: <" + s.From + ">",
-		"To: " + angleList(s.Rcpts),
-		"Date: " + now.Format(time.RFC1123Z),
-		"Message-ID: <" + strings.ToLower(rand.Text()) + "@" + domain + ">",
-		"Subject: ",
+	d := session.Draft{
+		From: s.From, To: s.Rcpts, Date: now,
+		MessageID: "<" + strings.ToLower(rand.Text()) + "@" + domain + ">",
+		EightBit:  session.MailDeclaresEightBit(mail),
 	}
-	c.ta.SetValue(strings.Join(header, "\n"))
+	c.template = strings.Join(d.Header(), "\n")
+	c.ta.SetValue(c.template)
 	c.ta.MoveToEnd()
 	c.open, c.note = true, ""
 	return c
@@ -110,12 +113,10 @@ func (c composer) startQueue(text string) composer {
 	return c
 }
 
-func angleList(addrs []string) string {
-	out := make([]string, len(addrs))
-	for i, a := range addrs {
-		out[i] = "<" + a + ">"
-	}
-	return strings.Join(out, ", ")
+// dirty reports whether the editor holds a message worth keeping: text
+// typed beyond the template, or a draft Esc kept.
+func (c composer) dirty() bool {
+	return c.draft != "" || c.open && c.Value() != c.template
 }
 
 // Update edits the message. Text is filtered as the command line filters
@@ -171,18 +172,11 @@ func (c composer) View(w, h int) []string {
 }
 
 // composeWarnings says what in raw (a normalised message) a server may
-// refuse or mangle: 8-bit text under a MAIL FROM without BODY=8BITMIME
-// (RFC 6152 3), a line longer than 998 octets (RFC 5322 2.1.1).
+// refuse or mangle, in session.CheckMessage's words.
 func composeWarnings(raw []byte, mail string) []string {
 	var out []string
-	if bytes.ContainsFunc(raw, func(r rune) bool { return r >= 0x80 }) && !strings.Contains(strings.ToUpper(mail), "BODY=8BITMIME") {
-		out = append(out, "8-bit text, and MAIL FROM had no BODY=8BITMIME (RFC 6152)")
-	}
-	for line := range bytes.SplitSeq(raw, []byte("\r\n")) {
-		if len(line) > 998 {
-			out = append(out, "a line longer than 998 octets (RFC 5322 2.1.1)")
-			break
-		}
+	for _, w := range session.CheckMessage(raw, mail) {
+		out = append(out, w.Text)
 	}
 	return out
 }

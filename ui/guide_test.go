@@ -150,7 +150,7 @@ func TestGuidedSteps(t *testing.T) {
 	s.enter("alice")
 	s.enter("wonderland")
 	s.reply("235 2.7.0 Accepted")
-	s.step(fmt.Sprintf("MAIL FROM:<you@example.org> SIZE=%d", session.GuideMessageSize("you@example.org", []string{"someone@example.org"})))
+	s.step(fmt.Sprintf("MAIL FROM:<you@example.org> SIZE=%d BODY=8BITMIME", session.GuideMessageSize("you@example.org", []string{"someone@example.org"})))
 	s.reply("250 2.1.0 OK")
 	s.step("RCPT TO:<someone@example.org>")
 	s.reply("250 2.1.5 OK")

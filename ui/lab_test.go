@@ -320,7 +320,7 @@ func TestGuidedLab(t *testing.T) {
 	tm.Type(lab.Password)
 	enter()
 	size := session.GuideMessageSize(lab.User+"@"+lab.Domain, []string{"bob@" + lab.Domain})
-	s = at("mail", fmt.Sprintf("MAIL FROM:<%s@%s> SIZE=%d", lab.User, lab.Domain, size))
+	s = at("mail", fmt.Sprintf("MAIL FROM:<%s@%s> SIZE=%d BODY=8BITMIME", lab.User, lab.Domain, size))
 	if !s.sess.Authenticated || strings.Contains(s.screen, lab.Password) {
 		t.Fatalf("after AUTH: authenticated %v, screen:\n%s", s.sess.Authenticated, s.screen)
 	}
@@ -331,7 +331,7 @@ func TestGuidedLab(t *testing.T) {
 	tm.Type("guided by ehlo")
 	tm.Send(tea.KeyPressMsg{Code: tea.KeyEnter})
 	tm.Send(tea.KeyPressMsg{Code: tea.KeyEnter})
-	tm.Type("Hello Bob.")
+	tm.Type("Grüße, Bob.") // 8-bit text, as the guide's BODY=8BITMIME and the template allow: F10 sends it at once
 	tm.Send(tea.KeyPressMsg{Code: tea.KeyF10})
 	s = at("quit", "QUIT")
 	if !strings.Contains(s.flash, "accepted") {
@@ -340,7 +340,8 @@ func TestGuidedLab(t *testing.T) {
 	s = obs.wait(t, "the end", func(s snapshot) bool { return s.conn == phaseClosed && s.step == "done" })
 	msgs := l.Messages()
 	if len(msgs) != 1 || msgs[0].User != lab.User || msgs[0].Subject() != "guided by ehlo" ||
-		!strings.Contains(string(msgs[0].Data), "\r\n\r\nHello Bob.\r\n") {
+		!strings.Contains(string(msgs[0].Data), "Content-Transfer-Encoding: 8bit\r\n") ||
+		!strings.Contains(string(msgs[0].Data), "\r\n\r\nGrüße, Bob.\r\n") {
 		t.Fatalf("mailbox: %+v", msgs)
 	}
 	tm.Send(tea.KeyPressMsg{Code: 'c', Mod: tea.ModCtrl})
