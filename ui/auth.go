@@ -9,6 +9,7 @@ import (
 	tea "github.com/ehlo-sh/ehlo/third_party/bubbletea"
 
 	"github.com/ehlo-sh/ehlo/client"
+	"github.com/ehlo-sh/ehlo/lab"
 	"github.com/ehlo-sh/ehlo/session"
 	"github.com/ehlo-sh/ehlo/wire"
 )
@@ -83,7 +84,11 @@ func (m Model) nextPrompt() Model {
 		if p.mech == "XOAUTH2" {
 			what = "OAuth 2 bearer token"
 		}
-		m.flash = infoFlash(fmt.Sprintf("%s for %s, masked; sent once, shown redacted (esc cancels)", what, session.SanitizeString(p.user)))
+		text := fmt.Sprintf("%s for %s, masked; sent once, shown redacted (esc cancels)", what, session.SanitizeString(p.user))
+		if m.onLab() && p.user == lab.User {
+			text = fmt.Sprintf("%s for %s, masked (the lab's is %s); sent once, shown redacted (esc cancels)", what, lab.User, lab.Password)
+		}
+		m.flash = infoFlash(text)
 	}
 	return m
 }

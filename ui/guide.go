@@ -68,10 +68,19 @@ func (m Model) guideOptions() session.GuideOptions {
 		Helo: m.helo(), Mechanism: m.guide.mech, Answered: m.guide.answered,
 		Refused: m.guide.refused, Skipped: m.guide.skipped,
 	}
-	if m.cfg.Lab != nil && m.endpoint != "" {
+	if m.onLab() {
 		o.User, o.From, o.To = lab.User, lab.User+"@"+lab.Domain, []string{"bob@" + lab.Domain}
 	}
 	return o
+}
+
+// onLab reports whether the connection is to an endpoint of the built-in
+// lab, whose account is public (lab.User, lab.Password).
+func (m Model) onLab() bool { return m.cfg.Lab != nil && m.endpoint != "" }
+
+// labAccount says the lab's account in words, for where the AUTH step is.
+func labAccount() string {
+	return "user " + lab.User + ", password " + lab.Password + ": the lab's public test account"
 }
 
 // updateGuide computes the step and, when its command changed, puts the
@@ -180,6 +189,9 @@ func (m Model) card(w int) []string {
 	}
 	if len(s.Choices) > 0 {
 		secs = append(secs, section{label: "choose", text: choiceLine(s), style: st.Value, keep: 9, max: 1})
+	}
+	if s.ID == "auth" && m.onLab() {
+		secs = append(secs, section{label: "account", text: labAccount(), style: st.OK, keep: 9})
 	}
 	if s.Note != "" && s.Failure == nil {
 		secs = append(secs, section{label: "✓", text: s.Note, style: st.OK, keep: 5, max: 2})

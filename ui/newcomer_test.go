@@ -3,8 +3,11 @@ package ui
 import (
 	"strings"
 	"testing"
+	"time"
 
 	tea "github.com/ehlo-sh/ehlo/third_party/bubbletea"
+
+	"github.com/ehlo-sh/ehlo/lab"
 )
 
 // This file holds the tests of issue 16's newcomer findings and item 8:
@@ -62,5 +65,67 @@ func TestComposeTemplateSevenBit(t *testing.T) {
 	s.press(tea.KeyF10)
 	if s.link.count() != 0 || !strings.Contains(s.m.flash.text, "BODY=8BITMIME") || !strings.Contains(s.m.flash.text, "charset=UTF-8") {
 		t.Fatalf("first F10: sent %d, flash %q", s.link.count(), s.m.flash.text)
+	}
+}
+
+// newLabSim is a sim whose model runs on the lab's submission endpoint,
+// with the fake link for its connection.
+func newLabSim(t *testing.T, w, h int) *sim {
+	t.Helper()
+	l, err := lab.Start(lab.Config{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { l.Close() })
+	m, err := New(Config{Lab: l, Theme: "dark", Mouse: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	s := &sim{t: t, clock: epoch, link: &fakeLink{addr: "127.0.0.1:587"}}
+	m.now = func() time.Time { return s.clock }
+	s.m = m
+	s.send(tea.WindowSizeMsg{Width: w, Height: h})
+	return s
+}
+
+// TestLabAccountShown: on the lab, where the AUTH step is, the screen
+// names the lab's account, user and password: the guided card, the
+// prompt for the password, the hint without guided mode. Elsewhere, and
+// once signed in, it does not.
+func TestLabAccountShown(t *testing.T) {
+	for _, size := range [][2]int{{80, 24}, {120, 40}} {
+		s := newLabSim(t, size[0], size[1])
+		s.enter(":guided")
+		guidedTLS(s)
+		if st := s.m.guide.step; st.ID != "auth" {
+			t.Fatalf("step %q", st.ID)
+		}
+		if scr := s.screen(); !strings.Contains(scr, lab.User) || !strings.Contains(scr, lab.Password) {
+			t.Errorf("%dx%d: the AUTH card does not name the lab's account:\n%s", size[0], size[1], scr)
+		}
+		s.press(tea.KeyEnter) // :auth PLAIN alice
+		if s.m.input.mode != modePassword || !strings.Contains(s.screen(), lab.Password) {
+			t.Errorf("%dx%d: the password prompt does not say the lab's password:\n%s", size[0], size[1], s.screen())
+		}
+		s.enter(lab.Password)
+		s.reply("235 2.7.0 Accepted")
+		if strings.Contains(s.screen(), lab.Password) {
+			t.Errorf("%dx%d: the password is still on screen after AUTH:\n%s", size[0], size[1], s.screen())
+		}
+	}
+
+	s := newLabSim(t, 80, 24) // without guided mode: the hint line, and the placeholder names the user
+	gmailTLS(s)
+	if scr := s.screen(); !strings.Contains(scr, ":auth PLAIN "+lab.User) || !strings.Contains(scr, lab.Password) {
+		t.Errorf("at the AUTH step, unguided, the lab's account is not on screen:\n%s", scr)
+	}
+
+	s = newSim(t, "dark", 120, 40) // a real server: no account is made up
+	s.enter(":guided")
+	guidedTLS(s)
+	s.press(tea.KeyEnter)
+	s.enter("alice")
+	if strings.Contains(s.screen(), lab.Password) {
+		t.Errorf("the lab's password shown for another server:\n%s", s.screen())
 	}
 }

@@ -6,6 +6,7 @@ import (
 
 	tea "github.com/ehlo-sh/ehlo/third_party/bubbletea"
 
+	"github.com/ehlo-sh/ehlo/lab"
 	"github.com/ehlo-sh/ehlo/session"
 )
 
@@ -92,7 +93,11 @@ func (m Model) placeholder() string {
 	case "STARTTLS":
 		return "STARTTLS"
 	case "AUTH":
-		return ":auth " + orDefault(session.PreferredMechanism(m.effective().Caps.AuthMechanisms()), "PLAIN") + " USER"
+		user := "USER"
+		if m.onLab() {
+			user = lab.User
+		}
+		return ":auth " + orDefault(session.PreferredMechanism(m.effective().Caps.AuthMechanisms()), "PLAIN") + " " + user
 	case "MAIL FROM":
 		return "MAIL FROM:<you@example.org>"
 	case "RCPT TO":
@@ -135,6 +140,8 @@ func (m Model) hintLine(w int) string {
 	case m.greetingLate():
 		return fitLine(m.st.Warning.Render("! no greeting yet: a slow server or a tarpit, or a port that expects TLS from the first byte, as 465 does (:connect "+session.SanitizeString(m.conn.target)+" --tls)")+
 			m.st.Dim.Render("  esc cancels"), w)
+	case m.labAccountHint():
+		return fitLine(m.st.OK.Render("lab account: "+labAccount()), w)
 	case m.flash.text != "":
 		line := m.flash.render(*m.st)
 		if m.flash.closed && m.cutNote(m.transcript.Len()-1) {
@@ -146,6 +153,14 @@ func (m Model) hintLine(w int) string {
 		return fitLine(m.st.HelpKey.Render(c.usage)+" "+m.st.HelpDesc.Render(c.help), w)
 	}
 	return fitLine(m.st.Dim.Render("type SMTP commands as in telnet; tab completes; :help lists ehlo's own commands"), w)
+}
+
+// labAccountHint reports whether the hint line names the lab's account:
+// on the lab, at the AUTH step, unless guided mode's card names it or an
+// error or a warning has more to say.
+func (m Model) labAccountHint() bool {
+	return m.onLab() && !m.guide.on && m.input.mode == modeCommand && m.effective().Expect() == "AUTH" &&
+		(m.flash.kind == flashInfo || m.flash.kind == flashOK || m.flash.text == "")
 }
 
 // greetingHintAfter is how long a silent server is waited for before the
