@@ -327,8 +327,9 @@ func TestExplainPanel(t *testing.T) {
 	if s.m.explain.open {
 		t.Fatal("esc did not close the panel")
 	}
-	s.press(tea.KeyTab)
-	s.press(tea.KeyHome) // the first line: the connect note; e explains the greeting after it
+	s.press(tea.KeyTab, tea.ModShift)
+	s.press(tea.KeyTab, tea.ModShift) // the transcript, past the capabilities
+	s.press(tea.KeyHome)              // the first line: the connect note; e explains the greeting after it
 	s.typ("e")
 	if p := s.m.explain; !p.open || p.answers != "" || p.x.Code != 220 {
 		t.Fatalf("greeting: %+v", p)

@@ -10,6 +10,7 @@ import (
 // alt- twins, and every action is also a ":" command (TUI-NOTES §4.1).
 type keyMap struct {
 	Send     key.Binding
+	Accept   key.Binding // take the grey suggestion of an empty line
 	Complete key.Binding
 	PrevPane key.Binding
 	History  key.Binding // help entry for ↑/↓ in the input
@@ -46,8 +47,9 @@ type keyMap struct {
 func newKeyMap() keyMap {
 	return keyMap{
 		Send:     key.NewBinding(key.WithKeys("enter"), key.WithHelp("enter", "send line")),
+		Accept:   key.NewBinding(key.WithKeys("right", "tab"), key.WithHelp("→/tab", "take suggestion")),
 		Complete: key.NewBinding(key.WithKeys("tab"), key.WithHelp("tab", "complete / next pane")),
-		PrevPane: key.NewBinding(key.WithKeys("shift+tab"), key.WithHelp("shift+tab", "previous pane")),
+		PrevPane: key.NewBinding(key.WithKeys("shift+tab"), key.WithHelp("shift+tab", "panes")),
 		History:  key.NewBinding(key.WithKeys("up", "down"), key.WithHelp("↑/↓", "history")),
 		Prev:     key.NewBinding(key.WithKeys("up")),
 		Next:     key.NewBinding(key.WithKeys("down")),
@@ -80,14 +82,31 @@ func newKeyMap() keyMap {
 }
 
 // ShortHelp is the footer: the keys a newcomer needs first.
-func (k keyMap) ShortHelp() []key.Binding {
-	return []key.Binding{k.Send, k.SendHeld, k.Cancel, k.Complete, k.History, k.Help, k.Quit}
+func (k keyMap) ShortHelp() []key.Binding { return k.inputHelp("complete") }
+
+// inputHelp is the footer while typing; tab says what Tab does now: it
+// completes a line typed, or moves to the next pane from an empty one (or
+// one holding the suggestion as taken).
+func (k keyMap) inputHelp(tab string) []key.Binding {
+	k.Send.SetHelp("enter", "send")
+	k.Complete.SetHelp("tab", tab)
+	if tab == "next pane" {
+		return []key.Binding{k.Send, k.SendHeld, k.Complete, k.History, k.Cancel, k.Help, k.Quit}
+	}
+	return []key.Binding{k.Send, k.SendHeld, k.Complete, k.PrevPane, k.History, k.Cancel, k.Help, k.Quit}
+}
+
+// suggestHelp is the footer while the empty line shows a suggestion.
+func (k keyMap) suggestHelp() []key.Binding {
+	k.Send.SetHelp("enter", "send")
+	return []key.Binding{k.Send, k.SendHeld, k.Accept, k.PrevPane, k.History, k.Cancel, k.Help, k.Quit}
 }
 
 // FullHelp is the `?` screen, one column per group.
 func (k keyMap) FullHelp() [][]key.Binding {
+	k.PrevPane.SetHelp("shift+tab", "previous pane")
 	return [][]key.Binding{
-		{k.Send, k.Complete, k.PrevPane, k.History, k.Scroll},
+		{k.Send, k.Accept, k.Complete, k.PrevPane, k.History, k.Scroll},
 		{k.Cancel, k.Help, k.Quit, k.Mouse, k.Raw},
 		{k.Hex, k.Reveal, k.Copy, k.Save, k.Explain},
 		{k.Timing, k.Guided, k.Skip, k.Choose, k.SendHeld},

@@ -125,6 +125,7 @@ type Model struct {
 	offerWhy    string // why, in a few words
 	warnings    []session.Warning
 	choices     []string // Tab candidates on show
+	taken       string   // the suggestion → or Tab last put in the input: tab then moves on
 	lastLatency time.Duration
 	notes       []string // remarks for the transcript, recorded before this Update's commands run
 

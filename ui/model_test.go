@@ -962,11 +962,14 @@ func TestTabCompletion(t *testing.T) {
 	}
 }
 
-// TestFocusAndKeys: tab cycles the panes on an empty line; typing goes to
-// the input whatever has the focus; ? opens help only on an empty line.
+// TestFocusAndKeys: tab cycles the panes on an empty line without a
+// suggestion (a suggestion it takes first: TestTakeSuggestion); typing
+// goes to the input whatever has the focus; ? opens help only on an empty
+// line.
 func TestFocusAndKeys(t *testing.T) {
 	s := newSim(t, "dark", 120, 40)
 	gmailTLS(s)
+	s.enter("NOOP") // a reply pending: no suggestion
 	s.press(tea.KeyTab)
 	if s.m.focus != focusTranscript {
 		t.Fatalf("focus %d", s.m.focus)
@@ -975,6 +978,7 @@ func TestFocusAndKeys(t *testing.T) {
 	if e, ok := s.m.transcript.Selected(); !ok || e.Seq == s.seq-1 {
 		t.Error("k did not move the transcript selection")
 	}
+	s.reply("250 OK")
 	s.press(tea.KeyTab)
 	if s.m.focus != focusCaps {
 		t.Fatalf("focus %d", s.m.focus)
@@ -1004,6 +1008,7 @@ func TestFocusAndKeys(t *testing.T) {
 func TestFooterFollowsFocus(t *testing.T) {
 	s := newSim(t, "dark", 120, 40)
 	gmailTLS(s)
+	s.enter("NOOP") // a reply pending: no suggestion, tab moves the focus
 	footer := func() string {
 		lines := strings.Split(s.screen(), "\n")
 		return lines[len(lines)-1]
@@ -1013,7 +1018,7 @@ func TestFooterFollowsFocus(t *testing.T) {
 	}{
 		{"↑/↓ select line • e/enter explain", "history"},
 		{"↑/↓ select capability", "enter"},
-		{"enter send line", "select"},
+		{"enter send", "select"},
 	}
 	for i, st := range steps {
 		s.press(tea.KeyTab)

@@ -129,3 +129,93 @@ func TestLabAccountShown(t *testing.T) {
 		t.Errorf("the lab's password shown for another server:\n%s", s.screen())
 	}
 }
+
+// TestTakeSuggestion: the grey suggestion on an empty line is taken with
+// → or Tab, as shells do; a suggestion naming a word to fill in (USER)
+// leaves the cursor where that word goes; with no suggestion Tab still
+// moves the focus, and shift+tab always does.
+func TestTakeSuggestion(t *testing.T) {
+	s := newSim(t, "dark", 120, 40)
+	s.connect()
+	s.reply("220 smtp.gmail.example ESMTP")
+	s.press(tea.KeyRight)
+	if v := s.m.input.Value(); v != "EHLO ehlo.localhost" {
+		t.Fatalf("→ on an empty line gave %q", v)
+	}
+	s.press(tea.KeyEnter)
+	s.flush()
+	if !s.link.wrote("EHLO ehlo.localhost") {
+		t.Fatalf("wrote %q", s.link.lines())
+	}
+	s.reply(gmailEHLO(false)...)
+	s.press(tea.KeyTab)
+	if v := s.m.input.Value(); v != "STARTTLS" || s.m.focus != focusInput {
+		t.Fatalf("tab on an empty line gave %q, focus %d", v, s.m.focus)
+	}
+	s.press(tea.KeyTab) // the suggestion taken as it was: tab moves on, as in guided mode
+	if s.m.focus != focusTranscript {
+		t.Fatalf("a second tab: focus %d", s.m.focus)
+	}
+	s.press(tea.KeyEscape)
+	s.press(tea.KeyEscape)
+	if s.m.input.Value() != "" || s.m.focus != focusInput {
+		t.Fatalf("esc esc: %q, focus %d", s.m.input.Value(), s.m.focus)
+	}
+	s.press(tea.KeyTab, tea.ModShift)
+	if s.m.focus == focusInput {
+		t.Fatal("shift+tab did not move the focus")
+	}
+	s.press(tea.KeyEscape)
+
+	s.enter("STARTTLS")
+	s.reply("220 2.0.0 Ready")
+	s.starttls(gmailCert())
+	s.enter("EHLO client.example")
+	s.reply(gmailEHLO(true)...)
+	s.press(tea.KeyRight)
+	if v := s.m.input.Value(); v != ":auth PLAIN " {
+		t.Fatalf("the AUTH suggestion gave %q: want the user left to type", v)
+	}
+	s.press(tea.KeyEscape)
+	s.enter("NOOP")
+	if s.m.placeholder() != "" { // a reply pending: nothing to suggest
+		t.Fatalf("placeholder %q while waiting", s.m.placeholder())
+	}
+	s.press(tea.KeyTab)
+	if s.m.focus != focusTranscript || s.m.input.Value() != "" {
+		t.Fatalf("tab without a suggestion: focus %d, input %q", s.m.focus, s.m.input.Value())
+	}
+	s.press(tea.KeyEscape)
+	s.reply("250 OK")
+
+	s.toData()
+	s.press(tea.KeyRight)
+	if v := s.m.input.Value(); v != "Subject: " {
+		t.Fatalf("in DATA the suggestion gave %q", v)
+	}
+	if f := footerOf(s); !strings.Contains(f, "subject") && !strings.Contains(f, "enter") {
+		t.Fatalf("footer %q", f)
+	}
+}
+
+// footerOf is the last line of the screen: the key hints.
+func footerOf(s *sim) string {
+	lines := strings.Split(s.screen(), "\n")
+	return lines[len(lines)-1]
+}
+
+// TestFooterNamesSuggestionKeys: with a suggestion on screen, the footer
+// says how to take it, and how to move between panes; ctrl+c quit always
+// fits, at 80 columns too.
+func TestFooterNamesSuggestionKeys(t *testing.T) {
+	for _, w := range []int{80, 120} {
+		s := newSim(t, "dark", w, 24)
+		gmailPlain(s)
+		f := footerOf(s)
+		for _, want := range []string{"→/tab", "shift+tab", "ctrl+c quit"} {
+			if !strings.Contains(f, want) {
+				t.Errorf("%d columns: the footer %q lacks %q", w, f, want)
+			}
+		}
+	}
+}

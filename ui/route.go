@@ -64,7 +64,10 @@ func (m Model) globalKey(msg tea.KeyPressMsg) (Model, tea.Cmd, bool) {
 	var run func(Model, string) (Model, tea.Cmd)
 	switch {
 	case key.Matches(msg, m.keys.Complete):
-		if m.focus == focusInput && m.input.Value() != "" && m.input.mode == modeCommand && !m.guidePrefilled() {
+		if next, ok := m.takeSuggestion(); ok {
+			return next, nil, true
+		}
+		if v := m.input.Value(); m.focus == focusInput && v != "" && m.input.mode == modeCommand && !m.guidePrefilled() && v != m.taken {
 			return m.complete(), nil, true
 		}
 		m.focus = (m.focus + 1) % focusCount
@@ -148,7 +151,7 @@ func (m Model) inputKey(msg tea.KeyPressMsg) (Model, tea.Cmd) {
 	switch {
 	case key.Matches(msg, m.keys.Send):
 		text := m.input.Value()
-		m.input, m.choices = m.input.clear(), nil
+		m.input, m.choices, m.taken = m.input.clear(), nil, ""
 		return m.submit(text)
 	case key.Matches(msg, m.keys.Prev):
 		m.input = m.input.older()
@@ -156,6 +159,10 @@ func (m Model) inputKey(msg tea.KeyPressMsg) (Model, tea.Cmd) {
 	case key.Matches(msg, m.keys.Next):
 		m.input = m.input.newer()
 		return m, nil
+	case key.Matches(msg, m.keys.Accept):
+		if next, ok := m.takeSuggestion(); ok {
+			return next, nil
+		}
 	}
 	if msg.Text == ":" && m.guidePrefilled() && m.input.mode == modeCommand {
 		// a ":" starts one of ehlo's commands, never an edit of the step's

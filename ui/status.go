@@ -2,6 +2,7 @@ package ui
 
 import (
 	"fmt"
+	"slices"
 	"strings"
 	"time"
 	"unicode"
@@ -186,6 +187,12 @@ func (m Model) helpLine(w int) string {
 		k.Cancel.SetHelp("esc", "drop held")
 	}
 	bindings := k.ShortHelp()
+	switch _, take := m.suggestion(); {
+	case take != "" && m.input.Value() == "":
+		bindings = k.suggestHelp()
+	case m.input.Value() == m.taken: // empty without a suggestion, or the suggestion as taken
+		bindings = k.inputHelp("next pane")
+	}
 	switch {
 	case m.compose.open:
 		bindings = k.composeHelp()
@@ -198,7 +205,34 @@ func (m Model) helpLine(w int) string {
 	case m.guide.on:
 		bindings = k.guidedHelp(len(m.guide.step.Choices) > 0)
 	}
-	return fitLine(h.ShortHelpView(bindings), w)
+	return fitLine(h.ShortHelpView(fitBindings(h, bindings, w, k.Help, k.Quit)), w)
+}
+
+// fitBindings drops bindings from the end of the list, keeping the first
+// and those in keep, until their help fits w cells: the footer names
+// fewer keys rather than cut one ("ctrl+c quit" was cut at 80 columns).
+func fitBindings(h help.Model, bindings []key.Binding, w int, keep ...key.Binding) []key.Binding {
+	kept := func(b key.Binding) bool {
+		for _, k := range keep {
+			if slices.Equal(b.Keys(), k.Keys()) {
+				return true
+			}
+		}
+		return false
+	}
+	h.SetWidth(0)
+	out := slices.Clone(bindings)
+	for ansi.StringWidth(h.ShortHelpView(out)) > w {
+		i := len(out) - 1
+		for i > 0 && (kept(out[i]) || !out[i].Enabled()) {
+			i--
+		}
+		if i <= 0 {
+			break
+		}
+		out = slices.Delete(out, i, i+1)
+	}
+	return out
 }
 
 // helpStyles are the help bubble's styles from the theme.

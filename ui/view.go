@@ -81,39 +81,58 @@ func (m Model) promptText() string {
 
 // placeholder suggests the next command on an empty line.
 func (m Model) placeholder() string {
+	shown, _ := m.suggestion()
+	return shown
+}
+
+// suggestion is the next command as shown in grey on an empty line, and
+// what → or Tab puts in the input: the same line, or the part of it before
+// a word the user fills in (USER), or a message's first header field.
+func (m Model) suggestion() (shown, take string) {
 	if m.input.mode != modeCommand {
-		return ""
+		return "", ""
 	}
-	if m.drafting() { // never a command: it would be the chunk's text
-		return chunkPlaceholder
+	if m.drafting() { // never a command: it would be the chunk's text; nothing to take
+		return chunkPlaceholder, ""
 	}
+	same := func(s string) (string, string) { return s, s }
 	switch m.effective().Expect() {
 	case "EHLO":
-		return "EHLO " + m.helo()
+		return same("EHLO " + m.helo())
 	case "STARTTLS":
-		return "STARTTLS"
+		return same("STARTTLS")
 	case "AUTH":
-		user := "USER"
+		mech := ":auth " + orDefault(session.PreferredMechanism(m.effective().Caps.AuthMechanisms()), "PLAIN") + " "
 		if m.onLab() {
-			user = lab.User
+			return same(mech + lab.User)
 		}
-		return ":auth " + orDefault(session.PreferredMechanism(m.effective().Caps.AuthMechanisms()), "PLAIN") + " " + user
+		return mech + "USER", mech
 	case "MAIL FROM":
-		return "MAIL FROM:<you@example.org>"
+		return same("MAIL FROM:<you@example.org>")
 	case "RCPT TO":
-		return "RCPT TO:<someone@example.org>"
+		return same("RCPT TO:<someone@example.org>")
 	case "DATA or more RCPT TO":
-		return "DATA"
+		return same("DATA")
 	case "message lines, then .":
 		if m.inData() {
-			return "Subject: hello   (a lone . ends; :compose for an editor)"
+			return "Subject: hello   (a lone . ends; :compose for an editor)", "Subject: "
 		}
 	case "QUIT":
-		return "QUIT"
+		return same("QUIT")
 	case "":
-		return ":reconnect"
+		return same(":reconnect")
 	}
-	return ""
+	return "", ""
+}
+
+// takeSuggestion puts the suggestion in the empty input (→ or Tab).
+func (m Model) takeSuggestion() (Model, bool) {
+	_, take := m.suggestion()
+	if take == "" || m.input.Value() != "" || m.focus != focusInput {
+		return m, false
+	}
+	m.input, m.taken, m.choices = m.input.setValue(take), take, nil
+	return m, true
 }
 
 func orDefault(s, d string) string {

@@ -61,8 +61,7 @@ func TestViewGoldenMoments(t *testing.T) {
 		},
 		"caps_focused": func(s *sim) {
 			gmailTLS(s)
-			s.press(tea.KeyTab)
-			s.press(tea.KeyTab)
+			s.press(tea.KeyTab, tea.ModShift) // tab would take the suggestion
 			s.press(tea.KeyDown)
 		},
 		"waiting": func(s *sim) {
