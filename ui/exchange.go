@@ -569,6 +569,7 @@ func (m Model) replied(msg replyMsg) (Model, tea.Cmd) {
 	}
 	m.sess = apply(m.sess, p, r)
 	m.guide = m.guide.record(p, r)
+	m = m.explainRefusal(p, r)
 	return m.afterReply(p, r)
 }
 

@@ -219,3 +219,44 @@ func TestFooterNamesSuggestionKeys(t *testing.T) {
 		}
 	}
 }
+
+// TestRefusalSaysWhy: after a refused MAIL, RCPT or DATA one line says why,
+// in the words of the knowledge table, as it does after AUTH.
+func TestRefusalSaysWhy(t *testing.T) {
+	s := newSim(t, "dark", 120, 40)
+	gmailPlain(s)
+	cases := []struct {
+		line  string
+		reply []string
+		want  []string
+	}{
+		{"MAIL FROM:<alice@example.org>", []string{"530 5.7.0 Must issue a STARTTLS command first."}, []string{"MAIL", "STARTTLS first"}},
+		{"RCPT TO:<bob@example.org>", []string{"503 5.5.1 MAIL first."}, []string{"RCPT", "out of sequence"}},
+	}
+	for _, c := range cases {
+		s.enter(c.line)
+		s.reply(c.reply...)
+		for _, w := range c.want {
+			if !strings.Contains(s.m.flash.text, w) || s.m.flash.kind != flashError {
+				t.Errorf("after %q refused: flash %q, want %q", c.line, s.m.flash.text, w)
+			}
+		}
+	}
+	s = newSim(t, "dark", 120, 40)
+	gmailTLS(s)
+	s.enter("MAIL FROM:<alice@example.org>")
+	s.reply("250 2.1.0 OK")
+	s.enter("RCPT TO:<nobody@example.org>")
+	s.reply("550-5.1.1 The email account that you tried to reach does not exist.", "550 5.1.1 Please try double-checking the recipient's email address")
+	if f := s.m.flash.text; !strings.Contains(f, "RCPT") || !strings.Contains(f, "does not exist here") {
+		t.Errorf("RCPT 550 5.1.1: flash %q", f)
+	}
+	s.enter("DATA")
+	s.reply("554 5.5.1 Error: no valid recipients")
+	if f := s.m.flash.text; !strings.Contains(f, "DATA") || !strings.Contains(f, "refused the message") {
+		t.Errorf("DATA 554: flash %q", f)
+	}
+	if !strings.Contains(s.screen(), "DATA refused") {
+		t.Errorf("the screen does not say so:\n%s", s.screen())
+	}
+}
