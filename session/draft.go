@@ -127,17 +127,17 @@ func CheckMessage(raw []byte, mail string) []Warning {
 	eight := !ascii(raw)
 	_, smtputf8 := MailParam(mail, "SMTPUTF8")
 	if eight && !mailCarries8Bit(mail) && !smtputf8 {
-		ws = append(ws, Warning{"8bit-without-body", "8-bit text, and MAIL FROM had no BODY=8BITMIME (RFC 6152)"})
+		ws = append(ws, Warning{Code: "8bit-without-body", Text: "8-bit text, and MAIL FROM had no BODY=8BITMIME (RFC 6152)"})
 	}
 	if !ascii(body) && !declares8Bit(header) {
-		ws = append(ws, Warning{"8bit-without-mime", "8-bit text the header does not declare: MIME-Version: 1.0, Content-Type: text/plain; charset=UTF-8 and Content-Transfer-Encoding: 8bit say it (RFC 2045)"})
+		ws = append(ws, Warning{Code: "8bit-without-mime", Text: "8-bit text the header does not declare: MIME-Version: 1.0, Content-Type: text/plain; charset=UTF-8 and Content-Transfer-Encoding: 8bit say it (RFC 2045)"})
 	}
 	if !ascii(header) && !smtputf8 {
 		ws = append(ws, utf8HeaderWarning(header))
 	}
 	for line := range bytes.SplitSeq(raw, []byte("\r\n")) {
 		if len(line) > 998 {
-			ws = append(ws, Warning{"long-line", "a line longer than 998 octets (RFC 5322 2.1.1)"})
+			ws = append(ws, Warning{Code: "long-line", Text: "a line longer than 998 octets (RFC 5322 2.1.1)"})
 			break
 		}
 	}

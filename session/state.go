@@ -326,13 +326,19 @@ func (s State) Expect() string {
 type Warning struct {
 	Code string
 	Text string
+	// Fix is the line that was probably meant, built from the one
+	// checked: "EHLO client.example" for "EHOL client.example"; "" when
+	// there is none to offer.
+	Fix string
 }
 
 // Check returns warnings about sending line now. It never blocks: the user
 // may send anyway. Message lines (PhaseData) and lines typed during an AUTH
-// exchange are not commands and get no warnings; no warning quotes the line.
+// exchange are not commands and get no warnings; no warning's Text quotes
+// the line (a Fix is built from it).
 //
-// Codes: "bad-line", "closed", "before-greeting", "pipelining",
+// Codes: "bad-line", "unknown-verb", "mail-syntax", "rcpt-syntax",
+// "header-outside-data", "utf8-address" (typo.go), "closed", "before-greeting", "pipelining",
 // "missing-domain", "starttls-not-offered", "already-tls",
 // "auth-not-advertised", "auth-before-starttls-needed",
 // "auth-mechanism-not-advertised", "auth-plaintext", "auth-cram-plaintext",
@@ -345,21 +351,24 @@ func (s State) Check(line string) []Warning {
 	}
 	var ws []Warning
 	if err := ValidateLine(line); err != nil {
-		ws = append(ws, Warning{"bad-line", strings.TrimPrefix(err.Error(), "session: ")})
+		ws = append(ws, Warning{Code: "bad-line", Text: strings.TrimPrefix(err.Error(), "session: ")})
 	}
 	switch s.Phase {
 	case PhaseClosed:
-		return append(ws, Warning{"closed", "the session is closed"})
+		return append(ws, Warning{Code: "closed", Text: "the session is closed"})
 	case PhaseConnected:
-		ws = append(ws, Warning{"before-greeting", "the server has not greeted yet: many servers reject clients that talk first"})
+		ws = append(ws, Warning{Code: "before-greeting", Text: "the server has not greeted yet: many servers reject clients that talk first"})
 	}
 	verb := Verb(line)
+	if len(ws) == 0 || ws[0].Code != "bad-line" {
+		ws = append(ws, s.checkSyntax(line)...)
+	}
 	ws = append(ws, s.checkPipelining(verb)...)
 	s = s.assumeAccepted()
 	switch verb {
 	case "EHLO", "HELO":
 		if len(strings.Fields(line)) < 2 {
-			ws = append(ws, Warning{"missing-domain", verb + " needs a domain or address literal (RFC 5321 section 4.1.1.1)"})
+			ws = append(ws, Warning{Code: "missing-domain", Text: verb + " needs a domain or address literal (RFC 5321 section 4.1.1.1)"})
 		}
 	case "STARTTLS":
 		ws = append(ws, s.checkStartTLS()...)
@@ -369,7 +378,7 @@ func (s State) Check(line string) []Warning {
 		ws = append(ws, s.checkMail(line)...)
 	case "RCPT":
 		if s.Phase < PhaseMail {
-			ws = append(ws, Warning{"rcpt-before-mail", "no MAIL FROM accepted yet: expect 503"})
+			ws = append(ws, Warning{Code: "rcpt-before-mail", Text: "no MAIL FROM accepted yet: expect 503"})
 		}
 	case "DATA":
 		ws = append(ws, s.checkData()...)
@@ -381,7 +390,7 @@ func (s State) Check(line string) []Warning {
 
 func (s State) checkData() []Warning {
 	if s.Phase < PhaseRcpt {
-		return []Warning{{"data-before-rcpt", "no recipient accepted yet: expect 503 or 554"}}
+		return []Warning{{Code: "data-before-rcpt", Text: "no recipient accepted yet: expect 503 or 554"}}
 	}
 	return nil
 }
@@ -391,10 +400,10 @@ func (s State) checkData() []Warning {
 func (s State) checkBdat(line string) []Warning {
 	var ws []Warning
 	if _, _, err := ParseBdat(line); err != nil {
-		ws = append(ws, Warning{"bdat-syntax", "BDAT takes the chunk's size in octets, then LAST for the last chunk (BDAT n [LAST]): expect 501"})
+		ws = append(ws, Warning{Code: "bdat-syntax", Text: "BDAT takes the chunk's size in octets, then LAST for the last chunk (BDAT n [LAST]): expect 501"})
 	}
 	if !s.Caps.Has("CHUNKING") {
-		ws = append(ws, Warning{"chunking-not-offered", "CHUNKING is not advertised (RFC 3030): expect 500 or 502, and the chunk's bytes read as commands"})
+		ws = append(ws, Warning{Code: "chunking-not-offered", Text: "CHUNKING is not advertised (RFC 3030): expect 500 or 502, and the chunk's bytes read as commands"})
 	}
 	return append(ws, s.checkData()...)
 }
@@ -405,7 +414,7 @@ func (s State) checkPipelining(verb string) []Warning {
 	if s.Pending == "" || (verb != "STARTTLS" && s.Caps.Has("PIPELINING")) {
 		return nil
 	}
-	return []Warning{{"pipelining", "a reply is still pending: send STARTTLS alone, and other commands only with PIPELINING (RFC 2920)"}}
+	return []Warning{{Code: "pipelining", Text: "a reply is still pending: send STARTTLS alone, and other commands only with PIPELINING (RFC 2920)"}}
 }
 
 // assumeAccepted returns s as if a pipelined MAIL or RCPT awaiting its
@@ -428,11 +437,11 @@ func (s State) assumeAccepted() State {
 func (s State) checkStartTLS() []Warning {
 	switch {
 	case s.TLS:
-		return []Warning{{"already-tls", "TLS is already active: a second STARTTLS is refused (RFC 3207 section 4.2)"}}
+		return []Warning{{Code: "already-tls", Text: "TLS is already active: a second STARTTLS is refused (RFC 3207 section 4.2)"}}
 	case !s.ESMTP:
-		return []Warning{{"starttls-not-offered", "STARTTLS is not advertised: send EHLO first"}}
+		return []Warning{{Code: "starttls-not-offered", Text: "STARTTLS is not advertised: send EHLO first"}}
 	case !s.Caps.Has("STARTTLS"):
-		return []Warning{{"starttls-not-offered", "this server did not advertise STARTTLS"}}
+		return []Warning{{Code: "starttls-not-offered", Text: "this server did not advertise STARTTLS"}}
 	}
 	return nil
 }
@@ -445,19 +454,19 @@ func (s State) checkAuth(line string) []Warning {
 	}
 	switch {
 	case s.Authenticated:
-		return []Warning{{"already-authenticated", "already authenticated: a second AUTH is refused with 503 (RFC 4954 section 4)"}}
+		return []Warning{{Code: "already-authenticated", Text: "already authenticated: a second AUTH is refused with 503 (RFC 4954 section 4)"}}
 	case s.Phase == PhaseMail || s.Phase == PhaseRcpt:
-		return []Warning{{"auth-in-transaction", "AUTH is not allowed during a mail transaction (RFC 4954 section 4): RSET first"}}
+		return []Warning{{Code: "auth-in-transaction", Text: "AUTH is not allowed during a mail transaction (RFC 4954 section 4): RSET first"}}
 	case !s.TLS && s.ESMTP && !s.Caps.Has("AUTH") && s.Caps.Has("STARTTLS"):
 		return []Warning{warning("auth-before-starttls-needed")}
 	case !s.ESMTP:
-		return []Warning{{"auth-not-advertised", "AUTH is not advertised: send EHLO first"}}
+		return []Warning{{Code: "auth-not-advertised", Text: "AUTH is not advertised: send EHLO first"}}
 	case !s.Caps.Has("AUTH"):
-		return []Warning{{"auth-not-advertised", "this server did not advertise AUTH"}}
+		return []Warning{{Code: "auth-not-advertised", Text: "this server did not advertise AUTH"}}
 	}
 	var ws []Warning
 	if mechs := s.Caps.AuthMechanisms(); mech != "" && !slices.Contains(mechs, mech) {
-		ws = append(ws, Warning{"auth-mechanism-not-advertised", fmt.Sprintf(
+		ws = append(ws, Warning{Code: "auth-mechanism-not-advertised", Text: fmt.Sprintf(
 			"%s is not advertised; this server offers %s", SanitizeString(clip(mech, 40)), strings.Join(mechs, " "))})
 	}
 	if !s.TLS {
@@ -484,14 +493,14 @@ func plaintextAuthWarning(mech string, starttls bool) Warning {
 func (s State) checkMail(line string) []Warning {
 	switch {
 	case s.Phase < PhaseReady:
-		return []Warning{{"mail-before-ehlo", "no EHLO or HELO accepted yet: expect 503"}}
+		return []Warning{{Code: "mail-before-ehlo", Text: "no EHLO or HELO accepted yet: expect 503"}}
 	case s.Phase == PhaseMail || s.Phase == PhaseRcpt:
-		return []Warning{{"mail-in-transaction", "a mail transaction is already open: expect 503; RSET first"}}
+		return []Warning{{Code: "mail-in-transaction", Text: "a mail transaction is already open: expect 503; RSET first"}}
 	}
 	size, ok := sizeParam(line)
 	limit, limited := s.Caps.MaxSize()
 	if ok && limited && limit > 0 && size > limit {
-		return []Warning{{"size-exceeds", fmt.Sprintf("SIZE=%d exceeds the advertised maximum of %d octets (%s): expect 552 (RFC 1870)", size, limit, HumanSize(limit))}}
+		return []Warning{{Code: "size-exceeds", Text: fmt.Sprintf("SIZE=%d exceeds the advertised maximum of %d octets (%s): expect 552 (RFC 1870)", size, limit, HumanSize(limit))}}
 	}
 	return nil
 }

@@ -114,6 +114,9 @@ func (in inputBox) setValue(s string) inputBox {
 	return in
 }
 
+// atEnd reports whether the cursor is after the last rune.
+func (in inputBox) atEnd() bool { return in.ti.Position() >= len([]rune(in.ti.Value())) }
+
 // clear empties the line after Enter and leaves history browsing.
 func (in inputBox) clear() inputBox {
 	in.ti.SetValue("")

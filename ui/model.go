@@ -53,8 +53,8 @@ const (
 	focusCount
 )
 
-// The layout's fixed rows under the panes: input, hint, status, help.
-const footerRows = 4
+// The layout's rows under the panes besides the hint: input, status, help.
+const footerRows = 3
 
 // Model is the explorer's root model.
 type Model struct {
@@ -74,6 +74,7 @@ type Model struct {
 	width, height int
 	paneW, sideW  int
 	mainH         int
+	hintH         int // the rows the hint took at the last layout
 	focus         focus
 	showHelp      bool
 	helpTop       int // first line of the help screen
@@ -126,6 +127,7 @@ type Model struct {
 	warnings    []session.Warning
 	choices     []string // Tab candidates on show
 	taken       string   // the suggestion → or Tab last put in the input: tab then moves on
+	typoHeld    string   // the line the first Enter kept for a typo warning: Enter again sends it
 	lastLatency time.Duration
 	notes       []string // remarks for the transcript, recorded before this Update's commands run
 
@@ -412,7 +414,8 @@ func (m *Model) applyTheme(name string) error {
 func (m Model) resize(w, h int) Model {
 	m.width, m.height = w, h
 	m.heldRows = m.heldHeight()
-	m.mainH = max(h-footerRows-m.cardHeight()-m.heldRows, 3)
+	m.hintH = m.hintRows()
+	m.mainH = max(h-footerRows-m.hintH-m.cardHeight()-m.heldRows, 3)
 	m.sideW = min(max(w*35/100, 26), 48)
 	if w < 60 {
 		m.sideW = 0
@@ -439,7 +442,11 @@ func (m Model) refresh() Model {
 	m.side = m.side.follow(rows)
 	m.side, _ = m.side.Update(nil, len(rows))
 	m.warnings = m.checkLine()
-	return m.updateGuide()
+	m = m.updateGuide()
+	if m.width > 0 && m.hintRows() != m.hintH { // a longer hint takes rows from the panes, a shorter gives them back
+		m = m.resize(m.width, m.height)
+	}
+	return m
 }
 
 // checkLine is State.Check on the line being typed: the warning shows

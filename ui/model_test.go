@@ -177,9 +177,9 @@ func TestClosedStateTruthful(t *testing.T) {
 	}
 }
 
-// TestFailureReadable: the cause and fix of a failed connection are longer
-// than the pane; the hint line says F8 reads them, and F8 shows the note
-// whole, fix included.
+// TestFailureReadable: the cause and fix of a failed connection are told
+// once, in the transcript's close note, longer than the pane; the hint
+// says F8 reads it, and F8 shows the note whole.
 func TestFailureReadable(t *testing.T) {
 	s := newSim(t, "dark", 120, 40)
 	s.send(connectMsg{target: s.m.conn.target})

@@ -260,3 +260,73 @@ func TestRefusalSaysWhy(t *testing.T) {
 		t.Errorf("the screen does not say so:\n%s", s.screen())
 	}
 }
+
+// TestTypoWarnedBeforeSending: a typo or a syntax a server refuses is
+// warned about before it goes: the first Enter keeps the line and says
+// what was probably meant (→ takes it), a second Enter sends it as typed,
+// for this is a tool for seeing what a server does with anything.
+func TestTypoWarnedBeforeSending(t *testing.T) {
+	s := newSim(t, "dark", 80, 24)
+	s.connect()
+	s.reply("220 smtp.gmail.example ESMTP")
+	s.typ("EHOL client.example")
+	s.press(tea.KeyEnter)
+	s.flush()
+	if s.link.count() != 0 || s.m.input.Value() != "EHOL client.example" {
+		t.Fatalf("the first Enter sent %q, input %q", s.link.lines(), s.m.input.Value())
+	}
+	if scr := s.screen(); !strings.Contains(scr, "EHLO client.example") || !strings.Contains(scr, "enter again") {
+		t.Errorf("the screen does not say what was meant:\n%s", scr)
+	}
+	s.press(tea.KeyEnter)
+	s.flush()
+	if !s.link.wrote("EHOL client.example") {
+		t.Fatalf("the second Enter did not send it as typed: %q", s.link.lines())
+	}
+	s.reply("500 5.5.2 Error: command not recognized")
+	s.enter("EHLO client.example")
+	s.reply(gmailEHLO(false)...)
+
+	s.link.reset()
+	s.typ("MAIL FROM:<jörg@bücher.example>")
+	s.press(tea.KeyEnter)
+	s.flush()
+	if s.link.count() != 0 || !strings.Contains(s.screen(), "SMTPUTF8") {
+		t.Fatalf("a UTF-8 sender went without SMTPUTF8 and without a word: %q\n%s", s.link.lines(), s.screen())
+	}
+	s.press(tea.KeyRight)
+	if v := s.m.input.Value(); v != "MAIL FROM:<jörg@bücher.example> SMTPUTF8" {
+		t.Fatalf("→ gave %q", v)
+	}
+	s.press(tea.KeyEscape)
+
+	s.typ("MAIL FROM alice@example.org")
+	s.press(tea.KeyEnter)
+	s.flush()
+	if s.link.count() != 0 {
+		t.Fatalf("MAIL without colon went at once: %q", s.link.lines())
+	}
+	s.press(tea.KeyRight) // takes the line meant
+	if v := s.m.input.Value(); v != "MAIL FROM:<alice@example.org>" {
+		t.Fatalf("→ gave %q", v)
+	}
+	s.press(tea.KeyEnter)
+	s.flush()
+	if !s.link.wrote("MAIL FROM:<alice@example.org>") {
+		t.Fatalf("the fixed line was held: %q", s.link.lines())
+	}
+	s.reply("250 2.1.0 OK")
+	s.link.reset()
+
+	s.typ("Subject: hello")
+	s.press(tea.KeyEnter)
+	s.flush()
+	if s.link.count() != 0 || !strings.Contains(s.screen(), "header field") {
+		t.Fatalf("Subject: outside DATA went at once: %q\n%s", s.link.lines(), s.screen())
+	}
+	s.press(tea.KeyEnter)
+	s.flush()
+	if !s.link.wrote("Subject: hello") {
+		t.Fatalf("the second Enter did not send: %q", s.link.lines())
+	}
+}

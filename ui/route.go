@@ -2,6 +2,7 @@ package ui
 
 import (
 	"fmt"
+	"slices"
 	"strings"
 
 	"github.com/ehlo-sh/ehlo/third_party/bubbles/key"
@@ -163,6 +164,10 @@ func (m Model) inputKey(msg tea.KeyPressMsg) (Model, tea.Cmd) {
 		if next, ok := m.takeSuggestion(); ok {
 			return next, nil
 		}
+		if fix := m.warningFix(); fix != "" && m.input.atEnd() {
+			m.input = m.input.setValue(fix)
+			return m, nil
+		}
 	}
 	if msg.Text == ":" && m.guidePrefilled() && m.input.mode == modeCommand {
 		// a ":" starts one of ehlo's commands, never an edit of the step's
@@ -199,15 +204,47 @@ func (m Model) submit(text string) (Model, tea.Cmd) {
 	case text == "":
 		return m, nil
 	}
-	if m.dataRefused != "" && text != m.warnedLine && looksLikeMessage(text) && !m.inAuth() {
+	confirmed := text == m.warnedLine // Enter again after a warning sends the line as typed
+	if m.dataRefused != "" && !confirmed && looksLikeMessage(text) && !m.inAuth() {
 		m.warnedLine, m.input = text, m.input.setValue(text)
 		m.flash = warnFlash(m.dataRefused + ": this text would go as a command. Enter again sends it")
 		return m, nil
 	}
 	m.warnedLine = ""
+	if !confirmed && m.holdTypo(text) {
+		m.typoHeld = text
+		m.input = m.input.setValue(text)
+		return m, nil
+	}
+	m.typoHeld = ""
 	m.input = m.input.remember(m.historyForm(text))
 	m.flash = flash{}
 	return m.sendLines(false, text)
+}
+
+// typoCodes are the warnings about the line as written (session's
+// typo.go): the first Enter keeps such a line and says what was probably
+// meant; Enter again sends it as typed. The other warnings, about the
+// session's state, never hold a line.
+var typoCodes = []string{"unknown-verb", "mail-syntax", "rcpt-syntax", "header-outside-data", "utf8-address"}
+
+func isTypo(w session.Warning) bool { return slices.Contains(typoCodes, w.Code) }
+
+// holdTypo reports whether Enter keeps text instead of sending it: a typo
+// warning, and not the second Enter on the same line.
+func (m Model) holdTypo(text string) bool {
+	return m.typoHeld != text && slices.ContainsFunc(m.warnings, isTypo) && m.input.mode == modeCommand
+}
+
+// warningFix is the line the warnings on show say was probably meant, ""
+// when none does.
+func (m Model) warningFix() string {
+	for _, w := range m.warnings {
+		if w.Fix != "" {
+			return w.Fix
+		}
+	}
+	return ""
 }
 
 // historyForm is what the history keeps of a command: an AUTH line with

@@ -1,8 +1,11 @@
 package ui
 
 import (
+	"slices"
 	"strings"
 	"time"
+
+	"github.com/charmbracelet/x/ansi"
 
 	tea "github.com/ehlo-sh/ehlo/third_party/bubbletea"
 
@@ -44,7 +47,9 @@ func (m Model) render() string {
 	}
 	lines := append(main, m.card(m.width)...)
 	lines = append(lines, m.heldBox(m.width)...)
-	lines = append(lines, m.inputLine(m.width), m.hintLine(m.width), m.statusLine(m.width), m.helpLine(m.width))
+	lines = append(lines, m.inputLine(m.width))
+	lines = append(lines, m.hintLines(m.width)...)
+	lines = append(lines, m.statusLine(m.width), m.helpLine(m.width))
 	return strings.Join(lines, "\n")
 }
 
@@ -142,36 +147,89 @@ func orDefault(s, d string) string {
 	return s
 }
 
-// hintLine shows, in order of priority: warnings about the line being
-// typed, Tab candidates, the last message.
-func (m Model) hintLine(w int) string {
+// hintLines is the hint under the input, wrapped in at most
+// maxHintRows lines of w cells: what is meant to be read (a warning, the
+// line meant, a fix command) is wrapped, not cut.
+func (m Model) hintLines(w int) []string {
+	text := m.hint()
+	lines := splitLines(ansi.Wrap(text, w, ""))
+	if n := m.maxHintRows(); len(lines) > n {
+		more := m.st.Dim.Render("… (F8 reads it all)")
+		if m.conn.phase != phaseClosed {
+			more = m.st.Dim.Render("…")
+		}
+		lines = lines[:n]
+		lines[n-1] = ansi.Truncate(lines[n-1], max(w-ansi.StringWidth(more), 0), "") + more
+	}
+	for i, l := range lines {
+		lines[i] = fitLine(l, w)
+	}
+	return lines
+}
+
+// maxHintRows is the most lines the hint takes: more on a tall terminal.
+func (m Model) maxHintRows() int {
+	if m.height >= 30 {
+		return 4
+	}
+	return 3
+}
+
+// hintRows is how many lines the hint takes now, for the layout.
+func (m Model) hintRows() int {
+	if m.width <= 0 {
+		return 1
+	}
+	return len(m.hintLines(m.width))
+}
+
+// hint shows, in order of priority: warnings about the line being typed,
+// Tab candidates, the last message.
+func (m Model) hint() string {
 	switch {
 	case len(m.warnings) > 0:
-		texts := make([]string, len(m.warnings))
-		for i, wr := range m.warnings {
-			texts[i] = wr.Text
-		}
-		return fitLine(m.st.Warning.Render("! "+strings.Join(texts, " · "))+m.st.Dim.Render("  (enter sends anyway)"), w)
+		return m.warningHint()
 	case len(m.choices) > 0:
-		return fitLine(m.st.Dim.Render("tab: ")+m.st.Value.Render(session.SanitizeString(strings.Join(m.choices, "  "))), w)
+		return m.st.Dim.Render("tab: ") + m.st.Value.Render(session.SanitizeString(strings.Join(m.choices, "  ")))
 	case m.greetingHint() != "":
-		return fitLine(m.st.Warning.Render("! "+safeText(m.greetingHint()))+m.st.Dim.Render("  esc cancels"), w)
+		return m.st.Warning.Render("! "+safeText(m.greetingHint())) + m.st.Dim.Render("  esc cancels")
 	case m.greetingLate():
-		return fitLine(m.st.Warning.Render("! no greeting yet: a slow server or a tarpit, or a port that expects TLS from the first byte, as 465 does (:connect "+session.SanitizeString(m.conn.target)+" --tls)")+
-			m.st.Dim.Render("  esc cancels"), w)
+		return m.st.Warning.Render("! no greeting yet: a slow server or a tarpit, or a port that expects TLS from the first byte, as 465 does (:connect "+session.SanitizeString(m.conn.target)+" --tls)") +
+			m.st.Dim.Render("  esc cancels")
 	case m.labAccountHint():
-		return fitLine(m.st.OK.Render("lab account: "+labAccount()), w)
+		return m.st.OK.Render("lab account: " + labAccount())
 	case m.flash.text != "":
 		line := m.flash.render(*m.st)
 		if m.flash.closed && m.cutNote(m.transcript.Len()-1) {
 			line += m.st.Dim.Render(" · F8 reads why")
 		}
-		return fitLine(line, w)
+		return line
 	}
 	if c, _, ok := m.lookupCommand(m.input.Value()); ok {
-		return fitLine(m.st.HelpKey.Render(c.usage)+" "+m.st.HelpDesc.Render(c.help), w)
+		return m.st.HelpKey.Render(c.usage) + " " + m.st.HelpDesc.Render(c.help)
 	}
-	return fitLine(m.st.Dim.Render("type SMTP commands as in telnet; tab completes; :help lists ehlo's own commands"), w)
+	return m.st.Dim.Render("type SMTP commands as in telnet; tab completes; :help lists ehlo's own commands")
+}
+
+// warningHint is the warnings about the line being typed, the line they
+// say was meant, and what Enter does: sends anyway, or, for a typo, keeps
+// the line once (Model.holdTypo).
+func (m Model) warningHint() string {
+	texts := make([]string, len(m.warnings))
+	for i, wr := range m.warnings {
+		texts[i] = wr.Text
+	}
+	line := m.st.Warning.Render("! " + strings.Join(texts, " · "))
+	if fix := m.warningFix(); fix != "" { // on a line of its own, so that it wraps least
+		line += "\n" + m.st.Dim.Render("meant: ") + m.st.Value.Render(session.SanitizeString(fix)) + m.st.Dim.Render(" (→ takes it)")
+	}
+	switch {
+	case !slices.ContainsFunc(m.warnings, isTypo):
+		return line + m.st.Dim.Render("  (enter sends anyway)")
+	case m.typoHeld == m.input.Value():
+		return line + m.st.Dim.Render("  (enter again sends it as typed)")
+	}
+	return line + m.st.Dim.Render("  (enter twice sends it as typed)")
 }
 
 // labAccountHint reports whether the hint line names the lab's account:
