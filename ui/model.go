@@ -127,6 +127,7 @@ type Model struct {
 	warnings    []session.Warning
 	choices     []string // Tab candidates on show
 	taken       string   // the suggestion → or Tab last put in the input: tab then moves on
+	clearSaid   bool     // credentials went in clear on this connection, and the screen said so
 	typoHeld    string   // the line the first Enter kept for a typo warning: Enter again sends it
 	lastLatency time.Duration
 	notes       []string // remarks for the transcript, recorded before this Update's commands run
@@ -346,6 +347,7 @@ func (m Model) show(entries []wire.Entry) Model {
 	if n := len(entries); n > 0 {
 		m.transcript.Append(entries...)
 		m.seq = entries[n-1].Seq + 1
+		m = m.noticeClear(entries)
 	}
 	return m
 }

@@ -330,3 +330,39 @@ func TestTypoWarnedBeforeSending(t *testing.T) {
 		t.Fatalf("the second Enter did not send: %q", s.link.lines())
 	}
 }
+
+// TestCredentialsInClearSaidOnce: after credentials went over a plaintext
+// link the screen says so, once per connection; inside TLS it does not.
+func TestCredentialsInClearSaidOnce(t *testing.T) {
+	s := newSim(t, "dark", 120, 40)
+	gmailPlain(s)
+	s.enter("AUTH PLAIN " + b64("\x00alice\x00wonderland"))
+	if !strings.Contains(s.screen(), "in clear") {
+		t.Fatalf("nothing says the credentials went in clear:\n%s", s.screen())
+	}
+	s.reply("535 5.7.8 Username and Password not accepted")
+	s.enter("AUTH LOGIN")
+	s.reply("334 VXNlcm5hbWU6")
+	s.enter(b64("alice"))
+	if strings.Contains(s.m.flash.text, "in clear") {
+		t.Errorf("said twice on one connection: %q", s.m.flash.text)
+	}
+	s.reply("334 UGFzc3dvcmQ6")
+	s.enter(b64("wonderland"))
+	s.reply("535 5.7.8 no")
+
+	s.enter(":reconnect") // a new connection: said again
+	s.connect()
+	s.reply("220 smtp.gmail.example ESMTP")
+	s.enter("AUTH PLAIN " + b64("\x00alice\x00wonderland"))
+	if !strings.Contains(s.m.flash.text, "in clear") {
+		t.Errorf("not said on the next connection: %q", s.m.flash.text)
+	}
+
+	s = newSim(t, "dark", 120, 40)
+	gmailTLS(s)
+	s.enter("AUTH PLAIN " + b64("\x00alice\x00wonderland"))
+	if strings.Contains(s.screen(), "in clear") {
+		t.Errorf("inside TLS:\n%s", s.screen())
+	}
+}
