@@ -42,6 +42,13 @@ func (p Phase) String() string {
 	return "Phase(" + strconv.Itoa(int(p)) + ")"
 }
 
+// Refusal is a recipient the server refused, and the code it refused it
+// with (RFC 5321 section 4.1.1.3: each RCPT is answered on its own).
+type Refusal struct {
+	Addr string // without brackets
+	Code int
+}
+
 // authStep tracks an AUTH exchange: from the AUTH command until the first
 // reply other than 334 every client line is secret (SAFETY.md).
 type authStep int
@@ -66,6 +73,7 @@ type State struct {
 	PlainCaps     *Capabilities // the EHLO before STARTTLS, kept for the diff (nil if none)
 	From          string        // accepted reverse-path, without brackets
 	Rcpts         []string      // accepted forward-paths, without brackets
+	Refused       []Refusal     // forward-paths refused in this transaction, in order
 	// Pending is the command line awaiting a reply, "" if none. An AUTH
 	// command is stored as its RedactedAuth form and the secret lines that
 	// follow it are not stored at all.
@@ -218,13 +226,16 @@ func (s State) receivedMail(r Reply, line string) State {
 	if r.Code != 250 {
 		return s
 	}
-	s.Phase, s.From, s.Rcpts, s.delivered = PhaseMail, pathArg(line), nil, false
+	s.Phase, s.From, s.Rcpts, s.Refused, s.delivered = PhaseMail, pathArg(line), nil, nil, false
 	return s
 }
 
 // receivedRcpt: 251 (user not local; will forward) accepts too.
 func (s State) receivedRcpt(r Reply, line string) State {
 	if r.Code != 250 && r.Code != 251 {
+		if r.Class() >= ClassTransient && (s.Phase == PhaseMail || s.Phase == PhaseRcpt) {
+			s.Refused = append(slices.Clip(s.Refused), Refusal{Addr: pathArg(line), Code: r.Code})
+		}
 		return s
 	}
 	s.Phase = PhaseRcpt
@@ -245,7 +256,7 @@ func (s State) reset() State {
 	if s.Phase > PhaseReady && s.Phase != PhaseClosed {
 		s.Phase = PhaseReady
 	}
-	s.From, s.Rcpts, s.delivered = "", nil, false
+	s.From, s.Rcpts, s.Refused, s.delivered = "", nil, nil, false
 	return s
 }
 

@@ -63,3 +63,22 @@ func TestCheckSyntax(t *testing.T) {
 		})
 	}
 }
+
+// TestRefusedRecipients: a refused RCPT is kept with its code for the
+// transaction, and forgotten with it.
+func TestRefusedRecipients(t *testing.T) {
+	r := func(line string) Reply { x, _ := ParseReply([]string{line}); return x }
+	s := State{Phase: PhaseReady, ESMTP: true}
+	s = s.Sent("RCPT TO:<early@x>").Received(r("503 5.5.1 MAIL first"))
+	s = s.Sent("MAIL FROM:<a@x>").Received(r("250 OK"))
+	s = s.Sent("RCPT TO:<nobody@x>").Received(r("550 5.1.1 no"))
+	s = s.Sent("RCPT TO:<later@x>").Received(r("450 4.2.1 try later"))
+	s = s.Sent("RCPT TO:<bob@x>").Received(r("250 OK"))
+	want := []Refusal{{"nobody@x", 550}, {"later@x", 450}}
+	if len(s.Refused) != 2 || s.Refused[0] != want[0] || s.Refused[1] != want[1] || len(s.Rcpts) != 1 {
+		t.Fatalf("refused %+v, rcpts %q", s.Refused, s.Rcpts)
+	}
+	if s = s.Sent("RSET").Received(r("250 OK")); s.Refused != nil {
+		t.Errorf("RSET kept %+v", s.Refused)
+	}
+}

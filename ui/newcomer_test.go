@@ -5,6 +5,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/charmbracelet/x/ansi"
 	tea "github.com/ehlo-sh/ehlo/third_party/bubbletea"
 
 	"github.com/ehlo-sh/ehlo/lab"
@@ -365,4 +366,42 @@ func TestCredentialsInClearSaidOnce(t *testing.T) {
 	if strings.Contains(s.screen(), "in clear") {
 		t.Errorf("inside TLS:\n%s", s.screen())
 	}
+}
+
+// TestEnvelopeShowsRefused: the side panel's session part reads as
+// states ("signed in as alice", "1 recipient accepted"), not as a
+// checklist, and a refused recipient is listed as refused, with its code.
+func TestEnvelopeShowsRefused(t *testing.T) {
+	for _, size := range [][2]int{{80, 24}, {120, 40}} {
+		s := newSim(t, "dark", size[0], size[1])
+		gmailTLS(s)
+		s.enter("AUTH PLAIN " + b64("\x00alice\x00wonderland"))
+		s.reply("235 2.7.0 Accepted")
+		s.enter("MAIL FROM:<alice@example.org>")
+		s.reply("250 2.1.0 OK")
+		s.enter("RCPT TO:<nobody@example.org>")
+		s.reply("550 5.1.1 No such user")
+		s.enter("RCPT TO:<bob@example.org>")
+		s.reply("250 2.1.5 OK")
+		side := paneText(s.m.side.View(s.m.sideInfo()))
+		for _, want := range []string{"signed in as alice", "1 recipient accepted", "<bob@example.org>", "<nobody@example.org>", "refused 550"} {
+			if !strings.Contains(side, want) {
+				t.Errorf("%dx%d: the side panel lacks %q:\n%s", size[0], size[1], want, side)
+			}
+		}
+		if strings.Contains(side, "✓ greeted") || strings.Contains(side, "· in data") {
+			t.Errorf("%dx%d: still a checklist:\n%s", size[0], size[1], side)
+		}
+	}
+}
+
+// paneText is a pane's text without styles and borders, its lines joined
+// by spaces, so that wrapped words read as one text.
+func paneText(lines []string) string {
+	var words []string
+	for _, l := range lines {
+		l = strings.Trim(ansi.Strip(l), "│╭╮╰╯─ ")
+		words = append(words, strings.Fields(l)...)
+	}
+	return strings.Join(words, " ")
 }

@@ -267,40 +267,105 @@ func (s sidePanel) badge(info sideInfo) string {
 	return s.st.BadgePlain.Render(" PLAINTEXT ")
 }
 
-// sessionLines shows the state machine and the envelope so far; once the
-// session is closed, what it reached (greeted, EHLO, TLS, auth) stays
-// checked.
+// sessionLines shows where the session stands, in words (what it has,
+// what it is doing), then the envelope: the sender, the recipients
+// accepted and those refused, with their codes.
 func (s sidePanel) sessionLines(st session.State, w int) []string {
-	flag := func(on bool, word string) string {
-		if on {
-			return s.st.OK.Render("✓") + " " + s.st.Value.Render(word)
-		}
-		return s.st.Dim.Render("· " + word)
+	var lines []string
+	for _, l := range wrap(sessionHas(st), w) {
+		lines = append(lines, fitLine(s.st.Value.Render(l), w))
 	}
-	authWord := "auth"
-	if st.AuthUser != "" {
-		authWord = "auth " + st.AuthUser
+	for _, l := range wrap(sessionDoing(st), w) {
+		lines = append(lines, fitLine(s.st.Label.Render(l), w))
 	}
-	tokens := []string{
-		flag(st.Phase >= session.PhaseGreeted && st.Phase != session.PhaseClosed || st.ESMTP, "greeted"),
-		flag(st.Phase >= session.PhaseReady && st.Phase != session.PhaseClosed || st.ESMTP, "EHLO"),
-		flag(st.TLS, "TLS"),
-		flag(st.Authenticated, authWord),
-		flag(st.Phase == session.PhaseMail || st.Phase == session.PhaseRcpt, "in transaction"),
-		flag(st.Phase == session.PhaseData, "in data"),
-	}
-	lines := flow(tokens, w)
 	if st.From != "" || st.Phase == session.PhaseMail {
-		lines = append(lines, fitLine(s.st.Label.Render("from ")+s.st.Value.Render("<"+session.SanitizeString(st.From)+">"), w))
+		lines = append(lines, s.envelopeLine("from ", "<"+session.SanitizeString(st.From)+">", s.st.Value, w)...)
 	}
 	for i, r := range st.Rcpts {
 		if i == 2 {
-			lines = append(lines, fitLine(s.st.Label.Render(fmt.Sprintf("   … %d more", len(st.Rcpts)-2)), w))
+			lines = append(lines, fitLine(s.st.Label.Render(fmt.Sprintf("     … %d more", len(st.Rcpts)-2)), w))
 			break
 		}
-		lines = append(lines, fitLine(s.st.Label.Render("to   ")+s.st.Value.Render("<"+session.SanitizeString(r)+">"), w))
+		lines = append(lines, s.envelopeLine("to   ", "<"+session.SanitizeString(r)+">", s.st.Value, w)...)
+	}
+	for i, r := range st.Refused {
+		if i == 2 {
+			lines = append(lines, fitLine(s.st.Label.Render(fmt.Sprintf("     … %d more refused", len(st.Refused)-2)), w))
+			break
+		}
+		lines = append(lines, s.envelopeLine("✗ to ", fmt.Sprintf("<%s> refused %d", session.SanitizeString(r.Addr), r.Code), s.st.Error, w)...)
 	}
 	return lines
+}
+
+// envelopeLine is one address of the envelope after its label, wrapped
+// under it when long: an address is never cut. One too long to follow the
+// label starts on the next line.
+func (s sidePanel) envelopeLine(label, text string, style lipgloss.Style, w int) []string {
+	indent := strings.Repeat(" ", len(label))
+	first, _, _ := strings.Cut(text, " ")
+	var out []string
+	if len(label)+ansi.StringWidth(first) > w {
+		out = append(out, fitLine(s.st.Label.Render(strings.TrimRight(label, " ")), w))
+		label, indent = "  ", "  "
+	}
+	for i, r := range wrapHard(text, max(w-len(label), 8), 0) {
+		lab := label
+		if i > 0 {
+			lab = indent
+		}
+		out = append(out, fitLine(s.st.Label.Render(lab)+style.Render(r), w))
+	}
+	return out
+}
+
+// sessionHas says what the session has established: the greeting it
+// answered and whether the client signed in; once closed, what it had.
+func sessionHas(st session.State) string {
+	closed := st.Phase == session.PhaseClosed
+	auth := "not signed in"
+	if st.Authenticated {
+		auth = "signed in"
+		if st.AuthUser != "" {
+			auth += " as " + session.SanitizeString(st.AuthUser)
+		}
+	}
+	switch {
+	case closed && st.ESMTP:
+		return "closed, after EHLO, " + auth
+	case closed:
+		return "session closed"
+	case st.ESMTP:
+		return "EHLO done, " + auth
+	case st.Phase >= session.PhaseReady:
+		return "HELO only (no extensions), " + auth
+	}
+	return "not introduced yet"
+}
+
+// sessionDoing says what the session is in the middle of.
+func sessionDoing(st session.State) string {
+	switch st.Phase {
+	case session.PhaseConnected:
+		return "waiting for the greeting"
+	case session.PhaseGreeted:
+		if st.TLS && !st.ImplicitTLS {
+			return "TLS on: EHLO again"
+		}
+		return "greeted: EHLO next"
+	case session.PhaseReady:
+		return "no mail transaction"
+	case session.PhaseMail:
+		return "transaction: sender accepted"
+	case session.PhaseRcpt:
+		if len(st.Rcpts) == 1 {
+			return "transaction: 1 recipient accepted"
+		}
+		return fmt.Sprintf("transaction: %d recipients accepted", len(st.Rcpts))
+	case session.PhaseData:
+		return "writing the message (after 354)"
+	}
+	return ""
 }
 
 // capsHeader titles the list and states its headline: AUTH appearing after
