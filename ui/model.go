@@ -127,6 +127,7 @@ type Model struct {
 	warnings    []session.Warning
 	choices     []string // Tab candidates on show
 	taken       string   // the suggestion → or Tab last put in the input: tab then moves on
+	quitAsked   bool     // Ctrl+C asked whether to lose a draft or queued lines: the next key answers
 	clearSaid   bool     // credentials went in clear on this connection, and the screen said so
 	typoHeld    string   // the line the first Enter kept for a typo warning: Enter again sends it
 	lastLatency time.Duration

@@ -1,6 +1,7 @@
 package ui
 
 import (
+	"reflect"
 	"strings"
 	"testing"
 	"time"
@@ -404,4 +405,95 @@ func paneText(lines []string) string {
 		words = append(words, strings.Fields(l)...)
 	}
 	return strings.Join(words, " ")
+}
+
+// quits runs cmd, and the commands of the batches and sequences it
+// returns, and reports whether one of them quits the program. Only for
+// commands that return at once (close, quit).
+func quits(cmd tea.Cmd) bool {
+	if cmd == nil {
+		return false
+	}
+	msg := cmd()
+	if _, ok := msg.(tea.QuitMsg); ok {
+		return true
+	}
+	v := reflect.ValueOf(msg)
+	if v.Kind() != reflect.Slice {
+		return false
+	}
+	for i := range v.Len() {
+		if c, ok := v.Index(i).Interface().(tea.Cmd); ok && quits(c) {
+			return true
+		}
+	}
+	return false
+}
+
+// ctrlC presses Ctrl+C and reports whether the program would quit.
+func (s *sim) ctrlC() bool {
+	next, cmd := s.m.Update(tea.KeyPressMsg{Code: 'c', Mod: tea.ModCtrl})
+	s.m = next.(Model)
+	return quits(cmd)
+}
+
+// TestCtrlCAsksOnce: with a message in the editor, or lines queued, Ctrl+C
+// asks first (y/n); a second Ctrl+C or y quits, n stays; with nothing to
+// lose it quits at once.
+func TestCtrlCAsksOnce(t *testing.T) {
+	s := dataSim(t)
+	s.enter(":compose")
+	if s.ctrlC() != true {
+		t.Fatal("the template alone is nothing to lose: ctrl+c did not quit")
+	}
+	s = dataSim(t)
+	s.enter(":compose")
+	s.typ("a message worth keeping")
+	if s.ctrlC() {
+		t.Fatal("ctrl+c quit with a draft in the editor")
+	}
+	if !strings.Contains(s.screen(), "ctrl+c again") || !s.m.compose.open {
+		t.Fatalf("no question on screen:\n%s", s.screen())
+	}
+	s.typ("n")
+	if !s.m.compose.open || strings.Contains(s.m.compose.Value(), "keepingn") {
+		t.Fatalf("n: editor %v, %q", s.m.compose.open, s.m.compose.Value())
+	}
+	if s.ctrlC() {
+		t.Fatal("after n, ctrl+c quit without asking again")
+	}
+	if !s.ctrlC() {
+		t.Fatal("a second ctrl+c did not quit")
+	}
+
+	s = dataSim(t)
+	s.enter(":compose")
+	s.typ("draft")
+	s.press(tea.KeyEscape) // the draft kept for the next :compose
+	if s.ctrlC() {
+		t.Fatal("ctrl+c quit with a kept draft")
+	}
+	next, cmd := s.m.Update(tea.KeyPressMsg{Code: 'y', Text: "y"})
+	s.m = next.(Model)
+	if !quits(cmd) {
+		t.Fatal("y did not quit")
+	}
+
+	s = newSim(t, "dark", 120, 40)
+	gmailPlain(s)
+	s.send(tea.PasteMsg{Content: "NOOP\r\nNOOP\r\nNOOP\r\n"})
+	s.flush()
+	if s.m.outbox.len() != 2 {
+		t.Fatalf("%d queued, want 2: NOOP waits for its reply", s.m.outbox.len())
+	}
+	if s.ctrlC() || !strings.Contains(s.screen(), "queued") {
+		t.Fatalf("ctrl+c quit with lines queued:\n%s", s.screen())
+	}
+	s.press(tea.KeyEscape) // esc says no, as n does
+	if s.m.outbox.len() != 2 || s.ctrlC() {
+		t.Fatal("esc did not keep the session, or ctrl+c then quit without asking")
+	}
+	if !s.ctrlC() {
+		t.Fatal("a second ctrl+c did not quit")
+	}
 }

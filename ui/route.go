@@ -16,9 +16,16 @@ import (
 
 // key routes a key press.
 func (m Model) key(msg tea.KeyPressMsg) (Model, tea.Cmd) {
+	if m.quitAsked {
+		next, cmd, done := m.quitAnswer(msg)
+		if done {
+			return next, cmd
+		}
+		m = next
+	}
 	switch {
 	case key.Matches(msg, m.keys.Quit):
-		return m.cmdQuit("")
+		return m.quit()
 	case m.compose.open:
 		return m.composeKey(msg)
 	case m.showHelp:
@@ -58,6 +65,52 @@ func (m Model) key(msg tea.KeyPressMsg) (Model, tea.Cmd) {
 	}
 	m.focus = focusInput // typing always goes to the input
 	return m.inputKey(msg)
+}
+
+// quit is Ctrl+C: it quits, unless something typed would be lost (a
+// message in the editor, lines queued for the server); then it asks once,
+// and a second Ctrl+C (or y) quits.
+func (m Model) quit() (Model, tea.Cmd) {
+	lose := m.wouldLose()
+	if m.quitAsked || lose == "" {
+		return m.cmdQuit("")
+	}
+	m.quitAsked = true
+	m.flash = warnFlash("quit and lose " + lose + "? ctrl+c again or y quits; n or esc stays")
+	return m, nil
+}
+
+// wouldLose names what quitting now throws away, "" when nothing.
+func (m Model) wouldLose() string {
+	switch n := m.outbox.len(); {
+	case m.compose.dirty():
+		return "the message in the editor"
+	case n == 1:
+		return "1 line queued for the server"
+	case n > 1:
+		return fmt.Sprintf("%d lines queued for the server", n)
+	}
+	return ""
+}
+
+// quitAnswer takes the key after quit asked: y quits, n and esc stay, and
+// any other key stays and goes on to do what it does (done is false).
+func (m Model) quitAnswer(msg tea.KeyPressMsg) (Model, tea.Cmd, bool) {
+	m.quitAsked = false
+	switch {
+	case msg.String() == "y" || msg.String() == "Y":
+		next, cmd := m.cmdQuit("")
+		return next, cmd, true
+	case msg.String() == "n" || msg.String() == "N" || msg.String() == "esc":
+		m.flash = infoFlash("not quitting")
+		return m, nil, true
+	case key.Matches(msg, m.keys.Quit):
+		m.quitAsked = true // the second ctrl+c: quit
+		next, cmd := m.quit()
+		return next, cmd, true
+	}
+	m.flash = flash{}
+	return m, nil, false
 }
 
 // globalKey handles the keys that work whatever has the focus.
