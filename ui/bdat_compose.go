@@ -63,8 +63,9 @@ func (m Model) cmdBdat(arg string) (Model, tea.Cmd) {
 	return m, nil
 }
 
-// composeChunksKey is F10 and Esc in the editor that :bdat opened.
-func (m Model) composeChunksKey(submit bool) (Model, tea.Cmd) {
+// composeChunksKey is F10 (or :send, again) and Esc in the editor that
+// :bdat opened.
+func (m Model) composeChunksKey(submit bool, again string) (Model, tea.Cmd) {
 	if !submit {
 		m.compose.open, m.compose.draft = false, m.compose.Value()
 		m.flash = infoFlash("editor closed, nothing sent; :bdat reopens the draft")
@@ -73,7 +74,7 @@ func (m Model) composeChunksKey(submit bool) (Model, tea.Cmd) {
 	raw := crlfMessage(m.compose.Value())
 	if w := composeWarnings(raw, m.lastSent("MAIL")); len(w) > 0 && !m.compose.warned {
 		m.compose.warned = true
-		m.flash = warnFlash(strings.Join(w, "; ") + ": a server may refuse it. F10 again sends it anyway")
+		m.flash = warnFlash(strings.Join(w, "; ") + ": a server may refuse it. " + again + " again sends it anyway")
 		return m, nil
 	}
 	m.compose.open, m.compose.warned, m.compose.draft = false, false, ""

@@ -35,6 +35,7 @@ func commandTable() []localCmd {
 		{name: "queue", usage: ":queue send|edit|drop", help: "the lines held after a refused DATA, AUTH, EHLO... or a close: send (alt+q), edit, drop (esc)", run: Model.cmdQueue},
 		{name: "compose", usage: ":compose", help: "write a whole message in an editor (after 354)", run: Model.cmdCompose},
 		{name: "bdat", usage: ":bdat [SIZE]", help: "send a message from the editor with BDAT, in chunks of SIZE bytes (1 MiB), a reply each", run: Model.cmdBdat},
+		{name: "send", usage: ":send", help: "send the message esc closed in the editor (F10 and alt+enter in it)", run: Model.cmdSend},
 		{name: "guided", usage: ":guided", help: "guided mode on/off: a card with the next step, prefilled (F9)", run: Model.cmdGuided},
 		{name: "skip", usage: ":skip", help: "guided mode: skip the step on the card (alt+n)", run: Model.cmdSkip},
 		{name: "explain", usage: ":explain", help: "explain the selected reply, or the last one (F8, e in the transcript)", run: Model.cmdExplain},
@@ -317,6 +318,19 @@ func (m Model) cmdCompose(string) (Model, tea.Cmd) {
 	}
 	m.compose = m.compose.start(m.sess, m.helo(), m.lastSent("MAIL"), m.now())
 	return m, nil
+}
+
+// cmdSend sends the message the editor holds, closed with Esc: for the
+// terminals where F10 and alt+enter never reach it.
+func (m Model) cmdSend(string) (Model, tea.Cmd) {
+	if m.compose.chunkSize > 0 && m.compose.draft != "" { // :bdat's message: the editor still holds it
+		return m.composeChunksKey(true, ":send")
+	}
+	if !m.inData() || m.compose.draft == "" {
+		m.flash = errorFlash("no message to send: :compose writes one after DATA's 354; esc keeps it for :send")
+		return m, nil
+	}
+	return m.sendMessage(m.compose.draft, ":send")
 }
 
 func onOff(what string, on bool) string {

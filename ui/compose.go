@@ -158,14 +158,14 @@ func (c composer) Value() string { return c.ta.Value() }
 // View draws the editor in exactly w x h cells, one string per line.
 func (c composer) View(w, h int) []string {
 	title := c.st.Title.Render("Compose") + c.st.Label.Render(
-		" — type the Subject, a blank line, then the body; F10 or alt+enter sends, esc closes")
+		" — type the Subject, a blank line, then the body; F10 or alt+enter sends (or esc, then :send); esc closes")
 	if c.queue {
 		title = c.st.Title.Render("Held lines") + c.st.Label.Render(
 			" — one command per line; F10 or alt+enter sends them as a paste, esc leaves them held")
 	}
 	if c.chunkSize > 0 {
 		title = c.st.Title.Render("Compose for BDAT") + c.st.Label.Render(
-			" — type the Subject, a blank line, then the body; F10 or alt+enter sends it in chunks, esc closes")
+			" — type the Subject, a blank line, then the body; F10 or alt+enter sends it in chunks (or esc, then :send); esc closes")
 	}
 	lines := append([]string{fitLine(title, w-4)}, splitLines(c.ta.View())...)
 	return frame(c.st.PaneFocused, blockOf(indent(lines), w-2, h-2), w)

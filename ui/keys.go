@@ -102,14 +102,44 @@ func (k keyMap) suggestHelp() []key.Binding {
 	return []key.Binding{k.Send, k.SendHeld, k.Accept, k.PrevPane, k.History, k.Cancel, k.Help, k.Quit}
 }
 
-// FullHelp is the `?` screen, one column per group.
+// colonTwins names, by keyMap field, the ":" command that does what a key
+// does: terminals swallow F10 and F11, desktops take alt chords, and alt
+// is Option on macOS, which types a character instead. The full help names
+// each twin beside its key.
+var colonTwins = map[string]string{
+	"Help": ":help", "Mouse": ":mouse", "Raw": ":raw", "Hex": ":hex", "Reveal": ":reveal", "Copy": ":copy",
+	"Save": ":save", "Explain": ":explain", "Guided": ":guided", "Skip": ":skip", "Timing": ":timing",
+	"Submit": ":send", "Wrap": ":wrap",
+}
+
+// colonTwin is the ":" command of the keyMap field name.
+func colonTwin(name string) (string, bool) {
+	c, ok := colonTwins[name]
+	return c, ok
+}
+
+// withTwin adds a binding's ":" command to its help.
+func withTwin(b key.Binding, name string) key.Binding {
+	if c, ok := colonTwin(name); ok {
+		b.SetHelp(b.Help().Key, b.Help().Desc+" ("+c+")")
+	}
+	return b
+}
+
+// FullHelp is the `?` screen, one column per group; a key a terminal may
+// swallow shows its ":" command too.
 func (k keyMap) FullHelp() [][]key.Binding {
 	k.PrevPane.SetHelp("shift+tab", "previous pane")
+	k.Help = withTwin(k.Help, "Help")
+	k.Mouse, k.Raw, k.Hex = withTwin(k.Mouse, "Mouse"), withTwin(k.Raw, "Raw"), withTwin(k.Hex, "Hex")
+	k.Reveal, k.Copy, k.Save = withTwin(k.Reveal, "Reveal"), withTwin(k.Copy, "Copy"), withTwin(k.Save, "Save")
+	k.Explain, k.Guided, k.Skip = withTwin(k.Explain, "Explain"), withTwin(k.Guided, "Guided"), withTwin(k.Skip, "Skip")
+	k.Timing, k.Submit = withTwin(k.Timing, "Timing"), withTwin(k.Submit, "Submit")
 	return [][]key.Binding{
 		{k.Send, k.Accept, k.Complete, k.PrevPane, k.History, k.Scroll},
 		{k.Cancel, k.Help, k.Quit, k.Mouse, k.Raw},
 		{k.Hex, k.Reveal, k.Copy, k.Save, k.Explain},
-		{k.Timing, k.Guided, k.Skip, k.Choose, k.SendHeld},
+		{k.Timing, k.Guided, k.Skip, k.Choose, k.Submit, k.SendHeld},
 	}
 }
 

@@ -2,11 +2,13 @@ package ui
 
 import (
 	"reflect"
+	"slices"
 	"strings"
 	"testing"
 	"time"
 
 	"github.com/charmbracelet/x/ansi"
+	"github.com/ehlo-sh/ehlo/third_party/bubbles/key"
 	tea "github.com/ehlo-sh/ehlo/third_party/bubbletea"
 
 	"github.com/ehlo-sh/ehlo/lab"
@@ -495,5 +497,58 @@ func TestCtrlCAsksOnce(t *testing.T) {
 	}
 	if !s.ctrlC() {
 		t.Fatal("a second ctrl+c did not quit")
+	}
+}
+
+// TestEveryKeyHasACommand: each key terminals may swallow (an F-key, an
+// alt chord: F10 and F11 go to the terminal or the desktop, alt is Option
+// on macOS) has a ":" command that does the same, which the full help
+// names beside it.
+func TestEveryKeyHasACommand(t *testing.T) {
+	s := newSim(t, "dark", 200, 60)
+	k := reflect.ValueOf(s.m.keys)
+	help := strings.Join(s.m.helpLines(200), "\n")
+	for i := range k.NumField() {
+		b := k.Field(i).Interface().(key.Binding)
+		swallowed := slices.ContainsFunc(b.Keys(), func(k string) bool {
+			return strings.HasPrefix(k, "alt+") || len(k) > 1 && k[0] == 'f' && k[1] >= '0' && k[1] <= '9'
+		})
+		if !swallowed {
+			continue
+		}
+		name := k.Type().Field(i).Name
+		cmd, ok := colonTwin(name)
+		if !ok {
+			t.Errorf("%s (%v) has no : command", name, b.Keys())
+			continue
+		}
+		if _, _, ok := s.m.lookupCommand(cmd); !ok {
+			t.Errorf("%s: %s is no command", name, cmd)
+		}
+		if !strings.Contains(ansi.Strip(help), b.Help().Desc+" ("+cmd+")") {
+			t.Errorf("the help does not name %s beside %s", cmd, b.Help().Key)
+		}
+	}
+}
+
+// TestSendCommandSendsTheDraft: where F10 and alt+enter never reach the
+// editor, esc then :send sends the message, with the same warning first.
+func TestSendCommandSendsTheDraft(t *testing.T) {
+	s := dataSim(t)
+	s.enter(":compose")
+	s.typ("Grüße")
+	s.press(tea.KeyEscape)
+	s.enter(":send")
+	if s.link.count() != 0 || !strings.Contains(s.m.flash.text, "BODY=8BITMIME") {
+		t.Fatalf("the first :send: sent %q, flash %q", s.link.lines(), s.m.flash.text)
+	}
+	s.enter(":send")
+	s.flush()
+	if s.link.count() != 1 || !strings.Contains(string(s.link.last().raw), "Subject: Grüße\r\n.\r\n") {
+		t.Fatalf("the second :send: sent %q", s.link.lines())
+	}
+	s.enter(":send")
+	if !strings.Contains(s.m.flash.text, ":compose") {
+		t.Errorf("with no message: flash %q", s.m.flash.text)
 	}
 }

@@ -428,7 +428,7 @@ func commonPrefix(ss []string) string {
 // composeKey drives the message editor.
 func (m Model) composeKey(msg tea.KeyPressMsg) (Model, tea.Cmd) {
 	if m.compose.chunkSize > 0 && key.Matches(msg, m.keys.Submit, m.keys.Abort) { // opened by :bdat
-		return m.composeChunksKey(key.Matches(msg, m.keys.Submit))
+		return m.composeChunksKey(key.Matches(msg, m.keys.Submit), "F10")
 	}
 	switch {
 	case key.Matches(msg, m.keys.Submit) && m.compose.queue:
@@ -438,15 +438,7 @@ func (m Model) composeKey(msg tea.KeyPressMsg) (Model, tea.Cmd) {
 		m.flash = infoFlash("editor closed: the held lines stay held as they were")
 		return m, nil
 	case key.Matches(msg, m.keys.Submit):
-		raw := normalizeMessage(m.compose.Value())
-		if w := composeWarnings(raw, m.lastSent("MAIL")); len(w) > 0 && !m.compose.warned {
-			m.compose.warned = true
-			m.flash = warnFlash(strings.Join(w, "; ") + ": a server may refuse it. F10 again sends it anyway")
-			return m, nil
-		}
-		m.compose.open, m.compose.warned = false, false
-		m.flash = infoFlash(fmt.Sprintf("sending the message: %d bytes, CRLF line endings, dot-stuffed, ending CRLF.CRLF", len(raw)))
-		return m.enqueue(outItem{raw: raw})
+		return m.sendMessage(m.compose.Value(), "F10")
 	case key.Matches(msg, m.keys.Abort):
 		m.compose.open, m.compose.draft = false, m.compose.Value()
 		m.flash = infoFlash("editor closed, nothing sent; :compose reopens the draft. Still in DATA mode (a lone . ends the message)")
@@ -455,6 +447,21 @@ func (m Model) composeKey(msg tea.KeyPressMsg) (Model, tea.Cmd) {
 	var cmd tea.Cmd
 	m.compose, cmd = m.compose.Update(msg)
 	return m, cmd
+}
+
+// sendMessage sends text, the editor's message, as DATA content; the
+// first time, a message a server may refuse is explained instead, and
+// again (F10, or :send) sends it anyway.
+func (m Model) sendMessage(text, again string) (Model, tea.Cmd) {
+	raw := normalizeMessage(text)
+	if w := composeWarnings(raw, m.lastSent("MAIL")); len(w) > 0 && !m.compose.warned {
+		m.compose.warned = true
+		m.flash = warnFlash(strings.Join(w, "; ") + ": a server may refuse it. " + again + " again sends it anyway")
+		return m, nil
+	}
+	m.compose.open, m.compose.warned, m.compose.draft = false, false, ""
+	m.flash = infoFlash(fmt.Sprintf("sending the message: %d bytes, CRLF line endings, dot-stuffed, ending CRLF.CRLF", len(raw)))
+	return m.enqueue(outItem{raw: raw})
 }
 
 // wheel scrolls the pane under the mouse.

@@ -267,16 +267,8 @@ func (m Model) helpLines(w int) []string {
 	for _, g := range m.keys.FullHelp() {
 		all = append(all, g...)
 	}
-	cols := 3
-	if w < 100 { // two columns fit 80 cells; three do not
-		cols = 2
-	}
-	var groups [][]key.Binding
-	for per := (len(all) + cols - 1) / cols; len(all) > 0; all = all[min(per, len(all)):] {
-		groups = append(groups, all[:min(per, len(all))])
-	}
 	lines := []string{m.st.Title.Render("Keys")}
-	lines = append(lines, splitLines(hm.FullHelpView(groups))...)
+	lines = append(lines, keyColumns(hm, all, w)...)
 	lines = append(lines, "", m.st.Title.Render("Transcript pane (tab to focus it)"))
 	lines = append(lines, splitLines(hm.FullHelpView(m.transcript.KeyMap.FullHelp()))...)
 	lines = append(lines, "", m.st.Title.Render("Local commands (type them in the input)"))
@@ -284,10 +276,33 @@ func (m Model) helpLines(w int) []string {
 	for _, c := range cmds {
 		width = max(width, len(c.usage))
 	}
-	for _, c := range cmds {
-		lines = append(lines, m.st.HelpKey.Render(fmt.Sprintf("%-*s", width, c.usage))+" "+m.st.HelpDesc.Render(c.help))
+	for _, c := range cmds { // the description wraps under itself: help is read, never cut
+		for i, d := range wrap(c.help, max(w-width-1, 16)) {
+			usage := ""
+			if i == 0 {
+				usage = c.usage
+			}
+			lines = append(lines, m.st.HelpKey.Render(fmt.Sprintf("%-*s", width, usage))+" "+m.st.HelpDesc.Render(d))
+		}
 	}
 	return lines
+}
+
+// keyColumns lays the bindings out in as many columns as fit w cells,
+// three at most: no key nor its description is cut.
+func keyColumns(hm help.Model, all []key.Binding, w int) []string {
+	hm.SetWidth(0)
+	for cols := 3; ; cols-- {
+		var groups [][]key.Binding
+		rest := all
+		for per := (len(rest) + cols - 1) / cols; len(rest) > 0; rest = rest[min(per, len(rest)):] {
+			groups = append(groups, rest[:min(per, len(rest))])
+		}
+		lines := splitLines(hm.FullHelpView(groups))
+		if cols == 1 || slices.IndexFunc(lines, func(l string) bool { return ansi.StringWidth(l) > w }) < 0 {
+			return lines
+		}
+	}
 }
 
 // helpKey scrolls the help screen or closes it.
