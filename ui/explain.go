@@ -24,6 +24,8 @@ type explainPanel struct {
 	answers     string   // the command it answers, shown form; "" for the greeting
 	x           session.Explanation
 	note        []byte // a note's text, shown whole in place of a reply; nil for a reply
+	capability  bool   // the selected capability's meaning, in place of a reply
+	top         int    // the first line of the body on screen: the panel scrolls rather than cut
 }
 
 // replyRows finds the reply at row i: the server lines from its first
@@ -205,9 +207,38 @@ func (m Model) lastReplyRow() int {
 	return m.transcript.Len()
 }
 
+// openCapability opens the panel on the selected capability: its meaning
+// whole, where the side panel has room for a sentence or two.
+func (m Model) openCapability() Model {
+	if len(capRows(m.sess)) == 0 {
+		return m
+	}
+	m.explain = explainPanel{open: true, capability: true}
+	return m
+}
+
 // explainKey drives the open panel: esc closes; ↑/↓ go to the previous
-// and next reply.
+// and next reply (or capability); pgup/pgdn scroll a long one.
 func (m Model) explainKey(msg tea.KeyPressMsg) (Model, tea.Cmd) {
+	page := max(m.mainH-6, 1)
+	switch msg.String() {
+	case "pgdown", "space":
+		m.explain.top += page
+		return m, nil
+	case "pgup":
+		m.explain.top = max(m.explain.top-page, 0)
+		return m, nil
+	}
+	if m.explain.capability {
+		switch msg.String() {
+		case "esc", "q", "enter", "e":
+			m.explain.open = false
+		case "up", "k", "down", "j":
+			m.side, _ = m.side.Update(msg, len(capRows(m.sess)))
+			m.explain.top = 0
+		}
+		return m, nil
+	}
 	switch msg.String() {
 	case "esc", "q", "f8", "alt+e":
 		m.explain.open = false
@@ -244,6 +275,9 @@ func (m Model) explainBox(w, h int) []string {
 	if p.note != nil {
 		return m.noteBox(w, h)
 	}
+	if p.capability {
+		return m.capabilityBox(w, h)
+	}
 	x := p.x
 	code := st.Code2xx
 	switch x.Code / 100 {
@@ -266,8 +300,8 @@ func (m Model) explainBox(w, h int) []string {
 		answers = session.SanitizeString(p.answers)
 	}
 	secs := []section{
-		{label: "S:", text: strings.Join(reply, "\n"), style: code, keep: 3, max: 3},
-		{label: "answers", text: answers, style: st.Value, keep: 2, max: 1},
+		{label: "S:", text: strings.Join(reply, "\n"), style: code, keep: 3},
+		{label: "answers", text: answers, style: st.Value, keep: 2},
 		{label: fmt.Sprint(x.Code), text: joinNonEmpty(". ", upper(x.Class), x.Meaning) + rfcSuffix(x.CodeRFC), style: st.Value, keep: 8},
 	}
 	if x.EnhancedMeaning != "" {
@@ -283,22 +317,53 @@ func (m Model) explainBox(w, h int) []string {
 		section{label: "cause", text: x.Cause, style: st.Meaning, keep: 7},
 		section{label: "fix", text: x.Action, style: st.OK, keep: 9},
 	)
-	footer := st.Dim.Render("esc closes · ↑/↓ previous/next reply")
-	body := fitSections(dropEmpty(secs), w-4, max(h-3, 1), 9, st.Label)
-	body = append(body, footer)
+	body := fitSections(dropEmpty(secs), w-4, wholeText, 9, st.Label)
 	title := st.CardTitle.Render("Explain")
 	if rule, ok := session.LookupRule(x.Rule); ok {
 		title += st.Label.Render(" · " + rule.Title)
 	}
-	return titledFrame(st.Card, title, st.Label.Render(x.RFC), body, w)
+	return titledFrame(st.Card, title, st.Label.Render(x.RFC), m.scrolled(body, h, "↑/↓ previous/next reply"), w)
+}
+
+// wholeText is a height fitSections never reaches: the explain panel
+// scrolls its text instead of cutting it.
+const wholeText = 1 << 20
+
+// scrolled is the window of body that fits a box of h lines, from the
+// panel's top line, and a footer that says how to scroll and close.
+func (m Model) scrolled(body []string, h int, keys string) []string {
+	room := max(h-3, 1)
+	top := min(max(m.explain.top, 0), max(len(body)-room, 0))
+	footer := "esc closes · " + keys
+	if len(body) > room {
+		footer += fmt.Sprintf(" · pgup/pgdn scroll (%d-%d of %d)", top+1, min(top+room, len(body)), len(body))
+	}
+	return append(append([]string{}, body[top:min(top+room, len(body))]...), m.st.Dim.Render(footer))
 }
 
 // noteBox draws a note whole, wrapped, sanitized as the transcript shows it.
 func (m Model) noteBox(w, h int) []string {
 	st := m.st
 	secs := []section{{label: "*", text: session.Sanitize(m.explain.note), style: st.Value, keep: 9}}
-	body := append(fitSections(secs, w-4, max(h-3, 1), 3, st.Label), st.Dim.Render("esc closes · ↑/↓ previous/next reply"))
-	return titledFrame(st.Card, st.CardTitle.Render("Note"), "", body, w)
+	body := fitSections(secs, w-4, wholeText, 3, st.Label)
+	return titledFrame(st.Card, st.CardTitle.Render("Note"), "", m.scrolled(body, h, "↑/↓ previous/next reply"), w)
+}
+
+// capabilityBox draws the selected capability's meaning whole, from the
+// knowledge table, as the side panel would with room enough.
+func (m Model) capabilityBox(w, h int) []string {
+	st := m.st
+	rows := capRows(m.sess)
+	r := rows[min(max(m.side.cursor, 0), len(rows)-1)]
+	title, text := capMeaning(r)
+	secs := []section{
+		{label: "offered", text: session.SanitizeString(strings.TrimSpace(capName(r.c) + " " + capParams(r.c))), style: st.Value, keep: 9},
+		{label: "means", text: text, style: st.Meaning, keep: 9},
+		{label: "here", text: capUse(r.c.Keyword), style: st.Label, keep: 9},
+	}
+	secs = dropEmpty(secs)
+	body := fitSections(secs, w-4, wholeText, 9, st.Label)
+	return titledFrame(st.Card, st.CardTitle.Render("Capability · ")+st.Label.Render(title), "", m.scrolled(body, h, "↑/↓ previous/next capability"), w)
 }
 
 // explainLayer overlays the panel on the panes.

@@ -5,6 +5,7 @@ import (
 	"slices"
 	"strings"
 
+	"github.com/charmbracelet/x/ansi"
 	tea "github.com/ehlo-sh/ehlo/third_party/bubbletea"
 
 	"github.com/ehlo-sh/ehlo/lab"
@@ -148,57 +149,72 @@ func (m Model) chooseNext(d int) Model {
 	return m
 }
 
-// cardHeight is the card's height with its border: fixed per terminal
-// height, so the layout changes only on resize and on toggling the mode.
+// cardHeight is the card's height with its border: what its step needs to
+// be read whole, as far as the panes keep minPanes rows; the layout is
+// recomputed when it changes (refresh).
 func (m Model) cardHeight() int {
-	switch {
-	case !m.guide.on || m.height < 16:
+	if !m.guide.on || m.height < 16 {
 		return 0
-	case m.height < 34:
-		return 7
 	}
-	return 9
+	_, _, secs := m.cardSections()
+	most := max(m.height-footerRows-m.hintRows()-max(minPanes, m.height/3), 5)
+	return max(len(fitWhole(secs, m.width-4, most-2, cardLabelW, m.st.Label))+2, 5)
 }
 
-// card draws the step card in exactly cardHeight lines of w cells.
+// minPanes is the fewest rows the card leaves the panes above it.
+const minPanes = 8
+
+// cardLabelW is the width of the card's label column.
+const cardLabelW = 8
+
+// card draws the step card in exactly cardHeight lines of w cells: every
+// section whole, or left out whole when the card has no room for it.
 func (m Model) card(w int) []string {
 	h := m.cardHeight()
 	if h == 0 {
 		return nil
 	}
+	title, rfc, secs := m.cardSections()
+	body := blockOf(fitWhole(secs, w-4, h-2, cardLabelW, m.st.Label), w-4, h-2)
+	return titledFrame(m.st.Card, title, rfc, body, w)
+}
+
+// cardSections is the card's title, its RFC and its sections.
+func (m Model) cardSections() (title, rfc string, secs []section) {
 	st, s := m.st, m.guide.step
-	var secs []section
-	title := m.st.CardTitle.Render("Guided · " + s.Title)
+	title = m.st.CardTitle.Render("Guided · " + s.Title)
 	if x := s.Failure; x != nil {
 		title = m.st.Error.Render("✗ "+failureHead(*x)) + m.st.Label.Render(" · next: "+s.Title)
 		secs = failureSections(*st, *x)
+		if ansi.StringWidth(title)+ansi.StringWidth(s.RFC)+8 > m.width { // the next step in the body, whole
+			title = m.st.Error.Render("✗ " + failureHead(*x))
+			secs = append([]section{{label: "next", text: s.Title, style: st.Label, keep: 10}}, secs...)
+		}
 	}
 	send := s.Command
 	switch {
 	case m.compose.open && s.ID == "compose":
-		send = `(in the editor) F10 or alt+enter sends the message and its lone "."`
+		send = `(in the editor) F10 or alt+enter sends the message and its lone "." (or esc, then :send)`
 	case send == "":
 		send = "(nothing to send: the server's turn)"
 	}
-	secs = append(secs, section{label: "send", text: session.SanitizeString(send), style: st.Value, keep: 10, max: 1})
+	secs = append(secs, section{label: "send", text: session.SanitizeString(send), style: st.Value, keep: 10})
 	if s.Failure == nil {
 		secs = append(secs, section{label: "why", text: s.Why, style: st.Meaning, keep: 4})
 	}
 	if s.Expect != "" && s.Failure == nil {
-		secs = append(secs, section{label: "expect", text: s.Expect, style: st.Label, keep: 3, max: 1})
+		secs = append(secs, section{label: "expect", text: s.Expect, style: st.Label, keep: 3})
 	}
 	if len(s.Choices) > 0 {
-		secs = append(secs, section{label: "choose", text: choiceLine(s), style: st.Value, keep: 9, max: 1})
+		secs = append(secs, section{label: "choose", text: choiceLine(s), style: st.Value, keep: 9})
 	}
 	if s.ID == "auth" && m.onLab() {
 		secs = append(secs, section{label: "account", text: labAccount(), style: st.OK, keep: 9})
 	}
 	if s.Note != "" && s.Failure == nil {
-		secs = append(secs, section{label: "✓", text: s.Note, style: st.OK, keep: 5, max: 2})
+		secs = append(secs, section{label: "✓", text: s.Note, style: st.OK, keep: 5})
 	}
-	body := fitSections(secs, w-4, h-2, 8, st.Label)
-	body = blockOf(body, w-4, h-2)
-	return titledFrame(st.Card, title, st.Label.Render(s.RFC), body, w)
+	return title, st.Label.Render(s.RFC), secs
 }
 
 // failureHead names a refusal: "535 5.7.8 The server refused the user

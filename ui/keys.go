@@ -154,7 +154,8 @@ func (k keyMap) guidedHelp(choices bool) []key.Binding {
 // panelHelp is the footer while the explain panel or the timing view is on top.
 func (k keyMap) panelHelp(explain bool) []key.Binding {
 	if explain {
-		return []key.Binding{k.Close, key.NewBinding(key.WithKeys("up", "down"), key.WithHelp("↑/↓", "previous/next reply")), k.Quit}
+		return []key.Binding{k.Close, key.NewBinding(key.WithKeys("up", "down"), key.WithHelp("↑/↓", "previous/next")),
+			key.NewBinding(key.WithKeys("pgup", "pgdown"), key.WithHelp("pgup/pgdn", "scroll")), k.Quit}
 	}
 	return []key.Binding{k.Close, k.Timing, k.Quit}
 }
@@ -169,6 +170,7 @@ func (k keyMap) paneHelp(f focus, t TranscriptKeyMap, waiting bool) []key.Bindin
 	}
 	if f == focusCaps {
 		return []key.Binding{key.NewBinding(key.WithKeys("up", "down"), key.WithHelp("↑/↓", "select capability")),
+			key.NewBinding(key.WithKeys("enter", "e"), key.WithHelp("e/enter", "all it means")),
 			k.Complete, esc, k.Help, k.Quit}
 	}
 	t.Explain.SetHelp("e/enter", "explain")

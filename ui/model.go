@@ -74,7 +74,7 @@ type Model struct {
 	width, height int
 	paneW, sideW  int
 	mainH         int
-	hintH         int // the rows the hint took at the last layout
+	hintH, cardH  int // the rows the hint and guided mode's card took at the last layout
 	focus         focus
 	showHelp      bool
 	helpTop       int // first line of the help screen
@@ -417,8 +417,8 @@ func (m *Model) applyTheme(name string) error {
 func (m Model) resize(w, h int) Model {
 	m.width, m.height = w, h
 	m.heldRows = m.heldHeight()
-	m.hintH = m.hintRows()
-	m.mainH = max(h-footerRows-m.hintH-m.cardHeight()-m.heldRows, 3)
+	m.hintH, m.cardH = m.hintRows(), m.cardHeight()
+	m.mainH = max(h-footerRows-m.hintH-m.cardH-m.heldRows, 3)
 	m.sideW = min(max(w*35/100, 26), 48)
 	if w < 60 {
 		m.sideW = 0
@@ -446,7 +446,7 @@ func (m Model) refresh() Model {
 	m.side, _ = m.side.Update(nil, len(rows))
 	m.warnings = m.checkLine()
 	m = m.updateGuide()
-	if m.width > 0 && m.hintRows() != m.hintH { // a longer hint takes rows from the panes, a shorter gives them back
+	if m.width > 0 && (m.hintRows() != m.hintH || m.cardHeight() != m.cardH) { // a longer hint or step takes rows from the panes, a shorter gives them back
 		m = m.resize(m.width, m.height)
 	}
 	return m

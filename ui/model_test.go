@@ -1017,7 +1017,7 @@ func TestFooterFollowsFocus(t *testing.T) {
 		want, not string
 	}{
 		{"↑/↓ select line • e/enter explain", "history"},
-		{"↑/↓ select capability", "enter"},
+		{"↑/↓ select capability • e/enter all it means", "history"},
 		{"enter send", "select"},
 	}
 	for i, st := range steps {

@@ -88,19 +88,53 @@ func ellipsis(lines []string, w int) []string {
 	return lines
 }
 
-// wrapParagraphs wraps each "\n"-separated paragraph of text in w cells.
+// wrapParagraphs wraps each "\n"-separated paragraph of text in w cells,
+// splitting a word longer than a line (a URL, a base64 string) rather than
+// cutting it.
 func wrapParagraphs(text string, w int) []string {
 	var out []string
 	for p := range strings.SplitSeq(text, "\n") {
-		lines := wrap(p, w)
-		for i, l := range lines {
-			if ansi.StringWidth(l) > w { // a word longer than the line
-				lines[i] = ansi.Truncate(l, w-1, "") + "…"
-			}
-		}
-		out = append(out, lines...)
+		out = append(out, wrapHard(p, w, 0)...)
 	}
 	return out
+}
+
+// fitWhole draws sections in at most h lines of w cells, as fitSections
+// does, but never shortens one: when they do not fit, whole sections go,
+// the lowest keep first, and then those that fit in the room left come
+// back. For what is read (the guided card): a sentence is shown whole or
+// not at all.
+func fitWhole(secs []section, w, h, labelW int, label lipgloss.Style) []string {
+	height := func(s section) int { return len(fitSections([]section{s}, w, wholeText, labelW, label)) }
+	in := make([]bool, len(secs))
+	used := 0
+	for i, s := range secs {
+		in[i], used = true, used+height(s)
+	}
+	for used > h {
+		drop := -1
+		for i := range secs {
+			if in[i] && (drop < 0 || secs[i].keep <= secs[drop].keep) {
+				drop = i
+			}
+		}
+		if drop < 0 {
+			break
+		}
+		in[drop], used = false, used-height(secs[drop])
+	}
+	for i := range secs { // what fits in the room the drops left
+		if !in[i] && used+height(secs[i]) <= h {
+			in[i], used = true, used+height(secs[i])
+		}
+	}
+	var kept []section
+	for i, s := range secs {
+		if in[i] {
+			kept = append(kept, s)
+		}
+	}
+	return fitSections(kept, w, wholeText, labelW, label)
 }
 
 // titledFrame draws a border in st's characters and colour around body,

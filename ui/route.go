@@ -54,6 +54,9 @@ func (m Model) key(msg tea.KeyPressMsg) (Model, tea.Cmd) {
 			return m, cmd
 		}
 	case focusCaps:
+		if key.Matches(msg, m.side.keys.Explain) {
+			return m.openCapability(), nil
+		}
 		if key.Matches(msg, m.side.bindings()...) {
 			var cmd tea.Cmd
 			m.side, cmd = m.side.Update(msg, len(capRows(m.sess)))

@@ -32,6 +32,7 @@ type sidePanel struct {
 // sideKeys move the selection in the capability list.
 type sideKeys struct {
 	Up, Down, Top, Bottom key.Binding
+	Explain               key.Binding // handled by the root: the capability's meaning whole
 }
 
 // sideInfo is what the panel shows, gathered by the root from its state.
@@ -53,10 +54,11 @@ type capRow struct {
 
 func newSide(st themes.Styles) sidePanel {
 	return sidePanel{st: &st, keys: sideKeys{
-		Up:     key.NewBinding(key.WithKeys("up", "k"), key.WithHelp("↑/k", "previous capability")),
-		Down:   key.NewBinding(key.WithKeys("down", "j"), key.WithHelp("↓/j", "next capability")),
-		Top:    key.NewBinding(key.WithKeys("home", "g")),
-		Bottom: key.NewBinding(key.WithKeys("end", "G")),
+		Up:      key.NewBinding(key.WithKeys("up", "k"), key.WithHelp("↑/k", "previous capability")),
+		Down:    key.NewBinding(key.WithKeys("down", "j"), key.WithHelp("↓/j", "next capability")),
+		Top:     key.NewBinding(key.WithKeys("home", "g")),
+		Bottom:  key.NewBinding(key.WithKeys("end", "G")),
+		Explain: key.NewBinding(key.WithKeys("enter", "e"), key.WithHelp("e/enter", "all it means")),
 	}}
 }
 
@@ -150,14 +152,14 @@ func (s sidePanel) View(info sideInfo) []string {
 	cursor := min(max(s.cursor, 0), max(len(rows)-1, 0))
 	conn, sess := s.connection(info, iw), s.sessionLines(info.sess, iw)
 	capsHead := s.capsHeader(info.sess, rows, iw)
-	meaning := s.meaning(rows, cursor, iw)
+	meaning := func(limit int) []string { return s.meaning(rows, cursor, iw, limit) }
 	tls := s.tlsFacts(info, iw)
-	want := min(len(rows), maxCapRows)
+	want := s.listLines(rows, cursor, maxCapRows, iw)
 	if s.focused { // browsing: the meaning matters, the TLS details wait
-		want, tls = min(len(rows), 4), tlsPart{}
+		want, tls = s.listLines(rows, cursor, 4, iw), tlsPart{}
 	}
-	room, meaning, tlsLines := budget(ih-len(conn)-len(sess)-len(capsHead), want, meaning, tls)
-	caps := append(append(capsHead, s.capList(rows, cursor, room, iw)...), meaning...)
+	room, meaningLines, tlsLines := budget(ih-len(conn)-len(sess)-len(capsHead), want, meaning, tls)
+	caps := append(append(capsHead, s.capList(rows, cursor, room, iw)...), meaningLines...)
 	lines := stack(ih, conn, sess, caps, tlsLines)
 	style := s.st.Pane
 	if s.focused {
@@ -172,22 +174,24 @@ const maxCapRows = 12
 
 // budget shares h rows: the capability list gets what the explanation and
 // the TLS facts leave, and they shrink, the least important first, until
-// want capabilities show: first the explanation's text, then the
+// want lines of capabilities show: first the explanation (to whole
+// sentences, meaning(limit) fits it in limit lines), then the
 // certificate's details, its names last; the certificate's verdict stays.
-func budget(h, want int, meaning []string, t tlsPart) (int, []string, []string) {
-	keep := func(n int) func() { return func() { meaning = meaning[:min(len(meaning), n)] } }
+func budget(h, want int, meaning func(limit int) []string, t tlsPart) (int, []string, []string) {
+	limit := -1 // no limit
+	keep := func(n int) func() { return func() { limit = n } }
 	drop := func(p *[]string) func() { return func() { *p = nil } }
-	cuts := []func(){keep(3), drop(&t.sha256), drop(&t.expires), drop(&t.issuer), drop(&t.subject),
-		keep(1), drop(&t.names), keep(0), drop(&t.head)}
-	tls := t.lines()
+	cuts := []func(){drop(&t.sha256), drop(&t.expires), keep(9), drop(&t.issuer), keep(7), drop(&t.subject),
+		keep(5), drop(&t.names), keep(3), keep(1), keep(0), drop(&t.head)}
+	m, tls := meaning(limit), t.lines()
 	for _, cut := range cuts {
-		if h-len(meaning)-len(tls) >= want {
+		if h-len(m)-len(tls) >= want {
 			break
 		}
 		cut()
-		tls = t.lines()
+		m, tls = meaning(limit), t.lines()
 	}
-	return max(h-len(meaning)-len(tls), 0), meaning, tls
+	return max(h-len(m)-len(tls), 0), m, tls
 }
 
 // stack joins the sections, with a blank line between them as far as the
@@ -409,60 +413,113 @@ func authAdded(d session.CapDiff) bool {
 	return false
 }
 
-// capList draws the list in n rows. Focused, it is a window that keeps the
-// selection visible. Otherwise, when the list is longer, the rows a
-// newcomer must notice (STARTTLS, AUTH, the changes after STARTTLS) are
-// kept first, in their order, and the last row (if n > 1) counts those
-// left out.
+// capList draws the list in n lines; a capability whose parameters do not
+// fit one line (AUTH and its mechanisms) wraps, never cut. Focused, it is a
+// window that keeps the selection visible. Otherwise, when the list is
+// longer, the rows a newcomer must notice (STARTTLS, AUTH, the changes
+// after STARTTLS) are kept first, in their order, and the last line (if
+// n > 1) counts those left out.
 func (s sidePanel) capList(rows []capRow, cursor, n, w int) []string {
 	if n <= 0 || len(rows) == 0 {
 		return nil
 	}
-	if s.focused || len(rows) <= n {
-		start := 0
-		if cursor >= n {
-			start = cursor - n + 1
-		}
-		lines := make([]string, 0, n)
-		for i := start; i < min(start+n, len(rows)); i++ {
-			lines = append(lines, s.capLine(rows[i], i == cursor, w))
-		}
-		return lines
-	}
-	shown := n - 1 // and the count
-	if n == 1 {
-		shown = 1 // no room for the count
-	}
-	keep := keptRows(rows, shown)
-	lines := make([]string, 0, n)
+	drawn := make([][]string, len(rows))
+	total := 0
 	for i, r := range rows {
+		drawn[i] = s.capLines(r, i == cursor, w)
+		total += len(drawn[i])
+	}
+	if s.focused || total <= n {
+		return window(drawn, cursor, n)
+	}
+	budget := n - 1 // and the count
+	if n == 1 {
+		budget = 1
+	}
+	keep := keptRows(rows, drawn, budget)
+	var lines []string
+	shown := 0
+	for i := range rows {
 		if keep[i] {
-			lines = append(lines, s.capLine(r, i == cursor, w))
+			lines = append(lines, drawn[i]...)
+			shown++
 		}
 	}
-	if n == 1 {
+	if n == 1 || shown == len(rows) {
 		return lines
 	}
-	return append(lines, fitLine(s.st.Dim.Render(fmt.Sprintf("   … %d more", len(rows)-len(lines))), w))
+	return append(lines, fitLine(s.st.Dim.Render(fmt.Sprintf("   … %d more", len(rows)-shown)), w))
 }
 
-// keptRows marks n rows: first those that matter, then the others, each
-// group in the list's order.
-func keptRows(rows []capRow, n int) []bool {
+// window is the rows from the first that keeps row cursor on screen, as
+// many as fit n lines; a row taller than n lines shows its first n.
+func window(drawn [][]string, cursor, n int) []string {
+	start, used := cursor, len(drawn[cursor])
+	for start > 0 && used+len(drawn[start-1]) <= n {
+		start--
+		used += len(drawn[start])
+	}
+	var lines []string
+	for i := start; i < len(drawn) && len(lines)+len(drawn[i]) <= n; i++ {
+		lines = append(lines, drawn[i]...)
+	}
+	if len(lines) == 0 {
+		lines = drawn[cursor][:min(n, len(drawn[cursor]))]
+	}
+	return lines
+}
+
+// keptRows marks the rows that fit n lines: first those that matter, then
+// the others, each group in the list's order.
+func keptRows(rows []capRow, drawn [][]string, n int) []bool {
 	keep := make([]bool, len(rows))
 	for _, matters := range []bool{true, false} {
 		for i, r := range rows {
-			if n > 0 && !keep[i] && (!matters || hot(r.c) || r.mark != " ") {
-				keep[i], n = true, n-1
+			if !keep[i] && len(drawn[i]) <= n && (!matters || hot(r.c) || r.mark != " ") {
+				keep[i], n = true, n-len(drawn[i])
 			}
 		}
 	}
 	return keep
 }
 
-// capLine is one capability: selection, diff and hot markers, then the
-// keyword and its parameters (SIZE in human units, RFC 1870).
+// listLines is how many lines the list takes to show up to rows
+// capabilities, those that matter first (focused: from the cursor).
+func (s sidePanel) listLines(rows []capRow, cursor, most, w int) int {
+	drawn := make([][]string, len(rows))
+	for i, r := range rows {
+		drawn[i] = s.capLines(r, false, w)
+	}
+	order := make([]int, 0, len(rows))
+	if s.focused {
+		for i := cursor; i < len(rows); i++ {
+			order = append(order, i)
+		}
+	} else {
+		for _, matters := range []bool{true, false} {
+			for i, r := range rows {
+				if matters == (hot(r.c) || r.mark != " ") {
+					order = append(order, i)
+				}
+			}
+		}
+	}
+	n := 0
+	for _, i := range order[:min(most, len(order))] {
+		n += len(drawn[i])
+	}
+	return n
+}
+
+// capLine is a capability's first line (see capLines).
 func (s sidePanel) capLine(r capRow, selected bool, w int) string {
+	return s.capLines(r, selected, w)[0]
+}
+
+// capLines is one capability: selection, diff and hot markers, then the
+// keyword and its parameters (SIZE in human units, RFC 1870), wrapped
+// under the keyword when they do not fit: every AUTH mechanism shows.
+func (s sidePanel) capLines(r capRow, selected bool, w int) []string {
 	sel := " "
 	if selected && s.focused {
 		sel = "›"
@@ -486,15 +543,25 @@ func (s sidePanel) capLine(r capRow, selected bool, w int) string {
 	case "~":
 		markStyle = s.st.Warning
 	}
-	text := kw.Render(session.SanitizeString(capName(r.c)))
-	if p := capParams(r.c); p != "" {
-		text += " " + s.st.Cap.Render(p)
+	name := session.SanitizeString(capName(r.c))
+	text := strings.TrimSpace(name + " " + capParams(r.c))
+	var lines []string
+	for i, l := range wrapHard(text, max(w-3, 4), 0) {
+		lead := "   "
+		if i == 0 {
+			lead = sel + markStyle.Render(r.mark) + hotMark
+			rest, _ := strings.CutPrefix(l, name)
+			l = kw.Render(name) + s.st.Cap.Render(rest)
+		} else {
+			l = s.st.Cap.Render(l)
+		}
+		line := fitLine(lead+l, w)
+		if selected && s.focused {
+			line = s.st.Selected.Render(line)
+		}
+		lines = append(lines, line)
 	}
-	line := fitLine(sel+markStyle.Render(r.mark)+hotMark+text, w)
-	if selected && s.focused {
-		return s.st.Selected.Render(line)
-	}
-	return line
+	return lines
 }
 
 // capParams shows the parameters, sanitized; SIZE in human units.
@@ -511,17 +578,62 @@ func capParams(c session.Capability) string {
 	return session.SanitizeString(c.Params)
 }
 
-// meaning explains the selected capability from the knowledge table.
-func (s sidePanel) meaning(rows []capRow, cursor, w int) []string {
-	if len(rows) == 0 {
+// meaning explains the selected capability from the knowledge table, in
+// at most limit lines (-1 for no limit): whole, or its first sentences
+// and a pointer to the rest (enter on it, capExplain), never a sentence
+// cut short.
+func (s sidePanel) meaning(rows []capRow, cursor, w, limit int) []string {
+	if len(rows) == 0 || limit == 0 {
 		return nil
 	}
-	r := rows[cursor]
+	title, sentences := capSentences(rows[cursor])
+	text := strings.Join(sentences, " ")
+	head := wrapStyled(s.st.Label.Render(title), w)
+	if limit > 0 && limit <= len(head) {
+		return head[:limit]
+	}
+	body := func(text string) []string {
+		var out []string
+		for _, l := range wrapHard(text, w, 0) {
+			out = append(out, fitLine(s.st.Meaning.Render(l), w))
+		}
+		return out
+	}
+	use := wrapStyled(s.st.Label.Render(capUse(rows[cursor].c.Keyword)), w) // how to use it here (bdat.go)
+	if capUse(rows[cursor].c.Keyword) == "" {
+		use = nil
+	}
+	if all := append(append(head, body(text)...), use...); limit < 0 || len(all) <= limit {
+		return all
+	}
+	more := "more: shift+tab, enter"
+	if s.focused {
+		more = "more: enter"
+	}
+	pointer := fitLine(s.st.Dim.Render(more), w)
+	for k := len(sentences) - 1; k > 0; k-- {
+		if lines := append(append(head, body(strings.Join(sentences[:k], " "))...), pointer); len(lines) <= limit {
+			return lines
+		}
+	}
+	return append(head, pointer)
+}
+
+// capMeaning is what the knowledge table says of a capability row: its
+// title and its meaning, with what STARTTLS changed.
+func capMeaning(r capRow) (title, text string) {
+	title, sentences := capSentences(r)
+	return title, strings.Join(sentences, " ")
+}
+
+// capSentences is capMeaning with the meaning in sentences, what STARTTLS
+// changed part of the first.
+func capSentences(r capRow) (title string, sentences []string) {
 	ext, ok := session.LookupExtension(capName(r.c))
 	if !ok {
 		ext, ok = session.LookupExtension(r.c.Keyword)
 	}
-	title := session.SanitizeString(capName(r.c)) + ": unknown extension"
+	title = session.SanitizeString(capName(r.c)) + ": unknown extension"
 	text := "Not in ehlo's table: a private or vendor extension."
 	if ok {
 		title, text = ext.Name, ext.Meaning
@@ -529,30 +641,31 @@ func (s sidePanel) meaning(rows []capRow, cursor, w int) []string {
 			title += " (" + ext.RFC + ")"
 		}
 	}
+	sentences = splitSentences(text)
 	switch r.mark {
 	case "+":
-		text = "New after STARTTLS. " + text
+		sentences[0] = "New after STARTTLS. " + sentences[0]
 	case "-":
-		text = "Gone after STARTTLS. " + text
+		sentences[0] = "Gone after STARTTLS. " + sentences[0]
 	case "~":
-		text = "Before STARTTLS: " + session.SanitizeString(r.before) + ". " + text
+		sentences[0] = "Before STARTTLS: " + session.SanitizeString(r.before) + ". " + sentences[0]
 	}
-	lines := []string{fitLine(s.st.Label.Render(title), w)}
-	body := wrap(text, w)
-	if len(body) > maxMeaning {
-		body = append(body[:maxMeaning-1], "…")
-	}
-	for _, l := range body {
-		lines = append(lines, fitLine(s.st.Meaning.Render(l), w))
-	}
-	for _, l := range wrap(capUse(r.c.Keyword), w) { // how to use it here (bdat.go)
-		lines = append(lines, fitLine(s.st.Label.Render(l), w))
-	}
-	return lines
+	return title, sentences
 }
 
-// maxMeaning bounds the lines of explanation under the list.
-const maxMeaning = 6
+// splitSentences cuts text after each ". " (the knowledge table's
+// sentences).
+func splitSentences(text string) []string {
+	var out []string
+	for {
+		i := strings.Index(text, ". ")
+		if i < 0 {
+			return append(out, text)
+		}
+		out = append(out, text[:i+1])
+		text = text[i+2:]
+	}
+}
 
 // tlsPart is the TLS section, in parts the budget drops one by one.
 type tlsPart struct {
@@ -575,8 +688,8 @@ func (s sidePanel) tlsFacts(info sideInfo, w int) tlsPart {
 		return tlsPart{}
 	}
 	p := tlsPart{
-		head:    []string{fitLine(s.st.Title.Render(orDefault(t.Version, "TLS"))+s.weak(*t)+" "+s.st.Label.Render(t.Cipher), w)},
-		verdict: []string{fitLine(s.verdict(*t), w)},
+		head:    wrapStyled(s.st.Title.Render(orDefault(t.Version, "TLS"))+s.weak(*t)+" "+s.st.Label.Render(t.Cipher), w),
+		verdict: wrapStyled(s.verdict(*t), w),
 	}
 	if len(t.Chain) == 0 {
 		return p
@@ -698,6 +811,16 @@ func flow(tokens []string, w int) []string {
 	}
 	if cur != "" {
 		lines = append(lines, fitLine(cur, w))
+	}
+	return lines
+}
+
+// wrapStyled wraps styled text in lines of exactly w cells, at spaces,
+// splitting a word longer than a line: read whole, never cut.
+func wrapStyled(text string, w int) []string {
+	lines := splitLines(ansi.Wrap(text, w, ""))
+	for i, l := range lines {
+		lines[i] = fitLine(l, w)
 	}
 	return lines
 }
