@@ -22,6 +22,7 @@ type Styles struct {
 	Secret                             lipgloss.Style // redacted credentials
 	Latency, Timestamp, Dim            lipgloss.Style
 	Selected                           lipgloss.Style // the selected transcript row
+	Match                              lipgloss.Style // a match of the transcript's search
 
 	// Panes.
 	Pane, PaneFocused                          lipgloss.Style // rounded borders; focus in the accent colour
@@ -128,6 +129,7 @@ func FromPalette(p Palette) Styles {
 		Timestamp: muted,
 		Dim:       muted,
 		Selected:  selected,
+		Match:     plain.Reverse(true).Underline(true), // reverse and underline: visible in mono too
 
 		Title: accent,
 		Label: muted,

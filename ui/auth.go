@@ -134,6 +134,9 @@ func loopbackV4(host string) bool {
 // promptAnswer takes the line typed in a prompt mode.
 func (m Model) promptAnswer(text string) (Model, tea.Cmd) {
 	switch m.input.mode {
+	case modeSearch:
+		m.input = m.input.setMode(modeCommand)
+		return m.find(text), nil
 	case modeConfirm:
 		if a := strings.ToLower(strings.TrimSpace(text)); a != "y" && a != "yes" {
 			return m.cancelPrompt(), nil
@@ -150,8 +153,13 @@ func (m Model) promptAnswer(text string) (Model, tea.Cmd) {
 	return m.startAuth(text)
 }
 
-// cancelPrompt abandons :auth before anything was sent.
+// cancelPrompt abandons :auth before anything was sent, or the search.
 func (m Model) cancelPrompt() Model {
+	if m.input.mode == modeSearch {
+		m.input = m.input.setMode(modeCommand)
+		m.flash = infoFlash("search cancelled")
+		return m
+	}
 	m.prompt = authPrompt{}
 	m.input = m.input.setMode(modeCommand)
 	m.flash = infoFlash("AUTH cancelled; nothing was sent")

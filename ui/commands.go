@@ -40,6 +40,9 @@ func commandTable() []localCmd {
 		{name: "skip", usage: ":skip", help: "guided mode: skip the step on the card (alt+n)", run: Model.cmdSkip},
 		{name: "explain", usage: ":explain", help: "explain the selected reply, or the last one (F8, e in the transcript)", run: Model.cmdExplain},
 		{name: "timing", usage: ":timing", help: "timing waterfall of the connection (F11/alt+t)", run: Model.cmdTiming},
+		{name: "find", usage: ":find [TEXT]", help: "search the transcript, highlighting matches (/ in it; n, N: next, previous); no TEXT clears", run: Model.cmdFind},
+		{name: "filter", usage: ":filter WHAT", help: "show only client or server lines, or replies 2xx 3xx 4xx 5xx; off shows all", run: Model.cmdFilter},
+		{name: "wrap", usage: ":wrap", help: "wrap long transcript lines, or end them in … (w in the transcript)", run: Model.cmdWrap},
 		{name: "save", usage: ":save [--script] [FILE]", help: "write the transcript (.txt, .jsonl) or a replayable script, redacted, mode 0600", run: Model.cmdSave},
 		{name: "copy", usage: ":copy", help: "copy the selected line, or the transcript (OSC 52)", run: Model.cmdCopy},
 		{name: "reconnect", usage: ":reconnect", help: "connect again to the same target", run: Model.cmdReconnect},
@@ -112,6 +115,8 @@ func (m Model) commandCompletions(v string) []string {
 		values = themes.Names()
 	case "auth":
 		values = m.effective().Caps.AuthMechanisms()
+	case "filter":
+		values = []string{"client", "server", "2xx", "3xx", "4xx", "5xx", "off"}
 	}
 	var out []string
 	for _, val := range values {

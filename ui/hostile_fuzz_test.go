@@ -1,8 +1,11 @@
 package ui
 
 import (
+	"strings"
 	"testing"
 	"time"
+
+	"github.com/charmbracelet/x/ansi"
 
 	"github.com/ehlo-sh/ehlo/internal/hostile"
 	"github.com/ehlo-sh/ehlo/themes"
@@ -10,7 +13,8 @@ import (
 )
 
 // FuzzTranscriptView renders arbitrary server bytes in the transcript pane,
-// plain, with raw line endings and with the hex view, in a colour theme:
+// plain, with raw line endings, with the hex view, wrapped and with a
+// search highlighted (its text from the bytes too), in a colour theme:
 // the view may hold our own SGR styling and nothing else that acts on a
 // terminal (no OSC, no screen clear, no cursor move, no C1, no bidi, no
 // CR), and the selected line's bytes stay exact.
@@ -39,6 +43,15 @@ func FuzzTranscriptView(f *testing.F) {
 		if mode&2 != 0 {
 			v.ToggleHex()
 		}
+		if mode&8 != 0 {
+			v.ToggleWrap()
+		}
+		if mode&16 != 0 && len(data) > 2 {
+			v.SetQuery(string(data[1 : 1+int(mode>>5)%(len(data)-1)]))
+		}
+		if mode&8 != 0 {
+			checkLines(t, v.View(), v.width, v.height)
+		}
 		if _, err := hostile.ViewErr(v.View()); err != nil {
 			t.Fatalf("view of %q: %v", data, err)
 		}
@@ -46,4 +59,18 @@ func FuzzTranscriptView(f *testing.F) {
 			t.Fatalf("selected %q, want %q", got.Data, data)
 		}
 	})
+}
+
+// checkLines fails unless view has exactly h lines of exactly w cells.
+func checkLines(t *testing.T, view string, w, h int) {
+	t.Helper()
+	lines := strings.Split(view, "\n")
+	if len(lines) != h {
+		t.Fatalf("%d lines, want %d", len(lines), h)
+	}
+	for i, l := range lines {
+		if got := ansi.StringWidth(l); got != w {
+			t.Fatalf("line %d is %d cells, want %d: %q", i, got, w, ansi.Strip(l))
+		}
+	}
 }

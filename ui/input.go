@@ -20,6 +20,7 @@ const (
 	modeUser                      // :auth's user name
 	modePassword                  // :auth's password, masked
 	modeConfirm                   // a y/n question
+	modeSearch                    // the transcript's search (/ or :find)
 )
 
 // maxHistory bounds the command history.
@@ -231,6 +232,8 @@ func promptFor(mode inputMode, s session.State, inData bool, what string) string
 		return what + " password › "
 	case modeConfirm:
 		return "y/n › "
+	case modeSearch:
+		return "search › "
 	}
 	switch expect := s.Expect(); {
 	case inData:

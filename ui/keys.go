@@ -109,7 +109,7 @@ func (k keyMap) suggestHelp() []key.Binding {
 var colonTwins = map[string]string{
 	"Help": ":help", "Mouse": ":mouse", "Raw": ":raw", "Hex": ":hex", "Reveal": ":reveal", "Copy": ":copy",
 	"Save": ":save", "Explain": ":explain", "Guided": ":guided", "Skip": ":skip", "Timing": ":timing",
-	"Submit": ":send", "Wrap": ":wrap",
+	"Submit": ":send",
 }
 
 // colonTwin is the ":" command of the keyMap field name.
@@ -175,8 +175,11 @@ func (k keyMap) paneHelp(f focus, t TranscriptKeyMap, waiting bool) []key.Bindin
 	}
 	t.Explain.SetHelp("e/enter", "explain")
 	t.Bottom.SetHelp("G/end", "follow")
+	t.Search.SetHelp("/", "search")
+	t.Next.SetHelp("n/N", "next/previous match")
+	t.Wrap.SetHelp("w", "wrap")
 	return []key.Binding{key.NewBinding(key.WithKeys("up", "down"), key.WithHelp("↑/↓", "select line")),
-		t.Explain, t.Bottom, k.Complete, esc, k.Help, k.Quit}
+		t.Explain, t.Search, t.Next, t.Wrap, t.Bottom, k.Complete, esc, k.Help, k.Quit}
 }
 
 // chunkHelp is the footer while a BDAT chunk is typed; esc cancels a

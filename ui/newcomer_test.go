@@ -552,3 +552,115 @@ func TestSendCommandSendsTheDraft(t *testing.T) {
 		t.Errorf("with no message: flash %q", s.m.flash.text)
 	}
 }
+
+// TestTranscriptSearch: / in the transcript (or :find) searches the text
+// as shown, n and N step through the matches, each highlighted; a
+// credential is never found, only its redacted form.
+func TestTranscriptSearch(t *testing.T) {
+	s := newSim(t, "dark", 120, 40)
+	gmailTLS(s)
+	s.enter("AUTH PLAIN " + b64("\x00alice\x00wonderland"))
+	s.reply("235 2.7.0 Accepted")
+	s.press(tea.KeyTab, tea.ModShift)
+	s.press(tea.KeyTab, tea.ModShift)
+	if s.m.focus != focusTranscript {
+		t.Fatalf("focus %d", s.m.focus)
+	}
+	s.typ("/")
+	if s.m.input.mode != modeSearch || !strings.Contains(s.screen(), "search ›") {
+		t.Fatalf("/ did not ask for the search:\n%s", s.screen())
+	}
+	s.typ("8bitmime")
+	s.press(tea.KeyEnter)
+	first, _ := s.m.transcript.Selected()
+	if !strings.Contains(string(first.Data), "8BITMIME") || !strings.Contains(s.m.flash.text, "match 1 of 2") {
+		t.Fatalf("selected %q, flash %q", first.Data, s.m.flash.text)
+	}
+	s.typ("n")
+	second, _ := s.m.transcript.Selected()
+	if second.Seq <= first.Seq || !strings.Contains(s.m.flash.text, "match 2 of 2") || s.m.input.Value() != "" {
+		t.Fatalf("n: selected #%d after #%d, flash %q, input %q", second.Seq, first.Seq, s.m.flash.text, s.m.input.Value())
+	}
+	s.typ("N")
+	if back, _ := s.m.transcript.Selected(); back.Seq != first.Seq {
+		t.Fatalf("N went to #%d", back.Seq)
+	}
+	match := trNewPen(s.m.st.Match)
+	if v := s.m.transcript.View(); !strings.Contains(v, match.on+"8BITMIME"+match.off) {
+		t.Errorf("the match is not highlighted")
+	}
+	s.enter(":find " + b64("\x00alice\x00wonderland")[:12])
+	if !strings.Contains(s.m.flash.text, "no line holds") {
+		t.Errorf("a credential was searched: %q", s.m.flash.text)
+	}
+	s.enter(":find redacted")
+	if e, _ := s.m.transcript.Selected(); !e.Secret {
+		t.Errorf(":find redacted selected %q", e.Data)
+	}
+	s.enter(":find")
+	if s.m.transcript.Query() != "" || strings.Contains(s.m.transcript.View(), match.on) {
+		t.Error(":find alone did not clear the search")
+	}
+}
+
+// TestTranscriptFilter: :filter shows client or server lines, or the
+// replies of one class; lines that come later are filtered too; off
+// shows all again.
+func TestTranscriptFilter(t *testing.T) {
+	s := newSim(t, "dark", 120, 40)
+	gmailPlain(s)
+	s.enter("RCPT TO:<early@example.org>")
+	s.reply("503 5.5.1 MAIL first")
+	s.enter(":filter 5xx")
+	view := ansi.Strip(s.m.transcript.View())
+	if !strings.Contains(view, "503 5.5.1 MAIL first") || strings.Contains(view, "EHLO") || strings.Contains(view, "250") {
+		t.Fatalf(":filter 5xx shows:\n%s", view)
+	}
+	s.enter("DATA")
+	s.reply("554 5.5.1 no valid recipients")
+	if view := ansi.Strip(s.m.transcript.View()); !strings.Contains(view, "554 5.5.1") || strings.Contains(view, "C: DATA") {
+		t.Fatalf("a later 554 is not shown, or DATA is:\n%s", view)
+	}
+	s.enter(":filter client")
+	if view := ansi.Strip(s.m.transcript.View()); !strings.Contains(view, "C: DATA") || strings.Contains(view, "S: ") {
+		t.Fatalf(":filter client shows:\n%s", view)
+	}
+	if !strings.Contains(s.screen(), "filter client") {
+		t.Errorf("the screen does not say a filter is on:\n%s", s.screen())
+	}
+	s.enter(":filter off")
+	if view := ansi.Strip(s.m.transcript.View()); !strings.Contains(view, "S: 250-8BITMIME") {
+		t.Fatalf(":filter off shows:\n%s", view)
+	}
+	s.enter(":filter 6xx")
+	if !strings.Contains(s.m.flash.text, "usage") {
+		t.Errorf(":filter 6xx: %q", s.m.flash.text)
+	}
+}
+
+// TestTranscriptWrap: a long server reply ends in "…" at the pane's edge;
+// :wrap (w in the transcript) shows it whole, on as many lines as it
+// takes, the tail still in view.
+func TestTranscriptWrap(t *testing.T) {
+	s := newSim(t, "dark", 80, 24)
+	gmailPlain(s)
+	long := "550-5.7.1 [192.0.2.7] Our system has detected that this message is likely unsolicited mail. To reduce the amount of spam sent to Gmail, this message has been blocked. Please visit https://support.google.com/mail/?p=UnsolicitedMessageError for more information."
+	s.enter("NOOP")
+	s.reply(long[:4]+long[4:], "550 5.7.1 end")
+	text := func() string {
+		var b strings.Builder
+		for _, l := range strings.Split(ansi.Strip(s.m.transcript.View()), "\n") {
+			b.WriteString(strings.TrimSpace(strings.TrimSuffix(strings.TrimSpace(l), "23ms")))
+		}
+		return b.String()
+	}
+	if strings.Contains(strings.ReplaceAll(text(), " ", ""), strings.ReplaceAll(long, " ", "")) {
+		t.Fatal("the long line is whole before :wrap")
+	}
+	s.enter(":wrap")
+	got := strings.ReplaceAll(text(), " ", "")
+	if !strings.Contains(got, strings.ReplaceAll("S: "+long, " ", "")) || !strings.HasSuffix(got, "S:5505.7.1end") {
+		t.Fatalf("wrapped:\n%s", ansi.Strip(s.m.transcript.View()))
+	}
+	checkSize(t, s.m.View().Content, 80, 24)
+}

@@ -48,6 +48,9 @@ func (m Model) key(msg tea.KeyPressMsg) (Model, tea.Cmd) {
 				return next, nil
 			}
 		}
+		if next, ok := m.searchKey(msg); ok {
+			return next, nil
+		}
 		if key.Matches(msg, m.transcriptBindings()...) {
 			var cmd tea.Cmd
 			m.transcript, cmd = m.transcript.Update(msg)
@@ -178,7 +181,7 @@ func (m Model) globalKey(msg tea.KeyPressMsg) (Model, tea.Cmd, bool) {
 // transcriptBindings are the keys the transcript pane takes when focused.
 func (m Model) transcriptBindings() []key.Binding {
 	k := m.transcript.KeyMap
-	return []key.Binding{k.Up, k.Down, k.PageUp, k.PageDown, k.Top, k.Bottom}
+	return []key.Binding{k.Up, k.Down, k.PageUp, k.PageDown, k.Top, k.Bottom, k.Wrap}
 }
 
 // escape cancels, in order: a wait, a prompt, a pane focus, the typed

@@ -118,6 +118,9 @@ func (m Model) statusLine(w int) string {
 		left += st.StatusBar.Render(fmt.Sprintf("  %d queued", n))
 	}
 	left += m.chunkStatus()
+	if f, on := m.transcript.Filtered(); on {
+		left += st.Warning.Render("  filter " + f.String())
+	}
 	right := ""
 	if m.lastLatency > 0 {
 		right = st.StatusBar.Render("last reply " + trLatency(m.lastLatency))

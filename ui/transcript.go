@@ -3,6 +3,7 @@ package ui
 import (
 	"bytes"
 	"fmt"
+	"slices"
 	"strings"
 	"time"
 	"unicode/utf8"
@@ -40,8 +41,8 @@ type Transcript struct {
 	pens *trPenSet // shared by copies, replaced (never changed) by SetStyles
 
 	width, height int
-	offset        int // first row on screen
-	cursor        int // selected row; -1 while empty
+	offset        int // first row on screen (a view index)
+	cursor        int // selected row (a view index); -1 while empty
 	follow        bool
 	focused       bool
 	raw, hex      bool
@@ -49,6 +50,15 @@ type Transcript struct {
 	// unaskedFrom: server lines from this transcript Seq on, up to the
 	// next client line, came while no command was pending; -1 for none
 	unaskedFrom int
+	wrap          bool // long lines wrap instead of ending in "…"
+
+	// A filter shows some rows only: vis holds their entry indexes, in
+	// order, and offset and cursor index vis. Without one, view indexes
+	// are entry indexes.
+	filter   Filter
+	filtered bool
+	vis      []int
+	query    string // the search: highlighted in every row, stepped through with n/N
 }
 
 // trRow is one stored entry and what View needs beyond it.
@@ -64,6 +74,9 @@ const trChunk = 1024
 type TranscriptKeyMap struct {
 	Up, Down, PageUp, PageDown, Top, Bottom key.Binding
 	Explain                                 key.Binding // handled by the root: the explain panel
+	Search                                  key.Binding // handled by the root: the search prompt
+	Next, Prev                              key.Binding // the next and previous match of the search
+	Wrap                                    key.Binding // long lines wrap, or end in "…"
 }
 
 // DefaultTranscriptKeyMap returns the default keys: arrows and vi keys,
@@ -77,6 +90,10 @@ func DefaultTranscriptKeyMap() TranscriptKeyMap {
 		Top:      key.NewBinding(key.WithKeys("home", "g"), key.WithHelp("g/home", "first line")),
 		Bottom:   key.NewBinding(key.WithKeys("end", "G"), key.WithHelp("G/end", "last line, follow")),
 		Explain:  key.NewBinding(key.WithKeys("e", "enter"), key.WithHelp("e/enter", "explain the reply")),
+		Search:   key.NewBinding(key.WithKeys("/"), key.WithHelp("/", "search (:find)")),
+		Next:     key.NewBinding(key.WithKeys("n"), key.WithHelp("n", "next match")),
+		Prev:     key.NewBinding(key.WithKeys("N"), key.WithHelp("N", "previous match")),
+		Wrap:     key.NewBinding(key.WithKeys("w"), key.WithHelp("w", "wrap long lines (:wrap)")),
 	}
 }
 
@@ -87,7 +104,7 @@ func (k TranscriptKeyMap) ShortHelp() []key.Binding {
 
 // FullHelp implements help.KeyMap.
 func (k TranscriptKeyMap) FullHelp() [][]key.Binding {
-	return [][]key.Binding{{k.Up, k.Down, k.PageUp, k.PageDown}, {k.Top, k.Bottom, k.Explain}}
+	return [][]key.Binding{{k.Up, k.Down, k.PageUp, k.PageDown}, {k.Top, k.Bottom, k.Explain, k.Wrap}, {k.Search, k.Next, k.Prev}}
 }
 
 // NewTranscript returns an empty transcript pane that follows the tail.
@@ -112,15 +129,18 @@ func (v *Transcript) Append(entries ...wire.Entry) {
 		case e.Dir == wire.Server && v.unaskedFrom >= 0 && e.Seq >= v.unaskedFrom:
 			r.unasked, r.latency = true, -1
 		}
+		if v.filtered && v.filter.Match(e) {
+			v.vis = append(v.vis, v.n)
+		}
 		v.push(r)
 		if e.Dir == wire.Client {
 			v.lastClient, v.sawClient = e.Time, true
 		}
 	}
 	switch {
-	case v.n == 0:
+	case v.count() == 0:
 	case v.follow:
-		v.cursor, v.offset = v.n-1, v.maxOffset()
+		v.cursor, v.offset = v.count()-1, v.maxOffset()
 	case v.cursor < 0:
 		v.cursor = 0
 	}
@@ -148,6 +168,32 @@ func (v *Transcript) MarkUnasked(seq int) {
 			r.unasked, r.latency = true, -1
 		}
 	}
+}
+
+// count is the number of rows in view: all, or those the filter keeps.
+func (v *Transcript) count() int {
+	if v.filtered {
+		return len(v.vis)
+	}
+	return v.n
+}
+
+// at is the entry index of view row k.
+func (v *Transcript) at(k int) int {
+	if v.filtered {
+		return v.vis[k]
+	}
+	return k
+}
+
+// viewIndex is the view row of entry i, or of the first entry after it
+// that the filter keeps (count() when none).
+func (v *Transcript) viewIndex(i int) int {
+	if !v.filtered {
+		return i
+	}
+	k, _ := slices.BinarySearch(v.vis, i)
+	return k
 }
 
 // latency is the time from the latest client entry to e, when e is the
@@ -208,20 +254,26 @@ func (v *Transcript) ToggleHex() bool {
 
 // Selected returns the selected entry.
 func (v Transcript) Selected() (wire.Entry, bool) {
-	if v.cursor < 0 || v.cursor >= v.n {
+	if v.cursor < 0 || v.cursor >= v.count() {
 		return wire.Entry{}, false
 	}
-	return v.row(v.cursor).e, true
+	return v.row(v.at(v.cursor)).e, true
 }
 
-// Cursor is the selected row, -1 while empty.
-func (v Transcript) Cursor() int { return v.cursor }
+// Cursor is the entry index of the selected row, -1 while none is.
+func (v Transcript) Cursor() int {
+	if v.cursor < 0 || v.cursor >= v.count() {
+		return -1
+	}
+	return v.at(v.cursor)
+}
 
 // Entry returns the entry of row i.
 func (v Transcript) Entry(i int) wire.Entry { return v.row(i).e }
 
-// Select selects row i and scrolls it into view.
-func (v *Transcript) Select(i int) { v.moveTo(i) }
+// Select selects the row of entry i (with a filter, the first shown from
+// it on) and scrolls it into view.
+func (v *Transcript) Select(i int) { v.moveTo(v.viewIndex(i)) }
 
 // ConnStart is the row where the current connection begins: its
 // "connected to" note, or 0.
@@ -276,41 +328,58 @@ func (v *Transcript) key(msg tea.KeyPressMsg) {
 	case key.Matches(msg, v.KeyMap.Top):
 		v.moveTo(0)
 	case key.Matches(msg, v.KeyMap.Bottom):
-		v.moveTo(v.n - 1)
+		v.moveTo(v.count() - 1)
+	case key.Matches(msg, v.KeyMap.Wrap):
+		v.ToggleWrap()
 	}
 }
 
 // moveTo selects row i and scrolls it into view. Selecting the last row
 // follows the tail again.
 func (v *Transcript) moveTo(i int) {
-	if v.n == 0 {
+	if v.count() == 0 {
 		return
 	}
-	v.cursor = min(max(i, 0), v.n-1)
-	v.follow = v.cursor == v.n-1
+	v.cursor = min(max(i, 0), v.count()-1)
+	v.follow = v.cursor == v.count()-1
 	v.show(v.cursor)
 }
 
 // page scrolls the view by d rows and moves the selection with it, so
 // every press moves a page, wherever the selection was on screen.
 func (v *Transcript) page(d int) {
-	if v.n == 0 {
+	if v.count() == 0 {
 		return
 	}
 	v.offset = min(max(v.offset+d, 0), v.maxOffset())
 	v.moveTo(v.cursor + d)
 }
 
-// show scrolls the least that puts row i on screen.
+// show scrolls the least that puts row i on screen: wrapped, row i ends
+// the screen at most, however many lines the rows above it take.
 func (v *Transcript) show(i int) {
 	h := v.listHeight()
 	switch {
 	case i < v.offset:
 		v.offset = i
+	case v.wrap && h > 0:
+		for used := v.rowLines(i); v.offset < i && v.linesBetween(v.offset, i)+used > h; {
+			v.offset++
+		}
 	case h > 0 && i >= v.offset+h:
 		v.offset = i - h + 1
 	}
 	v.clamp()
+}
+
+// linesBetween is the lines rows from to to-1 take, wrapped; it stops
+// counting past the pane's height.
+func (v *Transcript) linesBetween(from, to int) int {
+	n := 0
+	for k := from; k < to && n <= v.height; k++ {
+		n += v.rowLines(k)
+	}
+	return n
 }
 
 // scroll moves the view by d rows, leaving the selection where it is.
@@ -331,7 +400,29 @@ func (v *Transcript) clamp() {
 	v.offset = min(max(v.offset, 0), v.maxOffset())
 }
 
-func (v *Transcript) maxOffset() int { return max(v.n-v.listHeight(), 0) }
+// maxOffset is the first row of the last screenful; wrapped, the top row
+// whose lines and those of the rows below fill the pane (its first lines
+// may be off screen: bottomSkip).
+func (v *Transcript) maxOffset() int {
+	if !v.wrap {
+		return max(v.count()-v.listHeight(), 0)
+	}
+	k, used := v.count(), 0
+	for k > 0 && used < v.listHeight() {
+		k--
+		used += v.rowLines(k)
+	}
+	return k
+}
+
+// bottomSkip is how many lines of the row at maxOffset are above the
+// screen when it shows the last screenful, wrapped.
+func (v *Transcript) bottomSkip() int {
+	if !v.wrap {
+		return 0
+	}
+	return max(v.linesBetween(v.maxOffset(), v.count())-v.listHeight(), 0)
+}
 
 // listHeight is the number of rows above the hex dump.
 func (v *Transcript) listHeight() int { return v.height - v.hexHeight() }
@@ -353,11 +444,15 @@ func (v Transcript) View() string {
 	var b strings.Builder
 	b.Grow(v.width * v.height * 2)
 	spans := make([]trSpan, 0, 32)
-	for i := range v.listHeight() {
-		if i > 0 {
-			b.WriteByte('\n')
+	if v.wrap {
+		v.writeWrapped(&b)
+	} else {
+		for i := range v.listHeight() {
+			if i > 0 {
+				b.WriteByte('\n')
+			}
+			spans = v.writeRow(&b, v.offset+i, spans[:0])
 		}
-		spans = v.writeRow(&b, v.offset+i, spans[:0])
 	}
 	if h := v.hexHeight(); h > 0 {
 		b.WriteByte('\n')
@@ -366,13 +461,21 @@ func (v Transcript) View() string {
 	return b.String()
 }
 
-// writeRow draws row i, or a blank line past the end.
+// writeRow draws view row i, or a blank line past the end.
 func (v *Transcript) writeRow(b *strings.Builder, i int, spans []trSpan) []trSpan {
-	if i >= v.n {
+	if i >= v.count() {
 		trPen{}.repeat(b, " ", v.width)
 		return spans
 	}
-	r := v.row(i)
+	spans, right, fill, with := v.rowSpans(i, spans)
+	trCompose(b, spans, right, v.width, fill, with)
+	return spans
+}
+
+// rowSpans is view row i as spans, what goes at its right edge (the
+// latency of a reply), and how the rest of the row is filled.
+func (v *Transcript) rowSpans(i int, spans []trSpan) (left []trSpan, right trSpan, fill trPen, with string) {
+	r := v.row(v.at(i))
 	p := &v.pens.normal
 	if v.focused && i == v.cursor {
 		p = &v.pens.selected
@@ -389,19 +492,125 @@ func (v *Transcript) writeRow(b *strings.Builder, i int, spans []trSpan) []trSpa
 		spans = append(spans, trSpan{text: "── ", pen: p.tlsRule})
 		spans = v.clip(spans, r.e.Data, p.tlsRule, p)
 		spans = append(spans, trSpan{text: " ", pen: p.tlsRule})
-		trCompose(b, spans, trSpan{}, v.width, p.tlsRule, "─")
-		return spans
+		return spans, trSpan{}, p.tlsRule, "─"
 	}
 	spans = v.entrySpans(spans, r.e, p)
-	var right trSpan
 	switch {
 	case r.unasked && trFinalLine(r.e.Data):
 		right = trSpan{text: "unasked", pen: p.warning}
 	case r.latency >= 0:
 		right = trSpan{text: trLatency(r.latency), pen: p.latency}
 	}
-	trCompose(b, spans, right, v.width, p.plain, " ")
-	return spans
+	return spans, right, p.plain, " "
+}
+
+// gutter is the width of what comes before a row's text: the time stamp
+// on a wide pane, the TLS marker, the direction marker.
+func (v *Transcript) gutter() int {
+	g := len("  ") + len("C: ")
+	if v.width >= 100 {
+		g += len("15:04:05.000 ")
+	}
+	return g
+}
+
+// rowLines is how many lines view row k takes, wrapped.
+func (v *Transcript) rowLines(k int) int {
+	if !v.wrap || k >= v.count() {
+		return 1
+	}
+	spans, right, _, _ := v.rowSpans(k, nil)
+	return len(trWrap(spans, v.width-trRightWidth(right, v.width), v.gutter()))
+}
+
+// writeWrapped draws the rows from offset wrapped, each line of a row
+// after the first indented under its text, the latency at the right of
+// its last line; following the tail, the bottom row ends the pane.
+func (v *Transcript) writeWrapped(b *strings.Builder) {
+	h := v.listHeight()
+	skip := 0
+	if v.offset >= v.maxOffset() {
+		skip = v.bottomSkip()
+	}
+	lines := 0
+	for k := v.offset; lines < h; k++ {
+		if k >= v.count() {
+			if lines > 0 {
+				b.WriteByte('\n')
+			}
+			trPen{}.repeat(b, " ", v.width)
+			lines++
+			continue
+		}
+		spans, right, fill, with := v.rowSpans(k, nil)
+		rw := trRightWidth(right, v.width)
+		rows := trWrap(spans, v.width-rw, v.gutter())
+		for j, row := range rows {
+			if j < skip || lines >= h {
+				continue
+			}
+			if lines > 0 {
+				b.WriteByte('\n')
+			}
+			r := trSpan{}
+			if j == len(rows)-1 {
+				r = right
+			}
+			trCompose(b, row, r, v.width, fill, with)
+			lines++
+		}
+		skip = 0
+	}
+}
+
+// trRightWidth is the cells right takes at a row's right edge, its space
+// before it included; 0 when the pane is too narrow for it (trCompose).
+func trRightWidth(right trSpan, w int) int {
+	if right.text == "" {
+		return 0
+	}
+	if rw := trWidth(right.text) + 1; rw <= w/3 {
+		return rw
+	}
+	return 0
+}
+
+// trWrap cuts spans into lines of at most w cells, the lines after the
+// first starting with indent blanks: after a word where a line has a
+// space, else at the edge; every byte shown stays, spaces included.
+func trWrap(spans []trSpan, w, indent int) [][]trSpan {
+	if w <= indent+1 {
+		return [][]trSpan{spans}
+	}
+	var out [][]trSpan
+	var line []trSpan
+	used := 0
+	for _, s := range spans {
+		text := s.text
+		for text != "" {
+			room := w - used
+			if room <= 0 {
+				out = append(out, line)
+				line, used = []trSpan{{text: strings.Repeat(" ", indent)}}, indent
+				room = w - used
+			}
+			part := ansi.Truncate(text, room, "")
+			if len(part) < len(text) && text[len(part)] != ' ' { // break after a word, when the line has one
+				if i := strings.LastIndexByte(part, ' '); i > 0 {
+					part = part[:i+1]
+				}
+			}
+			if part == "" { // a wide rune at the end of a line
+				out = append(out, line)
+				line, used = []trSpan{{text: strings.Repeat(" ", indent)}}, indent
+				continue
+			}
+			line = append(line, trSpan{text: part, pen: s.pen})
+			used += trWidth(part)
+			text = text[len(part):]
+		}
+	}
+	return append(out, line)
 }
 
 // NoteCut reports whether entry i is a note wider than the row that shows
@@ -458,13 +667,14 @@ func trIsRule(e wire.Entry) bool {
 func (v *Transcript) entrySpans(spans []trSpan, e wire.Entry, p *trPens) []trSpan {
 	if e.Dir == wire.Note {
 		spans = append(spans, trSpan{text: "*  ", pen: p.note})
-		return v.clip(spans, v.noteText(e), p.note, p)
+		return v.highlight(v.clip(spans, v.noteText(e), p.note, p), len(spans), p)
 	}
 	text, marker := p.server, "S: "
 	if e.Dir == wire.Client {
 		text, marker = p.client, "C: "
 	}
 	spans = append(spans, trSpan{text: marker, pen: text})
+	from := len(spans)
 	content, partial := client.SplitEnding(e.Data)
 	bareLF := !partial && bytes.HasSuffix(content, []byte("\n"))
 	shown := e.Shown
@@ -491,6 +701,7 @@ func (v *Transcript) entrySpans(spans []trSpan, e wire.Entry, p *trPens) []trSpa
 	default:
 		spans = v.clip(spans, content, text, p)
 	}
+	spans = v.highlight(spans, from, p)
 	if !v.raw {
 		return spans
 	}
@@ -501,6 +712,16 @@ func (v *Transcript) entrySpans(spans []trSpan, e wire.Entry, p *trPens) []trSpa
 		return append(spans, trSpan{text: `\n`, pen: p.warning})
 	}
 	return append(spans, trSpan{text: "␍␊", pen: p.dim})
+}
+
+// highlight marks the search's matches in spans[from:], a row's text
+// after its markers.
+func (v *Transcript) highlight(spans []trSpan, from int, p *trPens) []trSpan {
+	if v.query == "" {
+		return spans
+	}
+	marked := trHighlight(spans[from:], v.query, p.match)
+	return append(spans[:from:from], marked...)
 }
 
 // trChallenge decodes the base64 text of a 334 line (RFC 4954 4) with
@@ -526,6 +747,9 @@ func trHasCode(b []byte) bool {
 // line ends in "…".
 func (v *Transcript) clip(spans []trSpan, b []byte, pen trPen, p *trPens) []trSpan {
 	limit := 8*v.width + 16
+	if v.wrap { // a wrapped line may fill the pane
+		limit *= max(v.height, 1)
+	}
 	if len(b) <= limit {
 		return trEscape(spans, b, pen, p.escape)
 	}
@@ -665,13 +889,7 @@ type trSpan struct {
 // trCompose writes left, then fill, then right, in exactly w cells; left
 // is cut with "…" when it does not fit. right is dropped on narrow panes.
 func trCompose(b *strings.Builder, left []trSpan, right trSpan, w int, fill trPen, with string) {
-	rw := 0
-	if right.text != "" {
-		rw = trWidth(right.text) + 1
-		if rw > w/3 {
-			rw = 0
-		}
-	}
+	rw := trRightWidth(right, w)
 	used := trFit(b, left, w-rw)
 	fill.repeat(b, with, w-rw-used)
 	if rw > 0 {
@@ -779,7 +997,7 @@ type trPens struct {
 	plain, client, server, note, secret, escape trPen
 	code                                        [4]trPen // 2xx, 3xx, 4xx, 5xx
 	tlsMark, tlsRule, latency, timestamp, dim   trPen
-	warning                                     trPen
+	warning, match                              trPen
 }
 
 // trPenSet is the pens for ordinary rows and for the selected row, which is
@@ -793,6 +1011,7 @@ func trNewPenSet(st themes.Styles) *trPenSet {
 		code:    [4]trPen{trNewPen(st.Code2xx), trNewPen(st.Code3xx), trNewPen(st.Code4xx), trNewPen(st.Code5xx)},
 		tlsMark: trNewPen(st.TLSMark), tlsRule: trNewPen(st.TLSRule), latency: trNewPen(st.Latency),
 		timestamp: trNewPen(st.Timestamp), dim: trNewPen(st.Dim), warning: trNewPen(st.Warning),
+		match: trNewPen(st.Match),
 	}
 	sel := trNewPen(st.Selected)
 	selected := trPens{
@@ -800,6 +1019,7 @@ func trNewPenSet(st themes.Styles) *trPenSet {
 		escape:  trNewPen(st.Escape.Inherit(st.Selected)),
 		code:    [4]trPen{sel, sel, sel, sel},
 		tlsMark: sel, tlsRule: sel, latency: sel, timestamp: sel, dim: sel, warning: sel,
+		match: trNewPen(st.Match.Inherit(st.Selected)),
 	}
 	return &trPenSet{normal: normal, selected: selected}
 }
