@@ -362,10 +362,13 @@ func (v *Transcript) show(i int) {
 	switch {
 	case i < v.offset:
 		v.offset = i
-	case v.wrap && h > 0:
-		for used := v.rowLines(i); v.offset < i && v.linesBetween(v.offset, i)+used > h; {
-			v.offset++
+	case v.wrap && h > 0 && v.linesBetween(v.offset, i)+v.rowLines(i) > h:
+		start, used := i, v.rowLines(i) // row i at the bottom: walk up while the rows fit
+		for start > v.offset && used+v.rowLines(start-1) <= h {
+			start--
+			used += v.rowLines(start)
 		}
+		v.offset = start
 	case h > 0 && i >= v.offset+h:
 		v.offset = i - h + 1
 	}

@@ -63,6 +63,29 @@ func BenchmarkTranscriptAppendRender(b *testing.B) {
 			}
 			b.ReportMetric(perEntry, "B/entry")
 		})
+		b.Run(fmt.Sprintf("wrap-append/n=%d", n), func(b *testing.B) {
+			w := v
+			w.chunks = append([][]trRow(nil), v.chunks...)
+			w.ToggleWrap()
+			next := n
+			b.ReportAllocs()
+			for b.Loop() {
+				w.Append(trBenchEntry(next))
+				next++
+				_ = w.View()
+			}
+		})
+		b.Run(fmt.Sprintf("wrap-jump/n=%d", n), func(b *testing.B) { // g, then G: top to bottom, wrapped
+			w := v
+			w.ToggleWrap()
+			b.ReportAllocs()
+			for b.Loop() {
+				w.moveTo(0)
+				_ = w.View()
+				w.moveTo(n - 1)
+				_ = w.View()
+			}
+		})
 		b.Run(fmt.Sprintf("scroll/n=%d", n), func(b *testing.B) {
 			w := v
 			w.moveTo(n / 2)
