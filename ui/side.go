@@ -182,7 +182,7 @@ func budget(h, want int, meaning func(limit int) []string, t tlsPart) (int, []st
 	keep := func(n int) func() { return func() { limit = n } }
 	drop := func(p *[]string) func() { return func() { *p = nil } }
 	cuts := []func(){drop(&t.sha256), drop(&t.expires), keep(9), drop(&t.issuer), keep(7), drop(&t.subject),
-		keep(5), drop(&t.names), keep(3), keep(1), keep(0), drop(&t.head)}
+		keep(5), drop(&t.names), keep(3), keep(2), keep(0), drop(&t.head)}
 	m, tls := meaning(limit), t.lines()
 	for _, cut := range cuts {
 		if h-len(m)-len(tls) >= want {
@@ -245,7 +245,7 @@ func (s sidePanel) follow(rows []capRow) sidePanel {
 func (s sidePanel) connection(info sideInfo, w int) []string {
 	state := map[phase]string{phaseIdle: "not connected", phaseDialing: "connecting…",
 		phaseOpen: "connected", phaseClosed: "closed"}[info.phase]
-	lines := []string{fitLine(s.badge(info)+" "+s.st.Label.Render(state), w)}
+	lines := wrapStyled(s.badge(info)+" "+s.st.Label.Render(state), w)
 	if info.endpoint != "" {
 		lines = append(lines, fitLine(s.st.Label.Render("lab ")+s.st.Value.Render(info.endpoint), w))
 	}
