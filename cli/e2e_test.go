@@ -59,6 +59,8 @@ func newTerm(t *testing.T, w, h int, env []string, argv ...string) *term {
 		testenv.Need(t, "tmux", "install it (apt-get install tmux, brew install tmux)")
 	}
 	tm := &term{t: t, socket: fmt.Sprintf("ehlo-e2e-%d-%d", os.Getpid(), time.Now().UnixNano())}
+	// the command history goes to a directory of the test's, never the user's
+	env = append([]string{"XDG_STATE_HOME=" + t.TempDir()}, env...)
 	shell := strings.Join(append(append([]string{"env", "TERM=xterm-256color"}, env...), quoteAll(argv)...), " ")
 	tm.tmux("new-session", "-d", "-s", "e2e", "-x", fmt.Sprint(w), "-y", fmt.Sprint(h), shell)
 	tm.tmux("set-option", "-t", "e2e", "remain-on-exit", "on")

@@ -22,6 +22,7 @@ type explorerFlags struct {
 	conn              connFlags
 	theme, transcript string
 	noMouse, guided   bool
+	noHistory         bool
 	endpoint          string // the lab endpoint to open on when there is no TARGET
 }
 
@@ -54,6 +55,7 @@ func newExplorer() *cobra.Command {
 	fl.StringVar(&f.theme, "theme", "", "colour theme: "+strings.Join(themes.Names(), ", ")+" (default $EHLO_THEME, else auto; NO_COLOR forces mono)")
 	fl.StringVar(&f.transcript, "transcript", "", "append the transcript to this file as it happens (credentials redacted)")
 	fl.BoolVar(&f.noMouse, "no-mouse", false, "leave the mouse to the terminal, for native text selection")
+	fl.BoolVar(&f.noHistory, "no-history", false, "keep no command history file (also "+noHistoryEnv+"=1); by default it is $XDG_STATE_HOME/ehlo/history")
 	fl.BoolVar(&f.guided, "guided", false, "start in guided mode: a card shows the next step of a session, prefilled (F9 toggles)")
 	fl.StringVar(&f.endpoint, "lab", "submission", "open on this built-in lab endpoint: "+strings.Join(lab.EndpointNames, ", "))
 	return root
@@ -101,6 +103,7 @@ func (f *explorerFlags) config(opts client.Options) (ui.Config, []tea.ProgramOpt
 		Mouse:      !f.noMouse,
 		Transcript: f.transcript,
 		Guided:     f.guided,
+		History:    historyFile(f.noHistory),
 	}
 	if noColor {
 		return cfg, []tea.ProgramOption{tea.WithColorProfile(colorprofile.Ascii)}

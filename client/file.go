@@ -3,6 +3,7 @@ package client
 import (
 	"errors"
 	"fmt"
+	"io"
 	"io/fs"
 	"os"
 	"path/filepath"
@@ -130,4 +131,58 @@ func isLink(path string, err error) bool {
 func systemLink(path string) bool {
 	p := filepath.Clean(path)
 	return p == "/dev/stdout" || p == "/dev/stderr" || strings.HasPrefix(p, "/dev/fd/") || strings.HasPrefix(p, "/proc/self/fd/")
+}
+
+// ReplacePrivate writes data to path as a file only its owner may read
+// (0600), in a directory made 0700 if missing: it writes a new file beside
+// path and renames it over path, so that a reader sees the old file or the
+// new one, and a symbolic link at path is replaced, never followed (a link
+// planted there cannot redirect the write).
+func ReplacePrivate(path string, data []byte) error {
+	dir := filepath.Dir(path)
+	if err := os.MkdirAll(dir, 0o700); err != nil {
+		return err
+	}
+	f, err := os.CreateTemp(dir, "."+filepath.Base(path)+".*") // O_EXCL, mode 0600
+	if err != nil {
+		return err
+	}
+	tmp := f.Name()
+	_, err = f.Write(data)
+	if cerr := f.Close(); err == nil {
+		err = cerr
+	}
+	if err == nil {
+		err = os.Rename(tmp, path)
+	}
+	if err != nil {
+		os.Remove(tmp)
+		return fmt.Errorf("%s: %w", path, err)
+	}
+	return nil
+}
+
+// ReadPrivate reads path, at most limit bytes, if it is a regular file
+// and not a symbolic link: what ReplacePrivate wrote, and nothing a link
+// planted there points at.
+func ReadPrivate(path string, limit int64) ([]byte, error) {
+	before, err := os.Lstat(path)
+	if err != nil {
+		return nil, err
+	}
+	switch {
+	case before.Mode()&fs.ModeSymlink != 0:
+		return nil, pathErr(path, ErrSymlink)
+	case !before.Mode().IsRegular():
+		return nil, fmt.Errorf("%s: not a regular file (%s)", path, before.Mode().Type())
+	}
+	f, err := os.Open(path)
+	if err != nil {
+		return nil, err
+	}
+	defer f.Close()
+	if now, err := f.Stat(); err != nil || !os.SameFile(before, now) {
+		return nil, fmt.Errorf("%s: replaced while opened", path)
+	}
+	return io.ReadAll(io.LimitReader(f, limit))
 }

@@ -34,6 +34,7 @@ type inputBox struct {
 	mode    inputMode
 	secret  bool // mask what is typed (password, AUTH responses)
 	history []string
+	changes int    // lines added to the history so far: the file is written when it moves
 	hist    int    // position while browsing; len(history) when not
 	draft   string // what was typed before browsing began
 	st      *themes.Styles
@@ -135,7 +136,18 @@ func (in inputBox) remember(line string) inputBox {
 	if len(in.history) > maxHistory {
 		in.history = in.history[len(in.history)-maxHistory:]
 	}
-	in.hist = len(in.history)
+	in.hist, in.changes = len(in.history), in.changes+1
+	return in
+}
+
+// preload puts lines from an earlier run before the history of this one.
+func (in inputBox) preload(lines []string) inputBox {
+	browsing := in.hist < len(in.history)
+	in.history = append(append([]string(nil), lines...), in.history...)
+	in.history = in.history[max(len(in.history)-maxHistory, 0):]
+	if !browsing {
+		in.hist = len(in.history)
+	}
 	return in
 }
 

@@ -41,6 +41,10 @@ type Config struct {
 	Transcript string         // --transcript FILE: append the transcript as it happens (redacted, 0600)
 	Guided     bool           // --guided: start in guided mode
 	CAFile     string         // --ca FILE, as given: a saved script's replay needs it too
+	// History is the file that keeps the command history across runs
+	// (the cli's --no-history and EHLO_NO_HISTORY give ""): read at start,
+	// written after each line, mode 0600; "" keeps it for this run only.
+	History string
 }
 
 // focus is the pane that takes navigation keys.
@@ -92,6 +96,9 @@ type Model struct {
 	seq     int // next transcript entry to show
 	sink    *fileSink
 	unsink  func()
+
+	hist      *historyFile // nil without Config.History
+	histSaved int          // input.changes as last written
 
 	conn         conn
 	caFile       string        // the CA file of the connection's options, for a saved script's replay line
@@ -162,6 +169,9 @@ func New(cfg Config) (Model, error) {
 	m.help.Styles = helpStyles(st)
 	m.conn.target, m.caFile = target, cfg.CAFile
 	m.guide.on = cfg.Guided
+	if cfg.History != "" {
+		m.hist = &historyFile{path: cfg.History}
+	}
 	m.changed, m.unwatch = m.tr.Watch()
 	if cfg.Transcript != "" {
 		if m.sink, err = openSink(cfg.Transcript); err != nil {
@@ -249,11 +259,15 @@ func (m Model) Close() error {
 // and the first connection.
 func (m Model) Init() tea.Cmd {
 	target := m.conn.target
-	return tea.Batch(
+	cmds := []tea.Cmd{
 		tea.RequestBackgroundColor,
 		watchCmd(m.changed, m.tr, m.seq),
 		func() tea.Msg { return connectMsg{target: target} },
-	)
+	}
+	if m.hist != nil {
+		cmds = append(cmds, loadHistoryCmd(m.hist))
+	}
+	return tea.Batch(cmds...)
 }
 
 // Update applies one message. Notes made while handling it are recorded in
@@ -266,6 +280,9 @@ func (m Model) Update(msg tea.Msg) (tea.Model, tea.Cmd) {
 	}
 	if m.observe != nil { // with this Update's notes, before they go to the transcript
 		m.observe(m)
+	}
+	if save := m.saveHistory(); save != nil {
+		cmd = tea.Batch(cmd, save)
 	}
 	if len(m.notes) > 0 {
 		cmd = tea.Sequence(noteCmd(m.noteFunc(), m.notes), cmd)
@@ -314,6 +331,12 @@ func (m Model) update(msg tea.Msg) (Model, tea.Cmd) {
 		return m.tick()
 	case savedMsg:
 		return m.saved(msg)
+	case historyLoadedMsg:
+		return m.historyLoaded(msg), nil
+	case historySavedMsg: // said once: the history stays for this run only
+		m.hist = nil
+		m.flash = warnFlash("history not saved, kept for this run only: " + msg.err.Error())
+		return m, nil
 	case closedMsg:
 		m.closing = slices.DeleteFunc(m.closing, func(l link) bool { return l == msg.link })
 		return m, nil

@@ -1,6 +1,9 @@
 package ui
 
 import (
+	"fmt"
+	"os"
+	"path/filepath"
 	"reflect"
 	"slices"
 	"strings"
@@ -663,4 +666,95 @@ func TestTranscriptWrap(t *testing.T) {
 		t.Fatalf("wrapped:\n%s", ansi.Strip(s.m.transcript.View()))
 	}
 	checkSize(t, s.m.View().Content, 80, 24)
+}
+
+// runCmd runs cmd and the commands of the batches and sequences it
+// returns, each for at most a second, and returns their messages: for the
+// commands of a sim, whose link is fake.
+func runCmd(cmd tea.Cmd) []tea.Msg {
+	if cmd == nil {
+		return nil
+	}
+	done := make(chan tea.Msg, 1)
+	go func() { done <- cmd() }()
+	var msg tea.Msg
+	select {
+	case msg = <-done:
+	case <-time.After(time.Second):
+		return nil
+	}
+	v := reflect.ValueOf(msg)
+	if v.Kind() != reflect.Slice {
+		return []tea.Msg{msg}
+	}
+	var out []tea.Msg
+	for i := range v.Len() {
+		if c, ok := v.Index(i).Interface().(tea.Cmd); ok {
+			out = append(out, runCmd(c)...)
+		}
+	}
+	return out
+}
+
+// TestHistoryAcrossRuns: the history file is read at start (a credential
+// in it comes back as its recall form, a placeholder not at all), each new
+// line is written to it, never a secret, and it keeps the last 500.
+func TestHistoryAcrossRuns(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "state", "ehlo", "history")
+	if err := os.MkdirAll(filepath.Dir(path), 0o700); err != nil {
+		t.Fatal(err)
+	}
+	old := "EHLO old.example\nAUTH PLAIN " + b64("\x00alice\x00wonderland") + "\nAUTH PLAIN <redacted user=\"alice\">\n:b64 \\0alice\\0wonderland\nMAIL FROM:<a@example.org>\n"
+	if err := os.WriteFile(path, []byte(old), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	m, err := New(Config{Target: "smtp.gmail.example:587", Theme: "dark", History: path})
+	if err != nil {
+		t.Fatal(err)
+	}
+	s := &sim{t: t, clock: epoch, link: &fakeLink{addr: "192.0.2.25:587"}}
+	m.now = func() time.Time { return s.clock }
+	s.m = m
+	s.send(tea.WindowSizeMsg{Width: 120, Height: 40})
+	s.send(loadHistoryCmd(s.m.hist)())
+	gmailTLS(s)
+	for _, want := range []string{"EHLO client.example", "STARTTLS", "EHLO client.example", "MAIL FROM:<a@example.org>", ":auth PLAIN alice", "EHLO old.example"} {
+		if s.press(tea.KeyUp); s.m.input.Value() != want {
+			t.Fatalf("up gave %q, want %q; history %q", s.m.input.Value(), want, s.m.input.history)
+		}
+	}
+	s.press(tea.KeyEscape)
+
+	s.typ("AUTH PLAIN " + b64("\x00alice\x00wonderland"))
+	next, cmd := s.m.Update(tea.KeyPressMsg{Code: tea.KeyEnter})
+	s.m = next.(Model)
+	runCmd(cmd)
+	b, err := os.ReadFile(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if strings.Contains(string(b), "wonderland") || strings.Contains(string(b), b64("\x00alice\x00wonderland")) || strings.Contains(string(b), "redacted") ||
+		!strings.HasSuffix(string(b), "EHLO client.example\n:auth PLAIN alice\n") {
+		t.Fatalf("the file holds:\n%s", b)
+	}
+	if fi, err := os.Stat(path); err != nil || fi.Mode().Perm() != 0o600 {
+		t.Fatalf("mode %v %v", fi.Mode(), err)
+	}
+
+	var many strings.Builder
+	for i := range 600 {
+		fmt.Fprintf(&many, "NOOP %d\n", i)
+	}
+	if got := parseHistory(many.String()); len(got) != maxHistory || got[0] != "NOOP 100" {
+		t.Fatalf("600 lines read as %d from %q", len(got), got[0])
+	}
+	s.send(historyLoadedMsg{lines: parseHistory(many.String())})
+	if len(s.m.input.history) != maxHistory || s.m.input.history[maxHistory-1] != ":auth PLAIN alice" {
+		t.Fatalf("history of %d, last %q", len(s.m.input.history), s.m.input.history[len(s.m.input.history)-1])
+	}
+
+	m, err = New(Config{Target: "smtp.gmail.example:587", Theme: "dark"})
+	if err != nil || m.hist != nil {
+		t.Fatalf("without Config.History: %v %v", m.hist, err)
+	}
 }
