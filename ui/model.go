@@ -133,6 +133,7 @@ type Model struct {
 	offerWhy    string // why, in a few words
 	warnings    []session.Warning
 	choices     []string // Tab candidates on show
+	choiceAt    int      // the candidate Tab put in the input, -1 for none yet
 	taken       string   // the suggestion → or Tab last put in the input: tab then moves on
 	quitAsked   bool     // Ctrl+C asked whether to lose a draft or queued lines: the next key answers
 	clearSaid   bool     // credentials went in clear on this connection, and the screen said so

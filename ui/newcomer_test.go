@@ -758,3 +758,47 @@ func TestHistoryAcrossRuns(t *testing.T) {
 		t.Fatalf("without Config.History: %v %v", m.hist, err)
 	}
 }
+
+// TestTabCyclesCandidates: Tab extends to the candidates' common prefix
+// and lists them; Tab again puts each in the input in turn, shift+tab the
+// one before; typing ends the round.
+func TestTabCyclesCandidates(t *testing.T) {
+	s := newSim(t, "dark", 120, 40)
+	gmailTLS(s)
+	s.typ("AUTH ")
+	s.press(tea.KeyTab)
+	if v := s.m.input.Value(); v != "AUTH " || len(s.m.choices) != 6 {
+		t.Fatalf("first tab: %q, choices %q", v, s.m.choices)
+	}
+	var seen []string
+	for range 7 {
+		s.press(tea.KeyTab)
+		seen = append(seen, s.m.input.Value())
+	}
+	want := []string{"AUTH LOGIN", "AUTH PLAIN", "AUTH XOAUTH2", "AUTH PLAIN-CLIENTTOKEN", "AUTH OAUTHBEARER", "AUTH XOAUTH", "AUTH LOGIN"}
+	if !slices.Equal(seen, want) {
+		t.Fatalf("tabs gave %q, want %q", seen, want)
+	}
+	if s.m.focus != focusInput {
+		t.Fatal("cycling moved the focus")
+	}
+	s.press(tea.KeyTab, tea.ModShift)
+	if v := s.m.input.Value(); v != "AUTH XOAUTH" || s.m.focus != focusInput {
+		t.Fatalf("shift+tab: %q, focus %d", v, s.m.focus)
+	}
+	if !strings.Contains(s.screen(), "AUTH XOAUTH2") {
+		t.Errorf("the candidates are not listed:\n%s", s.screen())
+	}
+	s.typ("2")
+	if v := s.m.input.Value(); v != "AUTH XOAUTH2" || len(s.m.choices) != 0 {
+		t.Fatalf("typing: %q, choices %q", v, s.m.choices)
+	}
+	s.press(tea.KeyEscape)
+	s.typ(":theme ")
+	s.press(tea.KeyTab)
+	s.press(tea.KeyTab)
+	s.press(tea.KeyTab)
+	if v := s.m.input.Value(); v != ":theme dark" {
+		t.Fatalf(":theme tab tab tab gave %q", v)
+	}
+}

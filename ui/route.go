@@ -133,6 +133,9 @@ func (m Model) globalKey(msg tea.KeyPressMsg) (Model, tea.Cmd, bool) {
 		m.focus = (m.focus + 1) % focusCount
 		return m, nil, true
 	case key.Matches(msg, m.keys.PrevPane):
+		if m.cycling() {
+			return m.cycle(-1), nil, true
+		}
 		m.focus = (m.focus + focusCount - 1) % focusCount
 		return m, nil, true
 	case key.Matches(msg, m.keys.Help) && (m.focus != focusInput || (m.input.Value() == "" || m.guidePrefilled()) && m.input.mode == modeCommand):
@@ -214,10 +217,10 @@ func (m Model) inputKey(msg tea.KeyPressMsg) (Model, tea.Cmd) {
 		m.input, m.choices, m.taken = m.input.clear(), nil, ""
 		return m.submit(text)
 	case key.Matches(msg, m.keys.Prev):
-		m.input = m.input.older()
+		m.input, m.choices = m.input.older(), nil
 		return m, nil
 	case key.Matches(msg, m.keys.Next):
-		m.input = m.input.newer()
+		m.input, m.choices = m.input.newer(), nil
 		return m, nil
 	case key.Matches(msg, m.keys.Accept):
 		if next, ok := m.takeSuggestion(); ok {
@@ -398,8 +401,11 @@ func (m Model) pasteNote(n int) string {
 
 // complete is Tab in the input: State.Completions for SMTP, the command
 // table for ":" lines; several candidates extend to their common prefix
-// and are listed.
+// and are listed, and Tab again puts each in the input in turn.
 func (m Model) complete() Model {
+	if m.cycling() {
+		return m.cycle(1)
+	}
 	v := m.input.Value()
 	var cands []string
 	if strings.HasPrefix(v, ":") {
@@ -416,8 +422,29 @@ func (m Model) complete() Model {
 		if p := commonPrefix(cands); len(p) > len(v) {
 			m.input = m.input.setValue(p)
 		}
-		m.choices = cands
+		m.choices, m.choiceAt = cands, -1
 	}
+	return m
+}
+
+// cycling reports whether Tab steps through the candidates on show: the
+// input holds their common start, as the first Tab left it, or the one
+// the last Tab put there.
+func (m Model) cycling() bool {
+	if len(m.choices) < 2 || m.focus != focusInput {
+		return false
+	}
+	return m.choiceAt < 0 || m.input.Value() == m.choices[m.choiceAt]
+}
+
+// cycle puts the next (d = 1) or previous (d = -1) candidate in the input.
+func (m Model) cycle(d int) Model {
+	n := len(m.choices)
+	if m.choiceAt < 0 && d < 0 {
+		m.choiceAt = 0
+	}
+	m.choiceAt = (m.choiceAt + d + n) % n
+	m.input = m.input.setValue(m.choices[m.choiceAt])
 	return m
 }
 

@@ -190,7 +190,14 @@ func (m Model) hint() string {
 	case len(m.warnings) > 0:
 		return m.warningHint()
 	case len(m.choices) > 0:
-		return m.st.Dim.Render("tab: ") + m.st.Value.Render(session.SanitizeString(strings.Join(m.choices, "  ")))
+		parts := make([]string, len(m.choices))
+		for i, c := range m.choices {
+			parts[i] = m.st.Value.Render(session.SanitizeString(c))
+			if i == m.choiceAt && m.cycling() {
+				parts[i] = m.st.Selected.Render(session.SanitizeString(c))
+			}
+		}
+		return m.st.Dim.Render("tab, shift+tab: ") + strings.Join(parts, "  ")
 	case m.greetingHint() != "":
 		return m.st.Warning.Render("! "+safeText(m.greetingHint())) + m.st.Dim.Render("  esc cancels")
 	case m.greetingLate():
