@@ -73,7 +73,24 @@ func (c composer) setStyles(st themes.Styles) composer {
 // SetSize sets the editor's outer size, border and title included.
 func (c *composer) SetSize(w, h int) {
 	c.ta.SetWidth(max(w-4, 1))
-	c.ta.SetHeight(max(h-3, 1))
+	c.ta.SetHeight(max(h-2-c.titleRows(w), 1))
+}
+
+// composeQueueTitle is the title's text when the editor holds the lines
+// held after a refused barrier (:queue edit).
+const composeQueueTitle = " — one command per line; F10 or alt+enter sends them as a paste, esc leaves them held"
+
+// composeTitle is the title's text after "Compose".
+const composeTitle = " — type the Subject, a blank line, then the body; F10 or alt+enter sends (or esc, then :send); esc closes"
+
+// composeBdatTitle is the title's text after "Compose for BDAT" (:bdat).
+const composeBdatTitle = " — type the Subject, a blank line, then the body; F10 or alt+enter sends it in chunks (or esc, then :send); esc closes"
+
+// titleRows is the lines the longer title takes, wrapped in w-4 cells: the
+// editor's height does not change with its mode.
+func (c composer) titleRows(w int) int {
+	return max(len(wrapStyled("Compose"+composeTitle, max(w-4, 8))), len(wrapStyled("Compose for BDAT"+composeBdatTitle, max(w-4, 8))),
+		len(wrapStyled("Held lines"+composeQueueTitle, max(w-4, 8))))
 }
 
 // start opens the editor with the header of session.Draft, built from the
@@ -157,18 +174,19 @@ func (c composer) Value() string { return c.ta.Value() }
 
 // View draws the editor in exactly w x h cells, one string per line.
 func (c composer) View(w, h int) []string {
-	title := c.st.Title.Render("Compose") + c.st.Label.Render(
-		" — type the Subject, a blank line, then the body; F10 or alt+enter sends (or esc, then :send); esc closes")
+	name, keys := "Compose", composeTitle
 	if c.queue {
-		title = c.st.Title.Render("Held lines") + c.st.Label.Render(
-			" — one command per line; F10 or alt+enter sends them as a paste, esc leaves them held")
+		name, keys = "Held lines", composeQueueTitle
 	}
 	if c.chunkSize > 0 {
-		title = c.st.Title.Render("Compose for BDAT") + c.st.Label.Render(
-			" — type the Subject, a blank line, then the body; F10 or alt+enter sends it in chunks (or esc, then :send); esc closes")
+		name, keys = "Compose for BDAT", composeBdatTitle
 	}
-	lines := append([]string{fitLine(title, w-4)}, splitLines(c.ta.View())...)
-	return frame(c.st.PaneFocused, blockOf(indent(lines), w-2, h-2), w)
+	head := wrapStyled(c.st.Title.Render(name)+c.st.Label.Render(keys), w-4) // read whole: the editor gives up the rows it takes
+	for len(head) < c.titleRows(w) {
+		head = append(head, "")
+	}
+	lines := append(head, splitLines(c.ta.View())...)
+	return frame(c.st.PaneFocused, blockOf(indent(lines[:min(len(lines), h-2)]), w-2, h-2), w)
 }
 
 // composeWarnings says what in raw (a normalised message) a server may

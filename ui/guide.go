@@ -162,7 +162,7 @@ func (m Model) cardHeight() int {
 }
 
 // minPanes is the fewest rows the card leaves the panes above it.
-const minPanes = 8
+const minPanes = 10
 
 // cardLabelW is the width of the card's label column.
 const cardLabelW = 8

@@ -50,7 +50,7 @@ type Transcript struct {
 	// unaskedFrom: server lines from this transcript Seq on, up to the
 	// next client line, came while no command was pending; -1 for none
 	unaskedFrom int
-	wrap          bool // long lines wrap instead of ending in "…"
+	wrap        bool // long lines wrap instead of ending in "…"
 
 	// A filter shows some rows only: vis holds their entry indexes, in
 	// order, and offset and cursor index vis. Without one, view indexes
