@@ -201,6 +201,8 @@ func (m Model) authStep(r session.Reply) Model {
 		m.auth = nil
 		var aerr *session.AuthError
 		switch {
+		case err == nil && m.clearSaid && !m.sess.TLS: // the notice of noticeClear stays in view
+			m.flash = warnFlash(fmt.Sprintf("authenticated as %s (%d); the credentials went in clear, without TLS", session.SanitizeString(user), r.Code))
 		case err == nil:
 			m.flash = okFlash(fmt.Sprintf("authenticated as %s (%d)", session.SanitizeString(user), r.Code))
 		case errors.As(err, &aerr):

@@ -15,6 +15,7 @@ import (
 	tea "github.com/ehlo-sh/ehlo/third_party/bubbletea"
 
 	"github.com/ehlo-sh/ehlo/lab"
+	"github.com/ehlo-sh/ehlo/wire"
 )
 
 // This file holds the tests of issue 16's newcomer findings and item 8:
@@ -364,6 +365,19 @@ func TestCredentialsInClearSaidOnce(t *testing.T) {
 	s.enter("AUTH PLAIN " + b64("\x00alice\x00wonderland"))
 	if !strings.Contains(s.m.flash.text, "in clear") {
 		t.Errorf("not said on the next connection: %q", s.m.flash.text)
+	}
+
+	s.reply("535 5.7.8 no")
+	s.enter(":auth LOGIN alice") // the helper's success says it again: its own flash would hide the notice
+	s.enter("y")                 // consent: in clear to a host that is not this machine
+	s.enter("wonderland")
+	s.reply("334 VXNlcm5hbWU6")
+	s.flush()
+	s.reply("334 UGFzc3dvcmQ6")
+	s.flush()
+	s.reply("235 2.7.0 Accepted")
+	if !strings.Contains(s.m.flash.text, "authenticated as alice") || !strings.Contains(s.m.flash.text, "in clear") {
+		t.Errorf("after :auth in clear: %q", s.m.flash.text)
 	}
 
 	s = newSim(t, "dark", 120, 40)
@@ -800,5 +814,21 @@ func TestTabCyclesCandidates(t *testing.T) {
 	s.press(tea.KeyTab)
 	if v := s.m.input.Value(); v != ":theme dark" {
 		t.Fatalf(":theme tab tab tab gave %q", v)
+	}
+}
+
+// TestWrapBreaksAfterWords: wrapped, a line breaks after a word where it
+// has a space, the rest of the word on the next line, not cut.
+func TestWrapBreaksAfterWords(t *testing.T) {
+	v := NewTranscript(trStyles(t, "dark"))
+	v.SetSize(50, 10)
+	v.Append(wire.Entry{Time: epoch, Dir: wire.Note, Data: []byte("credentials went over this connection in clear, without TLS: over loopback they did not leave this machine")})
+	v.ToggleWrap()
+	lines := strings.Split(ansi.Strip(v.View()), "\n")
+	want := []string{"  *  credentials went over this connection in", "     clear, without TLS: over loopback they did", "     not leave this machine"}
+	for i, w := range want {
+		if strings.TrimRight(lines[i], " ") != w {
+			t.Errorf("line %d: %q, want %q", i, strings.TrimRight(lines[i], " "), w)
+		}
 	}
 }

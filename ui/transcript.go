@@ -597,10 +597,10 @@ func trWrap(spans []trSpan, w, indent int) [][]trSpan {
 				line, used = []trSpan{{text: strings.Repeat(" ", indent)}}, indent
 				room = w - used
 			}
-			part := ansi.Truncate(text, room, "")
+			part, ends := ansi.Truncate(text, room, ""), false
 			if len(part) < len(text) && text[len(part)] != ' ' { // break after a word, when the line has one
 				if i := strings.LastIndexByte(part, ' '); i > 0 {
-					part = part[:i+1]
+					part, ends = part[:i+1], true
 				}
 			}
 			if part == "" { // a wide rune at the end of a line
@@ -611,6 +611,9 @@ func trWrap(spans []trSpan, w, indent int) [][]trSpan {
 			line = append(line, trSpan{text: part, pen: s.pen})
 			used += trWidth(part)
 			text = text[len(part):]
+			if ends { // the rest of the word goes on the next line
+				used = w
+			}
 		}
 	}
 	return append(out, line)
