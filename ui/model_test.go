@@ -243,7 +243,7 @@ func TestWarningsBeforeSending(t *testing.T) {
 		setup               func(*sim)
 	}{
 		{"auth before starttls", "AUTH PLAIN", "only after STARTTLS", gmailPlain},
-		{"mail before ehlo", "MAIL FROM:<a@example.org>", "no EHLO", func(s *sim) {
+		{"mail before ehlo", "MAIL FROM:<a@example.org>", "no EHLO or HELO accepted", func(s *sim) {
 			s.connect()
 			s.reply("220 mx.example ESMTP")
 		}},

@@ -344,7 +344,7 @@ func sessionHas(st session.State) string {
 	case st.Phase >= session.PhaseReady:
 		return "HELO only (no extensions), " + auth
 	}
-	return "not introduced yet"
+	return "no EHLO yet"
 }
 
 // sessionDoing says what the session is in the middle of.
