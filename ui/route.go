@@ -127,7 +127,7 @@ func (m Model) globalKey(msg tea.KeyPressMsg) (Model, tea.Cmd, bool) {
 		if next, ok := m.takeSuggestion(); ok {
 			return next, nil, true
 		}
-		if v := m.input.Value(); m.focus == focusInput && v != "" && m.input.mode == modeCommand && !m.guidePrefilled() && v != m.taken {
+		if v := m.input.Value(); m.focus == focusInput && v != "" && m.input.mode == modeCommand && !m.guidePrefilled() && v != m.taken && v != m.offer {
 			return m.complete(), nil, true
 		}
 		m.focus = (m.focus + 1) % focusCount
