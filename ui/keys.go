@@ -91,15 +91,15 @@ func (k keyMap) inputHelp(tab string) []key.Binding {
 	k.Send.SetHelp("enter", "send")
 	k.Complete.SetHelp("tab", tab)
 	if tab == "next pane" {
-		return []key.Binding{k.Send, k.SendHeld, k.Complete, k.History, k.Cancel, k.Help, k.Quit}
+		return []key.Binding{k.Send, k.Complete, k.History, k.Cancel, k.Help, k.Quit}
 	}
-	return []key.Binding{k.Send, k.SendHeld, k.Complete, k.PrevPane, k.History, k.Cancel, k.Help, k.Quit}
+	return []key.Binding{k.Send, k.Complete, k.PrevPane, k.History, k.Cancel, k.Help, k.Quit}
 }
 
 // suggestHelp is the footer while the empty line shows a suggestion.
 func (k keyMap) suggestHelp() []key.Binding {
 	k.Send.SetHelp("enter", "send")
-	return []key.Binding{k.Send, k.SendHeld, k.Accept, k.PrevPane, k.History, k.Cancel, k.Help, k.Quit}
+	return []key.Binding{k.Send, k.Accept, k.PrevPane, k.History, k.Cancel, k.Help, k.Quit}
 }
 
 // colonTwins names, by keyMap field, the ":" command that does what a key
@@ -109,7 +109,7 @@ func (k keyMap) suggestHelp() []key.Binding {
 var colonTwins = map[string]string{
 	"Help": ":help", "Mouse": ":mouse", "Raw": ":raw", "Hex": ":hex", "Reveal": ":reveal", "Copy": ":copy",
 	"Save": ":save", "Explain": ":explain", "Guided": ":guided", "Skip": ":skip", "Timing": ":timing",
-	"Submit": ":send",
+	"Submit": ":send", "SendHeld": ":queue send",
 }
 
 // colonTwin is the ":" command of the keyMap field name.
@@ -135,6 +135,7 @@ func (k keyMap) FullHelp() [][]key.Binding {
 	k.Reveal, k.Copy, k.Save = withTwin(k.Reveal, "Reveal"), withTwin(k.Copy, "Copy"), withTwin(k.Save, "Save")
 	k.Explain, k.Guided, k.Skip = withTwin(k.Explain, "Explain"), withTwin(k.Guided, "Guided"), withTwin(k.Skip, "Skip")
 	k.Timing, k.Submit = withTwin(k.Timing, "Timing"), withTwin(k.Submit, "Submit")
+	k.SendHeld = withTwin(k.SendHeld, "SendHeld")
 	return [][]key.Binding{
 		{k.Send, k.Accept, k.Complete, k.PrevPane, k.History, k.Scroll},
 		{k.Cancel, k.Help, k.Quit, k.Mouse, k.Raw},

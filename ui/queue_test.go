@@ -213,8 +213,13 @@ func TestTextAfterRefusedDataWarns(t *testing.T) {
 	s.enter("RSET")
 	wantWrites(t, s, []string{"Subject: typed"}, []string{"RSET"})
 	s.reply("250 2.0.0 Ok")
-	s.enter("Hello again")
-	wantWrites(t, s, []string{"Subject: typed"}, []string{"RSET"}, []string{"Hello again"})
+	s.enter("Thanks again") // an unknown verb, held once as any typo is; the refused DATA is no longer said
+	if strings.Contains(s.m.flash.text, "DATA got 554") {
+		t.Errorf("after RSET, a line is still warned about as message text: %q", s.m.flash.text)
+	}
+	s.press(tea.KeyEnter)
+	s.flush()
+	wantWrites(t, s, []string{"Subject: typed"}, []string{"RSET"}, []string{"Thanks again"})
 }
 
 // TestPasteAfterRefusedDataHeld: message text pasted after DATA was

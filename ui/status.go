@@ -196,6 +196,9 @@ func (m Model) helpLine(w int) string {
 	case m.input.Value() == m.taken: // empty without a suggestion, or the suggestion as taken
 		bindings = k.inputHelp("next pane")
 	}
+	if held && !m.waiting() { // what to do with the held lines comes first
+		bindings = []key.Binding{k.Send, k.SendHeld, k.Cancel, k.Complete, k.Help, k.Quit}
+	}
 	switch {
 	case m.compose.open:
 		bindings = k.composeHelp()
