@@ -6,6 +6,7 @@ import (
 	"regexp"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/ehlo-sh/ehlo/lab"
 )
@@ -44,12 +45,10 @@ func TestTUINewcomerAt80x24(t *testing.T) {
 	tm.typeLine(lab.Password)
 	tm.waitFor(`authenticated as alice`)
 	tm.keys("C-c")
-	tm.waitFor(`Pane is dead|\$ $`)
-
-	b, err := os.ReadFile(filepath.Join(state, "ehlo", "history"))
-	if err != nil {
-		t.Fatal(err)
-	}
+	// The history is written as ehlo ends: wait for the file, not for tmux
+	// to mark the pane dead, which it sometimes does seconds after the
+	// process is gone (a zombie it has not reaped).
+	b := waitForFile(t, filepath.Join(state, "ehlo", "history"), ":auth ")
 	if !regexp.MustCompile(`(?m)^:auth [A-Z0-9-]+ alice$`).Match(b) || strings.Contains(string(b), lab.Password) {
 		t.Errorf("the history file holds:\n%s", b)
 	}
@@ -74,5 +73,22 @@ func TestTUINewcomerAt80x24(t *testing.T) {
 	off.keys("C-c")
 	if b, _ := os.ReadFile(filepath.Join(state, "ehlo", "history")); strings.Contains(string(b), "NOOP") {
 		t.Errorf("--no-history wrote the history:\n%s", b)
+	}
+}
+
+// waitForFile polls path until it holds want, for at most 10 seconds, and
+// returns what it holds.
+func waitForFile(t *testing.T, path, want string) []byte {
+	t.Helper()
+	deadline := time.Now().Add(10 * time.Second)
+	for {
+		b, err := os.ReadFile(path)
+		if err == nil && strings.Contains(string(b), want) {
+			return b
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("%s never held %q: %v, %q", path, want, err, b)
+		}
+		time.Sleep(50 * time.Millisecond)
 	}
 }
