@@ -55,6 +55,9 @@ var layerRules = []rule{
 	{"client", anyOf(append([]string{module + "ui", module + "themes"}, charm...)...), false, "client is below the UI"},
 	{"cli", func(p string) bool { return p == "net" || anyOf("crypto/tls", module+"internal/hostile")(p) }, false,
 		"the commands use client, session, lab, ui and themes; sockets and TLS are client's and wire's"},
+	{"dns", func(p string) bool {
+		return strings.HasPrefix(p, module) && p != module+"internal/testenv" || anyOf(charm...)(p)
+	}, false, "dns asks DNS questions: the standard library and a DNS library, below every ehlo package"},
 	{"internal/hostile", anyOf(append([]string{module + "wire", module + "session", module + "client", module + "ui",
 		module + "themes", module + "lab"}, charm...)...), true, "the hostile-server harness stands below every package it tests"},
 }
@@ -134,6 +137,7 @@ func TestLayerRulesBite(t *testing.T) {
 		"lab":     {"github.com/ehlo-sh/ehlo/wire"},
 		"client":  {"charm.land/lipgloss/v2", "github.com/ehlo-sh/ehlo/third_party/bubbletea", "github.com/ehlo-sh/ehlo/third_party/bubbles/key"},
 		"cli":     {"net"},
+		"dns":     {"github.com/ehlo-sh/ehlo/session", "github.com/ehlo-sh/ehlo/wire"},
 
 		"internal/hostile": {"github.com/ehlo-sh/ehlo/wire", "github.com/ehlo-sh/ehlo/third_party/bubbletea"},
 	}
