@@ -1,0 +1,82 @@
+package dns
+
+import (
+	"errors"
+	"fmt"
+	"strings"
+
+	"golang.org/x/net/idna"
+)
+
+// ErrName is the error for a name that cannot be asked: empty, too long,
+// with an empty label, or not a valid internationalized domain name.
+var ErrName = errors.New("not a domain name")
+
+// toASCII maps a name typed by a person to the A-labels sent on the wire
+// (RFC 5890, UTS #46 lookup mapping). Underscores stay allowed, for
+// _25._tcp, _mta-sts and _smtp._tls names; lengths are checked.
+var toASCII = idna.New(idna.MapForLookup(), idna.BidiRule(), idna.Transitional(false),
+	idna.StrictDomainName(false), idna.VerifyDNSLength(true))
+
+// toUnicode maps A-labels back to U-labels, for display.
+var toUnicode = idna.New(idna.MapForLookup(), idna.BidiRule(), idna.Transitional(false),
+	idna.StrictDomainName(false))
+
+// Name is a domain name in its two forms: ASCII is what goes on the wire
+// (A-labels, lower case, an FQDN with the final dot), Unicode what a person
+// reads (U-labels, also with the final dot). They are equal for a name
+// without internationalized labels.
+type Name struct {
+	ASCII   string
+	Unicode string
+}
+
+// ParseName reads a domain name as a person typed it: U-labels or
+// A-labels, with or without the final dot. "." is the root.
+func ParseName(s string) (Name, error) {
+	if s == "." {
+		return Name{".", "."}, nil
+	}
+	bare := strings.TrimSuffix(s, ".")
+	if bare == "" || strings.ContainsFunc(bare, badNameRune) {
+		return Name{}, fmt.Errorf("%q: %w", s, ErrName)
+	}
+	ascii, err := toASCII.ToASCII(bare)
+	if err != nil {
+		return Name{}, fmt.Errorf("%q: %w (%v)", s, ErrName, err)
+	}
+	uni, err := toUnicode.ToUnicode(ascii)
+	if err != nil {
+		uni = ascii // an A-label that does not decode: show it as sent
+	}
+	return Name{ASCII: ascii + ".", Unicode: uni + "."}, nil
+}
+
+// badNameRune reports runes no name may hold as a person types it: spaces,
+// control characters and the backslash of DNS presentation escapes.
+func badNameRune(r rune) bool {
+	return r <= ' ' || r == 0x7f || r == '\\' || (r >= 0x80 && r < 0xa0)
+}
+
+// String is the name for display: the Unicode form, followed by the ASCII
+// form in parentheses when they differ.
+func (n Name) String() string {
+	if n.Unicode == n.ASCII || n.Unicode == "" {
+		return n.ASCII
+	}
+	return n.Unicode + " (" + n.ASCII + ")"
+}
+
+// Display is the Unicode form of an FQDN from an answer (an MX exchange, a
+// CNAME target), or the name as given when it has none.
+func Display(fqdn string) string {
+	n, err := ParseName(fqdn)
+	if err != nil {
+		return fqdn
+	}
+	return n.Unicode
+}
+
+// equalNames compares two FQDNs as DNS does: ASCII letters without case
+// (RFC 4343).
+func equalNames(a, b string) bool { return strings.EqualFold(a, b) }
