@@ -154,12 +154,12 @@ func (sw *scriptWriter) lines() []string {
 
 // entry takes one transcript entry, joining the pieces of a long line.
 func (sw *scriptWriter) entry(e wire.Entry) {
-	if e.Dir == wire.Note {
-		if u := authUserOf(string(e.Data)); u != "" {
+	if e.Dir == wire.Note || e.Dir == wire.DNS {
+		if u := authUserOf(string(e.Data)); e.Dir == wire.Note && u != "" {
 			sw.authUser = u
 		}
 		if !sw.inData && !sw.dataPending() {
-			sw.slots = append(sw.slots, &scriptSlot{lines: []string{"# " + EntryText(e, false)}})
+			sw.slots = append(sw.slots, &scriptSlot{lines: []string{"# " + dnsMarker(e) + EntryText(e, false)}})
 		}
 		return
 	}
@@ -187,6 +187,14 @@ func (sw *scriptWriter) entry(e wire.Entry) {
 		return
 	}
 	sw.client(e, data)
+}
+
+// dnsMarker is "D: " for a DNS entry, which a script keeps as a comment.
+func dnsMarker(e wire.Entry) string {
+	if e.Dir == wire.DNS {
+		return "D: "
+	}
+	return ""
 }
 
 func (sw *scriptWriter) client(e wire.Entry, data []byte) {

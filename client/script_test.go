@@ -485,3 +485,22 @@ func FuzzScriptChunkRoundTrip(f *testing.F) {
 		}
 	})
 }
+
+func TestWriteScriptKeepsDNSAsComments(t *testing.T) {
+	tr := []wire.Entry{
+		{Dir: wire.Note, Data: []byte("connected to 127.0.0.1:25")},
+		{Dir: wire.Server, Data: []byte("220 hi\r\n")},
+		{Dir: wire.DNS, Data: []byte("TXT x.test. → NOERROR, insecure (no AD), TTL 5: \"a\nEHLO injected\" (1ms, 127.0.0.1:53)")},
+		{Dir: wire.Client, Data: []byte("QUIT\r\n")},
+		{Dir: wire.Server, Data: []byte("221 bye\r\n")},
+	}
+	var out bytes.Buffer
+	if _, err := WriteScript(&out, tr, ScriptHeader{Target: "127.0.0.1:25"}); err != nil {
+		t.Fatal(err)
+	}
+	want := "expect 220\n# D: TXT x.test. → NOERROR, insecure (no AD), TTL 5: \"a\\nEHLO injected\" (1ms, 127.0.0.1:53)\nQUIT\nexpect 221\n"
+	if !strings.HasSuffix(out.String(), want) {
+		t.Errorf("got\n%s\nwant suffix\n%s", out.String(), want)
+	}
+	parse(t, out.String()) // the comment leaves the script valid
+}

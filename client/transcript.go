@@ -26,7 +26,7 @@ func EntryText(e wire.Entry, reveal bool) string {
 	if e.Secret && !reveal {
 		return session.SanitizeString(e.Shown)
 	}
-	if e.Dir == wire.Note {
+	if e.Dir == wire.Note || e.Dir == wire.DNS {
 		return session.Sanitize(e.Data)
 	}
 	content, _ := SplitEnding(e.Data)
@@ -34,11 +34,13 @@ func EntryText(e wire.Entry, reveal bool) string {
 }
 
 // Marker is the prefix of an entry in text transcripts: "C:" and "S:" in
-// plaintext, "C~" and "S~" inside TLS, "*" for notes.
+// plaintext, "C~" and "S~" inside TLS, "*" for notes, "D:" for DNS.
 func Marker(e wire.Entry) string {
 	switch {
 	case e.Dir == wire.Note:
 		return "* "
+	case e.Dir == wire.DNS:
+		return "D:"
 	case e.TLS:
 		return e.Dir.String() + "~"
 	}
@@ -50,7 +52,7 @@ type TranscriptFormat struct {
 	Times bool // prefix a time stamp
 }
 
-// WriteTranscript prints entries as C:/S: lines, redacted and sanitized.
+// WriteTranscript prints entries as C:/S:/D: lines, redacted and sanitized.
 func WriteTranscript(w io.Writer, entries []wire.Entry, f TranscriptFormat) error {
 	for _, e := range entries {
 		line := Marker(e) + " " + EntryText(e, false)

@@ -92,10 +92,10 @@ func saveTranscript(out saveTarget, entries []wire.Entry) (string, error) {
 }
 
 // writeJSONL writes one client.EntryJSON per line: time (RFC 3339, UTC,
-// nanoseconds), dir ("C", "S" or "*" for ehlo's notes), tls, and text. The
-// text is the sanitized form (SAFETY.md: lossless, so every byte that
-// crossed the wire can be recovered with session.Unescape) without the
-// CRLF; a line that did not end in CRLF keeps its visible \n, and "partial"
+// nanoseconds), dir ("C", "S", "*" for ehlo's notes, "D" for DNS), tls,
+// and text. The text is the sanitized form (SAFETY.md: lossless, so every
+// byte that crossed the wire can be recovered with session.Unescape)
+// without the CRLF; a line that did not end in CRLF keeps its visible \n, and "partial"
 // marks one with no ending at all. Secrets carry their redacted form only.
 func writeJSONL(w io.Writer, entries []wire.Entry) error {
 	enc := json.NewEncoder(w)

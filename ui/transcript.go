@@ -626,7 +626,7 @@ func (v *Transcript) NoteCut(i int) bool {
 		return false
 	}
 	e := v.Entry(i)
-	if e.Dir != wire.Note {
+	if e.Dir != wire.Note && e.Dir != wire.DNS {
 		return false
 	}
 	prefix := len("  ") + len("*  ") // the gutter, and the marker ("── " for a rule is as wide)
@@ -671,8 +671,12 @@ func trIsRule(e wire.Entry) bool {
 // entrySpans appends the direction marker, the content and, in raw mode,
 // the line ending of e.
 func (v *Transcript) entrySpans(spans []trSpan, e wire.Entry, p *trPens) []trSpan {
-	if e.Dir == wire.Note {
+	switch e.Dir {
+	case wire.Note:
 		spans = append(spans, trSpan{text: "*  ", pen: p.note})
+		return v.highlight(v.clip(spans, v.noteText(e), p.note, p), len(spans), p)
+	case wire.DNS: // a DNS exchange, summarized by ehlo: drawn as a note, its data escaped like the server's
+		spans = append(spans, trSpan{text: "D: ", pen: p.note})
 		return v.highlight(v.clip(spans, v.noteText(e), p.note, p), len(spans), p)
 	}
 	text, marker := p.server, "S: "

@@ -631,3 +631,35 @@ func TestTranscriptSelectedStyle(t *testing.T) {
 		t.Errorf("escape token not distinct in the selected row: %q", rows[1])
 	}
 }
+
+// TestTranscriptDNS: a D: line is drawn with its marker, and the DNS data
+// it holds (a TXT record, an EDE text) is escaped like a server's line.
+func TestTranscriptDNS(t *testing.T) {
+	es := trEntries(
+		trLine{wire.DNS, false, 0, "TXT _mta-sts.x.test. → NOERROR, insecure (no AD), TTL 60: \"v=STSv1;\x1b]0;pwned\x07 \u202eevil\u202c\r550\" (3ms, 127.0.0.1:53)"},
+		trLine{wire.Client, false, 10, "EHLO ehlo.test\r\n"},
+	)
+	es[0].Partial = false // as wire.Transcript.DNS records it
+	for _, raw := range []bool{false, true} {
+		v := trNew(t, themes.Names()[0], 200, 6, es...)
+		if raw {
+			v.ToggleRaw()
+		}
+		view := v.View()
+		for _, bad := range []string{"\x1b]", "\r", "\u202e", "\x07"} {
+			if strings.Contains(view, bad) {
+				t.Errorf("raw=%v: view contains %q", raw, bad)
+			}
+		}
+		plain := ansi.Strip(view)
+		if !strings.Contains(plain, `D: TXT _mta-sts.x.test. → NOERROR`) || !strings.Contains(plain, `"v=STSv1;\x1b]0;pwned\x07 \u202eevil\u202c\r550"`) {
+			t.Errorf("raw=%v: want the D: line, escaped:\n%s", raw, plain)
+		}
+		if strings.Contains(plain, "␍␊ (") || strings.Contains(plain, "(no line ending)") {
+			t.Errorf("raw=%v: a D: line is not a wire line, it has no ending to show:\n%s", raw, plain)
+		}
+	}
+	if got := trNew(t, themes.Names()[0], 200, 6, es...).Text(false); !strings.HasPrefix(got, `D: TXT _mta-sts.x.test.`) {
+		t.Errorf("Text() = %q", got)
+	}
+}

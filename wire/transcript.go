@@ -14,9 +14,10 @@ const (
 	Client Dir = iota + 1 // bytes ehlo sent
 	Server                // bytes the server sent
 	Note                  // ehlo's own remark, not on the wire
+	DNS                   // a DNS question and its answer, summarized (Transcript.DNS): not on this connection
 )
 
-// String returns "C", "S" or "*".
+// String returns "C", "S", "*" or "D".
 func (d Dir) String() string {
 	switch d {
 	case Client:
@@ -25,6 +26,8 @@ func (d Dir) String() string {
 		return "S"
 	case Note:
 		return "*"
+	case DNS:
+		return "D"
 	}
 	return "?"
 }
@@ -94,6 +97,14 @@ func (t *Transcript) Note(text string) { t.note(text, false) }
 // note records a remark made while the connection was or was not in TLS.
 func (t *Transcript) note(text string, inTLS bool) {
 	t.append(Entry{Time: time.Now(), Dir: Note, TLS: inTLS, Data: []byte(text)})
+	t.deliver()
+}
+
+// DNS records a DNS exchange as one line of text: the question and a
+// summary of its answer, which may hold the answer's data unsanitized, as
+// a Server entry holds the server's bytes.
+func (t *Transcript) DNS(line string) {
+	t.append(Entry{Time: time.Now(), Dir: DNS, Data: []byte(line)})
 	t.deliver()
 }
 

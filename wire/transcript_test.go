@@ -256,10 +256,14 @@ func TestTranscriptAccessors(t *testing.T) {
 	tr := NewTranscript()
 	tr.Note("one")
 	tr.Note("two")
-	if tr.Len() != 2 || tr.Since(5) != nil || len(tr.Since(-1)) != 2 || string(tr.Bytes(Note)) != "onetwo" {
+	tr.DNS("MX example.org. → NXDOMAIN")
+	if e := tr.Since(2); len(e) != 1 || e[0].Dir != DNS || string(e[0].Data) != "MX example.org. → NXDOMAIN" {
+		t.Errorf("after DNS: %+v, want one D entry with the line", e)
+	}
+	if tr.Len() != 3 || tr.Since(5) != nil || len(tr.Since(-1)) != 3 || string(tr.Bytes(Note)) != "onetwo" {
 		t.Errorf("Len %d, Since(5) %v, Since(-1) %d, Bytes(Note) %q", tr.Len(), tr.Since(5), len(tr.Since(-1)), tr.Bytes(Note))
 	}
-	for d, want := range map[Dir]string{Client: "C", Server: "S", Note: "*", 0: "?"} {
+	for d, want := range map[Dir]string{Client: "C", Server: "S", Note: "*", DNS: "D", 0: "?"} {
 		if d.String() != want {
 			t.Errorf("Dir(%d).String() = %q, want %q", d, d.String(), want)
 		}
