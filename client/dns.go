@@ -34,7 +34,11 @@ func DNSObserver(t *wire.Transcript) dns.Observer {
 // the server's bytes: EntryText sanitizes it for display.
 func DNSLine(x dns.Exchange) string {
 	var b strings.Builder
-	fmt.Fprintf(&b, "%s %s → ", dns.TypeString(x.Type), x.Name)
+	fmt.Fprintf(&b, "%s %s", dns.TypeString(x.Type), x.Name)
+	if u := dns.Display(x.Name); u != x.Name {
+		b.WriteString(" (" + u + ")") // an internationalized name: asked in A-labels, shown in U-labels too
+	}
+	b.WriteString(" → ")
 	if x.Answer == nil {
 		b.WriteString("no answer: " + clip(strings.TrimPrefix(errText(x.Err), dns.TypeString(x.Type)+" "+x.Name+": ")))
 	} else {

@@ -115,6 +115,9 @@ func TestDNSLine(t *testing.T) {
 			Type: dns.TypeTLSA, Rcode: dns.RcodeServFail, Elapsed: 40 * time.Millisecond,
 			EDE: []dns.ExtendedError{{Code: 6, Text: "signature expired"}}}},
 			`TLSA _25._tcp.mx.bogus.test. → SERVFAIL, EDE 6 (DNSSEC Bogus): "signature expired" (40ms, [::1]:53)`},
+		{dns.Exchange{Server: "127.0.0.1:53", Name: "xn--bcher-kva.test.", Type: dns.TypeMX, Attempts: 1, Answer: &dns.Answer{
+			Type: dns.TypeMX, Rcode: dns.RcodeNXDomain}},
+			"MX xn--bcher-kva.test. (bücher.test.) → NXDOMAIN, insecure (no AD) (0s, 127.0.0.1:53)"},
 		{dns.Exchange{Server: "127.0.0.1:53", Name: "gone.test.", Type: dns.TypeA, Attempts: 1, Answer: &dns.Answer{
 			Type: dns.TypeA, Rcode: dns.RcodeNXDomain, Authentic: true, Elapsed: time.Millisecond}},
 			"A gone.test. → NXDOMAIN, authentic (AD) (1ms, 127.0.0.1:53)"},

@@ -27,7 +27,12 @@ var ErrCNAMEChain = errors.New("CNAME chain too long")
 // Client is a Resolver that asks one recursive resolver, over UDP and over
 // TCP when an answer is truncated, with the DO bit set so a validating
 // resolver says whether the answer is authentic. Its zero value is not
-// usable: Server is required.
+// usable: Server is required. A Client is safe for concurrent use when its
+// Observer is.
+//
+// Memory is bounded by the protocol: a message is at most 65535 bytes, so
+// an answer holds at most a few thousand records, all kept (a 500-MX
+// answer comes back whole); what shows them bounds what it shows.
 type Client struct {
 	Server   string        // the resolver's IP:port (ParseServer, SystemServer)
 	Timeout  time.Duration // per attempt; DefaultTimeout when zero

@@ -418,3 +418,80 @@ func TestInternationalNameAskedInALabels(t *testing.T) {
 		t.Errorf("a name with a space: err = %v, want ErrName", err)
 	}
 }
+
+func TestFloodOfWrongRepliesEndsTheWait(t *testing.T) {
+	f := newFake(t, func(w mdns.ResponseWriter, r *mdns.Msg) {
+		for i := range 2 * maxIgnored {
+			m := reply(r)
+			m.Id = r.Id ^ uint16(i+1)
+			w.WriteMsg(m)
+		}
+	})
+	c, _ := client(f, 5*time.Second)
+	start := time.Now()
+	_, err := c.Lookup(context.Background(), "flood.test", TypeA)
+	if !errors.Is(err, ErrMismatch) || errors.Is(err, ErrTimeout) {
+		t.Errorf("err = %v, want replies to other questions, not a timeout", err)
+	}
+	if took := time.Since(start); took > 3*time.Second {
+		t.Errorf("took %v: the flood should end the wait, not the 5s deadline", took)
+	}
+}
+
+func TestSilentOverTCP(t *testing.T) {
+	f := newFake(t, func(w mdns.ResponseWriter, r *mdns.Msg) {
+		if !isTCP(w) {
+			m := reply(r)
+			m.Truncated = true
+			w.WriteMsg(m)
+		}
+	})
+	c, _ := client(f, 200*time.Millisecond)
+	start := time.Now()
+	_, err := c.Lookup(context.Background(), "tc.test", TypeTXT)
+	var e *Error
+	if !errors.As(err, &e) || !e.Timeout || e.Attempts != 2 || time.Since(start) > 2*time.Second {
+		t.Errorf("err = %v after %v, want a timeout of the TCP attempt (the second)", err, time.Since(start))
+	}
+}
+
+// FuzzAnswerOf: whatever a reply holds, reading it does not panic, keeps
+// only records of the asked type at the chain's end, and never follows
+// more than MaxCNAMEs links.
+func FuzzAnswerOf(f *testing.F) {
+	for _, rrs := range [][]string{
+		{"a.test. 60 IN CNAME b.test.", "b.test. 60 IN A 192.0.2.1"},
+		{"a.test. 60 IN CNAME a.test."},
+		{"a.test. 60 IN MX 10 mx.test.", "a.test. 60 IN TXT \"x\\255\""},
+	} {
+		m := new(mdns.Msg)
+		m.SetQuestion("a.test.", mdns.TypeA)
+		m.Response = true
+		for _, s := range rrs {
+			m.Answer = append(m.Answer, rr(f, s))
+		}
+		b, _ := m.Pack()
+		f.Add(b, uint16(mdns.TypeA))
+	}
+	f.Fuzz(func(t *testing.T, b []byte, qtype uint16) {
+		r := new(mdns.Msg)
+		if r.Unpack(b) != nil {
+			return
+		}
+		a, _, err := answerOf(r, "a.test.", qtype)
+		if err != nil {
+			if !errors.Is(err, ErrCNAMELoop) && !errors.Is(err, ErrCNAMEChain) {
+				t.Fatalf("unexpected error %v", err)
+			}
+			return
+		}
+		if len(a.CNAMEs) > MaxCNAMEs {
+			t.Fatalf("%d CNAMEs followed", len(a.CNAMEs))
+		}
+		for _, rec := range a.Records {
+			if rec.Type != qtype || !equalNames(rec.Name, a.Canonical) {
+				t.Fatalf("record %+v is not %s at %s", rec, TypeString(qtype), a.Canonical)
+			}
+		}
+	})
+}

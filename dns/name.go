@@ -4,6 +4,7 @@ import (
 	"errors"
 	"fmt"
 	"strings"
+	"unicode/utf8"
 
 	"golang.org/x/net/idna"
 )
@@ -38,12 +39,18 @@ func ParseName(s string) (Name, error) {
 		return Name{".", "."}, nil
 	}
 	bare := strings.TrimSuffix(s, ".")
-	if bare == "" || strings.ContainsFunc(bare, badNameRune) {
+	if bare == "" || !utf8.ValidString(bare) || strings.ContainsFunc(bare, badNameRune) {
 		return Name{}, fmt.Errorf("%q: %w", s, ErrName)
 	}
 	ascii, err := toASCII.ToASCII(bare)
 	if err != nil {
 		return Name{}, fmt.Errorf("%q: %w (%v)", s, ErrName, err)
+	}
+	if strings.ContainsFunc(ascii, notHostRune) {
+		return Name{}, fmt.Errorf("%q: %w (%q holds characters a host name cannot)", s, ErrName, ascii)
+	}
+	if again, err := toASCII.ToASCII(ascii); err != nil || again != ascii {
+		return Name{}, fmt.Errorf("%q: %w (its A-labels %q are not valid)", s, ErrName, ascii)
 	}
 	uni, err := toUnicode.ToUnicode(ascii)
 	if err != nil {
@@ -56,6 +63,13 @@ func ParseName(s string) (Name, error) {
 // control characters and the backslash of DNS presentation escapes.
 func badNameRune(r rune) bool {
 	return r <= ' ' || r == 0x7f || r == '\\' || (r >= 0x80 && r < 0xa0)
+}
+
+// notHostRune reports runes outside the letters, digits, hyphen and dot
+// of host names (RFC 1123 2.1), and the underscore of service names (RFC
+// 8552), once a name is in A-labels.
+func notHostRune(r rune) bool {
+	return !(r >= 'a' && r <= 'z' || r >= 'A' && r <= 'Z' || r >= '0' && r <= '9' || r == '-' || r == '.' || r == '_')
 }
 
 // String is the name for display: the Unicode form, followed by the ASCII

@@ -87,3 +87,29 @@ func TestSystemServer(t *testing.T) {
 		}
 	}
 }
+
+// FuzzParseName: a name that parses is printable ASCII on the wire, at most
+// 254 bytes with its final dot, and parses again to itself.
+func FuzzParseName(f *testing.F) {
+	for _, s := range []string{"example.org", "bücher.example.", "_25._tcp.mx.test", "xn--bcher-kva.example", "a\u202eb.test", "."} {
+		f.Add(s)
+	}
+	f.Fuzz(func(t *testing.T, s string) {
+		n, err := ParseName(s)
+		if err != nil {
+			return
+		}
+		for _, c := range []byte(n.ASCII) {
+			if c <= ' ' || c >= 0x7f || c == '\\' {
+				t.Fatalf("ParseName(%q).ASCII = %q holds %q", s, n.ASCII, c)
+			}
+		}
+		if len(n.ASCII) > 254 || !strings.HasSuffix(n.ASCII, ".") {
+			t.Fatalf("ParseName(%q).ASCII = %q", s, n.ASCII)
+		}
+		again, err := ParseName(n.ASCII)
+		if err != nil || again.ASCII != n.ASCII {
+			t.Fatalf("ParseName(%q) = %q, which parses to %q, %v", s, n.ASCII, again.ASCII, err)
+		}
+	})
+}
