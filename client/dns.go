@@ -68,6 +68,9 @@ func elapsed(x dns.Exchange) string {
 	case !x.Sent.IsZero():
 		d = time.Since(x.Sent)
 	}
+	if d < 10*time.Millisecond {
+		return d.Round(100 * time.Microsecond).String() // a resolver's cache answers within a millisecond
+	}
 	return d.Round(time.Millisecond).String()
 }
 
