@@ -341,12 +341,17 @@ func (m Model) scrolled(body []string, h int, keys string) []string {
 	return append(append([]string{}, body[top:min(top+room, len(body))]...), m.st.Dim.Render(footer))
 }
 
-// noteBox draws a note whole, wrapped, sanitized as the transcript shows it.
+// noteBox draws a note, or a DNS line, whole, wrapped, sanitized as the
+// transcript shows it.
 func (m Model) noteBox(w, h int) []string {
 	st := m.st
-	secs := []section{{label: "*", text: session.Sanitize(m.explain.note), style: st.Value, keep: 9}}
+	label, title := "*", "Note"
+	if m.explain.first < m.transcript.Len() && m.transcript.Entry(m.explain.first).Dir == wire.DNS {
+		label, title = "D", "DNS"
+	}
+	secs := []section{{label: label, text: session.Sanitize(m.explain.note), style: st.Value, keep: 9}}
 	body := fitSections(secs, w-4, wholeText, 3, st.Label)
-	return titledFrame(st.Card, st.CardTitle.Render("Note"), "", m.scrolled(body, h, "↑/↓ previous/next reply"), w)
+	return titledFrame(st.Card, st.CardTitle.Render(title), "", m.scrolled(body, h, "↑/↓ previous/next reply"), w)
 }
 
 // capabilityBox draws the selected capability's meaning whole, from the

@@ -12,6 +12,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/charmbracelet/x/ansi"
+
 	tea "github.com/ehlo-sh/ehlo/third_party/bubbletea"
 
 	"github.com/ehlo-sh/ehlo/client"
@@ -1256,5 +1258,31 @@ func TestExplainStepsFromReplyToReply(t *testing.T) {
 	s.press(tea.KeyDown)
 	if p := s.m.explain; !p.open || p.note != nil || p.x.Code != 250 || !strings.Contains(strings.Join(p.lines, " "), "2.0.0 OK") {
 		t.Errorf("↓ from the EHLO reply: note %q, lines %q", p.note, p.lines)
+	}
+}
+
+// TestDNSLineWhole: a D: line too wide for the pane opens whole, as DNS,
+// in the explain panel, its DNS data escaped.
+func TestDNSLineWhole(t *testing.T) {
+	s := newSim(t, "dark", 120, 40)
+	line := "TXT _mta-sts.x.test. → NOERROR, insecure (no AD), TTL 60: \"" + strings.Repeat("v=STSv1; ", 30) + "\x1b]0;pwned\x07 \u202eevil\" (1ms, 127.0.0.1:53)"
+	s.entry(wire.DNS, line)
+	i := s.m.transcript.Len() - 1
+	if !s.m.cutNote(i) {
+		t.Fatal("a D: line wider than the pane is not counted as cut")
+	}
+	m, ok := s.m.openExplain(i)
+	if !ok {
+		t.Fatal("the cut D: line does not open")
+	}
+	box := strings.Join(m.explainBox(96, m.mainH), "\n")
+	plain := ansi.Strip(box)
+	if !strings.Contains(plain, "DNS") || !strings.Contains(plain, `\u202eevil`) || !strings.Contains(plain, `\x1b]0;pwned\x07`) {
+		t.Errorf("explain panel:\n%s", plain)
+	}
+	for _, raw := range []string{"\u202e", "\x07", "\x1b]"} {
+		if strings.Contains(box, raw) {
+			t.Errorf("explain panel holds %q raw", raw)
+		}
 	}
 }

@@ -187,7 +187,7 @@ func (s *sim) connect() {
 // entry shows one transcript entry, as the wire would record it.
 func (s *sim) entry(dir wire.Dir, text string) {
 	data := []byte(text)
-	if dir != wire.Note {
+	if dir != wire.Note && dir != wire.DNS { // notes and D: lines are text, not wire lines
 		data = append(data, '\r', '\n')
 	}
 	s.send(entriesMsg{entries: []wire.Entry{{Seq: s.seq, Time: s.clock, Dir: dir, TLS: s.tls, Data: data}}})
