@@ -83,6 +83,9 @@ func (c *Client) ask(ctx context.Context, name string, qtype uint16) (a *Answer,
 	q := &question{name: name, qtype: qtype}
 	start := time.Now()
 	r, attempts, err := c.exchange(ctx, q)
+	if err != nil && errors.Is(ctx.Err(), context.Canceled) {
+		err = context.Canceled // the caller gave up: not a timeout of the resolver's
+	}
 	if err == nil {
 		a, more, err = answerOf(r, name, qtype)
 	}
@@ -107,9 +110,6 @@ func (c *Client) fail(q *question, attempts int, start time.Time, err error) err
 		Ignored: q.ignored, Err: err}
 	if isTimeout(err) {
 		e.Timeout, e.Err = true, nil
-		if errors.Is(err, context.Canceled) {
-			e.Timeout, e.Err = false, context.Canceled
-		}
 	}
 	return e
 }

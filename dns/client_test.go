@@ -495,3 +495,16 @@ func FuzzAnswerOf(f *testing.F) {
 		}
 	})
 }
+
+func TestCanceledIsNotATimeout(t *testing.T) {
+	asked := make(chan struct{}, 4)
+	f := newFake(t, func(w mdns.ResponseWriter, r *mdns.Msg) { asked <- struct{}{} })
+	c, _ := client(f, time.Minute)
+	ctx, cancel := context.WithCancel(context.Background())
+	go func() { <-asked; cancel() }()
+	start := time.Now()
+	_, err := c.Lookup(ctx, "slow.test", TypeA)
+	if !errors.Is(err, context.Canceled) || errors.Is(err, ErrTimeout) || time.Since(start) > 5*time.Second {
+		t.Errorf("err = %v after %v, want context.Canceled at once", err, time.Since(start))
+	}
+}
