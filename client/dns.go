@@ -48,7 +48,10 @@ func DNSLine(x dns.Exchange) string {
 	if x.Attempts > 1 {
 		fmt.Fprintf(&b, ", %d tries", x.Attempts)
 	}
-	fmt.Fprintf(&b, ", %s)", x.Server)
+	if x.Server != "" {
+		b.WriteString(", " + x.Server)
+	}
+	b.WriteString(")")
 	return b.String()
 }
 

@@ -134,6 +134,8 @@ func TestDNSLine(t *testing.T) {
 		{dns.Exchange{Server: "127.0.0.1:53", Name: "a.test.", Type: dns.TypeA, Attempts: 1, Answer: &dns.Answer{
 			Type: dns.TypeA, Records: []dns.Record{{Type: dns.TypeA, TTL: 5, Addr: netip.MustParseAddr("192.0.2.1")}}}},
 			"A a.test. → NOERROR, insecure (no AD), TTL 5: 192.0.2.1 (0s, 127.0.0.1:53)"},
+		{dns.Exchange{Name: "a.test.", Type: dns.TypeA, Answer: &dns.Answer{Type: dns.TypeA, Rcode: dns.RcodeNXDomain, Elapsed: 3 * time.Millisecond}},
+			"A a.test. → NXDOMAIN, insecure (no AD) (3ms)"},
 	} {
 		if got := DNSLine(c.x); !strings.HasPrefix(got, c.want) {
 			t.Errorf("DNSLine =\n  %s\nwant\n  %s", got, c.want)
