@@ -4,6 +4,7 @@ import (
 	"crypto/ecdsa"
 	"crypto/elliptic"
 	"crypto/rand"
+	"crypto/sha256"
 	"crypto/tls"
 	"crypto/x509"
 	"crypto/x509/pkix"
@@ -14,17 +15,23 @@ import (
 	"time"
 )
 
-// authority is the lab's certificate authority and the server certificate
-// it signed. Both live in memory only.
+// authority is the lab's certificate authority and the server
+// certificates it signed. All live in memory only.
 type authority struct {
-	caDER []byte
-	ca    *x509.Certificate
-	leaf  tls.Certificate
+	caDER  []byte
+	ca     *x509.Certificate
+	leaf   tls.Certificate // the SMTP endpoints'
+	policy tls.Certificate // the MTA-STS policy host's
 }
 
-// newAuthority makes a fresh ECDSA P-256 CA named "ehlo lab CA" and a leaf
-// for localhost, mail.lab.test, 127.0.0.1 and ::1, both valid from an hour
-// ago (clock skew) to a day from now.
+// mailNames are the DNS names of the SMTP endpoints' certificate: the lab's
+// mail host and its MX hosts, which MTA-STS checks it against (RFC 8461
+// section 4.1).
+var mailNames = []string{"mail." + Domain, "localhost", MXHosts[0], MXHosts[1]}
+
+// newAuthority makes a fresh ECDSA P-256 CA named "ehlo lab CA", a leaf for
+// the SMTP endpoints (mailNames, 127.0.0.1 and ::1) and one for the MTA-STS
+// policy host, all valid from an hour ago (clock skew) to a day from now.
 func newAuthority(now time.Time) (*authority, error) {
 	caKey, err := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
 	if err != nil {
@@ -43,29 +50,38 @@ func newAuthority(now time.Time) (*authority, error) {
 	if err != nil {
 		return nil, err
 	}
-
-	leafKey, err := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
-	if err != nil {
-		return nil, fmt.Errorf("lab: leaf key: %w", err)
+	a := &authority{caDER: caDER, ca: ca}
+	loopback := []net.IP{net.IPv4(127, 0, 0, 1), net.IPv6loopback}
+	if a.leaf, err = a.issue(caKey, now, mailNames, loopback); err != nil {
+		return nil, err
 	}
-	leafTmpl := &x509.Certificate{
-		Subject:     pkix.Name{CommonName: "mail." + Domain, Organization: []string{"ehlo lab"}},
-		DNSNames:    []string{"localhost", "mail." + Domain},
-		IPAddresses: []net.IP{net.IPv4(127, 0, 0, 1), net.IPv6loopback},
+	if a.policy, err = a.issue(caKey, now, []string{PolicyHost}, nil); err != nil {
+		return nil, err
+	}
+	return a, nil
+}
+
+// issue makes a server certificate for names and ips, its common name the
+// first name.
+func (a *authority) issue(caKey *ecdsa.PrivateKey, now time.Time, names []string, ips []net.IP) (tls.Certificate, error) {
+	key, err := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
+	if err != nil {
+		return tls.Certificate{}, fmt.Errorf("lab: leaf key: %w", err)
+	}
+	tmpl := &x509.Certificate{
+		Subject:     pkix.Name{CommonName: names[0], Organization: []string{"ehlo lab"}},
+		DNSNames:    names,
+		IPAddresses: ips,
 		NotBefore:   now.Add(-time.Hour),
 		NotAfter:    now.Add(24 * time.Hour),
 		KeyUsage:    x509.KeyUsageDigitalSignature,
 		ExtKeyUsage: []x509.ExtKeyUsage{x509.ExtKeyUsageServerAuth},
 	}
-	leafDER, leaf, err := sign(leafTmpl, ca, &leafKey.PublicKey, caKey)
+	der, leaf, err := sign(tmpl, a.ca, &key.PublicKey, caKey)
 	if err != nil {
-		return nil, err
+		return tls.Certificate{}, err
 	}
-	return &authority{
-		caDER: caDER,
-		ca:    ca,
-		leaf:  tls.Certificate{Certificate: [][]byte{leafDER}, PrivateKey: leafKey, Leaf: leaf},
-	}, nil
+	return tls.Certificate{Certificate: [][]byte{der}, PrivateKey: key, Leaf: leaf}, nil
 }
 
 // sign issues tmpl, signed by parent's key, with a random 128-bit serial.
@@ -96,6 +112,14 @@ func (a *authority) pool() *x509.CertPool {
 	p := x509.NewCertPool()
 	p.AddCert(a.ca)
 	return p
+}
+
+// spkiSHA256 is the SHA-256 digest of the SMTP certificate's public key
+// (SubjectPublicKeyInfo): the data of a TLSA 3 1 1 record (RFC 7671
+// section 5.1).
+func (a *authority) spkiSHA256() []byte {
+	sum := sha256.Sum256(a.leaf.Leaf.RawSubjectPublicKeyInfo)
+	return sum[:]
 }
 
 // serverConfig is the TLS configuration every TLS endpoint serves.

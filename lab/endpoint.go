@@ -2,12 +2,19 @@ package lab
 
 import "fmt"
 
-// Ports are the TCP ports of the endpoints; 0 picks a free one.
-type Ports struct{ MX, Submission, SMTPS, Legacy, Postfix, Exim, Greylist, NoPipe int }
+// Ports are the TCP ports of the endpoints, then the port of the DNS
+// server (UDP and TCP) and of the MTA-STS policy server (HTTPS); 0 picks a
+// free one.
+type Ports struct {
+	MX, Submission, SMTPS, Legacy, Postfix, Exim, Greylist, NoPipe int
+	DNS, MTASTS                                                    int
+}
 
 // DefaultPorts are unprivileged look-alikes of 25, 587, 465 and an old 25,
-// then of a Postfix 587, an Exim 25, a greylisting 25 and an aiosmtpd.
-var DefaultPorts = Ports{MX: 1025, Submission: 1587, SMTPS: 1465, Legacy: 1026, Postfix: 1588, Exim: 1027, Greylist: 1028, NoPipe: 1029}
+// then of a Postfix 587, an Exim 25, a greylisting 25 and an aiosmtpd, then
+// of DNS's 53 and HTTPS's 443.
+var DefaultPorts = Ports{MX: 1025, Submission: 1587, SMTPS: 1465, Legacy: 1026, Postfix: 1588, Exim: 1027, Greylist: 1028, NoPipe: 1029,
+	DNS: 1053, MTASTS: 1443}
 
 // EndpointNames lists the endpoints in the order Endpoints returns them:
 // "mx", "submission", "smtps", "legacy", "postfix", "exim", "greylist",

@@ -51,20 +51,24 @@ type Lab struct {
 	endpoints []Endpoint
 	servers   []*smtp.Server
 	listeners []*listener
+	dns       *dnsServer
+	policy    *policyServer
 	serving   sync.WaitGroup // one per Serve loop
 
 	closeOnce sync.Once
 	closeErr  error
 }
 
-// Start generates the CA and certificate, listens on every endpoint and
-// serves them. If any listener fails, it closes those already open.
+// Start generates the CA and certificates, listens on every endpoint, then
+// for DNS and the MTA-STS policy, and serves them all. If any listener
+// fails, it closes those already open.
 func Start(cfg Config) (*Lab, error) {
 	host, err := loopbackHost(cfg.Host)
 	if err != nil {
 		return nil, err
 	}
-	auth, err := newAuthority(time.Now())
+	now := time.Now()
+	auth, err := newAuthority(now)
 	if err != nil {
 		return nil, err
 	}
@@ -72,18 +76,64 @@ func Start(cfg Config) (*Lab, error) {
 	if l.logf == nil {
 		l.logf = func(string, ...any) {}
 	}
-	for _, p := range policies() {
-		if err := l.listen(host, cfg.Ports.port(p.name), p); err != nil {
-			for _, ln := range l.listeners {
-				ln.Close()
-			}
-			return nil, err
-		}
+	z, err := l.listenAll(host, cfg.Ports, now)
+	if err != nil {
+		l.closeListeners()
+		return nil, err
 	}
 	for i, srv := range l.servers {
 		l.serving.Go(func() { srv.Serve(l.listeners[i]) })
 	}
+	l.policy.serve(&l.serving)
+	if err := l.dns.serve(z, &l.serving); err != nil {
+		l.Close()
+		return nil, err
+	}
 	return l, nil
+}
+
+// listenAll opens every socket: the endpoints', then the DNS server's and
+// the policy server's, and returns the zone that describes them.
+func (l *Lab) listenAll(host string, ports Ports, now time.Time) (*zone, error) {
+	for _, p := range policies() {
+		if err := l.listen(host, ports.port(p.name), p); err != nil {
+			return nil, err
+		}
+	}
+	// Beside the mx endpoint, whatever "localhost" became.
+	host = addrPort(l.endpoints[0].Addr).Addr().String()
+	var err error
+	if l.dns, err = listenDNS(host, ports.DNS); err != nil {
+		return nil, err
+	}
+	l.logf("lab: dns listening on %s", l.dns.addr)
+	if l.policy, err = listenPolicy(host, ports.MTASTS, l.auth.policy, l.logf); err != nil {
+		return nil, err
+	}
+	l.logf("lab: mta-sts listening on %s", l.policy.addr)
+	mx := addrPort(l.endpoints[0].Addr)
+	return newZone(zoneText(zoneFacts{
+		ns:        addrPort(l.dns.addr).Addr(),
+		mx:        mx.Addr(),
+		policy:    addrPort(l.policy.addr).Addr(),
+		mxPort:    int(mx.Port()),
+		spki:      l.auth.spkiSHA256(),
+		stsID:     now.UTC().Format("20060102150405"),
+		endpoints: l.endpoints,
+	}))
+}
+
+// closeListeners closes the sockets of a lab that never served.
+func (l *Lab) closeListeners() {
+	for _, ln := range l.listeners {
+		ln.Close()
+	}
+	if l.dns != nil {
+		l.dns.close()
+	}
+	if l.policy != nil {
+		l.policy.close()
+	}
 }
 
 // loopbackHost checks the listen host: an IP literal that is loopback, or
@@ -171,6 +221,26 @@ func (l *Lab) Endpoint(name string) (Endpoint, bool) {
 	return Endpoint{}, false
 }
 
+// DNSAddr returns the address of the lab's DNS server, "127.0.0.1:1053",
+// on UDP and TCP. It is authoritative for lab.test and ForgedDomain and
+// refuses other names; it signs nothing, so even a validating resolver
+// finds its answers insecure, and it never sets the AD bit itself.
+func (l *Lab) DNSAddr() string { return l.dns.addr }
+
+// MXPort returns the port lab.test's MX hosts (MXHosts) listen on: the mx
+// endpoint's. A client delivering to lab.test connects to it instead of 25.
+func (l *Lab) MXPort() int { return int(addrPort(l.endpoints[0].Addr).Port()) }
+
+// PolicyAddr returns the address of the HTTPS server that answers for
+// PolicyHost, "127.0.0.1:1443". lab.test's DNS gives PolicyHost that
+// address, not its port: a client fetching the policy from
+// https://mta-sts.lab.test/ connects here instead of port 443.
+func (l *Lab) PolicyAddr() string { return l.policy.addr }
+
+// PolicyURL returns the URL of lab.test's MTA-STS policy, as RFC 8461
+// section 3.3 names it.
+func PolicyURL() string { return "https://" + PolicyHost + PolicyPath }
+
 // CAPEM returns the CA certificate, PEM-encoded.
 func (l *Lab) CAPEM() []byte { return l.auth.pem() }
 
@@ -188,6 +258,7 @@ func (l *Lab) Close() error {
 		for _, ln := range l.listeners {
 			errs = append(errs, ln.Close())
 		}
+		errs = append(errs, l.policy.close(), l.dns.shutdown())
 		// Once the Serve loops have returned no handler can start, so
 		// Shutdown's wait covers them all; their connections are closed.
 		l.serving.Wait()

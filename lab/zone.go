@@ -1,0 +1,216 @@
+package lab
+
+import (
+	"encoding/hex"
+	"fmt"
+	"maps"
+	"net/netip"
+	"slices"
+	"strings"
+
+	"github.com/miekg/dns"
+)
+
+// The names the lab's DNS server publishes, besides Domain. Its zones are
+// lab.test and ForgedDomain (RFC 6761 reserves .test for testing).
+const (
+	// ForgedDomain is a sender domain that does not send from the lab: its
+	// SPF record (RFC 7208) lists only 192.0.2.0/24 and ends in -all, its
+	// DMARC record (RFC 7489) says p=reject. A MAIL FROM in it, sent from
+	// loopback, is a forgery.
+	ForgedDomain = "forged.test"
+	// PolicyHost serves lab.test's MTA-STS policy (RFC 8461 section 3.3).
+	PolicyHost = "mta-sts." + Domain
+	// NullMXDomain publishes a null MX, "MX 0 ." (RFC 7505): it accepts no
+	// mail.
+	NullMXDomain = "nullmx." + Domain
+	// DanglingMXDomain's MX host, nowhere.lab.test, does not exist.
+	DanglingMXDomain = "dangling." + Domain
+	// ImplicitMXDomain has no MX but an address: the implicit MX (RFC 5321
+	// section 5.1), the mx endpoint.
+	ImplicitMXDomain = "implicit." + Domain
+	// CNAMEMXDomain's MX host, mxalias.lab.test, is a CNAME of the first
+	// MX host (RFC 7672 section 2.2.2 says how DANE follows it).
+	CNAMEMXDomain = "cname." + Domain
+)
+
+// MXHosts are lab.test's MX hosts at preference 10 and 20. Both are the mx
+// endpoint, on its port (Lab.MXPort); the SMTP certificate names both.
+var MXHosts = [2]string{"mx1." + Domain, "mx2." + Domain}
+
+// Mail authentication records, as data: the lab evaluates none of them.
+const (
+	labSPF      = "v=spf1 ip4:127.0.0.1 ip6:::1 -all"
+	labDMARC    = "v=DMARC1; p=none; rua=mailto:dmarc@" + Domain
+	forgedSPF   = "v=spf1 ip4:192.0.2.0/24 -all"
+	forgedDMARC = "v=DMARC1; p=reject"
+	labTLSRPT   = "v=TLSRPTv1; rua=mailto:tlsrpt@" + Domain
+)
+
+// zoneFacts are what the zones say about the running lab.
+type zoneFacts struct {
+	ns, mx, policy netip.Addr // the DNS server's, the mx endpoint's and the policy host's addresses
+	mxPort         int
+	spki           []byte // SHA-256 of the SMTP certificate's public key
+	stsID          string // the _mta-sts record's id (RFC 8461 section 3.1)
+	endpoints      []Endpoint
+}
+
+// zoneText is the lab's zones in master-file form (RFC 1035 section 5),
+// one record a line, every name absolute.
+func zoneText(f zoneFacts) string {
+	var b strings.Builder
+	add := func(format string, args ...any) { fmt.Fprintf(&b, format+"\n", args...) }
+	for _, apex := range []string{Domain, ForgedDomain} {
+		// The SOA's last field is the TTL of a negative answer (RFC 2308).
+		add("%s. SOA ns.%s. hostmaster.%s. 1 3600 600 86400 300", apex, Domain, Domain)
+		add("%s. NS ns.%s.", apex, Domain)
+	}
+	add("ns.%s. %s", Domain, addrRR(f.ns))
+	add("%s. MX 10 %s.", Domain, MXHosts[0])
+	add("%s. MX 20 %s.", Domain, MXHosts[1])
+	add("%s. TXT %q", Domain, labSPF)
+	add("_dmarc.%s. TXT %q", Domain, labDMARC)
+	add("_mta-sts.%s. TXT %q", Domain, "v=STSv1; id="+f.stsID)
+	add("_smtp._tls.%s. TXT %q", Domain, labTLSRPT)
+	add("%s. %s", PolicyHost, addrRR(f.policy))
+	for _, mx := range MXHosts {
+		add("%s. %s", mx, addrRR(f.mx))
+		// DANE-EE, SPKI, SHA-256 (RFC 7671 section 5.1) at port 25, where
+		// MX delivery looks (RFC 7672 section 2.2.3), and at the lab's port.
+		for _, port := range uniq(25, f.mxPort) {
+			add("_%d._tcp.%s. TLSA 3 1 1 %s", port, mx, hex.EncodeToString(f.spki))
+		}
+	}
+	add("mail.%s. %s", Domain, addrRR(f.mx))
+	for _, e := range f.endpoints {
+		add("%s. %s", e.Name+"."+Domain, addrRR(addrPort(e.Addr).Addr()))
+	}
+	// Where a mail client finds submission (RFC 6186) and implicit-TLS
+	// submission (RFC 8314 section 5.1).
+	for _, e := range f.endpoints {
+		if srv := map[string]string{"submission": "_submission", "smtps": "_submissions"}[e.Name]; srv != "" {
+			add("%s._tcp.%s. SRV 0 1 %d %s.%s.", srv, Domain, addrPort(e.Addr).Port(), e.Name, Domain)
+		}
+	}
+	add("%s. MX 0 .", NullMXDomain)
+	add("%s. MX 10 nowhere.%s.", DanglingMXDomain, Domain)
+	add("%s. %s", ImplicitMXDomain, addrRR(f.mx))
+	add("%s. MX 10 mxalias.%s.", CNAMEMXDomain, Domain)
+	add("mxalias.%s. CNAME %s.", Domain, MXHosts[0])
+	add("%s. TXT %q", ForgedDomain, forgedSPF)
+	add("_dmarc.%s. TXT %q", ForgedDomain, forgedDMARC)
+	return b.String()
+}
+
+// addrRR is the type and data of an address record: "A 127.0.0.1".
+func addrRR(a netip.Addr) string {
+	if a.Is4() || a.Is4In6() {
+		return "A " + a.Unmap().String()
+	}
+	return "AAAA " + a.String()
+}
+
+// addrPort parses a listener's address; the lab's are always IP:port.
+func addrPort(s string) netip.AddrPort {
+	ap, _ := netip.ParseAddrPort(s)
+	return ap
+}
+
+// uniq is a and b, or a alone when they are equal.
+func uniq(a, b int) []int {
+	if a == b {
+		return []int{a}
+	}
+	return []int{a, b}
+}
+
+// zone is the records the lab's DNS server answers from, by owner name
+// (lower case, absolute) and type.
+type zone struct {
+	names  map[string]map[uint16][]dns.RR
+	apexes []string // "lab.test.", "forged.test."
+}
+
+// newZone parses text, one record a line, with a TTL of 300 seconds.
+func newZone(text string) (*zone, error) {
+	z := &zone{names: map[string]map[uint16][]dns.RR{}, apexes: []string{Domain + ".", ForgedDomain + "."}}
+	p := dns.NewZoneParser(strings.NewReader(text), "", "lab zone")
+	p.SetDefaultTTL(300)
+	for rr, ok := p.Next(); ok; rr, ok = p.Next() {
+		h := rr.Header()
+		name := strings.ToLower(h.Name)
+		if z.names[name] == nil {
+			z.names[name] = map[uint16][]dns.RR{}
+		}
+		z.names[name][h.Rrtype] = append(z.names[name][h.Rrtype], rr)
+	}
+	if err := p.Err(); err != nil {
+		return nil, fmt.Errorf("lab: zone: %w", err)
+	}
+	return z, nil
+}
+
+// maxCNAMEs bounds the CNAME chain an answer follows inside the zones.
+const maxCNAMEs = 8
+
+// answer is the authoritative answer to one question (RFC 1034 section
+// 4.3.2): REFUSED outside the lab's zones; the records, following CNAMEs
+// inside them; else NXDOMAIN or NODATA with the zone's SOA in the authority
+// section for negative caching (RFC 2308).
+func (z *zone) answer(q dns.Question) (rcode int, answer, authority []dns.RR) {
+	name := strings.ToLower(q.Name)
+	if z.apex(name) == "" || (q.Qclass != dns.ClassINET && q.Qclass != dns.ClassANY) {
+		return dns.RcodeRefused, nil, nil
+	}
+	for range maxCNAMEs {
+		sets, ok := z.names[name]
+		switch {
+		case !ok && z.hasBelow(name):
+			return dns.RcodeSuccess, answer, z.soa(name) // an empty non-terminal: NODATA
+		case !ok:
+			return dns.RcodeNameError, answer, z.soa(name)
+		case q.Qtype == dns.TypeANY:
+			for _, t := range slices.Sorted(maps.Keys(sets)) {
+				answer = append(answer, sets[t]...)
+			}
+			return dns.RcodeSuccess, answer, nil
+		case len(sets[q.Qtype]) > 0:
+			return dns.RcodeSuccess, append(answer, sets[q.Qtype]...), nil
+		case len(sets[dns.TypeCNAME]) == 0:
+			return dns.RcodeSuccess, answer, z.soa(name)
+		}
+		cname := sets[dns.TypeCNAME][0]
+		answer = append(answer, cname)
+		name = strings.ToLower(cname.(*dns.CNAME).Target)
+		if z.apex(name) == "" {
+			return dns.RcodeSuccess, answer, nil // the resolver follows it elsewhere
+		}
+	}
+	return dns.RcodeServerFailure, nil, nil // a loop: none in the lab's zones
+}
+
+// apex is the zone name is in, or "".
+func (z *zone) apex(name string) string {
+	for _, a := range z.apexes {
+		if name == a || strings.HasSuffix(name, "."+a) {
+			return a
+		}
+	}
+	return ""
+}
+
+// hasBelow reports a name under name: name exists, without records.
+func (z *zone) hasBelow(name string) bool {
+	for n := range z.names {
+		if strings.HasSuffix(n, "."+name) {
+			return true
+		}
+	}
+	return false
+}
+
+// soa is the SOA record of name's zone.
+func (z *zone) soa(name string) []dns.RR {
+	return z.names[z.apex(name)][dns.TypeSOA]
+}
