@@ -155,7 +155,7 @@ func TestDNSNegative(t *testing.T) {
 		{"nowhere.lab.test.", dns.TypeAAAA, dns.RcodeNameError, "lab.test."},
 		{"_25._tcp.implicit.lab.test.", dns.TypeTLSA, dns.RcodeNameError, "lab.test."},
 		{"nobody.forged.test.", dns.TypeMX, dns.RcodeNameError, "forged.test."},
-		{"mx1.lab.test.", dns.TypeAAAA, dns.RcodeSuccess, "lab.test."},     // the lab listens on 127.0.0.1 only
+		{"mx1.lab.test.", dns.TypeAAAA, dns.RcodeSuccess, "lab.test."},    // the lab listens on 127.0.0.1 only
 		{"implicit.lab.test.", dns.TypeMX, dns.RcodeSuccess, "lab.test."}, // no MX: the implicit MX
 		{"forged.test.", dns.TypeMX, dns.RcodeSuccess, "forged.test."},
 		{"_tcp.mx1.lab.test.", dns.TypeTXT, dns.RcodeSuccess, "lab.test."}, // an empty non-terminal exists
@@ -293,4 +293,23 @@ func TestDNSClose(t *testing.T) {
 		t.Errorf("DNS answered after Close: %v", r)
 	}
 	noServerGoroutines(t)
+}
+
+func TestServes(t *testing.T) {
+	l := start(t, lab.Config{})
+	for name, want := range map[string]bool{
+		"lab.test": true, "LAB.TEST.": true, "mx1.lab.test": true, "nullmx.lab.test": true, "forged.test": true,
+		"x.forged.test.": true, "test": false, "xlab.test": false, "lab.test.example.org": false, "example.org": false, "": false,
+	} {
+		if got := lab.Serves(name); got != want {
+			t.Errorf("Serves(%q) = %v, want %v", name, got, want)
+		}
+		// Serves agrees with the server itself.
+		if name != "" {
+			refused := ask(t, l, "udp", dns.Fqdn(name), dns.TypeA).Rcode == dns.RcodeRefused
+			if refused == want {
+				t.Errorf("%q: Serves %v, the server refused: %v", name, want, refused)
+			}
+		}
+	}
 }

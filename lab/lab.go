@@ -237,6 +237,10 @@ func (l *Lab) MXPort() int { return int(addrPort(l.endpoints[0].Addr).Port()) }
 // https://mta-sts.lab.test/ connects here instead of port 443.
 func (l *Lab) PolicyAddr() string { return l.policy.addr }
 
+// PolicyPort returns the port of PolicyAddr, for a client that finds
+// PolicyHost's address through the lab's DNS and needs the port beside it.
+func (l *Lab) PolicyPort() int { return int(addrPort(l.policy.addr).Port()) }
+
 // PolicyURL returns the URL of lab.test's MTA-STS policy, as RFC 8461
 // section 3.3 names it.
 func PolicyURL() string { return "https://" + PolicyHost + PolicyPath }

@@ -34,6 +34,23 @@ const (
 	CNAMEMXDomain = "cname." + Domain
 )
 
+// Serves reports whether name is in a zone the lab's DNS server answers
+// for: lab.test, ForgedDomain, or a name under one of them. Case and a
+// final dot do not matter.
+func Serves(name string) bool { return zoneOf(name) != "" }
+
+// zoneOf is the lab zone name is in, as an absolute name in lower case
+// ("lab.test."), or "".
+func zoneOf(name string) string {
+	name = strings.ToLower(dns.Fqdn(name))
+	for _, apex := range []string{Domain + ".", ForgedDomain + "."} {
+		if name == apex || strings.HasSuffix(name, "."+apex) {
+			return apex
+		}
+	}
+	return ""
+}
+
 // MXHosts are lab.test's MX hosts at preference 10 and 20. Both are the mx
 // endpoint, on its port (Lab.MXPort); the SMTP certificate names both.
 var MXHosts = [2]string{"mx1." + Domain, "mx2." + Domain}
@@ -128,13 +145,12 @@ func uniq(a, b int) []int {
 // zone is the records the lab's DNS server answers from, by owner name
 // (lower case, absolute) and type.
 type zone struct {
-	names  map[string]map[uint16][]dns.RR
-	apexes []string // "lab.test.", "forged.test."
+	names map[string]map[uint16][]dns.RR
 }
 
 // newZone parses text, one record a line, with a TTL of 300 seconds.
 func newZone(text string) (*zone, error) {
-	z := &zone{names: map[string]map[uint16][]dns.RR{}, apexes: []string{Domain + ".", ForgedDomain + "."}}
+	z := &zone{names: map[string]map[uint16][]dns.RR{}}
 	p := dns.NewZoneParser(strings.NewReader(text), "", "lab zone")
 	p.SetDefaultTTL(300)
 	for rr, ok := p.Next(); ok; rr, ok = p.Next() {
@@ -160,7 +176,7 @@ const maxCNAMEs = 8
 // section for negative caching (RFC 2308).
 func (z *zone) answer(q dns.Question) (rcode int, answer, authority []dns.RR) {
 	name := strings.ToLower(q.Name)
-	if z.apex(name) == "" || (q.Qclass != dns.ClassINET && q.Qclass != dns.ClassANY) {
+	if zoneOf(name) == "" || (q.Qclass != dns.ClassINET && q.Qclass != dns.ClassANY) {
 		return dns.RcodeRefused, nil, nil
 	}
 	for range maxCNAMEs {
@@ -183,21 +199,11 @@ func (z *zone) answer(q dns.Question) (rcode int, answer, authority []dns.RR) {
 		cname := sets[dns.TypeCNAME][0]
 		answer = append(answer, cname)
 		name = strings.ToLower(cname.(*dns.CNAME).Target)
-		if z.apex(name) == "" {
+		if zoneOf(name) == "" {
 			return dns.RcodeSuccess, answer, nil // the resolver follows it elsewhere
 		}
 	}
 	return dns.RcodeServerFailure, nil, nil // a loop: none in the lab's zones
-}
-
-// apex is the zone name is in, or "".
-func (z *zone) apex(name string) string {
-	for _, a := range z.apexes {
-		if name == a || strings.HasSuffix(name, "."+a) {
-			return a
-		}
-	}
-	return ""
 }
 
 // hasBelow reports a name under name: name exists, without records.
@@ -212,5 +218,5 @@ func (z *zone) hasBelow(name string) bool {
 
 // soa is the SOA record of name's zone.
 func (z *zone) soa(name string) []dns.RR {
-	return z.names[z.apex(name)][dns.TypeSOA]
+	return z.names[zoneOf(name)][dns.TypeSOA]
 }
