@@ -3,8 +3,10 @@ package cli
 import (
 	"bytes"
 	"context"
+	"crypto/tls"
 	"net"
 	"regexp"
+	"strconv"
 	"strings"
 	"sync"
 	"testing"
@@ -79,4 +81,36 @@ func TestLabBannerDNS(t *testing.T) {
 	if err := <-result; err != nil {
 		t.Fatal(err)
 	}
+}
+
+// TestLabRoute: what a --mx command gets for lab.test leads to the lab: its
+// resolver names both MX hosts, whose address and mxPort are the mx
+// endpoint's, and its policy port serves the policy under the lab CA.
+func TestLabRoute(t *testing.T) {
+	l, rt, err := startLabRoute()
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer l.Close()
+	c := &dns.Client{Timeout: 5 * time.Second}
+	q := new(dns.Msg)
+	q.SetQuestion(lab.MXHosts[1]+".", dns.TypeA)
+	r, _, err := c.Exchange(q, rt.resolver)
+	if err != nil || len(r.Answer) != 1 {
+		t.Fatalf("%s A from %s: %v %v", lab.MXHosts[1], rt.resolver, r, err)
+	}
+	mx, _ := l.Endpoint("mx")
+	if got := net.JoinHostPort(r.Answer[0].(*dns.A).A.String(), strconv.Itoa(rt.mxPort)); got != mx.Addr {
+		t.Errorf("%s:%d is %s, the mx endpoint is on %s", lab.MXHosts[1], rt.mxPort, got, mx.Addr)
+	}
+	q.SetQuestion(lab.PolicyHost+".", dns.TypeA)
+	if r, _, err = c.Exchange(q, rt.resolver); err != nil || len(r.Answer) != 1 {
+		t.Fatalf("%s A: %v %v", lab.PolicyHost, r, err)
+	}
+	policy := net.JoinHostPort(r.Answer[0].(*dns.A).A.String(), rt.policyPort)
+	conn, err := tls.Dial("tcp", policy, &tls.Config{RootCAs: rt.rootCAs, ServerName: lab.PolicyHost})
+	if err != nil {
+		t.Fatalf("policy host at %s: %v", policy, err)
+	}
+	conn.Close()
 }
