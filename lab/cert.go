@@ -27,7 +27,7 @@ type authority struct {
 // mailNames are the DNS names of the SMTP endpoints' certificate: the lab's
 // mail host and its MX hosts, which MTA-STS checks it against (RFC 8461
 // section 4.1).
-var mailNames = []string{"mail." + Domain, "localhost", MXHosts[0], MXHosts[1]}
+var mailNames = []string{"localhost", "mail." + Domain, MXHosts[0], MXHosts[1]}
 
 // newAuthority makes a fresh ECDSA P-256 CA named "ehlo lab CA", a leaf for
 // the SMTP endpoints (mailNames, 127.0.0.1 and ::1) and one for the MTA-STS
@@ -52,24 +52,23 @@ func newAuthority(now time.Time) (*authority, error) {
 	}
 	a := &authority{caDER: caDER, ca: ca}
 	loopback := []net.IP{net.IPv4(127, 0, 0, 1), net.IPv6loopback}
-	if a.leaf, err = a.issue(caKey, now, mailNames, loopback); err != nil {
+	if a.leaf, err = a.issue(caKey, now, "mail."+Domain, mailNames, loopback); err != nil {
 		return nil, err
 	}
-	if a.policy, err = a.issue(caKey, now, []string{PolicyHost}, nil); err != nil {
+	if a.policy, err = a.issue(caKey, now, PolicyHost, []string{PolicyHost}, nil); err != nil {
 		return nil, err
 	}
 	return a, nil
 }
 
-// issue makes a server certificate for names and ips, its common name the
-// first name.
-func (a *authority) issue(caKey *ecdsa.PrivateKey, now time.Time, names []string, ips []net.IP) (tls.Certificate, error) {
+// issue makes a server certificate called cn for names and ips.
+func (a *authority) issue(caKey *ecdsa.PrivateKey, now time.Time, cn string, names []string, ips []net.IP) (tls.Certificate, error) {
 	key, err := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
 	if err != nil {
 		return tls.Certificate{}, fmt.Errorf("lab: leaf key: %w", err)
 	}
 	tmpl := &x509.Certificate{
-		Subject:     pkix.Name{CommonName: names[0], Organization: []string{"ehlo lab"}},
+		Subject:     pkix.Name{CommonName: cn, Organization: []string{"ehlo lab"}},
 		DNSNames:    names,
 		IPAddresses: ips,
 		NotBefore:   now.Add(-time.Hour),
