@@ -94,6 +94,7 @@ func TestDNSRecords(t *testing.T) {
 		{mxPortTLSA, dns.TypeTLSA, []string{"TLSA " + tlsa}},
 		{"_mta-sts.lab.test.", dns.TypeTXT, []string{`TXT "v=STSv1; id=`}}, // the id: TestDNSSTSID
 		{"mta-sts.lab.test.", dns.TypeA, []string{"A " + policyHost}},
+		{"_ports.lab.test.", dns.TypeTXT, []string{`TXT "mx=` + strconv.Itoa(mxPort) + ` mta-sts=` + strconv.Itoa(l.PolicyPort()) + `"`}},
 		{"_smtp._tls.lab.test.", dns.TypeTXT, []string{`TXT "v=TLSRPTv1; rua=mailto:tlsrpt@lab.test"`}},
 		{"lab.test.", dns.TypeTXT, []string{`TXT "v=spf1 ip4:127.0.0.1 ip6:::1 -all"`}},
 		{"_dmarc.lab.test.", dns.TypeTXT, []string{`TXT "v=DMARC1; p=none; rua=mailto:dmarc@lab.test"`}},

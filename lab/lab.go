@@ -113,13 +113,14 @@ func (l *Lab) listenAll(host string, ports Ports, now time.Time) (*zone, error) 
 	l.logf("lab: mta-sts listening on %s", l.policy.addr)
 	mx := addrPort(l.endpoints[0].Addr)
 	return newZone(zoneText(zoneFacts{
-		ns:        addrPort(l.dns.addr).Addr(),
-		mx:        mx.Addr(),
-		policy:    addrPort(l.policy.addr).Addr(),
-		mxPort:    int(mx.Port()),
-		spki:      l.auth.spkiSHA256(),
-		stsID:     now.UTC().Format("20060102150405"),
-		endpoints: l.endpoints,
+		ns:         addrPort(l.dns.addr).Addr(),
+		mx:         mx.Addr(),
+		policy:     addrPort(l.policy.addr).Addr(),
+		mxPort:     int(mx.Port()),
+		policyPort: int(addrPort(l.policy.addr).Port()),
+		spki:       l.auth.spkiSHA256(),
+		stsID:      now.UTC().Format("20060102150405"),
+		endpoints:  l.endpoints,
 	}))
 }
 

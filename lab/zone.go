@@ -29,6 +29,11 @@ const (
 	// ImplicitMXDomain has no MX but an address: the implicit MX (RFC 5321
 	// section 5.1), the mx endpoint.
 	ImplicitMXDomain = "implicit." + Domain
+	// PortsName holds the lab's own port map, a TXT record
+	// "mx=1025 mta-sts=1443" (no standard): where the MX hosts and the
+	// policy host listen instead of 25 and 443, for a client that knows
+	// only the lab's DNS server.
+	PortsName = "_ports." + Domain
 	// CNAMEMXDomain's MX host, mxalias.lab.test, is a CNAME of the first
 	// MX host (RFC 7672 section 2.2.2 says how DANE follows it).
 	CNAMEMXDomain = "cname." + Domain
@@ -66,11 +71,11 @@ const (
 
 // zoneFacts are what the zones say about the running lab.
 type zoneFacts struct {
-	ns, mx, policy netip.Addr // the DNS server's, the mx endpoint's and the policy host's addresses
-	mxPort         int
-	spki           []byte // SHA-256 of the SMTP certificate's public key
-	stsID          string // the _mta-sts record's id (RFC 8461 section 3.1)
-	endpoints      []Endpoint
+	ns, mx, policy     netip.Addr // the DNS server's, the mx endpoint's and the policy host's addresses
+	mxPort, policyPort int
+	spki               []byte // SHA-256 of the SMTP certificate's public key
+	stsID              string // the _mta-sts record's id (RFC 8461 section 3.1)
+	endpoints          []Endpoint
 }
 
 // zoneText is the lab's zones in master-file form (RFC 1035 section 5),
@@ -91,6 +96,7 @@ func zoneText(f zoneFacts) string {
 	add("_mta-sts.%s. TXT %q", Domain, "v=STSv1; id="+f.stsID)
 	add("_smtp._tls.%s. TXT %q", Domain, labTLSRPT)
 	add("%s. %s", PolicyHost, addrRR(f.policy))
+	add("%s. TXT %q", PortsName, fmt.Sprintf("mx=%d mta-sts=%d", f.mxPort, f.policyPort))
 	for _, mx := range MXHosts {
 		add("%s. %s", mx, addrRR(f.mx))
 		// DANE-EE, SPKI, SHA-256 (RFC 7671 section 5.1) at port 25, where
