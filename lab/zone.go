@@ -81,49 +81,75 @@ type zoneFacts struct {
 // zoneText is the lab's zones in master-file form (RFC 1035 section 5),
 // one record a line, every name absolute.
 func zoneText(f zoneFacts) string {
-	var b strings.Builder
-	add := func(format string, args ...any) { fmt.Fprintf(&b, format+"\n", args...) }
+	var z zoneWriter
 	for _, apex := range []string{Domain, ForgedDomain} {
 		// The SOA's last field is the TTL of a negative answer (RFC 2308).
-		add("%s. SOA ns.%s. hostmaster.%s. 1 3600 600 86400 300", apex, Domain, Domain)
-		add("%s. NS ns.%s.", apex, Domain)
+		z.add("%s. SOA ns.%s. hostmaster.%s. 1 3600 600 86400 300", apex, Domain, Domain)
+		z.add("%s. NS ns.%s.", apex, Domain)
 	}
-	add("ns.%s. %s", Domain, addrRR(f.ns))
-	add("%s. MX 10 %s.", Domain, MXHosts[0])
-	add("%s. MX 20 %s.", Domain, MXHosts[1])
-	add("%s. TXT %q", Domain, labSPF)
-	add("_dmarc.%s. TXT %q", Domain, labDMARC)
-	add("_mta-sts.%s. TXT %q", Domain, "v=STSv1; id="+f.stsID)
-	add("_smtp._tls.%s. TXT %q", Domain, labTLSRPT)
-	add("%s. %s", PolicyHost, addrRR(f.policy))
-	add("%s. TXT %q", PortsName, fmt.Sprintf("mx=%d mta-sts=%d", f.mxPort, f.policyPort))
+	z.add("ns.%s. %s", Domain, addrRR(f.ns))
+	z.mail(f)
+	z.mxHosts(f)
+	z.endpoints(f.endpoints)
+	z.lessons(f.mx)
+	z.add("%s. TXT %q", ForgedDomain, forgedSPF)
+	z.add("_dmarc.%s. TXT %q", ForgedDomain, forgedDMARC)
+	return z.String()
+}
+
+// zoneWriter writes a zone's text a record at a time.
+type zoneWriter struct{ strings.Builder }
+
+// add writes one record.
+func (z *zoneWriter) add(format string, args ...any) { fmt.Fprintf(z, format+"\n", args...) }
+
+// mail writes lab.test's mail records: MX, SPF, DMARC, MTA-STS, TLS-RPT,
+// and the lab's port map.
+func (z *zoneWriter) mail(f zoneFacts) {
+	z.add("%s. MX 10 %s.", Domain, MXHosts[0])
+	z.add("%s. MX 20 %s.", Domain, MXHosts[1])
+	z.add("%s. TXT %q", Domain, labSPF)
+	z.add("_dmarc.%s. TXT %q", Domain, labDMARC)
+	z.add("_mta-sts.%s. TXT %q", Domain, "v=STSv1; id="+f.stsID)
+	z.add("%s. %s", PolicyHost, addrRR(f.policy))
+	z.add("_smtp._tls.%s. TXT %q", Domain, labTLSRPT)
+	z.add("%s. TXT %q", PortsName, fmt.Sprintf("mx=%d mta-sts=%d", f.mxPort, f.policyPort))
+}
+
+// mxHosts writes the MX hosts' addresses and TLSA records: DANE-EE, SPKI,
+// SHA-256 (RFC 7671 section 5.1) at port 25, where MX delivery looks (RFC
+// 7672 section 2.2.3), and at the lab's port.
+func (z *zoneWriter) mxHosts(f zoneFacts) {
 	for _, mx := range MXHosts {
-		add("%s. %s", mx, addrRR(f.mx))
-		// DANE-EE, SPKI, SHA-256 (RFC 7671 section 5.1) at port 25, where
-		// MX delivery looks (RFC 7672 section 2.2.3), and at the lab's port.
+		z.add("%s. %s", mx, addrRR(f.mx))
 		for _, port := range uniq(25, f.mxPort) {
-			add("_%d._tcp.%s. TLSA 3 1 1 %s", port, mx, hex.EncodeToString(f.spki))
+			z.add("_%d._tcp.%s. TLSA 3 1 1 %s", port, mx, hex.EncodeToString(f.spki))
 		}
 	}
-	add("mail.%s. %s", Domain, addrRR(f.mx))
-	for _, e := range f.endpoints {
-		add("%s. %s", e.Name+"."+Domain, addrRR(addrPort(e.Addr).Addr()))
-	}
-	// Where a mail client finds submission (RFC 6186) and implicit-TLS
-	// submission (RFC 8314 section 5.1).
-	for _, e := range f.endpoints {
-		if srv := map[string]string{"submission": "_submission", "smtps": "_submissions"}[e.Name]; srv != "" {
-			add("%s._tcp.%s. SRV 0 1 %d %s.%s.", srv, Domain, addrPort(e.Addr).Port(), e.Name, Domain)
+	z.add("mail.%s. %s", Domain, addrRR(f.mx))
+}
+
+// endpoints writes each endpoint's address, and the SRV records where a
+// mail client finds submission (RFC 6186) and implicit-TLS submission (RFC
+// 8314 section 5.1).
+func (z *zoneWriter) endpoints(eps []Endpoint) {
+	srv := map[string]string{"submission": "_submission", "smtps": "_submissions"}
+	for _, e := range eps {
+		at := addrPort(e.Addr)
+		z.add("%s.%s. %s", e.Name, Domain, addrRR(at.Addr()))
+		if srv[e.Name] != "" {
+			z.add("%s._tcp.%s. SRV 0 1 %d %s.%s.", srv[e.Name], Domain, at.Port(), e.Name, Domain)
 		}
 	}
-	add("%s. MX 0 .", NullMXDomain)
-	add("%s. MX 10 nowhere.%s.", DanglingMXDomain, Domain)
-	add("%s. %s", ImplicitMXDomain, addrRR(f.mx))
-	add("%s. MX 10 mxalias.%s.", CNAMEMXDomain, Domain)
-	add("mxalias.%s. CNAME %s.", Domain, MXHosts[0])
-	add("%s. TXT %q", ForgedDomain, forgedSPF)
-	add("_dmarc.%s. TXT %q", ForgedDomain, forgedDMARC)
-	return b.String()
+}
+
+// lessons writes the names that show how routing goes wrong or round.
+func (z *zoneWriter) lessons(mx netip.Addr) {
+	z.add("%s. MX 0 .", NullMXDomain)
+	z.add("%s. MX 10 nowhere.%s.", DanglingMXDomain, Domain)
+	z.add("%s. %s", ImplicitMXDomain, addrRR(mx))
+	z.add("%s. MX 10 mxalias.%s.", CNAMEMXDomain, Domain)
+	z.add("mxalias.%s. CNAME %s.", Domain, MXHosts[0])
 }
 
 // addrRR is the type and data of an address record: "A 127.0.0.1".
