@@ -314,3 +314,15 @@ func TestServes(t *testing.T) {
 		}
 	}
 }
+
+// TestDNSNotify: the lab takes no zone transfers' notifications nor
+// updates: NOTIMP, as for any opcode but QUERY.
+func TestDNSNotify(t *testing.T) {
+	l := start(t, lab.Config{})
+	for _, m := range []*dns.Msg{new(dns.Msg).SetNotify("lab.test."), new(dns.Msg).SetUpdate("lab.test.")} {
+		r, err := dns.Exchange(m, l.DNSAddr())
+		if err != nil || r.Rcode != dns.RcodeNotImplemented {
+			t.Errorf("opcode %s: %v %v", dns.OpcodeToString[m.Opcode], r, err)
+		}
+	}
+}

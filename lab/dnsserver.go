@@ -64,7 +64,6 @@ func (s *dnsServer) close() {
 // returns once both serve, or with the first error.
 func (s *dnsServer) serve(z *zone, wg *sync.WaitGroup) error {
 	started := make(chan error, 4) // from each server: started, then an error at most
-
 	for _, srv := range []*dns.Server{s.udp, s.tcp} {
 		srv.Handler = handler{z}
 		srv.NotifyStartedFunc = func() { started <- nil }
