@@ -15,23 +15,20 @@ import (
 	"time"
 )
 
-// authority is the lab's certificate authority and the server
-// certificates it signed. All live in memory only.
+// authority is the lab's certificate authority and the server certificates
+// it signed. All live in memory only.
 type authority struct {
-	caDER  []byte
-	ca     *x509.Certificate
-	leaf   tls.Certificate // the SMTP endpoints'
-	policy tls.Certificate // the MTA-STS policy host's
+	caDER []byte
+	ca    *x509.Certificate
+	leaf  tls.Certificate
+	sts   tls.Certificate // the MTA-STS policy host's
 }
 
-// mailNames are the DNS names of the SMTP endpoints' certificate: the lab's
-// mail host and its MX hosts, which MTA-STS checks it against (RFC 8461
-// section 4.1).
-var mailNames = []string{"localhost", "mail." + Domain, MXHosts[0], MXHosts[1]}
-
-// newAuthority makes a fresh ECDSA P-256 CA named "ehlo lab CA", a leaf for
-// the SMTP endpoints (mailNames, 127.0.0.1 and ::1) and one for the MTA-STS
-// policy host, all valid from an hour ago (clock skew) to a day from now.
+// newAuthority makes a fresh ECDSA P-256 CA named "ehlo lab CA", a leaf
+// for localhost, mail.lab.test, the MX hosts (which MTA-STS checks it
+// against, RFC 8461 section 4.1), 127.0.0.1 and ::1, and one for the
+// MTA-STS policy host, all valid from an hour ago (clock skew) to a day from
+// now.
 func newAuthority(now time.Time) (*authority, error) {
 	caKey, err := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
 	if err != nil {
@@ -50,37 +47,56 @@ func newAuthority(now time.Time) (*authority, error) {
 	if err != nil {
 		return nil, err
 	}
-	a := &authority{caDER: caDER, ca: ca}
-	loopback := []net.IP{net.IPv4(127, 0, 0, 1), net.IPv6loopback}
-	if a.leaf, err = a.issue(caKey, now, "mail."+Domain, mailNames, loopback); err != nil {
-		return nil, err
-	}
-	if a.policy, err = a.issue(caKey, now, PolicyHost, []string{PolicyHost}, nil); err != nil {
-		return nil, err
-	}
-	return a, nil
-}
 
-// issue makes a server certificate called cn for names and ips.
-func (a *authority) issue(caKey *ecdsa.PrivateKey, now time.Time, cn string, names []string, ips []net.IP) (tls.Certificate, error) {
-	key, err := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
+	leafKey, err := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
 	if err != nil {
-		return tls.Certificate{}, fmt.Errorf("lab: leaf key: %w", err)
+		return nil, fmt.Errorf("lab: leaf key: %w", err)
 	}
-	tmpl := &x509.Certificate{
-		Subject:     pkix.Name{CommonName: cn, Organization: []string{"ehlo lab"}},
-		DNSNames:    names,
-		IPAddresses: ips,
+	leafTmpl := &x509.Certificate{
+		Subject:     pkix.Name{CommonName: "mail." + Domain, Organization: []string{"ehlo lab"}},
+		DNSNames:    []string{"localhost", "mail." + Domain, MXHosts[0], MXHosts[1]},
+		IPAddresses: []net.IP{net.IPv4(127, 0, 0, 1), net.IPv6loopback},
 		NotBefore:   now.Add(-time.Hour),
 		NotAfter:    now.Add(24 * time.Hour),
 		KeyUsage:    x509.KeyUsageDigitalSignature,
 		ExtKeyUsage: []x509.ExtKeyUsage{x509.ExtKeyUsageServerAuth},
 	}
-	der, leaf, err := sign(tmpl, a.ca, &key.PublicKey, caKey)
+	leafDER, leaf, err := sign(leafTmpl, ca, &leafKey.PublicKey, caKey)
+	if err != nil {
+		return nil, err
+	}
+	sts, err := policyCert(ca, caKey, now)
+	if err != nil {
+		return nil, err
+	}
+	return &authority{
+		caDER: caDER,
+		ca:    ca,
+		leaf:  tls.Certificate{Certificate: [][]byte{leafDER}, PrivateKey: leafKey, Leaf: leaf},
+		sts:   sts,
+	}, nil
+}
+
+// policyCert makes the MTA-STS policy host's certificate, for PolicyHost
+// only, signed by the CA.
+func policyCert(ca *x509.Certificate, caKey *ecdsa.PrivateKey, now time.Time) (tls.Certificate, error) {
+	key, err := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
+	if err != nil {
+		return tls.Certificate{}, fmt.Errorf("lab: policy key: %w", err)
+	}
+	tmpl := &x509.Certificate{
+		Subject:     pkix.Name{CommonName: PolicyHost, Organization: []string{"ehlo lab"}},
+		DNSNames:    []string{PolicyHost},
+		NotBefore:   now.Add(-time.Hour),
+		NotAfter:    now.Add(24 * time.Hour),
+		KeyUsage:    x509.KeyUsageDigitalSignature,
+		ExtKeyUsage: []x509.ExtKeyUsage{x509.ExtKeyUsageServerAuth},
+	}
+	der, cert, err := sign(tmpl, ca, &key.PublicKey, caKey)
 	if err != nil {
 		return tls.Certificate{}, err
 	}
-	return tls.Certificate{Certificate: [][]byte{der}, PrivateKey: key, Leaf: leaf}, nil
+	return tls.Certificate{Certificate: [][]byte{der}, PrivateKey: key, Leaf: cert}, nil
 }
 
 // sign issues tmpl, signed by parent's key, with a random 128-bit serial.

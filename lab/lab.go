@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"net"
+	"net/netip"
 	"slices"
 	"strconv"
 	"strings"
@@ -67,8 +68,7 @@ func Start(cfg Config) (*Lab, error) {
 	if err != nil {
 		return nil, err
 	}
-	now := time.Now()
-	auth, err := newAuthority(now)
+	auth, err := newAuthority(time.Now())
 	if err != nil {
 		return nil, err
 	}
@@ -76,7 +76,15 @@ func Start(cfg Config) (*Lab, error) {
 	if l.logf == nil {
 		l.logf = func(string, ...any) {}
 	}
-	z, err := l.listenAll(host, cfg.Ports, now)
+	for _, p := range policies() {
+		if err := l.listen(host, cfg.Ports.port(p.name), p); err != nil {
+			for _, ln := range l.listeners {
+				ln.Close()
+			}
+			return nil, err
+		}
+	}
+	z, err := l.listenDomain(cfg.Ports)
 	if err != nil {
 		l.closeListeners()
 		return nil, err
@@ -92,36 +100,41 @@ func Start(cfg Config) (*Lab, error) {
 	return l, nil
 }
 
-// listenAll opens every socket: the endpoints', then the DNS server's and
-// the policy server's, and returns the zone that describes them.
-func (l *Lab) listenAll(host string, ports Ports, now time.Time) (*zone, error) {
-	for _, p := range policies() {
-		if err := l.listen(host, ports.port(p.name), p); err != nil {
-			return nil, err
-		}
-	}
-	// Beside the mx endpoint, whatever "localhost" became.
-	host = addrPort(l.endpoints[0].Addr).Addr().String()
+// listenDomain opens the sockets of the DNS server and the policy server,
+// on the address of the MX endpoint (whatever "localhost" became), and
+// returns the zone that describes the lab.
+func (l *Lab) listenDomain(ports Ports) (*zone, error) {
+	mx := l.mxAddr()
+	host := mx.Addr().String()
 	var err error
 	if l.dns, err = listenDNS(host, ports.DNS); err != nil {
 		return nil, err
 	}
 	l.logf("lab: dns listening on %s", l.dns.addr)
-	if l.policy, err = listenPolicy(host, ports.MTASTS, l.auth.policy, l.logf); err != nil {
+	if l.policy, err = listenPolicy(host, ports.MTASTS, l.auth.sts, l.logf); err != nil {
 		return nil, err
 	}
 	l.logf("lab: mta-sts listening on %s", l.policy.addr)
-	mx := addrPort(l.endpoints[0].Addr)
 	return newZone(zoneText(zoneFacts{
 		ns:         addrPort(l.dns.addr).Addr(),
 		mx:         mx.Addr(),
 		policy:     addrPort(l.policy.addr).Addr(),
 		mxPort:     int(mx.Port()),
-		policyPort: int(addrPort(l.policy.addr).Port()),
+		policyPort: l.PolicyPort(),
 		spki:       l.auth.spkiSHA256(),
-		stsID:      now.UTC().Format("20060102150405"),
+		stsID:      time.Now().UTC().Format("20060102150405"),
 		endpoints:  l.endpoints,
 	}))
+}
+
+// mxAddr is where lab.test's MX hosts are: the mx endpoint, or the first
+// endpoint when there is none of that name.
+func (l *Lab) mxAddr() netip.AddrPort {
+	e, ok := l.Endpoint("mx")
+	if !ok {
+		e = l.endpoints[0]
+	}
+	return addrPort(e.Addr)
 }
 
 // closeListeners closes the sockets of a lab that never served.
@@ -230,7 +243,7 @@ func (l *Lab) DNSAddr() string { return l.dns.addr }
 
 // MXPort returns the port lab.test's MX hosts (MXHosts) listen on: the mx
 // endpoint's. A client delivering to lab.test connects to it instead of 25.
-func (l *Lab) MXPort() int { return int(addrPort(l.endpoints[0].Addr).Port()) }
+func (l *Lab) MXPort() int { return int(l.mxAddr().Port()) }
 
 // PolicyAddr returns the address of the HTTPS server that answers for
 // PolicyHost, "127.0.0.1:1443". lab.test's DNS gives PolicyHost that
