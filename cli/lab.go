@@ -32,9 +32,7 @@ func newLab() *cobra.Command {
 			"legacy (AUTH in the clear), postfix (Postfix's submission port: every RCPT refused until AUTH), " +
 			"exim (Exim's words, no enhanced status codes), greylist (an MX that greylists) and nopipe (like " +
 			"aiosmtpd: no PIPELINING; a client that pipelines anyway is refused). Its CA is made " +
-			"fresh at start. It also serves DNS for lab.test (MX hosts mx1 and mx2 on the mx endpoint, " +
-			"TLSA, MTA-STS, TLS-RPT, SPF and DMARC records, unsigned: a resolver finds them insecure) and " +
-			"forged.test, and lab.test's MTA-STS policy over HTTPS. Port 0 picks a free port.",
+			"fresh at start. Port 0 picks a free port.",
 		Example: "  ehlo lab --ca-out /tmp/lab-ca.pem\n  ehlo probe 127.0.0.1:1587 --ca /tmp/lab-ca.pem",
 		Args:    cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
@@ -53,9 +51,15 @@ func newLab() *cobra.Command {
 	fl.IntVar(&cfg.Ports.NoPipe, "nopipe", cfg.Ports.NoPipe, "port of the nopipe endpoint")
 	fl.IntVar(&cfg.Ports.DNS, "dns", cfg.Ports.DNS, "port of the DNS server for lab.test (UDP and TCP)")
 	fl.IntVar(&cfg.Ports.MTASTS, "mta-sts", cfg.Ports.MTASTS, "port of the HTTPS server with lab.test's MTA-STS policy")
+	cmd.Long += labDomainHelp
 	fl.StringVar(&caOut, "ca-out", "", "write the CA certificate (PEM) to this file; default: a temporary file")
 	return cmd
 }
+
+// labDomainHelp is what lab's help says of its DNS and MTA-STS servers.
+const labDomainHelp = " It also serves DNS for lab.test (MX hosts mx1 and mx2 on the mx endpoint, TLSA, MTA-STS, " +
+	"TLS-RPT, SPF and DMARC records, unsigned: a resolver finds them insecure) and forged.test, and " +
+	"lab.test's MTA-STS policy over HTTPS."
 
 // runLab serves the lab until ctx ends, printing its endpoints and each
 // message it receives.
@@ -85,8 +89,6 @@ func runLab(ctx context.Context, out io.Writer, cfg lab.Config, caOut string) er
 	fmt.Fprintf(out, "  CA          %s\n  user        %s / %s\n", caOut, lab.User, lab.Password)
 	submission, _ := l.Endpoint("submission")
 	fmt.Fprintf(out, "try: ehlo probe %s --ca %s\n", submission.Addr, caOut)
-	host, port := splitAddr(l.DNSAddr())
-	fmt.Fprintf(out, "     dig @%s -p %s %s MX\n", host, port, lab.Domain)
 	<-ctx.Done()
 	fmt.Fprintln(out, "ehlo lab: stopped")
 	return nil
@@ -97,6 +99,8 @@ func runLab(ctx context.Context, out io.Writer, cfg lab.Config, caOut string) er
 func printLabDNS(out io.Writer, l *lab.Lab) {
 	fmt.Fprintf(out, "  %-11s %-16s %s and %s, UDP and TCP; unsigned: without DNSSEC the answers are insecure (no AD bit)\n",
 		"dns", l.DNSAddr(), lab.Domain, lab.ForgedDomain)
+	host, port := splitAddr(l.DNSAddr())
+	fmt.Fprintf(out, "  %-28s try: dig @%s -p %s %s MX\n", "", host, port, lab.Domain)
 	fmt.Fprintf(out, "  %-11s %-16s %s (mode enforce), certificate from the lab CA\n", "mta-sts", l.PolicyAddr(), lab.PolicyURL())
 	fmt.Fprintf(out, "  %-11s %s: %s (10), %s (20), both the mx endpoint, port %d\n",
 		"MX", lab.Domain, lab.MXHosts[0], lab.MXHosts[1], l.MXPort())

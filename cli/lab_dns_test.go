@@ -18,7 +18,7 @@ import (
 )
 
 // bannerWriter collects runLab's output and closes done once the banner's
-// last line, the dig hint, is written.
+// last line is written.
 type bannerWriter struct {
 	mu   sync.Mutex
 	buf  bytes.Buffer
@@ -29,7 +29,7 @@ func (w *bannerWriter) Write(p []byte) (int, error) {
 	w.mu.Lock()
 	defer w.mu.Unlock()
 	n, err := w.buf.Write(p)
-	if strings.Contains(w.buf.String(), " MX\n") && w.done != nil {
+	if strings.Contains(w.buf.String(), "\ntry: ") && strings.HasSuffix(w.buf.String(), "\n") && w.done != nil {
 		close(w.done)
 		w.done = nil
 	}
@@ -60,7 +60,7 @@ func TestLabBannerDNS(t *testing.T) {
 	}
 	banner := out.String()
 	dnsLine := regexp.MustCompile(`(?m)^  dns +(127\.0\.0\.1:(\d+)) +lab\.test and forged\.test, UDP and TCP; .*insecure \(no AD bit\)$`).FindStringSubmatch(banner)
-	dig := regexp.MustCompile(`(?m)^ +dig @127\.0\.0\.1 -p (\d+) lab\.test MX$`).FindStringSubmatch(banner)
+	dig := regexp.MustCompile(`(?m)^ +try: dig @127\.0\.0\.1 -p (\d+) lab\.test MX$`).FindStringSubmatch(banner)
 	mx := regexp.MustCompile(`(?m)^  MX +lab\.test: mx1\.lab\.test \(10\), mx2\.lab\.test \(20\), both the mx endpoint, port (\d+)$`).FindStringSubmatch(banner)
 	endpoint := regexp.MustCompile(`(?m)^  mx +127\.0\.0\.1:(\d+) `).FindStringSubmatch(banner)
 	if dnsLine == nil || dig == nil || mx == nil || endpoint == nil ||

@@ -129,18 +129,18 @@ func (a *authority) pool() *x509.CertPool {
 	return p
 }
 
-// spkiSHA256 is the SHA-256 digest of the SMTP certificate's public key
-// (SubjectPublicKeyInfo): the data of a TLSA 3 1 1 record (RFC 7671
-// section 5.1).
-func (a *authority) spkiSHA256() []byte {
-	sum := sha256.Sum256(a.leaf.Leaf.RawSubjectPublicKeyInfo)
-	return sum[:]
-}
-
 // serverConfig is the TLS configuration every TLS endpoint serves.
 func (a *authority) serverConfig() *tls.Config {
 	return &tls.Config{
 		Certificates: []tls.Certificate{a.leaf},
 		MinVersion:   tls.VersionTLS12,
 	}
+}
+
+// spkiSHA256 is the SHA-256 digest of the SMTP certificate's public key
+// (SubjectPublicKeyInfo): the data of a TLSA 3 1 1 record (RFC 7671
+// section 5.1).
+func (a *authority) spkiSHA256() []byte {
+	sum := sha256.Sum256(a.leaf.Leaf.RawSubjectPublicKeyInfo)
+	return sum[:]
 }

@@ -25,6 +25,9 @@
 //     the previous one gets Exim's "554 SMTP synchronization error" and the
 //     connection closes.
 //
+// The test account is User / Password. PLAIN (RFC 4616), LOGIN
+// (draft-murchison-sasl-login) and CRAM-MD5 (RFC 2195) are accepted.
+//
 // Beside the endpoints, the lab runs an authoritative DNS server for
 // lab.test and ForgedDomain (zone.go: MX hosts MXHosts on the mx endpoint,
 // TLSA 3 1 1 of its certificate, MTA-STS, TLS-RPT, SPF and DMARC records,
@@ -32,9 +35,6 @@
 // bit, and an HTTPS server with lab.test's MTA-STS policy (RFC 8461) for
 // PolicyHost. DNS names no ports: a client finds the MX hosts on MXPort
 // and the policy on PolicyPort.
-//
-// The test account is User / Password. PLAIN (RFC 4616), LOGIN
-// (draft-murchison-sasl-login) and CRAM-MD5 (RFC 2195) are accepted.
 //
 // The servers are github.com/emersion/go-smtp, github.com/miekg/dns and
 // net/http; the lab adds the endpoint policies, the greeting, the zones and
