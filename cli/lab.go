@@ -102,8 +102,8 @@ func printLabDNS(out io.Writer, l *lab.Lab) {
 	host, port := splitAddr(l.DNSAddr())
 	fmt.Fprintf(out, "  %-28s try: dig @%s -p %s %s MX\n", "", host, port, lab.Domain)
 	fmt.Fprintf(out, "  %-11s %-16s %s (mode enforce), certificate from the lab CA\n", "mta-sts", l.PolicyAddr(), lab.PolicyURL())
-	fmt.Fprintf(out, "  %-11s %s: %s (10), %s (20), both the mx endpoint, port %d\n",
-		"MX", lab.Domain, lab.MXHosts[0], lab.MXHosts[1], l.MXPort())
+	fmt.Fprintf(out, "  %-11s %s: %s (10), %s (20), both the %s endpoint, port %d\n",
+		"MX", lab.Domain, lab.MXHosts[0], lab.MXHosts[1], l.MXEndpoint().Name, l.MXPort())
 }
 
 // splitAddr splits "127.0.0.1:1053" or "[::1]:1053" into host and port.

@@ -72,8 +72,8 @@ func TestDNSRecords(t *testing.T) {
 	policyHost, _, _ := net.SplitHostPort(l.PolicyAddr())
 	_, submissionPort, _ := net.SplitHostPort(addr(t, l, "submission"))
 	_, smtpsPort, _ := net.SplitHostPort(addr(t, l, "smtps"))
-	if l.MXPort() != mxPort {
-		t.Errorf("MXPort() = %d, the mx endpoint listens on %d", l.MXPort(), mxPort)
+	if l.MXPort() != mxPort || l.MXEndpoint().Name != "mx" {
+		t.Errorf("MXPort() = %d, MXEndpoint() %q; the mx endpoint listens on %d", l.MXPort(), l.MXEndpoint().Name, mxPort)
 	}
 	mxPortTLSA := "_" + strconv.Itoa(mxPort) + "._tcp.mx1.lab.test."
 	tests := []struct {

@@ -127,15 +127,8 @@ func (l *Lab) listenDomain(ports Ports) (*zone, error) {
 	}))
 }
 
-// mxAddr is where lab.test's MX hosts are: the mx endpoint, or the first
-// endpoint when there is none of that name.
-func (l *Lab) mxAddr() netip.AddrPort {
-	e, ok := l.Endpoint("mx")
-	if !ok {
-		e = l.endpoints[0]
-	}
-	return addrPort(e.Addr)
-}
+// mxAddr is the address of MXEndpoint.
+func (l *Lab) mxAddr() netip.AddrPort { return addrPort(l.MXEndpoint().Addr) }
 
 // closeListeners closes the sockets of a lab that never served.
 func (l *Lab) closeListeners() {
@@ -241,8 +234,17 @@ func (l *Lab) Endpoint(name string) (Endpoint, bool) {
 // finds its answers insecure, and it never sets the AD bit itself.
 func (l *Lab) DNSAddr() string { return l.dns.addr }
 
-// MXPort returns the port lab.test's MX hosts (MXHosts) listen on: the mx
-// endpoint's. A client delivering to lab.test connects to it instead of 25.
+// MXEndpoint returns the endpoint lab.test's MX hosts (MXHosts) are: the
+// mx endpoint, or the first endpoint in a lab without one.
+func (l *Lab) MXEndpoint() Endpoint {
+	if e, ok := l.Endpoint("mx"); ok {
+		return e
+	}
+	return l.endpoints[0]
+}
+
+// MXPort returns the port lab.test's MX hosts listen on, MXEndpoint's. A
+// client delivering to lab.test connects to it instead of 25.
 func (l *Lab) MXPort() int { return int(l.mxAddr().Port()) }
 
 // PolicyAddr returns the address of the HTTPS server that answers for
