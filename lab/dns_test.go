@@ -326,3 +326,28 @@ func TestDNSNotify(t *testing.T) {
 		}
 	}
 }
+
+// TestDNSGarbage: packets that are not DNS messages, and a TCP length
+// prefix promising more than comes, leave the server answering.
+func TestDNSGarbage(t *testing.T) {
+	l := start(t, lab.Config{})
+	udp, err := net.Dial("udp", l.DNSAddr())
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer udp.Close()
+	for _, junk := range []string{"", "x", "\x00\x01\x01\x00\x00\x01\x00\x00\x00\x00\x00\x00\x03lab", strings.Repeat("\xff", 600)} {
+		udp.Write([]byte(junk))
+	}
+	tcp, err := net.Dial("tcp", l.DNSAddr())
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer tcp.Close()
+	tcp.Write([]byte("\xff\xff\x12\x34")) // 65535 bytes promised, 2 sent
+	for _, network := range []string{"udp", "tcp"} {
+		if r := ask(t, l, network, "lab.test.", dns.TypeMX); len(r.Answer) != 2 {
+			t.Errorf("after garbage, MX over %s: %v", network, r)
+		}
+	}
+}
