@@ -51,8 +51,8 @@ func newLab() *cobra.Command {
 	fl.IntVar(&cfg.Ports.NoPipe, "nopipe", cfg.Ports.NoPipe, "port of the nopipe endpoint")
 	fl.IntVar(&cfg.Ports.DNS, "dns", cfg.Ports.DNS, "port of the DNS server for lab.test (UDP and TCP)")
 	fl.IntVar(&cfg.Ports.MTASTS, "mta-sts", cfg.Ports.MTASTS, "port of the HTTPS server with lab.test's MTA-STS policy")
-	cmd.Long += labDomainHelp
 	fl.StringVar(&caOut, "ca-out", "", "write the CA certificate (PEM) to this file; default: a temporary file")
+	cmd.Long += labDomainHelp
 	return cmd
 }
 

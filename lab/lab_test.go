@@ -744,9 +744,8 @@ func isReset(err error) bool {
 }
 
 // noServerGoroutines fails if a go-smtp, lab, DNS or HTTPS server
-// goroutine outlives Close. A
-// goroutine that has signalled its WaitGroup may still be returning, so
-// this polls briefly rather than synchronising.
+// goroutine outlives Close. A goroutine that has signalled its WaitGroup
+// may still be returning, so this polls briefly rather than synchronising.
 func noServerGoroutines(t *testing.T) {
 	t.Helper()
 	deadline := time.Now().Add(5 * time.Second)
