@@ -14,6 +14,7 @@
 #   EHLO_POSTFIX_SUBMISSION=127.0.0.1:10587  STARTTLS; AUTH PLAIN LOGIN only
 #                                            after STARTTLS (smtpd_tls_auth_only)
 #   EHLO_POSTFIX_SMTPS=127.0.0.1:10465       implicit TLS (wrappermode), AUTH
+#   EHLO_POSTFIX_MX_PLAINTEXT=127.0.0.1:10026  MX style, no STARTTLS at all
 #   EHLO_POSTFIX_CA=/var/lib/ehlo-postfix-lab/ca.pem
 #   EHLO_POSTFIX_USER=ehlotest   EHLO_POSTFIX_PASSWORD=ehlo-test-pw
 #   EHLO_POSTFIX_MAILDIR=/home/ehlotest/Maildir   (deliveries in .../new/)
@@ -29,7 +30,9 @@
 #   /var/spool/ehlo-postfix-lab/      the instance's queue_directory
 #   /var/lib/ehlo-postfix-lab/        state: ca.pem/ca.key (self-signed CA),
 #                                     server.pem/server.key (CN localhost, SAN
-#                                     localhost, postfix.lab.test, 127.0.0.1),
+#                                     localhost, postfix.lab.test, 127.0.0.1
+#                                     and the DNS lab's MTA-STS MX names:
+#                                     SERVER_NAMES below),
 #                                     env, postfix data_directory
 #   /run/ehlo-postfix-lab/            dovecot base_dir (master.pid) + auth
 #                                     socket Postfix talks to
@@ -106,6 +109,9 @@ readonly HOST=127.0.0.1
 readonly PORT_MX=10025
 readonly PORT_SUBMISSION=10587
 readonly PORT_SMTPS=10465
+# MX style without TLS: no STARTTLS offered (smtpd_tls_security_level=none).
+# scripts/dns-lab.sh points its plaintext-only MX hosts here.
+readonly PORT_PLAIN=10026
 readonly MYHOSTNAME=postfix.lab.test
 readonly MAIL_DOMAIN=postfix.test
 readonly TEST_USER=ehlotest
@@ -114,6 +120,18 @@ readonly TEST_HOME=/home/$TEST_USER
 readonly MAILDIR=$TEST_HOME/Maildir
 
 readonly PACKAGES=(postfix dovecot-core openssl)
+
+# The server certificate's names. The MX names are those of the DNS lab's
+# MTA-STS zones (scripts/dns-lab.sh), whose policies require the MX
+# certificate to name the MX host; mx.sts-certmismatch.test is left out on
+# purpose. A certificate that lacks one of them is reissued with the same
+# key (so DANE TLSA records computed from it stay true) and the same CA.
+readonly SERVER_NAMES=(localhost "$MYHOSTNAME"
+	mx1.sts-enforce.test mx2.sts-enforce.test
+	mx1.sts-mismatch.test mx2.sts-mismatch.test
+	mx.sts-testing.test mx.sts-404.test mx.sts-badcert-name.test
+	mx.sts-badcert-untrusted.test mx.sts-redirect.test mx.sts-huge.test
+	mx.sts-invalid.test mx.sts-plaintext.test)
 
 MESSAGE_SIZE_LIMIT=${EHLO_POSTFIX_MESSAGE_SIZE_LIMIT:-10240000}
 [[ $MESSAGE_SIZE_LIMIT =~ ^[0-9]+$ ]] || { echo "EHLO_POSTFIX_MESSAGE_SIZE_LIMIT must be a number of bytes" >&2; exit 2; }
@@ -128,7 +146,8 @@ usage() {
 	cat >&2 <<EOF
 usage: ${0##*/} up|down|status|env
   up      install if needed, configure and start the Postfix lab on $HOST
-          ports $PORT_MX (MX), $PORT_SUBMISSION (submission), $PORT_SMTPS (smtps)
+          ports $PORT_MX (MX), $PORT_PLAIN (MX without STARTTLS),
+          $PORT_SUBMISSION (submission), $PORT_SMTPS (smtps)
   down    stop it (by pid); keeps config, CA and mail
   status  probe dovecot and each listener; exit 0 if all pass, 3 if not
   env     print the env block (KEY=value lines)
@@ -284,45 +303,80 @@ setup_user() {
 	done
 }
 
-# cert_ok: the CA and server cert exist, chain, and stay valid for 7 days.
-cert_ok() {
-	[[ -s $CA_PEM && -s $CA_KEY && -s $SRV_PEM && -s $SRV_KEY ]] || return 1
-	openssl x509 -in "$CA_PEM" -noout -checkend 604800 >/dev/null 2>&1 || return 1
-	openssl x509 -in "$SRV_PEM" -noout -checkend 604800 >/dev/null 2>&1 || return 1
-	openssl verify -CAfile "$CA_PEM" "$SRV_PEM" >/dev/null 2>&1
+# ca_ok: the CA exists and stays valid for 7 days.
+ca_ok() {
+	[[ -s $CA_PEM && -s $CA_KEY ]] || return 1
+	openssl x509 -in "$CA_PEM" -noout -checkend 604800 >/dev/null 2>&1
 }
 
-make_certs() {
-	if cert_ok; then return 0; fi
-	log "generating self-signed CA and server certificate in $STATE_DIR"
-	local tmp
-	tmp=$(mktemp -d)
+# server_cert_ok: the server cert exists, chains to the CA, stays valid for 7
+# days and names every one of SERVER_NAMES.
+server_cert_ok() {
+	[[ -s $SRV_PEM && -s $SRV_KEY ]] || return 1
+	openssl x509 -in "$SRV_PEM" -noout -checkend 604800 >/dev/null 2>&1 || return 1
+	openssl verify -CAfile "$CA_PEM" "$SRV_PEM" >/dev/null 2>&1 || return 1
+	local name
+	for name in "${SERVER_NAMES[@]}"; do
+		openssl x509 -in "$SRV_PEM" -noout -checkhost "$name" 2>/dev/null | grep -q ' does match ' || return 1
+	done
+}
+
+make_ca() {
+	local tmp=$1
 	openssl req -x509 -new -newkey rsa:2048 -nodes -sha256 -days 3650 \
 		-keyout "$tmp/ca.key" -out "$tmp/ca.pem" \
 		-subj "/O=ehlo postfix lab/CN=ehlo postfix lab CA" \
 		-addext "basicConstraints=critical,CA:TRUE" \
 		-addext "keyUsage=critical,keyCertSign,cRLSign" \
 		-addext "subjectKeyIdentifier=hash" 2>/dev/null
-	openssl req -new -newkey rsa:2048 -nodes -sha256 \
-		-keyout "$tmp/server.key" -out "$tmp/server.csr" \
+	install -m 600 -o root -g root "$tmp/ca.key" "$CA_KEY"
+	install -m 644 -o root -g root "$tmp/ca.pem" "$CA_PEM"
+}
+
+# make_server_cert TMP: issue the server certificate from the CA, reusing
+# the server key when there is one; each file is replaced by a rename, so a
+# running Postfix never reads half a file.
+make_server_cert() {
+	local tmp=$1 san=IP:127.0.0.1 name
+	for name in "${SERVER_NAMES[@]}"; do san+=",DNS:$name"; done
+	if [[ -s $SRV_KEY ]]; then
+		cp "$SRV_KEY" "$tmp/server.key"
+	else
+		openssl genpkey -algorithm RSA -pkeyopt rsa_keygen_bits:2048 -out "$tmp/server.key" 2>/dev/null
+	fi
+	openssl req -new -key "$tmp/server.key" -sha256 -out "$tmp/server.csr" \
 		-subj "/O=ehlo postfix lab/CN=localhost" 2>/dev/null
 	cat >"$tmp/ext.cnf" <<EOF
 basicConstraints=critical,CA:FALSE
 keyUsage=critical,digitalSignature,keyEncipherment
 extendedKeyUsage=serverAuth
-subjectAltName=DNS:localhost,DNS:$MYHOSTNAME,IP:127.0.0.1
+subjectAltName=$san
 authorityKeyIdentifier=keyid
 subjectKeyIdentifier=hash
 EOF
-	openssl x509 -req -in "$tmp/server.csr" -CA "$tmp/ca.pem" -CAkey "$tmp/ca.key" \
-		-CAcreateserial -days 825 -sha256 -extfile "$tmp/ext.cnf" \
+	openssl x509 -req -in "$tmp/server.csr" -CA "$CA_PEM" -CAkey "$CA_KEY" \
+		-CAcreateserial -CAserial "$tmp/ca.srl" -days 825 -sha256 -extfile "$tmp/ext.cnf" \
 		-out "$tmp/server.pem" 2>/dev/null
-	install -m 600 -o root -g root "$tmp/ca.key" "$CA_KEY"
-	install -m 600 -o root -g root "$tmp/server.key" "$SRV_KEY"
-	install -m 644 -o root -g root "$tmp/server.pem" "$SRV_PEM"
-	install -m 644 -o root -g root "$tmp/ca.pem" "$CA_PEM"
+	install -m 600 -o root -g root "$tmp/server.key" "$SRV_KEY.new"
+	install -m 644 -o root -g root "$tmp/server.pem" "$SRV_PEM.new"
+	mv -f "$SRV_KEY.new" "$SRV_KEY"
+	mv -f "$SRV_PEM.new" "$SRV_PEM"
+}
+
+make_certs() {
+	if ca_ok && server_cert_ok; then return 0; fi
+	local tmp
+	tmp=$(mktemp -d)
+	if ! ca_ok; then
+		log "generating self-signed CA and server certificate in $STATE_DIR"
+		rm -f "$SRV_KEY" # a new CA gets a new server key too
+		make_ca "$tmp"
+	else
+		log "reissuing the server certificate in $STATE_DIR (same key, same CA) for: ${SERVER_NAMES[*]}"
+	fi
+	make_server_cert "$tmp"
 	rm -rf "$tmp"
-	cert_ok || die "generated certificates do not verify"
+	server_cert_ok || die "generated certificates do not verify"
 	CHANGED_POSTFIX=1
 }
 
@@ -398,6 +452,11 @@ EOF
 $HOST:$PORT_MX inet n - n - - smtpd
   -o syslog_name=$LAB/mx
   -o smtpd_sasl_auth_enable=no
+# MX style without TLS: STARTTLS is not offered (the DNS lab's plaintext MX).
+$HOST:$PORT_PLAIN inet n - n - - smtpd
+  -o syslog_name=$LAB/plain
+  -o smtpd_sasl_auth_enable=no
+  -o smtpd_tls_security_level=none
 # Submission: STARTTLS offered, AUTH only after STARTTLS, and, as Debian's
 # master.cf template and most guides have it, nothing without AUTH: every
 # RCPT from a client that did not sign in gets "554 5.7.1 <...>: Client
@@ -501,7 +560,7 @@ EOF
 
 check_ports_free() {
 	local p
-	for p in "$PORT_MX" "$PORT_SUBMISSION" "$PORT_SMTPS"; do
+	for p in "$PORT_MX" "$PORT_SUBMISSION" "$PORT_SMTPS" "$PORT_PLAIN"; do
 		if port_open "$p"; then
 			die "$HOST:$p is already in use by something else (not this lab's Postfix); free it and retry"
 		fi
@@ -560,6 +619,7 @@ wait_for_listeners() {
 	local deadline=$((SECONDS + 20))
 	while :; do
 		if smtp_banner "$PORT_MX" | grep -q '^220 ' &&
+			smtp_banner "$PORT_PLAIN" | grep -q '^220 ' &&
 			smtp_banner "$PORT_SUBMISSION" | grep -q '^220 ' &&
 			tls_banner "$PORT_SMTPS" >/dev/null; then
 			return 0
@@ -567,7 +627,7 @@ wait_for_listeners() {
 		((SECONDS < deadline)) || break
 		sleep 0.2
 	done
-	die "the listeners on $HOST:$PORT_MX/$PORT_SUBMISSION/$PORT_SMTPS do not all greet with 220 within 20s (smtps: TLS verified against $CA_PEM); see $LOG_DIR/postfix.log"
+	die "the listeners on $HOST:$PORT_MX/$PORT_PLAIN/$PORT_SUBMISSION/$PORT_SMTPS do not all greet with 220 within 20s (smtps: TLS verified against $CA_PEM); see $LOG_DIR/postfix.log"
 }
 
 stop_postfix() {
@@ -610,6 +670,7 @@ env_block() {
 EHLO_POSTFIX_MX=$HOST:$PORT_MX
 EHLO_POSTFIX_SUBMISSION=$HOST:$PORT_SUBMISSION
 EHLO_POSTFIX_SMTPS=$HOST:$PORT_SMTPS
+EHLO_POSTFIX_MX_PLAINTEXT=$HOST:$PORT_PLAIN
 EHLO_POSTFIX_CA=$CA_PEM
 EHLO_POSTFIX_USER=$TEST_USER
 EHLO_POSTFIX_PASSWORD=$TEST_PASSWORD
@@ -649,7 +710,7 @@ cmd_down() {
 }
 
 cmd_status() {
-	local up=0 total=4 line
+	local up=0 total=5 line
 	printf 'postfix lab (config %s)\n' "$PF_CONF"
 	# The pid files are root-only: without root, judge Dovecot by its socket.
 	local root=
@@ -675,6 +736,12 @@ cmd_status() {
 		up=$((up + 1))
 	else
 		printf '  %-11s %s:%s  DOWN\n' mx "$HOST" "$PORT_MX"
+	fi
+	if line=$(smtp_banner "$PORT_PLAIN") && [[ $line == 220* ]]; then
+		printf '  %-11s %s:%s  up    %s (no STARTTLS)\n' mx-plain "$HOST" "$PORT_PLAIN" "$line"
+		up=$((up + 1))
+	else
+		printf '  %-11s %s:%s  DOWN\n' mx-plain "$HOST" "$PORT_PLAIN"
 	fi
 	if line=$(smtp_banner "$PORT_SUBMISSION") && [[ $line == 220* ]]; then
 		printf '  %-11s %s:%s  up    %s\n' submission "$HOST" "$PORT_SUBMISSION" "$line"
