@@ -8,6 +8,7 @@ import (
 	"crypto/x509"
 	"encoding/hex"
 	"errors"
+	"fmt"
 	"io"
 	"net"
 	"net/http"
@@ -231,14 +232,28 @@ func TestAuthNotValidated(t *testing.T) {
 	}
 }
 
-// addrOf is the lab resolver's one A record for name.
+// lookupA is the lab resolver's one A record for name.
+func lookupA(lab Lab, name string) (string, error) {
+	m := new(dns.Msg)
+	m.SetQuestion(dns.Fqdn(name), dns.TypeA)
+	r, _, err := (&dns.Client{Timeout: 5 * time.Second}).Exchange(m, lab.Resolver)
+	if err != nil {
+		return "", err
+	}
+	if a := records(r, dns.TypeA); len(a) == 1 {
+		return a[0], nil
+	}
+	return "", fmt.Errorf("%s A at %s: %s %q, want one address", name, lab.Resolver, dns.RcodeToString[r.Rcode], records(r, dns.TypeA))
+}
+
+// addrOf is lookupA for the test's goroutine.
 func addrOf(t *testing.T, lab Lab, name string) string {
 	t.Helper()
-	a := records(ask(t, lab.Resolver, name, dns.TypeA), dns.TypeA)
-	if len(a) != 1 {
-		t.Fatalf("%s A = %q, want one address", name, a)
+	a, err := lookupA(lab, name)
+	if err != nil {
+		t.Fatal(err)
 	}
-	return a[0]
+	return a
 }
 
 func caPool(t *testing.T, lab Lab) *x509.CertPool {
@@ -266,7 +281,11 @@ func TestPolicyHosts(t *testing.T) {
 			TLSClientConfig: &tls.Config{RootCAs: pool},
 			DialContext: func(ctx context.Context, network, addr string) (net.Conn, error) {
 				host, port, _ := net.SplitHostPort(addr)
-				return (&net.Dialer{}).DialContext(ctx, network, net.JoinHostPort(addrOf(t, lab, host), port))
+				a, err := lookupA(lab, host)
+				if err != nil {
+					return nil, err
+				}
+				return (&net.Dialer{}).DialContext(ctx, network, net.JoinHostPort(a, port))
 			},
 		},
 		CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse },
