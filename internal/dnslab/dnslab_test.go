@@ -74,7 +74,7 @@ type question struct {
 	ad    bool
 	want  []string // the records of qtype, in order; nil: any, but at least one when rcode is NOERROR
 	none  bool     // NOERROR without records of qtype (NODATA)
-	ede   uint16   // an Extended DNS Error code the answer must carry (0: none asked)
+	ede   []uint16 // Extended DNS Error codes of which the answer must carry one (nil: none asked)
 }
 
 func questions(tlsa string) []question {
@@ -95,14 +95,16 @@ func questions(tlsa string) []question {
 		{name: "_smtp._tls.dane-ok.test", qtype: TXT, rcode: ok, ad: true, want: one(`"v=TLSRPTv1; rua=mailto:tlsrpt@dane-ok.test"`)},
 		{name: "dane-mismatch.test", qtype: MX, rcode: ok, ad: true, want: one("10 mx.dane-mismatch.test.")},
 		{name: "mx.dane-bogus.test", qtype: A, rcode: ok, ad: true, want: one("127.0.55.4")},
-		{name: "_25._tcp.mx.dane-bogus.test", qtype: TLSA, rcode: bad, ede: 6}, // DNSSEC Bogus
+		{name: "_25._tcp.mx.dane-bogus.test", qtype: TLSA, rcode: bad, ede: []uint16{6}}, // DNSSEC Bogus
 		{name: "dane-insecure.test", qtype: MX, rcode: ok, ad: false, want: one("10 mx.dane-insecure.test.")},
 		{name: "_25._tcp.mx.dane-insecure.test", qtype: TLSA, rcode: ok, ad: false, want: one(tlsa)},
 		{name: "_25._tcp.mx.dane-plaintext.test", qtype: TLSA, rcode: ok, ad: true, want: one(tlsa)},
 		{name: "mx.dane-plaintext.test", qtype: A, rcode: ok, ad: true, want: one("127.0.55.6")},
 		{name: "_25._tcp.mx.dane-unusable.test", qtype: TLSA, rcode: ok, ad: true,
 			want: one("1 1 1 "+strings.Fields(tlsa)[3], "4 1 1 "+strings.Fields(tlsa)[3])},
-		{name: "dnssec-bogus.test", qtype: MX, rcode: bad, ede: 7}, // Signature Expired
+		// 7 Signature Expired when Unbound validates afresh; 6 DNSSEC Bogus
+		// while it remembers the key as bad (val-bogus-ttl).
+		{name: "dnssec-bogus.test", qtype: MX, rcode: bad, ede: []uint16{6, 7}},
 		// MX routing (RFC 5321 5.1, RFC 7505).
 		{name: "mx-null.test", qtype: MX, rcode: ok, ad: true, want: one("0 .")},
 		{name: "mx-implicit.test", qtype: MX, rcode: ok, ad: true, none: true},
@@ -192,8 +194,8 @@ func TestZones(t *testing.T) {
 		case q.rcode == dns.RcodeSuccess && !q.none && len(got) == 0:
 			t.Errorf("%s: no records", what)
 		}
-		if q.ede != 0 && !slices.Contains(edeCodes(r), q.ede) {
-			t.Errorf("%s: Extended DNS Errors %v, want %d among them", what, edeCodes(r), q.ede)
+		if q.ede != nil && !slices.ContainsFunc(edeCodes(r), func(c uint16) bool { return slices.Contains(q.ede, c) }) {
+			t.Errorf("%s: Extended DNS Errors %v, want one of %v", what, edeCodes(r), q.ede)
 		}
 	}
 }
