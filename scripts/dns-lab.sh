@@ -96,7 +96,7 @@ readonly PF_CERT=$PF_LAB/server.pem
 readonly PF_MX=127.0.0.1:10025
 readonly PF_PLAIN=127.0.0.1:10026
 
-readonly PACKAGES=(knot knot-dnsutils unbound nginx-light nftables ldnsutils openssl curl)
+readonly PACKAGES=(knot knot-dnsutils unbound nginx-light nftables ldnsutils openssl curl python3-spf)
 
 log() { printf '%s: %s\n' "${0##*/}" "$*" >&2; }
 die() { printf '%s: error: %s\n' "${0##*/}" "$*" >&2; exit 1; }

@@ -13,12 +13,14 @@ import (
 	"net"
 	"net/http"
 	"os"
+	"os/exec"
 	"regexp"
 	"slices"
 	"strings"
 	"testing"
 	"time"
 
+	"github.com/ehlo-sh/ehlo/internal/testenv"
 	"github.com/miekg/dns"
 )
 
@@ -478,6 +480,60 @@ func TestREADMEListsEveryZone(t *testing.T) {
 	for z := range served {
 		if !listed[z] {
 			t.Errorf("README's DNS lab table has no row for %s", z)
+		}
+	}
+}
+
+// TestSPFZonesAgreeWithPyspf evaluates the SPF zones with a second
+// implementation, pyspf (Debian's python3-spf, which dns-lab.sh installs),
+// through the lab's resolver, for mail from 127.0.0.1: each result must be
+// the one README's table gives.
+func TestSPFZonesAgreeWithPyspf(t *testing.T) {
+	lab := Need(t)
+	python, err := exec.LookPath("/usr/bin/python3")
+	if err != nil || exec.Command(python, "-c", "import spf, DNS").Run() != nil {
+		testenv.Need(t, "pyspf (python3-spf)", "apt-get install python3-spf (scripts/dns-lab.sh up installs it)")
+	}
+	want := map[string]string{
+		"x@spf-pass.test":              "pass",
+		"x@spf-fail.test":              "fail",
+		"x@spf-softfail.test":          "softfail",
+		"x@spf-neutral.test":           "neutral",
+		"x@spf-none.test":              "none",
+		"x@spf-include.test":           "pass",
+		"alice@spf-macro.test":         "pass",
+		"bob@spf-macro.test":           "fail",
+		"x@spf-permerror-lookups.test": "permerror",
+		"x@spf-permerror-syntax.test":  "permerror",
+		"x@spf-permerror-two.test":     "permerror",
+		"x@spf-void.test":              "permerror",
+		"x@dmarc-reject.test":          "fail",
+		"x@dmarc-pass.test":            "pass",
+		"x@sub.dmarc-org.test":         "fail",
+	}
+	host, port, err := net.SplitHostPort(lab.Resolver)
+	if err != nil {
+		t.Fatal(err)
+	}
+	args := []string{"testdata/pyspf.py", host, port, "127.0.0.1"}
+	for sender := range want {
+		args = append(args, sender)
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
+	defer cancel()
+	out, err := exec.CommandContext(ctx, python, args...).Output()
+	if err != nil {
+		t.Fatalf("pyspf: %v\n%s", err, out)
+	}
+	got := map[string]string{}
+	for line := range strings.Lines(string(out)) {
+		if sender, result, ok := strings.Cut(strings.TrimSpace(line), " "); ok {
+			got[sender] = result
+		}
+	}
+	for sender, w := range want {
+		if got[sender] != w {
+			t.Errorf("pyspf: %s from 127.0.0.1 is %q, want %s", sender, got[sender], w)
 		}
 	}
 }
