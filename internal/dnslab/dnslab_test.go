@@ -537,3 +537,62 @@ func TestSPFZonesAgreeWithPyspf(t *testing.T) {
 		}
 	}
 }
+
+// TestDANEWithPosttlsFinger checks the README's DANE rows with Postfix's
+// own DANE client: posttls-finger, run in a private mount namespace whose
+// /etc/resolv.conf names the lab's Unbound (with trust-ad), so the machine's
+// resolver is untouched. posttls-finger stops at the first MX that
+// completes a handshake; a [host] is that host without an MX lookup.
+func TestDANEWithPosttlsFinger(t *testing.T) {
+	Need(t)
+	if os.Geteuid() != 0 {
+		testenv.Need(t, "root, for posttls-finger in a mount namespace with the lab's resolv.conf", "run the tests as root (CI does)")
+	}
+	finger, err := exec.LookPath("posttls-finger")
+	if err != nil {
+		finger = "/usr/sbin/posttls-finger"
+	}
+	if _, err := os.Stat(finger); err != nil {
+		testenv.Need(t, "posttls-finger (Debian's postfix)", "sudo bash scripts/postfix-lab.sh up installs it")
+	}
+	resolv := os.Getenv("EHLO_DNS_RESOLV_CONF")
+	if resolv == "" {
+		testenv.Need(t, "EHLO_DNS_RESOLV_CONF", "load the DNS lab's env file: set -a; . /var/lib/ehlo-dns-lab/env; set +a")
+	}
+	conf := t.TempDir()
+	if err := os.WriteFile(conf+"/main.cf", []byte("inet_protocols = ipv4\nsmtp_dns_support_level = dnssec\n"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	for _, c := range []struct {
+		dest string
+		want []string // each a line posttls-finger must print
+		not  string   // and a text it must not
+	}{
+		{"dane-ok.test", []string{"Verified TLS connection established to mx1.dane-ok.test[127.0.55.1]:25"}, ""},
+		{"[mx2.dane-ok.test]", []string{"Verified TLS connection established to mx2.dane-ok.test[127.0.55.2]:25"}, ""},
+		{"dane-mismatch.test", []string{"no matching DANE TLSA records", "Untrusted TLS connection established to mx.dane-mismatch.test"}, "Verified"},
+		{"dane-bogus.test", []string{"TLSA lookup error for mx.dane-bogus.test:25"}, "TLS connection established"},
+		{"dane-insecure.test", []string{"Untrusted TLS connection established to mx.dane-insecure.test"}, "Verified"},
+		{"dane-unusable.test", []string{"unsupported TLSA certificate usage: 1 1 1", "unsupported TLSA certificate usage: 4 1 1",
+			"Untrusted TLS connection established to mx.dane-unusable.test"}, "Verified"},
+		{"mx-cname.test", []string{"Verified TLS connection established to mail.mx-cname.test[127.0.55.10]:25"}, ""},
+		{"dnssec-bogus.test", []string{"Destination address lookup failed"}, "TLS connection established"},
+		{"mx-null.test", []string{"does not accept mail (nullMX)"}, "TLS connection established"},
+	} {
+		ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+		cmd := exec.CommandContext(ctx, "unshare", "-m", "--propagation", "private", "sh", "-c",
+			`mount --bind "$1" /etc/resolv.conf && exec "$2" -c -l dane -L summary,certmatch "$3"`,
+			"sh", resolv, finger, c.dest)
+		cmd.Env = append(os.Environ(), "MAIL_CONFIG="+conf)
+		out, _ := cmd.CombinedOutput() // its exit status says little: the lines do
+		cancel()
+		for _, w := range c.want {
+			if !strings.Contains(string(out), w) {
+				t.Errorf("posttls-finger %s: no %q in:\n%s", c.dest, w, out)
+			}
+		}
+		if c.not != "" && strings.Contains(string(out), c.not) {
+			t.Errorf("posttls-finger %s: %q in:\n%s", c.dest, c.not, out)
+		}
+	}
+}
