@@ -23,7 +23,7 @@
 #   EHLO_DNS_CA=/var/lib/ehlo-postfix-lab/ca.pem   signed the policy hosts'
 #                                        and the MX hosts' certificates
 #   EHLO_DNS_TRUST_ANCHOR=.../root.ds    the DS of the lab's root
-#   EHLO_DNS_TLSA=3 1 1 <hex>            the DANE-EE record of Postfix's key
+#   EHLO_DNS_TLSA="3 1 1 <hex>"          the DANE-EE record of Postfix's key
 #   EHLO_DNS_ZONES=dane-ok.test ...      every zone; and one variable per
 #   EHLO_DNS_ZONE_DANE_OK=dane-ok.test   zone, named after it
 #
@@ -57,7 +57,8 @@ shopt -s lastpipe # `... | write_if_changed F && CHANGED=1` sets CHANGED here
 export PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin${PATH:+:$PATH}
 
 readonly LAB=ehlo-dns-lab
-readonly HERE=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
+HERE=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
+readonly HERE
 readonly CONF_DIR=/etc/$LAB
 readonly STATE_DIR=/var/lib/$LAB
 readonly KEY_DIR=$STATE_DIR/keys
@@ -263,7 +264,7 @@ leaf_ok() {
 
 # issue NAME CA_PEM CA_KEY HOST...: a server certificate for HOSTs.
 issue() {
-	local name=$1 ca=$2 cakey=$3 san= host tmp
+	local name=$1 ca=$2 cakey=$3 san='' host tmp
 	shift 3
 	for host; do san+=${san:+,}DNS:$host; done
 	tmp=$(mktemp -d)
@@ -670,7 +671,7 @@ EOF
 			zone=${e%%:*}
 			printf '  - domain: %s\n    file: %s.zone\n' "$zone" "$zone"
 		done
-	} | write_if_changed "$KNOT_CONF" 644 && CHANGED_KNOT=1 || true
+	} | if write_if_changed "$KNOT_CONF" 644; then CHANGED_KNOT=1; fi
 }
 
 start_knot() {
@@ -678,7 +679,8 @@ start_knot() {
 		if [[ -n $CHANGED_KNOT ]]; then
 			log "reloading knot (config changed)"
 			knotc -c "$KNOT_CONF" reload >&2 9>&-
-		elif [[ -n $CHANGED_ZONES ]]; then
+		fi
+		if [[ -n $CHANGED_ZONES ]]; then
 			log "reloading knot's zones (zones changed)"
 			knotc -c "$KNOT_CONF" zone-reload >&2 9>&-
 		fi
@@ -742,7 +744,7 @@ stop_pidfile() { # PIDFILE COMM LABEL
 # ---------------------------------------------------------------- Unbound
 
 write_unbound_config() {
-	write_if_changed "$UNBOUND_CONF" 644 <<EOF && CHANGED_UNBOUND=1 || true
+	if write_if_changed "$UNBOUND_CONF" 644 <<EOF; then CHANGED_UNBOUND=1; fi
 # Written by scripts/dns-lab.sh (ehlo). Edits are overwritten by \`up\`.
 server:
   interface: $RES_ADDR@$RES_PORT
@@ -816,13 +818,18 @@ wait_for_unbound() {
 
 readonly HUGE_SIZE=10485760 # 10 MiB
 
-# policy ZONE MODE MX...: an MTA-STS policy (RFC 8461 3.2).
+# policy MODE MX...: an MTA-STS policy (RFC 8461 3.2).
 policy() {
-	local zone=$1 mode=$2 mx
-	shift 2
+	local mode=$1 mx
+	shift
 	printf 'version: STSv1\nmode: %s\n' "$mode"
 	for mx; do printf 'mx: %s\n' "$mx"; done
 	printf 'max_age: 604800\n'
+}
+
+# put_policy ZONE < policy: the file the policy host of ZONE serves.
+put_policy() {
+	if write_if_changed "$WWW_DIR/$1/.well-known/mta-sts.txt" 644; then CHANGED_NGINX=1; fi
 }
 
 write_policies() {
@@ -831,23 +838,22 @@ write_policies() {
 		zone=${e#*:} zone=${zone%%:*}
 		install -d -m 755 "$WWW_DIR/$zone" "$WWW_DIR/$zone/.well-known"
 	done
-	p() { write_if_changed "$WWW_DIR/$1/.well-known/mta-sts.txt" 644 && CHANGED_NGINX=1 || true; }
-	policy x enforce mx1.sts-enforce.test '*.sts-enforce.test' | sed 's/$/\r/' | p sts-enforce.test # CRLF lines
-	policy x enforce mx1.sts-mismatch.test | p sts-mismatch.test
-	policy x testing mx.elsewhere.test | p sts-testing.test
+	policy enforce mx1.sts-enforce.test '*.sts-enforce.test' | sed 's/$/\r/' | put_policy sts-enforce.test # CRLF lines
+	policy enforce mx1.sts-mismatch.test | put_policy sts-mismatch.test
+	policy testing mx.elsewhere.test | put_policy sts-testing.test
 	rm -f "$WWW_DIR/sts-404.test/.well-known/mta-sts.txt"
-	policy x enforce mx.sts-badcert-name.test | p sts-badcert-name.test
-	policy x enforce mx.sts-badcert-untrusted.test | p sts-badcert-untrusted.test
-	policy x enforce mx.sts-invalid.test | sed 's/^mode: enforce$/mode: enforced/' | p sts-invalid.test
-	policy x enforce mx.sts-certmismatch.test | p sts-certmismatch.test
-	policy x enforce mx.sts-plaintext.test | p sts-plaintext.test
+	policy enforce mx.sts-badcert-name.test | put_policy sts-badcert-name.test
+	policy enforce mx.sts-badcert-untrusted.test | put_policy sts-badcert-untrusted.test
+	policy enforce mx.sts-invalid.test | sed 's/^mode: enforce$/mode: enforced/' | put_policy sts-invalid.test
+	policy enforce mx.sts-certmismatch.test | put_policy sts-certmismatch.test
+	policy enforce mx.sts-plaintext.test | put_policy sts-plaintext.test
 	# A valid policy followed by extension lines (ignored by RFC 8461 3.2)
 	# up to 10 MiB: only a size limit stops a reader.
 	file=$WWW_DIR/sts-huge.test/.well-known/mta-sts.txt
 	if [[ ! -f $file || $(stat -c %s "$file") != "$HUGE_SIZE" ]] || ! grep -q '^mx: mx.sts-huge.test$' <<<"$(head -c 200 "$file")"; then
 		local pad
 		pad="x-padding: $(printf '%*s' 1000 '' | tr ' ' a)"
-		{ policy x enforce mx.sts-huge.test; yes "$pad" || true; } | head -c "$HUGE_SIZE" >"$file.tmp"
+		{ policy enforce mx.sts-huge.test; yes "$pad" || true; } | head -c "$HUGE_SIZE" >"$file.tmp"
 		chmod 644 "$file.tmp"
 		mv -f "$file.tmp" "$file"
 	fi
@@ -892,7 +898,7 @@ ${loc:+$loc
 EOF
 		done
 		printf '}\n'
-	} | write_if_changed "$NGINX_CONF" 644 && CHANGED_NGINX=1 || true
+	} | if write_if_changed "$NGINX_CONF" 644; then CHANGED_NGINX=1; fi
 }
 
 start_nginx() {
@@ -984,8 +990,8 @@ tlsa_pf() { [[ -r $PF_CERT ]] && printf '3 1 1 %s' "$(spki_sha256 "$PF_CERT")"; 
 
 # ---------------------------------------------------------------- commands
 
-CHANGED_ZONES= CHANGED_KNOT= CHANGED_UNBOUND= CHANGED_NGINX=
-TLSA_PF= SPKI_OTHER= CERT_OTHER=
+CHANGED_ZONES='' CHANGED_KNOT='' CHANGED_UNBOUND='' CHANGED_NGINX=''
+TLSA_PF='' SPKI_OTHER='' CERT_OTHER=''
 
 cmd_up() {
 	need_root up
@@ -1044,7 +1050,7 @@ report() { # ok|FAIL TEXT
 # and PATTERN (an ERE) must match the answer's records of TYPE, one per
 # line as "data" (kdig +short).
 dns_check() {
-	local name=$1 type=$2 want=$3 pattern=${4:-} out status ad= data got
+	local name=$1 type=$2 want=$3 pattern=${4:-} out status ad='' data got
 	out=$(kdig @"$RES_ADDR" -p "$RES_PORT" +dnssec +timeout=2 +retry=1 "$name" "$type" 2>&1) || {
 		report FAIL "$name $type: no answer from $RES_ADDR:$RES_PORT"
 		return
