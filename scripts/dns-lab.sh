@@ -247,7 +247,7 @@ cert_sha256() {
 # "untrusted" has the right name but comes from a CA nobody trusts.
 readonly GOOD_NAMES=(mta-sts.sts-enforce.test mta-sts.sts-mismatch.test mta-sts.sts-testing.test
 	mta-sts.sts-404.test mta-sts.sts-redirect.test mta-sts.sts-huge.test mta-sts.sts-invalid.test
-	mta-sts.sts-certmismatch.test mta-sts.sts-plaintext.test)
+	mta-sts.sts-certmismatch.test mta-sts.sts-plaintext.test mta-sts.sts-hostile.test)
 
 # leaf_ok NAME CA_PEM HOST...: TLS_DIR/NAME.pem chains to CA_PEM, stays valid
 # a week, and names every HOST.
@@ -315,6 +315,9 @@ readonly ZONES=(
 	mx-implicit.test:signed
 	mx-cname.test:signed
 	mx-dangling.test:signed
+	mx-many.test:signed
+	mx-loop.test:signed
+	txt-hostile.test:signed
 	sts-enforce.test:signed
 	sts-mismatch.test:signed
 	sts-testing.test:signed
@@ -326,6 +329,7 @@ readonly ZONES=(
 	sts-invalid.test:signed
 	sts-certmismatch.test:signed
 	sts-plaintext.test:signed
+	sts-hostile.test:signed
 	spf-pass.test:signed
 	spf-fail.test:signed
 	spf-softfail.test:signed
@@ -374,6 +378,9 @@ readonly MX_ADDRS=(
 	127.0.55.22:mx.sts-invalid.test:tls
 	127.0.55.23:mx.sts-certmismatch.test:tls
 	127.0.55.24:mx.sts-plaintext.test:plain
+	127.0.55.25:mx.sts-hostile.test:tls
+	127.0.55.26:mx1.mx-many.test:tls
+	127.0.55.27:mx.txt-hostile.test:tls
 )
 
 # Policy hosts: address, zone, what nginx does (policy file, 404, redirect).
@@ -389,6 +396,7 @@ readonly POLICY_HOSTS=(
 	127.0.54.9:sts-invalid.test:good
 	127.0.54.10:sts-certmismatch.test:good
 	127.0.54.11:sts-plaintext.test:good
+	127.0.54.12:sts-hostile.test:good
 )
 
 # addr NAME: the address of MX host NAME in MX_ADDRS.
@@ -463,6 +471,21 @@ EOF
 		printf '@ MX 10 mail\nmail CNAME real\nreal A %s\n_25._tcp.real TLSA %s\n' "$(addr real.mx-cname.test)" "$TLSA_PF" ;;
 	mx-dangling.test)
 		printf '@ MX 10 nowhere\n@ MX 20 mx\nmx A %s\n' "$(addr mx.mx-dangling.test)" ;;
+	mx-many.test)
+		# 500 MX records (about 10 kB: a UDP answer is truncated, TCP is
+		# needed); only mx1 has an address.
+		local i
+		for i in $(seq 1 500); do printf '@ MX %d mx%d\n' "$i" "$i"; done
+		printf 'mx1 A %s\n' "$(addr mx1.mx-many.test)" ;;
+	mx-loop.test)
+		printf '@ MX 10 a\na CNAME b\nb CNAME a\n' ;;
+	txt-hostile.test)
+		# ESC sequences (clear screen, set the window title), a bidi
+		# override (U+202E) and a NUL, as \DDD escapes.
+		printf '@ MX 10 mx\nmx A %s\n' "$(addr mx.txt-hostile.test)"
+		printf '_mta-sts TXT "v=STSv1; id=\\027[2J\\226\\128\\174evil;"\n'
+		printf '_smtp._tls TXT "v=TLSRPTv1; rua=mailto:\\027]0;pwned\\007tlsrpt@txt-hostile.test"\n'
+		printf '@ TXT "v=spf1 \\000 ip4:127.0.0.1 \\027[8m-all"\n' ;;
 	sts-enforce.test)
 		sts_zone "$1" mx1.sts-enforce.test mx2.sts-enforce.test
 		printf '_smtp._tls TXT "v=TLSRPTv1; rua=mailto:tlsrpt@sts-enforce.test,https://tlsrpt.sts-enforce.test/v1"\n' ;;
@@ -847,6 +870,10 @@ write_policies() {
 	policy enforce mx.sts-invalid.test | sed 's/^mode: enforce$/mode: enforced/' | put_policy sts-invalid.test
 	policy enforce mx.sts-certmismatch.test | put_policy sts-certmismatch.test
 	policy enforce mx.sts-plaintext.test | put_policy sts-plaintext.test
+	# A CR inside a line (after it, "mode: none"), a pattern that is no
+	# host name, and an ESC sequence.
+	printf 'version: STSv1\nmode: enforce\nmx: mx.sts-hostile.test\rmode: none\nmx: not a host name!\nmx: \033[31mred.sts-hostile.test\nmax_age: 604800\n' |
+		put_policy sts-hostile.test
 	# A valid policy followed by extension lines (ignored by RFC 8461 3.2)
 	# up to 10 MiB: only a size limit stops a reader.
 	file=$WWW_DIR/sts-huge.test/.well-known/mta-sts.txt
@@ -1045,7 +1072,8 @@ report() { # ok|FAIL TEXT
 
 # dns_check NAME TYPE WANT [PATTERN]: ask Unbound; WANT is
 #   secure    NOERROR with AD          insecure  NOERROR without AD
-#   bogus     SERVFAIL                 nxdomain  NXDOMAIN with AD
+#   bogus     SERVFAIL (DNSSEC)        nxdomain  NXDOMAIN with AD
+#   servfail  SERVFAIL (another cause)
 #   nodata    NOERROR, AD, no records of TYPE
 # and PATTERN (an ERE) must match the answer's records of TYPE, one per
 # line as "data" (kdig +short).
@@ -1062,7 +1090,7 @@ dns_check() {
 	case $want in
 	secure) [[ $status == NOERROR && -n $ad && -n $data ]] ;;
 	insecure) [[ $status == NOERROR && -z $ad && -n $data ]] ;;
-	bogus) [[ $status == SERVFAIL ]] ;;
+	bogus | servfail) [[ $status == SERVFAIL ]] ;;
 	nxdomain) [[ $status == NXDOMAIN && -n $ad ]] ;;
 	nodata) [[ $status == NOERROR && -n $ad && -z $data ]] ;;
 	esac && { [[ -z $pattern ]] || grep -Eq -- "$pattern" <<<"$data"; } && {
@@ -1124,6 +1152,10 @@ cmd_status() {
 	dns_check mail.mx-cname.test A secure '^127\.0\.55\.10$'
 	dns_check _25._tcp.real.mx-cname.test TLSA secure
 	dns_check nowhere.mx-dangling.test A nxdomain
+	dns_check mx-many.test MX secure '^500 mx500\.mx-many\.test\.$'
+	dns_check a.mx-loop.test A servfail
+	dns_check _mta-sts.txt-hostile.test TXT secure
+	dns_check _smtp._tls.txt-hostile.test TXT secure
 	local e zone a
 	for e in "${POLICY_HOSTS[@]}"; do
 		zone=${e#*:} zone=${zone%%:*} a=${e%%:*}
@@ -1142,6 +1174,7 @@ cmd_status() {
 	policy_check sts-invalid.test 200
 	policy_check sts-certmismatch.test 200
 	policy_check sts-plaintext.test 200
+	policy_check sts-hostile.test 200
 	local host kind
 	for e in "${MX_ADDRS[@]}"; do
 		a=${e%%:*} host=${e#*:} kind=${host#*:} host=${host%%:*}

@@ -118,6 +118,15 @@ func questions(tlsa string) []question {
 		{name: "mx-dangling.test", qtype: MX, rcode: ok, ad: true, want: one("10 nowhere.mx-dangling.test.", "20 mx.mx-dangling.test.")},
 		{name: "nowhere.mx-dangling.test", qtype: A, rcode: nx, ad: true},
 		{name: "mx.mx-dangling.test", qtype: A, rcode: ok, ad: true, want: one("127.0.55.11")},
+		{name: "a.mx-loop.test", qtype: A, rcode: bad},
+		{name: "mx-loop.test", qtype: MX, rcode: ok, ad: true, want: one("10 a.mx-loop.test.")},
+		{name: "mx1.mx-many.test", qtype: A, rcode: ok, ad: true, want: one("127.0.55.26")},
+		{name: "mx2.mx-many.test", qtype: A, rcode: nx, ad: true},
+		// Hostile text, as presentation format escapes it.
+		{name: "_mta-sts.txt-hostile.test", qtype: TXT, rcode: ok, ad: true, want: one(`"v=STSv1; id=\027[2J\226\128\174evil;"`)},
+		{name: "_smtp._tls.txt-hostile.test", qtype: TXT, rcode: ok, ad: true,
+			want: one(`"v=TLSRPTv1; rua=mailto:\027]0;pwned\007tlsrpt@txt-hostile.test"`)},
+		{name: "txt-hostile.test", qtype: TXT, rcode: ok, ad: true, want: one(`"v=spf1 \000 ip4:127.0.0.1 \027[8m-all"`)},
 		// MTA-STS (RFC 8461) and TLS-RPT (RFC 8460).
 		{name: "sts-enforce.test", qtype: MX, rcode: ok, ad: true, want: one("10 mx1.sts-enforce.test.", "20 mx2.sts-enforce.test.")},
 		{name: "_mta-sts.sts-enforce.test", qtype: TXT, rcode: ok, ad: true, want: one(`"v=STSv1; id=20261207T000000;"`)},
@@ -220,6 +229,28 @@ func TestRollover(t *testing.T) {
 	}
 }
 
+// TestTruncated: mx-many.test's 500 MX records do not fit a UDP answer:
+// the resolver sets TC, and over TCP all 500 come, authentic.
+func TestTruncated(t *testing.T) {
+	lab := Need(t)
+	m := new(dns.Msg)
+	m.SetQuestion("mx-many.test.", dns.TypeMX)
+	m.SetEdns0(1232, true)
+	r, _, err := (&dns.Client{Timeout: 5 * time.Second}).Exchange(m, lab.Resolver)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !r.Truncated {
+		t.Errorf("mx-many.test MX over UDP: TC not set, %d records", len(records(r, dns.TypeMX)))
+	}
+	r = ask(t, lab.Resolver, "mx-many.test", dns.TypeMX) // over TCP after TC
+	got := records(r, dns.TypeMX)
+	if len(got) != 500 || !r.AuthenticatedData || got[0] != "1 mx1.mx-many.test." || got[499] != "500 mx500.mx-many.test." {
+		t.Errorf("mx-many.test MX over TCP: %d records (AD %v), first %q; want 500 from 1 mx1 to 500 mx500, authentic",
+			len(got), r.AuthenticatedData, got[:min(len(got), 1)])
+	}
+}
+
 // TestAuthNotValidated: Knot, asked directly, serves the bogus zones'
 // data (with AA and without AD): they are bogus only to a validator.
 func TestAuthNotValidated(t *testing.T) {
@@ -304,13 +335,15 @@ func TestPolicyHosts(t *testing.T) {
 		return resp, body, err
 	}
 	policies := map[string]string{
-		"sts-enforce.test":           "version: STSv1\r\nmode: enforce\r\nmx: mx1.sts-enforce.test\r\nmx: *.sts-enforce.test\r\nmax_age: 604800\r\n",
-		"sts-mismatch.test":          "version: STSv1\nmode: enforce\nmx: mx1.sts-mismatch.test\nmax_age: 604800\n",
-		"sts-testing.test":           "version: STSv1\nmode: testing\nmx: mx.elsewhere.test\nmax_age: 604800\n",
-		"sts-invalid.test":           "version: STSv1\nmode: enforced\nmx: mx.sts-invalid.test\nmax_age: 604800\n",
-		"sts-certmismatch.test":      "version: STSv1\nmode: enforce\nmx: mx.sts-certmismatch.test\nmax_age: 604800\n",
-		"sts-plaintext.test":         "version: STSv1\nmode: enforce\nmx: mx.sts-plaintext.test\nmax_age: 604800\n",
-		"sts-huge.test":              "version: STSv1\nmode: enforce\nmx: mx.sts-huge.test\nmax_age: 604800\nx-padding: aaaa",
+		"sts-enforce.test":      "version: STSv1\r\nmode: enforce\r\nmx: mx1.sts-enforce.test\r\nmx: *.sts-enforce.test\r\nmax_age: 604800\r\n",
+		"sts-mismatch.test":     "version: STSv1\nmode: enforce\nmx: mx1.sts-mismatch.test\nmax_age: 604800\n",
+		"sts-testing.test":      "version: STSv1\nmode: testing\nmx: mx.elsewhere.test\nmax_age: 604800\n",
+		"sts-invalid.test":      "version: STSv1\nmode: enforced\nmx: mx.sts-invalid.test\nmax_age: 604800\n",
+		"sts-certmismatch.test": "version: STSv1\nmode: enforce\nmx: mx.sts-certmismatch.test\nmax_age: 604800\n",
+		"sts-plaintext.test":    "version: STSv1\nmode: enforce\nmx: mx.sts-plaintext.test\nmax_age: 604800\n",
+		"sts-huge.test":         "version: STSv1\nmode: enforce\nmx: mx.sts-huge.test\nmax_age: 604800\nx-padding: aaaa",
+		"sts-hostile.test": "version: STSv1\nmode: enforce\nmx: mx.sts-hostile.test\rmode: none\nmx: not a host name!\n" +
+			"mx: \x1b[31mred.sts-hostile.test\nmax_age: 604800\n",
 		"sts-badcert-name.test":      "",
 		"sts-badcert-untrusted.test": "",
 	}
