@@ -341,11 +341,15 @@ readonly ZONES=(
 	spf-permerror-syntax.test:signed
 	spf-permerror-two.test:signed
 	spf-void.test:signed
+	spf-loop.test:signed
+	spf-split.test:signed
 	dmarc-reject.test:signed
 	dmarc-quarantine.test:signed
 	dmarc-none.test:signed
 	dmarc-pass.test:signed
 	dmarc-org.test:signed
+	dmarc-badtags.test:signed
+	dmarc-nop.test:signed
 	ptr.test:signed
 	127.in-addr.arpa:signed
 	dnsbl.test:unsigned
@@ -519,6 +523,19 @@ EOF
 		# Three names that do not exist before the match: the third void
 		# lookup is over the limit of 2 (RFC 7208 4.6.4).
 		spf_zone "v=spf1 a:nx1.spf-void.test a:nx2.spf-void.test a:nx3.spf-void.test ip4:127.0.0.1 -all" ;;
+	spf-loop.test)
+		spf_zone "v=spf1 include:_a.spf-loop.test -all"
+		printf '_a TXT "v=spf1 include:spf-loop.test -all"\n' ;;
+	spf-split.test)
+		# One record in five strings: SPF joins them with nothing between
+		# (RFC 7208 3.3), so this is "v=spf1 ip4:127.0.0.1 -all".
+		printf '@ MX 10 mx\nmx A 127.0.55.30\n@ TXT "v=spf1 " "ip4:127." "0.0.1" " -a" "ll"\n' ;;
+	dmarc-badtags.test)
+		spf_zone "v=spf1 -all"
+		printf '_dmarc TXT "v=DMARC1; p=reject; x-unknown=1; pct=100"\n' ;;
+	dmarc-nop.test)
+		spf_zone "v=spf1 -all"
+		printf '_dmarc TXT "v=DMARC1; rua=mailto:dmarc@dmarc-nop.test"\n' ;;
 	dmarc-reject.test)
 		spf_zone "v=spf1 -all"
 		printf '_dmarc TXT "v=DMARC1; p=reject; rua=mailto:dmarc@dmarc-reject.test"\n' ;;
@@ -550,6 +567,9 @@ EOF
 41.55.0 PTR unconfirmed.ptr.test.
 ; 127.0.55.42 has no PTR.
 EOF
+		# 127.0.55.44 has 100 PTR records.
+		local i
+		for i in $(seq 1 100); do printf '44.55.0 PTR name%d.ptr.test.\n' "$i"; done
 		;;
 	dnsbl.test)
 		cat <<EOF
@@ -1197,6 +1217,9 @@ cmd_status() {
 	dns_check _dmarc.dmarc-pass.test TXT secure 'p=reject'
 	dns_check _dmarc.dmarc-org.test TXT secure 'sp=quarantine'
 	dns_check _dmarc.sub.dmarc-org.test TXT nxdomain
+	dns_check spf-split.test TXT secure '^"v=spf1 " "ip4:127\." "0\.0\.1" " -a" "ll"$'
+	dns_check _dmarc.dmarc-nop.test TXT secure '^"v=DMARC1; rua='
+	dns_check 44.55.0.127.in-addr.arpa PTR secure '^name100\.ptr\.test\.$'
 	dns_check 1.0.0.127.in-addr.arpa PTR secure '^localhost\.$'
 	dns_check 1.55.0.127.in-addr.arpa PTR secure '^mx1\.dane-ok\.test\.$'
 	dns_check 40.55.0.127.in-addr.arpa PTR secure '^confirmed\.ptr\.test\.$'

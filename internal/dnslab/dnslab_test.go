@@ -156,6 +156,10 @@ func questions(tlsa string) []question {
 		{name: "spf-void.test", qtype: TXT, rcode: ok, ad: true,
 			want: one(`"v=spf1 a:nx1.spf-void.test a:nx2.spf-void.test a:nx3.spf-void.test ip4:127.0.0.1 -all"`)},
 		{name: "nx1.spf-void.test", qtype: A, rcode: nx, ad: true},
+		{name: "_a.spf-loop.test", qtype: TXT, rcode: ok, ad: true, want: one(`"v=spf1 include:spf-loop.test -all"`)},
+		{name: "spf-split.test", qtype: TXT, rcode: ok, ad: true, want: one(`"v=spf1 " "ip4:127." "0.0.1" " -a" "ll"`)},
+		{name: "_dmarc.dmarc-badtags.test", qtype: TXT, rcode: ok, ad: true, want: one(`"v=DMARC1; p=reject; x-unknown=1; pct=100"`)},
+		{name: "_dmarc.dmarc-nop.test", qtype: TXT, rcode: ok, ad: true, want: one(`"v=DMARC1; rua=mailto:dmarc@dmarc-nop.test"`)},
 		// DMARC (RFC 7489).
 		{name: "_dmarc.dmarc-reject.test", qtype: TXT, rcode: ok, ad: true, want: one(`"v=DMARC1; p=reject; rua=mailto:dmarc@dmarc-reject.test"`)},
 		{name: "_dmarc.dmarc-quarantine.test", qtype: TXT, rcode: ok, ad: true, want: one(`"v=DMARC1; p=quarantine"`)},
@@ -173,6 +177,7 @@ func questions(tlsa string) []question {
 		{name: "41.55.0.127.in-addr.arpa", qtype: PTR, rcode: ok, ad: true, want: one("unconfirmed.ptr.test.")},
 		{name: "unconfirmed.ptr.test", qtype: A, rcode: ok, ad: true, want: one("127.0.55.49")},
 		{name: "42.55.0.127.in-addr.arpa", qtype: PTR, rcode: nx, ad: true},
+		{name: "name1.ptr.test", qtype: A, rcode: nx, ad: true},
 		{name: "2.0.0.127.dnsbl.test", qtype: A, rcode: ok, ad: false, want: one("127.0.0.2")},
 		{name: "43.55.0.127.dnsbl.test", qtype: A, rcode: ok, ad: false, want: one("127.0.0.10")},
 		{name: "1.0.0.127.dnsbl.test", qtype: A, rcode: nx, ad: false},
@@ -248,6 +253,10 @@ func TestTruncated(t *testing.T) {
 	if len(got) != 500 || !r.AuthenticatedData || got[0] != "1 mx1.mx-many.test." || got[499] != "500 mx500.mx-many.test." {
 		t.Errorf("mx-many.test MX over TCP: %d records (AD %v), first %q; want 500 from 1 mx1 to 500 mx500, authentic",
 			len(got), r.AuthenticatedData, got[:min(len(got), 1)])
+	}
+	ptr := ask(t, lab.Resolver, "44.55.0.127.in-addr.arpa", dns.TypePTR)
+	if n := len(records(ptr, dns.TypePTR)); n != 100 || !ptr.AuthenticatedData {
+		t.Errorf("44.55.0.127.in-addr.arpa PTR: %d records (AD %v), want 100, authentic", n, ptr.AuthenticatedData)
 	}
 }
 
@@ -543,6 +552,10 @@ func TestSPFZonesAgreeWithPyspf(t *testing.T) {
 		"x@dmarc-reject.test":          "fail",
 		"x@dmarc-pass.test":            "pass",
 		"x@sub.dmarc-org.test":         "fail",
+		"x@spf-loop.test":              "permerror",
+		"x@spf-split.test":             "pass",
+		"x@txt-hostile.test":           "permerror",
+		"x@dmarc-badtags.test":         "fail",
 	}
 	host, port, err := net.SplitHostPort(lab.Resolver)
 	if err != nil {
