@@ -1134,9 +1134,10 @@ policy_check() {
 
 # mx_check ADDR NAME tls|plain: port 25 greets, and offers STARTTLS or not.
 mx_check() {
-	local a=$1 name=$2 kind=$3 out
+	local a=$1 name=$2 kind=$3 out to=$PF_MX
+	[[ $kind == plain ]] && to=$PF_PLAIN
 	if ! out=$(smtp_ehlo "$a" 25) || [[ $out != 220* ]]; then
-		report FAIL "$name $a:25: no 220 greeting (nftables DNAT to the Postfix lab?)"
+		report FAIL "$name $a:25: no 220 greeting (is the Postfix lab's $to up? the nftables table ip $NFT_TABLE there?)"
 		return
 	fi
 	if [[ $kind == tls ]] && grep -q '^250[- ]STARTTLS' <<<"$out"; then
