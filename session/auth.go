@@ -135,27 +135,101 @@ func (m *xoauth2) Next([]byte) ([]byte, error) {
 	return []byte{}, nil
 }
 
+// OAuthBearer returns the OAUTHBEARER mechanism (RFC 7628): the initial
+// response is the GS2 header "n,a=USER," then "^Aauth=Bearer TOKEN^A^A".
+// A challenge carries the server's JSON error (RFC 7628 section 3.2.2);
+// it is answered once with a lone ^A, after which the server sends its
+// final reply.
+func OAuthBearer(user, token string) Mechanism { return &oauthBearer{user: user, token: token} }
+
+type oauthBearer struct {
+	user, token string
+	answered    bool
+}
+
+func (*oauthBearer) Name() string { return "OAUTHBEARER" }
+
+func (m *oauthBearer) Start() ([]byte, error) {
+	if strings.ContainsAny(m.user+m.token, "\x01") {
+		return nil, errors.New("session: OAUTHBEARER: user or token contains ^A")
+	}
+	// RFC 7628 section 3.1: the authzid is a saslname, "," and "=" escaped (RFC 5801).
+	user := strings.NewReplacer("=", "=3D", ",", "=2C").Replace(m.user)
+	return []byte("n,a=" + user + ",\x01auth=Bearer " + m.token + "\x01\x01"), nil
+}
+
+func (m *oauthBearer) Next([]byte) ([]byte, error) {
+	if m.answered {
+		return nil, fmt.Errorf("%w: OAUTHBEARER has answered the error", ErrUnexpectedChallenge)
+	}
+	m.answered = true
+	return []byte{0x01}, nil // RFC 7628 3.2.3: the dummy response
+}
+
+// Show is the initial response with the token taken out.
+func (m *oauthBearer) Show(resp []byte) string {
+	if len(resp) == 1 && resp[0] == 0x01 {
+		return "^A (the dummy response after an error, RFC 7628 3.2.3)"
+	}
+	return "n,a=" + m.user + ",^Aauth=Bearer <redacted>^A^A"
+}
+
 // NewMechanism returns the mechanism for an advertised name, ignoring case:
-// PLAIN, LOGIN, CRAM-MD5 or XOAUTH2 (password is then the bearer token).
+// PLAIN, LOGIN, CRAM-MD5, SCRAM-SHA-1, SCRAM-SHA-256, XOAUTH2 or
+// OAUTHBEARER (password is then the bearer token). The -PLUS variants of
+// SCRAM need the TLS channel: NewMechanismBound.
 func NewMechanism(name, user, password string) (Mechanism, error) {
-	switch strings.ToUpper(name) {
-	case "PLAIN":
+	return NewMechanismBound(name, user, password, ChannelBinding{})
+}
+
+// NewMechanismBound is NewMechanism with the TLS channel binding that
+// SCRAM's -PLUS variants use (cb.Type "" when there is none).
+func NewMechanismBound(name, user, password string, cb ChannelBinding) (Mechanism, error) {
+	switch upper := strings.ToUpper(name); {
+	case upper == "PLAIN":
 		return Plain("", user, password), nil
-	case "LOGIN":
+	case upper == "LOGIN":
 		return Login(user, password), nil
-	case "CRAM-MD5":
+	case upper == "CRAM-MD5":
 		return CramMD5(user, password), nil
-	case "XOAUTH2":
+	case upper == "XOAUTH2":
 		return XOAuth2(user, password), nil
+	case upper == "OAUTHBEARER":
+		return OAuthBearer(user, password), nil
+	case IsSCRAM(upper):
+		return SCRAM(upper, user, password, cb)
 	}
 	return nil, fmt.Errorf("%w: %s", ErrUnsupportedMechanism, SanitizeString(clip(name, 40)))
 }
 
+// Mechanisms is what NewMechanism speaks, for messages and help.
+const Mechanisms = "PLAIN, LOGIN, CRAM-MD5, SCRAM-SHA-1, SCRAM-SHA-256 (and their -PLUS), XOAUTH2 and OAUTHBEARER"
+
+// IsToken reports a mechanism whose secret is an OAuth 2 bearer token,
+// not a password.
+func IsToken(name string) bool {
+	u := strings.ToUpper(name)
+	return u == "XOAUTH2" || u == "OAUTHBEARER"
+}
+
 // PreferredMechanism returns the strongest advertised mechanism this package
-// implements, CRAM-MD5 before PLAIN before LOGIN, or "" if there is none.
-// XOAUTH2 needs a token, not a password, so it is never chosen here.
+// implements with a password and no TLS channel binding: SCRAM-SHA-256,
+// SCRAM-SHA-1, CRAM-MD5, PLAIN, LOGIN, or "" if there is none. XOAUTH2
+// and OAUTHBEARER need a token, not a password, so they are never chosen
+// here; PreferredMechanismBound also chooses the -PLUS variants.
 func PreferredMechanism(advertised []string) string {
-	for _, want := range []string{"CRAM-MD5", "PLAIN", "LOGIN"} {
+	return PreferredMechanismBound(advertised, false)
+}
+
+// PreferredMechanismBound is PreferredMechanism that, when bound (a TLS
+// channel binding is at hand), puts SCRAM-SHA-256-PLUS and
+// SCRAM-SHA-1-PLUS first.
+func PreferredMechanismBound(advertised []string, bound bool) string {
+	order := []string{"SCRAM-SHA-256", "SCRAM-SHA-1", "CRAM-MD5", "PLAIN", "LOGIN"}
+	if bound {
+		order = append([]string{"SCRAM-SHA-256-PLUS", "SCRAM-SHA-1-PLUS"}, order...)
+	}
+	for _, want := range order {
 		for _, m := range advertised {
 			if strings.EqualFold(m, want) {
 				return want
@@ -200,6 +274,30 @@ type AuthFlow struct {
 	started    bool
 	cancelled  bool
 	done       bool
+	step       string // the last response decoded, secrets out (shower); "" when the mechanism shows none
+}
+
+// shower is a mechanism whose responses can be shown decoded with their
+// secrets taken out: SCRAM's client messages without the proof,
+// OAUTHBEARER's without the token.
+type shower interface{ Show(resp []byte) string }
+
+// completer is a mechanism that must agree with a 235 before it counts:
+// SCRAM, which checks that the server proved it knows the password.
+type completer interface{ Complete() error }
+
+// Step returns the last response of the exchange decoded, with its
+// secrets taken out (SCRAM's proof, a bearer token), for the explorer and
+// the transcript's notes; "" when the mechanism has no such form, or the
+// response was none.
+func (f *AuthFlow) Step() string { return f.step }
+
+// show records the decoded form of resp, when the mechanism has one.
+func (f *AuthFlow) show(resp []byte) {
+	f.step = ""
+	if s, ok := f.mech.(shower); ok && resp != nil {
+		f.step = s.Show(resp)
+	}
 }
 
 // NewAuthFlow prepares an exchange with m. user is used only for display.
@@ -224,6 +322,7 @@ func (f *AuthFlow) Start() (line, shown string, err error) {
 		f.done = true
 		return "", "", err
 	}
+	f.show(ir)
 	name := strings.ToUpper(f.mech.Name())
 	line = "AUTH " + name
 	if ir != nil {
@@ -270,6 +369,9 @@ func (f *AuthFlow) Next(r Reply) (line, shown string, done bool, err error) {
 		return f.answer(r)
 	case r.Code == 235:
 		f.done = true
+		if c, ok := f.mech.(completer); ok && !f.cancelled {
+			return "", "", true, c.Complete()
+		}
 		return "", "", true, nil
 	}
 	f.done = true
@@ -293,6 +395,7 @@ func (f *AuthFlow) answer(r Reply) (line, shown string, done bool, err error) {
 	} else if resp, err = f.mech.Next(challenge); err != nil {
 		return f.cancel(err)
 	}
+	f.show(resp)
 	return base64.StdEncoding.EncodeToString(resp), "<redacted>", false, nil
 }
 
@@ -393,6 +496,13 @@ func SecretForms(line, user string) []string {
 		if !ok {
 			continue
 		}
+		if first, proof := scramMessage(string(msg)); first {
+			continue // user name and nonce: nothing secret, and the nonce comes back in server-first
+		} else if proof != "" {
+			add(string(msg))
+			add(proof)
+			continue
+		}
 		add(string(msg))
 		for _, s := range saslSecrets(msg) {
 			add(s)
@@ -431,4 +541,21 @@ func isHexDigest(s string) bool {
 	}
 	_, err := hex.DecodeString(s)
 	return err == nil
+}
+
+// scramMessage recognises SCRAM's client messages (RFC 5802 section 7):
+// client-first ("n,,n=user,r=nonce", with "y" or "p=TYPE" for the
+// channel binding flag) holds no secret; client-final
+// ("c=...,r=...,p=PROOF") holds the proof, which is returned.
+func scramMessage(s string) (first bool, proof string) {
+	if strings.ContainsAny(s, "\x00\x01") {
+		return false, ""
+	}
+	if strings.HasPrefix(s, "c=") && strings.Contains(s, ",r=") {
+		if i := strings.Index(s, ",p="); i >= 0 {
+			return false, s[i+3:]
+		}
+	}
+	gs2 := strings.HasPrefix(s, "n,") || strings.HasPrefix(s, "y,") || strings.HasPrefix(s, "p=")
+	return gs2 && strings.Contains(s, ",n=") && strings.Contains(s, ",r=") && !strings.Contains(s, ",p="), ""
 }
