@@ -44,7 +44,7 @@ func newDoctor() *cobra.Command {
 	f.conn.registerData(cmd)
 	fl := cmd.Flags()
 	f.cred.register(fl)
-	fl.StringVar(&f.auth, "auth", "auto", "sign in with this mechanism: PLAIN, LOGIN, CRAM-MD5, XOAUTH2, or auto (the strongest offered: CRAM-MD5, PLAIN, LOGIN)")
+	fl.StringVar(&f.auth, "auth", "auto", "sign in with this mechanism: PLAIN, LOGIN, CRAM-MD5, SCRAM-SHA-1, SCRAM-SHA-256 (-PLUS binds it to TLS), XOAUTH2, OAUTHBEARER, or auto (the strongest offered: SCRAM-SHA-256-PLUS over TLS, SCRAM-SHA-256, SCRAM-SHA-1, CRAM-MD5, PLAIN, LOGIN)")
 	fl.StringVar(&f.from, "from", "", "sender address to test (MAIL FROM)")
 	fl.StringSliceVar(&f.to, "to", nil, "recipient address to test (RCPT TO; repeat for several)")
 	fl.BoolVar(&f.send, "send", false, "send a small test message (Subject: ehlo doctor test) instead of RSET after RCPT")

@@ -96,7 +96,7 @@ func newSend() *cobra.Command {
 	fl.StringVar(&f.html, "html", "", "an HTML alternative from this file (multipart/alternative)")
 	fl.StringVar(&f.charset, "charset", "", "the charset of a body that is not ASCII, sent as it is (default utf-8; text that is not UTF-8 needs this)")
 	fl.StringArrayVar(&f.attach, "attach", nil, "attach FILE[;type=TYPE][;name=NAME] in base64 (repeat for several)")
-	fl.StringVar(&f.auth, "auth", "", "sign in with this mechanism: PLAIN, LOGIN, CRAM-MD5, XOAUTH2 or auto; --user alone means auto")
+	fl.StringVar(&f.auth, "auth", "", "sign in with this mechanism: PLAIN, LOGIN, CRAM-MD5, SCRAM-SHA-1, SCRAM-SHA-256 (-PLUS binds it to TLS), XOAUTH2, OAUTHBEARER or auto (the strongest offered); --user alone means auto")
 	f.cred.register(fl)
 	fl.StringVar(&f.starttls, "starttls", client.StartTLSAuto, "when to upgrade with STARTTLS: auto (when offered), require, never")
 	fl.StringVar(&f.quitAfter, "quit-after", "", "stop after this step: "+strings.Join(client.QuitAfter, ", "))

@@ -27,9 +27,15 @@ func (c *Client) Auth(ctx context.Context, m session.Mechanism, user string) (se
 	c.state = c.state.Sent(session.RedactedAuth(mech, user))
 	var cancel error // why we sent "*" (RFC 4954 4), if we did
 	for {
+		c.noteStep(mech, flow, line)
 		r, err := c.secret(ctx, line, shown, session.SecretForms(line, user)...)
 		if err != nil {
 			return r, &StepError{Step: StepAuth, Err: err}
+		}
+		if r.Code == 334 && (session.IsSCRAM(mech) || mech == "OAUTHBEARER") {
+			if text, ok := session.DecodeChallenge(strings.Join(r.Lines, "")); ok {
+				c.conn.Note(mech + " server decoded: " + text)
+			}
 		}
 		var done bool
 		line, shown, done, err = flow.Next(r)
@@ -39,6 +45,9 @@ func (c *Client) Auth(ctx context.Context, m session.Mechanism, user string) (se
 			if cancel != nil {
 				err = cancel
 			}
+			if err == nil && session.IsSCRAM(mech) {
+				c.conn.Note(mech + ": the server's signature is right: it knows the password (RFC 5802)")
+			}
 			return r, err
 		case err != nil && line == "":
 			return r, err
@@ -46,6 +55,25 @@ func (c *Client) Auth(ctx context.Context, m session.Mechanism, user string) (se
 			cancel = err
 		}
 	}
+}
+
+// noteStep writes the decoded form of the line about to go, with its
+// secrets taken out (session.AuthFlow.Step), as a note: SCRAM's client
+// messages without the proof, OAUTHBEARER's without the token.
+func (c *Client) noteStep(mech string, flow *session.AuthFlow, line string) {
+	if step := flow.Step(); step != "" && line != "*" {
+		c.conn.Note(mech + " decoded: " + step) // a note is data: sanitized where it is shown
+	}
+}
+
+// ChannelBinding is the connection's TLS channel binding for SCRAM's
+// -PLUS mechanisms (wire.Conn.ChannelBinding); Type "" in plaintext.
+func (c *Client) ChannelBinding() session.ChannelBinding {
+	typ, data, ok := c.conn.ChannelBinding()
+	if !ok {
+		return session.ChannelBinding{}
+	}
+	return session.ChannelBinding{Type: typ, Data: data}
 }
 
 // secret sends a secret line, shown as shown, and reads its reply: not

@@ -62,8 +62,8 @@ func (cfg DoctorConfig) Check() error {
 		return errors.New("--send needs --from and --to")
 	}
 	if m := cfg.mechanism(); m != "" {
-		if _, err := session.NewMechanism(m, "", ""); err != nil {
-			return fmt.Errorf("--auth: ehlo speaks PLAIN, LOGIN, CRAM-MD5 and XOAUTH2 (or auto): %w", err)
+		if !session.Speaks(m) {
+			return fmt.Errorf("--auth: ehlo speaks %s (or auto), not %s", session.Mechanisms, session.SanitizeString(m))
 		}
 	}
 	if cfg.From != "" {
@@ -481,7 +481,8 @@ func (d *doctor) authenticate(ctx context.Context) bool {
 		return true
 	}
 	offered := caps.AuthMechanisms()
-	mech := session.PreferredMechanism(offered)
+	cb := d.c.ChannelBinding()
+	mech := session.PreferredMechanismBound(offered, cb.Type != "")
 	if want := d.cfg.mechanism(); want != "" {
 		d.facts.Auth.Wanted, mech = want, want
 		if !slices.ContainsFunc(offered, func(m string) bool { return strings.EqualFold(m, want) }) {
@@ -493,7 +494,7 @@ func (d *doctor) authenticate(ctx context.Context) bool {
 		d.facts.Auth.Skipped = "no mechanism ehlo implements is offered (" + strings.Join(offered, " ") + ")"
 		return true
 	}
-	m, err := session.NewMechanism(mech, d.cfg.User, d.cfg.Password)
+	m, err := session.NewMechanismBound(mech, d.cfg.User, d.cfg.Password, cb)
 	if err != nil {
 		d.facts.Auth.Skipped = err.Error()
 		return true

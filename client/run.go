@@ -207,7 +207,7 @@ func (r *runner) auth(ctx context.Context, op ScriptOp) (session.Reply, error) {
 	if err := r.clear(op.Mech); err != nil {
 		return session.Reply{}, err
 	}
-	m, err := session.NewMechanism(op.Mech, user, r.cfg.Vars["password"])
+	m, err := session.NewMechanismBound(op.Mech, user, r.cfg.Vars["password"], r.c.ChannelBinding())
 	if err != nil {
 		return session.Reply{}, err
 	}

@@ -342,8 +342,8 @@ func (p *scriptParser) local(text string) error {
 		return p.errorf(p.n, "usage: :auth MECH USER (the password is the placeholder {{password}})")
 	}
 	mech := strings.ToUpper(f[1])
-	if _, err := session.NewMechanism(mech, "", ""); err != nil {
-		return p.errorf(p.n, ":auth: ehlo speaks PLAIN, LOGIN, CRAM-MD5 and XOAUTH2, not %s", session.SanitizeString(mech))
+	if !session.Speaks(mech) {
+		return p.errorf(p.n, ":auth: ehlo speaks %s, not %s", session.Mechanisms, session.SanitizeString(mech))
 	}
 	p.add(ScriptOp{Kind: ScriptAuth, Text: text, Mech: mech, User: f[2]})
 	return nil

@@ -231,7 +231,7 @@ func (sw *scriptWriter) secret(shown string) {
 	}
 	sw.authUser = ""
 	if ok {
-		if _, err := session.NewMechanism(mech, "", ""); err == nil {
+		if session.Speaks(mech) {
 			if user == "" || strings.ContainsFunc(user, func(r rune) bool { return unicode.IsSpace(r) || unicode.IsControl(r) }) {
 				user = "{{user}}" // a name the script's line could not hold as it is
 			}

@@ -80,8 +80,8 @@ func (cfg SendConfig) Check() error {
 		return err
 	}
 	if cfg.Auth != "" && cfg.Auth != "auto" {
-		if _, err := session.NewMechanism(cfg.Auth, "", ""); err != nil {
-			return fmt.Errorf("--auth: ehlo speaks PLAIN, LOGIN, CRAM-MD5 and XOAUTH2 (or auto): %w", err)
+		if !session.Speaks(cfg.Auth) {
+			return fmt.Errorf("--auth: ehlo speaks %s (or auto), not %s", session.Mechanisms, session.SanitizeString(cfg.Auth))
 		}
 	}
 	if _, err := session.MailFrom(cfg.from()); err != nil {
@@ -407,8 +407,9 @@ func (s *sender) authenticate(ctx context.Context) error {
 		return stepErr(StepAuth, policyError("%s", why))
 	}
 	mech := strings.ToUpper(s.cfg.Auth)
+	cb := s.c.ChannelBinding()
 	if mech == "AUTO" {
-		if mech = session.PreferredMechanism(mechs); mech == "" {
+		if mech = session.PreferredMechanismBound(mechs, cb.Type != ""); mech == "" {
 			return stepErr(StepAuth, policyError("the server offers %s, none of which ehlo speaks", strings.Join(mechs, " ")))
 		}
 	} else if !slices.Contains(mechs, mech) {
@@ -417,9 +418,12 @@ func (s *sender) authenticate(ctx context.Context) error {
 	if err := s.checkClear(mech); err != nil {
 		return err
 	}
-	m, err := session.NewMechanism(mech, s.cfg.User, s.cfg.Password)
+	m, err := session.NewMechanismBound(mech, s.cfg.User, s.cfg.Password, cb)
 	if err != nil {
 		return stepErr(StepAuth, err)
+	}
+	if session.IsPlus(mech) {
+		s.c.Conn().Note(mech + ": binding the exchange to this TLS channel with " + cb.Type + " (RFC 5929/9266)")
 	}
 	r, err := s.c.Auth(ctx, m, s.cfg.User)
 	s.res.Auth = &AuthOutcome{Mechanism: mech, User: s.cfg.User, Reply: r}
@@ -446,9 +450,9 @@ func (s *sender) checkClear(mech string) error {
 
 // inClear reports whether sending mech's secret now would hand a password
 // in clear to another host, which only --insecure allows (SAFETY.md).
-// CRAM-MD5 never sends the password itself.
+// CRAM-MD5 and SCRAM never send the password itself.
 func inClear(mech, target string, inTLS, insecure bool) bool {
-	return !inTLS && !insecure && mech != "CRAM-MD5" && !loopback(target)
+	return !inTLS && !insecure && mech != "CRAM-MD5" && !session.IsSCRAM(mech) && !loopback(target)
 }
 
 // envelope sends MAIL and RCPT, and DATA too when pipelining.

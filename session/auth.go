@@ -202,6 +202,16 @@ func NewMechanismBound(name, user, password string, cb ChannelBinding) (Mechanis
 	return nil, fmt.Errorf("%w: %s", ErrUnsupportedMechanism, SanitizeString(clip(name, 40)))
 }
 
+// Speaks reports whether NewMechanism knows name, ignoring case, whether
+// or not it could start now (a -PLUS variant needs a TLS channel).
+func Speaks(name string) bool {
+	switch strings.ToUpper(name) {
+	case "PLAIN", "LOGIN", "CRAM-MD5", "XOAUTH2", "OAUTHBEARER":
+		return true
+	}
+	return IsSCRAM(name)
+}
+
 // Mechanisms is what NewMechanism speaks, for messages and help.
 const Mechanisms = "PLAIN, LOGIN, CRAM-MD5, SCRAM-SHA-1, SCRAM-SHA-256 (and their -PLUS), XOAUTH2 and OAUTHBEARER"
 

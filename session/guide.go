@@ -237,7 +237,7 @@ func signInStep(s State, opts GuideOptions) Step {
 		Choices: choices, Skippable: true,
 	}
 	if len(choices) == 0 {
-		st.Why = "The server offers no mechanism ehlo speaks (PLAIN, LOGIN, CRAM-MD5, XOAUTH2): skip this step, or AUTH by hand."
+		st.Why = "The server offers no mechanism ehlo speaks (" + Mechanisms + "): skip this step, or AUTH by hand."
 		return st
 	}
 	st.Choice = max(slices.Index(choices, strings.ToUpper(opts.Mechanism)), 0)
@@ -267,7 +267,7 @@ func signInStep(s State, opts GuideOptions) Step {
 func authChoices(advertised []string) []string {
 	var out []string
 	for _, m := range advertised {
-		if _, err := NewMechanism(m, "", ""); err == nil && !slices.Contains(out, strings.ToUpper(m)) {
+		if Speaks(m) && !slices.Contains(out, strings.ToUpper(m)) {
 			out = append(out, strings.ToUpper(m))
 		}
 	}

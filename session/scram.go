@@ -12,7 +12,7 @@ import (
 // server accepted (or answered) without showing that it knows the
 // password, so it may not be the server the password was set up with.
 var (
-	ErrServerNotProven = errors.New("session: the SCRAM server signature is wrong: the server did not prove it knows the password")
+	ErrServerNotProven = errors.New("session: the server did not prove it knows the password")
 	ErrSCRAMServer     = errors.New("session: SCRAM server message")
 )
 
@@ -119,7 +119,7 @@ func (m *scramMech) Next(challenge []byte) ([]byte, error) {
 			return nil, fmt.Errorf("%w: the server says %s", ErrSCRAMServer, SanitizeString(clip(e, 100)))
 		}
 		if _, err := m.conv.Step(s); err != nil || !m.conv.Valid() {
-			return nil, ErrServerNotProven
+			return nil, fmt.Errorf("session: the server's SCRAM signature is wrong: %w (it is not the server the password was set up with, or it holds other credentials for this user)", ErrServerNotProven)
 		}
 		m.proven = true
 		return []byte{}, nil
@@ -132,7 +132,7 @@ func (m *scramMech) Next(challenge []byte) ([]byte, error) {
 // all the same (RFC 5802 section 5: the client authenticates the server).
 func (m *scramMech) Complete() error {
 	if !m.proven {
-		return ErrServerNotProven
+		return fmt.Errorf("session: the server said 235 without its SCRAM signature (server-final, RFC 5802 3): %w", ErrServerNotProven)
 	}
 	return nil
 }

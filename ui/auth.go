@@ -39,8 +39,8 @@ func (m Model) cmdAuth(arg string) (Model, tea.Cmd) {
 		return m, nil
 	}
 	mech := strings.ToUpper(f[0])
-	if _, err := session.NewMechanism(mech, "", ""); err != nil {
-		m.flash = errorFlash(fmt.Sprintf("ehlo speaks PLAIN, LOGIN, CRAM-MD5 and XOAUTH2, not %s", session.SanitizeString(mech)))
+	if !session.Speaks(mech) {
+		m.flash = errorFlash(fmt.Sprintf("ehlo speaks %s, not %s", session.Mechanisms, session.SanitizeString(mech)))
 		return m, nil
 	}
 	switch {
@@ -81,7 +81,7 @@ func (m Model) nextPrompt() Model {
 	default:
 		m.input = m.input.setMode(modePassword)
 		what := "password"
-		if p.mech == "XOAUTH2" {
+		if session.IsToken(p.mech) {
 			what = "OAuth 2 bearer token"
 		}
 		text := fmt.Sprintf("%s for %s, masked; sent once, shown redacted (esc cancels)", what, session.SanitizeString(p.user))
@@ -93,12 +93,12 @@ func (m Model) nextPrompt() Model {
 	return m
 }
 
-// needsConsent: PLAIN, LOGIN and XOAUTH2 hand over the secret itself, so
+// needsConsent: PLAIN, LOGIN, XOAUTH2 and OAUTHBEARER hand over the secret itself, so
 // before sending them in clear to a host that is not this machine, ask
 // (SAFETY.md).
 func (m Model) needsConsent(mech string) bool {
 	switch mech {
-	case "PLAIN", "LOGIN", "XOAUTH2":
+	case "PLAIN", "LOGIN", "XOAUTH2", "OAUTHBEARER":
 	default:
 		return false
 	}
@@ -172,7 +172,7 @@ func (m Model) startAuth(password string) (Model, tea.Cmd) {
 	p := m.prompt
 	m.prompt = authPrompt{}
 	m.input = m.input.setMode(modeCommand)
-	mech, err := session.NewMechanism(p.mech, p.user, password)
+	mech, err := session.NewMechanismBound(p.mech, p.user, password, m.channelBinding(p.mech))
 	if err != nil {
 		m.flash = errorFlash(client.Explain(err))
 		return m, nil
@@ -183,6 +183,7 @@ func (m Model) startAuth(password string) (Model, tea.Cmd) {
 		m.flash = errorFlash(client.Explain(err))
 		return m, nil
 	}
+	m.noteStep(p.mech, flow)
 	if shown == line { // no initial response (LOGIN, CRAM-MD5): a note names the user
 		m.note(client.AuthUserNote(p.mech, p.user)) // a note is data: sanitized where it is shown
 	}
@@ -196,13 +197,16 @@ func (m Model) startAuth(password string) (Model, tea.Cmd) {
 // first in line: nothing else may interleave (RFC 4954 section 4).
 func (m Model) authStep(r session.Reply) Model {
 	line, shown, done, err := m.auth.flow.Next(r)
-	user := m.auth.user
+	user, mech := m.auth.user, m.auth.mech
 	if done {
 		m.auth = nil
 		var aerr *session.AuthError
 		switch {
 		case err == nil && m.clearSaid && !m.sess.TLS: // the notice of noticeClear stays in view
 			m.flash = warnFlash(fmt.Sprintf("authenticated as %s (%d); the credentials went in clear, without TLS", session.SanitizeString(user), r.Code))
+		case err == nil && session.IsSCRAM(mech):
+			m.note(mech + ": the server's signature is right: it knows the password (RFC 5802)")
+			m.flash = okFlash(fmt.Sprintf("authenticated as %s (%d); the server proved it knows the password", session.SanitizeString(user), r.Code))
 		case err == nil:
 			m.flash = okFlash(fmt.Sprintf("authenticated as %s (%d)", session.SanitizeString(user), r.Code))
 		case errors.As(err, &aerr):
@@ -214,6 +218,8 @@ func (m Model) authStep(r session.Reply) Model {
 	}
 	if err != nil {
 		m.flash = warnFlash("cancelling AUTH with \"*\": " + client.Explain(err))
+	} else {
+		m.noteStep(m.auth.mech, m.auth.flow)
 	}
 	next := outItem{line: line, shown: shown, secret: true, fromAuth: true}
 	m.outbox.pushFront(next)
@@ -232,7 +238,7 @@ func recallForm(line string) string {
 		return line
 	}
 	mech := strings.ToUpper(strings.Fields(line)[1])
-	if _, err := session.NewMechanism(mech, "", ""); err != nil {
+	if !session.Speaks(mech) {
 		return "AUTH " + mech
 	}
 	if user := shownUser(shown); user != "" {
@@ -275,4 +281,30 @@ func (m Model) refusePlaceholder(line string, typed bool) Model {
 	}
 	m.flash = errorFlash("not sent: <redacted …> is a placeholder for a credential, not one; " + hint + " signs in again")
 	return m
+}
+
+// noteStep writes the decoded form of the response about to go, secrets
+// taken out (session.AuthFlow.Step): SCRAM's client messages without the
+// proof, OAUTHBEARER's without the token.
+func (m *Model) noteStep(mech string, flow *session.AuthFlow) {
+	if step := flow.Step(); step != "" {
+		m.note(mech + " decoded: " + step) // a note is data: sanitized where it is shown
+	}
+}
+
+// channelBinding is the TLS channel binding that a -PLUS mechanism
+// needs, asked of the link (wire.Conn.ChannelBinding); none for other
+// mechanisms, in plaintext, or for a link that has none.
+func (m Model) channelBinding(mech string) session.ChannelBinding {
+	b, ok := m.conn.link.(interface {
+		ChannelBinding() (string, []byte, bool)
+	})
+	if !session.IsPlus(mech) || !ok {
+		return session.ChannelBinding{}
+	}
+	typ, data, ok := b.ChannelBinding()
+	if !ok {
+		return session.ChannelBinding{}
+	}
+	return session.ChannelBinding{Type: typ, Data: data}
 }

@@ -19,6 +19,7 @@
 //	sleep 200ms                 pause
 //	tls selfsigned              run the server side of a TLS handshake (good, selfsigned, expired, wrongname)
 //	tls good 1.0                the same, speaking TLS 1.0 at most (1.0, 1.1, 1.2): an old server
+//	scram USER PASS good        play the server side of the client's AUTH SCRAM-... (good, wrong, early: see scramStep)
 //	hang                        read and discard until the client closes
 //	close                       close (FIN)
 //	reset                       close with RST (SO_LINGER 0)
@@ -52,13 +53,14 @@ const (
 	OpSleep
 	OpTLS
 	OpHang
+	OpSCRAM
 	OpClose
 	OpReset
 )
 
 var opNames = map[string]Op{
 	"send": OpSend, "trickle": OpTrickle, "repeat": OpRepeat, "fill": OpFill, "random": OpRandom,
-	"expect": OpExpect, "echo": OpEcho, "sleep": OpSleep, "tls": OpTLS, "hang": OpHang, "close": OpClose, "reset": OpReset,
+	"expect": OpExpect, "echo": OpEcho, "sleep": OpSleep, "tls": OpTLS, "hang": OpHang, "scram": OpSCRAM, "close": OpClose, "reset": OpReset,
 }
 
 // Step is one directive of a scenario.
@@ -159,7 +161,7 @@ func parseStep(line string) (Step, error) {
 		if st.Count, err = size(n); err == nil {
 			st.Seed, err = strconv.ParseInt(strings.TrimSpace(seed), 10, 64)
 		}
-	case OpExpect:
+	case OpExpect, OpSCRAM:
 		st.Data = []byte(rest)
 	case OpTLS:
 		name, max, _ := strings.Cut(rest, " ")

@@ -269,6 +269,12 @@ func (c *Conn) step(st Step) error {
 		return c.startTLS(string(st.Data), st.MaxTLS)
 	case OpHang:
 		return c.hang()
+	case OpSCRAM:
+		f := strings.Fields(string(st.Data))
+		if len(f) != 3 {
+			return errors.New("hostile: scram wants USER PASSWORD MODE")
+		}
+		return c.scramStep(f[0], f[1], f[2])
 	case OpClose:
 		return c.stream.Close()
 	case OpReset:
