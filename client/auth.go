@@ -2,6 +2,7 @@ package client
 
 import (
 	"context"
+	"encoding/base64"
 	"errors"
 	"fmt"
 	"io"
@@ -33,8 +34,8 @@ func (c *Client) Auth(ctx context.Context, m session.Mechanism, user string) (se
 			return r, &StepError{Step: StepAuth, Err: err}
 		}
 		if r.Code == 334 && (session.IsSCRAM(mech) || mech == "OAUTHBEARER") {
-			if text, ok := session.DecodeChallenge(strings.Join(r.Lines, "")); ok {
-				c.conn.Note(mech + " server decoded: " + text)
+			if text, err := base64.StdEncoding.DecodeString(strings.TrimSpace(strings.Join(r.Lines, ""))); err == nil {
+				c.conn.Note(mech + " server decoded: " + string(text)) // a note is data: sanitized where it is shown
 			}
 		}
 		var done bool

@@ -11,7 +11,7 @@
 # `up` prints ONLY the env block on stdout (progress goes to stderr), so a test
 # harness can do `scripts/postfix-lab.sh up > lab.env` or read $STATE_DIR/env:
 #   EHLO_POSTFIX_MX=127.0.0.1:10025          STARTTLS, no AUTH (MX style)
-#   EHLO_POSTFIX_SUBMISSION=127.0.0.1:10587  STARTTLS; AUTH PLAIN LOGIN only
+#   EHLO_POSTFIX_SUBMISSION=127.0.0.1:10587  STARTTLS; AUTH PLAIN LOGIN SCRAM-SHA-1 SCRAM-SHA-256
 #                                            after STARTTLS (smtpd_tls_auth_only)
 #   EHLO_POSTFIX_SMTPS=127.0.0.1:10465       implicit TLS (wrappermode), AUTH
 #   EHLO_POSTFIX_MX_PLAINTEXT=127.0.0.1:10026  MX style, no STARTTLS at all
@@ -56,7 +56,8 @@
 # Replies worth knowing (Postfix 3.7 + Dovecot 2.3 on Debian 12):
 #   10587 before STARTTLS: EHLO lists STARTTLS and no AUTH; an AUTH anyway
 #     gets "503 5.5.1 Error: authentication not enabled".
-#   10587 after STARTTLS, 10465 at once: "250-AUTH PLAIN LOGIN"; good
+#   10587 after STARTTLS, 10465 at once: "250-AUTH PLAIN LOGIN SCRAM-SHA-1
+#     SCRAM-SHA-256" (Dovecot 2.3 has no -PLUS); good
 #     password "235 2.7.0 Authentication successful"; bad password, answered
 #     at once (auth_failure_delay = 0): "535 5.7.8 Error: authentication
 #     failed: (reason unavailable)".
@@ -91,6 +92,7 @@ readonly PF_CONF=$CONF_DIR/postfix
 readonly DC_DIR=$CONF_DIR/dovecot
 readonly DC_CONF=$DC_DIR/dovecot.conf
 readonly DC_USERS=$DC_DIR/users
+readonly DC_SCRAM_USERS=$DC_DIR/users-scram # SCRAM block: see write_dovecot_config
 readonly STATE_DIR=/var/lib/$LAB
 readonly PF_QUEUE=/var/spool/$LAB
 readonly PF_DATA=$STATE_DIR/postfix
@@ -522,6 +524,11 @@ write_dovecot_config() {
 $TEST_USER:{SHA512-CRYPT}$PASSWORD_HASH:$uid:$gid::$TEST_HOME::
 EOF
 
+	# SCRAM block (issue 22): the test user's password for SCRAM lookups.
+	if write_if_changed "$DC_SCRAM_USERS" 640 root:dovecot <<EOF; then CHANGED_DOVECOT=1; fi
+$TEST_USER:{PLAIN}$TEST_PASSWORD:$uid:$gid::$TEST_HOME::
+EOF
+
 	if write_if_changed "$DC_CONF" 644 root:root <<EOF; then CHANGED_DOVECOT=1; fi
 # Written by scripts/postfix-lab.sh (ehlo). Edits are overwritten by \`up\`.
 # A Dovecot that only does SASL authentication for the lab's Postfix.
@@ -535,12 +542,21 @@ auth_verbose = yes
 # Postfix enforces TLS before AUTH (smtpd_tls_auth_only); the socket between
 # Postfix and Dovecot is local.
 disable_plaintext_auth = no
-auth_mechanisms = plain login
+auth_mechanisms = plain login scram-sha-1 scram-sha-256
 # Answer a bad password at once (Dovecot's default waits 2s): tests stay fast.
 auth_failure_delay = 0
 passdb {
   driver = passwd-file
   args = scheme=SHA512-CRYPT username_format=%n $DC_USERS
+}
+# SCRAM (ehlo send --auth scram-sha-256): the server side needs the
+# password itself, or a SCRAM hash per hash function; a SHA512-CRYPT hash
+# cannot serve it. For a SCRAM lookup the passdb above answers "scheme not
+# available" and Dovecot goes on to this one, which holds the lab's public
+# test password in clear (scripts/postfix-lab.sh status prints it anyway).
+passdb {
+  driver = passwd-file
+  args = scheme=PLAIN username_format=%n $DC_SCRAM_USERS
 }
 userdb {
   driver = passwd-file
