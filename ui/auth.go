@@ -26,9 +26,10 @@ type authPrompt struct {
 // authRun is an :auth exchange in progress, driven by session.AuthFlow so
 // only redacted forms reach the transcript, the history and files.
 type authRun struct {
-	flow *session.AuthFlow
-	mech string
-	user string
+	flow   *session.AuthFlow
+	mech   string
+	user   string
+	cancel error // why "*" went (RFC 4954 4), if it did: the final word over the server's 501
 }
 
 // cmdAuth starts ":auth MECH [USER]" (RFC 4954).
@@ -197,7 +198,7 @@ func (m Model) startAuth(password string) (Model, tea.Cmd) {
 // first in line: nothing else may interleave (RFC 4954 section 4).
 func (m Model) authStep(r session.Reply) Model {
 	line, shown, done, err := m.auth.flow.Next(r)
-	user, mech := m.auth.user, m.auth.mech
+	user, mech, cancel := m.auth.user, m.auth.mech, m.auth.cancel
 	if done {
 		m.auth = nil
 		var aerr *session.AuthError
@@ -209,6 +210,8 @@ func (m Model) authStep(r session.Reply) Model {
 			m.flash = okFlash(fmt.Sprintf("authenticated as %s (%d); the server proved it knows the password", session.SanitizeString(user), r.Code))
 		case err == nil:
 			m.flash = okFlash(fmt.Sprintf("authenticated as %s (%d)", session.SanitizeString(user), r.Code))
+		case errors.As(err, &aerr) && cancel != nil:
+			m.flash = errorFlash(fmt.Sprintf("AUTH cancelled: %s (the server answered %d)", client.Explain(cancel), r.Code))
 		case errors.As(err, &aerr):
 			m.flash = errorFlash(fmt.Sprintf("AUTH refused (%d): %s", r.Code, session.SanitizeString(strings.Join(r.Lines, " "))))
 		default:
@@ -217,6 +220,7 @@ func (m Model) authStep(r session.Reply) Model {
 		return m
 	}
 	if err != nil {
+		m.auth.cancel = err
 		m.flash = warnFlash("cancelling AUTH with \"*\": " + client.Explain(err))
 	} else {
 		m.noteStep(m.auth.mech, m.auth.flow)
