@@ -143,7 +143,7 @@ func gmailTLSReplies(s *sim) {
 func TestGuidedSteps(t *testing.T) {
 	s := guidedSim(t, 120, 40)
 	guidedTLS(s)
-	if st := s.m.guide.step; st.ID != "auth" || len(st.Choices) != 3 || !strings.Contains(st.Note, "AUTH appeared after STARTTLS") {
+	if st := s.m.guide.step; st.ID != "auth" || len(st.Choices) != 4 || !strings.Contains(st.Note, "AUTH appeared after STARTTLS") {
 		t.Fatalf("after the EHLO inside TLS: %+v", st)
 	}
 	s.step(":auth PLAIN")
