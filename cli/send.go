@@ -63,6 +63,7 @@ type sendFlags struct {
 	transcript                   string
 	pipelining, asJSON           bool
 	labPassword                  string // the lab account's, when --lab signs in as it
+	input                        inputFlags
 }
 
 func newSend() *cobra.Command {
@@ -102,6 +103,7 @@ func newSend() *cobra.Command {
 	fl.StringVar(&f.quitAfter, "quit-after", "", "stop after this step: "+strings.Join(client.QuitAfter, ", "))
 	fl.BoolVar(&f.pipelining, "pipelining", false, "send MAIL, RCPT and DATA at once when PIPELINING is offered (RFC 2920)")
 	fl.StringVar(&f.bodyMode, "body-mode", client.BodyAuto, "how the message goes: auto (BDAT when it needs BINARYMIME and the server offers it with CHUNKING, else DATA), data, or bdat (RFC 3030 chunks)")
+	f.input.register(fl)
 	fl.StringVar(&f.transcript, "transcript", "", "also write the exchange to this file (mode 0600, credentials redacted)")
 	fl.BoolVar(&f.asJSON, "json", false, "print JSON: replies, recipients, result and transcript")
 	f.lab.register(fl, "send to the built-in lab (TARGET may name its endpoint) and show what it received")
@@ -110,8 +112,14 @@ func newSend() *cobra.Command {
 
 func (f *sendFlags) run(cmd *cobra.Command, args []string) error {
 	args = f.lab.args(args)
+	if f.input.dump && len(args) == 0 && !f.lab.on {
+		args = []string{"localhost"} // --dump connects nowhere: any target parses
+	}
 	if len(args) > 1 || (len(args) == 0 && !f.lab.on) {
 		return usageErr(errors.New("send needs one TARGET (or --lab [ENDPOINT])"))
+	}
+	if err := f.input.conflicts(cmd); err != nil {
+		return usageErr(err)
 	}
 	opts, err := f.conn.options()
 	if err != nil {
@@ -134,6 +142,12 @@ func (f *sendFlags) run(cmd *cobra.Command, args []string) error {
 	defer cleanup()
 	if err != nil {
 		return err
+	}
+	if f.input.dump {
+		if err := dumpMessage(cmd.OutOrStdout(), cmd.ErrOrStderr(), cfg); err != nil {
+			return fmt.Errorf("--dump: %w", err)
+		}
+		return nil
 	}
 	return f.send(cmd, cfg, l)
 }
@@ -160,7 +174,15 @@ func (f *sendFlags) config(cmd *cobra.Command, target string, opts client.Option
 	if err != nil {
 		return client.SendConfig{}, cleanup, usageErr(err)
 	}
-	if m.Text, cleanup, err = f.bodyContent(cmd); err != nil {
+	if f.input.data != "" {
+		cleanup, err = f.input.message(cmd, m, f.to, f.cred.passwordStdin)
+	} else {
+		m.Text, cleanup, err = f.bodyContent(cmd)
+	}
+	if err != nil {
+		return client.SendConfig{}, cleanup, usageErr(err)
+	}
+	if m.AddHeader, err = f.input.addHeaderFields(); err != nil {
 		return client.SendConfig{}, cleanup, usageErr(err)
 	}
 	if f.html != "" {
@@ -172,13 +194,16 @@ func (f *sendFlags) config(cmd *cobra.Command, target string, opts client.Option
 	cfg := client.SendConfig{Target: target, Options: opts, Message: m, Rcpts: rcpts, Auth: f.auth, User: f.cred.user,
 		StartTLS: f.starttls, QuitAfter: strings.ToLower(f.quitAfter), Pipelining: f.pipelining,
 		BodyMode: strings.ToLower(f.bodyMode)}
+	f.input.apply(&cfg)
 	if f.conn.noStartTLS {
 		cfg.StartTLS = client.StartTLSNever
 	}
 	if cfg.User != "" && cfg.Auth == "" {
 		cfg.Auth = "auto"
 	}
-	if cfg.Password, err = f.password(cmd); err != nil {
+	if f.input.dump {
+		cfg.Auth, cfg.User = "", "" // --dump signs in nowhere: no password is asked for
+	} else if cfg.Password, err = f.password(cmd); err != nil {
 		return cfg, cleanup, err
 	}
 	if err := cfg.Check(); err != nil {

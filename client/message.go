@@ -36,6 +36,11 @@ type Message struct {
 	To, Cc      []*mail.Address // header recipients; Bcc lives only in the envelope
 	Subject     string
 	Header      []HeaderField // extra fields; one named like a generated field replaces it
+	AddHeader   []HeaderField // fields added after the others, whatever their names (--add-header)
+	// Raw, when set, is a prepared RFC 5322 message sent as it is
+	// (message_raw.go): Subject, To, Cc, Text, HTML and Attachments are
+	// not used, From only for the envelope.
+	Raw Content
 	Text        Content       // the text/plain body
 	HTML        Content       // the text/html alternative, if any
 	Attachments []Attachment
@@ -50,6 +55,7 @@ type Message struct {
 	files      []filePart
 	mixed, alt string // multipart boundaries, fixed so every pass writes the same bytes
 	utf8Addr   bool
+	raw        *rawMessage // a prepared message, after Scan
 }
 
 // HeaderField is one header field as given with --header 'Name: value'.
@@ -166,6 +172,9 @@ func (m *Message) Scan() error {
 	if m.From == nil {
 		return errors.New("the message needs a From address")
 	}
+	if !m.Raw.empty() {
+		return m.scanRaw()
+	}
 	if strings.ContainsAny(m.Subject, "\r\n\x00") {
 		return errors.New("the subject holds CR, LF or NUL")
 	}
@@ -274,6 +283,9 @@ func bufSize(n int64, most int) int {
 // text parts as scanned, its attachments in base64, and room for a header.
 func (m *Message) dataHint() int64 {
 	n := int64(4 << 10)
+	if m.raw != nil {
+		return n + m.raw.part.size(false)
+	}
 	for _, p := range []*textPart{m.text, m.html} {
 		if p != nil {
 			n += p.size(false)
@@ -503,6 +515,9 @@ func (c Content) open() (io.Reader, func(), error) {
 // when it is ASCII with short lines, 8bit when it is not ASCII and the
 // server offers 8BITMIME (RFC 6152), quoted-printable otherwise.
 func (m *Message) Use8Bit(ok bool) {
+	if m.raw != nil {
+		return // a prepared message goes as it is
+	}
 	for _, p := range []*textPart{m.text, m.html} {
 		if p == nil {
 			continue
@@ -587,6 +602,9 @@ func (m *Message) Binary() bool {
 // EightBit reports whether the message goes with 8-bit content: a part in
 // 8bit or an internationalized address; MAIL then says BODY=8BITMIME.
 func (m *Message) EightBit() bool {
+	if m.raw != nil {
+		return m.raw.part.eightBit
+	}
 	for _, p := range []*textPart{m.text, m.html} {
 		if p != nil && p.cte == "8bit" {
 			return true
@@ -654,6 +672,9 @@ func (m *Message) WriteTo(w io.Writer) (int64, error) {
 // write writes the message. With skip set, attachments are not read:
 // skip is told the length their encoding would have.
 func (m *Message) write(w io.Writer, skip func(int64) error) error {
+	if m.raw != nil {
+		return m.writeRaw(w)
+	}
 	if m.text == nil {
 		return errors.New("client: Message.Scan was not called")
 	}
@@ -701,6 +722,10 @@ func (m *Message) writeHeader(w io.Writer) error {
 		HeaderField{"Message-ID", m.MessageID},
 		HeaderField{"MIME-Version", "1.0"})
 	fields = mergeFields(fields, m.Header)
+	for _, f := range m.AddHeader { // --add-header: added, whatever the name
+		f.Value = encodeField(f)
+		fields = append(fields, f)
+	}
 	fields = append(fields, m.contentFields()...)
 	for _, f := range fields {
 		if err := writeField(w, f); err != nil {

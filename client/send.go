@@ -52,6 +52,10 @@ type SendConfig struct {
 	BodyMode   string // BodyAuto when "", BodyData or BodyBDAT
 	ChunkSize  int    // octets per BDAT chunk; 0 means DefaultChunkSize
 
+	DSN        DSN    // RFC 3461 parameters, sent when the server offers DSN
+	RequireTLS bool   // MAIL ... REQUIRETLS (RFC 8689); refuse to send when it is not offered
+	DropAfter  string // "" or one of DropAfter: close without QUIT after that step
+
 	// Progress, when set, is called as the message goes out with the bytes
 	// sent so far and the total (Message.Size).
 	Progress func(sent, total int64)
@@ -79,6 +83,9 @@ func (cfg SendConfig) Check() error {
 	if err := checkBodyMode(cfg.BodyMode); err != nil {
 		return err
 	}
+	if err := cfg.checkOptions(); err != nil {
+		return err
+	}
 	if cfg.Auth != "" && cfg.Auth != "auto" {
 		if !session.Speaks(cfg.Auth) {
 			return fmt.Errorf("--auth: ehlo speaks %s (or auto), not %s", session.Mechanisms, session.SanitizeString(cfg.Auth))
@@ -103,14 +110,20 @@ func (cfg SendConfig) from() string {
 }
 
 // stopsAt reports whether the send stops after step.
-func (cfg SendConfig) stopsAt(step string) bool { return cfg.QuitAfter == step }
+func (cfg SendConfig) stopsAt(step string) bool {
+	return cfg.QuitAfter == step || cfg.dropStep() == step
+}
 
 // reaches reports whether the send goes as far as step.
 func (cfg SendConfig) reaches(step string) bool {
-	if cfg.QuitAfter == "" {
+	last := cfg.QuitAfter
+	if last == "" {
+		last = cfg.dropStep()
+	}
+	if last == "" {
 		return true
 	}
-	return slices.Index(QuitAfter, step) <= slices.Index(QuitAfter, cfg.QuitAfter)
+	return slices.Index(stepOrder, step) <= slices.Index(stepOrder, last)
 }
 
 // SendResult is what a send did, as far as it went.
@@ -130,7 +143,8 @@ type SendResult struct {
 	Chunks      int      // BDAT chunks sent
 	Size        int64    // the message's size (RFC 1870), once computed
 	Sent        int64    // message bytes written
-	Stopped     string   // the --quit-after point where it stopped, if it did
+	Stopped     string   // the --quit-after or --drop-after point where it stopped, if it did
+	Dropped     bool     // it stopped with --drop-after: the connection closed without QUIT
 	Err         error    // a *StepError naming the step that failed
 	Transcript  *wire.Transcript
 }
@@ -192,6 +206,7 @@ func Send(ctx context.Context, cfg SendConfig, t *wire.Transcript) SendResult {
 	if cfg.StartTLS == "" {
 		cfg.StartTLS = StartTLSAuto
 	}
+	_ = cfg.DSN.Check() // upper-case keywords; Check rejected what RFC 3461 does not allow
 	res := SendResult{Target: cfg.Target, Transcript: t}
 	s := &sender{cfg: cfg, res: &res}
 	res.Err = s.run(ctx)
@@ -233,14 +248,28 @@ func (s *sender) run(ctx context.Context) error {
 	if err := s.envelope(ctx); err != nil || s.res.Stopped != "" {
 		return err
 	}
-	if s.res.BodyMode == "BDAT" {
-		return s.bdat(ctx)
+	if (s.res.Data == nil || s.res.Data.Reply.Code == 354) && s.stop("data") {
+		return nil
 	}
-	return s.data(ctx)
+	var err error
+	if s.res.BodyMode == "BDAT" {
+		err = s.bdat(ctx)
+	} else {
+		err = s.data(ctx)
+	}
+	if err == nil {
+		s.stop("dot")
+	}
+	return err
 }
 
 // stop records and reports that the send stops after step.
 func (s *sender) stop(step string) bool {
+	if s.cfg.dropStep() == step {
+		s.res.Stopped, s.res.Dropped = s.cfg.DropAfter, true
+		s.c.Conn().Note("--drop-after " + s.cfg.DropAfter + ": closing the connection here, without QUIT")
+		return true
+	}
 	if s.cfg.stopsAt(step) {
 		s.res.Stopped = step
 		s.c.Conn().Note("--quit-after " + step + ": stopping here")
@@ -257,7 +286,7 @@ func (s *sender) finish(ctx context.Context, err error) {
 		policy  *PolicyError
 	)
 	switch {
-	case s.res.Stopped == "connect":
+	case s.res.Stopped == "connect", s.res.Dropped:
 		s.c.Close()
 	case err == nil, errors.As(err, &refused), errors.As(err, &policy):
 		s.c.Quit(ctx)
@@ -370,6 +399,15 @@ func (s *sender) prepare() error {
 	if err := s.chooseBody(); err != nil {
 		return err
 	}
+	if err := s.checkRequireTLS(); err != nil {
+		return err
+	}
+	for _, n := range m.RawNotes(s.caps.Has("8BITMIME")) {
+		s.c.Conn().Note(n)
+	}
+	if s.cfg.DSN.Asked() && !s.caps.Has("DSN") {
+		s.c.Conn().Note("the server does not offer DSN (RFC 3461): --dsn-notify, --dsn-ret, --envid and --dsn-orcpt are not sent")
+	}
 	if s.needsUTF8() && !s.caps.Has("SMTPUTF8") {
 		return stepErr(StepMail, policyError("an address is not ASCII, which needs SMTPUTF8 (RFC 6531), and this server does not offer it"))
 	}
@@ -463,7 +501,11 @@ func (s *sender) envelope(ctx context.Context) error {
 	}
 	rcpts := make([]string, len(s.cfg.Rcpts))
 	for i, r := range s.cfg.Rcpts {
-		if rcpts[i], err = session.RcptTo(r); err != nil {
+		var params []string
+		if s.caps.Has("DSN") {
+			params = s.cfg.DSN.rcptParams(r)
+		}
+		if rcpts[i], err = session.RcptTo(r, params...); err != nil {
 			return stepErr(StepRcpt, err)
 		}
 	}
@@ -492,6 +534,12 @@ func (s *sender) mailLine() (string, error) {
 	}
 	if s.needsUTF8() {
 		params = append(params, "SMTPUTF8")
+	}
+	if s.caps.Has("DSN") {
+		params = append(params, s.cfg.DSN.mailParams()...)
+	}
+	if s.cfg.RequireTLS {
+		params = append(params, "REQUIRETLS") // RFC 8689 section 4.1
 	}
 	return session.MailFrom(s.cfg.from(), params...)
 }
@@ -811,4 +859,19 @@ func (c *Client) pipeline(ctx context.Context, lines []string) ([]session.Reply,
 		return replies, fmt.Errorf("%s: %w", session.Verb(lines[len(lines)-1]), err)
 	}
 	return replies, nil
+}
+
+// checkRequireTLS refuses, before MAIL, a --requiretls send that the
+// server cannot honour: RFC 8689 section 4.1 lets MAIL carry REQUIRETLS
+// only in a TLS session to a server that offers it.
+func (s *sender) checkRequireTLS() error {
+	switch {
+	case !s.cfg.RequireTLS:
+		return nil
+	case s.res.TLS == nil:
+		return stepErr(StepMail, policyError("--requiretls: this session is not encrypted, and REQUIRETLS (RFC 8689) needs TLS: nothing was sent"))
+	case !s.caps.Has("REQUIRETLS"):
+		return stepErr(StepMail, policyError("--requiretls: the server does not offer REQUIRETLS (RFC 8689), so it would not promise to relay the message over TLS only: nothing was sent"))
+	}
+	return nil
 }

@@ -95,8 +95,12 @@ func WriteSend(w io.Writer, r SendResult) {
 		p.linef("  message   %s%s", sizeText(r.Size), chunkText(r))
 	}
 	switch {
+	case r.Delivered() && r.Dropped:
+		p.linef("  result    delivered: %s; then the connection was dropped without QUIT (--drop-after dot)", clean(oneLine(r.Final.Reply)))
 	case r.Delivered():
 		p.linef("  result    delivered: %s", clean(oneLine(r.Final.Reply)))
+	case r.Dropped:
+		p.linef("  result    dropped the connection after %s without QUIT (--drop-after); no message was completed", r.Stopped)
 	case r.Stopped != "":
 		p.linef("  result    stopped after %s (--quit-after); nothing was sent", r.Stopped)
 	case r.Err != nil && fateUnknown(r.Err):
@@ -183,6 +187,7 @@ type SendJSON struct {
 	Chunks      int           `json:"chunks,omitempty"`    // BDAT chunks sent
 	Delivered   bool          `json:"delivered"`
 	Stopped     string        `json:"stopped,omitempty"`
+	Dropped     bool          `json:"dropped,omitempty"` // --drop-after: closed without QUIT
 	FailedStep  string        `json:"failed_step,omitempty"`
 	Error       string        `json:"error,omitempty"`
 	// ProtocolError is the reply that broke SMTP's rules and stopped the
@@ -222,7 +227,7 @@ type ExplanationJSON struct {
 func (r SendResult) JSON(maxDataLines int) SendJSON {
 	out := SendJSON{Target: clean(r.Target), Address: r.Address, ImplicitTLS: r.ImplicitTLS, EHLO: []HelloJSON{},
 		Recipients: []OutcomeJSON{}, Size: r.Size, Sent: r.Sent, BodyMode: r.BodyMode, Chunks: r.Chunks,
-		Delivered: r.Delivered(), Stopped: r.Stopped,
+		Delivered: r.Delivered(), Stopped: r.Stopped, Dropped: r.Dropped,
 		Transcript: []EntryJSON{}}
 	if r.TLS != nil {
 		out.TLS = tlsJSON(*r.TLS)
