@@ -32,17 +32,12 @@ import (
 // Call Scan once before connecting (it checks the headers and the files),
 // Use8Bit once the server's capabilities are known, then Size and WriteTo.
 type Message struct {
-	From      *mail.Address
-	To, Cc    []*mail.Address // header recipients; Bcc lives only in the envelope
-	Subject   string
-	Header    []HeaderField // extra fields; one named like a generated field replaces it
-	AddHeader []HeaderField // fields added after the others, whatever their names (--add-header)
-	// Raw, when set, is a prepared RFC 5322 message sent as it is
-	// (message_raw.go): Subject, To, Cc, Text, HTML and Attachments are
-	// not used, From only for the envelope.
-	Raw         Content
-	Text        Content // the text/plain body
-	HTML        Content // the text/html alternative, if any
+	From        *mail.Address
+	To, Cc      []*mail.Address // header recipients; Bcc lives only in the envelope
+	Subject     string
+	Header      []HeaderField // extra fields; one named like a generated field replaces it
+	Text        Content       // the text/plain body
+	HTML        Content       // the text/html alternative, if any
 	Attachments []Attachment
 	Date        time.Time // zero: the time of Scan
 	MessageID   string    // with its angle brackets; "": made up at Scan
@@ -50,6 +45,13 @@ type Message struct {
 	// Scan refuses text that is not valid UTF-8 rather than label it so.
 	// The bytes are sent as they are: nothing is converted.
 	Charset string
+	// AddHeader are fields added after the others, whatever their names
+	// (--add-header).
+	AddHeader []HeaderField
+	// Raw, when set, is a prepared RFC 5322 message sent as it is
+	// (message_raw.go): Subject, To, Cc, Text, HTML and Attachments are
+	// not used, From only for the envelope.
+	Raw Content
 
 	text, html *textPart
 	files      []filePart
