@@ -96,6 +96,9 @@ func editHeader(head []byte, replace, add []HeaderField) []byte {
 		return head
 	}
 	fields, end := splitFields(head)
+	if len(fields) > 0 && !endsInEOL(fields[len(fields)-1]) {
+		fields[len(fields)-1] = append(fields[len(fields)-1], "\r\n"...) // a source that ends inside its header
+	}
 	for _, h := range replace {
 		h.Value = encodeField(h)
 		done := false
@@ -115,9 +118,6 @@ func editHeader(head []byte, replace, add []HeaderField) []byte {
 	for _, h := range add {
 		h.Value = encodeField(h)
 		fields = append(fields, fieldBytes(h))
-	}
-	if len(fields) > 0 && !endsInEOL(fields[len(fields)-1]) {
-		fields[len(fields)-1] = append(fields[len(fields)-1], "\r\n"...)
 	}
 	if len(end) == 0 {
 		end = []byte("\r\n") // a source that was all header gets the empty line its new fields need
