@@ -33,7 +33,7 @@ func commandTable() []localCmd {
 		{name: "help", usage: ":help", help: "keys and commands", run: Model.cmdHelp},
 		{name: "auth", usage: ":auth MECH [USER]", help: "AUTH step by step; asks the password, masked", run: Model.cmdAuth},
 		{name: "queue", usage: ":queue send|edit|drop", help: "the lines held after a refused DATA, AUTH, EHLO... or a close: send (alt+q), edit, drop (esc)", run: Model.cmdQueue},
-		{name: "compose", usage: ":compose", help: "write a whole message in an editor (after 354)", run: Model.cmdCompose},
+		{name: "compose", usage: ":compose [@FILE]", help: "write a whole message in an editor (after 354), or load a prepared one from FILE", run: Model.cmdCompose},
 		{name: "bdat", usage: ":bdat [SIZE]", help: "send a message from the editor with BDAT, in chunks of SIZE bytes (1 MiB), a reply each", run: Model.cmdBdat},
 		{name: "send", usage: ":send", help: "send the message esc closed in the editor (F10 and alt+enter in it)", run: Model.cmdSend},
 		{name: "guided", usage: ":guided", help: "guided mode on/off: a card with the next step, prefilled (F9)", run: Model.cmdGuided},
@@ -316,7 +316,10 @@ func (m Model) cmdUnB64(arg string) (Model, tea.Cmd) {
 	return m, nil
 }
 
-func (m Model) cmdCompose(string) (Model, tea.Cmd) {
+func (m Model) cmdCompose(arg string) (Model, tea.Cmd) {
+	if path, ok := strings.CutPrefix(strings.TrimSpace(arg), "@"); ok && m.inData() {
+		return m.cmdComposeFile(path)
+	}
 	if !m.inData() {
 		m.flash = errorFlash(":compose works in DATA mode: MAIL FROM, RCPT TO, then DATA, and wait for 354")
 		return m, nil

@@ -332,6 +332,8 @@ func (m Model) update(msg tea.Msg) (Model, tea.Cmd) {
 		return m.tick()
 	case savedMsg:
 		return m.saved(msg)
+	case composeFileMsg:
+		return m.composeFileLoaded(msg), nil
 	case historyLoadedMsg:
 		return m.historyLoaded(msg), nil
 	case historySavedMsg: // said once: the history stays for this run only

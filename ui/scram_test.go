@@ -1,8 +1,12 @@
 package ui
 
 import (
+	"os"
+	"path/filepath"
 	"strings"
 	"testing"
+
+	tea "github.com/ehlo-sh/ehlo/third_party/bubbletea"
 )
 
 // TestHostileTUISCRAM: :auth SCRAM-SHA-256-PLUS after STARTTLS binds the
@@ -51,4 +55,32 @@ func TestHostileTUISCRAM(t *testing.T) {
 		r.closed("QUIT")
 		r.stop()
 	})
+}
+
+// TestComposeFromFile: ":compose @FILE" loads a prepared message into the
+// editor; F10 sends it with CRLF line endings and dot-stuffed. A missing
+// file says so and opens nothing.
+func TestComposeFromFile(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "m.eml")
+	if err := os.WriteFile(path, []byte("Subject: from a file\nX-A: 1\n\n.dot line\nend\n"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	s := dataSim(t)
+	load := func(arg string) { // the command's read, run as the program would run it
+		_, cmd := s.m.cmdCompose(arg)
+		s.send(cmd())
+	}
+	load("@" + path + ".missing")
+	if s.m.compose.open || !strings.Contains(s.m.flash.text, "no such file") {
+		t.Fatalf("missing file: open=%v flash %q", s.m.compose.open, s.m.flash.text)
+	}
+	load("@" + path)
+	if !s.m.compose.open || !strings.HasPrefix(s.m.compose.Value(), "Subject: from a file") {
+		t.Fatalf("not loaded: open=%v %q (flash %q)", s.m.compose.open, s.m.compose.Value(), s.m.flash.text)
+	}
+	s.press(tea.KeyF10)
+	s.flush()
+	if raw := string(s.link.last().raw); raw != "Subject: from a file\r\nX-A: 1\r\n\r\n..dot line\r\nend\r\n.\r\n" {
+		t.Errorf("sent %q", raw)
+	}
 }
