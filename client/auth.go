@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"slices"
 	"strings"
 
 	"github.com/ehlo-sh/ehlo/session"
@@ -69,12 +70,14 @@ func (c *Client) noteStep(mech string, flow *session.AuthFlow, line string) {
 
 // ChannelBinding is the connection's TLS channel binding for SCRAM's
 // -PLUS mechanisms (wire.Conn.ChannelBinding); Type "" in plaintext.
+// Unoffered is set when the server's AUTH offers no -PLUS mechanism.
 func (c *Client) ChannelBinding() session.ChannelBinding {
 	typ, data, ok := c.conn.ChannelBinding()
 	if !ok {
 		return session.ChannelBinding{}
 	}
-	return session.ChannelBinding{Type: typ, Data: data}
+	plus := slices.ContainsFunc(c.state.Caps.AuthMechanisms(), session.IsPlus)
+	return session.ChannelBinding{Type: typ, Data: data, Unoffered: !plus}
 }
 
 // secret sends a secret line, shown as shown, and reads its reply: not

@@ -22,6 +22,12 @@ var (
 type ChannelBinding struct {
 	Type string // "tls-unique" or "tls-exporter"
 	Data []byte
+	// Unoffered says the server offers no -PLUS mechanism: a SCRAM
+	// exchange without binding then says "y" in its GS2 header (RFC 5802
+	// section 6: the client could bind, the server did not offer it), so
+	// that a server that does offer -PLUS, its offer stripped on the way,
+	// refuses.
+	Unoffered bool
 }
 
 // IsSCRAM reports whether name is a SCRAM mechanism ehlo speaks:
@@ -72,6 +78,8 @@ func newSCRAM(name, user, password string, cb ChannelBinding, nonce func() strin
 	case IsPlus(upper):
 		m.conv = c.NewConversationWithChannelBinding(scram.ChannelBinding{Type: scram.ChannelBindingType(cb.Type), Data: cb.Data})
 		m.binding = cb.Type
+	case cb.Unoffered && cb.Type != "" && len(cb.Data) > 0:
+		m.conv = c.NewConversationAdvertisingChannelBinding()
 	default:
 		m.conv = c.NewConversation()
 	}

@@ -168,3 +168,26 @@ func TestPreferredMechanismSCRAM(t *testing.T) {
 		t.Errorf("bound: %s", got)
 	}
 }
+
+// TestSCRAMUnofferedBinding: over TLS to a server that offers no -PLUS,
+// SCRAM says "y" (RFC 5802 6) and binds nothing; with the -PLUS offered
+// and not chosen, or without TLS, it says "n".
+func TestSCRAMUnofferedBinding(t *testing.T) {
+	cb := ChannelBinding{Type: "tls-exporter", Data: []byte("0123456789abcdef0123456789abcdef")}
+	for _, tt := range []struct {
+		cb   ChannelBinding
+		want string
+	}{
+		{ChannelBinding{Type: cb.Type, Data: cb.Data, Unoffered: true}, "y,,n=user,r=abc"},
+		{cb, "n,,n=user,r=abc"},
+		{ChannelBinding{Unoffered: true}, "n,,n=user,r=abc"},
+	} {
+		m, err := newSCRAM("SCRAM-SHA-256", "user", "pencil", tt.cb, func() string { return "abc" })
+		if err != nil {
+			t.Fatal(err)
+		}
+		if first, err := m.Start(); err != nil || string(first) != tt.want {
+			t.Errorf("%+v: client-first %q %v, want %q", tt.cb, first, err, tt.want)
+		}
+	}
+}

@@ -3,6 +3,7 @@ package ui
 import (
 	"errors"
 	"fmt"
+	"slices"
 	"strings"
 	"unicode"
 
@@ -297,18 +298,20 @@ func (m *Model) noteStep(mech string, flow *session.AuthFlow) {
 }
 
 // channelBinding is the TLS channel binding that a -PLUS mechanism
-// needs, asked of the link (wire.Conn.ChannelBinding); none for other
-// mechanisms, in plaintext, or for a link that has none.
+// needs, asked of the link (wire.Conn.ChannelBinding), marked Unoffered
+// when the server offers no -PLUS (SCRAM then says "y", RFC 5802 6);
+// none for other mechanisms, in plaintext, or for a link that has none.
 func (m Model) channelBinding(mech string) session.ChannelBinding {
 	b, ok := m.conn.link.(interface {
 		ChannelBinding() (string, []byte, bool)
 	})
-	if !session.IsPlus(mech) || !ok {
+	if !session.IsSCRAM(mech) || !ok {
 		return session.ChannelBinding{}
 	}
 	typ, data, ok := b.ChannelBinding()
 	if !ok {
 		return session.ChannelBinding{}
 	}
-	return session.ChannelBinding{Type: typ, Data: data}
+	plus := slices.ContainsFunc(m.effective().Caps.AuthMechanisms(), session.IsPlus)
+	return session.ChannelBinding{Type: typ, Data: data, Unoffered: !plus}
 }
