@@ -544,6 +544,7 @@ func TestHostileCLICredentials(t *testing.T) {
 		{"send", "auth-login", "LOGIN", 1},
 		{"send", "auth-cram-md5", "CRAM-MD5", 0},
 		{"send", "auth-xoauth2", "XOAUTH2", 1},
+		{"send", "auth-oauthbearer", "OAUTHBEARER", 1},
 		{"doctor", "auth-plain", "PLAIN", 1},
 		{"doctor", "auth-login", "LOGIN", 1},
 		{"doctor", "auth-cram-md5", "CRAM-MD5", 0},

@@ -97,3 +97,22 @@ func TestHostileCLISCRAMUnproven(t *testing.T) {
 		})
 	}
 }
+
+// TestHostileCLIOAuthBearerError: a server that refuses the token with
+// RFC 7628's JSON error gets the lone ^A it asks for, then says 535: exit
+// 7, the JSON shown decoded, the token in no output.
+func TestHostileCLIOAuthBearerError(t *testing.T) {
+	hostile.CheckLeaks(t)
+	srv := hostile.Start(t, hostile.Load("auth-oauthbearer-error"))
+	res := runCLI(context.Background(), t, cliPassword+"\n", append(sendArgs(srv.Addr, caFile(t)), "--timeout", "3s",
+		"--auth", "oauthbearer", "--user", cliUser, "--password-stdin", "--quit-after", "auth")...)
+	sec := hostile.SecretsOf(cliUser, cliPassword)
+	res.check(t, &sec)
+	if res.code != exitAuth || !strings.Contains(res.stdout, `OAUTHBEARER server decoded: {"status":"invalid_token"`) ||
+		!strings.Contains(res.stdout, "535 5.7.8 invalid token") {
+		t.Errorf("exit %d:\n%s", res.code, res.all())
+	}
+	if got := string(srv.Conn(t).Wait(t).Got()); strings.Count(got, "\r\nAQ==\r\n") != 1 {
+		t.Errorf("the server got %q", got)
+	}
+}

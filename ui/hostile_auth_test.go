@@ -96,6 +96,7 @@ func TestHostileTUICredentials(t *testing.T) {
 		{"auth-login", "LOGIN", 1},
 		{"auth-cram-md5", "CRAM-MD5", 0},
 		{"auth-xoauth2", "XOAUTH2", 1},
+		{"auth-oauthbearer", "OAUTHBEARER", 1},
 		{"auth-scram-sha256", "SCRAM-SHA-256", 0},
 		{"auth-scram-sha1", "SCRAM-SHA-1", 0},
 	} {
