@@ -91,7 +91,7 @@ func newSend() *cobra.Command {
 	fl.StringArrayVar(&f.to, "to", nil, "recipient address for To: (repeat, or a list)")
 	fl.StringArrayVar(&f.cc, "cc", nil, "recipient address for Cc: (repeat, or a list)")
 	fl.StringArrayVar(&f.bcc, "bcc", nil, "recipient address for the envelope only, never in the header")
-	fl.StringArrayVar(&f.headers, "header", nil, "add a header field 'Name: value'; it replaces a generated one of that name")
+	fl.StringArrayVar(&f.headers, "header", nil, "set a header field 'Name: value': it replaces the field of that name (a generated one, or the --data file's), else it is added")
 	fl.StringVar(&f.subject, "subject", "test from ehlo", "the subject (non-ASCII is encoded, RFC 2047)")
 	fl.StringVar(&f.body, "body", "", "the text body: TEXT, @FILE, or - for standard input")
 	fl.StringVar(&f.html, "html", "", "an HTML alternative from this file (multipart/alternative)")
