@@ -116,3 +116,21 @@ func TestHostileCLIOAuthBearerError(t *testing.T) {
 		t.Errorf("the server got %q", got)
 	}
 }
+
+// TestHostileCLIDoctorSCRAMUnproven: doctor never reports a sign-in to a
+// SCRAM server that did not prove it knows the password, even after 235.
+func TestHostileCLIDoctorSCRAMUnproven(t *testing.T) {
+	for _, scenario := range []string{"auth-scram-wrong-signature", "auth-scram-early"} {
+		t.Run(scenario, func(t *testing.T) {
+			hostile.CheckLeaks(t)
+			srv := hostile.Start(t, hostile.Load(scenario))
+			res := runCLI(context.Background(), t, cliPassword+"\n", "doctor", srv.Addr, "--timeout", "3s", "--ca", caFile(t),
+				"--user", cliUser, "--password-stdin")
+			sec := hostile.SecretsOf(cliUser, cliPassword)
+			res.check(t, &sec)
+			if res.code == 0 || !strings.Contains(res.all(), "did not prove it knows the password") || strings.Contains(res.all(), "Signed in") {
+				t.Errorf("exit %d:\n%s", res.code, res.all())
+			}
+		})
+	}
+}

@@ -511,6 +511,10 @@ func (d *doctor) auth(ctx context.Context, m session.Mechanism) bool {
 		d.fail(problemOf(err, StepAuth, inTLS))
 		return false
 	}
+	if errors.Is(err, session.ErrServerNotProven) { // SCRAM: a 235 from a server that did not prove it knows the password counts for nothing
+		d.fail(problemOf(err, StepAuth, inTLS))
+		return false
+	}
 	if r.Code != 0 {
 		d.facts.Add(session.Exchange{Command: session.RedactedAuth(m.Name(), d.cfg.User), TLS: inTLS, Reply: r, Took: took})
 	}
