@@ -55,7 +55,7 @@ func newDoctor() *cobra.Command {
 }
 
 func (f *doctorFlags) run(cmd *cobra.Command, args []string) error {
-	args = f.lab.args(args)
+	args = f.conn.pipeArgs(f.lab.args(args), 0)
 	if len(args) > 1 || (len(args) == 0 && !f.lab.on) {
 		return usageErr(errors.New("doctor needs one TARGET (or --lab [ENDPOINT])"))
 	}

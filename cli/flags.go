@@ -26,6 +26,7 @@ type connFlags struct {
 	tlsMin                    string
 	timeout, greetingWait     time.Duration
 	dataTimeout               time.Duration
+	transport                 transportFlags // where the bytes go: cli/transportflags.go
 	fs                        *pflag.FlagSet // to tell a flag given from its default: --tls=false from no --tls, an explicit --timeout
 }
 
@@ -48,6 +49,7 @@ func (f *connFlags) register(cmd *cobra.Command) {
 	fl.DurationVar(&f.greetingWait, "greeting-wait", client.DefaultGreetingWait,
 		"silence in plaintext after which implicit TLS is tried too, on a second connection (0: never)")
 	fl.StringVar(&f.tlsMin, "tls-min", "1.2", "lowest TLS version to accept: 1.0, 1.1, 1.2 or 1.3 (below 1.2 is shown as weak)")
+	f.transport.register(fl)
 }
 
 func (f *connFlags) options() (client.Options, error) {
@@ -70,6 +72,9 @@ func (f *connFlags) options() (client.Options, error) {
 	opts.MinTLS = v
 	if opts.DataTimeout = f.dataWait(); opts.DataTimeout <= 0 {
 		return opts, usageErr(fmt.Errorf("--data-timeout %v: give a duration above zero, such as 10m", opts.DataTimeout))
+	}
+	if err := f.transport.apply(&opts); err != nil {
+		return opts, err
 	}
 	if f.ca != "" {
 		pool, err := client.LoadCA(f.ca)

@@ -58,6 +58,7 @@ func (f *probeFlags) run(cmd *cobra.Command, args []string) error {
 		defer l.Close()
 		jobs = labJobs
 	} else {
+		args = f.conn.pipeArgs(args, 0)
 		for _, t := range args {
 			if err := checkTarget(t); err != nil {
 				return err

@@ -58,6 +58,7 @@ func (f *runFlags) run(cmd *cobra.Command, args []string) error {
 	if err != nil {
 		return err
 	}
+	args = f.conn.pipeArgs(args, 1)
 	s, err := readScript(args[0])
 	if err != nil {
 		return usageErr(err)

@@ -31,12 +31,14 @@ const (
 	exitRcpt    = 9  // no recipient accepted
 	exitData    = 10 // DATA refused
 	exitDataEnd = 11 // the message refused after its final ".", or the link broke while it went
+	exitXClient = 12 // XCLIENT refused or not offered (--xclient)
 )
 
 var stepExits = map[string]int{
 	client.StepConnect: exitConnect, client.StepGreeting: exitBanner, client.StepHello: exitHello,
 	client.StepStartTLS: exitTLS, client.StepAuth: exitAuth, client.StepMail: exitMail,
 	client.StepRcpt: exitRcpt, client.StepData: exitData, client.StepDataEnd: exitDataEnd,
+	client.StepXClient: exitXClient,
 }
 
 // sendExit is the exit code of a failed send.
@@ -58,6 +60,7 @@ type sendFlags struct {
 	from, subject, body, html    string
 	charset                      string
 	to, cc, bcc, headers, attach []string
+	xclient                      []string
 	auth, starttls, quitAfter    string
 	bodyMode                     string
 	transcript                   string
@@ -75,7 +78,8 @@ func newSend() *cobra.Command {
 			"and sends it: greeting, EHLO, STARTTLS, EHLO again, AUTH, MAIL (with SIZE, BODY=8BITMIME and " +
 			"SMTPUTF8 as needed), RCPT, DATA or BDAT. It prints the exchange as C:/S: lines, credentials redacted, then " +
 			"each recipient's reply. Bcc goes to the envelope only. The exit status says which step failed: " +
-			"3 connect, 4 banner, 5 EHLO, 6 STARTTLS/TLS, 7 AUTH, 8 MAIL, 9 RCPT, 10 DATA, 11 after DATA.",
+			"3 connect, 4 banner, 5 EHLO, 6 STARTTLS/TLS, 7 AUTH, 8 MAIL, 9 RCPT, 10 DATA, 11 after DATA, 12 XCLIENT. " +
+			"With --protocol lmtp, each recipient's reply after the message is shown, and the send succeeds only when every one says delivered.",
 		Example: "  ehlo send --lab\n" +
 			"  ehlo send --lab --to bob@lab.test --subject 'Grüße' --body @note.txt --attach report.pdf\n" +
 			"  printf '%s\\n' \"$PW\" | ehlo send smtp.example.com:587 --user me@example.com --password-stdin \\\n" +
@@ -106,12 +110,13 @@ func newSend() *cobra.Command {
 	f.input.register(fl)
 	fl.StringVar(&f.transcript, "transcript", "", "also write the exchange to this file (mode 0600, credentials redacted)")
 	fl.BoolVar(&f.asJSON, "json", false, "print JSON: replies, recipients, result and transcript")
+	fl.StringArrayVar(&f.xclient, "xclient", nil, "send Postfix's XCLIENT ATTR=VALUE after STARTTLS, before AUTH (repeat; ADDR, NAME, HELO, LOGIN, PORT, PROTO, ...), then EHLO again")
 	f.lab.register(fl, "send to the built-in lab (TARGET may name its endpoint) and show what it received")
 	return cmd
 }
 
 func (f *sendFlags) run(cmd *cobra.Command, args []string) error {
-	args = f.lab.args(args)
+	args = f.conn.pipeArgs(f.lab.args(args), 0)
 	if f.input.dump && len(args) == 0 && !f.lab.on {
 		args = []string{"localhost"} // --dump connects nowhere: any target parses
 	}
@@ -193,7 +198,7 @@ func (f *sendFlags) config(cmd *cobra.Command, target string, opts client.Option
 	}
 	cfg := client.SendConfig{Target: target, Options: opts, Message: m, Rcpts: rcpts, Auth: f.auth, User: f.cred.user,
 		StartTLS: f.starttls, QuitAfter: strings.ToLower(f.quitAfter), Pipelining: f.pipelining,
-		BodyMode: strings.ToLower(f.bodyMode)}
+		BodyMode: strings.ToLower(f.bodyMode), XClient: f.xclient}
 	f.input.apply(&cfg)
 	if f.conn.noStartTLS {
 		cfg.StartTLS = client.StartTLSNever

@@ -43,6 +43,12 @@ type Options struct {
 	// DataTimeout is the wait for the reply to the final "." (or the last
 	// BDAT chunk); 0 means DefaultDataTimeout.
 	DataTimeout time.Duration
+	// Transport is where the bytes go: -4/-6, --local-address, --proxy,
+	// --proxy-protocol, --pipe (a target "unix:/path" is a unix socket).
+	Transport wire.Transport
+	// LMTP speaks LMTP (RFC 2033): LHLO, and one reply per recipient
+	// after the message.
+	LMTP bool
 }
 
 // ParseTLSVersion reads a TLS version as --tls-min gives it, "1.0" to
@@ -131,6 +137,7 @@ func (o Options) Wire(t *wire.Transcript) wire.Options {
 		Insecure:   o.Insecure,
 		MinVersion: o.MinTLS,
 		Transcript: t,
+		Transport:  o.Transport,
 	}
 }
 
@@ -279,6 +286,11 @@ func (c *Client) readFinal(ctx context.Context, what string) (session.Reply, err
 // not either, a *TLSTriedError wraps the plaintext failure. Bytes after the
 // greeting, before any command, are a desync (wire.DesyncError).
 func (c *Client) Greeting(ctx context.Context) (session.Reply, error) {
+	r, err := c.greeting(ctx)
+	return r, c.headerRefused(err)
+}
+
+func (c *Client) greeting(ctx context.Context) (session.Reply, error) {
 	g := c.GreetOrTLS(ctx, false, nil)
 	switch {
 	case g.Err == nil || g.TLS == nil:
@@ -327,6 +339,14 @@ func (c *Client) answer(ctx context.Context, raw wire.Reply, err error, starttls
 // Hello sends EHLO, and HELO when the server does not know EHLO
 // (RFC 5321 3.2). helo reports which was accepted.
 func (c *Client) Hello(ctx context.Context) (r session.Reply, helo bool, err error) {
+	if c.opts.LMTP { // LMTP has LHLO only (RFC 2033 section 4.1)
+		line, err := session.Lhlo(c.opts.helo())
+		if err != nil {
+			return r, false, err
+		}
+		r, err = c.Do(ctx, line)
+		return r, false, err
+	}
 	line, err := session.Ehlo(c.opts.helo())
 	if err != nil {
 		return r, false, err

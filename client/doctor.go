@@ -92,6 +92,8 @@ func (cfg DoctorConfig) mechanism() string {
 type DoctorResult struct {
 	Target   string
 	Address  string            // "ip:port" of the connection the facts describe
+	Route    *wire.Route       // how the bytes of that connection went
+	LMTP     bool              // LMTP was spoken (--protocol lmtp)
 	Facts    session.Facts     // what the session observed
 	Findings []session.Finding // session.Diagnose(Facts)
 	Timeline []Span            // the session's steps, from the first dial
@@ -129,6 +131,8 @@ func Doctor(ctx context.Context, cfg DoctorConfig) DoctorResult {
 	return DoctorResult{
 		Target:   cfg.Target,
 		Address:  d.address,
+		Route:    d.route,
+		LMTP:     cfg.Options.LMTP,
 		Facts:    d.facts,
 		Findings: session.Diagnose(d.facts),
 		Timeline: Timeline(entries, d.start),
@@ -144,6 +148,7 @@ type doctor struct {
 	t       *wire.Transcript // the transcript of the current attempt
 	earlier []wire.Entry     // entries of an attempt given up on
 	address string
+	route   *wire.Route
 	start   time.Time
 	failed  bool // a problem broke the session: no QUIT
 }
@@ -270,7 +275,7 @@ func (d *doctor) connectPlain(ctx context.Context) bool {
 		return d.use(attempt{err: err, step: StepConnect, dial: time.Since(start)})
 	}
 	plain := attempt{c: c, t: d.t, dial: time.Since(start), step: StepGreeting}
-	g := c.GreetOrTLS(ctx, true, d.progress)
+	g := c.greetOrTLSHeader(ctx, true, d.progress)
 	plain.g, plain.err, plain.took = g.Reply, g.Err, g.Took
 	switch {
 	case g.TLS != nil && g.TLS.Greeted() && g.TLS.Client != nil:
@@ -284,7 +289,7 @@ func (d *doctor) connectPlain(ctx context.Context) bool {
 	if g.TLS == nil {
 		return d.use(plain)
 	}
-	d.address = c.Conn().Addr()
+	d.address, d.route = c.Conn().Addr(), routeOf(c)
 	return d.noGreeting(plain, g.TLS.Err)
 }
 
@@ -317,7 +322,7 @@ func (d *doctor) use(a attempt) bool {
 		d.fail(problemOf(a.err, StepConnect, a.inTLS))
 		return false
 	}
-	d.c, d.address = a.c, a.c.Conn().Addr()
+	d.c, d.address, d.route = a.c, a.c.Conn().Addr(), routeOf(a.c)
 	info, inTLS := a.c.Conn().TLS()
 	d.facts.ImplicitTLS = inTLS
 	if inTLS {

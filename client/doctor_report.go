@@ -54,11 +54,11 @@ func writeFinding(p *printer, n int, f session.Finding) {
 // doctorMode says how the session the findings describe was spoken.
 func doctorMode(r DoctorResult) string {
 	f := r.Facts
-	addr := r.Address + ", "
-	switch r.Address {
-	case "":
+	addr := routeWords(r.Route, r.Address, r.LMTP) + ", "
+	switch {
+	case r.Address == "":
 		addr = "not connected, "
-	case r.Target:
+	case addr == r.Target+", ":
 		addr = ""
 	}
 	mode := "plaintext"
@@ -102,12 +102,13 @@ func plural(n int) string {
 // `doctor --json` prints it. Finding IDs are the stable IDs of
 // session.Rules; the transcript's secrets show their redacted form.
 type DoctorJSON struct {
-	Target     string        `json:"target"`
-	Address    string        `json:"address"`
-	OK         bool          `json:"ok"` // no finding is an error
-	Findings   []FindingJSON `json:"findings"`
-	Timing     []SpanJSON    `json:"timing"`
-	Transcript []EntryJSON   `json:"transcript"`
+	Target     string         `json:"target"`
+	Address    string         `json:"address"`
+	Transport  *TransportJSON `json:"transport"`
+	OK         bool           `json:"ok"` // no finding is an error
+	Findings   []FindingJSON  `json:"findings"`
+	Timing     []SpanJSON     `json:"timing"`
+	Transcript []EntryJSON    `json:"transcript"`
 }
 
 // FindingJSON is one finding.
@@ -121,7 +122,7 @@ type FindingJSON struct {
 
 // JSON converts a doctor result.
 func (r DoctorResult) JSON() DoctorJSON {
-	out := DoctorJSON{Target: clean(r.Target), Address: r.Address, OK: !r.Failed(),
+	out := DoctorJSON{Target: clean(r.Target), Address: clean(r.Address), Transport: NewTransportJSON(r.Route, r.LMTP), OK: !r.Failed(),
 		Findings: []FindingJSON{}, Timing: SpansJSON(r.Timeline), Transcript: []EntryJSON{}}
 	for _, f := range r.Findings {
 		out.Findings = append(out.Findings, FindingJSON{ID: f.ID, Severity: f.Severity.String(), Title: f.Title,

@@ -12,14 +12,15 @@ import (
 // ProbeJSON is the machine-readable form of a probe, as `probe --json`
 // prints it. Server text is sanitized; keywords are upper case.
 type ProbeJSON struct {
-	Target      string      `json:"target"`
-	Address     string      `json:"address"`
-	ImplicitTLS bool        `json:"implicit_tls"`
-	Greeting    *ReplyJSON  `json:"greeting"`
-	EHLO        []HelloJSON `json:"ehlo"`
-	TLS         *TLSJSON    `json:"tls"`
-	Diff        *DiffJSON   `json:"diff"` // null without both EHLOs, or with implicit TLS
-	Error       string      `json:"error"`
+	Target      string         `json:"target"`
+	Address     string         `json:"address"`
+	Transport   *TransportJSON `json:"transport"` // null when no connection was made
+	ImplicitTLS bool           `json:"implicit_tls"`
+	Greeting    *ReplyJSON     `json:"greeting"`
+	EHLO        []HelloJSON    `json:"ehlo"`
+	TLS         *TLSJSON       `json:"tls"`
+	Diff        *DiffJSON      `json:"diff"` // null without both EHLOs, or with implicit TLS
+	Error       string         `json:"error"`
 	// ProtocolError is the reply that broke SMTP's rules and stopped the
 	// probe, or null.
 	ProtocolError *ProtocolErrorJSON `json:"protocol_error"`
@@ -88,7 +89,7 @@ type EntryJSON struct {
 
 // JSON converts a probe result; withTranscript adds the exchange.
 func (r ProbeResult) JSON(withTranscript bool) ProbeJSON {
-	out := ProbeJSON{Target: clean(r.Target), Address: r.Address, ImplicitTLS: r.ImplicitTLS, EHLO: []HelloJSON{}}
+	out := ProbeJSON{Target: clean(r.Target), Address: clean(r.Address), Transport: NewTransportJSON(r.Route, r.LMTP), ImplicitTLS: r.ImplicitTLS, EHLO: []HelloJSON{}}
 	if r.Greeting != nil {
 		out.Greeting = replyJSON(*r.Greeting)
 	}

@@ -24,9 +24,11 @@ type Hello struct {
 // failed part way: every field filled so far is kept.
 type ProbeResult struct {
 	Target      string
-	Address     string // "ip:port" once connected
-	ImplicitTLS bool   // the session began with TLS
-	AskedTLS    bool   // implicit TLS was asked for (Options.ImplicitTLS, or port 465), whether or not it worked
+	Address     string      // "ip:port" once connected
+	Route       *wire.Route // how the bytes went, once connected
+	LMTP        bool        // LMTP was spoken (--protocol lmtp)
+	ImplicitTLS bool        // the session began with TLS
+	AskedTLS    bool        // implicit TLS was asked for (Options.ImplicitTLS, or port 465), whether or not it worked
 	Connect     time.Duration
 	Greeting    *session.Reply
 	GreetTook   time.Duration
@@ -79,7 +81,7 @@ func probe(ctx context.Context, target string, opts Options, res *ProbeResult) e
 	}
 	defer c.Close()
 	res.Connect = time.Since(start)
-	res.Address = c.Conn().Addr()
+	res.Address, res.Route, res.LMTP = c.Conn().Addr(), routeOf(c), opts.LMTP
 	if info, ok := c.Conn().TLS(); ok {
 		res.ImplicitTLS, res.TLS = true, &info
 	}

@@ -20,7 +20,7 @@ import (
 // WriteProbe prints a probe result for people. All server text goes
 // through session's sanitizer.
 func WriteProbe(w io.Writer, r ProbeResult) {
-	p := &printer{w: w}
+	p := &printer{w: w, lmtp: r.LMTP}
 	p.header(r)
 	if r.Greeting != nil {
 		p.linef("  greeting  %d %s%s", r.Greeting.Code, clean(firstLine(*r.Greeting)), took(r.GreetTook))
@@ -60,7 +60,10 @@ func WriteProbe(w io.Writer, r ProbeResult) {
 	}
 }
 
-type printer struct{ w io.Writer }
+type printer struct {
+	w    io.Writer
+	lmtp bool // LMTP's LHLO stands where EHLO does
+}
 
 func (p *printer) linef(format string, args ...any) { fmt.Fprintf(p.w, format+"\n", args...) }
 func (p *printer) blank()                           { fmt.Fprintln(p.w) }
@@ -73,7 +76,7 @@ func (p *printer) header(r ProbeResult) {
 	case r.TLS != nil && r.StartTLS != nil:
 		mode = "plaintext, then STARTTLS"
 	}
-	addr := r.Address
+	addr := routeWords(r.Route, r.Address, r.LMTP)
 	if addr == "" {
 		addr = "not connected"
 	}
@@ -82,6 +85,9 @@ func (p *printer) header(r ProbeResult) {
 
 func (p *printer) hello(title string, h Hello, diff *session.CapDiff) {
 	verb := "EHLO"
+	if p.lmtp {
+		verb, title = "LHLO", strings.Replace(title, "EHLO", "LHLO", 1)
+	}
 	if h.HELO {
 		verb = "HELO (EHLO refused)"
 	}
@@ -230,10 +236,13 @@ func Explain(err error) string {
 		tried      *TLSTriedError
 		version    *wire.VersionError
 		dial       = explainDial(err)
+		transport  = explainTransport(err)
 	)
 	switch {
 	case errors.As(err, &op): // a script's operation: its line, then the explanation of what went wrong
 		return op.Error()
+	case transport != "":
+		return transport
 	case errors.As(err, &mixed):
 		return "protocol error" + atStep(err) + ": " + mixedText(mixed) +
 			"; RFC 5321 4.2.1 requires the same code on every line, so it answers nothing" + fate(err)

@@ -20,6 +20,8 @@ const (
 	StepMail = "MAIL"
 	StepRcpt = "RCPT"
 	StepData = "DATA"
+	// StepXClient is Postfix's XCLIENT (send --xclient).
+	StepXClient = "XCLIENT"
 )
 
 // StartTLS policies for Send.
@@ -51,6 +53,10 @@ type SendConfig struct {
 	Pipelining bool   // send MAIL, RCPT and DATA in one go when PIPELINING is offered (RFC 2920)
 	BodyMode   string // BodyAuto when "", BodyData or BodyBDAT
 	ChunkSize  int    // octets per BDAT chunk; 0 means DefaultChunkSize
+	// XClient are Postfix XCLIENT attributes, ATTR=VALUE, sent after the
+	// TLS upgrade and before AUTH; the server greets again and ehlo says
+	// EHLO again.
+	XClient []string
 
 	DSN        DSN    // RFC 3461 parameters, sent when the server offers DSN
 	RequireTLS bool   // MAIL ... REQUIRETLS (RFC 8689); refuse to send when it is not offered
@@ -85,6 +91,11 @@ func (cfg SendConfig) Check() error {
 	}
 	if err := cfg.checkOptions(); err != nil {
 		return err
+	}
+	if len(cfg.XClient) > 0 {
+		if _, err := session.XClient(cfg.XClient); err != nil {
+			return fmt.Errorf("--xclient: %w", err)
+		}
 	}
 	if cfg.Auth != "" && cfg.Auth != "auto" {
 		if !session.Speaks(cfg.Auth) {
@@ -129,24 +140,30 @@ func (cfg SendConfig) reaches(step string) bool {
 // SendResult is what a send did, as far as it went.
 type SendResult struct {
 	Target      string
-	Address     string // "ip:port" once connected
+	Address     string      // "ip:port" once connected
+	Route       *wire.Route // how the bytes went, once connected
+	LMTP        bool        // LMTP was spoken: LHLO, a reply per recipient after the message
 	ImplicitTLS bool
 	Greeting    *session.Reply
 	Hellos      []Hello
 	TLS         *wire.TLSInfo
 	Auth        *AuthOutcome
+	XClient     *Outcome // the reply to XCLIENT, when sent
 	Mail        *Outcome
 	Rcpts       []Outcome
 	Data        *Outcome // the reply to DATA
-	Final       *Outcome // the reply to the final ".", or to the last BDAT chunk
-	BodyMode    string   // "DATA" or "BDAT", once chosen
-	Chunks      int      // BDAT chunks sent
-	Size        int64    // the message's size (RFC 1870), once computed
-	Sent        int64    // message bytes written
-	Stopped     string   // the --quit-after or --drop-after point where it stopped, if it did
-	Dropped     bool     // it stopped with --drop-after: the connection closed without QUIT
-	Err         error    // a *StepError naming the step that failed
-	Transcript  *wire.Transcript
+	// Deliveries are LMTP's replies after the message, one per recipient
+	// accepted (RFC 2033 4.2); nil in SMTP.
+	Deliveries []session.Delivery
+	Final      *Outcome // the reply to the final ".", or to the last BDAT chunk
+	BodyMode   string   // "DATA" or "BDAT", once chosen
+	Chunks     int      // BDAT chunks sent
+	Size       int64    // the message's size (RFC 1870), once computed
+	Sent       int64    // message bytes written
+	Stopped    string   // the --quit-after or --drop-after point where it stopped, if it did
+	Dropped    bool     // it stopped with --drop-after: the connection closed without QUIT
+	Err        error    // a *StepError naming the step that failed
+	Transcript *wire.Transcript
 }
 
 // Outcome is one command and its reply, explained.
@@ -169,6 +186,9 @@ type AuthOutcome struct {
 // Delivered reports whether the server took the message: 250 to the final
 // ".", and nothing wrong after it, such as a server out of step.
 func (r SendResult) Delivered() bool {
+	if r.LMTP { // every recipient: taken at RCPT, and delivered after the message
+		return session.AllDelivered(r.Deliveries) && len(r.Deliveries) == len(r.Rcpts) && r.Err == nil
+	}
 	return r.Final != nil && r.Final.Reply.Code == 250 && r.Err == nil
 }
 
@@ -235,6 +255,9 @@ func (s *sender) run(ctx context.Context) error {
 		return err
 	}
 	if err := s.upgrade(ctx); err != nil || s.stop("starttls") {
+		return err
+	}
+	if err := s.xclient(ctx); err != nil {
 		return err
 	}
 	if s.cfg.reaches("mail") {
@@ -329,7 +352,7 @@ func (s *sender) connect(ctx context.Context) error {
 		return stepErr(StepConnect, err)
 	}
 	s.c = c
-	s.res.Address = c.Conn().Addr()
+	s.res.Address, s.res.Route, s.res.LMTP = c.Conn().Addr(), routeOf(c), s.cfg.Options.LMTP
 	if info, ok := c.Conn().TLS(); ok {
 		s.res.ImplicitTLS, s.res.TLS = true, &info
 	}
@@ -697,6 +720,9 @@ func (s *sender) data(ctx context.Context) error {
 	}
 	s.c.state = s.c.state.Received(r)
 	s.res.Final = s.outcome(".", ".", r)
+	if s.cfg.Options.LMTP {
+		return s.deliveries(ctx, r)
+	}
 	if err := s.c.conn.CheckIdle(ctx); err != nil {
 		return stepErr(StepDataEnd, err) // the 250 may answer something else
 	}

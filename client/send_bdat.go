@@ -36,6 +36,12 @@ func (s *sender) chooseBody() error {
 	chunking := s.caps.Has("CHUNKING")
 	binary := chunking && s.caps.Has("BINARYMIME") && m.NeedsBinary()
 	s.res.BodyMode = "DATA"
+	switch {
+	case s.cfg.Options.LMTP && s.cfg.BodyMode == BodyBDAT:
+		return stepErr(StepMail, policyError("--body-mode bdat: ehlo sends LMTP messages with DATA only, to read one reply per recipient after it (RFC 2033 4.2): nothing was sent"))
+	case s.cfg.Options.LMTP:
+		chunking, binary = false, false
+	}
 	switch s.cfg.BodyMode {
 	case BodyData:
 		return nil

@@ -78,6 +78,9 @@ func ElideData(entries []wire.Entry, max int) []wire.Entry {
 // sanitized; no secret is ever in a SendResult.
 func WriteSend(w io.Writer, r SendResult) {
 	p := &printer{w: w}
+	if r.XClient != nil {
+		p.linef("  xclient   %s  %s", clean(r.XClient.Command), clean(oneLine(r.XClient.Reply)))
+	}
 	if r.Mail != nil {
 		p.linef("  from      %s  %s", clean(pathOf(r.Mail.Command)), clean(oneLine(r.Mail.Reply)))
 	}
@@ -94,9 +97,12 @@ func WriteSend(w io.Writer, r SendResult) {
 	if r.Size > 0 {
 		p.linef("  message   %s%s", sizeText(r.Size), chunkText(r))
 	}
+	p.deliveries(r.Deliveries)
 	switch {
 	case r.Delivered() && r.Dropped:
 		p.linef("  result    delivered: %s; then the connection was dropped without QUIT (--drop-after dot)", clean(oneLine(r.Final.Reply)))
+	case r.Delivered() && r.LMTP:
+		p.linef("  result    delivered to every recipient (LMTP: one reply each)")
 	case r.Delivered():
 		p.linef("  result    delivered: %s", clean(oneLine(r.Final.Reply)))
 	case r.Dropped:
@@ -105,6 +111,8 @@ func WriteSend(w io.Writer, r SendResult) {
 		p.linef("  result    stopped after %s (--quit-after); nothing was sent", r.Stopped)
 	case r.Err != nil && fateUnknown(r.Err):
 		p.linef("  result    UNKNOWN: %s", Explain(r.Err))
+	case r.Err != nil && len(r.Deliveries) > 0:
+		p.linef("  result    NOT delivered to every recipient: %s", Explain(r.Err))
 	case r.Err != nil:
 		p.linef("  result    NOT delivered: %s", Explain(r.Err))
 		if x, ok := refusal(r); ok && !isStep(r.Err, StepRcpt) { // recipients are explained above
@@ -170,26 +178,31 @@ func pathOf(mailLine string) string {
 // SendJSON is the machine-readable form of a send, as `send --json` prints
 // it. Server text is sanitized; it holds no secret.
 type SendJSON struct {
-	Target      string        `json:"target"`
-	Address     string        `json:"address"`
-	ImplicitTLS bool          `json:"implicit_tls"`
-	TLS         *TLSJSON      `json:"tls"`
-	Greeting    *ReplyJSON    `json:"greeting"`
-	EHLO        []HelloJSON   `json:"ehlo"`
-	Auth        *SendAuthJSON `json:"auth,omitempty"`
-	Mail        *OutcomeJSON  `json:"mail,omitempty"`
-	Recipients  []OutcomeJSON `json:"recipients"`
-	Data        *ReplyJSON    `json:"data,omitempty"`
-	Final       *ReplyJSON    `json:"final,omitempty"`
-	Size        int64         `json:"size"`
-	Sent        int64         `json:"sent"`
-	BodyMode    string        `json:"body_mode,omitempty"` // "DATA" or "BDAT"
-	Chunks      int           `json:"chunks,omitempty"`    // BDAT chunks sent
-	Delivered   bool          `json:"delivered"`
-	Stopped     string        `json:"stopped,omitempty"`
-	Dropped     bool          `json:"dropped,omitempty"` // --drop-after: closed without QUIT
-	FailedStep  string        `json:"failed_step,omitempty"`
-	Error       string        `json:"error,omitempty"`
+	Target      string         `json:"target"`
+	Address     string         `json:"address"`
+	Transport   *TransportJSON `json:"transport"`
+	ImplicitTLS bool           `json:"implicit_tls"`
+	TLS         *TLSJSON       `json:"tls"`
+	Greeting    *ReplyJSON     `json:"greeting"`
+	EHLO        []HelloJSON    `json:"ehlo"`
+	Auth        *SendAuthJSON  `json:"auth,omitempty"`
+	XClient     *OutcomeJSON   `json:"xclient,omitempty"`
+	Mail        *OutcomeJSON   `json:"mail,omitempty"`
+	Recipients  []OutcomeJSON  `json:"recipients"`
+	Data        *ReplyJSON     `json:"data,omitempty"`
+	Final       *ReplyJSON     `json:"final,omitempty"`
+	// Deliveries are LMTP's replies after the message, one per recipient
+	// accepted; absent in SMTP.
+	Deliveries []DeliveryJSON `json:"deliveries,omitempty"`
+	Size       int64          `json:"size"`
+	Sent       int64          `json:"sent"`
+	BodyMode   string         `json:"body_mode,omitempty"` // "DATA" or "BDAT"
+	Chunks     int            `json:"chunks,omitempty"`    // BDAT chunks sent
+	Delivered  bool           `json:"delivered"`
+	Stopped    string         `json:"stopped,omitempty"`
+	Dropped    bool           `json:"dropped,omitempty"` // --drop-after: closed without QUIT
+	FailedStep string         `json:"failed_step,omitempty"`
+	Error      string         `json:"error,omitempty"`
 	// ProtocolError is the reply that broke SMTP's rules and stopped the
 	// send, with its lines; absent otherwise.
 	ProtocolError *ProtocolErrorJSON `json:"protocol_error,omitempty"`
@@ -225,7 +238,7 @@ type ExplanationJSON struct {
 // JSON converts a send result; message data in the transcript is cut
 // after maxDataLines lines.
 func (r SendResult) JSON(maxDataLines int) SendJSON {
-	out := SendJSON{Target: clean(r.Target), Address: r.Address, ImplicitTLS: r.ImplicitTLS, EHLO: []HelloJSON{},
+	out := SendJSON{Target: clean(r.Target), Address: clean(r.Address), Transport: NewTransportJSON(r.Route, r.LMTP), ImplicitTLS: r.ImplicitTLS, EHLO: []HelloJSON{},
 		Recipients: []OutcomeJSON{}, Size: r.Size, Sent: r.Sent, BodyMode: r.BodyMode, Chunks: r.Chunks,
 		Delivered: r.Delivered(), Stopped: r.Stopped, Dropped: r.Dropped,
 		Transcript: []EntryJSON{}}
@@ -241,6 +254,10 @@ func (r SendResult) JSON(maxDataLines int) SendJSON {
 	if r.Auth != nil {
 		out.Auth = &SendAuthJSON{Mechanism: r.Auth.Mechanism, User: clean(r.Auth.User), ReplyJSON: *replyJSON(r.Auth.Reply)}
 	}
+	if r.XClient != nil {
+		o := outcomeJSON(*r.XClient)
+		out.XClient = &o
+	}
 	if r.Mail != nil {
 		o := outcomeJSON(*r.Mail)
 		out.Mail = &o
@@ -253,6 +270,9 @@ func (r SendResult) JSON(maxDataLines int) SendJSON {
 	}
 	if r.Final != nil {
 		out.Final = replyJSON(r.Final.Reply)
+	}
+	for _, d := range r.Deliveries {
+		out.Deliveries = append(out.Deliveries, DeliveryJSON{Address: clean(d.Rcpt), Delivered: d.Delivered(), ReplyJSON: *replyJSON(d.Reply)})
 	}
 	var se *StepError
 	if errors.As(r.Err, &se) {

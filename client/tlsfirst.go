@@ -164,6 +164,9 @@ func greetingDeadline(ctx context.Context, err error, limit time.Duration) error
 // most half the timeout, so that it has time to answer.
 func (c *Client) greetingWait() time.Duration {
 	wait := c.opts.GreetingWait
+	if c.opts.Transport.Pipe != "" {
+		return 0 // a second connection would be a second program
+	}
 	if wait == 0 {
 		wait = DefaultGreetingWait
 	}

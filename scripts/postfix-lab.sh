@@ -18,6 +18,10 @@
 #   EHLO_POSTFIX_CA=/var/lib/ehlo-postfix-lab/ca.pem
 #   EHLO_POSTFIX_USER=ehlotest   EHLO_POSTFIX_PASSWORD=ehlo-test-pw
 #   EHLO_POSTFIX_MAILDIR=/home/ehlotest/Maildir   (deliveries in .../new/)
+#   EHLO_POSTFIX_PROXYPROTO=127.0.0.1:10082  MX style behind the PROXY protocol
+#                                            (smtpd_upstream_proxy_protocol = haproxy)
+#   EHLO_POSTFIX_XCLIENT=127.0.0.1:10029     MX style, XCLIENT from 127.0.0.0/8
+#   EHLO_POSTFIX_CONF=/etc/ehlo-postfix-lab/postfix  (sendmail -C DIR -bs: --pipe)
 # The file holds plain KEY=value lines: `set -a; . FILE; set +a` sources it.
 #
 # What it sets up — a SEPARATE Postfix instance; /etc/postfix and the Debian
@@ -114,6 +118,10 @@ readonly PORT_SMTPS=10465
 # MX style without TLS: no STARTTLS offered (smtpd_tls_security_level=none).
 # scripts/dns-lab.sh points its plaintext-only MX hosts here.
 readonly PORT_PLAIN=10026
+# -- transport (helper G): PROXY protocol and XCLIENT ports
+readonly PORT_PROXYPROTO=10082
+readonly PORT_XCLIENT=10029
+# -- end transport
 readonly MYHOSTNAME=postfix.lab.test
 readonly MAIL_DOMAIN=postfix.test
 readonly TEST_USER=ehlotest
@@ -477,6 +485,22 @@ $HOST:$PORT_SMTPS inet n - n - - smtpd
   -o smtpd_sasl_auth_enable=yes
   -o smtpd_client_restrictions=permit_sasl_authenticated,reject
   -o smtpd_relay_restrictions=permit_sasl_authenticated,reject_unauth_destination
+# -- transport (helper G) --
+# MX style behind a load balancer: every connection must open with a PROXY
+# protocol header (v1 or v2), whose source address Postfix then logs and
+# puts in Received: (ehlo --proxy-protocol).
+$HOST:$PORT_PROXYPROTO inet n - n - - smtpd
+  -o syslog_name=$LAB/proxyproto
+  -o smtpd_sasl_auth_enable=no
+  -o smtpd_upstream_proxy_protocol=haproxy
+  -o smtpd_upstream_proxy_timeout=5s
+# MX style, XCLIENT allowed from loopback: a client may claim another
+# address, name or HELO for Postfix's access rules (ehlo send --xclient).
+$HOST:$PORT_XCLIENT inet n - n - - smtpd
+  -o syslog_name=$LAB/xclient
+  -o smtpd_sasl_auth_enable=no
+  -o smtpd_authorized_xclient_hosts=127.0.0.0/8
+# -- end transport --
 pickup    unix  n       -       n       60      1       pickup
 cleanup   unix  n       -       n       -       0       cleanup
 qmgr      unix  n       -       n       300     1       qmgr
@@ -694,6 +718,9 @@ EHLO_POSTFIX_RCPT=$TEST_USER@localhost
 EHLO_POSTFIX_DOMAIN=$MAIL_DOMAIN
 EHLO_POSTFIX_HOSTNAME=$MYHOSTNAME
 EHLO_POSTFIX_MAILDIR=$MAILDIR
+EHLO_POSTFIX_PROXYPROTO=$HOST:$PORT_PROXYPROTO
+EHLO_POSTFIX_XCLIENT=$HOST:$PORT_XCLIENT
+EHLO_POSTFIX_CONF=$PF_CONF
 EOF
 }
 

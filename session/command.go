@@ -178,8 +178,8 @@ func EndsGroup(line string) bool {
 // verbs are the commands of RFC 5321 (section 4.1), those it made
 // obsolete (SEND, SOML, SAML, TURN), and the extensions' that ehlo knows:
 // STARTTLS (RFC 3207), AUTH (RFC 4954), BDAT (RFC 3030), ETRN (RFC 1985),
-// ATRN (RFC 2645), Postfix's XCLIENT and XFORWARD.
-var verbs = []string{"ATRN", "AUTH", "BDAT", "DATA", "EHLO", "ETRN", "EXPN", "HELO", "HELP", "MAIL", "NOOP", "QUIT",
+// ATRN (RFC 2645), LMTP's LHLO (RFC 2033), Postfix's XCLIENT and XFORWARD.
+var verbs = []string{"ATRN", "AUTH", "BDAT", "DATA", "EHLO", "ETRN", "EXPN", "HELO", "HELP", "LHLO", "MAIL", "NOOP", "QUIT",
 	"RCPT", "RSET", "SAML", "SEND", "SOML", "STARTTLS", "TURN", "VRFY", "XCLIENT", "XFORWARD"}
 
 // IsVerb reports whether verb, in upper case as Verb gives it, names an

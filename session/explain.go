@@ -129,7 +129,7 @@ func replyRule(r Reply, verb string, c ExplainContext, k *KnownReply) string {
 		return "bad-sequence"
 	}
 	switch verb {
-	case "EHLO":
+	case "EHLO", "LHLO":
 		return ehloRule(r)
 	case "STARTTLS":
 		return starttlsRule(r)

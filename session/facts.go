@@ -163,7 +163,7 @@ func (f *Facts) Add(x Exchange) {
 	switch explainVerb(x.Command) {
 	case "":
 		f.Greeting = &x
-	case "EHLO", "HELO":
+	case "EHLO", "HELO", "LHLO":
 		f.Hellos = append(f.Hellos, x)
 	case "STARTTLS":
 		f.StartTLS = &x

@@ -157,7 +157,7 @@ func (s State) Received(r Reply) State {
 	line := s.Pending
 	s.Pending = ""
 	switch Verb(line) {
-	case "EHLO":
+	case "EHLO", "LHLO": // LHLO is LMTP's EHLO (RFC 2033 section 4.1)
 		return s.receivedEHLO(r)
 	case "HELO":
 		return s.receivedHELO(r)
@@ -377,7 +377,7 @@ func (s State) Check(line string) []Warning {
 	ws = append(ws, s.checkPipelining(verb)...)
 	s = s.assumeAccepted()
 	switch verb {
-	case "EHLO", "HELO":
+	case "EHLO", "HELO", "LHLO":
 		if len(strings.Fields(line)) < 2 {
 			ws = append(ws, Warning{Code: "missing-domain", Text: verb + " needs a domain or address literal (RFC 5321 section 4.1.1.1)"})
 		}

@@ -10,9 +10,9 @@ import "strings"
 
 // knownVerbs are the commands of RFC 5321 and of the extensions ehlo knows
 // (STARTTLS RFC 3207, AUTH RFC 4954, BDAT RFC 3030, ETRN RFC 1985, ATRN
-// RFC 2645, BURL RFC 4468).
+// RFC 2645, BURL RFC 4468, LHLO RFC 2033, Postfix's XCLIENT).
 var knownVerbs = []string{"EHLO", "HELO", "MAIL", "RCPT", "DATA", "RSET", "NOOP", "QUIT", "VRFY", "EXPN", "HELP", "TURN",
-	"STARTTLS", "AUTH", "BDAT", "ETRN", "ATRN", "BURL"}
+	"STARTTLS", "AUTH", "BDAT", "ETRN", "ATRN", "BURL", "LHLO", "XCLIENT"}
 
 // checkSyntax returns the warnings about line as written.
 func (s State) checkSyntax(line string) []Warning {

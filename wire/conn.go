@@ -11,15 +11,16 @@ import (
 // Conn is a connection to an SMTP server. One goroutine at a time may run
 // its operations; Close, Note and the accessors may be called from any.
 type Conn struct {
-	raw  net.Conn      // the socket, read through poll and, on Linux, an ackConn
-	poll *pollConn     // can read without waiting (CheckIdle)
-	br   *bufio.Reader // reads the current stream through a tapReader
-	w    tapWriter     // writes the current stream, recording what it writes
-	in   *recorder     // bytes from the server
-	out  *recorder     // bytes to the server
-	t    *Transcript
-	opts Options
-	name string
+	raw   net.Conn      // the socket, read through poll and, on Linux, an ackConn
+	poll  *pollConn     // can read without waiting (CheckIdle)
+	br    *bufio.Reader // reads the current stream through a tapReader
+	w     tapWriter     // writes the current stream, recording what it writes
+	in    *recorder     // bytes from the server
+	out   *recorder     // bytes to the server
+	t     *Transcript
+	opts  Options
+	name  string
+	route Route // how the connection was made
 
 	mu   sync.Mutex
 	tc   *tls.Conn // nil while plaintext
@@ -56,13 +57,13 @@ func Dial(ctx context.Context, target string, opts Options) (*Conn, error) {
 	if opts.ServerName == "" {
 		opts.ServerName = host
 	}
-	d := net.Dialer{Timeout: opts.DialTimeout}
-	nc, err := d.DialContext(ctx, "tcp", net.JoinHostPort(host, port))
+	nc, route, err := opts.Transport.dial(ctx, target, host, port, opts)
 	if err != nil {
-		return nil, &DialError{Target: target, Err: err}
+		return nil, err
 	}
 	c := NewConn(nc, opts)
-	c.Note("connected to " + c.Addr())
+	c.route = route
+	c.Note("connected to " + c.Addr() + route.note())
 	if !opts.Mode.implicitTLS(port) {
 		return c, nil
 	}
@@ -71,6 +72,16 @@ func Dial(ctx context.Context, target string, opts Options) (*Conn, error) {
 		return nil, err
 	}
 	return c, nil
+}
+
+// Route says how the connection was made: TCP, a unix socket or a piped
+// program, through a proxy, with a PROXY header. A Conn from NewConn has
+// the kind of its stream only.
+func (c *Conn) Route() Route {
+	if c.route.Kind == "" {
+		return Route{Kind: c.raw.RemoteAddr().Network(), Remote: c.Addr()}
+	}
+	return c.route
 }
 
 // Transcript returns the transcript the connection records into.
@@ -106,6 +117,7 @@ func (c *Conn) Close() error {
 	err := stream.Close()
 	c.in.flush()
 	c.out.flush()
+	c.noteEnd()
 	return err
 }
 

@@ -172,22 +172,33 @@ func (*VerifyError) wire() {}
 // io.EOF when no byte of a reply had arrived, io.ErrUnexpectedEOF otherwise.
 type ClosedError struct {
 	Partial []byte // the bytes of the unfinished reply
+	// Ended is what the transport knows of the end, or nil: a --pipe
+	// program's exit and stderr (*PipeExitError).
+	Ended error
 }
 
 func (e *ClosedError) Error() string {
-	if len(e.Partial) == 0 {
-		return "wire: the server closed the connection"
+	s := "wire: the server closed the connection"
+	if len(e.Partial) > 0 {
+		s = fmt.Sprintf("wire: the server closed the connection in the middle of a reply after %d bytes: %q",
+			len(e.Partial), quoteTail(lastLine(e.Partial)))
 	}
-	return fmt.Sprintf("wire: the server closed the connection in the middle of a reply after %d bytes: %q",
-		len(e.Partial), quoteTail(lastLine(e.Partial)))
+	if e.Ended != nil {
+		s += ": " + e.Ended.Error()
+	}
+	return s
 }
 
-// Unwrap returns io.EOF or io.ErrUnexpectedEOF.
-func (e *ClosedError) Unwrap() error {
-	if len(e.Partial) == 0 {
-		return io.EOF
+// Unwrap returns io.EOF or io.ErrUnexpectedEOF, and Ended when set.
+func (e *ClosedError) Unwrap() []error {
+	base := io.EOF
+	if len(e.Partial) > 0 {
+		base = io.ErrUnexpectedEOF
 	}
-	return io.ErrUnexpectedEOF
+	if e.Ended == nil {
+		return []error{base}
+	}
+	return []error{base, e.Ended}
 }
 
 func (*ClosedError) wire() {}

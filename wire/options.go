@@ -78,6 +78,7 @@ type Options struct {
 	// (RFC 8996): a session below 1.2 is marked TLSInfo.Weak.
 	MinVersion uint16
 	Limits     Limits      // zero fields mean DefaultLimits
+	Transport  Transport   // how to reach the server; the zero value is TCP
 	Transcript *Transcript // nil means NewTranscript(); pass one to keep it when Dial fails
 }
 

@@ -94,7 +94,16 @@ func (c *Conn) readLine(dst []byte, lim Limits) ([]byte, error) {
 // reply; other errors pass.
 func closed(partial []byte, err error) error {
 	if errors.Is(err, io.EOF) || errors.Is(err, io.ErrUnexpectedEOF) {
-		return &ClosedError{Partial: partial}
+		return &ClosedError{Partial: partial, Ended: pipeEnded(err)}
 	}
 	return err
+}
+
+// pipeEnded is the *PipeExitError in err, or nil.
+func pipeEnded(err error) error {
+	var pe *PipeExitError
+	if errors.As(err, &pe) {
+		return pe
+	}
+	return nil
 }

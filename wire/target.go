@@ -14,8 +14,16 @@ const defaultPort = "25"
 // ParseTarget splits a target into host and port. It accepts "host",
 // "host:port", "[v6]:port", "[v6]" and a bare IPv6 address such as "::1" or
 // "2001:db8::1" (write "[2001:db8::1]:587" to give such a host a port). The
-// port defaults to "25" and must be a number from 1 to 65535.
+// port defaults to "25" and must be a number from 1 to 65535. A target
+// "unix:/path" is a unix socket (see UnixPath): its host is "localhost"
+// and its port "".
 func ParseTarget(target string) (host, port string, err error) {
+	if path, ok := UnixPath(target); ok {
+		if path == "" {
+			return "", "", fmt.Errorf("wire: bad target %q: no socket path after unix:", target)
+		}
+		return "localhost", "", nil
+	}
 	host, port = target, defaultPort
 	switch {
 	case strings.HasPrefix(target, "["):
@@ -73,4 +81,18 @@ func validPort(port string) bool {
 func isIP(s string) bool {
 	_, err := netip.ParseAddr(s)
 	return err == nil
+}
+
+// unixPrefix opens a target that names a unix socket.
+const unixPrefix = "unix:"
+
+// UnixPath returns the socket path of a target "unix:/path", and whether
+// the target names a unix socket at all ("unix:25" is the host unix, port
+// 25).
+func UnixPath(target string) (string, bool) {
+	path, ok := strings.CutPrefix(target, unixPrefix)
+	if !ok || validPort(path) {
+		return "", false
+	}
+	return path, true
 }

@@ -57,7 +57,7 @@ func (c *Conn) waitData(ctx context.Context, name string, within time.Duration) 
 	case err == nil:
 		return nil
 	case errors.Is(err, io.EOF), errors.Is(err, io.ErrUnexpectedEOF):
-		return &ClosedError{}
+		return &ClosedError{Ended: pipeEnded(err)}
 	case (o.ctxErr() != nil || errors.Is(err, os.ErrDeadlineExceeded)) && c.spokeMeanwhile():
 		return nil
 	}

@@ -1,0 +1,132 @@
+package session
+
+import (
+	"fmt"
+	"net/netip"
+	"slices"
+	"strconv"
+	"strings"
+)
+
+// XClientAttrs are the attributes of Postfix's XCLIENT command
+// (https://www.postfix.org/XCLIENT_README.html), with what each claims.
+var XClientAttrs = []struct{ Name, Meaning string }{
+	{"NAME", "the client's host name, as reverse DNS gave it ([UNAVAILABLE] or [TEMPUNAVAIL] for none)"},
+	{"REVERSE_NAME", "the client's host name from the reverse lookup alone, not checked forward"},
+	{"ADDR", "the client's IP address (IPv6 as IPV6:2001:db8::1)"},
+	{"PORT", "the client's TCP port"},
+	{"PROTO", "SMTP or ESMTP: how the client said hello"},
+	{"HELO", "the name the client gave in HELO or EHLO"},
+	{"LOGIN", "the SASL login name, as if the client had signed in"},
+	{"DESTADDR", "the server address the client connected to"},
+	{"DESTPORT", "the server port the client connected to"},
+}
+
+// xclientUnknown are the values XCLIENT takes for an attribute not known.
+var xclientUnknown = []string{"[UNAVAILABLE]", "[TEMPUNAVAIL]"}
+
+// XClientAttr reports whether name is an XCLIENT attribute, and what it
+// claims.
+func XClientAttr(name string) (string, bool) {
+	for _, a := range XClientAttrs {
+		if strings.EqualFold(a.Name, name) {
+			return a.Meaning, true
+		}
+	}
+	return "", false
+}
+
+// XClient builds "XCLIENT ATTR=VALUE ...", each value xtext-encoded (RFC
+// 3461 section 4), from pairs written ATTR=VALUE. It checks each
+// attribute's name and the form of ADDR, PORT, DESTADDR, DESTPORT and
+// PROTO; an IPv6 ADDR gets its IPV6: prefix. Postfix answers 220 and a new
+// greeting when it takes them: the client says EHLO again.
+func XClient(pairs []string) (string, error) {
+	if len(pairs) == 0 {
+		return "", fmt.Errorf("%w: XCLIENT needs ATTR=VALUE, such as ADDR=192.0.2.7 (attributes: %s)", ErrBadCommand, xclientNames())
+	}
+	words := []string{"XCLIENT"}
+	for _, p := range pairs {
+		name, value, ok := strings.Cut(p, "=")
+		if !ok || name == "" {
+			return "", fmt.Errorf("%w: XCLIENT %q: want ATTR=VALUE", ErrBadCommand, p)
+		}
+		name = strings.ToUpper(name)
+		if _, known := XClientAttr(name); !known {
+			return "", fmt.Errorf("%w: XCLIENT has no attribute %q (it has %s)", ErrBadCommand, name, xclientNames())
+		}
+		v, err := xclientValue(name, value)
+		if err != nil {
+			return "", err
+		}
+		words = append(words, name+"="+XText(v))
+	}
+	return Command(words[0], words[1:]...)
+}
+
+// xclientValue checks value's form for name.
+func xclientValue(name, value string) (string, error) {
+	if slices.Contains(xclientUnknown, strings.ToUpper(value)) {
+		return strings.ToUpper(value), nil
+	}
+	bad := func(want string) error {
+		return fmt.Errorf("%w: XCLIENT %s=%q: want %s, or [UNAVAILABLE]", ErrBadCommand, name, value, want)
+	}
+	switch name {
+	case "ADDR", "DESTADDR":
+		a, err := netip.ParseAddr(strings.TrimPrefix(strings.ToUpper(value), "IPV6:"))
+		if err != nil {
+			return "", bad("an IP address")
+		}
+		if a = a.Unmap(); a.Is6() {
+			return "IPV6:" + a.String(), nil
+		}
+		return a.String(), nil
+	case "PORT", "DESTPORT":
+		if n, err := strconv.Atoi(value); err != nil || n < 0 || n > 65535 {
+			return "", bad("a port from 0 to 65535")
+		}
+	case "PROTO":
+		if v := strings.ToUpper(value); v == "SMTP" || v == "ESMTP" {
+			return v, nil
+		}
+		return "", bad("SMTP or ESMTP")
+	}
+	if value == "" {
+		return "", bad("a value")
+	}
+	return value, nil
+}
+
+func xclientNames() string {
+	var names []string
+	for _, a := range XClientAttrs {
+		names = append(names, a.Name)
+	}
+	return strings.Join(names, " ")
+}
+
+// XText encodes s as RFC 3461 section 4's xtext: "+", "=" and every byte
+// outside "!" to "~" become "+" and two upper-case hex digits.
+func XText(s string) string {
+	var b strings.Builder
+	for i := 0; i < len(s); i++ {
+		c := s[i]
+		if c < '!' || c > '~' || c == '+' || c == '=' {
+			fmt.Fprintf(&b, "+%02X", c)
+			continue
+		}
+		b.WriteByte(c)
+	}
+	return b.String()
+}
+
+// XClientOffered returns the attributes the server's XCLIENT capability
+// lists, upper case, and whether it offers XCLIENT at all.
+func XClientOffered(c Capabilities) ([]string, bool) {
+	params, ok := c.Param("XCLIENT")
+	if !ok {
+		return nil, false
+	}
+	return strings.Fields(strings.ToUpper(params)), true
+}
