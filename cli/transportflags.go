@@ -3,6 +3,7 @@ package cli
 import (
 	"errors"
 	"fmt"
+	"net/netip"
 	"strings"
 
 	"github.com/spf13/pflag"
@@ -54,6 +55,9 @@ func (f *transportFlags) apply(opts *client.Options) error {
 	}
 	if err := f.check(); err != nil {
 		return err
+	}
+	if _, err := netip.ParseAddr(strings.Trim(f.localAddr, "[]")); f.localAddr != "" && err != nil {
+		return usageErr(fmt.Errorf("--local-address %q: give an IP address of this machine, such as 127.0.0.2 or ::1", f.localAddr))
 	}
 	if f.proxy != "" {
 		p, err := wire.ParseSOCKS5(f.proxy)

@@ -182,6 +182,10 @@ func (s State) Received(r Reply) State {
 		if r.OK() {
 			s = s.reset()
 		}
+	case "XCLIENT":
+		if r.Code == 220 {
+			return s.xclientStarted()
+		}
 	}
 	return s
 }

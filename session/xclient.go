@@ -130,3 +130,14 @@ func XClientOffered(c Capabilities) ([]string, bool) {
 	}
 	return strings.Fields(strings.ToUpper(params)), true
 }
+
+// xclientStarted applies XCLIENT's 220: Postfix starts a new session as if
+// the client had just connected from the address claimed, so EHLO, its
+// capabilities and any sign-in are gone; TLS stays.
+func (s State) xclientStarted() State {
+	s = s.reset()
+	s.ESMTP, s.Caps = false, Capabilities{}
+	s.Authenticated, s.AuthUser = false, ""
+	s.Phase = PhaseGreeted
+	return s
+}

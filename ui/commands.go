@@ -45,6 +45,7 @@ func commandTable() []localCmd {
 		{name: "wrap", usage: ":wrap", help: "wrap long transcript lines, or end them in … (w in the transcript)", run: Model.cmdWrap},
 		{name: "save", usage: ":save [--script] [FILE]", help: "write the transcript (.txt, .jsonl) or a replayable script, redacted, mode 0600", run: Model.cmdSave},
 		{name: "copy", usage: ":copy", help: "copy the selected line, or the transcript (OSC 52)", run: Model.cmdCopy},
+		{name: "xclient", usage: ":xclient ATTR=VALUE...", help: "Postfix's XCLIENT, checked and xtext-encoded: ADDR NAME HELO LOGIN PORT PROTO DESTADDR DESTPORT REVERSE_NAME; then EHLO again", run: Model.cmdXClient},
 		{name: "reconnect", usage: ":reconnect", help: "connect again to the same target", run: Model.cmdReconnect},
 		{name: "connect", usage: ":connect HOST[:PORT]", help: "connect elsewhere (--tls[=false], --insecure, --ca FILE, --servername NAME, --tls-min V)", run: Model.cmdConnect},
 		{name: "lab", usage: ":lab ENDPOINT", help: "switch lab endpoint: " + strings.Join(lab.EndpointNames, " "), lab: true, run: Model.cmdLab},
@@ -117,6 +118,8 @@ func (m Model) commandCompletions(v string) []string {
 		values = m.effective().Caps.AuthMechanisms()
 	case "filter":
 		values = []string{"client", "server", "2xx", "3xx", "4xx", "5xx", "off"}
+	case "xclient":
+		values = xclientCompletions()
 	}
 	var out []string
 	for _, val := range values {

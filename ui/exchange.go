@@ -73,6 +73,7 @@ const (
 	kindGreeting                // the server's opening 220 (RFC 5321 section 3.1)
 	kindDataEnd                 // the final "." of a message (RFC 5321 section 4.1.1.4)
 	kindUnsolicited             // what the server said while nothing was pending
+	kindDelivery                // LMTP: the reply for a further recipient after the message (RFC 2033 4.2)
 )
 
 // pending is a command awaiting its reply.
@@ -84,6 +85,7 @@ type pending struct {
 	barrier bool   // nothing more may be written until it is answered
 	sent    time.Time
 	timeout time.Duration
+	rcpt    string // LMTP: the recipient whose delivery a reply after the message tells
 }
 
 // outItem is a line (or compose's raw message) waiting for its turn.
@@ -272,7 +274,8 @@ func (m Model) send(item outItem) (Model, tea.Cmd) {
 		m.flash = errorFlash("the composed message was not sent: the server must answer DATA with 354 first")
 		return m.pump()
 	case item.raw != nil:
-		return m.endData().write(writeReq{raw: item.raw}, 1)
+		m, n := m.endData()
+		return m.write(writeReq{raw: item.raw}, n)
 	case m.inData():
 		return m.sendData(item.line)
 	case isPlaceholder(item.line) && !item.fromAuth:
@@ -370,17 +373,32 @@ func (m Model) secretUser(item outItem) string {
 
 // endData expects the reply to the end of the message, about to be
 // written; a draft of the message has no use any more.
-func (m Model) endData() Model {
-	m = m.expect(pending{kind: kindDataEnd, line: ".", barrier: true, timeout: m.opts.DataWait()}) // RFC 5321 4.5.3.2.6
+func (m Model) endData() (Model, int) {
+	p := pending{kind: kindDataEnd, line: ".", barrier: true, timeout: m.opts.DataWait()} // RFC 5321 4.5.3.2.6
+	if !m.opts.LMTP || len(m.effective().Rcpts) == 0 {
+		m = m.expect(p)
+		m.compose.draft = ""
+		return m, 1
+	}
+	// LMTP: a reply for each recipient accepted, in RCPT order (RFC 2033 4.2)
+	rcpts := m.effective().Rcpts
+	for i, rcpt := range rcpts {
+		p.rcpt = rcpt
+		if i > 0 {
+			p.kind = kindDelivery
+		}
+		m = m.expect(p)
+	}
 	m.compose.draft = ""
-	return m
+	return m, max(len(rcpts), 1)
 }
 
 // sendData sends one line of message content, dot-stuffed
 // (RFC 5321 section 4.5.2); a lone "." ends the message.
 func (m Model) sendData(line string) (Model, tea.Cmd) {
 	if line == "." {
-		return m.endData().write(writeReq{line: "."}, 1)
+		m, n := m.endData()
+		return m.write(writeReq{line: "."}, n)
 	}
 	if strings.HasPrefix(line, ".") {
 		line = "." + line
@@ -600,6 +618,8 @@ func apply(s session.State, p pending, r session.Reply) session.State {
 		return s.Greeting(r)
 	case kindDataEnd:
 		return s.DataEnded().Received(r)
+	case kindDelivery: // the transaction ended with the first reply
+		return s
 	}
 	return s.Sent(p.line).Received(r)
 }
@@ -630,6 +650,8 @@ func (m Model) afterReply(p pending, r session.Reply) (Model, tea.Cmd) {
 		return m.startTLS()
 	case p.auth && m.auth != nil:
 		m = m.authStep(r)
+	case p.rcpt != "": // LMTP
+		m.flash = deliveryFlash(p.rcpt, r)
 	case p.kind == kindDataEnd:
 		m.flash = dataEndFlash(r)
 	case r.Code == 354:

@@ -159,8 +159,17 @@ func (t Transport) netDialer() (*net.Dialer, error) {
 // familyErr tells "no such host" apart from "no address of that family",
 // which Go reports as a missing host too.
 func familyErr(ctx context.Context, err error, family, host string) error {
-	var dnsErr *net.DNSError
-	if err == nil || family == "" || !errors.As(err, &dnsErr) {
+	var (
+		dnsErr  *net.DNSError
+		addrErr *net.AddrError
+	)
+	if err == nil || family == "" {
+		return err
+	}
+	if errors.As(err, &addrErr) && strings.Contains(addrErr.Err, "no suitable address") {
+		return fmt.Errorf("%s has no IPv%s address: %w", host, family, ErrFamily)
+	}
+	if !errors.As(err, &dnsErr) {
 		return err
 	}
 	if _, e := net.DefaultResolver.LookupHost(ctx, host); e == nil {

@@ -135,7 +135,7 @@ func (p *SOCKS5) handshake(rw io.ReadWriter, host, port string) error {
 		return err
 	}
 	if got[0] != 5 {
-		return p.notSOCKS(got[:])
+		return p.notSOCKS(got[:], rw)
 	}
 	switch got[1] {
 	case 0:
@@ -205,7 +205,7 @@ func (p *SOCKS5) connect(rw io.ReadWriter, host, port string) error {
 		return err
 	}
 	if head[0] != 5 {
-		return p.notSOCKS(head[:])
+		return p.notSOCKS(head[:], rw)
 	}
 	if head[1] != 0 {
 		why, ok := socksReplies[head[1]]
@@ -250,8 +250,14 @@ func (p *SOCKS5) read(r io.Reader, b []byte) error {
 }
 
 // notSOCKS reports bytes that are no SOCKS5 answer (an SMTP server's
-// "220 …" opens with "22").
-func (p *SOCKS5) notSOCKS(got []byte) error {
+// "220 …" opens with "22"), with what else came within a moment.
+func (p *SOCKS5) notSOCKS(got []byte, r io.Reader) error {
+	if c, ok := r.(net.Conn); ok {
+		_ = c.SetReadDeadline(time.Now().Add(300 * time.Millisecond))
+		more := make([]byte, 64)
+		n, _ := c.Read(more)
+		got = append(append([]byte{}, got...), more[:n]...)
+	}
 	return &SOCKSError{Proxy: p.String(), Msg: fmt.Sprintf("it does not speak SOCKS5: it answered %q", quoteTail(got))}
 }
 
