@@ -389,9 +389,14 @@ func (d *doctor) do(ctx context.Context, line string) (session.Reply, bool) {
 	return r, true
 }
 
-// hello sends EHLO, and HELO when EHLO is refused (RFC 5321 3.2).
+// hello sends EHLO, and HELO when EHLO is refused (RFC 5321 3.2); in LMTP,
+// LHLO alone (RFC 2033 4.1).
 func (d *doctor) hello(ctx context.Context) bool {
 	helo := d.cfg.Options.helo()
+	if d.cfg.Options.LMTP {
+		r, ok := d.do(ctx, "LHLO "+helo)
+		return ok && r.OK()
+	}
 	r, ok := d.do(ctx, "EHLO "+helo)
 	if ok && r.Class() == session.ClassPermanent {
 		r, ok = d.do(ctx, "HELO "+helo)
@@ -587,14 +592,14 @@ func (d *doctor) transaction(ctx context.Context) {
 		}
 	}
 	if d.cfg.Send && accepted > 0 {
-		d.data(ctx, message)
+		d.data(ctx, message, accepted)
 		return
 	}
 	d.do(ctx, "RSET")
 }
 
 // data sends DATA and the message, dot-stuffed by session.DataWriter.
-func (d *doctor) data(ctx context.Context, message string) {
+func (d *doctor) data(ctx context.Context, message string, accepted int) {
 	if r, ok := d.do(ctx, "DATA"); !ok || r.Code != 354 {
 		return
 	}
@@ -616,11 +621,18 @@ func (d *doctor) data(ctx context.Context, message string) {
 		return
 	}
 	d.c.state = d.c.state.Received(r)
+	d.facts.Add(session.Exchange{Command: ".", TLS: inTLS, Reply: r, Took: time.Since(start)})
+	for i := 1; i < session.DataReplies(d.cfg.Options.LMTP, accepted); i++ { // LMTP: a reply per recipient (RFC 2033 4.2)
+		r, err := d.c.readFinal(ctx, "the message, for a further recipient")
+		if err != nil {
+			d.fail(problemOf(err, StepDataEnd, inTLS))
+			return
+		}
+		d.facts.Add(session.Exchange{Command: "(LMTP delivery)", TLS: inTLS, Reply: r, Took: time.Since(start)})
+	}
 	if err := d.c.conn.CheckIdle(ctx); err != nil {
 		d.fail(problemOf(err, StepDataEnd, inTLS))
-		return
 	}
-	d.facts.Add(session.Exchange{Command: ".", TLS: inTLS, Reply: r, Took: time.Since(start)})
 }
 
 // testMessage is the small message --send delivers (RFC 5322: Date and

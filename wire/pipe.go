@@ -105,18 +105,31 @@ func (p *pipeConn) Read(b []byte) (int, error) {
 // exit is how the program ended, waiting up to wait for it.
 func (p *pipeConn) exit(wait time.Duration) *PipeExitError {
 	e := &PipeExitError{Command: p.command, State: "still running"}
-	t := time.NewTimer(wait)
-	defer t.Stop()
-	select {
-	case <-p.done:
+	if p.exited(wait) {
 		e.State = "exit status 0"
 		if p.waitErr != nil {
 			e.State = p.waitErr.Error()
 		}
-	case <-t.C:
 	}
 	e.Stderr, e.More = p.stderr.get()
 	return e
+}
+
+// exited reports whether the program has exited, waiting up to wait.
+func (p *pipeConn) exited(wait time.Duration) bool {
+	select {
+	case <-p.done:
+		return true
+	default:
+	}
+	t := time.NewTimer(wait)
+	defer t.Stop()
+	select {
+	case <-p.done:
+		return true
+	case <-t.C:
+		return false
+	}
 }
 
 func (p *pipeConn) Write(b []byte) (int, error) { return p.stdin.Write(b) }
