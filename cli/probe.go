@@ -28,8 +28,9 @@ func newProbe() *cobra.Command {
 		Short: "Show what servers advertise before and after STARTTLS",
 		Long: "probe connects, reads the greeting, sends EHLO (HELO if refused), upgrades with STARTTLS when " +
 			"offered, sends EHLO again and quits. It prints the capabilities before and after TLS, what " +
-			"appeared or vanished, and the certificate. TARGET is host, host:port, [v6]:port or a bare IPv6 " +
-			"address; the port defaults to 25, and 465 means implicit TLS.",
+			"appeared or vanished, and the certificate. TARGET is host, host:port, [v6]:port, a bare IPv6 " +
+			"address or unix:/path (a unix socket); the port defaults to 25, and 465 means implicit TLS. " +
+			"With --pipe, TARGET is optional.",
 		Example: "  ehlo probe --lab\n  ehlo probe --lab --json mx submission smtps legacy\n" +
 			"  ehlo probe smtp.gmail.com:587 --transcript\n  ehlo probe 127.0.0.1:1587 --ca /tmp/lab-ca.pem",
 		RunE: f.run,
