@@ -29,7 +29,7 @@ func (m Model) cmdXClient(arg string) (Model, tea.Cmd) {
 			note = "the server's XCLIENT does not list " + strings.Join(missing, " ") + ": expect 501"
 		}
 	}
-	m.input = m.input.remember(line)
+	m.input, m.flash = m.input.remember(line), flash{}
 	m, cmd := m.sendLines(false, line)
 	if m.flash.kind != flashError {
 		m.flash = infoFlash(note)
