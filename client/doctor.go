@@ -621,17 +621,21 @@ func (d *doctor) data(ctx context.Context, message string, accepted int) {
 		return
 	}
 	d.c.state = d.c.state.Received(r)
-	d.facts.Add(session.Exchange{Command: ".", TLS: inTLS, Reply: r, Took: time.Since(start)})
+	got := []session.Exchange{{Command: ".", TLS: inTLS, Reply: r, Took: time.Since(start)}}
 	for i := 1; i < session.DataReplies(d.cfg.Options.LMTP, accepted); i++ { // LMTP: a reply per recipient (RFC 2033 4.2)
 		r, err := d.c.readFinal(ctx, "the message, for a further recipient")
 		if err != nil {
 			d.fail(problemOf(err, StepDataEnd, inTLS))
 			return
 		}
-		d.facts.Add(session.Exchange{Command: "(LMTP delivery)", TLS: inTLS, Reply: r, Took: time.Since(start)})
+		got = append(got, session.Exchange{Command: "(LMTP delivery)", TLS: inTLS, Reply: r, Took: time.Since(start)})
 	}
 	if err := d.c.conn.CheckIdle(ctx); err != nil {
 		d.fail(problemOf(err, StepDataEnd, inTLS))
+		return
+	}
+	for _, x := range got {
+		d.facts.Add(x)
 	}
 }
 
