@@ -2,7 +2,6 @@ package session
 
 import (
 	"fmt"
-	"net/netip"
 	"slices"
 	"strconv"
 	"strings"
@@ -74,14 +73,16 @@ func xclientValue(name, value string) (string, error) {
 	}
 	switch name {
 	case "ADDR", "DESTADDR":
-		a, err := netip.ParseAddr(strings.TrimPrefix(strings.ToUpper(value), "IPV6:"))
-		if err != nil {
-			return "", bad("an IP address")
+		a := strings.ToLower(value)
+		a = strings.TrimPrefix(a, "ipv6:")
+		a = strings.TrimPrefix(a, "::ffff:") // an IPv4 address mapped into IPv6 is the IPv4 one
+		switch {
+		case isIPv4(a):
+			return a, nil
+		case isIPv6(a):
+			return "IPV6:" + a, nil
 		}
-		if a = a.Unmap(); a.Is6() {
-			return "IPV6:" + a.String(), nil
-		}
-		return a.String(), nil
+		return "", bad("an IP address")
 	case "PORT", "DESTPORT":
 		if n, err := strconv.Atoi(value); err != nil || n < 0 || n > 65535 {
 			return "", bad("a port from 0 to 65535")
@@ -140,4 +141,55 @@ func (s State) xclientStarted() State {
 	s.Authenticated, s.AuthUser = false, ""
 	s.Phase = PhaseGreeted
 	return s
+}
+
+// isIPv4 reports a dotted quad, each part 0 to 255 without leading zeros.
+// (session opens no sockets, and imports no net package to parse one.)
+func isIPv4(s string) bool {
+	parts := strings.Split(s, ".")
+	if len(parts) != 4 {
+		return false
+	}
+	for _, p := range parts {
+		n, err := strconv.Atoi(p)
+		if err != nil || n < 0 || n > 255 || p != strconv.Itoa(n) {
+			return false
+		}
+	}
+	return true
+}
+
+// isIPv6 reports an IPv6 literal (RFC 4291 2.2): up to eight groups of one
+// to four hex digits, one "::" at most standing for the groups left out,
+// the last two groups possibly written as a dotted quad.
+func isIPv6(s string) bool {
+	if strings.Count(s, "::") > 1 || !strings.Contains(s, ":") {
+		return false
+	}
+	groups, want := 0, 8
+	head, tail, gap := strings.Cut(s, "::")
+	last := head // the part that ends the address, where a dotted quad may stand
+	if gap {
+		last = tail
+	}
+	for _, part := range []string{head, tail} {
+		if part == "" {
+			continue
+		}
+		fields := strings.Split(part, ":")
+		for i, f := range fields {
+			switch {
+			case i == len(fields)-1 && part == last && isIPv4(f):
+				groups += 2
+			case len(f) >= 1 && len(f) <= 4 && strings.Trim(f, "0123456789abcdef") == "":
+				groups++
+			default:
+				return false
+			}
+		}
+	}
+	if gap {
+		return groups < want
+	}
+	return groups == want
 }

@@ -91,3 +91,22 @@ func TestLMTP(t *testing.T) {
 		t.Error("LHLO is no verb")
 	}
 }
+
+func TestIPLiterals(t *testing.T) {
+	for s, want := range map[string]bool{
+		"192.0.2.7": true, "255.255.255.255": true, "256.1.1.1": false, "1.2.3": false, "01.2.3.4": false,
+	} {
+		if isIPv4(s) != want {
+			t.Errorf("isIPv4(%q) != %v", s, want)
+		}
+	}
+	for s, want := range map[string]bool{
+		"2001:db8::7": true, "::1": true, "::": true, "1:2:3:4:5:6:7:8": true, "1:2:3:4:5:6:7": false,
+		"1:2:3:4:5:6:7:8:9": false, "1::2::3": false, "12345::1": false, "g::1": false, "64:ff9b::192.0.2.7": true,
+		"1:2:3:4:5:6:192.0.2.7": true, "192.0.2.7::1": false, "mail.example.org": false, "1:2:3:4:5:6:7::": true,
+	} {
+		if isIPv6(s) != want {
+			t.Errorf("isIPv6(%q) != %v", s, want)
+		}
+	}
+}
