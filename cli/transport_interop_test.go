@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+	"runtime"
 	"strings"
 	"testing"
 	"time"
@@ -261,10 +262,26 @@ func TestPipeSendmail(t *testing.T) {
 		t.Fatalf("exit %d, %+v: %s %s", code, j.Transport, j.Error, errOut)
 	}
 	waitForMaildirHeaderFor(t, pf.maildir, "Subject", subject, 20*time.Second)
+}
 
-	code, out, errOut = run(t, "probe", "--pipe", `printf 'queue \033]0;pwned\007 broken\n' >&2; exit 75`)
+// --pipe with programs that are no SMTP server: one that exits at once
+// (its exit status and stderr told, sanitized), one that floods its
+// output (stopped by the reply limits, the program ended, said so).
+func TestPipeBadPrograms(t *testing.T) {
+	if runtime.GOOS == "windows" {
+		t.Skip("the commands are for /bin/sh")
+	}
+	code, out, errOut := run(t, "probe", "--pipe", `printf 'queue \033]0;pwned\007 broken\n' >&2; exit 75`)
 	if code != 1 || !strings.Contains(errOut, "ended its output before the session did (exit status 75)") ||
 		!strings.Contains(errOut, `\x1b]0;pwned\x07`) || strings.Contains(out+errOut, "\x1b") {
 		t.Errorf("a program that exits at once: exit %d\n%q\n%q", code, out, errOut)
+	}
+	start := time.Now()
+	code, out, errOut = run(t, "send", "--pipe", "yes 220-flood", "--from", "a@x.test", "--to", "b@x.test")
+	if code != exitBanner || !strings.Contains(errOut, "flooded its output (reply longer than 256 lines)") {
+		t.Errorf("a program that floods: exit %d\n%s\n%s", code, out, errOut)
+	}
+	if took := time.Since(start); took > 20*time.Second {
+		t.Errorf("the flood took %v to stop", took)
 	}
 }

@@ -59,6 +59,10 @@ func (e *ProxyHeaderError) Unwrap() error { return e.Err }
 // *ProxyHeaderError.
 func (c *Client) headerRefused(err error) error {
 	r := c.conn.Route()
+	var limit *wire.LimitError
+	if r.Kind == "pipe" && errors.As(err, &limit) {
+		return &FloodError{Command: r.Remote, Err: err}
+	}
 	if err == nil || r.Header == "" {
 		return err
 	}
@@ -72,6 +76,19 @@ func (c *Client) headerRefused(err error) error {
 	return err
 }
 
+// FloodError reports a --pipe program whose first output passed the reply
+// limits: most likely no SMTP server on its stdin and stdout.
+type FloodError struct {
+	Command string
+	Err     error // the *wire.LimitError
+}
+
+func (e *FloodError) Error() string {
+	return fmt.Sprintf("the program %q wrote more than a reply may hold: %v", e.Command, e.Err)
+}
+
+func (e *FloodError) Unwrap() error { return e.Err }
+
 // explainTransport says in words what went wrong on the way to the
 // server: a proxy, a unix socket, a piped program, a PROXY header, the
 // family asked for; "" for other errors.
@@ -81,9 +98,13 @@ func explainTransport(err error) string {
 		notSock *wire.NotSocketError
 		pipe    *wire.PipeExitError
 		header  *ProxyHeaderError
+		flood   *FloodError
 		dial    *wire.DialError
 	)
 	switch {
+	case errors.As(err, &flood):
+		return "greeting: the program " + session.SanitizeString(fmt.Sprintf("%q", flood.Command)) + " flooded its output (" +
+			personal(flood.Err.Error()) + "); ehlo stopped reading and ended it. Is it an SMTP server on its stdin and stdout, such as sendmail -bs or exim -bh ADDR?"
 	case errors.As(err, &header):
 		return fmt.Sprintf("greeting: the server closed the connection or answered out of step right after the PROXY %s header claiming %s: "+
 			"it does not expect a PROXY header on this port (drop --proxy-protocol), or it refused the address claimed", header.Version, header.Claimed)
