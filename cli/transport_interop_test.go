@@ -123,6 +123,18 @@ func TestLMTPDovecotAllDelivered(t *testing.T) {
 	if code != 0 || !strings.Contains(out, "LHLO") || !strings.Contains(out, ", LMTP") {
 		t.Errorf("probe --protocol lmtp: exit %d\n%s", code, out)
 	}
+	// run: the expect after "." checks every recipient's reply, the first
+	// not 2xx if any; here both are delivered
+	script := filepath.Join(t.TempDir(), "lmtp.ehlo")
+	body := "expect 220\nLHLO me\nexpect 250\nMAIL FROM:<a@example.org>\nexpect 250\nRCPT TO:<" + l.users[0] + ">\nexpect 250\n" +
+		"RCPT TO:<" + l.users[1] + ">\nexpect 250\nDATA\nexpect 354\nSubject: run lmtp\n\nhi\n.\nexpect 250\nQUIT\nexpect 221\n"
+	if err := os.WriteFile(script, []byte(body), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	code, out, errOut = run(t, "run", script, "unix:"+l.lmtpSocket, "--protocol", "lmtp")
+	if code != 0 || strings.Count(out, "S: 250 2.0.0 <") != 2 {
+		t.Errorf("run --protocol lmtp: exit %d\n%s\n%s", code, out, errOut)
+	}
 }
 
 // SOCKS5: the open proxy, the one that wants a password (given, wrong,

@@ -275,11 +275,23 @@ func (c *Client) message(ctx context.Context, lines []string) (session.Reply, er
 	if err != nil {
 		return session.Reply{}, err
 	}
+	due := session.DataReplies(c.opts.LMTP, len(c.state.Rcpts))
 	reply, err := c.readFinal(ctx, "")
 	if err != nil {
 		return reply, &StepError{Step: StepDataEnd, Err: err}
 	}
 	c.state = c.state.Received(reply)
+	// LMTP: a reply per recipient (RFC 2033 4.2); an expect checks the
+	// first that is not 2xx, else the first
+	for i := 1; i < due; i++ {
+		r, err := c.readFinal(ctx, "the message, for a further recipient")
+		if err != nil {
+			return reply, &StepError{Step: StepDataEnd, Err: err}
+		}
+		if reply.OK() && !r.OK() {
+			reply = r
+		}
+	}
 	if err := c.conn.CheckIdle(ctx); err != nil {
 		return reply, &StepError{Step: StepDataEnd, Err: err}
 	}
