@@ -10,6 +10,11 @@
 //	RFC 8314  implicit TLS on the submissions port 465 (3.3)
 //	RFC 8446  TLS 1.3, RFC 5246 TLS 1.2
 //	RFC 5280  certificate path validation, RFC 6125 name matching
+//	RFC 1928  SOCKS5, RFC 1929 its user name and password (socks.go)
+//	HAProxy's PROXY protocol, versions 1 and 2 (proxyproto.go)
+//
+// Besides TCP it dials unix sockets ("unix:/path") and talks to a program's
+// stdin and stdout (Transport.Pipe); see dialer.go.
 //
 // Conn reads replies with its own bounded reader: a hostile server can
 // neither grow a line, a reply nor an exchange past the limits and deadlines
