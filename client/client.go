@@ -220,6 +220,8 @@ type Client struct {
 	state  session.State
 	opts   Options
 	target string
+	// greetedAt is when Greeting had the greeting (or failed to).
+	greetedAt time.Time
 }
 
 // Dial connects to target and returns a client that has not yet read the
@@ -287,6 +289,10 @@ func (c *Client) readFinal(ctx context.Context, what string) (session.Reply, err
 // greeting, before any command, are a desync (wire.DesyncError).
 func (c *Client) Greeting(ctx context.Context) (session.Reply, error) {
 	r, err := c.greeting(ctx)
+	c.greetedAt = time.Now() // before the wait after a PROXY header, which is no part of the greeting's time
+	if err == nil {
+		err = c.afterHeader(ctx)
+	}
 	return r, c.headerRefused(err)
 }
 

@@ -109,7 +109,7 @@ func (res *ProbeResult) greet(ctx context.Context, c *Client) error {
 	if err != nil {
 		return &StepError{Step: StepGreeting, Err: err}
 	}
-	res.Greeting, res.GreetTook = &g, time.Since(start)
+	res.Greeting, res.GreetTook = &g, c.greetedAt.Sub(start)
 	if g.Code != 220 {
 		return fmt.Errorf("the server refused the session: %d %s", g.Code, session.SanitizeString(g.Text()))
 	}

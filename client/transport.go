@@ -8,6 +8,7 @@ import (
 	"slices"
 	"strings"
 	"syscall"
+	"time"
 
 	"github.com/ehlo-sh/ehlo/session"
 	"github.com/ehlo-sh/ehlo/wire"
@@ -152,10 +153,37 @@ func routeOf(c *Client) *wire.Route {
 	return &r
 }
 
+// headerGrace is how long, after the greeting that follows a PROXY header,
+// ehlo waits for the answer of a server that took the header for a command.
+const headerGrace = 300 * time.Millisecond
+
+// afterHeader checks, after a PROXY header and the greeting, that the
+// server said nothing more within headerGrace: a server that expects no
+// header greets, then answers it as a command (Postfix: "502 5.5.2 Error:
+// command not recognized") or closes. Without a header it does nothing.
+func (c *Client) afterHeader(ctx context.Context) error {
+	if c.conn.Route().Header == "" {
+		return nil
+	}
+	wctx, cancel := context.WithTimeout(ctx, headerGrace)
+	defer cancel()
+	switch err := c.conn.WaitRead(wctx); {
+	case err == nil:
+		return c.conn.CheckIdle(ctx)
+	case errors.Is(err, context.DeadlineExceeded) && ctx.Err() == nil:
+		return nil
+	default:
+		return err
+	}
+}
+
 // GreetOrTLSHeader is GreetOrTLS with a failure after a PROXY header told
 // as one (doctor reads the greeting this way).
 func (c *Client) greetOrTLSHeader(ctx context.Context, keep bool, tell func(string)) GreetResult {
 	g := c.GreetOrTLS(ctx, keep, tell)
+	if g.Err == nil && g.TLS == nil {
+		g.Err = c.afterHeader(ctx)
+	}
 	g.Err = c.headerRefused(g.Err)
 	return g
 }

@@ -4,6 +4,7 @@ import (
 	"bufio"
 	"context"
 	"errors"
+	"io"
 	"net"
 	"strings"
 	"testing"
@@ -217,5 +218,54 @@ func TestRouteWords(t *testing.T) {
 	r := &wire.Route{Kind: "tcp", Remote: "mx.test:25", Proxy: "socks5://u@127.0.0.1:1080"}
 	if got := routeWords(r, "mx.test:25", true); got != "tcp mx.test:25 via socks5://u@127.0.0.1:1080, LMTP" {
 		t.Errorf("through a proxy: %q", got)
+	}
+}
+
+// A server that expects no PROXY header greets, then answers the header
+// as a command: told as a header not accepted, with the command line to
+// drop. One that takes it is not held up past the short wait.
+func TestProxyHeaderNotExpected(t *testing.T) {
+	for _, tt := range []struct {
+		name    string
+		after   string // what the server writes after reading the header
+		refused bool
+	}{
+		{"answered as a command", "502 5.5.2 Error: command not recognized\r\n", true},
+		{"taken", "", false},
+	} {
+		ln, err := net.Listen("tcp", "127.0.0.1:0")
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer ln.Close()
+		go func() {
+			c, err := ln.Accept()
+			if err != nil {
+				return
+			}
+			defer c.Close()
+			c.Write([]byte("220 mx.test ESMTP\r\n"))
+			r := bufio.NewReader(c)
+			line, _ := r.ReadString('\n')
+			if strings.HasPrefix(line, "PROXY TCP4 ") {
+				c.Write([]byte(tt.after))
+			}
+			io.Copy(io.Discard, r) // open until the client closes
+		}()
+		h, _ := wire.ParseProxyHeader("v1", "203.0.113.9:1")
+		opts := Options{Timeout: 5 * time.Second, Transport: wire.Transport{Header: h}}
+		c, err := Dial(context.Background(), ln.Addr().String(), opts, nil)
+		if err != nil {
+			t.Fatal(err)
+		}
+		_, err = c.Greeting(context.Background())
+		c.Close()
+		var he *ProxyHeaderError
+		if got := errors.As(err, &he); got != tt.refused {
+			t.Errorf("%s: err = %v", tt.name, err)
+		}
+		if tt.refused && !strings.Contains(Explain(err), "does not expect a PROXY header on this port (drop --proxy-protocol)") {
+			t.Errorf("%s: %s", tt.name, Explain(err))
+		}
 	}
 }
