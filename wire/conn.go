@@ -22,6 +22,8 @@ type Conn struct {
 	name  string
 	route Route // how the connection was made
 
+	checked *CheckResult // what Options.Check said of the chain
+
 	mu   sync.Mutex
 	tc   *tls.Conn // nil while plaintext
 	info TLSInfo

@@ -68,10 +68,7 @@ func (c *Conn) tlsConfig(verr *error) *tls.Config {
 		InsecureSkipVerify: true, // verified below, always
 		VerifyConnection: func(cs tls.ConnectionState) error {
 			*verr = verifyChain(cs.PeerCertificates, c.name, c.opts.RootCAs)
-			if *verr != nil && !c.opts.Insecure {
-				return &VerifyError{Err: *verr, Info: c.describe(cs, *verr)}
-			}
-			return nil
+			return c.judgeChain(cs, *verr)
 		},
 		MinVersion:   c.minVersion(),
 		CipherSuites: cipherSuites(c.minVersion()),

@@ -21,7 +21,8 @@ type TLSInfo struct {
 	Insecure    bool   // Options.Insecure was set: a failed verification did not stop the connection
 	Weak        bool   // the version is below TLS 1.2, deprecated (RFC 8996): Options.MinVersion allowed it
 	Handshake   time.Duration
-	Chain       []CertInfo // as sent by the server, leaf first
+	Chain       []CertInfo   // as sent by the server, leaf first
+	Check       *CheckResult // what Options.Check said of the chain; nil when none ran
 }
 
 // CertInfo describes one certificate of a chain.
@@ -62,6 +63,7 @@ func (c *Conn) describe(cs tls.ConnectionState, verr error) TLSInfo {
 		VerifyError: verr,
 		Insecure:    c.opts.Insecure,
 		Weak:        cs.Version < tls.VersionTLS12,
+		Check:       c.checked,
 	}
 	for _, cert := range cs.PeerCertificates {
 		info.Chain = append(info.Chain, certInfo(cert))
@@ -96,6 +98,9 @@ func (i TLSInfo) summary() string {
 		// over it is the caller's to say (ehlo doctor stops unless the
 		// user said --insecure), so this note does not claim it.
 		verdict = fmt.Sprintf("certificate NOT verified (%v); the handshake completed regardless", i.VerifyError)
+	}
+	if i.Check != nil {
+		verdict += "; " + i.Check.String()
 	}
 	version := i.Version
 	if i.Weak {
