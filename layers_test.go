@@ -58,6 +58,9 @@ var layerRules = []rule{
 	{"dns", func(p string) bool {
 		return strings.HasPrefix(p, module) && p != module+"internal/testenv" || anyOf(charm...)(p)
 	}, false, "dns asks DNS questions: the standard library and a DNS library, below every ehlo package"},
+	{"domain", func(p string) bool {
+		return stdlibOnly(p) && p != module+"dns" && p != module+"session" && p != module+"internal/testenv"
+	}, true, "domain judges routes and policies from DNS answers and TLS facts: dns, session and the standard library; the SMTP probes are client's"},
 	{"internal/hostile", anyOf(append([]string{module + "wire", module + "session", module + "client", module + "ui",
 		module + "themes", module + "lab"}, charm...)...), true, "the hostile-server harness stands below every package it tests"},
 }
@@ -138,6 +141,7 @@ func TestLayerRulesBite(t *testing.T) {
 		"client":  {"charm.land/lipgloss/v2", "github.com/ehlo-sh/ehlo/third_party/bubbletea", "github.com/ehlo-sh/ehlo/third_party/bubbles/key"},
 		"cli":     {"net"},
 		"dns":     {"github.com/ehlo-sh/ehlo/session", "github.com/ehlo-sh/ehlo/wire"},
+		"domain":  {"golang.org/x/net/idna", "github.com/ehlo-sh/ehlo/wire", "github.com/ehlo-sh/ehlo/client", "github.com/ehlo-sh/ehlo/lab", "github.com/ehlo-sh/ehlo/ui", "github.com/ehlo-sh/ehlo/cli"},
 
 		"internal/hostile": {"github.com/ehlo-sh/ehlo/wire", "github.com/ehlo-sh/ehlo/third_party/bubbletea"},
 	}
