@@ -176,7 +176,6 @@ func mustName(t testing.TB, s string) Name {
 	return n
 }
 
-
 func spkiOf(t testing.TB, der []byte) []byte {
 	c, err := x509.ParseCertificate(der)
 	if err != nil {
