@@ -19,20 +19,25 @@ type probeFlags struct {
 	lab                labFlags
 	asJSON, transcript bool
 	parallel           int
+	mx                 mxFlags
 }
 
 func newProbe() *cobra.Command {
 	var f probeFlags
 	cmd := &cobra.Command{
-		Use:   "probe [flags] TARGET...",
+		Use:   "probe [flags] TARGET... | --mx DOMAIN...",
 		Short: "Show what servers advertise before and after STARTTLS",
 		Long: "probe connects, reads the greeting, sends EHLO (HELO if refused), upgrades with STARTTLS when " +
 			"offered, sends EHLO again and quits. It prints the capabilities before and after TLS, what " +
 			"appeared or vanished, and the certificate. TARGET is host, host:port, [v6]:port, a bare IPv6 " +
 			"address or unix:/path (a unix socket); the port defaults to 25, and 465 means implicit TLS. " +
-			"With --pipe, TARGET is optional.",
+			"With --pipe, TARGET is optional.\n\nWith --mx (or a TARGET user@domain) each TARGET " +
+			"is a domain: probe finds its MX hosts by preference (or the implicit or null MX), probes every address of " +
+			"each at once, and judges DANE (TLSA), MTA-STS and TLS-RPT: would a sender that enforces DANE, or MTA-STS, " +
+			"deliver there? DOMAIN:PORT probes the MX hosts on PORT instead of 25, for labs.",
 		Example: "  ehlo probe --lab\n  ehlo probe --lab --json mx submission smtps legacy\n" +
-			"  ehlo probe smtp.gmail.com:587 --transcript\n  ehlo probe 127.0.0.1:1587 --ca /tmp/lab-ca.pem",
+			"  ehlo probe smtp.gmail.com:587 --transcript\n  ehlo probe 127.0.0.1:1587 --ca /tmp/lab-ca.pem\n" +
+			"  ehlo probe --mx example.org\n  ehlo probe bob@example.org --json\n  ehlo probe --mx --resolver 127.0.0.1:10054 dane-ok.test",
 		RunE: f.run,
 	}
 	f.conn.register(cmd)
@@ -40,11 +45,15 @@ func newProbe() *cobra.Command {
 	fl.BoolVar(&f.asJSON, "json", false, "print JSON: one object per target, an array for several")
 	fl.BoolVar(&f.transcript, "transcript", false, "print the exchange as C:/S: lines (credentials redacted)")
 	f.lab.register(fl, "probe the built-in lab (TARGETs may name its endpoints: "+strings.Join(lab.EndpointNames, ", ")+")")
-	fl.IntVar(&f.parallel, "parallel", 8, "probe at most n targets at once")
+	fl.IntVar(&f.parallel, "parallel", 8, "probe at most n targets (with --mx: MX addresses) at once")
+	f.mx.register(fl)
 	return cmd
 }
 
 func (f *probeFlags) run(cmd *cobra.Command, args []string) error {
+	if f.mx.wanted(args) {
+		return f.runMX(cmd, args)
+	}
 	opts, err := f.conn.options()
 	if err != nil {
 		return err

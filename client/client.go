@@ -49,6 +49,10 @@ type Options struct {
 	// LMTP speaks LMTP (RFC 2033): LHLO, and one reply per recipient
 	// after the message.
 	LMTP bool
+	// Check judges the server's certificate chain besides WebPKI, such as
+	// DANE for an MX (RFC 7672): a chain it accepts completes the
+	// handshake whatever WebPKI says; nil for none.
+	Check *wire.ChainCheck
 }
 
 // ParseTLSVersion reads a TLS version as --tls-min gives it, "1.0" to
@@ -136,6 +140,7 @@ func (o Options) Wire(t *wire.Transcript) wire.Options {
 		RootCAs:    o.RootCAs,
 		Insecure:   o.Insecure,
 		MinVersion: o.MinTLS,
+		Check:      o.Check,
 		Transcript: t,
 		Transport:  o.Transport,
 	}

@@ -208,8 +208,9 @@ func spanLabel(line string) string {
 
 // WaterfallOptions shape WriteWaterfall's bars.
 type WaterfallOptions struct {
-	Width int  // columns for the bars; 0 means 40
-	ASCII bool // draw with '#' instead of the full block
+	Width  int  // columns for the bars; 0 means 40
+	ASCII  bool // draw with '#' instead of the full block
+	Labels int  // columns for the labels; 0 means 14
 }
 
 // WriteWaterfall draws spans as bars on a common time axis, one row per
@@ -235,12 +236,16 @@ func WriteWaterfall(w io.Writer, spans []Span, o WaterfallOptions) {
 	for _, s := range spans {
 		total = max(total, s.End())
 	}
+	labels := o.Labels
+	if labels <= 0 {
+		labels = 14
+	}
 	for _, s := range spans {
 		from, n := barCells(s, total, width)
-		fmt.Fprintf(w, "  %-14s %s%s%s %s\n", s.Label, strings.Repeat(" ", from), strings.Repeat(bar, n),
+		fmt.Fprintf(w, "  %-*s %s%s%s %s\n", labels, s.Label, strings.Repeat(" ", from), strings.Repeat(bar, n),
 			strings.Repeat(" ", width-from-n), spanTime(s.Took))
 	}
-	fmt.Fprintf(w, "  %-14s %s\n", "total", spanTime(total))
+	fmt.Fprintf(w, "  %-*s %s\n", labels, "total", spanTime(total))
 }
 
 // spanTime is session.Millis, with "<0.1ms" rather than "0.0ms".

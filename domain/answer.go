@@ -76,7 +76,10 @@ func describe(a *dns.Answer, err error) string {
 	if err == nil && a != nil {
 		return fmt.Sprintf("response code %d", a.Rcode)
 	}
-	if errors.Is(err, context.DeadlineExceeded) {
+	switch {
+	case errors.Is(err, dns.ErrCNAMELoop), errors.Is(err, dns.ErrCNAMEChain):
+		return session.SanitizeString(err.Error())
+	case errors.Is(err, context.DeadlineExceeded):
 		return "no answer from the resolver in time"
 	}
 	return "no answer: " + session.SanitizeString(err.Error())

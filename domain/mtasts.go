@@ -58,6 +58,7 @@ type STS struct {
 	Type     string // the Content-Type served
 	Body     string // the policy as served, at most PolicyLimit bytes; unsanitized
 	Policy   *Policy
+	Start    time.Time     // when the HTTPS fetch began
 	Took     time.Duration // the HTTPS fetch
 	Verdict  string        // one of the STS* constants
 	Why      string
@@ -153,9 +154,9 @@ func (s *STS) fetch(ctx context.Context, r dns.Resolver, d Name, o FetchOptions)
 	s.Host, s.URL = host, "https://"+host+"/.well-known/mta-sts.txt"
 	ctx, cancel := context.WithTimeout(ctx, cmpDur(o.Timeout, DefaultPolicyTimeout))
 	defer cancel()
-	start := time.Now()
+	s.Start = time.Now()
 	body, err := s.get(ctx, policyClient(r, o, host))
-	s.Took = time.Since(start)
+	s.Took = time.Since(s.Start)
 	if err != nil {
 		s.fetchFailed(err)
 		return

@@ -5,8 +5,10 @@ import (
 	"fmt"
 	"strconv"
 	"strings"
-	"unicode"
 	"unicode/utf8"
+
+	"github.com/ehlo-sh/ehlo/dns"
+	"github.com/ehlo-sh/ehlo/session"
 )
 
 // Name is a domain name in both its forms (RFC 5890): ASCII, the A-label
@@ -34,72 +36,49 @@ func (n Name) FQDN() string { return n.ASCII + "." }
 var ErrBadName = errors.New("not a domain name")
 
 // ParseName reads a domain name as a user types it, in U-labels or
-// A-labels, with or without the final dot: each label is lowered and,
-// when it is not ASCII, encoded with Punycode (RFC 3492) behind "xn--".
-// It refuses what no host name holds: empty labels, labels over 63 octets,
-// names over 253, characters other than letters, digits, hyphens and (for
-// the service labels DNS uses) underscores. Unicode normalisation (NFC,
-// RFC 5891 5.2) is not applied: type the name in its composed form.
+// A-labels, with or without the final dot: dns.ParseName maps it to
+// A-labels (UTS #46, IDNA2008). It refuses what no host name holds: empty
+// labels, labels over 63 octets, names over 253, characters other than
+// letters, digits, hyphens and (for the service labels DNS uses)
+// underscores.
 func ParseName(s string) (Name, error) {
-	s = strings.TrimSuffix(s, ".")
-	if s == "" {
+	if strings.TrimSuffix(s, ".") == "" {
 		return Name{}, fmt.Errorf("%w: empty", ErrBadName)
 	}
 	if !utf8.ValidString(s) {
-		return Name{}, fmt.Errorf("%w: %q is not UTF-8", ErrBadName, s)
+		return Name{}, fmt.Errorf("%w: %s is not UTF-8", ErrBadName, session.SanitizeString(s))
 	}
-	var ascii, uni []string
-	for _, label := range strings.Split(s, ".") {
-		a, u, err := parseLabel(label)
-		if err != nil {
-			return Name{}, fmt.Errorf("%w: %q: %v", ErrBadName, s, err)
+	n, err := dns.ParseName(s)
+	if err != nil {
+		return Name{}, fmt.Errorf("%w: %s", ErrBadName, session.SanitizeString(strings.TrimPrefix(err.Error(), "dns: ")))
+	}
+	ascii := strings.TrimSuffix(n.ASCII, ".")
+	for _, label := range strings.Split(ascii, ".") {
+		if err := checkLabel(label); err != nil {
+			return Name{}, fmt.Errorf("%w: %q: %v", ErrBadName, session.SanitizeString(s), err)
 		}
-		ascii, uni = append(ascii, a), append(uni, u)
 	}
-	n := Name{ASCII: strings.Join(ascii, "."), Unicode: strings.Join(uni, ".")}
-	if len(n.ASCII) > 253 {
-		return Name{}, fmt.Errorf("%w: %d octets, over the 253 a name may have", ErrBadName, len(n.ASCII))
+	if len(ascii) > 253 {
+		return Name{}, fmt.Errorf("%w: %d octets, over the 253 a name may have", ErrBadName, len(ascii))
 	}
-	return n, nil
+	return Name{ASCII: ascii, Unicode: strings.TrimSuffix(n.Unicode, ".")}, nil
 }
 
-// parseLabel gives one label's A-label and U-label forms.
-func parseLabel(label string) (ascii, uni string, err error) {
-	if label == "" {
-		return "", "", errors.New("an empty label")
+// checkLabel checks one A-label: letters, digits, hyphens, underscores,
+// 1 to 63 octets, no hyphen at either end.
+func checkLabel(label string) error {
+	if label == "" || len(label) > 63 {
+		return fmt.Errorf("a label of %d octets", len(label))
 	}
-	lower := strings.ToLower(label)
-	ascii, uni = lower, lower
-	if !isASCII(lower) {
-		for _, r := range lower {
-			if !unicode.IsLetter(r) && !unicode.IsDigit(r) && !unicode.Is(unicode.Mn, r) && !unicode.Is(unicode.Mc, r) && r != '-' {
-				return "", "", fmt.Errorf("%q is not a letter, digit or hyphen", r)
-			}
-		}
-		enc, err := punyEncode(lower)
-		if err != nil {
-			return "", "", err
-		}
-		ascii = "xn--" + enc
-	} else if rest, ok := strings.CutPrefix(lower, "xn--"); ok {
-		dec, err := punyDecode(rest)
-		if err != nil {
-			return "", "", fmt.Errorf("label %q: bad Punycode: %v", label, err)
-		}
-		uni = dec
-	}
-	if len(ascii) > 63 {
-		return "", "", fmt.Errorf("label %q has %d octets, over 63", label, len(ascii))
-	}
-	for _, c := range []byte(ascii) {
+	for _, c := range []byte(label) {
 		if !(c >= 'a' && c <= 'z' || c >= '0' && c <= '9' || c == '-' || c == '_') {
-			return "", "", fmt.Errorf("%q is not a letter, digit, hyphen or underscore", c)
+			return fmt.Errorf("%q is not a letter, digit, hyphen or underscore", c)
 		}
 	}
-	if ascii[0] == '-' || ascii[len(ascii)-1] == '-' {
-		return "", "", fmt.Errorf("label %q begins or ends with a hyphen", label)
+	if label[0] == '-' || label[len(label)-1] == '-' {
+		return fmt.Errorf("label %q begins or ends with a hyphen", label)
 	}
-	return ascii, uni, nil
+	return nil
 }
 
 // NameFromDNS reads a name as DNS gave it (an FQDN, possibly with

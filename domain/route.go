@@ -49,6 +49,7 @@ type Route struct {
 	Omitted   int      // MX hosts beyond MaxMX, not examined
 	Problem   string   // why mail has no route (Kind none or null MX), in words
 	Bogus     bool     // the problem is a DNSSEC validation failure
+	Temporary bool     // the problem is DNS failing (no answer, SERVFAIL without a DNSSEC error): a sender retries later
 	Notes     []string // what is odd but not fatal: "." beside other MX, duplicates
 }
 
@@ -95,6 +96,7 @@ func Resolve(ctx context.Context, r dns.Resolver, name Name, o RouteOptions) Rou
 	default:
 		rt.Problem = "the MX lookup failed: " + describe(a, err)
 		rt.Bogus = outcome(a, err) == Bogus
+		rt.Temporary = !rt.Bogus
 		return rt
 	}
 	if rt.Kind == KindNullMX {

@@ -6,6 +6,8 @@ import (
 	"fmt"
 	"slices"
 	"strings"
+
+	"github.com/ehlo-sh/ehlo/session"
 )
 
 // Tri is a fact that may be unknown: a probe that could not connect
@@ -40,6 +42,7 @@ type AddrVerdict struct {
 	STARTTLS    Tri
 	Trusted     Tri    // WebPKI, for the MX name
 	DANE        string // the DANE verdict, as shown
+	STS         string // the MTA-STS verdict, as shown: "met", "not listed", "no policy", a result type
 	DANEDeliver Tri    // would a DANE-enforcing sender deliver here?
 	STSDeliver  Tri    // would an MTA-STS-enforcing sender?
 	Results     []string
@@ -102,7 +105,7 @@ func Evaluate(rt Route, tlsa []TLSA, sts STS, conns [][]Conn) Verdict {
 		v.DANE.Why = "DANE does not apply: the MX answer is not DNSSEC-validated; " + v.DANE.Why
 	}
 	if v.STS.Deliver == Yes && !sts.Enforced() {
-		v.STS.Why = stsScope(sts) + "; " + v.STS.Why
+		v.STS.Why = stsScope(sts)
 	}
 	return v
 }
@@ -123,7 +126,10 @@ func stsScope(s STS) string {
 // deliveryOf finds the first host, by preference, through which such a
 // sender delivers.
 func deliveryOf(rt Route, hosts []HostVerdict, of func(HostVerdict) (Tri, string)) Delivery {
-	if rt.Kind == KindNone || rt.Kind == KindNullMX {
+	switch {
+	case rt.Temporary:
+		return Delivery{Deliver: Unknown, Why: rt.Problem + "; a sender would retry later"}
+	case rt.Kind == KindNone || rt.Kind == KindNullMX:
 		return Delivery{Deliver: No, Why: rt.Problem}
 	}
 	unknown := false
@@ -212,6 +218,9 @@ func anyOf(as []AddrVerdict, f func(AddrVerdict) (Tri, string)) (Tri, string) {
 // judgeAddr judges one address.
 func judgeAddr(t TLSA, sts STS, pattern string, c Conn) AddrVerdict {
 	av := AddrVerdict{Addr: c.Addr, DANE: t.Verdict}
+	if av.DANE == "" {
+		av.DANE = "not checked"
+	}
 	if c.Connected {
 		av.STARTTLS = tri(c.STARTTLS)
 		if c.TLS {
@@ -284,10 +293,12 @@ func noTLS(c Conn) string {
 // present a certificate valid for the MX name under WebPKI.
 func judgeSTS(s STS, pattern string, c Conn, av *AddrVerdict) (Tri, string) {
 	if s.Verdict != STSOK || s.Policy.Mode == ModeNone {
+		av.STS = "no policy"
 		return Yes, "no MTA-STS policy in force"
 	}
 	enforce := s.Policy.Mode == ModeEnforce
-	fail := func(result, why string) (Tri, string) {
+	fail := func(shown, result, why string) (Tri, string) {
+		av.STS = shown
 		av.Results = append(av.Results, result)
 		if !enforce {
 			return Yes, why + " (testing mode: reported, delivered)"
@@ -295,17 +306,19 @@ func judgeSTS(s STS, pattern string, c Conn, av *AddrVerdict) (Tri, string) {
 		return No, why
 	}
 	if pattern == "" {
-		return fail("validation-failure", "the policy's mx patterns do not list this MX")
+		return fail("not listed", "validation-failure", "the policy's mx patterns do not list this MX")
 	}
 	if !c.Connected && !c.TLS {
+		av.STS = "not probed"
 		return Unknown, notConnected(c)
 	}
 	if !c.TLS {
-		return fail("starttls-not-supported", noTLS(c))
+		return fail("no TLS", "starttls-not-supported", noTLS(c))
 	}
 	if c.WebPKI != nil {
-		return fail(av.CertProblem, "the certificate is not valid for the MX name: "+c.WebPKI.Error())
+		return fail(av.CertProblem, av.CertProblem, "the certificate is not valid for the MX name: "+session.SanitizeString(c.WebPKI.Error()))
 	}
+	av.STS = "met"
 	return Yes, "the policy is met: listed by " + pattern + ", STARTTLS, certificate valid for the MX name"
 }
 

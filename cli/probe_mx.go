@@ -1,0 +1,153 @@
+package cli
+
+import (
+	"bufio"
+	"errors"
+	"fmt"
+	"io"
+	"strings"
+
+	"github.com/spf13/cobra"
+	"github.com/spf13/pflag"
+
+	"github.com/ehlo-sh/ehlo/client"
+	"github.com/ehlo-sh/ehlo/domain"
+)
+
+// mxFlags are the flags of a domain as target (probe --mx; doctor, send
+// and the explorer's --mx to come): the resolver, the MX order, the
+// address family, and where a lab serves what port 25 and 443 serve.
+type mxFlags struct {
+	on         bool
+	dns        dnsFlags
+	order      string
+	policyPort string
+	verbose    bool
+}
+
+func (f *mxFlags) register(fl *pflag.FlagSet) {
+	fl.BoolVar(&f.on, "mx", false, "the TARGETs are domains (DOMAIN, DOMAIN:PORT, or user@domain): route by MX, probe every MX address, judge DANE, MTA-STS and TLS-RPT")
+	f.dns.register(fl)
+	fl.StringVar(&f.order, "mx-order", "random", "order of MX hosts of equal preference: random (RFC 5321 5.1) or stable (by name)")
+	fl.StringVar(&f.policyPort, "mta-sts-port", "", "with --mx: fetch the MTA-STS policy from this HTTPS port, not 443 (for labs)")
+	fl.BoolVarP(&f.verbose, "verbose", "v", false, "with --mx: each MX address's whole probe (capabilities, certificate)")
+}
+
+// wanted says whether the arguments are domains: --mx, or an address
+// (user@domain) among them.
+func (f *mxFlags) wanted(args []string) bool {
+	if f.on {
+		return true
+	}
+	for _, a := range args {
+		if strings.Contains(a, "@") {
+			return true
+		}
+	}
+	return false
+}
+
+// options builds the domain probe's options on conn's.
+func (f *mxFlags) options(conn client.Options) (client.DomainOptions, error) {
+	o := client.DomainOptions{Options: conn, PolicyPort: f.policyPort}
+	switch f.order {
+	case "random":
+	case "stable":
+		o.Route.Stable = true
+	default:
+		return o, usageErr(fmt.Errorf("--mx-order %q: want random or stable", f.order))
+	}
+	// -4/-6 (the transport flags) restrict the MX addresses probed too.
+	o.Route.Only4, o.Route.Only6 = conn.Transport.Family == "4", conn.Transport.Family == "6"
+	if p := f.policyPort; p != "" {
+		if _, _, err := domain.Address("x.example:" + p); err != nil {
+			return o, usageErr(fmt.Errorf("--mta-sts-port %q: want a port from 1 to 65535", p))
+		}
+	}
+	r, err := f.dns.resolver(nil)
+	if err != nil {
+		return o, err
+	}
+	o.Resolver = r
+	return o, nil
+}
+
+// runMX probes each domain argument.
+func (f *probeFlags) runMX(cmd *cobra.Command, args []string) error {
+	if f.lab.on {
+		return usageErr(errors.New("--mx and --lab together: the built-in lab has no DNS of its own yet; give --resolver and DOMAIN:PORT"))
+	}
+	if len(args) == 0 {
+		return usageErr(errors.New("probe --mx needs at least one DOMAIN (or user@domain)"))
+	}
+	conn, err := f.conn.options()
+	if err != nil {
+		return err
+	}
+	o, err := f.mx.options(conn)
+	if err != nil {
+		return err
+	}
+	o.Parallel = f.parallel
+	for _, a := range args {
+		if _, _, err := domain.Address(a); err != nil {
+			return usageErr(err)
+		}
+	}
+	results := make([]client.DomainResult, len(args))
+	for i, a := range args { // one domain after another; each probes its addresses at once
+		results[i] = client.ProbeDomain(cmd.Context(), a, o)
+	}
+	return f.printMX(cmd.OutOrStdout(), results)
+}
+
+// printMX writes the domains' reports, or JSON (one object for one domain,
+// an array for several). The exit is 1 when a domain has a verdict: no
+// route, a sender enforcing DANE or MTA-STS that would not deliver (or
+// might not: an MX not probed), or an IANA result type found.
+func (f *probeFlags) printMX(w io.Writer, results []client.DomainResult) error {
+	out := bufio.NewWriter(w)
+	defer out.Flush()
+	if f.asJSON {
+		all := make([]client.DomainJSON, 0, len(results))
+		for _, r := range results {
+			all = append(all, r.JSON(f.transcript))
+		}
+		var v any = all
+		if len(all) == 1 {
+			v = all[0]
+		}
+		if err := writeJSON(out, v); err != nil {
+			return err
+		}
+	} else {
+		format := client.DomainFormat{Verbose: f.mx.verbose, Transcript: f.transcript,
+			Waterfall: client.WaterfallOptions{ASCII: !client.UTF8Locale()}}
+		for i, r := range results {
+			if i > 0 {
+				fmt.Fprintln(out)
+			}
+			client.WriteDomain(out, r, format)
+		}
+	}
+	if err := out.Flush(); err != nil {
+		return err
+	}
+	failed := 0
+	for _, r := range results {
+		if !domainClean(r) {
+			failed++
+		}
+	}
+	if failed > 0 {
+		return reported(exitFailed, fmt.Errorf("%d of %d domains have a verdict", failed, len(results)))
+	}
+	return nil
+}
+
+// domainClean reports a domain every sender would deliver to, with no
+// failure named.
+func domainClean(r client.DomainResult) bool {
+	v := r.Result
+	return r.Err == nil && len(v.Results) == 0 && v.DANE.Deliver == domain.Yes && v.STS.Deliver == domain.Yes
+}
