@@ -1,10 +1,12 @@
 package client
 
 import (
+	"cmp"
 	"crypto/x509"
 	"errors"
 	"fmt"
 	"io"
+	"slices"
 	"strings"
 	"time"
 
@@ -250,8 +252,7 @@ func (p *printer) sts(r DomainResult) {
 		return
 	}
 	pol := s.Policy
-	p.linef("         mode %s, max_age %d (%s), mx %s", pol.Mode, pol.MaxAge, (time.Duration(pol.MaxAge) * time.Second).String(),
-		clean(strings.Join(pol.MX, " ")))
+	p.linef("         mode %s, max_age %d (%s), mx %s", pol.Mode, pol.MaxAge, ageText(pol.MaxAge), clean(strings.Join(pol.MX, " ")))
 	for _, h := range r.Result.Hosts {
 		if h.STSPattern != "" {
 			p.linef("         %s  listed, by %s", clean(h.Host.String()), clean(h.STSPattern))
@@ -367,7 +368,19 @@ func DomainTimeline(r DomainResult) []Span {
 			spans = append(spans, Span{Label: "probe " + clean(pr.Target), Start: start, Took: end - start, TLS: pr.TLS != nil})
 		}
 	}
+	slices.SortStableFunc(spans, func(a, b Span) int { return cmp.Compare(a.Start, b.Start) })
 	return spans
+}
+
+// ageText is a policy's max_age in days, hours or seconds.
+func ageText(sec int) string {
+	switch {
+	case sec >= 86400 && sec%86400 == 0:
+		return fmt.Sprintf("%d day%s", sec/86400, plural(sec/86400))
+	case sec >= 3600 && sec%3600 == 0:
+		return fmt.Sprintf("%d hour%s", sec/3600, plural(sec/3600))
+	}
+	return (time.Duration(sec) * time.Second).String()
 }
 
 // probeBounds is when a probe's transcript began and ended, from start.

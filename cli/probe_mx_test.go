@@ -1,0 +1,97 @@
+package cli
+
+import (
+	"bufio"
+	"encoding/json"
+	"os"
+	"slices"
+	"strings"
+	"testing"
+
+	"github.com/ehlo-sh/ehlo/client"
+	"github.com/ehlo-sh/ehlo/internal/testenv"
+)
+
+// dnsLabEnv is the DNS lab's environment (scripts/dns-lab.sh): from the
+// process's, else from its env file; it skips t when the lab is not up.
+func dnsLabEnv(t *testing.T) map[string]string {
+	t.Helper()
+	env := map[string]string{}
+	for _, k := range []string{"EHLO_DNS_RESOLVER", "EHLO_DNS_CA"} {
+		env[k] = os.Getenv(k)
+	}
+	if env["EHLO_DNS_RESOLVER"] == "" {
+		if f, err := os.Open("/var/lib/ehlo-dns-lab/env"); err == nil {
+			defer f.Close()
+			sc := bufio.NewScanner(f)
+			for sc.Scan() {
+				if k, v, ok := strings.Cut(sc.Text(), "="); ok {
+					env[k] = strings.Trim(v, `"'`)
+				}
+			}
+		}
+	}
+	if env["EHLO_DNS_RESOLVER"] == "" || env["EHLO_DNS_CA"] == "" {
+		testenv.Need(t, "the DNS lab (Knot + Unbound)", "bash scripts/dns-lab.sh up")
+	}
+	return env
+}
+
+// TestProbeMXDNSLab probes every MX zone of the DNS lab and checks the
+// verdicts its README table gives: the route, whether a DANE- and an
+// MTA-STS-enforcing sender would deliver, the IANA result types, and the
+// DANE verdict of the first MX.
+func TestProbeMXDNSLab(t *testing.T) {
+	env := dnsLabEnv(t)
+	tests := []struct {
+		zone     string
+		route    string
+		dane     string // delivers: yes, no, unknown
+		sts      string
+		verdicts []string
+		mxDANE   string // the first MX's DANE verdict, "" to skip
+		exit     int
+	}{
+		{"dane-ok.test", "mx", "yes", "yes", nil, "matched by record 1", 0},
+		{"dane-mismatch.test", "mx", "no", "yes", []string{"tlsa-invalid"}, "no record matched", exitFailed},
+		{"dane-bogus.test", "mx", "no", "yes", []string{"dnssec-invalid"}, "bogus", exitFailed},
+		{"dane-insecure.test", "mx", "yes", "yes", nil, "TLSA insecure (ignored)", 0},
+		{"dane-plaintext.test", "mx", "no", "yes", []string{"starttls-not-supported"}, "not checked: no TLS", exitFailed},
+		{"dane-unusable.test", "mx", "yes", "yes", nil, "no usable TLSA", 0},
+		{"dnssec-bogus.test", "none", "no", "no", []string{"dnssec-invalid"}, "", exitFailed},
+		{"mx-null.test", "null-mx", "no", "no", nil, "", exitFailed},
+		{"mx-implicit.test", "implicit", "yes", "yes", nil, "no TLSA", 0},
+		{"mx-cname.test", "mx", "yes", "yes", nil, "matched by record 1", 0},
+		{"mx-dangling.test", "mx", "yes", "yes", nil, "", 0},
+		{"sts-enforce.test", "mx", "yes", "yes", nil, "no TLSA", 0},
+		{"sts-mismatch.test", "mx", "yes", "yes", []string{"validation-failure"}, "", exitFailed}, // mx2 not listed; mx1 is
+		{"sts-testing.test", "mx", "yes", "yes", []string{"validation-failure"}, "", exitFailed},  // reported, delivered
+		{"sts-404.test", "mx", "yes", "yes", []string{"sts-policy-fetch-error"}, "", exitFailed},
+		{"sts-badcert-name.test", "mx", "yes", "yes", []string{"sts-webpki-invalid"}, "", exitFailed},
+		{"sts-badcert-untrusted.test", "mx", "yes", "yes", []string{"sts-webpki-invalid"}, "", exitFailed},
+		{"sts-redirect.test", "mx", "yes", "yes", []string{"sts-policy-fetch-error"}, "", exitFailed},
+		{"sts-huge.test", "mx", "yes", "yes", []string{"sts-policy-invalid"}, "", exitFailed},
+		{"sts-invalid.test", "mx", "yes", "yes", []string{"sts-policy-invalid"}, "", exitFailed},
+		{"sts-certmismatch.test", "mx", "yes", "no", []string{"certificate-host-mismatch"}, "", exitFailed},
+		{"sts-plaintext.test", "mx", "yes", "no", []string{"starttls-not-supported"}, "", exitFailed},
+	}
+	for _, tt := range tests {
+		t.Run(tt.zone, func(t *testing.T) {
+			code, out, errOut := run(t, "probe", "--mx", "--json", "--mx-order", "stable", "--timeout", "10s",
+				"--resolver", env["EHLO_DNS_RESOLVER"], "--ca", env["EHLO_DNS_CA"], tt.zone)
+			var js client.DomainJSON
+			if err := json.Unmarshal([]byte(out), &js); err != nil {
+				t.Fatalf("exit %d, not JSON (%v):\n%s\n%s", code, err, out, errOut)
+			}
+			var mxDANE string
+			if len(js.MX) > 0 {
+				mxDANE = js.MX[0].DANE.Verdict
+			}
+			if code != tt.exit || js.Route != tt.route || js.DANE.Delivers != tt.dane || js.STS.Delivers != tt.sts ||
+				!slices.Equal(js.Verdicts, append([]string{}, tt.verdicts...)) || tt.mxDANE != "" && mxDANE != tt.mxDANE {
+				t.Errorf("exit %d, route %s, DANE %s (%s), MTA-STS %s (%s), verdicts %q, first MX's DANE %q",
+					code, js.Route, js.DANE.Delivers, js.DANE.Why, js.STS.Delivers, js.STS.Why, js.Verdicts, mxDANE)
+			}
+		})
+	}
+}
