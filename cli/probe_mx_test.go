@@ -95,3 +95,29 @@ func TestProbeMXDNSLab(t *testing.T) {
 		})
 	}
 }
+
+// TestProbeMXUsage: arguments that name no domain, and flags that
+// contradict each other, are usage errors said in words, before any
+// question is asked; hostile bytes in them are shown escaped.
+func TestProbeMXUsage(t *testing.T) {
+	tests := []struct {
+		args []string
+		want string
+	}{
+		{[]string{"probe", "--mx"}, "needs at least one DOMAIN"},
+		{[]string{"probe", "--mx", "-4", "-6", "example.org"}, "-4 and -6 together"},
+		{[]string{"probe", "--mx", "--mx-order", "sorted", "example.org"}, `--mx-order "sorted"`},
+		{[]string{"probe", "--mx", "192.0.2.1"}, "an address literal has no MX"},
+		{[]string{"probe", "bob@[192.0.2.1]"}, "an address literal has no MX"},
+		{[]string{"probe", "--mx", "example.org:99999"}, "bad port"},
+		{[]string{"probe", "--mx", "--resolver", "not-an-address", "example.org"}, "--resolver"},
+		{[]string{"probe", "--mx", "--mta-sts-port", "x", "example.org"}, "--mta-sts-port"},
+		{[]string{"probe", "--mx", "evil\x1b[31m\u202e.example"}, `\x1b`},
+	}
+	for _, tt := range tests {
+		code, out, errOut := run(t, tt.args...)
+		if code != exitUsage || !strings.Contains(errOut, tt.want) || strings.ContainsAny(out+errOut, "\x1b\u202e") {
+			t.Errorf("%q: exit %d, stderr %q; want exit %d and %q, nothing raw", tt.args, code, errOut, exitUsage, tt.want)
+		}
+	}
+}

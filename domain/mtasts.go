@@ -235,7 +235,7 @@ func (s *STS) fetchFailed(err error) {
 		s.Verdict, s.Why, s.Result = STSFetchError, pe.why, "sts-policy-fetch-error"
 	case errors.As(err, &cve):
 		s.Verdict, s.Result = STSWebPKI, "sts-webpki-invalid"
-		s.Why = "the certificate of " + s.Host + " did not verify: " + session.SanitizeString(cve.Err.Error())
+		s.Why = "the certificate of " + s.Host + " did not verify: " + CertWords(cve.Err)
 	case errors.As(err, &dnf):
 		s.Verdict, s.Why, s.Result = STSFetchError, dnf.Error(), "sts-policy-fetch-error"
 	case errors.Is(err, context.DeadlineExceeded):

@@ -42,24 +42,34 @@ var ErrBadName = errors.New("not a domain name")
 // letters, digits, hyphens and (for the service labels DNS uses)
 // underscores.
 func ParseName(s string) (Name, error) {
+	bad := func(why string) error {
+		if why != "" {
+			why = ": " + why
+		}
+		return fmt.Errorf("%s is %w%s", quote(s), ErrBadName, why)
+	}
 	if strings.TrimSuffix(s, ".") == "" {
-		return Name{}, fmt.Errorf("%w: empty", ErrBadName)
+		return Name{}, bad("empty")
 	}
 	if !utf8.ValidString(s) {
-		return Name{}, fmt.Errorf("%w: %s is not UTF-8", ErrBadName, session.SanitizeString(s))
+		return Name{}, bad("not UTF-8")
 	}
 	n, err := dns.ParseName(s)
 	if err != nil {
-		return Name{}, fmt.Errorf("%w: %s", ErrBadName, session.SanitizeString(strings.TrimPrefix(err.Error(), "dns: ")))
+		why := ""
+		if i := strings.LastIndex(err.Error(), " ("); i >= 0 {
+			why = session.SanitizeString(strings.TrimPrefix(strings.TrimSuffix(err.Error()[i+2:], ")"), "idna: "))
+		}
+		return Name{}, bad(why)
 	}
 	ascii := strings.TrimSuffix(n.ASCII, ".")
 	for _, label := range strings.Split(ascii, ".") {
 		if err := checkLabel(label); err != nil {
-			return Name{}, fmt.Errorf("%w: %q: %v", ErrBadName, session.SanitizeString(s), err)
+			return Name{}, bad(session.SanitizeString(err.Error()))
 		}
 	}
 	if len(ascii) > 253 {
-		return Name{}, fmt.Errorf("%w: %d octets, over the 253 a name may have", ErrBadName, len(ascii))
+		return Name{}, bad(fmt.Sprintf("%d octets, over the 253 a name may have", len(ascii)))
 	}
 	return Name{ASCII: ascii, Unicode: strings.TrimSuffix(n.Unicode, ".")}, nil
 }

@@ -316,10 +316,35 @@ func judgeSTS(s STS, pattern string, c Conn, av *AddrVerdict) (Tri, string) {
 		return fail("no TLS", "starttls-not-supported", noTLS(c))
 	}
 	if c.WebPKI != nil {
-		return fail(av.CertProblem, av.CertProblem, "the certificate is not valid for the MX name: "+session.SanitizeString(c.WebPKI.Error()))
+		return fail(av.CertProblem, av.CertProblem, "the certificate is not valid for the MX name: "+CertWords(c.WebPKI))
 	}
 	av.STS = "met"
 	return Yes, "the policy is met: listed by " + pattern + ", STARTTLS, certificate valid for the MX name"
+}
+
+// CertWords says why a certificate did not verify, in words, sanitized.
+func CertWords(err error) string {
+	var (
+		host    x509.HostnameError
+		invalid x509.CertificateInvalidError
+		unknown x509.UnknownAuthorityError
+	)
+	switch {
+	case errors.As(err, &host):
+		names := "no names"
+		if c := host.Certificate; c != nil && len(c.DNSNames) > 0 {
+			names = strings.Join(c.DNSNames[:min(4, len(c.DNSNames))], ", ")
+			if len(c.DNSNames) > 4 {
+				names += fmt.Sprintf(" and %d more", len(c.DNSNames)-4)
+			}
+		}
+		return session.SanitizeString(fmt.Sprintf("name mismatch: the certificate covers %s, not %s", names, host.Host))
+	case errors.As(err, &invalid) && invalid.Reason == x509.Expired:
+		return "expired or not yet valid"
+	case errors.As(err, &unknown):
+		return "signed by an unknown authority (self-signed, or a private CA)"
+	}
+	return session.SanitizeString(strings.TrimPrefix(err.Error(), "x509: "))
 }
 
 // CertResult names a WebPKI verification failure as RFC 8460 4.3.1 does.
