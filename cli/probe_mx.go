@@ -80,6 +80,12 @@ func (f *probeFlags) runMX(cmd *cobra.Command, args []string) error {
 	if len(args) == 0 {
 		return usageErr(errors.New("probe --mx needs at least one DOMAIN (or user@domain)"))
 	}
+	for _, name := range []string{"tls", "no-starttls", "insecure", "servername", "greeting-wait"} {
+		if f.conn.fs.Changed(name) {
+			return usageErr(fmt.Errorf("--%s does not apply with --mx: each MX is probed on port 25 with STARTTLS, its certificate "+
+				"checked for the MX name and every handshake completed, as a sending server does", name))
+		}
+	}
 	conn, err := f.conn.options()
 	if err != nil {
 		return err

@@ -112,6 +112,8 @@ func TestProbeMXUsage(t *testing.T) {
 		{[]string{"probe", "--mx", "example.org:99999"}, "bad port"},
 		{[]string{"probe", "--mx", "--resolver", "not-an-address", "example.org"}, "--resolver"},
 		{[]string{"probe", "--mx", "--mta-sts-port", "x", "example.org"}, "--mta-sts-port"},
+		{[]string{"probe", "--mx", "--no-starttls", "example.org"}, "--no-starttls does not apply with --mx"},
+		{[]string{"probe", "--insecure", "bob@example.org"}, "--insecure does not apply with --mx"},
 		{[]string{"probe", "--mx", "evil\x1b[31m\u202e.example"}, `\x1b`},
 	}
 	for _, tt := range tests {
