@@ -123,3 +123,23 @@ func TestProbeMXUsage(t *testing.T) {
 		}
 	}
 }
+
+// TestProbeMXDNSLabText reads the report a user reads, for two zones of
+// the DNS lab.
+func TestProbeMXDNSLabText(t *testing.T) {
+	env := dnsLabEnv(t)
+	tests := map[string][]string{
+		"dane-ok.test": {"MX records, DNSSEC-validated", "DANE         matched by record 2", "NOT trusted for mx1.dane-ok.test: name mismatch",
+			"a DANE-enforcing sender (RFC 7672):     delivers, to mx1.dane-ok.test (DANE matched by record 1)",
+			"TLS-RPT  record  v=TLSRPTv1; rua=mailto:tlsrpt@dane-ok.test", "DNS TLSA _25._tcp.mx2.dane-ok.test", "probe 127.0.55.2:25"},
+		"sts-huge.test": {"policy invalid: the policy is longer than 64 KB", "sts-policy-invalid: The MTA-STS record or policy is malformed"},
+	}
+	for zone, want := range tests {
+		code, out, errOut := run(t, "probe", "--mx", "--mx-order", "stable", "--resolver", env["EHLO_DNS_RESOLVER"], "--ca", env["EHLO_DNS_CA"], zone)
+		for _, w := range want {
+			if !strings.Contains(out, w) {
+				t.Errorf("%s (exit %d): no %q in\n%s%s", zone, code, w, out, errOut)
+			}
+		}
+	}
+}
