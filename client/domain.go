@@ -23,6 +23,7 @@ type DomainOptions struct {
 	PolicyPort string
 	Route      domain.RouteOptions // MX order, -4/-6
 	Parallel   int                 // addresses probed at once; 0 means 8
+	Sender     domain.Sender       // what the sender demands beyond what the domain publishes (send --dane require)
 }
 
 // DomainResult is what a domain probe found: the route, what the domain
@@ -75,7 +76,7 @@ func ProbeDomain(ctx context.Context, arg string, o DomainOptions) DomainResult 
 	res.Route = domain.Resolve(ctx, log, name, o.Route)
 	res.probeHosts(ctx, log, o)
 	wg.Wait()
-	res.Result = domain.Evaluate(res.Route, res.TLSA, res.STS, res.Conns)
+	res.Result = domain.EvaluateFor(o.Sender, res.Route, res.TLSA, res.STS, res.Conns)
 	res.DNS = log.Queries()
 	res.Took = time.Since(res.Start)
 	return res

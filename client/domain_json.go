@@ -185,6 +185,9 @@ func (r DomainResult) mxJSON(i int, h domain.Host, withTranscript bool) MXJSON {
 	if len(hv.Addrs) > 0 && hv.Addrs[0].DANE != t.Verdict {
 		m.DANE.Verdict, m.DANE.Why = hv.Addrs[0].DANE, clean(hv.Addrs[0].DANEWhy)
 	}
+	if m.DANE.Verdict == "" {
+		m.DANE.Verdict = "not checked"
+	}
 	m.STSPattern, m.STARTTLS, m.Trusted = clean(hv.STSPattern), hv.STARTTLS.String(), hv.Trusted.String()
 	for j, pr := range r.Probes[i] {
 		av := hv.Addrs[j]

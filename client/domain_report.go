@@ -67,7 +67,7 @@ func WriteDomain(w io.Writer, r DomainResult, f DomainFormat) {
 // route prints how mail reaches the domain.
 func (p *printer) route(r DomainResult) {
 	rt := r.Route
-	auth := "not DNSSEC-validated"
+	auth := "not DNSSEC-validated (an unsigned zone, or a resolver that does not validate)"
 	if rt.Authentic {
 		auth = "DNSSEC-validated"
 	}

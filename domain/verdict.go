@@ -85,6 +85,20 @@ type Verdict struct {
 // and the probes of each host's addresses (conns[i] for rt.Hosts[i], in
 // the order of the addresses).
 func Evaluate(rt Route, tlsa []TLSA, sts STS, conns [][]Conn) Verdict {
+	return EvaluateFor(Sender{}, rt, tlsa, sts, conns)
+}
+
+// Sender is what the sending side demands beyond what the domain
+// publishes (send --dane require, doctor).
+type Sender struct {
+	// RequireDANE refuses an MX without validated, usable TLSA records:
+	// the IANA result dane-required (RFC 8460 4.3.2.1).
+	RequireDANE bool
+}
+
+// EvaluateFor is Evaluate for a sender that demands more than the domain
+// publishes.
+func EvaluateFor(s Sender, rt Route, tlsa []TLSA, sts STS, conns [][]Conn) Verdict {
 	var v Verdict
 	if rt.Bogus {
 		v.Results = append(v.Results, "dnssec-invalid")
@@ -93,7 +107,7 @@ func Evaluate(rt Route, tlsa []TLSA, sts STS, conns [][]Conn) Verdict {
 		v.Results = append(v.Results, sts.Result)
 	}
 	for i, h := range rt.Hosts {
-		hv := judgeHost(h, tlsa[i], sts, conns[i])
+		hv := judgeHost(s, h, tlsa[i], sts, conns[i])
 		v.Hosts = append(v.Hosts, hv)
 		v.Results = append(v.Results, hv.Results...)
 	}
@@ -153,7 +167,7 @@ func deliveryOf(rt Route, hosts []HostVerdict, of func(HostVerdict) (Tri, string
 
 // judgeHost judges a host from its addresses: a sender tries them in
 // turn, so one that passes is enough.
-func judgeHost(h Host, t TLSA, sts STS, conns []Conn) HostVerdict {
+func judgeHost(s Sender, h Host, t TLSA, sts STS, conns []Conn) HostVerdict {
 	hv := HostVerdict{Host: h.Name, TLSA: t}
 	if sts.Policy != nil {
 		hv.STSPattern = sts.Policy.Match(h.Name.ASCII)
@@ -171,7 +185,7 @@ func judgeHost(h Host, t TLSA, sts STS, conns []Conn) HostVerdict {
 		if i < len(conns) {
 			c = conns[i]
 		}
-		av := judgeAddr(t, sts, hv.STSPattern, c)
+		av := judgeAddr(s, t, sts, hv.STSPattern, c)
 		hv.Addrs = append(hv.Addrs, av)
 		hv.Results = append(hv.Results, av.Results...)
 	}
@@ -216,7 +230,7 @@ func anyOf(as []AddrVerdict, f func(AddrVerdict) (Tri, string)) (Tri, string) {
 }
 
 // judgeAddr judges one address.
-func judgeAddr(t TLSA, sts STS, pattern string, c Conn) AddrVerdict {
+func judgeAddr(s Sender, t TLSA, sts STS, pattern string, c Conn) AddrVerdict {
 	av := AddrVerdict{Addr: c.Addr, DANE: t.Verdict}
 	if av.DANE == "" {
 		av.DANE = "not checked"
@@ -230,7 +244,7 @@ func judgeAddr(t TLSA, sts STS, pattern string, c Conn) AddrVerdict {
 			}
 		}
 	}
-	av.DANEDeliver, av.DANEWhy = judgeDANE(t, c, &av)
+	av.DANEDeliver, av.DANEWhy = judgeDANE(s, t, c, &av)
 	av.STSDeliver, av.STSWhy = judgeSTS(sts, pattern, c, &av)
 	return av
 }
@@ -251,8 +265,11 @@ func notConnected(c Conn) string {
 }
 
 // judgeDANE: would a DANE-enforcing sender deliver through this address?
-func judgeDANE(t TLSA, c Conn, av *AddrVerdict) (Tri, string) {
+func judgeDANE(s Sender, t TLSA, c Conn, av *AddrVerdict) (Tri, string) {
 	switch {
+	case s.RequireDANE && (t.Verdict == DANENoTLSA || t.Verdict == DANEInsecure):
+		av.Results = append(av.Results, "dane-required")
+		return No, "DANE is required, and " + t.Verdict + ": " + t.Why
 	case t.Verdict == DANENoTLSA || t.Verdict == DANEInsecure:
 		return Yes, "DANE does not apply (" + t.Verdict + "): TLS is opportunistic"
 	case t.Verdict == DANEBogus:

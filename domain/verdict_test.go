@@ -128,3 +128,25 @@ func TestKnowledgeHasEveryResult(t *testing.T) {
 		}
 	}
 }
+
+// TestEvaluateRequireDANE: a sender that requires DANE refuses an MX
+// without validated TLSA records (dane-required), not one with them.
+func TestEvaluateRequireDANE(t *testing.T) {
+	good := Conn{Addr: "x", Connected: true, STARTTLS: true, TLS: true, DANE: &DANE{Verdict: DANEMatched, Record: 1}}
+	for _, tt := range []struct {
+		tlsa    []dns.Record
+		mxAuth  bool
+		deliver Tri
+	}{
+		{nil, true, No},
+		{[]dns.Record{tlsa(3, 1, 1, make([]byte, 32))}, false, No},
+		{[]dns.Record{tlsa(3, 1, 1, make([]byte, 32))}, true, Yes},
+	} {
+		z, rt := daneZone(tt.mxAuth, true, true, tt.tlsa...)
+		ta := LookupTLSA(ctx, z, rt, rt.Hosts[0])
+		v := EvaluateFor(Sender{RequireDANE: true}, rt, []TLSA{ta}, STS{Verdict: STSNone}, [][]Conn{{good}})
+		if v.DANE.Deliver != tt.deliver || (tt.deliver == No) != slices.Contains(v.Results, "dane-required") {
+			t.Errorf("TLSA %v, MX authentic %v: %s (%s), %q", tt.tlsa != nil, tt.mxAuth, v.DANE.Deliver, v.DANE.Why, v.Results)
+		}
+	}
+}
