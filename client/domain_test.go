@@ -110,3 +110,29 @@ func TestProbeDomain(t *testing.T) {
 		})
 	}
 }
+
+// TestProbeDomainHostileDNS: names and TXT data from DNS reach neither the
+// report nor the JSON raw: escape sequences and bidi characters show
+// escaped.
+func TestProbeDomainHostileDNS(t *testing.T) {
+	zone := fakeDNS{
+		"example.org MX":             {{Type: dns.TypeMX, Pref: 10, Host: "evil\x1b[2J\u202e.example."}},
+		"_mta-sts.example.org TXT":   {{Type: dns.TypeTXT, TXT: []string{"v=STSv1; id=1\x1b]0;pwned\x07"}}},
+		"_smtp._tls.example.org TXT": {{Type: dns.TypeTXT, TXT: []string{"v=TLSRPTv1; rua=mailto:a@example.org\u202e\r\n250 OK"}}},
+	}
+	r := ProbeDomain(context.Background(), "example.org", DomainOptions{Resolver: zone, Options: Options{Timeout: 2 * time.Second}})
+	var out strings.Builder
+	WriteDomain(&out, r, DomainFormat{Verbose: true, Transcript: true})
+	b, err := json.Marshal(r.JSON(true))
+	if err != nil {
+		t.Fatal(err)
+	}
+	for what, s := range map[string]string{"report": out.String(), "JSON": string(b)} {
+		if strings.ContainsAny(s, "\x1b\u202e\x07\r") {
+			t.Errorf("%s holds raw bytes from DNS:\n%q", what, s)
+		}
+	}
+	if !strings.Contains(out.String(), `evil\x1b[2j\u202e.example`) || r.Result.DANE.Deliver != domain.No {
+		t.Errorf("the MX is not shown escaped, or judged deliverable:\n%s", out.String())
+	}
+}

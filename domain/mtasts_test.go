@@ -193,7 +193,7 @@ func TestParseRPT(t *testing.T) {
 	if err != nil || len(rua) != 2 {
 		t.Errorf("%q, %v", rua, err)
 	}
-	for _, bad := range []string{"v=TLSRPTv1;", "v=TLSRPTv1; rua=ftp://x.example", "v=TLSRPTv2; rua=mailto:a@b.c", "v=TLSRPTv1; rua"} {
+	for _, bad := range []string{"v=TLSRPTv1;", "v=TLSRPTv1; rua=ftp://x.example", "v=TLSRPTv2; rua=mailto:a@b.c", "v=TLSRPTv1; rua", "v=TLSRPTv1; rua=mailto:a@b.example\r\n250 OK"} {
 		if _, err := ParseRPT(bad); err == nil {
 			t.Errorf("ParseRPT(%q) accepted", bad)
 		}

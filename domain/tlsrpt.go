@@ -92,6 +92,9 @@ func ParseRPT(txt string) ([]string, error) {
 		for _, u := range strings.Split(v, ",") {
 			u = strings.Trim(u, " \t")
 			lower := strings.ToLower(u)
+			if strings.ContainsFunc(u, func(r rune) bool { return r <= ' ' || r >= 0x7f }) {
+				return nil, fmt.Errorf("rua %s holds a space, control or non-ASCII character (RFC 3986 URIs have none)", quote(u))
+			}
 			if !strings.HasPrefix(lower, "mailto:") && !strings.HasPrefix(lower, "https:") || len(u) < 8 {
 				return nil, fmt.Errorf("rua %s is neither a mailto: nor an https: URI", quote(u))
 			}
