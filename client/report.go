@@ -235,6 +235,7 @@ func Explain(err error) string {
 		first      *TLSFirstError
 		tried      *TLSTriedError
 		version    *wire.VersionError
+		check      *wire.CheckError
 		dial       = explainDial(err)
 		transport  = explainTransport(err)
 	)
@@ -262,6 +263,9 @@ func Explain(err error) string {
 			session.Sanitize(plain.Bytes))
 	case errors.As(err, &plain):
 		return "the server answered in plaintext where TLS was expected: this port speaks STARTTLS or plain SMTP, not implicit TLS (drop --tls, or use port 465 for implicit TLS)"
+	case errors.As(err, &check):
+		return "the certificate failed the " + check.Result.Name + " check, which is required: " + clean(check.Result.Detail) +
+			"; the session stopped before anything was sent in TLS"
 	case errors.As(err, &ver):
 		return "the certificate did not verify: " + ExplainVerify(ver.Err) + verifyHint(ver.Err)
 	case dial != "" && isStep(err, StepConnect):

@@ -34,6 +34,8 @@ func TestExplainInAPersonsWords(t *testing.T) {
 			`end of data: no reply to the final ".": no reply within 1s (the --timeout deadline); the message may still be delivered, so sending it again may duplicate it`},
 		{step(StepDataEnd, &UnansweredError{Err: fmt.Errorf("BDAT 10 LAST: %w", &wire.ClosedError{}), What: lastChunk}),
 			"end of data: no reply to the last BDAT chunk: the server closed the connection; the message may still be delivered, so sending it again may duplicate it"},
+		{step(StepStartTLS, fmt.Errorf("STARTTLS: %w", &wire.VerifyError{Err: &wire.CheckError{Result: wire.CheckResult{Name: "DANE", Detail: "no record matched"}}})),
+			"the certificate failed the DANE check, which is required: no record matched; the session stopped before anything was sent in TLS"},
 	} {
 		got := Explain(tc.err)
 		if got != tc.want {
