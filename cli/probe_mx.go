@@ -12,6 +12,7 @@ import (
 
 	"github.com/ehlo-sh/ehlo/client"
 	"github.com/ehlo-sh/ehlo/domain"
+	"github.com/ehlo-sh/ehlo/session"
 )
 
 // mxFlags are the flags of a domain as target (probe --mx; doctor, send
@@ -97,7 +98,7 @@ func (f *probeFlags) runMX(cmd *cobra.Command, args []string) error {
 	o.Parallel = f.parallel
 	for _, a := range args {
 		if _, _, err := domain.Address(a); err != nil {
-			return usageErr(err)
+			return usageErr(errors.New(session.SanitizeString(err.Error())))
 		}
 	}
 	results := make([]client.DomainResult, len(args))

@@ -38,7 +38,7 @@ func dnsLabEnv(t *testing.T) map[string]string {
 }
 
 // TestProbeMXDNSLab probes every MX zone of the DNS lab and checks the
-// verdicts its README table gives: the route, whether a DANE- and an
+// verdicts its README table gives ("The DNS lab"): the route, whether a DANE- and an
 // MTA-STS-enforcing sender would deliver, the IANA result types, and the
 // DANE verdict of the first MX.
 func TestProbeMXDNSLab(t *testing.T) {
@@ -57,7 +57,7 @@ func TestProbeMXDNSLab(t *testing.T) {
 		{"dane-bogus.test", "mx", "no", "yes", []string{"dnssec-invalid"}, "bogus", exitFailed},
 		{"dane-insecure.test", "mx", "yes", "yes", nil, "TLSA insecure (ignored)", 0},
 		{"dane-plaintext.test", "mx", "no", "yes", []string{"starttls-not-supported"}, "not checked: no TLS", exitFailed},
-		{"dane-unusable.test", "mx", "yes", "yes", nil, "no usable TLSA", 0},
+		{"dane-unusable.test", "mx", "yes", "yes", []string{"tlsa-invalid"}, "no usable TLSA", exitFailed}, // TLS required, not checked
 		{"dnssec-bogus.test", "none", "no", "no", []string{"dnssec-invalid"}, "", exitFailed},
 		{"mx-null.test", "null-mx", "no", "no", nil, "", exitFailed},
 		{"mx-implicit.test", "implicit", "yes", "yes", nil, "no TLSA", 0},
@@ -70,10 +70,14 @@ func TestProbeMXDNSLab(t *testing.T) {
 		{"sts-badcert-name.test", "mx", "yes", "yes", []string{"sts-webpki-invalid"}, "", exitFailed},
 		{"sts-badcert-untrusted.test", "mx", "yes", "yes", []string{"sts-webpki-invalid"}, "", exitFailed},
 		{"sts-redirect.test", "mx", "yes", "yes", []string{"sts-policy-fetch-error"}, "", exitFailed},
-		{"sts-huge.test", "mx", "yes", "yes", []string{"sts-policy-invalid"}, "", exitFailed},
+		{"sts-huge.test", "mx", "yes", "yes", []string{"sts-policy-fetch-error"}, "", exitFailed},
 		{"sts-invalid.test", "mx", "yes", "yes", []string{"sts-policy-invalid"}, "", exitFailed},
 		{"sts-certmismatch.test", "mx", "yes", "no", []string{"certificate-host-mismatch"}, "", exitFailed},
 		{"sts-plaintext.test", "mx", "yes", "no", []string{"starttls-not-supported"}, "", exitFailed},
+		{"sts-hostile.test", "mx", "yes", "yes", []string{"sts-policy-invalid"}, "", exitFailed},
+		{"txt-hostile.test", "mx", "yes", "yes", nil, "no TLSA", 0},       // both records invalid: no MTA-STS, no reports
+		{"mx-many.test", "mx", "yes", "yes", nil, "no TLSA", 0},           // 500 MX over TCP: 20 examined, mx1 probed
+		{"mx-loop.test", "mx", "unknown", "unknown", nil, "", exitFailed}, // SERVFAIL for the loop: a sender retries
 	}
 	for _, tt := range tests {
 		t.Run(tt.zone, func(t *testing.T) {
@@ -132,10 +136,16 @@ func TestProbeMXDNSLabText(t *testing.T) {
 		"dane-ok.test": {"MX records, DNSSEC-validated", "DANE         matched by record 2", "NOT trusted for mx1.dane-ok.test: name mismatch",
 			"a DANE-enforcing sender (RFC 7672):     delivers, to mx1.dane-ok.test (DANE matched by record 1)",
 			"TLS-RPT  record  v=TLSRPTv1; rua=mailto:tlsrpt@dane-ok.test", "DNS TLSA _25._tcp.mx2.dane-ok.test", "probe 127.0.55.2:25"},
-		"sts-huge.test": {"policy invalid: the policy is longer than 64 KB", "sts-policy-invalid: The MTA-STS record or policy is malformed"},
+		"sts-huge.test":    {"policy fetch failed: the policy is longer than 64 KB", "sts-policy-fetch-error: The _mta-sts record exists"},
+		"sts-hostile.test": {`policy invalid: line 3 holds a bare CR (a line ends with CRLF or LF, RFC 8461 3.2): "mx: mx.sts-hostile.test\rmode: none"`},
+		"txt-hostile.test": {`MTA-STS  record  v=STSv1; id=\x1b[2J\u202eevil;`, `TLS-RPT  record  v=TLSRPTv1; rua=mailto:\x1b]0;pwned\x07tlsrpt@txt-hostile.test`},
+		"mx-many.test":     {"note: 500 MX records: the 20 most preferred are examined, 480 are not"},
 	}
 	for zone, want := range tests {
 		code, out, errOut := run(t, "probe", "--mx", "--mx-order", "stable", "--resolver", env["EHLO_DNS_RESOLVER"], "--ca", env["EHLO_DNS_CA"], zone)
+		if strings.ContainsAny(out+errOut, "\x1b\u202e\x07") {
+			t.Errorf("%s: raw bytes from DNS or HTTPS on the terminal:\n%q", zone, out)
+		}
 		for _, w := range want {
 			if !strings.Contains(out, w) {
 				t.Errorf("%s (exit %d): no %q in\n%s%s", zone, code, w, out, errOut)

@@ -10,6 +10,7 @@ import (
 
 	"github.com/ehlo-sh/ehlo/dns"
 	"github.com/ehlo-sh/ehlo/domain"
+	"github.com/ehlo-sh/ehlo/session"
 	"github.com/ehlo-sh/ehlo/wire"
 )
 
@@ -164,7 +165,16 @@ func connFacts(p ProbeResult, d *domain.DANE) domain.Conn {
 		c.WebPKI = p.TLS.VerifyError
 	}
 	if p.Err != nil {
-		c.Err = Explain(p.Err)
+		c.Err = rawText(Explain(p.Err))
 	}
 	return c
+}
+
+// rawText undoes the sanitizer on text meant for domain, whose texts are
+// raw and sanitized once, where they are shown.
+func rawText(shown string) string {
+	if b, err := session.Unescape(shown); err == nil {
+		return string(b)
+	}
+	return shown
 }

@@ -312,7 +312,7 @@ func trustText(t domain.Tri) string {
 }
 
 func deliveryText(d domain.Delivery) string {
-	return d.String() + " (" + clean(d.Why) + ")"
+	return clean(d.String()) + " (" + clean(d.Why) + ")"
 }
 
 // writeTable prints rows in columns, two spaces apart, indented.

@@ -8,7 +8,6 @@ import (
 	"strings"
 
 	"github.com/ehlo-sh/ehlo/dns"
-	"github.com/ehlo-sh/ehlo/session"
 )
 
 var errNoAnswer = errors.New("the resolver returned neither an answer nor an error")
@@ -59,7 +58,8 @@ func dnssecFailure(a *dns.Answer) bool {
 
 // describe says in words what an answer said, for a name: "no such name
 // (NXDOMAIN)", "DNSSEC validation failed (SERVFAIL, EDE 6 DNSSEC Bogus)".
-// Text from the resolver (EDE extra text, errors) is sanitized.
+// Text from the resolver (EDE extra text, errors) is kept as it came, like
+// every text of this package: the display sanitizes it (session.Sanitize).
 func describe(a *dns.Answer, err error) string {
 	switch outcome(a, err) {
 	case Found:
@@ -78,11 +78,11 @@ func describe(a *dns.Answer, err error) string {
 	}
 	switch {
 	case errors.Is(err, dns.ErrCNAMELoop), errors.Is(err, dns.ErrCNAMEChain):
-		return session.SanitizeString(err.Error())
+		return err.Error()
 	case errors.Is(err, context.DeadlineExceeded):
 		return "no answer from the resolver in time"
 	}
-	return "no answer: " + session.SanitizeString(err.Error())
+	return "no answer: " + err.Error()
 }
 
 // edeText lists an answer's Extended DNS Errors: ", EDE 6 DNSSEC Bogus: text".
@@ -94,7 +94,7 @@ func edeText(a *dns.Answer) string {
 			b.WriteString(" " + name)
 		}
 		if e.Text != "" {
-			b.WriteString(": " + session.SanitizeString(e.Text))
+			b.WriteString(": " + e.Text)
 		}
 	}
 	return b.String()
@@ -147,7 +147,7 @@ func chainProblem(a *dns.Answer) string {
 	for _, c := range a.CNAMEs {
 		c = strings.ToLower(c)
 		if seen[c] {
-			return "CNAME loop: " + session.SanitizeString(strings.TrimSuffix(c, ".")) + " is met twice"
+			return "CNAME loop: " + strings.TrimSuffix(c, ".") + " is met twice"
 		}
 		seen[c] = true
 	}

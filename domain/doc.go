@@ -9,5 +9,8 @@
 // policy over HTTPS, but never speaks SMTP: the probe of each MX address is
 // client's, which hands the facts back (Conn) for Evaluate to judge. Names
 // are kept in their A-label form (what is sent) with the U-label form
-// beside them (what is shown).
+// beside them (what is shown). Every text it returns (names, records,
+// policies, reasons) may hold bytes from DNS, HTTPS or a server as they
+// came: the display sanitizes it once (session.Sanitize), as it does
+// server lines.
 package domain

@@ -15,7 +15,6 @@ import (
 	"time"
 
 	"github.com/ehlo-sh/ehlo/dns"
-	"github.com/ehlo-sh/ehlo/session"
 )
 
 // MTA-STS verdicts of a domain's policy, before any MX is judged.
@@ -102,13 +101,12 @@ func LookupSTS(ctx context.Context, r dns.Resolver, d Name, o FetchOptions) STS 
 	case 1:
 	default:
 		s.Verdict, s.Why = STSRecordError, fmt.Sprintf("%d records begin v=STSv1: a sender treats the domain as without MTA-STS (RFC 8461 3.1)", len(records))
-		s.Result = "sts-policy-invalid"
 		return s
 	}
 	s.Record = records[0]
 	id, err := parseSTSRecord(s.Record)
 	if err != nil {
-		s.Verdict, s.Why, s.Result = STSRecordError, err.Error(), "sts-policy-invalid"
+		s.Verdict, s.Why = STSRecordError, err.Error()+": a sender treats the domain as without MTA-STS (RFC 8461 3.1)"
 		return s
 	}
 	s.ID = id
@@ -203,7 +201,7 @@ func (s *STS) get(ctx context.Context, c *http.Client) (string, error) {
 		return "", &policyError{why: fmt.Sprintf("HTTP %d redirect to %s, which RFC 8461 3.3 forbids following",
 			resp.StatusCode, quote(resp.Header.Get("Location")))}
 	case resp.StatusCode != http.StatusOK:
-		return "", &policyError{why: fmt.Sprintf("HTTP %s: no policy served", session.SanitizeString(resp.Status))}
+		return "", &policyError{why: fmt.Sprintf("HTTP %s: no policy served", resp.Status)}
 	}
 	if mt, _, err := mime.ParseMediaType(s.Type); err != nil || mt != "text/plain" {
 		return "", &policyError{invalid: true, why: fmt.Sprintf("served as %s, not text/plain (RFC 8461 3.2)", quote(s.Type))}
@@ -213,7 +211,7 @@ func (s *STS) get(ctx context.Context, c *http.Client) (string, error) {
 		return "", err
 	}
 	if len(b) > PolicyLimit {
-		return "", &policyError{invalid: true, why: fmt.Sprintf("the policy is longer than %d KB; ehlo read no further (RFC 8461 3.3)", PolicyLimit>>10)}
+		return "", &policyError{why: fmt.Sprintf("the policy is longer than %d KB; ehlo read no further (RFC 8461 3.3)", PolicyLimit>>10)}
 	}
 	return string(b), nil
 }
@@ -242,7 +240,7 @@ func (s *STS) fetchFailed(err error) {
 		s.Verdict, s.Why, s.Result = STSFetchError, "no policy within the time allowed", "sts-policy-fetch-error"
 	default:
 		s.Verdict, s.Result = STSFetchError, "sts-policy-fetch-error"
-		s.Why = session.SanitizeString(strings.TrimPrefix(unwrapURL(err).Error(), "Get "))
+		s.Why = strings.TrimPrefix(unwrapURL(err).Error(), "Get ")
 	}
 }
 

@@ -8,7 +8,6 @@ import (
 	"unicode/utf8"
 
 	"github.com/ehlo-sh/ehlo/dns"
-	"github.com/ehlo-sh/ehlo/session"
 )
 
 // Name is a domain name in both its forms (RFC 5890): ASCII, the A-label
@@ -58,14 +57,14 @@ func ParseName(s string) (Name, error) {
 	if err != nil {
 		why := ""
 		if i := strings.LastIndex(err.Error(), " ("); i >= 0 {
-			why = session.SanitizeString(strings.TrimPrefix(strings.TrimSuffix(err.Error()[i+2:], ")"), "idna: "))
+			why = strings.TrimPrefix(strings.TrimSuffix(err.Error()[i+2:], ")"), "idna: ")
 		}
 		return Name{}, bad(why)
 	}
 	ascii := strings.TrimSuffix(n.ASCII, ".")
 	for _, label := range strings.Split(ascii, ".") {
 		if err := checkLabel(label); err != nil {
-			return Name{}, bad(session.SanitizeString(err.Error()))
+			return Name{}, bad(err.Error())
 		}
 	}
 	if len(ascii) > 253 {

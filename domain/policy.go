@@ -4,8 +4,6 @@ import (
 	"fmt"
 	"strconv"
 	"strings"
-
-	"github.com/ehlo-sh/ehlo/session"
 )
 
 // Policy is an MTA-STS policy (RFC 8461 3.2).
@@ -43,7 +41,7 @@ func ParsePolicy(body string) (Policy, error) {
 	for i, line := range lines {
 		n := i + 1
 		if i := strings.IndexFunc(line, func(r rune) bool { return r < ' ' && r != '\t' || r == 0x7f }); i >= 0 {
-			return p, fmt.Errorf("line %d holds the control character %s: %q", n, session.SanitizeString(line[i:i+1]), session.SanitizeString(line))
+			return p, fmt.Errorf("line %d holds %s: %s", n, controlName(line[i]), quote(line))
 		}
 		key, value, ok := strings.Cut(line, ":")
 		if !ok || key == "" || strings.ContainsAny(key, " \t") {
@@ -114,8 +112,20 @@ func checkPattern(s string) error {
 	return nil
 }
 
-// quote shows a piece of a policy, sanitized and quoted.
-func quote(s string) string { return `"` + session.SanitizeString(s) + `"` }
+// quote shows a piece of a policy or record, quoted; like every text of
+// this package it is sanitized where it is displayed.
+func quote(s string) string { return `"` + s + `"` }
+
+// controlName names a control byte: a bare CR is the one that hides a line.
+func controlName(c byte) string {
+	switch c {
+	case '\r':
+		return "a bare CR (a line ends with CRLF or LF, RFC 8461 3.2)"
+	case 0x1b:
+		return "an escape character (ESC)"
+	}
+	return fmt.Sprintf("the control byte 0x%02x", c)
+}
 
 // Match gives the pattern an MX host name matches, or "" (RFC 8461 4.1):
 // a pattern is the name itself, or "*." and a name that the host extends

@@ -64,6 +64,7 @@ type Host struct {
 	Authentic  bool // every address answer was DNSSEC-validated
 	Problem    string
 	Bogus      bool // the problem is a DNSSEC validation failure
+	Temporary  bool // no address because DNS failed (SERVFAIL without a DNSSEC error, no answer): a sender retries later
 	A, AAAA    *Query
 }
 
@@ -194,7 +195,7 @@ func (h *Host) resolve(ctx context.Context, r dns.Resolver, o RouteOptions) {
 	wg.Wait()
 	h.Canonical, h.Authentic = h.Name, true
 	var problems []string
-	bogus := false
+	bogus, temporary := false, false
 	for _, q := range []*Query{h.A, h.AAAA} {
 		if q == nil {
 			continue
@@ -210,6 +211,9 @@ func (h *Host) resolve(ctx context.Context, r dns.Resolver, o RouteOptions) {
 		case NoData:
 		case Bogus:
 			bogus = true
+			problems = append(problems, TypeName(q.Type)+": "+describe(q.Answer, q.Err))
+		case ServFail, Failed:
+			temporary = true
 			fallthrough
 		default:
 			problems = append(problems, TypeName(q.Type)+": "+describe(q.Answer, q.Err))
@@ -220,7 +224,7 @@ func (h *Host) resolve(ctx context.Context, r dns.Resolver, o RouteOptions) {
 		}
 	}
 	if len(h.Addrs) == 0 {
-		h.Bogus = bogus
+		h.Bogus, h.Temporary = bogus, temporary && !bogus
 		h.Problem = "does not resolve: " + cmp.Or(strings.Join(problems, "; "), "no address records")
 		if o.Only4 || o.Only6 {
 			h.Problem += " (only " + map[bool]string{true: "IPv4", false: "IPv6"}[o.Only4] + " asked)"

@@ -6,8 +6,6 @@ import (
 	"fmt"
 	"slices"
 	"strings"
-
-	"github.com/ehlo-sh/ehlo/session"
 )
 
 // Tri is a fact that may be unknown: a probe that could not connect
@@ -173,8 +171,11 @@ func judgeHost(s Sender, h Host, t TLSA, sts STS, conns []Conn) HostVerdict {
 		hv.STSPattern = sts.Policy.Match(h.Name.ASCII)
 	}
 	if len(h.Addrs) == 0 {
-		why := h.Name.String() + " " + h.Problem
-		hv.DANEDeliver, hv.STSDeliver, hv.DANEWhy, hv.STSWhy = No, No, why, why
+		why, t := h.Name.String()+" "+h.Problem, No
+		if h.Temporary {
+			why, t = why+"; a sender would retry later", Unknown
+		}
+		hv.DANEDeliver, hv.STSDeliver, hv.DANEWhy, hv.STSWhy = t, t, why, why
 		if h.Bogus {
 			hv.Results = append(hv.Results, "dnssec-invalid")
 		}
@@ -284,7 +285,8 @@ func judgeDANE(s Sender, t TLSA, c Conn, av *AddrVerdict) (Tri, string) {
 		return No, "TLSA records make TLS mandatory, and " + noTLS(c)
 	}
 	if t.Verdict == DANEUnusable {
-		return Yes, "TLS is made; no usable TLSA record, so the certificate is not checked"
+		av.Results = append(av.Results, "tlsa-invalid") // RFC 8460 4.3.2.1: none of the records is valid
+		return Yes, "TLS is made; no usable TLSA record, so the certificate is not checked (RFC 7672 2.2)"
 	}
 	if c.DANE == nil {
 		return Unknown, "the certificate was not checked against the TLSA records"
@@ -339,7 +341,7 @@ func judgeSTS(s STS, pattern string, c Conn, av *AddrVerdict) (Tri, string) {
 	return Yes, "the policy is met: listed by " + pattern + ", STARTTLS, certificate valid for the MX name"
 }
 
-// CertWords says why a certificate did not verify, in words, sanitized.
+// CertWords says why a certificate did not verify, in words.
 func CertWords(err error) string {
 	var (
 		host    x509.HostnameError
@@ -355,13 +357,13 @@ func CertWords(err error) string {
 				names += fmt.Sprintf(" and %d more", len(c.DNSNames)-4)
 			}
 		}
-		return session.SanitizeString(fmt.Sprintf("name mismatch: the certificate covers %s, not %s", names, host.Host))
+		return fmt.Sprintf("name mismatch: the certificate covers %s, not %s", names, host.Host)
 	case errors.As(err, &invalid) && invalid.Reason == x509.Expired:
 		return "expired or not yet valid"
 	case errors.As(err, &unknown):
 		return "signed by an unknown authority (self-signed, or a private CA)"
 	}
-	return session.SanitizeString(strings.TrimPrefix(err.Error(), "x509: "))
+	return strings.TrimPrefix(err.Error(), "x509: ")
 }
 
 // CertResult names a WebPKI verification failure as RFC 8460 4.3.1 does.

@@ -47,7 +47,7 @@ func TestEvaluate(t *testing.T) {
 			with(tlsOK, func(c *Conn) { c.STARTTLS, c.TLS = false, false }), No, Yes, []string{"starttls-not-supported"}, No, Unknown},
 		{"TLSA in an unsigned zone is ignored", false, []dns.Record{tlsa(3, 1, 1, make([]byte, 32))}, "",
 			with(tlsOK, func(c *Conn) { c.STARTTLS, c.TLS = false, false }), Yes, Yes, nil, No, Unknown},
-		{"only unusable TLSA: TLS needed, not checked", true, []dns.Record{tlsa(1, 1, 1, spki)}, "", tlsOK, Yes, Yes, nil, Yes, Yes},
+		{"only unusable TLSA: TLS needed, not checked", true, []dns.Record{tlsa(1, 1, 1, spki)}, "", tlsOK, Yes, Yes, []string{"tlsa-invalid"}, Yes, Yes},
 		{"MTA-STS enforce met", true, nil, enforce, tlsOK, Yes, Yes, nil, Yes, Yes},
 		{"MTA-STS enforce, MX not listed", true, nil, otherMX, tlsOK, Yes, No, []string{"validation-failure"}, Yes, Yes},
 		{"MTA-STS enforce, certificate for another name", true, nil, enforce, with(tlsOK, func(c *Conn) { c.WebPKI = hostErr }),
