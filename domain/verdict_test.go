@@ -150,3 +150,24 @@ func TestEvaluateRequireDANE(t *testing.T) {
 		}
 	}
 }
+
+// TestEvaluateHostLookupFails: an MX host whose lookup fails without a
+// DNSSEC error (a CNAME loop's SERVFAIL, a timeout) leaves delivery
+// unknown, for a sender retries; a bogus one is refused.
+func TestEvaluateHostLookupFails(t *testing.T) {
+	for _, tt := range []struct {
+		ede     []uint16
+		deliver Tri
+		results []string
+	}{{nil, Unknown, nil}, {[]uint16{6}, No, []string{"dnssec-invalid"}}} {
+		z := newZone()
+		z.set("example.org", dns.TypeMX, true, mx(10, "a.example.org"))
+		z.servfail("a.example.org", dns.TypeA, tt.ede...)
+		z.servfail("a.example.org", dns.TypeAAAA, tt.ede...)
+		rt := Resolve(ctx, z, Name{ASCII: "example.org"}, RouteOptions{})
+		v := Evaluate(rt, []TLSA{{Verdict: DANENoTLSA}}, STS{Verdict: STSNone}, [][]Conn{nil})
+		if v.DANE.Deliver != tt.deliver || v.STS.Deliver != tt.deliver || !slices.Equal(v.Results, tt.results) {
+			t.Errorf("EDE %v: DANE %s (%s), MTA-STS %s, %q", tt.ede, v.DANE.Deliver, v.DANE.Why, v.STS.Deliver, v.Results)
+		}
+	}
+}
