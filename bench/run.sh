@@ -10,6 +10,8 @@
 #                                bench/out/BENCHMARKS.quick.md)
 #   bash bench/run.sh --bdat     the BDAT rows alone (20 MB and 100 MB, BDAT against DATA),
 #                                full rounds, printed; BENCHMARKS.md is left alone
+#   bash bench/run.sh --mx       the probe --mx rows alone (ehlo against posttls-finger on the
+#                                DNS lab's DANE zone), full rounds, printed; BENCHMARKS.md is left alone
 #
 # What it does, idempotently:
 #   1. installs the peers if missing (apt-get: swaks, openssl, tmux; Postfix and its
@@ -35,12 +37,13 @@ cd "$(dirname "$0")/.."
 export PATH=/usr/local/go/bin:/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin${PATH:+:$PATH}
 export LC_ALL=C
 
-QUICK= BDAT_ONLY=
+QUICK= BDAT_ONLY= MX_ONLY=
 case ${1:-} in
 --quick) QUICK=1 ;;
 --bdat) BDAT_ONLY=1 ;;
+--mx) MX_ONLY=1 ;;
 "") ;;
-*) echo "usage: bash bench/run.sh [--quick | --bdat]" >&2; exit 2 ;;
+*) echo "usage: bash bench/run.sh [--quick | --bdat | --mx]" >&2; exit 2 ;;
 esac
 
 OUT=bench/out
@@ -149,6 +152,32 @@ probe_workload() {
 		[[ -z $HAVE_CGO ]] || echo "ehlo-cgo-build $BIN/ehlo-cgo probe $addr --ca $ca --servername localhost"
 		echo "floor-no-quickack $BIN/floor-probe -quickack=false -ca $ca -servername localhost $addr"
 	} | measure_spec probe "$PROBE_ROUNDS" -faster wall+cpu -floor floor -within 1.2
+}
+
+# mx_workload: `ehlo probe --mx` of the DNS lab's two-MX DANE zone against
+# posttls-finger doing DANE for it (-c -l dane), both through the lab's
+# validating Unbound: ehlo with --resolver, posttls-finger through the
+# lab's resolv.conf, bind-mounted over /etc/resolv.conf in a mount namespace
+# of the timing process's own (the machine's is left alone). Skipped
+# without the DNS lab (scripts/dns-lab.sh up).
+mx_workload() {
+	local env=/var/lib/ehlo-dns-lab/env zone
+	if [[ ! -r $env ]]; then
+		log "no DNS lab ($env): probe --mx not timed (sudo bash scripts/dns-lab.sh up)"
+		return 1
+	fi
+	# shellcheck disable=SC1090
+	set -a && . "$env" && set +a
+	zone=$EHLO_DNS_ZONE_DANE_OK
+	{
+		echo "ehlo $BIN/ehlo probe --mx --resolver $EHLO_DNS_RESOLVER_53 $zone"
+		echo "posttls-finger MAIL_CONFIG=/etc/ehlo-postfix-lab/postfix /usr/sbin/posttls-finger -c -l dane $zone"
+	} >"$OUT/probe-mx.spec"
+	log "timing probe-mx: $PROBE_ROUNDS rounds of ehlo probe --mx and posttls-finger -l dane for $zone"
+	# shellcheck disable=SC2016 # $1 and $@ are the inner shell's
+	unshare -m --propagation private -- sh -c 'mount --bind "$1" /etc/resolv.conf && shift && exec "$@"' sh \
+		"$EHLO_DNS_RESOLV_CONF" timeout 900 "$BIN/measure" -rounds "$PROBE_ROUNDS" -json "$OUT/probe-mx.json" \
+		-faster wall+cpu "$OUT/probe-mx.spec" >"$OUT/probe-mx.md"
 }
 
 # first_reply: what ehlo probe itself reports for the EHLO after STARTTLS
@@ -435,6 +464,17 @@ write_report() {
 		echo
 		linking "$OUT/probe.json"
 		echo
+		if [[ -n $HAVE_MX ]]; then
+			echo "### probe --mx: a two-MX DNSSEC-signed domain with DANE, against posttls-finger"
+			echo
+			echo "\`ehlo probe --mx\` of the DNS lab's \`$EHLO_DNS_ZONE_DANE_OK\` (MX 10 and 20, each with TLSA records"
+			echo "that match Postfix's key) against \`posttls-finger -c -l dane\`, both asking the lab's validating"
+			echo "Unbound. posttls-finger stops at the first MX whose handshake completes; ehlo probes both MX"
+			echo "at once and also asks for the MTA-STS and TLS-RPT records: more work, in parallel."
+			echo
+			cat "$OUT/probe-mx.md"
+			echo
+		fi
 		echo "### The first reply after the TLS handshake (the 43 ms trap)"
 		echo
 		echo "Postfix's OpenSSL sends two TLS 1.3 session tickets after the handshake even to a client that"
@@ -556,7 +596,15 @@ if [[ -n $BDAT_ONLY ]]; then
 	postqueue -c /etc/ehlo-postfix-lab/postfix -f >/dev/null 2>&1 || true
 	exit 0
 fi
+if [[ -n $MX_ONLY ]]; then
+	mx_workload || exit 1
+	printf '\n### probe --mx (load %s at start, %s at end)\n\n' "$LOAD_START" "$(cut -d' ' -f1-3 /proc/loadavg)"
+	cat "$OUT/probe-mx.md"
+	exit 0
+fi
 probe_workload
+HAVE_MX=
+mx_workload && HAVE_MX=1
 first_reply
 if [[ -n $HAVE_SEND ]]; then send_workloads; else log "ehlo send is not in this build: send targets pending"; fi
 go_benches
@@ -564,6 +612,11 @@ tui_workload
 [[ -n $QUICK ]] || bash bench/coldstart.sh --no-merge
 {
 	grep -h -e '^- met:' -e '^- MISSED:' "$OUT/probe.md" | sed 's/^- \(met\|MISSED\): /&probe: /'
+	if [[ -n $HAVE_MX ]]; then
+		grep -h -e '^- met:' -e '^- MISSED:' "$OUT/probe-mx.md" | sed 's/^- \(met\|MISSED\): /&probe --mx: /'
+	else
+		echo "- PENDING: probe --mx against posttls-finger: the DNS lab was not up (scripts/dns-lab.sh up)"
+	fi
 	first_reply_verdict
 	if [[ -n $HAVE_SEND ]]; then
 		for s in "${SENDS[@]}"; do
