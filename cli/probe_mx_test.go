@@ -1,40 +1,21 @@
 package cli
 
 import (
-	"bufio"
 	"encoding/json"
-	"os"
 	"slices"
 	"strings"
 	"testing"
 
 	"github.com/ehlo-sh/ehlo/client"
-	"github.com/ehlo-sh/ehlo/internal/testenv"
+	"github.com/ehlo-sh/ehlo/internal/dnslab"
 )
 
-// dnsLabEnv is the DNS lab's environment (scripts/dns-lab.sh): from the
-// process's, else from its env file; it skips t when the lab is not up.
+// dnsLabEnv is where the DNS lab is (scripts/dns-lab.sh, README "The DNS
+// lab"); it skips t when its env file is not loaded.
 func dnsLabEnv(t *testing.T) map[string]string {
 	t.Helper()
-	env := map[string]string{}
-	for _, k := range []string{"EHLO_DNS_RESOLVER", "EHLO_DNS_CA"} {
-		env[k] = os.Getenv(k)
-	}
-	if env["EHLO_DNS_RESOLVER"] == "" {
-		if f, err := os.Open("/var/lib/ehlo-dns-lab/env"); err == nil {
-			defer f.Close()
-			sc := bufio.NewScanner(f)
-			for sc.Scan() {
-				if k, v, ok := strings.Cut(sc.Text(), "="); ok {
-					env[k] = strings.Trim(v, `"'`)
-				}
-			}
-		}
-	}
-	if env["EHLO_DNS_RESOLVER"] == "" || env["EHLO_DNS_CA"] == "" {
-		testenv.Need(t, "the DNS lab (Knot + Unbound)", "bash scripts/dns-lab.sh up")
-	}
-	return env
+	lab := dnslab.Need(t)
+	return map[string]string{"EHLO_DNS_RESOLVER": lab.Resolver, "EHLO_DNS_CA": lab.CA}
 }
 
 // TestProbeMXDNSLab probes every MX zone of the DNS lab and checks the
@@ -57,7 +38,7 @@ func TestProbeMXDNSLab(t *testing.T) {
 		{"dane-bogus.test", "mx", "no", "yes", []string{"dnssec-invalid"}, "bogus", exitFailed},
 		{"dane-insecure.test", "mx", "yes", "yes", nil, "TLSA insecure (ignored)", 0},
 		{"dane-plaintext.test", "mx", "no", "yes", []string{"starttls-not-supported"}, "not checked: no TLS", exitFailed},
-		{"dane-unusable.test", "mx", "yes", "yes", []string{"tlsa-invalid"}, "no usable TLSA", exitFailed}, // TLS required, not checked
+		{"dane-unusable.test", "mx", "yes", "yes", []string{"tlsa-invalid"}, "no usable TLSA record", exitFailed}, // TLS required, not checked
 		{"dnssec-bogus.test", "none", "no", "no", []string{"dnssec-invalid"}, "", exitFailed},
 		{"mx-null.test", "null-mx", "no", "no", nil, "", exitFailed},
 		{"mx-implicit.test", "implicit", "yes", "yes", nil, "no TLSA", 0},

@@ -65,7 +65,7 @@ type TLSARecordJSON struct {
 }
 
 // DANEJSON is a host's DANE verdict: before any handshake ("no TLSA",
-// "TLSA insecure (ignored)", "bogus", "no usable TLSA"), else the result of
+// "TLSA insecure (ignored)", "bogus", "no usable TLSA record"), else the result of
 // the first address's check ("matched by record N", "no record matched",
 // "not checked: no TLS").
 type DANEJSON struct {

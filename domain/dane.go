@@ -19,7 +19,7 @@ const (
 	DANENoTLSA   = "no TLSA"                 // no TLSA records: DANE does not apply, TLS is opportunistic
 	DANEInsecure = "TLSA insecure (ignored)" // TLSA records (or the MX or address answers) not DNSSEC-validated: RFC 7672 2.2 ignores them
 	DANEBogus    = "bogus"                   // the TLSA lookup failed validation or got no answer: a DANE sender defers this host
-	DANEUnusable = "no usable TLSA"          // records, none usable for SMTP (usages 0/1, unknown parameters): TLS required, not authenticated (RFC 7672 2.2)
+	DANEUnusable = "no usable TLSA record"   // records, none usable for SMTP (usages 0/1, unknown parameters): TLS required, not authenticated (RFC 7672 2.2)
 	DANEMatched  = "matched"                 // shown "matched by record N"
 	DANENoMatch  = "no record matched"       // usable records, none matched the certificate: a DANE sender refuses this host
 	DANENoTLS    = "not checked: no TLS"     // usable records, but no TLS session to check them against
