@@ -154,6 +154,11 @@ func (p *printer) addrProbe(r DomainResult, i, j int, f DomainFormat) {
 	h, pr := r.Route.Hosts[i], r.Probes[i][j]
 	if f.Verbose {
 		p.linef("%s", clean(h.Name.String()))
+		if pr.TLS != nil { // opportunistic, not --insecure: say "NOT verified", not "UNVERIFIED (--insecure)"
+			t := *pr.TLS
+			t.Insecure = false
+			pr.TLS = &t
+		}
 		WriteProbe(p.w, pr)
 		return
 	}

@@ -98,6 +98,12 @@ func TestProbeDomain(t *testing.T) {
 					t.Errorf("report lacks %q:\n%s", want, out.String())
 				}
 			}
+			var verbose strings.Builder
+			WriteDomain(&verbose, r, DomainFormat{Verbose: true})
+			if v := verbose.String(); !strings.Contains(v, "NOT verified: name mismatch") || strings.Contains(v, "--insecure") ||
+				!strings.Contains(v, "    DANE     "+tt.dane) {
+				t.Errorf("verbose report: NOT verified (not --insecure) and the DANE verdict wanted:\n%s", v)
+			}
 			b, err := json.Marshal(r.JSON(false))
 			if err != nil {
 				t.Fatal(err)

@@ -172,6 +172,9 @@ func (p *printer) tls(t wire.TLSInfo) {
 	p.linef("    names    %s", clean(strings.Join(append(append([]string{}, leaf.DNSNames...), leaf.IPs...), " ")))
 	p.linef("    valid    %s to %s (%s)", leaf.NotBefore.UTC().Format(time.DateTime), leaf.NotAfter.UTC().Format(time.DateTime+" MST"), untilText(leaf.NotAfter))
 	p.linef("    sha256   %s", leaf.SHA256)
+	if c := t.Check; c != nil { // a check besides WebPKI, such as DANE: its own verdict
+		p.linef("    %-8s %s", c.Name, clean(c.Detail))
+	}
 }
 
 func (p *printer) verdict(r ProbeResult) {
