@@ -11,6 +11,7 @@ import (
 	"net"
 	"net/http"
 	"net/netip"
+	"strconv"
 	"strings"
 	"time"
 
@@ -62,7 +63,6 @@ type STS struct {
 	Verdict  string        // one of the STS* constants
 	Why      string
 	Result   string // the IANA result type of a failure: sts-policy-fetch-error, sts-policy-invalid, sts-webpki-invalid
-	fetchErr error
 }
 
 // Enforced reports whether a policy in force asks senders to refuse MX
@@ -220,7 +220,6 @@ func (s *STS) get(ctx context.Context, c *http.Client) (string, error) {
 // (sts-webpki-invalid), a policy unusable as served (sts-policy-invalid),
 // or no policy (sts-policy-fetch-error).
 func (s *STS) fetchFailed(err error) {
-	s.fetchErr = err
 	var (
 		pe  *policyError
 		cve *tls.CertificateVerificationError
@@ -299,10 +298,11 @@ func policyClient(r dns.Resolver, o FetchOptions, host string) *http.Client {
 	}
 }
 
+// portNumber reads a port; anything but 1 to 65535 is 443.
 func portNumber(p string) uint16 {
-	n := 0
-	for _, c := range p {
-		n = n*10 + int(c-'0')
+	n, err := strconv.Atoi(p)
+	if err != nil || n < 1 || n > 65535 {
+		return 443
 	}
 	return uint16(n)
 }
