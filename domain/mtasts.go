@@ -49,20 +49,20 @@ type FetchOptions struct {
 
 // STS is what a domain publishes for MTA-STS.
 type STS struct {
-	Record   string // the _mta-sts TXT record, joined, unsanitized
-	ID       string
-	Query    *Query
-	Host     string // mta-sts.<domain>
-	URL      string
-	Status   int    // the HTTP status, 0 when none came
-	Type     string // the Content-Type served
-	Body     string // the policy as served, at most PolicyLimit bytes; unsanitized
-	Policy   *Policy
-	Start    time.Time     // when the HTTPS fetch began
-	Took     time.Duration // the HTTPS fetch
-	Verdict  string        // one of the STS* constants
-	Why      string
-	Result   string // the IANA result type of a failure: sts-policy-fetch-error, sts-policy-invalid, sts-webpki-invalid
+	Record  string // the _mta-sts TXT record, joined, unsanitized
+	ID      string
+	Query   *Query
+	Host    string // mta-sts.<domain>
+	URL     string
+	Status  int    // the HTTP status, 0 when none came
+	Type    string // the Content-Type served
+	Body    string // the policy as served, at most PolicyLimit bytes; unsanitized
+	Policy  *Policy
+	Start   time.Time     // when the HTTPS fetch began
+	Took    time.Duration // the HTTPS fetch
+	Verdict string        // one of the STS* constants
+	Why     string
+	Result  string // the IANA result type of a failure: sts-policy-fetch-error, sts-policy-invalid, sts-webpki-invalid
 }
 
 // Enforced reports whether a policy in force asks senders to refuse MX
