@@ -25,14 +25,18 @@ const DefaultHelo = "ehlo.localhost"
 
 // Options are the connection settings shared by every command.
 type Options struct {
-	ImplicitTLS bool           // speak TLS at once (port 465 implies it)
-	Plain       bool           // never implicit TLS, even on port 465
-	NoStartTLS  bool           // do not upgrade with STARTTLS
-	Insecure    bool           // go on when the certificate does not verify
-	RootCAs     *x509.CertPool // nil: the system roots
-	ServerName  string         // SNI and the name to verify; "" means the target's host
-	Helo        string         // EHLO argument; "" means DefaultHelo
-	Timeout     time.Duration  // per exchange; 0 means wire's default
+	ImplicitTLS bool // speak TLS at once (port 465 implies it)
+	Plain       bool // never implicit TLS, even on port 465
+	NoStartTLS  bool // do not upgrade with STARTTLS
+	Insecure    bool // go on when the certificate does not verify
+	// Check judges the server's certificate chain besides WebPKI, such as
+	// DANE for an MX (RFC 7672): a chain it accepts completes the
+	// handshake whatever WebPKI says; nil for none.
+	Check      *wire.ChainCheck
+	RootCAs    *x509.CertPool // nil: the system roots
+	ServerName string         // SNI and the name to verify; "" means the target's host
+	Helo       string         // EHLO argument; "" means DefaultHelo
+	Timeout    time.Duration  // per exchange; 0 means wire's default
 	// GreetingWait is how long a plaintext connection may stay silent
 	// before implicit TLS is tried too, on a second connection
 	// (GreetOrTLS); 0 means DefaultGreetingWait, below 0 never.
@@ -49,10 +53,6 @@ type Options struct {
 	// LMTP speaks LMTP (RFC 2033): LHLO, and one reply per recipient
 	// after the message.
 	LMTP bool
-	// Check judges the server's certificate chain besides WebPKI, such as
-	// DANE for an MX (RFC 7672): a chain it accepts completes the
-	// handshake whatever WebPKI says; nil for none.
-	Check *wire.ChainCheck
 }
 
 // ParseTLSVersion reads a TLS version as --tls-min gives it, "1.0" to
@@ -137,10 +137,10 @@ func (o Options) Wire(t *wire.Transcript) wire.Options {
 		Mode:       mode,
 		Timeout:    o.Timeout,
 		ServerName: o.ServerName,
+		Check:      o.Check,
 		RootCAs:    o.RootCAs,
 		Insecure:   o.Insecure,
 		MinVersion: o.MinTLS,
-		Check:      o.Check,
 		Transcript: t,
 		Transport:  o.Transport,
 	}

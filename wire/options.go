@@ -73,11 +73,13 @@ type Options struct {
 	// Insecure keeps going when verification fails; the failure is still
 	// computed and reported in TLSInfo.
 	Insecure bool
+	// Check is a check of the chain besides WebPKI, such as DANE; nil for
+	// none (ChainCheck).
+	Check *ChainCheck
 	// MinVersion is the lowest TLS version offered (tls.VersionTLS10 to
 	// tls.VersionTLS13); 0 means TLS 1.2. TLS 1.0 and 1.1 are deprecated
 	// (RFC 8996): a session below 1.2 is marked TLSInfo.Weak.
 	MinVersion uint16
-	Check      *ChainCheck // a check of the chain besides WebPKI, such as DANE; nil for none
 	Limits     Limits      // zero fields mean DefaultLimits
 	Transport  Transport   // how to reach the server; the zero value is TCP
 	Transcript *Transcript // nil means NewTranscript(); pass one to keep it when Dial fails

@@ -13,16 +13,16 @@ import (
 
 // TLSInfo describes a TLS session.
 type TLSInfo struct {
-	Version     string // "TLS 1.3"
-	Cipher      string // tls.CipherSuiteName
-	ServerName  string // the name sent as SNI and verified
-	Verified    bool   // chain and name verified
-	VerifyError error  // why not; nil when verified
-	Insecure    bool   // Options.Insecure was set: a failed verification did not stop the connection
-	Weak        bool   // the version is below TLS 1.2, deprecated (RFC 8996): Options.MinVersion allowed it
+	Version     string       // "TLS 1.3"
+	Cipher      string       // tls.CipherSuiteName
+	ServerName  string       // the name sent as SNI and verified
+	Verified    bool         // chain and name verified
+	VerifyError error        // why not; nil when verified
+	Check       *CheckResult // what Options.Check said of the chain (DANE), apart from Verified; nil when none ran
+	Insecure    bool         // Options.Insecure was set: a failed verification did not stop the connection
+	Weak        bool         // the version is below TLS 1.2, deprecated (RFC 8996): Options.MinVersion allowed it
 	Handshake   time.Duration
-	Chain       []CertInfo   // as sent by the server, leaf first
-	Check       *CheckResult // what Options.Check said of the chain; nil when none ran
+	Chain       []CertInfo // as sent by the server, leaf first
 }
 
 // CertInfo describes one certificate of a chain.
