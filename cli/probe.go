@@ -31,13 +31,9 @@ func newProbe() *cobra.Command {
 			"offered, sends EHLO again and quits. It prints the capabilities before and after TLS, what " +
 			"appeared or vanished, and the certificate. TARGET is host, host:port, [v6]:port, a bare IPv6 " +
 			"address or unix:/path (a unix socket); the port defaults to 25, and 465 means implicit TLS. " +
-			"With --pipe, TARGET is optional.\n\nWith --mx (or a TARGET user@domain) each TARGET " +
-			"is a domain: probe finds its MX hosts by preference (or the implicit or null MX), probes every address of " +
-			"each at once, and judges DANE (TLSA), MTA-STS and TLS-RPT: would a sender that enforces DANE, or MTA-STS, " +
-			"deliver there? DOMAIN:PORT probes the MX hosts on PORT instead of 25, for labs.",
+			"With --pipe, TARGET is optional.",
 		Example: "  ehlo probe --lab\n  ehlo probe --lab --json mx submission smtps legacy\n" +
-			"  ehlo probe smtp.gmail.com:587 --transcript\n  ehlo probe 127.0.0.1:1587 --ca /tmp/lab-ca.pem\n" +
-			"  ehlo probe --mx example.org\n  ehlo probe bob@example.org --json\n  ehlo probe --mx --resolver 127.0.0.1:10054 dane-ok.test",
+			"  ehlo probe smtp.gmail.com:587 --transcript\n  ehlo probe 127.0.0.1:1587 --ca /tmp/lab-ca.pem",
 		RunE: f.run,
 	}
 	f.conn.register(cmd)
@@ -46,7 +42,7 @@ func newProbe() *cobra.Command {
 	fl.BoolVar(&f.transcript, "transcript", false, "print the exchange as C:/S: lines (credentials redacted)")
 	f.lab.register(fl, "probe the built-in lab (TARGETs may name its endpoints: "+strings.Join(lab.EndpointNames, ", ")+")")
 	fl.IntVar(&f.parallel, "parallel", 8, "probe at most n targets (with --mx: MX addresses) at once")
-	f.mx.register(fl)
+	f.mx.register(cmd)
 	return cmd
 }
 

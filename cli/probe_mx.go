@@ -8,7 +8,6 @@ import (
 	"strings"
 
 	"github.com/spf13/cobra"
-	"github.com/spf13/pflag"
 
 	"github.com/ehlo-sh/ehlo/client"
 	"github.com/ehlo-sh/ehlo/domain"
@@ -26,7 +25,16 @@ type mxFlags struct {
 	verbose    bool
 }
 
-func (f *mxFlags) register(fl *pflag.FlagSet) {
+// register adds the flags to cmd, and says in its help what a domain as
+// target does.
+func (f *mxFlags) register(cmd *cobra.Command) {
+	cmd.Long += "\n\nWith --mx (or a TARGET user@domain) each TARGET is a domain: probe finds its MX hosts by " +
+		"preference (or the implicit or null MX), probes every address of each at once, and judges DANE (TLSA), " +
+		"MTA-STS and TLS-RPT: would a sender that enforces DANE, or MTA-STS, deliver there? DOMAIN:PORT probes " +
+		"the MX hosts on PORT instead of 25, for labs."
+	cmd.Example += "\n  ehlo probe --mx example.org\n  ehlo probe bob@example.org --json\n" +
+		"  ehlo probe --mx --resolver 127.0.0.1:10054 dane-ok.test"
+	fl := cmd.Flags()
 	fl.BoolVar(&f.on, "mx", false, "the TARGETs are domains (DOMAIN, DOMAIN:PORT, or user@domain): route by MX, probe every MX address, judge DANE, MTA-STS and TLS-RPT")
 	f.dns.register(fl)
 	fl.StringVar(&f.order, "mx-order", "random", "order of MX hosts of equal preference: random (RFC 5321 5.1) or stable (by name)")
