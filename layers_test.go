@@ -139,9 +139,9 @@ func TestLayerRulesBite(t *testing.T) {
 		"themes":  {"github.com/ehlo-sh/ehlo/ui"},
 		"lab":     {"github.com/ehlo-sh/ehlo/wire"},
 		"client":  {"charm.land/lipgloss/v2", "github.com/ehlo-sh/ehlo/third_party/bubbletea", "github.com/ehlo-sh/ehlo/third_party/bubbles/key"},
+		"domain":  {"golang.org/x/net/idna", "github.com/ehlo-sh/ehlo/wire", "github.com/ehlo-sh/ehlo/client", "github.com/ehlo-sh/ehlo/lab", "github.com/ehlo-sh/ehlo/ui", "github.com/ehlo-sh/ehlo/cli"},
 		"cli":     {"net"},
 		"dns":     {"github.com/ehlo-sh/ehlo/session", "github.com/ehlo-sh/ehlo/wire"},
-		"domain":  {"golang.org/x/net/idna", "github.com/ehlo-sh/ehlo/wire", "github.com/ehlo-sh/ehlo/client", "github.com/ehlo-sh/ehlo/lab", "github.com/ehlo-sh/ehlo/ui", "github.com/ehlo-sh/ehlo/cli"},
 
 		"internal/hostile": {"github.com/ehlo-sh/ehlo/wire", "github.com/ehlo-sh/ehlo/third_party/bubbletea"},
 	}
