@@ -5,12 +5,15 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"strconv"
 	"strings"
 
 	"github.com/spf13/cobra"
 
 	"github.com/ehlo-sh/ehlo/client"
+	"github.com/ehlo-sh/ehlo/dns"
 	"github.com/ehlo-sh/ehlo/domain"
+	"github.com/ehlo-sh/ehlo/lab"
 	"github.com/ehlo-sh/ehlo/session"
 )
 
@@ -56,8 +59,9 @@ func (f *mxFlags) wanted(args []string) bool {
 	return false
 }
 
-// options builds the domain probe's options on conn's.
-func (f *mxFlags) options(conn client.Options) (client.DomainOptions, error) {
+// options builds the domain probe's options on conn's; the resolver is
+// --resolver's unless labDNS, the built-in lab's DNS server, is given.
+func (f *mxFlags) options(conn client.Options, labDNS string) (client.DomainOptions, error) {
 	o := client.DomainOptions{Options: conn, PolicyPort: f.policyPort}
 	switch f.order {
 	case "random":
@@ -73,6 +77,10 @@ func (f *mxFlags) options(conn client.Options) (client.DomainOptions, error) {
 			return o, usageErr(fmt.Errorf("--mta-sts-port %q: want a port from 1 to 65535", p))
 		}
 	}
+	if labDNS != "" {
+		o.Resolver = dns.NewClient(labDNS)
+		return o, nil
+	}
 	r, err := f.dns.resolver(nil)
 	if err != nil {
 		return o, err
@@ -83,8 +91,8 @@ func (f *mxFlags) options(conn client.Options) (client.DomainOptions, error) {
 
 // runMX probes each domain argument.
 func (f *probeFlags) runMX(cmd *cobra.Command, args []string) error {
-	if f.lab.on {
-		return usageErr(errors.New("--mx and --lab together: the built-in lab has no DNS of its own yet; give --resolver and DOMAIN:PORT"))
+	if f.lab.on && len(args) == 0 {
+		args = []string{lab.Domain}
 	}
 	if len(args) == 0 {
 		return usageErr(errors.New("probe --mx needs at least one DOMAIN (or user@domain)"))
@@ -99,9 +107,20 @@ func (f *probeFlags) runMX(cmd *cobra.Command, args []string) error {
 	if err != nil {
 		return err
 	}
-	o, err := f.mx.options(conn)
+	var l *lab.Lab
+	if f.lab.on {
+		if l, err = f.startLabDNS(); err != nil {
+			return err
+		}
+		defer l.Close()
+		conn.RootCAs = l.CertPool()
+	}
+	o, err := f.mx.options(conn, labDNSAddr(l))
 	if err != nil {
 		return err
+	}
+	if l != nil { // DNS names hosts, not ports: the lab's MX and policy hosts listen on its own
+		o.Port, o.PolicyPort = strconv.Itoa(l.MXPort()), strconv.Itoa(l.PolicyPort())
 	}
 	o.Parallel = f.parallel
 	for _, a := range args {
@@ -165,4 +184,23 @@ func (f *probeFlags) printMX(w io.Writer, results []client.DomainResult) error {
 func domainClean(r client.DomainResult) bool {
 	v := r.Result
 	return r.Err == nil && len(v.Results) == 0 && v.DANE.Deliver == domain.Yes && v.STS.Deliver == domain.Yes
+}
+
+// startLabDNS starts the built-in lab, whose DNS server answers for
+// lab.test and its subdomains (README, "lab.test in DNS").
+func (f *probeFlags) startLabDNS() (*lab.Lab, error) {
+	switch {
+	case f.lab.name != "":
+		return nil, usageErr(fmt.Errorf("--lab=%s names an endpoint; with --mx, give --lab and a DOMAIN of the lab (lab.test by default)", f.lab.name))
+	case f.mx.dns.server != "":
+		return nil, usageErr(errors.New("--resolver and --lab together: with --lab, the lab's own DNS server answers"))
+	}
+	return lab.Start(lab.Config{})
+}
+
+func labDNSAddr(l *lab.Lab) string {
+	if l == nil {
+		return ""
+	}
+	return l.DNSAddr()
 }

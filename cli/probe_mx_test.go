@@ -116,7 +116,7 @@ func TestProbeMXDNSLabText(t *testing.T) {
 	tests := map[string][]string{
 		"dane-ok.test": {"MX records, DNSSEC-validated", "DANE         matched by record 2", "NOT trusted for mx1.dane-ok.test: name mismatch",
 			"a DANE-enforcing sender (RFC 7672):     delivers, to mx1.dane-ok.test (DANE matched by record 1)",
-			"TLS-RPT  record  v=TLSRPTv1; rua=mailto:tlsrpt@dane-ok.test", "DNS TLSA _25._tcp.mx2.dane-ok.test", "probe 127.0.55.2:25"},
+			"TLS-RPT  record  v=TLSRPTv1; rua=mailto:tlsrpt@dane-ok.test", "DNS TLSA _25._tcp.mx2.dane-ok.test", "probe mx2.dane-ok.test 127.0.55.2:25"},
 		"sts-huge.test":    {"policy fetch failed: the policy is longer than 64 KB", "sts-policy-fetch-error: The _mta-sts record exists"},
 		"sts-hostile.test": {`policy invalid: line 3 holds a bare CR (a line ends with CRLF or LF, RFC 8461 3.2): "mx: mx.sts-hostile.test\rmode: none"`},
 		"txt-hostile.test": {`MTA-STS  record  v=STSv1; id=\x1b[2J\u202eevil;`, `TLS-RPT  record  v=TLSRPTv1; rua=mailto:\x1b]0;pwned\x07tlsrpt@txt-hostile.test`},
@@ -132,5 +132,43 @@ func TestProbeMXDNSLabText(t *testing.T) {
 				t.Errorf("%s (exit %d): no %q in\n%s%s", zone, code, w, out, errOut)
 			}
 		}
+	}
+}
+
+// TestProbeMXLab: `ehlo probe --mx --lab` needs no network and no DNS
+// lab: the built-in lab answers for lab.test over DNS (unsigned, so DANE
+// ignores its TLSA records), serves its MTA-STS policy over HTTPS and its
+// MX hosts on its own ports.
+func TestProbeMXLab(t *testing.T) {
+	tests := []struct {
+		args          []string
+		exit          int
+		route         string
+		dane, sts     string
+		mxDANE, mxSTS string
+	}{
+		{[]string{"probe", "--mx", "--lab", "--json", "--mx-order", "stable"}, 0, "mx", "yes", "yes", "TLSA insecure (ignored)", "met"},
+		{[]string{"probe", "--lab", "--json", "bob@nullmx.lab.test"}, exitFailed, "null-mx", "no", "no", "", ""},
+		{[]string{"probe", "--mx", "--lab", "--json", "implicit.lab.test"}, 0, "implicit", "yes", "yes", "no TLSA", "no policy"},
+	}
+	for _, tt := range tests {
+		code, out, errOut := run(t, tt.args...)
+		var js client.DomainJSON
+		if err := json.Unmarshal([]byte(out), &js); err != nil {
+			t.Fatalf("%q: exit %d, not JSON (%v):\n%s\n%s", tt.args, code, err, out, errOut)
+		}
+		var mxDANE, mxSTS string
+		if len(js.MX) > 0 && len(js.MX[0].Probes) > 0 {
+			mxDANE, mxSTS = js.MX[0].DANE.Verdict, js.MX[0].Probes[0].MTASTS
+		}
+		if code != tt.exit || js.Route != tt.route || js.DANE.Delivers != tt.dane || js.STS.Delivers != tt.sts ||
+			mxDANE != tt.mxDANE || mxSTS != tt.mxSTS || len(js.Verdicts) != 0 {
+			t.Errorf("%q: exit %d, route %s, DANE %s, MTA-STS %s, first MX %q / %q, verdicts %q\n%s", tt.args, code, js.Route,
+				js.DANE.Delivers, js.STS.Delivers, mxDANE, mxSTS, js.Verdicts, errOut)
+		}
+	}
+	if code, _, errOut := run(t, "probe", "--mx", "--lab", "--resolver", "127.0.0.1", "lab.test"); code != exitUsage ||
+		!strings.Contains(errOut, "--resolver and --lab together") {
+		t.Errorf("--resolver with --lab: exit %d, %s", code, errOut)
 	}
 }

@@ -370,7 +370,8 @@ func DomainTimeline(r DomainResult) []Span {
 	for i := range r.Probes {
 		for _, pr := range r.Probes[i] {
 			start, end := probeBounds(pr, r.Start)
-			spans = append(spans, Span{Label: "probe " + clean(pr.Target), Start: start, Took: end - start, TLS: pr.TLS != nil})
+			label := "probe " + clean(r.Route.Hosts[i].Name.ASCII) + " " + clean(pr.Target)
+			spans = append(spans, Span{Label: label, Start: start, Took: end - start, TLS: pr.TLS != nil})
 		}
 	}
 	slices.SortStableFunc(spans, func(a, b Span) int { return cmp.Compare(a.Start, b.Start) })

@@ -93,7 +93,7 @@ func TestProbeDomain(t *testing.T) {
 			var out strings.Builder
 			WriteDomain(&out, r, DomainFormat{Transcript: true})
 			for _, want := range []string{"mx.example.org  127.0.0.1:" + port, "DANE         " + tt.dane, "NOT trusted for mx.example.org",
-				"gone.example.org  does not resolve", "D: MX example.org.", "DNS MX example.org", "probe 127.0.0.1:" + port} {
+				"gone.example.org  does not resolve", "D: MX example.org.", "DNS MX example.org", "probe mx.example.org 127.0.0.1:" + port} {
 				if !strings.Contains(out.String(), want) {
 					t.Errorf("report lacks %q:\n%s", want, out.String())
 				}

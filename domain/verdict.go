@@ -114,7 +114,7 @@ func EvaluateFor(s Sender, rt Route, tlsa []TLSA, sts STS, conns [][]Conn) Verdi
 	v.DANE = deliveryOf(rt, v.Hosts, func(h HostVerdict) (Tri, string) { return h.DANEDeliver, h.DANEWhy })
 	v.STS = deliveryOf(rt, v.Hosts, func(h HostVerdict) (Tri, string) { return h.STSDeliver, h.STSWhy })
 	if rt.Kind != KindNone && rt.Kind != KindNullMX && !rt.Authentic && v.DANE.Deliver == Yes {
-		v.DANE.Why = "DANE does not apply: the MX answer is not DNSSEC-validated; " + v.DANE.Why
+		v.DANE.Why = "DANE does not apply: the MX answer is not DNSSEC-validated (RFC 7672 2.2.1); TLS is opportunistic"
 	}
 	if v.STS.Deliver == Yes && !sts.Enforced() {
 		v.STS.Why = stsScope(sts)
