@@ -90,7 +90,7 @@ func TestProbeMXUsage(t *testing.T) {
 		want string
 	}{
 		{[]string{"probe", "--mx"}, "needs at least one DOMAIN"},
-		{[]string{"probe", "--mx", "-4", "-6", "example.org"}, "-4 and -6 together"},
+		{[]string{"probe", "--mx", "-4", "-6", "example.org"}, "-4 and -6: give one of them"},
 		{[]string{"probe", "--mx", "--mx-order", "sorted", "example.org"}, `--mx-order "sorted"`},
 		{[]string{"probe", "--mx", "192.0.2.1"}, "an address literal has no MX"},
 		{[]string{"probe", "bob@[192.0.2.1]"}, "an address literal has no MX"},
