@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"os"
 	"strconv"
 	"strings"
 
@@ -108,7 +109,7 @@ func (f *probeFlags) runMX(cmd *cobra.Command, args []string) error {
 		return err
 	}
 	var l *lab.Lab
-	if f.lab.on {
+	if f.lab.on || f.mx.labOnly(args) {
 		if l, err = f.startLabDNS(); err != nil {
 			return err
 		}
@@ -184,6 +185,23 @@ func (f *probeFlags) printMX(w io.Writer, results []client.DomainResult) error {
 func domainClean(r client.DomainResult) bool {
 	v := r.Result
 	return r.Err == nil && len(v.Results) == 0 && v.DANE.Deliver == domain.Yes && v.STS.Deliver == domain.Yes
+}
+
+// labOnly says whether every domain is one the built-in lab serves
+// (lab.test, forged.test and the names under them) and no resolver was
+// named, so that "ehlo probe --mx lab.test" reaches the lab with no
+// network and no flags: no public resolver knows .test (RFC 6761).
+func (f *mxFlags) labOnly(args []string) bool {
+	if f.dns.server != "" || os.Getenv(resolverEnv) != "" {
+		return false
+	}
+	for _, a := range args {
+		name, _, err := domain.Address(a)
+		if err != nil || !lab.Serves(name.ASCII) {
+			return false
+		}
+	}
+	return len(args) > 0
 }
 
 // startLabDNS starts the built-in lab, whose DNS server answers for

@@ -150,7 +150,11 @@ func TestProbeMXLab(t *testing.T) {
 		{[]string{"probe", "--mx", "--lab", "--json", "--mx-order", "stable"}, 0, "mx", "yes", "yes", "TLSA insecure (ignored)", "met"},
 		{[]string{"probe", "--lab", "--json", "bob@nullmx.lab.test"}, exitFailed, "null-mx", "no", "no", "", ""},
 		{[]string{"probe", "--mx", "--lab", "--json", "implicit.lab.test"}, 0, "implicit", "yes", "yes", "no TLSA", "no policy"},
+		// No --lab, no resolver: lab.test is the lab's, as the README's first --mx example says.
+		{[]string{"probe", "--mx", "--json", "--mx-order", "stable", "lab.test"}, 0, "mx", "yes", "yes", "TLSA insecure (ignored)", "met"},
+		{[]string{"probe", "--json", "bob@nullmx.lab.test"}, exitFailed, "null-mx", "no", "no", "", ""},
 	}
+	t.Setenv("EHLO_RESOLVER", "") // the lab's names alone lead to the lab only when no resolver is named
 	for _, tt := range tests {
 		code, out, errOut := run(t, tt.args...)
 		var js client.DomainJSON
