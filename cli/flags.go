@@ -27,6 +27,7 @@ type connFlags struct {
 	timeout, greetingWait     time.Duration
 	dataTimeout               time.Duration
 	transport                 transportFlags // where the bytes go: cli/transportflags.go
+	tlsx                      tlsFlags       // --tls-max, --ciphers, --cert... (tlsflags.go)
 	fs                        *pflag.FlagSet // to tell a flag given from its default: --tls=false from no --tls, an explicit --timeout
 }
 
@@ -50,6 +51,7 @@ func (f *connFlags) register(cmd *cobra.Command) {
 		"silence in plaintext after which implicit TLS is tried too, on a second connection (0: never)")
 	fl.StringVar(&f.tlsMin, "tls-min", "1.2", "lowest TLS version to accept: 1.0, 1.1, 1.2 or 1.3 (below 1.2 is shown as weak)")
 	f.transport.register(fl)
+	f.tlsx.register(cmd)
 }
 
 func (f *connFlags) options() (client.Options, error) {
@@ -70,6 +72,9 @@ func (f *connFlags) options() (client.Options, error) {
 		return opts, usageErr(fmt.Errorf("--tls-min %q: want 1.0, 1.1, 1.2 or 1.3", f.tlsMin))
 	}
 	opts.MinTLS = v
+	if err := f.tlsx.apply(&opts); err != nil {
+		return opts, err
+	}
 	if opts.DataTimeout = f.dataWait(); opts.DataTimeout <= 0 {
 		return opts, usageErr(fmt.Errorf("--data-timeout %v: give a duration above zero, such as 10m", opts.DataTimeout))
 	}

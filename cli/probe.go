@@ -38,6 +38,7 @@ func newProbe() *cobra.Command {
 	}
 	f.conn.register(cmd)
 	fl := cmd.Flags()
+	f.conn.tlsx.registerReconnect(fl, "connect a second time, offering the first TLS session's ticket, to see whether the server resumes it")
 	fl.BoolVar(&f.asJSON, "json", false, "print JSON: one object per target, an array for several")
 	fl.BoolVar(&f.transcript, "transcript", false, "print the exchange as C:/S: lines (credentials redacted)")
 	f.lab.register(fl, "probe the built-in lab (TARGETs may name its endpoints: "+strings.Join(lab.EndpointNames, ", ")+")")
@@ -107,7 +108,7 @@ func (f *probeFlags) print(w, errOut io.Writer, results []client.ProbeResult, fi
 	if f.asJSON {
 		all := make([]client.ProbeJSON, 0, len(results))
 		for _, r := range results {
-			all = append(all, r.JSON(f.transcript))
+			all = append(all, f.conn.tlsx.chainJSON(r.JSON(f.transcript), r.TLS))
 		}
 		var v any = all
 		if len(all) == 1 {
@@ -122,6 +123,9 @@ func (f *probeFlags) print(w, errOut io.Writer, results []client.ProbeResult, fi
 				fmt.Fprintln(out)
 			}
 			client.WriteProbe(out, r)
+			if err := f.conn.tlsx.writeChain(out, r.TLS); err != nil {
+				return reported(exitFailed, err)
+			}
 			if f.transcript {
 				fmt.Fprintln(out)
 				_ = client.WriteTranscript(out, r.Transcript.Entries(), client.TranscriptFormat{})

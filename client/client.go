@@ -53,6 +53,9 @@ type Options struct {
 	// LMTP speaks LMTP (RFC 2033): LHLO, and one reply per recipient
 	// after the message.
 	LMTP bool
+	// TLS are the other TLS settings (--tls-max, --ciphers, --curves,
+	// --alpn, --cert, SSLKEYLOGFILE); see tls.go.
+	TLS TLSSettings
 }
 
 // ParseTLSVersion reads a TLS version as --tls-min gives it, "1.0" to
@@ -141,6 +144,7 @@ func (o Options) Wire(t *wire.Transcript) wire.Options {
 		RootCAs:    o.RootCAs,
 		Insecure:   o.Insecure,
 		MinVersion: o.MinTLS,
+		TLS:        o.TLS.Wire,
 		Transcript: t,
 		Transport:  o.Transport,
 	}

@@ -20,7 +20,9 @@ type ProbeJSON struct {
 	EHLO        []HelloJSON    `json:"ehlo"`
 	TLS         *TLSJSON       `json:"tls"`
 	Diff        *DiffJSON      `json:"diff"` // null without both EHLOs, or with implicit TLS
-	Error       string         `json:"error"`
+	// Resumption is what --reconnect showed; null without it.
+	Resumption *ResumptionJSON `json:"resumption"`
+	Error      string          `json:"error"`
 	// ProtocolError is the reply that broke SMTP's rules and stopped the
 	// probe, or null.
 	ProtocolError *ProtocolErrorJSON `json:"protocol_error"`
@@ -64,6 +66,16 @@ type TLSJSON struct {
 	VerifyError  string     `json:"verify_error"`
 	Insecure     bool       `json:"insecure"`
 	Certificates []CertJSON `json:"certificates"`
+	// beyond version, suite and chain (tls_report.go)
+	ALPN          string         `json:"alpn"`
+	Group         string         `json:"group"`           // key exchange group; "" for RSA key exchange
+	ServerTempKey string         `json:"server_temp_key"` // as s_client's "Server Temp Key"
+	Signature     string         `json:"signature"`       // the server's handshake signature scheme; "" when none or not known
+	HelloRetry    bool           `json:"hello_retry"`
+	Resumed       bool           `json:"resumed"`
+	OCSP          *OCSPJSON      `json:"ocsp"` // null when none was stapled
+	ClientAuth    ClientAuthJSON `json:"client_auth"`
+	KeyLog        bool           `json:"key_log"` // secrets were written to SSLKEYLOGFILE
 }
 
 // CertJSON is one certificate of the chain, leaf first.
@@ -75,6 +87,8 @@ type CertJSON struct {
 	NotBefore string   `json:"not_before"`
 	NotAfter  string   `json:"not_after"`
 	SHA256    string   `json:"sha256"`
+	SPKI      string   `json:"spki_sha256"`   // SHA-256 of the public key: DANE 3 1 1
+	PEM       string   `json:"pem,omitempty"` // with --show-certs
 }
 
 // EntryJSON is one transcript entry; secrets show their redacted form.
@@ -102,6 +116,7 @@ func (r ProbeResult) JSON(withTranscript bool) ProbeJSON {
 	if d, ok := r.Diff(); ok {
 		out.Diff = diffJSON(d)
 	}
+	out.Resumption = resumptionJSON(r.Resumption)
 	if r.Err != nil {
 		out.Error = Explain(r.Err)
 		out.ProtocolError = protocolErrorJSON(r.Err)
@@ -201,9 +216,10 @@ func tlsJSON(t wire.TLSInfo) *TLSJSON {
 			Subject: clean(c.Subject), Issuer: clean(c.Issuer),
 			DNSNames: cleanAll(c.DNSNames), IPs: c.IPs,
 			NotBefore: c.NotBefore.UTC().Format(time.RFC3339), NotAfter: c.NotAfter.UTC().Format(time.RFC3339),
-			SHA256: c.SHA256,
+			SHA256: c.SHA256, SPKI: c.SPKISHA256,
 		})
 	}
+	tlsDetailsJSON(out, t)
 	return out
 }
 

@@ -35,6 +35,7 @@ type ProbeResult struct {
 	Hellos      []Hello
 	StartTLS    *session.Reply // the reply to STARTTLS, when sent
 	TLS         *wire.TLSInfo  // TLS facts, also when verification failed
+	Resumption  *Resumption    // what a second connection showed (Options.TLS.Reconnect); nil when not tried
 	Err         error
 	Transcript  *wire.Transcript
 }
@@ -64,9 +65,19 @@ func (r ProbeResult) Diff() (d session.CapDiff, ok bool) {
 
 // Probe connects to target and runs greeting, EHLO (HELO fallback),
 // STARTTLS when offered (unless opts.NoStartTLS), EHLO again, and QUIT.
+// With opts.TLS.Reconnect, a second connection tries to resume the TLS
+// session (Resumption).
 func Probe(ctx context.Context, target string, opts Options) ProbeResult {
 	res := ProbeResult{Target: target, Transcript: wire.NewTranscript()}
-	res.Err = probe(ctx, target, opts, &res)
+	if !opts.TLS.Reconnect {
+		res.Err = probe(ctx, target, opts, &res)
+		return res
+	}
+	opts.TLS.Reconnect = false
+	opts, cache := withTickets(opts)
+	if res.Err = probe(ctx, target, opts, &res); res.TLS != nil && res.Err == nil {
+		res.Resumption = resume(ctx, target, opts, cache)
+	}
 	return res
 }
 

@@ -53,6 +53,10 @@ func WriteProbe(w io.Writer, r ProbeResult) {
 		}
 		p.hello(title, *secure, diff)
 	}
+	if r.Resumption != nil {
+		p.blank()
+		p.linef("  resumption  %s", clean(r.Resumption.words()))
+	}
 	p.verdict(r)
 	if r.Err != nil {
 		p.blank()
@@ -163,6 +167,7 @@ func (p *printer) tls(t wire.TLSInfo) {
 		version += " (WEAK: below TLS 1.2, allowed by --tls-min)"
 	}
 	p.linef("  TLS  %s  %s  %s%s", version, t.Cipher, verdict, took(t.Handshake))
+	defer p.tlsDetails(t)
 	if len(t.Chain) == 0 {
 		return
 	}

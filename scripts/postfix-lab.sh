@@ -15,6 +15,11 @@
 #                                            after STARTTLS (smtpd_tls_auth_only)
 #   EHLO_POSTFIX_SMTPS=127.0.0.1:10465       implicit TLS (wrappermode), AUTH
 #   EHLO_POSTFIX_MX_PLAINTEXT=127.0.0.1:10026  MX style, no STARTTLS at all
+#   EHLO_POSTFIX_CCERT=127.0.0.1:10028       STARTTLS, asks for a client
+#                                            certificate (smtpd_tls_ask_ccert)
+#                                            naming the lab's client CA
+#   EHLO_POSTFIX_CLIENT_CERT, _CLIENT_KEY    a client certificate and key
+#                                            that CA issued (CN ehlo lab client)
 #   EHLO_POSTFIX_CA=/var/lib/ehlo-postfix-lab/ca.pem
 #   EHLO_POSTFIX_USER=ehlotest   EHLO_POSTFIX_PASSWORD=ehlo-test-pw
 #   EHLO_POSTFIX_MAILDIR=/home/ehlotest/Maildir   (deliveries in .../new/)
@@ -110,6 +115,10 @@ readonly CA_PEM=$STATE_DIR/ca.pem
 readonly CA_KEY=$STATE_DIR/ca.key
 readonly SRV_PEM=$STATE_DIR/server.pem
 readonly SRV_KEY=$STATE_DIR/server.key
+readonly CLIENT_CA_PEM=$STATE_DIR/client-ca.pem
+readonly CLIENT_CA_KEY=$STATE_DIR/client-ca.key
+readonly CLIENT_PEM=$STATE_DIR/client.pem
+readonly CLIENT_KEY=$STATE_DIR/client.key
 
 readonly HOST=127.0.0.1
 readonly PORT_MX=10025
@@ -122,6 +131,7 @@ readonly PORT_PLAIN=10026
 readonly PORT_PROXYPROTO=10082
 readonly PORT_XCLIENT=10029
 # -- end transport
+readonly PORT_CCERT=10028
 readonly MYHOSTNAME=postfix.lab.test
 readonly MAIL_DOMAIN=postfix.test
 readonly TEST_USER=ehlotest
@@ -390,6 +400,43 @@ make_certs() {
 	CHANGED_POSTFIX=1
 }
 
+# client_cert_ok: the client CA and the client certificate it issued exist,
+# chain, and stay valid for 7 days.
+client_cert_ok() {
+	[[ -s $CLIENT_CA_PEM && -s $CLIENT_CA_KEY && -s $CLIENT_PEM && -s $CLIENT_KEY ]] || return 1
+	openssl x509 -in "$CLIENT_PEM" -noout -checkend 604800 >/dev/null 2>&1 || return 1
+	openssl verify -CAfile "$CLIENT_CA_PEM" -purpose sslclient "$CLIENT_PEM" >/dev/null 2>&1
+}
+
+# make_client_certs: a CA for client certificates, named in port
+# $PORT_CCERT's certificate request, and one client certificate from it.
+# The client key is a lab credential, readable by all (tests read it).
+make_client_certs() {
+	if client_cert_ok; then return 0; fi
+	log "generating the client CA and a client certificate in $STATE_DIR"
+	local tmp
+	tmp=$(mktemp -d)
+	openssl req -x509 -new -newkey rsa:2048 -nodes -sha256 -days 3650 \
+		-keyout "$tmp/client-ca.key" -out "$tmp/client-ca.pem" \
+		-subj "/O=ehlo postfix lab/CN=ehlo postfix lab client CA" \
+		-addext "basicConstraints=critical,CA:TRUE" \
+		-addext "keyUsage=critical,keyCertSign,cRLSign" 2>/dev/null
+	openssl req -new -newkey rsa:2048 -nodes -sha256 \
+		-keyout "$tmp/client.key" -out "$tmp/client.csr" \
+		-subj "/O=ehlo postfix lab/CN=ehlo lab client" 2>/dev/null
+	printf 'basicConstraints=critical,CA:FALSE\nkeyUsage=critical,digitalSignature\nextendedKeyUsage=clientAuth\n' >"$tmp/ext.cnf"
+	openssl x509 -req -in "$tmp/client.csr" -CA "$tmp/client-ca.pem" -CAkey "$tmp/client-ca.key" \
+		-CAcreateserial -days 825 -sha256 -extfile "$tmp/ext.cnf" \
+		-out "$tmp/client.pem" 2>/dev/null
+	install -m 600 -o root -g root "$tmp/client-ca.key" "$CLIENT_CA_KEY"
+	install -m 644 -o root -g root "$tmp/client-ca.pem" "$CLIENT_CA_PEM"
+	install -m 644 -o root -g root "$tmp/client.key" "$CLIENT_KEY"
+	install -m 644 -o root -g root "$tmp/client.pem" "$CLIENT_PEM"
+	rm -rf "$tmp"
+	client_cert_ok || die "generated client certificates do not verify"
+	CHANGED_POSTFIX=1
+}
+
 # ---------------------------------------------------------------- config
 
 CHANGED_POSTFIX=
@@ -501,6 +548,14 @@ $HOST:$PORT_XCLIENT inet n - n - - smtpd
   -o smtpd_sasl_auth_enable=no
   -o smtpd_authorized_xclient_hosts=127.0.0.0/8
 # -- end transport --
+# MX style, asking for a client certificate (not requiring one), naming the
+# lab's client CA in the request; the Received header and the log say
+# whether one was presented and verified.
+$HOST:$PORT_CCERT inet n - n - - smtpd
+  -o syslog_name=$LAB/ccert
+  -o smtpd_sasl_auth_enable=no
+  -o smtpd_tls_ask_ccert=yes
+  -o smtpd_tls_CAfile=$CLIENT_CA_PEM
 pickup    unix  n       -       n       60      1       pickup
 cleanup   unix  n       -       n       -       0       cleanup
 qmgr      unix  n       -       n       300     1       qmgr
@@ -600,7 +655,7 @@ EOF
 
 check_ports_free() {
 	local p
-	for p in "$PORT_MX" "$PORT_SUBMISSION" "$PORT_SMTPS" "$PORT_PLAIN"; do
+	for p in "$PORT_MX" "$PORT_SUBMISSION" "$PORT_SMTPS" "$PORT_PLAIN" "$PORT_CCERT"; do
 		if port_open "$p"; then
 			die "$HOST:$p is already in use by something else (not this lab's Postfix); free it and retry"
 		fi
@@ -661,6 +716,7 @@ wait_for_listeners() {
 		if smtp_banner "$PORT_MX" | grep -q '^220 ' &&
 			smtp_banner "$PORT_PLAIN" | grep -q '^220 ' &&
 			smtp_banner "$PORT_SUBMISSION" | grep -q '^220 ' &&
+			smtp_banner "$PORT_CCERT" | grep -q '^220 ' &&
 			tls_banner "$PORT_SMTPS" >/dev/null; then
 			return 0
 		fi
@@ -711,6 +767,10 @@ EHLO_POSTFIX_MX=$HOST:$PORT_MX
 EHLO_POSTFIX_SUBMISSION=$HOST:$PORT_SUBMISSION
 EHLO_POSTFIX_SMTPS=$HOST:$PORT_SMTPS
 EHLO_POSTFIX_MX_PLAINTEXT=$HOST:$PORT_PLAIN
+EHLO_POSTFIX_CCERT=$HOST:$PORT_CCERT
+EHLO_POSTFIX_CLIENT_CA=$CLIENT_CA_PEM
+EHLO_POSTFIX_CLIENT_CERT=$CLIENT_PEM
+EHLO_POSTFIX_CLIENT_KEY=$CLIENT_KEY
 EHLO_POSTFIX_CA=$CA_PEM
 EHLO_POSTFIX_USER=$TEST_USER
 EHLO_POSTFIX_PASSWORD=$TEST_PASSWORD
@@ -733,6 +793,7 @@ cmd_up() {
 	setup_user
 	install -d -m 755 -o root -g root "$STATE_DIR"
 	make_certs
+	make_client_certs
 	write_postfix_config
 	write_dovecot_config
 	start_dovecot

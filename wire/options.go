@@ -80,6 +80,7 @@ type Options struct {
 	// tls.VersionTLS13); 0 means TLS 1.2. TLS 1.0 and 1.1 are deprecated
 	// (RFC 8996): a session below 1.2 is marked TLSInfo.Weak.
 	MinVersion uint16
+	TLS        TLSOptions  // the rest of TLS: versions, suites, groups, ALPN, client certificate, key log, resumption
 	Limits     Limits      // zero fields mean DefaultLimits
 	Transport  Transport   // how to reach the server; the zero value is TCP
 	Transcript *Transcript // nil means NewTranscript(); pass one to keep it when Dial fails

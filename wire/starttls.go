@@ -44,18 +44,27 @@ func (c *Conn) handshake(ctx context.Context, name string) (TLSInfo, error) {
 	c.in.flush()
 	c.out.flush()
 	var verr error
-	cc := &captureConn{Conn: c.raw}
-	tc := tls.Client(cc, c.tlsConfig(&verr))
+	var facts handshakeFacts
+	tap := &handshakeTap{Conn: c.raw}
+	cc := &captureConn{Conn: tap}
+	cfg := c.tlsConfig(&verr)
+	c.applyTLS(cfg, &facts)
+	tc := tls.Client(cc, cfg)
 	start := time.Now()
 	err = tc.HandshakeContext(ctx)
 	took := time.Since(start)
 	if err != nil {
 		return TLSInfo{}, c.handshakeFailed(o, err, cc.got, took)
 	}
-	info := c.describe(tc.ConnectionState(), verr)
+	cs := tc.ConnectionState()
+	info := c.describe(cs, verr)
 	info.Handshake = took
+	info.addDetails(cs, tap.stop(), facts, c.opts.TLS.KeyLog != nil)
 	c.switchTo(tc, info)
 	c.Note(info.summary())
+	for _, note := range info.detailNotes() {
+		c.Note(note)
+	}
 	return info, nil
 }
 

@@ -22,7 +22,18 @@ type TLSInfo struct {
 	Insecure    bool         // Options.Insecure was set: a failed verification did not stop the connection
 	Weak        bool         // the version is below TLS 1.2, deprecated (RFC 8996): Options.MinVersion allowed it
 	Handshake   time.Duration
-	Chain       []CertInfo // as sent by the server, leaf first
+	Chain       []CertInfo // as sent by the server, leaf first; empty when Resumed
+
+	// What else the handshake agreed (tlsconfig.go, addDetails).
+	ALPN       string     // the protocol agreed by ALPN (RFC 7301); "" when none
+	Group      string     // key exchange group: "X25519", "P-256"; "" for RSA key exchange
+	ServerKey  string     // the server's ephemeral key, as s_client's "Server Temp Key": "X25519, 253 bits"
+	Signature  string     // the server's handshake signature scheme: "rsa_pss_rsae_sha256"; "" when none
+	HelloRetry bool       // the server asked for another key share (HelloRetryRequest)
+	Resumed    bool       // an earlier session was resumed (TLSOptions.Sessions): no certificate was sent
+	OCSP       []byte     // the stapled OCSP response (RFC 6066 section 8), DER; nil when none
+	ClientAuth ClientAuth // whether the server asked for a client certificate, and what was sent
+	KeyLog     bool       // the session's secrets went to TLSOptions.KeyLog
 }
 
 // CertInfo describes one certificate of a chain.
@@ -31,7 +42,9 @@ type CertInfo struct {
 	DNSNames, IPs       []string
 	NotBefore, NotAfter time.Time
 	SHA256              string // lowercase hex of the DER
+	SPKISHA256          string // lowercase hex of the SubjectPublicKeyInfo's SHA-256: DANE 3 1 1
 	SelfSigned          bool
+	DER                 []byte // the certificate as sent
 }
 
 // verifyChain verifies the leaf against roots (nil: the system roots) with
@@ -75,12 +88,14 @@ func (c *Conn) describe(cs tls.ConnectionState, verr error) TLSInfo {
 func certInfo(cert *x509.Certificate) CertInfo {
 	sum := sha256.Sum256(cert.Raw)
 	ci := CertInfo{
-		Subject:   cert.Subject.String(),
-		Issuer:    cert.Issuer.String(),
-		DNSNames:  cert.DNSNames,
-		NotBefore: cert.NotBefore,
-		NotAfter:  cert.NotAfter,
-		SHA256:    hex.EncodeToString(sum[:]),
+		Subject:    cert.Subject.String(),
+		Issuer:     cert.Issuer.String(),
+		DNSNames:   cert.DNSNames,
+		NotBefore:  cert.NotBefore,
+		NotAfter:   cert.NotAfter,
+		SHA256:     hex.EncodeToString(sum[:]),
+		SPKISHA256: SPKISHA256(cert),
+		DER:        cert.Raw,
 		SelfSigned: bytes.Equal(cert.RawIssuer, cert.RawSubject) &&
 			cert.CheckSignatureFrom(cert) == nil,
 	}
