@@ -35,7 +35,7 @@ func (f *tlsFlags) register(cmd *cobra.Command) {
 	f.cmd = cmd
 	fl := cmd.Flags()
 	fl.StringVar(&f.max, "tls-max", "1.3", "highest TLS version to offer: 1.0, 1.1, 1.2 or 1.3")
-	fl.StringVar(&f.ciphers, "ciphers", "", "TLS 1.2 and older cipher suites to offer, comma-separated IANA names (TLS 1.3's are Go's own)")
+	fl.StringVar(&f.ciphers, "ciphers", "", "cipher suites to offer for TLS 1.2 and older, comma-separated IANA names (TLS 1.3's are Go's own)")
 	fl.StringVar(&f.curves, "curves", "", "key exchange groups to offer, in order: "+strings.Join(wire.CurveNames, ", "))
 	fl.StringVar(&f.alpn, "alpn", "", "protocols to offer by ALPN, comma-separated (for example smtp)")
 	fl.StringVar(&f.cert, "cert", "", "client certificate (PEM, with its chain) to send when the server asks for one")

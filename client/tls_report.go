@@ -15,8 +15,33 @@ import (
 // OCSP stapling, resumption, a client certificate request, the key log.
 func (p *printer) tlsDetails(t wire.TLSInfo) {
 	for _, row := range TLSDetailRows(t, time.Now()) {
-		p.linef("    %-8s %s", row[0], clean(row[1]))
+		for i, line := range wrapWords(clean(row[1]), 80-13) {
+			if i == 0 {
+				p.linef("    %-8s %s", row[0], line)
+			} else {
+				p.linef("             %s", line)
+			}
+		}
 	}
+}
+
+// wrapWords breaks text at spaces into lines of at most width bytes; a
+// word longer than that stays whole on its own line.
+func wrapWords(text string, width int) []string {
+	var lines []string
+	line := ""
+	for _, word := range strings.Fields(text) {
+		switch {
+		case line == "":
+			line = word
+		case len(line)+1+len(word) <= width:
+			line += " " + word
+		default:
+			lines = append(lines, line)
+			line = word
+		}
+	}
+	return append(lines, line)
 }
 
 // TLSDetailRows are the handshake's facts beyond version, suite and
@@ -26,7 +51,7 @@ func TLSDetailRows(t wire.TLSInfo, now time.Time) [][2]string {
 	var rows [][2]string
 	add := func(label, text string) { rows = append(rows, [2]string{label, text}) }
 	if len(t.Chain) > 0 {
-		add("spki", t.Chain[0].SPKISHA256+" (DANE 3 1 1)")
+		add("spki", t.Chain[0].SPKISHA256)
 	}
 	switch {
 	case t.Group == "":

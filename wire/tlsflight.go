@@ -67,7 +67,7 @@ func tls13Signature(leaf *x509.Certificate) string {
 	case x509.Ed25519:
 		return SchemeName(tls.Ed25519)
 	case x509.RSA:
-		return "rsa_pss_rsae (the hash is not known: crypto/tls does not expose it)"
+		return "rsa_pss_rsae_* (which hash: not exposed by Go's crypto/tls)"
 	}
 	return ""
 }
