@@ -105,10 +105,15 @@ func (f *doctorFlags) config(cmd *cobra.Command) (client.DoctorConfig, error) {
 }
 
 func (f *doctorFlags) print(w io.Writer, res client.DoctorResult) error {
+	defer f.conn.tlsx.finish(w, f.asJSON)
 	if f.asJSON {
-		return writeJSON(w, res.JSON())
+		return writeJSON(w, f.conn.tlsx.doctorJSON(res.JSON()))
 	}
 	client.WriteDoctor(w, res, client.WaterfallOptions{ASCII: !client.UTF8Locale()})
+	if info := f.conn.tlsx.last.get(); info != nil {
+		fmt.Fprintln(w)
+		client.WriteTLSDetails(w, *info)
+	}
 	if f.transcript {
 		fmt.Fprintln(w)
 		return client.WriteTranscript(w, res.Entries, client.TranscriptFormat{})

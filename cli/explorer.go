@@ -52,6 +52,7 @@ func newExplorer() *cobra.Command {
 	f.conn.register(root)
 	f.conn.registerData(root)
 	fl := root.Flags()
+	f.conn.tlsx.registerReconnect(fl, "keep TLS session tickets, so that :reconnect tries to resume the session (the side panel says whether it did)")
 	fl.StringVar(&f.theme, "theme", "", "colour theme: "+strings.Join(themes.Names(), ", ")+" (default $EHLO_THEME, else auto; NO_COLOR forces mono)")
 	fl.StringVar(&f.transcript, "transcript", "", "append the transcript to this file as it happens (credentials redacted)")
 	fl.BoolVar(&f.noMouse, "no-mouse", false, "leave the mouse to the terminal, for native text selection")
@@ -66,6 +67,7 @@ func (f *explorerFlags) run(cmd *cobra.Command, args []string) error {
 	if err != nil {
 		return err
 	}
+	opts = explorerTickets(opts)
 	cfg, progOpts := f.config(opts)
 	cfg.CAFile = absPath(f.conn.ca) // a saved script's replay line works from any directory
 	args = f.conn.pipeArgs(args, 0)
@@ -80,6 +82,7 @@ func (f *explorerFlags) run(cmd *cobra.Command, args []string) error {
 			return err
 		}
 		cfg.Target = args[0]
+		defer f.conn.tlsx.finish(cmd.OutOrStdout(), false)
 		return explorerErr(ui.Run(cmd.Context(), cfg, progOpts...))
 	case !slices.Contains(lab.EndpointNames, f.endpoint):
 		return usageErr(noEndpoint(f.endpoint))
@@ -89,6 +92,7 @@ func (f *explorerFlags) run(cmd *cobra.Command, args []string) error {
 		return err
 	}
 	defer l.Close()
+	defer f.conn.tlsx.finish(cmd.OutOrStdout(), false)
 	cfg.Lab, cfg.Endpoint = l, f.endpoint
 	return explorerErr(ui.Run(cmd.Context(), cfg, progOpts...))
 }

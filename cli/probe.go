@@ -123,8 +123,8 @@ func (f *probeFlags) print(w, errOut io.Writer, results []client.ProbeResult, fi
 				fmt.Fprintln(out)
 			}
 			client.WriteProbe(out, r)
-			if err := f.conn.tlsx.writeChain(out, r.TLS); err != nil {
-				return reported(exitFailed, err)
+			if f.conn.tlsx.showCerts {
+				_ = f.conn.tlsx.writeChain(out, r.TLS)
 			}
 			if f.transcript {
 				fmt.Fprintln(out)
@@ -134,6 +134,10 @@ func (f *probeFlags) print(w, errOut io.Writer, results []client.ProbeResult, fi
 	}
 	if err := out.Flush(); err != nil {
 		return err
+	}
+	if err := f.conn.tlsx.writeChains(results); err != nil {
+		fmt.Fprintf(errOut, "ehlo: %s\n", err)
+		failed++
 	}
 	for i, fix := range fixes {
 		if fix != "" {

@@ -101,6 +101,7 @@ func (f *runFlags) run(cmd *cobra.Command, args []string) error {
 	}
 	res := client.RunScript(cmd.Context(), s, cfg, tr)
 	stop()
+	f.conn.tlsx.finish(out, false)
 	switch {
 	case res.Failure != nil:
 		fmt.Fprintf(cmd.ErrOrStderr(), "ehlo run: %s\n", res.Failure)

@@ -326,6 +326,7 @@ func (f *sendFlags) send(cmd *cobra.Command, cfg client.SendConfig, l *lab.Lab) 
 	if err := f.report(out, res, l); err != nil {
 		return err
 	}
+	f.conn.tlsx.finish(out, f.asJSON)
 	if res.Err != nil {
 		if f.asJSON || !toldOnScreen(out, errOut) {
 			fmt.Fprintf(errOut, "ehlo send: %s\n", client.Explain(res.Err))
@@ -367,6 +368,9 @@ func (f *sendFlags) report(out io.Writer, res client.SendResult, l *lab.Lab) err
 			client.SendJSON
 			Received []labMessageJSON `json:"lab_received,omitempty"`
 		}{SendJSON: res.JSON(40)}
+		if f.conn.tlsx.showCerts && v.TLS != nil && res.TLS != nil {
+			client.AddPEM(v.TLS, res.TLS.Chain)
+		}
 		if l != nil {
 			for _, m := range l.Messages() {
 				v.Received = append(v.Received, labMessageJSON{Endpoint: m.Endpoint, From: m.From, To: m.To, Size: len(m.Data), User: m.User})

@@ -7,6 +7,7 @@ import (
 	"io"
 	"os"
 	"strings"
+	"sync"
 
 	"github.com/spf13/cobra"
 	"github.com/spf13/pflag"
@@ -28,6 +29,7 @@ type tlsFlags struct {
 	showCerts                  bool
 	certsOut                   string
 	reconnect                  bool
+	last                       lastTLS        // the latest handshake, for --show-certs and --certs-out
 	cmd                        *cobra.Command // for its standard error, where the key log is announced
 }
 
@@ -84,6 +86,7 @@ func (f *tlsFlags) apply(opts *client.Options) error {
 	if f.showCerts && f.certsOut != "" {
 		return usageErr(errors.New("give --show-certs (to standard output) or --certs-out FILE, not both"))
 	}
+	t.Wire.Handshaked = f.last.keep
 	return f.keyLog(t)
 }
 
@@ -136,6 +139,39 @@ func (f *tlsFlags) stderr() io.Writer {
 	return f.cmd.ErrOrStderr()
 }
 
+// lastTLS keeps the facts of the latest handshake, which wire reports
+// from the goroutine that ran it.
+type lastTLS struct {
+	mu   sync.Mutex
+	info *wire.TLSInfo
+}
+
+func (l *lastTLS) keep(info wire.TLSInfo) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	l.info = &info
+}
+
+// get is the latest handshake's facts; nil when none completed.
+func (l *lastTLS) get() *wire.TLSInfo {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return l.info
+}
+
+// finish prints or writes the chain of the latest handshake, for the
+// commands that report no chain of their own (send, run, doctor, the
+// explorer). A file that cannot be written is said on standard error.
+// With asJSON the chain is not printed: the JSON holds it.
+func (f *tlsFlags) finish(out io.Writer, asJSON bool) {
+	if asJSON && f.showCerts {
+		return
+	}
+	if err := f.writeChain(out, f.last.get()); err != nil {
+		fmt.Fprintf(f.stderr(), "ehlo: %s\n", err)
+	}
+}
+
 // writeChain prints the chain for --show-certs to out, or writes it to
 // --certs-out's file; nothing without either, or without a chain.
 func (f *tlsFlags) writeChain(out io.Writer, info *wire.TLSInfo) error {
@@ -163,4 +199,47 @@ func (f *tlsFlags) chainJSON(out client.ProbeJSON, info *wire.TLSInfo) client.Pr
 		client.AddPEM(out.TLS, info.Chain)
 	}
 	return out
+}
+
+// explorerTickets gives the explorer a session cache for --reconnect: each
+// :reconnect (and :connect) then offers the ticket of the session before.
+func explorerTickets(opts client.Options) client.Options {
+	if opts.TLS.Reconnect {
+		opts.TLS.Wire.Sessions = tls.NewLRUClientSessionCache(16)
+	}
+	return opts
+}
+
+// doctorJSON adds the latest handshake's facts to the doctor's JSON, as
+// "tls" (null without one), with each certificate's PEM for --show-certs.
+func (f *tlsFlags) doctorJSON(out client.DoctorJSON) any {
+	v := struct {
+		client.DoctorJSON
+		TLS *client.TLSJSON `json:"tls"`
+	}{DoctorJSON: out}
+	if info := f.last.get(); info != nil {
+		v.TLS = client.TLSInfoJSON(*info)
+		if f.showCerts {
+			client.AddPEM(v.TLS, info.Chain)
+		}
+	}
+	return v
+}
+
+// writeChains writes the chains of every probe to --certs-out, one after
+// the other, in the order of the targets.
+func (f *tlsFlags) writeChains(results []client.ProbeResult) error {
+	if f.certsOut == "" {
+		return nil
+	}
+	var all wire.TLSInfo
+	for _, r := range results {
+		if r.TLS != nil {
+			all.Chain = append(all.Chain, r.TLS.Chain...)
+		}
+	}
+	if len(all.Chain) == 0 {
+		return fmt.Errorf("--certs-out %s: no certificate to write: no TLS session got that far", f.certsOut)
+	}
+	return f.writeChain(io.Discard, &all)
 }

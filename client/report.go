@@ -276,6 +276,8 @@ func Explain(err error) string {
 			"; the session stopped before anything was sent in TLS"
 	case errors.As(err, &ver):
 		return "the certificate did not verify: " + ExplainVerify(ver.Err) + verifyHint(ver.Err)
+	case alertWords(err) != "":
+		return stepPrefix(err) + alertWords(err)
 	case dial != "" && isStep(err, StepConnect):
 		return "connect: " + dial
 	case dial != "":

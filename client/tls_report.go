@@ -3,6 +3,9 @@ package client
 import (
 	"context"
 	"crypto/tls"
+	"errors"
+	"io"
+	"net"
 	"strings"
 	"sync/atomic"
 	"time"
@@ -236,3 +239,49 @@ func rfc3339(t time.Time) string {
 	}
 	return t.UTC().Format(time.RFC3339)
 }
+
+// stepPrefix is "STEP: " for an error of a step, else "".
+func stepPrefix(err error) string {
+	var s *StepError
+	if errors.As(err, &s) {
+		return s.Step + ": "
+	}
+	return ""
+}
+
+// alertWords explains a TLS alert the server sent (crypto/tls reports one
+// as a net.OpError "remote error"): what the usual alerts mean for the
+// offer ehlo made and the certificate it sent. "" for any other error.
+func alertWords(err error) string {
+	var op *net.OpError
+	if !errors.As(err, &op) || op.Op != "remote error" || op.Err == nil {
+		return ""
+	}
+	alert := strings.TrimPrefix(op.Err.Error(), "tls: ")
+	said := `the server ended TLS with the alert "` + alert + `"`
+	switch alert {
+	case "handshake failure", "insufficient security", "illegal parameter":
+		return said + ": it shares no cipher suite, group or signature scheme with what ehlo offered (--ciphers, --curves and --tls-max narrow the offer; a server that wants a client certificate may say this too)"
+	case "certificate required":
+		return said + ": it requires a client certificate; give one with --cert FILE --key FILE"
+	case "bad certificate", "unknown certificate authority", "certificate unknown", "unsupported certificate",
+		"certificate expired", "certificate revoked", "access denied", "decrypt error":
+		return said + ": it refused the client certificate sent (--cert), or wanted one and got none"
+	case "no application protocol":
+		return said + ": it accepts none of the protocols offered with --alpn"
+	case "protocol version":
+		return said + ": it accepts none of the TLS versions offered (--tls-min, --tls-max)"
+	}
+	return said
+}
+
+// WriteTLSDetails prints the handshake's facts beyond the certificate, as
+// probe does under its TLS line, after a heading.
+func WriteTLSDetails(w io.Writer, t wire.TLSInfo) {
+	p := &printer{w: w}
+	p.linef("TLS  %s  %s", t.Version, t.Cipher)
+	p.tlsDetails(t)
+}
+
+// TLSInfoJSON is the JSON of a TLS session's facts, as probe --json has it.
+func TLSInfoJSON(t wire.TLSInfo) *TLSJSON { return tlsJSON(t) }

@@ -181,7 +181,7 @@ func budget(h, want int, meaning func(limit int) []string, t tlsPart) (int, []st
 	limit := -1 // no limit
 	keep := func(n int) func() { return func() { limit = n } }
 	drop := func(p *[]string) func() { return func() { *p = nil } }
-	cuts := []func(){drop(&t.sha256), drop(&t.expires), keep(9), drop(&t.issuer), keep(7), drop(&t.subject),
+	cuts := []func(){drop(&t.details), drop(&t.sha256), drop(&t.expires), keep(9), drop(&t.issuer), keep(7), drop(&t.subject),
 		keep(5), drop(&t.names), keep(3), keep(2), keep(0), drop(&t.head)}
 	m, tls := meaning(limit), t.lines()
 	for _, cut := range cuts {
@@ -670,12 +670,13 @@ func splitSentences(text string) []string {
 // tlsPart is the TLS section, in parts the budget drops one by one.
 type tlsPart struct {
 	head, verdict, subject, names, issuer, expires, sha256 []string
+	details                                                []string // the handshake's other facts (tlsDetails)
 }
 
 // lines is the section as shown.
 func (t tlsPart) lines() []string {
 	var out []string
-	for _, p := range [][]string{t.head, t.verdict, t.subject, t.names, t.issuer, t.expires, t.sha256} {
+	for _, p := range [][]string{t.head, t.verdict, t.subject, t.names, t.issuer, t.expires, t.sha256, t.details} {
 		out = append(out, p...)
 	}
 	return out
@@ -705,6 +706,7 @@ func (s sidePanel) tlsFacts(info sideInfo, w int) tlsPart {
 	p.issuer = s.certRow("issuer  ", wrapHard(session.SanitizeString(leaf.Issuer), vw, maxCertRows), s.st.Value, w)
 	p.expires = []string{fitLine(s.st.Label.Render("expires ")+s.expiry(leaf.NotAfter, info.now), w)}
 	p.sha256 = s.certRow("sha256  ", chunk(leaf.SHA256, vw), s.st.Dim, w)
+	p.details = s.tlsDetails(*t, info.now, w)
 	return p
 }
 

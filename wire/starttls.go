@@ -65,6 +65,9 @@ func (c *Conn) handshake(ctx context.Context, name string) (TLSInfo, error) {
 	for _, note := range info.detailNotes() {
 		c.Note(note)
 	}
+	if c.opts.TLS.Handshaked != nil {
+		c.opts.TLS.Handshaked(info)
+	}
 	return info, nil
 }
 

@@ -39,6 +39,9 @@ type TLSOptions struct {
 	// a later connection with the same cache tries to resume (RFC 8446
 	// section 2.2). nil never resumes and asks for no ticket.
 	Sessions tls.ClientSessionCache
+	// Handshaked, when set, is called with the facts of each completed
+	// handshake, from the goroutine that ran it: to write the chain out.
+	Handshaked func(TLSInfo)
 }
 
 // ClientAuth says whether the server asked for a client certificate
