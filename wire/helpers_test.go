@@ -203,6 +203,7 @@ func notes(entries []Entry) []string {
 // pki is an in-test CA with leaf certificates.
 type pki struct {
 	ca        *x509.Certificate
+	caKey     *ecdsa.PrivateKey
 	roots     *x509.CertPool
 	good      tls.Certificate // localhost, 127.0.0.1, ::1
 	wrongName tls.Certificate // mx.example.org
@@ -225,7 +226,7 @@ func newPKI() *pki {
 	}
 	caDER := must(x509.CreateCertificate(rand.Reader, caTmpl, caTmpl, &caKey.PublicKey, caKey))
 	ca := must(x509.ParseCertificate(caDER))
-	p := &pki{ca: ca, roots: x509.NewCertPool()}
+	p := &pki{ca: ca, caKey: caKey, roots: x509.NewCertPool()}
 	p.roots.AddCert(ca)
 	leaf := func(serial int64, names []string, notAfter time.Time) tls.Certificate {
 		key := must(ecdsa.GenerateKey(elliptic.P256(), rand.Reader))

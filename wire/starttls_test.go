@@ -92,8 +92,9 @@ ST   "221 2.0.0 bye\r\n"
 		t.Errorf("transcript:\n%s\nwant:\n%s", got, want)
 	}
 	n := notes(entries)
-	if len(n) != 2 || n[0] != "connected to "+c.Addr() ||
-		!strings.HasPrefix(n[1], `TLS 1.3 handshake with "localhost" in `) || !strings.HasSuffix(n[1], "; certificate verified") {
+	if len(n) != 3 || n[0] != "connected to "+c.Addr() ||
+		!strings.HasPrefix(n[1], `TLS 1.3 handshake with "localhost" in `) || !strings.HasSuffix(n[1], "; certificate verified") ||
+		n[2] != "TLS: key exchange X25519MLKEM768; server signature ecdsa_secp256r1_sha256" {
 		t.Errorf("notes = %q", n)
 	}
 	checkInfo(t, info, pki.good, "localhost")
@@ -299,7 +300,7 @@ func TestVerifyFailures(t *testing.T) {
 				if r, err := c.ReadReply(ctx); err != nil || r.Lines[0] != "220 hi" {
 					t.Errorf("greeting = %q, %v", r.Lines, err)
 				}
-				if n := notes(c.Transcript().Entries()); len(n) != 2 || !strings.Contains(n[1], "NOT verified") {
+				if n := notes(c.Transcript().Entries()); len(n) != 3 || !strings.Contains(n[1], "NOT verified") || !strings.HasPrefix(n[2], "TLS: key exchange") {
 					t.Errorf("notes = %q", n)
 				}
 			})
