@@ -86,6 +86,9 @@ func (f *tlsFlags) apply(opts *client.Options) error {
 	if f.showCerts && f.certsOut != "" {
 		return usageErr(errors.New("give --show-certs (to standard output) or --certs-out FILE, not both"))
 	}
+	if fi, err := os.Lstat(f.certsOut); f.certsOut != "" && err == nil && fi.Mode()&os.ModeSymlink != 0 {
+		return usageErr(fmt.Errorf("--certs-out %s %w", f.certsOut, client.ErrSymlink))
+	}
 	t.Wire.Handshaked = f.last.keep
 	return f.keyLog(t)
 }
@@ -165,6 +168,10 @@ func (l *lastTLS) get() *wire.TLSInfo {
 // With asJSON the chain is not printed: the JSON holds it.
 func (f *tlsFlags) finish(out io.Writer, asJSON bool) {
 	if asJSON && f.showCerts {
+		return
+	}
+	if info := f.last.get(); (f.showCerts || f.certsOut != "") && (info == nil || len(info.Chain) == 0) {
+		fmt.Fprintln(f.stderr(), "ehlo: no certificate chain to show: no TLS handshake completed")
 		return
 	}
 	if err := f.writeChain(out, f.last.get()); err != nil {
