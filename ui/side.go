@@ -181,8 +181,12 @@ func budget(h, want int, meaning func(limit int) []string, t tlsPart) (int, []st
 	limit := -1 // no limit
 	keep := func(n int) func() { return func() { limit = n } }
 	drop := func(p *[]string) func() { return func() { *p = nil } }
-	cuts := []func(){drop(&t.details), drop(&t.sha256), drop(&t.expires), keep(9), drop(&t.issuer), keep(7), drop(&t.subject),
-		keep(5), drop(&t.names), keep(3), keep(2), keep(0), drop(&t.head)}
+	var cuts []func()
+	for range t.details { // the handshake's details first, the least important row first
+		cuts = append(cuts, func() { t.details = t.details[:len(t.details)-1] })
+	}
+	cuts = append(cuts, drop(&t.sha256), drop(&t.expires), keep(9), drop(&t.issuer), keep(7), drop(&t.subject),
+		keep(5), drop(&t.names), keep(3), keep(2), keep(0), drop(&t.head))
 	m, tls := meaning(limit), t.lines()
 	for _, cut := range cuts {
 		if h-len(m)-len(tls) >= want {
@@ -670,14 +674,17 @@ func splitSentences(text string) []string {
 // tlsPart is the TLS section, in parts the budget drops one by one.
 type tlsPart struct {
 	head, verdict, subject, names, issuer, expires, sha256 []string
-	details                                                []string // the handshake's other facts (tlsDetails)
+	details                                                [][]string // the handshake's other facts, a row each, the most important first (tlsDetails)
 }
 
 // lines is the section as shown.
 func (t tlsPart) lines() []string {
 	var out []string
-	for _, p := range [][]string{t.head, t.verdict, t.subject, t.names, t.issuer, t.expires, t.sha256, t.details} {
+	for _, p := range [][]string{t.head, t.verdict, t.subject, t.names, t.issuer, t.expires, t.sha256} {
 		out = append(out, p...)
+	}
+	for _, row := range t.details {
+		out = append(out, row...)
 	}
 	return out
 }

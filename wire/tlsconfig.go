@@ -121,9 +121,11 @@ func (i *TLSInfo) addDetails(cs tls.ConnectionState, flight []byte, facts handsh
 	if len(cs.PeerCertificates) > 0 {
 		leaf = cs.PeerCertificates[0]
 	}
-	if cs.Version < tls.VersionTLS13 {
+	switch {
+	case cs.DidResume: // nothing signed: the certificates are the first session's
+	case cs.Version < tls.VersionTLS13:
 		i.Signature = tls12Signature(flight, cs.Version, leaf)
-	} else {
+	default:
 		i.Signature = tls13Signature(leaf)
 	}
 }

@@ -209,8 +209,8 @@ func TestTLSResumption(t *testing.T) {
 			if first.Resumed || !second.Resumed || !s.state(1).DidResume {
 				t.Errorf("first resumed %v, second %v (server: %v): want a full handshake, then a resumed one", first.Resumed, second.Resumed, s.state(1).DidResume)
 			}
-			if !slices.ContainsFunc(notes, func(n string) bool { return strings.Contains(n, "session resumed") }) {
-				t.Errorf("notes: %q", notes)
+			if !slices.ContainsFunc(notes, func(n string) bool { return strings.Contains(n, "session resumed") }) || second.Signature != "" {
+				t.Errorf("notes: %q, signature %q: want resumed, nothing signed", notes, second.Signature)
 			}
 			if third, _ := dialTLS(t, s, TLSOptions{}); third.Resumed {
 				t.Error("resumed without a session cache")
