@@ -1,7 +1,6 @@
 package cli
 
 import (
-	"crypto/tls"
 	"errors"
 	"fmt"
 	"io"
@@ -64,7 +63,7 @@ func (f *tlsFlags) apply(opts *client.Options) error {
 	}
 	lo := opts.MinTLS
 	if lo == 0 {
-		lo = tls.VersionTLS12
+		lo, _ = client.ParseTLSVersion("1.2")
 	}
 	if hi < lo {
 		return usageErr(fmt.Errorf("--tls-max %s is below --tls-min %s: no version is left to offer (give --tls-min %s too)", f.max, client.TLSVersionNumber(lo), f.max))
@@ -212,7 +211,7 @@ func (f *tlsFlags) chainJSON(out client.ProbeJSON, info *wire.TLSInfo) client.Pr
 // :reconnect (and :connect) then offers the ticket of the session before.
 func explorerTickets(opts client.Options) client.Options {
 	if opts.TLS.Reconnect {
-		opts.TLS.Wire.Sessions = tls.NewLRUClientSessionCache(16)
+		opts = opts.KeepTickets()
 	}
 	return opts
 }

@@ -169,6 +169,14 @@ func withTickets(opts Options) (Options, *ticketCache) {
 	return opts, cache
 }
 
+// KeepTickets gives the options a session cache that every connection
+// made with them shares: each offers the ticket of the one before, to
+// resume it (the explorer's --reconnect, for :reconnect).
+func (o Options) KeepTickets() Options {
+	o.TLS.Wire.Sessions = tls.NewLRUClientSessionCache(16)
+	return o
+}
+
 // resume connects a second time with the cache filled by the first
 // session and says whether the server resumed it.
 func resume(ctx context.Context, target string, opts Options, cache *ticketCache) *Resumption {
