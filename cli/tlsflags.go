@@ -185,7 +185,7 @@ func (f *tlsFlags) writeChain(out io.Writer, info *wire.TLSInfo) error {
 		return nil
 	}
 	if f.showCerts {
-		fmt.Fprintln(out, "Certificate chain")
+		fmt.Fprintln(out, "\nCertificate chain")
 		return client.WriteChainPEM(out, info.Chain)
 	}
 	file, err := client.OpenPrivate(f.certsOut, os.O_TRUNC)
