@@ -191,6 +191,11 @@ func TestPostfixResumption(t *testing.T) {
 		if p.TLS.Version != "TLS "+max || p.TLS.Resumed {
 			t.Errorf("--tls-max %s: the first session is %s, resumed %v", max, p.TLS.Version, p.TLS.Resumed)
 		}
+		// Postfix logs "server-signature RSA-PSS (2048 bits) server-digest SHA256"
+		if p.TLS.Signature != "rsa_pss_rsae_sha256" || p.TLS.Group != "X25519" || p.TLS.ServerTempKey != "X25519, 253 bits" {
+			t.Errorf("--tls-max %s: signature %q, group %q, key %q; want rsa_pss_rsae_sha256 and X25519, as Postfix logs them",
+				max, p.TLS.Signature, p.TLS.Group, p.TLS.ServerTempKey)
+		}
 	}
 	if p := probeTLS(t, 0, pf.mx, "--ca", pf.ca); p.Resumption != nil {
 		t.Errorf("without --reconnect: resumption %+v, want null", p.Resumption)

@@ -56,7 +56,8 @@ type ClientAuth struct {
 // handshakeFacts collects during a handshake what crypto/tls tells only
 // then: the server's certificate request.
 type handshakeFacts struct {
-	auth ClientAuth
+	auth    ClientAuth
+	secrets *secretTap // the server's handshake secret, to read its TLS 1.3 signature (tlssig13.go)
 }
 
 // applyTLS puts the TLSOptions on cfg; facts collects the certificate
@@ -69,7 +70,8 @@ func (c *Conn) applyTLS(cfg *tls.Config, facts *handshakeFacts) {
 	}
 	cfg.CurvePreferences = t.Curves
 	cfg.NextProtos = t.ALPN
-	cfg.KeyLogWriter = t.KeyLog
+	facts.secrets = &secretTap{next: t.KeyLog}
+	cfg.KeyLogWriter = facts.secrets
 	if t.Sessions != nil {
 		cfg.ClientSessionCache = t.Sessions
 		cfg.SessionTicketsDisabled = false
@@ -127,6 +129,9 @@ func (i *TLSInfo) addDetails(cs tls.ConnectionState, flight []byte, facts handsh
 		i.Signature = tls12Signature(flight, cs.Version, leaf)
 	default:
 		i.Signature = tls13Signature(leaf)
+		if s, ok := tls13VerifiedScheme(flight, facts.secrets.take()); ok {
+			i.Signature = SchemeName(s)
+		}
 	}
 }
 

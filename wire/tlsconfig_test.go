@@ -6,6 +6,7 @@ import (
 	"crypto/ecdsa"
 	"crypto/elliptic"
 	"crypto/rand"
+	"crypto/rsa"
 	"crypto/tls"
 	"crypto/x509"
 	"crypto/x509/pkix"
@@ -245,5 +246,34 @@ func TestFindHandshakeBounds(t *testing.T) {
 	ske := []byte{0x16, 3, 3, 0, 12, 12, 0, 0, 8, 3, 0, 29, 2, 0xaa, 0xbb, 0x08, 0x04}
 	if got := tls12Signature(ske, tls.VersionTLS12, nil); got != "rsa_pss_rsae_sha256" {
 		t.Errorf("tls12Signature = %q, want rsa_pss_rsae_sha256", got)
+	}
+}
+
+// TestTLS13SignatureDecrypted: in TLS 1.3 the server's CertificateVerify
+// is encrypted; ehlo reads its scheme with the handshake secret, so an RSA
+// certificate gives the exact scheme, not only "rsa_pss_rsae_*", and the
+// user's key log still gets every secret.
+func TestTLS13SignatureDecrypted(t *testing.T) {
+	pki := testPKI()
+	key := must(rsa.GenerateKey(rand.Reader, 2048))
+	tmpl := &x509.Certificate{SerialNumber: big.NewInt(50), Subject: pkix.Name{CommonName: "localhost"}, DNSNames: []string{"localhost"},
+		IPAddresses: []net.IP{net.IPv4(127, 0, 0, 1)}, NotBefore: time.Now().Add(-time.Hour), NotAfter: time.Now().Add(time.Hour),
+		KeyUsage: x509.KeyUsageDigitalSignature, ExtKeyUsage: []x509.ExtKeyUsage{x509.ExtKeyUsageServerAuth}}
+	der := must(x509.CreateCertificate(rand.Reader, tmpl, pki.ca, &key.PublicKey, pki.caKey))
+	cert := tls.Certificate{Certificate: [][]byte{der}, PrivateKey: key}
+	for _, client := range []TLSOptions{{}, {Curves: []tls.CurveID{tls.CurveP256}}} {
+		var log bytes.Buffer
+		client.KeyLog = &log
+		s := startTLSServer(t, &tls.Config{Certificates: []tls.Certificate{cert}, ClientAuth: tls.RequestClientCert})
+		info, _ := dialTLS(t, s, client)
+		if info.Version != "TLS 1.3" || info.Signature != "rsa_pss_rsae_sha256" {
+			t.Errorf("%s: signature %q, want rsa_pss_rsae_sha256 read from the CertificateVerify", info.Version, info.Signature)
+		}
+		if n := strings.Count(log.String(), "\n"); n != 4 || !strings.Contains(log.String(), "SERVER_HANDSHAKE_TRAFFIC_SECRET ") {
+			t.Errorf("the user's key log has %d lines, want the 4 traffic secrets of TLS 1.3:\n%s", n, log.String())
+		}
+	}
+	if s, ok := tls13VerifiedScheme([]byte{0x16, 3, 3, 0, 2, 2, 0}, []byte("secret")); ok {
+		t.Errorf("a cut ServerHello gave scheme %v", s)
 	}
 }

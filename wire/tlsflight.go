@@ -45,9 +45,9 @@ func tls12Signature(flight []byte, version uint16, leaf *x509.Certificate) strin
 
 // tls13Signature is the scheme of the server's CertificateVerify as far as
 // its certificate fixes it (RFC 8446 section 4.2.3): ECDSA's curve names
-// its hash, Ed25519 is one scheme. The message itself is encrypted and
-// crypto/tls does not tell the scheme, so for RSA, always RSA-PSS in TLS
-// 1.3, the hash is not known. A resumed session signs nothing: "".
+// its hash, Ed25519 is one scheme. It stands when the message could not be
+// decrypted (tls13VerifiedScheme: a ChaCha20-Poly1305 suite); then for
+// RSA, always RSA-PSS in TLS 1.3, the hash is not known.
 func tls13Signature(leaf *x509.Certificate) string {
 	if leaf == nil {
 		return ""
@@ -67,7 +67,7 @@ func tls13Signature(leaf *x509.Certificate) string {
 	case x509.Ed25519:
 		return SchemeName(tls.Ed25519)
 	case x509.RSA:
-		return "rsa_pss_rsae_* (which hash: not exposed by Go's crypto/tls)"
+		return "rsa_pss_rsae_* (which hash: not known with this suite)"
 	}
 	return ""
 }
