@@ -105,7 +105,7 @@ func ocspWords(s OCSPStatus) string {
 	if s.Problem != "" {
 		return words + ", INVALID: " + s.Problem
 	}
-	words += ", signed by the issuer, produced " + s.ThisUpdate.UTC().Format(time.DateTime) + " UTC"
+	words += ", signed by the issuer, dated " + s.ThisUpdate.UTC().Format(time.DateTime) + " UTC"
 	if !s.NextUpdate.IsZero() {
 		words += ", next by " + s.NextUpdate.UTC().Format(time.DateTime) + " UTC"
 	}
