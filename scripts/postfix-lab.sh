@@ -167,7 +167,8 @@ usage() {
 usage: ${0##*/} up|down|status|env
   up      install if needed, configure and start the Postfix lab on $HOST
           ports $PORT_MX (MX), $PORT_PLAIN (MX without STARTTLS),
-          $PORT_SUBMISSION (submission), $PORT_SMTPS (smtps)
+          $PORT_SUBMISSION (submission), $PORT_SMTPS (smtps),
+          $PORT_CCERT (MX asking for a client certificate)
   down    stop it (by pid); keeps config, CA and mail
   status  probe dovecot and each listener; exit 0 if all pass, 3 if not
   env     print the env block (KEY=value lines)
@@ -852,6 +853,12 @@ cmd_status() {
 		up=$((up + 1))
 	else
 		printf '  %-11s %s:%s  DOWN\n' submission "$HOST" "$PORT_SUBMISSION"
+	fi
+	if line=$(smtp_banner "$PORT_CCERT") && [[ $line == 220* ]]; then
+		printf '  %-11s %s:%s  up    %s (asks for a client certificate)\n' ccert "$HOST" "$PORT_CCERT" "$line"
+		up=$((up + 1))
+	else
+		printf '  %-11s %s:%s  DOWN\n' ccert "$HOST" "$PORT_CCERT"
 	fi
 	if [[ -r $CA_PEM ]] && line=$(tls_banner "$PORT_SMTPS"); then
 		printf '  %-11s %s:%s  up    %s (TLS, cert verified)\n' smtps "$HOST" "$PORT_SMTPS" "$line"
