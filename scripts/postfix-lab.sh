@@ -815,7 +815,7 @@ cmd_down() {
 }
 
 cmd_status() {
-	local up=0 total=5 line
+	local up=0 total=6 line
 	printf 'postfix lab (config %s)\n' "$PF_CONF"
 	# The pid files are root-only: without root, judge Dovecot by its socket.
 	local root=
