@@ -802,7 +802,7 @@ cmd_up() {
 	start_postfix
 	wait_for_listeners
 	env_block | write_if_changed "$ENV_FILE" 644 root:root || true
-	log "up: MX $HOST:$PORT_MX, submission $HOST:$PORT_SUBMISSION, smtps $HOST:$PORT_SMTPS; env in $ENV_FILE"
+	log "up: MX $HOST:$PORT_MX, submission $HOST:$PORT_SUBMISSION, smtps $HOST:$PORT_SMTPS, client-certificate MX $HOST:$PORT_CCERT; env in $ENV_FILE"
 	env_block
 }
 
