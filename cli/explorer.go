@@ -71,6 +71,7 @@ func (f *explorerFlags) run(cmd *cobra.Command, args []string) error {
 	cfg, progOpts := f.config(opts)
 	cfg.CAFile = absPath(f.conn.ca) // a saved script's replay line works from any directory
 	args = f.conn.pipeArgs(args, 0)
+	cfg.TLSFlags = f.conn.tlsx.replay(f.conn.fs)
 	switch {
 	case len(args) == 1 && cmd.Flags().Changed("lab"):
 		return usageErr(errors.New("give a TARGET or --lab, not both"))

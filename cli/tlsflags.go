@@ -249,3 +249,24 @@ func (f *tlsFlags) writeChains(results []client.ProbeResult) error {
 	}
 	return f.writeChain(io.Discard, &all)
 }
+
+// replay are the TLS flags given, as a saved script's replay line needs
+// them: name and value, files absolute, so that it works from any
+// directory. The key log is the environment's, and stays out.
+func (f *tlsFlags) replay(fs *pflag.FlagSet) [][2]string {
+	var out [][2]string
+	for _, fl := range []struct {
+		name string
+		file bool
+	}{{"tls-min", false}, {"tls-max", false}, {"ciphers", false}, {"curves", false}, {"alpn", false}, {"cert", true}, {"key", true}} {
+		if fs == nil || !fs.Changed(fl.name) {
+			continue
+		}
+		v := fs.Lookup(fl.name).Value.String()
+		if fl.file {
+			v = absPath(v)
+		}
+		out = append(out, [2]string{"--" + fl.name, v})
+	}
+	return out
+}

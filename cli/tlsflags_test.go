@@ -16,6 +16,8 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/spf13/cobra"
 )
 
 // keyPair writes a self-signed certificate and its key as PEM files, and
@@ -161,5 +163,28 @@ func TestTLSFactsEverywhere(t *testing.T) {
 	code, out, errOut = run(t, "run", script, "--show-certs")
 	if code != 0 || !strings.Contains(out, "TLS: key exchange") || !strings.Contains(out, "Certificate chain\n 0 s:CN=mail.lab.test") {
 		t.Errorf("run --show-certs: exit %d: %s%s", code, out, errOut)
+	}
+}
+
+// TestTLSFlagsReplay: the explorer hands the TLS flags given, files made
+// absolute, to the replay line of a saved script; flags left at their
+// defaults stay out.
+func TestTLSFlagsReplay(t *testing.T) {
+	var f connFlags
+	cmd := &cobra.Command{Use: "x"}
+	f.register(cmd)
+	if err := cmd.ParseFlags([]string{"--cert", "c.pem", "--tls-max", "1.2", "--curves", "X25519", "--insecure"}); err != nil {
+		t.Fatal(err)
+	}
+	wd, _ := os.Getwd()
+	got := f.tlsx.replay(f.fs)
+	want := [][2]string{{"--tls-max", "1.2"}, {"--curves", "X25519"}, {"--cert", filepath.Join(wd, "c.pem")}}
+	if len(got) != len(want) {
+		t.Fatalf("replay = %q, want %q", got, want)
+	}
+	for i := range want {
+		if got[i] != want[i] {
+			t.Errorf("replay[%d] = %q, want %q", i, got[i], want[i])
+		}
 	}
 }

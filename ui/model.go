@@ -41,6 +41,10 @@ type Config struct {
 	Transcript string         // --transcript FILE: append the transcript as it happens (redacted, 0600)
 	Guided     bool           // --guided: start in guided mode
 	CAFile     string         // --ca FILE, as given: a saved script's replay needs it too
+	// TLSFlags are the TLS flags given that a saved script's replay needs
+	// too (--tls-min, --tls-max, --ciphers, --curves, --alpn, --cert,
+	// --key), as name and value, files made absolute.
+	TLSFlags [][2]string
 	// History is the file that keeps the command history across runs
 	// (the cli's --no-history and EHLO_NO_HISTORY give ""): read at start,
 	// written after each line, mode 0600; "" keeps it for this run only.

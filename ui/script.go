@@ -55,7 +55,7 @@ func (m Model) runFlags() string {
 		return ""
 	}
 	var f []string
-	for _, flag := range [][2]string{{"--ca", m.caFile}, {"--servername", m.opts.ServerName}} {
+	for _, flag := range append([][2]string{{"--ca", m.caFile}, {"--servername", m.opts.ServerName}}, m.cfg.TLSFlags...) {
 		if w := shellWord(flag[1]); w != "" {
 			f = append(f, flag[0]+" "+w)
 		}

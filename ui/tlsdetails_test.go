@@ -40,3 +40,15 @@ func TestTLSDetailsInSidePanel(t *testing.T) {
 		}
 	}
 }
+
+// TestSavedScriptKeepsTLSFlags: the replay line of :save --script names
+// the TLS flags the session was started with, a client certificate
+// included, so that the script replays against a server that wants one.
+func TestSavedScriptKeepsTLSFlags(t *testing.T) {
+	s := newSim(t, "dark", 120, 40)
+	s.m.caFile = "/tmp/ca.pem"
+	s.m.cfg.TLSFlags = [][2]string{{"--tls-max", "1.2"}, {"--cert", "/home/me/client cert.pem"}, {"--key", "/home/me/k.pem"}}
+	if got, want := s.m.runFlags(), "--ca /tmp/ca.pem --tls-max 1.2 --cert '/home/me/client cert.pem' --key /home/me/k.pem"; got != want {
+		t.Errorf("runFlags = %q, want %q", got, want)
+	}
+}
