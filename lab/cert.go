@@ -20,6 +20,7 @@ import (
 type authority struct {
 	caDER []byte
 	ca    *x509.Certificate
+	caKey *ecdsa.PrivateKey
 	leaf  tls.Certificate
 	sts   tls.Certificate // the MTA-STS policy host's
 }
@@ -72,6 +73,7 @@ func newAuthority(now time.Time) (*authority, error) {
 	return &authority{
 		caDER: caDER,
 		ca:    ca,
+		caKey: caKey,
 		leaf:  tls.Certificate{Certificate: [][]byte{leafDER}, PrivateKey: leafKey, Leaf: leaf},
 		sts:   sts,
 	}, nil
@@ -127,6 +129,50 @@ func (a *authority) pool() *x509.CertPool {
 	p := x509.NewCertPool()
 	p.AddCert(a.ca)
 	return p
+}
+
+// configFor is the TLS configuration STARTTLS serves: the good leaf, or
+// one made wrong on purpose: "expired" (ended yesterday), "wrong-name"
+// (for www.example.net only), "self-signed" (not from the lab CA).
+func (a *authority) configFor(kind string) (*tls.Config, error) {
+	if kind == "" {
+		return a.serverConfig(), nil
+	}
+	now := time.Now()
+	key, err := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
+	if err != nil {
+		return nil, fmt.Errorf("lab: leaf key: %w", err)
+	}
+	tmpl := &x509.Certificate{
+		Subject:     pkix.Name{CommonName: "mail." + Domain, Organization: []string{"ehlo lab"}},
+		DNSNames:    []string{"localhost", "mail." + Domain},
+		IPAddresses: []net.IP{net.IPv4(127, 0, 0, 1), net.IPv6loopback},
+		NotBefore:   now.Add(-time.Hour),
+		NotAfter:    now.Add(24 * time.Hour),
+		KeyUsage:    x509.KeyUsageDigitalSignature,
+		ExtKeyUsage: []x509.ExtKeyUsage{x509.ExtKeyUsageServerAuth},
+	}
+	parent, signer := a.ca, a.caKey
+	switch kind {
+	case "expired":
+		tmpl.NotBefore, tmpl.NotAfter = now.Add(-30*24*time.Hour), now.Add(-24*time.Hour)
+	case "wrong-name":
+		tmpl.Subject.CommonName, tmpl.DNSNames, tmpl.IPAddresses = "www.example.net", []string{"www.example.net"}, nil
+	case "self-signed":
+		tmpl.Subject.Organization = []string{"nobody you know"}
+		tmpl.KeyUsage |= x509.KeyUsageCertSign
+		parent, signer = tmpl, key
+	default:
+		return nil, fmt.Errorf("lab: no certificate kind %q (expired, wrong-name, self-signed)", kind)
+	}
+	der, leaf, err := sign(tmpl, parent, &key.PublicKey, signer)
+	if err != nil {
+		return nil, err
+	}
+	return &tls.Config{
+		Certificates: []tls.Certificate{{Certificate: [][]byte{der}, PrivateKey: key, Leaf: leaf}},
+		MinVersion:   tls.VersionTLS12,
+	}, nil
 }
 
 // serverConfig is the TLS configuration every TLS endpoint serves.

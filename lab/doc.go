@@ -25,6 +25,18 @@
 //     the previous one gets Exim's "554 SMTP synchronization error" and the
 //     connection closes.
 //
+// Scenarios (scenario.go) are more endpoints, run on request: an EHLO-refusing
+// server, a strict bare-LF one, a tarpit that refuses early talkers, a
+// rate limit, VRFY and EXPN that tell, STARTTLS with an expired, wrong-name
+// or self-signed certificate, and client testers (a stripped STARTTLS, a
+// greylist) whose verdict goes to the log. On every endpoint a recipient's
+// local part can choose the reply: 451@, 550@ (any code from 400 to 599),
+// greylist@, slow@.
+//
+// Below go-smtp, each connection has a tap (tap.go) that runs STARTTLS
+// itself, so it sees the session in plaintext: it writes the server-side
+// transcript, one per connection (Config.OpenLog), credentials redacted.
+//
 // The test account is User / Password. PLAIN (RFC 4616), LOGIN
 // (draft-murchison-sasl-login) and CRAM-MD5 (RFC 2195) are accepted.
 //

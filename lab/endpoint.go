@@ -96,6 +96,15 @@ type policy struct {
 	plainCodes    bool     // no ENHANCEDSTATUSCODES (RFC 2034): the replies carry none; never with TLS
 	noPipelining  bool     // no PIPELINING nor CHUNKING, and a client that pipelines anyway is refused; never with TLS
 	words         dialect  // the wording of its refusals
+	scenario      *Scenario
+}
+
+// cert is the certificate STARTTLS presents.
+func (p policy) cert() string {
+	if p.scenario != nil {
+		return p.scenario.Cert
+	}
+	return ""
 }
 
 // mailboxNames are the local parts that exist on an endpoint with

@@ -27,9 +27,9 @@ func newGreylist(now func() time.Time) *greylist {
 }
 
 // pass reports whether the triplet may pass: first seen at least
-// GreylistDelay ago. A triplet seen for the first time is recorded and
-// refused.
-func (g *greylist) pass(client, from, to string) bool {
+// GreylistDelay ago, which it returns. A triplet seen for the first time
+// is recorded and refused.
+func (g *greylist) pass(client, from, to string) (bool, time.Duration) {
 	key := client + "\x00" + strings.ToLower(from) + "\x00" + strings.ToLower(to)
 	now := g.now()
 	g.mu.Lock()
@@ -37,7 +37,7 @@ func (g *greylist) pass(client, from, to string) bool {
 	first, ok := g.seen[key]
 	if !ok {
 		g.seen[key] = now
-		return false
+		return false, 0
 	}
-	return now.Sub(first) >= GreylistDelay
+	return now.Sub(first) >= GreylistDelay, now.Sub(first)
 }

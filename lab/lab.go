@@ -5,6 +5,7 @@ import (
 	"crypto/x509"
 	"errors"
 	"fmt"
+	"io"
 	"net"
 	"net/netip"
 	"slices"
@@ -38,7 +39,17 @@ type Config struct {
 	Ports     Ports                            // 0 picks a free port
 	OnMessage func(Message)                    // called for each accepted message; may be nil; must return quickly
 	Logf      func(format string, args ...any) // optional debug log
-	Now       func() time.Time                 // the greylist endpoint's clock; nil means time.Now
+	Now       func() time.Time                 // the greylist and rate limit clock; nil means time.Now
+
+	// Scenarios are endpoints to run beside the standard ones (or alone,
+	// with Only), each named after its scenario.
+	Scenarios []Scenario
+	Only      bool // run the scenarios only, not the standard endpoints
+
+	// OpenLog, when set, opens the server-side transcript of each
+	// connection (one per connection); LogSecrets keeps credentials in it.
+	OpenLog    func(ConnInfo) (io.WriteCloser, error)
+	LogSecrets bool
 }
 
 // Lab is a running sandbox: its endpoints, a mailbox and a CA.
@@ -48,6 +59,8 @@ type Lab struct {
 	auth      *authority
 	box       mailbox
 	grey      *greylist
+	rate      *rateLimit
+	cfg       Config
 
 	endpoints []Endpoint
 	servers   []*smtp.Server
@@ -72,12 +85,27 @@ func Start(cfg Config) (*Lab, error) {
 	if err != nil {
 		return nil, err
 	}
-	l := &Lab{onMessage: cfg.OnMessage, logf: cfg.Logf, auth: auth, grey: newGreylist(cfg.Now)}
+	l := &Lab{onMessage: cfg.OnMessage, logf: cfg.Logf, auth: auth, grey: newGreylist(cfg.Now),
+		rate: newRateLimit(cfg.Now), cfg: cfg}
 	if l.logf == nil {
 		l.logf = func(string, ...any) {}
 	}
-	for _, p := range policies() {
-		if err := l.listen(host, cfg.Ports.port(p.name), p); err != nil {
+	var all []policy
+	if !cfg.Only {
+		all = policies()
+	}
+	for _, s := range cfg.Scenarios {
+		if slices.ContainsFunc(all, func(p policy) bool { return p.name == s.Name }) {
+			return nil, fmt.Errorf("lab: two endpoints named %q", s.Name)
+		}
+		all = append(all, s.policy())
+	}
+	for _, p := range all {
+		port := cfg.Ports.port(p.name)
+		if p.scenario != nil {
+			port = p.scenario.Port
+		}
+		if err := l.listen(host, port, p); err != nil {
 			for _, ln := range l.listeners {
 				ln.Close()
 			}
@@ -168,8 +196,16 @@ func (l *Lab) listen(host string, port int, p policy) error {
 	if !p.implicitTLS {
 		implicit = nil
 	}
+	ep := &endpoint{lab: l, pol: p, impl: p.implicitTLS}
+	if p.startTLS {
+		if ep.tls, err = l.auth.configFor(p.cert()); err != nil {
+			inner.Close()
+			return err
+		}
+	}
 	ln := newListener(inner, implicit, p.greeting(), timeout)
 	ln.plainCodes, ln.noPipelining = p.plainCodes, p.noPipelining
+	ln.ep, ln.openLog, ln.secrets = ep, l.cfg.OpenLog, l.cfg.LogSecrets
 	l.listeners = append(l.listeners, ln)
 	l.servers = append(l.servers, l.newServer(p))
 	l.endpoints = append(l.endpoints, Endpoint{
@@ -200,9 +236,7 @@ func (l *Lab) newServer(p policy) *smtp.Server {
 	// session decides instead, so it can answer like Gmail (530 5.7.0).
 	srv.AllowInsecureAuth = true
 	srv.ErrorLog = errorLog(l.logf)
-	if p.startTLS {
-		srv.TLSConfig = l.auth.serverConfig()
-	}
+	// STARTTLS is the tap's (tap.go), below go-smtp, which never sees TLS.
 	return srv
 }
 

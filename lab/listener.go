@@ -3,6 +3,7 @@ package lab
 import (
 	"bytes"
 	"crypto/tls"
+	"io"
 	"net"
 	"regexp"
 	"sync"
@@ -24,6 +25,10 @@ type listener struct {
 	// noPipelining takes PIPELINING and CHUNKING out of EHLO's reply and
 	// refuses a client that pipelines anyway (noPipeConn); plaintext only.
 	noPipelining bool
+
+	ep      *endpoint
+	openLog func(ConnInfo) (io.WriteCloser, error) // Config.OpenLog
+	secrets bool                                   // Config.LogSecrets
 
 	mu     sync.Mutex
 	conns  map[net.Conn]struct{}
@@ -58,17 +63,34 @@ func (l *listener) Accept() (net.Conn, error) {
 	var c net.Conn = &trackedConn{Conn: raw, l: l}
 	if l.tls != nil {
 		// Wrapped below greetConn, go-smtp sees no *tls.Conn: the session
-		// learns about TLS from the endpoint instead, and the handshake
+		// learns about TLS from the tap instead, and the handshake
 		// runs on the first write, the greeting.
 		c = tls.Server(c, l.tls)
 	}
+	tap := newTap(c, l.ep, l.connLog(raw))
+	c = tap
 	if l.plainCodes {
 		c = &plainCodesConn{Conn: c}
 	}
 	if l.noPipelining {
-		c = &noPipeConn{Conn: c, sock: raw}
+		c = &noPipeConn{Conn: c, sock: raw, held: tap.buffered}
 	}
-	return &greetConn{Conn: c, greeting: l.greeting}, nil
+	return &greetConn{Conn: c, greeting: l.greeting, tap: tap}, nil
+}
+
+// connLog opens the connection's log, when the lab keeps them; a log that
+// cannot be opened is said in the lab's debug log, and the session goes on.
+func (l *listener) connLog(raw net.Conn) *connLog {
+	if l.openLog == nil {
+		return nil
+	}
+	info := ConnInfo{Endpoint: l.ep.pol.name, Remote: raw.RemoteAddr().String(), Start: time.Now()}
+	w, err := l.openLog(info)
+	if err != nil {
+		l.ep.lab.logf("lab: %s: no log for %s: %v", info.Endpoint, info.Remote, err)
+		return nil
+	}
+	return newConnLog(w, info, l.secrets)
 }
 
 // Close stops accepting and closes every connection still open. It may be
@@ -129,6 +151,7 @@ type greetConn struct {
 	net.Conn
 	greeting []byte
 	greeted  bool
+	tap      *tapConn // the connection's tap, for the session
 }
 
 // Write implements net.Conn.

@@ -18,7 +18,8 @@ import (
 // plaintext only.
 type noPipeConn struct {
 	net.Conn
-	sock    net.Conn // the accepted socket, looked at without reading
+	sock    net.Conn    // the accepted socket, looked at without reading
+	held    func() bool // input read from sock and held below (tapConn.buffered)
 	broken  bool     // the synchronization error went: nothing more is said or read
 	written []byte   // the reply line being written, until its LF
 	read    []byte   // the client line being read, until its LF
@@ -44,7 +45,7 @@ func (c *noPipeConn) Write(p []byte) (int, error) {
 		out = c.emit(out, c.written[:i+1])
 		c.written = c.written[i+1:]
 	}
-	if len(out) > 0 && waiting(c.sock) { // the client did not wait for this reply
+	if len(out) > 0 && (c.held() || waiting(c.sock)) { // the client did not wait for this reply
 		return len(p), c.refuse()
 	}
 	if len(out) > 0 {

@@ -2,6 +2,8 @@ package lab
 
 import (
 	"fmt"
+	"slices"
+	"strings"
 
 	"github.com/emersion/go-smtp"
 )
@@ -106,3 +108,57 @@ func errNotRelaying() error {
 // the reply to the previous one where it did not offer PIPELINING
 // (smtp_in.c, smtp_enforce_sync), before it drops the connection.
 const syncError = "554 SMTP synchronization error\r\n"
+
+// errByCode is the reply a recipient such as 451@lab.test asks for: the
+// code, an enhanced code of its class (RFC 3463) and the meaning RFC 5321
+// section 4.2.2 gives it. A 421 closes the connection (the tap).
+func errByCode(code int, to, domain string) error {
+	text, ok := codeTexts[code]
+	if !ok {
+		text = "refused, as the address asks"
+	}
+	enh := smtp.EnhancedCode{code / 100, 0, 0}
+	switch code {
+	case 421:
+		enh, text = smtp.EnhancedCode{4, 3, 2}, domain+" Service not available, closing transmission channel"
+	case 450, 550:
+		enh = smtp.EnhancedCode{code / 100, 1, 1}
+	case 451:
+		enh = smtp.EnhancedCode{4, 3, 0}
+	case 452, 552:
+		enh = smtp.EnhancedCode{code / 100, 2, 2}
+	}
+	if code != 421 {
+		text = "<" + to + ">: " + text
+	}
+	return &smtp.SMTPError{Code: code, EnhancedCode: enh, Message: text}
+}
+
+// codeTexts are RFC 5321 section 4.2.2's meanings of the negative codes.
+var codeTexts = map[int]string{
+	450: "Requested mail action not taken: mailbox unavailable",
+	451: "Requested action aborted: local error in processing, try again later",
+	452: "Requested action not taken: insufficient system storage",
+	550: "Requested action not taken: mailbox unavailable",
+	551: "User not local",
+	552: "Requested mail action aborted: exceeded storage allocation",
+	553: "Requested action not taken: mailbox name not allowed",
+	554: "Transaction failed",
+}
+
+// tell answers VRFY or EXPN truthfully, as servers did before address
+// harvesting made them stop (RFC 5321 section 3.5; most now answer VRFY
+// 252 and EXPN 502, as go-smtp does). EXPN knows one list, "staff".
+func tell(verb, arg string) string {
+	name := strings.Trim(arg, "<> ")
+	local, _, _ := strings.Cut(name, "@")
+	switch {
+	case verb == "EXPN" && strings.EqualFold(local, "staff"):
+		return "250-2.1.5 Alice <alice@" + Domain + ">\r\n250 2.1.5 Bob <bob@" + Domain + ">\r\n"
+	case local == "":
+		return "501 5.5.4 Syntax: " + verb + " address\r\n"
+	case slices.ContainsFunc(mailboxNames, func(m string) bool { return strings.EqualFold(m, local) }):
+		return fmt.Sprintf("250 2.1.5 <%s@%s>\r\n", strings.ToLower(local), Domain)
+	}
+	return fmt.Sprintf("550 5.1.1 <%s>: Recipient address rejected: User unknown\r\n", name)
+}

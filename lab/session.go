@@ -1,7 +1,9 @@
 package lab
 
 import (
+	"fmt"
 	"io"
+	"strconv"
 	"net"
 	"slices"
 	"strings"
@@ -12,13 +14,13 @@ import (
 )
 
 // session is one SMTP session on one endpoint. go-smtp makes a new one at the
-// first EHLO and again after STARTTLS, which discards all earlier state
-// (RFC 3207 section 4.2), so tls never changes during a session's life.
+// first EHLO. STARTTLS is the tap's (tap.go), below go-smtp, so the session
+// asks the tap whether TLS is on.
 type session struct {
 	lab    *Lab
 	pol    policy
-	tls    bool
-	client string // "localhost[127.0.0.1]", as Postfix names a client
+	tap    *tapConn // nil only in unit tests
+	client string   // "localhost[127.0.0.1]", as Postfix names a client
 	user   string // set by a successful AUTH
 	from   string
 	to     []string
@@ -28,8 +30,16 @@ var _ smtp.AuthSession = (*session)(nil)
 
 // newSession starts a session on endpoint p for go-smtp's connection c.
 func newSession(l *Lab, p policy, c *smtp.Conn) *session {
-	_, isTLS := c.TLSConnectionState()
-	return &session{lab: l, pol: p, tls: isTLS || p.implicitTLS, client: clientName(c)}
+	s := &session{lab: l, pol: p, client: clientName(c)}
+	if g, ok := c.Conn().(*greetConn); ok {
+		s.tap = g.tap
+	}
+	return s
+}
+
+// tls reports whether the session runs inside TLS, implicit or STARTTLS.
+func (s *session) tls() bool {
+	return s.pol.implicitTLS || s.tap != nil && s.tap.Secure()
 }
 
 // clientName names the client as Postfix does in its replies,
@@ -47,7 +57,7 @@ func clientName(c *smtp.Conn) string {
 // authReady reports whether AUTH may run now: like Gmail's 587, an endpoint
 // with authNeedsTLS neither offers nor accepts AUTH before STARTTLS.
 func (s *session) authReady() bool {
-	return len(s.pol.mechs) > 0 && (s.tls || !s.pol.authNeedsTLS)
+	return len(s.pol.mechs) > 0 && (s.tls() || !s.pol.authNeedsTLS)
 }
 
 // AuthMechanisms implements smtp.AuthSession; go-smtp lists them in the EHLO
@@ -104,7 +114,7 @@ func (s *session) login(mech, user string, ok bool) error {
 // Mail implements smtp.Session.
 func (s *session) Mail(from string, _ *smtp.MailOptions) error {
 	switch {
-	case s.pol.mail == gateTLS && !s.tls:
+	case s.pol.mail == gateTLS && !s.tls():
 		return errMustStartTLS()
 	case s.pol.mail == gateAuth && s.user == "" && !s.authReady():
 		return errMustStartTLS()
@@ -122,13 +132,49 @@ func (s *session) Rcpt(to string, _ *smtp.RcptOptions) error {
 		return errClientRejected(s.client)
 	case s.pol.localOnly && s.user == "" && !isLocal(to):
 		return s.pol.words.relayDenied(to)
+	}
+	if err, ok := s.byAddress(to); ok {
+		return err
+	}
+	switch {
 	case s.pol.mailboxes && isLocal(to) && !isMailbox(to):
 		return s.pol.words.unknownUser(to)
-	case s.pol.greylist && !s.lab.grey.pass(s.client, s.from, to):
+	case s.pol.greylist && !s.greylisted(to):
 		return errGreylisted(to, s.pol.domain())
 	}
 	s.to = append(s.to, to)
 	return nil
+}
+
+// greylisted reports whether the triplet passes the greylist; a pass after
+// a refusal is noted in the log, for the client tester.
+func (s *session) greylisted(to string) bool {
+	ok, waited := s.lab.grey.pass(s.client, s.from, to)
+	if ok && s.tap != nil {
+		s.tap.log.note(fmt.Sprintf("verdict: PASS: the client retried <%s> → <%s> %s after it was greylisted, and passed", s.from, to, waited.Round(time.Second)))
+	}
+	return ok
+}
+
+// byAddress is the reply a recipient's local part asks for, on every
+// endpoint: "451@…" gets 451 (any code from 400 to 599), "greylist@…" is
+// greylisted at its first try, "slow@…" is answered SlowDelay late.
+func (s *session) byAddress(to string) (error, bool) {
+	local, _, _ := strings.Cut(to, "@")
+	switch strings.ToLower(local) {
+	case "greylist":
+		if !s.greylisted(to) {
+			return errGreylisted(to, s.pol.domain()), true
+		}
+		return nil, false
+	case "slow":
+		time.Sleep(SlowDelay)
+		return nil, false
+	}
+	if code, err := strconv.Atoi(local); err == nil && len(local) == 3 && code >= 400 && code <= 599 {
+		return errByCode(code, to, s.pol.domain()), true
+	}
+	return nil, false
 }
 
 // Data implements smtp.Session. go-smtp has already removed the dot-stuffing
