@@ -20,13 +20,13 @@ type noPipeConn struct {
 	net.Conn
 	sock    net.Conn    // the accepted socket, looked at without reading
 	held    func() bool // input read from sock and held below (tapConn.buffered)
-	broken  bool     // the synchronization error went: nothing more is said or read
-	written []byte   // the reply line being written, until its LF
-	read    []byte   // the client line being read, until its LF
-	replies int      // final reply lines written, the greeting included
-	lines   int      // command lines read, each owed one reply
-	inData  bool     // after a 354: message content until "."
-	chunk   int      // BDAT octets still to come, which are no command
+	broken  bool        // the synchronization error went: nothing more is said or read
+	written []byte      // the reply line being written, until its LF
+	read    []byte      // the client line being read, until its LF
+	replies int         // final reply lines written, the greeting included
+	lines   int         // command lines read, each owed one reply
+	inData  bool        // after a 354: message content until "."
+	chunk   int         // BDAT octets still to come, which are no command
 }
 
 // Write implements net.Conn: it counts the replies and drops the

@@ -3,9 +3,9 @@ package lab
 import (
 	"fmt"
 	"io"
-	"strconv"
 	"net"
 	"slices"
+	"strconv"
 	"strings"
 	"time"
 
@@ -21,7 +21,7 @@ type session struct {
 	pol    policy
 	tap    *tapConn // nil only in unit tests
 	client string   // "localhost[127.0.0.1]", as Postfix names a client
-	user   string // set by a successful AUTH
+	user   string   // set by a successful AUTH
 	from   string
 	to     []string
 }
