@@ -22,6 +22,7 @@ func newLab() *cobra.Command {
 	var (
 		cfg   lab.Config
 		caOut string
+		sf    scenarioFlags
 	)
 	cfg.Ports = lab.DefaultPorts
 	cmd := &cobra.Command{
@@ -33,12 +34,22 @@ func newLab() *cobra.Command {
 			"exim (Exim's words, no enhanced status codes), greylist (an MX that greylists) and nopipe (like " +
 			"aiosmtpd: no PIPELINING; a client that pipelines anyway is refused). Its CA is made " +
 			"fresh at start. Port 0 picks a free port.",
-		Example: "  ehlo lab --ca-out /tmp/lab-ca.pem\n  ehlo probe 127.0.0.1:1587 --ca /tmp/lab-ca.pem",
-		Args:    cobra.NoArgs,
+		Example: "  ehlo lab --ca-out /tmp/lab-ca.pem\n  ehlo probe 127.0.0.1:1587 --ca /tmp/lab-ca.pem\n" +
+			"  ehlo lab --list\n  ehlo lab --scenario strict-lf --log ./sessions   # one endpoint on 127.0.0.1:1025\n" +
+			"  ehlo lab --scenario codes --rule 'MAIL=451 4.3.0 try again later' --greet-delay 2s",
+		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
+			if sf.list {
+				listScenarios(cmd.OutOrStdout())
+				return nil
+			}
+			if err := sf.apply(cmd, &cfg); err != nil {
+				return err
+			}
 			return runLab(cmd.Context(), cmd.OutOrStdout(), cfg, caOut)
 		},
 	}
+	sf.register(cmd)
 	fl := cmd.Flags()
 	fl.StringVar(&cfg.Host, "host", "127.0.0.1", "loopback address to listen on")
 	fl.IntVar(&cfg.Ports.MX, "mx", cfg.Ports.MX, "port of the mx endpoint")
@@ -82,13 +93,19 @@ func runLab(ctx context.Context, out io.Writer, cfg lab.Config, caOut string) er
 		return fmt.Errorf("--ca-out: %w", err)
 	}
 	fmt.Fprintln(out, "ehlo lab: sandbox SMTP server (Ctrl-C to stop)")
+	if cfg.OpenLog != nil {
+		fmt.Fprintln(out, "  logging each connection's transcript (credentials redacted unless --log-secrets)")
+	}
 	for _, ep := range l.Endpoints() {
 		fmt.Fprintf(out, "  %-11s %-16s %s\n", ep.Name, ep.Addr, ep.Summary)
 	}
 	printLabDNS(out, l)
 	fmt.Fprintf(out, "  CA          %s\n  user        %s / %s\n", caOut, lab.User, lab.Password)
-	submission, _ := l.Endpoint("submission")
-	fmt.Fprintf(out, "try: ehlo probe %s --ca %s\n", submission.Addr, caOut)
+	if submission, ok := l.Endpoint("submission"); ok {
+		fmt.Fprintf(out, "try: ehlo probe %s --ca %s\n", submission.Addr, caOut)
+	} else if eps := l.Endpoints(); len(eps) > 0 {
+		fmt.Fprintf(out, "try: ehlo %s --ca %s\n", eps[0].Addr, caOut)
+	}
 	<-ctx.Done()
 	fmt.Fprintln(out, "ehlo lab: stopped")
 	return nil
