@@ -55,6 +55,10 @@ var layerRules = []rule{
 	{"client", anyOf(append([]string{module + "ui", module + "themes"}, charm...)...), false, "client is below the UI"},
 	{"cli", func(p string) bool { return p == "net" || anyOf("crypto/tls", module+"internal/hostile")(p) }, false,
 		"the commands use client, session, lab, ui and themes; sockets and TLS are client's and wire's"},
+	{"learn", func(p string) bool {
+		return p == "net" || anyOf(append([]string{"crypto/tls", module + "ui", module + "themes"}, charm...)...)(p)
+	}, false,
+		"learn is lessons as data and their goals: no UI, no sockets (Verify runs scripts through client)"},
 	{"dns", func(p string) bool {
 		return strings.HasPrefix(p, module) && p != module+"internal/testenv" || anyOf(charm...)(p)
 	}, false, "dns asks DNS questions: the standard library and a DNS library, below every ehlo package"},
@@ -142,6 +146,7 @@ func TestLayerRulesBite(t *testing.T) {
 		"domain":  {"golang.org/x/net/idna", "github.com/ehlo-sh/ehlo/wire", "github.com/ehlo-sh/ehlo/client", "github.com/ehlo-sh/ehlo/lab", "github.com/ehlo-sh/ehlo/ui", "github.com/ehlo-sh/ehlo/cli"},
 		"cli":     {"net"},
 		"dns":     {"github.com/ehlo-sh/ehlo/session", "github.com/ehlo-sh/ehlo/wire"},
+		"learn":   {"net", "github.com/ehlo-sh/ehlo/ui", "github.com/ehlo-sh/ehlo/third_party/bubbletea"},
 
 		"internal/hostile": {"github.com/ehlo-sh/ehlo/wire", "github.com/ehlo-sh/ehlo/third_party/bubbletea"},
 	}

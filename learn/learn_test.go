@@ -1,0 +1,153 @@
+package learn
+
+import (
+	"context"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/ehlo-sh/ehlo/wire"
+)
+
+// TestShippedLessonsVerify replays every shipped lesson's solution against
+// a lab of its own: every goal must be met (ehlo learn --verify).
+func TestShippedLessonsVerify(t *testing.T) {
+	lessons, err := Shipped("en")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(lessons) < 11 {
+		t.Fatalf("%d lessons", len(lessons))
+	}
+	for _, l := range lessons {
+		t.Run(l.Name, func(t *testing.T) {
+			t.Parallel()
+			ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
+			defer cancel()
+			if tr, err := Verify(ctx, l); err != nil {
+				var b strings.Builder
+				if tr != nil {
+					for _, e := range tr.Entries() {
+						b.WriteString(e.Dir.String() + " " + string(e.Data) + "\n")
+					}
+				}
+				t.Fatalf("%v\n%s", err, b.String())
+			}
+		})
+	}
+}
+
+// TestVerifyCatchesAWrongSolution: a solution that misses a goal fails.
+func TestVerifyCatchesAWrongSolution(t *testing.T) {
+	lessons, _ := Shipped("en")
+	l, _ := Find(lessons, "1")
+	l.Solution = "expect 220\nEHLO me.example\nexpect 250\nQUIT\nexpect 221\n"
+	_, err := Verify(context.Background(), l)
+	ge, ok := err.(*GoalsError)
+	if !ok || strings.Join(ge.Missing, ",") != "noop" {
+		t.Fatalf("err = %v, want the noop goal missing", err)
+	}
+	l.Solution = "expect 220\nEHLO me.example\nexpect 550\n"
+	if _, err := Verify(context.Background(), l); err == nil || !strings.Contains(err.Error(), "expect 550") {
+		t.Fatalf("a wrong expect: %v", err)
+	}
+}
+
+func TestTranslationsCoverEverything(t *testing.T) {
+	en, err := Shipped("en")
+	if err != nil {
+		t.Fatal(err)
+	}
+	zh, err := Shipped("zh")
+	if err != nil {
+		t.Fatal(err)
+	}
+	for i, l := range zh {
+		e := en[i]
+		if l.Lang != "zh" {
+			t.Errorf("%s: no Chinese translation", l.Name)
+			continue
+		}
+		if l.Title == e.Title || l.Text == e.Text {
+			t.Errorf("%s: title or text untranslated", l.Name)
+		}
+		for j, g := range l.Goals {
+			if g.Say == e.Goals[j].Say || g.Hint == e.Goals[j].Hint {
+				t.Errorf("%s: goal %s untranslated", l.Name, g.ID)
+			}
+		}
+	}
+}
+
+func entries(lines ...string) []wire.Entry {
+	var out []wire.Entry
+	tls := false
+	for _, l := range lines {
+		switch {
+		case l == "TLS":
+			tls = true
+		case strings.HasPrefix(l, "* "):
+			out = append(out, wire.Entry{Dir: wire.Note, Data: []byte(l[2:])})
+		case strings.HasPrefix(l, "C: "):
+			out = append(out, wire.Entry{Dir: wire.Client, TLS: tls, Data: []byte(l[3:] + "\r\n")})
+		case strings.HasPrefix(l, "S: "):
+			out = append(out, wire.Entry{Dir: wire.Server, TLS: tls, Data: []byte(l[3:] + "\r\n")})
+		}
+	}
+	return out
+}
+
+func TestTrackerPairsPipelinedAndAuth(t *testing.T) {
+	l, err := Parse("t.lesson", strings.NewReader(`lesson: 1 t
+title: T
+goal ehlo: reply EHLO 250 has=AUTH tls endpoint=submission
+  say: x
+goal rcpt: reply RCPT 451 arg=451@
+  say: x
+goal login: reply AUTH 235 arg=LOGIN after=ehlo
+  say: x
+goal msg: reply . 250 from-differs bcc dotstuffed
+  say: x
+`))
+	if err != nil {
+		t.Fatal(err)
+	}
+	tr := NewTracker(l)
+	tr, newly := tr.Feed(entries(
+		"* connected to 127.0.0.1:1",
+		"S: 220 submission.lab.test ESMTP ehlo lab (submission)",
+		"C: EHLO me", "S: 250-hi", "S: 250 STARTTLS",
+		"C: STARTTLS", "S: 220 go", "TLS",
+		"C: EHLO me", "S: 250-hi", "S: 250 AUTH PLAIN LOGIN",
+		"C: AUTH LOGIN", "S: 334 VXNlcm5hbWU6", "C: YWxpY2U=", "S: 334 UGFzc3dvcmQ6", "C: d29uZGVybGFuZA==", "S: 235 ok",
+		"C: MAIL FROM:<b@example.org>", "C: RCPT TO:<451@lab.test>", "C: RCPT TO:<bob@lab.test>", "C: RCPT TO:<carol@lab.test>", "C: DATA",
+		"S: 250 ok", "S: 451 later", "S: 250 ok", "S: 250 ok", "S: 354 go",
+		"C: From: n@example.org", "C: To: bob@lab.test", "C: ", "C: ..x", "C: .", "S: 250 queued",
+	)...)
+	if !tr.Done() || len(newly) != 4 {
+		t.Fatalf("met %v, newly %v", tr.Met(), newly)
+	}
+	// a goal does not count in clear, nor before its after=
+	tr = NewTracker(l)
+	tr, _ = tr.Feed(entries("* connected to x", "S: 220 x ESMTP ehlo lab (submission)", "C: AUTH LOGIN", "S: 334 x", "C: eA==", "S: 334 y", "C: eQ==", "S: 235 ok",
+		"C: EHLO me", "S: 250-hi", "S: 250 AUTH PLAIN")...)
+	if tr.Count() != 0 {
+		t.Fatalf("met %v", tr.Met())
+	}
+}
+
+func TestParseErrors(t *testing.T) {
+	for _, bad := range []string{
+		"title: x\ngoal a: reply EHLO 250\n  say: x\n",
+		"lesson: 1 a\ntitle: x\n",
+		"lesson: 1 a\ntitle: x\ngoal a: reply EHLO 250\n",
+		"lesson: 1 a\ntitle: x\ngoal a: reply EHLO 250 after=b\n  say: x\n",
+		"lesson: 1 a\ntitle: x\ngoal a: reply EHLO 999\n  say: x\n",
+		"lesson: 1 a\ntitle: x\ngoal a: reply EHLO 250 shiny\n  say: x\n",
+		"lesson: 1 a\ntitle: x\nfrobnicate: y\n",
+	} {
+		if _, err := Parse("bad.lesson", strings.NewReader(bad)); err == nil {
+			t.Errorf("Parse accepted %q", bad)
+		}
+	}
+}

@@ -1,0 +1,166 @@
+package learn
+
+import (
+	"fmt"
+	"slices"
+	"strings"
+)
+
+// Spec is what a goal waits for: a reply to a command, with conditions.
+//
+//	reply VERB CODES [CONDITION...]
+//
+// VERB is the command answered: EHLO, MAIL, RCPT, AUTH..., "greeting",
+// "." (the end of a message) or "any". CODES is a code or a class, or
+// several: 250, 4xx, 4xx|5xx. The conditions:
+//
+//	tls, clear          the exchange ran inside TLS, or in clear
+//	endpoint=NAME       on that lab endpoint (the greeting names it)
+//	multiline           the reply has several lines
+//	has=WORD, lacks=WORD  a reply line starts with WORD, or none does (EHLO's capabilities)
+//	arg=TEXT            the command line holds TEXT (any case)
+//	text=TEXT           the reply holds TEXT (any case)
+//	after=GOAL          counts only once that goal is met
+//	from-differs        ".": the From: header is not the MAIL FROM address
+//	bcc                 ".": a recipient is in no To: or Cc: header
+//	dotstuffed          ".": a line of the message was sent with its dot doubled
+type Spec struct {
+	Verb        string
+	Codes       []string
+	TLS, Clear  bool
+	Endpoint    string
+	Multiline   bool
+	Has, Lacks  []string
+	Arg, Text   string
+	After       string
+	FromDiffers bool
+	Bcc         bool
+	DotStuffed  bool
+}
+
+// ParseSpec reads a goal's condition.
+func ParseSpec(s string) (Spec, error) {
+	f := strings.Fields(s)
+	if len(f) < 3 || f[0] != "reply" {
+		return Spec{}, fmt.Errorf("want reply VERB CODES [CONDITION...], got %q", s)
+	}
+	sp := Spec{Verb: strings.ToUpper(f[1])}
+	if sp.Verb == "GREETING" || sp.Verb == "ANY" {
+		sp.Verb = strings.ToLower(sp.Verb)
+	}
+	for _, c := range strings.Split(f[2], "|") {
+		if !validCode(c) {
+			return Spec{}, fmt.Errorf("%q is not a code (250, 2xx)", c)
+		}
+		sp.Codes = append(sp.Codes, strings.ToLower(c))
+	}
+	for _, c := range f[3:] {
+		key, val, _ := strings.Cut(c, "=")
+		switch key {
+		case "tls":
+			sp.TLS = true
+		case "clear":
+			sp.Clear = true
+		case "multiline":
+			sp.Multiline = true
+		case "from-differs":
+			sp.FromDiffers = true
+		case "bcc":
+			sp.Bcc = true
+		case "dotstuffed":
+			sp.DotStuffed = true
+		case "endpoint":
+			sp.Endpoint = val
+		case "has":
+			sp.Has = append(sp.Has, strings.ToUpper(val))
+		case "lacks":
+			sp.Lacks = append(sp.Lacks, strings.ToUpper(val))
+		case "arg":
+			sp.Arg = strings.ToLower(val)
+		case "text":
+			sp.Text = strings.ToLower(val)
+		case "after":
+			sp.After = val
+		default:
+			return Spec{}, fmt.Errorf("unknown condition %q", c)
+		}
+		if strings.Contains(c, "=") && val == "" {
+			return Spec{}, fmt.Errorf("condition %q has no value", c)
+		}
+	}
+	return sp, nil
+}
+
+func validCode(c string) bool {
+	if len(c) != 3 || c[0] < '2' || c[0] > '5' {
+		return false
+	}
+	for _, b := range []byte(c[1:]) {
+		if !('0' <= b && b <= '9') && b != 'x' && b != 'X' {
+			return false
+		}
+	}
+	return true
+}
+
+// codeMatches reports whether pattern ("250", "2xx") matches code.
+func codeMatches(pattern string, code int) bool {
+	got := fmt.Sprintf("%03d", code)
+	for i := range 3 {
+		if pattern[i] != 'x' && pattern[i] != got[i] {
+			return false
+		}
+	}
+	return true
+}
+
+// Matches reports whether the exchange meets the spec; met tells whether
+// a goal is met already (for after=).
+func (sp Spec) Matches(x Exchange, met func(id string) bool) bool {
+	switch {
+	case sp.Verb != "any" && sp.Verb != x.Verb:
+		return false
+	case !slices.ContainsFunc(sp.Codes, func(c string) bool { return codeMatches(c, x.Code) }):
+		return false
+	case sp.TLS && !x.TLS, sp.Clear && x.TLS:
+		return false
+	case sp.Endpoint != "" && !strings.EqualFold(sp.Endpoint, x.Endpoint):
+		return false
+	case sp.Multiline && len(x.Lines) < 2:
+		return false
+	case sp.Arg != "" && !strings.Contains(strings.ToLower(x.Command), sp.Arg):
+		return false
+	case sp.Text != "" && !strings.Contains(strings.ToLower(strings.Join(x.Lines, "\n")), sp.Text):
+		return false
+	case sp.After != "" && !met(sp.After):
+		return false
+	case sp.FromDiffers && !x.FromDiffers, sp.Bcc && !x.Bcc, sp.DotStuffed && !x.DotStuffed:
+		return false
+	}
+	for _, w := range sp.Has {
+		if !hasWord(x.Lines, w) {
+			return false
+		}
+	}
+	for _, w := range sp.Lacks {
+		if hasWord(x.Lines, w) {
+			return false
+		}
+	}
+	return true
+}
+
+// hasWord reports a reply line (its text after the code) that starts with
+// word: a capability in an EHLO reply.
+func hasWord(lines []string, word string) bool {
+	for _, l := range lines {
+		if len(l) < 4 {
+			continue
+		}
+		f := strings.Fields(l[4:])
+		if len(f) > 0 && strings.EqualFold(f[0], word) {
+			return true
+		}
+	}
+	return false
+}

@@ -1,0 +1,172 @@
+package learn
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/ehlo-sh/ehlo/client"
+	"github.com/ehlo-sh/ehlo/lab"
+	"github.com/ehlo-sh/ehlo/wire"
+)
+
+// Step is one connection of a solution: the endpoint, the time to let pass
+// before it, and its script.
+type Step struct {
+	Endpoint string
+	Wait     time.Duration
+	Script   *client.Script
+}
+
+// Steps parses the lesson's solution: a run script (client.ParseScript)
+// cut into connections by ":lab NAME" (a new connection to that endpoint)
+// and ":reconnect" (a new one to the same), with "wait DURATION" before
+// either to let time pass (the lab's clock, in Verify).
+func (l Lesson) Steps() ([]Step, error) {
+	if strings.TrimSpace(l.Solution) == "" {
+		return nil, fmt.Errorf("%s: no solution", l.File)
+	}
+	cur := Step{Endpoint: l.Start()}
+	var steps []Step
+	var body []string
+	end := func() error {
+		s, err := client.ParseScript(l.File+" (solution)", strings.NewReader(strings.Join(body, "\n")+"\n"))
+		if err != nil {
+			return err
+		}
+		cur.Script = s
+		steps = append(steps, cur)
+		body = nil
+		return nil
+	}
+	var wait time.Duration
+	for _, line := range strings.Split(l.Solution, "\n") {
+		f := strings.Fields(line)
+		switch {
+		case len(f) == 2 && f[0] == "wait":
+			d, err := time.ParseDuration(f[1])
+			if err != nil {
+				return nil, fmt.Errorf("%s: solution: wait %s: %v", l.File, f[1], err)
+			}
+			wait += d
+			continue
+		case len(f) == 2 && f[0] == ":lab", len(f) == 1 && f[0] == ":reconnect":
+			if err := end(); err != nil {
+				return nil, err
+			}
+			if f[0] == ":lab" {
+				cur.Endpoint = f[1]
+			}
+			cur.Wait, wait = wait, 0
+			continue
+		}
+		body = append(body, line)
+	}
+	if err := end(); err != nil {
+		return nil, err
+	}
+	return steps, nil
+}
+
+// Scenarios are the lab scenarios the lesson names, or an error naming
+// one that does not exist.
+func (l Lesson) LabScenarios() ([]lab.Scenario, error) {
+	var out []lab.Scenario
+	for _, n := range l.Scenarios {
+		s, ok := lab.LookupScenario(n)
+		if !ok {
+			return nil, fmt.Errorf("%s: no lab scenario %q (ehlo lab --list)", l.File, n)
+		}
+		out = append(out, s)
+	}
+	return out, nil
+}
+
+// clock is Verify's lab clock: it moves only when a solution waits.
+type clock struct {
+	mu  sync.Mutex
+	now time.Time
+}
+
+func (c *clock) Now() time.Time { c.mu.Lock(); defer c.mu.Unlock(); return c.now }
+func (c *clock) add(d time.Duration) {
+	c.mu.Lock()
+	c.now = c.now.Add(d)
+	c.mu.Unlock()
+}
+
+// Verify replays the lesson's solution against a lab of its own, on
+// loopback, and checks that every goal is met. The transcript of the
+// replay comes back too, for the report.
+func Verify(ctx context.Context, l Lesson) (*wire.Transcript, error) {
+	steps, err := l.Steps()
+	if err != nil {
+		return nil, err
+	}
+	scs, err := l.LabScenarios()
+	if err != nil {
+		return nil, err
+	}
+	clk := &clock{now: time.Now()}
+	lb, err := lab.Start(lab.Config{Scenarios: scs, Now: clk.Now})
+	if err != nil {
+		return nil, err
+	}
+	defer lb.Close()
+	t := wire.NewTranscript()
+	for _, s := range steps {
+		ep, ok := lb.Endpoint(s.Endpoint)
+		if !ok {
+			return t, fmt.Errorf("%s: solution: no lab endpoint %q", l.File, s.Endpoint)
+		}
+		clk.add(s.Wait)
+		opts := client.Options{RootCAs: lb.CertPool(), ImplicitTLS: ep.ImplicitTLS, GreetingWait: -1, Timeout: 20 * time.Second}
+		res := client.RunScript(ctx, s.Script, client.RunConfig{Target: ep.Addr, Options: opts,
+			Vars: map[string]string{"password": lab.Password}}, t)
+		switch {
+		case res.Failure != nil:
+			return t, res.Failure
+		case res.Err != nil:
+			return t, res.Err
+		}
+	}
+	tr, _ := NewTracker(l).Feed(t.Entries()...)
+	if tr.Done() {
+		return t, nil
+	}
+	var missing []string
+	for i, m := range tr.Met() {
+		if !m {
+			missing = append(missing, l.Goals[i].ID)
+		}
+	}
+	return t, &GoalsError{File: l.File, Missing: missing}
+}
+
+// GoalsError is a solution that ran but left goals unmet.
+type GoalsError struct {
+	File    string
+	Missing []string
+}
+
+func (e *GoalsError) Error() string {
+	return fmt.Sprintf("%s: the solution ran, but these goals are not met: %s", e.File, strings.Join(e.Missing, ", "))
+}
+
+// VerifyAll verifies every lesson, each in turn, and joins the failures.
+func VerifyAll(ctx context.Context, lessons []Lesson, report func(l Lesson, err error)) error {
+	var errs []error
+	for _, l := range lessons {
+		_, err := Verify(ctx, l)
+		if report != nil {
+			report(l, err)
+		}
+		if err != nil {
+			errs = append(errs, err)
+		}
+	}
+	return errors.Join(errs...)
+}
