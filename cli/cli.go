@@ -112,7 +112,7 @@ func errorWords(err error) (msg string, ok bool) {
 var subcommands = []struct {
 	name  string
 	build func() *cobra.Command
-}{{"probe", newProbe}, {"lab", newLab}, {"doctor", newDoctor}, {"send", newSend}, {"run", newRun}}
+}{{"probe", newProbe}, {"lab", newLab}, {"doctor", newDoctor}, {"send", newSend}, {"run", newRun}, {"learn", newLearn}}
 
 // newRoot is the whole command tree.
 func newRoot() *cobra.Command { return newRootFor(nil) }

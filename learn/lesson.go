@@ -243,6 +243,9 @@ func (l *Lesson) set(name string, b block) error {
 			return bad("lesson: NUMBER NAME, e.g. lesson: 1 conversation")
 		}
 		l.Number, l.Name = n, f[1]
+		if !validName(l.Name) {
+			return bad("a lesson's name is one word of letters, digits and -")
+		}
 	case b.key == "title":
 		l.Title = b.arg
 	case b.key == "endpoint":

@@ -23,13 +23,14 @@ type localCmd struct {
 	name  string
 	usage string
 	help  string
-	lab   bool // only when running on the in-process lab
+	lab    bool // only when running on the in-process lab
+	course bool // only in a course (ehlo learn)
 	run   func(m Model, arg string) (Model, tea.Cmd)
 }
 
 // commandTable lists the local commands, in help order.
 func commandTable() []localCmd {
-	return []localCmd{
+	return append([]localCmd{
 		{name: "help", usage: ":help", help: "keys and commands", run: Model.cmdHelp},
 		{name: "auth", usage: ":auth MECH [USER]", help: "AUTH step by step; asks the password, masked", run: Model.cmdAuth},
 		{name: "queue", usage: ":queue send|edit|drop", help: "the lines held after a refused DATA, AUTH, EHLO... or a close: send (alt+q), edit, drop (esc)", run: Model.cmdQueue},
@@ -57,13 +58,13 @@ func commandTable() []localCmd {
 		{name: "mouse", usage: ":mouse", help: "mouse on/off (off: select text natively)", run: Model.cmdMouse},
 		{name: "theme", usage: ":theme NAME", help: "switch theme: " + strings.Join(themes.Names(), " "), run: Model.cmdTheme},
 		{name: "quit", usage: ":quit", help: "leave (ctrl+c too)", run: Model.cmdQuit},
-	}
+	}, lessonCommands()...)
 }
 
 // commandList is the table as available here.
 func (m Model) commandList() []localCmd {
 	all := commandTable()
-	return slices.DeleteFunc(all, func(c localCmd) bool { return c.lab && m.cfg.Lab == nil })
+	return slices.DeleteFunc(all, func(c localCmd) bool { return c.lab && m.cfg.Lab == nil || c.course && !m.lesson.on })
 }
 
 // lookupCommand finds the command a line names: ":name args".

@@ -153,10 +153,10 @@ func (m Model) chooseNext(d int) Model {
 // be read whole, as far as the panes keep minPanes rows; the layout is
 // recomputed when it changes (refresh).
 func (m Model) cardHeight() int {
-	if !m.guide.on || m.height < 16 {
+	if !m.guide.on && !m.lesson.on || m.height < 16 {
 		return 0
 	}
-	_, _, secs := m.cardSections()
+	_, _, secs := m.cardContent()
 	most := max(m.height-footerRows-m.hintRows()-max(minPanes, m.height/3), 5)
 	return max(len(fitWhole(secs, m.width-4, most-2, cardLabelW, m.st.Label))+2, 5)
 }
@@ -174,9 +174,17 @@ func (m Model) card(w int) []string {
 	if h == 0 {
 		return nil
 	}
-	title, rfc, secs := m.cardSections()
+	title, rfc, secs := m.cardContent()
 	body := blockOf(fitWhole(secs, w-4, h-2, cardLabelW, m.st.Label), w-4, h-2)
 	return titledFrame(m.st.Card, title, rfc, body, w)
+}
+
+// cardContent is the lesson card in a course, else guided mode's.
+func (m Model) cardContent() (title, rfc string, secs []section) {
+	if m.lesson.on {
+		return m.lessonSections()
+	}
+	return m.cardSections()
 }
 
 // cardSections is the card's title, its RFC and its sections.

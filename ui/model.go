@@ -49,6 +49,9 @@ type Config struct {
 	// (the cli's --no-history and EHLO_NO_HISTORY give ""): read at start,
 	// written after each line, mode 0600; "" keeps it for this run only.
 	History string
+	// Course is `ehlo learn`'s: the lesson card takes guided mode's place
+	// and the lesson's goals are ticked as the transcript grows.
+	Course *Course
 }
 
 // focus is the pane that takes navigation keys.
@@ -129,6 +132,7 @@ type Model struct {
 	chunk  handChunk // a BDAT chunk being typed (bdat.go)
 
 	guide      guide        // guided mode: the step card
+	lesson     lessonCard   // a course's lesson (ehlo learn)
 	explain    explainPanel // the explain overlay
 	showTiming bool         // the timing waterfall in place of the panes
 
@@ -174,6 +178,9 @@ func New(cfg Config) (Model, error) {
 	m.help.Styles = helpStyles(st)
 	m.conn.target, m.caFile = target, cfg.CAFile
 	m.guide.on = cfg.Guided
+	if c := cfg.Course; c != nil && len(c.Lessons) > 0 {
+		m.lesson, m.guide.on = newLessonCard(*c), false
+	}
 	if cfg.History != "" {
 		m.hist = &historyFile{path: cfg.History}
 	}
@@ -289,6 +296,9 @@ func (m Model) Update(msg tea.Msg) (tea.Model, tea.Cmd) {
 	if save := m.saveHistory(); save != nil {
 		cmd = tea.Batch(cmd, save)
 	}
+	if next, save := m.lessonProgress(); save != nil || next.lesson.saved != m.lesson.saved {
+		m, cmd = next, tea.Batch(cmd, save)
+	}
 	if len(m.notes) > 0 {
 		cmd = tea.Sequence(noteCmd(m.noteFunc(), m.notes), cmd)
 		m.notes = nil
@@ -338,6 +348,11 @@ func (m Model) update(msg tea.Msg) (Model, tea.Cmd) {
 		return m.saved(msg)
 	case composeFileMsg:
 		return m.composeFileLoaded(msg), nil
+	case progressSavedMsg:
+		if msg.err != nil {
+			m.flash = warnFlash("progress not saved: " + msg.err.Error())
+		}
+		return m, nil
 	case historyLoadedMsg:
 		return m.historyLoaded(msg), nil
 	case historySavedMsg: // said once: the history stays for this run only
@@ -378,6 +393,9 @@ func (m Model) show(entries []wire.Entry) Model {
 	if n := len(entries); n > 0 {
 		m.transcript.Append(entries...)
 		m.seq = entries[n-1].Seq + 1
+		var met []int
+		m.lesson, met = m.lesson.feed(entries)
+		m = m.metFlash(met)
 		m = m.noticeClear(entries)
 	}
 	return m

@@ -35,6 +35,9 @@ func (m Model) key(msg tea.KeyPressMsg) (Model, tea.Cmd) {
 	case m.showTiming && key.Matches(msg, m.keys.Close):
 		m.showTiming = false
 		return m, nil
+	case m.lesson.reading && key.Matches(msg, m.keys.Close):
+		m.lesson.reading = false
+		return m, nil
 	case key.Matches(msg, m.keys.Cancel):
 		return m.escape()
 	}
@@ -281,6 +284,7 @@ func (m Model) submit(text string) (Model, tea.Cmd) {
 	m.typoHeld = ""
 	m.input = m.input.remember(m.historyForm(text))
 	m.flash = flash{}
+	m.lesson.reading = false // the session is what to look at now
 	return m.sendLines(false, text)
 }
 

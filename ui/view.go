@@ -39,6 +39,8 @@ func (m Model) render() string {
 		main = beside(m.compose.View(m.paneW, m.mainH), m.side.View(m.sideInfo()))
 	case m.showTiming:
 		main = m.timingView(m.width, m.mainH)
+	case m.lesson.reading:
+		main = m.lessonView(m.width, m.mainH)
 	default:
 		main = beside(m.transcriptView(), m.side.View(m.sideInfo()))
 	}

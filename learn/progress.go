@@ -1,0 +1,73 @@
+package learn
+
+import (
+	"errors"
+	"io/fs"
+	"sort"
+	"strings"
+	"time"
+
+	"github.com/ehlo-sh/ehlo/client"
+)
+
+// The progress file lists the lessons finished, one a line: "done NAME
+// TIME". It lives in the user's state directory beside the history
+// ($XDG_STATE_HOME/ehlo/learn), mode 0600, replaced by rename so that a
+// symbolic link is never followed (client.ReplacePrivate).
+
+// maxProgress bounds what is read of a progress file.
+const maxProgress = 64 << 10
+
+// LoadProgress reads the lessons finished; a missing file is none.
+func LoadProgress(path string) (map[string]bool, error) {
+	done := map[string]bool{}
+	b, err := client.ReadPrivate(path, maxProgress)
+	if errors.Is(err, fs.ErrNotExist) {
+		return done, nil
+	}
+	if err != nil {
+		return done, err
+	}
+	for _, line := range strings.Split(string(b), "\n") {
+		if f := strings.Fields(line); len(f) >= 2 && f[0] == "done" && validName(f[1]) {
+			done[f[1]] = true
+		}
+	}
+	return done, nil
+}
+
+// MarkDone records lesson name as finished.
+func MarkDone(path, name string) error {
+	if !validName(name) {
+		return errors.New("a lesson name is one word of letters, digits and -")
+	}
+	done, err := LoadProgress(path)
+	if err != nil {
+		return err
+	}
+	done[name] = true
+	names := make([]string, 0, len(done))
+	for n := range done {
+		names = append(names, n)
+	}
+	sort.Strings(names)
+	var b strings.Builder
+	now := time.Now().UTC().Format(time.RFC3339)
+	for _, n := range names {
+		b.WriteString("done " + n + " " + now + "\n")
+	}
+	return client.ReplacePrivate(path, []byte(b.String()))
+}
+
+// validName is a lesson name as a progress file may hold it.
+func validName(s string) bool {
+	if s == "" || len(s) > 64 {
+		return false
+	}
+	for _, r := range s {
+		if !(r >= 'a' && r <= 'z' || r >= 'A' && r <= 'Z' || r >= '0' && r <= '9' || r == '-' || r == '_') {
+			return false
+		}
+	}
+	return true
+}

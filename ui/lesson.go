@@ -1,0 +1,305 @@
+package ui
+
+import (
+	"fmt"
+	"slices"
+	"strconv"
+	"strings"
+
+	tea "github.com/ehlo-sh/ehlo/third_party/bubbletea"
+
+	"github.com/ehlo-sh/ehlo/learn"
+	"github.com/ehlo-sh/ehlo/wire"
+)
+
+// Course is what `ehlo learn` gives the explorer: the lessons, the one to
+// open, the learner's progress and where to keep it.
+type Course struct {
+	Lessons  []learn.Lesson
+	Current  int             // index in Lessons
+	Done     map[string]bool // lessons finished before, by name
+	Progress string          // the progress file; "" keeps none
+	Lang     string          // "en", "zh": the card's words
+}
+
+// lessonCard is the course in the explorer: the lesson card in guided
+// mode's place, the goals ticked from the transcript as it grows.
+type lessonCard struct {
+	on      bool
+	course  Course
+	lesson  learn.Lesson
+	tr      learn.Tracker
+	hint    bool // the hint of the current goal is on show
+	reading bool // the lesson's text (or the list) fills the panes
+	list    bool // reading the list of lessons
+	saved   bool // its completion went to the progress file
+	seq     int  // the transcript entry the lesson began at
+}
+
+// newLessonCard opens the course's current lesson.
+func newLessonCard(c Course) lessonCard {
+	l := c.Lessons[c.Current]
+	if c.Done == nil {
+		c.Done = map[string]bool{}
+	}
+	return lessonCard{on: true, course: c, lesson: l, tr: learn.NewTracker(l), reading: true}
+}
+
+// words are the card's own words, in the course's language.
+func (c lessonCard) words(key string) string {
+	if w, ok := cardWords[c.course.Lang][key]; ok {
+		return w
+	}
+	return cardWords["en"][key]
+}
+
+// cardWords are the lesson card's words; protocol words stay as they are.
+var cardWords = map[string]map[string]string{
+	"en": {
+		"lesson": "Lesson", "goal": "goal", "hint": "hint", "goals": "goals", "done": "done",
+		"keys":     ":hint  :text  :next  :back  :restart  :lessons",
+		"reading":  "esc: back to the session · :text shows this again",
+		"met":      "✓ goal met: ",
+		"finished": "✓ lesson done! :next for the next one",
+		"nohint":   "no hint for this goal",
+		"last":     "that was the last lesson: :lessons lists them all",
+		"first":    "this is the first lesson",
+		"list":     "Lessons (:lesson N opens one; ✓ done)",
+		"alldone":  "all goals met: :next for the next lesson",
+		"restart":  "lesson restarted",
+	},
+	"zh": {
+		"lesson": "第", "goal": "目标", "hint": "提示", "goals": "进度", "done": "完成",
+		"keys":     ":hint 提示  :text 正文  :next 下一课  :back 上一课  :restart 重来  :lessons 目录",
+		"reading":  "esc 回到会话 · :text 再看正文",
+		"met":      "✓ 达成目标：",
+		"finished": "✓ 本课完成！:next 进入下一课",
+		"nohint":   "这个目标没有提示",
+		"last":     "这是最后一课：:lessons 查看全部",
+		"first":    "这是第一课",
+		"list":     "课程目录（:lesson N 打开；✓ 已完成）",
+		"alldone":  "目标全部达成：:next 进入下一课",
+		"restart":  "本课已重新开始",
+	},
+}
+
+// lessonTitle is "Lesson 3 · Reply classes" (zh: "第 3 课 · …").
+func (c lessonCard) lessonTitle() string {
+	if c.course.Lang == "zh" {
+		return fmt.Sprintf("第 %d 课 · %s", c.lesson.Number, c.lesson.Title)
+	}
+	return fmt.Sprintf("Lesson %d · %s", c.lesson.Number, c.lesson.Title)
+}
+
+// feed gives the tracker the entries recorded since the lesson began; it
+// returns the goals they met.
+func (c lessonCard) feed(entries []wire.Entry) (lessonCard, []int) {
+	for len(entries) > 0 && entries[0].Seq < c.seq {
+		entries = entries[1:]
+	}
+	if !c.on || len(entries) == 0 {
+		return c, nil
+	}
+	var newly []int
+	c.tr, newly = c.tr.Feed(entries...)
+	if len(newly) > 0 {
+		c.hint = false
+	}
+	return c, newly
+}
+
+// goalsLine is the goals as ticks: "✓ greeting  ✓ ehlo  ○ noop  ○ quit".
+func (c lessonCard) goalsLine() string {
+	met := c.tr.Met()
+	parts := make([]string, len(c.lesson.Goals))
+	for i, g := range c.lesson.Goals {
+		mark := "○ "
+		if met[i] {
+			mark = "✓ "
+		}
+		parts[i] = mark + g.ID
+	}
+	return fmt.Sprintf("%d/%d  ", c.tr.Count(), len(met)) + strings.Join(parts, "  ")
+}
+
+// lessonSections are the card's title, its RFC and its sections.
+func (m Model) lessonSections() (title, rfc string, secs []section) {
+	c, st := m.lesson, m.st
+	title = st.CardTitle.Render(c.lessonTitle())
+	if next := c.tr.Next(); next >= 0 {
+		g := c.lesson.Goals[next]
+		secs = append(secs, section{label: c.words("goal"), text: g.Say, style: st.Value, keep: 10})
+		if c.hint && g.Hint != "" {
+			secs = append(secs, section{label: c.words("hint"), text: g.Hint, style: st.OK, keep: 9})
+		}
+	} else {
+		secs = append(secs, section{label: c.words("done"), text: c.words("alldone"), style: st.OK, keep: 10})
+	}
+	secs = append(secs,
+		section{label: c.words("goals"), text: c.goalsLine(), style: st.Label, keep: 8},
+		section{label: "", text: c.words("keys"), style: st.Dim, keep: 2})
+	return title, st.Label.Render(c.lesson.RFC), secs
+}
+
+// lessonView is the lesson's text, or the list of lessons, in the panes'
+// place: wrapped to the width (double-width runes counted as two).
+func (m Model) lessonView(w, h int) []string {
+	c, st := m.lesson, m.st
+	inner := max(w-4, 8)
+	var body []string
+	add := func(style func(...string) string, text string) {
+		for _, l := range wrapParagraphs(text, inner) {
+			body = append(body, " "+fitLine(style(l), inner)+" ")
+		}
+	}
+	if c.list {
+		add(st.CardTitle.Render, c.words("list"))
+		for _, l := range c.course.Lessons {
+			mark := "  "
+			if c.course.Done[l.Name] {
+				mark = "✓ "
+			}
+			add(st.Value.Render, fmt.Sprintf("%s%2d  %s", mark, l.Number, l.Title))
+		}
+	} else {
+		add(st.CardTitle.Render, c.lessonTitle()+"   "+c.lesson.RFC)
+		body = append(body, " "+fitLine("", inner)+" ")
+		for _, p := range strings.Split(c.lesson.Text, "\n\n") {
+			add(st.Meaning.Render, p)
+			body = append(body, " "+fitLine("", inner)+" ")
+		}
+	}
+	add(st.Dim.Render, c.words("reading"))
+	room := max(h-2, 1)
+	if len(body) > room {
+		body = body[:room]
+	}
+	for len(body) < room {
+		body = append(body, " "+fitLine("", inner)+" ")
+	}
+	return frame(st.PaneFocused, body, w)
+}
+
+// lessonProgress runs after every Update: a lesson whose goals are all met
+// is done once, said, and written to the progress file.
+func (m Model) lessonProgress() (Model, tea.Cmd) {
+	c := m.lesson
+	if !c.on || c.saved || !c.tr.Done() {
+		return m, nil
+	}
+	m.lesson.saved = true
+	m.lesson.course.Done = cloneDone(c.course.Done)
+	m.lesson.course.Done[c.lesson.Name] = true
+	m.flash = okFlash(c.words("finished"))
+	if c.course.Progress == "" {
+		return m, nil
+	}
+	return m, saveProgressCmd(c.course.Progress, c.lesson.Name)
+}
+
+func cloneDone(d map[string]bool) map[string]bool {
+	out := make(map[string]bool, len(d)+1)
+	for k, v := range d {
+		out[k] = v
+	}
+	return out
+}
+
+// progressSavedMsg reports the progress file written, or why not.
+type progressSavedMsg struct{ err error }
+
+// saveProgressCmd marks a lesson done in the progress file.
+func saveProgressCmd(path, name string) tea.Cmd {
+	return func() tea.Msg { return progressSavedMsg{err: learn.MarkDone(path, name)} }
+}
+
+// metFlash says which goal was just met.
+func (m Model) metFlash(newly []int) Model {
+	if len(newly) == 0 {
+		return m
+	}
+	g := m.lesson.lesson.Goals[newly[len(newly)-1]]
+	m.flash = okFlash(m.lesson.words("met") + g.Say)
+	return m
+}
+
+// The lesson commands. They exist only in a course.
+
+func (m Model) cmdHint(string) (Model, tea.Cmd) {
+	c := m.lesson
+	if next := c.tr.Next(); next < 0 || c.lesson.Goals[next].Hint == "" {
+		m.flash = infoFlash(c.words("nohint"))
+		return m, nil
+	}
+	m.lesson.hint = !c.hint
+	return m.resize(m.width, m.height), nil
+}
+
+func (m Model) cmdText(string) (Model, tea.Cmd) {
+	m.lesson.reading, m.lesson.list = !m.lesson.reading || m.lesson.list, false
+	return m, nil
+}
+
+func (m Model) cmdLessons(string) (Model, tea.Cmd) {
+	m.lesson.reading, m.lesson.list = true, true
+	return m, nil
+}
+
+func (m Model) cmdNext(string) (Model, tea.Cmd) {
+	if m.lesson.course.Current+1 >= len(m.lesson.course.Lessons) {
+		m.flash = infoFlash(m.lesson.words("last"))
+		return m, nil
+	}
+	return m.openLesson(m.lesson.course.Current + 1)
+}
+
+func (m Model) cmdBack(string) (Model, tea.Cmd) {
+	if m.lesson.course.Current == 0 {
+		m.flash = infoFlash(m.lesson.words("first"))
+		return m, nil
+	}
+	return m.openLesson(m.lesson.course.Current - 1)
+}
+
+func (m Model) cmdRestart(string) (Model, tea.Cmd) {
+	m, cmd := m.openLesson(m.lesson.course.Current)
+	m.flash = infoFlash(m.lesson.words("restart"))
+	return m, cmd
+}
+
+// cmdLesson opens a lesson by number or name.
+func (m Model) cmdLesson(arg string) (Model, tea.Cmd) {
+	ls := m.lesson.course.Lessons
+	i := slices.IndexFunc(ls, func(l learn.Lesson) bool {
+		return strings.EqualFold(l.Name, arg) || strconv.Itoa(l.Number) == arg
+	})
+	if i < 0 {
+		m.flash = errorFlash("usage: :lesson N (:lessons lists them)")
+		return m, nil
+	}
+	return m.openLesson(i)
+}
+
+// openLesson starts lesson i afresh: a new tracker from the transcript's
+// end, and a new connection to its endpoint.
+func (m Model) openLesson(i int) (Model, tea.Cmd) {
+	c := m.lesson.course
+	c.Current = i
+	m.lesson = newLessonCard(c)
+	m.lesson.seq = m.tr.Len()
+	m, cmd := m.cmdLab(m.lesson.lesson.Start())
+	return m.resize(m.width, m.height), cmd
+}
+
+// lessonCommands are the commands of a course.
+func lessonCommands() []localCmd {
+	return []localCmd{
+		{name: "hint", usage: ":hint", help: "lesson: a hint for the current goal, on or off", course: true, run: Model.cmdHint},
+		{name: "text", usage: ":text", help: "lesson: read the lesson's text again (esc closes it)", course: true, run: Model.cmdText},
+		{name: "next", usage: ":next", help: "lesson: the next lesson", course: true, run: Model.cmdNext},
+		{name: "back", usage: ":back", help: "lesson: the lesson before", course: true, run: Model.cmdBack},
+		{name: "restart", usage: ":restart", help: "lesson: start this lesson again, on a new connection", course: true, run: Model.cmdRestart},
+		{name: "lessons", usage: ":lessons", help: "lesson: the list of lessons, ✓ for those done", course: true, run: Model.cmdLessons},
+		{name: "lesson", usage: ":lesson N", help: "lesson: open lesson N (a number or a name)", course: true, run: Model.cmdLesson},
+	}
+}
