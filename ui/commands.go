@@ -20,12 +20,12 @@ import (
 // localCmd is one command of the explorer itself. They start with ":" so
 // they never collide with SMTP, whose verbs are letters (RFC 5321 4.1.1).
 type localCmd struct {
-	name  string
-	usage string
-	help  string
+	name   string
+	usage  string
+	help   string
 	lab    bool // only when running on the in-process lab
 	course bool // only in a course (ehlo learn)
-	run   func(m Model, arg string) (Model, tea.Cmd)
+	run    func(m Model, arg string) (Model, tea.Cmd)
 }
 
 // commandTable lists the local commands, in help order.
