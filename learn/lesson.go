@@ -315,13 +315,13 @@ func fields(body []string) (say, hint string) {
 	return say, hint
 }
 
-// joinWords joins two pieces of a wrapped line: with a space, unless one
-// side is CJK, which is written without spaces.
+// joinWords joins two pieces of a wrapped line: with a space, unless both
+// sides are CJK, which is written without spaces.
 func joinWords(a, b string) string {
 	if a == "" {
 		return b
 	}
-	if wide(lastRune(a)) || wide([]rune(b)[0]) {
+	if wide(lastRune(a)) && wide([]rune(b)[0]) {
 		return a + b
 	}
 	return a + " " + b

@@ -842,20 +842,57 @@ func wrap(text string, w int) []string {
 	var lines []string
 	cur := ""
 	for _, word := range strings.Fields(text) {
-		switch {
-		case cur == "":
-			cur = word
-		case lipgloss.Width(cur)+1+lipgloss.Width(word) <= w:
-			cur += " " + word
-		default:
-			lines = append(lines, cur)
-			cur = word
+		for i, piece := range breakable(word) {
+			sep := " "
+			if i > 0 { // within a word: CJK text breaks between characters, with no space
+				sep = ""
+			}
+			switch {
+			case cur == "":
+				cur = piece
+			case lipgloss.Width(cur)+len(sep)+lipgloss.Width(piece) <= w:
+				cur += sep + piece
+			default:
+				lines = append(lines, cur)
+				cur = piece
+			}
 		}
 	}
 	if cur != "" {
 		lines = append(lines, cur)
 	}
 	return lines
+}
+
+// breakable cuts a word where a line may break inside it: before and
+// after each CJK character (two cells wide), which Chinese and Japanese
+// write without spaces; closing punctuation stays with what it closes.
+func breakable(word string) []string {
+	var out []string
+	cur := ""
+	prevWide := false
+	for _, r := range word {
+		w := cjk(r)
+		switch {
+		case strings.ContainsRune("，。、：；！？）」』》", r) && (cur != "" || len(out) > 0):
+			cur += string(r)
+			continue
+		case cur != "" && (w || prevWide):
+			out = append(out, cur)
+			cur = ""
+		}
+		cur += string(r)
+		prevWide = w
+	}
+	if cur != "" {
+		out = append(out, cur)
+	}
+	return out
+}
+
+// cjk reports a character of the CJK blocks or full-width forms.
+func cjk(r rune) bool {
+	return r >= 0x2e80 && r <= 0x9fff || r >= 0xf900 && r <= 0xfaff || r >= 0xff00 && r <= 0xffef || r >= 0x3000 && r <= 0x303f
 }
 
 // chunk splits s into pieces of n bytes (s is ASCII hex).
