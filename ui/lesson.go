@@ -64,7 +64,7 @@ var cardWords = map[string]map[string]string{
 		"nohint":   "no hint for this goal",
 		"last":     "that was the last lesson: :lessons lists them all",
 		"first":    "this is the first lesson",
-		"list":     "Lessons (:lesson N opens one; ✓ done)",
+		"list":     "Lessons (:lesson N opens one; ✓ done, ○ not yet)",
 		"alldone":  "all goals met: :next for the next lesson",
 		"restart":  "lesson restarted",
 	},
@@ -77,7 +77,7 @@ var cardWords = map[string]map[string]string{
 		"nohint":   "这个目标没有提示",
 		"last":     "这是最后一课：:lessons 查看全部",
 		"first":    "这是第一课",
-		"list":     "课程目录（:lesson N 打开；✓ 已完成）",
+		"list":     "课程目录（:lesson N 打开；✓ 已完成，○ 未完成）",
 		"alldone":  "目标全部达成：:next 进入下一课",
 		"restart":  "本课已重新开始",
 	},
@@ -155,11 +155,11 @@ func (m Model) lessonView(w, h int) []string {
 	if c.list {
 		add(st.CardTitle.Render, c.words("list"))
 		for _, l := range c.course.Lessons {
-			mark := "  "
+			mark := "○"
 			if c.course.Done[l.Name] {
-				mark = "✓ "
+				mark = "✓"
 			}
-			add(st.Value.Render, fmt.Sprintf("%s%2d  %s", mark, l.Number, l.Title))
+			add(st.Value.Render, fmt.Sprintf("%s %d %s", mark, l.Number, l.Title))
 		}
 	} else {
 		add(st.CardTitle.Render, c.lessonTitle()+"   "+c.lesson.RFC)
