@@ -1,0 +1,44 @@
+package cli
+
+import (
+	"path/filepath"
+	"regexp"
+	"strings"
+	"testing"
+)
+
+// TestTUILearnLesson1At80x24 finishes lesson 1 by typing, as a learner
+// does at 80x24: the lesson's text first, Esc to the session, each goal
+// ticked on the card as its reply comes, the lesson done and written to
+// the progress file, and ehlo learn's list showing it the next time.
+func TestTUILearnLesson1At80x24(t *testing.T) {
+	bin := ehloBinary(t)
+	state := t.TempDir()
+	env := []string{"NO_COLOR=1", "XDG_STATE_HOME=" + state, "LANG=C.UTF-8"}
+	tm := newTerm(t, 80, 24, env, bin, "learn", "1")
+	tm.waitFor(`SMTP is a conversation in lines`)
+	tm.waitFor(`1/4 ✓ greeting ○ ehlo`) // the greeting came while reading
+	tm.keys("Escape")
+	tm.waitFor(`S: 220 mx\.lab\.test`)
+	tm.typeLine("EHLO me.example")
+	tm.waitFor(`2/4 ✓ greeting ✓ ehlo ○ noop`)
+	tm.typeLine(":hint")
+	tm.waitFor(`hint +Type NOOP\.`)
+	tm.typeLine("NOOP")
+	tm.waitFor(`3/4 `)
+	tm.typeLine("QUIT")
+	s := tm.waitFor(`4/4 ✓ greeting ✓ ehlo ✓ noop ✓ quit`)
+	if !strings.Contains(s, "all goals met") {
+		t.Errorf("the card does not say the lesson is done:\n%s", s)
+	}
+	b := waitForFile(t, filepath.Join(state, "ehlo", "learn"), "done conversation")
+	if strings.Count(string(b), "\n") != 1 {
+		t.Errorf("progress file:\n%s", b)
+	}
+	tm.keys("C-c")
+
+	t.Setenv("XDG_STATE_HOME", state)
+	if _, out, _ := run(t, "learn", "--lang", "zh"); !regexp.MustCompile(`✓ +1 +conversation +一问一答`).MatchString(out) || !strings.Contains(out, "已完成 1/") {
+		t.Errorf("the list does not show lesson 1 done:\n%s", out)
+	}
+}
