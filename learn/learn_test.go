@@ -6,6 +6,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/ehlo-sh/ehlo/lab"
 	"github.com/ehlo-sh/ehlo/wire"
 )
 
@@ -150,5 +151,18 @@ func TestParseErrors(t *testing.T) {
 		if _, err := Parse("bad.lesson", strings.NewReader(bad)); err == nil {
 			t.Errorf("Parse accepted %q", bad)
 		}
+	}
+}
+
+func TestStoredOf(t *testing.T) {
+	s := StoredOf(lab.Message{From: "b@example.org", To: []string{"bob@lab.test", "alice@lab.test"},
+		Data: []byte("From: News <n@example.org>\r\nTo: bob@lab.test\r\nSubject: \x1b[31mx\r\n\r\nhi\r\n")})
+	if s.Envelope != "MAIL FROM <b@example.org> · RCPT TO <bob@lab.test>, <alice@lab.test>" ||
+		s.Headers != "From: News <n@example.org> · To: bob@lab.test" {
+		t.Errorf("%+v", s)
+	}
+	s = StoredOf(lab.Message{From: "\x1b]0;x\x07@e", Data: []byte("no header")})
+	if strings.ContainsAny(s.Envelope+s.Headers, "\x1b\x07") {
+		t.Errorf("not sanitized: %q", s)
 	}
 }

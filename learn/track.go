@@ -34,7 +34,12 @@ type Tracker struct {
 	authMech string   // an AUTH exchange under way: its mechanism
 	inData   bool     // after DATA's 354, until "."
 	msg      message
+	stored   int      // messages the server accepted
 }
+
+// Stored is the number of messages the server accepted so far: a 2xx to
+// "." or to BDAT.
+func (t Tracker) Stored() int { return t.stored }
 
 // pendingCmd is a command sent and not answered yet.
 type pendingCmd struct {
@@ -184,6 +189,9 @@ func (t *Tracker) server(e wire.Entry) []Exchange {
 		t.endpoint = greetingName(line)
 	}
 	x.Endpoint = t.endpoint
+	if (p.verb == "." || p.verb == "BDAT") && code/100 == 2 {
+		t.stored++
+	}
 	t.follow(&x)
 	return []Exchange{x}
 }

@@ -8,6 +8,7 @@ import (
 
 	tea "github.com/ehlo-sh/ehlo/third_party/bubbletea"
 
+	"github.com/ehlo-sh/ehlo/lab"
 	"github.com/ehlo-sh/ehlo/learn"
 	"github.com/ehlo-sh/ehlo/wire"
 )
@@ -29,11 +30,13 @@ type lessonCard struct {
 	course  Course
 	lesson  learn.Lesson
 	tr      learn.Tracker
-	hint    bool // the hint of the current goal is on show
-	reading bool // the lesson's text (or the list) fills the panes
-	list    bool // reading the list of lessons
-	saved   bool // its completion went to the progress file
-	seq     int  // the transcript entry the lesson began at
+	hint    bool          // the hint of the current goal is on show
+	reading bool          // the lesson's text (or the list) fills the panes
+	list    bool          // reading the list of lessons
+	saved   bool          // its completion went to the progress file
+	seq     int           // the transcript entry the lesson began at
+	stored  *learn.Stored // the last message the lab stored, envelope and headers
+	fetch   bool          // a message was accepted: fetch what the lab stored
 }
 
 // newLessonCard opens the course's current lesson.
@@ -67,6 +70,7 @@ var cardWords = map[string]map[string]string{
 		"list":     "Lessons (:lesson N opens one; ✓ done, ○ not yet)",
 		"alldone":  "all goals met: :next for the next lesson",
 		"restart":  "lesson restarted",
+		"stored":   "stored", "envelope": "envelope: ", "headers": "headers: ",
 	},
 	"zh": {
 		"lesson": "第", "goal": "目标", "hint": "提示", "goals": "进度", "done": "完成",
@@ -80,6 +84,7 @@ var cardWords = map[string]map[string]string{
 		"list":     "课程目录（:lesson N 打开；✓ 已完成，○ 未完成）",
 		"alldone":  "目标全部达成：:next 进入下一课",
 		"restart":  "本课已重新开始",
+		"stored":   "已存", "envelope": "信封：", "headers": "信头：",
 	},
 }
 
@@ -101,7 +106,9 @@ func (c lessonCard) feed(entries []wire.Entry) (lessonCard, []int) {
 		return c, nil
 	}
 	var newly []int
+	before := c.tr.Stored()
 	c.tr, newly = c.tr.Feed(entries...)
+	c.fetch = c.fetch || c.tr.Stored() > before
 	if len(newly) > 0 {
 		c.hint = false
 	}
@@ -134,6 +141,9 @@ func (m Model) lessonSections() (title, rfc string, secs []section) {
 		}
 	} else {
 		secs = append(secs, section{label: c.words("done"), text: c.words("alldone"), style: st.OK, keep: 10})
+	}
+	if c.stored != nil {
+		secs = append(secs, section{label: c.words("stored"), text: c.words("envelope") + c.stored.Envelope + "\n" + c.words("headers") + c.stored.Headers, style: st.Value, keep: 5})
 	}
 	secs = append(secs,
 		section{label: c.words("goals"), text: c.goalsLine(), style: st.Label, keep: 8},
@@ -203,6 +213,36 @@ func cloneDone(d map[string]bool) map[string]bool {
 		out[k] = v
 	}
 	return out
+}
+
+// storedMsg brings what the lab stored last.
+type storedMsg struct{ stored learn.Stored }
+
+// storedCmd reads the lab's last message (the lab's mailbox is memory,
+// but another goroutine's: read in a command).
+func storedCmd(l labMailbox) tea.Cmd {
+	return func() tea.Msg {
+		msgs := l.Messages()
+		if len(msgs) == 0 {
+			return nil
+		}
+		return storedMsg{stored: learn.StoredOf(msgs[len(msgs)-1])}
+	}
+}
+
+// labMailbox is the lab's mailbox, as storedCmd reads it.
+type labMailbox interface{ Messages() []lab.Message }
+
+// fetchStored starts reading the stored message after one was accepted.
+func (m Model) fetchStored() (Model, tea.Cmd) {
+	if !m.lesson.fetch {
+		return m, nil
+	}
+	m.lesson.fetch = false
+	if m.cfg.Lab == nil {
+		return m, nil
+	}
+	return m, storedCmd(m.cfg.Lab)
 }
 
 // progressSavedMsg reports the progress file written, or why not.

@@ -179,3 +179,32 @@ func TestLessonCommandsOnlyInACourse(t *testing.T) {
 		t.Errorf(":back on lesson 1: %q", s.m.flash.text)
 	}
 }
+
+// TestLessonStoredMessage: after a message is accepted in a course, the
+// card shows what the lab stored, the envelope beside the headers.
+func TestLessonStoredMessage(t *testing.T) {
+	s := lessonSim(t, "en", 80, 24, "")
+	lessonOne(s, 2)
+	s.enter("MAIL FROM:<bounces@example.org>")
+	s.reply("250 2.0.0 ok")
+	s.enter("RCPT TO:<bob@lab.test>")
+	s.reply("250 2.0.0 ok")
+	s.enter("DATA")
+	s.reply("354 go")
+	s.enter("From: n@example.org")
+	s.enter("")
+	s.enter(".")
+	if s.m.lesson.fetch {
+		t.Fatal("fetch asked before the reply")
+	}
+	s.advance(time.Millisecond)
+	s.update(entriesMsg{entries: []wire.Entry{{Seq: s.seq, Time: s.clock, Dir: wire.Server, Data: []byte("250 2.0.0 OK: queued\r\n")}}})
+	s.seq++
+	if s.m.lesson.fetch { // no lab here: nothing to read, and the flag is down
+		t.Fatal("fetch still pending")
+	}
+	s.send(storedMsg{stored: learn.Stored{Envelope: "MAIL FROM <bounces@example.org> · RCPT TO <bob@lab.test>", Headers: "From: n@example.org"}})
+	if scr := s.screen(); !strings.Contains(scr, "envelope: MAIL FROM <bounces@example.org>") || !strings.Contains(scr, "headers: From: n@example.org") {
+		t.Errorf("the card does not show the stored message:\n%s", scr)
+	}
+}

@@ -299,6 +299,11 @@ func (m Model) Update(msg tea.Msg) (tea.Model, tea.Cmd) {
 	if next, save := m.lessonProgress(); save != nil || next.lesson.saved != m.lesson.saved {
 		m, cmd = next, tea.Batch(cmd, save)
 	}
+	if m.lesson.fetch {
+		var fetch tea.Cmd
+		m, fetch = m.fetchStored()
+		cmd = tea.Batch(cmd, fetch)
+	}
 	if len(m.notes) > 0 {
 		cmd = tea.Sequence(noteCmd(m.noteFunc(), m.notes), cmd)
 		m.notes = nil
@@ -348,6 +353,9 @@ func (m Model) update(msg tea.Msg) (Model, tea.Cmd) {
 		return m.saved(msg)
 	case composeFileMsg:
 		return m.composeFileLoaded(msg), nil
+	case storedMsg:
+		m.lesson.stored = &msg.stored
+		return m, nil
 	case progressSavedMsg:
 		if msg.err != nil {
 			m.flash = warnFlash("progress not saved: " + msg.err.Error())
