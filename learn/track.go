@@ -34,7 +34,7 @@ type Tracker struct {
 	authMech string   // an AUTH exchange under way: its mechanism
 	inData   bool     // after DATA's 354, until "."
 	msg      message
-	stored   int      // messages the server accepted
+	stored   int // messages the server accepted
 }
 
 // Stored is the number of messages the server accepted so far: a 2xx to
