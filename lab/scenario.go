@@ -59,9 +59,12 @@ type Rule struct {
 	Reply string
 }
 
-// ParseRule reads a rule written VERB=REPLY ("MAIL=451 4.3.0 try later").
+// ParseRule reads a rule written VERB=REPLY ("MAIL=451 4.3.0 try later");
+// a multi-line reply separates its lines with "\n", a newline or the two
+// characters as typed in a shell.
 func ParseRule(s string) (Rule, error) {
 	verb, reply, ok := strings.Cut(s, "=")
+	reply = strings.ReplaceAll(reply, `\n`, "\n")
 	verb = strings.ToUpper(strings.TrimSpace(verb))
 	if !ok || verb == "" || strings.ContainsAny(verb, " \t") {
 		return Rule{}, fmt.Errorf("rule %q: write VERB=REPLY, e.g. RCPT=451 4.3.0 try again later", s)

@@ -161,7 +161,7 @@ func TestScenarioRules(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	r2, err := lab.ParseRule("NOOP=250-first\n250 second")
+	r2, err := lab.ParseRule(`NOOP=250-first\n250 second`) // as typed in a shell
 	if err != nil {
 		t.Fatal(err)
 	}
