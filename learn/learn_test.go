@@ -166,3 +166,26 @@ func TestStoredOf(t *testing.T) {
 		t.Errorf("not sanitized: %q", s)
 	}
 }
+
+// TestCRAMSteps checks the card's sums against RFC 2195's example.
+func TestCRAMSteps(t *testing.T) {
+	ch := "PDE4OTYuNjk3MTcwOTUyQHBvc3RvZmZpY2UucmVzdG9uLm1jaS5uZXQ+"
+	steps, ok := CRAMSteps(ch, "tim", "tanstaaftanstaaf")
+	if !ok || !strings.Contains(steps[0], "<1896.697170952@postoffice.reston.mci.net>") ||
+		!strings.Contains(steps[1], "b913a602c7eda7a495b4e6e7334d3890") ||
+		!strings.HasSuffix(steps[2], "dGltIGI5MTNhNjAyYzdlZGE3YTQ5NWI0ZTZlNzMzNGQzODkw") {
+		t.Errorf("%q", steps)
+	}
+	if _, ok := CRAMSteps("not base64!", "a", "b"); ok {
+		t.Error("accepted a challenge that is not base64")
+	}
+	tr := NewTracker(Lesson{Goals: []Goal{{ID: "x", Spec: Spec{Verb: "AUTH", Codes: []string{"235"}}}}})
+	tr, _ = tr.Feed(entries("* connected to x", "S: 220 x", "C: AUTH CRAM-MD5", "S: 334 "+ch)...)
+	if tr.CRAMChallenge() != ch {
+		t.Fatalf("challenge %q", tr.CRAMChallenge())
+	}
+	tr, _ = tr.Feed(entries("C: dGlt", "S: 235 ok")...)
+	if tr.CRAMChallenge() != "" || !tr.Done() {
+		t.Errorf("after 235: %q, done %v", tr.CRAMChallenge(), tr.Done())
+	}
+}

@@ -34,8 +34,13 @@ type Tracker struct {
 	authMech string   // an AUTH exchange under way: its mechanism
 	inData   bool     // after DATA's 354, until "."
 	msg      message
-	stored   int // messages the server accepted
+	stored   int    // messages the server accepted
+	cram     string // the challenge of a CRAM-MD5 exchange under way, in base64
 }
+
+// CRAMChallenge is the challenge of the CRAM-MD5 exchange under way, as
+// the server sent it in base64 (RFC 2195), or "".
+func (t Tracker) CRAMChallenge() string { return t.cram }
 
 // Stored is the number of messages the server accepted so far: a 2xx to
 // "." or to BDAT.
@@ -202,8 +207,11 @@ func (t *Tracker) follow(x *Exchange) {
 	switch {
 	case x.Verb == "AUTH" && x.Code == 334:
 		t.authMech = strings.TrimPrefix(x.Command, "AUTH ")
+		if t.authMech == "CRAM-MD5" && t.cram == "" && len(x.Lines) == 1 && len(x.Lines[0]) > 4 {
+			t.cram = x.Lines[0][4:]
+		}
 	case x.Verb == "AUTH":
-		t.authMech = ""
+		t.authMech, t.cram = "", ""
 	case x.Verb == "STARTTLS" && x.Code == 220, x.Verb == "EHLO", x.Verb == "HELO", x.Verb == "RSET":
 		t.msg = message{}
 	case x.Verb == "MAIL" && x.Code/100 == 2:

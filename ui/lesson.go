@@ -142,6 +142,11 @@ func (m Model) lessonSections() (title, rfc string, secs []section) {
 	} else {
 		secs = append(secs, section{label: c.words("done"), text: c.words("alldone"), style: st.OK, keep: 10})
 	}
+	if ch := c.tr.CRAMChallenge(); ch != "" && m.onLab() {
+		if steps, ok := learn.CRAMSteps(ch, lab.User, lab.Password); ok {
+			secs = append(secs, section{label: "HMAC", text: strings.Join(steps, "\n"), style: st.Value, keep: 9})
+		}
+	}
 	if c.stored != nil {
 		secs = append(secs, section{label: c.words("stored"), text: c.words("envelope") + c.stored.Envelope + "\n" + c.words("headers") + c.stored.Headers, style: st.Value, keep: 5})
 	}
