@@ -338,6 +338,26 @@ func (c *Client) Do(ctx context.Context, line string) (session.Reply, error) {
 	return r, nil
 }
 
+// DoBare sends line ended by a bare LF instead of CRLF, which RFC 5321
+// section 2.3.8 forbids, and reads the reply: how a server treats a bare
+// LF (since the 2023 SMTP smuggling fixes, many refuse it and close).
+func (c *Client) DoBare(ctx context.Context, line string) (session.Reply, error) {
+	if err := session.ValidateLine(line); err != nil {
+		return session.Reply{}, err
+	}
+	c.state = c.state.Sent(line)
+	if err := c.conn.WriteRaw(ctx, []byte(line+"\n")); err != nil {
+		return session.Reply{}, fmt.Errorf("%s: %w", session.Verb(line), err)
+	}
+	raw, err := c.conn.ReadReply(ctx)
+	r, err := c.answer(ctx, raw, err, false)
+	if err != nil {
+		return r, fmt.Errorf("%s: %w", session.Verb(line), err)
+	}
+	c.state = c.state.Received(r)
+	return r, nil
+}
+
 // answer parses the reply an exchange got and checks that nothing came
 // after it; after STARTTLS's 220 (starttls) wire.Conn.StartTLS checks.
 func (c *Client) answer(ctx context.Context, raw wire.Reply, err error, starttls bool) (session.Reply, error) {

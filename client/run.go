@@ -160,6 +160,8 @@ func (r *runner) do(ctx context.Context, i int, op ScriptOp) (session.Reply, err
 			return session.Reply{}, errors.New("the message cannot be sent: DATA was not answered 354")
 		}
 		return r.c.message(ctx, op.Content)
+	case ScriptBare:
+		return r.c.DoBare(ctx, op.Bare)
 	case ScriptChunk:
 		return r.c.chunk(ctx, op.Text, op.Data)
 	}

@@ -46,6 +46,9 @@ import (
 //	expect 250
 //	QUIT
 //
+// ":bare COMMAND" sends a command ended by a bare LF instead of CRLF (RFC
+// 5321 section 2.3.8 forbids it), to see what a server does with one.
+//
 // An expect checks the reply to the command before it; several expects in
 // a row check the replies of as many commands before them, in order. A
 // {{name}} in a command line is a placeholder, asked for on the terminal
@@ -78,6 +81,7 @@ const (
 	ScriptMessage                   // message lines after DATA, sent when the "." is reached
 	ScriptExpect                    // expect CODE [TEXT]
 	ScriptChunk                     // BDAT n [LAST] and its n octets (RFC 3030)
+	ScriptBare                      // :bare COMMAND: the command ended by a bare LF, not CRLF
 )
 
 // ScriptOp is one operation of a script.
@@ -89,6 +93,7 @@ type ScriptOp struct {
 	Mech, User string   // ScriptAuth
 	Content    []string // ScriptMessage: the lines between the 354 and the "."
 	Data       []byte   // ScriptChunk: the octets after the BDAT line
+	Bare       string   // ScriptBare: the command, sent with LF alone
 
 	Codes []string // ScriptExpect: "250", "2xx"
 	Match string   // ScriptExpect: text the reply must contain, "" for any
@@ -332,11 +337,19 @@ func (p *scriptParser) directive(text string) {
 	}
 }
 
-// local parses a ":" command; only :auth exists.
+// local parses a ":" command: :auth or :bare.
 func (p *scriptParser) local(text string) error {
 	f := strings.Fields(text)
+	if strings.ToLower(f[0]) == ":bare" {
+		cmd := strings.TrimSpace(text[len(f[0]):])
+		if cmd == "" {
+			return p.errorf(p.n, "usage: :bare COMMAND (sent ended by a bare LF)")
+		}
+		p.add(ScriptOp{Kind: ScriptBare, Text: text, Bare: cmd})
+		return nil
+	}
 	if strings.ToLower(f[0]) != ":auth" {
-		return p.errorf(p.n, "unknown local command %s (scripts know :auth MECH USER)", session.SanitizeString(f[0]))
+		return p.errorf(p.n, "unknown local command %s (scripts know :auth MECH USER and :bare COMMAND)", session.SanitizeString(f[0]))
 	}
 	if len(f) != 3 {
 		return p.errorf(p.n, "usage: :auth MECH USER (the password is the placeholder {{password}})")

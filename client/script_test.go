@@ -504,3 +504,16 @@ func TestWriteScriptKeepsDNSAsComments(t *testing.T) {
 	}
 	parse(t, out.String()) // the comment leaves the script valid
 }
+
+func TestScriptBare(t *testing.T) {
+	s, err := ParseScript("t", strings.NewReader("EHLO x\nexpect 250\n:bare NOOP\nexpect 521\n"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if op := s.Ops[2]; op.Kind != ScriptBare || op.Bare != "NOOP" || s.Ops[3].Of != 2 {
+		t.Fatalf("%+v", s.Ops)
+	}
+	if _, err := ParseScript("t", strings.NewReader(":bare\n")); err == nil || !strings.Contains(err.Error(), "usage: :bare") {
+		t.Errorf(":bare alone: %v", err)
+	}
+}

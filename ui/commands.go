@@ -53,6 +53,7 @@ func commandTable() []localCmd {
 		{name: "b64", usage: ":b64 TEXT", help: `base64 of TEXT (\0 is NUL, \\ a backslash)`, run: Model.cmdB64},
 		{name: "unb64", usage: ":unb64 TEXT", help: "decode base64, shown sanitized", run: Model.cmdUnB64},
 		{name: "raw", usage: ":raw", help: "show line endings", run: Model.cmdRaw},
+		{name: "bare", usage: ":bare COMMAND", help: "send COMMAND ended by a bare LF, not CRLF (RFC 5321 2.3.8 forbids it): what does the server do?", run: Model.cmdBare},
 		{name: "hex", usage: ":hex", help: "hex dump of the selected line", run: Model.cmdHex},
 		{name: "reveal", usage: ":reveal", help: "show secrets on screen, this session only", run: Model.cmdReveal},
 		{name: "mouse", usage: ":mouse", help: "mouse on/off (off: select text natively)", run: Model.cmdMouse},
@@ -350,4 +351,26 @@ func onOff(what string, on bool) string {
 		return what + ": on"
 	}
 	return what + ": off"
+}
+
+// cmdBare sends a command ended by a bare LF instead of CRLF, to see how
+// the server treats one (many refuse it since the 2023 SMTP smuggling
+// fixes); outside DATA and AUTH only, and never a secret.
+func (m Model) cmdBare(arg string) (Model, tea.Cmd) {
+	switch {
+	case arg == "":
+		m.flash = errorFlash("usage: :bare COMMAND, e.g. :bare NOOP")
+		return m, nil
+	case m.inData() || m.drafting() || m.inAuth():
+		m.flash = errorFlash(":bare sends a command: not inside a message nor an AUTH exchange")
+		return m, nil
+	case session.ValidateLine(arg) != nil:
+		m.flash = errorFlash(":bare: the command cannot hold CR or LF")
+		return m, nil
+	case session.Verb(arg) == "AUTH":
+		m.flash = errorFlash(":bare does not send AUTH: credentials go only as ehlo sends them")
+		return m, nil
+	}
+	m.flash = infoFlash("sent with a bare LF (:raw shows line endings)")
+	return m.enqueue(outItem{line: arg, bare: true})
 }

@@ -98,6 +98,7 @@ type outItem struct {
 	pipelined bool   // pasted: may go before earlier replies arrive (RFC 2920)
 	state     string // for State.Sent instead of line: an :auth's redacted form, which names the user
 	chunk     []byte // a BDAT chunk (bdat.go): line, CRLF, then its octets, for one write
+	bare      bool   // :bare: the command line goes ended by LF alone, not CRLF
 	head      int    // the octets of chunk's line and CRLF
 }
 
@@ -291,7 +292,10 @@ func (m Model) send(item outItem) (Model, tea.Cmd) {
 		m.dataRefused = ""
 	}
 	req := writeReq{line: item.line, secret: item.secret, shown: item.shown}
-	if !req.secret {
+	if item.bare {
+		req.raw = []byte(item.line + "\n")
+	}
+	if !req.secret && !item.bare {
 		req.secret, req.shown = secretForm(item.line, m.authUnderWay())
 	}
 	if req.secret {

@@ -208,3 +208,30 @@ func TestLessonStoredMessage(t *testing.T) {
 		t.Errorf("the card does not show the stored message:\n%s", scr)
 	}
 }
+
+// TestBareCommand: :bare writes the command ended by LF alone and waits
+// for its reply; not inside a message.
+func TestBareCommand(t *testing.T) {
+	s := newSim(t, "dark", 80, 24)
+	gmailPlain(s)
+	s.enter(":bare NOOP")
+	w := s.link.writes[len(s.link.writes)-1]
+	if string(w.raw) != "NOOP\n" || len(s.m.inflight) != 1 {
+		t.Fatalf("wrote %q (line %q), in flight %d", w.raw, w.line, len(s.m.inflight))
+	}
+	s.reply("521 5.5.2 mx Error: bare <LF> received")
+	if s.m.sess.Phase == 0 || len(s.m.inflight) != 0 {
+		t.Fatalf("the reply did not answer it: %d in flight", len(s.m.inflight))
+	}
+	s.enter("MAIL FROM:<a@example.org>")
+	s.reply("250 ok")
+	s.enter("RCPT TO:<b@example.org>")
+	s.reply("250 ok")
+	s.enter("DATA")
+	s.reply("354 go")
+	n := len(s.link.writes)
+	s.enter(":bare hello")
+	if len(s.link.writes) != n || !strings.Contains(s.m.flash.text, "not inside a message") {
+		t.Errorf(":bare in DATA: %d writes, flash %q", len(s.link.writes)-n, s.m.flash.text)
+	}
+}
