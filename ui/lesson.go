@@ -6,6 +6,7 @@ import (
 	"strconv"
 	"strings"
 
+	"github.com/charmbracelet/x/ansi"
 	tea "github.com/ehlo-sh/ehlo/third_party/bubbletea"
 
 	"github.com/ehlo-sh/ehlo/lab"
@@ -33,6 +34,7 @@ type lessonCard struct {
 	hint    bool          // the hint of the current goal is on show
 	reading bool          // the lesson's text (or the list) fills the panes
 	list    bool          // reading the list of lessons
+	top     int           // the first line of the text on show (pgup/pgdn)
 	saved   bool          // its completion went to the progress file
 	seq     int           // the transcript entry the lesson began at
 	stored  *learn.Stored // the last message the lab stored, envelope and headers
@@ -179,20 +181,39 @@ func (m Model) lessonView(w, h int) []string {
 	} else {
 		add(st.CardTitle.Render, c.lessonTitle()+"   "+c.lesson.RFC)
 		body = append(body, " "+fitLine("", inner)+" ")
-		for _, p := range strings.Split(c.lesson.Text, "\n\n") {
+		for i, p := range strings.Split(c.lesson.Text, "\n\n") {
+			if i > 0 {
+				body = append(body, " "+fitLine("", inner)+" ")
+			}
 			add(st.Meaning.Render, p)
-			body = append(body, " "+fitLine("", inner)+" ")
 		}
 	}
-	add(st.Dim.Render, c.words("reading"))
-	room := max(h-2, 1)
-	if len(body) > room {
-		body = body[:room]
+	room := max(h-3, 1) // the frame, and the last line for the keys
+	trailer := c.words("reading")
+	if len(body) > room { // scrolled with pgup/pgdn, never cut unseen
+		top := min(c.top, len(body)-room)
+		trailer = fmt.Sprintf("pgup/pgdn (%d-%d / %d) · %s", top+1, top+room, len(body), trailer)
+		body = body[top : top+room]
 	}
 	for len(body) < room {
 		body = append(body, " "+fitLine("", inner)+" ")
 	}
+	body = append(body, " "+fitLine(st.Dim.Render(ansi.Truncate(trailer, inner, "…")), inner)+" ")
 	return frame(st.PaneFocused, body, w)
+}
+
+// scrollText moves the lesson's text by a page.
+func (m Model) scrollText(down bool) Model {
+	page := max(m.mainH-4, 1)
+	if down {
+		m.lesson.top += page
+	} else {
+		m.lesson.top = max(m.lesson.top-page, 0)
+	}
+	if lines := len(m.lessonView(m.width, 1<<20)) - 3; m.lesson.top > lines { // the whole text's lines
+		m.lesson.top = max(lines-page, 0)
+	}
+	return m
 }
 
 // lessonProgress runs after every Update: a lesson whose goals are all met
@@ -281,12 +302,12 @@ func (m Model) cmdHint(string) (Model, tea.Cmd) {
 }
 
 func (m Model) cmdText(string) (Model, tea.Cmd) {
-	m.lesson.reading, m.lesson.list = !m.lesson.reading || m.lesson.list, false
+	m.lesson.reading, m.lesson.list, m.lesson.top = !m.lesson.reading || m.lesson.list, false, 0
 	return m, nil
 }
 
 func (m Model) cmdLessons(string) (Model, tea.Cmd) {
-	m.lesson.reading, m.lesson.list = true, true
+	m.lesson.reading, m.lesson.list, m.lesson.top = true, true, 0
 	return m, nil
 }
 
@@ -332,6 +353,9 @@ func (m Model) openLesson(i int) (Model, tea.Cmd) {
 	c.Current = i
 	m.lesson = newLessonCard(c)
 	m.lesson.seq = m.tr.Len()
+	if m.cfg.Lab == nil { // a course always runs on the lab; tests may not
+		return m.resize(m.width, m.height), nil
+	}
 	m, cmd := m.cmdLab(m.lesson.lesson.Start())
 	return m.resize(m.width, m.height), cmd
 }

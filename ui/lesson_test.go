@@ -235,3 +235,25 @@ func TestBareCommand(t *testing.T) {
 		t.Errorf(":bare in DATA: %d writes, flash %q", len(s.link.writes)-n, s.m.flash.text)
 	}
 }
+
+// TestLessonTextScrolls: a text longer than the room is scrolled with
+// pgup/pgdn, never cut unseen: the last line says where it stands.
+func TestLessonTextScrolls(t *testing.T) {
+	s := lessonSim(t, "en", 80, 20, "")
+	s.enter(":lesson 8")
+	if !s.m.lesson.reading {
+		t.Fatal(":lesson 8 does not show its text")
+	}
+	scr := s.screen()
+	if !strings.Contains(scr, "pgup/pgdn (1-") || strings.Contains(scr, "the line to send") {
+		t.Fatalf("no scroll mark, or the text's end already shown:\n%s", scr)
+	}
+	s.send(tea.KeyPressMsg{Code: tea.KeyPgDown})
+	if scr = s.screen(); !strings.Contains(scr, "the line to send") {
+		t.Errorf("pgdn does not show the text's end:\n%s", scr)
+	}
+	s.send(tea.KeyPressMsg{Code: tea.KeyPgUp})
+	if scr = s.screen(); !strings.Contains(scr, "AUTH sends your name") {
+		t.Errorf("pgup does not go back to the start:\n%s", scr)
+	}
+}

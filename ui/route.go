@@ -38,6 +38,8 @@ func (m Model) key(msg tea.KeyPressMsg) (Model, tea.Cmd) {
 	case m.lesson.reading && key.Matches(msg, m.keys.Close):
 		m.lesson.reading = false
 		return m, nil
+	case m.lesson.reading && key.Matches(msg, m.keys.Scroll):
+		return m.scrollText(msg.String() == "pgdown"), nil
 	case key.Matches(msg, m.keys.Cancel):
 		return m.escape()
 	}
