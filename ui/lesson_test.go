@@ -257,3 +257,20 @@ func TestLessonTextScrolls(t *testing.T) {
 		t.Errorf("pgup does not go back to the start:\n%s", scr)
 	}
 }
+
+// TestBreakableCJK: Chinese text breaks between characters, never before
+// closing punctuation nor after an opening bracket; Latin words stay whole.
+func TestBreakableCJK(t *testing.T) {
+	got := wrap("代码后面都跟一个短横（250-），最后一行跟空格。EHLO 的应答", 24)
+	for _, l := range got {
+		if w := ansi.StringWidth(l); w > 24 {
+			t.Errorf("line %q is %d wide", l, w)
+		}
+		if strings.HasSuffix(l, "（") || strings.HasPrefix(l, "，") || strings.HasPrefix(l, "）") || strings.HasPrefix(l, "。") {
+			t.Errorf("bad break: %q", got)
+		}
+	}
+	if strings.Join(got, "") != "代码后面都跟一个短横（250-），最后一行跟空格。EHLO的应答" && strings.Join(got, "") != "代码后面都跟一个短横（250-），最后一行跟空格。EHLO 的应答" {
+		t.Errorf("text lost: %q", got)
+	}
+}

@@ -866,23 +866,24 @@ func wrap(text string, w int) []string {
 
 // breakable cuts a word where a line may break inside it: before and
 // after each CJK character (two cells wide), which Chinese and Japanese
-// write without spaces; closing punctuation stays with what it closes.
+// write without spaces; closing punctuation stays with what it closes,
+// an opening bracket with what it opens.
 func breakable(word string) []string {
 	var out []string
 	cur := ""
-	prevWide := false
+	prevWide, prevOpen := false, false
 	for _, r := range word {
 		w := cjk(r)
 		switch {
 		case strings.ContainsRune("，。、：；！？）」』》", r) && (cur != "" || len(out) > 0):
 			cur += string(r)
 			continue
-		case cur != "" && (w || prevWide):
+		case cur != "" && (w || prevWide) && !prevOpen: // never a break after an opening bracket
 			out = append(out, cur)
 			cur = ""
 		}
 		cur += string(r)
-		prevWide = w
+		prevWide, prevOpen = w, strings.ContainsRune("（「『《", r)
 	}
 	if cur != "" {
 		out = append(out, cur)
