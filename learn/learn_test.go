@@ -2,6 +2,8 @@ package learn
 
 import (
 	"context"
+	"os"
+	"path/filepath"
 	"strings"
 	"testing"
 	"time"
@@ -187,5 +189,44 @@ func TestCRAMSteps(t *testing.T) {
 	tr, _ = tr.Feed(entries("C: dGlt", "S: 235 ok")...)
 	if tr.CRAMChallenge() != "" || !tr.Done() {
 		t.Errorf("after 235: %q, done %v", tr.CRAMChallenge(), tr.Done())
+	}
+}
+
+func TestProgress(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "state", "ehlo", "learn")
+	if done, err := LoadProgress(path); err != nil || len(done) != 0 {
+		t.Fatalf("no file: %v %v", done, err)
+	}
+	if err := MarkDone(path, "conversation"); err != nil {
+		t.Fatal(err)
+	}
+	first, _ := os.ReadFile(path)
+	if err := MarkDone(path, "codes"); err != nil {
+		t.Fatal(err)
+	}
+	if err := MarkDone(path, "conversation"); err != nil {
+		t.Fatal(err)
+	}
+	b, _ := os.ReadFile(path)
+	if !strings.Contains(string(b), strings.TrimSpace(string(first))) || strings.Count(string(b), "\n") != 2 {
+		t.Errorf("progress file:\n%s", b)
+	}
+	done, err := LoadProgress(path)
+	if err != nil || !done["conversation"] || !done["codes"] || len(done) != 2 {
+		t.Errorf("%v %v", done, err)
+	}
+	if fi, _ := os.Stat(path); fi.Mode().Perm() != 0o600 {
+		t.Errorf("mode %v", fi.Mode())
+	}
+	if err := MarkDone(path, "../x"); err == nil {
+		t.Error("a name with a slash was recorded")
+	}
+	target := filepath.Join(t.TempDir(), "target")
+	os.WriteFile(target, []byte("keep"), 0o600)
+	link := filepath.Join(t.TempDir(), "learn")
+	os.Symlink(target, link)
+	MarkDone(link, "codes")
+	if b, _ := os.ReadFile(target); string(b) != "keep" {
+		t.Errorf("the link's target was written: %q", b)
 	}
 }

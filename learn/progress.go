@@ -36,27 +36,38 @@ func LoadProgress(path string) (map[string]bool, error) {
 	return done, nil
 }
 
-// MarkDone records lesson name as finished.
+// MarkDone records lesson name as finished; the lessons finished before
+// keep the time they were.
 func MarkDone(path, name string) error {
 	if !validName(name) {
 		return errors.New("a lesson name is one word of letters, digits and -")
 	}
-	done, err := LoadProgress(path)
-	if err != nil {
+	lines := map[string]string{}
+	b, err := client.ReadPrivate(path, maxProgress)
+	switch {
+	case errors.Is(err, fs.ErrNotExist):
+	case err != nil:
 		return err
 	}
-	done[name] = true
-	names := make([]string, 0, len(done))
-	for n := range done {
+	for _, line := range strings.Split(string(b), "\n") {
+		if f := strings.Fields(line); len(f) >= 2 && f[0] == "done" && validName(f[1]) {
+			lines[f[1]] = strings.Join(f, " ")
+		}
+	}
+	if _, ok := lines[name]; ok {
+		return nil
+	}
+	lines[name] = "done " + name + " " + time.Now().UTC().Format(time.RFC3339)
+	names := make([]string, 0, len(lines))
+	for n := range lines {
 		names = append(names, n)
 	}
 	sort.Strings(names)
-	var b strings.Builder
-	now := time.Now().UTC().Format(time.RFC3339)
+	var out strings.Builder
 	for _, n := range names {
-		b.WriteString("done " + n + " " + now + "\n")
+		out.WriteString(lines[n] + "\n")
 	}
-	return client.ReplacePrivate(path, []byte(b.String()))
+	return client.ReplacePrivate(path, []byte(out.String()))
 }
 
 // validName is a lesson name as a progress file may hold it.
