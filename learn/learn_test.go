@@ -230,3 +230,32 @@ func TestProgress(t *testing.T) {
 		t.Errorf("the link's target was written: %q", b)
 	}
 }
+
+// TestLessonRules: a lesson's own rules make its endpoint, verified.
+func TestLessonRules(t *testing.T) {
+	l, err := Parse("mine.lesson", strings.NewReader(`lesson: 30 mine
+title: Mine
+rule: MAIL=451 4.3.0 try later
+greet-delay: 100ms
+goal later: reply MAIL 451 endpoint=custom
+  say: Get told to come back later.
+solution:
+  expect 220
+  EHLO me
+  expect 250
+  MAIL FROM:<a@example.org>
+  expect 451
+`))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if l.Start() != "custom" {
+		t.Fatalf("starts on %q", l.Start())
+	}
+	if _, err := Verify(context.Background(), l); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := Parse("bad.lesson", strings.NewReader("lesson: 1 a\ntitle: x\nrule: MAIL\ngoal a: reply EHLO 250\n  say: x\n")); err == nil {
+		t.Error("a rule without a reply parsed")
+	}
+}

@@ -39,6 +39,9 @@ import (
 	"sort"
 	"strconv"
 	"strings"
+	"time"
+
+	"github.com/ehlo-sh/ehlo/lab"
 )
 
 // Lesson is one lesson, in one language.
@@ -48,12 +51,15 @@ type Lesson struct {
 	Title     string
 	Endpoint  string   // lab endpoint to open on; "" the first scenario's, else "mx"
 	Scenarios []string // lab scenarios to start
-	RFC       string
-	Text      string // paragraphs separated by "\n\n"
-	Goals     []Goal
-	Solution  string // the reference solution, as written (Steps parses it)
-	Lang      string // "en", "zh"
-	File      string // where it came from, for messages
+	// Custom is the lesson's own endpoint, "custom", when it sets rules
+	// (rule: VERB=REPLY, greet-delay: 2s): an MX with those changes.
+	Custom   *lab.Scenario
+	RFC      string
+	Text     string // paragraphs separated by "\n\n"
+	Goals    []Goal
+	Solution string // the reference solution, as written (Steps parses it)
+	Lang     string // "en", "zh"
+	File     string // where it came from, for messages
 }
 
 // Goal is one thing the learner does, checked on the transcript.
@@ -69,6 +75,8 @@ func (l Lesson) Start() string {
 	switch {
 	case l.Endpoint != "":
 		return l.Endpoint
+	case l.Custom != nil:
+		return l.Custom.Name
 	case len(l.Scenarios) > 0:
 		return l.Scenarios[0]
 	}
@@ -254,6 +262,18 @@ func (l *Lesson) set(name string, b block) error {
 		l.Scenarios = strings.Fields(strings.ReplaceAll(b.arg, ",", " "))
 	case b.key == "rfc":
 		l.RFC = b.arg
+	case b.key == "rule":
+		r, err := lab.ParseRule(b.arg)
+		if err != nil {
+			return bad("%v", err)
+		}
+		l.custom().Replies = append(l.custom().Replies, r)
+	case b.key == "greet-delay":
+		d, err := time.ParseDuration(b.arg)
+		if err != nil || d < 0 || d > time.Minute {
+			return bad("greet-delay: a duration up to 1m, e.g. 2s")
+		}
+		l.custom().GreetDelay = d
 	case b.key == "text":
 		l.Text = paragraphs(b.body)
 	case b.key == "solution":
@@ -268,9 +288,17 @@ func (l *Lesson) set(name string, b block) error {
 		}
 		l.Goals = append(l.Goals, g)
 	default:
-		return bad("unknown key %q (lesson, title, endpoint, scenario, rfc, text, goal ID, solution)", b.key)
+		return bad("unknown key %q (lesson, title, endpoint, scenario, rule, greet-delay, rfc, text, goal ID, solution)", b.key)
 	}
 	return nil
+}
+
+// custom is the lesson's own endpoint, made at its first rule.
+func (l *Lesson) custom() *lab.Scenario {
+	if l.Custom == nil {
+		l.Custom = &lab.Scenario{Name: "custom", Summary: "this lesson's own endpoint: an MX with its rules"}
+	}
+	return l.Custom
 }
 
 func first(f []string) string {

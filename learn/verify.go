@@ -82,6 +82,9 @@ func (l Lesson) LabScenarios() ([]lab.Scenario, error) {
 		}
 		out = append(out, s)
 	}
+	if l.Custom != nil {
+		out = append(out, *l.Custom)
+	}
 	return out, nil
 }
 
