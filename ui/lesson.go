@@ -155,6 +155,9 @@ func (m Model) lessonSections() (title, rfc string, secs []section) {
 	secs = append(secs,
 		section{label: c.words("goals"), text: c.goalsLine(), style: st.Label, keep: 8},
 		section{label: "", text: c.words("keys"), style: st.Dim, keep: 2})
+	if c.lesson.RFC == "" {
+		return title, "", secs
+	}
 	return title, st.Label.Render(c.lesson.RFC), secs
 }
 
