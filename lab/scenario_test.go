@@ -390,3 +390,18 @@ func TestLogEscapes(t *testing.T) {
 		t.Errorf("log not escaped:\n%q", got)
 	}
 }
+
+// TestStrictLFInsideAMessage: a bare LF after CRLF lines of the same
+// message, sent at once, is refused there, and nothing is stored.
+func TestStrictLFInsideAMessage(t *testing.T) {
+	l, c := scenario(t, "strict-lf", lab.Config{})
+	c.reply()
+	c.expect("EHLO client.test", "250-")
+	c.expect("MAIL FROM:<a@example.org>", "250 ")
+	c.expect("RCPT TO:<bob@lab.test>", "250 ")
+	c.expect("DATA", "354 ")
+	equalReply(t, "bare LF", c.write("Subject: x\r\n\r\nfine\r\nsmuggled\n.\r\n"), "521 5.5.2 strict-lf.lab.test Error: bare <LF> received")
+	if n := len(l.Messages()); n != 0 {
+		t.Errorf("%d messages stored", n)
+	}
+}

@@ -132,14 +132,30 @@ func (t *tapConn) next() error {
 		return nil
 	}
 	if t.inData {
-		t.log.client(line, false)
-		t.out = append(t.out, line...)
-		t.inData = string(line) != ".\r\n" && string(line) != ".\n"
+		t.content(line)
+		for t.inData { // the rest of the message already read goes in one piece
+			i := bytes.IndexByte(t.in, '\n')
+			if i < 0 {
+				break
+			}
+			if t.ep.pol.scenario != nil && t.ep.pol.scenario.StrictLF && !bytes.HasSuffix(t.in[:i+1], []byte("\r\n")) {
+				break // refused at the next read, after what came before it
+			}
+			line, t.in = t.in[:i+1], t.in[i+1:]
+			t.content(line)
+		}
 		return nil
 	}
 	t.log.client(line, t.auth)
 	t.command(line)
 	return nil
+}
+
+// content hands on a line of message content; a lone "." ends it.
+func (t *tapConn) content(line []byte) {
+	t.log.client(line, false)
+	t.out = append(t.out, line...)
+	t.inData = string(line) != ".\r\n" && string(line) != ".\n"
 }
 
 // maxLine is the longest command line the tap waits for before handing
