@@ -164,7 +164,7 @@ const maxLine = 64 << 10
 
 // fill reads more from the client.
 func (t *tapConn) fill() error {
-	var b [4096]byte
+	var b [32 << 10]byte
 	n, err := t.Conn.Read(b[:])
 	t.in = append(t.in, b[:n]...)
 	if n > 0 {
