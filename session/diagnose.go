@@ -52,9 +52,50 @@ func Diagnose(f Facts) []Finding {
 			}
 		}
 	}
+	out = joinIdentity(out, f.Identity)
 	slices.SortStableFunc(out, compareFindings)
 	return out
 }
+
+// joinIdentity adds the identity findings; a reply finding of the same
+// rule (the server's 550 for SPF) becomes evidence of the prediction,
+// which keeps its trace and its fix, and takes the reply's severity and
+// the recognised server's note. A refusal for identity that the check did
+// not predict under the same rule gets the check's summary as evidence.
+func joinIdentity(out, identity []Finding) []Finding {
+	replies := len(out)
+	joined := map[string]bool{}
+	var summary []string
+	for _, id := range identity {
+		if id.ID == "identity" {
+			summary = id.Evidence
+		}
+		i := slices.IndexFunc(out[:replies], func(f Finding) bool { return f.ID == id.ID })
+		if i < 0 {
+			out = append(out, id)
+			continue
+		}
+		joined[id.ID] = true
+		reply := out[i]
+		id.Evidence = append(append(slices.Clone(id.Evidence), note("and the server refused it:")), reply.Evidence...)
+		id.Severity = min(id.Severity, reply.Severity)
+		if fix, _, ok := strings.Cut(reply.Fix, "\n"+mustRule(id.ID).Fix); ok && fix != "" {
+			id.Fix = fix + "\n" + id.Fix // the known reply's note
+		}
+		out[i] = id
+	}
+	for i := range out[:replies] {
+		if identityRules[out[i].ID] && !joined[out[i].ID] && len(summary) > 0 {
+			out[i].Evidence = append(append(out[i].Evidence, note("ehlo's identity check before MAIL:")), summary...)
+		}
+	}
+	return out
+}
+
+// identityRules are the rules of package identity's findings.
+var identityRules = map[string]bool{"spf-fail": true, "spf-softfail": true, "spf-permerror": true, "spf-temperror": true,
+	"spf-none": true, "dmarc-reject": true, "dmarc-quarantine": true, "ptr-missing": true, "ptr-mismatch": true,
+	"helo-mismatch": true, "dnsbl-listed": true}
 
 // compareFindings orders findings as Diagnose returns them.
 func compareFindings(a, b Finding) int {
@@ -81,6 +122,11 @@ var checks = []func(Facts) []Finding{
 	checkProblems, checkGreeting, checkHello, checkStartTLS, checkCert, checkWithheld,
 	checkAuthOffer, checkAuthResult, checkTransaction, checkTiming, checkExtensions,
 }
+
+// NewFinding starts a finding from the rule with that ID, for judgements
+// made outside this package (package identity); it panics on an unknown
+// ID, as a typo in a constant should.
+func NewFinding(id string, evidence ...string) Finding { return newFinding(id, evidence...) }
 
 // newFinding starts a finding from its rule.
 func newFinding(id string, evidence ...string) Finding {

@@ -238,6 +238,24 @@ func TestDiagnoseScenarios(t *testing.T) {
 			f.Auth = &AuthFacts{User: "alice", Skipped: "in clear to a host that is not loopback"}
 		}).add("MAIL FROM:<a@x>", true, "530 5.7.0 Authentication required").f,
 			first: "auth-required", fix: "did not send them: in clear to a host that is not loopback"},
+		{name: "SPF predicted to fail, and the server refused MAIL for it", facts: mx(t).with(identityOf("spf-fail", "identity")).
+			add("MAIL FROM:<alice@example.com>", true, "250 2.1.0 Ok").
+			add("RCPT TO:<bob@example.org>", true, "550 5.7.23 <bob@example.org>: Recipient address rejected: Message rejected due to: SPF fail - not authorized. Please see http://www.open-spf.org/Why;id=alice%40example.com;ip=192.0.2.1;r=<UNKNOWN>").f,
+			first: "spf-fail", severity: "error", want: []string{"identity", "mail-accepted"},
+			evidence: "S~ 550 5.7.23", fix: "predicted fix for spf-fail"},
+		{name: "a DMARC refusal the check did not predict gets the check's summary", facts: mx(t).with(identityOf("spf-softfail", "identity")).
+			add("MAIL FROM:<alice@example.com>", true, "250 2.1.0 Ok").add("RCPT TO:<bob@example.org>", true, "250 2.1.5 Ok").
+			add("DATA", true, "354 go").add(".", true, "550 5.7.509 Access denied, sending domain example.com does not pass DMARC verification and has a DMARC policy of reject.").f,
+			first: "dmarc-reject", severity: "error", want: []string{"spf-softfail"}, evidence: "identity summary line"},
+		{name: "identity predictions before MAIL", facts: mx(t).with(identityOf("dmarc-reject", "dmarc-quarantine", "spf-permerror", "spf-temperror",
+			"spf-none", "ptr-missing", "ptr-mismatch", "helo-mismatch", "dnsbl-listed", "identity")).f,
+			first: "dnsbl-listed", want: []string{"dmarc-reject", "dmarc-quarantine", "spf-permerror", "spf-temperror", "spf-none", "ptr-missing",
+				"ptr-mismatch", "helo-mismatch", "identity"}},
+		{name: "port 25 blocked", facts: Facts{Target: "example.org", Identity: []Finding{NewFinding("port25-blocked", "* every MX timed out")}},
+			first: "port25-blocked", severity: "error", fix: "submission server"},
+		{name: "Postfix refuses a client without reverse DNS", facts: mx(t).add("MAIL FROM:<a@x.example>", true, "250 ok").
+			add("RCPT TO:<b@example.com>", true, "450 4.7.25 Client host rejected: cannot find your hostname, [192.0.2.1]").f,
+			first: "ptr-missing", severity: "error", fix: "reject_unknown_client_hostname"},
 		{name: "503 out of sequence", facts: submission(t).add("MAIL FROM:<a@x>", true, "503 5.5.1 Error: nested MAIL command").f,
 			first: "bad-sequence"},
 		{name: "sender refused", facts: submission(t).auth("235 ok").add("MAIL FROM:<ceo@bank.example>", true, "553 5.7.1 <ceo@bank.example>: Sender address rejected: not owned by user alice").f,
@@ -435,5 +453,20 @@ func TestExchangeLines(t *testing.T) {
 	want = []string{"S: 535-5.7.8 Username and Password not accepted. Learn more at", "S: 535 5.7.8  https://support.google.com/mail/?p=BadCredentials"}
 	if !slices.Equal(got, want) {
 		t.Errorf("Lines = %q, want %q", got, want)
+	}
+}
+
+// identityOf gives the facts identity findings as package identity would
+// make them, each with a fix and evidence of its own.
+func identityOf(ids ...string) func(*Facts) {
+	return func(f *Facts) {
+		for _, id := range ids {
+			x := NewFinding(id, "* "+id+" evidence")
+			x.Fix = "predicted fix for " + id
+			if id == "identity" {
+				x.Evidence = []string{"* identity summary line"}
+			}
+			f.Identity = append(f.Identity, x)
+		}
 	}
 }

@@ -31,6 +31,12 @@ type Facts struct {
 	// did not verify and the user did not allow it (--insecure), in
 	// order: "EHLO inside TLS", "AUTH as alice", "MAIL FROM:<a@x>"...
 	Withheld []string
+	// Identity are the findings about who the server thinks the client is
+	// (SPF, DMARC, reverse DNS, blocklists), judged from DNS before MAIL
+	// by package identity. Diagnose sorts them with the rest, and a reply
+	// the knowledge table ties to the same rule (a 550 that names SPF)
+	// joins its finding.
+	Identity []Finding
 }
 
 // Exchange is one command and its reply.
