@@ -65,6 +65,10 @@ var layerRules = []rule{
 	{"domain", func(p string) bool {
 		return stdlibOnly(p) && p != module+"dns" && p != module+"session" && p != module+"internal/testenv"
 	}, true, "domain judges routes and policies from DNS answers and TLS facts: dns, session and the standard library; the SMTP probes are client's"},
+	{"identity", func(p string) bool {
+		return p == "net" || p == "crypto/tls" || anyOf(module+"wire", module+"client", module+"ui", module+"themes", module+"lab", module+"cli")(p) ||
+			anyOf(charm...)(p)
+	}, false, "identity judges DNS answers: it asks through dns.Resolver and speaks session's findings; no sockets, no SMTP transport, no UI"},
 	{"internal/hostile", anyOf(append([]string{module + "wire", module + "session", module + "client", module + "ui",
 		module + "themes", module + "lab"}, charm...)...), true, "the hostile-server harness stands below every package it tests"},
 }
@@ -147,6 +151,8 @@ func TestLayerRulesBite(t *testing.T) {
 		"cli":     {"net"},
 		"dns":     {"github.com/ehlo-sh/ehlo/session", "github.com/ehlo-sh/ehlo/wire"},
 		"learn":   {"net", "github.com/ehlo-sh/ehlo/ui", "github.com/ehlo-sh/ehlo/third_party/bubbletea"},
+		"identity": {"net", "github.com/ehlo-sh/ehlo/wire", "github.com/ehlo-sh/ehlo/client",
+			"github.com/ehlo-sh/ehlo/third_party/bubbletea"},
 
 		"internal/hostile": {"github.com/ehlo-sh/ehlo/wire", "github.com/ehlo-sh/ehlo/third_party/bubbletea"},
 	}

@@ -17,6 +17,7 @@ type doctorFlags struct {
 	conn                     connFlags
 	lab                      labFlags
 	cred                     credFlags
+	identity                 identityFlags
 	from, auth               string
 	to                       []string
 	send, asJSON, transcript bool
@@ -50,6 +51,7 @@ func newDoctor() *cobra.Command {
 	fl.BoolVar(&f.send, "send", false, "send a small test message (Subject: ehlo doctor test) instead of RSET after RCPT")
 	fl.BoolVar(&f.asJSON, "json", false, "print JSON: target, findings, timing, transcript")
 	fl.BoolVar(&f.transcript, "transcript", false, "also print the exchange as C:/S: lines (credentials redacted)")
+	f.identity.register(fl, true)
 	f.lab.register(fl, "diagnose the built-in lab (TARGET may name its endpoint: "+strings.Join(lab.EndpointNames, ", ")+")")
 	return cmd
 }
@@ -76,6 +78,10 @@ func (f *doctorFlags) run(cmd *cobra.Command, args []string) error {
 	if err := cfg.Check(); err != nil {
 		return usageErr(err)
 	}
+	if cfg.DNS, err = f.identity.resolver(cmd.Flags(), cfg.Target, cfg.From); err != nil {
+		return err
+	}
+	cfg.DNSBL = f.identity.dnsbl
 	cmd.SilenceUsage = true // from here on, a failure is a finding, not a usage error
 	res := client.Doctor(cmd.Context(), cfg)
 	if err := f.print(cmd.OutOrStdout(), res); err != nil {

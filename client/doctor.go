@@ -13,6 +13,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/ehlo-sh/ehlo/dns"
 	"github.com/ehlo-sh/ehlo/session"
 	"github.com/ehlo-sh/ehlo/wire"
 )
@@ -39,6 +40,12 @@ type DoctorConfig struct {
 	// GreetingWait is the silence in plaintext after which implicit TLS is
 	// tried as well; 0 means Options.GreetingWait, below 0 never.
 	GreetingWait time.Duration
+	// DNS, when set, is the resolver asked before MAIL who the server thinks
+	// the client is (package identity: SPF for From, DMARC, reverse DNS,
+	// DNSBL); its exchanges become D: lines of the transcript. nil skips
+	// the check.
+	DNS   *dns.Client
+	DNSBL []string // blocklist zones to ask about the client's address
 	// Progress, when set, is told in a line for people what the doctor is
 	// waiting for, such as a greeting that does not come. It may be called
 	// from another goroutine, never twice at once.
@@ -172,6 +179,7 @@ func (d *doctor) run(ctx context.Context) {
 		return
 	}
 	if d.authenticate(ctx) {
+		d.identity(ctx)
 		d.transaction(ctx)
 	}
 	if !d.failed {
@@ -469,6 +477,7 @@ func (d *doctor) withhold(ctx context.Context) {
 		w = append(w, "the test message")
 	}
 	d.facts.Withheld = w
+	d.identity(ctx) // DNS only: nothing more goes to the server
 	d.quit(ctx)
 }
 

@@ -92,6 +92,10 @@ func (c *Conn) Transcript() *Transcript { return c.t }
 // Addr returns the remote address, "ip:port".
 func (c *Conn) Addr() string { return c.raw.RemoteAddr().String() }
 
+// LocalAddr returns this end's address, "ip:port": the client's address
+// as the server sees it, unless something translates it on the way (NAT).
+func (c *Conn) LocalAddr() string { return c.raw.LocalAddr().String() }
+
 // ServerName returns the name TLS sends as SNI and verifies.
 func (c *Conn) ServerName() string { return c.name }
 

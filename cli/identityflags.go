@@ -1,0 +1,71 @@
+package cli
+
+import (
+	"fmt"
+	"strings"
+
+	"github.com/spf13/pflag"
+
+	"github.com/ehlo-sh/ehlo/dns"
+	"github.com/ehlo-sh/ehlo/wire"
+)
+
+// identityFlags are the flags of the check of who the server thinks the
+// client is (package identity), for doctor and send: whether to check,
+// which resolver to ask (dnsFlags), which blocklists.
+type identityFlags struct {
+	dns   dnsFlags
+	check bool
+	dnsbl []string
+	// auto: the check runs unless the target is on loopback, where the
+	// server sees 127.0.0.1 and the answer is of no use; --check-identity
+	// given says yes or no whatever the target.
+	auto bool
+}
+
+func (f *identityFlags) register(fl *pflag.FlagSet, auto bool) {
+	f.auto = auto
+	what := "before MAIL, check who the server thinks you are: SPF of the --from domain for the address it sees, " +
+		"DMARC, reverse DNS, --dnsbl lists"
+	if auto {
+		what += " (on with --from unless the target is on loopback)"
+	}
+	fl.BoolVar(&f.check, "check-identity", auto, what)
+	fl.StringSliceVar(&f.dnsbl, "dnsbl", nil, "blocklists (DNSBL) to ask about your address, e.g. zen.spamhaus.org (none by default: "+
+		"each list has terms of use)")
+	f.dns.register(fl)
+}
+
+// resolver is the DNS client for the check, or nil when it does not run.
+func (f *identityFlags) resolver(fl *pflag.FlagSet, target, from string) (*dns.Client, error) {
+	explicit := fl.Changed("check-identity")
+	on := f.check && from != ""
+	if f.auto && !explicit && loopbackTarget(target) {
+		on = false
+	}
+	if !on {
+		return nil, nil
+	}
+	for _, z := range f.dnsbl {
+		if _, err := dns.ParseName(z); err != nil || !strings.Contains(z, ".") {
+			return nil, usageErr(fmt.Errorf("--dnsbl %q: not a DNS zone", z))
+		}
+	}
+	c, err := f.dns.resolver(nil)
+	if err != nil && !explicit {
+		return nil, nil // no resolver known and none asked for: no check, as without --from
+	}
+	return c, err
+}
+
+// loopbackTarget reports a target on this machine.
+func loopbackTarget(target string) bool {
+	host, _, err := wire.ParseTarget(target)
+	if err != nil {
+		return false
+	}
+	if strings.EqualFold(host, "localhost") {
+		return true
+	}
+	return strings.HasPrefix(host, "127.") || host == "::1" || host == "[::1]"
+}

@@ -1,0 +1,72 @@
+package client
+
+import (
+	"context"
+	"net/netip"
+	"strings"
+	"time"
+
+	"github.com/ehlo-sh/ehlo/dns"
+	"github.com/ehlo-sh/ehlo/identity"
+	"github.com/ehlo-sh/ehlo/session"
+	"github.com/ehlo-sh/ehlo/wire"
+)
+
+// IdentityTimeout bounds the whole identity check: SPF's own limit, then
+// DMARC, reverse DNS and the blocklists.
+const IdentityTimeout = 40 * time.Second
+
+// identity judges, before MAIL, who the server thinks the client is, when
+// a sender and a resolver are given. Signed in, the check is beside the
+// point: the provider's server sends the mail on, and its address is the
+// one recipients judge.
+func (d *doctor) identity(ctx context.Context) {
+	if d.cfg.From == "" || d.cfg.DNS == nil {
+		return
+	}
+	if a := d.facts.Auth; a != nil && a.Exchange != nil && a.Exchange.Reply.Code == 235 {
+		d.t.Note("ehlo doctor: signed in, so SPF and reverse DNS are judged on the provider's server that sends the mail on, not on this client: identity not checked")
+		return
+	}
+	d.t.Note("ehlo doctor: before MAIL, asking DNS who the server thinks this client is (SPF, DMARC, reverse DNS)")
+	ctx, cancel := context.WithTimeout(ctx, IdentityTimeout)
+	defer cancel()
+	cfg, seen := IdentityConfig(d.c.Conn(), d.facts, d.cfg.Options.helo(), d.cfg.From, "")
+	cfg.DNSBL = d.cfg.DNSBL
+	r := *d.cfg.DNS
+	r.Observer = DNSObserver(d.t)
+	rep := identity.Check(ctx, &r, cfg)
+	d.facts.Identity = rep.Findings(seen)
+}
+
+// IdentityConfig gathers what an identity check needs from a session: the
+// address the server sees (echoed in its EHLO reply, else the local
+// address of conn), the HELO name, the server's address and banner name.
+func IdentityConfig(conn *wire.Conn, f session.Facts, helo, from, headerFrom string) (identity.Config, identity.Seen) {
+	local, _ := netip.ParseAddrPort(conn.LocalAddr())
+	var lines []string
+	if n := len(f.Hellos); n > 0 {
+		lines = f.Hellos[n-1].Reply.Lines
+	}
+	seen := identity.SeenAddress(lines, local.Addr())
+	server, _ := netip.ParseAddrPort(conn.Addr())
+	cfg := identity.Config{Client: seen.Addr, Sender: from, Helo: helo, HeaderFrom: headerFrom,
+		Server: server.Addr().Unmap(), Banner: bannerName(f.Greeting)}
+	return cfg, seen
+}
+
+// bannerName is the first word of the greeting: the name the server
+// gives itself (RFC 5321 4.3.1).
+func bannerName(g *session.Exchange) string {
+	if g == nil || len(g.Reply.Lines) == 0 {
+		return ""
+	}
+	fields := strings.Fields(g.Reply.Lines[0])
+	if len(fields) == 0 || strings.ContainsAny(fields[0], "[]") {
+		return ""
+	}
+	if _, err := dns.ParseName(fields[0]); err != nil {
+		return ""
+	}
+	return fields[0]
+}
