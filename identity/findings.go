@@ -3,6 +3,7 @@ package identity
 import (
 	"fmt"
 	"strings"
+	"unicode/utf8"
 
 	"github.com/ehlo-sh/ehlo/session"
 )
@@ -156,14 +157,14 @@ func (s SPF) traceLines(n int) []string {
 			out = append(out, fmt.Sprintf("*   … %d more steps", len(s.Trace)-n))
 			break
 		}
-		term := st.Term
+		term := clip(st.Term)
 		if st.Expanded != "" {
 			term += " → " + st.Expanded
 		}
 		if term != "" {
 			term = " " + term
 		}
-		out = append(out, fmt.Sprintf("*   %s%s%s: %s [%d/%d lookups, %d/%d void]", strings.Repeat("  ", st.Depth), st.Domain, term, st.Note,
+		out = append(out, fmt.Sprintf("*   %s%s%s: %s [%d/%d lookups, %d/%d void]", strings.Repeat("  ", st.Depth), st.Domain, term, clip(st.Note),
 			st.Lookups, MaxLookups, st.Voids, MaxVoids))
 	}
 	return out
@@ -282,4 +283,18 @@ func (l Listing) lines() []string {
 		out = append(out, "*   the list says: "+l.Reason)
 	}
 	return out
+}
+
+// clip cuts a text of a hostile record for a line of the trace, saying
+// how long it was.
+func clip(s string) string {
+	const n = 300
+	if len(s) <= n {
+		return s
+	}
+	cut := n
+	for cut > 0 && !utf8.RuneStart(s[cut]) {
+		cut--
+	}
+	return fmt.Sprintf("%s… (%d bytes)", s[:cut], len(s))
 }
