@@ -57,6 +57,7 @@ type sendFlags struct {
 	conn                         connFlags
 	lab                          labFlags
 	cred                         credFlags
+	identity                     identityFlags
 	from, subject, body, html    string
 	charset                      string
 	to, cc, bcc, headers, attach []string
@@ -103,6 +104,7 @@ func newSend() *cobra.Command {
 	fl.StringArrayVar(&f.attach, "attach", nil, "attach FILE[;type=TYPE][;name=NAME] in base64 (repeat for several)")
 	fl.StringVar(&f.auth, "auth", "", "sign in with this mechanism: PLAIN, LOGIN, CRAM-MD5, SCRAM-SHA-1, SCRAM-SHA-256 (-PLUS binds it to TLS), XOAUTH2, OAUTHBEARER or auto (the strongest offered); --user alone means auto")
 	f.cred.register(fl)
+	f.identity.register(fl, false)
 	fl.StringVar(&f.starttls, "starttls", client.StartTLSAuto, "when to upgrade with STARTTLS: auto (when offered), require, never")
 	fl.StringVar(&f.quitAfter, "quit-after", "", "stop after this step: "+strings.Join(client.QuitAfter, ", "))
 	fl.BoolVar(&f.pipelining, "pipelining", false, "send MAIL, RCPT and DATA at once when PIPELINING is offered (RFC 2920)")
@@ -214,6 +216,14 @@ func (f *sendFlags) config(cmd *cobra.Command, target string, opts client.Option
 	if err := cfg.Check(); err != nil {
 		return cfg, cleanup, usageErr(err)
 	}
+	from := cfg.From
+	if from == "" && m.From != nil {
+		from = m.From.Address
+	}
+	if cfg.DNS, err = f.identity.resolver(cmd.Flags(), target, from); err != nil {
+		return cfg, cleanup, err
+	}
+	cfg.DNSBL = f.identity.dnsbl
 	return cfg, cleanup, nil
 }
 

@@ -29,39 +29,39 @@ func (d *doctor) identity(ctx context.Context) {
 		return
 	}
 	d.t.Note("ehlo doctor: before MAIL, asking DNS who the server thinks this client is (SPF, DMARC, reverse DNS)")
-	ctx, cancel := context.WithTimeout(ctx, IdentityTimeout)
-	defer cancel()
-	cfg, seen := IdentityConfig(d.c.Conn(), d.facts, d.cfg.Options.helo(), d.cfg.From, "")
+	var hello []string
+	if n := len(d.facts.Hellos); n > 0 {
+		hello = d.facts.Hellos[n-1].Reply.Lines
+	}
+	var greeting *session.Reply
+	if d.facts.Greeting != nil {
+		greeting = &d.facts.Greeting.Reply
+	}
+	cfg, seen := IdentityConfig(d.c.Conn(), hello, greeting, d.cfg.Options.helo(), d.cfg.From, "")
 	cfg.DNSBL = d.cfg.DNSBL
-	r := *d.cfg.DNS
-	r.Observer = DNSObserver(d.t)
-	rep := identity.Check(ctx, &r, cfg)
-	d.facts.Identity = rep.Findings(seen)
+	d.facts.Identity = checkIdentity(ctx, d.cfg.DNS, d.t, cfg).Findings(seen)
 }
 
 // IdentityConfig gathers what an identity check needs from a session: the
-// address the server sees (echoed in its EHLO reply, else the local
-// address of conn), the HELO name, the server's address and banner name.
-func IdentityConfig(conn *wire.Conn, f session.Facts, helo, from, headerFrom string) (identity.Config, identity.Seen) {
+// address the server sees (echoed in the lines of its EHLO reply, hello,
+// else the local address of conn), the HELO name, the server's address
+// and the name its greeting gives.
+func IdentityConfig(conn *wire.Conn, hello []string, greeting *session.Reply, helo, from, headerFrom string) (identity.Config, identity.Seen) {
 	local, _ := netip.ParseAddrPort(conn.LocalAddr())
-	var lines []string
-	if n := len(f.Hellos); n > 0 {
-		lines = f.Hellos[n-1].Reply.Lines
-	}
-	seen := identity.SeenAddress(lines, local.Addr())
+	seen := identity.SeenAddress(hello, local.Addr())
 	server, _ := netip.ParseAddrPort(conn.Addr())
 	cfg := identity.Config{Client: seen.Addr, Sender: from, Helo: helo, HeaderFrom: headerFrom,
-		Server: server.Addr().Unmap(), Banner: bannerName(f.Greeting)}
+		Server: server.Addr().Unmap(), Banner: bannerName(greeting)}
 	return cfg, seen
 }
 
 // bannerName is the first word of the greeting: the name the server
 // gives itself (RFC 5321 4.3.1).
-func bannerName(g *session.Exchange) string {
-	if g == nil || len(g.Reply.Lines) == 0 {
+func bannerName(g *session.Reply) string {
+	if g == nil || len(g.Lines) == 0 {
 		return ""
 	}
-	fields := strings.Fields(g.Reply.Lines[0])
+	fields := strings.Fields(g.Lines[0])
 	if len(fields) == 0 || strings.ContainsAny(fields[0], "[]") {
 		return ""
 	}
@@ -69,4 +69,14 @@ func bannerName(g *session.Exchange) string {
 		return ""
 	}
 	return fields[0]
+}
+
+// checkIdentity runs the check through a copy of r that tells every
+// exchange to t, with a deadline of IdentityTimeout.
+func checkIdentity(ctx context.Context, r *dns.Client, t *wire.Transcript, cfg identity.Config) identity.Report {
+	ctx, cancel := context.WithTimeout(ctx, IdentityTimeout)
+	defer cancel()
+	rc := *r
+	rc.Observer = DNSObserver(t)
+	return identity.Check(ctx, &rc, cfg)
 }

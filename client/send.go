@@ -11,6 +11,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/ehlo-sh/ehlo/dns"
 	"github.com/ehlo-sh/ehlo/session"
 	"github.com/ehlo-sh/ehlo/wire"
 )
@@ -61,6 +62,12 @@ type SendConfig struct {
 	DSN        DSN    // RFC 3461 parameters, sent when the server offers DSN
 	RequireTLS bool   // MAIL ... REQUIRETLS (RFC 8689); refuse to send when it is not offered
 	DropAfter  string // "" or one of DropAfter: close without QUIT after that step
+
+	// DNS, when set, is asked before MAIL who the server thinks the client
+	// is (send --check-identity): SPF, DMARC, reverse DNS, DNSBL; nil
+	// skips it.
+	DNS   *dns.Client
+	DNSBL []string
 
 	// Progress, when set, is called as the message goes out with the bytes
 	// sent so far and the total (Message.Size).
@@ -164,6 +171,7 @@ type SendResult struct {
 	Dropped    bool     // it stopped with --drop-after: the connection closed without QUIT
 	Err        error    // a *StepError naming the step that failed
 	Transcript *wire.Transcript
+	Identity   []session.Finding // the check before MAIL (SendConfig.DNS), sanitized
 }
 
 // Outcome is one command and its reply, explained.
@@ -267,6 +275,9 @@ func (s *sender) run(ctx context.Context) error {
 	}
 	if err := s.authenticate(ctx); err != nil || s.stop("auth") {
 		return err
+	}
+	if s.cfg.reaches("mail") {
+		s.identity(ctx)
 	}
 	if err := s.envelope(ctx); err != nil || s.res.Stopped != "" {
 		return err

@@ -78,6 +78,11 @@ func ElideData(entries []wire.Entry, max int) []wire.Entry {
 // sanitized; no secret is ever in a SendResult.
 func WriteSend(w io.Writer, r SendResult) {
 	p := &printer{w: w}
+	for _, f := range r.Identity { // sanitized by package identity
+		if f.ID != "identity" {
+			p.linef("  identity  [%s] %s", f.Severity, f.Title)
+		}
+	}
 	if r.XClient != nil {
 		p.linef("  xclient   %s  %s", clean(r.XClient.Command), clean(oneLine(r.XClient.Reply)))
 	}
@@ -207,7 +212,10 @@ type SendJSON struct {
 	// send, with its lines; absent otherwise.
 	ProtocolError *ProtocolErrorJSON `json:"protocol_error,omitempty"`
 	Transcript    []EntryJSON        `json:"transcript"`
-	Explanation   *ExplanationJSON   `json:"explanation,omitempty"`
+	// Identity are the findings of --check-identity (the ids of doctor's
+	// findings: spf-fail, dmarc-reject, ..., identity); absent without it.
+	Identity    []FindingJSON    `json:"identity,omitempty"`
+	Explanation *ExplanationJSON `json:"explanation,omitempty"`
 }
 
 // SendAuthJSON is the AUTH exchange, without any secret.
@@ -244,6 +252,10 @@ func (r SendResult) JSON(maxDataLines int) SendJSON {
 		Transcript: []EntryJSON{}}
 	if r.TLS != nil {
 		out.TLS = tlsJSON(*r.TLS)
+	}
+	for _, f := range r.Identity {
+		out.Identity = append(out.Identity, FindingJSON{ID: f.ID, Severity: f.Severity.String(), Title: f.Title,
+			Evidence: append([]string{}, f.Evidence...), Fix: f.Fix})
 	}
 	if r.Greeting != nil {
 		out.Greeting = replyJSON(*r.Greeting)
