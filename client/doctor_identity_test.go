@@ -1,16 +1,13 @@
 package client
 
 import (
-	"bufio"
-	"context"
-	"os"
 	"slices"
 	"strings"
 	"testing"
 	"time"
 
 	"github.com/ehlo-sh/ehlo/dns"
-	"github.com/ehlo-sh/ehlo/internal/testenv"
+	"github.com/ehlo-sh/ehlo/internal/dnslab"
 	"github.com/ehlo-sh/ehlo/session"
 )
 
@@ -18,22 +15,8 @@ import (
 // the lab is not up.
 func dnsLab(t *testing.T) *dns.Client {
 	t.Helper()
-	addr := os.Getenv("EHLO_DNS_RESOLVER")
-	if f, err := os.Open("/var/lib/ehlo-dns-lab/env"); err == nil && addr == "" {
-		defer f.Close()
-		for sc := bufio.NewScanner(f); sc.Scan(); {
-			if v, ok := strings.CutPrefix(sc.Text(), "EHLO_DNS_RESOLVER="); ok {
-				addr = strings.Trim(v, `"'`)
-			}
-		}
-	}
-	c := dns.NewClient(addr)
+	c := dns.NewClient(dnslab.Need(t).Resolver)
 	c.Timeout = 3 * time.Second
-	if addr == "" {
-		testenv.Need(t, "the DNS lab (Knot + Unbound)", "bash scripts/dns-lab.sh up")
-	} else if _, err := c.Lookup(context.Background(), "spf-pass.test", dns.TypeTXT); err != nil {
-		testenv.Need(t, "the DNS lab (Knot + Unbound) answering at "+addr, "bash scripts/dns-lab.sh up")
-	}
 	return c
 }
 

@@ -1,43 +1,27 @@
 package identity
 
 import (
-	"bufio"
 	"context"
 	"encoding/json"
 	"net/netip"
-	"os"
 	"os/exec"
 	"strings"
 	"testing"
 	"time"
 
 	"github.com/ehlo-sh/ehlo/dns"
+	"github.com/ehlo-sh/ehlo/internal/dnslab"
 	"github.com/ehlo-sh/ehlo/internal/testenv"
 )
 
-// labResolver is the DNS lab's validating Unbound (scripts/dns-lab.sh),
-// from $EHLO_DNS_RESOLVER or the lab's env file; it skips t when the lab
-// is not up.
+// labResolver is the DNS lab's validating Unbound (scripts/dns-lab.sh); it
+// skips t when the lab is not up.
 func labResolver(t *testing.T) (*dns.Client, string) {
 	t.Helper()
-	addr := os.Getenv("EHLO_DNS_RESOLVER")
-	if f, err := os.Open("/var/lib/ehlo-dns-lab/env"); err == nil && addr == "" {
-		defer f.Close()
-		for sc := bufio.NewScanner(f); sc.Scan(); {
-			if v, ok := strings.CutPrefix(sc.Text(), "EHLO_DNS_RESOLVER="); ok {
-				addr = strings.Trim(v, `"'`)
-			}
-		}
-	}
-	if addr == "" {
-		testenv.Need(t, "the DNS lab (Knot + Unbound)", "bash scripts/dns-lab.sh up")
-	}
-	c := dns.NewClient(addr)
+	lab := dnslab.Need(t)
+	c := dns.NewClient(lab.Resolver)
 	c.Timeout = 3 * time.Second
-	if _, err := c.Lookup(context.Background(), "spf-pass.test", dns.TypeTXT); err != nil {
-		testenv.Need(t, "the DNS lab (Knot + Unbound) answering at "+addr, "bash scripts/dns-lab.sh up")
-	}
-	return c, addr
+	return c, lab.Resolver
 }
 
 // labSPF are the DNS lab's SPF zones, with the result each must give.
@@ -60,6 +44,9 @@ var labSPF = []struct {
 	{"127.0.0.1", "alice@spf-permerror-syntax.test", PermError},
 	{"127.0.0.1", "alice@spf-permerror-two.test", PermError},
 	{"127.0.0.1", "alice@spf-void.test", PermError},
+	{"127.0.0.1", "alice@spf-loop.test", PermError},     // include: back to itself, until the 10 lookups run out
+	{"127.0.0.1", "alice@spf-split.test", Pass},         // one record in five strings
+	{"127.0.0.1", "alice@txt-hostile.test", PermError},  // a NUL and an ESC sequence as terms
 	{"127.0.0.1", "alice@dnssec-bogus.test", TempError}, // SERVFAIL: the validator refuses the bogus zone
 }
 
@@ -149,6 +136,8 @@ func TestLabDMARC(t *testing.T) {
 		{"a@dmarc-org.test", "fail", "reject", "_dmarc.dmarc-org.test"},
 		{"a@sub.dmarc-org.test", "fail", "quarantine", "_dmarc.dmarc-org.test"},
 		{"a@spf-pass.test", "none", "", ""},
+		{"a@dmarc-badtags.test", "fail", "reject", "_dmarc.dmarc-badtags.test"},
+		{"a@dmarc-nop.test", "fail", "none", "_dmarc.dmarc-nop.test"}, // no p=, a rua=: as if p=none
 	} {
 		spf := CheckSPF(context.Background(), r, netip.MustParseAddr("127.0.0.1"), tt.sender, "ehlo.localhost")
 		d := CheckDMARC(context.Background(), r, spf, "")
@@ -172,6 +161,9 @@ func TestLabPTRAndDNSBL(t *testing.T) {
 	if p := CheckPTR(ctx, r, netip.MustParseAddr("127.0.55.42"), ""); !p.Missing() {
 		t.Errorf("missing: %+v", p)
 	}
+	if p := CheckPTR(ctx, r, netip.MustParseAddr("127.0.55.44"), ""); p.Total != 100 || len(p.Names) != MaxPTRChecked || !p.Mismatch() {
+		t.Errorf("100 names: %d, %d checked, confirmed %q", p.Total, len(p.Names), p.Confirmed)
+	}
 	l := CheckDNSBL(ctx, r, netip.MustParseAddr("127.0.0.2"), "dnsbl.test")
 	if !l.Listed || l.Codes[0].Addr.String() != "127.0.0.2" || !strings.Contains(l.Reason, "test entry") {
 		t.Errorf("127.0.0.2: %+v", l)
@@ -181,5 +173,26 @@ func TestLabPTRAndDNSBL(t *testing.T) {
 	}
 	if l := CheckDNSBL(ctx, r, netip.MustParseAddr("127.0.0.1"), "dnsbl.test"); l.Listed || l.Error != "" {
 		t.Errorf("127.0.0.1: %+v", l)
+	}
+}
+
+// TestLabHostileRecordSanitized: the lab's SPF record holding a NUL and
+// an ESC sequence reaches the findings escaped.
+func TestLabHostileRecordSanitized(t *testing.T) {
+	r, _ := labResolver(t)
+	rep := Check(context.Background(), r, Config{Client: netip.MustParseAddr("127.0.0.1"), Sender: "a@txt-hostile.test", Helo: "ehlo.localhost"})
+	fs := rep.Findings(Seen{Addr: rep.Client})
+	if len(fs) == 0 || fs[0].ID != "spf-permerror" {
+		t.Fatalf("findings %+v", fs)
+	}
+	for _, f := range fs {
+		for _, line := range append([]string{f.Title, f.Fix}, f.Evidence...) {
+			if strings.ContainsAny(line, "\x00\x1b") {
+				t.Errorf("%s: raw bytes in %q", f.ID, line)
+			}
+		}
+	}
+	if !strings.Contains(strings.Join(fs[0].Evidence, "\n"), `\x1b[8m-all`) {
+		t.Errorf("the record is not shown escaped: %q", fs[0].Evidence)
 	}
 }
