@@ -72,14 +72,19 @@ func (f *doctorFlags) run(cmd *cobra.Command, args []string) error {
 		}
 		defer l.Close()
 		cfg.Target, cfg.Options = jobs[0].Target, jobs[0].Options
+		if cfg.DNS, err = f.identity.labResolver(cmd.Flags(), cfg.From, l.DNSAddr()); err != nil {
+			return err
+		}
 	} else {
 		cfg.Target = args[0]
 	}
 	if err := cfg.Check(); err != nil {
 		return usageErr(err)
 	}
-	if cfg.DNS, err = f.identity.resolver(cmd.Flags(), cfg.Target, cfg.From); err != nil {
-		return err
+	if !f.lab.on {
+		if cfg.DNS, err = f.identity.resolver(cmd.Flags(), cfg.Target, cfg.From); err != nil {
+			return err
+		}
 	}
 	cfg.DNSBL = f.identity.dnsbl
 	cmd.SilenceUsage = true // from here on, a failure is a finding, not a usage error

@@ -2,6 +2,7 @@ package cli
 
 import (
 	"fmt"
+	"os"
 	"strings"
 
 	"github.com/spf13/pflag"
@@ -68,4 +69,18 @@ func loopbackTarget(target string) bool {
 		return true
 	}
 	return strings.HasPrefix(host, "127.") || host == "::1" || host == "[::1]"
+}
+
+// labResolver is the check's resolver for a session with the built-in
+// lab: its own DNS server at addr, which publishes SPF and DMARC for
+// lab.test and for a forged domain, unless --resolver or $EHLO_RESOLVER
+// names another. The check runs with a sender unless --check-identity=false.
+func (f *identityFlags) labResolver(fl *pflag.FlagSet, from, addr string) (*dns.Client, error) {
+	if from == "" || (fl.Changed("check-identity") && !f.check) {
+		return nil, nil
+	}
+	if f.dns.server != "" || os.Getenv(resolverEnv) != "" {
+		return f.dns.resolver(nil)
+	}
+	return dns.NewClient(addr), nil
 }

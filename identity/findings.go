@@ -102,7 +102,7 @@ func (r Report) ptrFindings() []session.Finding {
 		x.Title = clean(fmt.Sprintf("The reverse DNS of %s (%s) does not resolve back to it", p.IP, strings.Join(p.Names, ", ")))
 		out = append(out, x)
 	}
-	if p.Name != "" && !p.NameResolves && !literalOf(p.Name, p) {
+	if p.Name != "" && !p.NameResolves && !p.NameUnknown && !literalOf(p.Name, p) {
 		x := finding("helo-mismatch", p.lines()...)
 		x.Title = clean(fmt.Sprintf("The EHLO name %s is not a name of %s", p.Name, p.IP))
 		out = append(out, x)
@@ -243,6 +243,8 @@ func (p PTR) lines() []string {
 	if p.Name != "" {
 		verdict := "not among the address's confirmed names, and does not resolve to it"
 		switch {
+		case p.NameUnknown:
+			verdict = "unknown: its lookup failed"
 		case literalOf(p.Name, p):
 			verdict = "an address literal of this address"
 		case p.NameMatches:

@@ -26,6 +26,7 @@ type PTR struct {
 	// NameMatches: Name is one of the confirmed names; NameResolves: Name's
 	// addresses include IP.
 	NameMatches, NameResolves bool
+	NameUnknown               bool // Name's lookup failed: no verdict
 	Trace                     []string
 }
 
@@ -49,11 +50,22 @@ func CheckPTR(ctx context.Context, r dns.Resolver, ip netip.Addr, name string) P
 	}
 	if p.Error != "" {
 		p.Trace = append(p.Trace, "PTR "+ip.String()+": "+p.Error)
-		return p
+	} else {
+		p.confirm(ctx, r, a)
 	}
+	if p.Name != "" {
+		p.NameMatches = slices.Contains(p.Confirmed, p.Name)
+		p.NameResolves = p.NameMatches || p.resolves(ctx, r, p.Name)
+	}
+	return p
+}
+
+// confirm keeps the answer's PTR names, at most MaxPTRChecked, and the
+// ones that resolve back to the address.
+func (p *PTR) confirm(ctx context.Context, r dns.Resolver, a *dns.Answer) {
 	p.Total = len(a.Records)
 	if p.Total == 0 {
-		p.Trace = append(p.Trace, "PTR "+ip.String()+": none ("+dns.RcodeString(a.Rcode)+")")
+		p.Trace = append(p.Trace, "PTR "+p.IP.String()+": none ("+dns.RcodeString(a.Rcode)+")")
 	}
 	for _, rr := range a.Records[:min(len(a.Records), MaxPTRChecked)] {
 		p.Names = append(p.Names, bare(rr.Host))
@@ -62,13 +74,8 @@ func CheckPTR(ctx context.Context, r dns.Resolver, ip netip.Addr, name string) P
 		}
 	}
 	if p.Total > MaxPTRChecked {
-		p.Trace = append(p.Trace, fmt.Sprintf("PTR %s: %d names, the first %d checked", ip, p.Total, MaxPTRChecked))
+		p.Trace = append(p.Trace, fmt.Sprintf("PTR %s: %d names, the first %d checked", p.IP, p.Total, MaxPTRChecked))
 	}
-	if p.Name != "" {
-		p.NameMatches = slices.Contains(p.Confirmed, p.Name)
-		p.NameResolves = p.NameMatches || p.resolves(ctx, r, p.Name)
-	}
-	return p
 }
 
 // resolves reports whether name's addresses of ip's family include ip,
@@ -79,8 +86,14 @@ func (p *PTR) resolves(ctx context.Context, r dns.Resolver, name string) bool {
 		qtype = dns.TypeAAAA
 	}
 	a, err := r.Lookup(ctx, name, qtype)
+	if err == nil && a.Rcode != dns.RcodeSuccess && a.Rcode != dns.RcodeNXDomain {
+		err = fmt.Errorf("the resolver answered %s", dns.RcodeString(a.Rcode))
+	}
 	if err != nil {
 		p.Trace = append(p.Trace, fmt.Sprintf("%s %s: %v", dns.TypeString(qtype), bare(name), err))
+		if bare(name) == p.Name {
+			p.NameUnknown = true
+		}
 		return false
 	}
 	var addrs []netip.Addr

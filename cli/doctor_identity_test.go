@@ -1,0 +1,52 @@
+package cli
+
+import (
+	"slices"
+	"strings"
+	"testing"
+
+	"github.com/ehlo-sh/ehlo/lab"
+)
+
+// TestDoctorLabIdentity: with the built-in lab and a sender, the doctor
+// asks the lab's own DNS server: a forged sender fails SPF and DMARC
+// before MAIL, with the trace and the record change; the lab's own
+// domain passes; --check-identity=false leaves it out.
+func TestDoctorLabIdentity(t *testing.T) {
+	forged := doctorJSON(t, exitFailed, "--lab", "mx", "--from", "eve@"+lab.ForgedDomain, "--to", "alice@"+lab.Domain)
+	ids := forged.ids()
+	if ids[0] != "spf-fail" || !slices.Contains(ids, "dmarc-reject") || !slices.Contains(ids, "identity") {
+		t.Fatalf("findings %q", ids)
+	}
+	if f := forged.Findings[0]; !strings.Contains(f.Fix, `TXT "v=spf1 ip4:192.0.2.0/24 ip4:127.0.0.1 -all"`) ||
+		!slices.ContainsFunc(f.Evidence, func(e string) bool { return strings.Contains(e, "-all: matches every address") }) {
+		t.Errorf("spf-fail: %+v", f)
+	}
+	mail := slices.IndexFunc(forged.Transcript, func(e struct {
+		Dir  string `json:"dir"`
+		TLS  bool   `json:"tls"`
+		Text string `json:"text"`
+	}) bool {
+		return strings.HasPrefix(e.Text, "MAIL FROM")
+	})
+	dnsLine := slices.IndexFunc(forged.Transcript, func(e struct {
+		Dir  string `json:"dir"`
+		TLS  bool   `json:"tls"`
+		Text string `json:"text"`
+	}) bool {
+		return e.Dir == "D" && strings.HasPrefix(e.Text, "TXT "+lab.ForgedDomain)
+	})
+	if dnsLine < 0 || mail < 0 || dnsLine > mail {
+		t.Errorf("the SPF lookup at %d, MAIL at %d: %+v", dnsLine, mail, forged.Transcript)
+	}
+
+	own := doctorJSON(t, 0, "--lab", "mx", "--from", "alice@"+lab.Domain, "--to", "alice@"+lab.Domain)
+	i := slices.Index(own.ids(), "identity")
+	if i < 0 || !strings.Contains(own.Findings[i].Title, "SPF pass, DMARC pass") {
+		t.Errorf("the lab's own sender: %q", own.ids())
+	}
+	off := doctorJSON(t, 0, "--lab", "mx", "--from", "eve@"+lab.ForgedDomain, "--to", "alice@"+lab.Domain, "--check-identity=false")
+	if slices.Contains(off.ids(), "identity") {
+		t.Errorf("--check-identity=false: %q", off.ids())
+	}
+}
