@@ -61,6 +61,8 @@ func newLab() *cobra.Command {
 	fl.IntVar(&cfg.Ports.Greylist, "greylist", cfg.Ports.Greylist, "port of the greylist endpoint")
 	fl.IntVar(&cfg.Ports.NoPipe, "nopipe", cfg.Ports.NoPipe, "port of the nopipe endpoint")
 	fl.IntVar(&cfg.Ports.DNS, "dns", cfg.Ports.DNS, "port of the DNS server for lab.test (UDP and TCP)")
+	fl.BoolVar(&cfg.EnforceSPF, "enforce-spf", false, "the mx endpoint refuses a MAIL FROM in lab.test or "+lab.ForgedDomain+
+		" whose SPF record fails for the client, with Postfix's policyd-spf words (eve@"+lab.ForgedDomain+" from loopback)")
 	fl.IntVar(&cfg.Ports.MTASTS, "mta-sts", cfg.Ports.MTASTS, "port of the HTTPS server with lab.test's MTA-STS policy")
 	fl.StringVar(&caOut, "ca-out", "", "write the CA certificate (PEM) to this file; default: a temporary file")
 	cmd.Long += labDomainHelp

@@ -8,6 +8,7 @@ import (
 
 	"github.com/ehlo-sh/ehlo/dns"
 	"github.com/ehlo-sh/ehlo/internal/dnslab"
+	"github.com/ehlo-sh/ehlo/lab"
 	"github.com/ehlo-sh/ehlo/session"
 )
 
@@ -56,5 +57,31 @@ func TestDoctorIdentityBeforeMail(t *testing.T) {
 	if i := slices.IndexFunc(pass.Findings, func(f session.Finding) bool { return f.ID == "identity" }); i < 0 ||
 		!strings.Contains(pass.Findings[i].Title, "SPF pass, DMARC pass") {
 		t.Errorf("findings %q", ids(pass))
+	}
+}
+
+// TestDoctorIdentityJoinsTheRefusal: the built-in lab enforcing SPF
+// refuses the forged sender with policyd-spf's words; the doctor, asking
+// the lab's own DNS, predicted it before MAIL, and the refusal becomes
+// evidence of that one spf-fail finding, recognised.
+func TestDoctorIdentityJoinsTheRefusal(t *testing.T) {
+	l, err := lab.Start(lab.Config{EnforceSPF: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { l.Close() })
+	res := doctorLab(t, l, "mx", func(c *DoctorConfig) {
+		c.From, c.To, c.DNS = "eve@"+lab.ForgedDomain, []string{"alice@" + lab.Domain}, dns.NewClient(l.DNSAddr())
+	})
+	wantFirst(t, res, "spf-fail", "dmarc-reject", "identity")
+	ev := strings.Join(res.Findings[0].Evidence, "\n")
+	for _, want := range []string{"-all: matches every address", "* and the server refused it:", "S~ 550 5.7.23 <eve@forged.test>: Sender address rejected",
+		"recognised: Postfix with policyd-spf"} {
+		if !strings.Contains(ev, want) {
+			t.Errorf("evidence lacks %q:\n%s", want, ev)
+		}
+	}
+	if slices.Contains(ids(res), "mail-refused") {
+		t.Errorf("the refusal is a finding of its own too: %q", ids(res))
 	}
 }

@@ -50,17 +50,22 @@ type Config struct {
 	// connection (one per connection); LogSecrets keeps credentials in it.
 	OpenLog    func(ConnInfo) (io.WriteCloser, error)
 	LogSecrets bool
+	// EnforceSPF makes the mx endpoint refuse a MAIL FROM in one of the
+	// lab's domains whose SPF record fails for the client, as Postfix
+	// with policyd-spf does (spf.go): eve@forged.test from loopback.
+	EnforceSPF bool
 }
 
 // Lab is a running sandbox: its endpoints, a mailbox and a CA.
 type Lab struct {
-	onMessage func(Message)
-	logf      func(format string, args ...any)
-	auth      *authority
-	box       mailbox
-	grey      *greylist
-	rate      *rateLimit
-	cfg       Config
+	onMessage  func(Message)
+	logf       func(format string, args ...any)
+	auth       *authority
+	box        mailbox
+	grey       *greylist
+	rate       *rateLimit
+	cfg        Config
+	enforceSPF bool
 
 	endpoints []Endpoint
 	servers   []*smtp.Server
@@ -86,7 +91,7 @@ func Start(cfg Config) (*Lab, error) {
 		return nil, err
 	}
 	l := &Lab{onMessage: cfg.OnMessage, logf: cfg.Logf, auth: auth, grey: newGreylist(cfg.Now),
-		rate: newRateLimit(cfg.Now), cfg: cfg}
+		rate: newRateLimit(cfg.Now), cfg: cfg, enforceSPF: cfg.EnforceSPF}
 	if l.logf == nil {
 		l.logf = func(string, ...any) {}
 	}

@@ -121,6 +121,9 @@ func (s *session) Mail(from string, _ *smtp.MailOptions) error {
 	case s.pol.mail == gateAuth && s.user == "":
 		return errAuthRequired()
 	}
+	if err := s.lab.spfRefusal(s.pol, from, s.client); err != nil {
+		return err
+	}
 	s.from = from
 	return nil
 }
