@@ -51,7 +51,7 @@ func newDoctor() *cobra.Command {
 	fl.BoolVar(&f.send, "send", false, "send a small test message (Subject: ehlo doctor test) instead of RSET after RCPT")
 	fl.BoolVar(&f.asJSON, "json", false, "print JSON: target, findings, timing, transcript")
 	fl.BoolVar(&f.transcript, "transcript", false, "also print the exchange as C:/S: lines (credentials redacted)")
-	f.identity.register(fl, true)
+	f.identity.register(fl, true, identityDoctorHelp)
 	f.lab.register(fl, "diagnose the built-in lab (TARGET may name its endpoint: "+strings.Join(lab.EndpointNames, ", ")+")")
 	return cmd
 }

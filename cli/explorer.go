@@ -20,6 +20,7 @@ import (
 // explorerFlags are the root command's: the explorer's.
 type explorerFlags struct {
 	conn              connFlags
+	identity          identityFlags
 	theme, transcript string
 	noMouse, guided   bool
 	noHistory         bool
@@ -53,6 +54,7 @@ func newExplorer() *cobra.Command {
 	f.conn.registerData(root)
 	fl := root.Flags()
 	f.conn.tlsx.registerReconnect(fl, "keep TLS session tickets, so that :reconnect tries to resume the session (the side panel says whether it did)")
+	f.identity.register(fl, true, identityExplorerHelp)
 	fl.StringVar(&f.theme, "theme", "", "colour theme: "+strings.Join(themes.Names(), ", ")+" (default $EHLO_THEME, else auto; NO_COLOR forces mono)")
 	fl.StringVar(&f.transcript, "transcript", "", "append the transcript to this file as it happens (credentials redacted)")
 	fl.BoolVar(&f.noMouse, "no-mouse", false, "leave the mouse to the terminal, for native text selection")
@@ -84,6 +86,9 @@ func (f *explorerFlags) run(cmd *cobra.Command, args []string) error {
 		}
 		cfg.Target = args[0]
 		defer f.conn.tlsx.finish(cmd.OutOrStdout(), false)
+		if cfg.DNS, err = f.identity.explorerResolver(cmd.Flags(), ""); err != nil {
+			return err
+		}
 		return explorerErr(ui.Run(cmd.Context(), cfg, progOpts...))
 	case !slices.Contains(lab.EndpointNames, f.endpoint):
 		return usageErr(noEndpoint(f.endpoint))
@@ -95,6 +100,9 @@ func (f *explorerFlags) run(cmd *cobra.Command, args []string) error {
 	defer l.Close()
 	defer f.conn.tlsx.finish(cmd.OutOrStdout(), false)
 	cfg.Lab, cfg.Endpoint = l, f.endpoint
+	if cfg.DNS, err = f.identity.explorerResolver(cmd.Flags(), l.DNSAddr()); err != nil {
+		return err
+	}
 	return explorerErr(ui.Run(cmd.Context(), cfg, progOpts...))
 }
 
@@ -110,6 +118,7 @@ func (f *explorerFlags) config(opts client.Options) (ui.Config, []tea.ProgramOpt
 		Transcript: f.transcript,
 		Guided:     f.guided,
 		History:    historyFile(f.noHistory),
+		DNSBL:      f.identity.dnsbl,
 	}
 	if noColor {
 		return cfg, []tea.ProgramOption{tea.WithColorProfile(colorprofile.Ascii)}

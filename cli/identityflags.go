@@ -24,14 +24,20 @@ type identityFlags struct {
 	auto bool
 }
 
-func (f *identityFlags) register(fl *pflag.FlagSet, auto bool) {
-	f.auto = auto
-	what := "before MAIL, check who the server thinks you are: SPF of the --from domain for the address it sees, " +
+// The --check-identity help of each command.
+const (
+	identityHelp = "before MAIL, check who the server thinks you are: SPF of the --from domain for the address it sees, " +
 		"DMARC, reverse DNS, --dnsbl lists"
-	if auto {
-		what += " (on with --from unless the target is on loopback)"
-	}
-	fl.BoolVar(&f.check, "check-identity", auto, what)
+	identityDoctorHelp   = identityHelp + " (on with --from unless the target is on loopback; the built-in lab's own DNS with --lab)"
+	identityExplorerHelp = "once a MAIL FROM is answered, check who the server thinks you are (SPF, DMARC, reverse DNS, --dnsbl lists): " +
+		"the side panel's id line, :identity for the trace"
+)
+
+// register adds the flags; auto makes the check the default (doctor, the
+// explorer), help is --check-identity's text.
+func (f *identityFlags) register(fl *pflag.FlagSet, auto bool, help string) {
+	f.auto = auto
+	fl.BoolVar(&f.check, "check-identity", auto, help)
 	fl.StringSliceVar(&f.dnsbl, "dnsbl", nil, "blocklists (DNSBL) to ask about your address, e.g. zen.spamhaus.org (none by default: "+
 		"each list has terms of use)")
 	f.dns.register(fl)
@@ -69,6 +75,26 @@ func loopbackTarget(target string) bool {
 		return true
 	}
 	return strings.HasPrefix(host, "127.") || host == "::1" || host == "[::1]"
+}
+
+// explorerResolver is the resolver of the explorer's check, which runs
+// once a MAIL FROM is answered: --resolver's or $EHLO_RESOLVER's, else
+// the built-in lab's DNS server when the explorer runs on it (labDNS),
+// else the system's; nil with --check-identity=false or no resolver.
+func (f *identityFlags) explorerResolver(fl *pflag.FlagSet, labDNS string) (*dns.Client, error) {
+	switch {
+	case fl.Changed("check-identity") && !f.check:
+		return nil, nil
+	case f.dns.server != "" || os.Getenv(resolverEnv) != "":
+		return f.dns.resolver(nil)
+	case labDNS != "":
+		return dns.NewClient(labDNS), nil
+	}
+	c, err := f.dns.resolver(nil)
+	if err != nil {
+		return nil, nil // no resolv.conf: no check, and :identity says why
+	}
+	return c, nil
 }
 
 // labResolver is the check's resolver for a session with the built-in

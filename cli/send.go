@@ -104,7 +104,7 @@ func newSend() *cobra.Command {
 	fl.StringArrayVar(&f.attach, "attach", nil, "attach FILE[;type=TYPE][;name=NAME] in base64 (repeat for several)")
 	fl.StringVar(&f.auth, "auth", "", "sign in with this mechanism: PLAIN, LOGIN, CRAM-MD5, SCRAM-SHA-1, SCRAM-SHA-256 (-PLUS binds it to TLS), XOAUTH2, OAUTHBEARER or auto (the strongest offered); --user alone means auto")
 	f.cred.register(fl)
-	f.identity.register(fl, false)
+	f.identity.register(fl, false, identityHelp)
 	fl.StringVar(&f.starttls, "starttls", client.StartTLSAuto, "when to upgrade with STARTTLS: auto (when offered), require, never")
 	fl.StringVar(&f.quitAfter, "quit-after", "", "stop after this step: "+strings.Join(client.QuitAfter, ", "))
 	fl.BoolVar(&f.pipelining, "pipelining", false, "send MAIL, RCPT and DATA at once when PIPELINING is offered (RFC 2920)")

@@ -37,32 +37,33 @@ func (d *doctor) identity(ctx context.Context) {
 	if d.facts.Greeting != nil {
 		greeting = &d.facts.Greeting.Reply
 	}
-	cfg, seen := IdentityConfig(d.c.Conn(), hello, greeting, d.cfg.Options.helo(), d.cfg.From, "")
+	conn := d.c.Conn()
+	cfg, seen := IdentityConfig(conn.LocalAddr(), conn.Addr(), hello, BannerName(greeting), d.cfg.Options.helo(), d.cfg.From, "")
 	cfg.DNSBL = d.cfg.DNSBL
-	d.facts.Identity = checkIdentity(ctx, d.cfg.DNS, d.t, cfg).Findings(seen)
+	d.facts.Identity = CheckIdentity(ctx, d.cfg.DNS, d.t, cfg).Findings(seen)
 }
 
 // IdentityConfig gathers what an identity check needs from a session: the
 // address the server sees (echoed in the lines of its EHLO reply, hello,
-// else the local address of conn), the HELO name, the server's address
-// and the name its greeting gives.
-func IdentityConfig(conn *wire.Conn, hello []string, greeting *session.Reply, helo, from, headerFrom string) (identity.Config, identity.Seen) {
-	local, _ := netip.ParseAddrPort(conn.LocalAddr())
-	seen := identity.SeenAddress(hello, local.Addr())
-	server, _ := netip.ParseAddrPort(conn.Addr())
+// else the connection's local address, "ip:port"), the HELO name, the
+// server's address (remote) and the name its greeting gives (banner).
+func IdentityConfig(local, remote string, hello []string, banner, helo, from, headerFrom string) (identity.Config, identity.Seen) {
+	l, _ := netip.ParseAddrPort(local)
+	seen := identity.SeenAddress(hello, l.Addr())
+	server, _ := netip.ParseAddrPort(remote)
 	cfg := identity.Config{Client: seen.Addr, Sender: from, Helo: helo, HeaderFrom: headerFrom,
-		Server: server.Addr().Unmap(), Banner: bannerName(greeting)}
+		Server: server.Addr().Unmap(), Banner: banner}
 	return cfg, seen
 }
 
-// bannerName is the first word of the greeting: the name the server
-// gives itself (RFC 5321 4.3.1).
-func bannerName(g *session.Reply) string {
+// BannerName is the first word of a greeting: the name the server gives
+// itself (RFC 5321 4.3.1), "" when it is no domain name.
+func BannerName(g *session.Reply) string {
 	if g == nil || len(g.Lines) == 0 {
 		return ""
 	}
 	fields := strings.Fields(g.Lines[0])
-	if len(fields) == 0 || strings.ContainsAny(fields[0], "[]") {
+	if len(fields) == 0 || strings.ContainsAny(fields[0], "[]") || !strings.Contains(fields[0], ".") {
 		return ""
 	}
 	if _, err := dns.ParseName(fields[0]); err != nil {
@@ -71,9 +72,9 @@ func bannerName(g *session.Reply) string {
 	return fields[0]
 }
 
-// checkIdentity runs the check through a copy of r that tells every
-// exchange to t, with a deadline of IdentityTimeout.
-func checkIdentity(ctx context.Context, r *dns.Client, t *wire.Transcript, cfg identity.Config) identity.Report {
+// CheckIdentity runs the check through a copy of r that tells every
+// exchange to t as a D: line, with a deadline of IdentityTimeout.
+func CheckIdentity(ctx context.Context, r *dns.Client, t *wire.Transcript, cfg identity.Config) identity.Report {
 	ctx, cancel := context.WithTimeout(ctx, IdentityTimeout)
 	defer cancel()
 	rc := *r

@@ -28,9 +28,9 @@ func (s *sender) identity(ctx context.Context) {
 	if m := s.cfg.Message; m != nil && m.From != nil {
 		headerFrom = m.From.Address
 	}
-	cfg, seen := IdentityConfig(conn, hello, s.res.Greeting, s.cfg.Options.helo(), s.cfg.from(), headerFrom)
+	cfg, seen := IdentityConfig(conn.LocalAddr(), conn.Addr(), hello, BannerName(s.res.Greeting), s.cfg.Options.helo(), s.cfg.from(), headerFrom)
 	cfg.DNSBL = s.cfg.DNSBL
-	s.res.Identity = checkIdentity(ctx, s.cfg.DNS, conn.Transcript(), cfg).Findings(seen)
+	s.res.Identity = CheckIdentity(ctx, s.cfg.DNS, conn.Transcript(), cfg).Findings(seen)
 	for _, f := range s.res.Identity {
 		if f.ID == "identity" {
 			for _, e := range f.Evidence {

@@ -40,6 +40,7 @@ func commandTable() []localCmd {
 		{name: "guided", usage: ":guided", help: "guided mode on/off: a card with the next step, prefilled (F9)", run: Model.cmdGuided},
 		{name: "skip", usage: ":skip", help: "guided mode: skip the step on the card (alt+n)", run: Model.cmdSkip},
 		{name: "explain", usage: ":explain", help: "explain the selected reply, or the last one (F8, e in the transcript)", run: Model.cmdExplain},
+		{name: "identity", usage: ":identity", help: "who the server thinks you are: SPF, DMARC, reverse DNS of the last MAIL FROM, with the trace", run: Model.cmdIdentity},
 		{name: "timing", usage: ":timing", help: "timing waterfall of the connection (F11/alt+t)", run: Model.cmdTiming},
 		{name: "find", usage: ":find [TEXT]", help: "search the transcript, highlighting matches (/ in it; n, N: next, previous); no TEXT clears", run: Model.cmdFind},
 		{name: "filter", usage: ":filter WHAT", help: "show only client or server lines, or replies 2xx 3xx 4xx 5xx; off shows all", run: Model.cmdFilter},

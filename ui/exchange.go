@@ -592,7 +592,12 @@ func (m Model) replied(msg replyMsg) (Model, tea.Cmd) {
 	m.sess = apply(m.sess, p, r)
 	m.guide = m.guide.record(p, r)
 	m = m.explainRefusal(p, r)
-	return m.afterReply(p, r)
+	var check tea.Cmd
+	if p.kind == kindCommand {
+		m, check = m.startIdentity(p.line)
+	}
+	m, cmd := m.afterReply(p, r)
+	return m, tea.Batch(cmd, check)
 }
 
 // answeredByNothing handles a reply whose lines carry different codes

@@ -25,6 +25,7 @@ type explainPanel struct {
 	x           session.Explanation
 	note        []byte // a note's text, shown whole in place of a reply; nil for a reply
 	capability  bool   // the selected capability's meaning, in place of a reply
+	identity    bool   // the identity check's findings and trace (:identity), in place of a reply
 	top         int    // the first line of the body on screen: the panel scrolls rather than cut
 }
 
@@ -277,6 +278,9 @@ func (m Model) explainBox(w, h int) []string {
 	}
 	if p.capability {
 		return m.capabilityBox(w, h)
+	}
+	if p.identity {
+		return m.identityBox(w, h)
 	}
 	x := p.x
 	code := st.Code2xx

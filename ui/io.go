@@ -34,6 +34,7 @@ type link interface {
 	StartTLS(ctx context.Context) (wire.TLSInfo, error)
 	TLS() (wire.TLSInfo, bool)
 	Addr() string
+	LocalAddr() string
 	Note(text string)
 	Close() error
 }

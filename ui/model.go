@@ -24,6 +24,7 @@ import (
 	tea "github.com/ehlo-sh/ehlo/third_party/bubbletea"
 
 	"github.com/ehlo-sh/ehlo/client"
+	"github.com/ehlo-sh/ehlo/dns"
 	"github.com/ehlo-sh/ehlo/lab"
 	"github.com/ehlo-sh/ehlo/session"
 	"github.com/ehlo-sh/ehlo/themes"
@@ -52,6 +53,11 @@ type Config struct {
 	// Course is `ehlo learn`'s: the lesson card takes guided mode's place
 	// and the lesson's goals are ticked as the transcript grows.
 	Course *Course
+	// DNS is the resolver the identity check asks once a MAIL FROM is
+	// answered (SPF, DMARC, reverse DNS of the client, DNSBL); nil: no
+	// check. DNSBL are the blocklists to ask (--dnsbl).
+	DNS   *dns.Client
+	DNSBL []string
 }
 
 // focus is the pane that takes navigation keys.
@@ -131,10 +137,11 @@ type Model struct {
 	prompt authPrompt
 	chunk  handChunk // a BDAT chunk being typed (bdat.go)
 
-	guide      guide        // guided mode: the step card
-	lesson     lessonCard   // a course's lesson (ehlo learn)
-	explain    explainPanel // the explain overlay
-	showTiming bool         // the timing waterfall in place of the panes
+	guide      guide         // guided mode: the step card
+	lesson     lessonCard    // a course's lesson (ehlo learn)
+	explain    explainPanel  // the explain overlay
+	ident      identityState // the identity check of the last MAIL FROM (identity.go)
+	showTiming bool          // the timing waterfall in place of the panes
 
 	flash       flash
 	offer       string // the :connect line that works, when the target speaks another mode (tlsfirst.go)
@@ -367,6 +374,8 @@ func (m Model) update(msg tea.Msg) (Model, tea.Cmd) {
 		m.hist = nil
 		m.flash = warnFlash("history not saved, kept for this run only: " + msg.err.Error())
 		return m, nil
+	case identityMsg:
+		return m.identityDone(msg)
 	case closedMsg:
 		m.closing = slices.DeleteFunc(m.closing, func(l link) bool { return l == msg.link })
 		return m, nil

@@ -43,6 +43,7 @@ type sideInfo struct {
 	tls                    *wire.TLSInfo
 	unverified             bool
 	now                    time.Time
+	identity               string // the identity check's verdict, once a MAIL FROM is answered
 }
 
 // capRow is one line of the capability list.
@@ -151,6 +152,9 @@ func (s sidePanel) View(info sideInfo) []string {
 	rows := capRows(info.sess)
 	cursor := min(max(s.cursor, 0), max(len(rows)-1, 0))
 	conn, sess := s.connection(info, iw), s.sessionLines(info.sess, iw)
+	if info.identity != "" {
+		sess = append(sess, s.envelopeLine("id   ", info.identity, s.st.Label, iw)...)
+	}
 	capsHead := s.capsHeader(info.sess, rows, iw)
 	meaning := func(limit int) []string { return s.meaning(rows, cursor, iw, limit) }
 	tls := s.tlsFacts(info, iw)

@@ -75,6 +75,7 @@ func (f *fakeLink) TLS() (wire.TLSInfo, bool) {
 }
 
 func (f *fakeLink) Addr() string        { return f.addr }
+func (f *fakeLink) LocalAddr() string   { return "127.0.0.1:40000" }
 func (f *fakeLink) Note(string)         {}
 func (f *fakeLink) Close() error        { f.closed = true; return nil }
 func (f *fakeLink) lines() []string     { return linesOf(f.writes) }

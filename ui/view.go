@@ -68,7 +68,7 @@ func (m Model) transcriptView() []string {
 func (m Model) sideInfo() sideInfo {
 	return sideInfo{
 		target: m.conn.target, endpoint: m.endpoint, addr: m.conn.addr, phase: m.conn.phase,
-		sess: m.sess, tls: m.conn.tls, unverified: m.conn.unverified, now: m.now(),
+		sess: m.sess, tls: m.conn.tls, unverified: m.conn.unverified, now: m.now(), identity: m.identityLine(),
 	}
 }
 
