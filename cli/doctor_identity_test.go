@@ -22,20 +22,15 @@ func TestDoctorLabIdentity(t *testing.T) {
 		!slices.ContainsFunc(f.Evidence, func(e string) bool { return strings.Contains(e, "-all: matches every address") }) {
 		t.Errorf("spf-fail: %+v", f)
 	}
-	mail := slices.IndexFunc(forged.Transcript, func(e struct {
-		Dir  string `json:"dir"`
-		TLS  bool   `json:"tls"`
-		Text string `json:"text"`
-	}) bool {
-		return strings.HasPrefix(e.Text, "MAIL FROM")
-	})
-	dnsLine := slices.IndexFunc(forged.Transcript, func(e struct {
-		Dir  string `json:"dir"`
-		TLS  bool   `json:"tls"`
-		Text string `json:"text"`
-	}) bool {
-		return e.Dir == "D" && strings.HasPrefix(e.Text, "TXT "+lab.ForgedDomain)
-	})
+	mail, dnsLine := -1, -1
+	for i, e := range forged.Transcript {
+		switch {
+		case mail < 0 && strings.HasPrefix(e.Text, "MAIL FROM"):
+			mail = i
+		case dnsLine < 0 && e.Dir == "D" && strings.HasPrefix(e.Text, "TXT "+lab.ForgedDomain):
+			dnsLine = i
+		}
+	}
 	if dnsLine < 0 || mail < 0 || dnsLine > mail {
 		t.Errorf("the SPF lookup at %d, MAIL at %d: %+v", dnsLine, mail, forged.Transcript)
 	}
