@@ -70,12 +70,11 @@ func ProbeDomain(ctx context.Context, arg string, o DomainOptions) DomainResult 
 	}
 	res.Domain, res.Port = name, firstOf(port, o.Port, "25")
 	log := domain.NewLog(o.Resolver)
+	// The system's roots (~15 ms of CPU to load, once per process) are not
+	// loaded here: an MX certificate that does not cover the MX name is
+	// judged without them (wire's verifyChain), and the MTA-STS policy
+	// fetch starts loading them as soon as a record says it will need them.
 	var wg sync.WaitGroup
-	if o.RootCAs == nil {
-		// The system's roots take ~15 ms of CPU to load, on first use: load
-		// them while DNS answers are awaited, not in the first handshake.
-		wg.Go(func() { _, _ = x509.SystemCertPool() })
-	}
 	fetch := domain.FetchOptions{RootCAs: o.RootCAs, Port: o.PolicyPort, Timeout: o.Timeout, Only4: o.Route.Only4, Only6: o.Route.Only6}
 	wg.Go(func() { res.STS = domain.LookupSTS(ctx, log, name, fetch) })
 	wg.Go(func() { res.RPT = domain.LookupRPT(ctx, log, name) })

@@ -110,6 +110,12 @@ func LookupSTS(ctx context.Context, r dns.Resolver, d Name, o FetchOptions) STS 
 		return s
 	}
 	s.ID = id
+	if o.RootCAs == nil {
+		// The policy host's certificate is judged on the system roots:
+		// load them (~15 ms of CPU, once per process) while its address is
+		// looked up and connected to, not in its handshake.
+		go x509.SystemCertPool()
+	}
 	s.fetch(ctx, r, d, o)
 	return s
 }
