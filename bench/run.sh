@@ -11,7 +11,9 @@
 #   bash bench/run.sh --bdat     the BDAT rows alone (20 MB and 100 MB, BDAT against DATA),
 #                                full rounds, printed; BENCHMARKS.md is left alone
 #   bash bench/run.sh --mx       the probe --mx rows alone (ehlo against posttls-finger on the
-#                                DNS lab's DANE zone), full rounds, printed; BENCHMARKS.md is left alone
+#                                DNS lab's DANE zone), full rounds: builds only ehlo and the timer,
+#                                leaves Postfix's size limit alone, prints the rows and puts them
+#                                in BENCHMARKS.md in place of the last run's (section and targets)
 #
 # What it does, idempotently:
 #   1. installs the peers if missing (apt-get: swaks, openssl, tmux; Postfix and its
@@ -51,10 +53,10 @@ BIN=$OUT/bin
 REPORT=BENCHMARKS.md
 if [[ -n $QUICK ]]; then
 	REPORT=$OUT/BENCHMARKS.quick.md
-	PROBE_ROUNDS=5 TUI_ROUNDS=2 BENCHTIME=0.2s COUNT=1
+	PROBE_ROUNDS=5 MX_ROUNDS=5 TUI_ROUNDS=2 BENCHTIME=0.2s COUNT=1
 	SENDS=("1K 1000 5" "20M 20000000 2")
 else
-	PROBE_ROUNDS=60 TUI_ROUNDS=10 BENCHTIME=1s COUNT=3
+	PROBE_ROUNDS=60 MX_ROUNDS=100 TUI_ROUNDS=10 BENCHTIME=1s COUNT=3
 	SENDS=("1K 1000 60" "20M 20000000 30" "100M 100000000 10")
 fi
 SIZE_LIMIT=209715200 # 200 MB: room for 100 MB and what Postfix adds
@@ -86,8 +88,14 @@ install_peers() {
 POSTFIX_WAS_UP=
 postfix_up() {
 	if bash scripts/postfix-lab.sh status >/dev/null 2>&1; then POSTFIX_WAS_UP=1; fi
-	trap cleanup EXIT
-	EHLO_POSTFIX_MESSAGE_SIZE_LIMIT=$SIZE_LIMIT bash scripts/postfix-lab.sh up >"$OUT/postfix.env"
+	if [[ -n $MX_ONLY ]]; then
+		# No message is sent: the lab as it is (up is idempotent), left up
+		# at exit, since the DNS lab's MX hosts lead to it.
+		bash scripts/postfix-lab.sh up >"$OUT/postfix.env"
+	else
+		trap cleanup EXIT
+		EHLO_POSTFIX_MESSAGE_SIZE_LIMIT=$SIZE_LIMIT bash scripts/postfix-lab.sh up >"$OUT/postfix.env"
+	fi
 	set -a
 	# shellcheck disable=SC1091
 	. "$OUT/postfix.env"
@@ -107,6 +115,12 @@ cleanup() {
 # ------------------------------------------------------------------ builds
 
 build() {
+	if [[ -n $MX_ONLY ]]; then
+		log "building ehlo and the timer"
+		CGO_ENABLED=0 go build -o "$BIN/ehlo" .
+		go build -o "$BIN/measure" ./bench/measure
+		return
+	fi
 	log "building ehlo, the floors and the timer"
 	CGO_ENABLED=0 go build -o "$BIN/ehlo" .
 	HAVE_CGO=
@@ -173,11 +187,78 @@ mx_workload() {
 		echo "ehlo $BIN/ehlo probe --mx --resolver $EHLO_DNS_RESOLVER_53 $zone"
 		echo "posttls-finger MAIL_CONFIG=/etc/ehlo-postfix-lab/postfix /usr/sbin/posttls-finger -c -l dane $zone"
 	} >"$OUT/probe-mx.spec"
-	log "timing probe-mx: $PROBE_ROUNDS rounds of ehlo probe --mx and posttls-finger -l dane for $zone"
+	log "timing probe-mx: $MX_ROUNDS rounds of ehlo probe --mx and posttls-finger -l dane for $zone"
 	# shellcheck disable=SC2016 # $1 and $@ are the inner shell's
 	unshare -m --propagation private -- sh -c 'mount --bind "$1" /etc/resolv.conf && shift && exec "$@"' sh \
-		"$EHLO_DNS_RESOLV_CONF" timeout 900 "$BIN/measure" -rounds "$PROBE_ROUNDS" -json "$OUT/probe-mx.json" \
+		"$EHLO_DNS_RESOLV_CONF" timeout 900 "$BIN/measure" -rounds "$MX_ROUNDS" -json "$OUT/probe-mx.json" \
 		-faster wall+cpu "$OUT/probe-mx.spec" >"$OUT/probe-mx.md"
+	# One more run, for its timing waterfall: where the time went, DNS
+	# questions included (the target: the DNS part of the time is shown).
+	"$BIN/ehlo" probe --mx --mx-order stable --resolver "$EHLO_DNS_RESOLVER_53" "$zone" |
+		sed -n '/^timing$/,$p' | sed 1d >"$OUT/probe-mx-waterfall.txt" || true
+	local dns total
+	dns=$(grep -c '^ *DNS ' "$OUT/probe-mx-waterfall.txt" || true)
+	total=$(awk '$1 == "total" { print $2 }' "$OUT/probe-mx-waterfall.txt")
+	verdict "$( ((dns > 0)) && echo 1)" \
+		"the timing waterfall of \`ehlo probe --mx\` shows the DNS part of the time: $dns DNS questions, each with its start and duration, in a run of ${total:-?} (below)" \
+		>>"$OUT/probe-mx.md"
+}
+
+# mx_section: the probe --mx part of BENCHMARKS.md, between markers that
+# bench/run.sh --mx replaces.
+mx_section() {
+	echo '<!-- bench/run.sh --mx: begin -->'
+	echo "### probe --mx: a two-MX DNSSEC-signed domain with DANE, against posttls-finger"
+	echo
+	echo "\`ehlo probe --mx\` of the DNS lab's \`$EHLO_DNS_ZONE_DANE_OK\` (MX 10 and 20, each with TLSA records"
+	echo "that match Postfix's key) against \`posttls-finger -c -l dane\`, both asking the lab's validating"
+	echo "Unbound. posttls-finger stops at the first MX whose handshake completes; ehlo probes both MX"
+	echo "at once and also asks for the MTA-STS and TLS-RPT records: more work, in parallel. Neither MX"
+	echo "certificate covers its MX name (DANE-EE vouches for the key alone), so ehlo's WebPKI verdict"
+	echo "needs no system roots and does not load them (\`wire/verify.go\`); a certificate for the MX name"
+	echo "would cost one load of them, about 15 ms of CPU, once per process."
+	echo "Measured $(date -u '+%Y-%m-%d %H:%M UTC') on commit $(git rev-parse --short HEAD 2>/dev/null || echo unknown), load average"
+	echo "$MX_LOAD_START at start and $MX_LOAD_END at end (2 cores)."
+	echo
+	cat "$OUT/probe-mx.md"
+	echo
+	echo "The timing waterfall of one more run (\`--mx-order stable\`):"
+	echo
+	echo '```'
+	cat "$OUT/probe-mx-waterfall.txt"
+	echo '```'
+	echo '<!-- bench/run.sh --mx: end -->'
+}
+
+# splice_mx REPORT: puts the probe --mx section and its targets in REPORT in
+# place of the last run's (or before the first-reply section, the first time).
+splice_mx() {
+	local report=$1 section targets
+	section=$(mktemp) targets=$(mktemp)
+	mx_section >"$section"
+	grep -h -e '^- met:' -e '^- MISSED:' "$OUT/probe-mx.md" | sed 's/^- \(met\|MISSED\): /&probe --mx: /' >"$targets"
+	"$PY" - "$report" "$section" "$targets" <<'PYEOF'
+import re, sys
+report, section, targets = sys.argv[1:]
+text = open(report).read()
+sec = open(section).read()
+tgt = open(targets).read()
+begin, end = "<!-- bench/run.sh --mx: begin -->", "<!-- bench/run.sh --mx: end -->\n"
+if begin in text:
+    a = text.index(begin)
+    b = text.index(end, a) + len(end)
+    text = text[:a] + sec + text[b:]
+else:
+    anchor = "### The first reply after the TLS handshake"
+    a = text.index(anchor)
+    text = text[:a] + sec + "\n" + text[a:]
+lines = [l for l in text.split("\n") if not re.match(r"- (met|MISSED|PENDING): probe --mx", l)]
+# the targets go after the last probe target
+at = max(i for i, l in enumerate(lines) if re.match(r"- (met|MISSED): probe: ", l))
+lines[at + 1:at + 1] = tgt.rstrip("\n").split("\n")
+open(report, "w").write("\n".join(lines))
+PYEOF
+	rm -f "$section" "$targets"
 }
 
 # first_reply: what ehlo probe itself reports for the EHLO after STARTTLS
@@ -465,14 +546,7 @@ write_report() {
 		linking "$OUT/probe.json"
 		echo
 		if [[ -n $HAVE_MX ]]; then
-			echo "### probe --mx: a two-MX DNSSEC-signed domain with DANE, against posttls-finger"
-			echo
-			echo "\`ehlo probe --mx\` of the DNS lab's \`$EHLO_DNS_ZONE_DANE_OK\` (MX 10 and 20, each with TLSA records"
-			echo "that match Postfix's key) against \`posttls-finger -c -l dane\`, both asking the lab's validating"
-			echo "Unbound. posttls-finger stops at the first MX whose handshake completes; ehlo probes both MX"
-			echo "at once and also asks for the MTA-STS and TLS-RPT records: more work, in parallel."
-			echo
-			cat "$OUT/probe-mx.md"
+			mx_section
 			echo
 		fi
 		echo "### The first reply after the TLS handshake (the 43 ms trap)"
@@ -597,14 +671,21 @@ if [[ -n $BDAT_ONLY ]]; then
 	exit 0
 fi
 if [[ -n $MX_ONLY ]]; then
+	MX_LOAD_START=$LOAD_START
 	mx_workload || exit 1
-	printf '\n### probe --mx (load %s at start, %s at end)\n\n' "$LOAD_START" "$(cut -d' ' -f1-3 /proc/loadavg)"
+	MX_LOAD_END=$(cut -d' ' -f1-3 /proc/loadavg)
+	printf '\n### probe --mx (load %s at start, %s at end)\n\n' "$MX_LOAD_START" "$MX_LOAD_END"
 	cat "$OUT/probe-mx.md"
+	cat "$OUT/probe-mx-waterfall.txt"
+	splice_mx "$REPORT"
+	log "put the probe --mx section and targets in $REPORT"
 	exit 0
 fi
 probe_workload
 HAVE_MX=
+MX_LOAD_START=$(cut -d' ' -f1-3 /proc/loadavg)
 mx_workload && HAVE_MX=1
+MX_LOAD_END=$(cut -d' ' -f1-3 /proc/loadavg)
 first_reply
 if [[ -n $HAVE_SEND ]]; then send_workloads; else log "ehlo send is not in this build: send targets pending"; fi
 go_benches
