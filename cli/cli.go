@@ -112,7 +112,7 @@ func errorWords(err error) (msg string, ok bool) {
 var subcommands = []struct {
 	name  string
 	build func() *cobra.Command
-}{{"probe", newProbe}, {"lab", newLab}, {"doctor", newDoctor}, {"send", newSend}, {"run", newRun}, {"learn", newLearn}}
+}{{"probe", newProbe}, {"lab", newLab}, {"doctor", newDoctor}, {"send", newSend}, {"run", newRun}, {"learn", newLearn}, {"report", newReport}}
 
 // newRoot is the whole command tree.
 func newRoot() *cobra.Command { return newRootFor(nil) }

@@ -20,6 +20,7 @@ type probeFlags struct {
 	asJSON, transcript bool
 	parallel           int
 	mx                 mxFlags
+	fleet              fleetFlags
 }
 
 func newProbe() *cobra.Command {
@@ -33,7 +34,8 @@ func newProbe() *cobra.Command {
 			"address or unix:/path (a unix socket); the port defaults to 25, and 465 means implicit TLS. " +
 			"With --pipe, TARGET is optional.",
 		Example: "  ehlo probe --lab\n  ehlo probe --lab --json mx submission smtps legacy\n" +
-			"  ehlo probe smtp.gmail.com:587 --transcript\n  ehlo probe 127.0.0.1:1587 --ca /tmp/lab-ca.pem",
+			"  ehlo probe smtp.gmail.com:587 --transcript\n  ehlo probe 127.0.0.1:1587 --ca /tmp/lab-ca.pem\n" +
+			"  ehlo probe --from-file hosts.txt --resume run.jsonl --summary\n  ehlo report run.jsonl",
 		RunE: f.run,
 	}
 	f.conn.register(cmd)
@@ -42,12 +44,21 @@ func newProbe() *cobra.Command {
 	fl.BoolVar(&f.asJSON, "json", false, "print JSON: one object per target, an array for several")
 	fl.BoolVar(&f.transcript, "transcript", false, "print the exchange as C:/S: lines (credentials redacted)")
 	f.lab.register(fl, "probe the built-in lab (TARGETs may name its endpoints: "+strings.Join(lab.EndpointNames, ", ")+")")
-	fl.IntVar(&f.parallel, "parallel", 8, "probe at most n targets (with --mx: MX addresses) at once")
+	fl.IntVar(&f.parallel, "parallel", 8, "probe at most n targets (with --mx: MX addresses; with --from-file: 100 unless given) at once")
 	f.mx.register(cmd)
+	f.fleet.register(fl)
 	return cmd
 }
 
 func (f *probeFlags) run(cmd *cobra.Command, args []string) error {
+	if f.fleet.fromFile != "" {
+		return f.runFleet(cmd, args)
+	}
+	for _, name := range []string{"jsonl", "resume", "summary", "per-host", "rate", "tarpit"} {
+		if cmd.Flags().Changed(name) {
+			return usageErr(fmt.Errorf("--%s goes with --from-file FILE", name))
+		}
+	}
 	if f.mx.wanted(args) {
 		return f.runMX(cmd, args)
 	}

@@ -1,0 +1,79 @@
+package cli
+
+import (
+	"bufio"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"time"
+
+	"github.com/spf13/cobra"
+
+	"github.com/ehlo-sh/ehlo/client"
+)
+
+func newReport() *cobra.Command {
+	return &cobra.Command{
+		Use:   "report FILE.jsonl",
+		Short: "Summarize a saved fleet run (probe --from-file --jsonl)",
+		Long: "report reads the JSON lines a fleet run wrote (ehlo probe --from-file --jsonl, or its --resume file) " +
+			"and prints the table of probe --summary: targets by status, TLS versions and ciphers, certificates, " +
+			"those ending within 30 days, AUTH offered before TLS, the slowest. - reads stdin.",
+		Example: "  ehlo probe --from-file hosts.txt --jsonl > run.jsonl\n  ehlo report run.jsonl",
+		Args:    cobra.ExactArgs(1),
+		RunE: func(cmd *cobra.Command, args []string) error {
+			in, name, err := openTargets(args[0], cmd.InOrStdin())
+			if err != nil {
+				return err
+			}
+			defer in.Close()
+			sum, bad, err := summarize(in, time.Now())
+			if err != nil {
+				return fmt.Errorf("reading %s: %s", name, client.Explain(err))
+			}
+			if err := sum.WriteTable(cmd.OutOrStdout()); err != nil {
+				return err
+			}
+			if bad > 0 {
+				fmt.Fprintf(cmd.ErrOrStderr(), "ehlo: %s: %d lines are not a fleet run's JSON, left out\n", name, bad)
+			}
+			if sum.Total == 0 {
+				return reported(exitFailed, errors.New("no targets"))
+			}
+			return nil
+		},
+	}
+}
+
+// summarize counts a saved run's lines; bad counts those that are not one.
+func summarize(r io.Reader, now time.Time) (*client.FleetSummary, int, error) {
+	sum := client.NewFleetSummary(now)
+	br := bufio.NewReaderSize(r, 64<<10)
+	bad := 0
+	for {
+		line, err := br.ReadBytes('\n')
+		if len(line) > 0 && len(line) <= maxResumeLine {
+			var j client.FleetJSON
+			if json.Unmarshal(line, &j) == nil && j.Status != "" {
+				sum.Add(j)
+			} else if len(bytesTrim(line)) > 0 {
+				bad++
+			}
+		}
+		if errors.Is(err, io.EOF) {
+			return sum, bad, nil
+		}
+		if err != nil {
+			return sum, bad, err
+		}
+	}
+}
+
+func bytesTrim(b []byte) []byte {
+	for len(b) > 0 && (b[len(b)-1] == '\n' || b[len(b)-1] == '\r' || b[len(b)-1] == ' ') {
+		b = b[:len(b)-1]
+	}
+	return b
+}
+

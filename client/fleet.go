@@ -1,0 +1,262 @@
+package client
+
+import (
+	"context"
+	"errors"
+	"net"
+	"sync"
+	"sync/atomic"
+	"syscall"
+	"time"
+
+	"github.com/ehlo-sh/ehlo/wire"
+)
+
+// Fleet probes many targets with a fixed number of workers, politely: at
+// most PerHost connections at once to one host and, when Rate is set, at
+// most Rate new connections a second to it. Its memory does not grow with
+// the number of targets: only the hosts of the last minute are kept.
+type Fleet struct {
+	Options  Options
+	Parallel int           // workers, each one probe at a time; 0 means 1
+	PerHost  int           // connections at once to one host; 0 means no limit
+	Rate     float64       // new connections a second to one host; 0 means no limit
+	Tarpit   time.Duration // see Classify; 0 means DefaultTarpit
+	// OnThrottle is told, once, that the process ran out of file
+	// descriptors; the probes that met it wait and are tried again.
+	OnThrottle func(error)
+
+	inflight atomic.Int64
+}
+
+// InFlight is the number of probes under way.
+func (f *Fleet) InFlight() int { return int(f.inflight.Load()) }
+
+// FleetTarget is one target of a fleet and its line in the input.
+type FleetTarget struct {
+	Target string
+	Line   int
+}
+
+// FleetResult is one finished probe of a fleet.
+type FleetResult struct {
+	FleetTarget
+	Result  ProbeResult
+	Status  string
+	Reason  string
+	Elapsed time.Duration
+}
+
+// FleetJSON is one line of `probe --jsonl`: the probe object, its status,
+// how long it took (seconds), its line in the input and the fingerprint of
+// the flags that shaped it (a --resume file from other flags is refused).
+type FleetJSON struct {
+	ProbeJSON
+	Status      string  `json:"status"`
+	Reason      string  `json:"reason,omitempty"`
+	Elapsed     float64 `json:"elapsed"`
+	Line        int     `json:"line"`
+	Fingerprint string  `json:"fingerprint"`
+}
+
+// JSON is r as one line of `probe --jsonl`.
+func (r FleetResult) JSON(fingerprint string, withTranscript bool) FleetJSON {
+	return FleetJSON{ProbeJSON: r.Result.JSON(withTranscript), Status: r.Status, Reason: r.Reason,
+		Elapsed: r.Elapsed.Seconds(), Line: r.Line, Fingerprint: fingerprint}
+}
+
+// Run probes every target from in until in is closed or ctx is done, and
+// calls done, one call at a time, for each probe that finished; a probe cut
+// short by ctx is not reported (a resumed run probes it again). InFlight
+// counts the probes under way.
+func (f *Fleet) Run(ctx context.Context, in <-chan FleetTarget, done func(FleetResult)) {
+	hosts := newHostLimits(f.PerHost, f.Rate)
+	var (
+		mu        sync.Mutex
+		wg        sync.WaitGroup
+		throttled atomic.Bool
+	)
+	for range max(1, f.Parallel) {
+		wg.Go(func() {
+			for t := range in {
+				if ctx.Err() != nil {
+					continue // drain, so the reader is never stuck
+				}
+				r, ok := f.probeOne(ctx, hosts, t, &throttled)
+				if !ok {
+					continue
+				}
+				mu.Lock()
+				done(r)
+				mu.Unlock()
+			}
+		})
+	}
+	wg.Wait()
+}
+
+// probeOne probes t within its host's limits; ok is false when ctx ended
+// it. A probe that met the descriptor limit waits and is tried again.
+func (f *Fleet) probeOne(ctx context.Context, hosts *hostLimits, t FleetTarget, throttled *atomic.Bool) (FleetResult, bool) {
+	host, port, _ := wire.ParseTarget(t.Target)
+	for backoff := 50 * time.Millisecond; ; backoff = min(2*backoff, 2*time.Second) {
+		seen, err := hosts.acquire(ctx, host)
+		if err != nil {
+			return FleetResult{}, false
+		}
+		f.inflight.Add(1)
+		start := time.Now()
+		r := Probe(ctx, t.Target, f.Options)
+		elapsed := time.Since(start)
+		f.inflight.Add(-1)
+		hosts.release(host)
+		if ctx.Err() != nil {
+			return FleetResult{}, false
+		}
+		if outOfFiles(r.Err) {
+			if !throttled.Swap(true) && f.OnThrottle != nil {
+				f.OnThrottle(r.Err)
+			}
+			if !sleep(ctx, backoff) {
+				return FleetResult{}, false
+			}
+			continue
+		}
+		status, reason := Classify(r, f.Tarpit, seen)
+		if status == StatusTimeout && port == "25" {
+			status, reason = f.blockedCheck(ctx, host, status, reason)
+		}
+		return FleetResult{FleetTarget: t, Result: r, Status: status, Reason: reason, Elapsed: elapsed}, true
+	}
+}
+
+// blockedCheck tells a port 25 blocked on the way from a dead host: when
+// the host answers on 587 or 443 (a connection, or a refusal), its port 25
+// is filtered, here or there.
+func (f *Fleet) blockedCheck(ctx context.Context, host, status, reason string) (string, string) {
+	d := net.Dialer{Timeout: 3 * time.Second}
+	for _, port := range []string{"587", "443"} {
+		c, err := d.DialContext(ctx, "tcp", net.JoinHostPort(host, port))
+		if err == nil {
+			c.Close()
+		}
+		if err == nil || errors.Is(err, syscall.ECONNREFUSED) {
+			return StatusBlocked, reason + "; the host answers on port " + port + ", so port 25 is filtered between here and there"
+		}
+	}
+	return status, reason
+}
+
+// outOfFiles says whether err is the process or the system running out of
+// file descriptors.
+func outOfFiles(err error) bool {
+	return errors.Is(err, syscall.EMFILE) || errors.Is(err, syscall.ENFILE)
+}
+
+// sleep waits d, or less when ctx ends; it says whether ctx is still on.
+func sleep(ctx context.Context, d time.Duration) bool {
+	t := time.NewTimer(d)
+	defer t.Stop()
+	select {
+	case <-t.C:
+		return true
+	case <-ctx.Done():
+		return false
+	}
+}
+
+// hostLimits keeps the per-host limits: connections at once, and the time
+// of the next new connection.
+type hostLimits struct {
+	mu       sync.Mutex
+	perHost  int
+	gap      time.Duration
+	hosts    map[string]*hostState
+	releases int
+}
+
+type hostState struct {
+	inflight int
+	next     time.Time     // no new connection before
+	last     time.Time     // the last release
+	seen     int           // connections so far
+	wake     chan struct{} // closed at the next release, for those waiting on inflight
+}
+
+func newHostLimits(perHost int, rate float64) *hostLimits {
+	h := &hostLimits{perHost: perHost, hosts: map[string]*hostState{}}
+	if rate > 0 {
+		h.gap = time.Duration(float64(time.Second) / rate)
+	}
+	return h
+}
+
+// acquire waits until host may have one more connection, and returns how
+// many it had before in this run.
+func (h *hostLimits) acquire(ctx context.Context, host string) (int, error) {
+	for {
+		h.mu.Lock()
+		s := h.hosts[host]
+		if s == nil {
+			s = &hostState{}
+			h.hosts[host] = s
+		}
+		now := time.Now()
+		full := h.perHost > 0 && s.inflight >= h.perHost
+		if !full && !now.Before(s.next) {
+			s.inflight++
+			s.next = now.Add(h.gap)
+			seen := s.seen
+			s.seen++
+			h.mu.Unlock()
+			return seen, nil
+		}
+		var wake <-chan struct{}
+		var wait time.Duration
+		if full {
+			if s.wake == nil {
+				s.wake = make(chan struct{})
+			}
+			wake = s.wake
+		} else {
+			wait = s.next.Sub(now)
+		}
+		h.mu.Unlock()
+		if wake != nil {
+			select {
+			case <-wake:
+			case <-ctx.Done():
+				return 0, ctx.Err()
+			}
+		} else if !sleep(ctx, wait) {
+			return 0, ctx.Err()
+		}
+	}
+}
+
+// hostMemory is how long an idle host is remembered: its rate and its
+// count of connections, which makes a reset a rate limit.
+const hostMemory = time.Minute
+
+// release ends a connection to host; now and then it forgets the hosts idle
+// for hostMemory, so a million targets do not grow the map.
+func (h *hostLimits) release(host string) {
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	now := time.Now()
+	if s := h.hosts[host]; s != nil {
+		s.inflight--
+		s.last = now
+		if s.wake != nil {
+			close(s.wake)
+			s.wake = nil
+		}
+	}
+	if h.releases++; h.releases%4096 == 0 {
+		for k, s := range h.hosts {
+			if s.inflight == 0 && now.Sub(s.last) > hostMemory && now.After(s.next) {
+				delete(h.hosts, k)
+			}
+		}
+	}
+}

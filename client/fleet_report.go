@@ -1,0 +1,238 @@
+package client
+
+import (
+	"cmp"
+	"fmt"
+	"io"
+	"slices"
+	"strings"
+	"text/tabwriter"
+	"time"
+)
+
+// FleetSummary counts what a fleet run found, from its lines as they come
+// (`probe --from-file`) or as saved (`ehlo report`). Its size does not
+// grow with the number of targets: counts, the slowest few, and the first
+// few targets of each finding.
+type FleetSummary struct {
+	Now      time.Time // certificate expiry is judged against it
+	Total    int
+	Status   map[string]int
+	Versions map[string]int // TLS version, "none" without TLS
+	Ciphers  map[string]int
+	Verdict  map[string]int // verified, unverified, no TLS
+	Expiring findings       // leaf certificates that end within 30 days (or ended)
+	AuthSeen findings       // AUTH offered before TLS
+	Examples map[string]*findings
+	Slowest  []FleetJSON // the slowest, slowest first
+}
+
+// findings is a count with the first few targets.
+type findings struct {
+	N       int
+	Targets []string
+}
+
+const (
+	maxExamples = 5
+	maxSlowest  = 5
+	expiryWarn  = 30 * 24 * time.Hour
+)
+
+func (f *findings) add(s string) {
+	f.N++
+	if len(f.Targets) < maxExamples {
+		f.Targets = append(f.Targets, s)
+	}
+}
+
+// NewFleetSummary is an empty summary judged at now.
+func NewFleetSummary(now time.Time) *FleetSummary {
+	return &FleetSummary{Now: now, Status: map[string]int{}, Versions: map[string]int{}, Ciphers: map[string]int{},
+		Verdict: map[string]int{}, Examples: map[string]*findings{}}
+}
+
+// Add counts one line.
+func (s *FleetSummary) Add(j FleetJSON) {
+	s.Total++
+	s.Status[j.Status]++
+	if j.Status != StatusOK {
+		ex := s.Examples[j.Status]
+		if ex == nil {
+			ex = &findings{}
+			s.Examples[j.Status] = ex
+		}
+		ex.add(j.Target)
+	}
+	s.addTLS(j)
+	for _, h := range j.EHLO {
+		if _, ok := h.Extensions["AUTH"]; ok && !h.TLS && !j.ImplicitTLS {
+			s.AuthSeen.add(j.Target)
+			break
+		}
+	}
+	s.addSlow(j)
+}
+
+func (s *FleetSummary) addTLS(j FleetJSON) {
+	t := j.TLS
+	switch {
+	case t == nil:
+		if j.Status == StatusOK {
+			s.Versions["none"]++
+			s.Verdict["no TLS"]++
+		}
+		return
+	case t.Verified:
+		s.Verdict["verified"]++
+	default:
+		s.Verdict["unverified"]++
+	}
+	if t.Version != "" {
+		s.Versions[t.Version]++
+	}
+	if t.Cipher != "" {
+		s.Ciphers[t.Cipher]++
+	}
+	if len(t.Certificates) > 0 {
+		if end, err := time.Parse(time.RFC3339, t.Certificates[0].NotAfter); err == nil && end.Sub(s.Now) < expiryWarn {
+			s.Expiring.add(fmt.Sprintf("%s (%s)", j.Target, end.Format("2006-01-02")))
+		}
+	}
+}
+
+func (s *FleetSummary) addSlow(j FleetJSON) {
+	j.Transcript = nil // the summary keeps no transcript
+	i, _ := slices.BinarySearchFunc(s.Slowest, j.Elapsed, func(a FleetJSON, e float64) int { return cmp.Compare(e, a.Elapsed) })
+	if i >= maxSlowest {
+		return
+	}
+	s.Slowest = slices.Insert(s.Slowest, i, j)
+	if len(s.Slowest) > maxSlowest {
+		s.Slowest = s.Slowest[:maxSlowest]
+	}
+}
+
+// WriteShort writes the few lines `probe --jsonl` ends with on stderr:
+// counts by status, TLS version and verdict, and the slowest targets.
+func (s *FleetSummary) WriteShort(w io.Writer) {
+	fmt.Fprintf(w, "%d targets: %s\n", s.Total, s.statusWords())
+	if len(s.Versions) > 0 {
+		fmt.Fprintf(w, "TLS: %s\n", countWords(s.Versions))
+	}
+	if len(s.Verdict) > 0 {
+		fmt.Fprintf(w, "certificates: %s\n", countWords(s.Verdict))
+	}
+	if len(s.Slowest) > 0 {
+		parts := make([]string, 0, len(s.Slowest))
+		for _, j := range s.Slowest {
+			parts = append(parts, fmt.Sprintf("%s %.1fs (%s)", j.Target, j.Elapsed, j.Status))
+		}
+		fmt.Fprintf(w, "slowest: %s\n", strings.Join(parts, ", "))
+	}
+}
+
+// statusWords is the counts by status, in Statuses' order.
+func (s *FleetSummary) statusWords() string {
+	var parts []string
+	for _, st := range s.statusOrder() {
+		parts = append(parts, fmt.Sprintf("%d %s", s.Status[st], st))
+	}
+	if len(parts) == 0 {
+		return "none finished"
+	}
+	return strings.Join(parts, ", ")
+}
+
+// statusOrder is the statuses seen, the known ones first in their order.
+func (s *FleetSummary) statusOrder() []string {
+	var out []string
+	for _, st := range Statuses {
+		if s.Status[st] > 0 {
+			out = append(out, st)
+		}
+	}
+	var other []string
+	for st := range s.Status {
+		if !slices.Contains(Statuses, st) {
+			other = append(other, st)
+		}
+	}
+	slices.Sort(other)
+	return append(out, other...)
+}
+
+// countWords is "N key, N key", the largest count first.
+func countWords(m map[string]int) string {
+	var parts []string
+	for _, k := range byCount(m) {
+		parts = append(parts, fmt.Sprintf("%d %s", m[k], k))
+	}
+	return strings.Join(parts, ", ")
+}
+
+func byCount(m map[string]int) []string {
+	keys := make([]string, 0, len(m))
+	for k := range m {
+		keys = append(keys, k)
+	}
+	slices.SortFunc(keys, func(a, b string) int { return cmp.Or(cmp.Compare(m[b], m[a]), cmp.Compare(a, b)) })
+	return keys
+}
+
+// WriteTable writes the summary a person reads (`probe --summary`, `ehlo
+// report`): targets by status with examples, TLS versions and ciphers,
+// certificates, expiry within 30 days, AUTH before TLS, the slowest.
+func (s *FleetSummary) WriteTable(w io.Writer) error {
+	tw := tabwriter.NewWriter(w, 0, 4, 2, ' ', 0)
+	fmt.Fprintf(tw, "%d targets\n\nSTATUS\tTARGETS\tSHARE\tFOR EXAMPLE\n", s.Total)
+	for _, st := range s.statusOrder() {
+		ex := ""
+		if e := s.Examples[st]; e != nil {
+			ex = strings.Join(e.Targets, " ")
+		}
+		fmt.Fprintf(tw, "%s\t%d\t%s\t%s\n", st, s.Status[st], s.share(s.Status[st]), ex)
+	}
+	s.table(tw, "TLS VERSION", s.Versions)
+	s.table(tw, "CIPHER", s.Ciphers)
+	s.table(tw, "CERTIFICATE", s.Verdict)
+	fmt.Fprintln(tw)
+	s.finding(tw, "certificates ending within 30 days", s.Expiring)
+	s.finding(tw, "AUTH offered before TLS", s.AuthSeen)
+	if len(s.Slowest) > 0 {
+		fmt.Fprintf(tw, "\nSLOWEST\tSECONDS\tSTATUS\n")
+		for _, j := range s.Slowest {
+			fmt.Fprintf(tw, "%s\t%.1f\t%s\n", j.Target, j.Elapsed, j.Status)
+		}
+	}
+	return tw.Flush()
+}
+
+func (s *FleetSummary) table(w io.Writer, title string, m map[string]int) {
+	if len(m) == 0 {
+		return
+	}
+	fmt.Fprintf(w, "\n%s\tTARGETS\tSHARE\n", title)
+	for _, k := range byCount(m) {
+		fmt.Fprintf(w, "%s\t%d\t%s\n", k, m[k], s.share(m[k]))
+	}
+}
+
+func (s *FleetSummary) finding(w io.Writer, what string, f findings) {
+	fmt.Fprintf(w, "%s: %d", what, f.N)
+	if f.N > 0 {
+		fmt.Fprintf(w, " (%s", strings.Join(f.Targets, ", "))
+		if f.N > len(f.Targets) {
+			fmt.Fprintf(w, ", and %d more", f.N-len(f.Targets))
+		}
+		fmt.Fprint(w, ")")
+	}
+	fmt.Fprintln(w)
+}
+
+func (s *FleetSummary) share(n int) string {
+	if s.Total == 0 {
+		return "-"
+	}
+	return fmt.Sprintf("%.1f%%", 100*float64(n)/float64(s.Total))
+}
