@@ -76,4 +76,3 @@ func bytesTrim(b []byte) []byte {
 	}
 	return b
 }
-
