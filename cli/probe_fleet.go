@@ -10,6 +10,7 @@ import (
 	"fmt"
 	"io"
 	"os"
+	"runtime/pprof"
 	"slices"
 	"strconv"
 	"strings"
@@ -136,6 +137,9 @@ func (f *probeFlags) runFleet(cmd *cobra.Command, args []string) error {
 		OnThrottle: func(err error) {
 			fmt.Fprintf(cmd.ErrOrStderr(), "ehlo: out of file descriptors (%s): fewer probes at once until some finish\n", client.Explain(err))
 		}}
+	if stop := cpuProfile(os.Getenv("EHLO_CPUPROFILE")); stop != nil {
+		defer stop()
+	}
 	seen := newTargetSet()
 	if err := r.openOutput(seen); err != nil {
 		return err
@@ -144,6 +148,23 @@ func (f *probeFlags) runFleet(cmd *cobra.Command, args []string) error {
 		defer r.outFile.Close()
 	}
 	return r.run(in, name, seen)
+}
+
+// cpuProfile writes a CPU profile of the run to path, for the fleet
+// benchmark (bench/fleet.sh); "" or a file that cannot be made: none.
+func cpuProfile(path string) (stop func()) {
+	if path == "" {
+		return nil
+	}
+	fh, _, err := client.CreatePrivate(path)
+	if err != nil {
+		return nil
+	}
+	if pprof.StartCPUProfile(fh) != nil {
+		fh.Close()
+		return nil
+	}
+	return func() { pprof.StopCPUProfile(); fh.Close() }
 }
 
 // openTargets opens the target file, refusing a directory; "-" is stdin.

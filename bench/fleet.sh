@@ -1,0 +1,204 @@
+#!/usr/bin/env bash
+# bench/fleet.sh — the fleet benchmark (issue 21): ehlo probe --from-file
+# --jsonl against zgrab2's smtp module, on a simulator of many SMTP targets
+# on loopback (bench/fleetsim), and writes bench/fleet.md, which bench/run.sh
+# puts into BENCHMARKS.md.
+#
+# usage (from anywhere in the repository; root is not needed):
+#   bash bench/fleet.sh             3 rounds; merges bench/fleet.md into BENCHMARKS.md
+#   bash bench/fleet.sh --quick     1 round, 2,000 targets, written to bench/out/fleet.quick.md
+#   bash bench/fleet.sh --no-merge  as the first, leaving BENCHMARKS.md alone (bench/run.sh)
+# FLEET_TARGETS=N sets the number of targets (default 10000), ZGRAB2=PATH a zgrab2 to use.
+#
+# What it does:
+#   1. builds ehlo and the simulator, and zgrab2 v1.0.0-RC3 from the Go module proxy in a
+#      temporary module outside the repository (go install @latest is refused there: the
+#      proxy answers 403 to the version list; an exact version builds);
+#   2. starts the simulator: FLEET_TARGETS targets on 127.1.0.0/16, port 2525, each with its
+#      behaviour and the status it must get (bench/out/fleet/truth.tsv);
+#   3. in alternation, round after round, for N in 100, 500, 1000: ehlo probe --from-file
+#      --jsonl --parallel N, then zgrab2 smtp --send-ehlo-override --send-starttls-override
+#      --send-quit -s N; each process timed by /usr/bin/time (wall, user+sys, peak RSS), the
+#      simulator's own CPU read from /proc before and after;
+#   4. checks every ehlo status against the truth, and zgrab2's success against the targets
+#      that complete;
+#   5. runs ehlo at 1,000 in flight on 5x the targets (the rest closed addresses) for RSS
+#      flat in the number of targets, and once with a CPU profile (EHLO_CPUPROFILE);
+#   6. writes the tables, the profile's shares and the targets met or missed.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+export PATH=/usr/local/go/bin:/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin${PATH:+:$PATH}
+export LC_ALL=C
+
+QUICK= MERGE=1
+for a in "$@"; do
+	case $a in
+	--quick) QUICK=1 MERGE= ;;
+	--no-merge) MERGE= ;;
+	*) echo "usage: bash bench/fleet.sh [--quick] [--no-merge]" >&2; exit 2 ;;
+	esac
+done
+N=${FLEET_TARGETS:-10000}
+ROUNDS=3
+PARS=(100 500 1000)
+MD=bench/fleet.md
+if [[ -n $QUICK ]]; then N=${FLEET_TARGETS:-2000} ROUNDS=1 MD=bench/out/fleet.quick.md; fi
+OUT=bench/out/fleet
+BIN=bench/out/bin
+PORT=2525
+mkdir -p "$OUT" "$BIN"
+log() { printf 'fleet: %s\n' "$*" >&2; }
+die() { printf 'fleet: error: %s\n' "$*" >&2; exit 1; }
+[[ -x /usr/bin/time ]] || die "/usr/bin/time is missing (apt-get install time)"
+ulimit -n "$(ulimit -Hn)"
+(($(ulimit -n) >= N + 4000)) || die "ulimit -n is $(ulimit -n): the simulator needs one descriptor per target and more"
+
+# ------------------------------------------------------------------ builds
+
+ZGRAB2_VERSION=v1.0.0-RC3
+build() {
+	log "building ehlo and the simulator"
+	CGO_ENABLED=0 go build -o "$BIN/ehlo" .
+	go build -o "$BIN/fleetsim" ./bench/fleetsim
+	ZG=${ZGRAB2:-$BIN/zgrab2}
+	ZG_NOTE=
+	if [[ ! -x $ZG ]]; then
+		log "building zgrab2 $ZGRAB2_VERSION from the module proxy, outside the repository"
+		local tmp
+		tmp=$(mktemp -d)
+		if (cd "$tmp" && go mod init zgrab2build >/dev/null 2>&1 &&
+			go mod edit -require "github.com/zmap/zgrab2@$ZGRAB2_VERSION" &&
+			GOFLAGS=-mod=mod go build -o zgrab2 github.com/zmap/zgrab2/cmd/zgrab2) >"$OUT/zgrab2-build.log" 2>&1; then
+			cp "$tmp/zgrab2" "$BIN/zgrab2"
+			ZG=$BIN/zgrab2
+		else
+			ZG=
+			ZG_NOTE="zgrab2 $ZGRAB2_VERSION did not build from the module proxy here ($(tail -1 "$OUT/zgrab2-build.log"))"
+			log "$ZG_NOTE"
+		fi
+		rm -rf "$tmp"
+	fi
+}
+
+# ------------------------------------------------------------------ simulator
+
+SIM_PID=
+start_sim() {
+	log "starting the simulator: $N targets on 127.1.0.0/16:$PORT"
+	rm -f "$OUT/sim.in" "$OUT/sim.out"
+	mkfifo "$OUT/sim.in" "$OUT/sim.out"
+	"$BIN/fleetsim" -n "$N" -dir "$OUT" -port "$PORT" <"$OUT/sim.in" >"$OUT/sim.out" &
+	SIM_PID=$!
+	exec 7>"$OUT/sim.in" # the simulator serves until this closes
+	trap stop_sim EXIT
+	local line
+	read -r -t 120 line <"$OUT/sim.out" || die "the simulator did not start"
+	[[ $line == ready ]] || die "the simulator said: $line"
+	TICK=$(getconf CLK_TCK)
+}
+
+stop_sim() {
+	exec 7>&- || true
+	[[ -z $SIM_PID ]] || wait "$SIM_PID" 2>/dev/null || true
+	rm -f "$OUT/sim.in" "$OUT/sim.out"
+}
+
+# sim_cpu: the simulator's CPU so far, in clock ticks.
+sim_cpu() { awk '{print $14 + $15}' "/proc/$SIM_PID/stat"; }
+
+# ------------------------------------------------------------------ runs
+
+# timed LABEL CMD...: runs CMD, appends "LABEL wall cpu rss_kib sim_cpu" to
+# $OUT/samples.txt; its stdout goes to $OUT/LABEL.out.
+timed() {
+	local label=$1 before after
+	shift
+	before=$(sim_cpu)
+	/usr/bin/time -f '%e %U %S %M' -o "$OUT/time.txt" "$@" >"$OUT/$label.out" 2>"$OUT/$label.err" ||
+		die "$label failed: $(tail -3 "$OUT/$label.err")"
+	after=$(sim_cpu)
+	read -r wall user sys rss <"$OUT/time.txt"
+	echo "$label $wall $(echo "$user + $sys" | bc) $rss $(echo "scale=2; ($after - $before) / $TICK" | bc)" >>"$OUT/samples.txt"
+}
+
+ehlo_cmd() { # ehlo_cmd N FILE
+	echo "$BIN/ehlo probe --from-file $2 --jsonl --parallel $1 --per-host 0 --rate 0 --servername sim.test --ca $OUT/ca.pem --tarpit 1s --timeout 5s --greeting-wait 0"
+}
+
+run_ehlo() { # run_ehlo N
+	# shellcheck disable=SC2046
+	timed "ehlo-$1" $(ehlo_cmd "$1" "$OUT/targets.txt")
+	python3 bench/fleetcheck.py ehlo "$OUT/truth.tsv" "$OUT/ehlo-$1.out" >>"$OUT/correct-ehlo-$1.txt"
+}
+
+run_zgrab2() { # run_zgrab2 N
+	timed "zgrab2-$1" "$ZG" smtp -b /dev/null -p "$PORT" --send-ehlo-override --send-starttls-override --send-quit \
+		-s "$1" -t 5s -f "$OUT/targets.ips" -o - -l /dev/null -m /dev/null -u /dev/null
+	python3 bench/fleetcheck.py zgrab2 "$OUT/truth.tsv" "$OUT/zgrab2-$1.out" "$PORT" >>"$OUT/correct-zgrab2-$1.txt"
+}
+
+# flat: ehlo at 1,000 in flight over the targets and 4x as many closed
+# addresses (127.1.100.1 on), for RSS flat in the number of targets.
+flat() {
+	local big=$OUT/targets-5x.txt
+	{
+		cat "$OUT/targets.txt"
+		python3 -c "
+import sys
+n=int(sys.argv[1])
+for i in range(4*n):
+    print('127.1.%d.%d:%s' % (100 + i // 250, i % 250 + 1, sys.argv[2]))" "$N" "$PORT"
+	} >"$big"
+	# shellcheck disable=SC2046
+	timed "ehlo-1000-5x" $(ehlo_cmd 1000 "$big")
+}
+
+profile() {
+	rm -f "$OUT/ehlo.prof"
+	EHLO_CPUPROFILE=$OUT/ehlo.prof timed "ehlo-1000-prof" $(ehlo_cmd 1000 "$OUT/targets.txt")
+	go tool pprof -top -cum -nodecount=400 "$BIN/ehlo" "$OUT/ehlo.prof" >"$OUT/profile.txt" 2>/dev/null
+}
+
+# ------------------------------------------------------------------ main
+
+build
+rm -f "$OUT"/samples.txt "$OUT"/correct-*.txt
+start_sim
+LOAD_START=$(cut -d' ' -f1-3 /proc/loadavg)
+for ((r = 1; r <= ROUNDS; r++)); do
+	for p in "${PARS[@]}"; do
+		log "round $r/$ROUNDS: --parallel $p"
+		if ((r % 2)); then
+			run_ehlo "$p"
+			[[ -z $ZG ]] || run_zgrab2 "$p"
+		else
+			[[ -z $ZG ]] || run_zgrab2 "$p"
+			run_ehlo "$p"
+		fi
+	done
+done
+log "RSS over 5x the targets, and a CPU profile"
+flat
+profile
+LOAD_END=$(cut -d' ' -f1-3 /proc/loadavg)
+python3 bench/fleetreport.py --out "$OUT" --targets "$N" --rounds "$ROUNDS" --pars "${PARS[*]}" \
+	--load "$LOAD_START / $LOAD_END" --zgrab2 "${ZG:+$ZGRAB2_VERSION}" --zgrab2-note "$ZG_NOTE" \
+	--cmd "$(ehlo_cmd N targets.txt | sed "s|$BIN/||; s|$OUT/||g")" >"$MD"
+log "wrote $MD"
+if [[ -n $MERGE ]]; then
+	python3 - "$MD" BENCHMARKS.md <<'EOF'
+import sys
+md, bench = sys.argv[1], sys.argv[2]
+section = open(md).read()
+text = open(bench).read()
+begin, end = '<!-- bench/fleet.sh: begin -->\n', '<!-- bench/fleet.sh: end -->\n'
+block = begin + section + end
+if begin in text and end in text:
+    a = text.index(begin); b = text.index(end) + len(end)
+    text = text[:a] + block + text[b:]
+else:
+    text = text.rstrip('\n') + '\n\n' + block
+open(bench, 'w').write(text)
+EOF
+	log "merged into BENCHMARKS.md"
+fi
