@@ -3,7 +3,8 @@
 # BENCHMARKS.md.
 #
 # usage (as root, on Debian 12; from anywhere in the repository):
-#   bash bench/run.sh            the full run: under ten minutes, then a cold build of
+#   bash bench/run.sh            the full run: under twenty minutes (ten of them the fleet
+#                                benchmark, bench/fleet.sh), then a cold build of
 #                                half a minute (bench/coldstart.sh)
 #   bash bench/run.sh --quick    a few rounds of everything but the cold build, for
 #                                iteration (BENCHMARKS.md is then written to
@@ -31,7 +32,10 @@
 #   6. times the first `go run .`: a build with an empty build cache, per package
 #      (bench/coldstart.sh --no-merge, which writes bench/coldstart.md; --quick keeps the
 #      section of the last run, which names its own commit);
-#   7. writes BENCHMARKS.md: machine facts, medians with min/max, ratios, every target.
+#   7. runs the fleet benchmark (bench/fleet.sh --no-merge: ehlo probe --from-file against
+#      zgrab2 on 10,000 simulated targets, about ten minutes; --quick: 2,000 targets, one
+#      round), which writes bench/fleet.md;
+#   8. writes BENCHMARKS.md: machine facts, medians with min/max, ratios, every target.
 # Raw results stay in bench/out/ (ignored by git). The message files of the send
 # benchmark go to bench/out/ too (about 120 MB) and are kept for the next run.
 set -euo pipefail
@@ -643,6 +647,12 @@ write_report() {
 		echo
 		benchtable "$OUT/bench-wire.txt" 'ReadReply'
 		echo
+		if [[ -f $FLEET_MD ]]; then
+			echo '<!-- bench/fleet.sh: begin -->'
+			cat "$FLEET_MD"
+			echo '<!-- bench/fleet.sh: end -->'
+			echo
+		fi
 		if [[ -f bench/coldstart.md ]]; then
 			echo '<!-- bench/coldstart.sh: begin -->'
 			cat bench/coldstart.md
@@ -696,6 +706,13 @@ if [[ -n $HAVE_SEND ]]; then send_workloads; else log "ehlo send is not in this 
 go_benches
 tui_workload
 [[ -n $QUICK ]] || bash bench/coldstart.sh --no-merge
+FLEET_MD=bench/fleet.md
+if [[ -n $QUICK ]]; then
+	bash bench/fleet.sh --quick
+	FLEET_MD=$OUT/fleet.quick.md
+else
+	bash bench/fleet.sh --no-merge
+fi
 {
 	grep -h -e '^- met:' -e '^- MISSED:' "$OUT/probe.md" | sed 's/^- \(met\|MISSED\): /&probe: /'
 	if [[ -n $HAVE_MX ]]; then
@@ -717,6 +734,7 @@ tui_workload
 	fi
 	ui_verdicts
 	idle_verdict "$OUT/tui-lab.json" "$OUT/tui-postfix.json"
+	grep -h -e '^- met:' -e '^- MISSED:' "$FLEET_MD" | sed 's/^- \(met\|MISSED\): /&fleet: /'
 } >"$OUT/verdicts.txt"
 write_report
 missed=$(grep -c -e '^- MISSED' -e '^- PENDING' "$OUT/verdicts.txt" || true)

@@ -3,6 +3,7 @@ package cli
 import (
 	"encoding/json"
 	"fmt"
+	"io"
 	"net"
 	"os"
 	"path/filepath"
@@ -206,5 +207,60 @@ func TestProgressLine(t *testing.T) {
 	}
 	if got := progressLine(3, 0, 1, 1e9); strings.Contains(got, "ETA") {
 		t.Errorf("no total, no ETA: %q", got)
+	}
+}
+
+// lineGen yields n lines cycling over distinct closed targets of
+// 127.1.255.0/24 (the fleet's own loopback range: nothing listens there),
+// never holding more than one line: a file of a million lines that is not
+// in memory either.
+type lineGen struct {
+	i, n, distinct int
+	buf            []byte
+}
+
+func (g *lineGen) Read(p []byte) (int, error) {
+	for len(g.buf) < len(p) && g.i < g.n {
+		k := g.i % g.distinct
+		g.buf = fmt.Appendf(g.buf, "127.1.255.%d:%d\n", k%250+1, k/250+1)
+		g.i++
+	}
+	if len(g.buf) == 0 {
+		return 0, io.EOF
+	}
+	n := copy(p, g.buf)
+	g.buf = g.buf[n:]
+	return n, nil
+}
+
+// TestProbeFromFileMillionLines: a million lines are streamed, each
+// distinct target probed once.
+func TestProbeFromFileMillionLines(t *testing.T) {
+	if testing.Short() {
+		t.Skip("a million lines")
+	}
+	root := newRootFor([]string{"probe"})
+	var out, errOut strings.Builder
+	root.SetIn(&lineGen{n: 1_000_000, distinct: 200})
+	root.SetOut(&out)
+	root.SetErr(&errOut)
+	root.SetArgs([]string{"probe", "--from-file", "-", "--per-host", "0", "--rate", "0", "--parallel", "50", "--summary"})
+	if err := root.Execute(); err != nil {
+		t.Fatalf("%v: %s", err, errOut.String())
+	}
+	if !strings.Contains(errOut.String(), "1000000 lines read, 200 targets probed") || !strings.Contains(errOut.String(), "999800 duplicates") {
+		t.Errorf("stderr:\n%s", errOut.String())
+	}
+	if !strings.Contains(out.String(), "refused  200") {
+		t.Errorf("summary:\n%s", out.String())
+	}
+}
+
+// TestProbeFromFileDescriptors: a --parallel beyond the open-file limit is
+// lowered, with a message, not a crash.
+func TestProbeFromFileDescriptors(t *testing.T) {
+	code, _, errOut := runIn(t, "127.1.255.1:1\n", "probe", "--from-file", "-", "--parallel", "10000000", "--summary")
+	if code != 0 || !strings.Contains(errOut, "open files") || !strings.Contains(errOut, "at once") {
+		t.Errorf("exit %d: %s", code, errOut)
 	}
 }
