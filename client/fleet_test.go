@@ -10,9 +10,9 @@ import (
 	"time"
 )
 
-// scripted serves every connection with serve until the test ends; it
+// fleetServer serves every connection with serve until the test ends; it
 // returns the address.
-func scripted(t *testing.T, serve func(c net.Conn, r *bufio.Reader)) string {
+func fleetServer(t *testing.T, serve func(c net.Conn, r *bufio.Reader)) string {
 	t.Helper()
 	ln, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
@@ -78,14 +78,14 @@ func closedPort(t *testing.T) string {
 func TestFleetStatuses(t *testing.T) {
 	ok := "220 ok ESMTP\r\n"
 	cases := map[string]string{
-		scripted(t, plainSMTP(ok, 0, "250-x\r\n250 PIPELINING\r\n")):                         StatusOK,
-		scripted(t, plainSMTP(ok, 400*time.Millisecond, "250 x\r\n")):                        StatusTarpit,
-		scripted(t, func(c net.Conn, r *bufio.Reader) { r.ReadString('\n') }):                StatusTarpit, // accepted, silent
-		scripted(t, plainSMTP("421 4.7.0 Too many connections, try again later\r\n", 0, "")): StatusRateLimited,
-		scripted(t, plainSMTP("554 5.7.1 go away\r\n", 0, "")):                               StatusRefused,
-		scripted(t, plainSMTP("450 4.3.2 maintenance\r\n", 0, "")):                           StatusNotTestable,
-		scripted(t, plainSMTP(ok, 0, "250-x\r\n251-PIPELINING\r\n250 SIZE\r\n")):             StatusProtocolError,
-		scripted(t, plainSMTP(ok, 0, "250-x\r\n250 STARTTLS\r\n")):                           StatusTLSFailed, // then 502 to STARTTLS
+		fleetServer(t, plainSMTP(ok, 0, "250-x\r\n250 PIPELINING\r\n")):                         StatusOK,
+		fleetServer(t, plainSMTP(ok, 400*time.Millisecond, "250 x\r\n")):                        StatusTarpit,
+		fleetServer(t, func(c net.Conn, r *bufio.Reader) { r.ReadString('\n') }):                StatusTarpit, // accepted, silent
+		fleetServer(t, plainSMTP("421 4.7.0 Too many connections, try again later\r\n", 0, "")): StatusRateLimited,
+		fleetServer(t, plainSMTP("554 5.7.1 go away\r\n", 0, "")):                               StatusRefused,
+		fleetServer(t, plainSMTP("450 4.3.2 maintenance\r\n", 0, "")):                           StatusNotTestable,
+		fleetServer(t, plainSMTP(ok, 0, "250-x\r\n251-PIPELINING\r\n250 SIZE\r\n")):             StatusProtocolError,
+		fleetServer(t, plainSMTP(ok, 0, "250-x\r\n250 STARTTLS\r\n")):                           StatusTLSFailed, // then 502 to STARTTLS
 	}
 	cases[closedPort(t)] = StatusRefused
 	cases["nosuchhost.invalid:25"] = StatusDNSError
@@ -125,7 +125,7 @@ func TestFleetPerHostAndRate(t *testing.T) {
 		release       = make(chan struct{})
 		releaseClosed sync.Once
 	)
-	addr := scripted(t, func(c net.Conn, r *bufio.Reader) {
+	addr := fleetServer(t, func(c net.Conn, r *bufio.Reader) {
 		mu.Lock()
 		now++
 		peak = max(peak, now)
@@ -175,8 +175,8 @@ func TestFleetPerHostAndRate(t *testing.T) {
 // TestFleetCancelReportsOnlyFinished: after a cancel (Ctrl-C), Run returns
 // at once and reports no probe it cut short, so --resume probes it again.
 func TestFleetCancelReportsOnlyFinished(t *testing.T) {
-	fast := scripted(t, plainSMTP("220 ok\r\n", 0, "250 x\r\n"))
-	silent := scripted(t, func(c net.Conn, r *bufio.Reader) { r.ReadString('\n') })
+	fast := fleetServer(t, plainSMTP("220 ok\r\n", 0, "250 x\r\n"))
+	silent := fleetServer(t, func(c net.Conn, r *bufio.Reader) { r.ReadString('\n') })
 	ctx, cancel := context.WithCancel(context.Background())
 	defer cancel()
 	f := &Fleet{Options: Options{Timeout: 30 * time.Second, GreetingWait: -1}, Parallel: 2}
