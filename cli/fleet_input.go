@@ -10,6 +10,8 @@ import (
 	"strings"
 
 	"github.com/ehlo-sh/ehlo/client"
+	"github.com/ehlo-sh/ehlo/domain"
+	"github.com/ehlo-sh/ehlo/session"
 	"github.com/ehlo-sh/ehlo/wire"
 )
 
@@ -60,7 +62,7 @@ type inputStats struct {
 // after a target), a line that is not a target is reported on errOut with
 // its line number, a target seen before (or in done: a resumed run's) is
 // probed once. It never holds more than one line.
-func readTargets(ctx context.Context, r io.Reader, name string, done *targetSet, out chan<- client.FleetTarget, errOut io.Writer) (inputStats, error) {
+func readTargets(ctx context.Context, r io.Reader, name string, domains bool, done *targetSet, out chan<- client.FleetTarget, errOut io.Writer) (inputStats, error) {
 	defer close(out)
 	var st inputStats
 	br := bufio.NewReaderSize(r, 64<<10)
@@ -73,7 +75,7 @@ func readTargets(ctx context.Context, r io.Reader, name string, done *targetSet,
 			return st, err
 		}
 		st.lines++
-		target, bad := parseTargetLine(line)
+		target, isDomain, bad := parseTargetLine(line, domains)
 		switch {
 		case bad != "":
 			st.bad++
@@ -82,13 +84,13 @@ func readTargets(ctx context.Context, r io.Reader, name string, done *targetSet,
 		case target == "":
 			continue
 		}
-		key, _ := targetKey(target)
+		key, _ := lineKey(target, isDomain)
 		if !done.add(key) {
 			st.dups++
 			continue
 		}
 		select {
-		case out <- client.FleetTarget{Target: target, Line: st.lines}:
+		case out <- client.FleetTarget{Target: target, Line: st.lines, Domain: isDomain}:
 		case <-ctx.Done():
 			return st, nil
 		}
@@ -118,11 +120,26 @@ func readLine(br *bufio.Reader) ([]byte, error) {
 	}
 }
 
+// lineKey is a line's identity: a host target's (targetKey), or a
+// domain's name in A-labels and its port.
+func lineKey(target string, isDomain bool) (string, error) {
+	if !isDomain {
+		return targetKey(target)
+	}
+	name, port, err := domain.Address(target)
+	if err != nil {
+		return "", err
+	}
+	return "domain " + name.ASCII + " " + port, nil
+}
+
 // parseTargetLine is the target on a line, "" for a blank line or a
-// comment, or why the line is not a target.
-func parseTargetLine(line []byte) (target, bad string) {
+// comment, or why the line is not a target. A line is a domain
+// (isDomain) when domains (--mx) is set or it holds "@" (user@domain,
+// @domain).
+func parseTargetLine(line []byte, domains bool) (target string, isDomain bool, bad string) {
 	if len(line) > maxTargetLine {
-		return "", fmt.Sprintf("a line longer than %d bytes is not a target", maxTargetLine)
+		return "", false, fmt.Sprintf("a line longer than %d bytes is not a target", maxTargetLine)
 	}
 	s := strings.TrimRight(string(line), "\r\n")
 	if i := strings.IndexByte(s, '#'); i >= 0 {
@@ -130,15 +147,21 @@ func parseTargetLine(line []byte) (target, bad string) {
 	}
 	s = strings.TrimSpace(s)
 	if s == "" {
-		return "", ""
+		return "", false, ""
 	}
 	if strings.ContainsAny(s, " \t") {
-		return "", fmt.Sprintf("%q: one target a line (host, host:port or [v6]:port)", clipLine(s))
+		return "", false, fmt.Sprintf("%q: one target a line (host, host:port, [v6]:port, or with --mx a domain)", clipLine(s))
+	}
+	if domains || strings.Contains(s, "@") {
+		if _, _, err := domain.Address(s); err != nil {
+			return "", false, session.SanitizeString(err.Error())
+		}
+		return s, true, ""
 	}
 	if _, _, err := wire.ParseTarget(s); err != nil {
-		return "", fmt.Sprintf("%q: %s", clipLine(s), strings.TrimPrefix(err.Error(), "wire: "))
+		return "", false, fmt.Sprintf("%q: %s", clipLine(s), strings.TrimPrefix(err.Error(), "wire: "))
 	}
-	return s, ""
+	return s, false, ""
 }
 
 // clipLine shortens s for a message, escaped by %q.

@@ -22,6 +22,7 @@ import (
 	"github.com/spf13/pflag"
 
 	"github.com/ehlo-sh/ehlo/client"
+	"github.com/ehlo-sh/ehlo/lab"
 )
 
 // fleetFlags are probe's flags for a fleet: targets from a file.
@@ -105,13 +106,18 @@ type fleetRun struct {
 }
 
 func (f *probeFlags) runFleet(cmd *cobra.Command, args []string) error {
-	if len(args) > 0 || f.lab.on {
-		return usageErr(errors.New("--from-file takes its targets from the file: give no TARGET and no --lab"))
+	if len(args) > 0 || f.lab.on && !f.mx.on {
+		return usageErr(errors.New("--from-file takes its targets from the file: give no TARGET and no --lab (but --mx --lab for lab.test)"))
 	}
 	opts, err := f.conn.options()
 	if err != nil {
 		return err
 	}
+	dom, stop, err := f.fleetDomains(opts)
+	if err != nil {
+		return err
+	}
+	defer stop()
 	rate, err := parseRate(f.fleet.rate)
 	if err != nil {
 		return err
@@ -133,7 +139,7 @@ func (f *probeFlags) runFleet(cmd *cobra.Command, args []string) error {
 		return err
 	}
 	r := &fleetRun{f: f, cmd: cmd, print: fingerprint(cmd.Flags(), f.conn.ca), sum: client.NewFleetSummary(time.Now())}
-	r.fleet = &client.Fleet{Options: opts, Parallel: parallel, PerHost: f.fleet.perHost, Rate: rate, Tarpit: f.fleet.tarpit,
+	r.fleet = &client.Fleet{Options: opts, Parallel: parallel, PerHost: f.fleet.perHost, Rate: rate, Tarpit: f.fleet.tarpit, Domain: dom,
 		OnThrottle: func(err error) {
 			fmt.Fprintf(cmd.ErrOrStderr(), "ehlo: out of file descriptors (%s): fewer probes at once until some finish\n", client.Explain(err))
 		}}
@@ -148,6 +154,44 @@ func (f *probeFlags) runFleet(cmd *cobra.Command, args []string) error {
 		defer r.outFile.Close()
 	}
 	return r.run(in, name, seen)
+}
+
+// fleetDomains is how a fleet probes its domain lines (all lines with --mx,
+// those with "@" without): the options of probe --mx, with the MX probes
+// shared between domains and the DNS answers cached for their TTL. Without
+// --mx, options that cannot be made leave domain lines not testable.
+func (f *probeFlags) fleetDomains(conn client.Options) (*client.DomainOptions, func(), error) {
+	stop := func() {}
+	if f.mx.on {
+		for _, name := range []string{"tls", "no-starttls", "insecure", "servername", "greeting-wait"} {
+			if f.conn.fs.Changed(name) {
+				return nil, stop, usageErr(fmt.Errorf("--%s does not apply with --mx: each MX is probed on port 25 with STARTTLS, as a sending server does", name))
+			}
+		}
+	}
+	var l *lab.Lab
+	if f.lab.on {
+		var err error
+		if l, err = f.startLabDNS(); err != nil {
+			return nil, stop, err
+		}
+		stop = func() { l.Close() }
+		conn.RootCAs = l.CertPool()
+	}
+	o, err := f.mx.options(conn, labDNSAddr(l))
+	if err != nil {
+		if f.mx.on {
+			return nil, stop, err
+		}
+		return nil, stop, nil
+	}
+	if l != nil {
+		o.Port, o.PolicyPort = strconv.Itoa(l.MXPort()), strconv.Itoa(l.PolicyPort())
+	}
+	o.Parallel = 8
+	o.Resolver = client.NewCachingResolver(o.Resolver)
+	o.Shared = client.NewSharedProbes()
+	return &o, stop, nil
 }
 
 // cpuProfile writes a CPU profile of the run to path, for the fleet
@@ -256,13 +300,13 @@ func readResume(path, print string, seen *targetSet) (n int, endsLine bool, err 
 		}
 		if len(line) > 0 {
 			endsLine = line[len(line)-1] == '\n'
-			var j struct{ Target, Fingerprint string }
+			var j struct{ Target, Domain, Fingerprint string }
 			if json.Unmarshal(line, &j) == nil && j.Target != "" {
 				if j.Fingerprint != print {
 					return 0, false, usageErr(fmt.Errorf("--resume %s: line %d comes from a run with other flags (fingerprint %s, these flags make %s): resume with the flags of that run, or write to a new file",
 						path, lineNo, j.Fingerprint, print))
 				}
-				if key, err := targetKey(j.Target); err == nil && seen.add(key) {
+				if key, err := lineKey(j.Target, j.Domain != ""); err == nil && seen.add(key) {
 					n++
 				}
 			}
@@ -286,7 +330,7 @@ func (r *fleetRun) run(in io.Reader, name string, seen *targetSet) error {
 	readDone := make(chan struct{})
 	go func() {
 		defer close(readDone)
-		stats, readErr = readTargets(ctx, in, name, seen, targets, errOut)
+		stats, readErr = readTargets(ctx, in, name, r.f.mx.on, seen, targets, errOut)
 	}()
 	stopFlush := r.flushEvery(100*time.Millisecond, cancel)
 	stopBar := r.progress(errOut, name)
@@ -314,12 +358,23 @@ func (r *fleetRun) run(in io.Reader, name string, seen *targetSet) error {
 // write writes one finished target and counts it; a write error (stdout
 // closed by `| head`) stops the run.
 func (r *fleetRun) write(res client.FleetResult, cancel context.CancelFunc) {
-	j := res.JSON(r.print, r.f.transcript)
+	var (
+		line any
+		add  func()
+	)
+	if res.Domain != nil {
+		j := res.DomainJSON(r.print, r.f.transcript)
+		line, add = j, func() { r.sum.AddDomain(j) }
+	} else {
+		j := res.JSON(r.print, r.f.transcript)
+		line, add = j, func() { r.sum.Add(j) }
+	}
 	r.mu.Lock()
 	defer r.mu.Unlock()
 	r.done++
+	add()
 	if r.f.fleet.jsonl || !r.f.fleet.summary || r.outFile != nil {
-		b, err := json.Marshal(j)
+		b, err := json.Marshal(line)
 		if err == nil {
 			r.out.Write(b)
 			err = r.out.WriteByte('\n')
@@ -329,7 +384,6 @@ func (r *fleetRun) write(res client.FleetResult, cancel context.CancelFunc) {
 			cancel()
 		}
 	}
-	r.sum.Add(j)
 }
 
 // flushEvery flushes the lines at least every d, so a reader of the

@@ -264,3 +264,35 @@ func TestProbeFromFileDescriptors(t *testing.T) {
 		t.Errorf("exit %d: %s", code, errOut)
 	}
 }
+
+// TestProbeFromFileDomains: with --mx every line is a domain (and an
+// address's domain with "@" without it): the lab's lab.test is probed
+// once for its three spellings, a null MX and a missing domain get their
+// statuses, and ehlo report reads the domains' lines.
+func TestProbeFromFileDomains(t *testing.T) {
+	dir := t.TempDir()
+	file, saved := filepath.Join(dir, "domains.txt"), filepath.Join(dir, "run.jsonl")
+	os.WriteFile(file, []byte("lab.test\nbob@LAB.test\n@lab.test\nnullmx.lab.test\nnosuch.lab.test\n"), 0o600)
+	code, out, errOut := run(t, "probe", "--from-file", file, "--mx", "--lab", "--resume", saved)
+	if code != 0 {
+		t.Fatalf("exit %d: %s", code, errOut)
+	}
+	if out != "" || !strings.Contains(errOut, "5 lines read, 3 targets probed") || !strings.Contains(errOut, "domains: 3") {
+		t.Errorf("stdout %q, stderr:\n%s", out, errOut)
+	}
+	b, _ := os.ReadFile(saved)
+	got := fleetLines(t, string(b))
+	for target, want := range map[string]string{"lab.test": "ok", "nullmx.lab.test": "not-testable", "nosuch.lab.test": "dns-error"} {
+		if got[target].Status != want {
+			t.Errorf("%s: %q (%s), want %q", target, got[target].Status, got[target].Reason, want)
+		}
+	}
+	code, _, errOut = run(t, "probe", "--from-file", file, "--mx", "--lab", "--resume", saved)
+	if code != 0 || !strings.Contains(errOut, "3 targets already in") || !strings.Contains(errOut, "0 targets probed") {
+		t.Errorf("resumed: exit %d: %s", code, errOut)
+	}
+	code, out, errOut = run(t, "report", saved)
+	if code != 0 || !strings.Contains(out, "MTA-STS-ENFORCING SENDER DELIVERS") || !strings.Contains(out, "dns-error") {
+		t.Errorf("report: exit %d: %s\n%s", code, out, errOut)
+	}
+}

@@ -54,9 +54,20 @@ func summarize(r io.Reader, now time.Time) (*client.FleetSummary, int, error) {
 	for {
 		line, err := br.ReadBytes('\n')
 		if len(line) > 0 && len(line) <= maxResumeLine {
-			var j client.FleetJSON
+			var j struct {
+				client.FleetJSON
+				Domain   string                    `json:"domain"`
+				Verdicts []string                  `json:"verdicts"`
+				DANE     struct{ Delivers string } `json:"dane"`
+				STS      struct{ Delivers string } `json:"sts"`
+				Reused   []string                  `json:"reused"`
+			}
 			if json.Unmarshal(line, &j) == nil && j.Status != "" {
-				sum.Add(j)
+				if j.Domain != "" {
+					sum.AddDomainLine(j.FleetJSON, j.Verdicts, j.DANE.Delivers, j.STS.Delivers, len(j.Reused))
+				} else {
+					sum.Add(j.FleetJSON)
+				}
 			} else if len(bytesTrim(line)) > 0 {
 				bad++
 			}

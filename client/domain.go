@@ -25,6 +25,9 @@ type DomainOptions struct {
 	Route      domain.RouteOptions // MX order, -4/-6
 	Parallel   int                 // addresses probed at once; 0 means 8
 	Sender     domain.Sender       // what the sender demands beyond what the domain publishes (send --dane require)
+	// Shared, when set, probes each MX address once for all the domains
+	// that name it (a fleet, probe --from-file --mx): see SharedProbes.
+	Shared *SharedProbes
 }
 
 // DomainResult is what a domain probe found: the route, what the domain
@@ -38,6 +41,7 @@ type DomainResult struct {
 	Route  domain.Route
 	TLSA   []domain.TLSA    // per host of Route.Hosts
 	Probes [][]ProbeResult  // per host, per address
+	Reused [][]bool         // per host, per address: the probe was another domain's (DomainOptions.Shared)
 	Conns  [][]domain.Conn  // the facts of each probe, as domain judges them
 	DANE   [][]*domain.DANE // per host, per address: the chain checked against the TLSA records, when it was
 	STS    domain.STS       // MTA-STS
@@ -101,12 +105,14 @@ func (res *DomainResult) probeHosts(ctx context.Context, r dns.Resolver, o Domai
 	n := len(res.Route.Hosts)
 	res.TLSA, res.Probes = make([]domain.TLSA, n), make([][]ProbeResult, n)
 	res.Conns, res.DANE = make([][]domain.Conn, n), make([][]*domain.DANE, n)
+	res.Reused = make([][]bool, n)
 	sem := make(chan struct{}, max(1, firstInt(o.Parallel, 8)))
 	var wg sync.WaitGroup
 	for i, h := range res.Route.Hosts {
 		res.Probes[i] = make([]ProbeResult, len(h.Addrs))
 		res.Conns[i] = make([]domain.Conn, len(h.Addrs))
 		res.DANE[i] = make([]*domain.DANE, len(h.Addrs))
+		res.Reused[i] = make([]bool, len(h.Addrs))
 		wg.Go(func() {
 			res.TLSA[i] = domain.LookupTLSA(ctx, r, res.Route, h)
 			var hw sync.WaitGroup
@@ -147,8 +153,12 @@ func (res *DomainResult) probeAddr(ctx context.Context, o DomainOptions, i, j in
 		}}
 	}
 	target := netip.AddrPortFrom(a, portNum(res.Port)).String()
-	p := Probe(ctx, target, opts)
+	p, checked, reused := o.Shared.probe(ctx, sharedKey(target, h, t), func() (ProbeResult, *domain.DANE) {
+		p := Probe(ctx, target, opts)
+		return p, checked
+	})
 	res.Probes[i][j], res.DANE[i][j] = p, checked
+	res.Reused[i][j] = reused
 	res.Conns[i][j] = connFacts(p, checked)
 }
 

@@ -25,6 +25,10 @@ type Fleet struct {
 	// OnThrottle is told, once, that the process ran out of file
 	// descriptors; the probes that met it wait and are tried again.
 	OnThrottle func(error)
+	// Domain, when set, is how domain targets (FleetTarget.Domain) are
+	// probed: ProbeDomain with these options; set Shared and a
+	// CachingResolver so that shared MX hosts are probed once.
+	Domain *DomainOptions
 
 	inflight atomic.Int64
 }
@@ -36,6 +40,7 @@ func (f *Fleet) InFlight() int { return int(f.inflight.Load()) }
 type FleetTarget struct {
 	Target string
 	Line   int
+	Domain bool // a domain (DOMAIN, DOMAIN:PORT, user@domain), probed by its MX hosts
 }
 
 // FleetResult is one finished probe of a fleet.
@@ -45,6 +50,7 @@ type FleetResult struct {
 	Status  string
 	Reason  string
 	Elapsed time.Duration
+	Domain  *DomainResult // for a domain target: the whole domain probe (Result is empty)
 }
 
 // FleetJSON is one line of `probe --jsonl`: the probe object, its status,
@@ -98,6 +104,9 @@ func (f *Fleet) Run(ctx context.Context, in <-chan FleetTarget, done func(FleetR
 // probeOne probes t within its host's limits; ok is false when ctx ended
 // it. A probe that met the descriptor limit waits and is tried again.
 func (f *Fleet) probeOne(ctx context.Context, hosts *hostLimits, t FleetTarget, throttled *atomic.Bool) (FleetResult, bool) {
+	if t.Domain {
+		return f.probeDomain(ctx, t)
+	}
 	host, port, _ := wire.ParseTarget(t.Target)
 	for backoff := 50 * time.Millisecond; ; backoff = min(2*backoff, 2*time.Second) {
 		seen, err := hosts.acquire(ctx, host)
@@ -128,6 +137,24 @@ func (f *Fleet) probeOne(ctx context.Context, hosts *hostLimits, t FleetTarget, 
 		}
 		return FleetResult{FleetTarget: t, Result: r, Status: status, Reason: reason, Elapsed: elapsed}, true
 	}
+}
+
+// probeDomain probes a domain target: its route, every MX address (each
+// probed once for all the domains that share it), DANE, MTA-STS, TLS-RPT.
+func (f *Fleet) probeDomain(ctx context.Context, t FleetTarget) (FleetResult, bool) {
+	if f.Domain == nil {
+		return FleetResult{FleetTarget: t, Status: StatusNotTestable, Reason: "a domain, without --mx"}, true
+	}
+	f.inflight.Add(1)
+	start := time.Now()
+	d := ProbeDomain(ctx, t.Target, *f.Domain)
+	elapsed := time.Since(start)
+	f.inflight.Add(-1)
+	if ctx.Err() != nil {
+		return FleetResult{}, false
+	}
+	status, reason := ClassifyDomain(d, f.Tarpit)
+	return FleetResult{FleetTarget: t, Status: status, Reason: reason, Elapsed: elapsed, Domain: &d}, true
 }
 
 // blockedCheck tells a port 25 blocked on the way from a dead host: when

@@ -25,6 +25,35 @@ type FleetSummary struct {
 	AuthSeen findings       // AUTH offered before TLS
 	Examples map[string]*findings
 	Slowest  []FleetJSON // the slowest, slowest first
+	Domains  int
+	Verdicts map[string]int // IANA STARTTLS validation result types found, per domain
+	DANE     map[string]int // would a DANE-enforcing sender deliver: yes, no, unknown
+	STS      map[string]int // would an MTA-STS-enforcing sender
+	Reused   int            // MX probes reused from another domain
+}
+
+// AddDomain counts one domain's line: its status, and its verdicts.
+func (s *FleetSummary) AddDomain(j FleetDomainJSON) {
+	s.AddDomainLine(FleetJSON{ProbeJSON: ProbeJSON{Target: j.Target}, Status: j.Status, Reason: j.Reason, Elapsed: j.Elapsed},
+		j.Verdicts, j.DANE.Delivers, j.STS.Delivers, len(j.Reused))
+}
+
+// AddDomainLine counts a domain's line from its status and time (j) and its
+// verdicts: the result types found, whether DANE- and MTA-STS-enforcing
+// senders deliver, its MX probes reused from another domain.
+func (s *FleetSummary) AddDomainLine(j FleetJSON, verdicts []string, dane, sts string, reused int) {
+	s.count(j)
+	s.Domains++
+	for _, v := range verdicts {
+		s.Verdicts[v]++
+	}
+	if dane != "" {
+		s.DANE[dane]++
+	}
+	if sts != "" {
+		s.STS[sts]++
+	}
+	s.Reused += reused
 }
 
 // findings is a count with the first few targets.
@@ -49,11 +78,23 @@ func (f *findings) add(s string) {
 // NewFleetSummary is an empty summary judged at now.
 func NewFleetSummary(now time.Time) *FleetSummary {
 	return &FleetSummary{Now: now, Status: map[string]int{}, Versions: map[string]int{}, Ciphers: map[string]int{},
-		Verdict: map[string]int{}, Examples: map[string]*findings{}}
+		Verdict: map[string]int{}, Examples: map[string]*findings{}, Verdicts: map[string]int{}, DANE: map[string]int{}, STS: map[string]int{}}
 }
 
-// Add counts one line.
+// Add counts one host's line.
 func (s *FleetSummary) Add(j FleetJSON) {
+	s.count(j)
+	s.addTLS(j)
+	for _, h := range j.EHLO {
+		if _, ok := h.Extensions["AUTH"]; ok && !h.TLS && !j.ImplicitTLS {
+			s.AuthSeen.add(j.Target)
+			break
+		}
+	}
+}
+
+// count counts a line's status and time.
+func (s *FleetSummary) count(j FleetJSON) {
 	s.Total++
 	s.Status[j.Status]++
 	if j.Status != StatusOK {
@@ -63,13 +104,6 @@ func (s *FleetSummary) Add(j FleetJSON) {
 			s.Examples[j.Status] = ex
 		}
 		ex.add(j.Target)
-	}
-	s.addTLS(j)
-	for _, h := range j.EHLO {
-		if _, ok := h.Extensions["AUTH"]; ok && !h.TLS && !j.ImplicitTLS {
-			s.AuthSeen.add(j.Target)
-			break
-		}
 	}
 	s.addSlow(j)
 }
@@ -122,6 +156,10 @@ func (s *FleetSummary) WriteShort(w io.Writer) {
 	}
 	if len(s.Verdict) > 0 {
 		fmt.Fprintf(w, "certificates: %s\n", countWords(s.Verdict))
+	}
+	if s.Domains > 0 {
+		fmt.Fprintf(w, "domains: %d; a DANE-enforcing sender delivers: %s; an MTA-STS-enforcing one: %s; %d MX probes reused from another domain\n",
+			s.Domains, countWords(s.DANE), countWords(s.STS), s.Reused)
 	}
 	if len(s.Slowest) > 0 {
 		parts := make([]string, 0, len(s.Slowest))
@@ -196,6 +234,12 @@ func (s *FleetSummary) WriteTable(w io.Writer) error {
 	s.table(tw, "TLS VERSION", s.Versions)
 	s.table(tw, "CIPHER", s.Ciphers)
 	s.table(tw, "CERTIFICATE", s.Verdict)
+	if s.Domains > 0 {
+		s.table(tw, "DANE-ENFORCING SENDER DELIVERS", s.DANE)
+		s.table(tw, "MTA-STS-ENFORCING SENDER DELIVERS", s.STS)
+		s.table(tw, "VERDICT (IANA RESULT TYPE)", s.Verdicts)
+		fmt.Fprintf(tw, "\nMX probes reused from another domain: %d\n", s.Reused)
+	}
 	fmt.Fprintln(tw)
 	s.finding(tw, "certificates ending within 30 days", s.Expiring)
 	s.finding(tw, "AUTH offered before TLS", s.AuthSeen)
