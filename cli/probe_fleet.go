@@ -55,7 +55,7 @@ func (f *fleetFlags) register(fl *pflag.FlagSet) {
 
 // fleetOnly are the flags that shape a fleet run but not its results: they
 // are left out of the fingerprint a --resume file must match.
-var fleetOnly = []string{"from-file", "jsonl", "resume", "summary", "parallel", "per-host", "rate", "transcript", "json", "help"}
+var fleetOnly = []string{"from-file", "jsonl", "resume", "summary", "parallel", "per-host", "rate", "transcript", "json", "verbose", "help"}
 
 // parseRate reads --rate: "R/s", "R/m" or a number a second.
 func parseRate(s string) (float64, error) {
