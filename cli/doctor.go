@@ -21,6 +21,7 @@ type doctorFlags struct {
 	from, auth               string
 	to                       []string
 	send, asJSON, transcript bool
+	mx                       mxFlags
 }
 
 func newDoctor() *cobra.Command {
@@ -53,10 +54,20 @@ func newDoctor() *cobra.Command {
 	fl.BoolVar(&f.transcript, "transcript", false, "also print the exchange as C:/S: lines (credentials redacted)")
 	f.identity.register(fl, true, identityDoctorHelp)
 	f.lab.register(fl, "diagnose the built-in lab (TARGET may name its endpoint: "+strings.Join(lab.EndpointNames, ", ")+")")
+	f.mx.registerRoute(fl, "diagnose direct delivery to a DOMAIN (or, with no TARGET, the --to address's domain): its MX hosts in order, "+
+		"DANE and MTA-STS, then the session with the first MX that answers")
+	cmd.Long += "\n\nWith --mx DOMAIN, or --to user@domain and no TARGET, doctor diagnoses direct delivery as a sending server " +
+		"makes it: the route (null MX, no MX that resolves, every MX silent on port 25), every MX address probed, the DANE " +
+		"(TLSA) and MTA-STS verdicts, then the usual session with the first MX that answers, in MX order; the first finding " +
+		"is the root cause. lab.test is the built-in lab's domain, reached with no flags."
+	cmd.Example += "\n  ehlo doctor --mx example.org\n  ehlo doctor --to postmaster@example.org\n  ehlo doctor --mx lab.test"
 	return cmd
 }
 
 func (f *doctorFlags) run(cmd *cobra.Command, args []string) error {
+	if f.mx.on || (len(args) == 0 && len(f.to) > 0 && !f.lab.on) {
+		return f.runMX(cmd, args)
+	}
 	args = f.conn.pipeArgs(f.lab.args(args), 0)
 	if len(args) > 1 || (len(args) == 0 && !f.lab.on) {
 		return usageErr(errors.New("doctor needs one TARGET (or --lab [ENDPOINT])"))
@@ -128,6 +139,49 @@ func (f *doctorFlags) print(w io.Writer, res client.DoctorResult) error {
 	if f.transcript {
 		fmt.Fprintln(w)
 		return client.WriteTranscript(w, res.Entries, client.TranscriptFormat{})
+	}
+	return nil
+}
+
+// runMX diagnoses direct delivery to a domain: --mx DOMAIN, or the
+// domain of --to.
+func (f *doctorFlags) runMX(cmd *cobra.Command, args []string) error {
+	if len(args) > 1 {
+		return usageErr(errors.New("doctor --mx needs one DOMAIN (or --to user@domain)"))
+	}
+	if err := refuseWithMX(cmd); err != nil {
+		return err
+	}
+	dom, err := deliveryDomain(args, f.to)
+	if err != nil {
+		return usageErr(err)
+	}
+	if len(f.to) > 0 && f.from == "" && !f.send {
+		f.from = "<>" // the null reverse path, as a bounce or a sender's callout: RCPT is tested without naming a sender
+	}
+	cfg, err := f.config(cmd)
+	if err != nil {
+		return err
+	}
+	cfg.Target = "localhost" // each MX's address, once the route is known
+	if err := cfg.Check(); err != nil {
+		return usageErr(err)
+	}
+	o, l, err := f.mx.routeOptions(cmd.Flags(), dom, cfg.Options, nil)
+	if err != nil {
+		return err
+	}
+	if l != nil {
+		defer l.Close()
+		cfg.Options.RootCAs = o.RootCAs
+	}
+	cmd.SilenceUsage = true
+	res := client.DoctorMX(cmd.Context(), dom, cfg, o)
+	if err := f.print(cmd.OutOrStdout(), res); err != nil {
+		return err
+	}
+	if res.Failed() {
+		return reported(exitFailed, errors.New("doctor found errors"))
 	}
 	return nil
 }

@@ -39,10 +39,7 @@ func (f *mxFlags) register(cmd *cobra.Command) {
 	cmd.Example += "\n  ehlo probe --mx example.org\n  ehlo probe bob@example.org --json\n" +
 		"  ehlo probe --mx --resolver 127.0.0.1:10054 dane-ok.test"
 	fl := cmd.Flags()
-	fl.BoolVar(&f.on, "mx", false, "the TARGETs are domains (DOMAIN, DOMAIN:PORT, or user@domain): route by MX, probe every MX address, judge DANE, MTA-STS and TLS-RPT")
-	f.dns.register(fl)
-	fl.StringVar(&f.order, "mx-order", "random", "order of MX hosts of equal preference: random (RFC 5321 5.1) or stable (by name)")
-	fl.StringVar(&f.policyPort, "mta-sts-port", "", "with --mx: fetch the MTA-STS policy from this HTTPS port, not 443 (for labs)")
+	f.registerRoute(fl, "the TARGETs are domains (DOMAIN, DOMAIN:PORT, or user@domain): route by MX, probe every MX address, judge DANE, MTA-STS and TLS-RPT")
 	fl.BoolVarP(&f.verbose, "verbose", "v", false, "with --mx: each MX address's whole probe (capabilities, certificate)")
 }
 

@@ -68,6 +68,8 @@ type sendFlags struct {
 	pipelining, asJSON           bool
 	labPassword                  string // the lab account's, when --lab signs in as it
 	input                        inputFlags
+	mx                           mxFlags
+	dane, mtaSTS                 string
 }
 
 func newSend() *cobra.Command {
@@ -114,10 +116,14 @@ func newSend() *cobra.Command {
 	fl.BoolVar(&f.asJSON, "json", false, "print JSON: replies, recipients, result and transcript")
 	fl.StringArrayVar(&f.xclient, "xclient", nil, "send Postfix's XCLIENT ATTR=VALUE after STARTTLS, before AUTH (repeat; ADDR, NAME, HELO, LOGIN, PORT, PROTO, ...), then EHLO again")
 	f.lab.register(fl, "send to the built-in lab (TARGET may name its endpoint) and show what it received")
+	f.registerMX(cmd)
 	return cmd
 }
 
 func (f *sendFlags) run(cmd *cobra.Command, args []string) error {
+	if f.mx.on {
+		return f.runMX(cmd, args)
+	}
 	args = f.conn.pipeArgs(f.lab.args(args), 0)
 	if f.input.dump && len(args) == 0 && !f.lab.on {
 		args = []string{"localhost"} // --dump connects nowhere: any target parses

@@ -105,6 +105,10 @@ type DoctorResult struct {
 	Findings []session.Finding // session.Diagnose(Facts)
 	Timeline []Span            // the session's steps, from the first dial
 	Entries  []wire.Entry      // the transcript of every attempt, in order; secrets in their shown form
+	// MX is the route, DANE and MTA-STS of the domain (doctor --mx), and
+	// Via the MX host the session is with ("" when none answered).
+	MX  *DomainResult
+	Via string
 }
 
 // Failed reports whether any finding is an error.

@@ -61,6 +61,9 @@ func doctorMode(r DoctorResult) string {
 	case addr == r.Target+", ":
 		addr = ""
 	}
+	if r.Via != "" {
+		addr = "MX " + clean(r.Via) + " " + addr
+	}
 	mode := "plaintext"
 	switch {
 	case f.ImplicitTLS:
@@ -109,6 +112,10 @@ type DoctorJSON struct {
 	Findings   []FindingJSON  `json:"findings"`
 	Timing     []SpanJSON     `json:"timing"`
 	Transcript []EntryJSON    `json:"transcript"`
+	// MX is the domain's route, DANE and MTA-STS (doctor --mx), as probe
+	// --mx --json gives it; Via the MX host the session is with.
+	MX  *DomainJSON `json:"mx,omitempty"`
+	Via string      `json:"via,omitempty"`
 }
 
 // FindingJSON is one finding.
@@ -130,6 +137,10 @@ func (r DoctorResult) JSON() DoctorJSON {
 	}
 	for _, e := range r.Entries {
 		out.Transcript = append(out.Transcript, entryJSON(e))
+	}
+	if r.MX != nil {
+		mx := r.MX.JSON(false)
+		out.MX, out.Via = &mx, clean(r.Via)
 	}
 	return out
 }

@@ -62,6 +62,90 @@ type Rule struct {
 // puts the root cause of what fails first. Never written after
 // initialisation.
 var knownRules = []Rule{
+	// ---- direct delivery (doctor --mx): the route and what the domain publishes, before any session ----
+	{
+		ID: "null-mx", Severity: SeverityError, Failure: true,
+		Title: "The domain accepts no mail: it publishes a null MX (MX 0 .)",
+		Why:   "A single MX record \"0 .\" says the domain never receives mail; senders bounce at once, without connecting anywhere.",
+		Fix:   "Check the address's domain. If the domain should receive mail, replace the null MX with MX records naming its mail servers.",
+		RFC:   "RFC 7505 3",
+	},
+	{
+		ID: "no-route", Severity: SeverityError, Failure: true,
+		Title: "Mail to the domain has no route: the domain does not exist, or its MX lookup fails",
+		Why:   "The MX question got NXDOMAIN (the domain does not exist), a DNSSEC validation failure (bogus), or no answer at all (SERVFAIL, timeouts): a sender bounces the first and retries the others later.",
+		Fix:   "Check the domain's spelling; for a DNS failure, check its name servers and DNSSEC signatures (dig +dnssec MX DOMAIN) and the resolver asked (--resolver).",
+		RFC:   "RFC 5321 5.1, RFC 4035 5.5",
+	},
+	{
+		ID: "mx-unresolvable", Severity: SeverityError, Failure: true,
+		Title: "No MX host of the domain resolves to an address",
+		Why:   "Every host the MX records name has no A or AAAA record (a typo, a removed server, a record pointing at a CNAME that leads nowhere), or its lookup fails: a sender has nowhere to connect.",
+		Fix:   "Give each MX host an A (and AAAA) record, or correct the MX records to name hosts that have them.",
+		RFC:   "RFC 5321 5.1",
+	},
+	{
+		ID: "mx-unreachable", Severity: SeverityError, Failure: true,
+		Title: "No MX host answered on port 25 from here",
+		Why:   "Every address of every MX host refused the connection, timed out or gave no greeting. When every one times out while DNS works, the likeliest cause is this network blocking outgoing port 25, as cloud providers and ISPs do.",
+		Fix:   "If the servers are up, test from a network that allows port 25; to send mail from here, use a submission server with AUTH (port 587 or 465).",
+		RFC:   "RFC 5321 5.1, RFC 6409",
+	},
+	{
+		ID: "dane-mismatch", Severity: SeverityError, Failure: true,
+		Title: "DANE: no TLSA record matches an MX's certificate; senders that enforce DANE do not deliver to it",
+		Why:   "The MX's TLSA records are DNSSEC-authentic, so a DANE sender (Postfix with smtp_tls_security_level=dane, Exim, Microsoft 365, Google) checks the certificate against them; none matched (a certificate or key replaced without updating TLSA, a stale rollover). IANA result type tlsa-invalid.",
+		Fix:   "Publish a TLSA record for the current key (3 1 1 is the usual) before the certificate changes, keep the old one until the change is done; or remove the TLSA records.",
+		RFC:   "RFC 7672 2.2, 3.1, RFC 7671 8.1",
+	},
+	{
+		ID: "dane-no-starttls", Severity: SeverityError, Failure: true,
+		Title: "DANE: an MX with TLSA records does not offer STARTTLS; senders that enforce DANE do not deliver to it",
+		Why:   "Authentic TLSA records make TLS mandatory for the MX (RFC 7672 2.2); a server that does not offer STARTTLS, or whose handshake fails, gets no mail from DANE senders. IANA result type starttls-not-supported.",
+		Fix:   "Enable STARTTLS on the MX (Postfix: smtpd_tls_security_level=may with a certificate), or remove its TLSA records.",
+		RFC:   "RFC 7672 2.2",
+	},
+	{
+		ID: "dnssec-bogus", Severity: SeverityError, Failure: true,
+		Title: "DNSSEC validation fails for an MX's TLSA records; DANE senders defer mail to it",
+		Why:   "The TLSA answer is bogus: signatures expired or wrong, a DS that does not match the zone's key. A DANE sender neither trusts nor ignores it: it defers delivery. IANA result type dnssec-invalid.",
+		Fix:   "Re-sign the zone (or fix its DS at the parent); check with dig +dnssec TLSA _25._tcp.MXHOST or a DNSSEC analyzer.",
+		RFC:   "RFC 7672 2.1.1, RFC 4035 5.5",
+	},
+	{
+		ID: "sts-mx-not-listed", Severity: SeverityError, Failure: true,
+		Title: "MTA-STS: the policy's mx patterns do not list an MX host",
+		Why:   "An MTA-STS policy in enforce mode names the MX hosts a sender may use; a sender that enforces it (Gmail, Microsoft 365) skips an MX it does not list, and defers the mail when none is left. In testing mode it is only reported. IANA result type validation-failure.",
+		Fix:   "Add the MX host (or a *.domain pattern that covers it) to the policy's mx lines, then change the id in the _mta-sts TXT record so senders fetch it again.",
+		RFC:   "RFC 8461 4.1, 5",
+	},
+	{
+		ID: "sts-mx-invalid", Severity: SeverityError, Failure: true,
+		Title: "MTA-STS: an MX fails the policy: no STARTTLS, or a certificate not valid for the MX name",
+		Why:   "Under an MTA-STS policy a listed MX must offer STARTTLS and present a certificate that verifies under WebPKI for the MX host name. In enforce mode a sender does not deliver to one that fails; in testing mode it reports it.",
+		Fix:   "Enable STARTTLS, and give the MX a certificate from a public CA whose names include the MX host name (not only the domain).",
+		RFC:   "RFC 8461 4.2, 5",
+	},
+	{
+		ID: "sts-policy-error", Severity: SeverityWarning,
+		Title: "MTA-STS: the domain publishes an _mta-sts record but its policy cannot be fetched or read",
+		Why:   "The policy is fetched over HTTPS from mta-sts.DOMAIN/.well-known/mta-sts.txt, with a certificate valid for that name, no redirect, content-type text/plain, at most 64 KiB. A sender that cannot fetch it applies no policy (or a cached one).",
+		Fix:   "Serve the policy file at that URL with a valid certificate, or remove the _mta-sts record.",
+		RFC:   "RFC 8461 3.3, 3.2",
+	},
+	{
+		ID: "mx-host-unresolvable", Severity: SeverityWarning,
+		Title: "An MX host does not resolve to an address",
+		Why:   "One of the MX records names a host without an A or AAAA record; senders skip it and use the others, after a wasted lookup.",
+		Fix:   "Remove the MX record, or give the host an address.",
+		RFC:   "RFC 5321 5.1",
+	},
+	{
+		ID: "mx-route", Severity: SeverityInfo,
+		Title: "How mail reaches the domain",
+		Why:   "The MX hosts by preference (or the implicit MX: the domain's own address), each one tried as a sender tries them, and what DANE and MTA-STS require of each.",
+		RFC:   "RFC 5321 5.1",
+	},
 	{
 		ID: "connect-failed", Severity: SeverityError, Failure: true,
 		Title: "Could not connect",
@@ -558,6 +642,8 @@ func LookupRule(id string) (Rule, bool) {
 // the caller's to change. The IDs, in that order (TestRuleIDsDocumented
 // keeps this list true):
 //
+//	null-mx, no-route, mx-unresolvable, mx-unreachable, dane-mismatch, dane-no-starttls, dnssec-bogus,
+//	sts-mx-not-listed, sts-mx-invalid, sts-policy-error, mx-host-unresolvable, mx-route,
 //	connect-failed, port-expects-implicit-tls, port-expects-plaintext, no-greeting,
 //	greeting-refused, server-closing, ehlo-refused, starttls-injection, starttls-refused,
 //	tls-failed, tls-unknown-authority, tls-name-mismatch, tls-expired, tls-not-yet-valid,
