@@ -107,8 +107,9 @@ type DoctorResult struct {
 	Entries  []wire.Entry      // the transcript of every attempt, in order; secrets in their shown form
 	// MX is the route, DANE and MTA-STS of the domain (doctor --mx), and
 	// Via the MX host the session is with ("" when none answered).
-	MX  *DomainResult
-	Via string
+	MX           *DomainResult
+	Via          string
+	DANEVerified bool // the session's chain matched the MX's TLSA records
 }
 
 // Failed reports whether any finding is an error.

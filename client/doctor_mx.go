@@ -47,6 +47,7 @@ func DoctorMX(ctx context.Context, arg string, cfg DoctorConfig, o DomainOptions
 			one.Findings = slices.DeleteFunc(one.Findings, func(f session.Finding) bool { return f.ID == "auth-missing" })
 		}
 		one.Findings = mxCertFindings(one.Findings, dr.DANE[i][j], dr.STS.Enforced())
+		one.DANEVerified = one.Facts.TLS != nil && dr.DANE[i][j] != nil && dr.DANE[i][j].Verdict == domain.DANEMatched
 		res = one
 	}
 	res.Findings = append(deliveryFindings(dr, i, j), res.Findings...)

@@ -71,7 +71,10 @@ func doctorMode(r DoctorResult) string {
 	case f.TLS != nil:
 		mode = "plaintext, then STARTTLS"
 	}
-	if f.TLS != nil && !f.TLS.Verified { // SAFETY.md: said for the rest of the session
+	switch {
+	case f.TLS != nil && !f.TLS.Verified && r.DANEVerified:
+		mode += ", TLS verified by DANE" // RFC 7672 3.1.1: the TLSA records vouch for the chain, not WebPKI
+	case f.TLS != nil && !f.TLS.Verified: // SAFETY.md: said for the rest of the session
 		mode += ", TLS UNVERIFIED"
 	}
 	return addr + mode

@@ -83,4 +83,3 @@ func (r MXSendResult) JSON(maxData int) SendMXJSON {
 	}
 	return out
 }
-
