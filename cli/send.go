@@ -399,6 +399,16 @@ func (f *sendFlags) report(out io.Writer, res client.SendResult, l *lab.Lab) err
 	if l == nil {
 		return nil
 	}
+	writeLabReceived(out, l)
+	return nil
+}
+
+// writeLabReceived prints what the built-in lab received; nothing when l
+// is nil.
+func writeLabReceived(out io.Writer, l *lab.Lab) {
+	if l == nil {
+		return
+	}
 	for _, m := range l.Messages() {
 		fmt.Fprintf(out, "\nthe lab's %s endpoint received, from <%s> to <%s> (%d bytes):\n", m.Endpoint, m.From,
 			strings.Join(m.To, ">, <"), len(m.Data))
@@ -406,7 +416,6 @@ func (f *sendFlags) report(out io.Writer, res client.SendResult, l *lab.Lab) err
 			fmt.Fprintf(out, "  %v\n", err)
 		}
 	}
-	return nil
 }
 
 // labMessageJSON is what the lab received, for send --lab --json.

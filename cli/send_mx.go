@@ -87,6 +87,7 @@ func (f *sendFlags) runMX(cmd *cobra.Command, args []string) error {
 	} else {
 		fmt.Fprintln(out)
 		client.WriteSendMX(out, res)
+		writeLabReceived(out, l)
 	}
 	if res.Delivered() {
 		return nil

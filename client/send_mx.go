@@ -125,6 +125,9 @@ func (r *MXSendResult) lookup(ctx context.Context, log *domain.Log, cfg MXSendCo
 	}
 	r.TLSA = make([]domain.TLSA, len(r.Route.Hosts))
 	if r.DANE == EnforceOff {
+		for i := range r.TLSA {
+			r.TLSA[i] = domain.TLSA{Verdict: domain.DANENoTLSA, Why: "not looked up: --dane off"}
+		}
 		return
 	}
 	for i, h := range r.Route.Hosts {

@@ -67,7 +67,14 @@ type MXAttemptJSON struct {
 // the last session's transcript, as SendResult.JSON does.
 func (r MXSendResult) JSON(maxData int) SendMXJSON {
 	dr := DomainResult{Domain: r.Domain, Route: r.Route, TLSA: r.TLSA, STS: r.STS, DNS: r.DNS}
-	dr.Probes, dr.Conns, dr.DANE = make([][]ProbeResult, len(r.Route.Hosts)), make([][]domain.Conn, len(r.Route.Hosts)), make([][]*domain.DANE, len(r.Route.Hosts))
+	n := len(r.Route.Hosts)
+	dr.Probes, dr.Conns, dr.DANE = make([][]ProbeResult, n), make([][]domain.Conn, n), make([][]*domain.DANE, n)
+	if len(dr.TLSA) != n {
+		dr.TLSA = make([]domain.TLSA, n)
+	}
+	// The route's verdicts without probes: what DNS and the policy say; each
+	// MX's session is in the attempts and the last in final.
+	dr.Result = domain.Evaluate(dr.Route, dr.TLSA, dr.STS, dr.Conns)
 	out := SendMXJSON{Domain: clean(r.Domain.String()), DANE: r.DANE, MTASTS: r.STSMode, Route: dr.JSON(false),
 		Attempts: []MXAttemptJSON{}, Delivered: r.Delivered()}
 	for _, a := range r.Attempts {
