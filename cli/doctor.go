@@ -171,10 +171,21 @@ func (f *doctorFlags) runMX(cmd *cobra.Command, args []string) error {
 	if err != nil {
 		return err
 	}
+	from := cfg.From
+	if from == "<>" {
+		from = "" // no sender: nothing for SPF or DMARC to judge
+	}
 	if l != nil {
 		defer l.Close()
 		cfg.Options.RootCAs = o.RootCAs
+		cfg.DNS, err = f.identity.labResolver(cmd.Flags(), from, l.DNSAddr())
+	} else {
+		cfg.DNS, err = f.identity.resolver(cmd.Flags(), dom, from)
 	}
+	if err != nil {
+		return err
+	}
+	cfg.DNSBL = f.identity.dnsbl
 	cmd.SilenceUsage = true
 	res := client.DoctorMX(cmd.Context(), dom, cfg, o)
 	if err := f.print(cmd.OutOrStdout(), res); err != nil {

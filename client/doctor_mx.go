@@ -2,13 +2,19 @@ package client
 
 import (
 	"context"
+	"errors"
 	"fmt"
+	"net"
 	"net/netip"
+	"os"
 	"slices"
 	"strings"
+	"syscall"
+	"time"
 
 	"github.com/ehlo-sh/ehlo/domain"
 	"github.com/ehlo-sh/ehlo/session"
+	"github.com/ehlo-sh/ehlo/wire"
 )
 
 // DoctorMX diagnoses direct delivery to a domain (doctor --mx): the route
@@ -23,35 +29,44 @@ func DoctorMX(ctx context.Context, arg string, cfg DoctorConfig, o DomainOptions
 	dr := ProbeDomain(ctx, arg, o)
 	res := DoctorResult{Target: arg, MX: &dr}
 	if dr.Err != nil {
-		res.Findings = []session.Finding{session.DeliveryFinding("no-route", "* "+session.SanitizeString(dr.Err.Error()))}
+		res.Facts.Delivery = []session.Finding{session.NewFinding("no-route", note(dr.Err.Error()))}
+		res.Findings = session.Diagnose(res.Facts)
 		return res
 	}
 	res.Target = dr.Domain.String()
+	res.Facts = session.Facts{Target: res.Target, Now: dr.Start}
 	i, j := firstAnswered(dr)
 	if i >= 0 {
-		h := dr.Route.Hosts[i]
-		c := cfg
-		c.Target = netip.AddrPortFrom(h.Addrs[j], portNum(dr.Port)).String()
-		c.Options.ServerName = h.Name.ASCII
-		c.Options.GreetingWait, c.Options.Plain, c.Options.ImplicitTLS = -1, true, false
-		c.GreetingWait = -1
-		// Opportunistic, as a sender: the session goes on whatever the
-		// certificate; the certificate findings and DANE say what it is.
-		c.Options.Insecure = true
-		if t := dr.TLSA[i]; t.Authenticates() {
-			c.Options.Check = daneCheck(t, h)
-		}
-		one := Doctor(ctx, c)
-		one.Target, one.MX, one.Via = res.Target, &dr, h.Name.String()
-		if cfg.User == "" { // an MX is not a submission server: no AUTH is as it should be
-			one.Findings = slices.DeleteFunc(one.Findings, func(f session.Finding) bool { return f.ID == "auth-missing" })
-		}
-		one.Findings = mxCertFindings(one.Findings, dr.DANE[i][j], dr.STS.Enforced())
-		one.DANEVerified = one.Facts.TLS != nil && dr.DANE[i][j] != nil && dr.DANE[i][j].Verdict == domain.DANEMatched
-		res = one
+		res = doctorMXSession(ctx, cfg, &dr, i, j)
 	}
-	res.Findings = append(deliveryFindings(dr, i, j), res.Findings...)
-	session.OrderFindings(res.Findings)
+	res.Facts.Delivery = deliveryFindings(ctx, dr, i, j, o)
+	res.Findings = session.Diagnose(res.Facts)
+	if i >= 0 {
+		if cfg.User == "" { // an MX is not a submission server: no AUTH is as it should be
+			res.Findings = slices.DeleteFunc(res.Findings, func(f session.Finding) bool { return f.ID == "auth-missing" })
+		}
+		res.Findings = mxCertFindings(res.Findings, dr.DANE[i][j], dr.STS.Enforced())
+	}
+	return res
+}
+
+// doctorMXSession holds the doctor's session with address j of MX host i.
+func doctorMXSession(ctx context.Context, cfg DoctorConfig, dr *DomainResult, i, j int) DoctorResult {
+	h := dr.Route.Hosts[i]
+	c := cfg
+	c.Target = netip.AddrPortFrom(h.Addrs[j], portNum(dr.Port)).String()
+	c.Options.ServerName = h.Name.ASCII
+	c.Options.GreetingWait, c.Options.Plain, c.Options.ImplicitTLS = -1, true, false
+	c.GreetingWait = -1
+	// Opportunistic, as a sender: the session goes on whatever the
+	// certificate; the certificate findings and DANE say what it is.
+	c.Options.Insecure = true
+	if t := dr.TLSA[i]; t.Authenticates() {
+		c.Options.Check = daneCheck(t, h)
+	}
+	res := Doctor(ctx, c)
+	res.Target, res.MX, res.Via = dr.Domain.String(), dr, h.Name.String()
+	res.DANEVerified = res.Facts.TLS != nil && dr.DANE[i][j] != nil && dr.DANE[i][j].Verdict == domain.DANEMatched
 	return res
 }
 
@@ -71,32 +86,32 @@ func firstAnswered(dr DomainResult) (int, int) {
 // deliveryFindings judges the route, DANE and MTA-STS: the findings of
 // direct delivery, and the mx-route finding that lists every MX tried
 // (host i, address j answered first).
-func deliveryFindings(dr DomainResult, i, j int) []session.Finding {
+func deliveryFindings(ctx context.Context, dr DomainResult, i, j int, o DomainOptions) []session.Finding {
 	rt := dr.Route
 	switch {
 	case rt.Kind == domain.KindNullMX:
-		return []session.Finding{session.DeliveryFinding("null-mx", note(rt.Problem))}
+		return []session.Finding{session.NewFinding("null-mx", note(rt.Problem))}
 	case rt.Kind == domain.KindNone:
-		return []session.Finding{session.DeliveryFinding("no-route", note(rt.Problem))}
+		return []session.Finding{session.NewFinding("no-route", note(rt.Problem))}
 	}
-	out := []session.Finding{session.DeliveryFinding("mx-route", routeEvidence(dr, i, j)...)}
+	out := []session.Finding{session.NewFinding("mx-route", routeEvidence(dr, i, j)...)}
 	resolved := 0
 	for _, h := range rt.Hosts {
 		if len(h.Addrs) > 0 {
 			resolved++
 			continue
 		}
-		out = append(out, session.DeliveryFinding("mx-host-unresolvable", note(h.Name.String()+": "+h.Problem)))
+		out = append(out, session.NewFinding("mx-host-unresolvable", note(h.Name.String()+": "+h.Problem)))
 	}
 	if resolved == 0 {
-		f := session.DeliveryFinding("mx-unresolvable")
+		f := session.NewFinding("mx-unresolvable")
 		for _, h := range rt.Hosts {
 			f.Evidence = append(f.Evidence, note(h.Name.String()+": "+h.Problem))
 		}
 		return append(out, f)
 	}
 	if i < 0 {
-		out = append(out, unreachable(dr))
+		out = append(out, unreachable(ctx, dr, o))
 	}
 	out = append(out, daneFindings(dr)...)
 	return append(out, stsFindings(dr)...)
@@ -137,26 +152,82 @@ func routeEvidence(dr DomainResult, first, firstAddr int) []string {
 	return ev
 }
 
-// unreachable is the finding when no MX address answered; when every one
-// timed out, the likeliest cause is this network blocking port 25.
-func unreachable(dr DomainResult) session.Finding {
-	f := session.DeliveryFinding("mx-unreachable")
-	timeouts, n := 0, 0
+// unreachable is the finding when no MX address answered: when every
+// one timed out while DNS answered and another port of an MX connects,
+// port25-blocked (client.Port25Blocked); else mx-unreachable.
+func unreachable(ctx context.Context, dr DomainResult, o DomainOptions) session.Finding {
+	f := session.NewFinding("mx-unreachable")
+	var attempts []Port25Attempt
 	for i, h := range dr.Route.Hosts {
-		for _, c := range dr.Conns[i] {
-			n++
-			if strings.Contains(strings.ToLower(c.Err), "timed out") || strings.Contains(c.Err, "timeout") {
-				timeouts++
-			}
+		for j, c := range dr.Conns[i] {
+			to, after := synTimedOut(dr.Probes[i][j].Err, firstDuration(o.Timeout, 30*time.Second))
+			attempts = append(attempts, Port25Attempt{Host: h.Name.String(), Addr: c.Addr, TimedOut: to, After: after, Err: c.Err})
 			f.Evidence = append(f.Evidence, note(fmt.Sprintf("%s %s: %s", h.Name, c.Addr, firstOf(c.Err, "no greeting"))))
 		}
 	}
-	if n > 0 && timeouts == n {
-		f.Title = fmt.Sprintf("No MX answered on port 25: %d address%s timed out, while DNS answered; outbound port 25 is probably blocked by this network",
-			n, map[bool]string{true: "", false: "es all"}[n == 1])
-		f.Fix = "Send through a submission server with AUTH (your provider's, port 587 or 465) instead of delivering directly; some clouds lift the block on request."
+	if dr.Port != "25" {
+		return f // a lab's port: nothing to say about this network's port 25
+	}
+	if pb, ok := Port25Blocked(true, attempts, otherPort(ctx, dr, attempts)); ok {
+		return pb
 	}
 	return f
+}
+
+// synTimedOut reports a connection that got no answer at all within its
+// deadline (a dropped SYN), not a refusal, nor a silent server that
+// accepted it; and how long it waited.
+func synTimedOut(err error, def time.Duration) (bool, time.Duration) {
+	if err == nil || !isStep(err, StepConnect) {
+		return false, 0
+	}
+	var to *wire.TimeoutError
+	if errors.As(err, &to) {
+		return true, to.After
+	}
+	var ne net.Error
+	if errors.As(err, &ne) && ne.Timeout() || errors.Is(err, context.DeadlineExceeded) || errors.Is(err, os.ErrDeadlineExceeded) {
+		return true, def
+	}
+	return false, 0
+}
+
+// otherPorts are tried, on the first MX address, to tell a network that
+// drops port 25 from one that reaches nothing: submission and HTTPS.
+var otherPorts = []uint16{587, 443}
+
+// otherPort is "ADDR:PORT" of another port of an MX that answered (a
+// connection, or a refusal: either way the network reaches the host),
+// when every port 25 attempt timed out; "" otherwise.
+func otherPort(ctx context.Context, dr DomainResult, attempts []Port25Attempt) string {
+	for _, a := range attempts {
+		if !a.TimedOut {
+			return ""
+		}
+	}
+	var addr netip.Addr
+	for _, h := range dr.Route.Hosts {
+		if len(h.Addrs) > 0 {
+			addr = h.Addrs[0]
+			break
+		}
+	}
+	if !addr.IsValid() {
+		return ""
+	}
+	for _, p := range otherPorts {
+		target := netip.AddrPortFrom(addr, p).String()
+		d := net.Dialer{Timeout: 3 * time.Second}
+		c, err := d.DialContext(ctx, "tcp", target)
+		if err == nil {
+			c.Close()
+			return target
+		}
+		if errors.Is(err, syscall.ECONNREFUSED) {
+			return target + " (refused: the host is reached)"
+		}
+	}
+	return ""
 }
 
 // daneFindings: an MX a DANE sender would refuse, per kind.
@@ -165,7 +236,7 @@ func daneFindings(dr DomainResult) []session.Finding {
 	for i, h := range dr.Route.Hosts {
 		t := dr.TLSA[i]
 		if t.Verdict == domain.DANEBogus {
-			out = append(out, session.DeliveryFinding("dnssec-bogus", note(h.Name.String()+": "+t.Why)))
+			out = append(out, session.NewFinding("dnssec-bogus", note(h.Name.String()+": "+t.Why)))
 			continue
 		}
 		if !t.Applies() {
@@ -174,10 +245,10 @@ func daneFindings(dr DomainResult) []session.Finding {
 		for j, c := range dr.Conns[i] {
 			switch d := dr.DANE[i][j]; {
 			case c.Connected && !c.TLS:
-				out = append(out, session.DeliveryFinding("dane-no-starttls", note(fmt.Sprintf("%s %s: TLSA %s, and %s",
+				out = append(out, session.NewFinding("dane-no-starttls", note(fmt.Sprintf("%s %s: TLSA %s, and %s",
 					h.Name, c.Addr, tlsaWords(t), noTLSWords(c)))))
 			case d != nil && d.Verdict != domain.DANEMatched:
-				out = append(out, session.DeliveryFinding("dane-mismatch", note(fmt.Sprintf("%s %s: %s", h.Name, c.Addr, d.Text())),
+				out = append(out, session.NewFinding("dane-mismatch", note(fmt.Sprintf("%s %s: %s", h.Name, c.Addr, d.Text())),
 					note(d.Why)))
 			}
 		}
@@ -203,7 +274,7 @@ func noTLSWords(c domain.Conn) string {
 func stsFindings(dr DomainResult) []session.Finding {
 	s := dr.STS
 	if s.Result == "sts-policy-fetch-error" || s.Result == "sts-policy-invalid" || s.Result == "sts-webpki-invalid" {
-		return []session.Finding{session.DeliveryFinding("sts-policy-error", note(s.Result+": "+s.Why))}
+		return []session.Finding{session.NewFinding("sts-policy-error", note(s.Result+": "+s.Why))}
 	}
 	if s.Verdict != domain.STSOK || s.Policy == nil || s.Policy.Mode == domain.ModeNone {
 		return nil
@@ -219,16 +290,16 @@ func stsFindings(dr DomainResult) []session.Finding {
 	}
 	for i, h := range dr.Route.Hosts {
 		if s.Policy.Match(h.Name.ASCII) == "" {
-			add(session.DeliveryFinding("sts-mx-not-listed", note(fmt.Sprintf("%s is not matched by the policy's mx lines: %s",
+			add(session.NewFinding("sts-mx-not-listed", note(fmt.Sprintf("%s is not matched by the policy's mx lines: %s",
 				h.Name, strings.Join(s.Policy.MX, ", ")))))
 			continue
 		}
 		for _, c := range dr.Conns[i] {
 			switch {
 			case c.Connected && !c.TLS:
-				add(session.DeliveryFinding("sts-mx-invalid", note(fmt.Sprintf("%s %s: %s (starttls-not-supported)", h.Name, c.Addr, noTLSWords(c)))))
+				add(session.NewFinding("sts-mx-invalid", note(fmt.Sprintf("%s %s: %s (starttls-not-supported)", h.Name, c.Addr, noTLSWords(c)))))
 			case c.TLS && c.WebPKI != nil:
-				add(session.DeliveryFinding("sts-mx-invalid", note(fmt.Sprintf("%s %s: the certificate is not valid for the MX name: %s (%s)",
+				add(session.NewFinding("sts-mx-invalid", note(fmt.Sprintf("%s %s: the certificate is not valid for the MX name: %s (%s)",
 					h.Name, c.Addr, domain.CertWords(c.WebPKI), domain.CertResult(c.WebPKI)))))
 			}
 		}
@@ -262,4 +333,11 @@ func mxCertFindings(fs []session.Finding, d *domain.DANE, stsEnforced bool) []se
 		}
 	}
 	return fs
+}
+
+func firstDuration(a, b time.Duration) time.Duration {
+	if a > 0 {
+		return a
+	}
+	return b
 }

@@ -4,12 +4,14 @@ import (
 	"context"
 	"net/netip"
 	"strings"
+	"syscall"
 	"testing"
 	"time"
 
 	"github.com/ehlo-sh/ehlo/dns"
 	"github.com/ehlo-sh/ehlo/domain"
 	"github.com/ehlo-sh/ehlo/session"
+	"github.com/ehlo-sh/ehlo/wire"
 )
 
 // TestDoctorMXRootCause: the first finding of doctor --mx is the root
@@ -69,4 +71,31 @@ func findingByID(fs []session.Finding, id string) *session.Finding {
 		}
 	}
 	return nil
+}
+
+// TestDoctorMXPort25Blocked: when every MX address timed out on port 25
+// (no answer to the SYN) while DNS answered, and another port of the MX
+// host is reached (a refusal on 587 is an answer), the finding is
+// port25-blocked with the submission-server fix; a refusal on 25 is not
+// that, but mx-unreachable.
+func TestDoctorMXPort25Blocked(t *testing.T) {
+	addr := netip.MustParseAddr("127.0.0.31") // nothing listens on 587 or 443 here: refused, so reached
+	timeout := &StepError{Step: StepConnect, Err: &wire.TimeoutError{Op: "dial", After: 30 * time.Second}}
+	refused := &StepError{Step: StepConnect, Err: syscall.ECONNREFUSED}
+	dr := func(errs ...error) DomainResult {
+		r := DomainResult{Port: "25", Route: domain.Route{Kind: domain.KindMX}}
+		for i, err := range errs {
+			r.Route.Hosts = append(r.Route.Hosts, domain.Host{Name: domain.NameFromDNS("mx" + string(rune('1'+i)) + ".example.org."), Addrs: []netip.Addr{addr}})
+			r.Probes = append(r.Probes, []ProbeResult{{Err: err}})
+			r.Conns = append(r.Conns, []domain.Conn{{Addr: addr.String() + ":25", Err: Explain(err)}})
+		}
+		return r
+	}
+	f := unreachable(context.Background(), dr(timeout, timeout), DomainOptions{})
+	if f.ID != "port25-blocked" || !strings.Contains(f.Title, "2 MX addresses all timed out") || !strings.Contains(f.Fix, "submission server") {
+		t.Errorf("every MX timed out: %s %q %q", f.ID, f.Title, f.Evidence)
+	}
+	if f = unreachable(context.Background(), dr(timeout, refused), DomainOptions{}); f.ID != "mx-unreachable" {
+		t.Errorf("one MX refused: %s, want mx-unreachable", f.ID)
+	}
 }

@@ -53,6 +53,7 @@ func Diagnose(f Facts) []Finding {
 		}
 	}
 	out = joinIdentity(out, f.Identity)
+	out = append(out, f.Delivery...)
 	slices.SortStableFunc(out, compareFindings)
 	return out
 }

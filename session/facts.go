@@ -37,6 +37,11 @@ type Facts struct {
 	// the knowledge table ties to the same rule (a 550 that names SPF)
 	// joins its finding.
 	Identity []Finding
+	// Delivery are the findings of direct delivery (doctor --mx), judged
+	// by client from the route, the TLSA records and the MTA-STS policy
+	// before any session: null-mx, dane-mismatch... Diagnose sorts them
+	// with the rest, so the root cause comes first.
+	Delivery []Finding
 }
 
 // Exchange is one command and its reply.

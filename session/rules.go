@@ -87,9 +87,9 @@ var knownRules = []Rule{
 	{
 		ID: "mx-unreachable", Severity: SeverityError, Failure: true,
 		Title: "No MX host answered on port 25 from here",
-		Why:   "Every address of every MX host refused the connection, timed out or gave no greeting. When every one times out while DNS works, the likeliest cause is this network blocking outgoing port 25, as cloud providers and ISPs do.",
-		Fix:   "If the servers are up, test from a network that allows port 25; to send mail from here, use a submission server with AUTH (port 587 or 465).",
-		RFC:   "RFC 5321 5.1, RFC 6409",
+		Why:   "Every address of every MX host refused the connection, was unreachable or gave no greeting: the servers are down, or a firewall refuses port 25. (When every one times out instead, while DNS answers and other ports connect, the finding is port25-blocked.)",
+		Fix:   "Check that the MX hosts run and accept connections on port 25 from the Internet; test from another network to tell their side from this one.",
+		RFC:   "RFC 5321 5.1",
 	},
 	{
 		ID: "dane-mismatch", Severity: SeverityError, Failure: true,
