@@ -262,7 +262,7 @@ func TestDiagnoseScenarios(t *testing.T) {
 				NewFinding("dnssec-bogus", "* x"), NewFinding("dane-no-starttls", "* x"), NewFinding("mx-unreachable", "* x"),
 				NewFinding("mx-unresolvable", "* x"), NewFinding("no-route", "* x"), NewFinding("null-mx", "* mx-null.test has a null MX")}},
 			first: "null-mx", severity: "error", evidence: "null MX",
-			want: []string{"no-route", "mx-unresolvable", "mx-unreachable", "dane-no-starttls", "dnssec-bogus", "sts-mx-not-listed", "sts-mx-invalid"},
+			want:  []string{"no-route", "mx-unresolvable", "mx-unreachable", "dane-no-starttls", "dnssec-bogus", "sts-mx-not-listed", "sts-mx-invalid"},
 			title: "accepts no mail", fix: "replace the null MX"},
 		{name: "port 25 blocked", facts: Facts{Target: "example.org", Identity: []Finding{NewFinding("port25-blocked", "* every MX timed out")}},
 			first: "port25-blocked", severity: "error", fix: "submission server"},
