@@ -92,7 +92,11 @@ func (f *mxFlags) routeOptions(fl *pflag.FlagSet, dom string, conn client.Option
 // delivery by MX: each MX is reached on port 25 with STARTTLS, its name
 // checked as a sending server does.
 func refuseWithMX(cmd *cobra.Command) error {
-	for _, name := range []string{"tls", "no-starttls", "servername", "greeting-wait", "lab"} {
+	if fl := cmd.Flags().Lookup("lab"); fl != nil && fl.Changed {
+		return usageErr(errors.New("--lab does not apply with --mx: a domain of the built-in lab (lab.test) is routed to it by itself, " +
+			"when no resolver is named: ehlo " + cmd.Name() + " --mx --to bob@lab.test"))
+	}
+	for _, name := range []string{"tls", "no-starttls", "servername", "greeting-wait"} {
 		if fl := cmd.Flags().Lookup(name); fl != nil && fl.Changed {
 			return usageErr(fmt.Errorf("--%s does not apply with --mx: each MX is reached on port 25 with STARTTLS, its certificate "+
 				"checked for the MX name, as a sending server does", name))

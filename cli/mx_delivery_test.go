@@ -160,6 +160,10 @@ func TestDoctorMXDNSLab(t *testing.T) {
 			if line, _, _ := strings.Cut(out, "\n"); !strings.Contains(line, tt.header) {
 				t.Errorf("exit %d, header %q, want %q in it", code, line, tt.header)
 			}
+			if tt.zone == "dane-ok.test" && (!strings.Contains(out, "the session below is with it; DANE: matched by record 1") ||
+				strings.Contains(out, "certificate is for")) {
+				t.Errorf("mx1's DANE match not said, or a WebPKI finding beside it:\n%s", out)
+			}
 		})
 	}
 }

@@ -143,6 +143,9 @@ func routeEvidence(dr DomainResult, first, firstAddr int) []string {
 			default:
 				what = "answered (not needed: a sender stops at the first that answers)"
 			}
+			if d := dr.DANE[i][j]; d != nil {
+				what += "; DANE: " + d.Text()
+			}
 			ev = append(ev, note(fmt.Sprintf("%s (%s) %s: %s", h.Name, pref, c.Addr, what)))
 		}
 	}

@@ -9,7 +9,6 @@ import (
 	"strings"
 
 	"github.com/ehlo-sh/ehlo/domain"
-	"github.com/ehlo-sh/ehlo/session"
 	"github.com/ehlo-sh/ehlo/wire"
 )
 
@@ -194,7 +193,7 @@ func (r *MXSendResult) tryHost(ctx context.Context, cfg MXSendConfig, i int, h d
 			}
 			return true
 		}
-		t.Note(session.SanitizeString(at.Host + ": " + outcome))
+		t.Note(at.Host + ": " + outcome) // notes are sanitized where shown (EntryText)
 	}
 	return false
 }
@@ -202,7 +201,7 @@ func (r *MXSendResult) tryHost(ctx context.Context, cfg MXSendConfig, i int, h d
 // note records an MX skipped without a connection.
 func (r *MXSendResult) note(t *wire.Transcript, at MXAttempt) {
 	r.Attempts = append(r.Attempts, at)
-	t.Note(session.SanitizeString(fmt.Sprintf("MX %s (preference %d): %s", at.Host, at.Preference, at.Outcome)))
+	t.Note(fmt.Sprintf("MX %s (preference %d): %s", at.Host, at.Preference, at.Outcome))
 }
 
 // refuse says why host i may not be used at all, or "".
