@@ -22,6 +22,10 @@ func TestSendMXLab(t *testing.T) {
 	if code != 0 {
 		t.Errorf("exit %d\n%s\n%s", code, out, errOut)
 	}
+	code, out, _ = run(t, "send", "--mx", "--to", "bob@lab.test", "--quit-after", "rcpt")
+	if code != 0 || !strings.Contains(out, "stopped after rcpt") || strings.Contains(out, "endpoint received") {
+		t.Errorf("--quit-after rcpt: exit %d\n%s", code, out)
+	}
 	code, out, _ = run(t, "send", "--mx", "--to", "bob@lab.test", "--mx-order", "stable", "--json")
 	var js client.SendMXJSON
 	if err := json.Unmarshal([]byte(out), &js); err != nil {

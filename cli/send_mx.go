@@ -89,13 +89,10 @@ func (f *sendFlags) runMX(cmd *cobra.Command, args []string) error {
 		client.WriteSendMX(out, res)
 		writeLabReceived(out, l)
 	}
-	if res.Delivered() {
+	if res.Err == nil { // delivered, or stopped where --quit-after asked
 		return nil
 	}
 	err = res.Err
-	if err == nil {
-		err = errors.New("not delivered")
-	}
 	if f.asJSON || !toldOnScreen(out, errOut) {
 		fmt.Fprintf(errOut, "ehlo send: %s\n", client.Explain(err))
 	}
