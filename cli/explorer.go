@@ -25,6 +25,7 @@ type explorerFlags struct {
 	noMouse, guided   bool
 	noHistory         bool
 	endpoint          string // the lab endpoint to open on when there is no TARGET
+	mx                mxFlags
 }
 
 // newExplorer is the root command: the explorer, on TARGET or on the
@@ -60,6 +61,7 @@ func newExplorer() *cobra.Command {
 	fl.BoolVar(&f.noMouse, "no-mouse", false, "leave the mouse to the terminal, for native text selection")
 	fl.BoolVar(&f.noHistory, "no-history", false, "keep no command history file (also "+noHistoryEnv+"=1); by default it is $XDG_STATE_HOME/ehlo/history")
 	fl.BoolVar(&f.guided, "guided", false, "start in guided mode: a card shows the next step of a session, prefilled (F9 toggles)")
+	f.mx.registerExplorer(root)
 	fl.StringVar(&f.endpoint, "lab", "submission", "open on this built-in lab endpoint: "+strings.Join(lab.EndpointNames, ", "))
 	return root
 }
@@ -74,6 +76,12 @@ func (f *explorerFlags) run(cmd *cobra.Command, args []string) error {
 	cfg.CAFile = absPath(f.conn.ca) // a saved script's replay line works from any directory
 	args = f.conn.pipeArgs(args, 0)
 	cfg.TLSFlags = f.conn.tlsx.replay(f.conn.fs)
+	if cfg.MX, err = f.mx.explorer(opts); err != nil {
+		return err
+	}
+	if f.mx.wanted(args) {
+		return f.runMX(cmd, args, cfg, progOpts)
+	}
 	switch {
 	case len(args) == 1 && cmd.Flags().Changed("lab"):
 		return usageErr(errors.New("give a TARGET or --lab, not both"))

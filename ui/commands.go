@@ -50,6 +50,7 @@ func commandTable() []localCmd {
 		{name: "xclient", usage: ":xclient ATTR=VALUE...", help: "Postfix's XCLIENT, checked and xtext-encoded: ADDR NAME HELO LOGIN PORT PROTO DESTADDR DESTPORT REVERSE_NAME; then EHLO again", run: Model.cmdXClient},
 		{name: "reconnect", usage: ":reconnect", help: "connect again to the same target", run: Model.cmdReconnect},
 		{name: "connect", usage: ":connect HOST[:PORT]", help: "connect elsewhere (--tls[=false], --insecure, --ca FILE, --servername NAME, --tls-min V)", run: Model.cmdConnect},
+		{name: "mx", usage: ":mx DOMAIN | :mx N", help: "list DOMAIN's MX hosts (DNSSEC, DANE, MTA-STS) and connect to the first; N connects to MX N (alt+o: the next)", run: Model.cmdMX},
 		{name: "lab", usage: ":lab ENDPOINT", help: "switch lab endpoint: " + strings.Join(lab.EndpointNames, " "), lab: true, run: Model.cmdLab},
 		{name: "b64", usage: ":b64 TEXT", help: `base64 of TEXT (\0 is NUL, \\ a backslash)`, run: Model.cmdB64},
 		{name: "unb64", usage: ":unb64 TEXT", help: "decode base64, shown sanitized", run: Model.cmdUnB64},

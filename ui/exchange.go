@@ -505,7 +505,7 @@ func (m Model) dialed(msg dialedMsg) (Model, tea.Cmd) {
 	}
 	m.conn.link, m.conn.phase, m.conn.addr = msg.link, phaseOpen, msg.link.Addr()
 	if info, ok := msg.link.TLS(); ok { // implicit TLS (RFC 8314)
-		m.conn.tls, m.conn.unverified = &info, !info.Verified
+		m.conn.tls, m.conn.unverified = &info, !trusted(info)
 		m.sess.TLS, m.sess.ImplicitTLS = true, true
 	}
 	m = m.expect(pending{kind: kindGreeting, timeout: m.timeout()})
@@ -805,11 +805,14 @@ func (m Model) tlsDone(msg tlsMsg) (Model, tea.Cmd) {
 		m.keepChain(msg.err)
 		return m.offerFor(msg.err).lost(tlsFailure(msg.err, m.timeout()))
 	}
-	m.conn.tls, m.conn.unverified = &msg.info, !msg.info.Verified
+	m.conn.tls, m.conn.unverified = &msg.info, !trusted(msg.info)
 	m.sess = m.sess.TLSStarted()
 	verdict := "certificate verified"
 	if !msg.info.Verified {
 		verdict = "certificate NOT verified"
+		if c := msg.info.Check; c != nil && c.OK {
+			verdict = "certificate not WebPKI-verified but " + c.String()
+		}
 	}
 	if msg.info.Weak {
 		verdict += ", WEAK: below TLS 1.2 (--tls-min)"

@@ -34,6 +34,7 @@ type keyMap struct {
 	Choose   key.Binding // guided: next choice (AUTH mechanism)
 	Timing   key.Binding // the timing waterfall
 	SendHeld key.Binding // send the lines held after a refused barrier
+	NextMX   key.Binding // the next MX address of the list (mx.go)
 	Close    key.Binding // esc: close the panel or view on top
 
 	Submit key.Binding // compose: send the message
@@ -71,6 +72,7 @@ func newKeyMap() keyMap {
 		Choose:   key.NewBinding(key.WithKeys("ctrl+n", "ctrl+p"), key.WithHelp("ctrl+n/p", "choose")),
 		Timing:   key.NewBinding(key.WithKeys("f11", "alt+t"), key.WithHelp("F11/alt+t", "timing")),
 		SendHeld: key.NewBinding(key.WithKeys("alt+q"), key.WithHelp("alt+q", "send held")),
+		NextMX:   mxKey(),
 		Close:    key.NewBinding(key.WithKeys("esc"), key.WithHelp("esc", "close")),
 
 		Submit: key.NewBinding(key.WithKeys("f10", "alt+enter"), key.WithHelp("F10/alt+enter", "send message")),
@@ -109,7 +111,7 @@ func (k keyMap) suggestHelp() []key.Binding {
 var colonTwins = map[string]string{
 	"Help": ":help", "Mouse": ":mouse", "Raw": ":raw", "Hex": ":hex", "Reveal": ":reveal", "Copy": ":copy",
 	"Save": ":save", "Explain": ":explain", "Guided": ":guided", "Skip": ":skip", "Timing": ":timing",
-	"Submit": ":send", "SendHeld": ":queue send",
+	"Submit": ":send", "SendHeld": ":queue send", "NextMX": ":mx N",
 }
 
 // colonTwin is the ":" command of the keyMap field name.
@@ -135,12 +137,12 @@ func (k keyMap) FullHelp() [][]key.Binding {
 	k.Reveal, k.Copy, k.Save = withTwin(k.Reveal, "Reveal"), withTwin(k.Copy, "Copy"), withTwin(k.Save, "Save")
 	k.Explain, k.Guided, k.Skip = withTwin(k.Explain, "Explain"), withTwin(k.Guided, "Guided"), withTwin(k.Skip, "Skip")
 	k.Timing, k.Submit = withTwin(k.Timing, "Timing"), withTwin(k.Submit, "Submit")
-	k.SendHeld = withTwin(k.SendHeld, "SendHeld")
+	k.SendHeld, k.NextMX = withTwin(k.SendHeld, "SendHeld"), withTwin(k.NextMX, "NextMX")
 	return [][]key.Binding{
 		{k.Send, k.Accept, k.Complete, k.PrevPane, k.History, k.Scroll},
 		{k.Cancel, k.Help, k.Quit, k.Mouse, k.Raw},
 		{k.Hex, k.Reveal, k.Copy, k.Save, k.Explain},
-		{k.Timing, k.Guided, k.Skip, k.Choose, k.Submit, k.SendHeld},
+		{k.Timing, k.Guided, k.Skip, k.Choose, k.Submit, k.SendHeld, k.NextMX},
 	}
 }
 

@@ -58,6 +58,8 @@ type Config struct {
 	// check. DNSBL are the blocklists to ask (--dnsbl).
 	DNS   *dns.Client
 	DNSBL []string
+	// MX is --mx and :mx: the domain to start on, and how to ask DNS (mx.go).
+	MX MXConfig
 }
 
 // focus is the pane that takes navigation keys.
@@ -156,6 +158,8 @@ type Model struct {
 	lastLatency time.Duration
 	notes       []string // remarks for the transcript, recorded before this Update's commands run
 
+	mx mxState // the MX list of --mx and :mx (mx.go)
+
 	observe func(Model) // tests: called after every Update, notes not yet recorded
 }
 
@@ -184,6 +188,10 @@ func New(cfg Config) (Model, error) {
 	}
 	m.help.Styles = helpStyles(st)
 	m.conn.target, m.caFile = target, cfg.CAFile
+	if cfg.MX.Domain != "" { // the route names the target (Init)
+		m.conn.target, m.endpoint = "", ""
+	}
+	m.mx.host = -1
 	m.guide.on = cfg.Guided
 	if c := cfg.Course; c != nil && len(c.Lessons) > 0 {
 		m.lesson, m.guide.on = newLessonCard(*c), false
@@ -206,7 +214,7 @@ func New(cfg Config) (Model, error) {
 func resolve(cfg Config) (target, endpoint string, opts client.Options, err error) {
 	opts = cfg.Options
 	if cfg.Target != "" || cfg.Lab == nil {
-		if cfg.Target == "" {
+		if cfg.Target == "" && cfg.MX.Domain == "" {
 			return "", "", opts, errors.New("no target")
 		}
 		return cfg.Target, "", opts, nil
@@ -283,6 +291,9 @@ func (m Model) Init() tea.Cmd {
 		watchCmd(m.changed, m.tr, m.seq),
 		func() tea.Msg { return connectMsg{target: target} },
 	}
+	if d := m.cfg.MX.Domain; d != "" {
+		cmds[2] = func() tea.Msg { return mxAskMsg{arg: d} }
+	}
 	if m.hist != nil {
 		cmds = append(cmds, loadHistoryCmd(m.hist))
 	}
@@ -334,6 +345,12 @@ func (m Model) update(msg tea.Msg) (Model, tea.Cmd) {
 		return m.wheel(msg), nil
 	case connectMsg:
 		return m.connect(msg.target)
+	case mxAskMsg:
+		return m.startMX(msg.arg)
+	case mxRouteMsg:
+		return m.mxRouted(msg)
+	case mxSTSMsg:
+		return m.mxPolicy(msg), nil
 	case dialedMsg:
 		return m.dialed(msg)
 	case wroteMsg:

@@ -173,6 +173,8 @@ func (m Model) globalKey(msg tea.KeyPressMsg) (Model, tea.Cmd, bool) {
 		run = Model.cmdTiming
 	case key.Matches(msg, m.keys.SendHeld):
 		run = func(m Model, _ string) (Model, tea.Cmd) { return m.cmdQueue("send") }
+	case key.Matches(msg, m.keys.NextMX):
+		run = func(m Model, _ string) (Model, tea.Cmd) { return m.nextMX() }
 	case key.Matches(msg, m.keys.Choose):
 		d := 1
 		if msg.String() == "ctrl+p" {

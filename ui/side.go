@@ -44,6 +44,7 @@ type sideInfo struct {
 	unverified             bool
 	now                    time.Time
 	identity               string // the identity check's verdict, once a MAIL FROM is answered
+	mx                     *mxInfo // the MX list, nil without one (mx.go)
 }
 
 // capRow is one line of the capability list.
@@ -155,6 +156,7 @@ func (s sidePanel) View(info sideInfo) []string {
 	if info.identity != "" {
 		sess = append(sess, s.envelopeLine("id   ", info.identity, s.st.Label, iw)...)
 	}
+	conn = append(conn, s.mxLines(info.mx, chainCheck(info.tls), iw, max(ih/3, 4))...)
 	capsHead := s.capsHeader(info.sess, rows, iw)
 	meaning := func(limit int) []string { return s.meaning(rows, cursor, iw, limit) }
 	tls := s.tlsFacts(info, iw)
@@ -677,14 +679,14 @@ func splitSentences(text string) []string {
 
 // tlsPart is the TLS section, in parts the budget drops one by one.
 type tlsPart struct {
-	head, verdict, subject, names, issuer, expires, sha256 []string
-	details                                                [][]string // the handshake's other facts, a row each, the most important first (tlsDetails)
+	head, verdict, mx, subject, names, issuer, expires, sha256 []string   // mx: DANE and MTA-STS (mx.go)
+	details                                                    [][]string // the handshake's other facts, a row each, the most important first (tlsDetails)
 }
 
 // lines is the section as shown.
 func (t tlsPart) lines() []string {
 	var out []string
-	for _, p := range [][]string{t.head, t.verdict, t.subject, t.names, t.issuer, t.expires, t.sha256} {
+	for _, p := range [][]string{t.head, t.verdict, t.mx, t.subject, t.names, t.issuer, t.expires, t.sha256} {
 		out = append(out, p...)
 	}
 	for _, row := range t.details {
@@ -702,6 +704,10 @@ func (s sidePanel) tlsFacts(info sideInfo, w int) tlsPart {
 	p := tlsPart{
 		head:    wrapStyled(s.st.Title.Render(orDefault(t.Version, "TLS"))+s.weak(*t)+" "+s.st.Label.Render(t.Cipher), w),
 		verdict: wrapStyled(s.verdict(*t), w),
+		mx:      s.mxTLS(info.mx, t.Verified, chainCheck(t), w),
+	}
+	if p.mx != nil { // three facts apart: WebPKI, DANE, MTA-STS
+		p.verdict = s.webPKI(*t, w)
 	}
 	if len(t.Chain) == 0 {
 		return p

@@ -67,8 +67,9 @@ func (m Model) transcriptView() []string {
 // sideInfo gathers what the side panel shows.
 func (m Model) sideInfo() sideInfo {
 	return sideInfo{
-		target: m.conn.target, endpoint: m.endpoint, addr: m.conn.addr, phase: m.conn.phase,
+		target: m.sideTarget(), endpoint: m.endpoint, addr: m.conn.addr, phase: m.conn.phase,
 		sess: m.sess, tls: m.conn.tls, unverified: m.conn.unverified, now: m.now(), identity: m.identityLine(),
+		mx: m.mxInfo(),
 	}
 }
 
