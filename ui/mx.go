@@ -397,7 +397,7 @@ func daneTag(t domain.TLSA, c *tlsCheck) string {
 	case t.Verdict != "":
 		return t.Verdict
 	case c != nil && c.ok:
-		return strings.TrimPrefix(c.detail, "matched by ")
+		return "matched #" + strings.TrimPrefix(c.detail, "matched by record ")
 	case c != nil:
 		return "no match"
 	}
@@ -467,6 +467,9 @@ func (s sidePanel) mxTLS(v *mxInfo, verified bool, c *tlsCheck, w int) []string 
 		if !verified {
 			cert, fails = "certificate NOT valid for the MX", true
 		}
+		if w < 36 { // narrow: the words that matter
+			cert = strings.Replace(cert, "certificate", "cert", 1)
+		}
 		words = sts.Policy.Mode + "; " + listed + "; " + cert
 		switch {
 		case fails && sts.Policy.Mode == domain.ModeEnforce:
@@ -522,5 +525,5 @@ func (s sidePanel) webPKI(t wire.TLSInfo, w int) []string {
 	if why == "" {
 		why = "not verified"
 	}
-	return s.certRow("WebPKI  ", wrapHard("✗ "+why, vw, 3), s.st.Error, w)
+	return s.certRow("WebPKI  ", wrapHard("✗ "+why, vw, 2), s.st.Error, w)
 }

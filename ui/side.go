@@ -43,7 +43,7 @@ type sideInfo struct {
 	tls                    *wire.TLSInfo
 	unverified             bool
 	now                    time.Time
-	identity               string // the identity check's verdict, once a MAIL FROM is answered
+	identity               string  // the identity check's verdict, once a MAIL FROM is answered
 	mx                     *mxInfo // the MX list, nil without one (mx.go)
 }
 
@@ -156,7 +156,7 @@ func (s sidePanel) View(info sideInfo) []string {
 	if info.identity != "" {
 		sess = append(sess, s.envelopeLine("id   ", info.identity, s.st.Label, iw)...)
 	}
-	conn = append(conn, s.mxLines(info.mx, chainCheck(info.tls), iw, max(ih/3, 4))...)
+	conn = append(conn, s.mxLines(info.mx, chainCheck(info.tls), iw, max(ih/2, 4))...)
 	capsHead := s.capsHeader(info.sess, rows, iw)
 	meaning := func(limit int) []string { return s.meaning(rows, cursor, iw, limit) }
 	tls := s.tlsFacts(info, iw)
