@@ -76,6 +76,7 @@ func (f *explorerFlags) run(cmd *cobra.Command, args []string) error {
 	cfg.CAFile = absPath(f.conn.ca) // a saved script's replay line works from any directory
 	args = f.conn.pipeArgs(args, 0)
 	cfg.TLSFlags = f.conn.tlsx.replay(f.conn.fs)
+	f.mx.dns = f.identity.dns // one --resolver: the identity check's and the MX lookups'
 	if cfg.MX, err = f.mx.explorer(opts); err != nil {
 		return err
 	}

@@ -17,14 +17,14 @@ import (
 )
 
 // registerExplorer adds the mx flags the explorer takes (not --verbose,
-// which is probe's): --mx, --resolver, --mx-order and --mta-sts-port.
+// which is probe's): --mx, --mx-order and --mta-sts-port. --resolver is
+// the identity check's (identityFlags), shared: run copies it (shareDNS).
 func (f *mxFlags) registerExplorer(cmd *cobra.Command) {
 	cmd.Example += "\n  ehlo --mx lab.test           # the lab's MX hosts, DANE and MTA-STS; the first connected\n" +
 		"  ehlo --mx example.org        # or bob@example.org; :mx DOMAIN does it from inside"
 	fl := cmd.Flags()
 	fl.BoolVar(&f.on, "mx", false, "TARGET is a domain (DOMAIN, DOMAIN:PORT, or user@domain): list its MX hosts "+
 		"(DNSSEC, DANE, MTA-STS) in the side panel and connect to the first; :mx N or alt+o picks another")
-	f.dns.register(fl)
 	fl.StringVar(&f.order, "mx-order", "random", "order of MX hosts of equal preference: random (RFC 5321 5.1) or stable (by name)")
 	fl.StringVar(&f.policyPort, "mta-sts-port", "", "fetch the MTA-STS policy from this HTTPS port, not 443 (for labs)")
 }
@@ -75,13 +75,18 @@ func (f *explorerFlags) runMX(cmd *cobra.Command, args []string, cfg ui.Config, 
 		return usageErr(errors.New(session.SanitizeString(err.Error())))
 	}
 	cfg.MX.Domain = args[0]
+	labDNS := ""
 	if f.mx.labOnly(args) {
 		l, err := lab.Start(lab.Config{})
 		if err != nil {
 			return err
 		}
 		defer l.Close()
-		cfg.Lab, cfg.Endpoint = l, "submission"
+		cfg.Lab, cfg.Endpoint, labDNS = l, "submission", l.DNSAddr()
+	}
+	var err error
+	if cfg.DNS, err = f.identity.explorerResolver(cmd.Flags(), labDNS); err != nil {
+		return err
 	}
 	defer f.conn.tlsx.finish(cmd.OutOrStdout(), false)
 	return explorerErr(ui.Run(cmd.Context(), cfg, opts...))
