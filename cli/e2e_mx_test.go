@@ -75,3 +75,26 @@ func TestTUIMXDANE(t *testing.T) {
 	}
 	tm.keys("C-c")
 }
+
+// TestExplorerMXFlags: the explorer's --mx refuses what cannot apply, in
+// words, before any terminal or network is touched.
+func TestExplorerMXFlags(t *testing.T) {
+	for _, c := range []struct {
+		args []string
+		want string
+	}{
+		{[]string{"--mx"}, "--mx needs a DOMAIN"},
+		{[]string{"--mx", "--tls", "lab.test"}, "--tls does not apply with --mx"},
+		{[]string{"--mx", "--servername", "x.example", "lab.test"}, "--servername does not apply with --mx"},
+		{[]string{"--mx", "--lab", "mx", "lab.test"}, "with --mx, give a DOMAIN"},
+		{[]string{"--mx", "bad..name"}, "is not a domain name"},
+		{[]string{"--mx", "--mx-order", "sorted", "lab.test"}, "want random or stable"},
+		{[]string{"--mx", "--mta-sts-port", "99999", "lab.test"}, "--mta-sts-port"},
+		{[]string{"--mx", "--resolver", "not an address", "lab.test"}, "--resolver"},
+	} {
+		code, _, stderr := run(t, c.args...)
+		if code != exitUsage || !strings.Contains(stderr, c.want) {
+			t.Errorf("ehlo %s: exit %d, %q; want %d and %q", strings.Join(c.args, " "), code, stderr, exitUsage, c.want)
+		}
+	}
+}
