@@ -437,15 +437,36 @@ func (r *fleetRun) report(errOut io.Writer, st inputStats, took time.Duration) {
 			r.sum.WriteShort(errOut)
 		}
 	}
-	fmt.Fprintf(errOut, "%d lines read, %d targets probed in %s (%.0f a second)", st.lines, r.done,
-		took.Round(time.Millisecond), float64(r.done)/max(took.Seconds(), 1e-3))
+	fmt.Fprintf(errOut, "%s read, %s probed in %s (%s a second)", plural(st.lines, "line"), plural(r.done, "target"),
+		took.Round(time.Millisecond), rate(float64(r.done)/max(took.Seconds(), 1e-3)))
 	if st.dups > 0 {
 		fmt.Fprintf(errOut, ", %d duplicates or already done skipped", st.dups)
 	}
 	if st.bad > 0 {
-		fmt.Fprintf(errOut, ", %d lines not targets", st.bad)
+		what := "lines that are not targets"
+		if st.bad == 1 {
+			what = "line that is not a target"
+		}
+		fmt.Fprintf(errOut, ", %d %s", st.bad, what)
 	}
 	fmt.Fprintln(errOut)
+}
+
+// plural says n things: "1 line", "2 lines".
+func plural[N int | int64](n N, thing string) string {
+	if n == 1 {
+		return "1 " + thing
+	}
+	return fmt.Sprintf("%d %ss", n, thing)
+}
+
+// rate shows targets a second with the digits that matter: "0.5", "12",
+// "1340".
+func rate(r float64) string {
+	if r < 10 {
+		return strconv.FormatFloat(r, 'f', 1, 64)
+	}
+	return strconv.FormatFloat(r, 'f', 0, 64)
 }
 
 // interrupted says what a Ctrl-C left, and how to go on.

@@ -88,7 +88,7 @@ func TestProbeFromFile(t *testing.T) {
 	if code != exitFailed {
 		t.Errorf("exit %d with bad lines, want %d", code, exitFailed)
 	}
-	for _, want := range []string{file + ":5: ", file + ":7: ", "8 lines read, 3 targets probed", "1 duplicates"} {
+	for _, want := range []string{file + ":5: ", file + ":7: ", "8 lines read, 3 targets probed", "1 duplicates", "2 lines that are not targets"} {
 		if !strings.Contains(errOut, want) {
 			t.Errorf("stderr lacks %q:\n%s", want, errOut)
 		}
