@@ -46,6 +46,7 @@ func newDoctor() *cobra.Command {
 	f.conn.registerData(cmd)
 	fl := cmd.Flags()
 	f.cred.register(fl)
+	f.conn.tlsx.registerReconnect(fl, "connect a second time after the diagnosis, offering the TLS session's ticket: a finding says whether the server resumed it")
 	fl.StringVar(&f.auth, "auth", "auto", "sign in with this mechanism: PLAIN, LOGIN, CRAM-MD5, SCRAM-SHA-1, SCRAM-SHA-256 (-PLUS binds it to TLS), XOAUTH2, OAUTHBEARER, or auto (the strongest offered: SCRAM-SHA-256-PLUS over TLS, SCRAM-SHA-256, SCRAM-SHA-1, CRAM-MD5, PLAIN, LOGIN)")
 	fl.StringVar(&f.from, "from", "", "sender address to test (MAIL FROM)")
 	fl.StringSliceVar(&f.to, "to", nil, "recipient address to test (RCPT TO; repeat for several)")

@@ -30,7 +30,8 @@ const ocspServerAddr = "127.0.0.1:10031"
 
 // TestOCSPStapledByOpenSSL: a real OpenSSL server (openssl s_server
 // -status_file) staples an OCSP response; probe says what it says and
-// whether it holds: good and signed by the issuer, or stale.
+// whether it holds (good and signed by the issuer, stale, revoked), and
+// doctor makes a finding of a stale or a revoked one.
 func TestOCSPStapledByOpenSSL(t *testing.T) {
 	if _, err := exec.LookPath("openssl"); err != nil {
 		testenv.Need(t, "openssl", "apt-get install openssl")
@@ -53,22 +54,41 @@ func TestOCSPStapledByOpenSSL(t *testing.T) {
 	now := time.Now()
 	for _, tc := range []struct {
 		name       string
+		status     int
 		this, next time.Time
-		want       string
+		want       string // in probe's report
+		finding    string // doctor's; "" none about OCSP
+		code       int    // doctor's exit status
 	}{
-		{"good", now.Add(-time.Hour), now.Add(time.Hour), "ocsp     stapled: good, signed by the issuer, dated "},
-		{"stale", now.Add(-3 * time.Hour), now.Add(-time.Hour), "ocsp     stapled: good, INVALID: it is stale: its nextUpdate was "},
+		{"good", ocsp.Good, now.Add(-time.Hour), now.Add(time.Hour), "ocsp     stapled: good, signed by the issuer, dated ", "", 0},
+		{"stale", ocsp.Good, now.Add(-3 * time.Hour), now.Add(-time.Hour), "ocsp     stapled: good, INVALID: it is stale: its nextUpdate was ",
+			"[warning] The stapled OCSP response does not hold", 0},
+		{"revoked", ocsp.Revoked, now.Add(-time.Hour), now.Add(time.Hour), "ocsp     stapled: REVOKED on ",
+			"[error] The stapled OCSP response says the certificate was revoked on ", 1},
 	} {
-		t.Run(tc.name, func(t *testing.T) {
-			resp, err := ocsp.CreateResponse(ca, ca, ocsp.Response{Status: ocsp.Good, SerialNumber: leaf.SerialNumber,
-				ThisUpdate: tc.this, NextUpdate: tc.next}, caKey)
-			if err != nil {
-				t.Fatal(err)
-			}
-			startSServer(t, files, writeFile("ocsp-"+tc.name+".der", resp))
+		resp, err := ocsp.CreateResponse(ca, ca, ocsp.Response{Status: tc.status, SerialNumber: leaf.SerialNumber,
+			ThisUpdate: tc.this, NextUpdate: tc.next, RevokedAt: tc.this, RevocationReason: ocsp.KeyCompromise}, caKey)
+		if err != nil {
+			t.Fatal(err)
+		}
+		status := writeFile("ocsp-"+tc.name+".der", resp)
+		t.Run(tc.name+"/probe", func(t *testing.T) {
+			startSServer(t, files, status)
 			code, out, errOut := run(t, "probe", "--tls", "--timeout", "10s", ocspServerAddr, "--ca", files["ca"], "--servername", "localhost")
 			if code != 0 || !strings.Contains(out, tc.want) {
 				t.Errorf("probe: exit %d, want %q in:\n%s%s", code, tc.want, out, errOut)
+			}
+		})
+		t.Run(tc.name+"/doctor", func(t *testing.T) {
+			startSServer(t, files, status)
+			code, out, errOut := run(t, "doctor", "--tls", "--timeout", "10s", ocspServerAddr, "--ca", files["ca"], "--servername", "localhost")
+			switch {
+			case code != tc.code:
+				t.Errorf("doctor: exit %d, want %d:\n%s%s", code, tc.code, out, errOut)
+			case tc.finding == "" && strings.Contains(out, "OCSP"):
+				t.Errorf("doctor: a finding about a good stapled response:\n%s", out)
+			case tc.finding != "" && !strings.Contains(out, tc.finding):
+				t.Errorf("doctor: want %q in:\n%s%s", tc.finding, out, errOut)
 			}
 		})
 	}

@@ -23,6 +23,7 @@ import (
 	"net"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 	"sync"
 	"testing"
@@ -447,4 +448,46 @@ func (k *recordKey) open(t *testing.T, rec []byte) ([]byte, byte) {
 	}
 	plain = bytes.TrimRight(plain, "\x00")
 	return plain[:len(plain)-1], plain[len(plain)-1]
+}
+
+// TestPostfixDoctorTLSFindings: doctor --reconnect says that Postfix
+// resumes the session (TLS 1.3 and 1.2), on a second connection whose
+// lines follow the diagnosis in the transcript; a session forced to the
+// RSA key exchange is a forward secrecy warning; neither without cause.
+func TestPostfixDoctorTLSFindings(t *testing.T) {
+	pf := needPostfix(t)
+	doctor := func(args ...string) (ids []string, transcript int) {
+		t.Helper()
+		code, out, errOut := run(t, append([]string{"doctor", pf.mx, "--ca", pf.ca, "--json"}, args...)...)
+		var v struct {
+			Findings []struct {
+				ID       string   `json:"id"`
+				Evidence []string `json:"evidence"`
+			} `json:"findings"`
+			Transcript []json.RawMessage `json:"transcript"`
+		}
+		if err := json.Unmarshal([]byte(out), &v); err != nil || code != 0 {
+			t.Fatalf("doctor %q: exit %d, %v:\n%s%s", args, code, err, out, errOut)
+		}
+		for _, f := range v.Findings {
+			ids = append(ids, f.ID)
+		}
+		return ids, len(v.Transcript)
+	}
+	_, once := doctor()
+	for _, max := range []string{"1.3", "1.2"} {
+		ids, lines := doctor("--reconnect", "--tls-max", max)
+		if !slices.Contains(ids, "tls-resumed") || slices.Contains(ids, "tls-not-resumed") {
+			t.Errorf("--reconnect --tls-max %s: findings %q, want tls-resumed", max, ids)
+		}
+		if lines <= once {
+			t.Errorf("--reconnect --tls-max %s: %d transcript entries, want the second connection's beyond the %d of one", max, lines, once)
+		}
+	}
+	if ids, _ := doctor(); slices.Contains(ids, "tls-resumed") || slices.Contains(ids, "tls-not-resumed") || slices.Contains(ids, "tls-no-forward-secrecy") {
+		t.Errorf("no --reconnect, ECDHE: findings %q, want no resumption nor forward secrecy finding", ids)
+	}
+	if ids, _ := doctor("--tls-max", "1.2", "--ciphers", "TLS_RSA_WITH_AES_128_GCM_SHA256"); !slices.Contains(ids, "tls-no-forward-secrecy") {
+		t.Errorf("the RSA key exchange: findings %q, want tls-no-forward-secrecy", ids)
+	}
 }

@@ -137,9 +137,14 @@ func (r DoctorResult) Failed() bool {
 // findings.
 func Doctor(ctx context.Context, cfg DoctorConfig) DoctorResult {
 	d := &doctor{cfg: cfg, t: wire.NewTranscript(), start: time.Now()}
+	if cfg.Options.TLS.Reconnect {
+		d.cfg.Options.TLS.Reconnect = false
+		d.cfg.Options, d.tickets = withTickets(d.cfg.Options)
+	}
 	d.facts = session.Facts{Target: cfg.Target, Now: d.start}
 	d.run(ctx)
-	entries := append(d.earlier, d.t.Entries()...)
+	d.resume(ctx)
+	entries := append(append(d.earlier, d.t.Entries()...), d.later...)
 	return DoctorResult{
 		Target:   cfg.Target,
 		Address:  d.address,
@@ -154,15 +159,18 @@ func Doctor(ctx context.Context, cfg DoctorConfig) DoctorResult {
 
 // doctor is one run's state.
 type doctor struct {
-	cfg     DoctorConfig
-	facts   session.Facts
-	c       *Client
-	t       *wire.Transcript // the transcript of the current attempt
-	earlier []wire.Entry     // entries of an attempt given up on
-	address string
-	route   *wire.Route
-	start   time.Time
-	failed  bool // a problem broke the session: no QUIT
+	cfg      DoctorConfig
+	facts    session.Facts
+	c        *Client
+	t        *wire.Transcript // the transcript of the current attempt
+	earlier  []wire.Entry     // entries of an attempt given up on
+	later    []wire.Entry     // entries of the second connection (--reconnect)
+	tickets  *ticketCache     // the session cache of --reconnect; nil without it
+	implicit bool             // the session used began with TLS
+	address  string
+	route    *wire.Route
+	start    time.Time
+	failed   bool // a problem broke the session: no QUIT
 }
 
 // fail records what broke the session.
@@ -337,7 +345,7 @@ func (d *doctor) use(a attempt) bool {
 	}
 	d.c, d.address, d.route = a.c, a.c.Conn().Addr(), routeOf(a.c)
 	info, inTLS := a.c.Conn().TLS()
-	d.facts.ImplicitTLS = inTLS
+	d.facts.ImplicitTLS, d.implicit = inTLS, inTLS
 	if inTLS {
 		d.facts.TLS = tlsFactsOf(info, d.start)
 		d.noteUnverified(info)
@@ -733,7 +741,10 @@ func detail(err error) string {
 // valid.
 func TLSFacts(info wire.TLSInfo, now time.Time) session.TLSFacts {
 	t := session.TLSFacts{Version: info.Version, Weak: info.Weak, Cipher: info.Cipher, ServerName: info.ServerName,
-		Verified: info.Verified, Handshake: info.Handshake}
+		Verified: info.Verified, Handshake: info.Handshake, NoForwardSecrecy: info.Group == "" && !info.Resumed}
+	if s := CheckOCSP(info, now); s.Stapled {
+		t.OCSP = &session.OCSPFacts{Status: s.Status, Problem: s.Problem, RevokedAt: s.RevokedAt}
+	}
 	for _, c := range info.Chain {
 		t.Chain = append(t.Chain, session.Cert{Subject: c.Subject, Issuer: c.Issuer,
 			Names: append(append([]string{}, c.DNSNames...), c.IPs...), NotBefore: c.NotBefore, NotAfter: c.NotAfter,
@@ -795,4 +806,21 @@ func ReadSecretLine(r io.Reader) (string, error) {
 		}
 	}
 	return strings.TrimSuffix(string(b), "\r"), nil
+}
+
+// resume connects a second time for --reconnect, offering the ticket of
+// the session just ended, and files whether the server resumed it. It is
+// tried only after a TLS session the doctor went through: not over TLS
+// that did not verify (unless --insecure), nor after a broken session.
+func (d *doctor) resume(ctx context.Context) {
+	if d.tickets == nil || d.facts.TLS == nil || d.failed || !d.facts.TLS.Verified && !d.cfg.Options.Insecure {
+		return
+	}
+	d.progress("connecting a second time, offering the TLS session's ticket (--reconnect)")
+	r := resume(ctx, d.cfg.Target, d.options(d.implicit), d.tickets)
+	d.facts.Resumption = &session.ResumptionFacts{Ticket: r.Ticket, Resumed: r.Resumed, Version: r.Version}
+	if r.Err != nil {
+		d.facts.Resumption.Detail = Explain(r.Err)
+	}
+	d.later = r.entries
 }

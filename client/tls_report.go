@@ -129,10 +129,11 @@ func clientAuthWords(a wire.ClientAuth) string {
 // Resumption is what a second connection (--reconnect) showed of TLS
 // session resumption.
 type Resumption struct {
-	Ticket  bool   // the first session left a ticket to offer
-	Resumed bool   // the server resumed it
-	Version string // the second session's version
-	Err     error  // the second connection failed
+	Ticket  bool         // the first session left a ticket to offer
+	Resumed bool         // the server resumed it
+	Version string       // the second session's version
+	Err     error        // the second connection failed
+	entries []wire.Entry // the second connection's transcript
 }
 
 // words says what the second connection showed.
@@ -185,6 +186,7 @@ func resume(ctx context.Context, target string, opts Options, cache *ticketCache
 		return r
 	}
 	second := Probe(ctx, target, opts)
+	r.entries = second.Transcript.Entries()
 	switch {
 	case second.TLS == nil && second.Err != nil:
 		r.Err = second.Err

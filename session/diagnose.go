@@ -120,7 +120,7 @@ func failedStep(f Finding) bool {
 
 // checks each look at one part of the facts.
 var checks = []func(Facts) []Finding{
-	checkProblems, checkGreeting, checkHello, checkStartTLS, checkCert, checkWithheld,
+	checkProblems, checkGreeting, checkHello, checkStartTLS, checkCert, checkTLSDetails, checkResumption, checkWithheld,
 	checkAuthOffer, checkAuthResult, checkTransaction, checkTiming, checkExtensions,
 }
 
@@ -843,4 +843,66 @@ func plural(n int, one, many string) string {
 		return one
 	}
 	return many
+}
+
+// ---- what else the handshake agreed, and resumption ----
+
+// checkTLSDetails judges the handshake beyond version and certificate: a
+// stapled OCSP response that says revoked or does not hold, and a session
+// without forward secrecy.
+func checkTLSDetails(f Facts) []Finding {
+	t := f.TLS
+	if t == nil {
+		return nil
+	}
+	var out []Finding
+	if o := t.OCSP; o != nil {
+		out = append(out, ocspFinding(o)...)
+	}
+	if t.NoForwardSecrecy {
+		x := newFinding("tls-no-forward-secrecy", note("%s, %s: RSA key exchange, no ephemeral key", t.Version, t.Cipher))
+		out = append(out, x)
+	}
+	return out
+}
+
+// ocspFinding: a valid response that says revoked is an error; one that
+// does not hold, whatever it says, a warning; a good one nothing.
+func ocspFinding(o *OCSPFacts) []Finding {
+	switch {
+	case o.Problem != "":
+		status := o.Status
+		if status == "" {
+			status = "unreadable"
+		}
+		x := newFinding("tls-ocsp-invalid", note("stapled OCSP response: %s; it does not hold: %s", status, o.Problem))
+		return []Finding{x}
+	case o.Status == "revoked":
+		x := newFinding("tls-ocsp-revoked", note("stapled OCSP response: revoked on %s UTC, signed by the issuer, current",
+			o.RevokedAt.UTC().Format(time.DateTime)))
+		x.Title = "The stapled OCSP response says the certificate was revoked on " + day(o.RevokedAt)
+		return []Finding{x}
+	}
+	return nil
+}
+
+// checkResumption says what a second connection showed (doctor
+// --reconnect).
+func checkResumption(f Facts) []Finding {
+	r := f.Resumption
+	switch {
+	case r == nil:
+		return nil
+	case r.Detail != "":
+		x := newFinding("tls-not-resumed", note("the second connection failed: %s", r.Detail))
+		x.Title = "TLS resumption not tested: the second connection failed"
+		return []Finding{x}
+	case !r.Ticket:
+		x := newFinding("tls-not-resumed", note("the server issued no session ticket in the first session"))
+		x.Title = "TLS sessions cannot be resumed: the server issued no ticket"
+		return []Finding{x}
+	case !r.Resumed:
+		return []Finding{newFinding("tls-not-resumed", note("the ticket was offered on a second connection; the server made a full handshake (%s)", r.Version))}
+	}
+	return []Finding{newFinding("tls-resumed", note("resumed on a second connection (%s)", r.Version))}
 }

@@ -223,6 +223,30 @@ func TestDiagnoseScenarios(t *testing.T) {
 			f.TLS.Version, f.TLS.Weak, f.TLS.Cipher = "TLS 1.0", true, "TLS_RSA_WITH_AES_128_CBC_SHA"
 		}).f, first: "tls-weak-version", want: []string{"tls-ok"}, severity: "warning", title: "The server speaks TLS 1.0, deprecated (RFC 8996)",
 			evidence: "below TLS 1.2, allowed by --tls-min"},
+		{name: "stapled OCSP: revoked", facts: mx(t).with(func(f *Facts) {
+			f.TLS.OCSP = &OCSPFacts{Status: "revoked", RevokedAt: testNow.AddDate(0, 0, -2)}
+		}).f, first: "tls-ocsp-revoked", want: []string{"tls-ok"}, severity: "error", title: "revoked on 2025-03-12", evidence: "stapled OCSP response: revoked"},
+		{name: "stapled OCSP: stale", facts: mx(t).with(func(f *Facts) {
+			f.TLS.OCSP = &OCSPFacts{Status: "good", Problem: "it is stale: its nextUpdate was 2025-03-13 10:00:00 UTC"}
+		}).f, first: "tls-ocsp-invalid", want: []string{"tls-ok"}, severity: "warning", evidence: "good; it does not hold: it is stale"},
+		{name: "stapled OCSP: revoked, but not signed by the issuer", facts: mx(t).with(func(f *Facts) {
+			f.TLS.OCSP = &OCSPFacts{Status: "revoked", Problem: "its signature does not verify: bad signature"}
+		}).f, first: "tls-ocsp-invalid", severity: "warning", evidence: "revoked; it does not hold"},
+		{name: "stapled OCSP: unreadable", facts: mx(t).with(func(f *Facts) {
+			f.TLS.OCSP = &OCSPFacts{Problem: "it does not parse: malformed"}
+		}).f, first: "tls-ocsp-invalid", evidence: "unreadable; it does not hold"},
+		{name: "RSA key exchange", facts: mx(t).with(func(f *Facts) {
+			f.TLS.Version, f.TLS.Cipher, f.TLS.NoForwardSecrecy = "TLS 1.2", "TLS_RSA_WITH_AES_128_GCM_SHA256", true
+		}).f, first: "tls-no-forward-secrecy", want: []string{"tls-ok"}, severity: "warning", evidence: "TLS_RSA_WITH_AES_128_GCM_SHA256: RSA key exchange"},
+		{name: "TLS 1.0 with the RSA key exchange: both said", facts: mx(t).with(func(f *Facts) {
+			f.TLS.Version, f.TLS.Weak, f.TLS.Cipher, f.TLS.NoForwardSecrecy = "TLS 1.0", true, "TLS_RSA_WITH_AES_128_CBC_SHA", true
+		}).f, first: "tls-weak-version", want: []string{"tls-no-forward-secrecy", "tls-ok"}},
+		{name: "resumed (--reconnect)", facts: mx(t).with(func(f *Facts) {
+			f.Resumption = &ResumptionFacts{Ticket: true, Resumed: true, Version: "TLS 1.3"}
+		}).f, first: "auth-missing", want: []string{"tls-ok", "tls-resumed"}},
+		{name: "not resumed (--reconnect)", facts: mx(t).with(func(f *Facts) {
+			f.Resumption = &ResumptionFacts{Ticket: true, Version: "TLS 1.3"}
+		}).f, first: "auth-missing", want: []string{"tls-ok", "tls-not-resumed"}},
 		{name: "STARTTLS first (530 to MAIL in plaintext)", facts: scenario(t, "smtp.gmail.com:587").add("EHLO c", false, fixtureText(t, "gmail-ehlo-plain")).
 			add("MAIL FROM:<a@x>", false, fixtureText(t, "gmail-530-starttls")).f,
 			first: "starttls-required", title: "Port 587 requires TLS first: it refused MAIL FROM in plaintext (530 5.7.0)", fix: "ehlo(); starttls(); ehlo(); login()"},
@@ -481,5 +505,51 @@ func identityOf(ids ...string) func(*Facts) {
 			}
 			f.Identity = append(f.Identity, x)
 		}
+	}
+}
+
+// TestDiagnoseTLSFacts: what the handshake agreed beyond the certificate
+// gives a finding only when it matters; resumption (doctor --reconnect)
+// is said either way, with why it was not resumed.
+func TestDiagnoseTLSFacts(t *testing.T) {
+	tests := []struct {
+		name  string
+		with  func(*Facts)
+		id    string // "" for none of the OCSP, forward secrecy and resumption findings
+		title string
+		ev    string
+	}{
+		{"a good stapled response", func(f *Facts) { f.TLS.OCSP = &OCSPFacts{Status: "good"} }, "", "", ""},
+		{"nothing stapled, ECDHE, no --reconnect", func(f *Facts) {}, "", "", ""},
+		{"resumed", func(f *Facts) { f.Resumption = &ResumptionFacts{Ticket: true, Resumed: true, Version: "TLS 1.3"} },
+			"tls-resumed", "resumption works", "resumed on a second connection (TLS 1.3)"},
+		{"a full handshake again", func(f *Facts) { f.Resumption = &ResumptionFacts{Ticket: true, Version: "TLS 1.2"} },
+			"tls-not-resumed", "are not resumed", "the server made a full handshake (TLS 1.2)"},
+		{"no ticket", func(f *Facts) { f.Resumption = &ResumptionFacts{} },
+			"tls-not-resumed", "the server issued no ticket", "issued no session ticket"},
+		{"the second connection failed", func(f *Facts) {
+			f.Resumption = &ResumptionFacts{Ticket: true, Detail: "connection refused\x1b[2J"}
+		}, "tls-not-resumed", "not tested", `connection refused\x1b[2J`},
+	}
+	extra := []string{"tls-ocsp-revoked", "tls-ocsp-invalid", "tls-no-forward-secrecy", "tls-resumed", "tls-not-resumed"}
+	for _, tt := range tests {
+		got := Diagnose(mx(t).with(tt.with).f)
+		var found []Finding
+		for _, f := range got {
+			if slices.Contains(extra, f.ID) {
+				found = append(found, f)
+			}
+		}
+		switch {
+		case tt.id == "" && len(found) > 0:
+			t.Errorf("%s: %q, want none of %q", tt.name, findingIDs(found), extra)
+		case tt.id == "":
+		case len(found) != 1 || found[0].ID != tt.id:
+			t.Errorf("%s: %q, want %s alone", tt.name, findingIDs(found), tt.id)
+		case found[0].Severity != SeverityInfo || !strings.Contains(found[0].Title, tt.title) ||
+			!slices.ContainsFunc(found[0].Evidence, func(l string) bool { return strings.Contains(l, tt.ev) }):
+			t.Errorf("%s: %v %q %q, want info, %q in the title, %q in the evidence", tt.name, found[0].Severity, found[0].Title, found[0].Evidence, tt.title, tt.ev)
+		}
+		checkInvariants(t, tt.name, got)
 	}
 }

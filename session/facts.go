@@ -20,6 +20,9 @@ type Facts struct {
 	Hellos      []Exchange    // EHLO and HELO exchanges in order; TLS marks those inside TLS
 	StartTLS    *Exchange
 	TLS         *TLSFacts
+	// Resumption is what a second connection showed of TLS session
+	// resumption (doctor --reconnect); nil when not tried.
+	Resumption *ResumptionFacts
 	Auth        *AuthFacts // nil when no credentials were given
 	Mail        *Exchange
 	Rcpts       []Exchange
@@ -82,6 +85,26 @@ type TLSFacts struct {
 	Detail     string      // the verification error in words, already sanitized; for CertOther
 	Chain      []Cert      // as the server sent it, leaf first
 	Handshake  time.Duration
+	// NoForwardSecrecy: a full handshake with the RSA key exchange, no
+	// ephemeral key, so a recording decrypts with the server's key later.
+	NoForwardSecrecy bool
+	OCSP             *OCSPFacts // the stapled OCSP response (RFC 6066); nil when none
+}
+
+// OCSPFacts is what a stapled OCSP response says, and whether it holds.
+type OCSPFacts struct {
+	Status    string    // "good", "revoked", "unknown"; "" when it does not parse
+	Problem   string    // why it does not hold (signature, dates, another certificate); "" when it holds
+	RevokedAt time.Time // for "revoked"
+}
+
+// ResumptionFacts is what a second connection, offering the first
+// session's ticket, showed.
+type ResumptionFacts struct {
+	Ticket  bool   // the first session left a ticket to offer
+	Resumed bool   // the server resumed it
+	Version string // the second session's TLS version
+	Detail  string // why the second connection failed, in words; "" when it did not
 }
 
 // Cert describes one certificate of a chain.

@@ -580,6 +580,32 @@ var knownRules = []Rule{
 		RFC:   "RFC 8996",
 	},
 	{
+		ID: "tls-ocsp-revoked", Severity: SeverityError,
+		Title: "The stapled OCSP response says the certificate is revoked",
+		Why: "The server staples (RFC 6066) its certificate authority's signed answer to \"is this certificate still good?\", and the answer is no: " +
+			"the authority revoked it (a leaked key, a mis-issued certificate). Clients that read stapled responses refuse the connection.",
+		Fix: "Install a new certificate (and a new key if the old one leaked), reload the server, and check that it staples a fresh response.",
+		RFC: "RFC 6960 2.2, RFC 6066 8",
+	},
+	{
+		ID: "tls-ocsp-invalid", Severity: SeverityWarning,
+		Title: "The stapled OCSP response does not hold",
+		Why: "The server staples an OCSP response (RFC 6066) that is stale (past its nextUpdate), dated in the future, not signed by the certificate's issuer, " +
+			"about another certificate, or unreadable. A client that checks stapled responses, or any client for a certificate with Must-Staple (RFC 7633), refuses the connection.",
+		Fix: "Have the server fetch a fresh response before the old one's nextUpdate (the job that writes the response file it staples, " +
+			"for example openssl ocsp ... -respout for a file given to the TLS library), for this certificate, from its issuer's responder; or stop stapling.",
+		RFC: "RFC 6960 4.2.2.1, RFC 6066 8",
+	},
+	{
+		ID: "tls-no-forward-secrecy", Severity: SeverityWarning,
+		Title: "No forward secrecy: the session used the RSA key exchange",
+		Why: "With the RSA key exchange the client sends the session's secret encrypted with the certificate's key, so whoever records the session " +
+			"and later gets that key decrypts it. ECDHE suites and TLS 1.3 make a fresh key for each session and do not allow that.",
+		Fix: "Offer ECDHE suites before the RSA key exchange, or drop it, and enable TLS 1.3 (Postfix: tls_preempt_cipherlist = yes, " +
+			"smtpd_tls_exclude_ciphers = kRSA); if you gave --ciphers with only TLS_RSA_ suites, the server had no other choice.",
+		RFC: "RFC 9325 4.2, RFC 8446 1.2",
+	},
+	{
 		ID: "no-starttls", Severity: SeverityWarning,
 		Title: "No STARTTLS: mail to this port travels in clear",
 		Why:   "The server does not offer to encrypt the connection, so everything sent, message included, can be read on the path. Something on the path may also be stripping STARTTLS.",
@@ -590,6 +616,21 @@ var knownRules = []Rule{
 		ID: "tls-ok", Severity: SeverityInfo,
 		Title: "TLS is in place and the certificate verified",
 		RFC:   "RFC 3207, RFC 8314",
+	},
+	{
+		ID: "tls-not-resumed", Severity: SeverityInfo,
+		Title: "TLS sessions are not resumed",
+		Why: "A second connection offered the first session's ticket and the server made a full handshake, or issued no ticket to offer. " +
+			"Each connection then pays a full handshake; nothing fails. Clients that deliver often to this server (other MTAs) gain from resumption.",
+		Fix: "If this is your server, enable session tickets or a session cache (Postfix: smtpd_tls_session_cache_database, " +
+			"tls_session_ticket_cipher; Exim: tls_resumption_hosts).",
+		RFC: "RFC 8446 2.2, RFC 5077",
+	},
+	{
+		ID: "tls-resumed", Severity: SeverityInfo,
+		Title: "TLS session resumption works",
+		Why: "A second connection offered the first session's ticket and the server resumed the session: no certificate sent again, a shorter handshake.",
+		RFC: "RFC 8446 2.2, RFC 5077",
 	},
 	{
 		ID: "auth-ok", Severity: SeverityInfo,
@@ -655,7 +696,7 @@ func LookupRule(id string) (Rule, bool) {
 //	mail-refused, relay-denied,
 //	unknown-user, greylisted, rcpt-refused, data-refused, timeout, connection-closed,
 //	mixed-codes, desync, protocol-error, session-error, tarpit, slow-greeting, tls-expiring-soon, tls-weak-version,
-//	no-starttls, tls-ok,
+//	tls-ocsp-revoked, tls-ocsp-invalid, tls-no-forward-secrecy, no-starttls, tls-ok, tls-not-resumed, tls-resumed,
 //	auth-ok, auth-offered, mail-accepted, rcpt-accepted, message-accepted, extensions.
 //
 // Each rule's Severity is the finding's, except that Diagnose makes
