@@ -23,13 +23,13 @@ type Facts struct {
 	// Resumption is what a second connection showed of TLS session
 	// resumption (doctor --reconnect); nil when not tried.
 	Resumption *ResumptionFacts
-	Auth        *AuthFacts // nil when no credentials were given
-	Mail        *Exchange
-	Rcpts       []Exchange
-	Data        *Exchange  // the reply to DATA (354 or a refusal)
-	DataEnd     *Exchange  // the reply to the final "." (Command ".")
-	Others      []Exchange // RSET, NOOP, QUIT and the rest
-	Problems    []Problem  // what broke, in order
+	Auth       *AuthFacts // nil when no credentials were given
+	Mail       *Exchange
+	Rcpts      []Exchange
+	Data       *Exchange  // the reply to DATA (354 or a refusal)
+	DataEnd    *Exchange  // the reply to the final "." (Command ".")
+	Others     []Exchange // RSET, NOOP, QUIT and the rest
+	Problems   []Problem  // what broke, in order
 	// Withheld lists what the session did not do because the certificate
 	// did not verify and the user did not allow it (--insecure), in
 	// order: "EHLO inside TLS", "AUTH as alice", "MAIL FROM:<a@x>"...

@@ -629,8 +629,8 @@ var knownRules = []Rule{
 	{
 		ID: "tls-resumed", Severity: SeverityInfo,
 		Title: "TLS session resumption works",
-		Why: "A second connection offered the first session's ticket and the server resumed the session: no certificate sent again, a shorter handshake.",
-		RFC: "RFC 8446 2.2, RFC 5077",
+		Why:   "A second connection offered the first session's ticket and the server resumed the session: no certificate sent again, a shorter handshake.",
+		RFC:   "RFC 8446 2.2, RFC 5077",
 	},
 	{
 		ID: "auth-ok", Severity: SeverityInfo,
