@@ -137,6 +137,36 @@ func TestLMTPDovecotAllDelivered(t *testing.T) {
 	}
 }
 
+// doctor --protocol lmtp --send: the findings read every recipient's reply
+// after the message, each named, not the first alone.
+func TestLMTPDovecotDoctor(t *testing.T) {
+	l := needTransportLab(t)
+	code, out, errOut := run(t, "doctor", "unix:"+l.lmtpSocket, "--protocol", "lmtp", "--from", "sender@example.org",
+		"--to", l.users[0], "--to", l.users[1], "--send", "--json")
+	var v struct {
+		Findings []struct {
+			ID       string   `json:"id"`
+			Evidence []string `json:"evidence"`
+		} `json:"findings"`
+	}
+	if err := json.Unmarshal([]byte(out), &v); err != nil || code != 0 {
+		t.Fatalf("doctor: exit %d, %v\n%s%s", code, err, out, errOut)
+	}
+	for _, f := range v.Findings {
+		if f.ID != "message-accepted" {
+			continue
+		}
+		ev := strings.Join(f.Evidence, "\n")
+		for _, u := range l.users[:2] {
+			if !strings.Contains(ev, "* LMTP: the reply for <"+u+">") || !strings.Contains(ev, "S: 250 2.0.0 <"+u+">") {
+				t.Errorf("message-accepted's evidence lacks %s's reply:\n%s", u, ev)
+			}
+		}
+		return
+	}
+	t.Errorf("no message-accepted finding: %s", out)
+}
+
 // SOCKS5: the open proxy, the one that wants a password (given, wrong,
 // missing), and a destination the proxy cannot reach.
 func TestSOCKS5Microsocks(t *testing.T) {

@@ -650,15 +650,17 @@ func (d *doctor) data(ctx context.Context, message string, accepted int) {
 			d.fail(problemOf(err, StepDataEnd, inTLS))
 			return
 		}
-		got = append(got, session.Exchange{Command: "(LMTP delivery)", TLS: inTLS, Reply: r, Took: time.Since(start)})
+		got = append(got, session.Exchange{Command: ".", TLS: inTLS, Reply: r, Took: time.Since(start)})
 	}
 	if err := d.c.conn.CheckIdle(ctx); err != nil {
 		d.fail(problemOf(err, StepDataEnd, inTLS))
 		return
 	}
-	for _, x := range got {
-		d.facts.Add(x)
+	if !d.cfg.Options.LMTP {
+		d.facts.Add(got[0])
+		return
 	}
+	d.facts.AddLMTPReplies(got)
 }
 
 // testMessage is the small message --send delivers (RFC 5322: Date and

@@ -665,7 +665,7 @@ func (f Facts) transaction() []Exchange {
 	if f.DataEnd != nil {
 		xs = append(xs, *f.DataEnd)
 	}
-	return xs
+	return append(xs, f.Deliveries...)
 }
 
 // mergeFinding folds a second finding with the same ID (two refused

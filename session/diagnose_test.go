@@ -553,3 +553,36 @@ func TestDiagnoseTLSFacts(t *testing.T) {
 		checkInvariants(t, tt.name, got)
 	}
 }
+
+// TestDiagnoseLMTPReplies: in LMTP the replies after the message are one
+// per recipient accepted (RFC 2033 4.2); a refusal in the second is a
+// finding, with the recipient it was for, beside the first's acceptance.
+func TestDiagnoseLMTPReplies(t *testing.T) {
+	f := mx(t).add("MAIL FROM:<a@x>", true, "250 OK").add("RCPT TO:<bob@x>", true, "250 OK").
+		add("RCPT TO:<nobody@x>", true, "550 5.1.1 no such user").add("RCPT TO:<carol@x>", true, "250 OK").
+		add("DATA", true, "354 go ahead").f
+	f.AddLMTPReplies([]Exchange{
+		xch(t, ".", true, "250 2.0.0 <bob@x> saved"),
+		xch(t, ".", true, "452 4.2.2 <carol@x> mailbox full"),
+	})
+	if f.DataEnd == nil || f.DataEnd.Rcpt != "bob@x" || len(f.Deliveries) != 1 || f.Deliveries[0].Rcpt != "carol@x" {
+		t.Fatalf("DataEnd %+v, deliveries %+v: want bob's, then carol's (nobody was refused at RCPT)", f.DataEnd, f.Deliveries)
+	}
+	got := Diagnose(f)
+	var accepted, refused *Finding
+	for i := range got {
+		switch {
+		case got[i].ID == "message-accepted":
+			accepted = &got[i]
+		case slices.ContainsFunc(got[i].Evidence, func(l string) bool { return strings.Contains(l, "452 4.2.2") }):
+			refused = &got[i]
+		}
+	}
+	if accepted == nil || !slices.Contains(accepted.Evidence, "* LMTP: the reply for <bob@x>") {
+		t.Errorf("bob's delivery: %+v", accepted)
+	}
+	if refused == nil || refused.Severity > SeverityWarning || !slices.Contains(refused.Evidence, "* LMTP: the reply for <carol@x>") {
+		t.Errorf("carol's refusal after the message: %+v (findings %q)", refused, findingIDs(got))
+	}
+	checkInvariants(t, "lmtp", got)
+}

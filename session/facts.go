@@ -26,8 +26,12 @@ type Facts struct {
 	Auth       *AuthFacts // nil when no credentials were given
 	Mail       *Exchange
 	Rcpts      []Exchange
-	Data       *Exchange  // the reply to DATA (354 or a refusal)
-	DataEnd    *Exchange  // the reply to the final "." (Command ".")
+	Data       *Exchange // the reply to DATA (354 or a refusal)
+	DataEnd    *Exchange // the reply to the final "." (Command "."); in LMTP, the first recipient's
+	// Deliveries are, in LMTP, the replies after the message for the second
+	// and later recipients accepted, in RCPT order (RFC 2033 4.2), each
+	// with Command "." and its Rcpt (AddLMTPReplies).
+	Deliveries []Exchange
 	Others     []Exchange // RSET, NOOP, QUIT and the rest
 	Problems   []Problem  // what broke, in order
 	// Withheld lists what the session did not do because the certificate
@@ -53,6 +57,7 @@ type Exchange struct {
 	TLS     bool          // inside TLS
 	Reply   Reply         // the reply; for AUTH, the final one
 	Took    time.Duration // from command (or connect, for the greeting) to the end of the reply
+	Rcpt    string        // LMTP: the recipient a reply after the message is for; "" otherwise
 }
 
 // Retry is the second attempt a diagnosis makes after a port/mode mismatch:
@@ -222,6 +227,29 @@ func (f *Facts) Add(x Exchange) {
 	}
 }
 
+// AddLMTPReplies files LMTP's replies after the message (Command "."),
+// one per recipient accepted, in RCPT order (RFC 2033 4.2): the first as
+// DataEnd, the others as Deliveries, each named with its recipient from
+// the RCPT exchanges already added.
+func (f *Facts) AddLMTPReplies(xs []Exchange) {
+	var rcpts []string
+	for _, x := range f.Rcpts {
+		if x.Reply.Code == 250 || x.Reply.Code == 251 {
+			rcpts = append(rcpts, pathArg(x.Command))
+		}
+	}
+	for i := range xs {
+		if i < len(rcpts) {
+			xs[i].Rcpt = rcpts[i]
+		}
+		if i == 0 {
+			f.DataEnd = &xs[0]
+			continue
+		}
+		f.Deliveries = append(f.Deliveries, xs[i])
+	}
+}
+
 // hello returns the last EHLO or HELO exchange inside or outside TLS.
 func (f Facts) hello(inTLS bool) *Exchange {
 	for i := len(f.Hellos) - 1; i >= 0; i-- {
@@ -269,6 +297,9 @@ func (x Exchange) Lines() []string {
 	var out []string
 	if x.Command != "" {
 		out = append(out, x.commandLine())
+	}
+	if x.Rcpt != "" {
+		out = append(out, note("LMTP: the reply for <%s>", x.Rcpt))
 	}
 	for i := range x.Reply.Lines {
 		out = append(out, replyLine(x.Reply, i, x.TLS))

@@ -203,13 +203,28 @@ func (m Model) cancelChunk() Model {
 // full so that a saved script replays it byte for byte. The reply to the
 // last chunk is the message's, and may take as long as the one to "."
 // (RFC 5321 4.5.3.2.6): --data-timeout.
+// In LMTP the last chunk, as the final "." does, gets one reply per
+// recipient accepted, in RCPT order (RFC 2033 4.2; Dovecot's LMTP offers
+// CHUNKING and answers so): one pending each, named.
 func (m Model) sendChunk(item outItem) (Model, tea.Cmd) {
-	timeout := m.timeout()
-	if lastChunk(item.line) {
-		timeout = m.opts.DataWait()
+	p := pending{kind: kindCommand, line: item.line, barrier: true, timeout: m.timeout()}
+	req := writeReq{line: item.line, chunk: item.chunk, head: item.head}
+	if !lastChunk(item.line) {
+		return m.expect(p).write(req, 1)
 	}
-	m = m.expect(pending{kind: kindCommand, line: item.line, barrier: true, timeout: timeout})
-	return m.write(writeReq{line: item.line, chunk: item.chunk, head: item.head}, 1)
+	p.timeout = m.opts.DataWait()
+	rcpts := m.effective().Rcpts
+	if !m.opts.LMTP || len(rcpts) == 0 {
+		return m.expect(p).write(req, 1)
+	}
+	for i, rcpt := range rcpts {
+		p.rcpt = rcpt
+		if i > 0 {
+			p.kind = kindDelivery
+		}
+		m = m.expect(p)
+	}
+	return m.write(req, len(rcpts))
 }
 
 // lastChunk reports a "BDAT n LAST" line.

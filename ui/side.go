@@ -42,6 +42,7 @@ type sideInfo struct {
 	sess                   session.State
 	tls                    *wire.TLSInfo
 	unverified             bool
+	lmtp                   bool // LMTP (RFC 2033): the hello is LHLO
 	now                    time.Time
 	identity               string  // the identity check's verdict, once a MAIL FROM is answered
 	mx                     *mxInfo // the MX list, nil without one (mx.go)
@@ -152,12 +153,12 @@ func (s sidePanel) View(info sideInfo) []string {
 	iw, ih := s.width-4, s.height-2
 	rows := capRows(info.sess)
 	cursor := min(max(s.cursor, 0), max(len(rows)-1, 0))
-	conn, sess := s.connection(info, iw), s.sessionLines(info.sess, iw)
+	conn, sess := s.connection(info, iw), s.sessionLines(info.sess, helloVerb(info.lmtp), iw)
 	if info.identity != "" {
 		sess = append(sess, s.envelopeLine("id   ", info.identity, s.st.Label, iw)...)
 	}
 	conn = append(conn, s.mxLines(info.mx, chainCheck(info.tls), iw, max(ih/2, 4))...)
-	capsHead := s.capsHeader(info.sess, rows, iw)
+	capsHead := s.capsHeader(info.sess, helloVerb(info.lmtp), iw)
 	meaning := func(limit int) []string { return s.meaning(rows, cursor, iw, limit) }
 	tls := s.tlsFacts(info, iw)
 	want := s.listLines(rows, cursor, maxCapRows, iw)
@@ -284,12 +285,12 @@ func (s sidePanel) badge(info sideInfo) string {
 // sessionLines shows where the session stands, in words (what it has,
 // what it is doing), then the envelope: the sender, the recipients
 // accepted and those refused, with their codes.
-func (s sidePanel) sessionLines(st session.State, w int) []string {
+func (s sidePanel) sessionLines(st session.State, hello string, w int) []string {
 	var lines []string
-	for _, l := range wrap(sessionHas(st), w) {
+	for _, l := range wrap(sessionHas(st, hello), w) {
 		lines = append(lines, fitLine(s.st.Value.Render(l), w))
 	}
-	for _, l := range wrap(sessionDoing(st), w) {
+	for _, l := range wrap(sessionDoing(st, hello), w) {
 		lines = append(lines, fitLine(s.st.Label.Render(l), w))
 	}
 	if st.From != "" || st.Phase == session.PhaseMail {
@@ -333,9 +334,19 @@ func (s sidePanel) envelopeLine(label, text string, style lipgloss.Style, w int)
 	return out
 }
 
+// helloVerb is the extended hello of the protocol: LHLO in LMTP (RFC
+// 2033 4.1), else EHLO.
+func helloVerb(lmtp bool) string {
+	if lmtp {
+		return "LHLO"
+	}
+	return "EHLO"
+}
+
 // sessionHas says what the session has established: the greeting it
 // answered and whether the client signed in; once closed, what it had.
-func sessionHas(st session.State) string {
+// hello is EHLO, or LHLO in LMTP.
+func sessionHas(st session.State, hello string) string {
 	closed := st.Phase == session.PhaseClosed
 	auth := "not signed in"
 	if st.Authenticated {
@@ -346,27 +357,28 @@ func sessionHas(st session.State) string {
 	}
 	switch {
 	case closed && st.ESMTP:
-		return "closed, after EHLO, " + auth
+		return "closed, after " + hello + ", " + auth
 	case closed:
 		return "session closed"
 	case st.ESMTP:
-		return "EHLO done, " + auth
+		return hello + " done, " + auth
 	case st.Phase >= session.PhaseReady:
 		return "HELO only (no extensions), " + auth
 	}
-	return "no EHLO yet"
+	return "no " + hello + " yet"
 }
 
-// sessionDoing says what the session is in the middle of.
-func sessionDoing(st session.State) string {
+// sessionDoing says what the session is in the middle of; hello is EHLO,
+// or LHLO in LMTP.
+func sessionDoing(st session.State, hello string) string {
 	switch st.Phase {
 	case session.PhaseConnected:
 		return "waiting for the greeting"
 	case session.PhaseGreeted:
 		if st.TLS && !st.ImplicitTLS {
-			return "TLS on: EHLO again"
+			return "TLS on: " + hello + " again"
 		}
-		return "greeted: EHLO next"
+		return "greeted: " + hello + " next"
 	case session.PhaseReady:
 		return "no mail transaction"
 	case session.PhaseMail:
@@ -384,18 +396,19 @@ func sessionDoing(st session.State) string {
 
 // capsHeader titles the list and states its headline: AUTH appearing after
 // STARTTLS is the lesson of submission servers (RFC 3207 section 4.2).
-func (s sidePanel) capsHeader(st session.State, rows []capRow, w int) []string {
+func (s sidePanel) capsHeader(st session.State, hello string, w int) []string {
 	title := s.st.Title.Render(fmt.Sprintf("Capabilities (%d)", len(st.Caps.List)))
 	lines := []string{fitLine(title, w)}
-	text, style := s.headline(st)
+	text, style := s.headline(st, hello)
 	for _, l := range wrap(text, w) {
 		lines = append(lines, fitLine(style.Render(l), w))
 	}
 	return lines
 }
 
-// headline is the one thing to notice about the list.
-func (s sidePanel) headline(st session.State) (string, lipgloss.Style) {
+// headline is the one thing to notice about the list; hello is EHLO, or
+// LHLO in LMTP.
+func (s sidePanel) headline(st session.State, hello string) (string, lipgloss.Style) {
 	diff, ok := st.CapsDiff()
 	switch {
 	case ok && authAdded(diff):
@@ -407,7 +420,7 @@ func (s sidePanel) headline(st session.State) (string, lipgloss.Style) {
 	case !st.ESMTP && st.Phase == session.PhaseClosed:
 		return "closed: :reconnect to start again", s.st.Dim
 	case !st.ESMTP:
-		return "send EHLO to list them", s.st.Dim
+		return "send " + hello + " to list them", s.st.Dim
 	case !st.TLS && st.Caps.Has("STARTTLS") && !st.Caps.Has("AUTH"):
 		return "no AUTH before STARTTLS", s.st.Warning
 	}

@@ -68,7 +68,7 @@ func (m Model) transcriptView() []string {
 func (m Model) sideInfo() sideInfo {
 	return sideInfo{
 		target: m.sideTarget(), endpoint: m.endpoint, addr: m.conn.addr, phase: m.conn.phase,
-		sess: m.sess, tls: m.conn.tls, unverified: m.conn.unverified, now: m.now(), identity: m.identityLine(),
+		sess: m.sess, tls: m.conn.tls, unverified: m.conn.unverified, lmtp: m.opts.LMTP, now: m.now(), identity: m.identityLine(),
 		mx: m.mxInfo(),
 	}
 }
@@ -84,7 +84,11 @@ func (m Model) promptText() string {
 	if m.drafting() && m.input.mode == modeCommand {
 		return m.chunkPrompt()
 	}
-	return promptFor(m.input.mode, m.effective(), m.inData(), m.prompt.mech)
+	p := promptFor(m.input.mode, m.effective(), m.inData(), m.prompt.mech)
+	if m.opts.LMTP && p == "EHLO › " {
+		return "LHLO › " // LMTP's hello (RFC 2033 4.1)
+	}
+	return p
 }
 
 // placeholder suggests the next command on an empty line.
@@ -106,7 +110,7 @@ func (m Model) suggestion() (shown, take string) {
 	same := func(s string) (string, string) { return s, s }
 	switch m.effective().Expect() {
 	case "EHLO":
-		return same("EHLO " + m.helo())
+		return same(helloVerb(m.opts.LMTP) + " " + m.helo())
 	case "STARTTLS":
 		return same("STARTTLS")
 	case "AUTH":
