@@ -14,7 +14,6 @@ import (
 	"github.com/ehlo-sh/ehlo/lab"
 	"github.com/ehlo-sh/ehlo/session"
 	"github.com/ehlo-sh/ehlo/themes"
-	"github.com/ehlo-sh/ehlo/wire"
 )
 
 // localCmd is one command of the explorer itself. They start with ":" so
@@ -49,7 +48,7 @@ func commandTable() []localCmd {
 		{name: "copy", usage: ":copy", help: "copy the selected line, or the transcript (OSC 52)", run: Model.cmdCopy},
 		{name: "xclient", usage: ":xclient ATTR=VALUE...", help: "Postfix's XCLIENT, checked and xtext-encoded: ADDR NAME HELO LOGIN PORT PROTO DESTADDR DESTPORT REVERSE_NAME; then EHLO again", run: Model.cmdXClient},
 		{name: "reconnect", usage: ":reconnect", help: "connect again to the same target", run: Model.cmdReconnect},
-		{name: "connect", usage: ":connect HOST[:PORT]", help: "connect elsewhere (--tls[=false], --insecure, --ca FILE, --servername NAME, --tls-min V)", run: Model.cmdConnect},
+		{name: "connect", usage: ":connect HOST[:PORT]", help: "connect elsewhere, with the command line's TLS and transport flags: --tls[=false] --insecure --ca --servername --tls-min --tls-max --ciphers --curves --alpn --cert --key --proxy --proxy-protocol --proxy-source -4 -6 --local-address --protocol", run: Model.cmdConnect},
 		{name: "mx", usage: ":mx DOMAIN | :mx N", help: "list DOMAIN's MX hosts (DNSSEC, DANE, MTA-STS) and connect to the first; N connects to MX N (alt+o: the next)", run: Model.cmdMX},
 		{name: "lab", usage: ":lab ENDPOINT", help: "switch lab endpoint: " + strings.Join(lab.EndpointNames, " "), lab: true, run: Model.cmdLab},
 		{name: "b64", usage: ":b64 TEXT", help: `base64 of TEXT (\0 is NUL, \\ a backslash)`, run: Model.cmdB64},
@@ -151,70 +150,49 @@ func (m Model) cmdReconnect(string) (Model, tea.Cmd) {
 	return m.connect(m.conn.target)
 }
 
-// connectUsage is :connect's; its flags are the command line's of the same
-// names, which the explanations of failures name.
-const connectUsage = "usage: :connect HOST[:PORT] [--tls|--tls=false] [--insecure] [--ca FILE] [--servername NAME] [--tls-min 1.0|1.1|1.2|1.3] (port 25 by default)"
-
 func (m Model) cmdConnect(arg string) (Model, tea.Cmd) {
-	opts := m.cfg.Options // the user's flags: --tls, --ca, ...; not the lab's
-	var ca string
-	f := strings.Fields(arg)
-	for i := 1; i < len(f); i++ {
-		switch {
-		case f[i] == "--tls":
-			opts.ImplicitTLS, opts.Plain = true, false
-		case f[i] == "--tls=false":
-			opts.ImplicitTLS, opts.Plain = false, true
-		case f[i] == "--tls-min" && i+1 < len(f) && validTLSMin(f[i+1]):
-			i++
-			opts.MinTLS, _ = client.ParseTLSVersion(f[i])
-		case f[i] == "--insecure":
-			opts.Insecure = true
-		case f[i] == "--servername" && i+1 < len(f):
-			i++
-			opts.ServerName = f[i]
-		case f[i] == "--ca" && i+1 < len(f):
-			i++
-			ca = f[i]
-		case strings.HasPrefix(f[i], "--ca=") && len(f[i]) > len("--ca="):
-			ca = strings.TrimPrefix(f[i], "--ca=")
-		default:
-			m.flash = errorFlash(connectUsage)
-			return m, nil
+	r, err := parseConnect(arg, m.cfg.Options) // over the user's flags: --tls, --ca, ...; not the lab's
+	if err != nil {
+		m.flash = errorFlash(err.Error())
+		return m, nil
+	}
+	if r.ca != "" || r.cert != "" { // read in a command; caLoaded connects
+		m.caLoads++
+		m.flash = infoFlash("reading " + session.SanitizeString(strings.Join(nonEmpty(r.ca, r.cert, r.key), ", ")) + "…")
+		return m, loadConnectCmd(m.caLoads, r)
+	}
+	m.endpoint, m.opts, m.caFile = "", r.opts, m.cfg.CAFile
+	return m.connect(r.target)
+}
+
+// nonEmpty is the strings given that are not "".
+func nonEmpty(s ...string) []string {
+	var out []string
+	for _, v := range s {
+		if v != "" {
+			out = append(out, v)
 		}
 	}
-	if len(f) == 0 {
-		m.flash = errorFlash(connectUsage)
-		return m, nil
-	}
-	if _, _, err := wire.ParseTarget(f[0]); err != nil {
-		m.flash = errorFlash(connectUsage)
-		return m, nil
-	}
-	if ca != "" { // read in a command; caLoaded connects
-		m.caLoads++
-		m.flash = infoFlash("reading the CA file " + session.SanitizeString(ca) + "…")
-		return m, loadCACmd(m.caLoads, ca, f[0], opts)
-	}
-	m.endpoint, m.opts, m.caFile = "", opts, m.cfg.CAFile
-	return m.connect(f[0])
+	return out
 }
 
-// validTLSMin reports a value --tls-min takes.
-func validTLSMin(s string) bool {
-	_, ok := client.ParseTLSVersion(s)
-	return ok
-}
-
-// caLoaded connects with the CA file :connect --ca named, or says in
-// words why the file cannot be used, leaving the session as it was.
+// caLoaded connects with the CA file and client certificate :connect
+// named, or says in words why a file cannot be used, leaving the session
+// as it was.
 func (m Model) caLoaded(msg caLoadedMsg) (Model, tea.Cmd) {
 	if msg.req != m.caLoads {
 		return m, nil // a later :connect took over
 	}
+	if msg.err != nil && msg.certErr {
+		m.flash = errorFlash(session.SanitizeString(msg.err.Error()))
+		return m, nil
+	}
 	if msg.err != nil {
 		m.flash = errorFlash(caError(msg.given, msg.err))
 		return m, nil
+	}
+	if msg.file == "" {
+		msg.file = m.cfg.CAFile
 	}
 	m.endpoint, m.opts, m.caFile = "", msg.opts, msg.file
 	return m.connect(msg.target)

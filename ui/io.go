@@ -179,34 +179,52 @@ func listenCmd(ctx context.Context, gen int, l link, t *wire.Transcript) tea.Cmd
 	}
 }
 
-// caLoadedMsg carries the CA file :connect --ca named, read, with the
-// connection it is for.
+// caLoadedMsg carries the files :connect named (--ca, --cert, --key),
+// read, with the connection they are for.
 type caLoadedMsg struct {
-	req    int // Model.caLoads when asked: a later :connect makes it stale
-	given  string
-	file   string         // the file as an absolute path, for a script's replay line
-	target string         // where to connect
-	opts   client.Options // the connection's options, the file's pool in RootCAs
-	err    error
+	req     int // Model.caLoads when asked: a later :connect makes it stale
+	given   string
+	file    string         // the CA file as an absolute path, for a script's replay line; "" without --ca
+	target  string         // where to connect
+	opts    client.Options // the connection's options: the CA pool in RootCAs, the client certificate
+	err     error
+	certErr bool // err is the client certificate's, already in words
 }
 
-// loadCACmd reads a CA file (PEM) for :connect --ca; "~/" is the home
-// directory, as a shell would have it.
-func loadCACmd(req int, given, target string, opts client.Options) tea.Cmd {
+// loadConnectCmd reads the CA file (PEM) and the client certificate and
+// key :connect named; "~/" is the home directory, as a shell would have
+// it.
+func loadConnectCmd(req int, r connectReq) tea.Cmd {
 	return func() tea.Msg {
-		file := given
-		if rest, ok := strings.CutPrefix(file, "~/"); ok {
-			if home, err := os.UserHomeDir(); err == nil {
-				file = filepath.Join(home, rest)
+		msg := caLoadedMsg{req: req, given: r.ca, target: r.target, opts: r.opts}
+		if r.cert != "" {
+			pair, err := client.LoadClientCert(homePath(r.cert), homePath(r.key))
+			if err != nil {
+				msg.err, msg.certErr = err, true
+				return msg
 			}
+			msg.opts.TLS.Wire.Certificate = &pair
 		}
-		if abs, err := filepath.Abs(file); err == nil {
-			file = abs
+		if r.ca == "" {
+			return msg
 		}
-		pool, err := client.LoadCA(file)
-		opts.RootCAs = pool
-		return caLoadedMsg{req: req, given: given, file: file, target: target, opts: opts, err: err}
+		msg.file = homePath(r.ca)
+		if abs, err := filepath.Abs(msg.file); err == nil {
+			msg.file = abs
+		}
+		msg.opts.RootCAs, msg.err = client.LoadCA(msg.file)
+		return msg
 	}
+}
+
+// homePath reads a leading "~/" as the home directory; "" stays "".
+func homePath(file string) string {
+	if rest, ok := strings.CutPrefix(file, "~/"); ok {
+		if home, err := os.UserHomeDir(); err == nil {
+			return filepath.Join(home, rest)
+		}
+	}
+	return file
 }
 
 // startTLSCmd runs the handshake after a 220 to STARTTLS (RFC 3207 section 4).
