@@ -112,3 +112,40 @@ func TestPostfixRequireTLSAndDrop(t *testing.T) {
 		time.Sleep(100 * time.Millisecond)
 	}
 }
+
+// TestPostfixRunDSNAndDrop: a run script types DSN parameters in its MAIL
+// and RCPT lines (RFC 3461), which Postfix takes, and ends with :drop:
+// no QUIT is sent, the run is a success, and Postfix logs the lost
+// connection after RCPT.
+func TestPostfixRunDSNAndDrop(t *testing.T) {
+	pf := needPostfix(t)
+	rcpt := pf.user + "@localhost"
+	script := filepath.Join(t.TempDir(), "drop.ehlo")
+	body := "expect 220\nEHLO me.example\nexpect 250 DSN\nSTARTTLS\nexpect 220\nEHLO me.example\nexpect 250\n" +
+		"MAIL FROM:<" + rcpt + "> RET=HDRS ENVID=run-42\nexpect 250\n" +
+		"RCPT TO:<" + rcpt + "> NOTIFY=SUCCESS,FAILURE ORCPT=rfc822;" + rcpt + "\nexpect 250\n:drop\n# a comment may follow\n"
+	if err := os.WriteFile(script, []byte(body), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	logFile := "/var/log/ehlo-postfix-lab/postfix.log"
+	lost := func() int {
+		b, _ := os.ReadFile(logFile)
+		return bytes.Count(b, []byte("lost connection after RCPT from"))
+	}
+	before := lost()
+	code, out, errOut := run(t, "run", script, pf.mx, "--ca", pf.ca, "--servername", "localhost", "--timeout", "10s")
+	if code != 0 || !strings.Contains(out, ":drop: the connection closed here without QUIT") || strings.Contains(out, "C~ QUIT") ||
+		!strings.Contains(out, "ok: "+script+": 6 expectations met") {
+		t.Fatalf("run with :drop: exit %d\n%s\n%s", code, out, errOut)
+	}
+	if _, err := os.Stat(logFile); err != nil {
+		return // Postfix's log is not readable here; the client side was checked
+	}
+	deadline := time.Now().Add(10 * time.Second)
+	for lost() <= before {
+		if time.Now().After(deadline) {
+			t.Fatalf("Postfix logged no lost connection after RCPT in %s", logFile)
+		}
+		time.Sleep(100 * time.Millisecond)
+	}
+}

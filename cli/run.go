@@ -26,7 +26,7 @@ func newRun() *cobra.Command {
 	cmd := &cobra.Command{
 		Use:   "run [flags] FILE [TARGET]",
 		Short: "Replay a session script and check every expect",
-		Long: "run replays a session script: SMTP command lines, ':auth MECH USER', message lines after DATA, " +
+		Long: "run replays a session script: SMTP command lines, ':auth MECH USER', ':bare COMMAND', ':drop' (close without QUIT), message lines after DATA, " +
 			"'BDAT n [LAST]' followed by exactly n octets, a line end and its expect, and " +
 			"'expect CODE [TEXT]' lines that check the reply to the command before them (250, 2xx, 250|251). " +
 			"The target comes from TARGET, a '# target: HOST:PORT' line, or '# lab: ENDPOINT' (the built-in " +

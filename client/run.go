@@ -82,7 +82,7 @@ func RunScript(ctx context.Context, s *Script, cfg RunConfig, t *wire.Transcript
 	}
 	r := &runner{s: s, cfg: cfg, c: c, res: &res, replies: map[int]session.Reply{}}
 	r.run(ctx)
-	if r.c.State().Phase == session.PhaseClosed || res.Err != nil {
+	if r.dropped || r.c.State().Phase == session.PhaseClosed || res.Err != nil {
 		c.Close()
 	} else {
 		c.Quit(ctx)
@@ -97,6 +97,7 @@ type runner struct {
 	c       *Client
 	res     *RunResult
 	replies map[int]session.Reply // by operation index; -1 is the greeting
+	dropped bool                  // a :drop closed the connection without QUIT
 }
 
 func (r *runner) run(ctx context.Context) {
@@ -162,6 +163,11 @@ func (r *runner) do(ctx context.Context, i int, op ScriptOp) (session.Reply, err
 		return r.c.message(ctx, op.Content)
 	case ScriptBare:
 		return r.c.DoBare(ctx, op.Bare)
+	case ScriptDrop:
+		r.c.Conn().Note(fmt.Sprintf("%s:%d: :drop: the connection closed here without QUIT, as a client that vanishes", r.s.Name, op.Line))
+		r.dropped = true
+		_ = r.c.Close() // the end asked for: nothing more is read
+		return session.Reply{}, nil
 	case ScriptChunk:
 		return r.c.chunk(ctx, op.Text, op.Data)
 	}

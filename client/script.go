@@ -48,6 +48,9 @@ import (
 //
 // ":bare COMMAND" sends a command ended by a bare LF instead of CRLF (RFC
 // 5321 section 2.3.8 forbids it), to see what a server does with one.
+// ":drop" closes the connection there without QUIT, as a client that
+// vanishes (send --drop-after); right after DATA's expect it drops before
+// any message line; nothing but comments may follow it.
 //
 // An expect checks the reply to the command before it; several expects in
 // a row check the replies of as many commands before them, in order. A
@@ -82,6 +85,7 @@ const (
 	ScriptExpect                    // expect CODE [TEXT]
 	ScriptChunk                     // BDAT n [LAST] and its n octets (RFC 3030)
 	ScriptBare                      // :bare COMMAND: the command ended by a bare LF, not CRLF
+	ScriptDrop                      // :drop: close the connection without QUIT; the script's last operation
 )
 
 // ScriptOp is one operation of a script.
@@ -156,6 +160,7 @@ type scriptParser struct {
 	content   []string
 	dataLine  int
 	chunkOp   *ScriptOp // a BDAT chunk just read: the next line must be its expect
+	dropped   int       // the line of a :drop; nothing may follow it
 }
 
 // readLine reads the next line without its LF and a CR before it; io.EOF
@@ -194,8 +199,20 @@ func (p *scriptParser) line(raw string) error {
 			session.SanitizeString(c.Text), len(c.Data), session.SanitizeString(clipText(raw, 30)))
 	}
 	p.chunkOp = nil
+	if p.dropped > 0 && text != "" && !strings.HasPrefix(text, "#") {
+		return p.errorf(p.n, "nothing may follow :drop (line %d): the connection is gone there", p.dropped)
+	}
 	if isExpect(text) {
 		return p.expect(text)
+	}
+	if strings.EqualFold(text, ":drop") { // also right after DATA's 354, before any message line
+		if err := p.bind(); err != nil {
+			return err
+		}
+		p.afterData = 0
+		p.add(ScriptOp{Kind: ScriptDrop, Text: text})
+		p.dropped = p.n
+		return nil
 	}
 	if p.afterData > 0 {
 		if err := p.bind(); err != nil {
@@ -349,7 +366,7 @@ func (p *scriptParser) local(text string) error {
 		return nil
 	}
 	if strings.ToLower(f[0]) != ":auth" {
-		return p.errorf(p.n, "unknown local command %s (scripts know :auth MECH USER and :bare COMMAND)", session.SanitizeString(f[0]))
+		return p.errorf(p.n, "unknown local command %s (scripts know :auth MECH USER, :bare COMMAND and :drop)", session.SanitizeString(f[0]))
 	}
 	if len(f) != 3 {
 		return p.errorf(p.n, "usage: :auth MECH USER (the password is the placeholder {{password}})")

@@ -93,6 +93,8 @@ func TestParseScriptErrors(t *testing.T) {
 		{"EHLO x\nexpect\n", "t.ehlo:2: usage: expect CODE"},
 		{":auth PLAIN\n", "t.ehlo:1: usage: :auth MECH USER"},
 		{":auth GSSAPI bob\n", "not GSSAPI"},
+		{"EHLO x\n:drop\nQUIT\n", "t.ehlo:3: nothing may follow :drop (line 2)"},
+		{"EHLO x\n:drop\n\n# fine\nexpect 250\n", "t.ehlo:5: nothing may follow :drop (line 2)"},
 	}
 	for _, tt := range tests {
 		_, err := ParseScript("t.ehlo", strings.NewReader(tt.text))
@@ -106,6 +108,40 @@ func TestParseScriptDataRefused(t *testing.T) {
 	s := parse(t, "MAIL FROM:<a@x>\nexpect 250\nDATA\nexpect 503\nQUIT\nexpect 221\n")
 	if got := s.Ops[len(s.Ops)-2]; got.Kind != ScriptCommand || got.Text != "QUIT" {
 		t.Errorf("after a DATA expected to fail, QUIT is a command: %+v", got)
+	}
+}
+
+// TestParseScriptDrop: :drop is an operation of its own, also right after
+// DATA's 354, where it is not a message line.
+func TestParseScriptDrop(t *testing.T) {
+	s := parse(t, "MAIL FROM:<a@x>\nexpect 250\nRCPT TO:<b@x>\nexpect 250\nDATA\nexpect 354\n:DROP\n# the end\n")
+	last := s.Ops[len(s.Ops)-1]
+	if last.Kind != ScriptDrop || last.Line != 7 || s.Ops[len(s.Ops)-2].Kind != ScriptExpect || s.Ops[len(s.Ops)-2].Of != 4 {
+		t.Errorf("ops %+v", s.Ops)
+	}
+}
+
+// TestRunScriptDrop: on the lab, a :drop after 354 closes the connection
+// without QUIT: the run is a success, the lab stores no message, and the
+// transcript says where it dropped.
+func TestRunScriptDrop(t *testing.T) {
+	l := startLab(t)
+	s := parse(t, "# lab: mx\nexpect 220\nEHLO me\nexpect 250\nMAIL FROM:<a@lab.test>\nexpect 250\nRCPT TO:<bob@lab.test>\nexpect 250\nDATA\nexpect 354\n:drop\n")
+	res := runLab(t, l, s, nil)
+	if !res.OK() || res.Checked != 5 {
+		t.Fatalf("failure %v, err %v, checked %d", res.Failure, res.Err, res.Checked)
+	}
+	var out bytes.Buffer
+	WriteTranscript(&out, res.Transcript.Entries(), TranscriptFormat{})
+	text := out.String()
+	if !strings.Contains(text, ":drop: the connection closed here without QUIT") {
+		t.Errorf("transcript:\n%s", text)
+	}
+	if strings.Contains(strings.ReplaceAll(text, "without QUIT", ""), "QUIT") {
+		t.Errorf("QUIT sent after :drop:\n%s", text)
+	}
+	if got := l.Messages(); len(got) != 0 {
+		t.Errorf("the lab stored %d messages", len(got))
 	}
 }
 
