@@ -48,7 +48,7 @@ func commandTable() []localCmd {
 		{name: "copy", usage: ":copy", help: "copy the selected line, or the transcript (OSC 52)", run: Model.cmdCopy},
 		{name: "xclient", usage: ":xclient ATTR=VALUE...", help: "Postfix's XCLIENT, checked and xtext-encoded: ADDR NAME HELO LOGIN PORT PROTO DESTADDR DESTPORT REVERSE_NAME; then EHLO again", run: Model.cmdXClient},
 		{name: "reconnect", usage: ":reconnect", help: "connect again to the same target", run: Model.cmdReconnect},
-		{name: "connect", usage: ":connect HOST[:PORT]", help: "connect elsewhere, with the command line's TLS and transport flags: --tls[=false] --insecure --ca --servername --tls-min --tls-max --ciphers --curves --alpn --cert --key --proxy --proxy-protocol --proxy-source -4 -6 --local-address --protocol", run: Model.cmdConnect},
+		{name: "connect", usage: ":connect HOST[:PORT]", help: "connect elsewhere, taking the command line's flags (--tls, --ca, --cert, --proxy...)", run: Model.cmdConnect},
 		{name: "mx", usage: ":mx DOMAIN | :mx N", help: "list DOMAIN's MX hosts (DNSSEC, DANE, MTA-STS) and connect to the first; N connects to MX N (alt+o: the next)", run: Model.cmdMX},
 		{name: "lab", usage: ":lab ENDPOINT", help: "switch lab endpoint: " + strings.Join(lab.EndpointNames, " "), lab: true, run: Model.cmdLab},
 		{name: "b64", usage: ":b64 TEXT", help: `base64 of TEXT (\0 is NUL, \\ a backslash)`, run: Model.cmdB64},

@@ -186,7 +186,7 @@ func TestConnectFlags(t *testing.T) {
 			t.Errorf("%s: mode %v, min %x; want %v, %x", tt.line, got.Mode, got.MinVersion, tt.mode, tt.min)
 		}
 	}
-	if next, _ := s.m.runLocal(":connect mx.example --tls-min 0.9"); !strings.Contains(next.flash.text, "usage") {
+	if next, _ := s.m.runLocal(":connect mx.example --tls-min 0.9"); !strings.Contains(next.flash.text, `--tls-min "0.9": want 1.0, 1.1, 1.2 or 1.3`) {
 		t.Errorf("--tls-min 0.9 accepted: %q", next.flash.text)
 	}
 }
