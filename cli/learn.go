@@ -149,10 +149,10 @@ func listLessons(out io.Writer, lessons []learn.Lesson, done map[string]bool, la
 		fmt.Fprintf(out, "%s %2d  %-12s %s\n", mark, l.Number, l.Name, l.Title)
 	}
 	if lang == "zh" {
-		fmt.Fprintf(out, "已完成 %d/%d 课。ehlo learn N 开始一课；第 9、10、12 课（DNS、SPF/DMARC、TLS 信任）随 DNS 功能推出。\n", n, len(lessons))
+		fmt.Fprintf(out, "已完成 %d/%d 课。ehlo learn N 开始一课；第 9、10 课（直接投递与 MX、SPF/DMARC）随 DNS 功能推出。\n", n, len(lessons))
 		return
 	}
-	fmt.Fprintf(out, "%d of %d done. ehlo learn N opens lesson N; lessons 9, 10 and 12 (DNS, SPF/DMARC, TLS trust) come with the DNS work.\n", n, len(lessons))
+	fmt.Fprintf(out, "%d of %d done. ehlo learn N opens lesson N; lessons 9 and 10 (direct delivery and MX, SPF/DMARC) come with the DNS work.\n", n, len(lessons))
 }
 
 // pickLang is --lang, else the locale's language: zh for a zh_* locale

@@ -259,3 +259,71 @@ solution:
 		t.Error("a rule without a reply parsed")
 	}
 }
+
+// TestTrackerTLSVerdicts: a tls goal ticks on the handshake's verdict, on
+// its endpoint, whether the handshake stopped or went on; a reply goal
+// never takes a handshake for a reply.
+func TestTrackerTLSVerdicts(t *testing.T) {
+	l, err := Parse("t.lesson", strings.NewReader(`lesson: 1 t
+title: T
+goal expired: tls expired endpoint=expired
+  say: x
+goal bad: tls unverified endpoint=self-signed
+  say: x
+goal good: tls verified after=expired
+  say: x
+goal anyreply: reply any 2xx endpoint=nowhere
+  say: x
+`))
+	if err != nil {
+		t.Fatal(err)
+	}
+	handshake := func(v wire.Verdict, completed bool) wire.Entry {
+		return wire.Entry{Dir: wire.Note, TLS: completed, Verdict: v, Data: []byte("TLS handshake ...")}
+	}
+	on := func(endpoint string, e wire.Entry) []wire.Entry {
+		return append(entries("* connected to 127.0.0.1:1", "S: 220 x ESMTP ehlo lab ("+endpoint+")", "C: STARTTLS", "S: 220 go"), e)
+	}
+	tr := NewTracker(l)
+	tr, newly := tr.Feed(on("wrong-name", handshake(wire.CertExpired, false))...) // not on its endpoint
+	tr, _ = tr.Feed(on("mx", handshake(wire.CertVerified, true))...)              // before its after=
+	if len(newly) != 0 || tr.Count() != 0 {
+		t.Fatalf("met %v", tr.Met())
+	}
+	tr, _ = tr.Feed(on("self-signed", handshake(wire.CertVerified, true))...) // verified is not unverified
+	tr, _ = tr.Feed(on("expired", handshake(wire.CertExpired, false))...)
+	tr, _ = tr.Feed(on("self-signed", handshake(wire.CertUnknownAuthority, true))...) // --insecure went on: still the verdict
+	tr, _ = tr.Feed(on("mx", handshake(wire.CertVerified, true))...)
+	if got := tr.Met(); !got[0] || !got[1] || !got[2] || got[3] {
+		t.Fatalf("met %v, want the three tls goals and not the reply goal", got)
+	}
+	for _, bad := range []string{"tls", "tls shiny", "tls expired multiline", "tls expired endpoint=", "tls expired arg=x"} {
+		if _, err := ParseSpec(bad); err == nil {
+			t.Errorf("ParseSpec accepted %q", bad)
+		}
+	}
+}
+
+// TestVerifyCertRefused: a step marked :cert-refused passes only when the
+// handshake stops on the certificate; nothing may follow it on the same
+// connection.
+func TestVerifyCertRefused(t *testing.T) {
+	lessons, _ := Shipped("en")
+	l, ok := Find(lessons, "tls-trust")
+	if !ok {
+		t.Fatal("no tls-trust lesson")
+	}
+	l.Solution = "expect 220\nEHLO me\nexpect 250\nSTARTTLS\nexpect 220\n:cert-refused\n:lab mx\nexpect 220\nEHLO me\nexpect 250\nSTARTTLS\nexpect 220\n:cert-refused\n"
+	_, err := Verify(context.Background(), l)
+	if err == nil || !strings.Contains(err.Error(), "should have been refused") {
+		t.Fatalf("a good certificate marked :cert-refused: %v", err)
+	}
+	l.Solution = "expect 220\nEHLO me\nexpect 250\nSTARTTLS\n:cert-refused\nEHLO me\n"
+	if _, err := l.Steps(); err == nil || !strings.Contains(err.Error(), "the connection is gone") {
+		t.Fatalf("a command after :cert-refused: %v", err)
+	}
+	l.Solution = "expect 220\nEHLO me\nexpect 250\nSTARTTLS\nexpect 220\nEHLO me\nexpect 250\n"
+	if _, err := Verify(context.Background(), l); err == nil {
+		t.Fatal("an expired certificate without :cert-refused verified")
+	}
+}

@@ -6,9 +6,11 @@ import (
 	"strings"
 )
 
-// Spec is what a goal waits for: a reply to a command, with conditions.
+// Spec is what a goal waits for: a reply to a command, or the verdict of
+// a TLS handshake on the server's certificate, with conditions.
 //
 //	reply VERB CODES [CONDITION...]
+//	tls VERDICT [CONDITION...]
 //
 // VERB is the command answered: EHLO, MAIL, RCPT, AUTH..., "greeting",
 // "." (the end of a message) or "any". CODES is a code or a class, or
@@ -24,7 +26,15 @@ import (
 //	from-differs        ".": the From: header is not the MAIL FROM address
 //	bcc                 ".": a recipient is in no To: or Cc: header
 //	dotstuffed          ".": a line of the message was sent with its dot doubled
+//
+// VERDICT is what verifying the certificate said, on a handshake that got
+// one (STARTTLS, or implicit TLS), whether or not the session went on:
+// verified, expired, wrong-name, unknown-authority (self-signed, or a CA
+// the client does not trust), or unverified (any of the three, or another
+// failure). A tls goal takes the conditions endpoint= and after=.
 type Spec struct {
+	Kind        string // "reply", "tls"
+	Verdict     string // tls: the verdict waited for
 	Verb        string
 	Codes       []string
 	TLS, Clear  bool
@@ -38,13 +48,20 @@ type Spec struct {
 	DotStuffed  bool
 }
 
+// verdicts are the verdicts a tls goal may wait for (wire.Verdict's
+// names, and "unverified" for any failure).
+var verdicts = []string{"verified", "expired", "wrong-name", "unknown-authority", "unverified"}
+
 // ParseSpec reads a goal's condition.
 func ParseSpec(s string) (Spec, error) {
 	f := strings.Fields(s)
-	if len(f) < 3 || f[0] != "reply" {
-		return Spec{}, fmt.Errorf("want reply VERB CODES [CONDITION...], got %q", s)
+	if len(f) >= 2 && f[0] == "tls" {
+		return parseTLSSpec(f)
 	}
-	sp := Spec{Verb: strings.ToUpper(f[1])}
+	if len(f) < 3 || f[0] != "reply" {
+		return Spec{}, fmt.Errorf("want reply VERB CODES [CONDITION...] or tls VERDICT [CONDITION...], got %q", s)
+	}
+	sp := Spec{Kind: "reply", Verb: strings.ToUpper(f[1])}
 	if sp.Verb == "GREETING" || sp.Verb == "ANY" {
 		sp.Verb = strings.ToLower(sp.Verb)
 	}
@@ -91,6 +108,28 @@ func ParseSpec(s string) (Spec, error) {
 	return sp, nil
 }
 
+// parseTLSSpec reads "tls VERDICT [endpoint=NAME] [after=GOAL]".
+func parseTLSSpec(f []string) (Spec, error) {
+	sp := Spec{Kind: "tls", Verdict: strings.ToLower(f[1])}
+	if !slices.Contains(verdicts, sp.Verdict) {
+		return Spec{}, fmt.Errorf("tls %s: the verdict is one of %s", f[1], strings.Join(verdicts, ", "))
+	}
+	for _, c := range f[2:] {
+		key, val, _ := strings.Cut(c, "=")
+		switch {
+		case val == "" && (key == "endpoint" || key == "after"):
+			return Spec{}, fmt.Errorf("condition %q has no value", c)
+		case key == "endpoint":
+			sp.Endpoint = val
+		case key == "after":
+			sp.After = val
+		default:
+			return Spec{}, fmt.Errorf("a tls goal takes endpoint= and after=, not %q", c)
+		}
+	}
+	return sp, nil
+}
+
 func validCode(c string) bool {
 	if len(c) != 3 || c[0] < '2' || c[0] > '5' {
 		return false
@@ -117,6 +156,9 @@ func codeMatches(pattern string, code int) bool {
 // Matches reports whether the exchange meets the spec; met tells whether
 // a goal is met already (for after=).
 func (sp Spec) Matches(x Exchange, met func(id string) bool) bool {
+	if sp.Kind == "tls" || x.Verdict != "" {
+		return sp.matchesTLS(x, met)
+	}
 	switch {
 	case sp.Verb != "any" && sp.Verb != x.Verb:
 		return false
@@ -146,6 +188,21 @@ func (sp Spec) Matches(x Exchange, met func(id string) bool) bool {
 		if hasWord(x.Lines, w) {
 			return false
 		}
+	}
+	return true
+}
+
+// matchesTLS reports whether a handshake's verdict meets a tls spec.
+func (sp Spec) matchesTLS(x Exchange, met func(id string) bool) bool {
+	switch {
+	case sp.Kind != "tls" || x.Verdict == "":
+		return false
+	case sp.Verdict == "unverified" && x.Verdict == "verified", sp.Verdict != "unverified" && sp.Verdict != x.Verdict:
+		return false
+	case sp.Endpoint != "" && !strings.EqualFold(sp.Endpoint, x.Endpoint):
+		return false
+	case sp.After != "" && !met(sp.After):
+		return false
 	}
 	return true
 }

@@ -16,6 +16,10 @@ type Exchange struct {
 	Lines    []string // the reply's lines, codes included
 	TLS      bool     // inside TLS
 	Endpoint string   // the lab endpoint, from its greeting "(name)"
+	// Verdict is, for a TLS handshake (no command, no reply), what
+	// verifying the certificate said: wire.Verdict's name, "verified",
+	// "expired"...; TLS tells whether the handshake completed.
+	Verdict string
 	// For ".": what the message showed.
 	FromDiffers, Bcc, DotStuffed bool
 }
@@ -119,6 +123,8 @@ func (t *Tracker) check(x Exchange) []int {
 // entry reads one transcript entry; it returns the exchanges it completes.
 func (t *Tracker) entry(e wire.Entry) []Exchange {
 	switch {
+	case e.Dir == wire.Note && e.Verdict != wire.NoVerdict:
+		return []Exchange{{Verdict: e.Verdict.String(), TLS: e.TLS, Endpoint: t.endpoint}}
 	case e.Dir == wire.Note:
 		if strings.HasPrefix(string(e.Data), "connected to ") { // a new connection (wire.Conn)
 			t.pending, t.reply, t.authMech, t.inData, t.endpoint = []pendingCmd{{verb: "greeting"}}, nil, "", false, ""

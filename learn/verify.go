@@ -19,12 +19,19 @@ type Step struct {
 	Endpoint string
 	Wait     time.Duration
 	Script   *client.Script
+	// CertRefused: the script ends with a STARTTLS whose handshake must
+	// stop on the server's certificate (":cert-refused"), as the explorer
+	// stops on a certificate it cannot verify.
+	CertRefused bool
 }
 
 // Steps parses the lesson's solution: a run script (client.ParseScript)
 // cut into connections by ":lab NAME" (a new connection to that endpoint)
 // and ":reconnect" (a new one to the same), with "wait DURATION" before
-// either to let time pass (the lab's clock, in Verify).
+// either to let time pass (the lab's clock, in Verify). ":cert-refused"
+// after a STARTTLS and its expect says that the handshake stops on the
+// certificate: the connection ends there, and only :lab, :reconnect or
+// wait may follow.
 func (l Lesson) Steps() ([]Step, error) {
 	if strings.TrimSpace(l.Solution) == "" {
 		return nil, fmt.Errorf("%s: no solution", l.File)
@@ -46,6 +53,9 @@ func (l Lesson) Steps() ([]Step, error) {
 	for _, line := range strings.Split(l.Solution, "\n") {
 		f := strings.Fields(line)
 		switch {
+		case len(f) == 1 && f[0] == ":cert-refused":
+			cur.CertRefused = true
+			continue
 		case len(f) == 2 && f[0] == "wait":
 			d, err := time.ParseDuration(f[1])
 			if err != nil {
@@ -60,8 +70,10 @@ func (l Lesson) Steps() ([]Step, error) {
 			if f[0] == ":lab" {
 				cur.Endpoint = f[1]
 			}
-			cur.Wait, wait = wait, 0
+			cur.Wait, wait, cur.CertRefused = wait, 0, false
 			continue
+		case cur.CertRefused && len(f) > 0 && !strings.HasPrefix(f[0], "#"):
+			return nil, fmt.Errorf("%s: solution: %q after :cert-refused: the connection is gone; :lab NAME or :reconnect first", l.File, strings.TrimSpace(line))
 		}
 		body = append(body, line)
 	}
@@ -132,6 +144,10 @@ func Verify(ctx context.Context, l Lesson) (*wire.Transcript, error) {
 		switch {
 		case res.Failure != nil:
 			return t, res.Failure
+		case s.CertRefused:
+			if err := certRefused(res.Err); err != nil {
+				return t, fmt.Errorf("%s: solution: %w", l.File, err)
+			}
 		case res.Err != nil:
 			return t, res.Err
 		}
@@ -147,6 +163,19 @@ func Verify(ctx context.Context, l Lesson) (*wire.Transcript, error) {
 		}
 	}
 	return t, &GoalsError{File: l.File, Missing: missing}
+}
+
+// certRefused checks that a step marked :cert-refused ended on a
+// certificate that did not verify.
+func certRefused(err error) error {
+	var ve *wire.VerifyError
+	switch {
+	case errors.As(err, &ve):
+		return nil
+	case err == nil:
+		return errors.New("the certificate should have been refused (:cert-refused), but the session went on")
+	}
+	return fmt.Errorf("the certificate should have been refused (:cert-refused), but: %w", err)
 }
 
 // GoalsError is a solution that ran but left goals unmet.

@@ -61,7 +61,7 @@ func (c *Conn) handshake(ctx context.Context, name string) (TLSInfo, error) {
 	info.Handshake = took
 	info.addDetails(cs, tap.stop(), facts, c.opts.TLS.KeyLog != nil)
 	c.switchTo(tc, info)
-	c.Note(info.summary())
+	c.t.noteVerdict(info.summary(), true, verdictOf(verr))
 	for _, note := range info.detailNotes() {
 		c.Note(note)
 	}
@@ -97,6 +97,7 @@ func (c *Conn) tlsConfig(verr *error) *tls.Config {
 func (c *Conn) handshakeFailed(o *op, err error, got []byte, took time.Duration) error {
 	var rhe tls.RecordHeaderError
 	var ve *VerifyError
+	verdict := NoVerdict
 	switch {
 	case errors.As(err, &rhe) && len(got) > 0:
 		err = &PlaintextError{Bytes: got, STARTTLS: o.name == "starttls"}
@@ -108,6 +109,7 @@ func (c *Conn) handshakeFailed(o *op, err error, got []byte, took time.Duration)
 		err = &PlaintextError{Bytes: bytes.Clone(rhe.RecordHeader[:]), STARTTLS: o.name == "starttls"}
 	case errors.As(err, &ve):
 		ve.Info.Handshake = took
+		verdict = verdictOf(ve.Info.VerifyError) // WebPKI's, even when a required check (DANE) stopped it
 	default:
 		if chosen, ok := refusedVersion(got, c.minVersion()); ok {
 			err = &VersionError{Offered: offered(c.minVersion()), Chosen: versionName(chosen), Err: err}
@@ -121,7 +123,7 @@ func (c *Conn) handshakeFailed(o *op, err error, got []byte, took time.Duration)
 		// once, where it is shown
 		why = `the server answered in plaintext where TLS was expected: "` + quoteTail(pe.Bytes) + `"`
 	}
-	c.Note(fmt.Sprintf("TLS handshake failed after %v: %s", took.Round(time.Microsecond), why))
+	c.t.noteVerdict(fmt.Sprintf("TLS handshake failed after %v: %s", took.Round(time.Microsecond), why), false, verdict)
 	return err
 }
 

@@ -252,23 +252,24 @@ func TestImplicitTLSVerifiesIP(t *testing.T) {
 func TestVerifyFailures(t *testing.T) {
 	pki := testPKI()
 	tests := []struct {
-		name  string
-		cert  tls.Certificate
-		roots *x509.CertPool
-		is    func(error) bool
+		name    string
+		cert    tls.Certificate
+		roots   *x509.CertPool
+		is      func(error) bool
+		verdict Verdict // on the handshake's note
 	}{
 		{"unknown authority", pki.good, x509.NewCertPool(), func(err error) bool {
 			var e x509.UnknownAuthorityError
 			return errors.As(err, &e)
-		}},
+		}, CertUnknownAuthority},
 		{"wrong name", pki.wrongName, pki.roots, func(err error) bool {
 			var e x509.HostnameError
 			return errors.As(err, &e) && e.Host == "localhost"
-		}},
+		}, CertWrongName},
 		{"expired", pki.expired, pki.roots, func(err error) bool {
 			var e x509.CertificateInvalidError
 			return errors.As(err, &e) && e.Reason == x509.Expired
-		}},
+		}, CertExpired},
 	}
 	for _, tt := range tests {
 		for _, insecure := range []bool{false, true} {
@@ -283,8 +284,10 @@ func TestVerifyFailures(t *testing.T) {
 						p.drain()
 					}
 				})
-				opts := Options{Mode: ModeImplicitTLS, ServerName: "localhost", RootCAs: tt.roots, Insecure: insecure, Timeout: testTimeout}
+				tr := NewTranscript()
+				opts := Options{Mode: ModeImplicitTLS, ServerName: "localhost", RootCAs: tt.roots, Insecure: insecure, Timeout: testTimeout, Transcript: tr}
 				c, err := Dial(ctx, s.addr, opts)
+				checkVerdict(t, tr, tt.verdict, insecure)
 				if !insecure {
 					checkVerifyError(t, err, tt.is)
 					return
@@ -305,6 +308,44 @@ func TestVerifyFailures(t *testing.T) {
 				}
 			})
 		}
+	}
+}
+
+// checkVerdict finds the one entry of tr that carries a verdict: the
+// handshake's note, inside TLS when the handshake completed.
+func checkVerdict(t *testing.T, tr *Transcript, want Verdict, completed bool) {
+	t.Helper()
+	var got []Entry
+	for _, e := range tr.Entries() {
+		if e.Verdict != NoVerdict {
+			got = append(got, e)
+		}
+	}
+	if len(got) != 1 || got[0].Dir != Note || got[0].Verdict != want || got[0].TLS != completed {
+		t.Fatalf("entries with a verdict = %+v, want one note, %v, TLS %v", got, want, completed)
+	}
+	if !strings.Contains(string(got[0].Data), "handshake") {
+		t.Errorf("the verdict is on %q, not the handshake's note", got[0].Data)
+	}
+}
+
+func TestVerdictVerified(t *testing.T) {
+	pki := testPKI()
+	s := startServer(t, func(p *peer) {
+		if p.startTLS(pki.good) == nil {
+			p.send("220 hi\r\n")
+			p.drain()
+		}
+	})
+	tr := NewTranscript()
+	c, err := Dial(ctx, s.addr, Options{Mode: ModeImplicitTLS, ServerName: "localhost", RootCAs: pki.roots, Timeout: testTimeout, Transcript: tr})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer c.Close()
+	checkVerdict(t, tr, CertVerified, true)
+	if CertVerified.String() != "verified" || CertUnknownAuthority.String() != "unknown-authority" || NoVerdict.String() != "" {
+		t.Errorf("names: %q %q %q", CertVerified, CertUnknownAuthority, NoVerdict)
 	}
 }
 

@@ -47,6 +47,11 @@ type Entry struct {
 	// Conn.WriteChunk): octets the command counted, not a line of the
 	// protocol.
 	Payload bool
+	// Verdict is, on the note of a TLS handshake that got the server's
+	// certificate, what WebPKI verification said of it, whether the
+	// handshake completed (TLS true: verified, or --insecure, or a DANE
+	// match) or stopped there (TLS false); NoVerdict on every other entry.
+	Verdict Verdict
 }
 
 // Transcript records every byte of a connection as line entries, in order.
@@ -97,6 +102,12 @@ func (t *Transcript) Note(text string) { t.note(text, false) }
 // note records a remark made while the connection was or was not in TLS.
 func (t *Transcript) note(text string, inTLS bool) {
 	t.append(Entry{Time: time.Now(), Dir: Note, TLS: inTLS, Data: []byte(text)})
+	t.deliver()
+}
+
+// noteVerdict records the note of a handshake and its certificate's verdict.
+func (t *Transcript) noteVerdict(text string, inTLS bool, v Verdict) {
+	t.append(Entry{Time: time.Now(), Dir: Note, TLS: inTLS, Data: []byte(text), Verdict: v})
 	t.deliver()
 }
 
