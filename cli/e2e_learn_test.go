@@ -42,3 +42,38 @@ func TestTUILearnLesson1At80x24(t *testing.T) {
 		t.Errorf("the list does not show lesson 1 done:\n%s", out)
 	}
 }
+
+// TestTUILearnSPFAndTLSTrust runs lessons 10 and 12 as a learner does, at
+// 80x24: ehlo's own SPF verdict on the id line (the course asks the lab's
+// DNS), mx refusing the forged sender (the course's lab enforces SPF), and
+// an expired certificate ticking its goal as the handshake stops.
+func TestTUILearnSPFAndTLSTrust(t *testing.T) {
+	bin := ehloBinary(t)
+	env := []string{"NO_COLOR=1", "XDG_STATE_HOME=" + t.TempDir(), "LANG=C.UTF-8"}
+	tm := newTerm(t, 80, 24, env, bin, "learn", "10")
+	tm.waitFor(`Anyone can write any address`)
+	tm.keys("Escape")
+	tm.waitFor(`S: 220 nopipe\.lab\.test`)
+	tm.typeLine("EHLO me.example")
+	tm.typeLine("MAIL FROM:<boss@forged.test>")
+	tm.waitFor(`1/4 ✓ predict ○ refused`)
+	tm.waitFor(`(?s)id +127\.0\.0\.1, SPF +│.*│ +fail, DMARC fail`) // the id line, wrapped in the side panel
+	tm.typeLine(":lab mx")
+	tm.waitFor(`S: 220 mx\.lab\.test`)
+	tm.typeLine("EHLO me.example")
+	tm.typeLine("MAIL FROM:<boss@forged.test>")
+	tm.waitFor(`2/4 ✓ predict ✓ refused ○ pass`)
+	tm.keys("C-c")
+
+	tm = newTerm(t, 80, 24, env, bin, "learn", "12")
+	tm.waitFor(`STARTTLS encrypts`)
+	tm.keys("Escape")
+	tm.waitFor(`S: 220 expired\.lab\.test`)
+	tm.typeLine("EHLO me.example")
+	tm.typeLine("STARTTLS")
+	s := tm.waitFor(`1/5 ✓ expired ○ wrongname`)
+	if !strings.Contains(s, "NOT verified: expired") {
+		t.Errorf("the side panel does not say why:\n%s", s)
+	}
+	tm.keys("C-c")
+}

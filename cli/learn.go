@@ -12,6 +12,7 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/ehlo-sh/ehlo/client"
+	"github.com/ehlo-sh/ehlo/dns"
 	"github.com/ehlo-sh/ehlo/lab"
 	"github.com/ehlo-sh/ehlo/learn"
 	"github.com/ehlo-sh/ehlo/ui"
@@ -98,7 +99,9 @@ func (f *learnFlags) run(cmd *cobra.Command, args []string) error {
 func (f *learnFlags) open(cmd *cobra.Command, lessons []learn.Lesson, current int, done map[string]bool, progress, lang string) error {
 	var scenarios []lab.Scenario
 	seen := map[string]bool{}
+	spf := false
 	for _, l := range lessons {
+		spf = spf || l.EnforceSPF
 		scs, err := l.LabScenarios()
 		if err != nil {
 			return err
@@ -109,13 +112,14 @@ func (f *learnFlags) open(cmd *cobra.Command, lessons []learn.Lesson, current in
 			}
 		}
 	}
-	l, err := lab.Start(lab.Config{Scenarios: scenarios})
+	l, err := lab.Start(lab.Config{Scenarios: scenarios, EnforceSPF: spf})
 	if err != nil {
 		return err
 	}
 	defer l.Close()
 	cfg, progOpts := f.explorer.config(client.Options{})
 	cfg.Lab, cfg.Endpoint = l, lessons[current].Start()
+	cfg.DNS = dns.NewClient(l.DNSAddr()) // the identity check (SPF, DMARC) asks the lab's own DNS, as with --lab
 	cfg.Course = &ui.Course{Lessons: lessons, Current: current, Done: done, Progress: progress, Lang: lang}
 	return explorerErr(ui.Run(cmd.Context(), cfg, progOpts...))
 }
@@ -149,10 +153,10 @@ func listLessons(out io.Writer, lessons []learn.Lesson, done map[string]bool, la
 		fmt.Fprintf(out, "%s %2d  %-12s %s\n", mark, l.Number, l.Name, l.Title)
 	}
 	if lang == "zh" {
-		fmt.Fprintf(out, "已完成 %d/%d 课。ehlo learn N 开始一课；第 9、10 课（直接投递与 MX、SPF/DMARC）随 DNS 功能推出。\n", n, len(lessons))
+		fmt.Fprintf(out, "已完成 %d/%d 课。ehlo learn N 开始一课；第 9 课（直接投递与 MX）随探索器的 :mx 推出。\n", n, len(lessons))
 		return
 	}
-	fmt.Fprintf(out, "%d of %d done. ehlo learn N opens lesson N; lessons 9 and 10 (direct delivery and MX, SPF/DMARC) come with the DNS work.\n", n, len(lessons))
+	fmt.Fprintf(out, "%d of %d done. ehlo learn N opens lesson N; lesson 9 (direct delivery and MX) comes with the explorer's :mx.\n", n, len(lessons))
 }
 
 // pickLang is --lang, else the locale's language: zh for a zh_* locale

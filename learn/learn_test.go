@@ -327,3 +327,37 @@ func TestVerifyCertRefused(t *testing.T) {
 		t.Fatal("an expired certificate without :cert-refused verified")
 	}
 }
+
+// TestEnforceSPF: "spf: enforce" is what makes mx refuse a forged sender;
+// without it lesson 10's solution fails at its expect 550.
+func TestEnforceSPF(t *testing.T) {
+	lessons, _ := Shipped("en")
+	l, ok := Find(lessons, "spf")
+	if !ok || !l.EnforceSPF {
+		t.Fatalf("lesson spf: found %v, EnforceSPF %v", ok, l.EnforceSPF)
+	}
+	l.EnforceSPF = false
+	if _, err := Verify(context.Background(), l); err == nil || !strings.Contains(err.Error(), "expect 550") {
+		t.Fatalf("without spf: enforce: %v", err)
+	}
+	if _, err := Parse("bad.lesson", strings.NewReader("lesson: 1 a\ntitle: x\nspf: maybe\ngoal a: reply EHLO 250\n  say: x\n")); err == nil {
+		t.Error("spf: maybe parsed")
+	}
+}
+
+// TestJoinWords: wrapped lines join with a space between words, none
+// between CJK characters nor beside full-width punctuation.
+func TestJoinWords(t *testing.T) {
+	for _, c := range [][3]string{
+		{"a", "b", "a b"},
+		{"中文", "汉字", "中文汉字"},
+		{"功能。", "HELO 是", "功能。HELO 是"},
+		{"_dmarc.lab.test：", `"v=DMARC1"`, `_dmarc.lab.test："v=DMARC1"`},
+		{"的 submission", "（隐式 TLS）", "的 submission（隐式 TLS）"},
+		{"看 id 一行", "ehlo", "看 id 一行 ehlo"},
+	} {
+		if got := joinWords(c[0], c[1]); got != c[2] {
+			t.Errorf("joinWords(%q, %q) = %q, want %q", c[0], c[1], got, c[2])
+		}
+	}
+}

@@ -53,8 +53,11 @@ type Lesson struct {
 	Scenarios []string // lab scenarios to start
 	// Custom is the lesson's own endpoint, "custom", when it sets rules
 	// (rule: VERB=REPLY, greet-delay: 2s): an MX with those changes.
-	Custom   *lab.Scenario
-	RFC      string
+	Custom *lab.Scenario
+	// EnforceSPF: the lab's mx endpoint refuses a MAIL FROM of lab.test
+	// or forged.test whose SPF fails (spf: enforce; lab.Config.EnforceSPF).
+	EnforceSPF bool
+	RFC        string
 	Text     string // paragraphs separated by "\n\n"
 	Goals    []Goal
 	Solution string // the reference solution, as written (Steps parses it)
@@ -262,6 +265,11 @@ func (l *Lesson) set(name string, b block) error {
 		l.Scenarios = strings.Fields(strings.ReplaceAll(b.arg, ",", " "))
 	case b.key == "rfc":
 		l.RFC = b.arg
+	case b.key == "spf":
+		if b.arg != "enforce" {
+			return bad("spf: enforce (the mx endpoint refuses a sender whose SPF fails), or no spf: line")
+		}
+		l.EnforceSPF = true
 	case b.key == "rule":
 		r, err := lab.ParseRule(b.arg)
 		if err != nil {
@@ -288,7 +296,7 @@ func (l *Lesson) set(name string, b block) error {
 		}
 		l.Goals = append(l.Goals, g)
 	default:
-		return bad("unknown key %q (lesson, title, endpoint, scenario, rule, greet-delay, rfc, text, goal ID, solution)", b.key)
+		return bad("unknown key %q (lesson, title, endpoint, scenario, rule, greet-delay, spf, rfc, text, goal ID, solution)", b.key)
 	}
 	return nil
 }
@@ -344,15 +352,22 @@ func fields(body []string) (say, hint string) {
 }
 
 // joinWords joins two pieces of a wrapped line: with a space, unless both
-// sides are CJK, which is written without spaces.
+// sides are CJK, which is written without spaces, or either side is
+// full-width punctuation, which carries its own space ("：" then "v=spf1").
 func joinWords(a, b string) string {
 	if a == "" {
 		return b
 	}
-	if wide(lastRune(a)) && wide([]rune(b)[0]) {
+	l, f := lastRune(a), []rune(b)[0]
+	if wide(l) && wide(f) || fullPunct(l) || fullPunct(f) {
 		return a + b
 	}
 	return a + " " + b
+}
+
+// fullPunct reports CJK or full-width punctuation: "，", "：", "（", "。".
+func fullPunct(r rune) bool {
+	return r >= 0x3000 && r <= 0x303f || r >= 0xff00 && r <= 0xff20 || r >= 0xff3b && r <= 0xff40 || r >= 0xff5b && r <= 0xff65
 }
 
 func lastRune(s string) rune {

@@ -126,7 +126,7 @@ func Verify(ctx context.Context, l Lesson) (*wire.Transcript, error) {
 		return nil, err
 	}
 	clk := &clock{now: time.Now()}
-	lb, err := lab.Start(lab.Config{Scenarios: scs, Now: clk.Now})
+	lb, err := lab.Start(lab.Config{Scenarios: scs, Now: clk.Now, EnforceSPF: l.EnforceSPF})
 	if err != nil {
 		return nil, err
 	}
