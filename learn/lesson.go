@@ -58,11 +58,11 @@ type Lesson struct {
 	// or forged.test whose SPF fails (spf: enforce; lab.Config.EnforceSPF).
 	EnforceSPF bool
 	RFC        string
-	Text     string // paragraphs separated by "\n\n"
-	Goals    []Goal
-	Solution string // the reference solution, as written (Steps parses it)
-	Lang     string // "en", "zh"
-	File     string // where it came from, for messages
+	Text       string // paragraphs separated by "\n\n"
+	Goals      []Goal
+	Solution   string // the reference solution, as written (Steps parses it)
+	Lang       string // "en", "zh"
+	File       string // where it came from, for messages
 }
 
 // Goal is one thing the learner does, checked on the transcript.
