@@ -153,10 +153,10 @@ func listLessons(out io.Writer, lessons []learn.Lesson, done map[string]bool, la
 		fmt.Fprintf(out, "%s %2d  %-12s %s\n", mark, l.Number, l.Name, l.Title)
 	}
 	if lang == "zh" {
-		fmt.Fprintf(out, "已完成 %d/%d 课。ehlo learn N 开始一课；第 9 课（直接投递与 MX）随探索器的 :mx 推出。\n", n, len(lessons))
+		fmt.Fprintf(out, "已完成 %d/%d 课。ehlo learn N 开始一课。\n", n, len(lessons))
 		return
 	}
-	fmt.Fprintf(out, "%d of %d done. ehlo learn N opens lesson N; lesson 9 (direct delivery and MX) comes with the explorer's :mx.\n", n, len(lessons))
+	fmt.Fprintf(out, "%d of %d done. ehlo learn N opens lesson N.\n", n, len(lessons))
 }
 
 // pickLang is --lang, else the locale's language: zh for a zh_* locale

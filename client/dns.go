@@ -23,6 +23,17 @@ func DNSObserver(t *wire.Transcript) dns.Observer {
 	return func(x dns.Exchange) { t.DNS(DNSLine(x)) }
 }
 
+// DNSQuestion reads the question back from a D: line (DNSLine): its type
+// and name, without the final dot ("MX", "lab.test").
+func DNSQuestion(line string) (qtype, name string, ok bool) {
+	q, _, ok := strings.Cut(line, " → ")
+	f := strings.Fields(q)
+	if !ok || len(f) < 2 {
+		return "", "", false
+	}
+	return f[0], strings.TrimSuffix(f[1], "."), true
+}
+
 // DNSLine is one DNS exchange in a line: the question, then the CNAMEs it
 // went through, the response code, whether the answer is authentic (the AD
 // bit), Extended DNS Errors, the records in presentation form (the first

@@ -137,9 +137,17 @@ func TestDNSLine(t *testing.T) {
 		{dns.Exchange{Name: "a.test.", Type: dns.TypeA, Answer: &dns.Answer{Type: dns.TypeA, Rcode: dns.RcodeNXDomain, Elapsed: 3 * time.Millisecond}},
 			"A a.test. → NXDOMAIN, insecure (no AD) (3ms)"},
 	} {
-		if got := DNSLine(c.x); !strings.HasPrefix(got, c.want) {
+		got := DNSLine(c.x)
+		if !strings.HasPrefix(got, c.want) {
 			t.Errorf("DNSLine =\n  %s\nwant\n  %s", got, c.want)
 		}
+		// the question reads back from the line (the course's dns goals)
+		if qt, name, ok := DNSQuestion(got); !ok || qt != dns.TypeString(c.x.Type) || name+"." != c.x.Name {
+			t.Errorf("DNSQuestion(%q) = %q %q %v", got, qt, name, ok)
+		}
+	}
+	if _, _, ok := DNSQuestion("MX"); ok {
+		t.Error("DNSQuestion read a line with no question")
 	}
 }
 

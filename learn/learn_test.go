@@ -361,3 +361,50 @@ func TestJoinWords(t *testing.T) {
 		}
 	}
 }
+
+// TestTrackerDNS: a dns goal ticks on the question of a D: line, its
+// type and name, whatever the answer; nothing else ticks it.
+func TestTrackerDNS(t *testing.T) {
+	l, err := Parse("t.lesson", strings.NewReader(`lesson: 1 t
+title: T
+goal mx: dns MX lab.test
+  say: x
+goal any: reply any 2xx
+  say: x
+`))
+	if err != nil {
+		t.Fatal(err)
+	}
+	dnsLine := func(s string) wire.Entry { return wire.Entry{Dir: wire.DNS, Data: []byte(s)} }
+	tr, _ := NewTracker(l).Feed(dnsLine("A lab.test. → NOERROR, insecure (no AD), TTL 60: 127.0.0.1 (1ms, 127.0.0.1:53)"),
+		dnsLine("MX lab.test.example. → NXDOMAIN, insecure (no AD) (1ms)"))
+	if tr.Count() != 0 {
+		t.Fatalf("met %v", tr.Met())
+	}
+	tr, _ = tr.Feed(dnsLine("MX Lab.Test. → NOERROR, insecure (no AD), TTL 60: 10 mx1.lab.test., 20 mx2.lab.test. (1ms, 127.0.0.1:53)"))
+	if got := tr.Met(); !got[0] || got[1] {
+		t.Fatalf("met %v, want the dns goal only", got)
+	}
+	for _, bad := range []string{"dns", "dns MX", "dns MX lab.test endpoint=mx"} {
+		if _, err := ParseSpec(bad); err == nil {
+			t.Errorf("ParseSpec accepted %q", bad)
+		}
+	}
+}
+
+// TestStepsMX: ":mx DOMAIN" starts a connection to the domain's MX,
+// ":lab" after it one to an endpoint again.
+func TestStepsMX(t *testing.T) {
+	l := Lesson{File: "t", Endpoint: "submission", Solution: "expect 220\n:mx lab.test\nexpect 220\n:reconnect\nexpect 220\n:lab mx\nexpect 220\n"}
+	steps, err := l.Steps()
+	if err != nil {
+		t.Fatal(err)
+	}
+	var got []string
+	for _, s := range steps {
+		got = append(got, s.Endpoint+"/"+s.MX)
+	}
+	if strings.Join(got, " ") != "submission/ submission/lab.test submission/lab.test mx/" {
+		t.Errorf("steps %q", got)
+	}
+}

@@ -11,6 +11,7 @@ import (
 //
 //	reply VERB CODES [CONDITION...]
 //	tls VERDICT [CONDITION...]
+//	dns TYPE NAME [after=GOAL]
 //
 // VERB is the command answered: EHLO, MAIL, RCPT, AUTH..., "greeting",
 // "." (the end of a message) or "any". CODES is a code or a class, or
@@ -32,9 +33,15 @@ import (
 // verified, expired, wrong-name, unknown-authority (self-signed, or a CA
 // the client does not trust), or unverified (any of the three, or another
 // failure). A tls goal takes the conditions endpoint= and after=.
+//
+// A dns goal waits for a DNS question the session asked (a D: line):
+// "dns MX lab.test" is met once the explorer (:mx lab.test) looked up the
+// MX of lab.test, whatever the answer.
 type Spec struct {
-	Kind        string // "reply", "tls"
+	Kind        string // "reply", "tls", "dns"
 	Verdict     string // tls: the verdict waited for
+	QType       string // dns: the question's type, "MX"
+	QName       string // dns: its name, "lab.test", without the final dot
 	Verb        string
 	Codes       []string
 	TLS, Clear  bool
@@ -57,6 +64,9 @@ func ParseSpec(s string) (Spec, error) {
 	f := strings.Fields(s)
 	if len(f) >= 2 && f[0] == "tls" {
 		return parseTLSSpec(f)
+	}
+	if len(f) >= 1 && f[0] == "dns" {
+		return parseDNSSpec(f)
 	}
 	if len(f) < 3 || f[0] != "reply" {
 		return Spec{}, fmt.Errorf("want reply VERB CODES [CONDITION...] or tls VERDICT [CONDITION...], got %q", s)
@@ -130,6 +140,22 @@ func parseTLSSpec(f []string) (Spec, error) {
 	return sp, nil
 }
 
+// parseDNSSpec reads "dns TYPE NAME [after=GOAL]".
+func parseDNSSpec(f []string) (Spec, error) {
+	if len(f) < 3 {
+		return Spec{}, fmt.Errorf("want dns TYPE NAME [after=GOAL], e.g. dns MX lab.test")
+	}
+	sp := Spec{Kind: "dns", QType: strings.ToUpper(f[1]), QName: strings.ToLower(strings.TrimSuffix(f[2], "."))}
+	for _, c := range f[3:] {
+		key, val, _ := strings.Cut(c, "=")
+		if key != "after" || val == "" {
+			return Spec{}, fmt.Errorf("a dns goal takes after=GOAL, not %q", c)
+		}
+		sp.After = val
+	}
+	return sp, nil
+}
+
 func validCode(c string) bool {
 	if len(c) != 3 || c[0] < '2' || c[0] > '5' {
 		return false
@@ -158,6 +184,10 @@ func codeMatches(pattern string, code int) bool {
 func (sp Spec) Matches(x Exchange, met func(id string) bool) bool {
 	if sp.Kind == "tls" || x.Verdict != "" {
 		return sp.matchesTLS(x, met)
+	}
+	if sp.Kind == "dns" || x.QType != "" {
+		return sp.Kind == "dns" && strings.EqualFold(sp.QType, x.QType) && strings.EqualFold(sp.QName, x.QName) &&
+			(sp.After == "" || met(sp.After))
 	}
 	switch {
 	case sp.Verb != "any" && sp.Verb != x.Verb:

@@ -5,6 +5,7 @@ import (
 	"slices"
 	"strings"
 
+	"github.com/ehlo-sh/ehlo/client"
 	"github.com/ehlo-sh/ehlo/wire"
 )
 
@@ -20,6 +21,9 @@ type Exchange struct {
 	// verifying the certificate said: wire.Verdict's name, "verified",
 	// "expired"...; TLS tells whether the handshake completed.
 	Verdict string
+	// QType and QName are, for a DNS question (a D: line), its type and
+	// name ("MX", "lab.test").
+	QType, QName string
 	// For ".": what the message showed.
 	FromDiffers, Bcc, DotStuffed bool
 }
@@ -123,6 +127,11 @@ func (t *Tracker) check(x Exchange) []int {
 // entry reads one transcript entry; it returns the exchanges it completes.
 func (t *Tracker) entry(e wire.Entry) []Exchange {
 	switch {
+	case e.Dir == wire.DNS:
+		if qt, name, ok := client.DNSQuestion(string(e.Data)); ok {
+			return []Exchange{{QType: qt, QName: name, Endpoint: t.endpoint}}
+		}
+		return nil
 	case e.Dir == wire.Note && e.Verdict != wire.NoVerdict:
 		return []Exchange{{Verdict: e.Verdict.String(), TLS: e.TLS, Endpoint: t.endpoint}}
 	case e.Dir == wire.Note:

@@ -4,11 +4,14 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"net/netip"
 	"strings"
 	"sync"
 	"time"
 
 	"github.com/ehlo-sh/ehlo/client"
+	"github.com/ehlo-sh/ehlo/dns"
+	"github.com/ehlo-sh/ehlo/domain"
 	"github.com/ehlo-sh/ehlo/lab"
 	"github.com/ehlo-sh/ehlo/wire"
 )
@@ -23,6 +26,9 @@ type Step struct {
 	// stop on the server's certificate (":cert-refused"), as the explorer
 	// stops on a certificate it cannot verify.
 	CertRefused bool
+	// MX is the domain of ":mx DOMAIN": the step connects to its first MX
+	// host, looked up in the lab's DNS, as the explorer's :mx does.
+	MX string
 }
 
 // Steps parses the lesson's solution: a run script (client.ParseScript)
@@ -31,7 +37,9 @@ type Step struct {
 // either to let time pass (the lab's clock, in Verify). ":cert-refused"
 // after a STARTTLS and its expect says that the handshake stops on the
 // certificate: the connection ends there, and only :lab, :reconnect or
-// wait may follow.
+// wait may follow. ":mx DOMAIN" is a new connection to the domain's first
+// MX host, as the explorer's :mx makes it (the lookups go to the
+// transcript as D: lines).
 func (l Lesson) Steps() ([]Step, error) {
 	if strings.TrimSpace(l.Solution) == "" {
 		return nil, fmt.Errorf("%s: no solution", l.File)
@@ -63,12 +71,15 @@ func (l Lesson) Steps() ([]Step, error) {
 			}
 			wait += d
 			continue
-		case len(f) == 2 && f[0] == ":lab", len(f) == 1 && f[0] == ":reconnect":
+		case len(f) == 2 && (f[0] == ":lab" || f[0] == ":mx"), len(f) == 1 && f[0] == ":reconnect":
 			if err := end(); err != nil {
 				return nil, err
 			}
-			if f[0] == ":lab" {
-				cur.Endpoint = f[1]
+			switch f[0] {
+			case ":lab":
+				cur.Endpoint, cur.MX = f[1], ""
+			case ":mx":
+				cur.MX = f[1]
 			}
 			cur.Wait, wait, cur.CertRefused = wait, 0, false
 			continue
@@ -139,7 +150,14 @@ func Verify(ctx context.Context, l Lesson) (*wire.Transcript, error) {
 		}
 		clk.add(s.Wait)
 		opts := client.Options{RootCAs: lb.CertPool(), ImplicitTLS: ep.ImplicitTLS, GreetingWait: -1, Timeout: 20 * time.Second}
-		res := client.RunScript(ctx, s.Script, client.RunConfig{Target: ep.Addr, Options: opts,
+		target := ep.Addr
+		if s.MX != "" {
+			if target, opts.ServerName, err = firstMX(ctx, lb, s.MX, t); err != nil {
+				return t, fmt.Errorf("%s: solution: :mx %s: %w", l.File, s.MX, err)
+			}
+			opts.ImplicitTLS = false
+		}
+		res := client.RunScript(ctx, s.Script, client.RunConfig{Target: target, Options: opts,
 			Vars: map[string]string{"password": lab.Password}}, t)
 		switch {
 		case res.Failure != nil:
@@ -163,6 +181,25 @@ func Verify(ctx context.Context, l Lesson) (*wire.Transcript, error) {
 		}
 	}
 	return t, &GoalsError{File: l.File, Missing: missing}
+}
+
+// firstMX looks up the MX hosts of arg in the lab's DNS, each exchange
+// a D: line of t, and returns the first host's first address at the lab's
+// MX port, and the host's name (SNI, and the name TLS verifies).
+func firstMX(ctx context.Context, lb *lab.Lab, arg string, t *wire.Transcript) (target, host string, err error) {
+	name, _, err := domain.Address(arg)
+	if err != nil {
+		return "", "", err
+	}
+	r := dns.NewClient(lb.DNSAddr())
+	r.Observer = client.DNSObserver(t)
+	rt := client.Route(ctx, name, client.DomainOptions{Resolver: r})
+	for _, h := range rt.Hosts {
+		if len(h.Addrs) > 0 {
+			return netip.AddrPortFrom(h.Addrs[0], uint16(lb.MXPort())).String(), h.Name.ASCII, nil
+		}
+	}
+	return "", "", fmt.Errorf("no MX host with an address (%s)", rt.Problem)
 }
 
 // certRefused checks that a step marked :cert-refused ended on a
