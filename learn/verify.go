@@ -183,9 +183,10 @@ func Verify(ctx context.Context, l Lesson) (*wire.Transcript, error) {
 	return t, &GoalsError{File: l.File, Missing: missing}
 }
 
-// firstMX looks up the MX hosts of arg in the lab's DNS, each exchange
-// a D: line of t, and returns the first host's first address at the lab's
-// MX port, and the host's name (SNI, and the name TLS verifies).
+// firstMX looks up the MX hosts of arg in the lab's DNS and their TLSA
+// records, as the explorer's :mx does, each exchange a D: line of t, and
+// returns the first host's first address at the lab's MX port, and the
+// host's name (SNI, and the name TLS verifies).
 func firstMX(ctx context.Context, lb *lab.Lab, arg string, t *wire.Transcript) (target, host string, err error) {
 	name, _, err := domain.Address(arg)
 	if err != nil {
@@ -194,6 +195,9 @@ func firstMX(ctx context.Context, lb *lab.Lab, arg string, t *wire.Transcript) (
 	r := dns.NewClient(lb.DNSAddr())
 	r.Observer = client.DNSObserver(t)
 	rt := client.Route(ctx, name, client.DomainOptions{Resolver: r})
+	for _, h := range rt.Hosts {
+		domain.LookupTLSA(ctx, r, rt, h)
+	}
 	for _, h := range rt.Hosts {
 		if len(h.Addrs) > 0 {
 			return netip.AddrPortFrom(h.Addrs[0], uint16(lb.MXPort())).String(), h.Name.ASCII, nil
