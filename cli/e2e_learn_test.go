@@ -71,7 +71,7 @@ func TestTUILearnSPFAndTLSTrust(t *testing.T) {
 	tm.waitFor(`S: 220 expired\.lab\.test`)
 	tm.typeLine("EHLO me.example")
 	tm.typeLine("STARTTLS")
-	s := tm.waitFor(`1/5 ✓ expired ○ wrongname`)
+	s := tm.waitFor(`1/6 ✓ expired ○ wrongname`)
 	if !strings.Contains(s, "NOT verified: expired") {
 		t.Errorf("the side panel does not say why:\n%s", s)
 	}
