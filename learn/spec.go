@@ -6,8 +6,8 @@ import (
 	"strings"
 )
 
-// Spec is what a goal waits for: a reply to a command, or the verdict of
-// a TLS handshake on the server's certificate, with conditions.
+// Spec is what a goal waits for: a reply to a command, the verdict of a
+// TLS handshake on the server's certificate, or a DNS question asked.
 //
 //	reply VERB CODES [CONDITION...]
 //	tls VERDICT [CONDITION...]
@@ -69,7 +69,7 @@ func ParseSpec(s string) (Spec, error) {
 		return parseDNSSpec(f)
 	}
 	if len(f) < 3 || f[0] != "reply" {
-		return Spec{}, fmt.Errorf("want reply VERB CODES [CONDITION...] or tls VERDICT [CONDITION...], got %q", s)
+		return Spec{}, fmt.Errorf("want reply VERB CODES [CONDITION...], tls VERDICT [CONDITION...] or dns TYPE NAME, got %q", s)
 	}
 	sp := Spec{Kind: "reply", Verb: strings.ToUpper(f[1])}
 	if sp.Verb == "GREETING" || sp.Verb == "ANY" {
@@ -186,8 +186,7 @@ func (sp Spec) Matches(x Exchange, met func(id string) bool) bool {
 		return sp.matchesTLS(x, met)
 	}
 	if sp.Kind == "dns" || x.QType != "" {
-		return sp.Kind == "dns" && strings.EqualFold(sp.QType, x.QType) && strings.EqualFold(sp.QName, x.QName) &&
-			(sp.After == "" || met(sp.After))
+		return sp.matchesDNS(x, met)
 	}
 	switch {
 	case sp.Verb != "any" && sp.Verb != x.Verb:
@@ -235,6 +234,12 @@ func (sp Spec) matchesTLS(x Exchange, met func(id string) bool) bool {
 		return false
 	}
 	return true
+}
+
+// matchesDNS reports whether a DNS question is the one a dns spec waits for.
+func (sp Spec) matchesDNS(x Exchange, met func(id string) bool) bool {
+	return sp.Kind == "dns" && strings.EqualFold(sp.QType, x.QType) && strings.EqualFold(sp.QName, x.QName) &&
+		(sp.After == "" || met(sp.After))
 }
 
 // hasWord reports a reply line (its text after the code) that starts with
