@@ -77,3 +77,26 @@ func TestTUILearnSPFAndTLSTrust(t *testing.T) {
 	}
 	tm.keys("C-c")
 }
+
+// TestTUILearnMX runs lesson 9 as a learner does, at 80x24: :mx lab.test
+// looks up the MX in the lab's DNS and connects to mx1, where mail for
+// lab.test is taken without login and another domain's is refused.
+func TestTUILearnMX(t *testing.T) {
+	bin := ehloBinary(t)
+	env := []string{"NO_COLOR=1", "XDG_STATE_HOME=" + t.TempDir(), "LANG=C.UTF-8"}
+	tm := newTerm(t, 80, 24, env, bin, "learn", "9")
+	tm.waitFor(`Mail for bob@lab\.test goes to the MX`)
+	tm.keys("Escape")
+	tm.waitFor(`S: 220 submission\.lab\.test`)
+	tm.typeLine(":mx lab.test")
+	tm.waitFor(`1/5 ✓ mx ○ deliver`)
+	tm.waitFor(`S: 220 mx\.lab\.test`)
+	for _, l := range []string{"EHLO me.example", "MAIL FROM:<you@example.org>", "RCPT TO:<bob@lab.test>", "DATA", "Subject: hi", "", "Hello.", "."} {
+		tm.typeLine(l)
+	}
+	tm.waitFor(`2/5 ✓ mx ✓ deliver ○ relay`)
+	tm.typeLine("MAIL FROM:<you@example.org>")
+	tm.typeLine("RCPT TO:<carol@example.org>")
+	tm.waitFor(`3/5 ✓ mx ✓ deliver ✓ relay ○ login`)
+	tm.keys("C-c")
+}
