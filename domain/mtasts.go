@@ -13,6 +13,7 @@ import (
 	"net/netip"
 	"strconv"
 	"strings"
+	"syscall"
 	"time"
 
 	"github.com/ehlo-sh/ehlo/dns"
@@ -243,10 +244,34 @@ func (s *STS) fetchFailed(err error) {
 		s.Verdict, s.Why, s.Result = STSFetchError, dnf.Error(), "sts-policy-fetch-error"
 	case errors.Is(err, context.DeadlineExceeded):
 		s.Verdict, s.Why, s.Result = STSFetchError, "no policy within the time allowed", "sts-policy-fetch-error"
+	case netWords(err) != "":
+		s.Verdict, s.Why, s.Result = STSFetchError, netWords(err), "sts-policy-fetch-error"
 	default:
 		s.Verdict, s.Result = STSFetchError, "sts-policy-fetch-error"
 		s.Why = strings.TrimPrefix(unwrapURL(err).Error(), "Get ")
 	}
+}
+
+// netWords says in words why the connection to the policy host failed, or
+// "" when err is not a failed connection.
+func netWords(err error) string {
+	var op *net.OpError
+	if !errors.As(err, &op) {
+		return ""
+	}
+	addr := "the policy host"
+	if op.Addr != nil {
+		addr = op.Addr.String()
+	}
+	switch {
+	case errors.Is(err, syscall.ECONNREFUSED):
+		return "connection refused: nothing listens for HTTPS on " + addr
+	case errors.Is(err, syscall.ECONNRESET):
+		return "the connection to " + addr + " was reset before the policy came"
+	case errors.Is(err, syscall.EHOSTUNREACH), errors.Is(err, syscall.ENETUNREACH):
+		return "no route to " + addr
+	}
+	return ""
 }
 
 // unwrapURL drops net/http's "Get URL: " wrapper, said elsewhere.

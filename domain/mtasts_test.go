@@ -204,3 +204,25 @@ func TestParseRPT(t *testing.T) {
 		t.Errorf("none: %+v", r)
 	}
 }
+
+// TestLookupSTSRefused: a policy host where nothing listens is said in
+// words, not as Go's "dial tcp ...: connect: connection refused".
+func TestLookupSTSRefused(t *testing.T) {
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	_, port, _ := net.SplitHostPort(ln.Addr().String())
+	ln.Close()
+	z := newZone()
+	z.set("_mta-sts.example.org", dns.TypeTXT, true, txt("v=STSv1; id=20260101"))
+	z.host("mta-sts.example.org", true, "127.0.0.1")
+	s := LookupSTS(ctx, z, Name{ASCII: "example.org"}, FetchOptions{RootCAs: pkiOnce().roots, Port: port, Timeout: 5 * time.Second})
+	want := "connection refused: nothing listens for HTTPS on 127.0.0.1:" + port
+	if s.Verdict != STSFetchError || s.Result != "sts-policy-fetch-error" || s.Why != want {
+		t.Errorf("verdict %q, result %q, why %q; want why %q", s.Verdict, s.Result, s.Why, want)
+	}
+	if strings.Contains(s.Why, "dial tcp") {
+		t.Errorf("Go's words on screen: %q", s.Why)
+	}
+}
