@@ -213,16 +213,22 @@ func cpuProfile(path string) (stop func()) {
 
 // openTargets opens the target file, refusing a directory; "-" is stdin.
 func openTargets(path string, stdin io.Reader) (io.ReadCloser, string, error) {
+	return openInput(path, stdin, "--from-file", "a file of targets, one a line")
+}
+
+// openInput opens path ("-": stdin), refusing a directory; label and holds
+// word the errors ("--from-file", "a file of targets, one a line").
+func openInput(path string, stdin io.Reader, label, holds string) (io.ReadCloser, string, error) {
 	if path == "-" {
 		return io.NopCloser(stdin), "stdin", nil
 	}
 	fh, err := os.Open(path)
 	if err != nil {
-		return nil, "", usageErr(fmt.Errorf("--from-file: %s", client.Explain(err)))
+		return nil, "", usageErr(fmt.Errorf("%s: %s", label, client.Explain(err)))
 	}
 	if fi, err := fh.Stat(); err == nil && fi.IsDir() {
 		fh.Close()
-		return nil, "", usageErr(fmt.Errorf("--from-file %s is a directory: give a file of targets, one a line", path))
+		return nil, "", usageErr(fmt.Errorf("%s %s is a directory: give %s", label, path, holds))
 	}
 	return fh, path, nil
 }

@@ -184,6 +184,20 @@ func TestProbeFromFileBadInput(t *testing.T) {
 	}
 }
 
+// TestReportBadInput: report names itself, not probe's --from-file, when
+// its file is missing or a directory.
+func TestReportBadInput(t *testing.T) {
+	missing := filepath.Join(t.TempDir(), "run.jsonl")
+	code, _, errOut := run(t, "report", missing)
+	if code != exitUsage || !strings.Contains(errOut, "report: ") || strings.Contains(errOut, "--from-file") {
+		t.Errorf("a missing file: exit %d: %s", code, errOut)
+	}
+	code, _, errOut = run(t, "report", t.TempDir())
+	if code != exitUsage || !strings.Contains(errOut, "the JSON lines file of a fleet run") || strings.Contains(errOut, "--from-file") {
+		t.Errorf("a directory: exit %d: %s", code, errOut)
+	}
+}
+
 // TestProbeFromStdinSummary: targets on stdin, --summary alone prints the
 // table on stdout and no JSON.
 func TestProbeFromStdinSummary(t *testing.T) {

@@ -23,7 +23,7 @@ func newReport() *cobra.Command {
 		Example: "  ehlo probe --from-file hosts.txt --jsonl > run.jsonl\n  ehlo report run.jsonl",
 		Args:    cobra.ExactArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
-			in, name, err := openTargets(args[0], cmd.InOrStdin())
+			in, name, err := openInput(args[0], cmd.InOrStdin(), "report", "the JSON lines file of a fleet run")
 			if err != nil {
 				return err
 			}
