@@ -27,7 +27,7 @@ func expand(s string, value func(letter byte) string, exp bool) (string, *spfErr
 	for i := 0; i < len(s); i++ {
 		c := s[i]
 		if c < 0x21 || c > 0x7e {
-			return "", &spfError{PermError, fmt.Sprintf("%q holds a character a macro-string cannot", s)}
+			return "", &spfError{PermError, fmt.Sprintf("\"%s\" holds a character a macro-string cannot", s)}
 		}
 		if c != '%' {
 			b.WriteByte(c)

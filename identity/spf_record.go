@@ -102,7 +102,7 @@ func parseTerm(raw string) (term, error) {
 	case "ip4", "ip6":
 		err = t.parseNetwork(s)
 	default:
-		return t, permerror("%s: unknown mechanism %q", raw, t.name)
+		return t, permerror("%s: unknown mechanism \"%s\"", raw, t.name)
 	}
 	return t, err
 }
@@ -196,7 +196,7 @@ func checkDomainSpec(s string) error {
 	}
 	i := strings.LastIndexByte(s, '.')
 	if i < 0 || !isTopLabel(s[i+1:]) {
-		return permerror("%q does not end with a top-level label", s)
+		return permerror("\"%s\" does not end with a top-level label", s)
 	}
 	return nil
 }

@@ -9,6 +9,7 @@ import (
 	"time"
 
 	"github.com/ehlo-sh/ehlo/dns"
+	"github.com/ehlo-sh/ehlo/session"
 )
 
 var client = netip.MustParseAddr("192.0.2.10")
@@ -235,3 +236,19 @@ func TestSPFIPv6(t *testing.T) {
 }
 
 var _ dns.Resolver = (*zone)(nil)
+
+// TestSPFReasonEscapedOnce: a control character in a record is escaped by
+// the sanitizer once on screen, not quoted by Go first ("\\x00").
+func TestSPFReasonEscapedOnce(t *testing.T) {
+	z := newZone().txt("nul.example", "v=spf1 \x00 ip4:127.0.0.1 -all").txt("esc.example", "v=spf1 exists:\x1b[8m.example -all")
+	for _, sender := range []string{"a@nul.example", "a@esc.example"} {
+		got := spfOf(t, z, sender)
+		shown := session.SanitizeString(got.Reason)
+		if got.Result != PermError || strings.Contains(shown, `\\`) {
+			t.Errorf("%s: %s, shown %q", sender, got.Result, shown)
+		}
+	}
+	if got := session.SanitizeString(spfOf(t, z, "a@nul.example").Reason); got != `\x00: unknown mechanism "\x00"` {
+		t.Errorf("shown %s", got)
+	}
+}
