@@ -142,7 +142,7 @@ func classifyFailure(err error, why string, seen int) (string, string) {
 	case errors.As(err, &mixed), errors.As(err, &desync), errors.As(err, &inj), isMalformed(err):
 		return StatusProtocolError, why
 	case errors.As(err, &first):
-		return StatusNotTestable, why + " (probe it with --tls)"
+		return StatusNotTestable, why // which says to use --tls
 	case isTLSFailure(err), step != nil && step.Step == StepStartTLS && !errors.As(err, &to):
 		return StatusTLSFailed, why
 	case errors.As(err, &to) && (to.Op == "tls handshake" || to.Op == "starttls") && step != nil && step.Step == StepStartTLS:

@@ -8,6 +8,8 @@ import (
 	"sync"
 	"testing"
 	"time"
+
+	"github.com/ehlo-sh/ehlo/session"
 )
 
 // fleetServer serves every connection with serve until the test ends; it
@@ -192,5 +194,15 @@ func TestFleetCancelReportsOnlyFinished(t *testing.T) {
 	}
 	if took := time.Since(start); took > 5*time.Second {
 		t.Errorf("Run took %v after the cancel", took)
+	}
+}
+
+// TestClassifyTLSFirstSaysTLSOnce: a port that speaks TLS first is
+// not-testable, its reason telling to use --tls once.
+func TestClassifyTLSFirstSaysTLSOnce(t *testing.T) {
+	err := &StepError{Step: StepGreeting, Err: &TLSFirstError{Silent: time.Second, Greeting: session.Reply{Code: 220, Lines: []string{"mx ESMTP"}}}}
+	status, reason := Classify(ProbeResult{Address: "127.0.0.1:10465", Err: err}, 0, 0)
+	if status != StatusNotTestable || strings.Count(reason, "--tls") != 1 {
+		t.Errorf("status %q, reason %q", status, reason)
 	}
 }
