@@ -23,9 +23,15 @@ const shownBytes = 80
 // noteText is err as a transcript note tells it, to a person: without the
 // package's name and the operation that its text opens with for logs.
 func noteText(err error) string {
-	var to *TimeoutError
+	var (
+		to *TimeoutError
+		ve *VerifyError
+	)
 	if errors.As(err, &to) {
 		return fmt.Sprintf("timed out after %v", to.After)
+	}
+	if errors.As(err, &ve) {
+		return fmt.Sprintf("certificate for %q not verified: %s", ve.Info.ServerName, verifyWords(ve.Err))
 	}
 	return strings.ReplaceAll(err.Error(), "wire: ", "")
 }

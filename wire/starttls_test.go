@@ -257,19 +257,20 @@ func TestVerifyFailures(t *testing.T) {
 		roots   *x509.CertPool
 		is      func(error) bool
 		verdict Verdict // on the handshake's note
+		words   string  // what the note says, in words
 	}{
 		{"unknown authority", pki.good, x509.NewCertPool(), func(err error) bool {
 			var e x509.UnknownAuthorityError
 			return errors.As(err, &e)
-		}, CertUnknownAuthority},
+		}, CertUnknownAuthority, "signed by an unknown authority"},
 		{"wrong name", pki.wrongName, pki.roots, func(err error) bool {
 			var e x509.HostnameError
 			return errors.As(err, &e) && e.Host == "localhost"
-		}, CertWrongName},
+		}, CertWrongName, "name mismatch: the certificate covers "},
 		{"expired", pki.expired, pki.roots, func(err error) bool {
 			var e x509.CertificateInvalidError
 			return errors.As(err, &e) && e.Reason == x509.Expired
-		}, CertExpired},
+		}, CertExpired, "expired or not yet valid: valid "},
 	}
 	for _, tt := range tests {
 		for _, insecure := range []bool{false, true} {
@@ -288,6 +289,9 @@ func TestVerifyFailures(t *testing.T) {
 				opts := Options{Mode: ModeImplicitTLS, ServerName: "localhost", RootCAs: tt.roots, Insecure: insecure, Timeout: testTimeout, Transcript: tr}
 				c, err := Dial(ctx, s.addr, opts)
 				checkVerdict(t, tr, tt.verdict, insecure)
+				if n := notes(tr.Entries()); len(n) < 2 || !strings.Contains(n[1], tt.words) || strings.Contains(n[1], "x509:") {
+					t.Errorf("the handshake's note is not in words (want %q): %q", tt.words, n)
+				}
 				if !insecure {
 					checkVerifyError(t, err, tt.is)
 					return

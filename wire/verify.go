@@ -9,6 +9,7 @@ import (
 	"errors"
 	"fmt"
 	"runtime"
+	"strings"
 	"time"
 )
 
@@ -126,7 +127,7 @@ func (i TLSInfo) summary() string {
 		// Options.Insecure completed the handshake; whether the caller goes on
 		// over it is the caller's to say (ehlo doctor stops unless the
 		// user said --insecure), so this note does not claim it.
-		verdict = fmt.Sprintf("certificate NOT verified (%v); the handshake completed regardless", i.VerifyError)
+		verdict = fmt.Sprintf("certificate NOT verified (%s); the handshake completed regardless", verifyWords(i.VerifyError))
 	}
 	if i.Check != nil {
 		verdict += "; " + i.Check.String()
@@ -137,4 +138,34 @@ func (i TLSInfo) summary() string {
 	}
 	return fmt.Sprintf("%s handshake with %q in %v: %s; %s",
 		version, i.ServerName, i.Handshake.Round(time.Microsecond), i.Cipher, verdict)
+}
+
+// verifyWords says why a certificate did not verify, in a person's words
+// rather than crypto/x509's ("x509: certificate signed by unknown
+// authority"), for the transcript's notes.
+func verifyWords(err error) string {
+	var (
+		unknown x509.UnknownAuthorityError
+		host    x509.HostnameError
+		invalid x509.CertificateInvalidError
+	)
+	switch {
+	case err == nil:
+		return "no reason given"
+	case errors.As(err, &unknown):
+		return "signed by an unknown authority (self-signed, or a private CA)"
+	case errors.As(err, &host) && host.Certificate != nil:
+		names := append([]string{}, host.Certificate.DNSNames...)
+		for _, ip := range host.Certificate.IPAddresses {
+			names = append(names, ip.String())
+		}
+		if len(names) == 0 {
+			return "name mismatch: the certificate covers no names, not " + host.Host
+		}
+		return "name mismatch: the certificate covers " + strings.Join(names, ", ") + ", not " + host.Host
+	case errors.As(err, &invalid) && invalid.Reason == x509.Expired && invalid.Cert != nil:
+		return "expired or not yet valid: valid " + invalid.Cert.NotBefore.UTC().Format(time.DateOnly) +
+			" to " + invalid.Cert.NotAfter.UTC().Format(time.DateOnly)
+	}
+	return strings.TrimPrefix(err.Error(), "x509: ")
 }
