@@ -226,7 +226,7 @@ func (f *credFlags) password(cmd *cobra.Command, labPassword string, optional bo
 	case optional && !onTerminal(cmd):
 		return "", nil
 	}
-	return askSecret(cmd, "password for "+f.user)
+	return askSecret(cmd, "password for "+f.user, "give it with --password-stdin or in EHLO_PASSWORD")
 }
 
 // passwordFromStdin reads the line --password-stdin promises; an empty one
@@ -249,10 +249,14 @@ func onTerminal(cmd *cobra.Command) bool {
 }
 
 // askSecret asks on the terminal without echo; without a terminal it is a
-// usage error, for scripts must not hang on a prompt.
-func askSecret(cmd *cobra.Command, what string) (string, error) {
+// usage error, for scripts must not hang on a prompt, and how (when what
+// does not) says how to give the secret instead.
+func askSecret(cmd *cobra.Command, what, how string) (string, error) {
 	if !onTerminal(cmd) {
-		return "", usageErr(fmt.Errorf("no %s: give it in the environment (see --help), there is no terminal to ask on", what))
+		if how != "" {
+			how = ": " + how
+		}
+		return "", usageErr(fmt.Errorf("no %s, and no terminal to ask on%s", what, how))
 	}
 	in := cmd.InOrStdin().(*os.File)
 	fmt.Fprintf(cmd.ErrOrStderr(), "%s (not shown): ", what)

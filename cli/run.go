@@ -143,7 +143,7 @@ func scriptVars(cmd *cobra.Command, s *client.Script, vars map[string]string) er
 			if name == "password" {
 				env = "EHLO_PASSWORD" // the documented one; EHLO_VAR_PASSWORD works too
 			}
-			v, err := askSecret(cmd, fmt.Sprintf("{{%s}} (or set %s)", name, env))
+			v, err := askSecret(cmd, fmt.Sprintf("{{%s}} (or set %s)", name, env), "")
 			if err != nil {
 				return err
 			}

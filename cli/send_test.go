@@ -60,6 +60,7 @@ func TestSendLab(t *testing.T) {
 }
 
 func TestSendExitCodes(t *testing.T) {
+	t.Setenv("EHLO_PASSWORD", "")
 	sparse := filepath.Join(t.TempDir(), "big.bin")
 	os.WriteFile(sparse, nil, 0o600)
 	os.Truncate(sparse, 30<<20)
@@ -83,6 +84,8 @@ func TestSendExitCodes(t *testing.T) {
 		{[]string{"send", "--lab", "--header", "X-A: b\r\nBcc: c@example.org"}, exitUsage, "CR, LF or NUL"},
 		{[]string{"send", "--lab", "--body", "-", "--password-stdin"}, exitUsage, "standard input"},
 		{[]string{"send", "--lab", "--user", "u", "--password-stdin"}, exitUsage, "standard input held no password"},
+		{[]string{"send", "127.0.0.1:1", "--user", "u", "--from", "a@example.org", "--to", "b@example.org"}, exitUsage,
+			"no password for u, and no terminal to ask on: give it with --password-stdin or in EHLO_PASSWORD"},
 	}
 	for _, tt := range tests {
 		code, _, errOut := run(t, tt.args...)
