@@ -45,3 +45,21 @@ func TestDoctorLabIdentity(t *testing.T) {
 		t.Errorf("--check-identity=false: %q", off.ids())
 	}
 }
+
+// TestIdentityFlagsNeverIgnored: a --resolver or --dnsbl that cannot be
+// used is a usage error even where the check would not run (a loopback
+// target, no --from), never silently dropped.
+func TestIdentityFlagsNeverIgnored(t *testing.T) {
+	for _, args := range [][]string{
+		{"doctor", "--resolver", "bad", "--from", "a@example.org", "127.0.0.1:1"},
+		{"doctor", "--resolver", "bad", "127.0.0.1:1"},
+		{"doctor", "--dnsbl", "nodot", "--from", "a@example.org", "192.0.2.1:1"},
+		{"doctor", "--lab", "mx", "--resolver", "bad"},
+		{"send", "--resolver", "bad", "--from", "a@example.org", "--to", "b@example.org", "127.0.0.1:1"},
+	} {
+		code, _, errOut := run(t, args...)
+		if code != exitUsage || !strings.Contains(errOut, "--resolver") && !strings.Contains(errOut, "--dnsbl") {
+			t.Errorf("%v: exit %d: %s", args, code, errOut)
+		}
+	}
+}

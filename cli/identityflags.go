@@ -45,6 +45,9 @@ func (f *identityFlags) register(fl *pflag.FlagSet, auto bool, help string) {
 
 // resolver is the DNS client for the check, or nil when it does not run.
 func (f *identityFlags) resolver(fl *pflag.FlagSet, target, from string) (*dns.Client, error) {
+	if err := f.validate(); err != nil {
+		return nil, err
+	}
 	explicit := fl.Changed("check-identity")
 	on := f.check && from != ""
 	if f.auto && !explicit && loopbackTarget(target) {
@@ -53,16 +56,27 @@ func (f *identityFlags) resolver(fl *pflag.FlagSet, target, from string) (*dns.C
 	if !on {
 		return nil, nil
 	}
-	for _, z := range f.dnsbl {
-		if _, err := dns.ParseName(z); err != nil || !strings.Contains(z, ".") {
-			return nil, usageErr(fmt.Errorf("--dnsbl %q: not a DNS zone", z))
-		}
-	}
 	c, err := f.dns.resolver(nil)
 	if err != nil && !explicit {
 		return nil, nil // no resolver known and none asked for: no check, as without --from
 	}
 	return c, err
+}
+
+// validate refuses a --resolver or --dnsbl that cannot be used, whether
+// or not the check runs: a value given is never silently ignored.
+func (f *identityFlags) validate() error {
+	if f.dns.server != "" {
+		if _, err := dns.ParseServer(f.dns.server); err != nil {
+			return usageErr(fmt.Errorf("--resolver: %w", err))
+		}
+	}
+	for _, z := range f.dnsbl {
+		if _, err := dns.ParseName(z); err != nil || !strings.Contains(z, ".") {
+			return usageErr(fmt.Errorf("--dnsbl %q: not a DNS zone", z))
+		}
+	}
+	return nil
 }
 
 // loopbackTarget reports a target on this machine.
@@ -102,6 +116,9 @@ func (f *identityFlags) explorerResolver(fl *pflag.FlagSet, labDNS string) (*dns
 // lab.test and for a forged domain, unless --resolver or $EHLO_RESOLVER
 // names another. The check runs with a sender unless --check-identity=false.
 func (f *identityFlags) labResolver(fl *pflag.FlagSet, from, addr string) (*dns.Client, error) {
+	if err := f.validate(); err != nil {
+		return nil, err
+	}
 	if from == "" || (fl.Changed("check-identity") && !f.check) {
 		return nil, nil
 	}
