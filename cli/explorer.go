@@ -46,8 +46,8 @@ func newExplorer() *cobra.Command {
 	root.SuggestionsMinimumDistance = 2 // for notACommand; cobra sets it only on its own path
 	root.SetFlagErrorFunc(func(_ *cobra.Command, err error) error { return usageErr(err) })
 	root.Args = func(cmd *cobra.Command, args []string) error {
-		if err := cobra.MaximumNArgs(1)(cmd, args); err != nil {
-			return usageErr(err)
+		if len(args) > 1 {
+			return usageErr(fmt.Errorf("ehlo opens one TARGET, not %d (ehlo probe takes several)", len(args)))
 		}
 		return nil
 	}

@@ -1,6 +1,7 @@
 package cli
 
 import (
+	"errors"
 	"fmt"
 	"io"
 	"os"
@@ -36,8 +37,13 @@ func newLearn() *cobra.Command {
 			"lesson file of your own (its format: learn --format). --verify replays every lesson's reference " +
 			"solution against the lab and checks each goal. Progress is kept in $XDG_STATE_HOME/ehlo/learn.",
 		Example: "  ehlo learn\n  ehlo learn 1\n  ehlo learn starttls --lang zh\n  ehlo learn ./my-lesson.lesson\n  ehlo learn --verify",
-		Args:    cobra.MaximumNArgs(1),
-		RunE:    f.run,
+		Args: func(_ *cobra.Command, args []string) error {
+			if len(args) > 1 {
+				return usageErr(errors.New("learn takes one lesson: its number, its name or a lesson FILE (ehlo learn lists them)"))
+			}
+			return nil
+		},
+		RunE: f.run,
 	}
 	fl := cmd.Flags()
 	fl.StringVar(&f.lang, "lang", "", "language of the lessons: en or zh (default from LC_ALL, LC_MESSAGES, LANG)")

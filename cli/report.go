@@ -21,7 +21,12 @@ func newReport() *cobra.Command {
 			"and prints the table of probe --summary: targets by status, TLS versions and ciphers, certificates, " +
 			"those ending within 30 days, AUTH offered before TLS, the slowest. - reads stdin.",
 		Example: "  ehlo probe --from-file hosts.txt --jsonl > run.jsonl\n  ehlo report run.jsonl",
-		Args:    cobra.ExactArgs(1),
+		Args: func(_ *cobra.Command, args []string) error {
+			if len(args) != 1 {
+				return usageErr(errors.New("report needs one FILE.jsonl, a fleet run's JSON lines (- for standard input)"))
+			}
+			return nil
+		},
 		RunE: func(cmd *cobra.Command, args []string) error {
 			in, name, err := openInput(args[0], cmd.InOrStdin(), "report", "the JSON lines file of a fleet run")
 			if err != nil {

@@ -1,0 +1,25 @@
+package cli
+
+import (
+	"strings"
+	"testing"
+)
+
+// TestArgCountsInWords: too many or too few arguments are usage errors
+// (exit 2) said in words, not cobra's "accepts 1 arg(s), received 2".
+func TestArgCountsInWords(t *testing.T) {
+	for _, tt := range []struct {
+		args []string
+		want string
+	}{
+		{[]string{"report"}, "report needs one FILE.jsonl"},
+		{[]string{"report", "a.jsonl", "b.jsonl"}, "report needs one FILE.jsonl"},
+		{[]string{"learn", "1", "2"}, "learn takes one lesson"},
+		{[]string{"mx1.example.org", "mx2.example.org"}, "ehlo opens one TARGET, not 2"},
+	} {
+		code, _, errOut := run(t, tt.args...)
+		if code != exitUsage || !strings.Contains(errOut, tt.want) || strings.Contains(errOut, "arg(s)") {
+			t.Errorf("%v: exit %d: %s", tt.args, code, errOut)
+		}
+	}
+}
