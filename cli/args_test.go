@@ -16,6 +16,7 @@ func TestArgCountsInWords(t *testing.T) {
 		{[]string{"report", "a.jsonl", "b.jsonl"}, "report needs one FILE.jsonl"},
 		{[]string{"learn", "1", "2"}, "learn takes one lesson"},
 		{[]string{"mx1.example.org", "mx2.example.org"}, "ehlo opens one TARGET, not 2"},
+		{[]string{"lab", "mx"}, `lab takes no "mx": it runs every endpoint`},
 	} {
 		code, _, errOut := run(t, tt.args...)
 		if code != exitUsage || !strings.Contains(errOut, tt.want) || strings.Contains(errOut, "arg(s)") {

@@ -37,7 +37,12 @@ func newLab() *cobra.Command {
 		Example: "  ehlo lab --ca-out /tmp/lab-ca.pem\n  ehlo probe 127.0.0.1:1587 --ca /tmp/lab-ca.pem\n" +
 			"  ehlo lab --list\n  ehlo lab --scenario strict-lf --log ./sessions   # one endpoint on 127.0.0.1:1025\n" +
 			"  ehlo lab --scenario codes --rule 'MAIL=451 4.3.0 try again later' --greet-delay 2s",
-		Args: cobra.NoArgs,
+		Args: func(_ *cobra.Command, args []string) error {
+			if len(args) > 0 {
+				return usageErr(fmt.Errorf("lab takes no %q: it runs every endpoint (--mx PORT and the like set their ports); one scenario is --scenario NAME", args[0]))
+			}
+			return nil
+		},
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			if sf.list {
 				listScenarios(cmd.OutOrStdout())
