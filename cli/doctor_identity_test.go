@@ -63,3 +63,19 @@ func TestIdentityFlagsNeverIgnored(t *testing.T) {
 		}
 	}
 }
+
+// TestSendLabIdentity: send --lab --check-identity asks the lab's own DNS,
+// as doctor --lab does, so a forged sender is judged by forged.test's
+// records (SPF fail, DMARC reject), not by a resolver that knows nothing
+// of them; without --check-identity send asks nothing.
+func TestSendLabIdentity(t *testing.T) {
+	t.Setenv("EHLO_RESOLVER", "")
+	args := []string{"send", "--lab", "mx", "--from", "eve@" + lab.ForgedDomain, "--to", "alice@" + lab.Domain}
+	code, out, errOut := run(t, append(args, "--check-identity")...)
+	if code != 0 || !strings.Contains(out, "SPF fail for eve@"+lab.ForgedDomain) || !strings.Contains(out, `"v=spf1 ip4:192.0.2.0/24 -all"`) {
+		t.Errorf("exit %d: %s\n%s", code, errOut, out)
+	}
+	if _, out, _ = run(t, args...); strings.Contains(out, "\nD: ") {
+		t.Errorf("without --check-identity, DNS was asked:\n%s", out)
+	}
+}

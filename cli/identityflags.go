@@ -111,6 +111,17 @@ func (f *identityFlags) explorerResolver(fl *pflag.FlagSet, labDNS string) (*dns
 	return c, nil
 }
 
+// onLab is the check's resolver c for a session with the built-in lab:
+// the lab's own DNS server at addr, which publishes lab.test's and
+// forged.test's SPF and DMARC, unless --resolver or $EHLO_RESOLVER names
+// another; nil (no check) stays nil.
+func (f *identityFlags) onLab(c *dns.Client, addr string) *dns.Client {
+	if c == nil || f.dns.server != "" || os.Getenv(resolverEnv) != "" {
+		return c
+	}
+	return dns.NewClient(addr)
+}
+
 // labResolver is the check's resolver for a session with the built-in
 // lab: its own DNS server at addr, which publishes SPF and DMARC for
 // lab.test and for a forged domain, unless --resolver or $EHLO_RESOLVER

@@ -156,6 +156,9 @@ func (f *sendFlags) run(cmd *cobra.Command, args []string) error {
 	if err != nil {
 		return err
 	}
+	if l != nil {
+		cfg.DNS = f.identity.onLab(cfg.DNS, l.DNSAddr())
+	}
 	if f.input.dump {
 		if err := dumpMessage(cmd.OutOrStdout(), cmd.ErrOrStderr(), cfg); err != nil {
 			return fmt.Errorf("--dump: %w", err)
