@@ -24,3 +24,17 @@ func TestArgCountsInWords(t *testing.T) {
 		}
 	}
 }
+
+// TestHeloRefusedBeforeConnecting: a --helo that cannot be sent is a usage
+// error before any connection, in every command that takes it.
+func TestHeloRefusedBeforeConnecting(t *testing.T) {
+	for _, cmd := range [][]string{{"probe"}, {"doctor"}, {"send", "--from", "a@example.org", "--to", "b@example.org"}} {
+		for _, helo := range []string{"two words", "x\r\nMAIL FROM:<a@example.org>"} {
+			args := append(append([]string{}, cmd...), "--helo", helo, "192.0.2.1:1")
+			code, out, errOut := run(t, args...)
+			if code != exitUsage || !strings.Contains(errOut, "--helo") || out != "" {
+				t.Errorf("%v: exit %d: %s%s", args, code, out, errOut)
+			}
+		}
+	}
+}

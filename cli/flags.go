@@ -16,6 +16,7 @@ import (
 
 	"github.com/ehlo-sh/ehlo/client"
 	"github.com/ehlo-sh/ehlo/lab"
+	"github.com/ehlo-sh/ehlo/session"
 	"github.com/ehlo-sh/ehlo/wire"
 )
 
@@ -60,6 +61,9 @@ func (f *connFlags) options() (client.Options, error) {
 		GreetingWait: f.greetingWait}
 	if f.timeout <= 0 {
 		return opts, usageErr(fmt.Errorf("--timeout %v: give a duration above zero, such as 30s: every exchange has a deadline", f.timeout))
+	}
+	if _, err := session.Ehlo(f.helo); f.helo != "" && err != nil {
+		return opts, usageErr(fmt.Errorf("--helo %q: give one host name or address literal ([192.0.2.1]), without spaces, CR or LF", f.helo))
 	}
 	if f.greetingWait < 0 {
 		return opts, usageErr(fmt.Errorf("--greeting-wait %v: give a duration, such as 5s, or 0 never to try implicit TLS", f.greetingWait))
