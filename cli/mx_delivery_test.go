@@ -14,13 +14,22 @@ import (
 func TestSendMXLab(t *testing.T) {
 	code, out, errOut := run(t, "send", "--mx", "--to", "bob@lab.test", "--mx-order", "stable")
 	for _, want := range []string{"D: MX lab.test. →", "MX mx1.lab.test (preference 10)", "mx        mx1.lab.test 127.0.0.1:",
-		"result    delivered: 250", "the lab's mx endpoint received, from <alice@lab.test> to <bob@lab.test>"} {
+		"result    delivered: 250", "the lab's mx endpoint received, from <alice@lab.test> to <bob@lab.test>",
+		// direct delivery checks the sender's identity by default, through the lab's DNS
+		"identity: SPF (the MAIL FROM domain) for alice@lab.test: pass"} {
 		if !strings.Contains(out, want) {
 			t.Errorf("no %q in the output", want)
 		}
 	}
 	if code != 0 {
 		t.Errorf("exit %d\n%s\n%s", code, out, errOut)
+	}
+	code, out, _ = run(t, "send", "--mx", "--to", "bob@lab.test", "--from", "eve@forged.test", "--quit-after", "rcpt")
+	if !strings.Contains(out, "identity: [error] SPF fail for eve@forged.test") {
+		t.Errorf("a forged sender, delivered directly: no SPF fail before MAIL\n%s", out)
+	}
+	if _, out, _ = run(t, "send", "--mx", "--to", "bob@lab.test", "--check-identity=false"); strings.Contains(out, "identity:") {
+		t.Errorf("--check-identity=false still checked\n%s", out)
 	}
 	code, out, _ = run(t, "send", "--mx", "--to", "bob@lab.test", "--quit-after", "rcpt")
 	if code != 0 || !strings.Contains(out, "stopped after rcpt") || strings.Contains(out, "endpoint received") {

@@ -67,10 +67,16 @@ func (f *sendFlags) runMX(cmd *cobra.Command, args []string) error {
 			f.from = lab.User + "@" + lab.Domain
 		}
 	}
+	if !cmd.Flags().Changed("check-identity") {
+		f.identity.check = true // direct delivery: SPF and DMARC decide, so check them before MAIL (README)
+	}
 	cfg, cleanup, err := f.config(cmd, "localhost", opts) // the target is each MX's address, once the route is known
 	defer cleanup()
 	if err != nil {
 		return err
+	}
+	if l != nil {
+		cfg.DNS = f.identity.onLab(cfg.DNS, l.DNSAddr()) // lab.test's SPF and DMARC are in the lab's zone
 	}
 	cmd.SilenceUsage = true
 	out, errOut := cmd.OutOrStdout(), cmd.ErrOrStderr()
