@@ -196,6 +196,11 @@ func TestReportBadInput(t *testing.T) {
 	if code != exitUsage || !strings.Contains(errOut, "the JSON lines file of a fleet run") || strings.Contains(errOut, "--from-file") {
 		t.Errorf("a directory: exit %d: %s", code, errOut)
 	}
+	code, out, errOut := runIn(t, "garbage\n", "report", "-")
+	if code != exitFailed || out != "" || !strings.Contains(errOut, "1 line is not a fleet run's JSON") ||
+		!strings.Contains(errOut, "holds no target of a fleet run") {
+		t.Errorf("no run's line: exit %d, stdout %q: %s", code, out, errOut)
+	}
 }
 
 // TestProbeFromStdinSummary: targets on stdin, --summary alone prints the

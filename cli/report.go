@@ -37,18 +37,25 @@ func newReport() *cobra.Command {
 			if err != nil {
 				return fmt.Errorf("reading %s: %s", name, client.Explain(err))
 			}
-			if err := sum.WriteTable(cmd.OutOrStdout()); err != nil {
-				return err
-			}
 			if bad > 0 {
-				fmt.Fprintf(cmd.ErrOrStderr(), "ehlo: %s: %d lines are not a fleet run's JSON, left out\n", name, bad)
+				fmt.Fprintf(cmd.ErrOrStderr(), "ehlo: %s: %s, left out\n", name, notRunLines(bad))
 			}
-			if sum.Total == 0 {
-				return reported(exitFailed, errors.New("no targets"))
+			if sum.Total == 0 { // an empty table would say nothing true
+				err := fmt.Errorf("%s holds no target of a fleet run (the lines of ehlo probe --from-file --jsonl)", name)
+				fmt.Fprintf(cmd.ErrOrStderr(), "ehlo: %s\n", err)
+				return reported(exitFailed, err)
 			}
-			return nil
+			return sum.WriteTable(cmd.OutOrStdout())
 		},
 	}
+}
+
+// notRunLines says how many lines were not a run's JSON.
+func notRunLines(n int) string {
+	if n == 1 {
+		return "1 line is not a fleet run's JSON"
+	}
+	return fmt.Sprintf("%d lines are not a fleet run's JSON", n)
 }
 
 // summarize counts a saved run's lines; bad counts those that are not one.

@@ -56,3 +56,15 @@ func TestSendDump(t *testing.T) {
 		t.Errorf("composed: exit %d, %q", code, out)
 	}
 }
+
+// TestSendReportSaysNotSent: a message that never went (--drop-after rcpt)
+// is reported with its size and "not sent", never as if it had gone.
+func TestSendReportSaysNotSent(t *testing.T) {
+	code, out, errOut := run(t, "send", "--lab", "--to", "bob@lab.test", "--drop-after", "rcpt")
+	if code != 0 || !strings.Contains(out, " bytes, not sent") || strings.Contains(out, "endpoint received") {
+		t.Errorf("--drop-after rcpt: exit %d\n%s\n%s", code, out, errOut)
+	}
+	if _, out, _ = run(t, "send", "--lab", "--to", "bob@lab.test"); strings.Contains(out, "not sent") {
+		t.Errorf("a delivered message said not sent:\n%s", out)
+	}
+}

@@ -99,7 +99,10 @@ func WriteSend(w io.Writer, r SendResult) {
 			p.explain(o.Explanation)
 		}
 	}
-	if r.Size > 0 {
+	switch {
+	case r.Size > 0 && r.Sent == 0:
+		p.linef("  message   %s, not sent", sizeText(r.Size))
+	case r.Size > 0:
 		p.linef("  message   %s%s", sizeText(r.Size), chunkText(r))
 	}
 	p.deliveries(r.Deliveries)
