@@ -11,6 +11,9 @@
 #                                bench/out/BENCHMARKS.quick.md)
 #   bash bench/run.sh --bdat     the BDAT rows alone (20 MB and 100 MB, BDAT against DATA),
 #                                full rounds, printed; BENCHMARKS.md is left alone
+#   bash bench/run.sh --probe    the probe rows alone (ehlo, the floors and the peers), full
+#                                rounds: puts their section and targets in BENCHMARKS.md in
+#                                place of the last run's, the rest of the file left alone
 #   bash bench/run.sh --mx       the probe --mx rows alone (ehlo against posttls-finger on the
 #                                DNS lab's DANE zone), full rounds: builds only ehlo and the timer,
 #                                leaves Postfix's size limit alone, prints the rows and puts them
@@ -43,13 +46,14 @@ cd "$(dirname "$0")/.."
 export PATH=/usr/local/go/bin:/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin${PATH:+:$PATH}
 export LC_ALL=C
 
-QUICK= BDAT_ONLY= MX_ONLY=
+QUICK= BDAT_ONLY= MX_ONLY= PROBE_ONLY=
 case ${1:-} in
 --quick) QUICK=1 ;;
+--probe) PROBE_ONLY=1 ;;
 --bdat) BDAT_ONLY=1 ;;
 --mx) MX_ONLY=1 ;;
 "") ;;
-*) echo "usage: bash bench/run.sh [--quick | --bdat | --mx]" >&2; exit 2 ;;
+*) echo "usage: bash bench/run.sh [--quick | --probe | --bdat | --mx]" >&2; exit 2 ;;
 esac
 
 OUT=bench/out
@@ -92,7 +96,7 @@ install_peers() {
 POSTFIX_WAS_UP=
 postfix_up() {
 	if bash scripts/postfix-lab.sh status >/dev/null 2>&1; then POSTFIX_WAS_UP=1; fi
-	if [[ -n $MX_ONLY ]]; then
+	if [[ -n $MX_ONLY || -n $PROBE_ONLY ]]; then
 		# No message is sent: the lab as it is (up is idempotent), left up
 		# at exit, since the DNS lab's MX hosts lead to it.
 		bash scripts/postfix-lab.sh up >"$OUT/postfix.env"
@@ -170,6 +174,23 @@ probe_workload() {
 		[[ -z $HAVE_CGO ]] || echo "ehlo-cgo-build $BIN/ehlo-cgo probe $addr --ca $ca --servername localhost"
 		echo "floor-no-quickack $BIN/floor-probe -quickack=false -ca $ca -servername localhost $addr"
 	} | measure_spec probe "$PROBE_ROUNDS" -faster wall+cpu -floor floor -within 1.2
+	deps_verdict "$OUT/probe.json" >>"$OUT/probe.md"
+}
+
+# deps_verdict FILE: ehlo against floor+deps (what ehlo adds to what linking
+# its packages costs any Go program): its median wall within 1.1x.
+deps_verdict() {
+	local line
+	line=$("$PY" - "$1" <<'PYEOF'
+import json, statistics, sys
+runs = {c["label"]: c["runs"] for c in json.load(open(sys.argv[1]))}
+med = lambda k, key: statistics.median(r[key] for r in runs[k]) / 1e6
+w = med("ehlo", "wall_ns") / med("floor+deps", "wall_ns")
+c = med("ehlo", "cpu_ns") / med("floor+deps", "cpu_ns")
+print("%d ehlo median wall is %.2fx floor+deps's, target <= 1.10x (CPU: %.2fx)" % (round(w, 2) <= 1.10, w, c))
+PYEOF
+)
+	verdict "${line%% *}" "${line#* }"
 }
 
 # mx_workload: `ehlo probe --mx` of the DNS lab's two-MX DANE zone against
@@ -514,6 +535,64 @@ machine_facts() {
 EOF
 }
 
+# probe_section: the probe part of BENCHMARKS.md, between markers that
+# bench/run.sh --probe replaces.
+probe_section() {
+	echo '<!-- bench/run.sh --probe: begin -->'
+	echo "## Probe: connect, greeting, EHLO, STARTTLS, handshake, EHLO, QUIT against Postfix"
+	echo
+	echo "Against the lab's Postfix submission port ($EHLO_POSTFIX_SUBMISSION). Every client verifies the"
+	echo "certificate against the lab's CA: ehlo and the floor (Go's verifier, name \`localhost\`, session"
+	echo "tickets off), posttls-finger (\`-l verify -F CA\`, name \`localhost\`), \`openssl s_client\`"
+	echo "(\`-verify_return_error -verify_hostname localhost\`), smtplib (\`ssl.create_default_context\`,"
+	echo "name \`127.0.0.1\`, an IP SAN), swaks (\`--tls-verify --tls-ca-path\`: the chain only; this swaks"
+	echo "does not check the name). openssl's own EHLO comes from \`-starttls smtp\`, then EHLO and QUIT on"
+	echo "its stdin. The floor is \`bench/floor/probe\`: net, crypto/tls and bufio, no UI, built like ehlo."
+	echo "\`ehlo-cgo-build\` is ehlo built with cgo (the default where a C compiler is installed): dynamic"
+	echo "linking adds about a millisecond at start-up, so release builds use CGO_ENABLED=0."
+	echo "\`floor-no-quickack\` is the floor reading without TCP_QUICKACK: the 43 ms trap, live."
+	echo "The ratio to the floor depends on how busy the machine is: waiting stretches every command"
+	echo "alike, so the busier it is the closer the wall ratios come to 1, while the CPU ratio, given with"
+	echo "each verdict, stays (bench/history.md has the runs of one day, from 1.02x to 1.33x)."
+	echo
+	cat "$OUT/probe.md"
+	echo
+	linking "$OUT/probe.json"
+	echo
+	echo "Probe rows measured $(date -u '+%Y-%m-%d %H:%M UTC') on commit $(git rev-parse --short HEAD 2>/dev/null || echo unknown), load"
+	echo "average $PROBE_LOAD_START at start and $PROBE_LOAD_END at end (2 cores)."
+	echo '<!-- bench/run.sh --probe: end -->'
+}
+
+# splice_probe REPORT: puts the probe section and its targets in REPORT in
+# place of the last run's.
+splice_probe() {
+	local report=$1 section targets
+	section=$(mktemp) targets=$(mktemp)
+	probe_section >"$section"
+	grep -h -e '^- met:' -e '^- MISSED:' "$OUT/probe.md" | sed 's/^- \(met\|MISSED\): /&probe: /' >"$targets"
+	"$PY" - "$report" "$section" "$targets" <<'PYEOF'
+import re, sys
+report, section, targets = sys.argv[1:]
+text, sec, tgt = open(report).read(), open(section).read(), open(targets).read()
+begin, end = "<!-- bench/run.sh --probe: begin -->", "<!-- bench/run.sh --probe: end -->\n"
+if begin in text:
+    a = text.index(begin)
+    b = text.index(end, a) + len(end)
+    text = text[:a] + sec + text[b:]
+else:  # a report written before the markers: the section runs to the next one
+    a = text.index("## Probe: ")
+    b = text.index("<!-- bench/run.sh --mx: begin -->", a)
+    text = text[:a] + sec + "\n" + text[b:]
+lines = text.split("\n")
+at = min(i for i, l in enumerate(lines) if re.match(r"- (met|MISSED): probe: ", l))
+lines = [l for l in lines if not re.match(r"- (met|MISSED): probe: ", l)]
+lines[at:at] = tgt.rstrip("\n").split("\n")
+open(report, "w").write("\n".join(lines))
+PYEOF
+	rm -f "$section" "$targets"
+}
+
 write_report() {
 	local tmp
 	tmp=$(mktemp)
@@ -534,25 +613,7 @@ write_report() {
 		echo
 		cat "$OUT"/verdicts.txt
 		echo
-		echo "## Probe: connect, greeting, EHLO, STARTTLS, handshake, EHLO, QUIT against Postfix"
-		echo
-		echo "Against the lab's Postfix submission port ($EHLO_POSTFIX_SUBMISSION). Every client verifies the"
-		echo "certificate against the lab's CA: ehlo and the floor (Go's verifier, name \`localhost\`, session"
-		echo "tickets off), posttls-finger (\`-l verify -F CA\`, name \`localhost\`), \`openssl s_client\`"
-		echo "(\`-verify_return_error -verify_hostname localhost\`), smtplib (\`ssl.create_default_context\`,"
-		echo "name \`127.0.0.1\`, an IP SAN), swaks (\`--tls-verify --tls-ca-path\`: the chain only; this swaks"
-		echo "does not check the name). openssl's own EHLO comes from \`-starttls smtp\`, then EHLO and QUIT on"
-		echo "its stdin. The floor is \`bench/floor/probe\`: net, crypto/tls and bufio, no UI, built like ehlo."
-		echo "\`ehlo-cgo-build\` is ehlo built with cgo (the default where a C compiler is installed): dynamic"
-		echo "linking adds about a millisecond at start-up, so release builds use CGO_ENABLED=0."
-		echo "\`floor-no-quickack\` is the floor reading without TCP_QUICKACK: the 43 ms trap, live."
-		echo "The ratio to the floor depends on how busy the machine is: waiting stretches every command"
-		echo "alike, so the busier it is the closer the wall ratios come to 1, while the CPU ratio, given with"
-		echo "each verdict, stays (bench/history.md has the runs of one day, from 1.02x to 1.33x)."
-		echo
-		cat "$OUT/probe.md"
-		echo
-		linking "$OUT/probe.json"
+		probe_section
 		echo
 		if [[ -n $HAVE_MX ]]; then
 			mx_section
@@ -696,7 +757,20 @@ if [[ -n $MX_ONLY ]]; then
 	log "put the probe --mx section and targets in $REPORT"
 	exit 0
 fi
+if [[ -n $PROBE_ONLY ]]; then
+	PROBE_LOAD_START=$LOAD_START
+	probe_workload
+	PROBE_LOAD_END=$(cut -d' ' -f1-3 /proc/loadavg)
+	printf '\n### probe (load %s at start, %s at end)\n\n' "$PROBE_LOAD_START" "$PROBE_LOAD_END"
+	cat "$OUT/probe.md"
+	linking "$OUT/probe.json"
+	splice_probe "$REPORT"
+	log "put the probe section and targets in $REPORT"
+	exit 0
+fi
+PROBE_LOAD_START=$(cut -d' ' -f1-3 /proc/loadavg)
 probe_workload
+PROBE_LOAD_END=$(cut -d' ' -f1-3 /proc/loadavg)
 HAVE_MX=
 MX_LOAD_START=$(cut -d' ' -f1-3 /proc/loadavg)
 mx_workload && HAVE_MX=1
