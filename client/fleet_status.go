@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"net"
 	"regexp"
+	"sync"
 	"syscall"
 	"time"
 
@@ -41,7 +42,9 @@ const DefaultTarpit = 10 * time.Second
 // limitWords are the words of a reply that limits the client rather than
 // refusing the mail: "421 4.7.0 Too many connections", "try again later",
 // "rate limit exceeded", "throttled".
-var limitWords = regexp.MustCompile(`(?i)too many|rate|limit|try (again )?later|throttl|slow down|busy|concurren|exceed`)
+var limitWords = sync.OnceValue(func() *regexp.Regexp {
+	return regexp.MustCompile(`(?i)too many|rate|limit|try (again )?later|throttl|slow down|busy|concurren|exceed`)
+}) // compiled by a fleet's first 4xx, not at every start
 
 // Classify gives a probe's status and, for every status but ok, the reason
 // in a person's words. tarpit is the reply time that makes a tarpit (0:
@@ -118,7 +121,7 @@ func classifyReply(r ProbeResult) (string, bool) {
 		return "", false
 	}
 	switch {
-	case last.Code/100 == 4 && limitWords.MatchString(last.Text()):
+	case last.Code/100 == 4 && limitWords().MatchString(last.Text()):
 		return StatusRateLimited, true
 	case last.Code/100 == 5 && r.Greeting == last:
 		return StatusRefused, true

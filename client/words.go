@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"regexp"
 	"strings"
+	"sync"
 	"syscall"
 
 	"github.com/ehlo-sh/ehlo/wire"
@@ -12,7 +13,9 @@ import (
 
 // packagePrefix is a package's name as the packages' errors open with it
 // ("wire: read reply: …"): context for a log, noise for a person.
-var packagePrefix = regexp.MustCompile(`\b(wire|session|client|ui|cli|lab): `)
+var packagePrefix = sync.OnceValue(func() *regexp.Regexp {
+	return regexp.MustCompile(`\b(wire|session|client|ui|cli|lab): `)
+}) // compiled at the first error explained, not at every start
 
 // cause says in a person's words what went wrong under a step: for the
 // errors ehlo knows, what happened; for the rest, the error's text without
@@ -50,7 +53,7 @@ func timedOut(e *wire.TimeoutError) string {
 // each step or operation said once ("STARTTLS: STARTTLS: wire: starttls:
 // x" is "STARTTLS: x").
 func personal(msg string) string {
-	msg = packagePrefix.ReplaceAllString(msg, "")
+	msg = packagePrefix().ReplaceAllString(msg, "")
 	parts := strings.Split(msg, ": ")
 	out := parts[:1]
 	for _, p := range parts[1:] {

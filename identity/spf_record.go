@@ -5,6 +5,7 @@ import (
 	"regexp"
 	"strconv"
 	"strings"
+	"sync"
 )
 
 // term is one directive or modifier of an SPF record (RFC 7208 4.6.1).
@@ -126,7 +127,7 @@ func modifierOf(raw string) (name, value string, ok bool) {
 // The prefix lengths are read from the end: a domain-spec may hold ':' and
 // '/' (RFC 7208 7.1: "a:foo:bar/baz.example.com" names that domain).
 func (t *term) parseDomainCIDR(s string) error {
-	m := dualCIDR.FindStringSubmatch(s)
+	m := dualCIDR().FindStringSubmatch(s)
 	spec := s[:len(s)-len(m[0])]
 	if spec != "" {
 		rest, ok := strings.CutPrefix(spec, ":")
@@ -151,7 +152,9 @@ func (t *term) parseDomainCIDR(s string) error {
 
 // dualCIDR matches a dual-cidr-length at the end of a term: "/24",
 // "//64", "/24//64".
-var dualCIDR = regexp.MustCompile(`(?:/([0-9]+))?(?://([0-9]+))?$`)
+var dualCIDR = sync.OnceValue(func() *regexp.Regexp {
+	return regexp.MustCompile(`(?:/([0-9]+))?(?://([0-9]+))?$`)
+}) // compiled at the first SPF record, not at every start
 
 // parseNetwork reads ip4's or ip6's ":" address ["/" length].
 func (t *term) parseNetwork(s string) error {

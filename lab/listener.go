@@ -198,7 +198,9 @@ func (c *plainCodesConn) Write(p []byte) (int, error) {
 }
 
 // enhancedPrefix is a reply code, its separator and an enhanced code.
-var enhancedPrefix = regexp.MustCompile(`^([0-9]{3}[ -])[245]\.[0-9]{1,3}\.[0-9]{1,3} `)
+var enhancedPrefix = sync.OnceValue(func() *regexp.Regexp {
+	return regexp.MustCompile(`^([0-9]{3}[ -])[245]\.[0-9]{1,3}\.[0-9]{1,3} `)
+}) // compiled by the lab, not at every start of every command
 
 // plainLine is one reply line without its enhanced code, or nothing for
 // EHLO's ENHANCEDSTATUSCODES line.
@@ -206,5 +208,5 @@ func plainLine(line []byte) []byte {
 	if len(line) > 4 && line[3] == '-' && bytes.EqualFold(bytes.TrimRight(line[4:], "\r\n"), []byte("ENHANCEDSTATUSCODES")) {
 		return nil
 	}
-	return enhancedPrefix.ReplaceAll(line, []byte("$1"))
+	return enhancedPrefix().ReplaceAll(line, []byte("$1"))
 }

@@ -5,6 +5,8 @@ import (
 	"errors"
 	"strings"
 	"testing"
+
+	"github.com/xdg-go/stringprep"
 )
 
 // The exchanges of RFC 5802 section 5 (SCRAM-SHA-1) and RFC 7677 section 3
@@ -188,6 +190,42 @@ func TestSCRAMUnofferedBinding(t *testing.T) {
 		}
 		if first, err := m.Start(); err != nil || string(first) != tt.want {
 			t.Errorf("%+v: client-first %q %v, want %q", tt.cb, first, err, tt.want)
+		}
+	}
+}
+
+// TestSASLprep: RFC 4013 section 3's examples, and the same answers as
+// github.com/xdg-go/stringprep (what ehlo used before its own) on names and
+// passwords in several scripts, spaces, mapped and prohibited characters;
+// but code points unassigned in Unicode 3.2 are allowed, as RFC 5802 5.1
+// says (SASLprep "treating it as a query string"), where stringprep
+// refused them.
+func TestSASLprep(t *testing.T) {
+	for _, tt := range []struct{ in, want string }{
+		{"I\u00ADX", "IX"}, {"user", "user"}, {"USER", "USER"}, {"\u00AA", "a"}, {"\u2168", "IX"},
+		{"\u0007", ""}, {"\u0627\u0031", ""},
+	} {
+		got, err := saslPrep(tt.in)
+		if (err != nil) != (tt.want == "") || got != tt.want {
+			t.Errorf("saslPrep(%+q) = %+q, %v; want %+q", tt.in, got, err, tt.want)
+		}
+	}
+	for _, in := range []string{
+		"", "pencil", "p a s s", "pass,word=", "\x7f", "tab\tbed",
+		"caf\u00e9", "cafe\u0301", "\u00A0nbsp\u3000ideo", "zero\u200Bwidth", "ﬁnancial", "Ⅻ", "ｆｕｌｌ",
+		"пароль", "密码", "パスワード", "\u05D0\u05D1", "\u05D0a\u05D1", "\u0627\u0644\u0633\u0631", "\u05D01",
+		"\uE000private", "\uFDD0", "\u2FF0", "\u202Eevil", "\u0340", "\U000E0001",
+		"\u2028", "\u0085", "\uFFFD", "soft\u00ADhyphen\uFE0F",
+	} {
+		want, wantErr := stringprep.SASLprep.Prepare(in)
+		got, err := saslPrep(in)
+		if (err != nil) != (wantErr != nil) || (err == nil && got != want) {
+			t.Errorf("saslPrep(%+q) = %+q, %v; stringprep says %+q, %v", in, got, err, want, wantErr)
+		}
+	}
+	for _, in := range []string{"\U0001F600", "\u0378", "new\u20C0"} {
+		if got, err := saslPrep(in); err != nil || got != in {
+			t.Errorf("saslPrep(%+q) = %+q, %v; unassigned in Unicode 3.2, allowed in a query string", in, got, err)
 		}
 	}
 }
