@@ -1,9 +1,11 @@
 package main
 
 import (
+	"go/ast"
 	"go/parser"
 	"go/token"
 	"os"
+	"os/exec"
 	"path/filepath"
 	"strconv"
 	"strings"
@@ -182,5 +184,60 @@ func TestFloorDepsLinkWhatMainLinks(t *testing.T) {
 		if _, ok := mainImports[p]; !ok {
 			t.Errorf("bench/floor/ehlodeps imports %s, main does not", p)
 		}
+	}
+}
+
+// TestNoTablesBuiltAtStart: every command pays for every package-level
+// initialiser of every package the binary links, so the packages main links
+// compile no regular expression at start (sync.OnceValue compiles it at
+// first use), and github.com/xdg-go/stringprep (0.5M instructions and 136 KB
+// of tables at every start, for a SCRAM password) stays out: session has
+// its own SASLprep.
+func TestNoTablesBuiltAtStart(t *testing.T) {
+	out, err := exec.Command("go", "list", "-deps", "-f", "{{if not .Standard}}{{.ImportPath}} {{.Dir}}{{end}}", ".").Output()
+	if err != nil {
+		t.Fatalf("go list: %v", err)
+	}
+	ours := 0
+	for _, line := range strings.Split(strings.TrimSpace(string(out)), "\n") {
+		path, dir, _ := strings.Cut(line, " ")
+		if path == "github.com/xdg-go/stringprep" {
+			t.Errorf("the binary links %s: its tables are built at every start (imported for SCRAM? session has its own SASLprep)", path)
+		}
+		if !strings.HasPrefix(path, module) || strings.HasPrefix(path, module+"third_party/") {
+			continue
+		}
+		ours++
+		files, _ := filepath.Glob(filepath.Join(dir, "*.go"))
+		for _, f := range files {
+			if strings.HasSuffix(f, "_test.go") {
+				continue
+			}
+			af, err := parser.ParseFile(token.NewFileSet(), f, nil, 0)
+			if err != nil {
+				t.Fatal(err)
+			}
+			for _, d := range af.Decls {
+				g, ok := d.(*ast.GenDecl)
+				if !ok || g.Tok != token.VAR {
+					continue
+				}
+				ast.Inspect(g, func(n ast.Node) bool {
+					if _, ok := n.(*ast.FuncLit); ok {
+						return false // compiled when the function runs: sync.OnceValue
+					}
+					if sel, ok := n.(*ast.SelectorExpr); ok {
+						if x, ok := sel.X.(*ast.Ident); ok && x.Name == "regexp" && strings.HasPrefix(sel.Sel.Name, "MustCompile") {
+							t.Errorf("%s: a package-level regexp.%s runs at every start of every command: compile it at first use (sync.OnceValue)",
+								filepath.Join(path, filepath.Base(f)), sel.Sel.Name)
+						}
+					}
+					return true
+				})
+			}
+		}
+	}
+	if ours < 10 {
+		t.Errorf("only %d of ehlo's packages found in go list's output: is the test reading it right?", ours)
 	}
 }
