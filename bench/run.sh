@@ -175,6 +175,41 @@ probe_workload() {
 		echo "floor-no-quickack $BIN/floor-probe -quickack=false -ca $ca -servername localhost $addr"
 	} | measure_spec probe "$PROBE_ROUNDS" -faster wall+cpu -floor floor -within 1.2
 	deps_verdict "$OUT/probe.json" >>"$OUT/probe.md"
+	log "instructions of one probe: callgrind, 3 runs of ehlo, the floors and ehlo's probe path"
+	instructions >"$OUT/probe-instructions.md"
+}
+
+# instructions: the instructions each of ehlo, the floors and ehlo's probe
+# path executes for one probe, counted by valgrind's callgrind (median of
+# 3): unlike wall and CPU time, the same whatever else the machine is doing,
+# so it shows what each part costs even under load. GODEBUG=asyncpreemptoff=1
+# for all of them: callgrind asserts on Go's preemption signals now and then.
+instructions() {
+	command -v valgrind >/dev/null || { echo "(valgrind is not installed: no instruction counts)"; return 0; }
+	local spec=$OUT/probe.spec label argv n i try counts
+	local -A median=()
+	for label in ehlo floor floor+deps ehlo-path ehlo-path+deps; do
+		argv=$(awk -v l="$label" '$1 == l { $1 = ""; print substr($0, 2) }' "$spec")
+		counts=()
+		for ((i = 0; i < 3; i++)); do
+			for ((try = 0; try < 5; try++)); do
+				# shellcheck disable=SC2086 # argv is the spec's command line, split as measure splits it
+				n=$(GODEBUG=asyncpreemptoff=1 valgrind --tool=callgrind --callgrind-out-file=/dev/null $argv 2>&1 >/dev/null |
+					sed -n 's/.*Collected : //p')
+				[[ -z $n ]] || break
+			done
+			[[ -z $n ]] || counts+=("$n")
+		done
+		((${#counts[@]})) || continue
+		median[$label]=$(printf '%s\n' "${counts[@]}" | sort -n | sed -n "$(((${#counts[@]} + 1) / 2))p")
+	done
+	echo "| command | instructions (median of 3) | / floor | / floor+deps |"
+	echo "|---|---:|---:|---:|"
+	for label in ehlo floor floor+deps ehlo-path ehlo-path+deps; do
+		[[ -n ${median[$label]:-} ]] || continue
+		awk -v l="$label" -v n="${median[$label]}" -v f="${median[floor]:-0}" -v d="${median[floor+deps]:-0}" 'BEGIN {
+			printf "| %s | %.2fM | %s | %s |\n", l, n / 1e6, f ? sprintf("%.2fx", n / f) : "", d ? sprintf("%.2fx", n / d) : "" }'
+	done
 }
 
 # deps_verdict FILE: ehlo against floor+deps (what ehlo adds to what linking
@@ -559,6 +594,11 @@ probe_section() {
 	echo
 	linking "$OUT/probe.json"
 	echo
+	echo "Instructions executed for one probe (valgrind's callgrind: repeatable under load, where wall"
+	echo "and CPU time are not; start-up included):"
+	echo
+	cat "$OUT/probe-instructions.md"
+	echo
 	echo "Probe rows measured $(date -u '+%Y-%m-%d %H:%M UTC') on commit $(git rev-parse --short HEAD 2>/dev/null || echo unknown), load"
 	echo "average $PROBE_LOAD_START at start and $PROBE_LOAD_END at end (2 cores)."
 	echo '<!-- bench/run.sh --probe: end -->'
@@ -763,7 +803,9 @@ if [[ -n $PROBE_ONLY ]]; then
 	PROBE_LOAD_END=$(cut -d' ' -f1-3 /proc/loadavg)
 	printf '\n### probe (load %s at start, %s at end)\n\n' "$PROBE_LOAD_START" "$PROBE_LOAD_END"
 	cat "$OUT/probe.md"
+	echo
 	linking "$OUT/probe.json"
+	cat "$OUT/probe-instructions.md"
 	splice_probe "$REPORT"
 	log "put the probe section and targets in $REPORT"
 	exit 0
