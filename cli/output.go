@@ -76,10 +76,11 @@ func followTranscript(tr *wire.Transcript, out io.Writer, path string, show bool
 // several) with --tls for a port that speaks TLS first, without it for one
 // that answered TLS in plaintext (--tls=false where implicit TLS would stay
 // on: port 465, or implicitAnyway), with --tls-min for a server that
-// speaks only an old TLS. "" for any other error.
+// speaks only an old TLS (and --tls too when it speaks it first). "" for any other error.
 func workingLine(cmd *cobra.Command, args []string, err error, implicitAnyway bool) string {
 	var (
 		first   *client.TLSFirstError
+		old     *client.OldTLSFirstError
 		plain   *wire.PlaintextError
 		version *wire.VersionError
 	)
@@ -87,6 +88,8 @@ func workingLine(cmd *cobra.Command, args []string, err error, implicitAnyway bo
 	switch {
 	case errors.As(err, &first):
 		set["tls"] = "true"
+	case errors.As(err, &old): // TLS first, and an old TLS: both
+		set["tls"], set["tls-min"] = "true", client.TLSMinFor(old.Err)
 	case errors.As(err, &plain) && !plain.STARTTLS:
 		set["tls"] = "" // dropped
 		if implicitAnyway || slices.ContainsFunc(args, is465) {

@@ -174,6 +174,14 @@ func TestTLS10Server(t *testing.T) {
 			t.Errorf("report lacks %q:\n%s", want, text)
 		}
 	}
+	// Without --tls: the plaintext wait ends when the second connection's
+	// handshake is refused for its version (the port speaks TLS, if an old
+	// one), not at --timeout, and the line that works has both flags.
+	code, _, errOut = run(t, "probe", "--greeting-wait", "200ms", "--timeout", "60s", l.addr, "--ca", l.ca)
+	if code != 1 || strings.Contains(errOut, "timed out") || !strings.Contains(errOut, "this port speaks TLS first") ||
+		!strings.Contains(errOut, "--tls --tls-min 1.0") {
+		t.Errorf("plaintext to a TLS 1.0 port: exit %d, %s; want 1, TLS first and --tls --tls-min 1.0", code, errOut)
+	}
 	code, _, errOut = run(t, "probe", "--tls", "--timeout", "10s", l.addr, "--ca", l.ca, "--tls-min", "1.0", "--ciphers", "TLS_ECDHE_ECDSA_WITH_AES_128_CBC_SHA")
 	if code != 1 || !strings.Contains(errOut, `the server ended TLS with the alert "handshake failure": it shares no cipher suite`) {
 		t.Errorf("a suite the server lacks: exit %d, %s", code, errOut)

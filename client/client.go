@@ -307,8 +307,9 @@ func (c *Client) Greeting(ctx context.Context) (session.Reply, error) {
 
 func (c *Client) greeting(ctx context.Context) (session.Reply, error) {
 	g := c.GreetOrTLS(ctx, false, nil)
+	var old *OldTLSFirstError
 	switch {
-	case g.Err == nil || g.TLS == nil:
+	case g.Err == nil || g.TLS == nil || errors.As(g.Err, &old):
 		return g.Reply, g.Err
 	case g.TLS.Greeted():
 		return g.Reply, &TLSFirstError{Silent: g.Silent, Greeting: g.TLS.Greeting, TLS: g.TLS.TLS}

@@ -242,6 +242,7 @@ func Explain(err error) string {
 		op         *OpError
 		first      *TLSFirstError
 		tried      *TLSTriedError
+		oldFirst   *OldTLSFirstError
 		version    *wire.VersionError
 		check      *wire.CheckError
 		dial       = explainDial(err)
@@ -259,6 +260,9 @@ func Explain(err error) string {
 		return "protocol error" + atStep(err) + ": " + desyncText(desync) + fate(err)
 	case errors.As(err, &first):
 		return explainTLSFirst(first)
+	case errors.As(err, &oldFirst):
+		return fmt.Sprintf("this port speaks TLS first (implicit TLS, as 465 does): no greeting in plaintext within %s, and a TLS handshake on a second connection was answered, but %s; then use --tls too",
+			session.Millis(oldFirst.Silent), explainVersion(oldFirst.Err))
 	case errors.As(err, &tried) && errors.As(err, &to):
 		return fmt.Sprintf("greeting: timed out after %v: no greeting; implicit TLS, tried on a second connection, did not answer either (%s)", to.After, tlsAttemptWords(tried.TLSErr))
 	case errors.As(err, &version):

@@ -104,7 +104,20 @@ func (c *Client) GreetOrTLS(ctx context.Context, keep bool, tell func(string)) G
 	}
 	g := c.race(dctx, keep)
 	g.Err, g.Took, g.Silent = greetingDeadline(ctx, g.Err, limit), time.Since(start), wait
+	if ve := oldTLS(g.TLS.Err); ve != nil && errors.Is(g.Err, context.Canceled) && ctx.Err() == nil {
+		g.Err = &OldTLSFirstError{Silent: wait, Err: ve}
+	}
 	return c.greeted(g)
+}
+
+// oldTLS is the version error of an implicit-TLS attempt that a server
+// speaking only TLS 1.0 or 1.1 refused, or nil.
+func oldTLS(err error) *wire.VersionError {
+	var ve *wire.VersionError
+	if errors.As(err, &ve) {
+		return ve
+	}
+	return nil
 }
 
 // race reads the plaintext greeting while TryImplicitTLS runs on a second
@@ -117,7 +130,7 @@ func (c *Client) race(ctx context.Context, keep bool) GreetResult {
 	answer := make(chan TLSAnswer, 1)
 	go func() {
 		a := TryImplicitTLS(tctx, c.target, c.opts, keep)
-		if a.Greeted() {
+		if a.Greeted() || oldTLS(a.Err) != nil { // either way the port speaks TLS first: the plaintext wait is over
 			stopPlain()
 		}
 		answer <- a
@@ -196,6 +209,24 @@ func (e *TLSFirstError) Error() string {
 	return fmt.Sprintf("no greeting in plaintext within %s, but implicit TLS answered on a second connection (%s; greeting %q): this port speaks TLS first",
 		session.Millis(e.Silent), tlsWords(e.TLS), session.SanitizeString(oneLine(e.Greeting)))
 }
+
+// OldTLSFirstError reports a port that speaks TLS first, but only a TLS
+// older than the versions offered: in plaintext it sent no greeting within
+// Silent, and on a second connection it answered the handshake with the
+// alert protocol_version (or chose TLS 1.0 or 1.1). That answer ends the
+// plaintext wait: the port will not greet in plaintext.
+type OldTLSFirstError struct {
+	Silent time.Duration
+	Err    *wire.VersionError
+}
+
+func (e *OldTLSFirstError) Error() string {
+	return fmt.Sprintf("no greeting in plaintext within %s, and implicit TLS on a second connection answered with an older TLS than offered: %v",
+		session.Millis(e.Silent), e.Err)
+}
+
+// Unwrap returns the version error.
+func (e *OldTLSFirstError) Unwrap() error { return e.Err }
 
 // TLSTriedError reports a greeting that did not come in plaintext while
 // implicit TLS, tried meanwhile, did not answer either.
