@@ -33,18 +33,9 @@ func (f *mxFlags) registerExplorer(cmd *cobra.Command) {
 // resolver (checked now when one is named), the MX order, -4/-6.
 func (f *mxFlags) explorer(conn client.Options) (ui.MXConfig, error) {
 	c := ui.MXConfig{PolicyPort: f.policyPort, Named: f.dns.server != "" || os.Getenv(resolverEnv) != ""}
-	switch f.order {
-	case "random":
-	case "stable":
-		c.Route.Stable = true
-	default:
-		return c, usageErr(fmt.Errorf("--mx-order %q: want random or stable", f.order))
-	}
-	c.Route.Only4, c.Route.Only6 = conn.Transport.Family == "4", conn.Transport.Family == "6"
-	if p := f.policyPort; p != "" {
-		if _, _, err := domain.Address("x.example:" + p); err != nil {
-			return c, usageErr(fmt.Errorf("--mta-sts-port %q: want a port from 1 to 65535", p))
-		}
+	var err error
+	if c.Route, err = f.route(conn); err != nil {
+		return c, err
 	}
 	if c.Named { // a bad --resolver is said now, not at the first :mx
 		if _, err := f.dns.resolver(nil); err != nil {

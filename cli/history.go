@@ -13,6 +13,13 @@ const noHistoryEnv = "EHLO_NO_HISTORY"
 // historyFile is where the explorer keeps the command history across runs,
 // "" for nowhere (--no-history, or EHLO_NO_HISTORY set).
 func historyFile(noHistory bool) string {
+	return stateFile(noHistory, "history")
+}
+
+// stateFile is the file name in ehlo's state directory, beside the
+// history ($XDG_STATE_HOME/ehlo/NAME), "" for nowhere (--no-history, or
+// EHLO_NO_HISTORY set, or no home directory).
+func stateFile(noHistory bool, name string) string {
 	if noHistory || os.Getenv(noHistoryEnv) != "" {
 		return ""
 	}
@@ -21,7 +28,7 @@ func historyFile(noHistory bool) string {
 	if err != nil {
 		return ""
 	}
-	return path
+	return filepath.Join(filepath.Dir(path), name)
 }
 
 // historyPath is the history file in the user's state directory:

@@ -5,8 +5,6 @@ import (
 	"fmt"
 	"io"
 	"os"
-	"path/filepath"
-	"runtime"
 	"slices"
 	"strings"
 
@@ -202,13 +200,5 @@ func looksLikeFile(s string) bool {
 // progressFile is where the course keeps the lessons done, beside the
 // history: $XDG_STATE_HOME/ehlo/learn; "" with --no-history.
 func progressFile(noHistory bool) string {
-	if noHistory || os.Getenv(noHistoryEnv) != "" {
-		return ""
-	}
-	home, _ := os.UserHomeDir()
-	path, err := historyPath(os.Getenv, runtime.GOOS, home)
-	if err != nil {
-		return ""
-	}
-	return filepath.Join(filepath.Dir(path), "learn")
+	return stateFile(noHistory, "learn")
 }

@@ -57,23 +57,34 @@ func (f *mxFlags) wanted(args []string) bool {
 	return false
 }
 
+// route is the MX routing the flags ask for: --mx-order, and -4/-6 (the
+// transport flags), which restrict the MX addresses too; it checks
+// --mta-sts-port.
+func (f *mxFlags) route(conn client.Options) (domain.RouteOptions, error) {
+	var r domain.RouteOptions
+	switch f.order {
+	case "random":
+	case "stable":
+		r.Stable = true
+	default:
+		return r, usageErr(fmt.Errorf("--mx-order %q: want random or stable", f.order))
+	}
+	r.Only4, r.Only6 = conn.Transport.Family == "4", conn.Transport.Family == "6"
+	if p := f.policyPort; p != "" {
+		if _, _, err := domain.Address("x.example:" + p); err != nil {
+			return r, usageErr(fmt.Errorf("--mta-sts-port %q: want a port from 1 to 65535", p))
+		}
+	}
+	return r, nil
+}
+
 // options builds the domain probe's options on conn's; the resolver is
 // --resolver's unless labDNS, the built-in lab's DNS server, is given.
 func (f *mxFlags) options(conn client.Options, labDNS string) (client.DomainOptions, error) {
 	o := client.DomainOptions{Options: conn, PolicyPort: f.policyPort}
-	switch f.order {
-	case "random":
-	case "stable":
-		o.Route.Stable = true
-	default:
-		return o, usageErr(fmt.Errorf("--mx-order %q: want random or stable", f.order))
-	}
-	// -4/-6 (the transport flags) restrict the MX addresses probed too.
-	o.Route.Only4, o.Route.Only6 = conn.Transport.Family == "4", conn.Transport.Family == "6"
-	if p := f.policyPort; p != "" {
-		if _, _, err := domain.Address("x.example:" + p); err != nil {
-			return o, usageErr(fmt.Errorf("--mta-sts-port %q: want a port from 1 to 65535", p))
-		}
+	var err error
+	if o.Route, err = f.route(conn); err != nil {
+		return o, err
 	}
 	if labDNS != "" {
 		o.Resolver = dns.NewClient(labDNS)
