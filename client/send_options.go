@@ -49,7 +49,7 @@ func (d DSN) mailParams() []string {
 		p = append(p, "RET="+d.Ret)
 	}
 	if d.EnvID != "" {
-		p = append(p, "ENVID="+XText(d.EnvID))
+		p = append(p, "ENVID="+session.XText(d.EnvID))
 	}
 	return p
 }
@@ -61,24 +61,9 @@ func (d DSN) rcptParams(addr string) []string {
 		p = append(p, "NOTIFY="+d.Notify)
 	}
 	if d.ORcpt {
-		p = append(p, "ORCPT=rfc822;"+XText(addr))
+		p = append(p, "ORCPT=rfc822;"+session.XText(addr))
 	}
 	return p
-}
-
-// XText encodes s as RFC 3461 section 4 xtext: "+", "=" and every octet
-// outside "!" to "~" as "+" and two upper-case hex digits.
-func XText(s string) string {
-	var b strings.Builder
-	for i := 0; i < len(s); i++ {
-		c := s[i]
-		if c < '!' || c > '~' || c == '+' || c == '=' {
-			fmt.Fprintf(&b, "+%02X", c)
-			continue
-		}
-		b.WriteByte(c)
-	}
-	return b.String()
 }
 
 // DropAfter names the points where Send can drop the connection without
