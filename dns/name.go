@@ -13,6 +13,23 @@ import (
 // with an empty label, or not a valid internationalized domain name.
 var ErrName = errors.New("not a domain name")
 
+// NameError is a name ParseName refused, and why when there is more to say
+// than ErrName; errors.Is(err, ErrName) holds.
+type NameError struct {
+	Name string // as given
+	Why  string // "" or the reason, such as the IDNA rule it breaks
+}
+
+func (e *NameError) Error() string {
+	if e.Why == "" {
+		return fmt.Sprintf("%q: %v", e.Name, ErrName)
+	}
+	return fmt.Sprintf("%q: %v (%s)", e.Name, ErrName, e.Why)
+}
+
+// Unwrap returns ErrName.
+func (e *NameError) Unwrap() error { return ErrName }
+
 // toASCII maps a name typed by a person to the A-labels sent on the wire
 // (RFC 5890, UTS #46 lookup mapping). Underscores stay allowed, for
 // _25._tcp, _mta-sts and _smtp._tls names; lengths are checked.
@@ -40,17 +57,17 @@ func ParseName(s string) (Name, error) {
 	}
 	bare := strings.TrimSuffix(s, ".")
 	if bare == "" || !utf8.ValidString(bare) || strings.ContainsFunc(bare, badNameRune) {
-		return Name{}, fmt.Errorf("%q: %w", s, ErrName)
+		return Name{}, &NameError{Name: s}
 	}
 	ascii, err := toASCII.ToASCII(bare)
 	if err != nil {
-		return Name{}, fmt.Errorf("%q: %w (%v)", s, ErrName, err)
+		return Name{}, &NameError{Name: s, Why: err.Error()}
 	}
 	if strings.ContainsFunc(ascii, notHostRune) {
-		return Name{}, fmt.Errorf("%q: %w (%q holds characters a host name cannot)", s, ErrName, ascii)
+		return Name{}, &NameError{Name: s, Why: fmt.Sprintf("%q holds characters a host name cannot", ascii)}
 	}
 	if again, err := toASCII.ToASCII(ascii); err != nil || again != ascii {
-		return Name{}, fmt.Errorf("%q: %w (its A-labels %q are not valid)", s, ErrName, ascii)
+		return Name{}, &NameError{Name: s, Why: fmt.Sprintf("its A-labels %q are not valid", ascii)}
 	}
 	uni, err := toUnicode.ToUnicode(ascii)
 	if err != nil {

@@ -56,8 +56,8 @@ func ParseName(s string) (Name, error) {
 	n, err := dns.ParseName(s)
 	if err != nil {
 		why := ""
-		if i := strings.LastIndex(err.Error(), " ("); i >= 0 {
-			why = strings.TrimPrefix(strings.TrimSuffix(err.Error()[i+2:], ")"), "idna: ")
+		if ne, ok := errors.AsType[*dns.NameError](err); ok {
+			why = strings.TrimPrefix(ne.Why, "idna: ")
 		}
 		return Name{}, bad(why)
 	}
