@@ -2,6 +2,7 @@ package client
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"strings"
 	"sync"
@@ -80,13 +81,23 @@ func (s *SharedProbes) probe(ctx context.Context, key string, fn func() (ProbeRe
 // asks for a shared MX host's addresses and TLSA records once. Answers
 // without records (NXDOMAIN, NODATA) and failures are not kept. Expired
 // answers are dropped as new ones come, so its size follows the distinct
-// names of the last TTL.
+// names of the last TTL. A question asked while the same one is in flight
+// waits for that answer instead of asking again (two domains naming one MX
+// host, probed at once).
 type CachingResolver struct {
 	Resolver dns.Resolver
 	mu       sync.Mutex
 	m        map[dnsKey]cached
+	flight   map[dnsKey]*inflight
 	adds     int
 	hits     int
+}
+
+// inflight is a question being asked: done closes when a and err are set.
+type inflight struct {
+	done chan struct{}
+	a    *dns.Answer
+	err  error
 }
 
 type dnsKey struct {
@@ -101,7 +112,7 @@ type cached struct {
 
 // NewCachingResolver caches r's answers.
 func NewCachingResolver(r dns.Resolver) *CachingResolver {
-	return &CachingResolver{Resolver: r, m: map[dnsKey]cached{}}
+	return &CachingResolver{Resolver: r, m: map[dnsKey]cached{}, flight: map[dnsKey]*inflight{}}
 }
 
 // Lookup answers from the cache while the answer lives, else asks.
@@ -114,29 +125,54 @@ func (c *CachingResolver) Lookup(ctx context.Context, name string, qtype uint16)
 		c.mu.Unlock()
 		return e.a, nil
 	}
+	if f, ok := c.flight[k]; ok {
+		c.hits++
+		c.mu.Unlock()
+		select {
+		case <-f.done:
+			if f.err != nil && (errors.Is(f.err, context.Canceled) || errors.Is(f.err, context.DeadlineExceeded)) && ctx.Err() == nil {
+				// The first asker's deadline ran out, not ours: ask again.
+				return c.Lookup(ctx, name, qtype)
+			}
+			return f.a, f.err
+		case <-ctx.Done():
+			return nil, ctx.Err()
+		}
+	}
+	f := &inflight{done: make(chan struct{})}
+	c.flight[k] = f
 	c.mu.Unlock()
 	a, err := c.Resolver.Lookup(ctx, name, qtype)
+	f.a, f.err = a, err
+	c.mu.Lock()
+	// Kept before the flight ends, so no asker falls between the two.
+	if ttl, ok := cacheTTL(a, err); ok {
+		c.m[k] = cached{a: a, expires: now.Add(ttl)}
+		if c.adds++; c.adds%1024 == 0 {
+			for k, e := range c.m {
+				if !now.Before(e.expires) {
+					delete(c.m, k)
+				}
+			}
+		}
+	}
+	delete(c.flight, k)
+	c.mu.Unlock()
+	close(f.done)
+	return a, err
+}
+
+// cacheTTL is how long an answer may be kept: the smallest TTL of its
+// records; answers without records, with a zero TTL, or failed, not at all.
+func cacheTTL(a *dns.Answer, err error) (time.Duration, bool) {
 	if err != nil || a == nil || len(a.Records) == 0 {
-		return a, err
+		return 0, false
 	}
 	ttl := a.Records[0].TTL
 	for _, r := range a.Records[1:] {
 		ttl = min(ttl, r.TTL)
 	}
-	if ttl == 0 {
-		return a, nil
-	}
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	c.m[k] = cached{a: a, expires: now.Add(time.Duration(ttl) * time.Second)}
-	if c.adds++; c.adds%1024 == 0 {
-		for k, e := range c.m {
-			if !now.Before(e.expires) {
-				delete(c.m, k)
-			}
-		}
-	}
-	return a, nil
+	return time.Duration(ttl) * time.Second, ttl > 0
 }
 
 // Hits is how many questions the cache answered.

@@ -78,3 +78,50 @@ func TestFleetDomainsShareMX(t *testing.T) {
 		t.Errorf("the MX host's address asked %d times, want once (cached for its TTL): %v", n, zone.asked)
 	}
 }
+
+// gatedDNS holds every question until release is closed, counting them.
+type gatedDNS struct {
+	countingDNS
+	arrived chan struct{}
+	release chan struct{}
+}
+
+func (g *gatedDNS) Lookup(ctx context.Context, name string, qtype uint16) (*dns.Answer, error) {
+	g.arrived <- struct{}{}
+	<-g.release
+	return g.countingDNS.Lookup(ctx, name, qtype)
+}
+
+// TestCachingResolverJoinsQuestionInFlight: a question asked while the
+// same one is on its way waits for that answer and does not ask again; a
+// waiter whose own deadline runs out stops waiting with its error.
+func TestCachingResolverJoinsQuestionInFlight(t *testing.T) {
+	g := &gatedDNS{countingDNS: countingDNS{asked: map[string]int{}, fakeDNS: fakeDNS{
+		"mx.example A": {{Type: dns.TypeA, TTL: 60, Addr: netip.MustParseAddr("192.0.2.1")}},
+	}}, arrived: make(chan struct{}, 4), release: make(chan struct{})}
+	c := NewCachingResolver(g)
+	first := make(chan *dns.Answer)
+	go func() {
+		a, _ := c.Lookup(context.Background(), "mx.example.", dns.TypeA)
+		first <- a
+	}()
+	<-g.arrived // the first question is with the server
+	gone, cancel := context.WithCancel(context.Background())
+	cancel()
+	if _, err := c.Lookup(gone, "MX.example.", dns.TypeA); err != context.Canceled {
+		t.Errorf("a waiter whose context is done got %v, want context.Canceled", err)
+	}
+	second := make(chan *dns.Answer)
+	go func() {
+		a, _ := c.Lookup(context.Background(), "MX.example.", dns.TypeA)
+		second <- a
+	}()
+	close(g.release)
+	a1, a2 := <-first, <-second
+	if a1 == nil || a2 != a1 {
+		t.Errorf("the waiter got %v, the asker %v: want the same answer", a2, a1)
+	}
+	if n := g.asked["mx.example. A"]; n != 1 {
+		t.Errorf("asked %d times, want once", n)
+	}
+}
