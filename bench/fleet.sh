@@ -8,7 +8,8 @@
 #   bash bench/fleet.sh             3 rounds; merges bench/fleet.md into BENCHMARKS.md
 #   bash bench/fleet.sh --quick     1 round, 2,000 targets, written to bench/out/fleet.quick.md
 #   bash bench/fleet.sh --no-merge  as the first, leaving BENCHMARKS.md alone (bench/run.sh)
-# FLEET_TARGETS=N sets the number of targets (default 10000), ZGRAB2=PATH a zgrab2 to use.
+# FLEET_TARGETS=N sets the number of targets (default 10000), ZGRAB2=PATH a zgrab2 to use,
+# FLEET_NET=B serves them on 127.B.0.0/16 (default 1), FLEET_OUT=DIR writes the run there.
 #
 # What it does:
 #   1. builds ehlo and the simulator, and zgrab2 v1.0.0-RC3 from the Go module proxy in a
@@ -44,7 +45,7 @@ ROUNDS=3
 PARS=(100 500 1000)
 MD=bench/fleet.md
 if [[ -n $QUICK ]]; then N=${FLEET_TARGETS:-2000} ROUNDS=1 MD=bench/out/fleet.quick.md; fi
-OUT=bench/out/fleet
+OUT=${FLEET_OUT:-bench/out/fleet}
 BIN=bench/out/bin
 PORT=2525
 mkdir -p "$OUT" "$BIN"
@@ -85,10 +86,10 @@ build() {
 
 SIM_PID=
 start_sim() {
-	log "starting the simulator: $N targets on 127.1.0.0/16:$PORT"
+	log "starting the simulator: $N targets on 127.${FLEET_NET:-1}.0.0/16:$PORT"
 	rm -f "$OUT/sim.in" "$OUT/sim.out"
 	mkfifo "$OUT/sim.in" "$OUT/sim.out"
-	"$BIN/fleetsim" -n "$N" -dir "$OUT" -port "$PORT" -tarpit-delay 5s <"$OUT/sim.in" >"$OUT/sim.out" &
+	"$BIN/fleetsim" -n "$N" -net "${FLEET_NET:-1}" -dir "$OUT" -port "$PORT" -tarpit-delay 5s <"$OUT/sim.in" >"$OUT/sim.out" &
 	SIM_PID=$!
 	exec 7>"$OUT/sim.in" # the simulator serves until this closes
 	trap stop_sim EXIT
@@ -157,7 +158,7 @@ flat() {
 import sys
 n=int(sys.argv[1])
 for i in range(4*n):
-    print('127.1.%d.%d:%s' % (100 + i // 250, i % 250 + 1, sys.argv[2]))" "$N" "$PORT"
+    print('127.%s.%d.%d:%s' % (sys.argv[3], 100 + i // 250, i % 250 + 1, sys.argv[2]))" "$N" "$PORT" "${FLEET_NET:-1}"
 	} >"$big"
 	# shellcheck disable=SC2046
 	timed "ehlo-1000-5x" $(ehlo_cmd 1000 "$big")

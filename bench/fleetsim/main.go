@@ -80,8 +80,11 @@ func behaviourOf(i int) behaviour {
 	panic("shares do not add to 100")
 }
 
-// addr is target i's address: 127.1.0.1 onwards, skipping .0 and .255.
-func addr(i int) string { return fmt.Sprintf("127.1.%d.%d", i/250, i%250+1) }
+// netB is the second byte of the targets' addresses (-net): 127.netB.0.0/16.
+var netB = 1
+
+// addr is target i's address: 127.netB.0.1 onwards, skipping .0 and .255.
+func addr(i int) string { return fmt.Sprintf("127.%d.%d.%d", netB, i/250, i%250+1) }
 
 type sim struct {
 	good, bad  *tls.Config
@@ -95,7 +98,11 @@ func main() {
 	dir := flag.String("dir", "bench/out/fleet", "where to write targets.txt, targets.ips, truth.tsv and ca.pem")
 	port := flag.Int("port", 2525, "the port of every target")
 	tarpit := flag.Duration("tarpit-delay", 2*time.Second, "a tarpit's greeting delay")
+	flag.IntVar(&netB, "net", 1, "serve on 127.NET.0.0/16 (1 to 254), so two simulators can run at once")
 	flag.Parse()
+	if netB < 1 || netB > 254 {
+		log.Fatalf("-net %d: want 1 to 254", netB)
+	}
 	if *n < 1 || *n > 64000 {
 		log.Fatal("-n: 1 to 64000")
 	}
