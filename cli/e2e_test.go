@@ -64,8 +64,36 @@ func newTerm(t *testing.T, w, h int, env []string, argv ...string) *term {
 	shell := strings.Join(append(append([]string{"env", "TERM=xterm-256color"}, env...), quoteAll(argv)...), " ")
 	tm.tmux("new-session", "-d", "-s", "e2e", "-x", fmt.Sprint(w), "-y", fmt.Sprint(h), shell)
 	tm.tmux("set-option", "-t", "e2e", "remain-on-exit", "on")
-	t.Cleanup(func() { exec.Command("tmux", "-L", tm.socket, "kill-server").Run() })
+	pid := strings.TrimSpace(tm.tmux("display-message", "-p", "-t", "e2e", "#{pane_pid}"))
+	// Runs before TempDir's removal (cleanups run last first): the program
+	// is gone before its state directory is removed, or a history file it
+	// writes as it exits races the removal.
+	t.Cleanup(func() {
+		exec.Command("tmux", "-L", tm.socket, "kill-server").Run()
+		waitGone(t, pid)
+	})
 	return tm
+}
+
+// waitGone polls until process pid has exited (gone, or a zombie no one
+// has reaped yet), for at most 10 seconds.
+func waitGone(t *testing.T, pid string) {
+	deadline := time.Now().Add(10 * time.Second)
+	for {
+		stat, err := os.ReadFile("/proc/" + pid + "/stat")
+		if err != nil {
+			return
+		}
+		// pid (comm) STATE ...: the state follows the last ')'.
+		if i := strings.LastIndexByte(string(stat), ')'); i >= 0 && strings.HasPrefix(string(stat[i+1:]), " Z") {
+			return
+		}
+		if time.Now().After(deadline) {
+			t.Errorf("process %s still running 10 s after its terminal was closed", pid)
+			return
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
 }
 
 func quoteAll(argv []string) []string {
