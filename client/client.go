@@ -136,17 +136,22 @@ func (o Options) Wire(t *wire.Transcript) wire.Options {
 	case o.Plain:
 		mode = wire.ModePlain
 	}
+	var dial time.Duration // wire's default, 30 s
+	if o.Timeout > 0 && o.Timeout < 30*time.Second {
+		dial = o.Timeout // a connect is an exchange too: --timeout 2s gives up on a dead host after 2 s
+	}
 	return wire.Options{
-		Mode:       mode,
-		Timeout:    o.Timeout,
-		ServerName: o.ServerName,
-		Check:      o.Check,
-		RootCAs:    o.RootCAs,
-		Insecure:   o.Insecure,
-		MinVersion: o.MinTLS,
-		TLS:        o.TLS.Wire,
-		Transcript: t,
-		Transport:  o.Transport,
+		Mode:        mode,
+		Timeout:     o.Timeout,
+		DialTimeout: dial,
+		ServerName:  o.ServerName,
+		Check:       o.Check,
+		RootCAs:     o.RootCAs,
+		Insecure:    o.Insecure,
+		MinVersion:  o.MinTLS,
+		TLS:         o.TLS.Wire,
+		Transcript:  t,
+		Transport:   o.Transport,
 	}
 }
 

@@ -28,6 +28,12 @@ type DomainOptions struct {
 	// Shared, when set, probes each MX address once for all the domains
 	// that name it (a fleet, probe --from-file --mx): see SharedProbes.
 	Shared *SharedProbes
+	// Gate, when set, runs each MX address probe (probe) within the
+	// limits of its destination, addr: a fleet's --per-host and --rate.
+	// It returns the probe's result and how many connections to addr the
+	// run made before (a reset after some is a rate limit). A probe shared
+	// with other domains passes it once.
+	Gate func(ctx context.Context, addr string, probe func() ProbeResult) (ProbeResult, int)
 }
 
 // DomainResult is what a domain probe found: the route, what the domain
@@ -42,6 +48,7 @@ type DomainResult struct {
 	TLSA   []domain.TLSA    // per host of Route.Hosts
 	Probes [][]ProbeResult  // per host, per address
 	Reused [][]bool         // per host, per address: the probe was another domain's (DomainOptions.Shared)
+	Seen   [][]int          // per host, per address: connections to the address before its probe (DomainOptions.Gate)
 	Conns  [][]domain.Conn  // the facts of each probe, as domain judges them
 	DANE   [][]*domain.DANE // per host, per address: the chain checked against the TLSA records, when it was
 	STS    domain.STS       // MTA-STS
@@ -105,7 +112,7 @@ func (res *DomainResult) probeHosts(ctx context.Context, r dns.Resolver, o Domai
 	n := len(res.Route.Hosts)
 	res.TLSA, res.Probes = make([]domain.TLSA, n), make([][]ProbeResult, n)
 	res.Conns, res.DANE = make([][]domain.Conn, n), make([][]*domain.DANE, n)
-	res.Reused = make([][]bool, n)
+	res.Reused, res.Seen = make([][]bool, n), make([][]int, n)
 	sem := make(chan struct{}, max(1, firstInt(o.Parallel, 8)))
 	var wg sync.WaitGroup
 	for i, h := range res.Route.Hosts {
@@ -113,6 +120,7 @@ func (res *DomainResult) probeHosts(ctx context.Context, r dns.Resolver, o Domai
 		res.Conns[i] = make([]domain.Conn, len(h.Addrs))
 		res.DANE[i] = make([]*domain.DANE, len(h.Addrs))
 		res.Reused[i] = make([]bool, len(h.Addrs))
+		res.Seen[i] = make([]int, len(h.Addrs))
 		wg.Go(func() {
 			res.TLSA[i] = domain.LookupTLSA(ctx, r, res.Route, h)
 			var hw sync.WaitGroup
@@ -153,12 +161,17 @@ func (res *DomainResult) probeAddr(ctx context.Context, o DomainOptions, i, j in
 		}}
 	}
 	target := netip.AddrPortFrom(a, portNum(res.Port)).String()
-	p, checked, reused := o.Shared.probe(ctx, sharedKey(target, h, t), func() (ProbeResult, *domain.DANE) {
-		p := Probe(ctx, target, opts)
-		return p, checked
+	e, reused := o.Shared.probe(ctx, sharedKey(target, h, t), func() sharedProbe {
+		probe := func() ProbeResult { return Probe(ctx, target, opts) }
+		if o.Gate == nil {
+			return sharedProbe{probe: probe(), dane: checked}
+		}
+		p, seen := o.Gate(ctx, a.String(), probe)
+		return sharedProbe{probe: p, dane: checked, seen: seen}
 	})
-	res.Probes[i][j], res.DANE[i][j] = p, checked
-	res.Reused[i][j] = reused
+	p := e.probe
+	res.Probes[i][j], res.DANE[i][j] = p, e.dane
+	res.Reused[i][j], res.Seen[i][j] = reused, e.seen
 	res.Conns[i][j] = connFacts(p, checked)
 }
 

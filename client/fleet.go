@@ -4,6 +4,8 @@ import (
 	"context"
 	"errors"
 	"net"
+	"net/netip"
+	"strings"
 	"sync"
 	"sync/atomic"
 	"syscall"
@@ -13,14 +15,16 @@ import (
 )
 
 // Fleet probes many targets with a fixed number of workers, politely: at
-// most PerHost connections at once to one host and, when Rate is set, at
-// most Rate new connections a second to it. Its memory does not grow with
+// most PerHost connections at once to one destination and, when Rate is
+// set, at most Rate new connections a second to it. A destination is an
+// address (a host line's, or an MX address of a domain line: both count
+// against the same limits), or a host line's name as written. Its memory does not grow with
 // the number of targets: only the hosts of the last minute are kept.
 type Fleet struct {
 	Options  Options
 	Parallel int           // workers, each one probe at a time; 0 means 1
-	PerHost  int           // connections at once to one host; 0 means no limit
-	Rate     float64       // new connections a second to one host; 0 means no limit
+	PerHost  int           // connections at once to one destination; 0 means no limit
+	Rate     float64       // new connections a second to one destination; 0 means no limit
 	Tarpit   time.Duration // see Classify; 0 means DefaultTarpit
 	// OnThrottle is told, once, that the process ran out of file
 	// descriptors; the probes that met it wait and are tried again.
@@ -76,11 +80,10 @@ func (r FleetResult) JSON(fingerprint string, withTranscript bool) FleetJSON {
 // short by ctx is not reported (a resumed run probes it again). InFlight
 // counts the probes under way.
 func (f *Fleet) Run(ctx context.Context, in <-chan FleetTarget, done func(FleetResult)) {
-	hosts := newHostLimits(f.PerHost, f.Rate)
+	g := &gate{hosts: newHostLimits(f.PerHost, f.Rate), onThrottle: f.OnThrottle}
 	var (
-		mu        sync.Mutex
-		wg        sync.WaitGroup
-		throttled atomic.Bool
+		mu sync.Mutex
+		wg sync.WaitGroup
 	)
 	for range max(1, f.Parallel) {
 		wg.Go(func() {
@@ -88,7 +91,7 @@ func (f *Fleet) Run(ctx context.Context, in <-chan FleetTarget, done func(FleetR
 				if ctx.Err() != nil {
 					continue // drain, so the reader is never stuck
 				}
-				r, ok := f.probeOne(ctx, hosts, t, &throttled)
+				r, ok := f.probeOne(ctx, g, t)
 				if !ok {
 					continue
 				}
@@ -101,53 +104,84 @@ func (f *Fleet) Run(ctx context.Context, in <-chan FleetTarget, done func(FleetR
 	wg.Wait()
 }
 
-// probeOne probes t within its host's limits; ok is false when ctx ended
-// it. A probe that met the descriptor limit waits and is tried again.
-func (f *Fleet) probeOne(ctx context.Context, hosts *hostLimits, t FleetTarget, throttled *atomic.Bool) (FleetResult, bool) {
+// probeOne probes t within its destination's limits; ok is false when ctx
+// ended it.
+func (f *Fleet) probeOne(ctx context.Context, g *gate, t FleetTarget) (FleetResult, bool) {
 	if t.Domain {
-		return f.probeDomain(ctx, t)
+		return f.probeDomain(ctx, g, t)
 	}
 	host, port, _ := wire.ParseTarget(t.Target)
+	f.inflight.Add(1)
+	start := time.Now()
+	r, seen := g.probe(ctx, host, func() ProbeResult { return Probe(ctx, t.Target, f.Options) })
+	elapsed := time.Since(start)
+	f.inflight.Add(-1)
+	if ctx.Err() != nil {
+		return FleetResult{}, false
+	}
+	status, reason := Classify(r, f.Tarpit, seen)
+	if status == StatusTimeout && port == "25" {
+		status, reason = f.blockedCheck(ctx, host, reason)
+	}
+	return FleetResult{FleetTarget: t, Result: r, Status: status, Reason: reason, Elapsed: elapsed}, true
+}
+
+// gate runs every connection of a fleet, a host line's or a domain's MX
+// address's, within its destination's limits (hostLimits), and waits and
+// tries again when the process is out of file descriptors.
+type gate struct {
+	hosts      *hostLimits
+	throttled  atomic.Bool
+	onThrottle func(error)
+}
+
+// probe runs fn when host (a name or an address, see destKey) may have one
+// more connection, and returns its result and how many connections this
+// run made to host before. A probe that met the descriptor limit waits and
+// is tried again; when ctx ends first, the result carries ctx's error.
+func (g *gate) probe(ctx context.Context, host string, fn func() ProbeResult) (ProbeResult, int) {
+	key := destKey(host)
 	for backoff := 50 * time.Millisecond; ; backoff = min(2*backoff, 2*time.Second) {
-		seen, err := hosts.acquire(ctx, host)
+		seen, err := g.hosts.acquire(ctx, key)
 		if err != nil {
-			return FleetResult{}, false
+			return ProbeResult{Target: host, Err: err}, 0
 		}
-		f.inflight.Add(1)
-		start := time.Now()
-		r := Probe(ctx, t.Target, f.Options)
-		elapsed := time.Since(start)
-		f.inflight.Add(-1)
-		hosts.release(host)
-		if ctx.Err() != nil {
-			return FleetResult{}, false
+		r := fn()
+		g.hosts.release(key)
+		if ctx.Err() != nil || !outOfFiles(r.Err) {
+			return r, seen
 		}
-		if outOfFiles(r.Err) {
-			if !throttled.Swap(true) && f.OnThrottle != nil {
-				f.OnThrottle(r.Err)
-			}
-			if !sleep(ctx, backoff) {
-				return FleetResult{}, false
-			}
-			continue
+		if !g.throttled.Swap(true) && g.onThrottle != nil {
+			g.onThrottle(r.Err)
 		}
-		status, reason := Classify(r, f.Tarpit, seen)
-		if status == StatusTimeout && port == "25" {
-			status, reason = f.blockedCheck(ctx, host, status, reason)
+		if !sleep(ctx, backoff) {
+			return r, seen
 		}
-		return FleetResult{FleetTarget: t, Result: r, Status: status, Reason: reason, Elapsed: elapsed}, true
 	}
 }
 
+// destKey is the destination a limit counts: an address in its one
+// spelling (so "::ffff:192.0.2.1", "192.0.2.1" and a domain's MX address
+// are one destination), else the host name in lower case.
+func destKey(host string) string {
+	if a, err := netip.ParseAddr(strings.Trim(host, "[]")); err == nil {
+		return a.Unmap().WithZone("").String()
+	}
+	return strings.ToLower(host)
+}
+
 // probeDomain probes a domain target: its route, every MX address (each
-// probed once for all the domains that share it), DANE, MTA-STS, TLS-RPT.
-func (f *Fleet) probeDomain(ctx context.Context, t FleetTarget) (FleetResult, bool) {
+// probed once for all the domains that share it, within its address's
+// limits, as a host line is), DANE, MTA-STS, TLS-RPT.
+func (f *Fleet) probeDomain(ctx context.Context, g *gate, t FleetTarget) (FleetResult, bool) {
 	if f.Domain == nil {
 		return FleetResult{FleetTarget: t, Status: StatusNotTestable, Reason: "a domain, without --mx"}, true
 	}
+	o := *f.Domain
+	o.Gate = g.probe
 	f.inflight.Add(1)
 	start := time.Now()
-	d := ProbeDomain(ctx, t.Target, *f.Domain)
+	d := ProbeDomain(ctx, t.Target, o)
 	elapsed := time.Since(start)
 	f.inflight.Add(-1)
 	if ctx.Err() != nil {
@@ -157,21 +191,46 @@ func (f *Fleet) probeDomain(ctx context.Context, t FleetTarget) (FleetResult, bo
 	return FleetResult{FleetTarget: t, Status: status, Reason: reason, Elapsed: elapsed, Domain: &d}, true
 }
 
-// blockedCheck tells a port 25 blocked on the way from a dead host: when
-// the host answers on 587 or 443 (a connection, or a refusal), its port 25
-// is filtered, here or there.
-func (f *Fleet) blockedCheck(ctx context.Context, host, status, reason string) (string, string) {
-	d := net.Dialer{Timeout: 3 * time.Second}
-	for _, port := range []string{"587", "443"} {
-		c, err := d.DialContext(ctx, "tcp", net.JoinHostPort(host, port))
-		if err == nil {
-			c.Close()
-		}
-		if err == nil || errors.Is(err, syscall.ECONNREFUSED) {
-			return StatusBlocked, reason + "; the host answers on port " + port + ", so port 25 is filtered between here and there"
-		}
+// OtherPorts are the ports tried on a host whose port 25 gave no answer
+// (see blockedCheck): submission, SMTPS, HTTPS, which a mail host or its
+// network usually answers.
+var OtherPorts = []string{"587", "465", "443"}
+
+// blockedCheck tells a filtered port 25 from a dead host, once a connection
+// to port 25 timed out: the same host is tried at once on OtherPorts, each
+// for at most 3 s (or the probe's timeout, when shorter). An answer on any,
+// a connection or a refusal (RST), shows the host is up and reachable from
+// here, so its port 25 is filtered, by this network (ISPs and clouds drop
+// outbound port 25) or by the host's own: blocked. No answer on any: the
+// host is down or drops everything from here: timeout.
+func (f *Fleet) blockedCheck(ctx context.Context, host, reason string) (string, string) {
+	wait := 3 * time.Second
+	if f.Options.Timeout > 0 {
+		wait = min(wait, f.Options.Timeout)
 	}
-	return status, reason
+	ctx, cancel := context.WithTimeout(ctx, wait)
+	defer cancel()
+	answered := make(chan string, len(OtherPorts))
+	var wg sync.WaitGroup
+	for _, port := range OtherPorts {
+		wg.Go(func() {
+			var d net.Dialer
+			c, err := d.DialContext(ctx, "tcp", net.JoinHostPort(host, port))
+			switch {
+			case err == nil:
+				c.Close()
+				answered <- port + " (it accepted a connection)"
+			case errors.Is(err, syscall.ECONNREFUSED):
+				answered <- port + " (it refused the connection)"
+			}
+		})
+	}
+	go func() { wg.Wait(); close(answered) }()
+	if how, ok := <-answered; ok {
+		cancel()
+		return StatusBlocked, reason + "; the host answered on port " + how + ", so port 25 is filtered, by this network or by the host's"
+	}
+	return StatusTimeout, reason + "; no answer on port " + strings.Join(OtherPorts, ", ") + " either: the host is down, or drops everything from here"
 }
 
 // outOfFiles says whether err is the process or the system running out of

@@ -29,6 +29,7 @@ type sharedProbe struct {
 	done  chan struct{}
 	probe ProbeResult
 	dane  *domain.DANE
+	seen  int // connections to the address before this probe (DomainOptions.Gate)
 }
 
 // NewSharedProbes is an empty set of shared probes.
@@ -48,32 +49,32 @@ func sharedKey(target string, h domain.Host, t domain.TLSA) string {
 
 // probe runs fn for key once; later calls for key wait for it and get its
 // result with reused true. A probe cut short by ctx is not kept.
-func (s *SharedProbes) probe(ctx context.Context, key string, fn func() (ProbeResult, *domain.DANE)) (ProbeResult, *domain.DANE, bool) {
+func (s *SharedProbes) probe(ctx context.Context, key string, fn func() sharedProbe) (sharedProbe, bool) {
 	if s == nil {
-		p, d := fn()
-		return p, d, false
+		return fn(), false
 	}
 	s.mu.Lock()
 	if e, ok := s.m[key]; ok {
 		s.mu.Unlock()
 		select {
 		case <-e.done:
-			return e.probe, e.dane, true
+			return *e, true
 		case <-ctx.Done():
-			return ProbeResult{Target: key, Err: ctx.Err()}, nil, false
+			return sharedProbe{probe: ProbeResult{Target: key, Err: ctx.Err()}}, false
 		}
 	}
 	e := &sharedProbe{done: make(chan struct{})}
 	s.m[key] = e
 	s.mu.Unlock()
-	e.probe, e.dane = fn()
+	r := fn()
+	e.probe, e.dane, e.seen = r.probe, r.dane, r.seen
 	if ctx.Err() != nil {
 		s.mu.Lock()
 		delete(s.m, key)
 		s.mu.Unlock()
 	}
 	close(e.done)
-	return e.probe, e.dane, false
+	return *e, false
 }
 
 // CachingResolver answers each question once for as long as its answer's
@@ -231,7 +232,11 @@ func ClassifyDomain(d DomainResult, tarpit time.Duration) (status, reason string
 	for i, h := range d.Route.Hosts {
 		for j, a := range h.Addrs {
 			probed++
-			if s, why := Classify(d.Probes[i][j], tarpit, 0); s != StatusOK {
+			seen := 0
+			if i < len(d.Seen) && j < len(d.Seen[i]) {
+				seen = d.Seen[i][j]
+			}
+			if s, why := Classify(d.Probes[i][j], tarpit, seen); s != StatusOK {
 				return s, fmt.Sprintf("%s (%s): %s", h.Name.ASCII, a, why)
 			}
 		}

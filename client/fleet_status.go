@@ -20,13 +20,13 @@ import (
 const (
 	StatusOK            = "ok"             // the probe ran to QUIT, every reply within the tarpit threshold
 	StatusRefused       = "refused"        // the connection was refused (RST), or the greeting was a 5yz
-	StatusTimeout       = "timeout"        // the connection was never accepted: a dead or silent host
+	StatusTimeout       = "timeout"        // the connection was never accepted: a dead host, or one that drops everything from here
 	StatusTarpit        = "tarpit"         // accepted, but a reply took longer than the threshold (or never came)
 	StatusRateLimited   = "rate-limited"   // 421/4yz with words of a limit, or a reset after earlier connections
 	StatusTLSFailed     = "tls-failed"     // STARTTLS refused, the handshake failed, or the certificate did not verify
 	StatusProtocolError = "protocol-error" // a reply that broke SMTP's rules
 	StatusDNSError      = "dns-error"      // the target's name did not resolve
-	StatusBlocked       = "blocked"        // port 25 unanswered while the host answers on another port
+	StatusBlocked       = "blocked"        // port 25 gave no answer while the same host answers on 587, 465 or 443 (Fleet.blockedCheck)
 	StatusNotTestable   = "not-testable"   // anything else; the reason says what
 )
 
@@ -49,7 +49,8 @@ var limitWords = sync.OnceValue(func() *regexp.Regexp {
 // Classify gives a probe's status and, for every status but ok, the reason
 // in a person's words. tarpit is the reply time that makes a tarpit (0:
 // DefaultTarpit); seen is how many connections this run made to the same
-// host before this one, which turns a reset into a rate limit.
+// destination before this one (its address, or a host line's name),
+// which turns a reset into a rate limit.
 func Classify(r ProbeResult, tarpit time.Duration, seen int) (status, reason string) {
 	if tarpit <= 0 {
 		tarpit = DefaultTarpit
@@ -62,7 +63,7 @@ func Classify(r ProbeResult, tarpit time.Duration, seen int) (status, reason str
 	}
 	why := Explain(r.Err)
 	if r.Address == "" {
-		return classifyConnect(r.Err, why)
+		return classifyConnect(r.Err, why, seen)
 	}
 	if s, ok := classifyReply(r); ok {
 		return s, why
@@ -81,8 +82,10 @@ func (r ProbeResult) slowest() (step string, took time.Duration) {
 	return step, took
 }
 
-// classifyConnect is the status of a probe that never had a connection.
-func classifyConnect(err error, why string) (string, string) {
+// classifyConnect is the status of a probe that never had a connection
+// (or had one reset before a byte came: after seen earlier connections to
+// the address, a rate limit).
+func classifyConnect(err error, why string, seen int) (string, string) {
 	var (
 		dnsErr *net.DNSError
 		to     *wire.TimeoutError
@@ -100,6 +103,8 @@ func classifyConnect(err error, why string) (string, string) {
 	case errors.As(err, &to), errors.Is(err, syscall.ETIMEDOUT), isTimeout(err),
 		errors.Is(err, syscall.EHOSTUNREACH), errors.Is(err, syscall.ENETUNREACH):
 		return StatusTimeout, why
+	case errors.Is(err, syscall.ECONNRESET) && seen > 0:
+		return StatusRateLimited, why + resetReason(seen)
 	case errors.Is(err, syscall.ECONNRESET):
 		return StatusRefused, why
 	}
@@ -153,9 +158,14 @@ func classifyFailure(err error, why string, seen int) (string, string) {
 	case errors.As(err, &to):
 		return StatusTarpit, why
 	case isReset(err) && seen > 0:
-		return StatusRateLimited, why + fmt.Sprintf(" (after %d earlier connections to this host in this run)", seen)
+		return StatusRateLimited, why + resetReason(seen)
 	}
 	return StatusNotTestable, why
+}
+
+// resetReason says why a reset is a rate limit.
+func resetReason(seen int) string {
+	return fmt.Sprintf(" (after %d earlier connections to this address in this run)", seen)
 }
 
 func isReset(err error) bool {
