@@ -4,6 +4,7 @@ import (
 	"cmp"
 	"fmt"
 	"io"
+	"net"
 	"slices"
 	"strings"
 	"text/tabwriter"
@@ -30,6 +31,10 @@ type FleetSummary struct {
 	DANE     map[string]int // would a DANE-enforcing sender deliver: yes, no, unknown
 	STS      map[string]int // would an MTA-STS-enforcing sender
 	Reused   int            // MX probes reused from another domain
+	// Port25 counts the host lines on port 25; Port25Silent those of them
+	// that got no answer there (timeout or blocked), and Port25Blocked
+	// those whose host answered on another port: see Port25Note.
+	Port25, Port25Silent, Port25Blocked int
 }
 
 // AddDomain counts one domain's line: its status, and its verdicts.
@@ -84,6 +89,16 @@ func NewFleetSummary(now time.Time) *FleetSummary {
 // Add counts one host's line.
 func (s *FleetSummary) Add(j FleetJSON) {
 	s.count(j)
+	if _, port, err := net.SplitHostPort(j.Target); err == nil && port == "25" {
+		s.Port25++
+		switch j.Status {
+		case StatusBlocked:
+			s.Port25Blocked++
+			s.Port25Silent++
+		case StatusTimeout:
+			s.Port25Silent++
+		}
+	}
 	s.addTLS(j)
 	for _, h := range j.EHLO {
 		if _, ok := h.Extensions["AUTH"]; ok && !h.TLS && !j.ImplicitTLS {
@@ -168,6 +183,21 @@ func (s *FleetSummary) WriteShort(w io.Writer) {
 		}
 		fmt.Fprintf(w, "slowest: %s\n", strings.Join(parts, ", "))
 	}
+	if note := s.Port25Note(); note != "" {
+		fmt.Fprintln(w, note)
+	}
+}
+
+// Port25Note is the run's judgement of port 25, or "": when no port-25
+// target of the run (two or more) answered there and some of their hosts
+// answered on another port, the likeliest cause is not the hosts but this
+// network dropping outgoing port 25, as ISPs and clouds do.
+func (s *FleetSummary) Port25Note() string {
+	if s.Port25 < 2 || s.Port25Blocked == 0 || s.Port25Silent != s.Port25 {
+		return ""
+	}
+	return fmt.Sprintf("port 25: none of the %d targets on port 25 answered there, and %d of their hosts answered on another port: "+
+		"this network probably blocks outgoing port 25 (many ISPs and clouds do); probe from a host that may send mail", s.Port25, s.Port25Blocked)
 }
 
 // statusWords is the counts by status, in Statuses' order.
@@ -243,6 +273,9 @@ func (s *FleetSummary) WriteTable(w io.Writer) error {
 	fmt.Fprintln(tw)
 	s.finding(tw, "certificates ending within 30 days", s.Expiring)
 	s.finding(tw, "AUTH offered before TLS", s.AuthSeen)
+	if note := s.Port25Note(); note != "" {
+		fmt.Fprintf(tw, "\n%s\n", note)
+	}
 	if len(s.Slowest) > 0 {
 		fmt.Fprintf(tw, "\nSLOWEST\tSECONDS\tSTATUS\n")
 		for _, j := range s.Slowest {

@@ -248,3 +248,34 @@ func TestFleetDomainLinesPolite(t *testing.T) {
 		t.Errorf("%d connections within %v, under the rate's %v", len(accepts), span, time.Duration(len(accepts)-2)*gap)
 	}
 }
+
+// TestPort25Note: the run-level judgement says this network blocks port
+// 25 only when no port-25 target answered there and some host answered
+// elsewhere; one port-25 target that answered, or none blocked, is not that.
+func TestPort25Note(t *testing.T) {
+	line := func(target, status string) FleetJSON {
+		return FleetJSON{ProbeJSON: ProbeJSON{Target: target}, Status: status}
+	}
+	for _, c := range []struct {
+		lines []FleetJSON
+		note  bool
+	}{
+		{[]FleetJSON{line("192.0.2.1:25", StatusBlocked), line("192.0.2.2:25", StatusTimeout), line("192.0.2.3:587", StatusOK)}, true},
+		{[]FleetJSON{line("192.0.2.1:25", StatusBlocked), line("192.0.2.2:25", StatusOK)}, false},
+		{[]FleetJSON{line("192.0.2.1:25", StatusTimeout), line("192.0.2.2:25", StatusTimeout)}, false},
+		{[]FleetJSON{line("192.0.2.1:25", StatusBlocked)}, false},
+	} {
+		s := NewFleetSummary(time.Now())
+		for _, j := range c.lines {
+			s.Add(j)
+		}
+		var short, table strings.Builder
+		s.WriteShort(&short)
+		s.WriteTable(&table)
+		for _, out := range []string{short.String(), table.String()} {
+			if got := strings.Contains(out, "this network probably blocks outgoing port 25"); got != c.note {
+				t.Errorf("%+v: note %v, want %v:\n%s", c.lines, got, c.note, out)
+			}
+		}
+	}
+}
