@@ -136,19 +136,22 @@ type gate struct {
 }
 
 // probe runs fn when host (a name or an address, see destKey) may have one
-// more connection, and returns its result and how many connections this
-// run made to host before. A probe that met the descriptor limit waits and
-// is tried again; when ctx ends first, the result carries ctx's error.
+// more connection, and returns its result and how many other connections
+// this run had started to host by the time fn ended: before it, or while it
+// ran (a host that accepts K connections and resets the next may have
+// accepted K dialled after this one, which it reset). A probe that met the
+// descriptor limit waits and is tried again; when ctx ends first, the
+// result carries ctx's error.
 func (g *gate) probe(ctx context.Context, host string, fn func() ProbeResult) (ProbeResult, int) {
 	key := destKey(host)
 	for backoff := 50 * time.Millisecond; ; backoff = min(2*backoff, 2*time.Second) {
-		seen, err := g.hosts.acquire(ctx, key)
-		if err != nil {
+		if err := g.hosts.acquire(ctx, key); err != nil {
 			return ProbeResult{Target: host, Err: err}, 0
 		}
 		r := fn()
-		g.hosts.release(key)
-		if ctx.Err() != nil || !outOfFiles(r.Err) {
+		retry := ctx.Err() == nil && outOfFiles(r.Err) // no connection was made
+		seen := g.hosts.release(key, retry)
+		if !retry {
 			return r, seen
 		}
 		if !g.throttled.Swap(true) && g.onThrottle != nil {
@@ -277,9 +280,8 @@ func newHostLimits(perHost int, rate float64) *hostLimits {
 	return h
 }
 
-// acquire waits until host may have one more connection, and returns how
-// many it had before in this run.
-func (h *hostLimits) acquire(ctx context.Context, host string) (int, error) {
+// acquire waits until host may have one more connection.
+func (h *hostLimits) acquire(ctx context.Context, host string) error {
 	for {
 		h.mu.Lock()
 		s := h.hosts[host]
@@ -292,10 +294,9 @@ func (h *hostLimits) acquire(ctx context.Context, host string) (int, error) {
 		if !full && !now.Before(s.next) {
 			s.inflight++
 			s.next = now.Add(h.gap)
-			seen := s.seen
 			s.seen++
 			h.mu.Unlock()
-			return seen, nil
+			return nil
 		}
 		var wake <-chan struct{}
 		var wait time.Duration
@@ -312,10 +313,10 @@ func (h *hostLimits) acquire(ctx context.Context, host string) (int, error) {
 			select {
 			case <-wake:
 			case <-ctx.Done():
-				return 0, ctx.Err()
+				return ctx.Err()
 			}
 		} else if !sleep(ctx, wait) {
-			return 0, ctx.Err()
+			return ctx.Err()
 		}
 	}
 }
@@ -324,13 +325,20 @@ func (h *hostLimits) acquire(ctx context.Context, host string) (int, error) {
 // count of connections, which makes a reset a rate limit.
 const hostMemory = time.Minute
 
-// release ends a connection to host; now and then it forgets the hosts idle
-// for hostMemory, so a million targets do not grow the map.
-func (h *hostLimits) release(host string) {
+// release ends a connection to host (uncounted: one that could not be
+// made, which does not count), and returns how many other
+// connections to host the run had started by then; now and then it
+// forgets the hosts idle for hostMemory, so a million targets do not grow
+// the map.
+func (h *hostLimits) release(host string, uncounted bool) (others int) {
 	h.mu.Lock()
 	defer h.mu.Unlock()
 	now := time.Now()
 	if s := h.hosts[host]; s != nil {
+		if uncounted { // the connection was never made
+			s.seen--
+		}
+		others = s.seen - 1
 		s.inflight--
 		s.last = now
 		if s.wake != nil {
@@ -345,4 +353,5 @@ func (h *hostLimits) release(host string) {
 			}
 		}
 	}
+	return others
 }

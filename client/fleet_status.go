@@ -48,9 +48,9 @@ var limitWords = sync.OnceValue(func() *regexp.Regexp {
 
 // Classify gives a probe's status and, for every status but ok, the reason
 // in a person's words. tarpit is the reply time that makes a tarpit (0:
-// DefaultTarpit); seen is how many connections this run made to the same
-// destination before this one (its address, or a host line's name),
-// which turns a reset into a rate limit.
+// DefaultTarpit); seen is how many other connections this run had started
+// to the same destination (its address, or a host line's name) by the time
+// this one ended, which turns a reset into a rate limit.
 func Classify(r ProbeResult, tarpit time.Duration, seen int) (status, reason string) {
 	if tarpit <= 0 {
 		tarpit = DefaultTarpit
@@ -165,7 +165,7 @@ func classifyFailure(err error, why string, seen int) (string, string) {
 
 // resetReason says why a reset is a rate limit.
 func resetReason(seen int) string {
-	return fmt.Sprintf(" (after %d earlier connections to this address in this run)", seen)
+	return fmt.Sprintf(" (after %d other connections to this address in this run)", seen)
 }
 
 func isReset(err error) bool {

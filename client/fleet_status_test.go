@@ -152,7 +152,7 @@ func TestFleetResetsAfterConnections(t *testing.T) {
 	counts := map[string]int{}
 	f.Run(context.Background(), in, func(r FleetResult) {
 		counts[r.Status]++
-		if r.Status == StatusRateLimited && !strings.Contains(r.Reason, "earlier connections to this address in this run") {
+		if r.Status == StatusRateLimited && !strings.Contains(r.Reason, "other connections to this address in this run") {
 			t.Errorf("%s: reason %q", r.Target, r.Reason)
 		}
 		if r.Status != StatusOK && r.Status != StatusRateLimited {
