@@ -4,19 +4,23 @@
 # on loopback (bench/fleetsim), and writes bench/fleet.md, which bench/run.sh
 # puts into BENCHMARKS.md.
 #
-# usage (from anywhere in the repository; root is not needed):
+# usage (from anywhere in the repository; root is not needed, but without it the `blocked`
+# share is served healthy and its row is skipped: filtering port 25 takes an nftables rule):
 #   bash bench/fleet.sh             3 rounds; merges bench/fleet.md into BENCHMARKS.md
 #   bash bench/fleet.sh --quick     1 round, 2,000 targets, written to bench/out/fleet.quick.md
 #   bash bench/fleet.sh --no-merge  as the first, leaving BENCHMARKS.md alone (bench/run.sh)
-# FLEET_TARGETS=N sets the number of targets (default 10000), ZGRAB2=PATH a zgrab2 to use,
-# FLEET_NET=B serves them on 127.B.0.0/16 (default 1), FLEET_OUT=DIR writes the run there.
+# FLEET_TARGETS=N sets the number of targets (default 10000), ZGRAB2=PATH a zgrab2 to use (none: no zgrab2),
+# FLEET_NET=B serves them on 127.B.0.0/16 (default 1), FLEET_PORT=P on port P (default 2525; the
+# resetting host takes the 20 ports after it), FLEET_OUT=DIR writes the run there.
 #
 # What it does:
 #   1. builds ehlo and the simulator, and zgrab2 v1.0.0-RC3 from the Go module proxy in a
 #      temporary module outside the repository (go install @latest is refused there: the
 #      proxy answers 403 to the version list; an exact version builds);
 #   2. starts the simulator: FLEET_TARGETS targets on 127.1.0.0/16, port 2525, each with its
-#      behaviour and the status it must get (bench/out/fleet/truth.tsv);
+#      behaviour and the status it must get (bench/out/fleet/truth.tsv); as root with nft, an
+#      nftables table of its own (inet ehlo_fleetsim_B) drops SYNs to port 25 of the "blocked"
+#      share, removed when the script ends;
 #   3. in alternation, round after round, for N in 100, 500, 1000: ehlo probe --from-file
 #      --jsonl --parallel N, then zgrab2 smtp --send-ehlo-override --send-starttls-override
 #      --send-quit -s N; each process timed by /usr/bin/time (wall, user+sys, peak RSS), the
@@ -47,7 +51,7 @@ MD=bench/fleet.md
 if [[ -n $QUICK ]]; then N=${FLEET_TARGETS:-2000} ROUNDS=1 MD=bench/out/fleet.quick.md; fi
 OUT=${FLEET_OUT:-bench/out/fleet}
 BIN=bench/out/bin
-PORT=2525
+PORT=${FLEET_PORT:-2525}
 mkdir -p "$OUT" "$BIN"
 log() { printf 'fleet: %s\n' "$*" >&2; }
 die() { printf 'fleet: error: %s\n' "$*" >&2; exit 1; }
@@ -64,7 +68,9 @@ build() {
 	go build -o "$BIN/fleetsim" ./bench/fleetsim
 	ZG=${ZGRAB2:-$BIN/zgrab2}
 	ZG_NOTE=
-	if [[ ! -x $ZG ]]; then
+	if [[ ${ZGRAB2:-} == none ]]; then
+		ZG= ZG_NOTE="zgrab2 was not run (ZGRAB2=none)"
+	elif [[ ! -x $ZG ]]; then
 		log "building zgrab2 $ZGRAB2_VERSION from the module proxy, outside the repository"
 		local tmp
 		tmp=$(mktemp -d)
@@ -89,17 +95,40 @@ start_sim() {
 	log "starting the simulator: $N targets on 127.${FLEET_NET:-1}.0.0/16:$PORT"
 	rm -f "$OUT/sim.in" "$OUT/sim.out"
 	mkfifo "$OUT/sim.in" "$OUT/sim.out"
-	"$BIN/fleetsim" -n "$N" -net "${FLEET_NET:-1}" -dir "$OUT" -port "$PORT" -tarpit-delay 5s <"$OUT/sim.in" >"$OUT/sim.out" &
+	local blocked=
+	if [[ $(id -u) -eq 0 ]] && command -v nft >/dev/null; then
+		blocked=-blocked
+		echo yes >"$OUT/blocked.txt"
+	else
+		log "not root, or no nft: the blocked share (port 25 filtered) is served healthy, its row skipped; run as root with nftables for it"
+		echo "not run as root with nftables" >"$OUT/blocked.txt"
+	fi
+	"$BIN/fleetsim" -n "$N" -net "${FLEET_NET:-1}" -dir "$OUT" -port "$PORT" -tarpit-delay 5s $blocked <"$OUT/sim.in" >"$OUT/sim.out" &
 	SIM_PID=$!
 	exec 7>"$OUT/sim.in" # the simulator serves until this closes
 	trap stop_sim EXIT
 	local line
 	read -r -t 120 line <"$OUT/sim.out" || die "the simulator did not start"
 	[[ $line == ready ]] || die "the simulator said: $line"
+	[[ -z $blocked ]] || filter_port25
 	TICK=$(getconf CLK_TCK)
 }
 
+# filter_port25: the nftables table that drops SYNs to port 25 of the
+# blocked share's addresses (the simulator's dir/blocked.ips), so their
+# port 25 times out while their other ports refuse.
+NFT_TABLE=ehlo_fleetsim_${FLEET_NET:-1}
+filter_port25() {
+	local ips
+	ips=$(paste -sd, "$OUT/blocked.ips")
+	[[ -n $ips ]] || return 0
+	printf 'table inet %s {}\nflush table inet %s\ntable inet %s {\n set blocked {\n  type ipv4_addr\n  elements = { %s }\n }\n chain in {\n  type filter hook input priority -10; policy accept;\n  ip daddr @blocked tcp dport 25 tcp flags syn drop\n }\n}\n' \
+		"$NFT_TABLE" "$NFT_TABLE" "$NFT_TABLE" "$ips" | nft -f - || die "nft refused the blocked share's rule"
+	NFT_ADDED=1
+}
+
 stop_sim() {
+	if [[ -n ${NFT_ADDED:-} ]]; then nft delete table inet "$NFT_TABLE" || true; fi
 	exec 7>&- || true
 	[[ -z $SIM_PID ]] || wait "$SIM_PID" 2>/dev/null || true
 	rm -f "$OUT/sim.in" "$OUT/sim.out"
@@ -197,7 +226,7 @@ LOAD_END=$(cut -d' ' -f1-3 /proc/loadavg)
 printf '%s\n' "$LOAD_START / $LOAD_END" "${ZG:+$ZGRAB2_VERSION}" "$ZG_NOTE" >"$OUT/run.txt"
 fi
 { read -r LOAD; read -r ZG_VERSION; read -r ZG_NOTE; } <"$OUT/run.txt"
-python3 bench/fleetreport.py --out "$OUT" --targets "$N" --rounds "$ROUNDS" --pars "${PARS[*]}" \
+python3 bench/fleetreport.py --out "$OUT" --targets "$(wc -l <"$OUT/targets.txt")" --rounds "$ROUNDS" --pars "${PARS[*]}" \
 	--load "$LOAD" --zgrab2 "$ZG_VERSION" --zgrab2-note "$ZG_NOTE" \
 	--cmd "$(ehlo_cmd N targets.txt | sed "s|$BIN/||; s|$OUT/||g")" >"$MD"
 log "wrote $MD"

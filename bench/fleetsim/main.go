@@ -6,7 +6,7 @@
 // index, so that every status a fleet run gives is exercised:
 //
 //	share  behaviour                                     status
-//	 78%   healthy                                       ok
+//	 76%   healthy                                       ok
 //	  1%   healthy, AUTH PLAIN offered before TLS        ok
 //	  5%   greeting after 300 ms                         ok
 //	  4%   greeting after -tarpit-delay (a tarpit)       tarpit
@@ -16,6 +16,22 @@
 //	  1%   a certificate of another CA                   tls-failed
 //	  1%   a reply to EHLO with mixed codes              protocol-error
 //	  1%   the connection closed after the greeting      not-testable
+//	  1%   dead: its SYNs dropped (a listener whose      timeout
+//	       accept queue is full, so no root is needed)
+//	  1%   port 25 filtered, the host up: the target is  blocked
+//	       ADDR:25, whose SYNs an nftables rule drops
+//	       (bench/fleet.sh adds it, as root, from
+//	       dir/blocked.ips), ports 587/465/443 refused;
+//	       without -blocked these are healthy (ok)
+//
+// and one more host, 127.NET.255.251, with -reset-lines targets on the
+// ports after -port, that serves the first -reset-after connections of a
+// run and resets (RST) every one after, until it has been idle for 2 s
+// (the next run): its lines are -reset-after ok and the rest rate-limited,
+// in whatever order (truth "reset-after:K", fleetcheck.py counts them);
+// and -dns-lines names that cannot resolve (a label over 63 characters,
+// refused before any question is sent, so no DNS server is needed), whose
+// status is dns-error.
 //
 // It writes the targets (dir/targets.txt, one host:port a line; for
 // zgrab2, dir/targets.ips, one address a line), the truth (dir/truth.tsv:
@@ -34,15 +50,19 @@ import (
 	"crypto/x509"
 	"crypto/x509/pkix"
 	"encoding/pem"
+	"errors"
 	"flag"
 	"fmt"
 	"io"
 	"log"
 	"math/big"
 	"net"
+	"net/netip"
 	"os"
 	"path/filepath"
 	"strings"
+	"sync"
+	"syscall"
 	"time"
 )
 
@@ -57,7 +77,7 @@ type behaviour struct {
 
 // behaviours in the order of their shares over i%100.
 var behaviours = []behaviour{
-	{"healthy", "ok", 78},
+	{"healthy", "ok", 76},
 	{"auth-plain", "ok", 1},
 	{"slow", "ok", 5},
 	{"tarpit", "tarpit", 4},
@@ -67,6 +87,8 @@ var behaviours = []behaviour{
 	{"bad-cert", "tls-failed", 1},
 	{"mixed-codes", "protocol-error", 1},
 	{"hangup", "not-testable", 1},
+	{"dead", "timeout", 1},
+	{"blocked", "blocked", 1},
 }
 
 func behaviourOf(i int) behaviour {
@@ -98,6 +120,10 @@ func main() {
 	dir := flag.String("dir", "bench/out/fleet", "where to write targets.txt, targets.ips, truth.tsv and ca.pem")
 	port := flag.Int("port", 2525, "the port of every target")
 	tarpit := flag.Duration("tarpit-delay", 2*time.Second, "a tarpit's greeting delay")
+	blocked := flag.Bool("blocked", false, "serve the blocked share on ADDR:25, for an nftables rule to filter (else they are healthy)")
+	resetLines := flag.Int("reset-lines", 20, "targets on the host that resets after -reset-after connections (0: none)")
+	resetAfter := flag.Int("reset-after", 5, "connections that host serves in a run before it resets")
+	dnsLines := flag.Int("dns-lines", 10, "targets whose name cannot resolve")
 	flag.IntVar(&netB, "net", 1, "serve on 127.NET.0.0/16 (1 to 254), so two simulators can run at once")
 	flag.Parse()
 	if netB < 1 || netB > 254 {
@@ -121,15 +147,32 @@ func main() {
 	if err := os.WriteFile(filepath.Join(*dir, "ca.pem"), caPEM, 0o644); err != nil {
 		log.Fatal(err)
 	}
-	var targets, ips, truth strings.Builder
+	var targets, ips, truth, blockedIPs strings.Builder
+	var hold []io.Closer // the dead targets' queued connections
 	for i := range *n {
 		b := behaviourOf(i)
+		if b.name == "blocked" && !*blocked {
+			b = behaviours[0]
+		}
 		a := addr(i)
 		target := fmt.Sprintf("%s:%d", a, *port)
+		if b.name == "blocked" { // port 25, filtered by fleet.sh's nftables rule; nothing listens here
+			target = a + ":25"
+			fmt.Fprintln(&blockedIPs, a)
+		} else {
+			fmt.Fprintln(&ips, a) // zgrab2 probes -port only
+		}
 		fmt.Fprintln(&targets, target)
-		fmt.Fprintln(&ips, a)
 		fmt.Fprintf(&truth, "%s\t%s\t%s\n", target, b.status, b.name)
-		if b.name == "closed" {
+		switch b.name {
+		case "closed", "blocked":
+			continue
+		case "dead":
+			held, err := deadListener(target)
+			if err != nil {
+				log.Fatalf("dead %s: %v", target, err)
+			}
+			hold = append(hold, held...)
 			continue
 		}
 		ln, err := net.Listen("tcp", target)
@@ -138,13 +181,118 @@ func main() {
 		}
 		go s.serve(ln, b.name)
 	}
-	for name, text := range map[string]string{"targets.txt": targets.String(), "targets.ips": ips.String(), "truth.tsv": truth.String()} {
+	if *resetLines > 0 {
+		r := &resetter{after: *resetAfter}
+		a := fmt.Sprintf("127.%d.255.251", netB)
+		for p := range *resetLines {
+			target := fmt.Sprintf("%s:%d", a, *port+1+p)
+			ln, err := net.Listen("tcp", target)
+			if err != nil {
+				log.Fatalf("listen %s: %v", target, err)
+			}
+			go r.serve(s, ln)
+			fmt.Fprintln(&targets, target)
+			fmt.Fprintf(&truth, "%s\treset-after:%d\treset-after\n", target, *resetAfter)
+		}
+	}
+	for i := range *dnsLines {
+		target := fmt.Sprintf("%s%06d.sim.invalid:%d", strings.Repeat("x", 58), i, *port) // a 64-character label
+		fmt.Fprintln(&targets, target)
+		fmt.Fprintf(&truth, "%s\tdns-error\tunresolvable\n", target)
+	}
+	for name, text := range map[string]string{"targets.txt": targets.String(), "targets.ips": ips.String(), "truth.tsv": truth.String(), "blocked.ips": blockedIPs.String()} {
 		if err := os.WriteFile(filepath.Join(*dir, name), []byte(text), 0o644); err != nil {
 			log.Fatal(err)
 		}
 	}
 	fmt.Println("ready")
 	io.Copy(io.Discard, os.Stdin) // serve until stdin closes (or a signal)
+	for _, c := range hold {
+		c.Close()
+	}
+}
+
+// deadListener makes target a dead host without root: a listener with a
+// backlog of 0 that never accepts, its accept queue filled by a connection
+// of our own, so the kernel drops every SYN that comes after (a client's
+// connect times out, as to a host that is down). It returns what must stay
+// open.
+func deadListener(target string) ([]io.Closer, error) {
+	ap, err := netip.ParseAddrPort(target)
+	if err != nil {
+		return nil, err
+	}
+	fd, err := syscall.Socket(syscall.AF_INET, syscall.SOCK_STREAM|syscall.SOCK_CLOEXEC, 0)
+	if err != nil {
+		return nil, err
+	}
+	sa := &syscall.SockaddrInet4{Port: int(ap.Port()), Addr: ap.Addr().As4()}
+	syscall.SetsockoptInt(fd, syscall.SOL_SOCKET, syscall.SO_REUSEADDR, 1)
+	if err := syscall.Bind(fd, sa); err != nil {
+		syscall.Close(fd)
+		return nil, err
+	}
+	if err := syscall.Listen(fd, 0); err != nil {
+		syscall.Close(fd)
+		return nil, err
+	}
+	ln := os.NewFile(uintptr(fd), target)
+	held := []io.Closer{ln}
+	// A backlog of 0 queues one connection: ours fills it.
+	c, err := net.DialTimeout("tcp", target, 2*time.Second)
+	if err != nil {
+		ln.Close()
+		return nil, fmt.Errorf("filling the accept queue: %v", err)
+	}
+	held = append(held, c)
+	// Check that the next connection is dropped indeed.
+	if c2, err := net.DialTimeout("tcp", target, 300*time.Millisecond); err == nil {
+		c2.Close()
+		for _, h := range held {
+			h.Close()
+		}
+		return nil, errors.New("a connection went through a full accept queue: this kernel does not drop SYNs there")
+	}
+	return held, nil
+}
+
+// resetter is one host on many ports that serves the first after
+// connections of a run and resets the next; a run ends when the host has
+// been idle for resetIdle.
+type resetter struct {
+	mu    sync.Mutex
+	after int
+	count int
+	last  time.Time
+}
+
+const resetIdle = 2 * time.Second
+
+func (r *resetter) serve(s *sim, ln net.Listener) {
+	for {
+		c, err := ln.Accept()
+		if err != nil {
+			if ne, ok := err.(net.Error); ok && ne.Timeout() {
+				continue
+			}
+			return
+		}
+		r.mu.Lock()
+		now := time.Now()
+		if now.Sub(r.last) > resetIdle {
+			r.count = 0
+		}
+		r.last = now
+		r.count++
+		over := r.count > r.after
+		r.mu.Unlock()
+		if over {
+			c.(*net.TCPConn).SetLinger(0) // close with RST
+			c.Close()
+			continue
+		}
+		go s.session(c, "healthy")
+	}
 }
 
 func (s *sim) serve(ln net.Listener, kind string) {
