@@ -154,12 +154,17 @@ func (g *gate) probe(ctx context.Context, host string, fn func() ProbeResult) (P
 		if !retry {
 			return r, seen
 		}
-		if !g.throttled.Swap(true) && g.onThrottle != nil {
-			g.onThrottle(r.Err)
-		}
+		g.throttle(r.Err)
 		if !sleep(ctx, backoff) {
 			return r, seen
 		}
+	}
+}
+
+// throttle says once that the process ran out of descriptors.
+func (g *gate) throttle(err error) {
+	if !g.throttled.Swap(true) && g.onThrottle != nil {
+		g.onThrottle(err)
 	}
 }
 
@@ -183,15 +188,59 @@ func (f *Fleet) probeDomain(ctx context.Context, g *gate, t FleetTarget) (FleetR
 	o := *f.Domain
 	o.Gate = g.probe
 	f.inflight.Add(1)
+	defer f.inflight.Add(-1)
 	start := time.Now()
-	d := ProbeDomain(ctx, t.Target, o)
-	elapsed := time.Since(start)
-	f.inflight.Add(-1)
-	if ctx.Err() != nil {
-		return FleetResult{}, false
+	for backoff := 50 * time.Millisecond; ; backoff = min(2*backoff, 2*time.Second) {
+		d := ProbeDomain(ctx, t.Target, o)
+		if ctx.Err() != nil {
+			return FleetResult{}, false
+		}
+		// A question that could not be sent for want of a descriptor is
+		// not the domain's fault: wait and ask again (the MX probes done
+		// are kept by Shared, the answers by the caching resolver).
+		if err := dnsOutOfFiles(d); err != nil {
+			g.throttle(err)
+			if !sleep(ctx, backoff) {
+				return FleetResult{}, false
+			}
+			continue
+		}
+		status, reason := ClassifyDomain(d, f.Tarpit)
+		if a := firstTimeout(d, f.Tarpit); status == StatusTimeout && d.Port == "25" && a.IsValid() {
+			status, reason = f.blockedCheck(ctx, a.String(), reason)
+		}
+		return FleetResult{FleetTarget: t, Status: status, Reason: reason, Elapsed: time.Since(start), Domain: &d}, true
 	}
-	status, reason := ClassifyDomain(d, f.Tarpit)
-	return FleetResult{FleetTarget: t, Status: status, Reason: reason, Elapsed: elapsed, Domain: &d}, true
+}
+
+// firstTimeout is the MX address whose timeout gave d its status (see
+// ClassifyDomain), or the zero address.
+func firstTimeout(d DomainResult, tarpit time.Duration) netip.Addr {
+	for i, h := range d.Route.Hosts {
+		for j, a := range h.Addrs {
+			if i < len(d.Probes) && j < len(d.Probes[i]) {
+				switch s, _ := Classify(d.Probes[i][j], tarpit, 0); s {
+				case StatusOK:
+					continue
+				case StatusTimeout:
+					return a
+				}
+				return netip.Addr{}
+			}
+		}
+	}
+	return netip.Addr{}
+}
+
+// dnsOutOfFiles is the first of d's DNS questions that failed for want of
+// a file descriptor, or nil.
+func dnsOutOfFiles(d DomainResult) error {
+	for _, q := range d.DNS {
+		if outOfFiles(q.Err) {
+			return q.Err
+		}
+	}
+	return nil
 }
 
 // OtherPorts are the ports tried on a host whose port 25 gave no answer

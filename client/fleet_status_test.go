@@ -3,6 +3,7 @@ package client
 import (
 	"bufio"
 	"context"
+	"errors"
 	"fmt"
 	"net"
 	"net/netip"
@@ -10,6 +11,7 @@ import (
 	"os/exec"
 	"strings"
 	"sync"
+	"syscall"
 	"testing"
 	"time"
 
@@ -52,17 +54,25 @@ func TestFleetTimeoutAndBlocked(t *testing.T) {
 		type filter hook input priority -10; policy accept;
 		ip daddr 127.3.1.10 tcp dport 25 tcp flags syn drop
 		ip daddr 127.3.1.11 tcp flags syn drop
+		ip daddr 127.3.1.20 tcp dport 25 tcp flags syn drop
 	}`)
 	cases := map[string]struct{ status, says string }{
 		"127.3.1.10:25":    {StatusBlocked, "the host answered on port"},
 		"127.3.1.11:25":    {StatusTimeout, "no answer on port 587, 465, 443 either"},
 		"127.3.1.11:23001": {StatusTimeout, "no answer from 127.3.1.11:23001 in time"},
 	}
+	// A domain whose one MX address drops port 25: checked the same way.
+	cases["blocked.example"] = struct{ status, says string }{StatusBlocked, "mx.blocked.example (127.3.1.20): connect: no answer"}
+	zone := fakeDNS{
+		"blocked.example MX":   {{Type: dns.TypeMX, Pref: 10, Host: "mx.blocked.example.", TTL: 300}},
+		"mx.blocked.example A": {{Type: dns.TypeA, Addr: netip.MustParseAddr("127.3.1.20"), TTL: 300}},
+	}
 	const timeout = time.Second
-	f := &Fleet{Options: Options{Timeout: timeout, GreetingWait: -1}, Parallel: len(cases)}
+	f := &Fleet{Options: Options{Timeout: timeout, GreetingWait: -1}, Parallel: len(cases),
+		Domain: &DomainOptions{Options: Options{Timeout: timeout}, Resolver: zone}}
 	in := make(chan FleetTarget, len(cases))
 	for target := range cases {
-		in <- FleetTarget{Target: target, Line: 1}
+		in <- FleetTarget{Target: target, Line: 1, Domain: !strings.Contains(target, ":")}
 	}
 	close(in)
 	got := map[string]FleetResult{}
@@ -278,4 +288,75 @@ func TestPort25Note(t *testing.T) {
 			}
 		}
 	}
+}
+
+// emfileDNS fails its first `fail` questions as a resolver out of file
+// descriptors does (the socket could not be made), then answers.
+type emfileDNS struct {
+	fakeDNS
+	mu   sync.Mutex
+	fail int
+}
+
+func (e *emfileDNS) Lookup(ctx context.Context, name string, qtype uint16) (*dns.Answer, error) {
+	e.mu.Lock()
+	failing := e.fail > 0
+	e.fail--
+	e.mu.Unlock()
+	if failing {
+		return nil, &net.OpError{Op: "dial", Net: "udp", Err: os.NewSyscallError("socket", syscall.EMFILE)}
+	}
+	return e.fakeDNS.Lookup(ctx, name, qtype)
+}
+
+// TestFleetDomainOutOfFilesRetried: a domain line whose DNS questions
+// met the descriptor limit is not a dns-error: the fleet says so once,
+// waits and probes the domain again.
+func TestFleetDomainOutOfFilesRetried(t *testing.T) {
+	target := smtpAt(t, "127.3.3.2:23021")
+	_, port, _ := net.SplitHostPort(target)
+	zone := &emfileDNS{fail: 3, fakeDNS: fakeDNS{
+		"d.example MX":           {{Type: dns.TypeMX, Pref: 10, Host: "mx.d.example.", TTL: 300}},
+		"mx.d.example A":         {{Type: dns.TypeA, Addr: netip.MustParseAddr("127.3.3.2"), TTL: 300}},
+		"_mta-sts.d.example TXT": nil,
+	}}
+	o := DomainOptions{Options: Options{Timeout: 5 * time.Second}, Resolver: zone, Shared: NewSharedProbes(), Port: port}
+	var throttled []error
+	f := &Fleet{Parallel: 1, Domain: &o, OnThrottle: func(err error) { throttled = append(throttled, err) }}
+	in := make(chan FleetTarget, 1)
+	in <- FleetTarget{Target: "d.example", Line: 1, Domain: true}
+	close(in)
+	var got []FleetResult
+	f.Run(context.Background(), in, func(r FleetResult) { got = append(got, r) })
+	if len(got) != 1 || got[0].Status != StatusOK {
+		t.Fatalf("results %+v, want d.example ok", got)
+	}
+	if len(throttled) != 1 || !errors.Is(throttled[0], syscall.EMFILE) {
+		t.Errorf("told of the descriptor limit %d times (%v), want once", len(throttled), throttled)
+	}
+}
+
+// smtpAt serves plain SMTP on addr until the test ends.
+func smtpAt(t *testing.T, addr string) string {
+	t.Helper()
+	ln, err := net.Listen("tcp", addr)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var wg sync.WaitGroup
+	t.Cleanup(func() { ln.Close(); wg.Wait() })
+	wg.Go(func() {
+		for {
+			c, err := ln.Accept()
+			if err != nil {
+				return
+			}
+			wg.Go(func() {
+				defer c.Close()
+				c.SetDeadline(time.Now().Add(5 * time.Second))
+				plainSMTP("220 ok\r\n", 0, "250 x\r\n")(c, bufio.NewReader(c))
+			})
+		}
+	})
+	return ln.Addr().String()
 }
