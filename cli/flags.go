@@ -47,7 +47,7 @@ func (f *connFlags) register(cmd *cobra.Command) {
 	fl.StringVar(&f.ca, "ca", "", "trust the CA certificates in this PEM file")
 	fl.StringVar(&f.serverName, "servername", "", "server name to send in TLS (SNI) and to verify; default: the target's host")
 	fl.StringVar(&f.helo, "helo", client.DefaultHelo, "name to send with EHLO/HELO")
-	fl.DurationVar(&f.timeout, "timeout", 30*time.Second, "deadline for each exchange")
+	fl.DurationVar(&f.timeout, "timeout", 30*time.Second, "deadline for each exchange, the connect included")
 	fl.DurationVar(&f.greetingWait, "greeting-wait", client.DefaultGreetingWait,
 		"silence in plaintext after which implicit TLS is tried too, on a second connection (0: never)")
 	fl.StringVar(&f.tlsMin, "tls-min", "1.2", "lowest TLS version to accept: 1.0, 1.1, 1.2 or 1.3 (below 1.2 is shown as weak)")
