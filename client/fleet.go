@@ -254,8 +254,19 @@ var OtherPorts = []string{"587", "465", "443"}
 // a connection or a refusal (RST), shows the host is up and reachable from
 // here, so its port 25 is filtered, by this network (ISPs and clouds drop
 // outbound port 25) or by the host's own: blocked. No answer on any: the
-// host is down or drops everything from here: timeout.
+// host is down or drops everything from here: timeout. The connections
+// leave as the probe's did (-4/-6, --local-address); through a proxy or a
+// pipe there is no telling, and the status stays timeout.
 func (f *Fleet) blockedCheck(ctx context.Context, host, reason string) (string, string) {
+	tr := f.Options.Transport
+	if tr.Proxy != nil || tr.Pipe != "" {
+		return StatusTimeout, reason
+	}
+	network := "tcp" + tr.Family // tcp, tcp4, tcp6
+	var d net.Dialer
+	if tr.LocalAddr != "" {
+		d.LocalAddr = &net.TCPAddr{IP: net.ParseIP(tr.LocalAddr)}
+	}
 	wait := 3 * time.Second
 	if f.Options.Timeout > 0 {
 		wait = min(wait, f.Options.Timeout)
@@ -266,8 +277,7 @@ func (f *Fleet) blockedCheck(ctx context.Context, host, reason string) (string, 
 	var wg sync.WaitGroup
 	for _, port := range OtherPorts {
 		wg.Go(func() {
-			var d net.Dialer
-			c, err := d.DialContext(ctx, "tcp", net.JoinHostPort(host, port))
+			c, err := d.DialContext(ctx, network, net.JoinHostPort(host, port))
 			switch {
 			case err == nil:
 				c.Close()
