@@ -26,6 +26,7 @@ type explorerFlags struct {
 	noHistory         bool
 	endpoint          string // the lab endpoint to open on when there is no TARGET
 	mx                mxFlags
+	lang              string // --lang: the explorer's own words, en or zh
 }
 
 // newExplorer is the root command: the explorer, on TARGET or on the
@@ -63,6 +64,7 @@ func newExplorer() *cobra.Command {
 	fl.BoolVar(&f.guided, "guided", false, "start in guided mode: a card shows the next step of a session, prefilled (F9 toggles)")
 	f.mx.registerExplorer(root)
 	fl.StringVar(&f.endpoint, "lab", "submission", "open on this built-in lab endpoint: "+strings.Join(lab.EndpointNames, ", "))
+	fl.StringVar(&f.lang, "lang", "", langHelp)
 	return root
 }
 
@@ -72,6 +74,9 @@ func (f *explorerFlags) run(cmd *cobra.Command, args []string) error {
 		return err
 	}
 	opts = explorerTickets(opts)
+	if _, err := pickLang(f.lang, os.Getenv); err != nil {
+		return usageErr(err)
+	}
 	cfg, progOpts := f.config(opts)
 	cfg.CAFile = absPath(f.conn.ca) // a saved script's replay line works from any directory
 	args = f.conn.pipeArgs(args, 0)
@@ -120,7 +125,9 @@ func (f *explorerFlags) run(cmd *cobra.Command, args []string) error {
 // that parse as true, so the profile is forced here.
 func (f *explorerFlags) config(opts client.Options) (ui.Config, []tea.ProgramOption) {
 	noColor := os.Getenv("NO_COLOR") != ""
+	lang, _ := pickLang(f.lang, os.Getenv) // checked by the command
 	cfg := ui.Config{
+		Lang:       lang,
 		Options:    opts,
 		Theme:      themes.Pick(f.theme, os.Getenv("EHLO_THEME"), noColor),
 		Mouse:      !f.noMouse,

@@ -44,7 +44,7 @@ func newLearn() *cobra.Command {
 		RunE: f.run,
 	}
 	fl := cmd.Flags()
-	fl.StringVar(&f.lang, "lang", "", "language of the lessons: en or zh (default from LC_ALL, LC_MESSAGES, LANG)")
+	fl.StringVar(&f.lang, "lang", "", langHelp)
 	fl.BoolVar(&f.verify, "verify", false, "replay the reference solutions (every lesson, or the one named) against the lab and check every goal")
 	fl.Bool("format", false, "print the lesson file format and exit")
 	fl.StringVar(&f.explorer.theme, "theme", "", "colour theme (default $EHLO_THEME, else auto; NO_COLOR forces mono)")
@@ -122,7 +122,7 @@ func (f *learnFlags) open(cmd *cobra.Command, lessons []learn.Lesson, current in
 	}
 	defer l.Close()
 	cfg, progOpts := f.explorer.config(client.Options{})
-	cfg.Lab, cfg.Endpoint = l, lessons[current].Start()
+	cfg.Lab, cfg.Endpoint, cfg.Lang = l, lessons[current].Start(), lang
 	cfg.DNS = dns.NewClient(l.DNSAddr()) // the identity check (SPF, DMARC) asks the lab's own DNS, as with --lab
 	cfg.Course = &ui.Course{Lessons: lessons, Current: current, Done: done, Progress: progress, Lang: lang}
 	return explorerErr(ui.Run(cmd.Context(), cfg, progOpts...))
@@ -163,12 +163,15 @@ func listLessons(out io.Writer, lessons []learn.Lesson, done map[string]bool, la
 	fmt.Fprintf(out, "%d of %d done. ehlo learn N opens lesson N.\n", n, len(lessons))
 }
 
+// langHelp is --lang's, the explorer's and learn's.
+const langHelp = "language of the lessons and the explorer's own words: en or zh (default from LC_ALL, LC_MESSAGES, LANG)"
+
 // pickLang is --lang, else the locale's language: zh for a zh_* locale
 // (LC_ALL, then LC_MESSAGES, then LANG, as POSIX orders them), else en.
 func pickLang(flag string, getenv func(string) string) (string, error) {
 	if flag != "" {
 		if !slices.Contains(learn.Langs, flag) {
-			return "", fmt.Errorf("--lang %s: the lessons are in %s", flag, strings.Join(learn.Langs, " and "))
+			return "", fmt.Errorf("--lang %s: ehlo speaks %s", flag, strings.Join(learn.Langs, " and "))
 		}
 		return flag, nil
 	}

@@ -75,20 +75,20 @@ func (m Model) nextPrompt() Model {
 	switch {
 	case !p.confirmed && m.needsConsent(p.mech):
 		m.input = m.input.setMode(modeConfirm)
-		m.flash = warnFlash(fmt.Sprintf("%s over an unencrypted connection to %s sends your password in clear (base64 is not encryption). Send anyway? y/n",
+		m.flash = warnFlash(m.w.F("%s over an unencrypted connection to %s sends your password in clear (base64 is not encryption). Send anyway? y/n",
 			p.mech, session.SanitizeString(m.conn.target)))
 	case p.user == "":
 		m.input = m.input.setMode(modeUser)
-		m.flash = infoFlash("user name for " + p.mech + " (esc cancels)")
+		m.flash = infoFlash(m.w.F("user name for %s (esc cancels)", p.mech))
 	default:
 		m.input = m.input.setMode(modePassword)
-		what := "password"
+		what := m.w.T("password")
 		if session.IsToken(p.mech) {
-			what = "OAuth 2 bearer token"
+			what = m.w.T("OAuth 2 bearer token")
 		}
-		text := fmt.Sprintf("%s for %s, masked; sent once, shown redacted (esc cancels)", what, session.SanitizeString(p.user))
+		text := m.w.F("%s for %s, masked; sent once, shown redacted (esc cancels)", what, session.SanitizeString(p.user))
 		if m.onLab() && p.user == lab.User {
-			text = fmt.Sprintf("%s for %s, masked (the lab's is %s); sent once, shown redacted (esc cancels)", what, lab.User, lab.Password)
+			text = m.w.F("%s for %s, masked (the lab's is %s); sent once, shown redacted (esc cancels)", what, lab.User, lab.Password)
 		}
 		m.flash = infoFlash(text)
 	}

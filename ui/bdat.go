@@ -252,7 +252,7 @@ func (m Model) chunkReplied(p pending, r session.Reply) Model {
 	text := session.SanitizeString(r.Text())
 	switch {
 	case lastChunk(p.line):
-		m.flash = dataEndFlash(r)
+		m.flash = dataEndFlash(r, m.w)
 	case r.OK():
 		m.flash = okFlash(fmt.Sprintf("chunk taken (%d): %s", r.Code, text))
 		if !m.chunkQueued() {

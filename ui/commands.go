@@ -3,7 +3,6 @@ package ui
 import (
 	"encoding/base64"
 	"errors"
-	"fmt"
 	"io/fs"
 	"slices"
 	"strings"
@@ -88,7 +87,7 @@ func (m Model) lookupCommand(text string) (localCmd, string, bool) {
 func (m Model) runLocal(text string) (Model, tea.Cmd) {
 	c, arg, ok := m.lookupCommand(text)
 	if !ok {
-		m.flash = errorFlash(fmt.Sprintf("unknown command %s — :help lists them", session.SanitizeString(strings.Fields(text + " x")[0])))
+		m.flash = errorFlash(m.w.F("unknown command %s — :help lists them", session.SanitizeString(strings.Fields(text + " x")[0])))
 		return m, nil
 	}
 	return c.run(m, arg)
@@ -144,7 +143,7 @@ func (m Model) cmdQuit(string) (Model, tea.Cmd) {
 
 func (m Model) cmdReconnect(string) (Model, tea.Cmd) {
 	if m.conn.target == "" {
-		m.flash = errorFlash("no target to reconnect to: :connect HOST[:PORT]")
+		m.flash = errorFlash(m.w.T("no target to reconnect to: :connect HOST[:PORT]"))
 		return m, nil
 	}
 	return m.connect(m.conn.target)
@@ -158,7 +157,7 @@ func (m Model) cmdConnect(arg string) (Model, tea.Cmd) {
 	}
 	if r.ca != "" || r.cert != "" { // read in a command; caLoaded connects
 		m.caLoads++
-		m.flash = infoFlash("reading " + session.SanitizeString(strings.Join(nonEmpty(r.ca, r.cert, r.key), ", ")) + "…")
+		m.flash = infoFlash(m.w.F("reading %s…", session.SanitizeString(strings.Join(nonEmpty(r.ca, r.cert, r.key), ", "))))
 		return m, loadConnectCmd(m.caLoads, r)
 	}
 	m.endpoint, m.opts, m.caFile = "", r.opts, m.cfg.CAFile
@@ -216,33 +215,33 @@ func caError(file string, err error) string {
 func (m Model) cmdLab(arg string) (Model, tea.Cmd) {
 	ep, ok := m.cfg.Lab.Endpoint(strings.ToLower(arg))
 	if !ok {
-		m.flash = errorFlash("usage: :lab " + strings.Join(lab.EndpointNames, "|"))
+		m.flash = errorFlash(m.w.T("usage: ") + ":lab " + strings.Join(lab.EndpointNames, "|"))
 		return m, nil
 	}
 	m.endpoint, m.opts = ep.Name, labOptions(m.cfg, ep)
 	m, cmd := m.connect(ep.Addr) // it clears the last connection's flash: this one comes after
-	m.flash = infoFlash("lab " + ep.Name + ": " + ep.Summary)
+	m.flash = infoFlash(m.w.T("lab ") + ep.Name + ": " + ep.Summary)
 	return m, cmd
 }
 
 func (m Model) cmdTheme(arg string) (Model, tea.Cmd) {
 	if err := m.applyTheme(arg); err != nil {
-		m.flash = errorFlash("themes: " + strings.Join(themes.Names(), ", "))
+		m.flash = errorFlash(m.w.T("themes: ") + strings.Join(themes.Names(), ", "))
 		return m, nil
 	}
-	m.flash = infoFlash("theme " + m.themeName)
+	m.flash = infoFlash(m.w.T("theme ") + m.themeName)
 	return m, nil
 }
 
 func (m Model) cmdRaw(string) (Model, tea.Cmd) {
 	on := m.transcript.ToggleRaw()
-	m.flash = infoFlash(onOff("raw line endings", on))
+	m.flash = infoFlash(m.onOff("raw line endings", on))
 	return m, nil
 }
 
 func (m Model) cmdHex(string) (Model, tea.Cmd) {
 	on := m.transcript.ToggleHex()
-	m.flash = infoFlash(onOff("hex view of the selected line (tab to the transcript to select)", on))
+	m.flash = infoFlash(m.onOff("hex view of the selected line (tab to the transcript to select)", on))
 	return m, nil
 }
 
@@ -250,9 +249,9 @@ func (m Model) cmdReveal(string) (Model, tea.Cmd) {
 	m.reveal = !m.reveal
 	m.transcript.SetReveal(m.reveal)
 	if m.reveal {
-		m.flash = warnFlash("secrets shown on this screen for this session; saved and copied text stays redacted")
+		m.flash = warnFlash(m.w.T("secrets shown on this screen for this session; saved and copied text stays redacted"))
 	} else {
-		m.flash = infoFlash("secrets hidden")
+		m.flash = infoFlash(m.w.T("secrets hidden"))
 	}
 	return m, nil
 }
@@ -260,9 +259,9 @@ func (m Model) cmdReveal(string) (Model, tea.Cmd) {
 func (m Model) cmdMouse(string) (Model, tea.Cmd) {
 	m.mouse = !m.mouse
 	if m.mouse {
-		m.flash = infoFlash("mouse on: the wheel scrolls the transcript")
+		m.flash = infoFlash(m.w.T("mouse on: the wheel scrolls the transcript"))
 	} else {
-		m.flash = infoFlash("mouse off: select text with the terminal as usual")
+		m.flash = infoFlash(m.w.T("mouse off: select text with the terminal as usual"))
 	}
 	return m, nil
 }
@@ -271,11 +270,11 @@ func (m Model) cmdMouse(string) (Model, tea.Cmd) {
 // the whole transcript, through OSC 52 (tea.SetClipboard), always redacted.
 func (m Model) cmdCopy(string) (Model, tea.Cmd) {
 	if e, ok := m.transcript.Selected(); ok && m.focus == focusTranscript {
-		m.flash = okFlash("copied the selected line (OSC 52)")
+		m.flash = okFlash(m.w.T("copied the selected line (OSC 52)"))
 		return m, tea.SetClipboard(client.Marker(e) + " " + client.EntryText(e, false))
 	}
 	text := m.transcript.Text(false)
-	m.flash = okFlash(fmt.Sprintf("copied the transcript, %d lines, redacted (OSC 52)", m.transcript.Len()))
+	m.flash = okFlash(m.w.F("copied the transcript, %d lines, redacted (OSC 52)", m.transcript.Len()))
 	return m, tea.SetClipboard(text)
 }
 
@@ -294,10 +293,10 @@ func (m Model) cmdUnB64(arg string) (Model, tea.Cmd) {
 		b, err = base64.RawStdEncoding.DecodeString(arg)
 	}
 	if err != nil {
-		m.flash = errorFlash("not base64")
+		m.flash = errorFlash(m.w.T("not base64"))
 		return m, nil
 	}
-	m.flash = infoFlash("decoded: " + session.Sanitize(b))
+	m.flash = infoFlash(m.w.T("decoded: ") + session.Sanitize(b))
 	return m, nil
 }
 
@@ -306,7 +305,7 @@ func (m Model) cmdCompose(arg string) (Model, tea.Cmd) {
 		return m.cmdComposeFile(path)
 	}
 	if !m.inData() {
-		m.flash = errorFlash(":compose works in DATA mode: MAIL FROM, RCPT TO, then DATA, and wait for 354")
+		m.flash = errorFlash(m.w.T(":compose works in DATA mode: MAIL FROM, RCPT TO, then DATA, and wait for 354"))
 		return m, nil
 	}
 	m.compose = m.compose.start(m.sess, m.helo(), m.lastSent("MAIL"), m.now())
@@ -320,17 +319,17 @@ func (m Model) cmdSend(string) (Model, tea.Cmd) {
 		return m.composeChunksKey(true, ":send")
 	}
 	if !m.inData() || m.compose.draft == "" {
-		m.flash = errorFlash("no message to send: :compose writes one after DATA's 354; esc keeps it for :send")
+		m.flash = errorFlash(m.w.T("no message to send: :compose writes one after DATA's 354; esc keeps it for :send"))
 		return m, nil
 	}
 	return m.sendMessage(m.compose.draft, ":send")
 }
 
-func onOff(what string, on bool) string {
+func (m Model) onOff(what string, on bool) string {
 	if on {
-		return what + ": on"
+		return m.w.F("%s: on", m.w.T(what))
 	}
-	return what + ": off"
+	return m.w.F("%s: off", m.w.T(what))
 }
 
 // cmdBare sends a command ended by a bare LF instead of CRLF, to see how
@@ -339,18 +338,18 @@ func onOff(what string, on bool) string {
 func (m Model) cmdBare(arg string) (Model, tea.Cmd) {
 	switch {
 	case arg == "":
-		m.flash = errorFlash("usage: :bare COMMAND, e.g. :bare NOOP")
+		m.flash = errorFlash(m.w.T("usage: :bare COMMAND, e.g. :bare NOOP"))
 		return m, nil
 	case m.inData() || m.drafting() || m.inAuth():
-		m.flash = errorFlash(":bare sends a command: not inside a message nor an AUTH exchange")
+		m.flash = errorFlash(m.w.T(":bare sends a command: not inside a message nor an AUTH exchange"))
 		return m, nil
 	case session.ValidateLine(arg) != nil:
-		m.flash = errorFlash(":bare: the command cannot hold CR or LF")
+		m.flash = errorFlash(m.w.T(":bare: the command cannot hold CR or LF"))
 		return m, nil
 	case session.Verb(arg) == "AUTH":
-		m.flash = errorFlash(":bare does not send AUTH: credentials go only as ehlo sends them")
+		m.flash = errorFlash(m.w.T(":bare does not send AUTH: credentials go only as ehlo sends them"))
 		return m, nil
 	}
-	m.flash = infoFlash("sent with a bare LF (:raw shows line endings)")
+	m.flash = infoFlash(m.w.T("sent with a bare LF (:raw shows line endings)"))
 	return m.enqueue(outItem{line: arg, bare: true})
 }

@@ -272,7 +272,7 @@ func (m Model) send(item outItem) (Model, tea.Cmd) {
 	case item.chunk != nil:
 		return m.sendChunk(item)
 	case item.raw != nil && !m.inData():
-		m.flash = errorFlash("the composed message was not sent: the server must answer DATA with 354 first")
+		m.flash = errorFlash(m.w.T("the composed message was not sent: the server must answer DATA with 354 first"))
 		return m.pump()
 	case item.raw != nil:
 		m, n := m.endData()
@@ -285,7 +285,7 @@ func (m Model) send(item outItem) (Model, tea.Cmd) {
 		// queued behind it goes too, for it relied on this line
 		n := m.outbox.len()
 		m.outbox = outbox{}
-		m.flash = errorFlash(fmt.Sprintf("not sent: <redacted …> is a placeholder for a credential, not one; %d queued lines dropped", n))
+		m.flash = errorFlash(m.w.F("not sent: <redacted …> is a placeholder for a credential, not one; %d queued lines dropped", n))
 		return m.pump()
 	}
 	if transactionVerb(item.line) {
@@ -406,7 +406,7 @@ func (m Model) sendData(line string) (Model, tea.Cmd) {
 	}
 	if strings.HasPrefix(line, ".") {
 		line = "." + line
-		m.flash = infoFlash("a leading dot was doubled on the wire (RFC 5321 4.5.2): the server removes it again")
+		m.flash = infoFlash(m.w.T("a leading dot was doubled on the wire (RFC 5321 4.5.2): the server removes it again"))
 	}
 	return m.write(writeReq{line: line}, 0)
 }
@@ -528,7 +528,7 @@ func (m Model) wrote(msg wroteMsg) (Model, tea.Cmd) {
 	case msg.err == nil:
 	case errors.Is(msg.err, wire.ErrBadLine):
 		m.inflight = m.inflight[:len(m.inflight)-expected]
-		m.flash = errorFlash("not sent: " + client.Explain(msg.err))
+		m.flash = errorFlash(m.w.T("not sent: ") + client.Explain(msg.err))
 	case errors.Is(msg.err, context.Canceled):
 		return m.lost("write cancelled (Esc)")
 	case errors.As(msg.err, new(*wire.DesyncError)):
@@ -580,7 +580,7 @@ func (m Model) replied(msg replyMsg) (Model, tea.Cmd) {
 	case errors.As(err, new(*session.MixedCodesError)):
 		return m.answeredByNothing(p, err)
 	case err != nil:
-		m.flash = errorFlash("unreadable reply: " + session.SanitizeString(client.Explain(err)))
+		m.flash = errorFlash(m.w.T("unreadable reply: ") + session.SanitizeString(client.Explain(err)))
 		return m.pump()
 	}
 	m.lastLatency = msg.at.Sub(p.sent)
@@ -662,9 +662,9 @@ func (m Model) afterReply(p pending, r session.Reply) (Model, tea.Cmd) {
 	case p.rcpt != "": // LMTP
 		m.flash = deliveryFlash(p.rcpt, r)
 	case p.kind == kindDataEnd:
-		m.flash = dataEndFlash(r)
+		m.flash = dataEndFlash(r, m.w)
 	case r.Code == 354:
-		m.flash = infoFlash("DATA mode: each Enter sends one line; a lone . ends the message; :compose opens an editor")
+		m.flash = infoFlash(m.w.T("DATA mode: each Enter sends one line; a lone . ends the message; :compose opens an editor"))
 	}
 	return m.pump()
 }
@@ -685,12 +685,12 @@ func closedReason(p pending, r session.Reply) string {
 }
 
 // dataEndFlash reports the fate of a message.
-func dataEndFlash(r session.Reply) flash {
+func dataEndFlash(r session.Reply, w words) flash {
 	text := session.SanitizeString(r.Text())
 	if r.OK() {
-		return okFlash(fmt.Sprintf("message accepted (%d): %s", r.Code, text))
+		return okFlash(w.F("message accepted (%d): %s", r.Code, text))
 	}
-	return errorFlash(fmt.Sprintf("message refused (%d): %s", r.Code, text))
+	return errorFlash(w.F("message refused (%d): %s", r.Code, text))
 }
 
 // readFailed handles a read that ended without a reply. Only a framing
@@ -703,7 +703,7 @@ func (m Model) readFailed(p pending, err error) (Model, tea.Cmd) {
 	var perr *wire.ProtocolError
 	if errors.As(err, &perr) {
 		m.inflight = m.inflight[1:]
-		m.flash = errorFlash("bad reply framing: " + session.SanitizeString(client.Explain(err)))
+		m.flash = errorFlash(m.w.T("bad reply framing: ") + session.SanitizeString(client.Explain(err)))
 		return m.pump()
 	}
 	reason := readFailure(p, err, m.conn.target)
@@ -807,17 +807,17 @@ func (m Model) tlsDone(msg tlsMsg) (Model, tea.Cmd) {
 	}
 	m.conn.tls, m.conn.unverified = &msg.info, !trusted(msg.info)
 	m.sess = m.sess.TLSStarted()
-	verdict := "certificate verified"
+	verdict := m.w.T("certificate verified")
 	if !msg.info.Verified {
-		verdict = "certificate NOT verified"
+		verdict = m.w.T("certificate NOT verified")
 		if c := msg.info.Check; c != nil && c.OK {
-			verdict = "certificate not WebPKI-verified but " + c.String()
+			verdict = m.w.F("certificate not WebPKI-verified but %s", c.String())
 		}
 	}
 	if msg.info.Weak {
-		verdict += ", WEAK: below TLS 1.2 (--tls-min)"
+		verdict += m.w.T(", WEAK: below TLS 1.2 (--tls-min)")
 	}
-	m.flash = okFlash(fmt.Sprintf("%s is on, %s. The server forgot the plaintext session: send EHLO again", msg.info.Version, verdict))
+	m.flash = okFlash(m.w.F("%s is on, %s. The server forgot the plaintext session: send EHLO again", msg.info.Version, verdict))
 	return m.pump()
 }
 
@@ -859,14 +859,13 @@ func (m Model) cancelWait() (Model, tea.Cmd) {
 		return m, nil
 	}
 	m.cancelOp()
-	m.flash = infoFlash("cancelling the wait…")
+	m.flash = infoFlash(m.w.T("cancelling the wait…"))
 	if n := m.outbox.len(); m.op == opWrite && n > 0 {
 		m.outbox = outbox{}
-		what := "lines"
+		m.flash = infoFlash(m.w.F("stopped sending: %d queued lines not sent", n))
 		if n == 1 {
-			what = "line"
+			m.flash = infoFlash(m.w.T("stopped sending: 1 queued line not sent"))
 		}
-		m.flash = infoFlash(fmt.Sprintf("stopped sending: %d queued %s not sent", n, what))
 	}
 	return m, nil
 }

@@ -313,6 +313,6 @@ func (m Model) cmdFilter(arg string) (Model, tea.Cmd) {
 
 func (m Model) cmdWrap(string) (Model, tea.Cmd) {
 	on := m.transcript.ToggleWrap()
-	m.flash = infoFlash(onOff("wrap long transcript lines", on))
+	m.flash = infoFlash(m.onOff("wrap long transcript lines", on))
 	return m, nil
 }

@@ -236,22 +236,22 @@ func (in inputBox) View(prompt, placeholder string, width int) string {
 
 // promptFor is the prompt text: what the session expects next, or what
 // the line is collecting (State.Expect).
-func promptFor(mode inputMode, s session.State, inData bool, what string) string {
+func promptFor(mode inputMode, s session.State, inData bool, what string, w words) string {
 	switch mode {
 	case modeUser:
-		return what + " user › "
+		return what + w.T(" user › ")
 	case modePassword:
-		return what + " password › "
+		return what + w.T(" password › ")
 	case modeConfirm:
 		return "y/n › "
 	case modeSearch:
-		return "search › "
+		return w.T("search › ")
 	}
 	switch expect := s.Expect(); {
 	case inData:
-		return "data › "
+		return w.T("data › ")
 	case expect == "":
-		return "closed › "
+		return w.T("closed › ")
 	case expect == "greeting" || expect == "server reply":
 		return "… › "
 	default:

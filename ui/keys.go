@@ -42,44 +42,47 @@ type keyMap struct {
 
 	AddChunk  key.Binding // a BDAT chunk being typed: enter adds the line and its CRLF
 	DropChunk key.Binding // esc: drop the chunk, nothing sent
+
+	w words // the descriptions' language
 }
 
 // newKeyMap returns the default keys.
-func newKeyMap() keyMap {
+func newKeyMap(w words) keyMap {
 	return keyMap{
-		Send:     key.NewBinding(key.WithKeys("enter"), key.WithHelp("enter", "send line")),
-		Accept:   key.NewBinding(key.WithKeys("right", "tab"), key.WithHelp("→/tab", "take suggestion")),
-		Complete: key.NewBinding(key.WithKeys("tab"), key.WithHelp("tab", "complete / next pane")),
-		PrevPane: key.NewBinding(key.WithKeys("shift+tab"), key.WithHelp("shift+tab", "panes")),
-		History:  key.NewBinding(key.WithKeys("up", "down"), key.WithHelp("↑/↓", "history")),
+		w:        w,
+		Send:     key.NewBinding(key.WithKeys("enter"), key.WithHelp("enter", w.T("send line"))),
+		Accept:   key.NewBinding(key.WithKeys("right", "tab"), key.WithHelp("→/tab", w.T("take suggestion"))),
+		Complete: key.NewBinding(key.WithKeys("tab"), key.WithHelp("tab", w.T("complete / next pane"))),
+		PrevPane: key.NewBinding(key.WithKeys("shift+tab"), key.WithHelp("shift+tab", w.T("panes"))),
+		History:  key.NewBinding(key.WithKeys("up", "down"), key.WithHelp("↑/↓", w.T("history"))),
 		Prev:     key.NewBinding(key.WithKeys("up")),
 		Next:     key.NewBinding(key.WithKeys("down")),
-		Scroll:   key.NewBinding(key.WithKeys("pgup", "pgdown"), key.WithHelp("pgup/pgdn", "scroll transcript")),
-		Cancel:   key.NewBinding(key.WithKeys("esc"), key.WithHelp("esc", "cancel wait")),
-		Help:     key.NewBinding(key.WithKeys("?", "f1"), key.WithHelp("?/F1", "help")),
-		Quit:     key.NewBinding(key.WithKeys("ctrl+c"), key.WithHelp("ctrl+c", "quit")),
+		Scroll:   key.NewBinding(key.WithKeys("pgup", "pgdown"), key.WithHelp("pgup/pgdn", w.T("scroll transcript"))),
+		Cancel:   key.NewBinding(key.WithKeys("esc"), key.WithHelp("esc", w.T("cancel wait"))),
+		Help:     key.NewBinding(key.WithKeys("?", "f1"), key.WithHelp("?/F1", w.T("help"))),
+		Quit:     key.NewBinding(key.WithKeys("ctrl+c"), key.WithHelp("ctrl+c", w.T("quit"))),
 
-		Mouse:  key.NewBinding(key.WithKeys("f2", "alt+m"), key.WithHelp("F2/alt+m", "mouse on/off")),
-		Raw:    key.NewBinding(key.WithKeys("f3", "alt+r"), key.WithHelp("F3/alt+r", "raw line endings")),
-		Hex:    key.NewBinding(key.WithKeys("f4", "alt+x"), key.WithHelp("F4/alt+x", "hex of selected line")),
-		Reveal: key.NewBinding(key.WithKeys("f5", "alt+v"), key.WithHelp("F5/alt+v", "reveal secrets")),
-		Copy:   key.NewBinding(key.WithKeys("f6", "alt+c"), key.WithHelp("F6/alt+c", "copy (OSC 52)")),
-		Save:   key.NewBinding(key.WithKeys("f7", "alt+s"), key.WithHelp("F7/alt+s", "save transcript")),
+		Mouse:  key.NewBinding(key.WithKeys("f2", "alt+m"), key.WithHelp("F2/alt+m", w.T("mouse on/off"))),
+		Raw:    key.NewBinding(key.WithKeys("f3", "alt+r"), key.WithHelp("F3/alt+r", w.T("raw line endings"))),
+		Hex:    key.NewBinding(key.WithKeys("f4", "alt+x"), key.WithHelp("F4/alt+x", w.T("hex of selected line"))),
+		Reveal: key.NewBinding(key.WithKeys("f5", "alt+v"), key.WithHelp("F5/alt+v", w.T("reveal secrets"))),
+		Copy:   key.NewBinding(key.WithKeys("f6", "alt+c"), key.WithHelp("F6/alt+c", w.T("copy (OSC 52)"))),
+		Save:   key.NewBinding(key.WithKeys("f7", "alt+s"), key.WithHelp("F7/alt+s", w.T("save transcript"))),
 
-		Explain:  key.NewBinding(key.WithKeys("f8", "alt+e"), key.WithHelp("F8/alt+e", "explain a reply")),
-		Guided:   key.NewBinding(key.WithKeys("f9", "alt+g"), key.WithHelp("F9/alt+g", "guided mode")),
-		Skip:     key.NewBinding(key.WithKeys("alt+n"), key.WithHelp("alt+n", "skip step")),
-		Choose:   key.NewBinding(key.WithKeys("ctrl+n", "ctrl+p"), key.WithHelp("ctrl+n/p", "choose")),
-		Timing:   key.NewBinding(key.WithKeys("f11", "alt+t"), key.WithHelp("F11/alt+t", "timing")),
-		SendHeld: key.NewBinding(key.WithKeys("alt+q"), key.WithHelp("alt+q", "send held")),
-		NextMX:   mxKey(),
-		Close:    key.NewBinding(key.WithKeys("esc"), key.WithHelp("esc", "close")),
+		Explain:  key.NewBinding(key.WithKeys("f8", "alt+e"), key.WithHelp("F8/alt+e", w.T("explain a reply"))),
+		Guided:   key.NewBinding(key.WithKeys("f9", "alt+g"), key.WithHelp("F9/alt+g", w.T("guided mode"))),
+		Skip:     key.NewBinding(key.WithKeys("alt+n"), key.WithHelp("alt+n", w.T("skip step"))),
+		Choose:   key.NewBinding(key.WithKeys("ctrl+n", "ctrl+p"), key.WithHelp("ctrl+n/p", w.T("choose"))),
+		Timing:   key.NewBinding(key.WithKeys("f11", "alt+t"), key.WithHelp("F11/alt+t", w.T("timing"))),
+		SendHeld: key.NewBinding(key.WithKeys("alt+q"), key.WithHelp("alt+q", w.T("send held"))),
+		NextMX:   mxKey(w),
+		Close:    key.NewBinding(key.WithKeys("esc"), key.WithHelp("esc", w.T("close"))),
 
-		Submit: key.NewBinding(key.WithKeys("f10", "alt+enter"), key.WithHelp("F10/alt+enter", "send message")),
-		Abort:  key.NewBinding(key.WithKeys("esc"), key.WithHelp("esc", "close editor")),
+		Submit: key.NewBinding(key.WithKeys("f10", "alt+enter"), key.WithHelp("F10/alt+enter", w.T("send message"))),
+		Abort:  key.NewBinding(key.WithKeys("esc"), key.WithHelp("esc", w.T("close editor"))),
 
-		AddChunk:  key.NewBinding(key.WithKeys("enter"), key.WithHelp("enter", "add line+CRLF to chunk")),
-		DropChunk: key.NewBinding(key.WithKeys("esc"), key.WithHelp("esc", "drop chunk")),
+		AddChunk:  key.NewBinding(key.WithKeys("enter"), key.WithHelp("enter", w.T("add line+CRLF to chunk"))),
+		DropChunk: key.NewBinding(key.WithKeys("esc"), key.WithHelp("esc", w.T("drop chunk"))),
 	}
 }
 
@@ -90,8 +93,8 @@ func (k keyMap) ShortHelp() []key.Binding { return k.inputHelp("complete") }
 // completes a line typed, or moves to the next pane from an empty one (or
 // one holding the suggestion as taken).
 func (k keyMap) inputHelp(tab string) []key.Binding {
-	k.Send.SetHelp("enter", "send")
-	k.Complete.SetHelp("tab", tab)
+	k.Send.SetHelp("enter", k.w.T("send"))
+	k.Complete.SetHelp("tab", k.w.T(tab))
 	if tab == "next pane" {
 		return []key.Binding{k.Send, k.Complete, k.History, k.Cancel, k.Help, k.Quit}
 	}
@@ -100,7 +103,7 @@ func (k keyMap) inputHelp(tab string) []key.Binding {
 
 // suggestHelp is the footer while the empty line shows a suggestion.
 func (k keyMap) suggestHelp() []key.Binding {
-	k.Send.SetHelp("enter", "send")
+	k.Send.SetHelp("enter", k.w.T("send"))
 	return []key.Binding{k.Send, k.Accept, k.PrevPane, k.History, k.Cancel, k.Help, k.Quit}
 }
 
@@ -128,10 +131,10 @@ func withTwin(b key.Binding, name string) key.Binding {
 	return b
 }
 
-// FullHelp is the `?` screen, one column per group; a key a terminal may
-// swallow shows its ":" command too.
+// FullHelp is the `?` screen, one column per group, the F-keys in their
+// order (F1 to F11); a key a terminal may swallow shows its ":" command too.
 func (k keyMap) FullHelp() [][]key.Binding {
-	k.PrevPane.SetHelp("shift+tab", "previous pane")
+	k.PrevPane.SetHelp("shift+tab", k.w.T("previous pane"))
 	k.Help = withTwin(k.Help, "Help")
 	k.Mouse, k.Raw, k.Hex = withTwin(k.Mouse, "Mouse"), withTwin(k.Raw, "Raw"), withTwin(k.Hex, "Hex")
 	k.Reveal, k.Copy, k.Save = withTwin(k.Reveal, "Reveal"), withTwin(k.Copy, "Copy"), withTwin(k.Save, "Save")
@@ -142,23 +145,23 @@ func (k keyMap) FullHelp() [][]key.Binding {
 		{k.Send, k.Accept, k.Complete, k.PrevPane, k.History, k.Scroll},
 		{k.Cancel, k.Help, k.Quit, k.Mouse, k.Raw},
 		{k.Hex, k.Reveal, k.Copy, k.Save, k.Explain},
-		{k.Timing, k.Guided, k.Skip, k.Choose, k.Submit, k.SendHeld, k.NextMX},
+		{k.Guided, k.Submit, k.Timing, k.Skip, k.Choose, k.SendHeld, k.NextMX}, // F9 F10 F11, then the chords
 	}
 }
 
 // guidedHelp is the footer in guided mode: the step's keys first.
 func (k keyMap) guidedHelp(choices bool) []key.Binding {
-	k.Send.SetHelp("enter", "send step")
+	k.Send.SetHelp("enter", k.w.T("send step"))
 	k.Choose.SetEnabled(choices)
-	k.Guided.SetHelp("F9", "guided off")
+	k.Guided.SetHelp("F9", k.w.T("guided off"))
 	return []key.Binding{k.Send, k.Skip, k.Choose, k.Guided, k.Quit, k.Help, k.Explain}
 }
 
 // panelHelp is the footer while the explain panel or the timing view is on top.
 func (k keyMap) panelHelp(explain bool) []key.Binding {
 	if explain {
-		return []key.Binding{k.Close, key.NewBinding(key.WithKeys("up", "down"), key.WithHelp("↑/↓", "previous/next")),
-			key.NewBinding(key.WithKeys("pgup", "pgdown"), key.WithHelp("pgup/pgdn", "scroll")), k.Quit}
+		return []key.Binding{k.Close, key.NewBinding(key.WithKeys("up", "down"), key.WithHelp("↑/↓", k.w.T("previous/next"))),
+			key.NewBinding(key.WithKeys("pgup", "pgdown"), key.WithHelp("pgup/pgdn", k.w.T("scroll"))), k.Quit}
 	}
 	return []key.Binding{k.Close, k.Timing, k.Quit}
 }
@@ -166,22 +169,22 @@ func (k keyMap) panelHelp(explain bool) []key.Binding {
 // paneHelp is the footer while the transcript or the capability list has
 // the focus: its own keys, then how to leave it. esc cancels a wait first.
 func (k keyMap) paneHelp(f focus, t TranscriptKeyMap, waiting bool) []key.Binding {
-	k.Complete.SetHelp("tab", "next pane")
-	esc := key.NewBinding(key.WithKeys("esc"), key.WithHelp("esc", "leave pane"))
+	k.Complete.SetHelp("tab", k.w.T("next pane"))
+	esc := key.NewBinding(key.WithKeys("esc"), key.WithHelp("esc", k.w.T("leave pane")))
 	if waiting {
 		esc = k.Cancel
 	}
 	if f == focusCaps {
-		return []key.Binding{key.NewBinding(key.WithKeys("up", "down"), key.WithHelp("↑/↓", "select capability")),
-			key.NewBinding(key.WithKeys("enter", "e"), key.WithHelp("e/enter", "all it means")),
+		return []key.Binding{key.NewBinding(key.WithKeys("up", "down"), key.WithHelp("↑/↓", k.w.T("select capability"))),
+			key.NewBinding(key.WithKeys("enter", "e"), key.WithHelp("e/enter", k.w.T("all it means"))),
 			k.Complete, esc, k.Help, k.Quit}
 	}
-	t.Explain.SetHelp("e/enter", "explain")
-	t.Bottom.SetHelp("G/end", "follow")
-	t.Search.SetHelp("/", "search")
-	t.Next.SetHelp("n/N", "next/previous match")
-	t.Wrap.SetHelp("w", "wrap")
-	return []key.Binding{key.NewBinding(key.WithKeys("up", "down"), key.WithHelp("↑/↓", "select line")),
+	t.Explain.SetHelp("e/enter", k.w.T("explain"))
+	t.Bottom.SetHelp("G/end", k.w.T("follow"))
+	t.Search.SetHelp("/", k.w.T("search"))
+	t.Next.SetHelp("n/N", k.w.T("next/previous match"))
+	t.Wrap.SetHelp("w", k.w.T("wrap"))
+	return []key.Binding{key.NewBinding(key.WithKeys("up", "down"), key.WithHelp("↑/↓", k.w.T("select line"))),
 		t.Explain, t.Search, t.Next, t.Wrap, t.Bottom, k.Complete, esc, k.Help, k.Quit}
 }
 
@@ -193,7 +196,7 @@ func (k keyMap) chunkHelp(waiting, typed bool) []key.Binding {
 	case waiting:
 		esc = k.Cancel
 	case typed:
-		esc = key.NewBinding(key.WithKeys("esc"), key.WithHelp("esc", "clear line"))
+		esc = key.NewBinding(key.WithKeys("esc"), key.WithHelp("esc", k.w.T("clear line")))
 	}
 	return []key.Binding{k.AddChunk, esc, k.Help, k.Quit}
 }

@@ -50,52 +50,12 @@ func newLessonCard(c Course) lessonCard {
 	return lessonCard{on: true, course: c, lesson: l, tr: learn.NewTracker(l), reading: true}
 }
 
-// words are the card's own words, in the course's language.
-func (c lessonCard) words(key string) string {
-	if w, ok := cardWords[c.course.Lang][key]; ok {
-		return w
-	}
-	return cardWords["en"][key]
-}
-
-// cardWords are the lesson card's words; protocol words stay as they are.
-var cardWords = map[string]map[string]string{
-	"en": {
-		"lesson": "Lesson", "goal": "goal", "hint": "hint", "goals": "goals", "done": "done",
-		"keys":     ":hint  :text  :next  :back  :restart  :lessons",
-		"reading":  "esc: back to the session · :text shows this again",
-		"met":      "✓ goal met: ",
-		"finished": "✓ lesson done! :next for the next one",
-		"nohint":   "no hint for this goal",
-		"last":     "that was the last lesson: :lessons lists them all",
-		"first":    "this is the first lesson",
-		"list":     "Lessons (:lesson N opens one; ✓ done, ○ not yet)",
-		"alldone":  "all goals met: :next for the next lesson",
-		"restart":  "lesson restarted",
-		"stored":   "stored", "envelope": "envelope: ", "headers": "headers: ",
-	},
-	"zh": {
-		"lesson": "第", "goal": "目标", "hint": "提示", "goals": "进度", "done": "完成",
-		"keys":     ":hint 提示  :text 正文  :next 下一课  :back 上一课  :restart 重来  :lessons 目录",
-		"reading":  "esc 回到会话 · :text 再看正文",
-		"met":      "✓ 达成目标：",
-		"finished": "✓ 本课完成！:next 进入下一课",
-		"nohint":   "这个目标没有提示",
-		"last":     "这是最后一课：:lessons 查看全部",
-		"first":    "这是第一课",
-		"list":     "课程目录（:lesson N 打开；✓ 已完成，○ 未完成）",
-		"alldone":  "目标全部达成：:next 进入下一课",
-		"restart":  "本课已重新开始",
-		"stored":   "已存", "envelope": "信封：", "headers": "信头：",
-	},
-}
+// words are the card's words, in the course's language.
+func (c lessonCard) words() words { return wordsFor(c.course.Lang) }
 
 // lessonTitle is "Lesson 3 · Reply classes" (zh: "第 3 课 · …").
 func (c lessonCard) lessonTitle() string {
-	if c.course.Lang == "zh" {
-		return fmt.Sprintf("第 %d 课 · %s", c.lesson.Number, c.lesson.Title)
-	}
-	return fmt.Sprintf("Lesson %d · %s", c.lesson.Number, c.lesson.Title)
+	return c.words().F("Lesson %d · %s", c.lesson.Number, c.lesson.Title)
 }
 
 // feed gives the tracker the entries recorded since the lesson began; it
@@ -137,12 +97,12 @@ func (m Model) lessonSections() (title, rfc string, secs []section) {
 	title = st.CardTitle.Render(c.lessonTitle())
 	if next := c.tr.Next(); next >= 0 {
 		g := c.lesson.Goals[next]
-		secs = append(secs, section{label: c.words("goal"), text: g.Say, style: st.Value, keep: 10})
+		secs = append(secs, section{label: c.words().T("goal"), text: g.Say, style: st.Value, keep: 10})
 		if c.hint && g.Hint != "" {
-			secs = append(secs, section{label: c.words("hint"), text: g.Hint, style: st.OK, keep: 9})
+			secs = append(secs, section{label: c.words().T("hint"), text: g.Hint, style: st.OK, keep: 9})
 		}
 	} else {
-		secs = append(secs, section{label: c.words("done"), text: c.words("alldone"), style: st.OK, keep: 10})
+		secs = append(secs, section{label: c.words().T("done"), text: c.words().T("all goals met: :next for the next lesson"), style: st.OK, keep: 10})
 	}
 	if ch := c.tr.CRAMChallenge(); ch != "" && m.onLab() {
 		if steps, ok := learn.CRAMSteps(ch, lab.User, lab.Password); ok {
@@ -150,11 +110,11 @@ func (m Model) lessonSections() (title, rfc string, secs []section) {
 		}
 	}
 	if c.stored != nil {
-		secs = append(secs, section{label: c.words("stored"), text: c.words("envelope") + c.stored.Envelope + "\n" + c.words("headers") + c.stored.Headers, style: st.Value, keep: 5})
+		secs = append(secs, section{label: c.words().T("stored"), text: c.words().T("envelope: ") + c.stored.Envelope + "\n" + c.words().T("headers: ") + c.stored.Headers, style: st.Value, keep: 5})
 	}
 	secs = append(secs,
-		section{label: c.words("goals"), text: c.goalsLine(), style: st.Label, keep: 8},
-		section{label: "", text: c.words("keys"), style: st.Dim, keep: 2})
+		section{label: c.words().T("goals"), text: c.goalsLine(), style: st.Label, keep: 8},
+		section{label: "", text: c.words().T(":hint  :text  :next  :back  :restart  :lessons"), style: st.Dim, keep: 2})
 	if c.lesson.RFC == "" {
 		return title, "", secs
 	}
@@ -173,7 +133,7 @@ func (m Model) lessonView(w, h int) []string {
 		}
 	}
 	if c.list {
-		add(st.CardTitle.Render, c.words("list"))
+		add(st.CardTitle.Render, c.words().T("Lessons (:lesson N opens one; ✓ done, ○ not yet)"))
 		for _, l := range c.course.Lessons {
 			mark := "○"
 			if c.course.Done[l.Name] {
@@ -192,10 +152,10 @@ func (m Model) lessonView(w, h int) []string {
 		}
 	}
 	room := max(h-3, 1) // the frame, and the last line for the keys
-	trailer := c.words("reading")
+	trailer := c.words().T("esc: back to the session · :text shows this again")
 	if len(body) > room { // scrolled with pgup/pgdn, never cut unseen
 		top := min(c.top, len(body)-room)
-		trailer = fmt.Sprintf("pgup/pgdn (%d-%d / %d) · %s", top+1, top+room, len(body), trailer)
+		trailer = c.words().F("pgup/pgdn (%d-%d / %d) · %s", top+1, top+room, len(body), trailer)
 		body = body[top : top+room]
 	}
 	for len(body) < room {
@@ -229,7 +189,7 @@ func (m Model) lessonProgress() (Model, tea.Cmd) {
 	m.lesson.saved = true
 	m.lesson.course.Done = cloneDone(c.course.Done)
 	m.lesson.course.Done[c.lesson.Name] = true
-	m.flash = okFlash(c.words("finished"))
+	m.flash = okFlash(c.words().T("✓ lesson done! :next for the next one"))
 	if c.course.Progress == "" {
 		return m, nil
 	}
@@ -288,7 +248,7 @@ func (m Model) metFlash(newly []int) Model {
 		return m
 	}
 	g := m.lesson.lesson.Goals[newly[len(newly)-1]]
-	m.flash = okFlash(m.lesson.words("met") + g.Say)
+	m.flash = okFlash(m.lesson.words().T("✓ goal met: ") + g.Say)
 	return m
 }
 
@@ -297,7 +257,7 @@ func (m Model) metFlash(newly []int) Model {
 func (m Model) cmdHint(string) (Model, tea.Cmd) {
 	c := m.lesson
 	if next := c.tr.Next(); next < 0 || c.lesson.Goals[next].Hint == "" {
-		m.flash = infoFlash(c.words("nohint"))
+		m.flash = infoFlash(c.words().T("no hint for this goal"))
 		return m, nil
 	}
 	m.lesson.hint = !c.hint
@@ -316,7 +276,7 @@ func (m Model) cmdLessons(string) (Model, tea.Cmd) {
 
 func (m Model) cmdNext(string) (Model, tea.Cmd) {
 	if m.lesson.course.Current+1 >= len(m.lesson.course.Lessons) {
-		m.flash = infoFlash(m.lesson.words("last"))
+		m.flash = infoFlash(m.lesson.words().T("that was the last lesson: :lessons lists them all"))
 		return m, nil
 	}
 	return m.openLesson(m.lesson.course.Current + 1)
@@ -324,7 +284,7 @@ func (m Model) cmdNext(string) (Model, tea.Cmd) {
 
 func (m Model) cmdBack(string) (Model, tea.Cmd) {
 	if m.lesson.course.Current == 0 {
-		m.flash = infoFlash(m.lesson.words("first"))
+		m.flash = infoFlash(m.lesson.words().T("this is the first lesson"))
 		return m, nil
 	}
 	return m.openLesson(m.lesson.course.Current - 1)
@@ -332,7 +292,7 @@ func (m Model) cmdBack(string) (Model, tea.Cmd) {
 
 func (m Model) cmdRestart(string) (Model, tea.Cmd) {
 	m, cmd := m.openLesson(m.lesson.course.Current)
-	m.flash = infoFlash(m.lesson.words("restart"))
+	m.flash = infoFlash(m.lesson.words().T("lesson restarted"))
 	return m, cmd
 }
 
@@ -343,7 +303,7 @@ func (m Model) cmdLesson(arg string) (Model, tea.Cmd) {
 		return strings.EqualFold(l.Name, arg) || strconv.Itoa(l.Number) == arg
 	})
 	if i < 0 {
-		m.flash = errorFlash("usage: :lesson N (:lessons lists them)")
+		m.flash = errorFlash(m.w.T("usage: :lesson N (:lessons lists them)"))
 		return m, nil
 	}
 	return m.openLesson(i)

@@ -60,6 +60,9 @@ type Config struct {
 	DNSBL []string
 	// MX is --mx and :mx: the domain to start on, and how to ask DNS (mx.go).
 	MX MXConfig
+	// Lang is the language of the explorer's own words: "en" or "zh"
+	// (words.go); "" takes the course's, else English.
+	Lang string
 }
 
 // focus is the pane that takes navigation keys.
@@ -89,6 +92,7 @@ type Model struct {
 	st        *themes.Styles // shared by the panes; replaced, never changed, by a theme switch
 	keys      keyMap
 	help      help.Model
+	w         words // the explorer's own words, in the user's language
 
 	width, height int
 	paneW, sideW  int
@@ -180,11 +184,16 @@ func New(cfg Config) (Model, error) {
 	if err != nil {
 		return Model{}, err
 	}
+	lang := cfg.Lang
+	if lang == "" && cfg.Course != nil {
+		lang = cfg.Course.Lang
+	}
+	w := wordsFor(lang)
 	m := Model{
 		cfg: cfg, opts: opts, endpoint: endpoint, dial: wireDial, tryTLS: tryImplicitTLS, now: time.Now,
-		themeName: cfg.Theme, isDark: true, st: &st, keys: newKeyMap(), help: help.New(),
+		themeName: cfg.Theme, isDark: true, st: &st, keys: newKeyMap(w), help: help.New(), w: w,
 		mouse: cfg.Mouse, tr: wire.NewTranscript(),
-		transcript: NewTranscript(st), side: newSide(st), input: newInput(st), compose: newComposer(st),
+		transcript: NewTranscript(st), side: newSide(st, w), input: newInput(st), compose: newComposer(st),
 	}
 	m.help.Styles = helpStyles(st)
 	m.conn.target, m.caFile = target, cfg.CAFile

@@ -3,10 +3,12 @@ package ui
 import (
 	"context"
 	"fmt"
+	"slices"
 	"strconv"
 	"strings"
 	"time"
 
+	"charm.land/lipgloss/v2"
 	"github.com/ehlo-sh/ehlo/third_party/bubbles/key"
 	tea "github.com/ehlo-sh/ehlo/third_party/bubbletea"
 
@@ -267,8 +269,8 @@ func (m Model) mxCurrent() bool {
 }
 
 // mxKey is alt+o: the next MX address.
-func mxKey() key.Binding {
-	return key.NewBinding(key.WithKeys("alt+o"), key.WithHelp("alt+o", "next MX address"))
+func mxKey(w words) key.Binding {
+	return key.NewBinding(key.WithKeys("alt+o"), key.WithHelp("alt+o", w.T("next MX address")))
 }
 
 // mxInfo is what the side panel shows of the MX list.
@@ -290,11 +292,11 @@ func (s sidePanel) mxLines(v *mxInfo, tls *tlsCheck, w, limit int) []string {
 	head := s.st.Title.Render("MX ") + s.st.Value.Render(session.SanitizeString(st.name.String()))
 	switch {
 	case st.looking:
-		return []string{fitLine(head+" "+s.st.Label.Render("looking up…"), w)}
+		return []string{fitLine(head+" "+s.st.Label.Render(s.w.T("looking up…")), w)}
 	case st.route.Authentic:
 		head += " " + s.st.OK.Render("DNSSEC ✓")
 	default:
-		head += " " + s.st.Label.Render("no DNSSEC")
+		head += " " + s.st.Label.Render(s.w.T("no DNSSEC"))
 	}
 	lines := []string{fitLine(head, w)}
 	rt := st.route
@@ -302,7 +304,7 @@ func (s sidePanel) mxLines(v *mxInfo, tls *tlsCheck, w, limit int) []string {
 		return append(lines, ellipsis(wrapHard(session.SanitizeString(rt.Problem), w, limit-1), w)...)
 	}
 	if rt.Kind == domain.KindImplicit {
-		lines = append(lines, fitLine(s.st.Label.Render("no MX: the implicit MX"), w))
+		lines = append(lines, fitLine(s.st.Label.Render(s.w.T("no MX: the implicit MX")), w))
 	}
 	full := make([][]string, len(rt.Hosts))
 	short := make([][]string, len(rt.Hosts))
@@ -331,13 +333,13 @@ func (s sidePanel) mxLines(v *mxInfo, tls *tlsCheck, w, limit int) []string {
 			tokens = append(tokens, fmt.Sprintf("+%d", h.Omitted))
 		}
 		if len(h.Addrs) == 0 {
-			tokens = append(tokens, "no address")
+			tokens = append(tokens, s.w.T("no address"))
 		}
 		var c *tlsCheck
 		if picked && v.current {
 			c = tls
 		}
-		tokens = append(tokens, dnssecTag(rt, h), "DANE "+daneTag(st.tlsa[i], c), "STS "+stsTag(st.sts, h))
+		tokens = append(tokens, dnssecTag(rt, h, s.w), "DANE "+daneTag(st.tlsa[i], c, s.w), "STS "+stsTag(st.sts, h, s.w))
 		var detail []string
 		for _, l := range flow(tokens, max(w-4, 8)) {
 			detail = append(detail, fitLine("    "+s.st.Label.Render(l), w))
@@ -345,6 +347,9 @@ func (s sidePanel) mxLines(v *mxInfo, tls *tlsCheck, w, limit int) []string {
 		full[i] = append([]string{first}, detail...)
 	}
 	room := limit - len(lines)
+	if room <= 0 {
+		return lines[:limit]
+	}
 	n := 0
 	for _, f := range full {
 		n += len(f)
@@ -355,20 +360,28 @@ func (s sidePanel) mxLines(v *mxInfo, tls *tlsCheck, w, limit int) []string {
 		blocks = short
 	case n > room:
 		blocks = short
-		if st.host >= 0 {
+		if st.host >= 0 && len(short)-1+len(full[st.host]) <= room {
+			blocks = slices.Clone(short)
 			blocks[st.host] = full[st.host]
 		}
+	}
+	if st.host >= 0 && len(blocks) > room { // too short for a line each: the picked host, and a count
+		picked := short[st.host]
+		if room > 1 {
+			picked = append(slices.Clone(picked), fitLine(s.st.Label.Render(s.w.F("  … %d more: :mx N picks", len(blocks)-1)), w))
+		}
+		return append(lines, picked...)
 	}
 	var hosts []string
 	for _, b := range blocks {
 		hosts = append(hosts, b...)
 	}
 	if rt.Omitted > 0 {
-		hosts = append(hosts, fitLine(s.st.Label.Render(fmt.Sprintf("  … %d more MX not examined", rt.Omitted)), w))
+		hosts = append(hosts, fitLine(s.st.Label.Render(s.w.F("  … %d more MX not examined", rt.Omitted)), w))
 	}
 	if len(hosts) > room {
 		cut := len(hosts) - room + 1
-		hosts = append(hosts[:room-1], fitLine(s.st.Label.Render(fmt.Sprintf("  … %d more lines: :mx N picks", cut)), w))
+		hosts = append(hosts[:room-1], fitLine(s.st.Label.Render(s.w.F("  … %d more lines: :mx N picks", cut)), w))
 	}
 	return append(lines, hosts...)
 }
@@ -381,106 +394,117 @@ type tlsCheck struct {
 }
 
 // dnssecTag says whether DNSSEC vouches for the host's addresses.
-func dnssecTag(rt domain.Route, h domain.Host) string {
+func dnssecTag(rt domain.Route, h domain.Host, w words) string {
 	if rt.Authentic && h.Authentic {
 		return "DNSSEC ✓"
 	}
-	return "no DNSSEC"
+	return w.T("no DNSSEC")
 }
 
 // daneTag is the DANE verdict of a host in a few words: from its TLSA
 // records, and once a TLS session is checked, from the check.
-func daneTag(t domain.TLSA, c *tlsCheck) string {
+func daneTag(t domain.TLSA, c *tlsCheck, w words) string {
 	switch {
 	case t.Verdict == domain.DANEInsecure:
-		return "insecure"
+		return w.T("insecure")
 	case t.Verdict != "":
-		return t.Verdict
+		return w.T(t.Verdict)
 	case c != nil && c.ok:
-		return "matched #" + strings.TrimPrefix(c.detail, "matched by record ")
+		return w.T("matched #") + strings.TrimPrefix(c.detail, "matched by record ")
 	case c != nil:
-		return "no match"
+		return w.T("no match")
 	}
 	return fmt.Sprintf("%d TLSA", len(t.Records))
 }
 
 // stsTag is the MTA-STS verdict of a host: whether the policy lists it.
-func stsTag(s *domain.STS, h domain.Host) string {
+func stsTag(s *domain.STS, h domain.Host, w words) string {
 	switch {
 	case s == nil:
 		return "…"
 	case s.Verdict == domain.STSNone:
-		return "none"
+		return w.T("none")
 	case s.Verdict != domain.STSOK:
-		return "error"
+		return w.T("error")
 	case s.Policy.Mode == domain.ModeNone:
 		return "mode none"
 	case s.Policy.Match(h.Name.ASCII) != "":
-		return "listed"
+		return w.T("listed")
 	}
-	return "NOT listed"
+	return w.T("NOT listed")
 }
 
 // mxTLS are the TLS facts of an MX connection beside WebPKI's: DANE (what
 // the TLSA records said, and what the check of the chain said) and
 // MTA-STS (the mode, whether the policy lists this MX, whether the
-// certificate is valid for the MX name).
+// certificate is valid for the MX name). In a narrow panel each says its
+// verdict in a line or two: the words that matter, not the sentence.
 func (s sidePanel) mxTLS(v *mxInfo, verified bool, c *tlsCheck, w int) []string {
 	if v == nil || !v.current || v.st.host < 0 {
 		return nil
 	}
 	st := v.st
 	h, t := st.route.Hosts[st.host], st.tlsa[st.host]
-	vw := max(w-8, 8)
+	vw, narrow := max(w-8, 8), w < 36
 	var dane string
 	style := s.st.Label
 	switch {
+	case t.Verdict == domain.DANEInsecure && narrow:
+		dane = s.w.T("off: unsigned")
 	case t.Verdict != "":
-		dane = t.Verdict
+		dane = s.w.T(t.Verdict)
 		if t.Verdict == domain.DANEBogus {
 			style = s.st.Error
 		}
+	case c != nil && c.ok && narrow:
+		dane, style = "✓ "+s.w.T("matched #")+strings.TrimPrefix(c.detail, "matched by record "), s.st.OK
 	case c != nil && c.ok:
 		dane, style = "✓ "+c.detail, s.st.OK
 	case c != nil:
 		dane, style = "✗ "+c.detail, s.st.Error
 	default:
-		dane = "not checked"
+		dane = s.w.T("not checked")
 	}
 	lines := s.certRow("DANE    ", wrapHard(session.SanitizeString(dane), vw, 2), style, w)
-	sts := st.sts
-	var words string
-	style = s.st.Label
+	words, style := s.stsWords(st.sts, h, verified, narrow)
+	return append(lines, s.certRow("MTA-STS ", wrapHard(session.SanitizeString(words), vw, 4), style, w)...)
+}
+
+// stsWords is MTA-STS's verdict on the MX: the mode, whether the policy
+// lists it, whether its certificate is valid for the MX name; narrow,
+// the mode and ✓, or the first failure.
+func (s sidePanel) stsWords(sts *domain.STS, h domain.Host, verified, narrow bool) (string, lipgloss.Style) {
 	switch {
 	case sts == nil:
-		words = "looking up…"
+		return s.w.T("looking up…"), s.st.Label
+	case sts.Verdict == domain.STSNone:
+		return s.w.T(sts.Verdict), s.st.Label
 	case sts.Verdict != domain.STSOK:
-		words = sts.Verdict
-		if sts.Verdict != domain.STSNone {
-			style = s.st.Warning
-		}
-	default:
-		listed, cert, fails := "MX listed", "certificate valid for the MX", false
-		if sts.Policy.Match(h.Name.ASCII) == "" {
-			listed, fails = "MX NOT listed", true
-		}
-		if !verified {
-			cert, fails = "certificate NOT valid for the MX", true
-		}
-		if w < 36 { // narrow: the words that matter
-			cert = strings.Replace(cert, "certificate", "cert", 1)
-		}
-		words = sts.Policy.Mode + "; " + listed + "; " + cert
-		switch {
-		case fails && sts.Policy.Mode == domain.ModeEnforce:
-			style = s.st.Error
-		case fails:
-			style = s.st.Warning // testing: reported, delivered
-		default:
-			style = s.st.OK
+		return s.w.T(sts.Verdict), s.st.Warning
+	}
+	listed, cert, fails := s.w.T("MX listed"), s.w.T("certificate valid for the MX"), false
+	first := ""
+	if sts.Policy.Match(h.Name.ASCII) == "" {
+		listed, fails, first = s.w.T("MX NOT listed"), true, s.w.T("MX not listed")
+	}
+	if !verified {
+		cert, fails = s.w.T("certificate NOT valid for the MX"), true
+		first = orDefault(first, s.w.T("cert not for the MX"))
+	}
+	words := sts.Policy.Mode + s.w.T("; ") + listed + s.w.T("; ") + cert
+	if narrow {
+		words = sts.Policy.Mode + " ✓"
+		if fails {
+			words = sts.Policy.Mode + " ✗ " + first
 		}
 	}
-	return append(lines, s.certRow("MTA-STS ", wrapHard(session.SanitizeString(words), vw, 4), style, w)...)
+	switch {
+	case fails && sts.Policy.Mode == domain.ModeEnforce:
+		return words, s.st.Error
+	case fails:
+		return words, s.st.Warning // testing: reported, delivered
+	}
+	return words, s.st.OK
 }
 
 // trusted reports a certificate that WebPKI verified, or that a chain
@@ -518,12 +542,15 @@ func (m Model) sideTarget() string {
 // the three facts of an MX's TLS session.
 func (s sidePanel) webPKI(t wire.TLSInfo, w int) []string {
 	vw := max(w-8, 8)
-	if t.Verified {
-		return s.certRow("WebPKI  ", wrapHard("✓ valid for "+session.SanitizeString(t.ServerName), vw, 2), s.st.OK, w)
+	switch {
+	case t.Verified && w < 36: // narrow: the name is the panel's target, above
+		return s.certRow("WebPKI  ", []string{"✓ " + s.w.T("valid")}, s.st.OK, w)
+	case t.Verified:
+		return s.certRow("WebPKI  ", wrapHard("✓ "+s.w.F("valid for %s", session.SanitizeString(t.ServerName)), vw, 2), s.st.OK, w)
 	}
 	why := client.ExplainVerify(t.VerifyError)
 	if why == "" {
-		why = "not verified"
+		why = s.w.T("not verified")
 	}
 	return s.certRow("WebPKI  ", wrapHard("✗ "+why, vw, 2), s.st.Error, w)
 }

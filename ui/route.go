@@ -87,7 +87,7 @@ func (m Model) quit() (Model, tea.Cmd) {
 		return m.cmdQuit("")
 	}
 	m.quitAsked = true
-	m.flash = warnFlash("quit and lose " + lose + "? ctrl+c again or y quits; n or esc stays")
+	m.flash = warnFlash(m.w.F("quit and lose %s? ctrl+c again or y quits; n or esc stays", lose))
 	return m, nil
 }
 
@@ -95,11 +95,11 @@ func (m Model) quit() (Model, tea.Cmd) {
 func (m Model) wouldLose() string {
 	switch n := m.outbox.len(); {
 	case m.compose.dirty():
-		return "the message in the editor"
+		return m.w.T("the message in the editor")
 	case n == 1:
-		return "1 line queued for the server"
+		return m.w.T("1 line queued for the server")
 	case n > 1:
-		return fmt.Sprintf("%d lines queued for the server", n)
+		return m.w.F("%d lines queued for the server", n)
 	}
 	return ""
 }
@@ -113,7 +113,7 @@ func (m Model) quitAnswer(msg tea.KeyPressMsg) (Model, tea.Cmd, bool) {
 		next, cmd := m.cmdQuit("")
 		return next, cmd, true
 	case msg.String() == "n" || msg.String() == "N" || msg.String() == "esc":
-		m.flash = infoFlash("not quitting")
+		m.flash = infoFlash(m.w.T("not quitting"))
 		return m, nil, true
 	case key.Matches(msg, m.keys.Quit):
 		m.quitAsked = true // the second ctrl+c: quit

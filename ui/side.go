@@ -22,6 +22,7 @@ import (
 // TLS facts. Everything the server sent goes through the sanitizer.
 type sidePanel struct {
 	st            *themes.Styles // shared, never changed: a theme switch replaces it
+	w             words          // its labels' language
 	keys          sideKeys
 	width, height int
 	focused       bool
@@ -55,8 +56,8 @@ type capRow struct {
 	before string // the parameters before STARTTLS, for "~"
 }
 
-func newSide(st themes.Styles) sidePanel {
-	return sidePanel{st: &st, keys: sideKeys{
+func newSide(st themes.Styles, w words) sidePanel {
+	return sidePanel{st: &st, w: w, keys: sideKeys{
 		Up:      key.NewBinding(key.WithKeys("up", "k"), key.WithHelp("↑/k", "previous capability")),
 		Down:    key.NewBinding(key.WithKeys("down", "j"), key.WithHelp("↓/j", "next capability")),
 		Top:     key.NewBinding(key.WithKeys("home", "g")),
@@ -155,12 +156,16 @@ func (s sidePanel) View(info sideInfo) []string {
 	cursor := min(max(s.cursor, 0), max(len(rows)-1, 0))
 	conn, sess := s.connection(info, iw), s.sessionLines(info.sess, helloVerb(info.lmtp), iw)
 	if info.identity != "" {
-		sess = append(sess, s.envelopeLine("id   ", info.identity, s.st.Label, iw)...)
+		sess = append(sess, s.envelopeLine(s.w.T("id   "), info.identity, s.st.Label, iw)...)
 	}
-	conn = append(conn, s.mxLines(info.mx, chainCheck(info.tls), iw, max(ih/2, 4))...)
 	capsHead := s.capsHeader(info.sess, helloVerb(info.lmtp), iw)
 	meaning := func(limit int) []string { return s.meaning(rows, cursor, iw, limit) }
 	tls := s.tlsFacts(info, iw)
+	mxRoom := max(ih/2, 4)
+	if len(tls.mx) > 0 { // WebPKI, DANE and MTA-STS go before the other MX hosts, even the list's head
+		mxRoom = min(mxRoom, ih-len(conn)-len(sess)-len(capsHead)-len(tls.verdict)-len(tls.mx))
+	}
+	conn = append(conn, s.mxLines(info.mx, chainCheck(info.tls), iw, mxRoom)...)
 	want := s.listLines(rows, cursor, maxCapRows, iw)
 	if s.focused { // browsing: the meaning matters, the TLS details wait
 		want, tls = s.listLines(rows, cursor, 4, iw), tlsPart{}
@@ -254,11 +259,11 @@ func (s sidePanel) follow(rows []capRow) sidePanel {
 
 // connection is the target, its address and the transport badge.
 func (s sidePanel) connection(info sideInfo, w int) []string {
-	state := map[phase]string{phaseIdle: "not connected", phaseDialing: "connecting…",
-		phaseOpen: "connected", phaseClosed: "closed"}[info.phase]
+	state := map[phase]string{phaseIdle: s.w.T("not connected"), phaseDialing: s.w.T("connecting…"),
+		phaseOpen: s.w.T("connected"), phaseClosed: s.w.T("closed")}[info.phase]
 	lines := wrapStyled(s.badge(info)+" "+s.st.Label.Render(state), w)
 	if info.endpoint != "" {
-		lines = append(lines, fitLine(s.st.Label.Render("lab ")+s.st.Value.Render(info.endpoint), w))
+		lines = append(lines, fitLine(s.st.Label.Render(s.w.T("lab "))+s.st.Value.Render(info.endpoint), w))
 	}
 	lines = append(lines, fitLine(s.st.Value.Render(session.SanitizeString(info.target)), w))
 	if info.addr != "" && info.addr != info.target {
@@ -273,13 +278,13 @@ func (s sidePanel) connection(info sideInfo, w int) []string {
 func (s sidePanel) badge(info sideInfo) string {
 	switch {
 	case info.sess.TLS && info.unverified:
-		return s.st.BadgeUnverified.Render(" TLS UNVERIFIED ")
+		return s.st.BadgeUnverified.Render(s.w.T(" TLS UNVERIFIED "))
 	case info.sess.TLS && info.tls != nil && info.tls.Weak:
-		return s.st.BadgeUnverified.Render(" TLS WEAK ")
+		return s.st.BadgeUnverified.Render(s.w.T(" TLS WEAK "))
 	case info.sess.TLS:
 		return s.st.BadgeTLS.Render(" TLS ")
 	}
-	return s.st.BadgePlain.Render(" PLAINTEXT ")
+	return s.st.BadgePlain.Render(s.w.T(" PLAINTEXT "))
 }
 
 // sessionLines shows where the session stands, in words (what it has,
@@ -287,28 +292,28 @@ func (s sidePanel) badge(info sideInfo) string {
 // accepted and those refused, with their codes.
 func (s sidePanel) sessionLines(st session.State, hello string, w int) []string {
 	var lines []string
-	for _, l := range wrap(sessionHas(st, hello), w) {
+	for _, l := range wrap(sessionHas(st, hello, s.w), w) {
 		lines = append(lines, fitLine(s.st.Value.Render(l), w))
 	}
-	for _, l := range wrap(sessionDoing(st, hello), w) {
+	for _, l := range wrap(sessionDoing(st, hello, s.w), w) {
 		lines = append(lines, fitLine(s.st.Label.Render(l), w))
 	}
 	if st.From != "" || st.Phase == session.PhaseMail {
-		lines = append(lines, s.envelopeLine("from ", "<"+session.SanitizeString(st.From)+">", s.st.Value, w)...)
+		lines = append(lines, s.envelopeLine(s.w.T("from "), "<"+session.SanitizeString(st.From)+">", s.st.Value, w)...)
 	}
 	for i, r := range st.Rcpts {
 		if i == 2 {
-			lines = append(lines, fitLine(s.st.Label.Render(fmt.Sprintf("     … %d more", len(st.Rcpts)-2)), w))
+			lines = append(lines, fitLine(s.st.Label.Render(s.w.F("     … %d more", len(st.Rcpts)-2)), w))
 			break
 		}
-		lines = append(lines, s.envelopeLine("to   ", "<"+session.SanitizeString(r)+">", s.st.Value, w)...)
+		lines = append(lines, s.envelopeLine(s.w.T("to   "), "<"+session.SanitizeString(r)+">", s.st.Value, w)...)
 	}
 	for i, r := range st.Refused {
 		if i == 2 {
-			lines = append(lines, fitLine(s.st.Label.Render(fmt.Sprintf("     … %d more refused", len(st.Refused)-2)), w))
+			lines = append(lines, fitLine(s.st.Label.Render(s.w.F("     … %d more refused", len(st.Refused)-2)), w))
 			break
 		}
-		lines = append(lines, s.envelopeLine("✗ to ", fmt.Sprintf("<%s> refused %d", session.SanitizeString(r.Addr), r.Code), s.st.Error, w)...)
+		lines = append(lines, s.envelopeLine(s.w.T("✗ to "), s.w.F("<%s> refused %d", session.SanitizeString(r.Addr), r.Code), s.st.Error, w)...)
 	}
 	return lines
 }
@@ -317,14 +322,15 @@ func (s sidePanel) sessionLines(st session.State, hello string, w int) []string 
 // under it when long: an address is never cut. One too long to follow the
 // label starts on the next line.
 func (s sidePanel) envelopeLine(label, text string, style lipgloss.Style, w int) []string {
-	indent := strings.Repeat(" ", len(label))
+	lw := ansi.StringWidth(label) // a Chinese label's runes are two cells each
+	indent := strings.Repeat(" ", lw)
 	first, _, _ := strings.Cut(text, " ")
 	var out []string
-	if len(label)+ansi.StringWidth(first) > w {
+	if lw+ansi.StringWidth(first) > w {
 		out = append(out, fitLine(s.st.Label.Render(strings.TrimRight(label, " ")), w))
-		label, indent = "  ", "  "
+		label, indent, lw = "  ", "  ", 2
 	}
-	for i, r := range wrapHard(text, max(w-len(label), 8), 0) {
+	for i, r := range wrapHard(text, max(w-lw, 8), 0) {
 		lab := label
 		if i > 0 {
 			lab = indent
@@ -346,50 +352,50 @@ func helloVerb(lmtp bool) string {
 // sessionHas says what the session has established: the greeting it
 // answered and whether the client signed in; once closed, what it had.
 // hello is EHLO, or LHLO in LMTP.
-func sessionHas(st session.State, hello string) string {
+func sessionHas(st session.State, hello string, w words) string {
 	closed := st.Phase == session.PhaseClosed
-	auth := "not signed in"
+	auth := w.T("not signed in")
 	if st.Authenticated {
-		auth = "signed in"
+		auth = w.T("signed in")
 		if st.AuthUser != "" {
-			auth += " as " + session.SanitizeString(st.AuthUser)
+			auth = w.F("signed in as %s", session.SanitizeString(st.AuthUser))
 		}
 	}
 	switch {
 	case closed && st.ESMTP:
-		return "closed, after " + hello + ", " + auth
+		return w.F("closed, after %s, %s", hello, auth)
 	case closed:
-		return "session closed"
+		return w.T("session closed")
 	case st.ESMTP:
-		return hello + " done, " + auth
+		return w.F("%s done, %s", hello, auth)
 	case st.Phase >= session.PhaseReady:
-		return "HELO only (no extensions), " + auth
+		return w.F("HELO only (no extensions), %s", auth)
 	}
-	return "no " + hello + " yet"
+	return w.F("no %s yet", hello)
 }
 
 // sessionDoing says what the session is in the middle of; hello is EHLO,
 // or LHLO in LMTP.
-func sessionDoing(st session.State, hello string) string {
+func sessionDoing(st session.State, hello string, w words) string {
 	switch st.Phase {
 	case session.PhaseConnected:
-		return "waiting for the greeting"
+		return w.T("waiting for the greeting")
 	case session.PhaseGreeted:
 		if st.TLS && !st.ImplicitTLS {
-			return "TLS on: " + hello + " again"
+			return w.F("TLS on: %s again", hello)
 		}
-		return "greeted: " + hello + " next"
+		return w.F("greeted: %s next", hello)
 	case session.PhaseReady:
-		return "no mail transaction"
+		return w.T("no mail transaction")
 	case session.PhaseMail:
-		return "transaction: sender accepted"
+		return w.T("transaction: sender accepted")
 	case session.PhaseRcpt:
 		if len(st.Rcpts) == 1 {
-			return "transaction: 1 recipient accepted"
+			return w.T("transaction: 1 recipient accepted")
 		}
-		return fmt.Sprintf("transaction: %d recipients accepted", len(st.Rcpts))
+		return w.F("transaction: %d recipients accepted", len(st.Rcpts))
 	case session.PhaseData:
-		return "writing the message (after 354)"
+		return w.T("writing the message (after 354)")
 	}
 	return ""
 }
@@ -397,7 +403,7 @@ func sessionDoing(st session.State, hello string) string {
 // capsHeader titles the list and states its headline: AUTH appearing after
 // STARTTLS is the lesson of submission servers (RFC 3207 section 4.2).
 func (s sidePanel) capsHeader(st session.State, hello string, w int) []string {
-	title := s.st.Title.Render(fmt.Sprintf("Capabilities (%d)", len(st.Caps.List)))
+	title := s.st.Title.Render(s.w.F("Capabilities (%d)", len(st.Caps.List)))
 	lines := []string{fitLine(title, w)}
 	text, style := s.headline(st, hello)
 	for _, l := range wrap(text, w) {
@@ -412,17 +418,17 @@ func (s sidePanel) headline(st session.State, hello string) (string, lipgloss.St
 	diff, ok := st.CapsDiff()
 	switch {
 	case ok && authAdded(diff):
-		return "AUTH appeared after STARTTLS", s.st.CapHot
+		return s.w.T("AUTH appeared after STARTTLS"), s.st.CapHot
 	case ok && diff.Empty():
-		return "same as before STARTTLS", s.st.Dim
+		return s.w.T("same as before STARTTLS"), s.st.Dim
 	case ok:
-		return fmt.Sprintf("after STARTTLS: +%d -%d ~%d", len(diff.Added), len(diff.Removed), len(diff.Changed)), s.st.Label
+		return s.w.F("after STARTTLS: +%d -%d ~%d", len(diff.Added), len(diff.Removed), len(diff.Changed)), s.st.Label
 	case !st.ESMTP && st.Phase == session.PhaseClosed:
-		return "closed: :reconnect to start again", s.st.Dim
+		return s.w.T("closed: :reconnect to start again"), s.st.Dim
 	case !st.ESMTP:
-		return "send " + hello + " to list them", s.st.Dim
+		return s.w.F("send %s to list them", hello), s.st.Dim
 	case !st.TLS && st.Caps.Has("STARTTLS") && !st.Caps.Has("AUTH"):
-		return "no AUTH before STARTTLS", s.st.Warning
+		return s.w.T("no AUTH before STARTTLS"), s.st.Warning
 	}
 	return "", s.st.Dim
 }
@@ -471,7 +477,7 @@ func (s sidePanel) capList(rows []capRow, cursor, n, w int) []string {
 	if n == 1 || shown == len(rows) {
 		return lines
 	}
-	return append(lines, fitLine(s.st.Dim.Render(fmt.Sprintf("   … %d more", len(rows)-shown)), w))
+	return append(lines, fitLine(s.st.Dim.Render(s.w.F("   … %d more", len(rows)-shown)), w))
 }
 
 // window is the rows from the first that keeps row cursor on screen, as
@@ -629,9 +635,9 @@ func (s sidePanel) meaning(rows []capRow, cursor, w, limit int) []string {
 	if all := append(append(head, body(text)...), use...); limit < 0 || len(all) <= limit {
 		return all
 	}
-	more := "more: shift+tab, enter"
+	more := s.w.T("more: shift+tab, enter")
 	if s.focused {
-		more = "more: enter"
+		more = s.w.T("more: enter")
 	}
 	pointer := fitLine(s.st.Dim.Render(more), w)
 	for k := len(sentences) - 1; k > 0; k-- {
@@ -734,7 +740,7 @@ func (s sidePanel) tlsFacts(info sideInfo, w int) tlsPart {
 	p.subject = s.certRow("subject ", wrapHard(session.SanitizeString(leaf.Subject), vw, maxCertRows), s.st.Value, w)
 	p.names = s.certRow("names   ", nameRows(names, vw, maxNameRows), s.st.Value, w)
 	p.issuer = s.certRow("issuer  ", wrapHard(session.SanitizeString(leaf.Issuer), vw, maxCertRows), s.st.Value, w)
-	p.expires = []string{fitLine(s.st.Label.Render("expires ")+s.expiry(leaf.NotAfter, info.now), w)}
+	p.expires = s.certRow("expires ", []string{s.expiry(leaf.NotAfter, info.now)}, lipgloss.NewStyle(), w)
 	p.sha256 = s.certRow("sha256  ", chunk(leaf.SHA256, vw), s.st.Dim, w)
 	p.details = s.tlsDetails(*t, info.now, w)
 	return p
@@ -745,7 +751,7 @@ func (s sidePanel) weak(t wire.TLSInfo) string {
 	if !t.Weak {
 		return ""
 	}
-	return " " + s.st.Warning.Render("WEAK (below 1.2)")
+	return " " + s.st.Warning.Render(s.w.T("WEAK (below 1.2)"))
 }
 
 // The most rows a certificate field wraps to: every name matters when a
@@ -759,10 +765,13 @@ const (
 // as the sha256 wraps.
 func (s sidePanel) certRow(label string, parts []string, style lipgloss.Style, w int) []string {
 	lines := make([]string, len(parts))
+	cells := len(label) // the labels are ASCII, padded to 8: a translation is padded to as many cells
+	label = s.w.T(strings.TrimSpace(label))
+	label += strings.Repeat(" ", max(cells-ansi.StringWidth(label), 1))
 	for i, part := range parts {
 		lab := label
 		if i > 0 {
-			lab = strings.Repeat(" ", len(label))
+			lab = strings.Repeat(" ", ansi.StringWidth(label))
 		}
 		lines[i] = fitLine(s.st.Label.Render(lab)+style.Render(part), w)
 	}
@@ -800,13 +809,13 @@ func wrapHard(text string, w, limit int) []string {
 // (client.ExplainVerify).
 func (s sidePanel) verdict(t wire.TLSInfo) string {
 	if t.Verified {
-		return s.st.OK.Render("✓ certificate verified") + s.st.Label.Render(" for "+session.SanitizeString(t.ServerName))
+		return s.st.OK.Render(s.w.T("✓ certificate verified")) + s.st.Label.Render(s.w.F(" for %s", session.SanitizeString(t.ServerName)))
 	}
 	why := client.ExplainVerify(t.VerifyError)
 	if why == "" {
-		why = "not verified"
+		why = s.w.T("not verified")
 	}
-	return s.st.Error.Render("✗ NOT verified: ") + s.st.Value.Render(why)
+	return s.st.Error.Render(s.w.T("✗ NOT verified: ")) + s.st.Value.Render(why)
 }
 
 // expiry is the leaf's end date and how far away it is.
@@ -817,13 +826,13 @@ func (s sidePanel) expiry(t, now time.Time) string {
 	case now.IsZero():
 		return s.st.Value.Render(date)
 	case left < 0:
-		return s.st.Error.Render(date + " (expired)")
+		return s.st.Error.Render(s.w.F("%s (expired)", date))
 	case left < 48*time.Hour:
-		return s.st.Warning.Render(fmt.Sprintf("%s (in %d hours)", date, int(left.Hours())))
+		return s.st.Warning.Render(s.w.F("%s (in %d hours)", date, int(left.Hours())))
 	case left < 14*24*time.Hour:
-		return s.st.Warning.Render(fmt.Sprintf("%s (in %d days)", date, int(left.Hours()/24)))
+		return s.st.Warning.Render(s.w.F("%s (in %d days)", date, int(left.Hours()/24)))
 	}
-	return s.st.Value.Render(fmt.Sprintf("%s (in %d days)", date, int(left.Hours()/24)))
+	return s.st.Value.Render(s.w.F("%s (in %d days)", date, int(left.Hours()/24)))
 }
 
 // flow packs tokens into lines of at most w cells, two spaces apart.

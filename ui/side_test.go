@@ -20,7 +20,7 @@ func TestCapHotMarkOnly(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		s := newSide(st)
+		s := newSide(st, nil)
 		blank, star := st.CapHot.Render(" "), st.CapHot.Render("*")
 		for _, r := range []capRow{
 			{c: session.Capability{Keyword: "PIPELINING"}, mark: " "},

@@ -47,7 +47,7 @@ func errorFlash(text string) flash { return flash{kind: flashError, text: text} 
 // repeated: the transcript's note says it, and F8 reads it whole when the
 // pane cuts it.
 func (m Model) closedFlash(what string) flash {
-	text := what + " — :reconnect to start again"
+	text := m.w.F("%s — :reconnect to start again", m.w.T(what))
 	if m.offer != "" {
 		text = m.withOffer("")
 	}
@@ -109,24 +109,24 @@ func (m Model) statusLine(w int) string {
 	if m.waiting() {
 		elapsed := m.now().Sub(m.opStart)
 		frame := spinnerFrames[int(elapsed/(100*time.Millisecond))%len(spinnerFrames)]
-		left += "  " + st.Spinner.Render(frame) + st.StatusBar.Render(" "+m.waitWord()+" "+seconds(elapsed)+" (esc cancels)")
+		left += "  " + st.Spinner.Render(frame) + st.StatusBar.Render(" "+m.waitWord()+" "+seconds(elapsed)+m.w.T(" (esc cancels)"))
 	}
 	if n := len(m.inflight); sending == "" && (n > 1 || (n == 1 && !m.waiting())) {
-		left += st.StatusBar.Render(fmt.Sprintf("  %d pending", n))
+		left += st.StatusBar.Render(m.w.F("  %d pending", n))
 	}
 	if n := m.outbox.len(); n > 0 {
-		left += st.StatusBar.Render(fmt.Sprintf("  %d queued", n))
+		left += st.StatusBar.Render(m.w.F("  %d queued", n))
 	}
 	left += m.chunkStatus()
 	if f, on := m.transcript.Filtered(); on {
-		left += st.Warning.Render("  filter " + f.String())
+		left += st.Warning.Render(m.w.T("  filter ") + f.String())
 	}
 	right := ""
 	if m.lastLatency > 0 {
-		right = st.StatusBar.Render("last reply " + trLatency(m.lastLatency))
+		right = st.StatusBar.Render(m.w.F("last reply %s", trLatency(m.lastLatency)))
 	}
 	if m.reveal {
-		right = st.Warning.Render("SECRETS SHOWN") + " " + right
+		right = st.Warning.Render(m.w.T("SECRETS SHOWN")) + " " + right
 	}
 	return spread(left, right, w)
 }
@@ -135,13 +135,13 @@ func (m Model) statusLine(w int) string {
 func (m Model) connWord() string {
 	switch m.conn.phase {
 	case phaseDialing:
-		return "connecting"
+		return m.w.T("connecting")
 	case phaseOpen:
-		return "connected"
+		return m.w.T("connected")
 	case phaseClosed:
-		return "closed"
+		return m.w.T("closed")
 	}
-	return "idle"
+	return m.w.T("idle")
 }
 
 // sendingWord says how pasted commands go out while some are queued or a
@@ -152,29 +152,29 @@ func (m Model) sendingWord() string {
 	case m.inData() || m.conn.phase != phaseOpen:
 		return ""
 	case m.pipelining() && m.group > 1 && (pasted || len(m.inflight) > 1):
-		return fmt.Sprintf("pipelining %d commands (PIPELINING offered)", m.group)
+		return m.w.F("pipelining %d commands (PIPELINING offered)", m.group)
 	case !pasted || m.pipelining():
 		return ""
 	case m.sess.Phase >= session.PhaseReady:
-		return "sending one at a time: the server does not offer PIPELINING"
+		return m.w.T("sending one at a time: the server does not offer PIPELINING")
 	}
-	return "sending one at a time until EHLO shows PIPELINING"
+	return m.w.T("sending one at a time until EHLO shows PIPELINING")
 }
 
 // waitWord says what the wait is for.
 func (m Model) waitWord() string {
 	switch m.op {
 	case opDial:
-		return "dialing"
+		return m.w.T("dialing")
 	case opTLS:
-		return "TLS handshake"
+		return m.w.T("TLS handshake")
 	case opWrite:
-		return "sending"
+		return m.w.T("sending")
 	}
 	if len(m.inflight) > 0 {
-		return "waiting for " + describe(m.inflight[0])
+		return m.w.F("waiting for %s", m.w.T(describe(m.inflight[0])))
 	}
-	return "waiting"
+	return m.w.T("waiting")
 }
 
 // helpLine is the key-hint footer, generated from the keymap.
@@ -187,7 +187,7 @@ func (m Model) helpLine(w int) string {
 	k.SendHeld.SetEnabled(held)
 	if held && !m.waiting() {
 		k.Cancel.SetEnabled(true)
-		k.Cancel.SetHelp("esc", "drop held")
+		k.Cancel.SetHelp("esc", m.w.T("drop held"))
 	}
 	bindings := k.ShortHelp()
 	switch _, take := m.suggestion(); {
@@ -256,9 +256,9 @@ func (m Model) fullHelp(w, h int) []string {
 	body := h - 3
 	top := min(max(m.helpTop, 0), max(len(lines)-body, 0))
 	end := min(top+body, len(lines))
-	footer := "esc or ? closes this help"
+	footer := m.w.T("esc or ? closes this help")
 	if len(lines) > body {
-		footer += fmt.Sprintf(" · ↑/↓ pgup/pgdn scroll (%d-%d of %d)", top+1, end, len(lines))
+		footer += m.w.F(" · ↑/↓ pgup/pgdn scroll (%d-%d of %d)", top+1, end, len(lines))
 	}
 	shown := append(append([]string{}, lines[top:end]...), m.st.Dim.Render(footer))
 	return frame(m.st.PaneFocused, blockOf(indent(shown), w-2, h-2), w)
@@ -273,17 +273,17 @@ func (m Model) helpLines(w int) []string {
 	for _, g := range m.keys.FullHelp() {
 		all = append(all, g...)
 	}
-	lines := []string{m.st.Title.Render("Keys")}
+	lines := []string{m.st.Title.Render(m.w.T("Keys"))}
 	lines = append(lines, keyColumns(hm, all, w)...)
-	lines = append(lines, "", m.st.Title.Render("Transcript pane (tab to focus it)"))
-	lines = append(lines, splitLines(hm.FullHelpView(m.transcript.KeyMap.FullHelp()))...)
-	lines = append(lines, "", m.st.Title.Render("Local commands (type them in the input)"))
+	lines = append(lines, "", m.st.Title.Render(m.w.T("Transcript pane (tab to focus it)")))
+	lines = append(lines, splitLines(hm.FullHelpView(m.w.helpOf(m.transcript.KeyMap.FullHelp())))...)
+	lines = append(lines, "", m.st.Title.Render(m.w.T("Local commands (type them in the input)")))
 	cmds, width := m.commandList(), 0
 	for _, c := range cmds {
 		width = max(width, len(c.usage))
 	}
 	for _, c := range cmds { // the description wraps under itself: help is read, never cut
-		for i, d := range wrap(c.help, max(w-width-1, 16)) {
+		for i, d := range wrap(m.w.T(c.help), max(w-width-1, 16)) {
 			usage := ""
 			if i == 0 {
 				usage = c.usage

@@ -84,7 +84,7 @@ func (m Model) promptText() string {
 	if m.drafting() && m.input.mode == modeCommand {
 		return m.chunkPrompt()
 	}
-	p := promptFor(m.input.mode, m.effective(), m.inData(), m.prompt.mech)
+	p := promptFor(m.input.mode, m.effective(), m.inData(), m.prompt.mech, m.w)
 	if m.opts.LMTP && p == "EHLO › " {
 		return "LHLO › " // LMTP's hello (RFC 2033 4.1)
 	}
@@ -127,7 +127,7 @@ func (m Model) suggestion() (shown, take string) {
 		return same("DATA")
 	case "message lines, then .":
 		if m.inData() {
-			return "Subject: hello   (a lone . ends; :compose for an editor)", "Subject: "
+			return "Subject: hello   " + m.w.T("(a lone . ends; :compose for an editor)"), "Subject: "
 		}
 	case "QUIT":
 		return same("QUIT")
@@ -161,7 +161,7 @@ func (m Model) hintLines(w int) []string {
 	text := m.hint()
 	lines := splitLines(ansi.Wrap(text, w, ""))
 	if n := m.maxHintRows(); len(lines) > n {
-		more := m.st.Dim.Render("… (F8 reads it all)")
+		more := m.st.Dim.Render(m.w.T("… (F8 reads it all)"))
 		if m.conn.phase != phaseClosed {
 			more = m.st.Dim.Render("…")
 		}
@@ -204,25 +204,25 @@ func (m Model) hint() string {
 				parts[i] = m.st.Selected.Render(session.SanitizeString(c))
 			}
 		}
-		return m.st.Dim.Render("tab, shift+tab: ") + strings.Join(parts, "  ")
+		return m.st.Dim.Render(m.w.T("tab, shift+tab: ")) + strings.Join(parts, "  ")
 	case m.greetingHint() != "":
-		return m.st.Warning.Render("! "+safeText(m.greetingHint())) + m.st.Dim.Render("  esc cancels")
+		return m.st.Warning.Render("! "+safeText(m.greetingHint())) + m.st.Dim.Render(m.w.T("  esc cancels"))
 	case m.greetingLate():
-		return m.st.Warning.Render("! no greeting yet: a slow server or a tarpit, or a port that expects TLS from the first byte, as 465 does (:connect "+session.SanitizeString(m.conn.target)+" --tls)") +
-			m.st.Dim.Render("  esc cancels")
+		return m.st.Warning.Render("! "+m.w.F("no greeting yet: a slow server or a tarpit, or a port that expects TLS from the first byte, as 465 does (:connect %s --tls)", session.SanitizeString(m.conn.target))) +
+			m.st.Dim.Render(m.w.T("  esc cancels"))
 	case m.labAccountHint():
-		return m.st.OK.Render("lab account: " + labAccount())
+		return m.st.OK.Render(m.w.F("lab account: %s", labAccount()))
 	case m.flash.text != "":
 		line := m.flash.render(*m.st)
 		if m.flash.closed && m.cutNote(m.transcript.Len()-1) {
-			line += m.st.Dim.Render(" · F8 reads why")
+			line += m.st.Dim.Render(m.w.T(" · F8 reads why"))
 		}
 		return line
 	}
 	if c, _, ok := m.lookupCommand(m.input.Value()); ok {
-		return m.st.HelpKey.Render(c.usage) + " " + m.st.HelpDesc.Render(c.help)
+		return m.st.HelpKey.Render(c.usage) + " " + m.st.HelpDesc.Render(m.w.T(c.help))
 	}
-	return m.st.Dim.Render("type SMTP commands as in telnet; tab completes; :help lists ehlo's own commands")
+	return m.st.Dim.Render(m.w.T("type SMTP commands as in telnet; tab completes; :help lists ehlo's own commands"))
 }
 
 // warningHint is the warnings about the line being typed, the line they
@@ -235,15 +235,15 @@ func (m Model) warningHint() string {
 	}
 	line := m.st.Warning.Render("! " + strings.Join(texts, " · "))
 	if fix := m.warningFix(); fix != "" { // on a line of its own, so that it wraps least
-		line += "\n" + m.st.Dim.Render("meant: ") + m.st.Value.Render(session.SanitizeString(fix)) + m.st.Dim.Render(" (→ takes it)")
+		line += "\n" + m.st.Dim.Render(m.w.T("meant: ")) + m.st.Value.Render(session.SanitizeString(fix)) + m.st.Dim.Render(m.w.T(" (→ takes it)"))
 	}
 	switch {
 	case !slices.ContainsFunc(m.warnings, isTypo):
-		return line + m.st.Dim.Render("  (enter sends anyway)")
+		return line + m.st.Dim.Render(m.w.T("  (enter sends anyway)"))
 	case m.typoHeld == m.input.Value():
-		return line + m.st.Dim.Render("  (enter again sends it as typed)")
+		return line + m.st.Dim.Render(m.w.T("  (enter again sends it as typed)"))
 	}
-	return line + m.st.Dim.Render("  (enter twice sends it as typed)")
+	return line + m.st.Dim.Render(m.w.T("  (enter twice sends it as typed)"))
 }
 
 // labAccountHint reports whether the hint line names the lab's account:
