@@ -28,8 +28,12 @@ func TestTUIMXLab(t *testing.T) {
 			tm.typeLine("STARTTLS")
 			tm.waitFor(`TLS 1\.3`)
 			tm.typeLine("EHLO e2e.test")
-			s = tm.waitFor(`MTA-STS enforce; MX`)
-			for _, want := range []string{"WebPKI  ✓ valid for", "DANE    TLSA insecure"} {
+			facts := []string{`MTA-STS enforce; MX`, "WebPKI  ✓ valid for", "DANE    TLSA insecure"}
+			if size[0] < 100 { // a narrow side panel: each fact in a few words
+				facts = []string{`MTA-STS enforce ✓`, "WebPKI  ✓ valid", "DANE    off: unsigned"}
+			}
+			s = tm.waitFor(facts[0])
+			for _, want := range facts[1:] {
 				if !strings.Contains(s, want) {
 					t.Errorf("%q not on screen:\n%s", want, s)
 				}
