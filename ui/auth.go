@@ -2,7 +2,6 @@ package ui
 
 import (
 	"errors"
-	"fmt"
 	"slices"
 	"strings"
 	"unicode"
@@ -37,20 +36,20 @@ type authRun struct {
 func (m Model) cmdAuth(arg string) (Model, tea.Cmd) {
 	f := strings.Fields(arg)
 	if len(f) == 0 {
-		m.flash = errorFlash("usage: :auth MECH [USER]" + m.mechHint())
+		m.flash = errorFlash(m.w.T("usage: ") + ":auth MECH [USER]" + m.mechHint())
 		return m, nil
 	}
 	mech := strings.ToUpper(f[0])
 	if !session.Speaks(mech) {
-		m.flash = errorFlash(fmt.Sprintf("ehlo speaks %s, not %s", session.Mechanisms, session.SanitizeString(mech)))
+		m.flash = errorFlash(m.w.F("ehlo speaks %s, not %s", session.Mechanisms, session.SanitizeString(mech)))
 		return m, nil
 	}
 	switch {
 	case m.conn.phase != phaseOpen:
-		m.flash = errorFlash("not connected: :reconnect first")
+		m.flash = errorFlash(m.w.T("not connected: :reconnect first"))
 		return m, nil
 	case m.auth != nil || m.inAuth():
-		m.flash = errorFlash("an AUTH exchange is already under way")
+		m.flash = errorFlash(m.w.T("an AUTH exchange is already under way"))
 		return m, nil
 	}
 	m.prompt = authPrompt{active: true, mech: mech}
@@ -159,12 +158,12 @@ func (m Model) promptAnswer(text string) (Model, tea.Cmd) {
 func (m Model) cancelPrompt() Model {
 	if m.input.mode == modeSearch {
 		m.input = m.input.setMode(modeCommand)
-		m.flash = infoFlash("search cancelled")
+		m.flash = infoFlash(m.w.T("search cancelled"))
 		return m
 	}
 	m.prompt = authPrompt{}
 	m.input = m.input.setMode(modeCommand)
-	m.flash = infoFlash("AUTH cancelled; nothing was sent")
+	m.flash = infoFlash(m.w.T("AUTH cancelled; nothing was sent"))
 	return m
 }
 
@@ -190,7 +189,7 @@ func (m Model) startAuth(password string) (Model, tea.Cmd) {
 		m.note(client.AuthUserNote(p.mech, p.user)) // a note is data: sanitized where it is shown
 	}
 	m.auth = &authRun{flow: flow, mech: p.mech, user: p.user}
-	m.flash = infoFlash("authenticating as " + session.SanitizeString(p.user) + "…")
+	m.flash = infoFlash(m.w.F("authenticating as %s…", session.SanitizeString(p.user)))
 	return m.enqueue(outItem{line: line, shown: shown, secret: true, fromAuth: true,
 		state: session.RedactedAuth(p.mech, p.user)})
 }
@@ -205,16 +204,16 @@ func (m Model) authStep(r session.Reply) Model {
 		var aerr *session.AuthError
 		switch {
 		case err == nil && m.clearSaid && !m.sess.TLS: // the notice of noticeClear stays in view
-			m.flash = warnFlash(fmt.Sprintf("authenticated as %s (%d); the credentials went in clear, without TLS", session.SanitizeString(user), r.Code))
+			m.flash = warnFlash(m.w.F("authenticated as %s (%d); the credentials went in clear, without TLS", session.SanitizeString(user), r.Code))
 		case err == nil && session.IsSCRAM(mech):
 			m.note(mech + ": the server's signature is right: it knows the password (RFC 5802)")
-			m.flash = okFlash(fmt.Sprintf("authenticated as %s (%d); the server proved it knows the password", session.SanitizeString(user), r.Code))
+			m.flash = okFlash(m.w.F("authenticated as %s (%d); the server proved it knows the password", session.SanitizeString(user), r.Code))
 		case err == nil:
-			m.flash = okFlash(fmt.Sprintf("authenticated as %s (%d)", session.SanitizeString(user), r.Code))
+			m.flash = okFlash(m.w.F("authenticated as %s (%d)", session.SanitizeString(user), r.Code))
 		case errors.As(err, &aerr) && cancel != nil:
-			m.flash = errorFlash(fmt.Sprintf("AUTH cancelled: %s (the server answered %d)", client.Explain(cancel), r.Code))
+			m.flash = errorFlash(m.w.F("AUTH cancelled: %s (the server answered %d)", client.Explain(cancel), r.Code))
 		case errors.As(err, &aerr):
-			m.flash = errorFlash(fmt.Sprintf("AUTH refused (%d): %s", r.Code, session.SanitizeString(strings.Join(r.Lines, " "))))
+			m.flash = errorFlash(m.w.F("AUTH refused (%d): %s", r.Code, session.SanitizeString(strings.Join(r.Lines, " "))))
 		default:
 			m.flash = errorFlash(client.Explain(err))
 		}
@@ -284,7 +283,7 @@ func (m Model) refusePlaceholder(line string, typed bool) Model {
 	if typed {
 		m.input = m.input.setValue(hint)
 	}
-	m.flash = errorFlash("not sent: <redacted …> is a placeholder for a credential, not one; " + hint + " signs in again")
+	m.flash = errorFlash(m.w.F("not sent: <redacted …> is a placeholder for a credential, not one; %s signs in again", hint))
 	return m
 }
 

@@ -191,7 +191,7 @@ func (m Model) cmdExplain(string) (Model, tea.Cmd) {
 	}
 	next, ok := m.openExplain(row)
 	if !ok {
-		m.flash = infoFlash("no reply to explain yet")
+		m.flash = infoFlash(m.w.T("no reply to explain yet"))
 		return m, nil
 	}
 	return next, nil
@@ -296,37 +296,37 @@ func (m Model) explainBox(w, h int) []string {
 	for _, l := range p.lines {
 		reply = append(reply, session.SanitizeString(l))
 	}
-	answers := "the greeting"
+	answers := m.w.T("the greeting")
 	switch {
 	case p.answers == ".":
-		answers = `the final "." of a message`
+		answers = m.w.T(`the final "." of a message`)
 	case p.answers != "":
 		answers = session.SanitizeString(p.answers)
 	}
 	secs := []section{
 		{label: "S:", text: strings.Join(reply, "\n"), style: code, keep: 3},
-		{label: "answers", text: answers, style: st.Value, keep: 2},
+		{label: m.w.T("answers"), text: answers, style: st.Value, keep: 2},
 		{label: fmt.Sprint(x.Code), text: joinNonEmpty(". ", upper(x.Class), x.Meaning) + rfcSuffix(x.CodeRFC), style: st.Value, keep: 8},
 	}
 	if x.EnhancedMeaning != "" {
 		secs = append(secs, section{label: x.Enhanced.String(), text: x.EnhancedMeaning + rfcSuffix(x.EnhancedRFC), style: st.Value, keep: 6})
 	}
 	if x.Challenge != "" {
-		secs = append(secs, section{label: "decoded", text: x.Challenge, style: st.OK, keep: 9})
+		secs = append(secs, section{label: m.w.T("decoded"), text: x.Challenge, style: st.OK, keep: 9})
 	}
 	if k := x.Known; k != nil {
-		secs = append(secs, section{label: "known", text: joinNonEmpty(": ", k.Name, k.Note), style: st.Warning, keep: 5})
+		secs = append(secs, section{label: m.w.T("known"), text: joinNonEmpty(": ", k.Name, k.Note), style: st.Warning, keep: 5})
 	}
 	secs = append(secs,
-		section{label: "cause", text: x.Cause, style: st.Meaning, keep: 7},
-		section{label: "fix", text: x.Action, style: st.OK, keep: 9},
+		section{label: m.w.T("cause"), text: x.Cause, style: st.Meaning, keep: 7},
+		section{label: m.w.T("fix"), text: x.Action, style: st.OK, keep: 9},
 	)
 	body := fitSections(dropEmpty(secs), w-4, wholeText, 9, st.Label)
-	title := st.CardTitle.Render("Explain")
+	title := st.CardTitle.Render(m.w.T("Explain"))
 	if rule, ok := session.LookupRule(x.Rule); ok {
 		title += st.Label.Render(" · " + rule.Title)
 	}
-	return titledFrame(st.Card, title, st.Label.Render(x.RFC), m.scrolled(body, h, "↑/↓ previous/next reply"), w)
+	return titledFrame(st.Card, title, st.Label.Render(x.RFC), m.scrolled(body, h, m.w.T("↑/↓ previous/next reply")), w)
 }
 
 // wholeText is a height fitSections never reaches: the explain panel
@@ -338,9 +338,9 @@ const wholeText = 1 << 20
 func (m Model) scrolled(body []string, h int, keys string) []string {
 	room := max(h-3, 1)
 	top := min(max(m.explain.top, 0), max(len(body)-room, 0))
-	footer := "esc closes · " + keys
+	footer := m.w.T("esc closes · ") + keys
 	if len(body) > room {
-		footer += fmt.Sprintf(" · pgup/pgdn scroll (%d-%d of %d)", top+1, min(top+room, len(body)), len(body))
+		footer += m.w.F(" · pgup/pgdn scroll (%d-%d of %d)", top+1, min(top+room, len(body)), len(body))
 	}
 	return append(append([]string{}, body[top:min(top+room, len(body))]...), m.st.Dim.Render(footer))
 }
@@ -372,7 +372,7 @@ func (m Model) capabilityBox(w, h int) []string {
 	}
 	secs = dropEmpty(secs)
 	body := fitSections(secs, w-4, wholeText, 9, st.Label)
-	return titledFrame(st.Card, st.CardTitle.Render("Capability · ")+st.Label.Render(title), "", m.scrolled(body, h, "↑/↓ previous/next capability"), w)
+	return titledFrame(st.Card, st.CardTitle.Render(m.w.T("Capability · "))+st.Label.Render(title), "", m.scrolled(body, h, m.w.T("↑/↓ previous/next capability")), w)
 }
 
 // explainLayer overlays the panel on the panes.

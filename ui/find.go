@@ -1,7 +1,6 @@
 package ui
 
 import (
-	"fmt"
 	"strconv"
 	"strings"
 
@@ -248,7 +247,7 @@ func (m Model) searchKey(msg tea.KeyPressMsg) (Model, bool) {
 	case key.Matches(msg, k.Search):
 		m.input = m.input.setMode(modeSearch)
 		m.input = m.input.setValue(m.transcript.Query())
-		m.flash = infoFlash("search the transcript as shown (ASCII case ignored); enter finds, esc cancels")
+		m.flash = infoFlash(m.w.T("search the transcript as shown (ASCII case ignored); enter finds, esc cancels"))
 		return m, true
 	case key.Matches(msg, k.Next) && m.transcript.Query() != "":
 		return m.findNext(1), true
@@ -265,7 +264,7 @@ func (m Model) searchKey(msg tea.KeyPressMsg) (Model, bool) {
 func (m Model) find(text string) Model {
 	m.transcript.SetQuery(text)
 	if text == "" {
-		m.flash = infoFlash("search cleared")
+		m.flash = infoFlash(m.w.T("search cleared"))
 		return m
 	}
 	return m.findNext(1)
@@ -275,11 +274,11 @@ func (m Model) find(text string) Model {
 func (m Model) findNext(d int) Model {
 	nth, total := m.transcript.Find(d)
 	if total == 0 {
-		m.flash = warnFlash("no line holds " + strconv.Quote(m.transcript.Query()))
+		m.flash = warnFlash(m.w.F("no line holds %s", strconv.Quote(m.transcript.Query())))
 		return m
 	}
 	m.focus = focusTranscript // the selection shows the match
-	m.flash = infoFlash(fmt.Sprintf("match %d of %d for %q: n next, N previous, :find alone clears", nth, total, m.transcript.Query()))
+	m.flash = infoFlash(m.w.F("match %d of %d for %q: n next, N previous, :find alone clears", nth, total, m.transcript.Query()))
 	return m
 }
 
@@ -291,23 +290,23 @@ func (m Model) cmdFilter(arg string) (Model, tea.Cmd) {
 	switch a := strings.ToLower(strings.TrimSpace(arg)); {
 	case a == "off" || a == "none":
 		m.transcript.ClearFilter()
-		m.flash = infoFlash("filter off: every line shown")
+		m.flash = infoFlash(m.w.T("filter off: every line shown"))
 		return m, nil
 	case a == "":
 		if f, on := m.transcript.Filtered(); on {
-			m.flash = infoFlash(fmt.Sprintf("filter %s: %d of %d lines (:filter off shows all)", f, m.transcript.Shown(), m.transcript.Len()))
+			m.flash = infoFlash(m.w.F("filter %s: %d of %d lines (:filter off shows all)", f, m.transcript.Shown(), m.transcript.Len()))
 		} else {
-			m.flash = infoFlash("no filter; :filter client|server|2xx|3xx|4xx|5xx")
+			m.flash = infoFlash(m.w.T("no filter; :filter client|server|2xx|3xx|4xx|5xx"))
 		}
 		return m, nil
 	}
 	f, ok := ParseFilter(arg)
 	if !ok {
-		m.flash = errorFlash("usage: :filter client|server|2xx|3xx|4xx|5xx|off")
+		m.flash = errorFlash(m.w.T("usage: ") + ":filter client|server|2xx|3xx|4xx|5xx|off")
 		return m, nil
 	}
 	m.transcript.SetFilter(f)
-	m.flash = infoFlash(fmt.Sprintf("filter %s: %d of %d lines (:filter off shows all)", f, m.transcript.Shown(), m.transcript.Len()))
+	m.flash = infoFlash(m.w.F("filter %s: %d of %d lines (:filter off shows all)", f, m.transcript.Shown(), m.transcript.Len()))
 	return m, nil
 }
 

@@ -391,14 +391,14 @@ func (m Model) update(msg tea.Msg) (Model, tea.Cmd) {
 		return m, nil
 	case progressSavedMsg:
 		if msg.err != nil {
-			m.flash = warnFlash("progress not saved: " + msg.err.Error())
+			m.flash = warnFlash(m.w.T("progress not saved: ") + msg.err.Error())
 		}
 		return m, nil
 	case historyLoadedMsg:
 		return m.historyLoaded(msg), nil
 	case historySavedMsg: // said once: the history stays for this run only
 		m.hist = nil
-		m.flash = warnFlash("history not saved, kept for this run only: " + msg.err.Error())
+		m.flash = warnFlash(m.w.T("history not saved, kept for this run only: ") + msg.err.Error())
 		return m, nil
 	case identityMsg:
 		return m.identityDone(msg)

@@ -81,17 +81,17 @@ func (m Model) holdQueue(why string, afterAuth bool) Model {
 }
 
 // lineCount is "1 line" or "n lines".
-func lineCount(n int) string {
+func lineCount(n int, w words) string {
 	if n == 1 {
-		return "1 line"
+		return w.T("1 line")
 	}
-	return fmt.Sprintf("%d lines", n)
+	return w.F("%d lines", n)
 }
 
 // cmdQueue is :queue send|edit|drop.
 func (m Model) cmdQueue(arg string) (Model, tea.Cmd) {
 	if len(m.hold.items) == 0 {
-		m.flash = infoFlash("no lines are held: lines queued behind a refused DATA, STARTTLS, AUTH, EHLO or a close wait here")
+		m.flash = infoFlash(m.w.T("no lines are held: lines queued behind a refused DATA, STARTTLS, AUTH, EHLO or a close wait here"))
 		return m, nil
 	}
 	switch strings.ToLower(arg) {
@@ -102,7 +102,7 @@ func (m Model) cmdQueue(arg string) (Model, tea.Cmd) {
 	case "drop":
 		return m.dropHeld(), nil
 	}
-	m.flash = errorFlash(fmt.Sprintf("usage: :queue send|edit|drop (%s held)", lineCount(len(m.hold.items))))
+	m.flash = errorFlash(m.w.F("usage: :queue send|edit|drop (%s held)", lineCount(len(m.hold.items), m.w)))
 	return m, nil
 }
 
@@ -110,7 +110,7 @@ func (m Model) cmdQueue(arg string) (Model, tea.Cmd) {
 // as a command but looks like message text, it warns once first.
 func (m Model) sendHeld() (Model, tea.Cmd) {
 	if m.conn.phase != phaseOpen {
-		m.flash = errorFlash("not connected — :reconnect first; the held lines stay held")
+		m.flash = errorFlash(m.w.T("not connected — :reconnect first; the held lines stay held"))
 		return m, nil
 	}
 	first := m.hold.items[0].line
@@ -122,13 +122,13 @@ func (m Model) sendHeld() (Model, tea.Cmd) {
 	}
 	items := m.hold.items
 	m.hold = heldQueue{}
-	m.flash = infoFlash(fmt.Sprintf("sending the %s held", lineCount(len(items))))
+	m.flash = infoFlash(m.w.F("sending the %s held", lineCount(len(items), m.w)))
 	return m.enqueue(items...)
 }
 
 // dropHeld forgets the held lines.
 func (m Model) dropHeld() Model {
-	m.flash = infoFlash(fmt.Sprintf("dropped the %s held, none sent", lineCount(len(m.hold.items))))
+	m.flash = infoFlash(m.w.F("dropped the %s held, none sent", lineCount(len(m.hold.items), m.w)))
 	m.hold = heldQueue{}
 	return m
 }
@@ -209,18 +209,18 @@ func (m Model) heldBox(w int) []string {
 		}
 		line = session.SanitizeString(line)
 		if line == "" {
-			line = st.Dim.Render("(empty line)")
+			line = st.Dim.Render(m.w.T("(empty line)"))
 		}
 		if more := len(m.hold.items) - shown; i == shown-1 && more > 0 {
 			line += st.Dim.Render(fmt.Sprintf("   … and %d more", more))
 		}
 		body = append(body, line)
 	}
-	body = append(body, st.HelpKey.Render("alt+q")+st.HelpDesc.Render(" sends them (:queue send) · ")+
-		st.HelpKey.Render(":queue edit")+st.HelpDesc.Render(" · ")+st.HelpKey.Render("esc")+st.HelpDesc.Render(" drops them (:queue drop)"))
-	title := st.Warning.Render("held: "+m.hold.why) + st.Label.Render(" — "+lineCount(len(m.hold.items))+" not sent")
+	body = append(body, st.HelpKey.Render("alt+q")+st.HelpDesc.Render(m.w.T(" sends them (:queue send) · "))+
+		st.HelpKey.Render(":queue edit")+st.HelpDesc.Render(" · ")+st.HelpKey.Render("esc")+st.HelpDesc.Render(m.w.T(" drops them (:queue drop)")))
+	title := st.Warning.Render(m.w.T("held: ")+m.hold.why) + st.Label.Render(m.w.F(" — %s not sent", lineCount(len(m.hold.items), m.w)))
 	if n := m.hold.dropped; n > 0 {
-		title += st.Label.Render(fmt.Sprintf(" (%s after AUTH dropped: credentials maybe)", lineCount(n)))
+		title += st.Label.Render(m.w.F(" (%s after AUTH dropped: credentials maybe)", lineCount(n, m.w)))
 	}
 	return titledFrame(st.Card, title, "", body, w)
 }

@@ -276,7 +276,7 @@ func (m Model) submit(text string) (Model, tea.Cmd) {
 	confirmed := text == m.warnedLine // Enter again after a warning sends the line as typed
 	if m.dataRefused != "" && !confirmed && looksLikeMessage(text) && !m.inAuth() {
 		m.warnedLine, m.input = text, m.input.setValue(text)
-		m.flash = warnFlash(m.dataRefused + ": this text would go as a command. Enter again sends it")
+		m.flash = warnFlash(m.w.F("%s: this text would go as a command. Enter again sends it", m.dataRefused))
 		return m, nil
 	}
 	m.warnedLine = ""
@@ -331,7 +331,7 @@ func (m Model) historyForm(line string) string {
 // in flight, and the user is told.
 func (m Model) sendLines(pasted bool, lines ...string) (Model, tea.Cmd) {
 	if m.conn.phase != phaseOpen {
-		m.flash = errorFlash("not connected — :reconnect, or :connect HOST[:PORT]")
+		m.flash = errorFlash(m.w.T("not connected — :reconnect, or :connect HOST[:PORT]"))
 		return m, nil
 	}
 	if m.chunkAhead(lines) {
@@ -345,7 +345,7 @@ func (m Model) sendLines(pasted bool, lines ...string) (Model, tea.Cmd) {
 		items[i] = outItem{line: l, pipelined: pasted}
 	}
 	if !pasted && len(m.inflight) > 0 {
-		m.flash = infoFlash("queued until the reply to " + describe(m.inflight[0]) + " arrives (paste several lines to pipeline them)")
+		m.flash = infoFlash(m.w.F("queued until the reply to %s arrives (paste several lines to pipeline them)", m.w.T(describe(m.inflight[0]))))
 	}
 	return m.enqueue(items...)
 }
@@ -389,7 +389,7 @@ func (m Model) holdPaste(lines []string) Model {
 		items[i] = outItem{line: l, pipelined: true}
 	}
 	m.hold = heldQueue{items: append(m.hold.items, items...), why: m.dataRefused + ", and the paste looks like message text"}
-	m.flash = warnFlash("pasted lines held: message text would go as commands")
+	m.flash = warnFlash(m.w.T("pasted lines held: message text would go as commands"))
 	return m
 }
 
@@ -476,13 +476,13 @@ func (m Model) composeKey(msg tea.KeyPressMsg) (Model, tea.Cmd) {
 		return m.queueEdited(m.compose.Value())
 	case key.Matches(msg, m.keys.Abort) && m.compose.queue:
 		m.compose.open, m.compose.queue = false, false
-		m.flash = infoFlash("editor closed: the held lines stay held as they were")
+		m.flash = infoFlash(m.w.T("editor closed: the held lines stay held as they were"))
 		return m, nil
 	case key.Matches(msg, m.keys.Submit):
 		return m.sendMessage(m.compose.Value(), "F10")
 	case key.Matches(msg, m.keys.Abort):
 		m.compose.open, m.compose.draft = false, m.compose.Value()
-		m.flash = infoFlash("editor closed, nothing sent; :compose reopens the draft. Still in DATA mode (a lone . ends the message)")
+		m.flash = infoFlash(m.w.T("editor closed, nothing sent; :compose reopens the draft. Still in DATA mode (a lone . ends the message)"))
 		return m, nil
 	}
 	var cmd tea.Cmd
@@ -501,7 +501,7 @@ func (m Model) sendMessage(text, again string) (Model, tea.Cmd) {
 		return m, nil
 	}
 	m.compose.open, m.compose.warned, m.compose.draft = false, false, ""
-	m.flash = infoFlash(fmt.Sprintf("sending the message: %d bytes, CRLF line endings, dot-stuffed, ending CRLF.CRLF", len(raw)))
+	m.flash = infoFlash(m.w.F("sending the message: %d bytes, CRLF line endings, dot-stuffed, ending CRLF.CRLF", len(raw)))
 	return m.enqueue(outItem{raw: raw})
 }
 

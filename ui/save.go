@@ -33,7 +33,7 @@ func (m Model) cmdSave(arg string) (Model, tea.Cmd) {
 	if arg == "" {
 		out = m.defaultSave(".txt")
 	}
-	m.flash = infoFlash("saving " + out.path + "…")
+	m.flash = infoFlash(m.w.F("saving %s…", out.path))
 	return m, saveCmd(m.tr, out)
 }
 
@@ -114,10 +114,10 @@ func writeJSONL(w io.Writer, entries []wire.Entry) error {
 // saved reports the end of a :save.
 func (m Model) saved(msg savedMsg) (Model, tea.Cmd) {
 	if msg.err != nil {
-		m.flash = errorFlash("save failed: " + client.Explain(msg.err))
+		m.flash = errorFlash(m.w.T("save failed: ") + client.Explain(msg.err))
 		return m, nil
 	}
-	m.flash = okFlash(fmt.Sprintf("saved %d lines to %s (mode 0600, credentials redacted)", msg.n, msg.path))
+	m.flash = okFlash(m.w.F("saved %d lines to %s (mode 0600, credentials redacted)", msg.n, msg.path))
 	return m, nil
 }
 

@@ -91,18 +91,17 @@ func (m Model) timingView(w, h int) []string {
 	}
 	body = append(body, rows...)
 	if len(spans) == 0 {
-		body = append(body, st.Dim.Render("nothing yet: the waterfall fills as the session goes"))
+		body = append(body, st.Dim.Render(m.w.T("nothing yet: the waterfall fills as the session goes")))
 	}
 	body = append(body,
 		strings.Repeat(" ", labelW)+st.Dim.Render(axis(total, barW)),
-		st.Dim.Render(fmt.Sprintf("a bar runs from a command to the end of its reply; %s or more is slow", session.Millis(session.SlowReply))),
+		st.Dim.Render(m.w.F("a bar runs from a command to the end of its reply; %s or more is slow", session.Millis(session.SlowReply))),
 	)
 	if idle > 0 {
-		body = append(body, st.Dim.Render("the time the server waited for you ("+session.Millis(idle)+
-			": between exchanges, typing AUTH answers and message lines) is left out"))
+		body = append(body, st.Dim.Render(m.w.F("the time the server waited for you (%s: between exchanges, typing AUTH answers and message lines) is left out", session.Millis(idle))))
 	}
-	title := st.CardTitle.Render("Timing") + st.Label.Render(fmt.Sprintf(" · %s · %s on the wire", session.SanitizeString(m.conn.target), session.Millis(total)))
-	return titledFrame(st.PaneFocused, title, st.Dim.Render("esc closes"), blockOf(body, w-4, h-2), w)
+	title := st.CardTitle.Render(m.w.T("Timing")) + st.Label.Render(m.w.F(" · %s · %s on the wire", session.SanitizeString(m.conn.target), session.Millis(total)))
+	return titledFrame(st.PaneFocused, title, st.Dim.Render(m.w.T("esc closes")), blockOf(body, w-4, h-2), w)
 }
 
 // timingRow is one span: its label, its bar on the axis and its length.

@@ -64,6 +64,21 @@ func TestViewGoldenZh(t *testing.T) {
 		"waiting": func(s *sim) { gmailPlain(s); s.enter("NOOP"); s.advance(1234 * time.Millisecond) },
 		"help":    func(s *sim) { gmailPlain(s); s.typ("?") },
 		"unknown": func(s *sim) { gmailPlain(s); s.enter(":nosuch") },
+		"explain": func(s *sim) {
+			gmailPlain(s)
+			s.enter("AUTH PLAIN")
+			s.enter("AUTH PLAIN")
+			s.reply("530 5.7.0 Must issue a STARTTLS command first")
+			s.enter(":explain")
+		},
+		"timing": func(s *sim) { gmailTLS(s); s.enter(":timing") },
+		"quit": func(s *sim) {
+			gmailPlain(s)
+			s.enter("NOOP")
+			s.typ("NOOP")
+			s.press(tea.KeyEnter)
+			s.press('c', tea.ModCtrl)
+		},
 	}
 	for name, play := range moments {
 		for _, size := range [][2]int{{80, 24}, {120, 40}} {
