@@ -176,3 +176,26 @@ func TestProbeMXLab(t *testing.T) {
 		t.Errorf("--resolver with --lab: exit %d, %s", code, errOut)
 	}
 }
+
+// TestProbeMXCNAMESNI: mx-cname.test's MX is a CNAME, with its TLSA
+// records at the target, over a validated chain: the probe sends the
+// target (the TLSA base domain) as SNI (RFC 7672 8.1), checks WebPKI for
+// the MX name apart, and says both.
+func TestProbeMXCNAMESNI(t *testing.T) {
+	env := dnsLabEnv(t)
+	code, out, errOut := run(t, "probe", "--mx", "--json", "--timeout", "10s",
+		"--resolver", env["EHLO_DNS_RESOLVER"], "--ca", env["EHLO_DNS_CA"], "mx-cname.test")
+	var js client.DomainJSON
+	if err := json.Unmarshal([]byte(out), &js); err != nil || code != 0 || len(js.MX) != 1 || len(js.MX[0].Probes) != 1 {
+		t.Fatalf("exit %d, %v:\n%s\n%s", code, err, out, errOut)
+	}
+	tls := js.MX[0].Probes[0].TLS
+	if tls == nil || tls.ServerName != "mail.mx-cname.test" || tls.SNI != "real.mx-cname.test" || js.MX[0].DANE.Verdict != "matched by record 1" {
+		t.Errorf("TLS %+v, DANE %q: want WebPKI for mail.mx-cname.test, SNI real.mx-cname.test, DANE matched", tls, js.MX[0].DANE.Verdict)
+	}
+	_, text, _ := run(t, "probe", "--mx", "--verbose", "--timeout", "10s",
+		"--resolver", env["EHLO_DNS_RESOLVER"], "--ca", env["EHLO_DNS_CA"], "mx-cname.test")
+	if !strings.Contains(text, "not mail.mx-cname.test; SNI real.mx-cname.test") {
+		t.Errorf("the report does not show the SNI beside the WebPKI verdict:\n%s", text)
+	}
+}

@@ -35,8 +35,12 @@ type Options struct {
 	Check      *wire.ChainCheck
 	RootCAs    *x509.CertPool // nil: the system roots
 	ServerName string         // SNI and the name to verify; "" means the target's host
-	Helo       string         // EHLO argument; "" means DefaultHelo
-	Timeout    time.Duration  // per exchange; 0 means wire's default
+	// SNI is sent instead of ServerName, which WebPKI still checks: the
+	// TLSA base domain of a CNAME'd MX host (RFC 7672 8.1); "" means
+	// ServerName.
+	SNI     string
+	Helo    string        // EHLO argument; "" means DefaultHelo
+	Timeout time.Duration // per exchange; 0 means wire's default
 	// GreetingWait is how long a plaintext connection may stay silent
 	// before implicit TLS is tried too, on a second connection
 	// (GreetOrTLS); 0 means DefaultGreetingWait, below 0 never.
@@ -145,6 +149,7 @@ func (o Options) Wire(t *wire.Transcript) wire.Options {
 		Timeout:     o.Timeout,
 		DialTimeout: dial,
 		ServerName:  o.ServerName,
+		SNI:         o.SNI,
 		Check:       o.Check,
 		RootCAs:     o.RootCAs,
 		Insecure:    o.Insecure,

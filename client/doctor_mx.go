@@ -55,7 +55,8 @@ func doctorMXSession(ctx context.Context, cfg DoctorConfig, dr *DomainResult, i,
 	h := dr.Route.Hosts[i]
 	c := cfg
 	c.Target = netip.AddrPortFrom(h.Addrs[j], portNum(dr.Port)).String()
-	c.Options.ServerName = h.Name.ASCII
+	c.Options.ServerName = h.Name.ASCII // WebPKI's name: the MX name (RFC 8461 4.1)
+	c.Options.SNI = dr.TLSA[i].SNI(h)   // RFC 7672 8.1: the TLSA base domain when DANE applies
 	c.Options.GreetingWait, c.Options.Plain, c.Options.ImplicitTLS = -1, true, false
 	c.GreetingWait = -1
 	// Opportunistic, as a sender: the session goes on whatever the

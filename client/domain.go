@@ -147,7 +147,8 @@ func firstInt(a, b int) int {
 // probeAddr probes one address of host i.
 func (res *DomainResult) probeAddr(ctx context.Context, o DomainOptions, i, j int, h domain.Host, a netip.Addr) {
 	opts := o.Options
-	opts.ServerName = h.Name.ASCII // SNI, and the name WebPKI checks (RFC 8461 4.2: the MX name)
+	opts.ServerName = h.Name.ASCII // the name WebPKI checks (RFC 8461 4.1: the MX name)
+	opts.SNI = res.TLSA[i].SNI(h)  // the TLSA base domain when DANE applies (RFC 7672 8.1)
 	opts.Insecure = true           // opportunistic, as a sender: the verdicts say what was trusted
 	opts.GreetingWait = -1         // port 25 never speaks TLS first
 	opts.ImplicitTLS, opts.Plain = false, true

@@ -38,10 +38,17 @@ func NewSharedProbes() *SharedProbes { return &SharedProbes{m: map[string]*share
 // sharedKey names a probe that may be shared.
 func sharedKey(target string, h domain.Host, t domain.TLSA) string {
 	var b strings.Builder
-	fmt.Fprintf(&b, "%s %s", target, h.Name.ASCII)
+	fmt.Fprintf(&b, "%s %s sni=%s", target, h.Name.ASCII, t.SNI(h))
 	if t.Authenticates() {
+		ta := false
 		for _, r := range t.Records {
 			fmt.Fprintf(&b, " %v", r)
+			ta = ta || r.Usage == domain.UsageDANETA
+		}
+		for _, n := range t.Names { // DANE-TA's names include the next-hop domain
+			if ta {
+				fmt.Fprintf(&b, " %s", n.ASCII)
+			}
 		}
 	}
 	return b.String()

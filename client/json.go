@@ -61,7 +61,8 @@ type TLSJSON struct {
 	Version      string     `json:"version"`
 	WeakVersion  bool       `json:"weak_version"` // below TLS 1.2 (RFC 8996), allowed by --tls-min
 	Cipher       string     `json:"cipher"`
-	ServerName   string     `json:"server_name"`
+	ServerName   string     `json:"server_name"` // the name the certificate is verified for (WebPKI)
+	SNI          string     `json:"sni"`         // the name sent as SNI: server_name, or a CNAME'd MX host's TLSA base domain (RFC 7672 8.1)
 	Verified     bool       `json:"verified"`
 	VerifyError  string     `json:"verify_error"`
 	Insecure     bool       `json:"insecure"`
@@ -206,7 +207,7 @@ func diffJSON(d session.CapDiff) *DiffJSON {
 }
 
 func tlsJSON(t wire.TLSInfo) *TLSJSON {
-	out := &TLSJSON{Version: t.Version, WeakVersion: t.Weak, Cipher: t.Cipher, ServerName: clean(t.ServerName), Verified: t.Verified,
+	out := &TLSJSON{Version: t.Version, WeakVersion: t.Weak, Cipher: t.Cipher, ServerName: clean(t.ServerName), SNI: clean(firstOf(t.SNI, t.ServerName)), Verified: t.Verified,
 		Insecure: t.Insecure, Certificates: []CertJSON{}}
 	if t.VerifyError != nil {
 		out.VerifyError = ExplainVerify(t.VerifyError)

@@ -162,6 +162,9 @@ func (p *printer) tls(t wire.TLSInfo) {
 	case t.VerifyError != nil:
 		verdict = "NOT verified: " + ExplainVerify(t.VerifyError)
 	}
+	if t.SNI != "" { // RFC 7672 8.1: a CNAME'd MX host's TLSA base domain
+		verdict += "; SNI " + clean(t.SNI)
+	}
 	version := t.Version
 	if t.Weak {
 		version += " (WEAK: below TLS 1.2, allowed by --tls-min)"

@@ -247,7 +247,10 @@ func (r *MXSendResult) policyWords(i int) string {
 // authenticate; WebPKI required only under an MTA-STS enforce policy
 // (otherwise TLS is opportunistic, RFC 7435).
 func (r *MXSendResult) options(o Options, i int, h domain.Host) Options {
-	o.ServerName = h.Name.ASCII
+	o.ServerName = h.Name.ASCII // WebPKI's name: the MX name (RFC 8461 4.1)
+	if r.danes(i) {
+		o.SNI = r.TLSA[i].SNI(h) // RFC 7672 8.1: the TLSA base domain
+	}
 	o.GreetingWait, o.ImplicitTLS, o.Plain = -1, false, true
 	o.Insecure = !r.stsEnforced()
 	if r.danes(i) && r.TLSA[i].Authenticates() {

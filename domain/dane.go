@@ -39,6 +39,7 @@ type TLSA struct {
 	Query   *Query     // the question whose answer is used; nil when none was asked
 	Tried   []*Query   // every TLSA question asked, in order (RFC 7672 2.2.2 may ask two)
 	Base    Name       // the TLSA base domain: the host, or its CNAME target
+	Names   []Name     // the names a DANE-TA certificate may match (RFC 7672 3.2.2), Base first
 	Records []dns.TLSA // as the answer gave them; record N is Records[N-1]
 	Usable  []bool     // per record: usable for SMTP (RFC 7672 3.1)
 	Verdict string     // DANENoTLSA, DANEInsecure, DANEBogus, DANEUnusable, or "" when usable records exist
@@ -79,7 +80,45 @@ func LookupTLSA(ctx context.Context, r dns.Resolver, rt Route, h Host) TLSA {
 		break
 	}
 	t.judge(rt, h)
+	t.Names = referenceNames(rt, h, t.Base)
 	return t
+}
+
+// referenceNames are the names a DANE-TA certificate may match (RFC 7672
+// 3.2.2): the TLSA base domain first, then the MX host's own name when the
+// base is its CNAME target, then, when the MX answer is DNSSEC-validated,
+// the next-hop domain (the recipient's domain, and where its own CNAME
+// chain ends). A CNAME target whose TLSA records were not used (the base
+// is the host's own name) is not among them.
+func referenceNames(rt Route, h Host, base Name) []Name {
+	names := []Name{base}
+	add := func(n Name) {
+		for _, m := range names {
+			if m.ASCII == n.ASCII {
+				return
+			}
+		}
+		names = append(names, n)
+	}
+	add(h.Name)
+	if rt.Kind == KindMX && rt.Authentic {
+		add(rt.Domain)
+		if rt.MX != nil && rt.MX.Answer != nil && len(rt.CNAMEs) > 0 {
+			add(NameFromDNS(rt.MX.Answer.Canonical))
+		}
+	}
+	return names
+}
+
+// SNI is the name a sender puts in SNI for host h (RFC 7672 8.1): the TLSA
+// base domain when DANE binds the host to its records, which for a CNAME'd
+// host is its target; otherwise the MX name, as MTA-STS asks (RFC 8461
+// 4.1). WebPKI checks the MX name either way.
+func (t TLSA) SNI(h Host) string {
+	if (t.Verdict == "" || t.Verdict == DANEUnusable) && t.Base.ASCII != "" {
+		return t.Base.ASCII
+	}
+	return h.Name.ASCII
 }
 
 // judge sets the verdict from the answer and what vouches for it.
@@ -162,7 +201,8 @@ func (d DANE) Text() string {
 // checks neither name nor dates (RFC 7672 3.1.1); DANE-TA (2) matches a
 // certificate of the chain, or the full certificate in the record, as the
 // trust anchor the leaf must chain to, for one of the names RFC 7672 3.2.2
-// allows: the MX host and its CNAME target.
+// allows (t.Names): the TLSA base domain, the MX host's own name, and the
+// next-hop domain when the MX answer is authentic.
 func (t TLSA) Check(chain []*x509.Certificate, h Host) DANE {
 	if !t.Authenticates() {
 		return DANE{Verdict: t.Verdict, Why: t.Why}
@@ -170,9 +210,12 @@ func (t TLSA) Check(chain []*x509.Certificate, h Host) DANE {
 	if len(chain) == 0 {
 		return DANE{Verdict: DANENoMatch, Why: "the server sent no certificate"}
 	}
-	names := []string{h.Name.ASCII}
-	if h.Canonical.ASCII != h.Name.ASCII {
-		names = append(names, h.Canonical.ASCII)
+	var names []string
+	for _, n := range t.Names {
+		names = append(names, n.ASCII)
+	}
+	if len(names) == 0 { // a TLSA not from LookupTLSA
+		names = []string{h.Name.ASCII}
 	}
 	var whys []string
 	for i, r := range t.Records {

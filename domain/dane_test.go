@@ -4,6 +4,7 @@ import (
 	"crypto/sha512"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/ehlo-sh/ehlo/dns"
 )
@@ -100,26 +101,68 @@ func TestDANETANames(t *testing.T) {
 
 // TestDANECNAME: a CNAME'd MX host has its TLSA looked up at the target
 // first when the chain is authentic, then at its own name (RFC 7672
-// 2.2.2); DANE-TA accepts the target's name.
+// 2.2.2). DANE-TA accepts the TLSA base domain, the MX host's own name
+// and the next-hop domain (RFC 7672 3.2.2), not the target when its
+// records were not the ones used; SNI is the TLSA base domain (RFC 7672
+// 8.1) when DANE applies, else the MX name.
 func TestDANECNAME(t *testing.T) {
 	p := pkiOnce()
-	z := newZone()
-	z.set("example.org", dns.TypeMX, true, mx(10, "mail.example.org"))
-	for _, ty := range []uint16{dns.TypeA, dns.TypeAAAA} {
-		var recs []dns.Record
-		if ty == dns.TypeA {
-			recs = append(recs, addr("192.0.2.1"))
+	ta := tlsa(2, 0, 1, certSHA256(p.caDER))
+	cnamed := func(tlsaAt string, tlsaAuth bool) (*zone, Route) {
+		z := newZone()
+		z.set("example.org", dns.TypeMX, true, mx(10, "mail.example.org"))
+		for _, ty := range []uint16{dns.TypeA, dns.TypeAAAA} {
+			var recs []dns.Record
+			if ty == dns.TypeA {
+				recs = append(recs, addr("192.0.2.1"))
+			}
+			a := z.set("mail.example.org", ty, true, recs...)
+			a.CNAMEs, a.Canonical = []string{"mx1.example.org."}, "mx1.example.org."
 		}
-		a := z.set("mail.example.org", ty, true, recs...)
-		a.CNAMEs, a.Canonical = []string{"mx1.example.org."}, "mx1.example.org."
+		z.set("_25._tcp."+tlsaAt, dns.TypeTLSA, tlsaAuth, ta)
+		return z, Resolve(ctx, z, Name{ASCII: "example.org"}, RouteOptions{})
 	}
-	z.set("_25._tcp.mail.example.org", dns.TypeTLSA, true, tlsa(2, 0, 1, certSHA256(p.caDER)))
-	rt := Resolve(ctx, z, Name{ASCII: "example.org"}, RouteOptions{})
-	tl := LookupTLSA(ctx, z, rt, rt.Hosts[0])
-	if len(tl.Tried) != 2 || tl.Base.ASCII != "mail.example.org" || tl.Verdict != "" {
-		t.Fatalf("tried %d, base %s, verdict %q", len(tl.Tried), tl.Base, tl.Verdict)
+	names := func(tl TLSA) string {
+		var s []string
+		for _, n := range tl.Names {
+			s = append(s, n.ASCII)
+		}
+		return strings.Join(s, " ")
 	}
-	if d := tl.Check(chain(t, p.mx1), rt.Hosts[0]); d.Verdict != DANEMatched {
-		t.Errorf("DANE-TA with the CNAME target's name: %+v", d)
+
+	// TLSA at the target: it is the base domain, and the SNI.
+	z, rt := cnamed("mx1.example.org", true)
+	h := rt.Hosts[0]
+	tl := LookupTLSA(ctx, z, rt, h)
+	if len(tl.Tried) != 1 || tl.Base.ASCII != "mx1.example.org" || tl.Verdict != "" || tl.SNI(h) != "mx1.example.org" ||
+		names(tl) != "mx1.example.org mail.example.org example.org" {
+		t.Fatalf("tried %d, base %s, verdict %q, SNI %s, names %q", len(tl.Tried), tl.Base, tl.Verdict, tl.SNI(h), names(tl))
+	}
+	for _, leaf := range []string{"mx1.example.org", "mail.example.org", "example.org"} {
+		if d := tl.Check(chain(t, p.leaf(40, leaf, time.Now().Add(time.Hour))), h); d.Verdict != DANEMatched || !strings.Contains(d.Why, leaf) {
+			t.Errorf("DANE-TA, certificate for %s: %+v", leaf, d)
+		}
+	}
+	if d := tl.Check(chain(t, p.other), h); d.Verdict != DANENoMatch {
+		t.Errorf("DANE-TA, certificate for another name: %+v", d)
+	}
+
+	// None at the target: the MX host's own name is the base; the target
+	// is no reference identifier then.
+	z, rt = cnamed("mail.example.org", true)
+	h = rt.Hosts[0]
+	tl = LookupTLSA(ctx, z, rt, h)
+	if len(tl.Tried) != 2 || tl.Base.ASCII != "mail.example.org" || tl.Verdict != "" || tl.SNI(h) != "mail.example.org" ||
+		names(tl) != "mail.example.org example.org" {
+		t.Fatalf("tried %d, base %s, verdict %q, SNI %s, names %q", len(tl.Tried), tl.Base, tl.Verdict, tl.SNI(h), names(tl))
+	}
+	if d := tl.Check(chain(t, p.mx1), h); d.Verdict != DANENoMatch {
+		t.Errorf("DANE-TA with the target's name, records at the MX name: %+v", d)
+	}
+
+	// Records not authentic: DANE does not apply, the SNI is the MX name.
+	z, rt = cnamed("mx1.example.org", false)
+	if tl := LookupTLSA(ctx, z, rt, rt.Hosts[0]); tl.Verdict != DANEInsecure || tl.SNI(rt.Hosts[0]) != "mail.example.org" {
+		t.Errorf("insecure TLSA: verdict %q, SNI %s", tl.Verdict, tl.SNI(rt.Hosts[0]))
 	}
 }

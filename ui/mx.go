@@ -250,7 +250,8 @@ func (m Model) pickMX(i, j int) (Model, tea.Cmd) {
 		target = "[" + a.String() + "]:" + m.mx.port
 	}
 	opts := m.mx.opts
-	opts.ServerName = h.Name.ASCII // SNI, and the name WebPKI checks (RFC 8461 4.2: the MX name)
+	opts.ServerName = h.Name.ASCII // the name WebPKI checks (RFC 8461 4.1: the MX name)
+	opts.SNI = m.mx.tlsa[i].SNI(h) // the TLSA base domain when DANE applies (RFC 7672 8.1)
 	opts.ImplicitTLS, opts.Plain = false, true
 	opts.GreetingWait = -1 // port 25 never speaks TLS first
 	opts.Check = client.DANECheck(m.mx.tlsa[i], h)

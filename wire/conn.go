@@ -96,8 +96,17 @@ func (c *Conn) Addr() string { return c.raw.RemoteAddr().String() }
 // as the server sees it, unless something translates it on the way (NAT).
 func (c *Conn) LocalAddr() string { return c.raw.LocalAddr().String() }
 
-// ServerName returns the name TLS sends as SNI and verifies.
+// ServerName returns the name TLS verifies, and sends as SNI unless
+// Options.SNI names another.
 func (c *Conn) ServerName() string { return c.name }
+
+// sni is the name sent as SNI: Options.SNI, else ServerName.
+func (c *Conn) sni() string {
+	if c.opts.SNI != "" {
+		return c.opts.SNI
+	}
+	return c.name
+}
 
 // TLS returns the facts of the TLS session, and false while plaintext.
 func (c *Conn) TLS() (TLSInfo, bool) {

@@ -67,9 +67,14 @@ type Options struct {
 	// Timeout is the absolute deadline of one exchange when the context has
 	// none; 0 means 5 minutes (RFC 5321 section 4.5.3.2).
 	Timeout     time.Duration
-	DialTimeout time.Duration  // 0 means 30 seconds
-	ServerName  string         // SNI and name to verify; "" means the host of the target
-	RootCAs     *x509.CertPool // nil means the system roots
+	DialTimeout time.Duration // 0 means 30 seconds
+	ServerName  string        // SNI and name to verify; "" means the host of the target
+	// SNI is the name sent as SNI when it is not ServerName: a DANE client
+	// sends the TLSA base domain (RFC 7672 8.1), the CNAME target of an MX
+	// host, while WebPKI still checks the MX name (RFC 8461 4.1). "" means
+	// ServerName.
+	SNI     string
+	RootCAs *x509.CertPool // nil means the system roots
 	// Insecure keeps going when verification fails; the failure is still
 	// computed and reported in TLSInfo.
 	Insecure bool

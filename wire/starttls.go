@@ -76,7 +76,7 @@ func (c *Conn) handshake(ctx context.Context, name string) (TLSInfo, error) {
 // connection go on. The verification error is stored in *verr.
 func (c *Conn) tlsConfig(verr *error) *tls.Config {
 	return &tls.Config{
-		ServerName:         c.name,
+		ServerName:         c.sni(),
 		InsecureSkipVerify: true, // verified below, always
 		VerifyConnection: func(cs tls.ConnectionState) error {
 			*verr = verifyChain(cs.PeerCertificates, c.name, c.opts.RootCAs)

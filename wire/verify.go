@@ -17,7 +17,8 @@ import (
 type TLSInfo struct {
 	Version     string       // "TLS 1.3"
 	Cipher      string       // tls.CipherSuiteName
-	ServerName  string       // the name sent as SNI and verified
+	ServerName  string       // the name verified (WebPKI), and sent as SNI unless SNI says otherwise
+	SNI         string       // the name sent as SNI when it is not ServerName (Options.SNI); "" when the same
 	Verified    bool         // chain and name verified
 	VerifyError error        // why not; nil when verified
 	Check       *CheckResult // what Options.Check said of the chain (DANE), apart from Verified; nil when none ran
@@ -93,6 +94,9 @@ func (c *Conn) describe(cs tls.ConnectionState, verr error) TLSInfo {
 		Weak:        cs.Version < tls.VersionTLS12,
 		Check:       c.checked,
 	}
+	if c.sni() != c.name {
+		info.SNI = c.sni()
+	}
 	for _, cert := range cs.PeerCertificates {
 		info.Chain = append(info.Chain, certInfo(cert))
 	}
@@ -136,8 +140,12 @@ func (i TLSInfo) summary() string {
 	if i.Weak {
 		version += " (weak: below TLS 1.2, deprecated by RFC 8996)"
 	}
-	return fmt.Sprintf("%s handshake with %q in %v: %s; %s",
-		version, i.ServerName, i.Handshake.Round(time.Microsecond), i.Cipher, verdict)
+	with := fmt.Sprintf("%q", i.ServerName)
+	if i.SNI != "" {
+		with = fmt.Sprintf("%q (SNI %q)", i.ServerName, i.SNI)
+	}
+	return fmt.Sprintf("%s handshake with %s in %v: %s; %s",
+		version, with, i.Handshake.Round(time.Microsecond), i.Cipher, verdict)
 }
 
 // verifyWords says why a certificate did not verify, in a person's words
