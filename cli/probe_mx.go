@@ -137,11 +137,9 @@ func (f *probeFlags) runMX(cmd *cobra.Command, args []string) error {
 			return usageErr(errors.New(session.SanitizeString(err.Error())))
 		}
 	}
-	results := make([]client.DomainResult, len(args))
-	for i, a := range args { // one domain after another; each probes its addresses at once
-		results[i] = client.ProbeDomain(cmd.Context(), a, o)
-	}
-	return f.printMX(cmd.OutOrStdout(), results)
+	// The domains at once, at most --parallel MX addresses probed at a time
+	// over all of them; the reports in the order given.
+	return f.printMX(cmd.OutOrStdout(), client.ProbeDomains(cmd.Context(), args, o))
 }
 
 // printMX writes the domains' reports, or JSON (one object for one domain,

@@ -34,6 +34,9 @@ type DomainOptions struct {
 	// run made before (a reset after some is a rate limit). A probe shared
 	// with other domains passes it once.
 	Gate func(ctx context.Context, addr string, probe func() ProbeResult) (ProbeResult, int)
+	// slots, when set, bounds the addresses probed at once over every
+	// domain that shares it (ProbeDomains); nil: Parallel per domain.
+	slots chan struct{}
 }
 
 // DomainResult is what a domain probe found: the route, what the domain
@@ -98,6 +101,36 @@ func ProbeDomain(ctx context.Context, arg string, o DomainOptions) DomainResult 
 	return res
 }
 
+// ProbeDomains probes several domains at once (ProbeDomain each) and
+// returns their results in the order of args. The bounds are those of one
+// domain: at most o.Parallel MX addresses probed at once over all of them
+// (and as many domains in flight), and an address that several domains
+// name is probed once for all of them (SharedProbes), so no server gets
+// more connections at once than when one domain names it.
+func ProbeDomains(ctx context.Context, args []string, o DomainOptions) []DomainResult {
+	res := make([]DomainResult, len(args))
+	n := max(1, firstInt(o.Parallel, 8))
+	o.slots = make(chan struct{}, n)
+	if o.Shared == nil && len(args) > 1 {
+		o.Shared = NewSharedProbes()
+	}
+	next := make(chan int)
+	var wg sync.WaitGroup
+	for range min(n, len(args)) {
+		wg.Go(func() {
+			for i := range next {
+				res[i] = ProbeDomain(ctx, args[i], o)
+			}
+		})
+	}
+	for i := range args {
+		next <- i
+	}
+	close(next)
+	wg.Wait()
+	return res
+}
+
 func firstOf(ss ...string) string {
 	for _, s := range ss {
 		if s != "" {
@@ -113,7 +146,10 @@ func (res *DomainResult) probeHosts(ctx context.Context, r dns.Resolver, o Domai
 	res.TLSA, res.Probes = make([]domain.TLSA, n), make([][]ProbeResult, n)
 	res.Conns, res.DANE = make([][]domain.Conn, n), make([][]*domain.DANE, n)
 	res.Reused, res.Seen = make([][]bool, n), make([][]int, n)
-	sem := make(chan struct{}, max(1, firstInt(o.Parallel, 8)))
+	sem := o.slots
+	if sem == nil {
+		sem = make(chan struct{}, max(1, firstInt(o.Parallel, 8)))
+	}
 	var wg sync.WaitGroup
 	for i, h := range res.Route.Hosts {
 		res.Probes[i] = make([]ProbeResult, len(h.Addrs))
