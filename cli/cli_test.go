@@ -109,7 +109,7 @@ func TestExitCodes(t *testing.T) {
 		{[]string{"probe"}, exitUsage, "needs at least one TARGET"},
 		{[]string{"probe", "--no-such-flag", "x"}, exitUsage, "unknown flag"},
 		{[]string{"probe", "--lab", "nowhere"}, exitUsage, "no endpoint"},
-		{[]string{"probe", "--ca", "/does/not/exist", "x"}, exitUsage, "CA file"},
+		{[]string{"probe", "--ca", "/does/not/exist", "x"}, exitUsage, "--ca /does/not/exist: does not exist"},
 		{[]string{"probe", "--timeout", "2s", "127.0.0.1:1"}, exitFailed, "127.0.0.1:1: connect"},
 		{[]string{"prbe"}, exitUsage, `unknown command "prbe": did you mean "probe"?`},
 		{[]string{"--lab", "bogus"}, exitUsage, `the lab has no endpoint "bogus" (it has mx, submission, smtps, legacy, postfix, exim, greylist, nopipe)`},

@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"encoding/pem"
+	"errors"
 	"fmt"
 	"io"
 	"io/fs"
@@ -97,7 +98,7 @@ func runLab(ctx context.Context, out io.Writer, cfg lab.Config, caOut string) er
 		}
 		defer os.Remove(caOut)
 	} else if err := writeCA(caOut, l.CAPEM()); err != nil {
-		return fmt.Errorf("--ca-out: %w", err)
+		return usageErr(client.FileErr("--ca-out", caOut, err))
 	}
 	fmt.Fprintln(out, "ehlo lab: sandbox SMTP server (Ctrl-C to stop)")
 	if cfg.OpenLog != nil {
@@ -184,16 +185,16 @@ func replaceable(path string) error {
 	case err != nil:
 		return err
 	case fi.Mode()&fs.ModeSymlink != 0:
-		return fmt.Errorf("%s %w", path, client.ErrSymlink)
+		return client.ErrSymlink
 	case !fi.Mode().IsRegular():
-		return fmt.Errorf("%s is not a regular file: not replaced", path)
+		return errors.New("is not a regular file: not replaced")
 	}
 	b, err := os.ReadFile(path)
 	if err != nil {
 		return err
 	}
 	if !onlyCertificates(b) {
-		return fmt.Errorf("%s exists and is not a PEM certificate: not overwritten (remove it, or name another file)", path)
+		return errors.New("exists and is not a PEM certificate: not overwritten (remove it, or name another file)")
 	}
 	return nil
 }

@@ -72,7 +72,7 @@ func (f *scenarioFlags) apply(cmd *cobra.Command, cfg *lab.Config) error {
 	}
 	if f.logDir != "" {
 		if err := logDir(f.logDir); err != nil {
-			return fmt.Errorf("--log: %w", err)
+			return usageErr(client.FileErr("--log", f.logDir, err))
 		}
 		cfg.OpenLog, cfg.LogSecrets = openConnLog(f.logDir), f.logSecrets
 	}
@@ -98,9 +98,9 @@ func logDir(dir string) error {
 	case err != nil:
 		return err
 	case fi.Mode()&fs.ModeSymlink != 0:
-		return fmt.Errorf("%s %w", dir, client.ErrSymlink)
+		return client.ErrSymlink
 	case !fi.IsDir():
-		return fmt.Errorf("%s is not a directory", dir)
+		return errors.New("is not a directory: --log names a directory, one file per connection goes into it")
 	}
 	return nil
 }

@@ -188,7 +188,7 @@ func pickLang(flag string, getenv func(string) string) (string, error) {
 
 // readLesson reads a teacher's lesson file.
 func readLesson(path string) (learn.Lesson, error) {
-	f, err := os.Open(path)
+	f, err := client.OpenInput("the lesson", path)
 	if err != nil {
 		return learn.Lesson{}, err
 	}

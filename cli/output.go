@@ -3,7 +3,6 @@ package cli
 import (
 	"encoding/json"
 	"errors"
-	"fmt"
 	"io"
 	"maps"
 	"os"
@@ -60,7 +59,7 @@ func followTranscript(tr *wire.Transcript, out io.Writer, path string, show bool
 	if path != "" {
 		file, err := client.OpenPrivate(path, os.O_TRUNC)
 		if err != nil {
-			return stop, fmt.Errorf("transcript file: %w", err)
+			return stop, client.FileErr("--transcript", path, err)
 		}
 		el := &client.DataElider{Max: 40}
 		cancels = append(cancels, tr.Subscribe(func(e wire.Entry) {

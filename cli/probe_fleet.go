@@ -213,22 +213,18 @@ func cpuProfile(path string) (stop func()) {
 
 // openTargets opens the target file, refusing a directory; "-" is stdin.
 func openTargets(path string, stdin io.Reader) (io.ReadCloser, string, error) {
-	return openInput(path, stdin, "--from-file", "a file of targets, one a line")
+	return openInput(path, stdin, "--from-file")
 }
 
-// openInput opens path ("-": stdin), refusing a directory; label and holds
-// word the errors ("--from-file", "a file of targets, one a line").
-func openInput(path string, stdin io.Reader, label, holds string) (io.ReadCloser, string, error) {
+// openInput opens path ("-": stdin), refusing a directory; label names
+// it in the errors ("--from-file"), as for every file (client.FileError).
+func openInput(path string, stdin io.Reader, label string) (io.ReadCloser, string, error) {
 	if path == "-" {
 		return io.NopCloser(stdin), "stdin", nil
 	}
-	fh, err := os.Open(path)
+	fh, err := client.OpenInput(label, path)
 	if err != nil {
-		return nil, "", usageErr(fmt.Errorf("%s: %s", label, client.Explain(err)))
-	}
-	if fi, err := fh.Stat(); err == nil && fi.IsDir() {
-		fh.Close()
-		return nil, "", usageErr(fmt.Errorf("%s %s is a directory: give %s", label, path, holds))
+		return nil, "", usageErr(err)
 	}
 	return fh, path, nil
 }
@@ -266,7 +262,7 @@ func (r *fleetRun) openOutput(seen *targetSet) error {
 	}
 	fh, err := client.OpenPrivate(path, os.O_APPEND)
 	if err != nil {
-		return usageErr(fmt.Errorf("--resume: %s", client.Explain(err)))
+		return usageErr(client.FileErr("--resume", path, err))
 	}
 	r.outFile, r.out = fh, bufio.NewWriterSize(fh, 64<<10)
 	if !endsLine {
@@ -285,12 +281,12 @@ const maxResumeLine = 16 << 20
 // readResume puts the targets of a saved run in seen, and refuses one from
 // other flags (another fingerprint). A missing file is an empty run.
 func readResume(path, print string, seen *targetSet) (n int, endsLine bool, err error) {
-	fh, err := os.Open(path)
+	fh, err := client.OpenInput("--resume", path)
 	if errors.Is(err, os.ErrNotExist) {
 		return 0, true, nil
 	}
 	if err != nil {
-		return 0, false, usageErr(fmt.Errorf("--resume: %s", client.Explain(err)))
+		return 0, false, usageErr(err)
 	}
 	defer fh.Close()
 	br := bufio.NewReaderSize(fh, 64<<10)

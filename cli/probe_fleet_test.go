@@ -189,11 +189,11 @@ func TestProbeFromFileBadInput(t *testing.T) {
 func TestReportBadInput(t *testing.T) {
 	missing := filepath.Join(t.TempDir(), "run.jsonl")
 	code, _, errOut := run(t, "report", missing)
-	if code != exitUsage || !strings.Contains(errOut, "report: ") || strings.Contains(errOut, "--from-file") {
+	if code != exitUsage || !strings.Contains(errOut, "report "+missing+": does not exist") || strings.Contains(errOut, "--from-file") {
 		t.Errorf("a missing file: exit %d: %s", code, errOut)
 	}
 	code, _, errOut = run(t, "report", t.TempDir())
-	if code != exitUsage || !strings.Contains(errOut, "the JSON lines file of a fleet run") || strings.Contains(errOut, "--from-file") {
+	if code != exitUsage || !strings.Contains(errOut, "is a directory, not a file") || strings.Contains(errOut, "--from-file") {
 		t.Errorf("a directory: exit %d: %s", code, errOut)
 	}
 	code, out, errOut := runIn(t, "garbage\n", "report", "-")

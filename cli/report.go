@@ -28,7 +28,7 @@ func newReport() *cobra.Command {
 			return nil
 		},
 		RunE: func(cmd *cobra.Command, args []string) error {
-			in, name, err := openInput(args[0], cmd.InOrStdin(), "report", "the JSON lines file of a fleet run")
+			in, name, err := openInput(args[0], cmd.InOrStdin(), "report")
 			if err != nil {
 				return err
 			}

@@ -119,7 +119,7 @@ func (f *runFlags) run(cmd *cobra.Command, args []string) error {
 
 // readScript parses the script in the file at path.
 func readScript(path string) (*client.Script, error) {
-	file, err := os.Open(path)
+	file, err := client.OpenInput("the script", path)
 	if err != nil {
 		return nil, err
 	}

@@ -86,7 +86,7 @@ func (f *tlsFlags) apply(opts *client.Options) error {
 		return usageErr(errors.New("give --show-certs (to standard output) or --certs-out FILE, not both"))
 	}
 	if fi, err := os.Lstat(f.certsOut); f.certsOut != "" && err == nil && fi.Mode()&os.ModeSymlink != 0 {
-		return usageErr(fmt.Errorf("--certs-out %s %w", f.certsOut, client.ErrSymlink))
+		return usageErr(client.FileErr("--certs-out", f.certsOut, client.ErrSymlink))
 	}
 	t.Wire.Handshaked = f.last.keep
 	return f.keyLog(t)
@@ -127,7 +127,7 @@ func (f *tlsFlags) keyLog(t *client.TLSSettings) error {
 	}
 	file, err := client.OpenPrivate(path, os.O_APPEND)
 	if err != nil {
-		return usageErr(fmt.Errorf("%s: %w", keyLogEnv, err))
+		return usageErr(client.FileErr(keyLogEnv, path, err))
 	}
 	t.Wire.KeyLog, t.KeyLogFile = file, path
 	fmt.Fprintf(f.stderr(), "ehlo: %s is set: TLS secrets are appended to %s; it is a secret: anyone who has it can decrypt these sessions\n", keyLogEnv, path)
@@ -190,11 +190,11 @@ func (f *tlsFlags) writeChain(out io.Writer, info *wire.TLSInfo) error {
 	}
 	file, err := client.OpenPrivate(f.certsOut, os.O_TRUNC)
 	if err != nil {
-		return fmt.Errorf("--certs-out: %w", err)
+		return client.FileErr("--certs-out", f.certsOut, err)
 	}
 	if err := client.WriteChainPEM(file, info.Chain); err != nil {
 		file.Close()
-		return fmt.Errorf("--certs-out %s: %w", f.certsOut, err)
+		return client.FileErr("--certs-out", f.certsOut, err)
 	}
 	return file.Close()
 }

@@ -103,15 +103,16 @@ func (o Options) DataWait() time.Duration {
 	return DefaultDataTimeout
 }
 
-// LoadCA reads a PEM file of CA certificates into a pool.
+// LoadCA reads a PEM file of CA certificates (--ca) into a pool; its
+// errors are FileErrors.
 func LoadCA(file string) (*x509.CertPool, error) {
-	pem, err := os.ReadFile(file)
+	pem, err := readPEMFile("--ca", file) // at most 1 MiB: a reading of /dev/zero ends
 	if err != nil {
-		return nil, fmt.Errorf("read CA file: %w", err)
+		return nil, err
 	}
 	pool := x509.NewCertPool()
 	if !pool.AppendCertsFromPEM(pem) {
-		return nil, fmt.Errorf("%s holds no PEM certificate", file)
+		return nil, FileErr("--ca", file, errors.New("holds no PEM certificate (a -----BEGIN CERTIFICATE----- block)"))
 	}
 	return pool, nil
 }

@@ -27,22 +27,23 @@ const maxPEMFile = 1 << 20
 // encrypted with a passphrase (ehlo asks for none), a key that is not the
 // certificate's.
 func LoadClientCert(certFile, keyFile string) (tls.Certificate, error) {
-	certPEM, err := readPEMFile(certFile)
+	certPEM, err := readPEMFile("--cert", certFile)
 	if err != nil {
 		return tls.Certificate{}, err
 	}
-	keyPEM, keyFrom := certPEM, certFile
+	keyPEM, keyFrom, keyFlag := certPEM, certFile, "--cert"
 	if keyFile != "" {
-		if keyPEM, err = readPEMFile(keyFile); err != nil {
+		keyFlag = "--key"
+		if keyPEM, err = readPEMFile(keyFlag, keyFile); err != nil {
 			return tls.Certificate{}, err
 		}
 		keyFrom = keyFile
 	}
 	if !hasBlock(certPEM, "CERTIFICATE") {
-		return tls.Certificate{}, fmt.Errorf("--cert %s holds no PEM certificate (a -----BEGIN CERTIFICATE----- block)", certFile)
+		return tls.Certificate{}, FileErr("--cert", certFile, errors.New("holds no PEM certificate (a -----BEGIN CERTIFICATE----- block)"))
 	}
 	if err := checkKeyPEM(keyPEM, keyFrom, keyFile == ""); err != nil {
-		return tls.Certificate{}, err
+		return tls.Certificate{}, FileErr(keyFlag, keyFrom, err)
 	}
 	pair, err := tls.X509KeyPair(certPEM, keyPEM)
 	if err != nil {
@@ -54,19 +55,20 @@ func LoadClientCert(certFile, keyFile string) (tls.Certificate, error) {
 	return pair, nil
 }
 
-// readPEMFile reads a file given to --cert or --key, at most maxPEMFile.
-func readPEMFile(path string) ([]byte, error) {
+// readPEMFile reads a file given to --cert or --key (flag), at most
+// maxPEMFile.
+func readPEMFile(flag, path string) ([]byte, error) {
 	f, err := os.Open(path)
 	if err != nil {
-		return nil, fmt.Errorf("cannot read %s: %w", path, errors.Unwrap(err))
+		return nil, FileErr(flag, path, err)
 	}
 	defer f.Close()
 	b, err := io.ReadAll(io.LimitReader(f, maxPEMFile+1))
 	switch {
 	case err != nil:
-		return nil, fmt.Errorf("cannot read %s: %w", path, err)
+		return nil, FileErr(flag, path, err)
 	case len(b) > maxPEMFile:
-		return nil, fmt.Errorf("%s is over 1 MiB: not a PEM certificate or key", path)
+		return nil, FileErr(flag, path, errors.New("is over 1 MiB: not a PEM certificate or key"))
 	}
 	return b, nil
 }
@@ -96,16 +98,16 @@ func checkKeyPEM(data []byte, file string, inCert bool) error {
 		}
 		switch {
 		case b.Type == "ENCRYPTED PRIVATE KEY" || strings.Contains(b.Headers["Proc-Type"], "ENCRYPTED"):
-			return fmt.Errorf("the private key in %s is encrypted with a passphrase, and ehlo asks for none: "+
-				"write it decrypted to a file only you can read (openssl pkey -in %s -out key.pem) and give that with --key", file, file)
+			return fmt.Errorf("its private key is encrypted with a passphrase, and ehlo asks for none: "+
+				"write it decrypted to a file only you can read (openssl pkey -in %s -out key.pem) and give that with --key", file)
 		case strings.HasSuffix(b.Type, "PRIVATE KEY"):
 			return nil
 		}
 	}
 	if inCert {
-		return fmt.Errorf("--cert %s holds no private key: give its key with --key FILE (or put the key in the same PEM file)", file)
+		return errors.New("holds no private key: give its key with --key FILE (or put the key in the same PEM file)")
 	}
-	return fmt.Errorf("--key %s holds no PEM private key (a -----BEGIN PRIVATE KEY----- block)", file)
+	return errors.New("holds no PEM private key (a -----BEGIN PRIVATE KEY----- block)")
 }
 
 // ParseCiphers reads --ciphers: TLS 1.0 to 1.2 suites by their IANA names

@@ -99,7 +99,7 @@ func TestLoadClientCert(t *testing.T) {
 		{certFile, "", "holds no private key: give its key with --key"},
 		{keyFile, keyFile, "holds no PEM certificate"},
 		{certFile, certFile, "holds no PEM private key"},
-		{filepath.Join(t.TempDir(), "none.pem"), "", "cannot read"},
+		{filepath.Join(t.TempDir(), "none.pem"), "", "none.pem: does not exist"},
 	} {
 		_, err := LoadClientCert(tc.cert, tc.key)
 		if err == nil || !strings.Contains(err.Error(), tc.want) {

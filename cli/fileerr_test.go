@@ -1,0 +1,70 @@
+package cli
+
+import (
+	"os"
+	"path/filepath"
+	"regexp"
+	"strings"
+	"testing"
+)
+
+// TestFileErrorsOneWay: a file given on the command line that cannot be
+// used (missing, a directory, a symbolic link where ehlo writes, content
+// of the wrong kind) is said one way whatever the flag: the flag, the
+// file, and why, in a person's words ("--ca /x/none.pem: does not exist"),
+// a usage error, with no Go error text ("open /x: no such file or
+// directory") on screen.
+func TestFileErrorsOneWay(t *testing.T) {
+	dir := t.TempDir()
+	missing, sub, plain, link := filepath.Join(dir, "none.pem"), filepath.Join(dir, "sub"), filepath.Join(dir, "plain.txt"), filepath.Join(dir, "link")
+	targets := filepath.Join(dir, "targets.txt")
+	for p, s := range map[string]string{plain: "not PEM\n", targets: "# no target yet\n"} {
+		if err := os.WriteFile(p, []byte(s), 0o600); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if err := os.Mkdir(sub, 0o700); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.Symlink(plain, link); err != nil {
+		t.Fatal(err)
+	}
+	const (
+		gone   = "does not exist"
+		isDir  = "is a directory, not a file"
+		isLink = "is a symbolic link: ehlo does not write through one (name the file itself)"
+		notPEM = "holds no PEM certificate (a -----BEGIN CERTIFICATE----- block)"
+	)
+	target := "127.5.0.9:22999" // nothing is asked of it: the files are refused first
+	tests := []struct {
+		args       []string
+		flag, path string
+		why        string
+	}{
+		{[]string{"probe", "--ca", missing, target}, "--ca", missing, gone},
+		{[]string{"probe", "--ca", sub, target}, "--ca", sub, isDir},
+		{[]string{"probe", "--ca", plain, target}, "--ca", plain, notPEM},
+		{[]string{"probe", "--cert", missing, target}, "--cert", missing, gone},
+		{[]string{"probe", "--cert", sub, target}, "--cert", sub, isDir},
+		{[]string{"probe", "--cert", plain, target}, "--cert", plain, notPEM},
+		{[]string{"send", "--from", "a@example.org", "--to", "b@example.org", "--data", "@" + missing, target}, "--data", missing, gone},
+		{[]string{"send", "--from", "a@example.org", "--to", "b@example.org", "--data", "@" + sub, target}, "--data", sub, isDir},
+		{[]string{"probe", "--from-file", missing}, "--from-file", missing, gone},
+		{[]string{"probe", "--from-file", sub}, "--from-file", sub, isDir},
+		{[]string{"probe", "--from-file", targets, "--resume", sub}, "--resume", sub, isDir},
+		{[]string{"probe", "--from-file", targets, "--resume", link}, "--resume", link, isLink},
+		{[]string{"probe", "--certs-out", link, target}, "--certs-out", link, isLink},
+		{[]string{"lab", "--log", link}, "--log", link, isLink},
+		{[]string{"report", missing}, "report", missing, gone},
+		{[]string{"run", sub, target}, "the script", sub, isDir},
+	}
+	goErr := regexp.MustCompile(`\b(open|read|stat|lstat) /|no such file or directory`)
+	for _, tt := range tests {
+		code, out, errOut := run(t, tt.args...)
+		want := tt.flag + " " + tt.path + ": " + tt.why
+		flat := strings.Join(strings.Fields(errOut), " ") // the error box may wrap a long line
+		if code != exitUsage || !strings.Contains(flat, want) || goErr.MatchString(out+errOut) {
+			t.Errorf("%q: exit %d, stderr:\n%s\nwant exit %d and %q, no Go error text", tt.args, code, errOut, exitUsage, want)
+		}
+	}
+}
