@@ -115,7 +115,13 @@ func (c *Client) fail(q *question, attempts int, start time.Time, err error) err
 }
 
 // chain formats a CNAME chain: "a. → b. → c.".
-func chain(names []string) string { return strings.Join(names, " → ") }
+func chain(names []string) string {
+	shown := make([]string, len(names))
+	for i, n := range names {
+		shown[i] = Shown(n)
+	}
+	return strings.Join(shown, " → ")
+}
 
 // join appends the answer of a re-query for a's canonical name.
 func (a *Answer) join(next *Answer, more bool) (*Answer, error) {

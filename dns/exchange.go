@@ -45,7 +45,7 @@ type Error struct {
 
 func (e *Error) Error() string {
 	var b strings.Builder
-	fmt.Fprintf(&b, "%s %s: ", TypeString(e.Type), e.Name)
+	fmt.Fprintf(&b, "%s %s: ", TypeString(e.Type), Shown(e.Name))
 	switch {
 	case e.Timeout:
 		fmt.Fprintf(&b, "no answer from the resolver %s within %v (%s)", e.Server, e.After.Round(time.Millisecond), tries(e.Attempts))

@@ -27,6 +27,17 @@ func (e *NameError) Error() string {
 	return fmt.Sprintf("%q: %v (%s)", e.Name, ErrName, e.Why)
 }
 
+// Shown is a name as ehlo shows it in words, errors and reports: without
+// the final dot of an FQDN ("mx.example.org." is "mx.example.org"); the
+// root stays ".". The transcript's D: lines and the JSON's "dns" list keep
+// the FQDN, as asked.
+func Shown(name string) string {
+	if name == "." {
+		return name
+	}
+	return strings.TrimSuffix(name, ".")
+}
+
 // Unwrap returns ErrName.
 func (e *NameError) Unwrap() error { return ErrName }
 
