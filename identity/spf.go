@@ -50,6 +50,11 @@ type SPF struct {
 	Voids   int    // void lookups, against MaxVoids
 	Trace   []Step
 	Fix     string // for fail and softfail: what to change in the record; for permerror, what is wrong
+	// For a permerror: its cause, the term at fault ("" when not one term)
+	// and the domain whose record holds it.
+	Cause       PermCause
+	Term        string
+	CauseDomain string
 }
 
 // Step is one line of the trace: a record looked up, or a term evaluated.
@@ -86,6 +91,9 @@ func CheckSPF(ctx context.Context, r dns.Resolver, ip netip.Addr, sender, helo s
 	e := &evaluator{ctx: ctx, r: r, ip: ip, sender: out.Sender, local: local, senderDomain: domain, helo: helo}
 	res, reason, matched := e.checkHost(domain, 0)
 	out.Result, out.Reason, out.Matched = res, reason, matched
+	if res == PermError && e.perm != nil {
+		out.Cause, out.Term, out.CauseDomain = e.perm.cause, e.perm.term, e.perm.domain
+	}
 	out.Record, out.Lookups, out.Voids, out.Trace = e.topRecord, e.lookups, e.voids, e.trace
 	out.Fix = spfFix(out)
 	return out
@@ -112,22 +120,64 @@ type evaluator struct {
 	topRecord                         string
 	validated                         []string // %{p} and ptr: names of ip, forward-confirmed
 	validatedDone                     bool
+	perm                              *spfError // the first permerror, for the advice
 }
 
 // spfError ends an evaluation with temperror or permerror.
 type spfError struct {
 	result Result
 	reason string
+	cause  PermCause // for a permerror: what kind of fault, for the advice (spfFix)
+	term   string    // the term at fault, as written; "" when not one term
+	domain string    // whose record holds it
 }
 
 func (e *spfError) Error() string { return string(e.result) + ": " + e.reason }
 
+// permerror is a fault of the record itself: a term that does not parse,
+// a macro that does not expand (CauseSyntax).
 func permerror(format string, args ...any) error {
-	return &spfError{PermError, fmt.Sprintf(format, args...)}
+	return &spfError{result: PermError, reason: fmt.Sprintf(format, args...), cause: CauseSyntax}
+}
+
+// permerrorFor is a permerror of another cause.
+func permerrorFor(cause PermCause, format string, args ...any) error {
+	return &spfError{result: PermError, reason: fmt.Sprintf(format, args...), cause: cause}
 }
 
 func temperror(format string, args ...any) error {
-	return &spfError{TempError, fmt.Sprintf(format, args...)}
+	return &spfError{result: TempError, reason: fmt.Sprintf(format, args...)}
+}
+
+// PermCause is why an SPF record is a permerror, so that the advice fits
+// the fault.
+type PermCause string
+
+const (
+	CauseSyntax     PermCause = "syntax"       // a term that does not parse, or a macro that does not expand (RFC 7208 4.6, 7)
+	CauseLookups    PermCause = "lookups"      // more than 10 terms that ask DNS (RFC 7208 4.6.4)
+	CauseVoids      PermCause = "voids"        // more than 2 lookups that found nothing (RFC 7208 4.6.4)
+	CauseNoSPF      PermCause = "include-none" // include: or redirect= of a domain without SPF (RFC 7208 5.2, 6.1)
+	CauseTwoRecords PermCause = "two-records"  // more than one SPF record (RFC 7208 4.5)
+	CauseDepth      PermCause = "depth"        // include and redirect nested too deep
+	CauseMXNames    PermCause = "mx-names"     // an mx mechanism's domain has more than 10 MX records (RFC 7208 4.6.4)
+)
+
+// blame records the first permerror of the evaluation, where it arose:
+// the innermost, the one the advice is about.
+func (e *evaluator) blame(err error, domain, term string) {
+	var se *spfError
+	if e.perm != nil || !errors.As(err, &se) || se.result != PermError {
+		return
+	}
+	p := *se
+	if p.term == "" {
+		p.term = term
+	}
+	if p.domain == "" {
+		p.domain = domain
+	}
+	e.perm = &p
 }
 
 // step adds a line to the trace.
@@ -145,6 +195,7 @@ func (e *evaluator) checkHost(domain string, depth int) (res Result, reason, mat
 	}
 	rec, err := e.record(domain, depth)
 	if err != nil {
+		e.blame(err, domain, "")
 		return errResult(err)
 	}
 	if rec == "" {
@@ -156,6 +207,7 @@ func (e *evaluator) checkHost(domain string, depth int) (res Result, reason, mat
 	terms, err := parseRecord(rec)
 	if err != nil {
 		e.step(depth, domain, "", "", err.(*spfError).reason)
+		e.blame(err, domain, "")
 		return errResult(err)
 	}
 	return e.evaluate(domain, depth, terms)
@@ -188,6 +240,7 @@ func (e *evaluator) evaluate(domain string, depth int, terms []term) (Result, st
 		ok, err := e.mechanism(domain, depth, t)
 		if err != nil {
 			e.step(depth, domain, t.raw, "", err.(*spfError).reason)
+			e.blame(err, domain, t.raw)
 			return errResult(err)
 		}
 		if ok {
@@ -207,20 +260,26 @@ func (e *evaluator) evaluate(domain string, depth int, terms []term) (Result, st
 func (e *evaluator) redirect(domain string, depth int, t *term) (Result, string, string) {
 	if err := e.count(); err != nil {
 		e.step(depth, domain, t.raw, "", err.(*spfError).reason)
+		e.blame(err, domain, t.raw)
 		return errResult(err)
 	}
 	target, err := e.expandDomain(t.arg, domain)
 	if err != nil {
 		e.step(depth, domain, t.raw, "", err.(*spfError).reason)
+		e.blame(err, domain, t.raw)
 		return errResult(err)
 	}
 	e.step(depth, domain, t.raw, target, "no mechanism matched: following the redirect")
 	if depth >= maxDepth {
-		return errResult(permerror("include and redirect nested more than %d deep", maxDepth))
+		err := permerrorFor(CauseDepth, "include and redirect nested more than %d deep", maxDepth)
+		e.blame(err, domain, t.raw)
+		return errResult(err)
 	}
 	res, reason, matched := e.checkHost(target, depth+1)
 	if res == None {
-		return PermError, "redirect=" + target + ": " + reason + " (a redirect to a domain without SPF is a permerror)", t.raw
+		err := permerrorFor(CauseNoSPF, "redirect=%s: %s (a redirect to a domain without SPF is a permerror)", target, reason)
+		e.blame(err, domain, t.raw)
+		return PermError, err.(*spfError).reason, t.raw
 	}
 	return res, reason, t.raw + " then " + matched
 }
@@ -229,7 +288,7 @@ func (e *evaluator) redirect(domain string, depth int, t *term) (Result, string,
 func (e *evaluator) count() error {
 	e.lookups++
 	if e.lookups > MaxLookups {
-		return permerror("more than %d DNS lookups (include, a, mx, ptr, exists, redirect): the limit of RFC 7208 4.6.4", MaxLookups)
+		return permerrorFor(CauseLookups, "more than %d DNS lookups (include, a, mx, ptr, exists, redirect): the limit of RFC 7208 4.6.4", MaxLookups)
 	}
 	return nil
 }
@@ -238,7 +297,7 @@ func (e *evaluator) count() error {
 func (e *evaluator) void() error {
 	e.voids++
 	if e.voids > MaxVoids {
-		return permerror("more than %d void lookups (names that do not exist or have no records): the limit of RFC 7208 4.6.4", MaxVoids)
+		return permerrorFor(CauseVoids, "more than %d void lookups (names that do not exist or have no records): the limit of RFC 7208 4.6.4", MaxVoids)
 	}
 	return nil
 }
@@ -267,7 +326,7 @@ func (e *evaluator) record(domain string, depth int) (string, error) {
 		return "", nil
 	case len(found) > 1:
 		e.step(depth, domain, "", "", fmt.Sprintf("%d SPF records: permerror (RFC 7208 4.5 allows one)", len(found)))
-		return "", permerror("%s publishes %d SPF records; RFC 7208 4.5 allows one", domain, len(found))
+		return "", permerrorFor(CauseTwoRecords, "%s publishes %d SPF records; RFC 7208 4.5 allows one", domain, len(found))
 	}
 	e.step(depth, domain, "", "", "record: "+found[0])
 	return found[0], nil

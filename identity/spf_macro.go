@@ -27,14 +27,14 @@ func expand(s string, value func(letter byte) string, exp bool) (string, *spfErr
 	for i := 0; i < len(s); i++ {
 		c := s[i]
 		if c < 0x21 || c > 0x7e {
-			return "", &spfError{PermError, fmt.Sprintf("\"%s\" holds a character a macro-string cannot", s)}
+			return "", &spfError{result: PermError, reason: fmt.Sprintf("\"%s\" holds a character a macro-string cannot", s), cause: CauseSyntax}
 		}
 		if c != '%' {
 			b.WriteByte(c)
 			continue
 		}
 		if i+1 >= len(s) {
-			return "", &spfError{PermError, "a lone % at the end of " + s}
+			return "", &spfError{result: PermError, reason: "a lone % at the end of " + s, cause: CauseSyntax}
 		}
 		i++
 		switch s[i] {
@@ -47,7 +47,7 @@ func expand(s string, value func(letter byte) string, exp bool) (string, *spfErr
 		case '{':
 			end := strings.IndexByte(s[i:], '}')
 			if end < 0 {
-				return "", &spfError{PermError, "an unclosed %{ in " + s}
+				return "", &spfError{result: PermError, reason: "an unclosed %{ in " + s, cause: CauseSyntax}
 			}
 			v, err := expandOne(s[i+1:i+end], value, exp)
 			if err != nil {
@@ -56,10 +56,10 @@ func expand(s string, value func(letter byte) string, exp bool) (string, *spfErr
 			b.WriteString(v)
 			i += end
 		default:
-			return "", &spfError{PermError, fmt.Sprintf("%%%c is not a macro (use %%%% for a percent sign)", s[i])}
+			return "", &spfError{result: PermError, reason: fmt.Sprintf("%%%c is not a macro (use %%%% for a percent sign)", s[i]), cause: CauseSyntax}
 		}
 		if b.Len() > maxExpanded {
-			return "", &spfError{PermError, fmt.Sprintf("the macros expand to more than %d octets", maxExpanded)}
+			return "", &spfError{result: PermError, reason: fmt.Sprintf("the macros expand to more than %d octets", maxExpanded), cause: CauseSyntax}
 		}
 	}
 	return b.String(), nil
@@ -69,12 +69,12 @@ func expand(s string, value func(letter byte) string, exp bool) (string, *spfErr
 // delimiters.
 func expandOne(m string, value func(byte) string, exp bool) (string, *spfError) {
 	if m == "" {
-		return "", &spfError{PermError, "an empty %{}"}
+		return "", &spfError{result: PermError, reason: "an empty %{, cause: CauseSyntax}"}
 	}
 	letter := m[0]
 	lower := letter | 0x20
 	if !strings.ContainsRune("slodipvh", rune(lower)) && !(exp && strings.ContainsRune("crt", rune(lower))) {
-		return "", &spfError{PermError, fmt.Sprintf("%%{%c} is not a macro letter here", letter)}
+		return "", &spfError{result: PermError, reason: fmt.Sprintf("%%{%c, cause: CauseSyntax} is not a macro letter here", letter)}
 	}
 	rest := m[1:]
 	digits := 0
@@ -86,14 +86,14 @@ func expandOne(m string, value func(byte) string, exp bool) (string, *spfError) 
 		rest = rest[1:]
 	}
 	if len(rest) < len(m)-1 && digits == 0 {
-		return "", &spfError{PermError, "%{" + m + "}: the number of parts must not be 0"}
+		return "", &spfError{result: PermError, reason: "%{" + m + ", cause: CauseSyntax}: the number of parts must not be 0"}
 	}
 	reverse := false
 	if len(rest) > 0 && (rest[0] == 'r' || rest[0] == 'R') {
 		reverse, rest = true, rest[1:]
 	}
 	if strings.Trim(rest, ".-+,/_=") != "" {
-		return "", &spfError{PermError, "%{" + m + "}: bad delimiters"}
+		return "", &spfError{result: PermError, reason: "%{" + m + ", cause: CauseSyntax}: bad delimiters"}
 	}
 	v := transform(value(lower), digits, reverse, rest)
 	if letter != lower { // an upper-case letter: URL-escaped (RFC 7208 7.3)

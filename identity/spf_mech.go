@@ -62,7 +62,7 @@ func expanded(t *term, target string) string {
 func (e *evaluator) include(domain string, depth int, t *term, target string) (bool, error) {
 	e.step(depth, domain, t.raw, expanded(t, target), "evaluating the record of "+target)
 	if depth >= maxDepth {
-		return false, permerror("include and redirect nested more than %d deep", maxDepth)
+		return false, permerrorFor(CauseDepth, "include and redirect nested more than %d deep", maxDepth)
 	}
 	res, reason, _ := e.checkHost(target, depth+1)
 	switch res {
@@ -75,9 +75,9 @@ func (e *evaluator) include(domain string, depth int, t *term, target string) (b
 	case TempError:
 		return false, temperror("%s", reason)
 	case None:
-		return false, permerror("include:%s: %s (an include of a domain without SPF is a permerror)", target, reason)
+		return false, permerrorFor(CauseNoSPF, "include:%s: %s (an include of a domain without SPF is a permerror)", target, reason)
 	}
-	return false, &spfError{PermError, reason}
+	return false, &spfError{result: PermError, reason: reason}
 }
 
 // addresses looks up name's addresses of ip's family; void says it found
@@ -149,7 +149,7 @@ func (e *evaluator) mx(domain string, depth int, t *term, target string) (bool, 
 		return false, nil
 	}
 	if len(a.Records) > MaxMXNames {
-		return false, permerror("%s has %d MX records; an mx mechanism may look at %d (RFC 7208 4.6.4)", target, len(a.Records), MaxMXNames)
+		return false, permerrorFor(CauseMXNames, "%s has %d MX records; an mx mechanism may look at %d (RFC 7208 4.6.4)", target, len(a.Records), MaxMXNames)
 	}
 	var all []netip.Addr
 	for _, r := range a.Records {

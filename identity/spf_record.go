@@ -45,6 +45,9 @@ func parseRecord(rec string) ([]term, error) {
 		}
 		t, err := parseTerm(raw)
 		if err != nil {
+			if se, ok := err.(*spfError); ok {
+				se.term = raw
+			}
 			return nil, err
 		}
 		if t.modifier && (t.name == "redirect" || t.name == "exp") {

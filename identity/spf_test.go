@@ -252,3 +252,57 @@ func TestSPFReasonEscapedOnce(t *testing.T) {
 		t.Errorf("shown %s", got)
 	}
 }
+
+// TestSPFPermErrorAdvice: the advice for a permerror follows its cause:
+// too many lookups, too many void lookups, a syntax error (naming the
+// term), an include of a domain with no SPF, two records, an include
+// loop; none of them offers the others' remedy.
+func TestSPFPermErrorAdvice(t *testing.T) {
+	many := "v=spf1"
+	z := newZone()
+	for i := 1; i <= 11; i++ {
+		many += fmt.Sprintf(" a:h%d.lookups.example", i)
+		z.a(fmt.Sprintf("h%d.lookups.example", i), "198.51.100.1")
+	}
+	z.txt("lookups.example", many+" -all").
+		txt("void.example", "v=spf1 a:nx1.void.example a:nx2.void.example a:nx3.void.example -all").
+		txt("syntax.example", "v=spf1 ip4:192.0.2.1 ip4:192.0.2.1/33 -all").
+		txt("nospf.example", "v=spf1 include:_spf.provider.example -all").txt("_spf.provider.example", "not spf").
+		txt("two.example", "v=spf1 -all").txt("two.example", "v=spf1 ~all").
+		txt("loop.example", "v=spf1 include:_a.loop.example -all").
+		txt("_a.loop.example", "v=spf1 include:_b.loop.example -all").txt("_b.loop.example", "v=spf1 include:_a.loop.example -all").
+		txt("twice.example", "v=spf1"+strings.Repeat(" include:_spf.twice.example", 11)+" -all").txt("_spf.twice.example", "v=spf1 ip4:198.51.100.9 -all")
+	tests := []struct {
+		sender      string
+		cause       PermCause
+		term        string
+		want, never []string
+	}{
+		{"a@lookups.example", CauseLookups, "a:h11.lookups.example", []string{"more than 10 DNS lookups", "a:h11.lookups.example", "ip4:/ip6:"},
+			[]string{"void", "not valid SPF"}},
+		{"a@void.example", CauseVoids, "a:nx3.void.example", []string{"More than 2 of the record's lookups found nothing", "a:nx3.void.example"},
+			[]string{"10 DNS lookups", "not valid SPF"}},
+		{"a@syntax.example", CauseSyntax, "ip4:192.0.2.1/33", []string{"In the record of syntax.example, ip4:192.0.2.1/33 is not valid SPF: bad prefix length"},
+			[]string{"10 DNS lookups", "include:s"}},
+		{"a@nospf.example", CauseNoSPF, "include:_spf.provider.example", []string{"include:_spf.provider.example in the record of nospf.example names a domain that publishes no SPF record"},
+			[]string{"10 DNS lookups", "not valid SPF"}},
+		{"a@two.example", CauseTwoRecords, "", []string{"more than one TXT record that starts with v=spf1", "merge"},
+			[]string{"10 DNS lookups", "not valid SPF"}},
+		{"a@twice.example", CauseLookups, "", []string{"more than 10 DNS lookups"}, []string{"loop"}}, // the same include, no loop
+		{"a@loop.example", CauseLookups, "", []string{"form a loop: the record of _a.loop.example is reached again"}, []string{"not valid SPF", "fixed servers"}},
+	}
+	for _, tt := range tests {
+		s := spfOf(t, z, tt.sender)
+		ok := s.Result == PermError && s.Cause == tt.cause && (tt.term == "" || s.Term == tt.term)
+		for _, w := range tt.want {
+			ok = ok && strings.Contains(s.Fix, w)
+		}
+		for _, n := range tt.never {
+			ok = ok && !strings.Contains(s.Fix, n)
+		}
+		if !ok {
+			t.Errorf("%s: %s, cause %q, term %q; want cause %q, term %q, advice with %q and without %q:\n%s",
+				tt.sender, s.Result, s.Cause, s.Term, tt.cause, tt.term, tt.want, tt.never, s.Fix)
+		}
+	}
+}
