@@ -68,3 +68,14 @@ func TestFileErrorsOneWay(t *testing.T) {
 		}
 	}
 }
+
+// TestXClientFlagWords: send --xclient with an attribute XCLIENT does not
+// have names it and lists Postfix's, a usage error, before connecting.
+func TestXClientFlagWords(t *testing.T) {
+	code, _, errOut := run(t, "send", "--xclient", "BOGUS=1", "--from", "a@example.org", "--to", "b@example.org", "127.5.0.9:22999")
+	flat := strings.Join(strings.Fields(errOut), " ")
+	want := "--xclient BOGUS=1: BOGUS is not an XCLIENT attribute; the attributes are NAME, REVERSE_NAME, ADDR, PORT, PROTO, HELO, LOGIN, DESTADDR and DESTPORT"
+	if code != exitUsage || !strings.Contains(flat, want) || strings.Contains(flat, "bad command line") {
+		t.Errorf("exit %d, stderr:\n%s\nwant exit %d and %q", code, errOut, exitUsage, want)
+	}
+}

@@ -101,6 +101,10 @@ func (cfg SendConfig) Check() error {
 	}
 	if len(cfg.XClient) > 0 {
 		if _, err := session.XClient(cfg.XClient); err != nil {
+			var xe *session.XClientError
+			if errors.As(err, &xe) && xe.Pair != "" { // "--xclient BOGUS=1: BOGUS is not an XCLIENT attribute; ..."
+				return fmt.Errorf("--xclient %s: %s", session.SanitizeString(xe.Pair), xe.Why)
+			}
 			return fmt.Errorf("--xclient: %w", err)
 		}
 	}

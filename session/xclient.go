@@ -42,21 +42,21 @@ func XClientAttr(name string) (string, bool) {
 // greeting when it takes them: the client says EHLO again.
 func XClient(pairs []string) (string, error) {
 	if len(pairs) == 0 {
-		return "", fmt.Errorf("%w: XCLIENT needs ATTR=VALUE, such as ADDR=192.0.2.7 (attributes: %s)", ErrBadCommand, xclientNames())
+		return "", &XClientError{Why: "XCLIENT needs ATTR=VALUE, such as ADDR=192.0.2.7; the attributes are " + xclientNames()}
 	}
 	words := []string{"XCLIENT"}
 	for _, p := range pairs {
 		name, value, ok := strings.Cut(p, "=")
 		if !ok || name == "" {
-			return "", fmt.Errorf("%w: XCLIENT %q: want ATTR=VALUE", ErrBadCommand, p)
+			return "", &XClientError{Pair: p, Why: "want ATTR=VALUE, such as ADDR=192.0.2.7; the attributes are " + xclientNames()}
 		}
 		name = strings.ToUpper(name)
 		if _, known := XClientAttr(name); !known {
-			return "", fmt.Errorf("%w: XCLIENT has no attribute %q (it has %s)", ErrBadCommand, name, xclientNames())
+			return "", &XClientError{Pair: p, Attr: name, Why: SanitizeString(name) + " is not an XCLIENT attribute; the attributes are " + xclientNames()}
 		}
 		v, err := xclientValue(name, value)
 		if err != nil {
-			return "", err
+			return "", &XClientError{Pair: p, Attr: name, Why: err.Error()}
 		}
 		words = append(words, name+"="+XText(v))
 	}
@@ -69,7 +69,7 @@ func xclientValue(name, value string) (string, error) {
 		return strings.ToUpper(value), nil
 	}
 	bad := func(want string) error {
-		return fmt.Errorf("%w: XCLIENT %s=%q: want %s, or [UNAVAILABLE]", ErrBadCommand, name, value, want)
+		return fmt.Errorf("%s takes %s, or [UNAVAILABLE]", name, want)
 	}
 	switch name {
 	case "ADDR", "DESTADDR":
@@ -99,13 +99,36 @@ func xclientValue(name, value string) (string, error) {
 	return value, nil
 }
 
+// xclientNames lists the attributes for a person: "NAME, ADDR, ... and
+// DESTPORT".
 func xclientNames() string {
 	var names []string
 	for _, a := range XClientAttrs {
 		names = append(names, a.Name)
 	}
-	return strings.Join(names, " ")
+	return strings.Join(names[:len(names)-1], ", ") + " and " + names[len(names)-1]
 }
+
+// XClientError is an XCLIENT argument ehlo will not send: the pair as
+// given, and why, naming the attribute and, for one XCLIENT does not
+// have, the ones it has (Postfix's XCLIENT_README). It is an
+// ErrBadCommand (errors.Is), without saying so: "bad command line" tells
+// a person nothing.
+type XClientError struct {
+	Pair string // as given: "BOGUS=1"; "" when none was
+	Attr string // the attribute, upper case, when the pair has one
+	Why  string
+}
+
+func (e *XClientError) Error() string {
+	if e.Pair == "" {
+		return e.Why
+	}
+	return "XCLIENT " + SanitizeString(e.Pair) + ": " + e.Why
+}
+
+// Is makes an XClientError an ErrBadCommand.
+func (e *XClientError) Is(target error) bool { return target == ErrBadCommand }
 
 // XText encodes s as RFC 3461 section 4's xtext: "+", "=" and every byte
 // outside "!" to "~" become "+" and two upper-case hex digits.

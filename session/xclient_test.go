@@ -110,3 +110,22 @@ func TestIPLiterals(t *testing.T) {
 		}
 	}
 }
+
+// TestXClientWords: a refused XCLIENT argument says which attribute is
+// wrong and, for an unknown one, lists Postfix's, in words: never "bad
+// command line".
+func TestXClientWords(t *testing.T) {
+	all := "NAME, REVERSE_NAME, ADDR, PORT, PROTO, HELO, LOGIN, DESTADDR and DESTPORT"
+	for pair, want := range map[string]string{
+		"BOGUS=1":  "XCLIENT BOGUS=1: BOGUS is not an XCLIENT attribute; the attributes are " + all,
+		"port=x":   "XCLIENT port=x: PORT takes a port from 0 to 65535, or [UNAVAILABLE]",
+		"ADDR":     "XCLIENT ADDR: want ATTR=VALUE, such as ADDR=192.0.2.7; the attributes are " + all,
+		"PROTO=X":  "XCLIENT PROTO=X: PROTO takes SMTP or ESMTP, or [UNAVAILABLE]",
+		"\x1b[2J=": `XCLIENT \x1b[2J=: \x1b[2J is not an XCLIENT attribute`,
+	} {
+		_, err := XClient([]string{pair})
+		if err == nil || !strings.HasPrefix(err.Error(), want) || strings.Contains(err.Error(), "bad command line") {
+			t.Errorf("XClient(%q): %v; want %q", pair, err, want)
+		}
+	}
+}

@@ -62,7 +62,7 @@ func TestXClientCommand(t *testing.T) {
 	s.link.reset()
 
 	s.enter(":xclient FOO=1")
-	if s.link.count() != 0 || !strings.Contains(told(s.m), `no attribute "FOO"`) {
+	if s.link.count() != 0 || !strings.Contains(told(s.m), "FOO is not an XCLIENT attribute; the attributes are NAME, REVERSE_NAME, ADDR") {
 		t.Errorf("an unknown attribute: wrote %q, told %q", s.link.lines(), told(s.m))
 	}
 	s.enter(":xclient addr=2001:db8::7 helo=x+y")
