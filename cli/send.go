@@ -202,6 +202,9 @@ func (f *sendFlags) config(cmd *cobra.Command, target string, opts client.Option
 		return client.SendConfig{}, cleanup, usageErr(err)
 	}
 	if f.html != "" {
+		if err := checkInput("--html", f.html); err != nil {
+			return client.SendConfig{}, cleanup, usageErr(err)
+		}
 		m.HTML = client.Content{File: f.html}
 	}
 	if err := f.parts(m); err != nil {
@@ -282,11 +285,22 @@ func (f *sendFlags) bodyContent(cmd *cobra.Command) (client.Content, func(), err
 	case f.body == "-":
 		return spoolStdin(cmd.InOrStdin())
 	case strings.HasPrefix(f.body, "@"):
-		return client.Content{File: f.body[1:]}, none, nil
+		return client.Content{File: f.body[1:]}, none, checkInput("--body", f.body[1:])
 	case f.body == "" && f.html == "" && len(f.attach) == 0:
 		return client.Content{Text: "This is a test message sent by ehlo.\n"}, none, nil
 	}
 	return client.Content{Text: f.body}, none, nil
+}
+
+// checkInput says now, in the words of every file flag, that a file
+// named by flag cannot be read (client.FileError), before anything is
+// asked or sent.
+func checkInput(flag, path string) error {
+	f, err := client.OpenInput(flag, path)
+	if err != nil {
+		return err
+	}
+	return f.Close()
 }
 
 func spoolStdin(r io.Reader) (client.Content, func(), error) {

@@ -65,12 +65,10 @@ func (in *inputFlags) message(cmd *cobra.Command, m *client.Message, to []string
 	none := func() {}
 	src := client.Content{File: strings.TrimPrefix(in.data, "@")}
 	cleanup := none
-	if in.data != "-" { // said now, in the words of every file flag, before anything is asked or sent
-		f, err := client.OpenInput("--data", src.File)
-		if err != nil {
+	if in.data != "-" {
+		if err := checkInput("--data", src.File); err != nil {
 			return none, err
 		}
-		f.Close()
 	}
 	if in.data == "-" {
 		if stdinTaken {

@@ -51,7 +51,7 @@ func DNSLine(x dns.Exchange) string {
 	}
 	b.WriteString(" → ")
 	if x.Answer == nil {
-		b.WriteString("no answer: " + clip(strings.TrimPrefix(errText(x.Err), dns.TypeString(x.Type)+" "+x.Name+": ")))
+		b.WriteString("no answer: " + clip(strings.TrimPrefix(errText(x.Err), dns.TypeString(x.Type)+" "+dns.Shown(x.Name)+": ")))
 	} else {
 		writeAnswer(&b, x.Answer)
 	}

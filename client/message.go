@@ -253,11 +253,13 @@ func (m *Message) scanFiles() error {
 	m.files = nil
 	for _, a := range m.Attachments {
 		st, err := os.Stat(a.Path)
-		if err != nil {
-			return fmt.Errorf("attachment: %w", err)
-		}
-		if !st.Mode().IsRegular() {
-			return fmt.Errorf("attachment %s: not a regular file", a.Path)
+		switch {
+		case err != nil:
+			return FileErr("--attach", a.Path, err)
+		case st.IsDir():
+			return FileErr("--attach", a.Path, ErrIsDir)
+		case !st.Mode().IsRegular():
+			return FileErr("--attach", a.Path, errors.New("is not a regular file: an attachment's size must be known before it is sent"))
 		}
 		if a.Name == "" {
 			a.Name = filepath.Base(a.Path)

@@ -113,3 +113,11 @@ func FuzzParseName(f *testing.F) {
 		}
 	})
 }
+
+func TestShown(t *testing.T) {
+	for in, want := range map[string]string{"mx.example.org.": "mx.example.org", "mx.example.org": "mx.example.org", ".": ".", "": ""} {
+		if got := Shown(in); got != want {
+			t.Errorf("Shown(%q) = %q, want %q", in, got, want)
+		}
+	}
+}

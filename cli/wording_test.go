@@ -49,6 +49,10 @@ func TestFileErrorsOneWay(t *testing.T) {
 		{[]string{"probe", "--cert", plain, target}, "--cert", plain, notPEM},
 		{[]string{"send", "--from", "a@example.org", "--to", "b@example.org", "--data", "@" + missing, target}, "--data", missing, gone},
 		{[]string{"send", "--from", "a@example.org", "--to", "b@example.org", "--data", "@" + sub, target}, "--data", sub, isDir},
+		{[]string{"send", "--from", "a@example.org", "--to", "b@example.org", "--body", "@" + missing, target}, "--body", missing, gone},
+		{[]string{"send", "--from", "a@example.org", "--to", "b@example.org", "--html", sub, target}, "--html", sub, isDir},
+		{[]string{"send", "--from", "a@example.org", "--to", "b@example.org", "--attach", missing, target}, "--attach", missing, gone},
+		{[]string{"send", "--from", "a@example.org", "--to", "b@example.org", "--attach", sub, target}, "--attach", sub, isDir},
 		{[]string{"probe", "--from-file", missing}, "--from-file", missing, gone},
 		{[]string{"probe", "--from-file", sub}, "--from-file", sub, isDir},
 		{[]string{"probe", "--from-file", targets, "--resume", sub}, "--resume", sub, isDir},
@@ -77,5 +81,21 @@ func TestXClientFlagWords(t *testing.T) {
 	want := "--xclient BOGUS=1: BOGUS is not an XCLIENT attribute; the attributes are NAME, REVERSE_NAME, ADDR, PORT, PROTO, HELO, LOGIN, DESTADDR and DESTPORT"
 	if code != exitUsage || !strings.Contains(flat, want) || strings.Contains(flat, "bad command line") {
 		t.Errorf("exit %d, stderr:\n%s\nwant exit %d and %q", code, errOut, exitUsage, want)
+	}
+}
+
+// TestDNSNamesWithoutFinalDot: a DNS failure names the question on screen
+// and stderr without the final dot of the FQDN ("MX example.org:
+// resolver ..."); the JSON's "dns" list keeps the FQDN, as asked.
+func TestDNSNamesWithoutFinalDot(t *testing.T) {
+	// Nothing listens on this resolver's port: every question fails at once.
+	args := []string{"probe", "--mx", "--resolver", "127.5.0.9:22998", "--timeout", "3s", "example.org"}
+	_, out, errOut := run(t, args...)
+	if !strings.Contains(out, "MX example.org: resolver 127.5.0.9:22998") || strings.Contains(out+errOut, "example.org.:") {
+		t.Errorf("the failure names the FQDN, or not the question:\n%s\n%s", out, errOut)
+	}
+	_, js, _ := run(t, append(args[:1:1], append([]string{"--json"}, args[1:]...)...)...)
+	if !strings.Contains(js, `"name": "example.org."`) || strings.Contains(js, "example.org.:") {
+		t.Errorf("JSON: want the dns list's FQDN and errors without it:\n%s", js)
 	}
 }
