@@ -79,7 +79,7 @@ func TestSendExitCodes(t *testing.T) {
 		{[]string{"send"}, exitUsage, "needs one TARGET"},
 		{[]string{"send", "x.example:25", "--to", "b@example.org"}, exitUsage, "needs --from"},
 		{[]string{"send", "--lab", "--quit-after", "data"}, exitUsage, "--quit-after"},
-		{[]string{"send", "--lab", "--attach", "/does/not/exist"}, exitUsage, "attachment"},
+		{[]string{"send", "--lab", "--attach", "/does/not/exist"}, exitUsage, "--attach /does/not/exist: does not exist"},
 		{[]string{"send", "--lab", "--auth", "GSSAPI"}, exitUsage, "--auth"},
 		{[]string{"send", "--lab", "--header", "X-A: b\r\nBcc: c@example.org"}, exitUsage, "CR, LF or NUL"},
 		{[]string{"send", "--lab", "--body", "-", "--password-stdin"}, exitUsage, "standard input"},
