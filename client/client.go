@@ -60,6 +60,9 @@ type Options struct {
 	// TLS are the other TLS settings (--tls-max, --ciphers, --curves,
 	// --alpn, --cert, SSLKEYLOGFILE); see tls.go.
 	TLS TLSSettings
+	// Certs, when set, reuses certificate verdicts and descriptions
+	// between connections (wire.CertCache), as a fleet does; nil: none.
+	Certs *wire.CertCache
 }
 
 // ParseTLSVersion reads a TLS version as --tls-min gives it, "1.0" to
@@ -152,6 +155,7 @@ func (o Options) Wire(t *wire.Transcript) wire.Options {
 		ServerName:  o.ServerName,
 		SNI:         o.SNI,
 		Check:       o.Check,
+		Certs:       o.Certs,
 		RootCAs:     o.RootCAs,
 		Insecure:    o.Insecure,
 		MinVersion:  o.MinTLS,

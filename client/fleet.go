@@ -78,8 +78,16 @@ func (r FleetResult) JSON(fingerprint string, withTranscript bool) FleetJSON {
 // Run probes every target from in until in is closed or ctx is done, and
 // calls done, one call at a time, for each probe that finished; a probe cut
 // short by ctx is not reported (a resumed run probes it again). InFlight
-// counts the probes under way.
+// counts the probes under way. The probes share one wire.CertCache
+// (Options.Certs, made here when nil): a fleet meets the same
+// certificates again and again, and verifies each chain once.
 func (f *Fleet) Run(ctx context.Context, in <-chan FleetTarget, done func(FleetResult)) {
+	if f.Options.Certs == nil {
+		f.Options.Certs = wire.NewCertCache(0)
+	}
+	if f.Domain != nil && f.Domain.Certs == nil {
+		f.Domain.Certs = f.Options.Certs
+	}
 	g := &gate{hosts: newHostLimits(f.PerHost, f.Rate), onThrottle: f.OnThrottle}
 	var (
 		mu sync.Mutex

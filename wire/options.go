@@ -81,6 +81,10 @@ type Options struct {
 	// Check is a check of the chain besides WebPKI, such as DANE; nil for
 	// none (ChainCheck).
 	Check *ChainCheck
+	// Certs, when set, reuses verification verdicts and certificate
+	// descriptions across connections (CertCache): for many connections
+	// that meet the same certificates. nil works each out every time.
+	Certs *CertCache
 	// MinVersion is the lowest TLS version offered (tls.VersionTLS10 to
 	// tls.VersionTLS13); 0 means TLS 1.2. TLS 1.0 and 1.1 are deprecated
 	// (RFC 8996): a session below 1.2 is marked TLSInfo.Weak.

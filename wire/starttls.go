@@ -79,7 +79,7 @@ func (c *Conn) tlsConfig(verr *error) *tls.Config {
 		ServerName:         c.sni(),
 		InsecureSkipVerify: true, // verified below, always
 		VerifyConnection: func(cs tls.ConnectionState) error {
-			*verr = verifyChain(cs.PeerCertificates, c.name, c.opts.RootCAs)
+			*verr = c.opts.Certs.verify(cs.PeerCertificates, c.name, c.opts.RootCAs)
 			return c.judgeChain(cs, *verr)
 		},
 		MinVersion:   c.minVersion(),

@@ -54,11 +54,18 @@ type CertInfo struct {
 // the server's other certificates as intermediates, and its name: DNS names
 // per RFC 6125, or IP SANs when name is an IP literal.
 func verifyChain(certs []*x509.Certificate, name string, roots *x509.CertPool) error {
+	_, err := verifyChains(certs, name, roots, time.Time{})
+	return err
+}
+
+// verifyChains is verifyChain at a time (zero: now), also returning the
+// chains built to the roots when it verified.
+func verifyChains(certs []*x509.Certificate, name string, roots *x509.CertPool, at time.Time) ([][]*x509.Certificate, error) {
 	if len(certs) == 0 {
-		return errors.New("the server sent no certificate")
+		return nil, errors.New("the server sent no certificate")
 	}
 	if name == "" {
-		return errors.New("no server name to verify the certificate against")
+		return nil, errors.New("no server name to verify the certificate against")
 	}
 	inter := x509.NewCertPool()
 	for _, cert := range certs[1:] {
@@ -72,8 +79,7 @@ func verifyChain(certs []*x509.Certificate, name string, roots *x509.CertPool) e
 		// process; more than the rest of a probe).
 		roots = x509.NewCertPool()
 	}
-	_, err := certs[0].Verify(x509.VerifyOptions{DNSName: name, Roots: roots, Intermediates: inter})
-	return err
+	return certs[0].Verify(x509.VerifyOptions{DNSName: name, Roots: roots, Intermediates: inter, CurrentTime: at})
 }
 
 // platformVerifier: where the system's own verifier judges chains built on
@@ -98,14 +104,18 @@ func (c *Conn) describe(cs tls.ConnectionState, verr error) TLSInfo {
 		info.SNI = c.sni()
 	}
 	for _, cert := range cs.PeerCertificates {
-		info.Chain = append(info.Chain, certInfo(cert))
+		info.Chain = append(info.Chain, c.opts.Certs.describe(cert))
 	}
 	return info
 }
 
 // certInfo describes one certificate.
 func certInfo(cert *x509.Certificate) CertInfo {
-	sum := sha256.Sum256(cert.Raw)
+	return certInfoSum(cert, sha256.Sum256(cert.Raw))
+}
+
+// certInfoSum is certInfo given the SHA-256 of the certificate's DER.
+func certInfoSum(cert *x509.Certificate, sum [sha256.Size]byte) CertInfo {
 	ci := CertInfo{
 		Subject:    cert.Subject.String(),
 		Issuer:     cert.Issuer.String(),
