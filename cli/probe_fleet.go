@@ -138,6 +138,7 @@ func (f *probeFlags) runFleet(cmd *cobra.Command, args []string) error {
 	if err != nil {
 		return err
 	}
+	defer fleetMemory(parallel)()
 	r := &fleetRun{f: f, cmd: cmd, print: fingerprint(cmd.Flags(), f.conn.ca), sum: client.NewFleetSummary(time.Now())}
 	r.fleet = &client.Fleet{Options: opts, Parallel: parallel, PerHost: f.fleet.perHost, Rate: rate, Tarpit: f.fleet.tarpit, Domain: dom,
 		OnThrottle: func(err error) {
