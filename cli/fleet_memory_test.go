@@ -1,6 +1,7 @@
 package cli
 
 import (
+	"runtime"
 	"runtime/debug"
 	"testing"
 )
@@ -39,4 +40,22 @@ func TestFleetMemory(t *testing.T) {
 	if got := debug.SetMemoryLimit(-1); got != beforeLimit {
 		t.Errorf("with GOGC set by the user: memory limit %d, want it left alone", got)
 	}
+}
+
+// TestFleetMemoryFollowsLive: a ceiling below twice the live heap is
+// raised to it, so the collector never runs back to back against it; one
+// above is kept.
+func TestFleetMemoryFollowsLive(t *testing.T) {
+	before := debug.SetMemoryLimit(-1)
+	defer debug.SetMemoryLimit(before)
+	keep := make([]byte, 8<<20) // live for the test's length
+	runtime.GC()                // the live heap is measured by a collection
+	got := followLive(1)
+	if got <= fleetMemoryBase+2*int64(len(keep)) || debug.SetMemoryLimit(-1) != got {
+		t.Errorf("a 1-byte ceiling with 8 MB live became %d (the limit %d), want above %d", got, debug.SetMemoryLimit(-1), fleetMemoryBase+2*len(keep))
+	}
+	if high := int64(1 << 40); followLive(high) != high {
+		t.Error("a ceiling far above the live heap was changed")
+	}
+	runtime.KeepAlive(keep)
 }
