@@ -21,7 +21,9 @@ import (
 // (the chain as sent and, for a chain that verified, the chains built to
 // the roots), and at most maxVerdictAge after it was reached, so a verdict
 // is never served past a NotAfter or before a NotBefore. A chain outside its
-// validity is verified every time. The zero value is not usable: NewCertCache.
+// validity is verified every time, and so is every chain where the
+// system's own verifier judges it (system roots on macOS and Windows). The
+// zero value is not usable: NewCertCache.
 type CertCache struct {
 	max int
 	now func() time.Time // the clock; time.Now, a fake one in tests
@@ -66,7 +68,9 @@ type verdictEntry struct {
 // verify is verifyChain through the cache: the same error (or nil) as
 // verifyChain would return now.
 func (cc *CertCache) verify(certs []*x509.Certificate, name string, roots *x509.CertPool) error {
-	if cc == nil || len(certs) == 0 || name == "" {
+	if cc == nil || len(certs) == 0 || name == "" || roots == nil && platformVerifier {
+		// the system's own verifier (macOS, Windows) may look at more than
+		// the chain, such as revocation: its verdicts are not kept
 		return verifyChain(certs, name, roots)
 	}
 	now := cc.now()
