@@ -30,7 +30,9 @@ func nftTable(t *testing.T, name, body string) {
 	if _, err := exec.LookPath("nft"); err != nil {
 		testenv.Need(t, "nftables (nft)", "apt-get install nftables")
 	}
-	// Made empty first, so a table left by a killed run is replaced.
+	// One table a test process, so two runs at once do not remove each
+	// other's; made empty first, so a table left by a killed run is replaced.
+	name = fmt.Sprintf("%s_%d", name, os.Getpid())
 	script := fmt.Sprintf("table inet %[1]s {}\nflush table inet %[1]s\ntable inet %[1]s {\n%[2]s\n}\n", name, body)
 	cmd := exec.Command("nft", "-f", "-")
 	cmd.Stdin = strings.NewReader(script)
@@ -196,10 +198,11 @@ func TestFleetDomainLinesPolite(t *testing.T) {
 		now, peak int
 		accepts   []time.Time
 	)
-	ln, err := net.Listen("tcp", "127.3.3.1:23020")
+	ln, err := net.Listen("tcp", "127.3.3.1:0")
 	if err != nil {
 		t.Fatal(err)
 	}
+	_, port, _ := net.SplitHostPort(ln.Addr().String())
 	var wg sync.WaitGroup
 	t.Cleanup(func() { ln.Close(); wg.Wait() })
 	wg.Go(func() {
@@ -227,14 +230,14 @@ func TestFleetDomainLinesPolite(t *testing.T) {
 		zone[fmt.Sprintf("mx%d.hoster.example A", i)] = []dns.Record{addr}
 	}
 	zone["d6.example MX"] = zone["d1.example MX"]
-	o := DomainOptions{Options: Options{Timeout: 5 * time.Second}, Resolver: NewCachingResolver(zone), Shared: NewSharedProbes(), Port: "23020"}
+	o := DomainOptions{Options: Options{Timeout: 5 * time.Second}, Resolver: NewCachingResolver(zone), Shared: NewSharedProbes(), Port: port}
 	const rate = 10.0
 	f := &Fleet{Options: Options{Timeout: 5 * time.Second, GreetingWait: -1}, Parallel: 8, PerHost: 1, Rate: rate, Domain: &o}
 	in := make(chan FleetTarget, 7)
 	for i := 1; i <= 6; i++ {
 		in <- FleetTarget{Target: fmt.Sprintf("d%d.example", i), Line: i, Domain: true}
 	}
-	in <- FleetTarget{Target: "127.3.3.1:23020", Line: 7}
+	in <- FleetTarget{Target: "127.3.3.1:" + port, Line: 7}
 	close(in)
 	done := 0
 	f.Run(context.Background(), in, func(r FleetResult) {
