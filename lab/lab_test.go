@@ -24,25 +24,25 @@ import (
 	"github.com/ehlo-sh/ehlo/lab"
 )
 
-// EHLO replies, byte for byte (CRLFs shown as \n). The extension order is
-// go-smtp's.
+// EHLO replies after the first line (hello), byte for byte (CRLFs shown as
+// \n). The extension order is go-smtp's.
 const (
-	ehloSTARTTLS = "250-Hello client.test\n" +
-		"250-PIPELINING\n250-8BITMIME\n250-ENHANCEDSTATUSCODES\n250-CHUNKING\n" +
+	ehloSTARTTLS = "250-PIPELINING\n250-8BITMIME\n250-ENHANCEDSTATUSCODES\n250-CHUNKING\n" +
 		"250-STARTTLS\n" +
 		"250-SMTPUTF8\n250-SIZE 35882577\n250 LIMITS RCPTMAX=100"
-	ehloTLSNoAuth = "250-Hello client.test\n" +
-		"250-PIPELINING\n250-8BITMIME\n250-ENHANCEDSTATUSCODES\n250-CHUNKING\n" +
+	ehloTLSNoAuth = "250-PIPELINING\n250-8BITMIME\n250-ENHANCEDSTATUSCODES\n250-CHUNKING\n" +
 		"250-SMTPUTF8\n250-SIZE 35882577\n250 LIMITS RCPTMAX=100"
-	ehloTLSAuth = "250-Hello client.test\n" +
-		"250-PIPELINING\n250-8BITMIME\n250-ENHANCEDSTATUSCODES\n250-CHUNKING\n" +
+	ehloTLSAuth = "250-PIPELINING\n250-8BITMIME\n250-ENHANCEDSTATUSCODES\n250-CHUNKING\n" +
 		"250-AUTH PLAIN LOGIN CRAM-MD5\n" +
 		"250-SMTPUTF8\n250-SIZE 35882577\n250 LIMITS RCPTMAX=100"
-	ehloLegacy = "250-Hello client.test\n" +
-		"250-PIPELINING\n250-8BITMIME\n250-ENHANCEDSTATUSCODES\n250-CHUNKING\n" +
+	ehloLegacy = "250-PIPELINING\n250-8BITMIME\n250-ENHANCEDSTATUSCODES\n250-CHUNKING\n" +
 		"250-AUTH PLAIN LOGIN\n" +
 		"250-SMTPUTF8\n250-SIZE 35882577\n250 LIMITS RCPTMAX=100"
 )
+
+// hello is the first line of the endpoint's reply to EHLO client.test: its
+// own name first (RFC 5321 section 4.1.1.1).
+func hello(endpoint string) string { return "250-" + endpoint + ".lab.test Hello client.test\n" }
 
 var (
 	plainGood = b64("\x00alice\x00wonderland")
@@ -204,12 +204,12 @@ func TestSubmission(t *testing.T) {
 	c := dial(t, addr(t, l, "submission"))
 
 	equalReply(t, "greeting", c.reply(), "220 submission.lab.test ESMTP ehlo lab (submission)")
-	equalReply(t, "EHLO before TLS", c.cmd("EHLO client.test"), ehloSTARTTLS)
+	equalReply(t, "EHLO before TLS", c.cmd("EHLO client.test"), hello("submission")+ehloSTARTTLS)
 	c.expect("AUTH PLAIN "+plainGood, "530 5.7.0 Must issue a STARTTLS command first")
 	c.expect("MAIL FROM:<alice@lab.test>", "530 5.7.0 ")
 
 	c.startTLS(l.CertPool(), "localhost")
-	equalReply(t, "EHLO after TLS", c.cmd("EHLO client.test"), ehloTLSAuth)
+	equalReply(t, "EHLO after TLS", c.cmd("EHLO client.test"), hello("submission")+ehloTLSAuth)
 	c.expect("MAIL FROM:<alice@lab.test>", "530 5.7.0 Authentication required")
 	c.expect("AUTH PLAIN "+plainBad, "535 5.7.8 Username and Password not accepted")
 	c.expect("AUTH PLAIN "+plainGood, "235 ")
@@ -427,11 +427,11 @@ func TestMX(t *testing.T) {
 	l := start(t, lab.Config{})
 	c := dial(t, addr(t, l, "mx"))
 	equalReply(t, "greeting", c.reply(), "220 mx.lab.test ESMTP ehlo lab (mx)")
-	equalReply(t, "EHLO before TLS", c.cmd("EHLO client.test"), ehloSTARTTLS)
+	equalReply(t, "EHLO before TLS", c.cmd("EHLO client.test"), hello("mx")+ehloSTARTTLS)
 	c.expect("AUTH PLAIN "+plainGood, "503 5.5.1 ")
 
 	c.startTLS(l.CertPool(), "127.0.0.1")
-	equalReply(t, "EHLO after TLS", c.cmd("EHLO client.test"), ehloTLSNoAuth)
+	equalReply(t, "EHLO after TLS", c.cmd("EHLO client.test"), hello("mx")+ehloTLSNoAuth)
 	c.expect("AUTH PLAIN "+plainGood, "503 5.5.1 ")
 	c.expect("MAIL FROM:<someone@example.org>", "250 ")
 	equalReply(t, "foreign RCPT", c.cmd("RCPT TO:<eve@example.org>"), "554 5.7.1 <eve@example.org>: Relay access denied")
@@ -463,12 +463,12 @@ func TestPostfix(t *testing.T) {
 	l := start(t, lab.Config{})
 	c := dial(t, addr(t, l, "postfix"))
 	equalReply(t, "greeting", c.reply(), "220 postfix.lab.test ESMTP ehlo lab (postfix)")
-	equalReply(t, "EHLO before TLS", c.cmd("EHLO client.test"), ehloSTARTTLS)
+	equalReply(t, "EHLO before TLS", c.cmd("EHLO client.test"), hello("postfix")+ehloSTARTTLS)
 	equalReply(t, "AUTH before TLS", c.cmd("AUTH PLAIN "+plainGood), "503 5.5.1 Error: authentication not enabled")
 	equalReply(t, "MAIL before TLS", c.cmd("MAIL FROM:<alice@lab.test>"), "530 5.7.0 Must issue a STARTTLS command first.")
 
 	c.startTLS(l.CertPool(), "127.0.0.1")
-	equalReply(t, "EHLO after TLS", c.cmd("EHLO client.test"), strings.Replace(ehloTLSAuth, "AUTH PLAIN LOGIN CRAM-MD5", "AUTH PLAIN LOGIN", 1))
+	equalReply(t, "EHLO after TLS", c.cmd("EHLO client.test"), hello("postfix")+strings.Replace(ehloTLSAuth, "AUTH PLAIN LOGIN CRAM-MD5", "AUTH PLAIN LOGIN", 1))
 	c.expect("MAIL FROM:<alice@lab.test>", "250 ")
 	for _, to := range []string{"bob@lab.test", "carol@example.org"} {
 		equalReply(t, "RCPT "+to, c.cmd("RCPT TO:<"+to+">"), "554 5.7.1 <localhost[127.0.0.1]>: Client host rejected: Access denied")
@@ -489,7 +489,7 @@ func TestExim(t *testing.T) {
 	l := start(t, lab.Config{})
 	c := dial(t, addr(t, l, "exim"))
 	equalReply(t, "greeting", c.reply(), "220 exim.lab.test ESMTP ehlo lab (exim)")
-	equalReply(t, "EHLO", c.cmd("EHLO client.test"), strings.Replace(ehloLegacy, "250-ENHANCEDSTATUSCODES\n", "", 1))
+	equalReply(t, "EHLO", c.cmd("EHLO client.test"), hello("exim")+strings.Replace(ehloLegacy, "250-ENHANCEDSTATUSCODES\n", "", 1))
 	equalReply(t, "MAIL", c.cmd("MAIL FROM:<someone@example.org>"), "250 Roger, accepting mail from <someone@example.org>")
 	equalReply(t, "foreign RCPT", c.cmd("RCPT TO:<eve@example.org>"), "550 relay not permitted")
 	equalReply(t, "unknown user", c.cmd("RCPT TO:<nobody@lab.test>"), "550 Unknown user")
@@ -508,7 +508,7 @@ func TestNoPipe(t *testing.T) {
 	l := start(t, lab.Config{})
 	c := dial(t, addr(t, l, "nopipe"))
 	equalReply(t, "greeting", c.reply(), "220 nopipe.lab.test ESMTP ehlo lab (nopipe)")
-	equalReply(t, "EHLO", c.cmd("EHLO client.test"), "250-Hello client.test\n250-8BITMIME\n250-SMTPUTF8\n250-SIZE 35882577\n250 LIMITS RCPTMAX=100")
+	equalReply(t, "EHLO", c.cmd("EHLO client.test"), hello("nopipe")+"250-8BITMIME\n250-SMTPUTF8\n250-SIZE 35882577\n250 LIMITS RCPTMAX=100")
 	c.expect("MAIL FROM:<a@example.org>", "250 ")
 	equalReply(t, "DATA without RCPT", c.cmd("DATA"), "502 Missing RCPT TO command.")
 	c.expect("RSET", "250 ")
@@ -573,7 +573,7 @@ func TestSMTPS(t *testing.T) {
 		t.Run(name, func(t *testing.T) {
 			c := dialTLS(t, addr(t, l, "smtps"), &tls.Config{RootCAs: l.CertPool(), ServerName: name})
 			equalReply(t, "greeting", c.reply(), "220 smtps.lab.test ESMTP ehlo lab (smtps)")
-			equalReply(t, "EHLO", c.cmd("EHLO client.test"), ehloTLSAuth)
+			equalReply(t, "EHLO", c.cmd("EHLO client.test"), hello("smtps")+ehloTLSAuth)
 			c.expect("MAIL FROM:<alice@lab.test>", "530 5.7.0 Authentication required")
 			c.expect("AUTH PLAIN "+plainGood, "235 ")
 			c.send("alice@lab.test", []string{"carol@example.org"}, "Subject: over smtps\n\n")
@@ -623,7 +623,7 @@ func TestLegacy(t *testing.T) {
 	l := start(t, lab.Config{})
 	c := dial(t, addr(t, l, "legacy"))
 	equalReply(t, "greeting", c.reply(), "220 legacy.lab.test ESMTP ehlo lab (legacy)")
-	equalReply(t, "EHLO", c.cmd("EHLO client.test"), ehloLegacy)
+	equalReply(t, "EHLO", c.cmd("EHLO client.test"), hello("legacy")+ehloLegacy)
 	c.expect("STARTTLS", "502 5.5.1 ")
 	c.expect("MAIL FROM:<alice@lab.test>", "530 5.7.0 Authentication required")
 	c.expect("AUTH CRAM-MD5", "504 5.7.4 ")
@@ -804,4 +804,19 @@ func TestDefaultPorts(t *testing.T) {
 			t.Errorf("DefaultPorts %s = %d, want %d", k, got[k], v)
 		}
 	}
+}
+
+// TestHelloNamesTheServer: the reply to EHLO and HELO starts with the
+// endpoint's own name (RFC 5321 section 4.1.1.1), not go-smtp's "Hello",
+// which a client would take for the server's name; HELO's has no enhanced
+// code, as its grammar has none.
+func TestHelloNamesTheServer(t *testing.T) {
+	l := start(t, lab.Config{})
+	c := dial(t, addr(t, l, "mx"))
+	c.reply()
+	if got := c.cmd("EHLO client.test"); !strings.HasPrefix(got, "250-mx.lab.test Hello client.test\n") {
+		t.Errorf("EHLO: %q, want the first line 250-mx.lab.test Hello client.test", got)
+	}
+	equalReply(t, "HELO", c.cmd("HELO client.test"), "250 mx.lab.test Hello client.test")
+	equalReply(t, "NOOP", c.cmd("NOOP"), "250 2.0.0 I have successfully done nothing")
 }

@@ -58,7 +58,7 @@ func TestScenarioHELOOnly(t *testing.T) {
 	_, c := scenario(t, "helo-only", lab.Config{})
 	c.reply()
 	equalReply(t, "EHLO", c.cmd("EHLO client.test"), `500 Command unrecognized: "EHLO"`)
-	equalReply(t, "HELO", c.cmd("HELO client.test"), "250 Hello client.test")
+	equalReply(t, "HELO", c.cmd("HELO client.test"), "250 helo-only.lab.test Hello client.test")
 	equalReply(t, "MAIL", c.cmd("MAIL FROM:<a@example.org>"), "250 Roger, accepting mail from <a@example.org>")
 	c.expect("RCPT TO:<bob@lab.test>", "250 ")
 }

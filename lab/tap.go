@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"io"
 	"net"
+	"slices"
 	"strings"
 	"sync"
 	"time"
@@ -44,6 +45,7 @@ type tapConn struct {
 	verb    string // the verb of the last command handed on or answered
 	auth    bool   // from AUTH until its final reply: client lines are secret
 	starttl bool   // offers STARTTLS now
+	first   bool   // the next reply line is the first of its reply
 
 	mu        sync.Mutex
 	secure    bool
@@ -184,7 +186,7 @@ func (t *tapConn) command(line []byte) {
 		t.out = append(t.out, line...)
 		return
 	}
-	t.verb = verb
+	t.verb, t.first = verb, true
 	t.fact(verb)
 	sc := t.ep.pol.scenario
 	switch r, ok := sc.rule(verb); {
@@ -322,6 +324,10 @@ func (t *tapConn) Write(p []byte) (int, error) {
 
 // emit appends one reply line to out, following the session.
 func (t *tapConn) emit(out, line []byte) []byte {
+	if t.first {
+		t.first = false
+		line = t.helloLine(line)
+	}
 	out = append(out, line...)
 	if t.starttl && t.verb == "EHLO" && bytes.EqualFold(bytes.TrimRight(line, "\r\n"), []byte("250-CHUNKING")) {
 		out = append(out, "250-STARTTLS\r\n"...)
@@ -348,6 +354,25 @@ func (t *tapConn) emit(out, line []byte) []byte {
 	}
 	t.mu.Unlock()
 	return out
+}
+
+// helloLine puts the endpoint's name first in the reply to EHLO, HELO or
+// LHLO, where go-smtp says "250-Hello client": the first line is "250"
+// SP/"-" Domain [SP greet] (RFC 5321 section 4.1.1.1, RFC 2033 section
+// 4.1), and a client reads the server's name there. HELO's reply has no
+// enhanced code in that grammar: it goes, as in Postfix's "250 mx.example".
+func (t *tapConn) helloLine(line []byte) []byte {
+	if t.verb != "EHLO" && t.verb != "HELO" && t.verb != "LHLO" || len(line) < 4 || !bytes.HasPrefix(line, []byte("250")) {
+		return line
+	}
+	text := line[4:]
+	if m := enhancedPrefix().FindSubmatchIndex(line); m != nil {
+		text = line[m[1]:]
+	}
+	if !bytes.HasPrefix(text, []byte("Hello ")) {
+		return line
+	}
+	return slices.Concat(line[:4], []byte(t.ep.pol.domain()+" "), text)
 }
 
 // early waits out the greeting delay; a client that talks meanwhile gets

@@ -40,7 +40,7 @@ func lessonSim(t *testing.T, lang string, w, h int, progress string) *sim {
 // mxGreeting and mxEHLO are the lab's mx endpoint's.
 const mxGreeting = "220 mx.lab.test ESMTP ehlo lab (mx)"
 
-var mxEHLO = []string{"250-Hello me.example", "250-PIPELINING", "250-8BITMIME", "250-ENHANCEDSTATUSCODES",
+var mxEHLO = []string{"250-mx.lab.test Hello me.example", "250-PIPELINING", "250-8BITMIME", "250-ENHANCEDSTATUSCODES",
 	"250-CHUNKING", "250-STARTTLS", "250-SMTPUTF8", "250-SIZE 35882577", "250 LIMITS RCPTMAX=100"}
 
 // lessonOne plays lesson 1 up to the goal n (0: connected only).
