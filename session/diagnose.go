@@ -286,6 +286,9 @@ func checkGreeting(f Facts) []Finding {
 }
 
 func checkHello(f Facts) []Finding {
+	if len(f.Hellos) > 0 && Verb(f.Hellos[0].Command) == "LHLO" && f.Hellos[0].Reply.Class() == ClassPermanent {
+		return []Finding{newFinding("lhlo-refused", f.Hellos[0].Lines()...)} // no HELO in LMTP (RFC 2033 4.1)
+	}
 	if len(f.Hellos) == 0 || Verb(f.Hellos[0].Command) != "EHLO" || f.Hellos[0].Reply.Class() != ClassPermanent {
 		return nil
 	}

@@ -194,6 +194,8 @@ func TestDiagnoseScenarios(t *testing.T) {
 			first: "greeting-refused", title: "(554)", evidence: "S: 554 5.7.1 Your IP is listed"},
 		{name: "EHLO refused, HELO accepted", facts: scenario(t, "x:25").add("EHLO c", false, "502 5.5.2 Error: command not recognized").add("HELO c", false, "250 x").f,
 			first: "ehlo-refused", severity: "warning", evidence: "C: HELO c"},
+		{name: "LHLO refused (an SMTP server)", facts: scenario(t, "x:25").add("LHLO c", false, "500 5.5.1 This is not a LMTP server").f,
+			first: "lhlo-refused", severity: "error", evidence: "S: 500 5.5.1 This is not a LMTP server", fix: "without --protocol lmtp"},
 		{name: "STARTTLS refused", facts: scenario(t, "x:587").ehlo(false, plainNoAuth).add("STARTTLS", false, "454 4.7.0 TLS not available due to local problem").f,
 			first: "starttls-refused"},
 		{name: "STARTTLS injection", facts: scenario(t, "x:587").ehlo(false, plainNoAuth).add("STARTTLS", false, "220 ready").

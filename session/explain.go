@@ -129,8 +129,12 @@ func replyRule(r Reply, verb string, c ExplainContext, k *KnownReply) string {
 		return "bad-sequence"
 	}
 	switch verb {
-	case "EHLO", "LHLO":
+	case "EHLO":
 		return ehloRule(r)
+	case "LHLO":
+		if r.Class() == ClassPermanent {
+			return "lhlo-refused"
+		}
 	case "STARTTLS":
 		return starttlsRule(r)
 	case "AUTH":

@@ -16,7 +16,7 @@ import (
 
 // Step is one step of the guided session.
 type Step struct {
-	ID      string   // stable: "greeting", "ehlo", "helo", "starttls", "handshake", "ehlo-tls", "auth", "auth-exchange", "rset", "mail", "rcpt", "data", "compose", "end-data", "quit", "wait", "done", "closed"
+	ID      string   // stable: "greeting", "ehlo", "helo", "lhlo", "starttls", "handshake", "ehlo-tls", "auth", "auth-exchange", "rset", "mail", "rcpt", "data", "compose", "end-data", "quit", "wait", "done", "closed"
 	Title   string   // one line: what this step does
 	Command string   // the line to prefill: SMTP, or ":auth"/":compose"/":reconnect"; "" while only the server can act
 	Why     string   // why this step, in plain words
@@ -51,6 +51,9 @@ type GuideOptions struct {
 	// MessageSize is the SIZE= declared with MAIL FROM (RFC 1870) when the
 	// server advertises SIZE; 0 estimates it with GuideMessageSize.
 	MessageSize int64
+	// LMTP is an LMTP session (RFC 2033): LHLO where SMTP says EHLO, no
+	// HELO to fall back to, and one reply per recipient after the message.
+	LMTP bool
 }
 
 // guideMessageAllowance is the room GuideMessageSize leaves for a short
@@ -76,7 +79,7 @@ func GuideMessageSize(from string, to []string) int64 {
 // previous step, the step carries its Explanation and starts the fix.
 func NextStep(s State, last *Reply, opts GuideOptions) Step {
 	if s.Pending != "" {
-		return waitStep(s, last)
+		return waitStep(s, last, opts)
 	}
 	var failure *Explanation
 	if last != nil && last.Class() >= ClassTransient {
@@ -106,9 +109,9 @@ func nextStep(s State, last *Reply, failure *Explanation, opts GuideOptions) Ste
 	case s.Phase == PhaseClosed:
 		return closedStep(last)
 	case s.Phase == PhaseConnected:
-		return greetingStep()
+		return greetingStep(opts)
 	case last != nil && last.Code == 220 && Verb(opts.Answered) == "STARTTLS" && !s.TLS:
-		return handshakeStep()
+		return handshakeStep(opts)
 	case s.Phase == PhaseGreeted && s.TLS && !s.ImplicitTLS:
 		return ehloStep(opts, true)
 	case s.Phase == PhaseGreeted && s.TLS: // no plaintext session came before
@@ -123,11 +126,11 @@ func nextStep(s State, last *Reply, failure *Explanation, opts GuideOptions) Ste
 		if st, ok := moreRcptStep(s, opts); ok {
 			return st
 		}
-		return dataStep(s)
+		return dataStep(s, opts)
 	case s.Phase == PhaseData:
-		return composeStep(s)
+		return composeStep(opts)
 	case s.Expect() == "QUIT":
-		return quitStep()
+		return quitStep(opts)
 	case !s.TLS && s.Caps.Has("STARTTLS") && !skipped(opts, "starttls"):
 		return starttlsStep(s)
 	case !s.Authenticated && s.Caps.Has("AUTH") && !skipped(opts, "auth"):
@@ -143,7 +146,14 @@ func fixStep(s State, last *Reply, failure *Explanation, opts GuideOptions) (Ste
 		return Step{}, false
 	}
 	switch failure.Rule {
+	case "lhlo-refused":
+		return lhloRefusedStep(opts), true
 	case "ehlo-refused":
+		if opts.LMTP { // the user typed EHLO or HELO: LMTP knows LHLO only
+			st := ehloStep(opts, false)
+			st.Why = "LMTP says LHLO, never EHLO nor HELO (RFC 2033 4.1): " + st.Why
+			return st, true
+		}
 		return heloStep(opts), true
 	case "starttls-required", "auth-after-starttls":
 		if !s.TLS && s.Caps.Has("STARTTLS") {
@@ -157,7 +167,7 @@ func fixStep(s State, last *Reply, failure *Explanation, opts GuideOptions) (Ste
 			return signInStep(s, opts), true
 		}
 	}
-	if Verb(opts.Answered) == "EHLO" && (last.Code == 500 || last.Code == 502) {
+	if Verb(opts.Answered) == "EHLO" && (last.Code == 500 || last.Code == 502) && !opts.LMTP {
 		return heloStep(opts), true // a server from before RFC 1869 knows only HELO
 	}
 	return Step{}, false
@@ -165,15 +175,23 @@ func fixStep(s State, last *Reply, failure *Explanation, opts GuideOptions) (Ste
 
 func skipped(opts GuideOptions, id string) bool { return slices.Contains(opts.Skipped, id) }
 
-func greetingStep() Step {
-	return Step{
+func greetingStep(opts GuideOptions) Step {
+	st := Step{
 		ID: "greeting", Title: "Wait for the server's greeting",
 		Why:    "In SMTP the server speaks first: it greets with 220 and its name, or refuses the session with 554.",
 		Expect: "220 mail.example.org ESMTP …",
 		RFC:    "RFC 5321 3.1, 4.2",
 	}
+	if opts.LMTP {
+		st.Why = "In LMTP, as in SMTP, the server speaks first: it greets with 220 and its name, or refuses the session with 554."
+		st.Expect = "220 mail.example.org LMTP …"
+		st.RFC = "RFC 2033 4, RFC 5321 4.2"
+	}
+	return st
 }
 
+// ehloStep is EHLO, or LMTP's LHLO (RFC 2033 4.1), which takes its place
+// and is answered as EHLO is.
 func ehloStep(opts GuideOptions, inTLS bool) Step {
 	st := Step{
 		ID: "ehlo", Title: "Say EHLO: introduce yourself and ask what the server offers",
@@ -182,12 +200,35 @@ func ehloStep(opts GuideOptions, inTLS bool) Step {
 		Expect:  "250 with one extension per line",
 		RFC:     "RFC 5321 4.1.1.1",
 	}
+	if opts.LMTP {
+		st.Title = "Say LHLO: introduce yourself and ask what the server offers"
+		st.Command = "LHLO " + helo(opts)
+		st.Why = "LMTP's hello is LHLO, never EHLO nor HELO: it opens the session, and the reply lists the extensions, one per line (PIPELINING, CHUNKING, STARTTLS...)."
+		st.RFC = "RFC 2033 4.1"
+	}
 	if inTLS {
-		st.ID, st.Title = "ehlo-tls", "EHLO again, inside TLS"
+		st.ID, st.Title = "ehlo-tls", helloVerb(opts)+" again, inside TLS"
 		st.Why = "TLS wiped the slate: the server forgot the plaintext session and must be asked again (RFC 3207 4.2). Compare its list with the plaintext one: AUTH often appears only now."
 		st.Expect = "250 with the extensions again, perhaps more of them"
 		st.RFC = "RFC 3207 4.2"
 	}
+	return st
+}
+
+// helloVerb is EHLO, or LHLO in LMTP (RFC 2033 4.1).
+func helloVerb(opts GuideOptions) string {
+	if opts.LMTP {
+		return "LHLO"
+	}
+	return "EHLO"
+}
+
+// lhloRefusedStep follows a refused LHLO: LMTP has no HELO to fall back to
+// (RFC 2033 4.1), so the step is LHLO again, after the fix.
+func lhloRefusedStep(opts GuideOptions) Step {
+	st := ehloStep(opts, false)
+	st.ID, st.Title = "lhlo", "LHLO again, or another server"
+	st.Why = "There is no HELO in LMTP: a server that refuses LHLO does not speak LMTP on this address."
 	return st
 }
 
@@ -216,11 +257,11 @@ func starttlsStep(s State) Step {
 	return st
 }
 
-func handshakeStep() Step {
+func handshakeStep(opts GuideOptions) Step {
 	return Step{
 		ID: "handshake", Title: "The TLS handshake",
 		Why:    "After 220 the client starts TLS at once: ehlo checks that the certificate is valid for the host name and trusted.",
-		Expect: "TLS 1.2 or 1.3 and a verified certificate; then EHLO again",
+		Expect: "TLS 1.2 or 1.3 and a verified certificate; then " + helloVerb(opts) + " again",
 		RFC:    "RFC 3207 4, RFC 8446",
 	}
 }
@@ -408,21 +449,34 @@ func nextRecipient(s State, opts GuideOptions) (string, bool) {
 	return "", false
 }
 
-func dataStep(s State) Step {
-	return Step{
+func dataStep(s State, opts GuideOptions) Step {
+	st := Step{
 		ID: "data", Title: "DATA: ask to send the message",
 		Command: "DATA",
 		Why:     fmt.Sprintf("The envelope is complete (%d accepted): ask the server to take the content. Another RCPT TO may still come first.", len(s.Rcpts)),
 		Expect:  "354 Start mail input; end with <CRLF>.<CRLF>",
 		RFC:     "RFC 5321 4.1.1.4",
 	}
+	if opts.LMTP {
+		st.Why += fmt.Sprintf(" In LMTP each accepted recipient gets its own reply after the message: %s.", replies(len(s.Rcpts)))
+		st.RFC += ", RFC 2033 4.2"
+	}
+	return st
+}
+
+// replies says how many replies LMTP gives after the message.
+func replies(n int) string {
+	if n == 1 {
+		return "one reply"
+	}
+	return fmt.Sprintf("%d replies, in RCPT order", n)
 }
 
 // composeStep explains header against envelope: the message's To: and Cc:
 // are text for the reader; RCPT TO alone decides delivery, so a Bcc
 // recipient is one that is only in the envelope (RFC 5322 3.6.3).
-func composeStep(s State) Step {
-	return Step{
+func composeStep(opts GuideOptions) Step {
+	st := Step{
 		ID: "compose", Title: "Write the message, then a lone \".\"",
 		Command: ":compose",
 		Why: "The header (From:, To:, Subject:) is what the reader sees; the envelope (MAIL FROM, RCPT TO) is where it goes. " +
@@ -430,16 +484,25 @@ func composeStep(s State) Step {
 		Expect: "after the lone \".\": 250 and a queue ID",
 		RFC:    "RFC 5321 4.1.1.4, 4.5.2; RFC 5322 3.6",
 	}
+	if opts.LMTP {
+		st.Expect = "after the lone \".\": one reply per accepted recipient, in RCPT order (250 delivered, or that recipient's refusal)"
+		st.RFC += "; RFC 2033 4.2"
+	}
+	return st
 }
 
-func quitStep() Step {
-	return Step{
+func quitStep(opts GuideOptions) Step {
+	st := Step{
 		ID: "quit", Title: "QUIT: say goodbye",
 		Command: "QUIT",
 		Why:     "The server took the message. End the session politely, or MAIL FROM again for another message.",
 		Expect:  "221 Bye",
 		RFC:     "RFC 5321 4.1.1.10",
 	}
+	if opts.LMTP {
+		st.Why = "Every recipient has its reply (above: delivered or not, one each). End the session politely, or MAIL FROM again for another message."
+	}
+	return st
 }
 
 func closedStep(last *Reply) Step {
@@ -458,11 +521,18 @@ func closedStep(last *Reply) Step {
 }
 
 // waitStep is the step while a command awaits its reply.
-func waitStep(s State, last *Reply) Step {
+func waitStep(s State, last *Reply, opts GuideOptions) Step {
 	verb := Verb(s.Pending)
 	switch {
 	case verb == "AUTH":
 		return authExchangeStep(s, last)
+	case s.Pending == "." && opts.LMTP:
+		return Step{
+			ID: "end-data", Title: "End of data: the server delivers to each recipient",
+			Why:    "A lone \".\" ends the message (a line that began with a dot went out with it doubled). An LMTP server delivers it at once, to each recipient on its own, and says how each went.",
+			Expect: fmt.Sprintf("%s: 250 for each recipient delivered, a 4yz or 5yz for one that was not", replies(len(s.Rcpts))),
+			RFC:    "RFC 2033 4.2",
+		}
 	case s.Pending == ".":
 		return Step{
 			ID: "end-data", Title: "End of data: the server decides",
@@ -490,13 +560,13 @@ func replyNote(r Reply, c ExplainContext, answered string) string {
 	switch {
 	case answered == "" && r.Code == 220:
 		return "greeted: " + SanitizeString(clip(strings.Join(r.Lines[:1], ""), 80))
-	case verb == "EHLO" && r.Code == 250:
+	case (verb == "EHLO" || verb == "LHLO") && r.Code == 250:
 		caps := ParseEHLO(r)
 		words := make([]string, 0, len(caps.List))
 		for _, cp := range caps.List {
 			words = append(words, SanitizeString(cp.Keyword))
 		}
-		return fmt.Sprintf("EHLO answered 250 with %d extensions: %s", len(words), strings.Join(words, " "))
+		return fmt.Sprintf("%s answered 250 with %d extensions: %s", verb, len(words), strings.Join(words, " "))
 	case verb == "STARTTLS" && r.Code == 220:
 		return "STARTTLS answered " + code + ": the TLS handshake starts now"
 	}

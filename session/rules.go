@@ -200,6 +200,13 @@ var knownRules = []Rule{
 		RFC:   "RFC 5321 3.2",
 	},
 	{
+		ID: "lhlo-refused", Severity: SeverityError, Failure: true,
+		Title: "The server refused LHLO: it does not speak LMTP here",
+		Why:   "LHLO is LMTP's hello (RFC 2033 4.1); an SMTP server refuses it (go-smtp: \"500 This is not a LMTP server\", Postfix: \"502 5.5.2 Error: command not recognized\"). LMTP has no HELO to fall back to.",
+		Fix:   "Check the address: an LMTP server listens where the MTA delivers to it (Dovecot: port 24 or a unix socket such as /var/run/dovecot/lmtp). For an SMTP server, connect again without --protocol lmtp.",
+		RFC:   "RFC 2033 4.1",
+	},
+	{
 		ID: "starttls-injection", Severity: SeverityError, Failure: true,
 		Title: "Possible STARTTLS response injection: bytes arrived after 220 and before TLS",
 		Why:   "Something sent data after the server's 220 to STARTTLS and before the TLS handshake. A man in the middle can plant replies this way that a client would read as coming from inside TLS (CVE-2011-0411).",
@@ -686,7 +693,7 @@ func LookupRule(id string) (Rule, bool) {
 //	null-mx, no-route, mx-unresolvable, mx-unreachable, dane-mismatch, dane-no-starttls, dnssec-bogus,
 //	sts-mx-not-listed, sts-mx-invalid, sts-policy-error, mx-host-unresolvable, mx-route,
 //	connect-failed, port-expects-implicit-tls, port-expects-plaintext, no-greeting,
-//	greeting-refused, server-closing, ehlo-refused, starttls-injection, starttls-refused,
+//	greeting-refused, server-closing, ehlo-refused, lhlo-refused, starttls-injection, starttls-refused,
 //	tls-failed, tls-unknown-authority, tls-name-mismatch, tls-expired, tls-not-yet-valid,
 //	not-tested, auth-plaintext, auth-after-starttls, auth-missing, auth-mechanism-not-offered,
 //	auth-offered-in-clear, auth-not-tried, starttls-required, auth-bad-credentials, auth-app-password,

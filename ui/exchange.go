@@ -333,7 +333,7 @@ func (m Model) sendGroup() (Model, tea.Cmd) {
 // tries DATA again, after which message text is no longer out of place.
 func transactionVerb(line string) bool {
 	switch session.Verb(line) {
-	case "MAIL", "RSET", "EHLO", "HELO", "DATA", "BDAT":
+	case "MAIL", "RSET", "EHLO", "HELO", "LHLO", "DATA", "BDAT":
 		return true
 	}
 	return false
@@ -817,7 +817,7 @@ func (m Model) tlsDone(msg tlsMsg) (Model, tea.Cmd) {
 	if msg.info.Weak {
 		verdict += m.w.T(", WEAK: below TLS 1.2 (--tls-min)")
 	}
-	m.flash = okFlash(m.w.F("%s is on, %s. The server forgot the plaintext session: send EHLO again", msg.info.Version, verdict))
+	m.flash = okFlash(m.w.F("%s is on, %s. The server forgot the plaintext session: send %s again", msg.info.Version, verdict, helloVerb(m.opts.LMTP)))
 	return m.pump()
 }
 

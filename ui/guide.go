@@ -67,7 +67,7 @@ func (g guide) reset() guide {
 func (m Model) guideOptions() session.GuideOptions {
 	o := session.GuideOptions{
 		Helo: m.helo(), Mechanism: m.guide.mech, Answered: m.guide.answered,
-		Refused: m.guide.refused, Skipped: m.guide.skipped,
+		Refused: m.guide.refused, Skipped: m.guide.skipped, LMTP: m.opts.LMTP,
 	}
 	if m.onLab() {
 		o.User, o.From, o.To = lab.User, lab.User+"@"+lab.Domain, []string{"bob@" + lab.Domain}

@@ -556,7 +556,34 @@ func (m Model) checkLine() []session.Warning {
 	// A typed line waits for the replies in flight (the greeting too), so
 	// it is never pipelined nor sent before the greeting: those warnings
 	// would not apply.
-	return slices.DeleteFunc(m.effective().Check(v), func(w session.Warning) bool {
+	ws := slices.DeleteFunc(m.effective().Check(v), func(w session.Warning) bool {
 		return w.Code == "pipelining" || w.Code == "before-greeting"
 	})
+	if m.opts.LMTP {
+		return lmtpWarnings(ws, v)
+	}
+	return ws
+}
+
+// lmtpWarnings says the warnings in LMTP's words: its hello is LHLO, and
+// EHLO or HELO typed there is refused (RFC 2033 4.1).
+func lmtpWarnings(ws []session.Warning, line string) []session.Warning {
+	out := make([]session.Warning, 0, len(ws)+1)
+	if f := strings.Fields(line); len(f) > 0 && (strings.EqualFold(f[0], "EHLO") || strings.EqualFold(f[0], "HELO")) {
+		w := session.Warning{Code: "lmtp-hello", Text: "LMTP says LHLO, never EHLO nor HELO (RFC 2033 4.1): expect 500"}
+		if len(f) > 1 {
+			w.Fix = "LHLO " + strings.Join(f[1:], " ")
+		}
+		out = append(out, w)
+	}
+	for _, w := range ws {
+		switch w.Code {
+		case "mail-before-ehlo":
+			w.Text = "no LHLO accepted yet: expect 503"
+		case "starttls-not-offered", "auth-not-advertised":
+			w.Text = strings.Replace(w.Text, "send EHLO first", "send LHLO first", 1)
+		}
+		out = append(out, w)
+	}
+	return out
 }

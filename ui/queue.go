@@ -45,7 +45,7 @@ func barrierFailure(p pending, r session.Reply) string {
 		want = "220"
 	case verb == "AUTH" && r.Code != 334 && r.Code != 235:
 		want = "334 or 235"
-	case (verb == "BDAT" || verb == "EHLO" || verb == "HELO") && !r.OK():
+	case (verb == "BDAT" || verb == "EHLO" || verb == "HELO" || verb == "LHLO") && !r.OK():
 		want = "2xx"
 	default:
 		return ""

@@ -404,7 +404,7 @@ func (m Model) pasteNote(n int) string {
 	case m.sess.Phase >= session.PhaseReady:
 		return fmt.Sprintf("pasted %d lines: the server does not offer PIPELINING, so each command waits for the reply before it", n)
 	}
-	return fmt.Sprintf("pasted %d lines: each command waits for the reply before it until EHLO shows PIPELINING", n)
+	return fmt.Sprintf("pasted %d lines: each command waits for the reply before it until %s shows PIPELINING", n, helloVerb(m.opts.LMTP))
 }
 
 // complete is Tab in the input: State.Completions for SMTP, the command

@@ -158,7 +158,7 @@ func (m Model) sendingWord() string {
 	case m.sess.Phase >= session.PhaseReady:
 		return m.w.T("sending one at a time: the server does not offer PIPELINING")
 	}
-	return m.w.T("sending one at a time until EHLO shows PIPELINING")
+	return m.w.F("sending one at a time until %s shows PIPELINING", helloVerb(m.opts.LMTP))
 }
 
 // waitWord says what the wait is for.

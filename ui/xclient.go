@@ -20,10 +20,10 @@ func (m Model) cmdXClient(arg string) (Model, tea.Cmd) {
 		m.flash = errorFlash(session.SanitizeString(strings.TrimPrefix(err.Error(), session.ErrBadCommand.Error()+": ")))
 		return m, nil
 	}
-	note := "XCLIENT sent: Postfix answers 220 and greets anew; then say EHLO again"
+	note := "XCLIENT sent: Postfix answers 220 and greets anew; then say " + helloVerb(m.opts.LMTP) + " again"
 	switch offered, ok := session.XClientOffered(m.effective().Caps); {
 	case !ok:
-		note = "the server's EHLO did not offer XCLIENT (Postfix: smtpd_authorized_xclient_hosts): expect 550"
+		note = "the server's " + helloVerb(m.opts.LMTP) + " did not offer XCLIENT (Postfix: smtpd_authorized_xclient_hosts): expect 550"
 	default:
 		if missing := notOffered(line, offered); len(missing) > 0 {
 			note = "the server's XCLIENT does not list " + strings.Join(missing, " ") + ": expect 501"
