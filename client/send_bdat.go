@@ -36,12 +36,6 @@ func (s *sender) chooseBody() error {
 	chunking := s.caps.Has("CHUNKING")
 	binary := chunking && s.caps.Has("BINARYMIME") && m.NeedsBinary()
 	s.res.BodyMode = "DATA"
-	switch {
-	case s.cfg.Options.LMTP && s.cfg.BodyMode == BodyBDAT:
-		return stepErr(StepMail, policyError("--body-mode bdat: ehlo sends LMTP messages with DATA only, to read one reply per recipient after it (RFC 2033 4.2): nothing was sent"))
-	case s.cfg.Options.LMTP:
-		chunking, binary = false, false
-	}
 	switch s.cfg.BodyMode {
 	case BodyData:
 		return nil
@@ -71,12 +65,14 @@ func (s *sender) chooseBody() error {
 // out while the reply to the one before it is awaited. A failure reply
 // stops the transfer: no chunk is sent after it, and the replies to those
 // already sent are read. The reply to the last chunk is the message's
-// (SendResult.Final), as the reply to "." is after DATA.
+// (SendResult.Final), as the reply to "." is after DATA; in LMTP it is the
+// first of one reply per accepted recipient (RFC 2033 4.2 with RFC 3030:
+// the last chunk ends the message as "." does), read as after DATA.
 func (s *sender) bdat(ctx context.Context) error {
 	if err := s.c.conn.CheckIdle(ctx); err != nil { // no reply is due before the first chunk
 		return stepErr(StepData, err)
 	}
-	q := &chunkReplies{s: s, ctx: ctx, pipelined: s.caps.Has("PIPELINING")}
+	q := &chunkReplies{s: s, ctx: ctx, pipelined: s.caps.Has("PIPELINING"), lmtp: s.cfg.Options.LMTP}
 	size := s.cfg.ChunkSize
 	if size <= 0 {
 		size = DefaultChunkSize
@@ -92,6 +88,9 @@ func (s *sender) bdat(ctx context.Context) error {
 		return q.failure(err)
 	}
 	pw.done()
+	if q.lmtp {
+		return s.deliveries(ctx, s.res.Final.Reply)
+	}
 	return nil
 }
 
@@ -121,6 +120,7 @@ type chunkReplies struct {
 	brokenAt  string   // the BDAT line of that reply
 	desync    error    // bytes that came when no reply was due (wire.DesyncError)
 	lastSent  bool
+	lmtp      bool // LMTP: more replies follow the last chunk's, one per further recipient
 }
 
 // sent is ChunkOptions.Sent: read the reply to this chunk, or, pipelined,
@@ -152,7 +152,7 @@ func (q *chunkReplies) read(n int) error {
 			return err
 		}
 	}
-	if len(q.pending) == 0 { // every reply read: anything more answers nothing (RFC 5321 4.2)
+	if len(q.pending) == 0 && !(q.lmtp && q.lastSent) { // every reply read: anything more answers nothing (RFC 5321 4.2); in LMTP, deliveries checks after the recipients' replies
 		if err := q.s.c.conn.CheckIdle(q.ctx); err != nil {
 			q.desync = err
 			return err
@@ -184,6 +184,7 @@ func (q *chunkReplies) readOne(line string) error {
 	}
 	switch {
 	case q.refused != nil:
+	case last && q.lmtp: // the first recipient's: deliveries judges them all
 	case last && r.Code != 250: // delivered means 250, as after "."
 		q.refused = &RefusedError{Command: "the message", Reply: r}
 	case !r.OK():

@@ -6,6 +6,8 @@ import (
 	"errors"
 	"io"
 	"net"
+	"slices"
+	"strconv"
 	"strings"
 	"testing"
 	"time"
@@ -14,8 +16,9 @@ import (
 )
 
 // scripted is a fake server that answers each command line by its verb
-// (and "." after the data) with the lines of replies[verb], in order, and
-// records what it read.
+// (and "." after the data, "BDAT LAST" after the last chunk, whose octets
+// it reads) with the lines of replies[verb], in order, and records what it
+// read.
 type scripted struct {
 	addr  string
 	lines chan string
@@ -52,6 +55,15 @@ func startScripted(t *testing.T, replies map[string]string) *scripted {
 				inData, key = false, "."
 			}
 			s.lines <- line
+			if f := strings.Fields(line); key == "BDAT" && len(f) > 1 { // the chunk's octets, then its reply
+				n, _ := strconv.Atoi(f[1])
+				if _, err := io.CopyN(io.Discard, r, int64(n)); err != nil {
+					return
+				}
+				if len(f) > 2 && strings.EqualFold(f[2], "LAST") {
+					key = "BDAT LAST"
+				}
+			}
 			out, ok := replies[key]
 			if !ok {
 				out = "250 ok"
@@ -266,6 +278,46 @@ func TestProxyHeaderNotExpected(t *testing.T) {
 		}
 		if tt.refused && !strings.Contains(Explain(err), "does not expect a PROXY header on this port (drop --proxy-protocol)") {
 			t.Errorf("%s: %s", tt.name, Explain(err))
+		}
+	}
+}
+
+// LMTP with BDAT (RFC 2033 + RFC 3030): the last chunk gets one reply per
+// accepted recipient, as "." does; each is shown, one refused is no
+// success, and one missing is a fate unknown, never a success.
+func TestSendLMTPBDAT(t *testing.T) {
+	for _, c := range []struct {
+		name, last string
+		delivered  bool
+		refused    string // the recipient named in the refusal
+		unanswered bool
+	}{
+		{"both delivered", "250 2.0.0 <b@x.test> saved\n250 2.0.0 <c@x.test> saved", true, "", false},
+		{"one refused", "250 2.0.0 <b@x.test> saved\n452 4.2.2 <c@x.test> mailbox full", false, "<c@x.test>", false},
+		{"one missing", "250 2.0.0 <b@x.test> saved", false, "", true},
+	} {
+		s := startScripted(t, map[string]string{"LHLO": "250-fake.test\n250 CHUNKING", "BDAT LAST": c.last})
+		cfg := lmtpConfig(s.addr)
+		cfg.BodyMode, cfg.Options.DataTimeout = BodyBDAT, 300*time.Millisecond
+		if err := cfg.Message.Scan(); err != nil {
+			t.Fatal(err)
+		}
+		res := Send(context.Background(), cfg, nil)
+		if res.Delivered() != c.delivered || res.BodyMode != "BDAT" {
+			t.Errorf("%s: delivered %v, body %s, err %v", c.name, res.Delivered(), res.BodyMode, res.Err)
+		}
+		var re *RefusedError
+		var ue *UnansweredError
+		switch {
+		case c.refused != "" && (!errors.As(res.Err, &re) || !strings.Contains(re.Command, c.refused) || !isStep(res.Err, StepDataEnd)):
+			t.Errorf("%s: err %v, want the delivery to %s refused", c.name, res.Err, c.refused)
+		case c.unanswered && !errors.As(res.Err, &ue):
+			t.Errorf("%s: err %v, want a reply missing", c.name, res.Err)
+		case c.delivered && (res.Err != nil || len(res.Deliveries) != 2):
+			t.Errorf("%s: err %v, deliveries %+v", c.name, res.Err, res.Deliveries)
+		}
+		if sent := s.sent(); !slices.ContainsFunc(sent, func(l string) bool { return strings.HasSuffix(l, " LAST") }) {
+			t.Errorf("%s: sent %q, want a BDAT ... LAST", c.name, sent)
 		}
 	}
 }
