@@ -5,6 +5,7 @@ import (
 	"errors"
 	"io/fs"
 	"slices"
+	"strconv"
 	"strings"
 
 	tea "github.com/ehlo-sh/ehlo/third_party/bubbletea"
@@ -47,7 +48,7 @@ func commandTable() []localCmd {
 		{name: "copy", usage: ":copy", help: "copy the selected line, or the transcript (OSC 52)", run: Model.cmdCopy},
 		{name: "xclient", usage: ":xclient ATTR=VALUE...", help: "Postfix's XCLIENT, checked and xtext-encoded: ADDR NAME HELO LOGIN PORT PROTO DESTADDR DESTPORT REVERSE_NAME; then EHLO again", run: Model.cmdXClient},
 		{name: "reconnect", usage: ":reconnect", help: "connect again to the same target", run: Model.cmdReconnect},
-		{name: "connect", usage: ":connect HOST[:PORT]", help: "connect elsewhere, taking the command line's flags (--tls, --ca, --cert, --proxy...)", run: Model.cmdConnect},
+		{name: "connect", usage: ":connect [HOST[:PORT]]", help: "connect elsewhere, taking the command line's flags (--tls, --ca, --cert, --proxy...); alone, connect again as :reconnect", run: Model.cmdConnect},
 		{name: "mx", usage: ":mx DOMAIN | :mx N", help: "list DOMAIN's MX hosts (DNSSEC, DANE, MTA-STS) and connect to the first; N connects to MX N (alt+o: the next)", run: Model.cmdMX},
 		{name: "lab", usage: ":lab ENDPOINT", help: "switch lab endpoint: " + strings.Join(lab.EndpointNames, " "), lab: true, run: Model.cmdLab},
 		{name: "b64", usage: ":b64 TEXT", help: `base64 of TEXT (\0 is NUL, \\ a backslash)`, run: Model.cmdB64},
@@ -141,15 +142,34 @@ func (m Model) cmdQuit(string) (Model, tea.Cmd) {
 	return m, tea.Sequence(closeCmd(m.conn.link), tea.Quit)
 }
 
+// cmdReconnect connects again the same way: the same target, flags and
+// transport (a --pipe program runs anew), and says so.
 func (m Model) cmdReconnect(string) (Model, tea.Cmd) {
 	if m.conn.target == "" {
 		m.flash = errorFlash(m.w.T("no target to reconnect to: :connect HOST[:PORT]"))
 		return m, nil
 	}
-	return m.connect(m.conn.target)
+	m, cmd := m.connect(m.conn.target) // it clears the last connection's flash: this one comes after
+	m.flash = infoFlash(m.reconnectWords())
+	return m, cmd
 }
 
+// reconnectWords says what a reconnection does: a --pipe program is run
+// again, a new process with a session of its own.
+func (m Model) reconnectWords() string {
+	if p := m.opts.Transport.Pipe; p != "" {
+		return "reconnecting: running " + strconv.Quote(session.SanitizeString(p)) + " again (a new process, a new session); :connect HOST:PORT goes over TCP instead"
+	}
+	return "reconnecting to " + session.SanitizeString(m.conn.target)
+}
+
+// cmdConnect is ":connect HOST[:PORT] [flags]", and ":connect" alone,
+// which connects again as :reconnect does. A target given leaves a
+// --pipe program for that host (or unix socket).
 func (m Model) cmdConnect(arg string) (Model, tea.Cmd) {
+	if strings.TrimSpace(arg) == "" && m.conn.target != "" {
+		return m.cmdReconnect("")
+	}
 	r, err := parseConnect(arg, m.cfg.Options) // over the user's flags: --tls, --ca, ...; not the lab's
 	if err != nil {
 		m.flash = errorFlash(err.Error())
@@ -160,8 +180,24 @@ func (m Model) cmdConnect(arg string) (Model, tea.Cmd) {
 		m.flash = infoFlash(m.w.F("reading %s…", session.SanitizeString(strings.Join(nonEmpty(r.ca, r.cert, r.key), ", "))))
 		return m, loadConnectCmd(m.caLoads, r)
 	}
+	left := m.opts.Transport.Pipe
 	m.endpoint, m.opts, m.caFile = "", r.opts, m.cfg.CAFile
-	return m.connect(r.target)
+	return m.connectFrom(r.target, left)
+}
+
+// connectFrom connects to target; left is the --pipe program the session
+// ran before, if any, which the flash says was left, and how.
+func (m Model) connectFrom(target, left string) (Model, tea.Cmd) {
+	m, cmd := m.connect(target)
+	if left != "" && m.opts.Transport.Pipe == "" {
+		how := "TCP"
+		if strings.HasPrefix(target, "unix:") {
+			how = "the unix socket"
+		}
+		m.flash = infoFlash("connecting to " + session.SanitizeString(target) + " over " + how + ", no longer through " +
+			strconv.Quote(session.SanitizeString(left)) + "; :connect alone reconnects here")
+	}
+	return m, cmd
 }
 
 // nonEmpty is the strings given that are not "".
@@ -193,8 +229,9 @@ func (m Model) caLoaded(msg caLoadedMsg) (Model, tea.Cmd) {
 	if msg.file == "" {
 		msg.file = m.cfg.CAFile
 	}
+	left := m.opts.Transport.Pipe
 	m.endpoint, m.opts, m.caFile = "", msg.opts, msg.file
-	return m.connect(msg.target)
+	return m.connectFrom(msg.target, left)
 }
 
 // caError says why a CA file cannot be used, in words.

@@ -20,14 +20,13 @@ const connectUsage = "usage: :connect HOST[:PORT] [--tls|--tls=false] [--insecur
 // connectReq is a :connect line read: where to, the options, and the
 // files to read before the dial (in a command, never in Update).
 type connectReq struct {
-	target          string
-	opts            client.Options
-	ca, cert, key   string
-	proxyProtocol   string
-	proxySource     string
-	ipv4, ipv6      bool
-	tlsMin, tlsMax  string
-	transportChange bool
+	target         string
+	opts           client.Options
+	ca, cert, key  string
+	proxyProtocol  string
+	proxySource    string
+	ipv4, ipv6     bool
+	tlsMin, tlsMax string
 }
 
 // parseConnect reads ":connect HOST[:PORT] [flags]" over base, the
@@ -42,6 +41,12 @@ func parseConnect(arg string, base client.Options) (connectReq, error) {
 		return connectReq{}, errors.New(connectUsage)
 	}
 	r := connectReq{target: f[0], opts: base}
+	if base.Transport.Pipe != "" { // a target named is a socket: the --pipe program is left
+		r.opts.Transport.Pipe = ""
+		if r.opts.GreetingWait < 0 { // set for the program, which a second connection would run again
+			r.opts.GreetingWait = 0
+		}
+	}
 	for i := 1; i < len(f); i++ {
 		name, value, hasValue := strings.Cut(f[i], "=")
 		if fn, ok := connectSwitches[name]; ok {
@@ -82,10 +87,10 @@ var connectSwitches = map[string]func(r *connectReq, value string, hasValue bool
 		return nil
 	},
 	"--insecure": func(r *connectReq, _ string, _ bool) error { r.opts.Insecure = true; return nil },
-	"-4":         func(r *connectReq, _ string, _ bool) error { r.ipv4, r.transportChange = true, true; return nil },
-	"-6":         func(r *connectReq, _ string, _ bool) error { r.ipv6, r.transportChange = true, true; return nil },
-	"--ipv4":     func(r *connectReq, _ string, _ bool) error { r.ipv4, r.transportChange = true, true; return nil },
-	"--ipv6":     func(r *connectReq, _ string, _ bool) error { r.ipv6, r.transportChange = true, true; return nil },
+	"-4":         func(r *connectReq, _ string, _ bool) error { r.ipv4 = true; return nil },
+	"-6":         func(r *connectReq, _ string, _ bool) error { r.ipv6 = true; return nil },
+	"--ipv4":     func(r *connectReq, _ string, _ bool) error { r.ipv4 = true; return nil },
+	"--ipv6":     func(r *connectReq, _ string, _ bool) error { r.ipv6 = true; return nil },
 }
 
 // connectValues are the flags that take a value.
@@ -122,13 +127,13 @@ var connectValues = map[string]func(r *connectReq, value string) error{
 		if err != nil {
 			return errors.New(strings.TrimPrefix(err.Error(), "wire: "))
 		}
-		r.opts.Transport.Proxy, r.transportChange = p, true
+		r.opts.Transport.Proxy = p
 		return nil
 	},
 	"--proxy-protocol": func(r *connectReq, v string) error { r.proxyProtocol = v; return nil },
 	"--proxy-source":   func(r *connectReq, v string) error { r.proxySource = v; return nil },
 	"--local-address": func(r *connectReq, v string) error {
-		r.opts.Transport.LocalAddr, r.transportChange = v, true
+		r.opts.Transport.LocalAddr = v
 		return nil
 	},
 	"--protocol": func(r *connectReq, v string) error {
@@ -168,10 +173,7 @@ func (r *connectReq) finish() error {
 		if err != nil {
 			return errors.New(strings.TrimPrefix(err.Error(), "wire: "))
 		}
-		r.opts.Transport.Header, r.transportChange = h, true
-	}
-	if r.transportChange && r.opts.Transport.Pipe != "" {
-		r.opts.Transport.Pipe = "" // a :connect to a host leaves the --pipe program
+		r.opts.Transport.Header = h
 	}
 	if r.key != "" && r.cert == "" {
 		return errors.New("--key needs --cert: the key belongs to a certificate")
