@@ -168,7 +168,7 @@ func (f *doctorFlags) runMX(cmd *cobra.Command, args []string) error {
 	if err := cfg.Check(); err != nil {
 		return usageErr(err)
 	}
-	o, l, err := f.mx.routeOptions(cmd.Flags(), dom, cfg.Options, nil)
+	o, l, err := f.mx.routeOptions(cmd, dom, cfg.Options, nil)
 	if err != nil {
 		return err
 	}
@@ -176,9 +176,9 @@ func (f *doctorFlags) runMX(cmd *cobra.Command, args []string) error {
 	if from == "<>" {
 		from = "" // no sender: nothing for SPF or DMARC to judge
 	}
+	cfg.Options.RootCAs = o.RootCAs // the lab's CA, for its names: the built-in lab's, or one running elsewhere (labports.go)
 	if l != nil {
 		defer l.Close()
-		cfg.Options.RootCAs = o.RootCAs
 		cfg.DNS, err = f.identity.labResolver(cmd.Flags(), from, l.DNSAddr())
 	} else {
 		cfg.DNS, err = f.identity.resolver(cmd.Flags(), dom, from)

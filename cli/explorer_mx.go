@@ -75,6 +75,13 @@ func (f *explorerFlags) runMX(cmd *cobra.Command, args []string, cfg ui.Config, 
 		defer l.Close()
 		cfg.Lab, cfg.Endpoint, labDNS = l, "submission", l.DNSAddr()
 	}
+	if f.mx.namedLab(args) {
+		o := client.DomainOptions{Options: client.Options{RootCAs: cfg.Options.RootCAs}, PolicyPort: cfg.MX.PolicyPort}
+		f.mx.useRemoteLab(cmd.Context(), cmd.ErrOrStderr(), args, &o)
+		if o.Port != "" {
+			cfg.MX.Lab = ui.RemoteLab{MXPort: o.Port, PolicyPort: o.PolicyPort, RootCAs: o.RootCAs}
+		}
+	}
 	var err error
 	if cfg.DNS, err = f.identity.explorerResolver(cmd.Flags(), labDNS); err != nil {
 		return err

@@ -100,6 +100,10 @@ func runLab(ctx context.Context, out io.Writer, cfg lab.Config, caOut string) er
 	} else if err := writeCA(caOut, l.CAPEM()); err != nil {
 		return usageErr(client.FileErr("--ca-out", caOut, err))
 	}
+	shared := shareCA(l)
+	if shared != "" {
+		defer os.Remove(shared)
+	}
 	fmt.Fprintln(out, "ehlo lab: sandbox SMTP server (Ctrl-C to stop)")
 	if cfg.OpenLog != nil {
 		fmt.Fprintln(out, "  logging each connection's transcript (credentials redacted unless --log-secrets)")
@@ -114,6 +118,7 @@ func runLab(ctx context.Context, out io.Writer, cfg lab.Config, caOut string) er
 	} else if eps := l.Endpoints(); len(eps) > 0 {
 		fmt.Fprintf(out, "try: ehlo %s --ca %s\n", eps[0].Addr, caOut)
 	}
+	printLabRoute(out, l, shared != "", caOut)
 	<-ctx.Done()
 	fmt.Fprintln(out, "ehlo lab: stopped")
 	return nil
@@ -129,6 +134,31 @@ func printLabDNS(out io.Writer, l *lab.Lab) {
 	fmt.Fprintf(out, "  %-11s %-16s %s (mode enforce), certificate from the lab CA\n", "mta-sts", l.PolicyAddr(), lab.PolicyURL())
 	fmt.Fprintf(out, "  %-11s %s: %s (10), %s (20), both the %s endpoint, port %d\n",
 		"MX", lab.Domain, lab.MXHosts[0], lab.MXHosts[1], l.MXEndpoint().Name, l.MXPort())
+}
+
+// shareCA leaves the lab's CA where a command of the same user asking
+// the lab's DNS server for one of its names finds it (labCAFile), and
+// returns its name; "" when it cannot (no state directory), said in the
+// commands printed instead.
+func shareCA(l *lab.Lab) string {
+	file := labCAFile(l.DNSAddr())
+	if file == "" || os.MkdirAll(filepath.Dir(file), 0o700) != nil || writeCA(file, l.CAPEM()) != nil {
+		return ""
+	}
+	return file
+}
+
+// printLabRoute prints the commands that reach lab.test from another
+// terminal through the lab's DNS server: its port map (_ports.lab.test)
+// and its CA are found there, so only the resolver is given.
+func printLabRoute(out io.Writer, l *lab.Lab, shared bool, caOut string) {
+	ca := ""
+	if !shared {
+		ca = " --ca " + caOut
+	}
+	fmt.Fprintf(out, "from another terminal, by MX through the lab's DNS (ports from %s):\n", lab.PortsName)
+	fmt.Fprintf(out, "  ehlo probe --mx %s --resolver %s%s\n", lab.Domain, l.DNSAddr(), ca)
+	fmt.Fprintf(out, "  ehlo --mx %s --resolver %s%s            (the explorer; doctor --mx and send --mx alike)\n", lab.Domain, l.DNSAddr(), ca)
 }
 
 // splitAddr splits "127.0.0.1:1053" or "[::1]:1053" into host and port.

@@ -56,7 +56,8 @@ func deliveryDomain(args, rcpts []string) (string, error) {
 // lab when dom is one of its domains and no resolver is named (the lab is
 // started; the caller closes it), else through --resolver. obs is told
 // every DNS exchange (the D: lines); it may be nil.
-func (f *mxFlags) routeOptions(fl *pflag.FlagSet, dom string, conn client.Options, obs dns.Observer) (client.DomainOptions, *lab.Lab, error) {
+func (f *mxFlags) routeOptions(cmd *cobra.Command, dom string, conn client.Options, obs dns.Observer) (client.DomainOptions, *lab.Lab, error) {
+	fl := cmd.Flags()
 	if v := fl.Lookup("resolver"); v != nil {
 		f.dns.server = v.Value.String()
 	}
@@ -84,6 +85,8 @@ func (f *mxFlags) routeOptions(fl *pflag.FlagSet, dom string, conn client.Option
 	}
 	if l != nil {
 		o.Port, o.PolicyPort = strconv.Itoa(rt.mxPort), rt.policyPort
+	} else {
+		f.useRemoteLab(cmd.Context(), cmd.ErrOrStderr(), []string{dom}, &o)
 	}
 	return o, l, nil
 }

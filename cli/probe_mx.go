@@ -131,6 +131,9 @@ func (f *probeFlags) runMX(cmd *cobra.Command, args []string) error {
 	if l != nil { // DNS names hosts, not ports: the lab's MX and policy hosts listen on its own
 		o.Port, o.PolicyPort = strconv.Itoa(l.MXPort()), strconv.Itoa(l.PolicyPort())
 	}
+	if l == nil && !f.lab.on {
+		f.mx.useRemoteLab(cmd.Context(), cmd.ErrOrStderr(), args, &o)
+	}
 	o.Parallel = f.parallel
 	for _, a := range args {
 		if _, _, err := domain.Address(a); err != nil {
@@ -198,9 +201,11 @@ func domainClean(r client.DomainResult) bool {
 // named, so that "ehlo probe --mx lab.test" reaches the lab with no
 // network and no flags: no public resolver knows .test (RFC 6761).
 func (f *mxFlags) labOnly(args []string) bool {
-	if f.dns.server != "" || os.Getenv(resolverEnv) != "" {
-		return false
-	}
+	return f.dns.server == "" && os.Getenv(resolverEnv) == "" && f.allLab(args)
+}
+
+// allLab reports whether every domain is one the built-in lab serves.
+func (f *mxFlags) allLab(args []string) bool {
 	for _, a := range args {
 		name, _, err := domain.Address(a)
 		if err != nil || !lab.Serves(name.ASCII) {

@@ -56,13 +56,13 @@ func (f *sendFlags) runMX(cmd *cobra.Command, args []string) error {
 		return err
 	}
 	tr := wire.NewTranscript()
-	o, l, err := f.mx.routeOptions(cmd.Flags(), dom, opts, client.DNSObserver(tr))
+	o, l, err := f.mx.routeOptions(cmd, dom, opts, client.DNSObserver(tr))
 	if err != nil {
 		return err
 	}
+	opts.RootCAs = o.RootCAs // the lab's CA, for its names: the built-in lab's, or one running elsewhere (labports.go)
 	if l != nil {
 		defer l.Close()
-		opts.RootCAs = o.RootCAs
 		if f.from == "" {
 			f.from = lab.User + "@" + lab.Domain
 		}

@@ -2,12 +2,15 @@ package ui
 
 import (
 	"context"
+	"crypto/x509"
 	"errors"
 	"strings"
 	"testing"
 
 	tea "github.com/ehlo-sh/ehlo/third_party/bubbletea"
 
+	"github.com/ehlo-sh/ehlo/dns"
+	"github.com/ehlo-sh/ehlo/domain"
 	"github.com/ehlo-sh/ehlo/wire"
 )
 
@@ -64,4 +67,31 @@ func TestConnectFromPipe(t *testing.T) {
 		t.Errorf(":connect unix:/path dialled %q through %q", got.target, got.opts.Transport.Pipe)
 	}
 	wantHas(t, "flash", s.m.flash.text, "over the unix socket")
+}
+
+// TestMXRemoteLab: with a resolver named, the lab's names (lab.test) go to
+// the ports and CA an ehlo lab there published (MXConfig.Lab); DOMAIN:PORT
+// and --mta-sts-port come first, and a real domain gets none of it.
+func TestMXRemoteLab(t *testing.T) {
+	s := newSim(t, "dark", 120, 40)
+	pool := x509.NewCertPool()
+	s.m.cfg.MX = MXConfig{Named: true, Lab: RemoteLab{MXPort: "21025", PolicyPort: "21443", RootCAs: pool},
+		Resolver: func(dns.Observer) (dns.Resolver, error) { return dns.NewClient("127.0.0.1:21053"), nil }}
+	for _, c := range []struct{ name, port, policy string }{
+		{"lab.test", "21025", "21443"},
+		{"example.org", "", ""},
+	} {
+		n, _, err := domain.Address(c.name)
+		if err != nil {
+			t.Fatal(err)
+		}
+		o, err := s.m.mxOptions(n)
+		if err != nil || o.Port != c.port || o.PolicyPort != c.policy || (o.RootCAs == pool) != (c.port != "") {
+			t.Errorf("%s: port %q, policy %q, lab CA %v, err %v", c.name, o.Port, o.PolicyPort, o.RootCAs == pool, err)
+		}
+	}
+	s.m.cfg.MX.PolicyPort = "8443"
+	if o, _ := s.m.mxOptions(domain.Name{ASCII: "lab.test"}); o.PolicyPort != "8443" {
+		t.Errorf("--mta-sts-port 8443 gave way to the lab's %s", o.PolicyPort)
+	}
 }

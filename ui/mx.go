@@ -2,6 +2,7 @@ package ui
 
 import (
 	"context"
+	"crypto/x509"
 	"fmt"
 	"slices"
 	"strconv"
@@ -40,6 +41,17 @@ type MXConfig struct {
 	Named      bool
 	Route      domain.RouteOptions // --mx-order, -4/-6
 	PolicyPort string              // --mta-sts-port
+	// Lab is what an ehlo lab answering the named resolver published of
+	// itself (its MX and policy ports, its CA), for its names only.
+	Lab RemoteLab
+}
+
+// RemoteLab is an ehlo lab running elsewhere, whose DNS server is the
+// named resolver: where its MX hosts and policy host listen instead of 25
+// and 443, and its CA (nil when not found). Only lab.Serves names use it.
+type RemoteLab struct {
+	MXPort, PolicyPort string
+	RootCAs            *x509.CertPool
 }
 
 // mxLookupTimeout bounds one :mx lookup: the route and every TLSA
@@ -174,6 +186,15 @@ func (m Model) mxOptions(name domain.Name) (client.DomainOptions, error) {
 	}
 	if c.Resolver == nil {
 		return o, fmt.Errorf("no DNS resolver here: :mx works only for the built-in lab's domain, %s", lab.Domain)
+	}
+	if rl := c.Lab; rl.MXPort != "" && lab.Serves(name.ASCII) {
+		o.Port = rl.MXPort
+		if o.PolicyPort == "" {
+			o.PolicyPort = rl.PolicyPort
+		}
+		if o.RootCAs == nil {
+			o.RootCAs = rl.RootCAs
+		}
 	}
 	r, err := c.Resolver(obs)
 	if err != nil {
