@@ -84,6 +84,11 @@ func NextStep(s State, last *Reply, opts GuideOptions) Step {
 	var failure *Explanation
 	if last != nil && last.Class() >= ClassTransient {
 		x := Explain(*last, s.ExplainContext(opts.Answered))
+		if v := Verb(opts.Answered); opts.LMTP && (v == "EHLO" || v == "HELO") { // not SMTP's fallback story
+			x.Rule, x.Known = "", nil
+			x.Cause = "LMTP's hello is LHLO (RFC 2033 4.1): an LMTP server refuses EHLO and HELO."
+			x.Action = "Send LHLO instead, as the card proposes."
+		}
 		failure = &x
 	}
 	st := nextStep(s, last, failure, opts)
@@ -149,11 +154,6 @@ func fixStep(s State, last *Reply, failure *Explanation, opts GuideOptions) (Ste
 	case "lhlo-refused":
 		return lhloRefusedStep(opts), true
 	case "ehlo-refused":
-		if opts.LMTP { // the user typed EHLO or HELO: LMTP knows LHLO only
-			st := ehloStep(opts, false)
-			st.Why = "LMTP says LHLO, never EHLO nor HELO (RFC 2033 4.1): " + st.Why
-			return st, true
-		}
 		return heloStep(opts), true
 	case "starttls-required", "auth-after-starttls":
 		if !s.TLS && s.Caps.Has("STARTTLS") {

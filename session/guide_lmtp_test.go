@@ -67,7 +67,7 @@ func TestNextStepLMTPRefused(t *testing.T) {
 	opts.LMTP = true
 	for _, c := range []struct{ sent, reply, rule string }{
 		{"LHLO client.example", "500 5.5.1 This is not a LMTP server", "lhlo-refused"},
-		{"EHLO client.example", "500 5.5.1 This is a LMTP server, use LHLO", "ehlo-refused"},
+		{"EHLO client.example", "500 5.5.1 This is a LMTP server, use LHLO", ""}, // not SMTP's "fall back to HELO"
 	} {
 		g := newGuideSession(t).greet("220 x ESMTP").do(c.sent, c.reply)
 		o := opts
@@ -79,6 +79,9 @@ func TestNextStepLMTPRefused(t *testing.T) {
 				rule = st.Failure.Rule
 			}
 			t.Errorf("%s refused: step %s %q, rule %q; want LHLO client.example, rule %s", c.sent, st.ID, st.Command, rule, c.rule)
+		}
+		if st.Failure != nil && (strings.Contains(st.Failure.Cause, "HELO speaks SMTP") || strings.Contains(st.Failure.Action, "submission")) {
+			t.Errorf("%s refused: SMTP's HELO fallback told in LMTP: %q / %q", c.sent, st.Failure.Cause, st.Failure.Action)
 		}
 	}
 }

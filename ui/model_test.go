@@ -1063,9 +1063,13 @@ func TestLocalCommands(t *testing.T) {
 	if !strings.Contains(s.m.flash.text, "unknown command") {
 		t.Errorf(":lab without a lab: %q", s.m.flash.text)
 	}
-	s.enter(":connect")
+	s.enter(":connect") // alone: as :reconnect, and said (TestConnectFromPipe has the rest)
+	if s.m.flash.text != "reconnecting to smtp.gmail.example:587" || s.m.conn.phase != phaseDialing {
+		t.Errorf(":connect without target: %q, phase %v", s.m.flash.text, s.m.conn.phase)
+	}
+	s.enter(":connect --tls")
 	if !strings.Contains(s.m.flash.text, "usage") {
-		t.Errorf(":connect without target: %q", s.m.flash.text)
+		t.Errorf(":connect with flags and no target: %q", s.m.flash.text)
 	}
 	s.typ(":copy")
 	next, cmd := s.m.Update(tea.KeyPressMsg{Code: tea.KeyEnter})
