@@ -158,9 +158,10 @@ func (m Model) cmdReconnect(string) (Model, tea.Cmd) {
 // again, a new process with a session of its own.
 func (m Model) reconnectWords() string {
 	if p := m.opts.Transport.Pipe; p != "" {
-		return "reconnecting: running " + strconv.Quote(session.SanitizeString(p)) + " again (a new process, a new session); :connect HOST:PORT goes over TCP instead"
+		return m.w.F("reconnecting: running %s again (a new process, a new session); :connect HOST:PORT goes over TCP instead",
+			strconv.Quote(session.SanitizeString(p)))
 	}
-	return "reconnecting to " + session.SanitizeString(m.conn.target)
+	return m.w.F("reconnecting to %s", session.SanitizeString(m.conn.target))
 }
 
 // cmdConnect is ":connect HOST[:PORT] [flags]", and ":connect" alone,
@@ -190,12 +191,11 @@ func (m Model) cmdConnect(arg string) (Model, tea.Cmd) {
 func (m Model) connectFrom(target, left string) (Model, tea.Cmd) {
 	m, cmd := m.connect(target)
 	if left != "" && m.opts.Transport.Pipe == "" {
-		how := "TCP"
+		format := "connecting to %s over TCP, no longer through %s; :connect alone reconnects here"
 		if strings.HasPrefix(target, "unix:") {
-			how = "the unix socket"
+			format = "connecting to %s over the unix socket, no longer through %s; :connect alone reconnects here"
 		}
-		m.flash = infoFlash("connecting to " + session.SanitizeString(target) + " over " + how + ", no longer through " +
-			strconv.Quote(session.SanitizeString(left)) + "; :connect alone reconnects here")
+		m.flash = infoFlash(m.w.F(format, session.SanitizeString(target), strconv.Quote(session.SanitizeString(left))))
 	}
 	return m, cmd
 }
