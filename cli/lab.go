@@ -9,8 +9,10 @@ import (
 	"io"
 	"io/fs"
 	"os"
+	"os/signal"
 	"path/filepath"
 	"strings"
+	"syscall"
 	"time"
 
 	"github.com/spf13/cobra"
@@ -83,6 +85,8 @@ const labDomainHelp = " It also serves DNS for lab.test (MX hosts mx1 and mx2 on
 // runLab serves the lab until ctx ends, printing its endpoints and each
 // message it receives.
 func runLab(ctx context.Context, out io.Writer, cfg lab.Config, caOut string) error {
+	ctx, stop := signal.NotifyContext(ctx, syscall.SIGTERM) // kill, as Ctrl-C: the CA files go
+	defer stop()
 	cfg.OnMessage = func(m lab.Message) {
 		fmt.Fprintf(out, "%s  %-10s from <%s> to %s, %d bytes, subject %q\n", m.Received.Format(time.TimeOnly),
 			m.Endpoint, m.From, "<"+strings.Join(m.To, ">, <")+">", len(m.Data), m.Subject())
