@@ -8,6 +8,7 @@ import (
 	"net"
 	"net/netip"
 	"os"
+	"strconv"
 	"strings"
 )
 
@@ -217,7 +218,7 @@ func (c *Conn) noteEnd() {
 		return
 	}
 	e := p.Ended()
-	c.Note("the program ended: " + e.State)
+	c.Note("the program " + strconv.Quote(p.command) + " ended: " + e.State) // named: it may end after the next connection began
 	if len(e.Stderr) > 0 {
 		more := ""
 		if e.More > 0 {

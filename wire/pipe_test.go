@@ -73,7 +73,7 @@ func TestPipeFloodIsBounded(t *testing.T) {
 	if took := time.Since(start); took > 4*pipeWait {
 		t.Errorf("Close took %v", took)
 	}
-	if !strings.Contains(noteTexts(c.Transcript()), "the program ended") {
+	if !strings.Contains(noteTexts(c.Transcript()), "the program \"") || !strings.Contains(noteTexts(c.Transcript()), "\" ended: ") {
 		t.Error("no note of how the program ended")
 	}
 }
