@@ -4,6 +4,7 @@ import (
 	"bufio"
 	"bytes"
 	"fmt"
+	"github.com/ehlo-sh/ehlo/internal/testenv"
 	"io"
 	"net"
 	"os"
@@ -17,10 +18,10 @@ import (
 )
 
 // These tests run the built binary as a user does, on this suite's own
-// loopback addresses (127.3.0.0/16) and ports (23000-23999).
+// loopback addresses (127.3.0.0/16), on ports the system picks.
 
 // smtpHosts serves minimal SMTP (greeting after greetAfter, EHLO, QUIT;
-// greetAfter < 0: accept and stay silent) on every address:port given,
+// greetAfter < 0: accept and stay silent) on a free port of every address given,
 // until the test ends; it returns the targets.
 func smtpHosts(t *testing.T, greetAfter time.Duration, addrs ...string) []string {
 	t.Helper()
@@ -38,12 +39,14 @@ func smtpHosts(t *testing.T, greetAfter time.Duration, addrs ...string) []string
 		conns.Range(func(c, _ any) bool { c.(net.Conn).Close(); return true })
 		wg.Wait()
 	})
+	var targets []string
 	for _, a := range addrs {
 		ln, err := net.Listen("tcp", a)
 		if err != nil {
 			t.Fatal(err)
 		}
 		lns = append(lns, ln)
+		targets = append(targets, ln.Addr().String())
 		wg.Go(func() {
 			for {
 				c, err := ln.Accept()
@@ -85,7 +88,7 @@ func smtpHosts(t *testing.T, greetAfter time.Duration, addrs ...string) []string
 			}
 		})
 	}
-	return addrs
+	return targets
 }
 
 // TestFleetCtrlCWritesFinished: SIGINT to `ehlo probe --from-file` while
@@ -93,8 +96,8 @@ func smtpHosts(t *testing.T, greetAfter time.Duration, addrs ...string) []string
 // exits 1 at once; the hanging ones are not written (a resumed run probes
 // them).
 func TestFleetCtrlCWritesFinished(t *testing.T) {
-	fast := smtpHosts(t, 0, "127.3.4.1:23030", "127.3.4.1:23031", "127.3.4.1:23032")
-	silent := smtpHosts(t, -1, "127.3.4.2:23033", "127.3.4.2:23034")
+	fast := smtpHosts(t, 0, "127.3.4.1:0", "127.3.4.1:0", "127.3.4.1:0")
+	silent := smtpHosts(t, -1, "127.3.4.2:0", "127.3.4.2:0")
 	file := filepath.Join(t.TempDir(), "hosts.txt")
 	os.WriteFile(file, []byte(strings.Join(append(silent, fast...), "\n")+"\n"), 0o600)
 	cmd := exec.Command(ehloBinary(t), "probe", "--from-file", file, "--per-host", "0", "--rate", "0",
@@ -227,11 +230,11 @@ func TestFleetMillionLinesFlatRSS(t *testing.T) {
 // again, and every target still gets its real status, none failed for it.
 func TestFleetOutOfDescriptorsThrottles(t *testing.T) {
 	if _, err := exec.LookPath("prlimit"); err != nil {
-		t.Skip("needs prlimit (util-linux)")
+		testenv.Need(t, "prlimit", "apt-get install util-linux")
 	}
 	var addrs []string
 	for i := range 50 {
-		addrs = append(addrs, fmt.Sprintf("127.3.6.%d:%d", i%5+1, 23050+i/5))
+		addrs = append(addrs, fmt.Sprintf("127.3.6.%d:0", i%5+1))
 	}
 	targets := smtpHosts(t, 20*time.Millisecond, addrs...)
 	file := filepath.Join(t.TempDir(), "hosts.txt")
