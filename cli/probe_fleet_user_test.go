@@ -1,3 +1,5 @@
+//go:build linux
+
 package cli
 
 import (
@@ -17,7 +19,8 @@ import (
 	"time"
 )
 
-// These tests run the built binary as a user does, on this suite's own
+// These tests run the built binary as a user does (on Linux: prlimit,
+// ru_maxrss), on this suite's own
 // loopback addresses (127.3.0.0/16), on ports the system picks.
 
 // smtpHosts serves minimal SMTP (greeting after greetAfter, EHLO, QUIT;
