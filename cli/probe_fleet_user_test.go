@@ -20,8 +20,8 @@ import (
 )
 
 // These tests run the built binary as a user does (on Linux: prlimit,
-// ru_maxrss), on this suite's own
-// loopback addresses (127.3.0.0/16), on ports the system picks.
+// ru_maxrss), on this suite's own loopback addresses (127.3.0.0/16), on
+// ports the system picks.
 
 // smtpHosts serves minimal SMTP (greeting after greetAfter, EHLO, QUIT;
 // greetAfter < 0: accept and stay silent) on a free port of every address given,

@@ -209,7 +209,6 @@ func main() {
 	}
 }
 
-
 // resetter is one host on many ports that serves the first after
 // connections of a run and resets the next; a run ends when the host has
 // been idle for resetIdle.
