@@ -202,6 +202,13 @@ func (s *STS) get(ctx context.Context, c *http.Client) (string, error) {
 		return "", err
 	}
 	defer resp.Body.Close()
+	// net/http hands over a response that raced the deadline: closing the
+	// connection at the deadline can make a server that was waiting answer
+	// (an empty 200, say) before the close lands. Past the time allowed,
+	// what came is no policy, whatever it says.
+	if err := ctx.Err(); err != nil {
+		return "", err
+	}
 	s.Status, s.Type = resp.StatusCode, resp.Header.Get("Content-Type")
 	switch {
 	case resp.StatusCode >= 300 && resp.StatusCode < 400:
