@@ -22,8 +22,43 @@ import (
 // older snapshot never lands after a newer one.
 type historyFile struct {
 	path    string
-	mu      sync.Mutex
-	written int // the latest snapshot written
+	mu      sync.Mutex // held while writing
+	written int        // the latest snapshot written
+
+	snap   sync.Mutex // held while taking or reading the latest snapshot
+	latest int        // the latest snapshot taken
+	lines  []string   // its lines
+}
+
+// take records snapshot seq of the history, for the next write. It does
+// no I/O and never waits for a write, so Update may call it.
+func (h *historyFile) take(seq int, lines []string) {
+	h.snap.Lock()
+	defer h.snap.Unlock()
+	if seq > h.latest {
+		h.latest, h.lines = seq, lines
+	}
+}
+
+// flush writes the latest snapshot taken, unless it was written already
+// (by a later command or an earlier flush). When it returns no write of a
+// snapshot taken before it is under way, or still to come.
+func (h *historyFile) flush() error {
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	h.snap.Lock()
+	seq, lines := h.latest, h.lines
+	h.snap.Unlock()
+	if seq <= h.written {
+		return nil
+	}
+	h.written = seq
+	var b strings.Builder
+	for _, l := range lines {
+		b.WriteString(l)
+		b.WriteByte('\n')
+	}
+	return client.ReplacePrivate(h.path, []byte(b.String()))
 }
 
 // historyLoadedMsg carries the lines read at start.
@@ -50,22 +85,11 @@ func loadHistoryCmd(h *historyFile) tea.Cmd {
 	}
 }
 
-// saveHistoryCmd writes snapshot seq of the history, unless a later one
-// was written already.
-func saveHistoryCmd(h *historyFile, seq int, lines []string) tea.Cmd {
+// saveHistoryCmd writes the latest snapshot of the history, unless a
+// later command or Model.Close wrote it already.
+func saveHistoryCmd(h *historyFile) tea.Cmd {
 	return func() tea.Msg {
-		h.mu.Lock()
-		defer h.mu.Unlock()
-		if seq <= h.written {
-			return nil
-		}
-		h.written = seq
-		var b strings.Builder
-		for _, l := range lines {
-			b.WriteString(l)
-			b.WriteByte('\n')
-		}
-		if err := client.ReplacePrivate(h.path, []byte(b.String())); err != nil {
+		if err := h.flush(); err != nil {
 			return historySavedMsg{err: err}
 		}
 		return nil
@@ -104,5 +128,6 @@ func (m *Model) saveHistory() tea.Cmd {
 		return nil
 	}
 	m.histSaved = m.input.changes
-	return saveHistoryCmd(m.hist, m.histSaved, append([]string(nil), m.input.history...))
+	m.hist.take(m.histSaved, append([]string(nil), m.input.history...))
+	return saveHistoryCmd(m.hist)
 }

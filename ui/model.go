@@ -270,9 +270,14 @@ func Run(ctx context.Context, cfg Config, opts ...tea.ProgramOption) error {
 }
 
 // Close releases what New and the session opened: the connection, the
-// transcript watchers and the --transcript file.
+// transcript watchers and the --transcript file. It writes the history's
+// last line if the program quit before the command writing it ran, or
+// waits for that write: ehlo writes nothing once Close returns.
 func (m Model) Close() error {
 	m.stopTry()
+	if m.hist != nil {
+		_ = m.hist.flush() // nowhere left to say it failed
+	}
 	if m.conn.link != nil {
 		_ = m.conn.link.Close()
 	}
