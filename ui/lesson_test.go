@@ -141,29 +141,42 @@ func TestLessonGoalsTick(t *testing.T) {
 }
 
 // runCmds runs cmd and the commands of batches and sequences it holds,
-// each at most once, until one returns a message ok accepts. Commands that
-// wait (the transcript's watcher) are not run: only those of this Update.
+// each at most once, one after the other, until one returns a message ok
+// accepts. A command still running after 2 seconds is taken for one that
+// waits for something else (the transcript's watcher) and the next one
+// starts; its message still counts if it comes within 10 seconds in all,
+// so a command a loaded machine slows down is waited for, not skipped.
 func runCmds(cmd tea.Cmd, ok func(tea.Msg) bool) bool {
-	if cmd == nil {
-		return false
-	}
-	done := make(chan tea.Msg, 1)
-	go func() { done <- cmd() }()
-	var msg tea.Msg
-	select {
-	case msg = <-done:
-	case <-time.After(2 * time.Second):
-		return false // a command that waits for something else
-	}
-	if v := reflect.ValueOf(msg); v.Kind() == reflect.Slice { // tea.BatchMsg, and Sequence's own
-		for i := range v.Len() {
-			if c, isCmd := v.Index(i).Interface().(tea.Cmd); isCmd && runCmds(c, ok) {
+	msgs := make(chan tea.Msg, 64) // from every command started, buffered: none waits
+	queue := []tea.Cmd{cmd}
+	deadline := time.After(10 * time.Second)
+	for {
+		var next <-chan time.Time // when the command started is taken for one that waits
+		if len(queue) > 0 {
+			c := queue[0]
+			queue = queue[1:]
+			if c == nil {
+				continue
+			}
+			go func() { msgs <- c() }()
+			next = time.After(2 * time.Second)
+		}
+		select {
+		case msg := <-msgs:
+			if v := reflect.ValueOf(msg); v.Kind() == reflect.Slice { // tea.BatchMsg, and Sequence's own
+				for i := range v.Len() {
+					if c, isCmd := v.Index(i).Interface().(tea.Cmd); isCmd {
+						queue = append(queue, c)
+					}
+				}
+			} else if ok(msg) {
 				return true
 			}
+		case <-next:
+		case <-deadline:
+			return false
 		}
-		return false
 	}
-	return ok(msg)
 }
 
 func TestLessonCommandsOnlyInACourse(t *testing.T) {

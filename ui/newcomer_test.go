@@ -686,8 +686,9 @@ func TestTranscriptWrap(t *testing.T) {
 }
 
 // runCmd runs cmd and the commands of the batches and sequences it
-// returns, each for at most a second, and returns their messages: for the
-// commands of a sim, whose link is fake.
+// returns, each for at most 10 seconds, and returns their messages: for
+// the commands of a sim, whose link is fake, that end (a file written). A
+// shorter cut took a write a loaded machine slowed for one that waits.
 func runCmd(cmd tea.Cmd) []tea.Msg {
 	if cmd == nil {
 		return nil
@@ -697,7 +698,7 @@ func runCmd(cmd tea.Cmd) []tea.Msg {
 	var msg tea.Msg
 	select {
 	case msg = <-done:
-	case <-time.After(time.Second):
+	case <-time.After(10 * time.Second):
 		return nil
 	}
 	v := reflect.ValueOf(msg)
