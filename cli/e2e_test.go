@@ -59,8 +59,12 @@ func newTerm(t *testing.T, w, h int, env []string, argv ...string) *term {
 		testenv.Need(t, "tmux", "install it (apt-get install tmux, brew install tmux)")
 	}
 	tm := &term{t: t, socket: fmt.Sprintf("ehlo-e2e-%d-%d", os.Getpid(), time.Now().UnixNano())}
-	// the command history goes to a directory of the test's, never the user's
-	env = append([]string{"XDG_STATE_HOME=" + t.TempDir()}, env...)
+	// the command history goes to a directory of the test's, never the
+	// user's; the screens are read in English, whatever the user's locale
+	// (LC_ALL=zh_CN.UTF-8 made every explorer test fail), and the lab's
+	// names go to the lab, whatever resolver the user named; env, after
+	// these, may say otherwise
+	env = append([]string{"XDG_STATE_HOME=" + t.TempDir(), "LC_ALL=", "LC_MESSAGES=", "LANG=C.UTF-8", "EHLO_RESOLVER="}, env...)
 	shell := strings.Join(append(append([]string{"env", "TERM=xterm-256color"}, env...), quoteAll(argv)...), " ")
 	tm.tmux("new-session", "-d", "-s", "e2e", "-x", fmt.Sprint(w), "-y", fmt.Sprint(h), shell)
 	tm.tmux("set-option", "-t", "e2e", "remain-on-exit", "on")
