@@ -146,6 +146,11 @@ func TestViewModel(t *testing.T) {
 				WithEnvironment([]string{"TERM=xterm-256color"}),
 				WithInput(&in),
 				WithOutput(&buf),
+				// One frame a second: the goldens hold the one frame drawn
+				// at Quit; at 60 fps a loaded machine (CI) draws another
+				// between the messages, which moves the queries and adds
+				// a keyboard request (ehlo's copy: the test flaked in CI).
+				WithFPS(1),
 			)
 
 			go p.Send(append(sequenceMsg(testViewOptsCmds(test.opts...)), Quit))
@@ -194,6 +199,11 @@ func TestClearMsg(t *testing.T) {
 				WithEnvironment([]string{"TERM=xterm-256color"}),
 				WithInput(&in),
 				WithOutput(&buf),
+				// One frame a second: the goldens hold the one frame drawn
+				// at Quit; at 60 fps a loaded machine (CI) draws another
+				// between the messages, which moves the queries and adds
+				// a keyboard request (ehlo's copy: the test flaked in CI).
+				WithFPS(1),
 			)
 
 			go p.Send(append(test.cmds, Quit))
