@@ -21,14 +21,16 @@
 #      behaviour and the status it must get (bench/out/fleet/truth.tsv); as root with nft, an
 #      nftables table of its own (inet ehlo_fleetsim_B) drops SYNs to port 25 of the "blocked"
 #      share, removed when the script ends;
-#   3. in alternation, round after round, for N in 100, 500, 1000: ehlo probe --from-file
+#   3. in alternation, round after round, for N in 100, 500, 1000, both on the same list (the
+#      addresses zgrab2 is given, on PORT): ehlo probe --from-file
 #      --jsonl --parallel N, then zgrab2 smtp --send-ehlo-override --send-starttls-override
 #      --send-quit -s N; each process timed by /usr/bin/time (wall, user+sys, peak RSS), the
 #      simulator's own CPU read from /proc before and after;
 #   4. checks every ehlo status against the truth, and zgrab2's success against the targets
 #      that complete;
 #   5. runs ehlo at 1,000 in flight on 5x the targets (the rest closed addresses) for RSS
-#      flat in the number of targets, and once with a CPU profile (EHLO_CPUPROFILE);
+#      flat in the number of targets, and once on every target (the blocked share, the
+#      resetting host and the unresolvable names too) with a CPU profile (EHLO_CPUPROFILE);
 #   6. writes the tables, the profile's shares and the targets met or missed.
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -156,10 +158,26 @@ ehlo_cmd() { # ehlo_cmd N FILE
 	echo "$BIN/ehlo probe --from-file $2 --jsonl --parallel $1 --per-host 0 --rate 0 --servername sim.test --ca $OUT/ca.pem --tarpit 2500ms --timeout 10s --greeting-wait 0"
 }
 
+# The timed runs of both clients probe the same list: the addresses zgrab2
+# is given (targets.ips) on PORT. zgrab2 takes one port and addresses only,
+# so the blocked share (port 25), the resetting host (other ports) and the
+# unresolvable names are left to run_all, untimed against zgrab2.
+common() { sed "s/\$/:$PORT/" "$OUT/targets.ips" >"$OUT/targets-common.txt"; }
+
 run_ehlo() { # run_ehlo N
 	# shellcheck disable=SC2046
-	timed "ehlo-$1" $(ehlo_cmd "$1" "$OUT/targets.txt")
-	python3 bench/fleetcheck.py ehlo "$OUT/truth.tsv" "$OUT/ehlo-$1.out" >>"$OUT/correct-ehlo-$1.txt"
+	timed "ehlo-$1" $(ehlo_cmd "$1" "$OUT/targets-common.txt")
+	python3 bench/fleetcheck.py ehlo "$OUT/truth.tsv" "$OUT/ehlo-$1.out" "$OUT/targets-common.txt" >>"$OUT/correct-ehlo-$1.txt"
+}
+
+# run_all: ehlo at 1,000 in flight on every target of the simulator, the
+# whole status vocabulary checked (with the CPU profile).
+run_all() {
+	rm -f "$OUT/ehlo.prof"
+	# shellcheck disable=SC2046
+	EHLO_CPUPROFILE=$OUT/ehlo.prof timed "ehlo-all-1000" $(ehlo_cmd 1000 "$OUT/targets.txt")
+	python3 bench/fleetcheck.py ehlo "$OUT/truth.tsv" "$OUT/ehlo-all-1000.out" >>"$OUT/correct-ehlo-all-1000.txt"
+	go tool pprof -top -cum -nodecount=400 "$BIN/ehlo" "$OUT/ehlo.prof" >"$OUT/profile.txt" 2>/dev/null
 }
 
 # run_classical: ehlo at 1,000 in flight offering only classical key
@@ -167,8 +185,8 @@ run_ehlo() { # run_ehlo N
 # does: what the hybrid post-quantum key exchange costs of the gap.
 run_classical() {
 	# shellcheck disable=SC2046
-	GODEBUG=tlsmlkem=0 timed "ehlo-classical-1000" $(ehlo_cmd 1000 "$OUT/targets.txt")
-	python3 bench/fleetcheck.py ehlo "$OUT/truth.tsv" "$OUT/ehlo-classical-1000.out" >>"$OUT/correct-ehlo-classical-1000.txt"
+	GODEBUG=tlsmlkem=0 timed "ehlo-classical-1000" $(ehlo_cmd 1000 "$OUT/targets-common.txt")
+	python3 bench/fleetcheck.py ehlo "$OUT/truth.tsv" "$OUT/ehlo-classical-1000.out" "$OUT/targets-common.txt" >>"$OUT/correct-ehlo-classical-1000.txt"
 }
 
 run_zgrab2() { # run_zgrab2 N
@@ -184,7 +202,7 @@ run_zgrab2() { # run_zgrab2 N
 flat() {
 	local big=$OUT/targets-5x.txt
 	{
-		cat "$OUT/targets.txt"
+		cat "$OUT/targets-common.txt"
 		python3 -c "
 import sys
 n=int(sys.argv[1])
@@ -196,11 +214,6 @@ for i in range(4*n):
 	timed "ehlo-1000-5x" $(ehlo_cmd 1000 "$big")
 }
 
-profile() {
-	rm -f "$OUT/ehlo.prof"
-	EHLO_CPUPROFILE=$OUT/ehlo.prof timed "ehlo-1000-prof" $(ehlo_cmd 1000 "$OUT/targets.txt")
-	go tool pprof -top -cum -nodecount=400 "$BIN/ehlo" "$OUT/ehlo.prof" >"$OUT/profile.txt" 2>/dev/null
-}
 
 # ------------------------------------------------------------------ main
 
@@ -208,6 +221,7 @@ if [[ -z $REPORT_ONLY ]]; then
 build
 rm -f "$OUT"/samples.txt "$OUT"/correct-*.txt
 start_sim
+common
 LOAD_START=$(cut -d' ' -f1-3 /proc/loadavg)
 for ((r = 1; r <= ROUNDS; r++)); do
 	for p in "${PARS[@]}"; do
@@ -222,14 +236,14 @@ for ((r = 1; r <= ROUNDS; r++)); do
 	done
 	run_classical
 done
-log "RSS over 5x the targets, and a CPU profile"
+log "RSS over 5x the targets; every target with a CPU profile"
 flat
-profile
+run_all
 LOAD_END=$(cut -d' ' -f1-3 /proc/loadavg)
 printf '%s\n' "$LOAD_START / $LOAD_END" "${ZG:+$ZGRAB2_VERSION}" "$ZG_NOTE" >"$OUT/run.txt"
 fi
 { read -r LOAD; read -r ZG_VERSION; read -r ZG_NOTE; } <"$OUT/run.txt"
-python3 bench/fleetreport.py --out "$OUT" --targets "$(wc -l <"$OUT/targets.txt")" --rounds "$ROUNDS" --pars "${PARS[*]}" \
+python3 bench/fleetreport.py --out "$OUT" --targets "$(wc -l <"$OUT/targets-common.txt")" --all-targets "$(wc -l <"$OUT/targets.txt")" --rounds "$ROUNDS" --pars "${PARS[*]}" \
 	--load "$LOAD" --zgrab2 "$ZG_VERSION" --zgrab2-note "$ZG_NOTE" \
 	--cmd "$(ehlo_cmd N targets.txt | sed "s|$BIN/||; s|$OUT/||g")" >"$MD"
 log "wrote $MD"

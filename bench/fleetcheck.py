@@ -1,7 +1,8 @@
 #!/usr/bin/env python3
 """fleetcheck.py: one fleet run's results against the simulator's truth.
 
-  fleetcheck.py ehlo TRUTH.tsv RUN.jsonl        every target's status against its truth
+  fleetcheck.py ehlo TRUTH.tsv RUN.jsonl [TARGETS]  every target's status against its truth
+                                                   (of the targets in TARGETS, when given)
   fleetcheck.py zgrab2 TRUTH.tsv RUN.json PORT  zgrab2's status per behaviour (it has no statuses of ehlo's kind)
 
 Prints one JSON object: right, total, wrong (a few), and per behaviour the statuses seen.
@@ -22,6 +23,9 @@ for line in open(truth_path):
 
 got = {}
 if tool == 'ehlo':
+    if len(sys.argv) > 4:
+        only = set(l.strip() for l in open(sys.argv[4]) if l.strip())
+        truth = {t: v for t, v in truth.items() if t in only}
     for line in open(run_path):
         j = json.loads(line)
         got[j['target']] = j['status']
