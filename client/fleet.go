@@ -120,9 +120,14 @@ func (f *Fleet) probeOne(ctx context.Context, g *gate, t FleetTarget) (FleetResu
 	}
 	host, port, _ := wire.ParseTarget(t.Target)
 	f.inflight.Add(1)
-	start := time.Now()
-	r, seen := g.probe(ctx, host, func() ProbeResult { return Probe(ctx, t.Target, f.Options) })
-	elapsed := time.Since(start)
+	// elapsed is the probe's own time, not the wait for the destination's
+	// --per-host and --rate limits before it.
+	var elapsed time.Duration
+	r, seen := g.probe(ctx, host, func() ProbeResult {
+		start := time.Now()
+		defer func() { elapsed = time.Since(start) }()
+		return Probe(ctx, t.Target, f.Options)
+	})
 	f.inflight.Add(-1)
 	if ctx.Err() != nil {
 		return FleetResult{}, false

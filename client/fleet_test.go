@@ -213,3 +213,30 @@ func TestClassifyTLSFirstSaysTLSOnce(t *testing.T) {
 		t.Errorf("status %q, reason %q", status, reason)
 	}
 }
+
+// TestFleetElapsedIsTheProbes: a target that waits for its destination's
+// --rate reports the probe's own time as elapsed, not the polite wait
+// before it (which would list it among the slowest targets).
+func TestFleetElapsedIsTheProbes(t *testing.T) {
+	addr := fleetServer(t, plainSMTP("220 ok\r\n", 0, "250 x\r\n"))
+	const rate = 0.5 // a dial every 2 s to one destination
+	f := &Fleet{Options: Options{Timeout: 5 * time.Second, GreetingWait: -1}, Parallel: 2, PerHost: 1, Rate: rate}
+	in := make(chan FleetTarget, 2)
+	in <- FleetTarget{Target: addr, Line: 1}
+	in <- FleetTarget{Target: addr, Line: 2}
+	close(in)
+	start := time.Now()
+	var got []FleetResult
+	f.Run(context.Background(), in, func(r FleetResult) { got = append(got, r) })
+	if len(got) != 2 {
+		t.Fatalf("%d results", len(got))
+	}
+	if wall := time.Since(start); wall < time.Second {
+		t.Fatalf("the run took %v: the rate did not hold the second target back", wall)
+	}
+	for _, r := range got {
+		if r.Status != StatusOK || r.Elapsed >= time.Second {
+			t.Errorf("line %d: %s, elapsed %v: want ok and the probe's own time (a local probe, not the 2 s wait)", r.Line, r.Status, r.Elapsed)
+		}
+	}
+}
