@@ -172,6 +172,9 @@ func (m Model) waitWord() string {
 		return m.w.T("sending")
 	}
 	if len(m.inflight) > 0 {
+		if m.inflight[0].kind == kindGreeting {
+			return m.w.T("waiting for the greeting") // one phrase: no space inside it in Chinese
+		}
 		return m.w.F("waiting for %s", m.w.T(describe(m.inflight[0])))
 	}
 	return m.w.T("waiting")
