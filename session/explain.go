@@ -12,6 +12,7 @@ type ExplainContext struct {
 	TLS           bool         // the reply came inside TLS
 	Authenticated bool         // the client had signed in
 	Caps          Capabilities // the latest EHLO's; zero when unknown
+	LMTP          bool         // the session speaks LMTP (RFC 2033): its hello is LHLO
 }
 
 // ExplainContext is the context of a reply to command in this state: the
@@ -66,6 +67,12 @@ func Explain(r Reply, c ExplainContext) Explanation {
 	}
 	x.Rule = replyRule(r, verb, c, x.Known)
 	x.Cause, x.Action, x.RFC = advice(r, x)
+	if c.LMTP && (verb == "EHLO" || verb == "HELO") && r.Class() >= ClassTransient {
+		// not SMTP's story (fall back from EHLO to HELO): LMTP has one hello
+		x.Rule, x.Known = "", nil
+		x.Cause = "LMTP's hello is LHLO (RFC 2033 4.1): an LMTP server refuses EHLO and HELO."
+		x.Action, x.RFC = "Send LHLO instead.", "RFC 2033 4.1"
+	}
 	return x
 }
 

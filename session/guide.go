@@ -83,10 +83,10 @@ func NextStep(s State, last *Reply, opts GuideOptions) Step {
 	}
 	var failure *Explanation
 	if last != nil && last.Class() >= ClassTransient {
-		x := Explain(*last, s.ExplainContext(opts.Answered))
-		if v := Verb(opts.Answered); opts.LMTP && (v == "EHLO" || v == "HELO") { // not SMTP's fallback story
-			x.Rule, x.Known = "", nil
-			x.Cause = "LMTP's hello is LHLO (RFC 2033 4.1): an LMTP server refuses EHLO and HELO."
+		c := s.ExplainContext(opts.Answered)
+		c.LMTP = opts.LMTP
+		x := Explain(*last, c)
+		if c.LMTP && x.Rule == "" && (Verb(opts.Answered) == "EHLO" || Verb(opts.Answered) == "HELO") {
 			x.Action = "Send LHLO instead, as the card proposes."
 		}
 		failure = &x

@@ -85,3 +85,19 @@ func TestNextStepLMTPRefused(t *testing.T) {
 		}
 	}
 }
+
+// TestExplainHelloInLMTP: the explanation of a refused EHLO or HELO in an
+// LMTP session (the explain panel's, the refusal notice's) says LHLO, not
+// SMTP's fall back to HELO; in SMTP it stays ehlo-refused.
+func TestExplainHelloInLMTP(t *testing.T) {
+	r := mustReply(t, "500 5.5.1 This is a LMTP server, use LHLO")
+	for _, cmd := range []string{"EHLO client.example", "HELO client.example"} {
+		x := Explain(r, ExplainContext{Command: cmd, LMTP: true})
+		if x.Rule != "" || !strings.Contains(x.Cause, "LHLO") || !strings.Contains(x.Action, "LHLO") || strings.Contains(x.Cause+x.Action, "fall back") {
+			t.Errorf("%s refused in LMTP: rule %q, %q / %q", cmd, x.Rule, x.Cause, x.Action)
+		}
+	}
+	if x := Explain(r, ExplainContext{Command: "EHLO client.example"}); x.Rule != "ehlo-refused" {
+		t.Errorf("EHLO refused in SMTP: rule %q, want ehlo-refused", x.Rule)
+	}
+}

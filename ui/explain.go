@@ -169,6 +169,7 @@ func (m Model) openReply(i int) (Model, bool) {
 	}
 	var ctx session.ExplainContext
 	p.answers, ctx = replyContext(m.transcript, first)
+	ctx.LMTP = m.opts.LMTP
 	p.x = session.Explain(r, ctx)
 	m.explain = p
 	m.transcript.Select(first)

@@ -24,7 +24,9 @@ func (m Model) explainRefusal(p pending, r session.Reply) Model {
 	if p.kind != kindCommand || r.Class() < session.ClassTransient || !slices.Contains(refusedVerbs, verb) {
 		return m
 	}
-	x := session.Explain(r, m.sess.ExplainContext(answeredForm(p)))
+	c := m.sess.ExplainContext(answeredForm(p))
+	c.LMTP = m.opts.LMTP
+	x := session.Explain(r, c)
 	m.flash = errorFlash(verb + " refused: " + failureHead(x) + " (F8 explains)")
 	return m
 }
