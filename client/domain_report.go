@@ -204,7 +204,7 @@ func shortVerify(err error) string {
 	if !errors.As(err, &hn) {
 		return ExplainVerify(err)
 	}
-	names := certNames(hn.Certificate)
+	names := wire.CertNames(hn.Certificate)
 	covers := strings.Join(names, ", ")
 	if len(names) > 4 {
 		covers = fmt.Sprintf("%s and %d more", strings.Join(names[:4], ", "), len(names)-4)

@@ -441,36 +441,8 @@ func isStep(err error, step string) bool {
 	return errors.As(err, &s) && s.Step == step
 }
 
-// ExplainVerify says why a certificate did not verify.
+// ExplainVerify says why a certificate did not verify (wire.VerifyWords),
+// sanitized for a screen or a report: the names are the server's.
 func ExplainVerify(err error) string {
-	var (
-		ua  x509.UnknownAuthorityError
-		hn  x509.HostnameError
-		inv x509.CertificateInvalidError
-	)
-	switch {
-	case errors.As(err, &ua):
-		return "signed by an unknown authority (self-signed, or a private CA)"
-	case errors.As(err, &hn):
-		return fmt.Sprintf("name mismatch: the certificate covers %s, not %s", clean(strings.Join(certNames(hn.Certificate), ", ")), clean(hn.Host))
-	case errors.As(err, &inv) && inv.Reason == x509.Expired:
-		return "expired or not yet valid: valid " + inv.Cert.NotBefore.UTC().Format(time.DateOnly) + " to " + inv.Cert.NotAfter.UTC().Format(time.DateOnly)
-	case err == nil:
-		return ""
-	}
-	return clean(err.Error())
-}
-
-func certNames(c *x509.Certificate) []string {
-	if c == nil {
-		return nil
-	}
-	names := append([]string{}, c.DNSNames...)
-	for _, ip := range c.IPAddresses {
-		names = append(names, ip.String())
-	}
-	if len(names) == 0 && c.Subject.CommonName != "" {
-		names = append(names, c.Subject.CommonName)
-	}
-	return names
+	return clean(wire.VerifyWords(err))
 }

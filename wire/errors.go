@@ -31,7 +31,7 @@ func noteText(err error) string {
 		return fmt.Sprintf("timed out after %v", to.After)
 	}
 	if errors.As(err, &ve) {
-		return fmt.Sprintf("certificate for %q not verified: %s", ve.Info.ServerName, verifyWords(ve.Err))
+		return fmt.Sprintf("certificate for %q not verified: %s", ve.Info.ServerName, VerifyWords(ve.Err))
 	}
 	return strings.ReplaceAll(err.Error(), "wire: ", "")
 }

@@ -141,7 +141,7 @@ func (i TLSInfo) summary() string {
 		// Options.Insecure completed the handshake; whether the caller goes on
 		// over it is the caller's to say (ehlo doctor stops unless the
 		// user said --insecure), so this note does not claim it.
-		verdict = fmt.Sprintf("certificate NOT verified (%s); the handshake completed regardless", verifyWords(i.VerifyError))
+		verdict = fmt.Sprintf("certificate NOT verified (%s); the handshake completed regardless", VerifyWords(i.VerifyError))
 	}
 	if i.Check != nil {
 		verdict += "; " + i.Check.String()
@@ -158,10 +158,12 @@ func (i TLSInfo) summary() string {
 		version, with, i.Handshake.Round(time.Microsecond), i.Cipher, verdict)
 }
 
-// verifyWords says why a certificate did not verify, in a person's words
+// VerifyWords says why a certificate did not verify, in a person's words
 // rather than crypto/x509's ("x509: certificate signed by unknown
-// authority"), for the transcript's notes.
-func verifyWords(err error) string {
+// authority"): for the transcript's notes here, and for every screen
+// through client.ExplainVerify, which sanitizes it. "" for nil. The names
+// are the certificate's as sent: raw.
+func VerifyWords(err error) string {
 	var (
 		unknown x509.UnknownAuthorityError
 		host    x509.HostnameError
@@ -169,21 +171,34 @@ func verifyWords(err error) string {
 	)
 	switch {
 	case err == nil:
-		return "no reason given"
+		return ""
 	case errors.As(err, &unknown):
 		return "signed by an unknown authority (self-signed, or a private CA)"
-	case errors.As(err, &host) && host.Certificate != nil:
-		names := append([]string{}, host.Certificate.DNSNames...)
-		for _, ip := range host.Certificate.IPAddresses {
-			names = append(names, ip.String())
+	case errors.As(err, &host):
+		names := "no names"
+		if n := CertNames(host.Certificate); len(n) > 0 {
+			names = strings.Join(n, ", ")
 		}
-		if len(names) == 0 {
-			return "name mismatch: the certificate covers no names, not " + host.Host
-		}
-		return "name mismatch: the certificate covers " + strings.Join(names, ", ") + ", not " + host.Host
+		return "name mismatch: the certificate covers " + names + ", not " + host.Host
 	case errors.As(err, &invalid) && invalid.Reason == x509.Expired && invalid.Cert != nil:
 		return "expired or not yet valid: valid " + invalid.Cert.NotBefore.UTC().Format(time.DateOnly) +
 			" to " + invalid.Cert.NotAfter.UTC().Format(time.DateOnly)
 	}
 	return strings.TrimPrefix(err.Error(), "x509: ")
+}
+
+// CertNames are the names a certificate covers: its DNS names and IP
+// addresses, or its subject's common name when it has neither.
+func CertNames(c *x509.Certificate) []string {
+	if c == nil {
+		return nil
+	}
+	names := append([]string{}, c.DNSNames...)
+	for _, ip := range c.IPAddresses {
+		names = append(names, ip.String())
+	}
+	if len(names) == 0 && c.Subject.CommonName != "" {
+		names = append(names, c.Subject.CommonName)
+	}
+	return names
 }
