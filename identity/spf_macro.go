@@ -69,12 +69,12 @@ func expand(s string, value func(letter byte) string, exp bool) (string, *spfErr
 // delimiters.
 func expandOne(m string, value func(byte) string, exp bool) (string, *spfError) {
 	if m == "" {
-		return "", &spfError{result: PermError, reason: "an empty %{, cause: CauseSyntax}"}
+		return "", &spfError{result: PermError, reason: "an empty %{}", cause: CauseSyntax}
 	}
 	letter := m[0]
 	lower := letter | 0x20
 	if !strings.ContainsRune("slodipvh", rune(lower)) && !(exp && strings.ContainsRune("crt", rune(lower))) {
-		return "", &spfError{result: PermError, reason: fmt.Sprintf("%%{%c, cause: CauseSyntax} is not a macro letter here", letter)}
+		return "", &spfError{result: PermError, reason: fmt.Sprintf("%%{%c} is not a macro letter here", letter), cause: CauseSyntax}
 	}
 	rest := m[1:]
 	digits := 0
@@ -86,14 +86,14 @@ func expandOne(m string, value func(byte) string, exp bool) (string, *spfError) 
 		rest = rest[1:]
 	}
 	if len(rest) < len(m)-1 && digits == 0 {
-		return "", &spfError{result: PermError, reason: "%{" + m + ", cause: CauseSyntax}: the number of parts must not be 0"}
+		return "", &spfError{result: PermError, reason: "%{" + m + "}: the number of parts must not be 0", cause: CauseSyntax}
 	}
 	reverse := false
 	if len(rest) > 0 && (rest[0] == 'r' || rest[0] == 'R') {
 		reverse, rest = true, rest[1:]
 	}
 	if strings.Trim(rest, ".-+,/_=") != "" {
-		return "", &spfError{result: PermError, reason: "%{" + m + ", cause: CauseSyntax}: bad delimiters"}
+		return "", &spfError{result: PermError, reason: "%{" + m + "}: bad delimiters", cause: CauseSyntax}
 	}
 	v := transform(value(lower), digits, reverse, rest)
 	if letter != lower { // an upper-case letter: URL-escaped (RFC 7208 7.3)
