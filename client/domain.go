@@ -209,7 +209,7 @@ func (res *DomainResult) probeAddr(ctx context.Context, o DomainOptions, i, j in
 	p := e.probe
 	res.Probes[i][j], res.DANE[i][j] = p, e.dane
 	res.Reused[i][j], res.Seen[i][j] = reused, e.seen
-	res.Conns[i][j] = connFacts(p, checked)
+	res.Conns[i][j] = connFacts(p, e.dane) // e.dane, not checked: a reused probe ran another domain's check
 }
 
 func portNum(p string) uint16 {
