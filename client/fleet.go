@@ -276,9 +276,9 @@ func (f *Fleet) blockedCheck(ctx context.Context, host, reason string) (string, 
 		return StatusTimeout, reason
 	}
 	network := "tcp" + tr.Family // tcp, tcp4, tcp6
-	var d net.Dialer
-	if tr.LocalAddr != "" {
-		d.LocalAddr = &net.TCPAddr{IP: net.ParseIP(tr.LocalAddr)}
+	d, err := tr.NetDialer()
+	if err != nil {
+		return StatusTimeout, reason // the probe itself could not leave either
 	}
 	wait := 3 * time.Second
 	if f.Options.Timeout > 0 {

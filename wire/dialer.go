@@ -120,7 +120,7 @@ func (t Transport) dial(ctx context.Context, target, host, port string, o Option
 // dialTCP connects over TCP, through the proxy when there is one.
 func (t Transport) dialTCP(ctx context.Context, host, port string) (net.Conn, Route, error) {
 	route := Route{Kind: "tcp", Remote: net.JoinHostPort(host, port), Family: t.Family}
-	d, err := t.netDialer()
+	d, err := t.NetDialer()
 	if err != nil {
 		return nil, route, err
 	}
@@ -143,8 +143,9 @@ func (t Transport) dialTCP(ctx context.Context, host, port string) (net.Conn, Ro
 	return nc, route, nil
 }
 
-// netDialer binds the source address when one is given.
-func (t Transport) netDialer() (*net.Dialer, error) {
+// NetDialer is the dialer a direct connection leaves from: bound to
+// --local-address when one is given (an IP, bracketed or with a zone).
+func (t Transport) NetDialer() (*net.Dialer, error) {
 	d := &net.Dialer{}
 	if t.LocalAddr == "" {
 		return d, nil
