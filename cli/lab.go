@@ -146,7 +146,7 @@ func printLabDNS(out io.Writer, l *lab.Lab) {
 // commands printed instead.
 func shareCA(l *lab.Lab) string {
 	file := labCAFile(l.DNSAddr())
-	if file == "" || os.MkdirAll(filepath.Dir(file), 0o700) != nil || writeCA(file, l.CAPEM()) != nil {
+	if file == "" || client.ReplacePrivate(file, l.CAPEM()) != nil { // 0700 directory, 0600 file, renamed into place
 		return ""
 	}
 	return file
