@@ -318,7 +318,7 @@ func readResume(path, print string, seen *targetSet) (n int, endsLine bool, err 
 			if errors.Is(err, io.EOF) {
 				return n, endsLine, nil
 			}
-			return 0, false, usageErr(fmt.Errorf("--resume: %s", client.Explain(err)))
+			return 0, false, usageErr(client.FileErr("--resume", path, err))
 		}
 	}
 }

@@ -30,8 +30,9 @@ type DomainOptions struct {
 	Shared *SharedProbes
 	// Gate, when set, runs each MX address probe (probe) within the
 	// limits of its destination, addr: a fleet's --per-host and --rate.
-	// It returns the probe's result and how many connections to addr the
-	// run made before (a reset after some is a rate limit). A probe shared
+	// It returns the probe's result and how many other connections to addr
+	// the run had started by the time it ended (a reset with some is a rate
+	// limit). A probe shared
 	// with other domains passes it once.
 	Gate func(ctx context.Context, addr string, probe func() ProbeResult) (ProbeResult, int)
 	// slots, when set, bounds the addresses probed at once over every
@@ -51,7 +52,7 @@ type DomainResult struct {
 	TLSA   []domain.TLSA    // per host of Route.Hosts
 	Probes [][]ProbeResult  // per host, per address
 	Reused [][]bool         // per host, per address: the probe was another domain's (DomainOptions.Shared)
-	Seen   [][]int          // per host, per address: connections to the address before its probe (DomainOptions.Gate)
+	Seen   [][]int          // per host, per address: other connections to the address started by the time its probe ended (DomainOptions.Gate)
 	Conns  [][]domain.Conn  // the facts of each probe, as domain judges them
 	DANE   [][]*domain.DANE // per host, per address: the chain checked against the TLSA records, when it was
 	STS    domain.STS       // MTA-STS

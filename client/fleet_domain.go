@@ -29,7 +29,7 @@ type sharedProbe struct {
 	done  chan struct{}
 	probe ProbeResult
 	dane  *domain.DANE
-	seen  int // connections to the address before this probe (DomainOptions.Gate)
+	seen  int // other connections to the address started by the time this probe ended (DomainOptions.Gate)
 }
 
 // NewSharedProbes is an empty set of shared probes.

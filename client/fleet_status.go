@@ -22,7 +22,7 @@ const (
 	StatusRefused       = "refused"        // the connection was refused (RST), or the greeting was a 5yz
 	StatusTimeout       = "timeout"        // the connection was never accepted: a dead host, or one that drops everything from here
 	StatusTarpit        = "tarpit"         // accepted, but a reply took longer than the threshold (or never came)
-	StatusRateLimited   = "rate-limited"   // 421/4yz with words of a limit, or a reset after earlier connections
+	StatusRateLimited   = "rate-limited"   // 421/4yz with words of a limit, or a reset while other connections to the destination ran
 	StatusTLSFailed     = "tls-failed"     // STARTTLS refused, the handshake failed, or the certificate did not verify
 	StatusProtocolError = "protocol-error" // a reply that broke SMTP's rules
 	StatusDNSError      = "dns-error"      // the target's name did not resolve
@@ -83,8 +83,8 @@ func (r ProbeResult) slowest() (step string, took time.Duration) {
 }
 
 // classifyConnect is the status of a probe that never had a connection
-// (or had one reset before a byte came: after seen earlier connections to
-// the address, a rate limit).
+// (or had one reset before a byte came: with seen other connections to the
+// destination started by the time it ended, a rate limit).
 func classifyConnect(err error, why string, seen int) (string, string) {
 	var (
 		dnsErr *net.DNSError

@@ -36,9 +36,6 @@ func (w words) F(format string, a ...any) string {
 	return fmt.Sprintf(w.T(format), a...)
 }
 
-// zh reports Chinese words.
-func (w words) zh() bool { return w != nil }
-
 // helpOf is groups of bindings with their descriptions translated.
 func (w words) helpOf(groups [][]key.Binding) [][]key.Binding {
 	out := make([][]key.Binding, len(groups))
