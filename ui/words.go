@@ -17,7 +17,7 @@ type words map[string]string
 // wordsFor is the catalogue of lang ("en", "zh"); English for any other.
 func wordsFor(lang string) words {
 	if lang == "zh" {
-		return zhWords
+		return zhWords()
 	}
 	return nil
 }
