@@ -111,11 +111,12 @@ func referenceNames(rt Route, h Host, base Name) []Name {
 }
 
 // SNI is the name a sender puts in SNI for host h (RFC 7672 8.1): the TLSA
-// base domain when DANE binds the host to its records, which for a CNAME'd
-// host is its target; otherwise the MX name, as MTA-STS asks (RFC 8461
-// 4.1). WebPKI checks the MX name either way.
+// base domain when DANE binds the host to authentic records (Applies, but
+// not a bogus lookup, which found no base domain to trust), which for a
+// CNAME'd host is its target; otherwise the MX name, as MTA-STS asks (RFC
+// 8461 4.1). WebPKI checks the MX name either way.
 func (t TLSA) SNI(h Host) string {
-	if (t.Verdict == "" || t.Verdict == DANEUnusable) && t.Base.ASCII != "" {
+	if t.Applies() && t.Verdict != DANEBogus && t.Base.ASCII != "" {
 		return t.Base.ASCII
 	}
 	return h.Name.ASCII
