@@ -77,7 +77,7 @@ func (p *printer) route(r DomainResult) {
 	}
 	p.linef("%s%s", clean(rt.Domain.String()), port)
 	if len(rt.CNAMEs) > 0 {
-		p.linef("  CNAME  %s → %s", clean(rt.Domain.ASCII), clean(chainText(rt.CNAMEs)))
+		p.linef("  CNAME  %s → %s", clean(rt.Domain.ASCII), clean(dns.Chain(rt.CNAMEs)))
 	}
 	switch rt.Kind {
 	case domain.KindMX:
@@ -111,7 +111,7 @@ func (p *printer) route(r DomainResult) {
 func hostLine(h domain.Host) string {
 	var parts []string
 	if len(h.CNAMEs) > 0 {
-		parts = append(parts, "CNAME → "+clean(chainText(h.CNAMEs))+" (RFC 2181 10.3: an MX should not name an alias)")
+		parts = append(parts, "CNAME → "+clean(dns.Chain(h.CNAMEs))+" (RFC 2181 10.3: an MX should not name an alias)")
 	}
 	for _, a := range h.Addrs {
 		parts = append(parts, a.String())
@@ -126,14 +126,6 @@ func hostLine(h domain.Host) string {
 		parts = append(parts, "(addresses not DNSSEC-validated)")
 	}
 	return strings.Join(parts, "  ")
-}
-
-func chainText(names []string) string {
-	out := make([]string, len(names))
-	for i, n := range names {
-		out[i] = strings.TrimSuffix(n, ".")
-	}
-	return strings.Join(out, " → ")
 }
 
 // queryTook is how long a route's question took, from the log.

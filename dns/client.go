@@ -114,8 +114,9 @@ func (c *Client) fail(q *question, attempts int, start time.Time, err error) err
 	return e
 }
 
-// chain formats a CNAME chain: "a. → b. → c.".
-func chain(names []string) string {
+// Chain is a CNAME chain as people read it: the names without their final
+// dot, joined by arrows ("a.example → b.example").
+func Chain(names []string) string {
 	shown := make([]string, len(names))
 	for i, n := range names {
 		shown[i] = Shown(n)
@@ -134,7 +135,7 @@ func (a *Answer) join(next *Answer, more bool) (*Answer, error) {
 		return nil, err
 	}
 	if len(j.CNAMEs) >= MaxCNAMEs && more {
-		return nil, fmt.Errorf("%w: %s and on", ErrCNAMEChain, chain(append([]string{a.Name}, j.CNAMEs...)))
+		return nil, fmt.Errorf("%w: %s and on", ErrCNAMEChain, Chain(append([]string{a.Name}, j.CNAMEs...)))
 	}
 	return &j, nil
 }
@@ -143,7 +144,7 @@ func (a *Answer) join(next *Answer, more bool) (*Answer, error) {
 func checkChain(name string, cnames []string) error {
 	seen := map[string]bool{strings.ToLower(name): true}
 	for i, c := range cnames {
-		full := chain(append([]string{name}, cnames[:i+1]...))
+		full := Chain(append([]string{name}, cnames[:i+1]...))
 		switch {
 		case seen[strings.ToLower(c)]:
 			return fmt.Errorf("%w: %s", ErrCNAMELoop, full)
